@@ -1,0 +1,19 @@
+"""The YAML layer: text → node tree with exact spans, and path ↔ span lookups."""
+
+from __future__ import annotations
+
+from .paths import CursorPlace, Located, PathIndex
+from .yamltree import HAS_LIBYAML, Node, NodeKind, Pair, ParsedYaml, parse_yaml, to_python
+
+__all__ = [
+    "HAS_LIBYAML",
+    "CursorPlace",
+    "Located",
+    "Node",
+    "NodeKind",
+    "Pair",
+    "ParsedYaml",
+    "PathIndex",
+    "parse_yaml",
+    "to_python",
+]

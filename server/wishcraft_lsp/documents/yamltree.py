@@ -1,0 +1,452 @@
+"""YAML text → a node tree in which every key and value knows its exact span.
+
+We build the tree from PyYAML's event stream (libyaml's C parser when present, the pure-Python
+parser otherwise) instead of `yaml.compose`, because composing ourselves lets us:
+
+- keep going on user input: a syntax error ends the tree where the error is, and what came
+  before is still there for completion and hover;
+- flag duplicate keys, a second document, undefined or recursive aliases at the exact node;
+- keep alias sites (PyYAML's composer reuses the anchored node and loses where `*x` stood);
+- bound work on hostile input: nesting depth and alias expansion are counted, never recursed.
+
+Plain scalars are resolved with the YAML 1.2 core schema, as serde_yaml (upstream) does, so
+`yes` stays a string and `0o17` is an integer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import yaml
+
+from ..findings import Finding, Position, Severity, Span
+
+try:
+    _PARSER_LOADER: type = yaml.CSafeLoader
+    HAS_LIBYAML = True
+except AttributeError:  # PyYAML built without libyaml
+    _PARSER_LOADER = yaml.SafeLoader
+    HAS_LIBYAML = False
+
+MAX_DEPTH = 100
+"""Deepest nesting we build; wishes are four levels deep, hostile files ten thousand."""
+
+MAX_EXPANDED_NODES = 100_000
+"""The most nodes that alias expansion may produce before we call it an alias bomb."""
+
+MAX_DOCUMENT_CHARS = 5_000_000
+"""Larger documents are not parsed: a wish is a few kilobytes, and parsing 5 MB takes seconds."""
+
+
+class NodeKind(Enum):
+    """The four kinds of node in the tree."""
+
+    SCALAR = "scalar"
+    MAPPING = "mapping"
+    SEQUENCE = "sequence"
+    ALIAS = "alias"
+
+
+@dataclass(slots=True, eq=False)
+class Node:
+    """One YAML node with its exact span.
+
+    For a scalar `value` is the resolved Python value and `text` the source string; a mapping
+    keeps its `pairs` in order (repeated keys included, flagged separately); an alias points at
+    its `target`. `size` is the number of nodes the subtree stands for once aliases expand.
+    """
+
+    kind: NodeKind
+    span: Span
+    tag: str | None = None
+    anchor: str | None = None
+    style: str | None = None
+    value: Any = None
+    text: str = ""
+    items: list[Node] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
+    target: Node | None = None
+    size: int = 1
+    flow: bool = False
+
+    @property
+    def is_null(self) -> bool:
+        """Tell whether the node is a null scalar (`~`, `null` or nothing at all)."""
+        return self.kind is NodeKind.SCALAR and self.value is None
+
+    def resolved(self) -> Node:
+        """Follow an alias to the node it names (or return self)."""
+        node = self
+        while node.kind is NodeKind.ALIAS and node.target is not None:
+            node = node.target
+        return node
+
+    def get(self, key: str) -> Pair | None:
+        """Return the first pair of a mapping whose key is `key`, else None."""
+        for pair in self.resolved().pairs:
+            if pair.key.kind is NodeKind.SCALAR and pair.key.value == key:
+                return pair
+        return None
+
+
+@dataclass(slots=True, eq=False)
+class Pair:
+    """A key and its value in a mapping; `duplicate` marks a repeated key."""
+
+    key: Node
+    value: Node
+    duplicate: bool = False
+
+
+@dataclass(slots=True)
+class ParsedYaml:
+    """The result of parsing one document: its tree (maybe partial), value and findings.
+
+    `complete` is False when a syntax error cut the tree short; `data` is the Python value of
+    the tree with aliases expanded (bounded), duplicate keys keeping their first value.
+    """
+
+    text: str
+    root: Node | None
+    data: Any
+    findings: list[Finding]
+    complete: bool
+    line_count: int
+
+    @property
+    def has_errors(self) -> bool:
+        """Tell whether any finding is an error (then the schema is not checked)."""
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
+_BOOL_FALSE = re.compile(r"^(?:false|False|FALSE)$")
+_INT_DEC = re.compile(r"^[-+]?[0-9]+$")
+_INT_OCT = re.compile(r"^0o[0-7]+$")
+_INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def resolve_plain_scalar(text: str) -> Any:
+    """Resolve a plain (unquoted) scalar with the YAML 1.2 core schema, as serde_yaml does."""
+    if _NULL.match(text):
+        return None
+    if _BOOL_TRUE.match(text):
+        return True
+    if _BOOL_FALSE.match(text):
+        return False
+    if _INT_DEC.match(text):
+        return int(text)
+    if _INT_OCT.match(text):
+        return int(text[2:], 8)
+    if _INT_HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+def _resolve_scalar(event: yaml.ScalarEvent) -> Any:
+    """Resolve a scalar event's value from its style and explicit tag."""
+    tag = event.tag
+    text = event.value
+    if tag and tag.startswith("!!"):
+        tag = _TAG_PREFIX + tag[2:]
+    if tag in (None, "!") and not event.style:
+        return resolve_plain_scalar(text) if tag is None else text
+    if tag is None or tag == "!" or tag == _TAG_PREFIX + "str":
+        return text
+    resolved = resolve_plain_scalar(text)
+    expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
+    kind = tag.removeprefix(_TAG_PREFIX)
+    if kind in expected and isinstance(resolved, expected[kind]):
+        return float(resolved) if kind == "float" else resolved
+    return text
+
+
+class _Composer:
+    """Builds the node tree from events, iteratively, recording findings as it goes."""
+
+    def __init__(self, text: str, bom: bool) -> None:
+        self.text = text
+        self.bom = bom
+        self.findings: list[Finding] = []
+        self.anchors: dict[str, Node] = {}
+        self.open_anchors: set[str] = set()
+        self.expanded = 0
+        self.bomb_reported = False
+
+    def span(self, start: yaml.Mark, end: yaml.Mark) -> Span:
+        """Turn two PyYAML marks into a span, shifting line 0 past a stripped BOM."""
+        return Span(self.position(start), self.position(end))
+
+    def position(self, mark: yaml.Mark) -> Position:
+        """Turn a PyYAML mark into a position in the original text."""
+        column = mark.column + (1 if self.bom and mark.line == 0 else 0)
+        return Position(mark.line, column)
+
+    def add(self, code: str, message: str, span: Span, severity: Severity = Severity.ERROR,
+            **data: Any) -> None:
+        """Record a YAML-level finding."""
+        self.findings.append(Finding(code, severity, message, span, (), dict(data)))
+
+    def compose(self, events: Any, stop: Position) -> tuple[Node | None, bool]:
+        """Consume events into a tree; return the root and whether the tree is complete.
+
+        Containers still open when the events run out (after a syntax error) are closed at
+        `stop`, so the part before the error stays usable.
+        """
+        stack: list[tuple[Node, list[Node]]] = []  # (container, pending key for mappings)
+        root: Node | None = None
+        documents = 0
+        depth_exceeded = False
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents == 2:
+                    self.add(
+                        "yaml-multiple-documents",
+                        "A wish file holds one YAML document; remove this `---` and "
+                        "everything after it, or move it to its own file.",
+                        self.span(event.start_mark, event.end_mark),
+                    )
+                    return root, True
+                continue
+            if isinstance(event, yaml.StreamStartEvent | yaml.StreamEndEvent |
+                          yaml.DocumentEndEvent):
+                continue
+            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                node, _ = stack.pop()
+                node.span = Span(node.span.start, self.position(event.end_mark))
+                if node.anchor:
+                    self.open_anchors.discard(node.anchor)
+                self._attach(stack, node)
+                if not stack:
+                    root = node
+                continue
+            node = self._node(event)
+            if node is None:
+                continue
+            if node.kind in (NodeKind.MAPPING, NodeKind.SEQUENCE):
+                if len(stack) >= MAX_DEPTH:
+                    if not depth_exceeded:
+                        depth_exceeded = True
+                        self.add(
+                            "yaml-too-deep",
+                            f"The document nests deeper than {MAX_DEPTH} levels; a wish needs "
+                            "four at most, so the rest is not read.",
+                            node.span,
+                        )
+                    return self._close(stack, root, node.span.start), False
+                stack.append((node, []))
+                continue
+            self._attach(stack, node)
+            if not stack:
+                root = node
+        if stack:
+            return self._close(stack, root, stop), False
+        return root, True
+
+    def _node(self, event: Any) -> Node | None:
+        """Make a node for a node event (scalar, alias, collection start)."""
+        span = self.span(event.start_mark, event.end_mark)
+        if isinstance(event, yaml.ScalarEvent):
+            node = Node(NodeKind.SCALAR, span, tag=event.tag, anchor=event.anchor,
+                        style=event.style, value=_resolve_scalar(event), text=event.value)
+        elif isinstance(event, yaml.AliasEvent):
+            node = Node(NodeKind.ALIAS, span, anchor=event.anchor)
+            target = self.anchors.get(event.anchor)
+            if target is None or event.anchor in self.open_anchors:
+                why = "refers to itself" if target is not None else "is not defined above"
+                self.add("yaml-bad-alias", f"The alias *{event.anchor} {why}.", span)
+                return node
+            self.expanded += target.size
+            if self.expanded > MAX_EXPANDED_NODES:
+                if not self.bomb_reported:
+                    self.bomb_reported = True
+                    self.add(
+                        "yaml-alias-bomb",
+                        f"Aliases here would expand to more than {MAX_EXPANDED_NODES:,} nodes "
+                        "(an alias bomb); they are not expanded.",
+                        span,
+                    )
+                return node
+            node.target = target
+            node.size = target.size
+            return node
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            kind = NodeKind.MAPPING if isinstance(event, yaml.MappingStartEvent) \
+                else NodeKind.SEQUENCE
+            node = Node(kind, span, tag=event.tag, anchor=event.anchor,
+                        flow=bool(event.flow_style))
+            if event.anchor:
+                self.open_anchors.add(event.anchor)
+                self.anchors[event.anchor] = node
+            return node
+        else:
+            return None
+        if node.anchor:
+            self.anchors[node.anchor] = node
+        return node
+
+    def _attach(self, stack: list[tuple[Node, list[Node]]], node: Node) -> None:
+        """Put a finished node into the open container on top of the stack."""
+        if not stack:
+            return
+        parent, pending = stack[-1]
+        parent.size += node.size
+        if parent.kind is NodeKind.SEQUENCE:
+            parent.items.append(node)
+        elif pending:
+            key = pending.pop()
+            parent.pairs.append(Pair(key, node, self._is_duplicate(parent, key)))
+        else:
+            pending.append(node)
+
+    def _is_duplicate(self, mapping: Node, key: Node) -> bool:
+        """Flag `key` when the mapping already has it (serde_yaml rejects such files)."""
+        if key.kind is not NodeKind.SCALAR:
+            return False
+        for pair in mapping.pairs:
+            if pair.key.kind is NodeKind.SCALAR and pair.key.value == key.value:
+                first = pair.key.span.start
+                self.add(
+                    "yaml-duplicate-key",
+                    f"The key `{key.text}` appears twice in this mapping (first on line "
+                    f"{first.line + 1}); upstream rejects the file. Remove one of them.",
+                    key.span, key=key.text, firstLine=first.line,
+                )
+                return True
+        return False
+
+    def _close(self, stack: list[tuple[Node, list[Node]]], root: Node | None,
+               at: Position) -> Node | None:
+        """Close every open container at `at` (after an error) and return the root."""
+        while stack:
+            node, pending = stack.pop()
+            node.span = Span(node.span.start, at)
+            if pending:  # a key without its value: give it an empty one
+                key = pending.pop()
+                node.pairs.append(Pair(key, Node(NodeKind.SCALAR, Span(key.span.end,
+                                                                       key.span.end))))
+            self._attach(stack, node)
+            if not stack:
+                root = node
+        return root
+
+
+def _syntax_finding(error: yaml.YAMLError, composer: _Composer, text: str) -> Finding:
+    """Turn a PyYAML error into one finding at the place the parser stopped."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    if mark is None:
+        return Finding("yaml-syntax", Severity.ERROR, f"YAML syntax error: {problem}.",
+                       Span.at(0, 0, 0, 0))
+    context_mark = getattr(error, "context_mark", None)
+    if context_mark is not None and context == "while scanning a simple key":
+        mark = context_mark  # point at the half-typed key, not at where the scanner gave up
+    position = composer.position(mark)
+    lines = text.splitlines()
+    line_text = lines[position.line] if position.line < len(lines) else ""
+    end = Position(position.line, min(position.column + 1, max(len(line_text), position.column)))
+    if "\t" in problem or (position.column < len(line_text) and line_text[position.column] == "\t"):
+        tab_column = line_text.find("\t")
+        start = Position(position.line, max(tab_column, 0))
+        return Finding("yaml-tab", Severity.ERROR,
+                       "YAML does not allow tabs here; indent with spaces.",
+                       Span(start, Position(start.line, start.column + 1)))
+    message = problem[:1].upper() + problem[1:]
+    if context:
+        message = f"{message} ({context})"
+    return Finding("yaml-syntax", Severity.ERROR, f"YAML syntax error: {message}.",
+                   Span(position, end))
+
+
+def to_python(node: Node | None) -> Any:
+    """Convert a tree to plain Python values, expanding (bounded) aliases.
+
+    Duplicate keys keep their first value; a non-scalar key becomes its source text.
+    """
+    if node is None:
+        return None
+    node = node.resolved()
+    if node.kind is NodeKind.SCALAR:
+        return node.value
+    if node.kind is NodeKind.SEQUENCE:
+        return [to_python(item) for item in node.items]
+    if node.kind is NodeKind.MAPPING:
+        out: dict[Any, Any] = {}
+        for pair in node.pairs:
+            if pair.duplicate:
+                continue
+            key = pair.key.resolved()
+            name = key.value if key.kind is NodeKind.SCALAR else f"<{key.kind.value}>"
+            try:
+                hash(name)
+            except TypeError:
+                name = str(name)
+            out.setdefault(name, to_python(pair.value))
+        return out
+    return None  # an alias that was not expanded
+
+
+def parse_yaml(text: str) -> ParsedYaml:
+    """Parse one YAML document without ever raising; every problem becomes a finding."""
+    line_count = text.count("\n") + 1
+    bom = text.startswith("\ufeff")
+    body = text[1:] if bom else text
+    composer = _Composer(text, bom)
+    if bom:
+        composer.add("yaml-bom", "The file starts with a byte order mark; it is accepted, but "
+                     "YAML files are better saved as UTF-8 without one.",
+                     Span.at(0, 0, 0, 1), Severity.HINT)
+    if len(text) > MAX_DOCUMENT_CHARS:
+        composer.add("yaml-too-large",
+                     f"The file has {len(text):,} characters, more than the "
+                     f"{MAX_DOCUMENT_CHARS:,} we check; a wish is a few kilobytes.",
+                     Span.at(0, 0, 0, 0))
+        return ParsedYaml(text, None, None, composer.findings, False, line_count)
+    if "\x00" in body:
+        index = body.index("\x00")
+        line = body.count("\n", 0, index)
+        column = index - (body.rfind("\n", 0, index) + 1) + (1 if bom and line == 0 else 0)
+        composer.add("yaml-syntax", "YAML syntax error: the file contains a NUL character, "
+                     "which YAML does not allow.", Span.at(line, column, line, column + 1))
+        return ParsedYaml(text, None, None, composer.findings, False, line_count)
+    events: list[Any] = []
+    error: yaml.YAMLError | None = None
+    loader = _PARSER_LOADER(body)
+    try:
+        while loader.check_event():
+            events.append(loader.get_event())
+    except yaml.YAMLError as exc:
+        error = exc
+    finally:
+        loader.dispose()
+    stop = Position(line_count - 1, 0)
+    if error is not None:
+        mark = getattr(error, "problem_mark", None)
+        stop = composer.position(mark) if mark is not None else Position(0, 0)
+    root, complete = composer.compose(events, stop)
+    if error is not None:
+        composer.findings.append(_syntax_finding(error, composer, text))
+        complete = False
+    elif root is None:
+        composer.add("yaml-empty", "The file is empty; a wish needs at least title, objective, "
+                     "scope, invariants, budget, tools, plan, safety_tests and rollback.",
+                     Span.at(0, 0, 0, 0))
+    return ParsedYaml(text, root, to_python(root), composer.findings, complete, line_count)

@@ -1,0 +1,240 @@
+"""Schema checks: pydantic validation errors and unknown keys → findings at the exact node.
+
+The pydantic models are the schema; this module only translates their errors into sentences a
+person understands and finds the node each one is about.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, RootModel, ValidationError
+
+from ..documents import NodeKind, PathIndex
+from ..findings import Finding, Path, Severity, Span, format_path
+from ..model import INTEGER_TYPE_NAMES, SpelledEnum, model_for_path
+from .catalog import RULES
+
+
+def _finding(code: str, message: str, span: Span, path: Path, **data: Any) -> Finding:
+    return Finding(code, RULES[code].severity, message, span, path, dict(data))
+
+
+def describe_value(value: Any) -> str:
+    """Name the type of a YAML value the way a person would."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value:g}"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "dict_type": "a mapping",
+}
+
+
+def first_line_span(text: str) -> Span:
+    """The whole first line: where findings about a missing top-level key go."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    return Span.at(0, 0, 0, len(first))
+
+
+def _integer_type(field: Any) -> str | None:
+    """Return `u8`/`u16`/`u32`/`u64` for a range-checked integer field, else None."""
+    low = high = None
+    for meta in getattr(field, "metadata", []):
+        low = getattr(meta, "ge", low)
+        high = getattr(meta, "le", high)
+    return INTEGER_TYPE_NAMES.get((low, high)) if low is not None and high is not None else None
+
+
+def _field_summary(model: type[BaseModel], path: Path) -> str:
+    """A short description of the field at `path` for messages about it."""
+    field = model_for_path(model, path)
+    description = getattr(field, "description", None)
+    return f": {description[:1].lower()}{description[1:]}" if description else "."
+
+
+def _enum_of(model: type[BaseModel], path: Path) -> type[SpelledEnum] | None:
+    from typing import get_args
+
+    field = model_for_path(model, path)
+    annotation = getattr(field, "annotation", field)
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, SpelledEnum):
+            return candidate
+        for inner in get_args(candidate):
+            if isinstance(inner, type) and issubclass(inner, SpelledEnum):
+                return inner
+    return None
+
+
+def validation_findings(model: type[BaseModel], data: Any, index: PathIndex,
+                        text: str) -> list[Finding]:
+    """Validate `data` against `model` and turn every error into a finding.
+
+    Only one finding is kept per path (a union reports one error per branch).
+    """
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return []
+    findings: list[Finding] = []
+    seen: set[Path] = set()
+    for error in errors:
+        loc = tuple(part for part in error["loc"] if isinstance(part, int | str))
+        loc = _strip_union_tags(model, loc)
+        if loc in seen:
+            continue
+        seen.add(loc)
+        finding = _error_finding(model, error, loc, index, text)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _strip_union_tags(model: type[BaseModel], loc: Path) -> Path:
+    """Drop pydantic's union branch names (`str`, `Tier`) from an error location."""
+    clean: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and model_for_path(model, (*clean, part)) is None and clean:
+            continue
+        clean.append(part)
+    return tuple(clean)
+
+
+def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathIndex,
+                   text: str) -> Finding | None:
+    kind = error["type"]
+    value = error.get("input")
+    name = format_path(loc)
+    if kind == "missing":
+        key = str(loc[-1])
+        parent = loc[:-1]
+        span = first_line_span(text) if not parent else index.nearest_span(parent,
+                                                                           prefer_key=True)
+        where = "the wish" if not parent else f"`{format_path(parent)}`"
+        if model.__name__ == "ConduitRegistry" and len(parent) == 1:
+            where = f"conduit {parent[0] + 1}" if isinstance(parent[0], int) else where
+        return _finding(
+            "missing-key",
+            f"Missing required key `{key}` in {where}{_field_summary(model, loc)}",
+            span or first_line_span(text), parent,
+            missingKey=key, parentPath=format_path(parent) if parent else "",
+        )
+    span = index.nearest_span(loc) or first_line_span(text)
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = error.get("ctx", {})
+        type_name = _integer_type(model_for_path(model, loc)) or "integer"
+        if kind == "greater_than_equal":
+            message = f"`{name}` is {value}; a {type_name} cannot be negative."
+        else:
+            message = (f"`{name}` is {value}, more than the {type_name} maximum "
+                       f"{bound.get('le')}.")
+        return _finding("out-of-range", message, span, loc, maximum=bound.get("le"),
+                        minimum=bound.get("ge"))
+    if kind == "enum":
+        enum = _enum_of(model, loc)
+        allowed = [member.value for member in enum] if enum else []
+        suggestion = difflib.get_close_matches(str(value).lower(),
+                                               [a.lower() for a in allowed], n=1, cutoff=0.5)
+        replacement = next((a for a in allowed if suggestion and a.lower() == suggestion[0]),
+                           None)
+        hint = f"; did you mean `{replacement}`?" if replacement else "."
+        code = "invalid-tier" if loc == ("tier",) else "invalid-enum"
+        return _finding(
+            code, f"`{name}` must be one of {', '.join(allowed)}, not `{value}`{hint}",
+            span, loc, replacement=replacement, allowed=allowed,
+        )
+    expected = _EXPECTED.get(kind)
+    if kind == "string_type" and isinstance(value, bool | int | float):
+        return _finding(
+            "scalar-as-string",
+            f"`{name}` is {describe_value(value)}; upstream reads it as the text "
+            f"\"{index.get(loc).value.text if index.get(loc) else value}\", so quote it.",
+            span, loc,
+        )
+    if expected is None:
+        expected = error.get("msg", "a valid value").removeprefix("Input should be ")
+    type_name = _integer_type(model_for_path(model, loc))
+    if type_name:
+        expected = f"{expected} ({type_name})"
+    return _finding("wrong-type", f"`{name}` must be {expected}, not {describe_value(value)}.",
+                    span, loc, expected=expected)
+
+
+def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Finding]:
+    """Warn about keys the format does not define, suggesting the closest known key."""
+    findings: list[Finding] = []
+    for path in index.paths():
+        located = index.get(path)
+        if located is None or located.value.kind is not NodeKind.MAPPING:
+            continue
+        target = model if not path else _model_class(model_for_path(model, path))
+        if not path and issubclass(model, RootModel):
+            continue
+        if target is None:
+            continue
+        known = list(target.model_fields)
+        present = {pair.key.value for pair in located.value.pairs}
+        for pair in located.value.pairs:
+            key = pair.key.value
+            if pair.key.kind is not NodeKind.SCALAR or key in target.model_fields:
+                continue
+            candidates = [k for k in known if k not in present]
+            close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6)
+            hint = f"; did you mean `{close[0]}`?" if close else \
+                f"; known keys here: {', '.join(known)}."
+            where = f"`{format_path(path)}`" if path else "a wish"
+            findings.append(_finding(
+                "unknown-key",
+                f"`{pair.key.text}` is not a key of {where}, so upstream ignores it{hint}",
+                pair.key.span, (*path, str(key)),
+                replacement=close[0] if close else None, key=str(key),
+            ))
+    return findings
+
+
+def _model_class(field: Any) -> type[BaseModel] | None:
+    """The model class a field holds (directly, optionally or as list items), else None."""
+    from typing import get_args
+
+    annotation = getattr(field, "annotation", field)
+    todo = [annotation]
+    while todo:
+        candidate = todo.pop()
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel) \
+                and not issubclass(candidate, RootModel):
+            return candidate
+        todo.extend(get_args(candidate))
+    return None
+
+
+def severity_order(finding: Finding) -> tuple[int, int, int]:
+    """Sort key: by position, then severity."""
+    return (finding.span.start.line, finding.span.start.column, int(finding.severity))
+
+
+__all__ = ["Severity", "unknown_key_findings", "validation_findings"]
