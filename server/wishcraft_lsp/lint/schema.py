@@ -53,6 +53,14 @@ _EXPECTED = {
 }
 
 
+def display_path(path: Path) -> str:
+    """Name a path for messages, quoted; a registry path names the conduit by its number."""
+    if path and isinstance(path[0], int):
+        rest = format_path(path[1:]) if len(path) > 1 else ""
+        return (f"`{rest}` of conduit {path[0] + 1}" if rest else f"conduit {path[0] + 1}")
+    return f"`{format_path(path)}`"
+
+
 def first_line_span(text: str) -> Span:
     """The whole first line: where findings about a missing top-level key go."""
     first = text.split("\n", 1)[0].rstrip("\r")
@@ -61,10 +69,17 @@ def first_line_span(text: str) -> Span:
 
 def _integer_type(field: Any) -> str | None:
     """Return `u8`/`u16`/`u32`/`u64` for a range-checked integer field, else None."""
+    from typing import get_args
+
+    annotation = getattr(field, "annotation", None)
+    metadata = list(getattr(field, "metadata", []))
+    for candidate in get_args(annotation):  # `U32 | None` keeps its bounds inside the union
+        metadata.extend(getattr(candidate, "__metadata__", ()))
     low = high = None
-    for meta in getattr(field, "metadata", []):
-        low = getattr(meta, "ge", low)
-        high = getattr(meta, "le", high)
+    for meta in metadata:
+        for item in getattr(meta, "metadata", [meta]):
+            low = getattr(item, "ge", low)
+            high = getattr(item, "le", high)
     return INTEGER_TYPE_NAMES.get((low, high)) if low is not None and high is not None else None
 
 
@@ -129,15 +144,15 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
                    text: str) -> Finding | None:
     kind = error["type"]
     value = error.get("input")
-    name = format_path(loc)
+    name = display_path(loc)
     if kind == "missing":
         key = str(loc[-1])
         parent = loc[:-1]
         span = first_line_span(text) if not parent else index.nearest_span(parent,
                                                                            prefer_key=True)
         where = "the wish" if not parent else f"`{format_path(parent)}`"
-        if model.__name__ == "ConduitRegistry" and len(parent) == 1:
-            where = f"conduit {parent[0] + 1}" if isinstance(parent[0], int) else where
+        if parent and isinstance(parent[0], int):
+            where = display_path(parent)
         return _finding(
             "missing-key",
             f"Missing required key `{key}` in {where}{_field_summary(model, loc)}",
@@ -149,9 +164,9 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
         bound = error.get("ctx", {})
         type_name = _integer_type(model_for_path(model, loc)) or "integer"
         if kind == "greater_than_equal":
-            message = f"`{name}` is {value}; a {type_name} cannot be negative."
+            message = f"{name} is {value}; it cannot be negative ({type_name})."
         else:
-            message = (f"`{name}` is {value}, more than the {type_name} maximum "
+            message = (f"{name} is {value}, more than the {type_name} maximum "
                        f"{bound.get('le')}.")
         return _finding("out-of-range", message, span, loc, maximum=bound.get("le"),
                         minimum=bound.get("ge"))
@@ -165,14 +180,14 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
         hint = f"; did you mean `{replacement}`?" if replacement else "."
         code = "invalid-tier" if loc == ("tier",) else "invalid-enum"
         return _finding(
-            code, f"`{name}` must be one of {', '.join(allowed)}, not `{value}`{hint}",
+            code, f"{name} must be one of {', '.join(allowed)}, not `{value}`{hint}",
             span, loc, replacement=replacement, allowed=allowed,
         )
     expected = _EXPECTED.get(kind)
     if kind == "string_type" and isinstance(value, bool | int | float):
         return _finding(
             "scalar-as-string",
-            f"`{name}` is {describe_value(value)}; upstream reads it as the text "
+            f"{name} is {describe_value(value)}; upstream reads it as the text "
             f"\"{index.get(loc).value.text if index.get(loc) else value}\", so quote it.",
             span, loc,
         )
@@ -181,7 +196,7 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
     type_name = _integer_type(model_for_path(model, loc))
     if type_name:
         expected = f"{expected} ({type_name})"
-    return _finding("wrong-type", f"`{name}` must be {expected}, not {describe_value(value)}.",
+    return _finding("wrong-type", f"{name} must be {expected}, not {describe_value(value)}.",
                     span, loc, expected=expected)
 
 

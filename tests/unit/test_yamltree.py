@@ -1,0 +1,154 @@
+"""The YAML layer: exact spans, YAML 1.2 scalars, and a finding (never an exception) for bad input."""
+
+from __future__ import annotations
+
+import pytest
+from lint_helpers import underlined
+
+from wishcraft_lsp.documents import NodeKind, PathIndex, parse_yaml
+from wishcraft_lsp.documents.yamltree import MAX_DEPTH, resolve_plain_scalar
+from wishcraft_lsp.findings import Position, Severity
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("yes", "yes"), ("on", "on"), ("true", True), ("False", False), ("~", None),
+     ("null", None), ("", None), ("42", 42), ("-7", -7), ("0o17", 15), ("0x1F", 31),
+     ("017", 17), ("1.5", 1.5), ("1e3", 1000.0), ("1_000", "1_000"), ("text", "text")],
+    ids=lambda v: repr(v),
+)
+def test_plain_scalars_follow_yaml_1_2_core_schema(text: str, value: object) -> None:
+    assert resolve_plain_scalar(text) == value
+
+
+def test_quoted_and_tagged_scalars_are_text() -> None:
+    parsed = parse_yaml("a: '5'\nb: \"true\"\nc: !!str 7\nd: !!int 8\n")
+    assert parsed.data == {"a": "5", "b": "true", "c": "7", "d": 8}
+
+
+def test_spans_count_code_points_with_emoji_and_cjk() -> None:
+    text = 'title: "😀 中文 wish"\nobjective: 目标 😀 x\n'
+    parsed = parse_yaml(text)
+    index = PathIndex(parsed.root)
+    assert underlined(text, index.value_span(("title",))) == '"😀 中文 wish"'
+    assert underlined(text, index.value_span(("objective",))) == "目标 😀 x"
+    assert underlined(text, index.key_span(("objective",))) == "objective"
+
+
+def test_syntax_error_is_a_finding_at_the_place_and_keeps_the_tree_before_it() -> None:
+    text = "title: x\ntools: [a,\nplan:\n  - b\n"
+    parsed = parse_yaml(text)
+    (finding,) = parsed.findings
+    assert finding.code == "yaml-syntax"
+    assert finding.severity is Severity.ERROR
+    assert finding.span.start.line == 3
+    assert parsed.data["title"] == "x"
+    assert not parsed.complete
+
+
+def test_half_typed_key_points_at_the_key() -> None:
+    parsed = parse_yaml("title: x\nti")
+    (finding,) = parsed.findings
+    assert finding.code == "yaml-syntax"
+    assert finding.span.start == Position(1, 0)
+    assert parsed.data == {"title": "x"}
+
+
+def test_tab_indentation_is_named() -> None:
+    text = "scope:\n\tregion: x\n"
+    (finding,) = parse_yaml(text).findings
+    assert finding.code == "yaml-tab"
+    assert underlined(text, finding.span) == "\t"
+
+
+def test_duplicate_key_flags_the_repeat_and_keeps_the_first_value() -> None:
+    text = "title: a\nplan: [x]\ntitle: b\n"
+    parsed = parse_yaml(text)
+    (finding,) = parsed.findings
+    assert finding.code == "yaml-duplicate-key"
+    assert finding.span.start == Position(2, 0)
+    assert underlined(text, finding.span) == "title"
+    assert "line 1" in finding.message
+    assert parsed.data["title"] == "a"
+
+
+def test_second_document_is_flagged_at_its_marker() -> None:
+    text = "title: a\n---\ntitle: b\n"
+    parsed = parse_yaml(text)
+    (finding,) = parsed.findings
+    assert finding.code == "yaml-multiple-documents"
+    assert underlined(text, finding.span) == "---"
+    assert parsed.data == {"title": "a"}
+
+
+def test_aliases_expand_and_keep_their_own_span() -> None:
+    text = "base: &b [x, y]\ninvariants: *b\n"
+    parsed = parse_yaml(text)
+    assert parsed.data["invariants"] == ["x", "y"]
+    index = PathIndex(parsed.root)
+    alias = index.get(("invariants",)).value
+    assert alias.kind is NodeKind.ALIAS
+    assert underlined(text, alias.span) == "*b"
+
+
+def test_alias_bomb_is_bounded_and_reported() -> None:
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    parsed = parse_yaml("\n".join(lines) + "\n")
+    codes = [f.code for f in parsed.findings]
+    assert codes == ["yaml-alias-bomb"]
+    assert parsed.findings[0].span.start.line >= 4
+
+
+@pytest.mark.parametrize(("text", "why"), [("a: *nope\n", "not defined"),
+                                           ("a: &x [*x]\n", "refers to itself")])
+def test_bad_alias(text: str, why: str) -> None:
+    (finding,) = parse_yaml(text).findings
+    assert finding.code == "yaml-bad-alias"
+    assert why in finding.message
+
+
+def test_deep_nesting_is_cut_with_a_finding() -> None:
+    parsed = parse_yaml("[" * 10_000 + "]" * 10_000)
+    assert [f.code for f in parsed.findings] == ["yaml-too-deep"]
+    assert f"{MAX_DEPTH} levels" in parsed.findings[0].message
+
+
+def test_empty_file() -> None:
+    parsed = parse_yaml("")
+    assert [f.code for f in parsed.findings] == ["yaml-empty"]
+    assert parsed.root is None
+
+
+def test_byte_order_mark_is_a_hint_and_columns_stay_right() -> None:
+    text = "\ufefftitle: x\n"
+    parsed = parse_yaml(text)
+    assert [(f.code, f.severity) for f in parsed.findings] == [("yaml-bom", Severity.HINT)]
+    index = PathIndex(parsed.root)
+    assert underlined(text, index.key_span(("title",))) == "title"
+
+
+def test_nul_byte_is_a_syntax_finding() -> None:
+    (finding,) = parse_yaml("title: a\x00b\n").findings
+    assert finding.code == "yaml-syntax"
+    assert finding.span.start == Position(0, 8)
+
+
+def test_huge_file_is_refused_with_a_finding() -> None:
+    parsed = parse_yaml("a: " + "x" * 5_000_001)
+    assert [f.code for f in parsed.findings] == ["yaml-too-large"]
+
+
+def test_pure_python_parser_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    from wishcraft_lsp.documents import yamltree
+
+    text = 'title: "😀 x"\nplan: [a, b]\nscope: {region: r, duration_days: 2}\n'
+    fast = parse_yaml(text)
+    monkeypatch.setattr(yamltree, "_PARSER_LOADER", yaml.SafeLoader)
+    slow = parse_yaml(text)
+    assert fast.data == slow.data
+    assert PathIndex(fast.root).value_span(("scope", "region")) == \
+        PathIndex(slow.root).value_span(("scope", "region"))
