@@ -1,0 +1,63 @@
+"""Court scores and heat, exactly as the design defines them."""
+
+from __future__ import annotations
+
+import pytest
+
+from wishcraft_lsp.court import (
+    CourtScores,
+    clarity_score,
+    court_scores,
+    heat_estimate,
+    reversibility_score,
+    safety_score,
+)
+from wishcraft_lsp.model import Tier
+from wishcraft_lsp.registry import bundled_registry
+
+
+@pytest.mark.parametrize(
+    ("objective", "plan_len", "expected"),
+    [("no digits", 0, 50), ("3 lamps", 0, 65), ("3 lamps", 2, 75), ("x" * 121, 1, 40),
+     ("3" + "x" * 120, 5, 65)],
+)
+def test_clarity(objective: str, plan_len: int, expected: int) -> None:
+    assert clarity_score(objective, ["s"] * plan_len) == expected
+
+
+@pytest.mark.parametrize(("invariants", "expected"), [
+    ([], 50), (["a"], 54), (["a"] * 5, 70), (["a"] * 9, 70), (["No harm to Civilians"], 59),
+    (["civilian"] * 6, 75),
+])
+def test_safety(invariants: list[str], expected: int) -> None:
+    assert safety_score(invariants) == expected
+
+
+@pytest.mark.parametrize(("count", "expected"), [(0, 50), (1, 55), (5, 75), (9, 75)])
+def test_reversibility(count: int, expected: int) -> None:
+    assert reversibility_score(["r"] * count) == expected
+
+
+def test_heat_of_the_real_example() -> None:
+    registry = bundled_registry()
+    scores = court_scores("no digits, " + "x" * 200, ["s"] * 9, ["i"] * 5, ["r"] * 2)
+    assert scores == CourtScores(50, 70, 60)
+    heat = heat_estimate(None, scores, 9, [registry.get("openai.codex.v2025.plan")])
+    # 10 × 0.5 × 1.0 (rev 60) × 1.2 (clarity 50) × 5/3 × (1.15 × 1.2)
+    assert heat == pytest.approx(10 * 0.5 * 1.0 * 1.2 * 5 / 3 * 1.15 * 1.2)
+
+
+@pytest.mark.parametrize(("tier", "scope"), [(None, 0.5), (Tier.MICRO, 0.5), (Tier.MESO, 1.0),
+                                             (Tier.MACRO, 2.0)])
+def test_heat_scope_and_penalties(tier: Tier | None, scope: float) -> None:
+    good = CourtScores(80, 80, 80)
+    assert heat_estimate(tier, good, 3, []) == pytest.approx(10 * scope * 0.85 * 0.8 * 1.0)
+    assert heat_estimate(tier, CourtScores(60, 60, 60), 0, []) == pytest.approx(10 * scope / 3)
+
+
+def test_heat_conduit_factors() -> None:
+    registry = bundled_registry()
+    base = CourtScores(60, 60, 60)
+    apply = registry.get("openai.codex.v2025.apply")  # High, Stochastic, Maximizer
+    place = registry.get("worldsmith.place")  # Low, Deterministic, Literalist
+    assert heat_estimate(None, base, 3, [apply, place]) == pytest.approx(5 * 1.3 * 1.2 * 1.1)

@@ -1,0 +1,192 @@
+"""Every lint rule: its code, severity, message and the exact text it underlines."""
+
+from __future__ import annotations
+
+import pytest
+from lint_helpers import VALID_WISH, codes, findings_of, only, replace_line, underlined
+
+from wishcraft_lsp.findings import Severity
+from wishcraft_lsp.lint import RULES, LintConfig
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
+
+
+def test_valid_wish_has_no_findings() -> None:
+    assert findings_of(VALID_WISH) == []
+
+
+# (id, old line, new line, code, severity, underlined text, words in the message, quick-fix data)
+LINE_CASES = [
+    ("objective-empty", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+     'objective: ""', "objective-empty", E, '""', "non-empty and measurable", {}),
+    ("objective-pronoun", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+     'objective: "Place 3 lamps on it within 5 days"', "objective-pronoun", W, "it",
+     "prefer explicit nouns", {"word": "it"}),
+    ("objective-no-quantity", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+     'objective: "Place beacon lamps on the lighthouse by Friday"', "objective-no-quantity", I,
+     '"Place beacon lamps on the lighthouse by Friday"', "concrete quantity", {}),
+    ("objective-no-time-bound",
+     'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+     'objective: "Place 3 beacon lamps on the lighthouse"', "objective-no-time-bound", I,
+     '"Place 3 beacon lamps on the lighthouse"', "time bound", {}),
+    ("out-of-range-u8", "  genie_slots: 2", "  genie_slots: 256", "out-of-range", E, "256",
+     "u8 maximum 255", {"maximum": 255}),
+    ("out-of-range-negative", "  gold_cap: 1500", "  gold_cap: -1", "out-of-range", E, "-1",
+     "cannot be negative", {}),
+    ("out-of-range-u16", "  duration_days: 5", "  duration_days: 65536", "out-of-range", E,
+     "65536", "u16 maximum 65535", {}),
+    ("wrong-type-text-for-int", "  chrono_sand: 12", '  chrono_sand: "12"', "wrong-type", E,
+     '"12"', "must be an integer (u16), not text", {}),
+    ("wrong-type-float", "  chrono_sand: 12", "  chrono_sand: 1.5", "wrong-type", E, "1.5",
+     "not the number 1.5", {}),
+    ("scalar-as-string", 'title: "Relight the lighthouse"', "title: 2025", "scalar-as-string", W,
+     "2025", 'reads it as the text "2025"', {}),
+    ("invalid-tier", "tier: meso", "tier: mezo", "invalid-tier", E, "mezo", "did you mean `meso`",
+     {"replacement": "meso"}),
+    ("unknown-conduit", '  - "worldsmith.place"', '  - "worldsmith.plase"', "unknown-conduit", E,
+     '"worldsmith.plase"', "did you mean `worldsmith.place`",
+     {"replacement": "worldsmith.place"}),
+    ("unknown-key", "tier: meso", "tier: meso\ntiers: macro", "unknown-key", W, "tiers",
+     "upstream ignores it", {"key": "tiers"}),
+    ("invalid-timestamp", "tier: meso", 'tier: meso\nmeta: {created_at: "last tuesday"}',
+     "invalid-timestamp", W, '"last tuesday"', "ISO 8601", {}),
+]
+
+
+@pytest.mark.parametrize("case", LINE_CASES, ids=[case[0] for case in LINE_CASES])
+def test_rule_on_one_line(case: tuple) -> None:
+    _, old, new, code, severity, text, words, data = case
+    wish = replace_line(VALID_WISH, old, new)
+    finding = only(wish, code)
+    assert finding.severity is severity
+    assert RULES[code].severity is severity
+    assert underlined(wish, finding.span) == text
+    assert words in finding.message
+    for key, value in data.items():
+        assert finding.data[key] == value
+
+
+def test_unknown_key_suggests_the_missing_one() -> None:
+    wish = VALID_WISH.replace("safety_tests:", "safety_test:")
+    finding = only(wish, "unknown-key")
+    assert finding.data["replacement"] == "safety_tests"
+    assert "did you mean `safety_tests`" in finding.message
+
+
+def test_missing_top_level_key_is_on_the_first_line() -> None:
+    wish = VALID_WISH.replace('rollback:\n  - "Remove the 3 lamps"\n  - "Restore the gallery '
+                              'tiles"\n  - "Reset the keeper schedule"\n  - "Refund the gold"\n',
+                              "")
+    finding = only(wish, "missing-key")
+    assert (finding.span.start.line, finding.span.start.column) == (0, 0)
+    assert underlined(wish, finding.span) == 'title: "Relight the lighthouse"'
+    assert "`rollback`" in finding.message
+    assert finding.data == {"missingKey": "rollback", "parentPath": ""}
+
+
+def test_missing_nested_key_is_on_the_parent_key() -> None:
+    wish = VALID_WISH.replace("  duration_days: 5\n", "")
+    finding = only(wish, "missing-key")
+    assert underlined(wish, finding.span) == "scope"
+    assert finding.data == {"missingKey": "duration_days", "parentPath": "scope"}
+
+
+def test_wrong_container_type() -> None:
+    wish = replace_line(VALID_WISH, "scope:", "scope: [a]")
+    wish = wish.replace('  region: "Sunken Quarter"\n  duration_days: 5\n', "")
+    finding = only(wish, "wrong-type")
+    assert underlined(wish, finding.span) == "[a]"
+    assert "must be a mapping, not a list" in finding.message
+
+
+def test_empty_rollback_and_invariants() -> None:
+    wish = VALID_WISH.split("rollback:")[0] + "rollback: []\ntier: micro\n"
+    wish = wish.split("invariants:")[0] + "invariants: []\n" + "budget:" + \
+        wish.split("budget:")[1]
+    rollback = only(wish, "rollback-empty")
+    assert rollback.severity is E and underlined(wish, rollback.span) == "[]"
+    invariants = only(wish, "invariants-empty")
+    assert invariants.severity is W and underlined(wish, invariants.span) == "[]"
+
+
+def test_plan_too_long_underlines_the_extra_steps() -> None:
+    steps = "".join(f'  - "Step {n}"\n' for n in range(1, 10))
+    wish = VALID_WISH.replace('  - "Survey the lighthouse"\n  - "Place 3 beacon lamps"\n', steps)
+    finding = only(wish, "plan-too-long")
+    assert underlined(wish, finding.span) == '"Step 8"\n  - "Step 9"'
+    assert "9 steps" in finding.message and "at most 7" in finding.message
+    config = LintConfig.model_validate({"planMaxSteps": 9})
+    assert "plan-too-long" not in codes(wish, config)
+
+
+def test_tier_limit_uses_the_tier_maxima() -> None:
+    wish = replace_line(VALID_WISH, "  genie_slots: 2", "  genie_slots: 9")
+    finding = only(wish, "tier-limit")
+    assert underlined(wish, finding.span) == "9"
+    assert "meso maximum of 8" in finding.message
+    assert "tier-limit" not in codes(replace_line(wish, "tier: meso", "tier: macro"))
+
+
+def test_missing_invariant_for_the_tier() -> None:
+    wish = replace_line(VALID_WISH, '  - "No currency duplication"', '  - "Lamps stay lit"')
+    finding = only(wish, "missing-invariant")
+    assert underlined(wish, finding.span) == "invariants"
+    assert finding.data["suggestion"] == "No currency duplication"
+    assert "missing-invariant" not in codes(replace_line(wish, "tier: meso", "tier: micro"))
+
+
+def test_conduit_not_allowed_for_the_tier() -> None:
+    wish = replace_line(VALID_WISH, '  - "worldsmith.place"', '  - "openai.codex.v2025.apply"')
+    wish = replace_line(wish, "tier: meso", "tier: micro")
+    finding = only(wish, "conduit-not-allowed")
+    assert underlined(wish, finding.span) == '"openai.codex.v2025.apply"'
+    assert "High-risk" in finding.message
+
+
+def test_court_thresholds_per_tier() -> None:
+    wish = replace_line(VALID_WISH, "tier: meso", "tier: macro")
+    found = {f.data["court"]: f for f in findings_of(wish) if f.code == "court-threshold"}
+    assert set(found) == {"clarity", "safety", "reversibility"}
+    assert underlined(wish, found["clarity"].span) == "objective"
+    assert "75, below the macro threshold of 85" in found["clarity"].message
+    assert underlined(wish, found["safety"].span) == "invariants"
+    assert underlined(wish, found["reversibility"].span) == "rollback"
+
+
+def test_tier_rules_are_skipped_without_a_tier() -> None:
+    wish = VALID_WISH.replace("tier: meso\n", "").replace("  genie_slots: 2", "  genie_slots: 99")
+    assert codes(wish) == []
+
+
+def test_ranges_point_at_the_right_characters_in_non_ascii_text() -> None:
+    wish = replace_line(VALID_WISH, 'objective: "Place 3 beacon lamps on the lighthouse within 5 '
+                        'days"', 'objective: "在灯塔 😀🏮 放置 3 盏灯 so that it shines within 5 days"')
+    found = [f for f in findings_of(wish) if f.code == "objective-pronoun"]
+    assert [underlined(wish, f.span) for f in found] == ["that", "it"]
+    wish = replace_line(VALID_WISH, '  - "worldsmith.place"', '  - "😀.place"')
+    assert underlined(wish, only(wish, "unknown-conduit").span) == '"😀.place"'
+
+
+def test_severity_overrides_and_turning_rules_off() -> None:
+    wish = replace_line(VALID_WISH, "tier: meso", "tier: meso\ntiers: x")
+    config = LintConfig.model_validate({"severity": {"unknown-key": "error"}})
+    assert [f.severity for f in findings_of(wish, config)] == [E]
+    config = LintConfig.model_validate({"severity": {"unknown-key": "off"}})
+    assert findings_of(wish, config) == []
+    with pytest.raises(ValueError, match="unknown rule code"):
+        LintConfig.model_validate({"severity": {"no-such-rule": "error"}})
+
+
+@pytest.mark.parametrize(("text", "code"), [("- a\n- b\n", "not-a-mapping"),
+                                            ("just text\n", "not-a-mapping"),
+                                            ("", "yaml-empty")])
+def test_a_wish_must_be_a_mapping(text: str, code: str) -> None:
+    assert codes(text) == [code]
+
+
+def test_every_rule_code_is_documented_in_the_readme() -> None:
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [code for code in RULES if f"`{code}`" not in readme]
+    assert missing == []
