@@ -11,7 +11,7 @@ Rust types).
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, RootModel, StrictStr
@@ -46,7 +46,7 @@ def _kebab(text: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", text).lower()
 
 
-class SpelledEnum(str, Enum):
+class SpelledEnum(StrEnum):
     """A string enum with a description per member that accepts any spelling of a value.
 
     Members are declared as `NAME = ("CanonicalValue", "description")`.

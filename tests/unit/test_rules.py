@@ -8,7 +8,7 @@ from lint_helpers import VALID_WISH, codes, findings_of, only, replace_line, und
 from wishcraft_lsp.findings import Severity
 from wishcraft_lsp.lint import RULES, LintConfig
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
 
 
 def test_valid_wish_has_no_findings() -> None:
@@ -23,11 +23,11 @@ LINE_CASES = [
      'objective: "Place 3 lamps on it within 5 days"', "objective-pronoun", W, "it",
      "prefer explicit nouns", {"word": "it"}),
     ("objective-no-quantity", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
-     'objective: "Place beacon lamps on the lighthouse by Friday"', "objective-no-quantity", I,
+     'objective: "Place beacon lamps on the lighthouse by Friday"', "objective-no-quantity", INFO,
      '"Place beacon lamps on the lighthouse by Friday"', "concrete quantity", {}),
     ("objective-no-time-bound",
      'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
-     'objective: "Place 3 beacon lamps on the lighthouse"', "objective-no-time-bound", I,
+     'objective: "Place 3 beacon lamps on the lighthouse"', "objective-no-time-bound", INFO,
      '"Place 3 beacon lamps on the lighthouse"', "time bound", {}),
     ("out-of-range-u8", "  genie_slots: 2", "  genie_slots: 256", "out-of-range", E, "256",
      "u8 maximum 255", {"maximum": 255}),
@@ -159,8 +159,9 @@ def test_tier_rules_are_skipped_without_a_tier() -> None:
 
 
 def test_ranges_point_at_the_right_characters_in_non_ascii_text() -> None:
-    wish = replace_line(VALID_WISH, 'objective: "Place 3 beacon lamps on the lighthouse within 5 '
-                        'days"', 'objective: "在灯塔 😀🏮 放置 3 盏灯 so that it shines within 5 days"')
+    old = 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"'
+    new = 'objective: "在灯塔 😀🏮 放置 3 盏灯 so that it shines within 5 days"'
+    wish = replace_line(VALID_WISH, old, new)
     found = [f for f in findings_of(wish) if f.code == "objective-pronoun"]
     assert [underlined(wish, f.span) for f in found] == ["that", "it"]
     wish = replace_line(VALID_WISH, '  - "worldsmith.place"', '  - "😀.place"')

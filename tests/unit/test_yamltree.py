@@ -1,4 +1,4 @@
-"""The YAML layer: exact spans, YAML 1.2 scalars, and a finding (never an exception) for bad input."""
+"""The YAML layer: exact spans, YAML 1.2 scalars, a finding (never an exception) for bad input."""
 
 from __future__ import annotations
 

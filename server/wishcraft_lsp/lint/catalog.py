@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..findings import Severity
 
-E, W, I, H = Severity.ERROR, Severity.WARNING, Severity.INFORMATION, Severity.HINT
+E, W, INFO, H = Severity.ERROR, Severity.WARNING, Severity.INFORMATION, Severity.HINT
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +57,13 @@ RULES: dict[str, Rule] = {
         Rule("invariants-empty", W, "upstream", "The invariants list is empty."),
         Rule("objective-pronoun", W, "upstream", "The objective uses a pronoun."),
         # Design-doc rules (not yet upstream: warnings or information by default).
-        Rule("objective-no-quantity", I, "design", "The objective names no concrete quantity."),
-        Rule("objective-no-time-bound", I, "design", "The objective names no time bound."),
+        Rule("objective-no-quantity", INFO, "design", "The objective names no concrete quantity."),
+        Rule("objective-no-time-bound", INFO, "design", "The objective names no time bound."),
         Rule("plan-too-long", W, "design", "The plan has more steps than allowed."),
         Rule("tier-limit", W, "design", "A duration or budget exceeds the tier's maximum."),
         Rule("missing-invariant", W, "design", "A required invariant is not covered."),
-        Rule("conduit-not-allowed", W, "design", "A conduit's risk class is not allowed for the tier."),
+        Rule("conduit-not-allowed", W, "design",
+             "A conduit's risk class is not allowed for the tier."),
         Rule("court-threshold", W, "design", "A court score is below the tier's threshold."),
         # Registry rules.
         Rule("duplicate-conduit-id", E, "wishcraft", "Two descriptors share one id."),
