@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, TextIO
@@ -37,6 +40,9 @@ YAML_SUFFIXES = (".yaml", ".yml")
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+
+PARALLEL_THRESHOLD = 200
+"""Below this many files, starting workers costs more than it saves."""
 
 
 def is_wish_path(path: Path) -> bool:
@@ -148,37 +154,79 @@ def _finding_json(path: Path, finding: Finding) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What linting one file gave: findings, a reason it could not be read, or a skip.
+
+    Plain, picklable data, so worker processes can send it back.
+    """
+
+    findings: list[Finding] | None = None
+    problem: str | None = None
+    usage_error: bool = False
+
+
+_WORKER_LINTER: Linter | None = None
+
+
+def _lint_in_worker(item: tuple[Path, bool]) -> Outcome:
+    assert _WORKER_LINTER is not None
+    return lint_outcome(_WORKER_LINTER, *item)
+
+
+def lint_outcome(linter: Linter, path: Path, explicit: bool) -> Outcome:
+    """Lint one file into an `Outcome`; a bad config file is a usage error, not a crash."""
+    try:
+        result = linter.lint(path, explicit)
+    except ConfigError as exc:
+        return Outcome(problem=str(exc), usage_error=True)
+    if isinstance(result, str):
+        return Outcome(problem=result)
+    return Outcome(findings=result.findings if result is not None else None)
+
+
+def lint_files(linter: Linter, files: list[tuple[Path, bool]], jobs: int) -> Iterator[Outcome]:
+    """Lint files in order, in `jobs` forked worker processes when there are many.
+
+    Parsing is CPU-bound Python, so processes (not threads) are what use a second core.
+    """
+    global _WORKER_LINTER
+    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD or "fork" not in \
+            multiprocessing.get_all_start_methods():
+        for path, explicit in files:
+            yield lint_outcome(linter, path, explicit)
+        return
+    _WORKER_LINTER = linter
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield from pool.imap(_lint_in_worker, files, chunksize=32)
+
+
 def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Lint files and folders; exit 1 when any error is found."""
-    try:
-        linter = Linter(args.registry, args.config)
-        files = list(discover(args.paths))
-    except ConfigError as exc:
-        print(f"wishcraft: {exc}", file=err)
-        return EXIT_USAGE
     missing = [p for p in args.paths if not p.exists()]
     for path in missing:
         print(f"wishcraft: {path}: no such file or folder", file=err)
     if missing:
         return EXIT_USAGE
+    linter = Linter(args.registry, args.config)
+    files = list(discover(args.paths))
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     counts = {severity: 0 for severity in Severity}
     unreadable = 0
     records: list[dict[str, Any]] = []
     checked = 0
-    for path, explicit in files:
-        try:
-            result = linter.lint(path, explicit)
-        except ConfigError as exc:
-            print(f"wishcraft: {exc}", file=err)
+    for (path, _), outcome in zip(files, lint_files(linter, files, jobs), strict=True):
+        if outcome.usage_error:
+            print(f"wishcraft: {outcome.problem}", file=err)
             return EXIT_USAGE
-        if isinstance(result, str):
+        if outcome.problem is not None:
             unreadable += 1
-            print(f"wishcraft: {result}", file=err)
+            print(f"wishcraft: {outcome.problem}", file=err)
             continue
-        if result is None:
+        if outcome.findings is None:
             continue
         checked += 1
-        for finding in result.findings:
+        for finding in outcome.findings:
             counts[finding.severity] += 1
             if args.format == "json":
                 records.append(_finding_json(path, finding))
@@ -292,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--quiet", "-q", dest="min_severity", action="store_const",
                       const=Severity.ERROR, default=Severity.INFORMATION,
                       help="print errors only")
+    lint.add_argument("--jobs", "-j", type=int, default=0,
+                      help="worker processes for large runs (default: one per core)")
     lint.set_defaults(handler=command_lint)
 
     conduits = sub.add_parser("conduits", help="list the conduit registry")

@@ -124,3 +124,19 @@ def test_console_script_runs() -> None:
     result = subprocess.run([sys.executable, "-m", "wishcraft_lsp.cli", "lint",
                              str(EXAMPLES / "data")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_parallel_run_prints_the_same_as_a_serial_one(capsys: pytest.CaptureFixture[str],
+                                                       tmp_path: Path) -> None:
+    from wishcraft_lsp.cli import PARALLEL_THRESHOLD
+
+    wishes = tmp_path / "wishes"
+    wishes.mkdir()
+    broken = (EXAMPLES / "broken/typos.wish.yaml").read_text()
+    good = (EXAMPLES / "data/wishes/lighthouse.wish.yaml").read_text()
+    for n in range(PARALLEL_THRESHOLD + 10):
+        (wishes / f"w{n:04d}.yaml").write_text(broken if n % 7 == 0 else good)
+    serial = run(capsys, "lint", "--jobs", "1", str(wishes))
+    parallel = run(capsys, "lint", "--jobs", "2", str(wishes))
+    assert serial == parallel
+    assert serial[0] == 1 and serial[1].count("invalid-tier") == len(range(0, 210, 7))
