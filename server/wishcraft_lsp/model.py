@@ -72,6 +72,8 @@ class SpelledEnum(StrEnum):
     @classmethod
     def parse(cls, value: object) -> SpelledEnum | None:
         """Return the member for any accepted spelling of `value`, or None."""
+        if not isinstance(value, str):
+            return None
         try:
             return cls(value)
         except ValueError:

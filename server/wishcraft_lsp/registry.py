@@ -73,8 +73,9 @@ def load_registry_file(path: Path) -> Registry:
     except (OSError, UnicodeDecodeError) as exc:
         from .lint.catalog import RULES
 
+        reason = getattr(exc, "strerror", None) or exc
         finding = Finding("yaml-syntax", RULES["yaml-syntax"].severity,
-                          f"Cannot read the registry {path}: {exc.strerror or exc}.",
+                          f"Cannot read the registry {path}: {reason}.",
                           Span.at(0, 0, 0, 0))
         return Registry({}, path, {}, [finding])
     return registry_from_text(text, path)

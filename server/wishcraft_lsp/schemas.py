@@ -26,12 +26,12 @@ def _schema_models() -> dict[str, type[BaseModel]]:
         "wish.schema.json": Wish,
         "conduit-registry.schema.json": ConduitRegistry,
     }
+    import importlib
     import importlib.util
 
     if importlib.util.find_spec(f"{__package__}.artifact") is not None:
-        from .artifact import PlanArtifact
-
-        models["plan-artifact.schema.json"] = PlanArtifact
+        artifact = importlib.import_module(f"{__package__}.artifact")
+        models["plan-artifact.schema.json"] = artifact.PlanArtifact
     return models
 
 

@@ -170,10 +170,11 @@ def _resolve_scalar(event: yaml.ScalarEvent) -> Any:
     if tag is None or tag == "!" or tag == _TAG_PREFIX + "str":
         return text
     resolved = resolve_plain_scalar(text)
-    expected = {"int": int, "float": (int, float), "bool": bool, "null": type(None)}
+    expected: dict[str, type | tuple[type, ...]] = {
+        "int": int, "float": (int, float), "bool": bool, "null": type(None)}
     kind = tag.removeprefix(_TAG_PREFIX)
     if kind in expected and isinstance(resolved, expected[kind]):
-        return float(resolved) if kind == "float" else resolved
+        return float(resolved) if kind == "float" else resolved  # type: ignore[arg-type]
     return text
 
 
@@ -189,11 +190,11 @@ class _Composer:
         self.expanded = 0
         self.bomb_reported = False
 
-    def span(self, start: yaml.Mark, end: yaml.Mark) -> Span:
+    def span(self, start: Any, end: Any) -> Span:
         """Turn two PyYAML marks into a span, shifting line 0 past a stripped BOM."""
         return Span(self.position(start), self.position(end))
 
-    def position(self, mark: yaml.Mark) -> Position:
+    def position(self, mark: Any) -> Position:
         """Turn a PyYAML mark into a position in the original text."""
         column = mark.column + (1 if self.bom and mark.line == 0 else 0)
         return Position(mark.line, column)
@@ -237,9 +238,10 @@ class _Composer:
                 if not stack:
                     root = node
                 continue
-            node = self._node(event)
-            if node is None:
+            created = self._node(event)
+            if created is None:
                 continue
+            node = created
             if node.kind in (NodeKind.MAPPING, NodeKind.SEQUENCE):
                 if len(stack) >= MAX_DEPTH:
                     if not depth_exceeded:
@@ -268,7 +270,7 @@ class _Composer:
                         style=event.style, value=_resolve_scalar(event), text=event.value)
         elif isinstance(event, yaml.AliasEvent):
             node = Node(NodeKind.ALIAS, span, anchor=event.anchor)
-            target = self.anchors.get(event.anchor)
+            target = self.anchors.get(event.anchor or "")
             if target is None or event.anchor in self.open_anchors:
                 why = "refers to itself" if target is not None else "is not defined above"
                 self.add("yaml-bad-alias", f"The alias *{event.anchor} {why}.", span)

@@ -183,19 +183,20 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
             code, f"{name} must be one of {', '.join(allowed)}, not `{value}`{hint}",
             span, loc, replacement=replacement, allowed=allowed,
         )
-    expected = _EXPECTED.get(kind)
     if kind == "string_type" and isinstance(value, bool | int | float):
+        located = index.get(loc)
+        source = located.value.text if located else str(value)
         return _finding(
             "scalar-as-string",
             f"{name} is {describe_value(value)}; upstream reads it as the text "
-            f"\"{index.get(loc).value.text if index.get(loc) else value}\", so quote it.",
+            f"\"{source}\", so quote it.",
             span, loc,
         )
-    if expected is None:
-        expected = error.get("msg", "a valid value").removeprefix("Input should be ")
-    type_name = _integer_type(model_for_path(model, loc))
-    if type_name:
-        expected = f"{expected} ({type_name})"
+    expected = _EXPECTED.get(kind) or str(error.get("msg", "a valid value")).removeprefix(
+        "Input should be ")
+    integer_name = _integer_type(model_for_path(model, loc))
+    if integer_name:
+        expected = f"{expected} ({integer_name})"
     return _finding("wrong-type", f"{name} must be {expected}, not {describe_value(value)}.",
                     span, loc, expected=expected)
 

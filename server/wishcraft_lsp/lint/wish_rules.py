@@ -229,7 +229,7 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
     threshold = ctx.config.court_thresholds.get(tier)
     if threshold is not None:
         scores = scores_of(ctx.data)
-        checks_scores = [
+        checks_scores: list[tuple[str, int, int, Path, str]] = [
             ("clarity", scores.clarity, threshold.clarity, ("objective",),
              "a number in the objective, 2 or more plan steps, an objective under 120 characters"),
             ("safety", scores.safety, threshold.safety, ("invariants",),
@@ -237,13 +237,13 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
             ("reversibility", scores.reversibility, threshold.reversibility, ("rollback",),
              "more rollback steps (5 points each, up to 25)"),
         ]
-        for name, score, minimum, path, how in checks_scores:
+        for name, score, minimum, blamed, how in checks_scores:
             if score < minimum:
                 yield ctx.finding(
                     "court-threshold",
                     f"The {name} score is {score}, below the {tier.value} threshold of "
                     f"{minimum}; raise it with {how}.",
-                    ctx.key_span(path), path, score=score, threshold=minimum, court=name)
+                    ctx.key_span(blamed), blamed, score=score, threshold=minimum, court=name)
 
 
 def meta_rules(ctx: WishContext) -> Iterator[Finding]:
