@@ -7,9 +7,12 @@ one place (`documents.positions`), and the CLI prints one-based code-point colum
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -81,6 +84,11 @@ class Finding:
     span: Span
     path: Path = ()
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def split_lines(text: str) -> list[str]:
+    """Split text into lines the way LSP counts them: at `\r\n`, `\r` and `\n` only."""
+    return _LINE_BREAK.split(text)
 
 
 def format_path(path: Path) -> str:

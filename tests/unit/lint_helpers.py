@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wishcraft_lsp.findings import Finding, Span
+from wishcraft_lsp.findings import Finding, Span, split_lines
 from wishcraft_lsp.lint import LintConfig, analyse_wish
 from wishcraft_lsp.registry import bundled_registry
 
@@ -42,7 +42,7 @@ tier: meso
 
 def underlined(text: str, span: Span) -> str:
     """The exact text a span covers (spans count code points, as Python strings do)."""
-    lines = text.split("\n")
+    lines = split_lines(text)
     if span.start.line == span.end.line:
         return lines[span.start.line][span.start.column:span.end.column]
     parts = [lines[span.start.line][span.start.column:]]

@@ -152,3 +152,21 @@ def test_pure_python_parser_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch)
     assert fast.data == slow.data
     assert PathIndex(fast.root).value_span(("scope", "region")) == \
         PathIndex(slow.root).value_span(("scope", "region"))
+
+
+def test_crlf_and_lone_cr_line_ends_keep_positions() -> None:
+    from wishcraft_lsp.findings import split_lines
+
+    text = "title: a\r\nscope:\r\n  region: 😀 r\r\n"
+    index = PathIndex(parse_yaml(text).root)
+    span = index.value_span(("scope", "region"))
+    assert span.start == Position(2, 10)
+    assert split_lines(text)[2][span.start.column:span.end.column] == "😀 r"
+    assert split_lines("a\rb\r\nc\nd") == ["a", "b", "c", "d"]
+
+
+def test_yaml_only_line_breaks_do_not_shift_lines() -> None:
+    # NEL (U+0085) and LS (U+2028) break lines for YAML but not for LSP editors.
+    text = 'title: "a\u0085b\u2028c"\nplan: [x]\n'
+    index = PathIndex(parse_yaml(text).root)
+    assert index.value_span(("plan",)).start == Position(1, 6)

@@ -23,7 +23,9 @@ from typing import Any
 
 import yaml
 
-from ..findings import Finding, Position, Severity, Span
+import bisect
+
+from ..findings import Finding, Position, Severity, Span, split_lines
 
 try:
     _PARSER_LOADER: type = yaml.CSafeLoader
@@ -31,6 +33,9 @@ try:
 except AttributeError:  # PyYAML built without libyaml
     _PARSER_LOADER = yaml.SafeLoader
     HAS_LIBYAML = False
+
+_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+_LSP_BREAK = re.compile(r"\r\n|\r|\n")
 
 MAX_DEPTH = 100
 """Deepest nesting we build; wishes are four levels deep, hostile files ten thousand."""
@@ -115,7 +120,12 @@ class ParsedYaml:
     data: Any
     findings: list[Finding]
     complete: bool
-    line_count: int
+    lines: list[str]
+
+    @property
+    def line_count(self) -> int:
+        """How many lines the document has, as LSP counts them."""
+        return len(self.lines)
 
     @property
     def has_errors(self) -> bool:
@@ -181,9 +191,21 @@ def _resolve_scalar(event: yaml.ScalarEvent) -> Any:
 class _Composer:
     """Builds the node tree from events, iteratively, recording findings as it goes."""
 
-    def __init__(self, text: str, bom: bool) -> None:
+    def __init__(self, text: str, bom: bool, lines: list[str]) -> None:
         self.text = text
         self.bom = bom
+        self.last_line = len(lines) - 1
+        self.last_line_length = len(lines[-1])
+        # YAML also breaks lines at NEL, LS and PS, which LSP does not: then marks are
+        # placed from their character index instead of libyaml's line count.
+        self.line_starts: list[int] | None = None
+        if _YAML_ONLY_BREAKS.search(text):
+            starts = [0]
+            for line in lines[:-1]:
+                starts.append(starts[-1] + len(line) + 1)
+            self.line_starts = starts
+            if "\r\n" in text:  # a CRLF is two characters, not one
+                self.line_starts = [0] + [m.end() for m in _LSP_BREAK.finditer(text)]
         self.findings: list[Finding] = []
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
@@ -195,9 +217,17 @@ class _Composer:
         return Span(self.position(start), self.position(end))
 
     def position(self, mark: Any) -> Position:
-        """Turn a PyYAML mark into a position in the original text."""
-        column = mark.column + (1 if self.bom and mark.line == 0 else 0)
-        return Position(mark.line, column)
+        """Turn a PyYAML mark into a position in the original text, clamped to its end."""
+        if self.line_starts is not None:
+            index = mark.index + (1 if self.bom else 0)
+            line = bisect.bisect_right(self.line_starts, index) - 1
+            column = index - self.line_starts[line]
+        else:
+            line = mark.line
+            column = mark.column + (1 if self.bom and mark.line == 0 else 0)
+        if line > self.last_line:
+            return Position(self.last_line, self.last_line_length)
+        return Position(line, column)
 
     def add(self, code: str, message: str, span: Span, severity: Severity = Severity.ERROR,
             **data: Any) -> None:
@@ -362,7 +392,7 @@ def _syntax_finding(error: yaml.YAMLError, composer: _Composer, text: str) -> Fi
     if context_mark is not None and context == "while scanning a simple key":
         mark = context_mark  # point at the half-typed key, not at where the scanner gave up
     position = composer.position(mark)
-    lines = text.splitlines()
+    lines = split_lines(text)
     line_text = lines[position.line] if position.line < len(lines) else ""
     end = Position(position.line, min(position.column + 1, max(len(line_text), position.column)))
     if "\t" in problem or (position.column < len(line_text) and line_text[position.column] == "\t"):
@@ -408,10 +438,10 @@ def to_python(node: Node | None) -> Any:
 
 def parse_yaml(text: str) -> ParsedYaml:
     """Parse one YAML document without ever raising; every problem becomes a finding."""
-    line_count = text.count("\n") + 1
+    lines = split_lines(text)
     bom = text.startswith("\ufeff")
     body = text[1:] if bom else text
-    composer = _Composer(text, bom)
+    composer = _Composer(text, bom, lines)
     if bom:
         composer.add("yaml-bom", "The file starts with a byte order mark; it is accepted, but "
                      "YAML files are better saved as UTF-8 without one.",
@@ -421,14 +451,16 @@ def parse_yaml(text: str) -> ParsedYaml:
                      f"The file has {len(text):,} characters, more than the "
                      f"{MAX_DOCUMENT_CHARS:,} we check; a wish is a few kilobytes.",
                      Span.at(0, 0, 0, 0))
-        return ParsedYaml(text, None, None, composer.findings, False, line_count)
-    if "\x00" in body:
-        index = body.index("\x00")
-        line = body.count("\n", 0, index)
-        column = index - (body.rfind("\n", 0, index) + 1) + (1 if bom and line == 0 else 0)
+        return ParsedYaml(text, None, None, composer.findings, False, lines)
+    if "\x00" in text:
+        index = text.index("\x00")
+        line, line_start = 0, 0
+        for match in _LSP_BREAK.finditer(text, 0, index):
+            line, line_start = line + 1, match.end()
+        column = index - line_start
         composer.add("yaml-syntax", "YAML syntax error: the file contains a NUL character, "
                      "which YAML does not allow.", Span.at(line, column, line, column + 1))
-        return ParsedYaml(text, None, None, composer.findings, False, line_count)
+        return ParsedYaml(text, None, None, composer.findings, False, lines)
     events: list[Any] = []
     error: yaml.YAMLError | None = None
     loader = _PARSER_LOADER(body)
@@ -439,7 +471,7 @@ def parse_yaml(text: str) -> ParsedYaml:
         error = exc
     finally:
         loader.dispose()
-    stop = Position(line_count - 1, 0)
+    stop = Position(len(lines) - 1, len(lines[-1]))
     if error is not None:
         mark = getattr(error, "problem_mark", None)
         stop = composer.position(mark) if mark is not None else Position(0, 0)
@@ -451,4 +483,4 @@ def parse_yaml(text: str) -> ParsedYaml:
         composer.add("yaml-empty", "The file is empty; a wish needs at least title, objective, "
                      "scope, invariants, budget, tools, plan, safety_tests and rollback.",
                      Span.at(0, 0, 0, 0))
-    return ParsedYaml(text, root, to_python(root), composer.findings, complete, line_count)
+    return ParsedYaml(text, root, to_python(root), composer.findings, complete, lines)

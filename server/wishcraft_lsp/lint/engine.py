@@ -89,7 +89,7 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
     if syntax_ok:
         findings.extend(validation_findings(Wish, data, index, text))
     findings.extend(unknown_key_findings(Wish, index))
-    context = WishContext(data, index, registry, config, text.split("\n"))
+    context = WishContext(data, index, registry, config, parsed.lines)
     for rule in WISH_RULES:
         findings.extend(rule(context))
     analysis.findings = apply_config(findings, config)

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, RootModel, ValidationError
 
 from ..documents import NodeKind, PathIndex
-from ..findings import Finding, Path, Severity, Span, format_path
+from ..findings import Finding, Path, Severity, Span, format_path, split_lines
 from ..model import INTEGER_TYPE_NAMES, SpelledEnum, model_for_path
 from .catalog import RULES
 
@@ -63,7 +63,7 @@ def display_path(path: Path) -> str:
 
 def first_line_span(text: str) -> Span:
     """The whole first line: where findings about a missing top-level key go."""
-    first = text.split("\n", 1)[0].rstrip("\r")
+    first = split_lines(text[:10_000])[0]
     return Span.at(0, 0, 0, len(first))
 
 
