@@ -15,6 +15,7 @@ Plain scalars are resolved with the YAML 1.2 core schema, as serde_yaml (upstrea
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -22,8 +23,6 @@ from enum import Enum
 from typing import Any
 
 import yaml
-
-import bisect
 
 from ..findings import Finding, Position, Severity, Span, split_lines
 
