@@ -6,7 +6,7 @@ always gives the same findings.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from lint_helpers import REGISTRY, VALID_WISH
 
@@ -20,8 +20,7 @@ YAML_ALPHABET = st.sampled_from(
 )
 yaml_like_text = st.lists(YAML_ALPHABET, max_size=200).map("".join)
 
-FUZZ = settings(max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings()  # depth comes from the profile loaded in tests/conftest.py
 
 
 def assert_inside(text: str, findings: list[Finding]) -> None:
