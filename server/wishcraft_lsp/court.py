@@ -65,19 +65,13 @@ SCOPE_FACTOR = {None: 0.5, Tier.MICRO: 0.5, Tier.MESO: 1.0, Tier.MACRO: 2.0}
 RISK_FACTOR = {RiskClass.LOW: 1.0, RiskClass.MEDIUM: 1.15, RiskClass.HIGH: 1.3}
 
 
-def _penalty(score: int) -> float:
-    """The clarity and reversibility penalty: 0.8 at ≥ 80, 1.0 at ≥ 60, else 1.2."""
-    if score >= 80:
-        return 0.8
-    if score >= 60:
-        return 1.0
-    return 1.2
+def _penalty(score: int, reward: float) -> float:
+    """A score's heat penalty: `reward` at ≥ 80, 1.0 at ≥ 60, else 1.2.
 
-
-def _reversibility_penalty(score: int) -> float:
-    """The reversibility penalty: 0.85 at ≥ 80, 1.0 at ≥ 60, else 1.2."""
+    The design gives clarity a reward of 0.8 and reversibility one of 0.85.
+    """
     if score >= 80:
-        return 0.85
+        return reward
     if score >= 60:
         return 1.0
     return 1.2
@@ -103,7 +97,7 @@ def heat_estimate(tier: Tier | None, scores: CourtScores, plan_length: int,
     """
     chain_len = max(1, min(plan_length, 5)) / 3
     heat = (10 * SCOPE_FACTOR[tier] * novelty * speed
-            * _reversibility_penalty(scores.reversibility) * _penalty(scores.clarity)
+            * _penalty(scores.reversibility, 0.85) * _penalty(scores.clarity, 0.8)
             * chain_len)
     for conduit in conduits:
         heat *= conduit_factor(conduit)
