@@ -170,3 +170,19 @@ def test_yaml_only_line_breaks_do_not_shift_lines() -> None:
     text = 'title: "a\u0085b\u2028c"\nplan: [x]\n'
     index = PathIndex(parse_yaml(text).root)
     assert index.value_span(("plan",)).start == Position(1, 6)
+
+
+def test_lone_surrogate_is_a_finding_not_a_crash() -> None:
+    parsed = parse_yaml("title: a\nobjective: b\udcffc\n")
+    assert [(f.code, f.span.start) for f in parsed.findings] == [("yaml-syntax", Position(1, 12))]
+    assert parsed.data["objective"] == "b\ufffdc"
+
+
+def test_thousands_of_keys_stay_linear() -> None:
+    import time
+
+    text = "".join(f"key{i}: {i}\n" for i in range(20_000)) + "key7: again\n"
+    start = time.perf_counter()
+    parsed = parse_yaml(text)
+    assert time.perf_counter() - start < 5  # quadratic duplicate checks took 30 s
+    assert [f.code for f in parsed.findings] == ["yaml-duplicate-key"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -33,6 +34,7 @@ except AttributeError:  # PyYAML built without libyaml
     _PARSER_LOADER = yaml.SafeLoader
     HAS_LIBYAML = False
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
 _LSP_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -187,6 +189,15 @@ def _resolve_scalar(event: yaml.ScalarEvent) -> Any:
     return text
 
 
+@dataclass(slots=True)
+class _Open:
+    """A container still being built: the node, a key waiting for its value, keys seen."""
+
+    node: Node
+    key: Node | None = None
+    seen: dict[Any, Node] = field(default_factory=dict)
+
+
 class _Composer:
     """Builds the node tree from events, iteratively, recording findings as it goes."""
 
@@ -233,13 +244,15 @@ class _Composer:
         """Record a YAML-level finding."""
         self.findings.append(Finding(code, severity, message, span, (), dict(data)))
 
-    def compose(self, events: Any, stop: Position) -> tuple[Node | None, bool]:
+    def compose(self, events: Iterator[Any],
+                stop: Callable[[], Position]) -> tuple[Node | None, bool]:
         """Consume events into a tree; return the root and whether the tree is complete.
 
         Containers still open when the events run out (after a syntax error) are closed at
-        `stop`, so the part before the error stays usable.
+        `stop()`, so the part before the error stays usable. Events are consumed lazily, so a
+        hostile document stops costing time as soon as a limit is hit.
         """
-        stack: list[tuple[Node, list[Node]]] = []  # (container, pending key for mappings)
+        stack: list[_Open] = []
         root: Node | None = None
         documents = 0
         depth_exceeded = False
@@ -259,7 +272,7 @@ class _Composer:
                           yaml.DocumentEndEvent):
                 continue
             if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                node, _ = stack.pop()
+                node = stack.pop().node
                 node.span = Span(node.span.start, self.position(event.end_mark))
                 if node.anchor:
                     self.open_anchors.discard(node.anchor)
@@ -282,13 +295,13 @@ class _Composer:
                             node.span,
                         )
                     return self._close(stack, root, node.span.start), False
-                stack.append((node, []))
+                stack.append(_Open(node))
                 continue
             self._attach(stack, node)
             if not stack:
                 root = node
         if stack:
-            return self._close(stack, root, stop), False
+            return self._close(stack, root, stop()), False
         return root, True
 
     def _node(self, event: Any) -> Node | None:
@@ -333,44 +346,46 @@ class _Composer:
             self.anchors[node.anchor] = node
         return node
 
-    def _attach(self, stack: list[tuple[Node, list[Node]]], node: Node) -> None:
+    def _attach(self, stack: list[_Open], node: Node) -> None:
         """Put a finished node into the open container on top of the stack."""
         if not stack:
             return
-        parent, pending = stack[-1]
+        top = stack[-1]
+        parent = top.node
         parent.size += node.size
         if parent.kind is NodeKind.SEQUENCE:
             parent.items.append(node)
-        elif pending:
-            key = pending.pop()
-            parent.pairs.append(Pair(key, node, self._is_duplicate(parent, key)))
+        elif top.key is not None:
+            key, top.key = top.key, None
+            parent.pairs.append(Pair(key, node, self._is_duplicate(top, key)))
         else:
-            pending.append(node)
+            top.key = node
 
-    def _is_duplicate(self, mapping: Node, key: Node) -> bool:
+    def _is_duplicate(self, mapping: _Open, key: Node) -> bool:
         """Flag `key` when the mapping already has it (serde_yaml rejects such files)."""
         if key.kind is not NodeKind.SCALAR:
             return False
-        for pair in mapping.pairs:
-            if pair.key.kind is NodeKind.SCALAR and pair.key.value == key.value:
-                first = pair.key.span.start
-                self.add(
-                    "yaml-duplicate-key",
-                    f"The key `{key.text}` appears twice in this mapping (first on line "
-                    f"{first.line + 1}); upstream rejects the file. Remove one of them.",
-                    key.span, key=key.text, firstLine=first.line,
-                )
-                return True
-        return False
+        first_key = mapping.seen.setdefault(key.value, key)
+        if first_key is key:
+            return False
+        first = first_key.span.start
+        self.add(
+            "yaml-duplicate-key",
+            f"The key `{key.text}` appears twice in this mapping (first on line "
+            f"{first.line + 1}); upstream rejects the file. Remove one of them.",
+            key.span, key=key.text, firstLine=first.line,
+        )
+        return True
 
-    def _close(self, stack: list[tuple[Node, list[Node]]], root: Node | None,
+    def _close(self, stack: list[_Open], root: Node | None,
                at: Position) -> Node | None:
         """Close every open container at `at` (after an error) and return the root."""
         while stack:
-            node, pending = stack.pop()
+            top = stack.pop()
+            node = top.node
             node.span = Span(node.span.start, at)
-            if pending:  # a key without its value: give it an empty one
-                key = pending.pop()
+            if top.key is not None:  # a key without its value: give it an empty one
+                key = top.key
                 node.pairs.append(Pair(key, Node(NodeKind.SCALAR, Span(key.span.end,
                                                                        key.span.end))))
             self._attach(stack, node)
@@ -379,7 +394,7 @@ class _Composer:
         return root
 
 
-def _syntax_finding(error: yaml.YAMLError, composer: _Composer, text: str) -> Finding:
+def _syntax_finding(error: Exception, composer: _Composer, text: str) -> Finding:
     """Turn a PyYAML error into one finding at the place the parser stopped."""
     mark = getattr(error, "problem_mark", None)
     problem = getattr(error, "problem", None) or str(error)
@@ -435,6 +450,14 @@ def to_python(node: Node | None) -> Any:
     return None  # an alias that was not expanded
 
 
+def _position_of_index(text: str, index: int) -> Position:
+    """The position of a character index, counting lines as LSP does."""
+    line, line_start = 0, 0
+    for match in _LSP_BREAK.finditer(text, 0, index):
+        line, line_start = line + 1, match.end()
+    return Position(line, index - line_start)
+
+
 def parse_yaml(text: str) -> ParsedYaml:
     """Parse one YAML document without ever raising; every problem becomes a finding."""
     lines = split_lines(text)
@@ -452,29 +475,39 @@ def parse_yaml(text: str) -> ParsedYaml:
                      Span.at(0, 0, 0, 0))
         return ParsedYaml(text, None, None, composer.findings, False, lines)
     if "\x00" in text:
-        index = text.index("\x00")
-        line, line_start = 0, 0
-        for match in _LSP_BREAK.finditer(text, 0, index):
-            line, line_start = line + 1, match.end()
-        column = index - line_start
+        where = _position_of_index(text, text.index("\x00"))
+        line, column = where.line, where.column
         composer.add("yaml-syntax", "YAML syntax error: the file contains a NUL character, "
                      "which YAML does not allow.", Span.at(line, column, line, column + 1))
         return ParsedYaml(text, None, None, composer.findings, False, lines)
-    events: list[Any] = []
-    error: yaml.YAMLError | None = None
+    if _SURROGATE.search(body):
+        # An editor can send lone UTF-16 surrogates; libyaml cannot encode them. U+FFFD keeps
+        # every position where it was.
+        where = _position_of_index(text, _SURROGATE.search(text).start())  # type: ignore[union-attr]
+        line, column = where.line, where.column
+        composer.add("yaml-syntax", "The file contains an invalid character (a lone UTF-16 "
+                     "surrogate); it is read as U+FFFD.", Span.at(line, column, line, column + 1))
+        body = _SURROGATE.sub("\ufffd", body)
+    errors: list[Exception] = []
     loader = _PARSER_LOADER(body)
+
+    def events() -> Iterator[Any]:
+        try:
+            while loader.check_event():
+                yield loader.get_event()
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            errors.append(exc)
+
+    def stop() -> Position:
+        mark = getattr(errors[0], "problem_mark", None) if errors else None
+        return composer.position(mark) if mark is not None else Position(len(lines) - 1,
+                                                                         len(lines[-1]))
+
     try:
-        while loader.check_event():
-            events.append(loader.get_event())
-    except yaml.YAMLError as exc:
-        error = exc
+        root, complete = composer.compose(events(), stop)
     finally:
         loader.dispose()
-    stop = Position(len(lines) - 1, len(lines[-1]))
-    if error is not None:
-        mark = getattr(error, "problem_mark", None)
-        stop = composer.position(mark) if mark is not None else Position(0, 0)
-    root, complete = composer.compose(events, stop)
+    error = errors[0] if errors else None
     if error is not None:
         composer.findings.append(_syntax_finding(error, composer, text))
         complete = False

@@ -37,6 +37,7 @@ RULES: dict[str, Rule] = {
         Rule("yaml-too-large", E, "yaml", "The file is larger than we check."),
         Rule("yaml-empty", E, "upstream", "The file is empty."),
         Rule("yaml-bom", H, "yaml", "The file starts with a byte order mark."),
+        Rule("too-many-findings", INFO, "wishcraft", "More findings than one document shows."),
         Rule("not-a-mapping", E, "upstream", "A wish (or descriptor) is not a mapping."),
         Rule("not-a-list", E, "upstream", "The registry is not a list of descriptors."),
         # The schema (what upstream's parser rejects).

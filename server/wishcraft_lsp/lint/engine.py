@@ -16,13 +16,17 @@ from pydantic import ValidationError
 
 from ..court import CourtScores, heat_estimate
 from ..documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
-from ..findings import Finding, Span
+from ..findings import Finding, Severity, Span
 from ..model import ConduitRegistry, Tier, Wish
 from ..registry import Registry
 from .catalog import RULES
 from .config import LintConfig
 from .schema import first_line_span, unknown_key_findings, validation_findings
 from .wish_rules import WISH_RULES, WishContext, scores_of
+
+
+MAX_FINDINGS = 500
+"""The most findings one document reports: editors slow down with thousands of squiggles."""
 
 
 class DocumentKind(Enum):
@@ -66,6 +70,13 @@ def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
             finding = Finding(finding.code, severity, finding.message, finding.span,
                               finding.path, finding.data)
         out.append(finding)
+    if len(out) > MAX_FINDINGS:
+        out.sort(key=lambda f: (int(f.severity), f.span.start.line, f.span.start.column))
+        hidden = len(out) - MAX_FINDINGS
+        out = out[:MAX_FINDINGS]
+        out.append(Finding("too-many-findings", Severity.INFORMATION,
+                           f"{hidden:,} more findings are not shown; fix the ones above first.",
+                           Span.at(0, 0, 0, 0)))
     out.sort(key=lambda f: (f.span.start.line, f.span.start.column, int(f.severity), f.code))
     return out
 

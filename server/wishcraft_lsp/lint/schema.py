@@ -201,6 +201,10 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
                     span, loc, expected=expected)
 
 
+MAX_SUGGESTIONS = 100
+"""Past this many unknown keys, stop looking for "did you mean" (a hostile file has 20,000)."""
+
+
 def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Finding]:
     """Warn about keys the format does not define, suggesting the closest known key."""
     findings: list[Finding] = []
@@ -220,7 +224,8 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Findi
             if pair.key.kind is not NodeKind.SCALAR or key in target.model_fields:
                 continue
             candidates = [k for k in known if k not in present]
-            close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6) \
+                if len(findings) < MAX_SUGGESTIONS else []
             hint = f"; did you mean `{close[0]}`?" if close else \
                 f"; known keys here: {', '.join(known)}."
             where = f"`{format_path(path)}`" if path else "a wish"
