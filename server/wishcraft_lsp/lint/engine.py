@@ -24,7 +24,6 @@ from .config import LintConfig
 from .schema import first_line_span, unknown_key_findings, validation_findings
 from .wish_rules import WISH_RULES, WishContext, scores_of
 
-
 MAX_FINDINGS = 500
 """The most findings one document reports: editors slow down with thousands of squiggles."""
 
