@@ -1,0 +1,1 @@
+"""Run a plan from the editor: safe file locations, the side document, progress."""
