@@ -210,12 +210,7 @@ class _Composer:
         # placed from their character index instead of libyaml's line count.
         self.line_starts: list[int] | None = None
         if _YAML_ONLY_BREAKS.search(text):
-            starts = [0]
-            for line in lines[:-1]:
-                starts.append(starts[-1] + len(line) + 1)
-            self.line_starts = starts
-            if "\r\n" in text:  # a CRLF is two characters, not one
-                self.line_starts = [0] + [m.end() for m in _LSP_BREAK.finditer(text)]
+            self.line_starts = [0] + [match.end() for match in _LSP_BREAK.finditer(text)]
         self.findings: list[Finding] = []
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
@@ -255,7 +250,6 @@ class _Composer:
         stack: list[_Open] = []
         root: Node | None = None
         documents = 0
-        depth_exceeded = False
         for event in events:
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
@@ -286,14 +280,12 @@ class _Composer:
             node = created
             if node.kind in (NodeKind.MAPPING, NodeKind.SEQUENCE):
                 if len(stack) >= MAX_DEPTH:
-                    if not depth_exceeded:
-                        depth_exceeded = True
-                        self.add(
-                            "yaml-too-deep",
-                            f"The document nests deeper than {MAX_DEPTH} levels; a wish needs "
-                            "four at most, so the rest is not read.",
-                            node.span,
-                        )
+                    self.add(
+                        "yaml-too-deep",
+                        f"The document nests deeper than {MAX_DEPTH} levels; a wish needs "
+                        "four at most, so the rest is not read.",
+                        node.span,
+                    )
                     return self._close(stack, root, node.span.start), False
                 stack.append(_Open(node))
                 continue
