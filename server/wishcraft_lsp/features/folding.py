@@ -1,0 +1,57 @@
+"""Folding: every mapping, list and multi-line text that spans more than one line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from ..documents import Node, NodeKind
+from ..findings import Position
+from . import DocumentSnapshot
+
+if TYPE_CHECKING:
+    from ..server import WishcraftLanguageServer
+
+
+def _last_line(node: Node, lines: list[str]) -> int:
+    """The last line with content of a node (a block ends at the start of the next line)."""
+    end = node.span.end
+    line = end.line
+    if end.column == 0 and line > node.span.start.line:
+        line -= 1
+    while line > node.span.start.line and not lines[line].strip():
+        line -= 1
+    return line
+
+
+def folding_ranges(snapshot: DocumentSnapshot) -> list[types.FoldingRange]:
+    """Ranges from each key (or list item) to the last line of its multi-line value."""
+    root = snapshot.analysis.parsed.root
+    lines = snapshot.lines
+    out: list[types.FoldingRange] = []
+    stack: list[tuple[Position, Node]] = [(root.span.start, root)] if root is not None else []
+    while stack:
+        start, node = stack.pop()
+        if node.kind is NodeKind.ALIAS:
+            continue
+        last = _last_line(node, lines)
+        if last > start.line and node is not root:
+            out.append(types.FoldingRange(start_line=start.line, end_line=last,
+                                          kind=types.FoldingRangeKind.Region))
+        if node.kind is NodeKind.MAPPING:
+            stack.extend((pair.key.span.start, pair.value) for pair in node.pairs)
+        elif node.kind is NodeKind.SEQUENCE:
+            stack.extend((item.span.start, item) for item in node.items)
+    out.sort(key=lambda folding: (folding.start_line, -folding.end_line))
+    return out
+
+
+def register(server: WishcraftLanguageServer) -> None:
+    """Wire `textDocument/foldingRange`."""
+
+    @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
+    def folding(ls: WishcraftLanguageServer,
+                params: types.FoldingRangeParams) -> list[types.FoldingRange] | None:
+        snapshot = ls.snapshot(params.text_document.uri)
+        return folding_ranges(snapshot) if snapshot is not None else None

@@ -1,0 +1,410 @@
+"""The Wishcraft language server: one pygls server subclass that holds all state.
+
+Data flow while typing: didChange → pygls applies the edit → `schedule_diagnostics` (one task
+per document; a newer edit cancels the older task) → after the debounce, `snapshot` parses and
+lints this version (cached by uri and version) → diagnostics are published stamped with that
+version, and dropped if the document moved on meanwhile. Features (completion, hover, …) ask
+for the same cached snapshot, so a version is analysed once however many requests it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from . import __version__
+from .documents.positions import PositionMapper
+from .features import DocumentSnapshot
+from .lint import ConfigError, DocumentKind, LintConfig, analyse_registry, analyse_wish
+from .lint.config import find_config_file, load_lint_config
+from .names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
+from .registry import (
+    Registry,
+    RegistryCache,
+    find_registry_file,
+    is_registry_path,
+    registry_from_text,
+)
+from .settings import Settings, read_settings
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_WAIT_SECONDS = 2.0
+"""How long the first diagnostics wait for the client's settings before using the defaults."""
+
+WATCHED_FILES = ("**/conduits/registry.{yaml,yml}", "**/data/config/wishcraft.toml")
+"""Files whose change on disk re-checks the open wishes."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    """A snapshot and the inputs it was computed from (besides the text version)."""
+
+    snapshot: DocumentSnapshot
+    config: LintConfig
+
+
+class WishcraftLanguageServer(LanguageServer):
+    """The language server for Wishcraft wishes and conduit registries."""
+
+    def __init__(self) -> None:
+        """Create the server with default settings and empty caches; features register later."""
+        super().__init__(SERVER_NAME, __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings: Settings = Settings()
+        """The `wishcraft` settings section in force (defaults until the client answers)."""
+        self.settings_error: str | None = None
+        """The last settings problem shown to the user, so it is shown once, not per edit."""
+        self.initialization_options: Any = None
+        """What the client sent as `initializationOptions` (settings for clients that cannot
+        answer `workspace/configuration`)."""
+        self.registries: RegistryCache = RegistryCache()
+        """Registry files read from disk, reloaded when their modification time changes."""
+        self.open_registries: dict[Path, Registry] = {}
+        """Registry files open in the editor, built from their unsaved text, by path."""
+        self.lint_configs: dict[Path, tuple[float, LintConfig]] = {}
+        """`data/config/wishcraft.toml` files read, by path, with their modification time."""
+        self.reported_config_errors: set[str] = set()
+        """Configuration-file problems already shown to the user."""
+        self.cache: dict[str, _Cached] = {}
+        """The latest analysed snapshot of each open document, by uri (and checked by version,
+        registry and lint config on every read)."""
+        self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
+        """The debounced diagnostics task of each document, by uri."""
+        self.tasks: set[asyncio.Task[Any]] = set()
+        """Every background task still running: referenced so none is collected or lost."""
+        self.settings_loaded: asyncio.Event = asyncio.Event()
+        """Set once the first settings were read (or could not be), before first diagnostics."""
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run a coroutine as a tracked background task whose failure is logged."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            logger.error("Background task %s failed", task.get_name(), exc_info=error)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log an error outside a request with its traceback, then tell the user as pygls does."""
+        logger.error("Server error (%s)", getattr(source, "__name__", source), exc_info=error)
+        super().report_server_error(error, source)
+
+    # Settings -----------------------------------------------------------------------------
+
+    async def load_settings(self, pushed: Any = None) -> None:
+        """Pull the `wishcraft` section (or use what the client pushed) and re-check documents."""
+        raw = pushed
+        try:
+            capabilities = self.client_capabilities.workspace
+            if capabilities is not None and capabilities.configuration:
+                result = await self.workspace_configuration_async(types.ConfigurationParams(
+                    items=[types.ConfigurationItem(section=SETTINGS_SECTION)]))
+                raw = result[0] if result else None
+            elif raw is None and isinstance(self.initialization_options, dict):
+                raw = self.initialization_options.get(SETTINGS_SECTION,
+                                                      self.initialization_options)
+        finally:
+            self.settings_loaded.set()
+        self.apply_settings(raw)
+
+    def apply_settings(self, raw: Any) -> None:
+        """Validate and adopt new settings; on a bad value show one message and use defaults."""
+        settings, error = read_settings(raw)
+        if error is not None and error != self.settings_error:
+            logger.warning("%s", error)
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                             message=error))
+        self.settings_error = error
+        if settings == self.settings:
+            return
+        self.settings = settings
+        self.cache.clear()
+        self.recheck_open_documents(include_unmatched=True)
+
+    # Documents ----------------------------------------------------------------------------
+
+    def document_kind(self, document: TextDocument) -> DocumentKind | None:
+        """Whether a document is a wish, a registry, or none of ours (None)."""
+        path = document_path(document)
+        if path is None:
+            return None
+        if is_registry_path(path):
+            return DocumentKind.REGISTRY
+        if self.settings.is_wish_path(str(path)):
+            return DocumentKind.WISH
+        return None
+
+    def workspace_root(self) -> Path | None:
+        """The first workspace folder as a path, if there is one."""
+        root = self.workspace.root_path
+        return Path(root) if root else None
+
+    def registry_path_for(self, path: Path) -> Path | None:
+        """The registry file a wish uses: the configured one, else found upward, else None."""
+        configured = self.settings.registry.path
+        if configured:
+            candidate = Path(configured).expanduser()
+            if not candidate.is_absolute():
+                candidate = (self.workspace_root() or path.parent) / candidate
+            return candidate
+        return find_registry_file(path)
+
+    def registry_for(self, path: Path) -> Registry:
+        """The registry a wish at `path` is checked against (an open registry's unsaved text
+        wins over the file on disk)."""
+        registry_path = self.registry_path_for(path)
+        if registry_path is None:
+            return self.registries.bundled()
+        opened = self.open_registries.get(registry_path)
+        return opened if opened is not None else self.registries.load(registry_path)
+
+    def lint_config_for(self, path: Path) -> LintConfig:
+        """The lint rules for a file: the `wishcraft.lint` setting, else wishcraft.toml."""
+        if self.settings.lint is not None:
+            return self.settings.lint
+        config_path = find_config_file(path.parent)
+        if config_path is None:
+            return DEFAULT_LINT_CONFIG
+        try:
+            mtime = config_path.stat().st_mtime
+        except OSError:
+            return DEFAULT_LINT_CONFIG
+        cached = self.lint_configs.get(config_path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            config = load_lint_config(config_path)
+        except ConfigError as exc:
+            message = f"{exc}; using the default lint rules."
+            if message not in self.reported_config_errors:
+                self.reported_config_errors.add(message)
+                logger.warning("%s", message)
+                self.window_show_message(types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=message))
+            config = DEFAULT_LINT_CONFIG
+        self.lint_configs[config_path] = (mtime, config)
+        return config
+
+    def snapshot(self, uri: str) -> DocumentSnapshot | None:
+        """The analysed current version of an open document of ours, computed at most once."""
+        document = self.workspace.text_documents.get(uri)
+        if document is None:
+            return None
+        kind = self.document_kind(document)
+        path = document_path(document)
+        if kind is None or path is None:
+            return None
+        config = self.lint_config_for(path)
+        cached = self.cache.get(uri)
+        if kind is DocumentKind.WISH:
+            registry = self.registry_for(path)
+            if (cached is not None and cached.snapshot.version == document.version
+                    and cached.snapshot.registry is registry and cached.config is config):
+                return cached.snapshot
+            text = document.source
+            analysis = analyse_wish(text, registry, config)
+        else:
+            if (cached is not None and cached.snapshot.version == document.version
+                    and cached.config is config and cached.snapshot.kind is kind):
+                return cached.snapshot
+            text = document.source
+            analysis = analyse_registry(text, config)
+            registry = registry_from_text(text, path)
+        positions = PositionMapper(analysis.parsed.lines, self.workspace.position_encoding)
+        snapshot = DocumentSnapshot(uri, document.version, path, analysis, positions, registry)
+        self.cache[uri] = _Cached(snapshot, config)
+        return snapshot
+
+    # Diagnostics --------------------------------------------------------------------------
+
+    def publish_diagnostics(self, uri: str, version: int | None) -> None:
+        """Analyse and publish one document's diagnostics, unless it moved past `version`."""
+        from .features.diagnostics import to_diagnostics
+
+        document = self.workspace.text_documents.get(uri)
+        if document is None or document.version != version:
+            return
+        snapshot = self.snapshot(uri)
+        if snapshot is None:
+            return
+        if snapshot.kind is DocumentKind.REGISTRY:
+            self._remember_open_registry(snapshot)
+        current = self.workspace.text_documents.get(uri)
+        if current is None or current.version != snapshot.version:
+            return
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=to_diagnostics(snapshot), version=snapshot.version))
+
+    def clear_diagnostics(self, uri: str) -> None:
+        """Publish an empty list for a document (closed, or no longer one of ours)."""
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=[]))
+
+    def schedule_diagnostics(self, uri: str, *, delay_ms: int | None = None) -> None:
+        """Publish a document's diagnostics after the debounce, replacing a pending run."""
+        document = self.workspace.text_documents.get(uri)
+        if document is None:
+            return
+        previous = self.pending_diagnostics.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        delay = self.settings.diagnostics.debounce_ms if delay_ms is None else delay_ms
+        task = self.spawn(self._debounced(uri, document.version, delay / 1000),
+                          f"diagnostics {uri}")
+        self.pending_diagnostics[uri] = task
+
+    async def _debounced(self, uri: str, version: int | None, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.publish_diagnostics(uri, version)
+        finally:
+            if self.pending_diagnostics.get(uri) is asyncio.current_task():
+                del self.pending_diagnostics[uri]
+
+    async def on_open(self, uri: str) -> None:
+        """Publish a newly opened document's diagnostics at once (after the first settings)."""
+        if not self.settings_loaded.is_set():
+            try:
+                await asyncio.wait_for(self.settings_loaded.wait(), SETTINGS_WAIT_SECONDS)
+            except TimeoutError:
+                logger.warning("No settings from the client yet; using the defaults.")
+        document = self.workspace.text_documents.get(uri)
+        if document is None:
+            return
+        self.publish_diagnostics(uri, document.version)
+        if self.document_kind(document) is DocumentKind.REGISTRY:
+            self.recheck_open_documents(kind=DocumentKind.WISH)
+
+    def on_change(self, uri: str) -> None:
+        """Schedule diagnostics after an edit; an edited registry re-checks the open wishes."""
+        self.schedule_diagnostics(uri)
+        document = self.workspace.text_documents.get(uri)
+        if document is not None and self.document_kind(document) is DocumentKind.REGISTRY:
+            self.spawn(self._recheck_after_registry_edit(uri, document.version),
+                       f"registry edit {uri}")
+
+    async def _recheck_after_registry_edit(self, uri: str, version: int | None) -> None:
+        task = self.pending_diagnostics.get(uri)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        document = self.workspace.text_documents.get(uri)
+        if document is not None and document.version == version:
+            self.recheck_open_documents(kind=DocumentKind.WISH)
+
+    def on_close(self, uri: str) -> None:
+        """Forget a closed document, clear its diagnostics; a closed registry re-checks wishes."""
+        task = self.pending_diagnostics.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        cached = self.cache.pop(uri, None)
+        self.clear_diagnostics(uri)
+        if cached is not None and cached.snapshot.kind is DocumentKind.REGISTRY:
+            self.open_registries.pop(cached.snapshot.path, None)
+            self.recheck_open_documents(kind=DocumentKind.WISH)
+
+    def on_files_changed(self, paths: list[Path]) -> None:
+        """Registry or config files changed on disk: reload them and re-check open documents."""
+        for path in paths:
+            self.registries.invalidate(path)
+            self.lint_configs.pop(path, None)
+        self.cache.clear()
+        self.recheck_open_documents()
+
+    def _remember_open_registry(self, snapshot: DocumentSnapshot) -> None:
+        self.open_registries[snapshot.path] = snapshot.registry
+
+    def recheck_open_documents(self, *, kind: DocumentKind | None = None,
+                               include_unmatched: bool = False) -> None:
+        """Re-publish the diagnostics of every open document of `kind` (all kinds if None).
+
+        With `include_unmatched`, documents that are no longer ours get their diagnostics
+        cleared (the wish globs changed).
+        """
+        for uri, document in list(self.workspace.text_documents.items()):
+            document_kind = self.document_kind(document)
+            if document_kind is None:
+                if include_unmatched:
+                    self.cache.pop(uri, None)
+                    self.clear_diagnostics(uri)
+                continue
+            if kind is None or document_kind is kind:
+                self.schedule_diagnostics(uri)
+
+    # Client features ----------------------------------------------------------------------
+
+    @property
+    def snippet_support(self) -> bool:
+        """Whether the client expands snippets in completion items."""
+        document = self.client_capabilities.text_document
+        completion = document.completion if document else None
+        item = completion.completion_item if completion else None
+        return bool(item and item.snippet_support)
+
+    def markup_kind(self, formats: Any) -> types.MarkupKind:
+        """Markdown when the client lists it among `formats`, else plain text."""
+        if formats is None or types.MarkupKind.Markdown in formats:
+            return types.MarkupKind.Markdown
+        return types.MarkupKind.PlainText
+
+    async def watch_files(self) -> None:
+        """Ask the client to report changes of registry and config files, if it can."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if watched is None or not watched.dynamic_registration:
+            return
+        await self.client_register_capability_async(types.RegistrationParams(registrations=[
+            types.Registration(
+                id=f"{DIAGNOSTIC_SOURCE}-watched-files",
+                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
+                    types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED_FILES
+                ]),
+            )
+        ]))
+
+
+DEFAULT_LINT_CONFIG = LintConfig()
+"""The lint rules when neither settings nor a wishcraft.toml say otherwise."""
+
+
+def document_path(document: TextDocument) -> Path | None:
+    """The file path of a document, or None for a uri that is not a file."""
+    path = to_fs_path(document.uri)
+    return Path(path) if path else None
+
+
+def create_server() -> WishcraftLanguageServer:
+    """Build the server and register every feature."""
+    from .features import (
+        code_actions,
+        code_lens,
+        completion,
+        definition,
+        diagnostics,
+        folding,
+        hover,
+        symbols,
+    )
+
+    server = WishcraftLanguageServer()
+    for module in (diagnostics, completion, hover, code_actions, symbols, folding, definition,
+                   code_lens):
+        module.register(server)
+    return server
