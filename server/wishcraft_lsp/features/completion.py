@@ -148,15 +148,17 @@ def cursor_context(lines: list[str], position: Position) -> CursorContext | None
             word = re.search(r"[\"']?[\w.-]*$", value)
             typed = word.group(0) if word else ""
             return _item_or_value(Slot.ITEM, (*key_path, 0), content_indent, position, end,
-                                  typed)
+                                  typed, line)
         if re.fullmatch(r"[\"']?[\w.-]*", value):
-            return _item_or_value(Slot.VALUE, key_path, content_indent, position, end, value)
+            return _item_or_value(Slot.VALUE, key_path, content_indent, position, end, value,
+                                  line)
         return None
     if not re.fullmatch(r"[\"']?[\w.-]*", rest):
         return None
     if dash:
         list_path = ancestors(lines, position.line, indent, item=True)
-        return _item_or_value(Slot.ITEM, (*list_path, 0), content_indent, position, end, rest)
+        return _item_or_value(Slot.ITEM, (*list_path, 0), content_indent, position, end, rest,
+                              line)
     if rest.startswith(("\"", "'")):
         return None
     path = ancestors(lines, position.line, indent, item=False)
@@ -164,10 +166,10 @@ def cursor_context(lines: list[str], position: Position) -> CursorContext | None
 
 
 def _item_or_value(slot: Slot, path: Path, indent: int, position: Position, end: int,
-                   typed: str) -> CursorContext:
+                   typed: str, line: str) -> CursorContext:
     quote = typed[:1] if typed[:1] in ("\"", "'") else ""
-    if quote and end < position.column + 1:
-        end = position.column
+    if quote and line[end:end + 1] == quote:
+        end += 1  # replace the closing quote too
     return CursorContext(slot, path, indent, position.column - len(typed), end,
                          typed[len(quote):], quote)
 

@@ -8,7 +8,7 @@ from lsprotocol import types
 
 from ..documents import Node, NodeKind
 from ..documents.positions import PositionMapper
-from ..findings import Span
+from ..findings import Position, Span
 from . import DocumentSnapshot
 
 if TYPE_CHECKING:
@@ -51,6 +51,17 @@ def _detail(node: Node) -> str | None:
     return None
 
 
+def _trimmed(span: Span, lines: list[str]) -> Span:
+    """End a block's span on its last line with content, not at the start of the next key."""
+    end = span.end
+    if end.column > 0 or end.line <= span.start.line:
+        return span
+    line = end.line - 1
+    while line > span.start.line and not lines[line].strip():
+        line -= 1
+    return Span(span.start, Position(line, len(lines[line].rstrip())))
+
+
 def _children(node: Node, positions: PositionMapper, depth: int) -> list[types.DocumentSymbol]:
     node = node.resolved() if depth < MAX_SYMBOL_DEPTH else node
     out: list[types.DocumentSymbol] = []
@@ -60,7 +71,8 @@ def _children(node: Node, positions: PositionMapper, depth: int) -> list[types.D
         for pair in node.pairs:
             if pair.duplicate:
                 continue
-            span = Span(pair.key.span.start, max(pair.key.span.end, pair.value.span.end))
+            span = _trimmed(Span(pair.key.span.start,
+                                 max(pair.key.span.end, pair.value.span.end)), positions.lines)
             out.append(types.DocumentSymbol(
                 name=pair.key.text or "(empty key)",
                 kind=_kind(pair.value),
@@ -85,8 +97,8 @@ def _children(node: Node, positions: PositionMapper, depth: int) -> list[types.D
                 name=name,
                 kind=_kind(item) if resolved.kind is not NodeKind.SCALAR
                 else types.SymbolKind.String,
-                range=positions.to_range(item.span),
-                selection_range=positions.to_range(item.span),
+                range=positions.to_range(_trimmed(item.span, positions.lines)),
+                selection_range=positions.to_range(_trimmed(item.span, positions.lines)),
                 children=children or None,
             ))
     return out

@@ -1,0 +1,183 @@
+"""Completion, hover and quick fixes end to end, in both client profiles."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+
+from .conftest import TYPOS_WISH, VALID_WISH, WishClient
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def _doc(client: WishClient, name: str) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=client.uri(name))
+
+
+async def _complete(client: WishClient, name: str, text: str, line: int,
+                    character: int) -> list[types.CompletionItem]:
+    await client.open(name, text)
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=_doc(client, name),
+        position=types.Position(line=line, character=character)))
+    assert isinstance(result, types.CompletionList)
+    return list(result.items)
+
+
+async def test_completion_of_a_half_typed_key(client: WishClient) -> None:
+    text = 'title: "Relight"\nti'
+    items = await _complete(client, "data/wishes/c-key.wish.yaml", text, 1, 2)
+    labels = [item.label for item in items]
+    assert "title" not in labels
+    assert labels[:3] == ["objective", "scope", "invariants"]
+    scope = next(item for item in items if item.label == "scope")
+    assert scope.text_edit is not None
+    assert scope.text_edit.range == types.Range(start=types.Position(line=1, character=0),
+                                                end=types.Position(line=1, character=2))
+    if client.profile == "vscode":
+        assert scope.insert_text_format == types.InsertTextFormat.Snippet
+        assert scope.text_edit.new_text == ('scope:\n  region: ${1:"repo/docs"}\n'
+                                            '  duration_days: ${2:2}')
+    else:
+        assert scope.insert_text_format == types.InsertTextFormat.PlainText
+        assert scope.text_edit.new_text == 'scope:\n  region: "repo/docs"\n  duration_days: 2'
+
+
+async def test_completion_of_conduit_ids_after_a_bare_dash(client: WishClient) -> None:
+    items = await _complete(client, "data/wishes/c-tools.wish.yaml", "tools:\n  - ", 1, 4)
+    by_label = {item.label: item for item in items}
+    assert set(by_label) == {"openai.codex.v2025.plan", "openai.codex.v2025.apply",
+                             "worldsmith.place", "cartographer.survey"}
+    survey = by_label["cartographer.survey"]
+    assert survey.detail == "Cartographer Survey · Low risk"
+    assert isinstance(survey.documentation, types.MarkupContent)
+    assert "map.read" in survey.documentation.value
+
+
+async def test_completion_of_tier_values(client: WishClient) -> None:
+    items = await _complete(client, "data/wishes/c-tier.wish.yaml", "tier: m", 0, 7)
+    assert [item.label for item in items] == ["micro", "meso", "macro"]
+    assert items[0].text_edit is not None
+    assert items[0].text_edit.range.start.character == 6
+
+
+async def test_empty_document_offers_a_whole_wish(client: WishClient) -> None:
+    items = await _complete(client, "data/wishes/c-empty.wish.yaml", "", 0, 0)
+    skeleton = items[0]
+    assert skeleton.label == "wish"
+    assert skeleton.text_edit is not None
+    text = skeleton.text_edit.new_text
+    for key in ("title:", "objective:", "scope:", "budget:", "tools:", "rollback:", "tier:"):
+        assert key in text
+    assert ("$" in text) == (client.profile == "vscode")
+
+
+async def test_hover_on_a_key(client: WishClient) -> None:
+    name = "data/wishes/h-key.wish.yaml"
+    await client.open(name, VALID_WISH)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=_doc(client, name), position=types.Position(line=5, character=5)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "duration_days" in hover.contents.value
+    assert "0 to 65,535" in hover.contents.value
+    assert "Example: `2`" in hover.contents.value
+
+
+async def test_hover_on_a_conduit_id(client: WishClient) -> None:
+    name = "data/wishes/h-conduit.wish.yaml"
+    await client.open(name, VALID_WISH)
+    line = VALID_WISH.splitlines().index('  - "worldsmith.place"')
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=_doc(client, name), position=types.Position(line=line, character=8)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    value = hover.contents.value
+    for expected in ("Worldsmithing Placement", "Literalist", "Low", "Deterministic",
+                     "Instant", "`place`", "per wish entities 500", "`placements_count`"):
+        assert expected in value
+
+
+async def test_hover_on_title_shows_court_and_heat(client: WishClient) -> None:
+    name = "data/wishes/h-title.wish.yaml"
+    await client.open(name, VALID_WISH)
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=_doc(client, name), position=types.Position(line=1, character=2)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "clarity 75 · safety 75 · reversibility 70" in hover.contents.value
+    assert "Heat" in hover.contents.value
+
+
+async def _fixes(client: WishClient, name: str) -> dict[str, types.CodeAction]:
+    published = await client.open(name, TYPOS_WISH)
+    actions = {}
+    for diagnostic in published.diagnostics:
+        result = await client.text_document_code_action_async(types.CodeActionParams(
+            text_document=_doc(client, name), range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic])))
+        for action in result or []:
+            assert isinstance(action, types.CodeAction)
+            assert action.diagnostics is not None
+            actions[str(action.diagnostics[0].code) + ":" + action.title] = action
+    return actions
+
+
+def _apply(text: str, action: types.CodeAction, uri: str) -> str:
+    assert action.edit is not None and action.edit.changes is not None
+    lines = text.split("\n")
+    for edit in sorted(action.edit.changes[uri], key=lambda e: (e.range.start.line,
+                                                               e.range.start.character),
+                       reverse=True):
+        start = sum(len(line) + 1 for line in lines[:edit.range.start.line]) \
+            + edit.range.start.character
+        end = sum(len(line) + 1 for line in lines[:edit.range.end.line]) \
+            + edit.range.end.character
+        text = text[:start] + edit.new_text + text[end:]
+        lines = text.split("\n")
+    return text
+
+
+async def test_quick_fixes_for_each_fixable_finding(client: WishClient) -> None:
+    name = "data/wishes/a-fixes.wish.yaml"
+    actions = await _fixes(client, name)
+    assert sorted(actions) == [
+        "invalid-tier:Replace with `meso`",
+        "missing-key:Add `duration_days`",
+        "missing-key:Add `safety_tests`",
+        "unknown-conduit:Replace with `cartographer.survey`",
+        "unknown-key:Replace with `safety_tests`",
+    ]
+    uri = client.uri(name)
+    fixed = _apply(TYPOS_WISH, actions["missing-key:Add `duration_days`"], uri)
+    assert '  region: "Sunken Quarter"\n  duration_days: 2\n' in fixed
+    fixed = _apply(TYPOS_WISH, actions["unknown-conduit:Replace with `cartographer.survey`"], uri)
+    assert '  - "cartographer.survey"\n' in fixed
+
+
+async def test_applying_every_fix_leaves_a_clean_wish(client: WishClient) -> None:
+    name = "data/wishes/a-clean.wish.yaml"
+    actions = await _fixes(client, name)
+    uri = client.uri(name)
+    text = TYPOS_WISH
+    chosen = [actions[key] for key in actions if key != "missing-key:Add `safety_tests`"]
+    # Each fix was computed on the original text: apply them from the bottom up.
+    for action in sorted(chosen, key=lambda a: a.edit.changes[uri][0].range.start.line,  # type: ignore[union-attr,index]
+                         reverse=True):
+        text = _apply(text, action, uri)
+    after = client.published.count()
+    version = client.change(name, text)
+    published = await client.published.wait(uri, version=version, after=after)
+    assert [d.code for d in published.diagnostics if d.severity == 1] == []
+
+
+async def test_duplicate_key_fix_removes_the_repeat(client: WishClient) -> None:
+    name = "data/wishes/a-dup.wish.yaml"
+    text = VALID_WISH.replace("tier: meso\n", "tier: meso\nscope:\n  region: x\n"
+                              "  duration_days: 1\n")
+    published = await client.open(name, text)
+    duplicate = next(d for d in published.diagnostics if d.code == "yaml-duplicate-key")
+    result = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=_doc(client, name), range=duplicate.range,
+        context=types.CodeActionContext(diagnostics=[duplicate])))
+    assert result is not None
+    action = next(a for a in result if isinstance(a, types.CodeAction)
+                  and a.title == "Remove the duplicate `scope`")
+    assert _apply(text, action, client.uri(name)) == VALID_WISH
