@@ -25,6 +25,8 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 WORKSPACE = Path(__file__).parent / "workspace"
 SERVER = [sys.executable, "-m", "wishcraft_lsp"]
+WAIT_SECONDS = 10.0
+"""The longest a test waits for a notification before it fails."""
 PROFILES = {
     "vscode": "visual-studio-code",
     "neovim": "neovim@v0.7.0",
@@ -60,7 +62,7 @@ class Published:
 
     async def wait(self, uri: str, *, version: int | None = None, after: int = 0,
                    until: Callable[[types.PublishDiagnosticsParams], bool] | None = None,
-                   timeout: float = 10.0) -> types.PublishDiagnosticsParams:
+                   ) -> types.PublishDiagnosticsParams:
         """Wait for a publication for `uri` (of `version`) received after index `after`."""
         async def find() -> types.PublishDiagnosticsParams:
             seen = after
@@ -73,7 +75,7 @@ class Published:
                 self.changed.clear()
                 await self.changed.wait()
 
-        return await asyncio.wait_for(find(), timeout)
+        return await asyncio.wait_for(find(), WAIT_SECONDS)
 
     def count(self) -> int:
         """How many publications so far (pass as `after` to wait for a newer one)."""
