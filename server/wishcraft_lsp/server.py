@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
@@ -40,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 SETTINGS_WAIT_SECONDS = 2.0
 """How long the first diagnostics wait for the client's settings before using the defaults."""
+
+MAX_CACHED_SNAPSHOTS = 32
+"""Analysed versions kept in memory: the documents being edited. Others are re-analysed on
+demand (a typical wish takes about a millisecond), which keeps 500 open wishes small."""
 
 WATCHED_FILES = ("**/conduits/registry.{yaml,yml}", "**/data/config/wishcraft.toml")
 """Files whose change on disk re-checks the open wishes."""
@@ -73,11 +81,14 @@ class WishcraftLanguageServer(LanguageServer):
         """Registry files open in the editor, built from their unsaved text, by path."""
         self.lint_configs: dict[Path, tuple[float, LintConfig]] = {}
         """`data/config/wishcraft.toml` files read, by path, with their modification time."""
+        self.discovered: dict[Path, tuple[Path | None, Path | None]] = {}
+        """The registry and wishcraft.toml found upward from each folder, so requests skip the
+        directory walk; forgotten when a document opens or watched files change."""
         self.reported_config_errors: set[str] = set()
         """Configuration-file problems already shown to the user."""
-        self.cache: dict[str, _Cached] = {}
-        """The latest analysed snapshot of each open document, by uri (and checked by version,
-        registry and lint config on every read)."""
+        self.cache: OrderedDict[str, _Cached] = OrderedDict()
+        """The latest analysed snapshot of recently used documents, by uri, least recent first
+        (checked by version, registry and lint config on every read)."""
         self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
         """The debounced diagnostics task of each document, by uri."""
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -104,6 +115,41 @@ class WishcraftLanguageServer(LanguageServer):
         """Log an error outside a request with its traceback, then tell the user as pygls does."""
         logger.error("Server error (%s)", getattr(source, "__name__", source), exc_info=error)
         super().report_server_error(error, source)
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdin/stdout, reading stdin with asyncio.
+
+        pygls reads each header line and body in a worker thread, three thread hops per
+        message; an asyncio pipe reader takes none, which roughly halves request latency.
+        """
+        if stdin is not None or stdout is not None:
+            super().start_io(stdin, stdout)
+            return
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_stdin())
+        except BrokenPipeError:
+            logger.error("The connection to the client is lost; shutting down.")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    async def _serve_stdin(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader: Any = asyncio.StreamReader()
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
+                                         sys.stdin.buffer)
+        except ValueError:  # stdin is a regular file: no pipe transport for it
+            reader = StdinAsyncReader(sys.stdin.buffer, self.thread_pool)
+        assert self._stop_event is not None
+        try:
+            await run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
+                            logger=logger, error_handler=self.report_server_error)
+        except asyncio.IncompleteReadError:
+            logger.error("The client closed stdin in the middle of a message.")
 
     # Settings -----------------------------------------------------------------------------
 
@@ -134,6 +180,7 @@ class WishcraftLanguageServer(LanguageServer):
         if settings == self.settings:
             return
         self.settings = settings
+        self.discovered.clear()
         self.cache.clear()
         self.recheck_open_documents(include_unmatched=True)
 
@@ -155,6 +202,13 @@ class WishcraftLanguageServer(LanguageServer):
         root = self.workspace.root_path
         return Path(root) if root else None
 
+    def _discover(self, folder: Path) -> tuple[Path | None, Path | None]:
+        found = self.discovered.get(folder)
+        if found is None:
+            found = self.discovered[folder] = (find_registry_file(folder),
+                                               find_config_file(folder))
+        return found
+
     def registry_path_for(self, path: Path) -> Path | None:
         """The registry file a wish uses: the configured one, else found upward, else None."""
         configured = self.settings.registry.path
@@ -163,7 +217,7 @@ class WishcraftLanguageServer(LanguageServer):
             if not candidate.is_absolute():
                 candidate = (self.workspace_root() or path.parent) / candidate
             return candidate
-        return find_registry_file(path)
+        return self._discover(path.parent)[0]
 
     def registry_for(self, path: Path) -> Registry:
         """The registry a wish at `path` is checked against (an open registry's unsaved text
@@ -178,7 +232,7 @@ class WishcraftLanguageServer(LanguageServer):
         """The lint rules for a file: the `wishcraft.lint` setting, else wishcraft.toml."""
         if self.settings.lint is not None:
             return self.settings.lint
-        config_path = find_config_file(path.parent)
+        config_path = self._discover(path.parent)[1]
         if config_path is None:
             return DEFAULT_LINT_CONFIG
         try:
@@ -212,6 +266,8 @@ class WishcraftLanguageServer(LanguageServer):
             return None
         config = self.lint_config_for(path)
         cached = self.cache.get(uri)
+        if cached is not None:
+            self.cache.move_to_end(uri)
         if kind is DocumentKind.WISH:
             registry = self.registry_for(path)
             if (cached is not None and cached.snapshot.version == document.version
@@ -229,6 +285,8 @@ class WishcraftLanguageServer(LanguageServer):
         positions = PositionMapper(analysis.parsed.lines, self.workspace.position_encoding)
         snapshot = DocumentSnapshot(uri, document.version, path, analysis, positions, registry)
         self.cache[uri] = _Cached(snapshot, config)
+        while len(self.cache) > MAX_CACHED_SNAPSHOTS:
+            self.cache.popitem(last=False)
         return snapshot
 
     # Diagnostics --------------------------------------------------------------------------
@@ -280,6 +338,7 @@ class WishcraftLanguageServer(LanguageServer):
 
     async def on_open(self, uri: str) -> None:
         """Publish a newly opened document's diagnostics at once (after the first settings)."""
+        self.discovered.clear()
         if not self.settings_loaded.is_set():
             try:
                 await asyncio.wait_for(self.settings_loaded.wait(), SETTINGS_WAIT_SECONDS)
@@ -313,10 +372,10 @@ class WishcraftLanguageServer(LanguageServer):
         task = self.pending_diagnostics.pop(uri, None)
         if task is not None:
             task.cancel()
-        cached = self.cache.pop(uri, None)
+        self.cache.pop(uri, None)
         self.clear_diagnostics(uri)
-        if cached is not None and cached.snapshot.kind is DocumentKind.REGISTRY:
-            self.open_registries.pop(cached.snapshot.path, None)
+        path = to_fs_path(uri)
+        if path is not None and self.open_registries.pop(Path(path), None) is not None:
             self.recheck_open_documents(kind=DocumentKind.WISH)
 
     def on_files_changed(self, paths: list[Path]) -> None:
@@ -324,6 +383,7 @@ class WishcraftLanguageServer(LanguageServer):
         for path in paths:
             self.registries.invalidate(path)
             self.lint_configs.pop(path, None)
+        self.discovered.clear()
         self.cache.clear()
         self.recheck_open_documents()
 

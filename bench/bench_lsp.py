@@ -1,0 +1,282 @@
+"""Benchmark the language server against yaml-language-server on the same wishes and schema.
+
+Measures, for a typical wish and a 5,000-line one: the time from didOpen and from didChange
+to publishDiagnostics, and completion and hover latency (median and p99); then the memory of
+each server with 500 open wishes. Prints the figures and our/their ratios (below 1 means we
+are faster or smaller) against the targets of the language-server issue:
+- every latency at or below yaml-language-server's;
+- diagnostics after a change within 50 ms including the debounce;
+- completion and hover p99 under 10 ms;
+- under 150 MB with 500 open wishes.
+
+yaml-language-server comes from npm into `bench/.node/` (git-ignored); it is given
+`schemas/wish.schema.json` for `*.wish.yaml` and uses its defaults otherwise, as we use ours.
+
+    (cd bench/.node && npm install --no-save yaml-language-server@1)
+    python3 bench/bench_lsp.py            # about a minute; --quick for a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPICAL = (ROOT / "examples" / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
+SCHEMA = ROOT / "schemas" / "wish.schema.json"
+YAMLLS = ROOT / "bench" / ".node" / "node_modules" / "yaml-language-server" / "bin" / \
+    "yaml-language-server"
+
+
+def large_wish(lines: int) -> str:
+    """A valid wish stretched to about `lines` lines with a long plan, as generated ones are."""
+    head = TYPICAL.split("plan:")[0]
+    items = lines - head.count("\n") - 12
+    steps = "".join(f'  - "Step {n}: place beacon lamp {n} on tile {n * 7} 😀"\n'
+                    for n in range(items))
+    return head + "plan:\n" + steps + TYPICAL[TYPICAL.index("safety_tests:"):]
+
+
+@dataclass
+class Server:
+    """One language server under test, driven by a pygls client over stdio."""
+
+    name: str
+    command: list[str]
+    settings: dict[str, Any]
+    client: LanguageClient = field(init=False)
+    waiting: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+
+    async def start(self, root: Path) -> None:
+        """Start the server and initialise it like an editor with snippets and markdown."""
+        self.client = LanguageClient("bench", "1")
+
+        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def published(params: types.PublishDiagnosticsParams) -> None:
+            future = self.waiting.pop(params.uri, None)
+            if future is not None and not future.done():
+                future.set_result(None)
+
+        @self.client.feature(types.WORKSPACE_CONFIGURATION)
+        def configuration(params: types.ConfigurationParams) -> list[Any]:
+            return [self.settings.get(item.section or "", None) for item in params.items]
+
+        for method in (types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE,
+                       types.CLIENT_REGISTER_CAPABILITY, types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+                       types.TELEMETRY_EVENT):
+            self.client.feature(method)(lambda *args: None)
+
+        await self.client.start_io(*self.command)
+        capabilities = types.ClientCapabilities(
+            workspace=types.WorkspaceClientCapabilities(configuration=True),
+            text_document=types.TextDocumentClientCapabilities(
+                completion=types.CompletionClientCapabilities(
+                    completion_item=types.ClientCompletionItemOptions(
+                        snippet_support=True,
+                        documentation_format=[types.MarkupKind.Markdown])),
+                hover=types.HoverClientCapabilities(
+                    content_format=[types.MarkupKind.Markdown]),
+                publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
+                    version_support=True)))
+        await self.client.initialize_async(types.InitializeParams(
+            capabilities=capabilities, root_uri=root.as_uri(), process_id=None,
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")]))
+        self.client.initialized(types.InitializedParams())
+        self.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=self.settings))
+
+    def expect(self, uri: str) -> asyncio.Future[None]:
+        """A future resolved by the next publishDiagnostics for `uri`."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting[uri] = future
+        return future
+
+    def open(self, uri: str, text: str) -> None:
+        """Send didOpen."""
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
+                                                 text=text)))
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory in MB (Linux)."""
+        process = self.client._server  # noqa: SLF001 - the subprocess pygls started
+        assert process is not None
+        for line in Path(f"/proc/{process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS")
+
+    async def stop(self) -> None:
+        """Shut the server down."""
+        await self.client.shutdown_async(None)
+        self.client.exit(None)
+        await self.client.stop()
+
+
+async def timed(action: Callable[[], Awaitable[Any]]) -> float:
+    """Run an awaitable action and return its duration in milliseconds."""
+    start = time.perf_counter()
+    await action()
+    return (time.perf_counter() - start) * 1000
+
+
+def summary(times: list[float]) -> tuple[float, float]:
+    """Median and p99 of a list of milliseconds."""
+    ordered = sorted(times)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def measure(server: Server, root: Path, label: str, text: str,
+                  runs: dict[str, int]) -> dict[str, list[float]]:
+    """Open, change, complete and hover on one document shape; return times per measure."""
+    results: dict[str, list[float]] = {"open": [], "change": [], "completion": [], "hover": []}
+    folder = root / "data" / "wishes"
+    for run in range(runs["open"] + 1):
+        uri = (folder / f"{label}-open-{run}.wish.yaml").as_uri()
+        future = server.expect(uri)
+        elapsed = await timed(lambda: _open_and_wait(server, uri, text,  # noqa: B023
+                                                     future))  # noqa: B023
+        if run:  # the first open warms caches on both sides
+            results["open"].append(elapsed)
+    uri = (folder / f"{label}-edit.wish.yaml").as_uri()
+    future = server.expect(uri)
+    server.open(uri, text)
+    await asyncio.wait_for(future, 30)
+    line = text.split("\n").index('objective: "Place 3 beacon lamps on the Sunken Quarter '
+                                  'lighthouse within 5 days"')
+    column = len('objective: "Place ')
+    for version in range(2, runs["change"] + 3):
+        digit = str(version % 9 + 1)
+        future = server.expect(uri)
+
+        async def change(version: int = version, digit: str = digit,
+                         future: asyncio.Future[None] = future) -> None:
+            server.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=line, character=column),
+                                      end=types.Position(line=line, character=column + 1)),
+                    text=digit)]))
+            await asyncio.wait_for(future, 30)
+
+        elapsed = await timed(change)
+        if version > 2:
+            results["change"].append(elapsed)
+    document = types.TextDocumentIdentifier(uri=uri)
+    last_line = len(text.split("\n")) - 1
+    for run in range(runs["requests"] + 5):
+        elapsed = await timed(lambda: server.client.text_document_completion_async(
+            types.CompletionParams(text_document=document,
+                                   position=types.Position(line=last_line, character=0))))
+        if run >= 5:
+            results["completion"].append(elapsed)
+        elapsed = await timed(lambda: server.client.text_document_hover_async(
+            types.HoverParams(text_document=document,
+                              position=types.Position(line=5, character=5))))
+        if run >= 5:
+            results["hover"].append(elapsed)
+    return results
+
+
+async def _open_and_wait(server: Server, uri: str, text: str,
+                         future: asyncio.Future[None]) -> None:
+    server.open(uri, text)
+    await asyncio.wait_for(future, 30)
+
+
+async def memory(server: Server, root: Path, count: int) -> float:
+    """Open `count` typical wishes, wait for all their diagnostics, return the server's RSS."""
+    folder = root / "data" / "wishes"
+    futures = []
+    for number in range(count):
+        uri = (folder / f"memory-{number}.wish.yaml").as_uri()
+        futures.append(server.expect(uri))
+        server.open(uri, TYPICAL.replace("Relight", f"Relight {number}"))
+    await asyncio.wait_for(asyncio.gather(*futures), 300)
+    return server.rss_mb()
+
+
+def servers() -> list[Server]:
+    """Our server (default settings) and yaml-language-server with the wish schema."""
+    ours = Server("wishcraft-lsp", [sys.executable, "-m", "wishcraft_lsp"], {"wishcraft": None})
+    yaml_settings = {"validate": True, "hover": True, "completion": True,
+                     "schemas": {SCHEMA.as_uri(): ["*.wish.yaml"]},
+                     "schemaStore": {"enable": False}}
+    theirs = Server("yaml-language-server", ["node", str(YAMLLS), "--stdio"],
+                    {"yaml": yaml_settings, "[yaml]": {}, "editor": {}, "files": {},
+                     "http": {}})
+    return [ours, theirs]
+
+
+async def run(quick: bool) -> None:
+    """Measure both servers and print figures and ratios."""
+    if not YAMLLS.exists() or shutil.which("node") is None:
+        raise SystemExit("yaml-language-server is missing: "
+                         "(cd bench/.node && npm install --no-save yaml-language-server@1)")
+    shapes = {"typical": TYPICAL, "large": large_wish(5_000)}
+    titles = {"typical": "typical", "large": "5,000 lines"}
+    runs = {"typical": {"open": 10 if quick else 30, "change": 10 if quick else 30,
+                        "requests": 50 if quick else 300},
+            "large": {"open": 3 if quick else 10, "change": 3 if quick else 10,
+                      "requests": 20 if quick else 100}}
+    figures: dict[str, dict[str, dict[str, list[float]]]] = {}
+    rss: dict[str, float] = {}
+    for server in servers():
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            (root / "data" / "wishes").mkdir(parents=True)
+            (root / "data" / "conduits").mkdir()
+            shutil.copy(ROOT / "examples" / "data" / "conduits" / "registry.yaml",
+                        root / "data" / "conduits" / "registry.yaml")
+            await server.start(root)
+            figures[server.name] = {}
+            for label, text in shapes.items():
+                figures[server.name][label] = await measure(server, root, label, text,
+                                                            runs[label])
+            rss[server.name] = await memory(server, root, 100 if quick else 500)
+            await server.stop()
+    ours, theirs = figures["wishcraft-lsp"], figures["yaml-language-server"]
+    print(f"{'':34}{'wishcraft-lsp':>22}{'yaml-language-server':>26}{'ratio':>16}")
+    print(f"{'':34}{'median / p99 ms':>22}{'median / p99 ms':>26}{'median / p99':>16}")
+    names = {"open": "didOpen → diagnostics", "change": "didChange → diagnostics",
+             "completion": "completion", "hover": "hover"}
+    for label in shapes:
+        for key, name in names.items():
+            ours_median, ours_p99 = summary(ours[label][key])
+            their_median, their_p99 = summary(theirs[label][key])
+            print(f"{titles[label] + ': ' + name:34}{ours_median:11.2f} / {ours_p99:8.2f}"
+                  f"{their_median:15.2f} / {their_p99:8.2f}"
+                  f"{ours_median / their_median:9.2f} / {ours_p99 / their_p99:5.2f}")
+    count = 100 if quick else 500
+    print(f"{'memory with ' + str(count) + ' open wishes (MB)':34}{rss['wishcraft-lsp']:22.1f}"
+          f"{rss['yaml-language-server']:26.1f}"
+          f"{rss['wishcraft-lsp'] / rss['yaml-language-server']:16.2f}")
+    change_p99 = max(summary(ours[label]["change"])[1] for label in shapes)
+    request_p99 = max(summary(ours[label][key])[1] for label in shapes
+                      for key in ("completion", "hover"))
+    print(f"\ntargets: change → diagnostics p99 {change_p99:.1f} ms (≤ 50); completion and "
+          f"hover p99 {request_p99:.2f} ms (< 10); memory {rss['wishcraft-lsp']:.0f} MB "
+          f"(< 150)")
+
+
+def main() -> None:
+    """Parse `--quick` and run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs, 100 open wishes")
+    asyncio.run(run(parser.parse_args().quick))
+
+
+if __name__ == "__main__":
+    main()
