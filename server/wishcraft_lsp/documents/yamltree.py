@@ -211,6 +211,8 @@ class _Composer:
         self.line_starts: list[int] | None = None
         if _YAML_ONLY_BREAKS.search(text):
             self.line_starts = [0] + [match.end() for match in _LSP_BREAK.finditer(text)]
+        # Most documents need no adjustment: then marks map straight to positions.
+        self.plain = not bom and self.line_starts is None
         self.findings: list[Finding] = []
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
@@ -219,6 +221,8 @@ class _Composer:
 
     def span(self, start: Any, end: Any) -> Span:
         """Turn two PyYAML marks into a span, shifting line 0 past a stripped BOM."""
+        if self.plain and end.line <= self.last_line:  # the hot path: one call per node
+            return Span(Position(start.line, start.column), Position(end.line, end.column))
         return Span(self.position(start), self.position(end))
 
     def position(self, mark: Any) -> Position:
@@ -251,6 +255,14 @@ class _Composer:
         root: Node | None = None
         documents = 0
         for event in events:
+            if event.__class__ is yaml.ScalarEvent:  # most events: skip the dispatch below
+                scalar = self._node(event)
+                assert scalar is not None
+                if stack:
+                    self._attach(stack, scalar)
+                else:
+                    root = scalar
+                continue
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents == 2:
@@ -299,7 +311,7 @@ class _Composer:
     def _node(self, event: Any) -> Node | None:
         """Make a node for a node event (scalar, alias, collection start)."""
         span = self.span(event.start_mark, event.end_mark)
-        if isinstance(event, yaml.ScalarEvent):
+        if event.__class__ is yaml.ScalarEvent:
             node = Node(NodeKind.SCALAR, span, tag=event.tag, anchor=event.anchor,
                         style=event.style, value=_resolve_scalar(event), text=event.value)
         elif isinstance(event, yaml.AliasEvent):
@@ -485,8 +497,7 @@ def parse_yaml(text: str) -> ParsedYaml:
 
     def events() -> Iterator[Any]:
         try:
-            while loader.check_event():
-                yield loader.get_event()
+            yield from iter(loader.get_event, None)
         except (yaml.YAMLError, ValueError, RecursionError) as exc:
             errors.append(exc)
 

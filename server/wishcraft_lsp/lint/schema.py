@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, RootModel, ValidationError
 
-from ..documents import NodeKind, PathIndex
+from ..documents import Node, NodeKind, PathIndex
+from ..documents.paths import key_name
 from ..findings import Finding, Path, Severity, Span, format_path, split_lines
 from ..model import INTEGER_TYPE_NAMES, SpelledEnum, model_for_path
 from .catalog import RULES
@@ -206,35 +207,55 @@ MAX_SUGGESTIONS = 100
 
 
 def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Finding]:
-    """Warn about keys the format does not define, suggesting the closest known key."""
+    """Warn about keys the format does not define, suggesting the closest known key.
+
+    The walk follows the model, so it visits only mappings the format defines (not the items
+    of a long `plan` list).
+    """
     findings: list[Finding] = []
-    for path in index.paths():
-        located = index.get(path)
-        if located is None or located.value.kind is not NodeKind.MAPPING:
-            continue
-        target = model if not path else _model_class(model_for_path(model, path))
-        if not path and issubclass(model, RootModel):
-            continue
-        if target is None:
+    root = index.root
+    if root is None:
+        return findings
+    todo: list[tuple[Path, Node, type[BaseModel]]] = []
+    if issubclass(model, RootModel):
+        item_model = _model_class(model.model_fields["root"])
+        if item_model is not None and root.kind is NodeKind.SEQUENCE:
+            todo.extend(((position,), item, item_model) for position, item in
+                        enumerate(root.items))
+    else:
+        todo.append(((), root, model))
+    while todo:
+        path, node, target = todo.pop()
+        if node.kind is not NodeKind.MAPPING:
             continue
         known = list(target.model_fields)
-        present = {pair.key.value for pair in located.value.pairs}
-        for pair in located.value.pairs:
-            key = pair.key.value
-            if pair.key.kind is not NodeKind.SCALAR or key in target.model_fields:
+        present = {pair.key.value for pair in node.pairs}
+        for pair in node.pairs:
+            if pair.key.kind is not NodeKind.SCALAR or pair.duplicate:
+                continue
+            name = key_name(pair.key)
+            if name in target.model_fields:
+                child = _model_class(target.model_fields[name])
+                if child is None:
+                    continue
+                if pair.value.kind is NodeKind.SEQUENCE:
+                    todo.extend(((*path, name, position), item, child)
+                                for position, item in enumerate(pair.value.items))
+                else:
+                    todo.append(((*path, name), pair.value, child))
                 continue
             candidates = [k for k in known if k not in present]
-            close = difflib.get_close_matches(str(key), candidates, n=1, cutoff=0.6) \
+            close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6) \
                 if len(findings) < MAX_SUGGESTIONS else []
             hint = f"; did you mean `{close[0]}`?" if close else \
                 f"; known keys here: {', '.join(known)}."
-            where = f"`{format_path(path)}`" if path else "a wish"
+            where = display_path(path) if path else "a wish"
             findings.append(_finding(
                 "unknown-key",
                 f"`{pair.key.text}` is not a key of {where}, so upstream ignores it{hint}",
-                pair.key.span, (*path, str(key)),
-                replacement=close[0] if close else None, key=str(key),
+                pair.key.span, (*path, name), replacement=close[0] if close else None, key=name,
             ))
+    findings.sort(key=lambda f: (f.span.start.line, f.span.start.column))
     return findings
 
 
