@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -222,9 +223,6 @@ def servers() -> list[Server]:
 
 async def run(quick: bool) -> None:
     """Measure both servers and print figures and ratios."""
-    if not YAMLLS.exists() or shutil.which("node") is None:
-        raise SystemExit("yaml-language-server is missing: "
-                         "(cd bench/.node && npm install --no-save yaml-language-server@1)")
     shapes = {"typical": TYPICAL, "large": large_wish(5_000)}
     titles = {"typical": "typical", "large": "5,000 lines"}
     runs = {"typical": {"open": 10 if quick else 30, "change": 10 if quick else 30,
@@ -271,10 +269,22 @@ async def run(quick: bool) -> None:
           f"(< 150)")
 
 
+def ensure_yaml_language_server() -> None:
+    """Install yaml-language-server from npm into bench/.node on the first run."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise SystemExit("Node.js and npm are needed to run yaml-language-server.")
+    if not YAMLLS.exists():
+        print("installing yaml-language-server from npm into bench/.node …", flush=True)
+        YAMLLS.parents[2].mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund",
+                        "yaml-language-server@1"], cwd=YAMLLS.parents[2], check=True)
+
+
 def main() -> None:
     """Parse `--quick` and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, 100 open wishes")
+    ensure_yaml_language_server()
     asyncio.run(run(parser.parse_args().quick))
 
 
