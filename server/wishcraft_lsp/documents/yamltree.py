@@ -147,8 +147,13 @@ _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 _TAG_PREFIX = "tag:yaml.org,2002:"
 
 
+_NOT_TEXT_STARTS = frozenset("-+.0123456789~nNtTfF")
+
+
 def resolve_plain_scalar(text: str) -> Any:
     """Resolve a plain (unquoted) scalar with the YAML 1.2 core schema, as serde_yaml does."""
+    if text and text[0] not in _NOT_TEXT_STARTS:  # most scalars of a wish: plain words
+        return text
     if _NULL.match(text):
         return None
     if _BOOL_TRUE.match(text):
