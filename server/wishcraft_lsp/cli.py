@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
+from .conduit import cli_plan
 from .court import CourtScores
 from .findings import Finding, Severity, format_path
 from .lint import (
@@ -360,11 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder to write into (default: ./schemas)")
     schema.set_defaults(handler=command_schema)
 
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"{__package__}.conduit.cli_plan") is not None:
-        importlib.import_module(f"{__package__}.conduit.cli_plan").register(sub)
+    cli_plan.register(sub)
     return parser
 
 

@@ -7,13 +7,13 @@ the models, so the models stay the single source of truth.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from .artifact import PlanArtifact
+from .fileio import write_atomically
 from .model import ConduitRegistry, Wish
 
 SCHEMA_DIALECT = "http://json-schema.org/draft-07/schema#"
@@ -22,17 +22,11 @@ SCHEMA_BASE_ID = "https://wishcraft.dev/schemas/"
 
 def _schema_models() -> dict[str, type[BaseModel]]:
     """File name → model, for every format we publish."""
-    models: dict[str, type[BaseModel]] = {
+    return {
         "wish.schema.json": Wish,
         "conduit-registry.schema.json": ConduitRegistry,
+        "plan-artifact.schema.json": PlanArtifact,
     }
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"{__package__}.artifact") is not None:
-        artifact = importlib.import_module(f"{__package__}.artifact")
-        models["plan-artifact.schema.json"] = artifact.PlanArtifact
-    return models
 
 
 def build_schema(name: str, model: type[BaseModel]) -> dict[str, Any]:
@@ -47,21 +41,6 @@ def render_schemas() -> dict[str, str]:
         name: json.dumps(build_schema(name, model), indent=2, ensure_ascii=False) + "\n"
         for name, model in _schema_models().items()
     }
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a file so readers see the old or the new content, never a half-written one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_schemas(folder: Path) -> list[Path]:

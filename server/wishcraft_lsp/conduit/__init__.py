@@ -1,0 +1,1 @@
+"""The Codex planning conduit: auth, request, SSE streaming, errors, and the shadow run."""

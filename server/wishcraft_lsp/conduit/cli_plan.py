@@ -1,0 +1,118 @@
+"""`wishcraft plan WISH.yaml`: plan a wish from the terminal, streaming the text as it arrives.
+
+With a Codex login (or `--live`) it calls Codex; without one (or with `--shadow`) it makes the
+offline shadow-run plan and says so. The artifact is written atomically to `--out` (default:
+`<wish>.plan.json` next to the wish). Exit status: 0 complete, 1 failed or incomplete, 2 bad
+input. Ctrl-C keeps what arrived, marked incomplete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..artifact import PlanArtifact, PlanStatus
+from ..lint import analyse_wish
+from ..model import ExecMode
+from ..plan.paths import plan_paths
+from ..registry import RegistryCache
+from .client import PlanProgress
+from .config import load_config
+from .errors import ConduitError
+from .planner import PlanJob, new_job, partial_artifact, plan_wish, resolve_mode
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    """Add the `plan` subcommand to the `wishcraft` parser."""
+    parser = subparsers.add_parser("plan", help="plan a wish with the Codex conduit")
+    parser.add_argument("wish", type=Path, metavar="WISH.yaml")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="artifact path (default: <wish>.plan.json next to the wish)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--shadow", dest="mode", action="store_const", const="shadow",
+                      help="plan offline from the wish's own fields")
+    mode.add_argument("--live", dest="mode", action="store_const", const="live",
+                      help="call Codex (the default when a Codex login exists)")
+    parser.add_argument("--model", default=None, help="the Codex model (default: gpt-5)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="do not stream the text")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
+    parser.set_defaults(handler=command_plan, mode="auto")
+
+
+def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Plan the wish; print the text as it streams; write the artifact."""
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=err,
+                            format="%(levelname)s %(name)s: %(message)s")
+    try:
+        text = args.wish.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}",
+              file=err)
+        return EXIT_USAGE
+    analysis = analyse_wish(text, RegistryCache().for_document(args.wish.resolve()))
+    if analysis.wish is None:
+        print(f"wishcraft: {args.wish} is not a valid wish "
+              f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.", file=err)
+        return EXIT_USAGE
+    try:
+        config = load_config(args.wish.resolve().parent,
+                             overrides={"model": args.model} if args.model else None)
+    except ConduitError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+    mode = resolve_mode(args.mode, config)
+    if mode is ExecMode.SHADOW_RUN:
+        reason = "as asked" if args.mode == "shadow" else \
+            f"no Codex login at {config.codex_home / 'auth.json'}"
+        print(f"wishcraft: shadow run ({reason}): planning offline from the wish's own fields.",
+              file=err)
+    else:
+        print(f"wishcraft: planning with Codex ({config.model}) …", file=err)
+    job = new_job(analysis.wish, text, args.wish.resolve(), mode)
+    destination = args.out or plan_paths(args.wish).artifact
+    artifact, error = _run(job, config, out, quiet=args.quiet)
+    artifact.write(destination)
+    if not args.quiet and artifact.text and not artifact.text.endswith("\n"):
+        out.write("\n")
+    if error is not None:
+        print(f"wishcraft: {error}", file=err)
+    elif artifact.status is not PlanStatus.COMPLETE:
+        print(f"wishcraft: the plan is incomplete: {artifact.status_reason}.", file=err)
+    usage = f", {artifact.tokens_used:,} tokens" if artifact.tokens_used else ""
+    print(f"wishcraft: {len(artifact.steps)} steps ({artifact.status.value}, "
+          f"{artifact.model or 'no model'}{usage}) written to {destination}", file=err)
+    return EXIT_OK if artifact.status is PlanStatus.COMPLETE else EXIT_FAILED
+
+
+def _run(job: PlanJob, config: Any, out: TextIO, *,
+         quiet: bool) -> tuple[PlanArtifact, ConduitError | None]:
+    def show(progress: PlanProgress) -> None:
+        if progress.delta and not quiet:
+            out.write(progress.delta)
+            out.flush()
+
+    try:
+        return asyncio.run(plan_wish(job, config, on_progress=show, wish_id=job.wish_name))
+    except KeyboardInterrupt:
+        return partial_artifact(job, "interrupted"), None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `wishcraft plan` on its own."""
+    parser = argparse.ArgumentParser(prog="wishcraft")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["plan", *(argv if argv is not None else sys.argv[1:])])
+    status: int = args.handler(args, sys.stdout, sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,565 @@
+"""The Codex client: send the plan request, recover auth, retry, and fold the SSE stream.
+
+This is the one place where httpx exceptions become `ConduitError`s. The caller owns a
+`StreamState`; the client fills it as events arrive, so a caller that cancels the task (the
+editor's Cancel button) still has every character received. Cancelling the task closes the
+HTTP stream at once: the `async with` around the response exits on `CancelledError`.
+
+Retries, as Codex does them: 5xx and network errors before the response are retried with
+exponential backoff and jitter; a 429 waits for its `Retry-After` (capped); a 401 first reloads
+auth.json (another process may have refreshed), then refreshes. A `response.failed` with
+`rate_limit_exceeded` is retried after the delay its message names. A stream that ends without
+`response.completed`, or idles past the timeout, is an incomplete result, not an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+
+from ..artifact import RateLimitSnapshot, RateLimitWindow, TokenUsage
+from ..model import Wish
+from .auth import CodexAuth, load_auth, refresh_auth
+from .config import ConduitConfig
+from .errors import (
+    AuthError,
+    ConduitError,
+    HTTPStatusError,
+    InstructionsRejected,
+    RateLimited,
+    RefreshFailed,
+    ResponseFailed,
+    ServerOverloaded,
+    TransportError,
+    UsageLimitReached,
+    describe_reset,
+    redact,
+)
+from .request import build_body, build_headers, new_session_id, user_agent
+from .sse import SSEDecoder, StreamEvent, message_text, parse_event
+
+logger = logging.getLogger("wishcraft.conduit")
+
+Phase = Literal["connecting", "refreshing", "waiting", "thinking", "writing", "retrying"]
+
+FATAL_FAILURE_CODES = {
+    "context_length_exceeded": "the wish is too long for the model's context window",
+    "insufficient_quota": "the account's quota is used up",
+    "usage_not_included": "this ChatGPT plan does not include Codex",
+    "invalid_prompt": "the backend refused the prompt",
+    "server_is_overloaded": "the model is at capacity",
+    "slow_down": "the model is at capacity",
+}
+_TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class PlanProgress:
+    """One progress report: the phase, the text so far, and counters for the editor."""
+
+    phase: Phase
+    message: str
+    text: str = ""
+    delta: str = ""
+    attempt: int = 1
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What a planning call has received so far; owned by the caller, filled by the client."""
+
+    deltas: list[str] = field(default_factory=list)
+    final_text: str | None = None
+    response_id: str | None = None
+    model: str | None = None
+    usage: TokenUsage | None = None
+    request_id: str | None = None
+    cf_ray: str | None = None
+    rate_limits: RateLimitSnapshot | None = None
+    completed: bool = False
+    incomplete_reason: str | None = None
+    events: int = 0
+    chars: int = 0
+
+    @property
+    def text(self) -> str:
+        """The answer: the authoritative final message, else the deltas joined."""
+        return self.final_text if self.final_text is not None else "".join(self.deltas)
+
+    def reset_text(self) -> None:
+        """Forget the text of an attempt that will be retried."""
+        self.deltas.clear()
+        self.chars = 0
+        self.final_text = None
+        self.completed = False
+        self.incomplete_reason = None
+
+
+ProgressCallback = Callable[[PlanProgress], None]
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _header_float(headers: httpx.Headers, name: str) -> float | None:
+    try:
+        return float(headers[name]) if name in headers else None
+    except ValueError:
+        return None
+
+
+def _header_bool(headers: httpx.Headers, name: str) -> bool | None:
+    value = headers.get(name)
+    return None if value is None else value.strip().lower() in ("true", "1")
+
+
+def rate_limits_from_headers(headers: httpx.Headers) -> RateLimitSnapshot | None:
+    """The `x-codex-*` rate-limit snapshot; a window is kept only when something is non-zero."""
+    windows: dict[str, RateLimitWindow | None] = {}
+    for name in ("primary", "secondary"):
+        used = _header_float(headers, f"x-codex-{name}-used-percent")
+        minutes = _header_float(headers, f"x-codex-{name}-window-minutes")
+        reset = _header_float(headers, f"x-codex-{name}-reset-at")
+        if used is None or not any((used, minutes, reset)):
+            windows[name] = None
+            continue
+        windows[name] = RateLimitWindow(
+            used_percent=used, window_minutes=int(minutes) if minutes is not None else None,
+            resets_at=datetime.fromtimestamp(reset, UTC) if reset else None)
+    snapshot = RateLimitSnapshot(
+        primary=windows["primary"], secondary=windows["secondary"],
+        has_credits=_header_bool(headers, "x-codex-credits-has-credits"),
+        unlimited_credits=_header_bool(headers, "x-codex-credits-unlimited"),
+        credits_balance=headers.get("x-codex-credits-balance"))
+    return snapshot if snapshot.model_dump(exclude_none=True) else None
+
+
+def _usage(payload: Any) -> TokenUsage | None:
+    if not isinstance(payload, dict):
+        return None
+
+    def number(value: Any) -> int:
+        return value if isinstance(value, int) and value >= 0 else 0
+
+    input_details = payload.get("input_tokens_details") or {}
+    output_details = payload.get("output_tokens_details") or {}
+    return TokenUsage(
+        input=number(payload.get("input_tokens")),
+        cached=number(input_details.get("cached_tokens") if isinstance(input_details, dict)
+                      else 0),
+        output=number(payload.get("output_tokens")),
+        reasoning=number(output_details.get("reasoning_tokens")
+                         if isinstance(output_details, dict) else 0),
+        total=number(payload.get("total_tokens")))
+
+
+def _ids(response: httpx.Response) -> dict[str, str | None]:
+    return {"request_id": response.headers.get("x-request-id")
+            or response.headers.get("x-oai-request-id"),
+            "cf_ray": response.headers.get("cf-ray")}
+
+
+def _error_json(response: httpx.Response, body: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    encoded = response.headers.get("x-error-json")
+    if encoded and not data:
+        try:
+            decoded = json.loads(base64.b64decode(encoded))
+            data = decoded if isinstance(decoded, dict) else {}
+        except (ValueError, json.JSONDecodeError):
+            pass
+    return data
+
+
+def status_error(response: httpx.Response, body: str, model: str) -> ConduitError:
+    """Translate an error status into the right `ConduitError`, with its ids."""
+    status = response.status_code
+    ids = _ids(response)
+    data = _error_json(response, body)
+    raw_error = data.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+    kind = error.get("type") or error.get("code")
+    where = f" (request id {ids['request_id']})" if ids["request_id"] else ""
+    if status == 429 and kind in ("usage_limit_reached", "usage_not_included"):
+        resets = error.get("resets_at")
+        resets_at = datetime.fromtimestamp(resets, UTC) if isinstance(resets, int | float) \
+            else None
+        if resets_at is None and isinstance(error.get("resets_in_seconds"), int | float):
+            resets_at = datetime.fromtimestamp(time.time() + error["resets_in_seconds"], UTC)
+        plan = error.get("plan_type")
+        if kind == "usage_not_included":
+            message = "This ChatGPT plan does not include Codex; upgrade the plan or plan " \
+                      "offline with --shadow."
+        else:
+            message = (f"The Codex usage limit of this ChatGPT {plan or ''} plan is reached; "
+                       f"it resets {describe_reset(resets_at)}.").replace("  ", " ")
+        return UsageLimitReached(message, resets_at=resets_at, plan_type=plan, status=status,
+                                 body=body, detail=body[:1000], **ids)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return RateLimited(f"Codex is rate-limiting requests{where}; try again in a moment.",
+                           retry_after=retry_after, status=status, body=body, **ids)
+    if status == 400 and "instructions are not valid" in body.lower():
+        return InstructionsRejected(
+            f"The Codex backend rejected the planner instructions for {model}: set "
+            "`model_instructions_file` under [conduit] in data/config/wishcraft.toml (or in "
+            "$CODEX_HOME/config.toml) to Codex's official prompt for this model "
+            "(codex-rs/core/prompt.md for gpt-5, gpt_5_codex_prompt.md for gpt-5-codex).",
+            status=status, body=body, **ids)
+    if status == 503 and error.get("code") in ("server_is_overloaded", "slow_down"):
+        return ServerOverloaded(f"The Codex model is at capacity{where}; try again later.",
+                                status=status, body=body, **ids)
+    if status == 403 and "cloudflare" in body.lower() and "blocked" in body.lower():
+        return HTTPStatusError("Access to Codex was blocked by Cloudflare; check the network "
+                               "or VPN.", status=status, body=body, **ids)
+    if status >= 500:
+        return HTTPStatusError(f"Codex had a server error ({status}){where}; try again later.",
+                               status=status, body=body, detail=body[:1000], **ids)
+    message = error.get("message") or data.get("detail") or body[:200] or "no details"
+    return HTTPStatusError(f"Codex answered {status}: {message}{where}.", status=status,
+                           body=body, detail=body[:1000], **ids)
+
+
+def _rejects_responses_shape(status: int, body: str) -> bool:
+    """Whether the backend refused the Responses API itself (then try chat completions)."""
+    lowered = body.lower()
+    return status == 404 or (status in (400, 422) and "responses" in lowered and
+                             ("unsupported" in lowered or "not supported" in lowered))
+
+
+def failure_error(event: StreamEvent, state: StreamState) -> ResponseFailed:
+    """Classify a `response.failed` event as Codex does."""
+    error = event.response.get("error")
+    ids = {"request_id": state.request_id, "cf_ray": state.cf_ray}
+    if not isinstance(error, dict):
+        return ResponseFailed("Codex ended the response with a failure; try again.",
+                              code=None, retryable=True, request_id=state.request_id,
+                              cf_ray=state.cf_ray)
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    text = str(error.get("message") or "")
+    if code in FATAL_FAILURE_CODES:
+        return ResponseFailed(f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.", code=code,
+                              detail=text, request_id=ids["request_id"], cf_ray=ids["cf_ray"])
+    delay = None
+    if code == "rate_limit_exceeded":
+        match = _TRY_AGAIN.search(text)
+        if match:
+            amount = float(match.group(1))
+            delay = amount / 1000 if match.group(2).lower() == "ms" else amount
+    return ResponseFailed(f"Codex stopped the response ({code or 'no code'}): {text[:200]}",
+                          code=code, retry_after=delay, retryable=True, detail=text,
+                          request_id=ids["request_id"], cf_ray=ids["cf_ray"])
+
+
+class CodexClient:
+    """Sends plan requests to Codex; one instance per process, shared by all plans."""
+
+    def __init__(self, config: ConduitConfig, *,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """Create the HTTP client; `transport` lets tests swap the network."""
+        self.config = config
+        self._sleep = sleep
+        timeout = httpx.Timeout(connect=config.connect_timeout_seconds,
+                                read=config.stream_idle_timeout_seconds,
+                                write=30.0, pool=30.0)
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport,
+                                       follow_redirects=False, trust_env=False)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> CodexClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.config.retry_base_seconds * 2 ** (attempt - 1)
+                     * random.uniform(0.9, 1.1))
+
+    async def _auth(self, report: ProgressCallback) -> CodexAuth:
+        auth = load_auth(self.config.codex_home)
+        if auth.needs_refresh():
+            report(PlanProgress("refreshing", "Refreshing the Codex login"))
+            try:
+                auth = await self._refresh(auth)
+            except (RefreshFailed, TransportError) as exc:  # Codex sends the old token then
+                logger.warning("proactive refresh failed: %s", exc.detail or exc)
+        return auth
+
+    async def _refresh(self, auth: CodexAuth) -> CodexAuth:
+        headers = {"originator": self.config.originator, "User-Agent": user_agent(self.config)}
+        return await refresh_auth(auth, self._http, url=self.config.refresh_url, headers=headers)
+
+    async def plan(self, wish: Wish, wish_text: str, wish_name: str, state: StreamState,
+                   on_progress: ProgressCallback | None = None, *,
+                   wish_id: str = "") -> str:
+        """Ask Codex for a plan; fill `state` as events arrive; return the prompt hash.
+
+        Raises a `ConduitError` on failure. A truncated stream is not an error: `state`
+        then has `completed` False and `incomplete_reason` set.
+        """
+        report = on_progress or (lambda progress: None)
+        session_id = new_session_id()
+        body, digest = build_body(wish, wish_text, wish_name, self.config,
+                                  session_id=session_id)
+        report(PlanProgress("connecting", "Connecting to Codex"))
+        auth = await self._auth(report)
+        started = time.perf_counter()
+        last_error: ConduitError | None = None
+        for turn in range(1, self.config.stream_max_retries + 2):
+            state.reset_text()
+            try:
+                auth = await self._turn(auth, body, session_id, state, report, turn)
+            except ResponseFailed as exc:
+                last_error = exc
+                if not exc.retryable or turn > self.config.stream_max_retries:
+                    raise
+                delay = min(exc.retry_after if exc.retry_after is not None
+                            else self._backoff(turn), self.config.max_retry_after_seconds)
+                report(PlanProgress("retrying", f"Codex asked to wait {delay:.1f} s; retrying "
+                                    f"({turn}/{self.config.stream_max_retries})",
+                                    attempt=turn + 1))
+                await self._sleep(delay)
+                continue
+            finally:
+                self._log(wish_id, state, started, turn)
+            return digest
+        assert last_error is not None
+        raise last_error
+
+    def _log(self, wish_id: str, state: StreamState, started: float, turn: int) -> None:
+        record = {
+            "wish": wish_id, "request_id": state.request_id, "cf_ray": state.cf_ray,
+            "response_id": state.response_id, "model": state.model,
+            "status": "complete" if state.completed else
+            f"incomplete: {state.incomplete_reason}" if state.incomplete_reason else "failed",
+            "usage": state.usage.model_dump() if state.usage else None,
+            "rate_limits": state.rate_limits.model_dump(mode="json", exclude_none=True)
+            if state.rate_limits else None,
+            "events": state.events, "attempt": turn,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        logger.info("codex plan request %s", json.dumps(record, default=str),
+                    extra={"wishcraft": record})
+
+    async def _turn(self, auth: CodexAuth, body: dict[str, Any], session_id: str,
+                    state: StreamState, report: ProgressCallback, turn: int) -> CodexAuth:
+        """One request with transport retries and auth recovery, then its stream."""
+        url = f"{self.config.base_url}/responses"
+        transport_retries = 0
+        auth_step = 0
+        while True:
+            headers = build_headers(auth, self.config, session_id=session_id)
+            request = self._http.build_request("POST", url, json=body, headers=headers)
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                unreachable = TransportError(
+                    f"Could not reach Codex at {self.config.base_url} "
+                    f"({type(exc).__name__}); check the network and try again.",
+                    detail=redact(repr(exc)))
+                if transport_retries >= self.config.request_max_retries:
+                    raise unreachable from None
+                transport_retries += 1
+                report(PlanProgress("retrying", f"Network error; retrying "
+                                    f"({transport_retries}/{self.config.request_max_retries})",
+                                    attempt=turn))
+                await self._sleep(self._backoff(transport_retries))
+                continue
+            try:
+                if response.status_code == 200:
+                    await self._read_stream(response, state, report, turn)
+                    return auth
+                text = (await response.aread()).decode("utf-8", "replace")
+            except httpx.HTTPError as exc:  # the body of an error response broke off
+                text = f"(unreadable body: {type(exc).__name__})"
+            finally:
+                await response.aclose()
+            status = response.status_code
+            logger.debug("codex answered %s: %s", status, redact(text[:500]))
+            if status == 401 and auth_step < 2:
+                auth_step += 1
+                report(PlanProgress("refreshing", "Refreshing the Codex login"))
+                stored = load_auth(self.config.codex_home)
+                if auth_step == 1 and stored.access_token != auth.access_token and \
+                        (not auth.account_id or stored.account_id == auth.account_id):
+                    auth = stored
+                    continue
+                auth_step = 2
+                auth = await self._refresh(stored)
+                continue
+            if status == 401:
+                raise AuthError("Codex refused the login even after a refresh; run "
+                                "`codex login`.", detail=text[:500], **_ids(response))
+            if _rejects_responses_shape(status, text):
+                logger.warning("the backend rejected the Responses API (%s); trying chat "
+                               "completions", status)
+                await self._chat_fallback(auth, body, session_id, state, report)
+                return auth
+            error = status_error(response, text, self.config.model)
+            if isinstance(error, RateLimited) and transport_retries < \
+                    self.config.request_max_retries:
+                transport_retries += 1
+                delay = min(error.retry_after if error.retry_after is not None
+                            else self._backoff(transport_retries),
+                            self.config.max_retry_after_seconds)
+                report(PlanProgress("retrying", f"Rate-limited; retrying in {delay:.0f} s",
+                                    attempt=turn))
+                await self._sleep(delay)
+                continue
+            if error.retryable and not isinstance(error, RateLimited) and \
+                    transport_retries < self.config.request_max_retries:
+                transport_retries += 1
+                report(PlanProgress("retrying", f"Codex answered {status}; retrying "
+                                    f"({transport_retries}/{self.config.request_max_retries})",
+                                    attempt=turn))
+                await self._sleep(self._backoff(transport_retries))
+                continue
+            raise error
+
+    async def _read_stream(self, response: httpx.Response, state: StreamState,
+                           report: ProgressCallback, turn: int) -> None:
+        """Fold the SSE events of one response into `state`."""
+        ids = _ids(response)
+        state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
+        state.model = response.headers.get("openai-model") or state.model
+        state.rate_limits = rate_limits_from_headers(response.headers) or state.rate_limits
+        report(PlanProgress("waiting", "Waiting for the model", attempt=turn))
+        decoder = SSEDecoder()
+        try:
+            async for chunk in response.aiter_bytes():
+                for message in decoder.feed(chunk):
+                    event = parse_event(message)
+                    if event is None:
+                        continue
+                    state.events += 1
+                    if self._fold(event, state, report, turn):
+                        return
+                    if state.chars > self.config.max_response_chars:
+                        state.incomplete_reason = (
+                            f"the answer passed {self.config.max_response_chars:,} characters")
+                        return
+        except httpx.ReadTimeout:
+            state.incomplete_reason = (f"no event for {self.config.stream_idle_timeout_seconds:g}"
+                                       " s (idle timeout)")
+            return
+        except (httpx.HTTPError, ValueError) as exc:
+            state.incomplete_reason = f"the stream broke off ({type(exc).__name__})"
+            return
+        if not state.completed and state.incomplete_reason is None:
+            state.incomplete_reason = "the stream closed before response.completed"
+
+    def _fold(self, event: StreamEvent, state: StreamState, report: ProgressCallback,
+              turn: int) -> bool:
+        """Apply one event; return True when the stream is finished."""
+        kind = event.type
+        if kind == "response.output_text.delta":
+            state.deltas.append(event.delta)
+            state.chars += len(event.delta)
+            report(PlanProgress("writing", "Writing the plan", text=state.text,
+                                delta=event.delta, attempt=turn))
+        elif kind == "response.reasoning_summary_text.delta":
+            report(PlanProgress("thinking", "The model is thinking", attempt=turn))
+        elif kind == "response.created":
+            state.response_id = event.response.get("id") or state.response_id
+        elif kind == "response.output_item.done":
+            text = message_text(event.item)
+            if text is not None and (event.item.get("phase") in (None, "final_answer")):
+                state.final_text = text
+        elif kind == "response.completed":
+            response = event.response
+            state.response_id = response.get("id") or state.response_id
+            state.usage = _usage(response.get("usage")) or state.usage
+            headers = response.get("headers")
+            if isinstance(headers, dict):
+                state.model = headers.get("openai-model") or headers.get("x-openai-model") \
+                    or state.model
+            state.completed = True
+            return True
+        elif kind == "response.failed":
+            raise failure_error(event, state)
+        elif kind == "response.incomplete":
+            details = event.response.get("incomplete_details")
+            reason = details.get("reason") if isinstance(details, dict) else None
+            state.incomplete_reason = f"Codex returned an incomplete response ({reason})"
+            return True
+        return False
+
+    async def _chat_fallback(self, auth: CodexAuth, body: dict[str, Any], session_id: str,
+                             state: StreamState, report: ProgressCallback) -> None:
+        """Ask `/chat/completions` when the backend refuses the Responses shape."""
+        messages = [{"role": "system", "content": body["instructions"]}]
+        for item in body["input"]:
+            text = "".join(part["text"] for part in item["content"])
+            messages.append({"role": "user" if item["role"] == "user" else "system",
+                             "content": text})
+        chat = {"model": body["model"], "messages": messages, "stream": True}
+        headers = build_headers(auth, self.config, session_id=session_id)
+        url = f"{self.config.base_url}/chat/completions"
+        try:
+            async with self._http.stream("POST", url, json=chat, headers=headers) as response:
+                if response.status_code != 200:
+                    text = (await response.aread()).decode("utf-8", "replace")
+                    raise status_error(response, text, self.config.model)
+                ids = _ids(response)
+                state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
+                decoder = SSEDecoder()
+                async for chunk in response.aiter_bytes():
+                    for message in decoder.feed(chunk):
+                        if message.data.strip() == "[DONE]":
+                            state.completed = True
+                            return
+                        try:
+                            data = json.loads(message.data)
+                        except json.JSONDecodeError:
+                            continue
+                        for choice in data.get("choices") or []:
+                            delta = (choice.get("delta") or {}).get("content")
+                            if isinstance(delta, str) and delta:
+                                state.deltas.append(delta)
+                                report(PlanProgress("writing", "Writing the plan",
+                                                    text=state.text, delta=delta))
+        except httpx.HTTPError as exc:
+            state.incomplete_reason = f"the stream broke off ({type(exc).__name__})"
+            return
+        if not state.completed:
+            state.incomplete_reason = "the stream closed before [DONE]"
+
+
+__all__ = ["CodexClient", "PlanProgress", "StreamState", "rate_limits_from_headers"]

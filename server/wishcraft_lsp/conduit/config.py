@@ -1,0 +1,156 @@
+"""The conduit's configuration: environment, then the workspace, then Codex's, then defaults.
+
+Sources, first one wins for each key:
+1. the environment: `OPENAI_MODEL`, `CHATGPT_BASE_URL`, `CODEX_REFRESH_TOKEN_URL_OVERRIDE`,
+   `CODEX_INTERNAL_ORIGINATOR_OVERRIDE`;
+2. `[conduit]` in `data/config/wishcraft.toml` found from the workspace upward;
+3. `$CODEX_HOME/config.toml` (`model`, `model_reasoning_effort`, `model_reasoning_summary`,
+   `model_verbosity`, `model_instructions_file`);
+4. the defaults below.
+An invalid value is a `ConduitConfigError` naming the file and key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .auth import codex_home, refresh_url
+from .errors import ConduitConfigError
+
+DEFAULT_BASE_URL = "https://chatgpt.com/backend-api/codex"
+DEFAULT_MODEL = "gpt-5"
+CLIENT_VERSION = "0.124.0"
+"""The Codex CLI version we present (the backend gates models on it)."""
+
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+SUMMARIES = ("auto", "concise", "detailed", "none")
+VERBOSITIES = ("low", "medium", "high")
+
+
+@dataclass(frozen=True, slots=True)
+class ConduitConfig:
+    """Everything a planning call needs besides the wish and the login."""
+
+    model: str = DEFAULT_MODEL
+    reasoning_effort: str | None = None
+    reasoning_summary: str | None = None
+    verbosity: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    refresh_url: str = ""
+    instructions_file: Path | None = None
+    originator: str = "codex_cli_rs"
+    client_version: str = CLIENT_VERSION
+    codex_home: Path = Path("~/.codex")
+    request_max_retries: int = 4
+    stream_max_retries: int = 2
+    retry_base_seconds: float = 0.2
+    max_retry_after_seconds: float = 60.0
+    connect_timeout_seconds: float = 15.0
+    stream_idle_timeout_seconds: float = 300.0
+    max_response_chars: int = 2_000_000
+
+
+_TOML_KEYS = {
+    "model": "model", "model_reasoning_effort": "reasoning_effort",
+    "model_reasoning_summary": "reasoning_summary", "model_verbosity": "verbosity",
+    "model_instructions_file": "instructions_file", "base_url": "base_url",
+    "chatgpt_base_url_for_responses": "base_url", "request_max_retries": "request_max_retries",
+    "stream_max_retries": "stream_max_retries",
+    "stream_idle_timeout_ms": "stream_idle_timeout_seconds",
+    "max_retry_after_seconds": "max_retry_after_seconds",
+}
+
+
+def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """Validate and convert the values read from one source."""
+    out: dict[str, Any] = {}
+    choices = {"reasoning_effort": EFFORTS, "reasoning_summary": SUMMARIES,
+               "verbosity": VERBOSITIES}
+    for key, value in values.items():
+        if key in choices:
+            if not isinstance(value, str) or value not in choices[key]:
+                raise ConduitConfigError(
+                    f"{source}: {key} must be one of {', '.join(choices[key])}, not {value!r}.")
+        elif key in ("model", "base_url"):
+            if not isinstance(value, str) or not value.strip():
+                raise ConduitConfigError(f"{source}: {key} must be a non-empty string.")
+            if key == "base_url" and not value.startswith(("http://", "https://")):
+                raise ConduitConfigError(f"{source}: base_url must start with https://.")
+            value = value.strip().rstrip("/")
+        elif key == "instructions_file":
+            if not isinstance(value, str):
+                raise ConduitConfigError(f"{source}: model_instructions_file must be a path.")
+            value = Path(value).expanduser()
+        elif key == "stream_idle_timeout_seconds":
+            if not isinstance(value, int) or value <= 0:
+                raise ConduitConfigError(f"{source}: stream_idle_timeout_ms must be a positive "
+                                         "integer.")
+            value = value / 1000
+        elif key in ("request_max_retries", "stream_max_retries"):
+            if not isinstance(value, int) or not 0 <= value <= 100:
+                raise ConduitConfigError(f"{source}: {key} must be an integer from 0 to 100.")
+        elif key == "max_retry_after_seconds":
+            if not isinstance(value, int | float) or value < 0:
+                raise ConduitConfigError(f"{source}: {key} must be a non-negative number.")
+        out[key] = value
+    return out
+
+
+def _read_toml(path: Path, table: str | None) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConduitConfigError(f"{path}: cannot read the configuration ({exc}).") from None
+    section = data.get(table, {}) if table else data
+    if not isinstance(section, dict):
+        raise ConduitConfigError(f"{path}: [{table}] must be a table.")
+    out = {_TOML_KEYS[key]: value for key, value in section.items() if key in _TOML_KEYS}
+    if "instructions_file" in out and isinstance(out["instructions_file"], str):
+        candidate = Path(out["instructions_file"]).expanduser()
+        if not candidate.is_absolute():
+            out["instructions_file"] = str(path.parent / candidate)
+    return _check(out, str(path) + (f" [{table}]" if table else ""))
+
+
+def find_workspace_config(start: Path | None) -> Path | None:
+    """`data/config/wishcraft.toml` in `start` or a folder above it."""
+    if start is None:
+        return None
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "data" / "config" / "wishcraft.toml"
+        if path.is_file():
+            return path
+    return None
+
+
+def load_config(workspace: Path | None = None, *,
+                env: dict[str, str] | os._Environ[str] | None = None,
+                overrides: dict[str, Any] | None = None) -> ConduitConfig:
+    """Merge the sources in order; `overrides` (command line, editor settings) come first."""
+    env = os.environ if env is None else env
+    home = codex_home(env)
+    merged: dict[str, Any] = {}
+    layers: list[dict[str, Any]] = [
+        _check(dict(overrides or {}), "settings"),
+        _check({key: value for key, value in (("model", env.get("OPENAI_MODEL")),
+                                              ("base_url", env.get("CHATGPT_BASE_URL")))
+                if value}, "environment"),
+        _read_toml(find_workspace_config(workspace) or Path("/nonexistent"), "conduit"),
+        _read_toml(home / "config.toml", None),
+    ]
+    for layer in layers:
+        for key, value in layer.items():
+            merged.setdefault(key, value)
+    config = ConduitConfig(codex_home=home, refresh_url=refresh_url(env),
+                           originator=env.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
+                           or "codex_cli_rs")
+    known = {f.name for f in fields(ConduitConfig)}
+    return replace(config, **{k: v for k, v in merged.items() if k in known})

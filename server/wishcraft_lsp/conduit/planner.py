@@ -1,0 +1,134 @@
+"""Plan a wish, live or shadow, and build the artifact: the one entry point of the conduit.
+
+The CLI and the language server both call `plan_wish`. It decides the mode (a Codex login
+means live unless told otherwise), streams progress to a callback, and always returns a
+`PlanArtifact` (complete, incomplete or failed) together with the error, if any, so the caller
+can both save what arrived and show one clear sentence. Cancellation is the caller's: cancel
+the task, then call `partial_artifact` with the `StreamState` to keep what arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from ..artifact import PlanArtifact, PlanStatus
+from ..model import ExecMode, Wish
+from .client import CodexClient, PlanProgress, ProgressCallback, StreamState
+from .config import ConduitConfig
+from .errors import ConduitError
+from .request import build_prompt, load_instructions, prompt_hash
+from .shadow import shadow_steps, shadow_text
+from .steps import parse_plan_text, step_lines
+
+logger = logging.getLogger("wishcraft.conduit")
+
+Mode = Literal["auto", "live", "shadow"]
+
+
+@dataclass(slots=True)
+class PlanJob:
+    """One planning call's inputs and what is known so far."""
+
+    wish: Wish
+    wish_text: str
+    wish_path: Path | None
+    mode: ExecMode
+    started_at: datetime
+    state: StreamState
+    prompt_hash: str = ""
+
+    @property
+    def wish_name(self) -> str:
+        """The file name the prompt shows."""
+        return self.wish_path.name if self.wish_path else "wish.yaml"
+
+
+def has_login(config: ConduitConfig) -> bool:
+    """Whether a Codex login file exists (it may still be unusable)."""
+    return (config.codex_home / "auth.json").is_file()
+
+
+def resolve_mode(mode: Mode, config: ConduitConfig) -> ExecMode:
+    """`auto` is live with a login, shadow without."""
+    if mode == "live" or (mode == "auto" and has_login(config)):
+        return ExecMode.COMMIT
+    return ExecMode.SHADOW_RUN
+
+
+def new_job(wish: Wish, wish_text: str, wish_path: Path | None, mode: ExecMode) -> PlanJob:
+    """Start a job record (the caller keeps it to rescue a cancelled plan)."""
+    return PlanJob(wish, wish_text, wish_path, mode, datetime.now(UTC), StreamState())
+
+
+def build_artifact(job: PlanJob, status: PlanStatus, reason: str | None = None) -> PlanArtifact:
+    """The artifact of a job as it stands."""
+    state = job.state
+    steps, notes = parse_plan_text(state.text) if state.text else ([], [])
+    if job.mode is ExecMode.SHADOW_RUN:
+        steps, notes = shadow_steps(job.wish)
+    return PlanArtifact(
+        plan_steps=step_lines(steps), notes=notes, model=state.model,
+        tokens_used=state.usage.total if state.usage else None,
+        prompt_hash=job.prompt_hash, mode=job.mode, status=status, status_reason=reason,
+        wish_title=job.wish.title, wish_path=str(job.wish_path) if job.wish_path else None,
+        wish_hash=hashlib.sha256(job.wish_text.encode("utf-8")).hexdigest(),
+        steps=steps, text=state.text, usage=state.usage, response_id=state.response_id,
+        request_id=state.request_id, cf_ray=state.cf_ray, rate_limits=state.rate_limits,
+        started_at=job.started_at, finished_at=datetime.now(UTC))
+
+
+def partial_artifact(job: PlanJob, reason: str = "cancelled") -> PlanArtifact:
+    """What a cancelled or broken job had received, marked incomplete."""
+    return build_artifact(job, PlanStatus.INCOMPLETE, reason)
+
+
+async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient | None = None,
+                    on_progress: ProgressCallback | None = None,
+                    wish_id: str = "") -> tuple[PlanArtifact, ConduitError | None]:
+    """Run the job to its end; return the artifact and the error that ended it, if any."""
+    report = on_progress or (lambda progress: None)
+    if job.mode is ExecMode.SHADOW_RUN:
+        return _shadow(job, report), None
+    owned = client is None
+    client = client or CodexClient(config)
+    try:
+        job.prompt_hash = _hash(job, config)
+        job.prompt_hash = await client.plan(job.wish, job.wish_text, job.wish_name, job.state,
+                                            report, wish_id=wish_id)
+    except ConduitError as error:
+        logger.warning("planning %s failed: %s %s", wish_id or job.wish_name,
+                       error.detail or error, error.ids())
+        return build_artifact(job, PlanStatus.FAILED, str(error)), error
+    finally:
+        if owned:
+            await client.aclose()
+    if job.state.completed:
+        return build_artifact(job, PlanStatus.COMPLETE), None
+    return build_artifact(job, PlanStatus.INCOMPLETE, job.state.incomplete_reason), None
+
+
+def _hash(job: PlanJob, config: ConduitConfig) -> str:
+    try:
+        instructions, _ = load_instructions(config)
+    except ConduitError:
+        instructions = ""
+    return prompt_hash(instructions, build_prompt(job.wish, job.wish_text, job.wish_name))
+
+
+def _shadow(job: PlanJob, report: ProgressCallback) -> PlanArtifact:
+    steps, notes = shadow_steps(job.wish)
+    text = shadow_text(steps, notes)
+    job.prompt_hash = prompt_hash("shadow-run", build_prompt(job.wish, job.wish_text,
+                                                            job.wish_name))
+    job.state.model = "shadow-run"
+    for line in text.splitlines(keepends=True):
+        job.state.deltas.append(line)
+        report(PlanProgress("writing", "Writing the shadow plan", text=job.state.text,
+                            delta=line))
+    job.state.completed = True
+    return build_artifact(job, PlanStatus.COMPLETE)
