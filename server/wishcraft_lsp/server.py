@@ -31,6 +31,7 @@ from .features import DocumentSnapshot
 from .lint import ConfigError, DocumentKind, LintConfig, analyse_registry, analyse_wish
 from .lint.config import find_config_file, load_lint_config
 from .names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
+from .plan.runner import PlanRunner
 from .registry import (
     Registry,
     RegistryCache,
@@ -95,6 +96,8 @@ class WishcraftLanguageServer(LanguageServer):
         """Every background task still running: referenced so none is collected or lost."""
         self.settings_loaded: asyncio.Event = asyncio.Event()
         """Set once the first settings were read (or could not be), before first diagnostics."""
+        self.plans: PlanRunner = PlanRunner(self)
+        """Running "Plan this wish" tasks, one per wish, and the shared Codex client."""
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a coroutine as a tracked background task whose failure is logged."""
@@ -460,11 +463,12 @@ def create_server() -> WishcraftLanguageServer:
         diagnostics,
         folding,
         hover,
+        planning,
         symbols,
     )
 
     server = WishcraftLanguageServer()
     for module in (diagnostics, completion, hover, code_actions, symbols, folding, definition,
-                   code_lens):
+                   code_lens, planning):
         module.register(server)
     return server

@@ -112,7 +112,8 @@ async def _fixes(client: WishClient, name: str) -> dict[str, types.CodeAction]:
     for diagnostic in published.diagnostics:
         result = await client.text_document_code_action_async(types.CodeActionParams(
             text_document=_doc(client, name), range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic])))
+            context=types.CodeActionContext(diagnostics=[diagnostic],
+                                            only=[types.CodeActionKind.QuickFix])))
         for action in result or []:
             assert isinstance(action, types.CodeAction)
             assert action.diagnostics is not None

@@ -55,6 +55,54 @@ def _steps_from_lines(text: str) -> list[PlanStep]:
     return steps
 
 
+def partial_steps(partial: str) -> list[PlanStep]:
+    """The steps already complete in a partly streamed answer (JSON or numbered text).
+
+    For JSON, every `{...}` object inside the `steps` array that has closed is parsed; the one
+    still streaming is left out. Numbered text gives every line but a possibly cut last one.
+    """
+    stripped = partial.lstrip()
+    if not stripped.startswith(("{", "```")):
+        lines = partial.splitlines()
+        if lines and not partial.endswith("\n"):
+            lines = lines[:-1]
+        return _steps_from_lines("\n".join(lines))
+    start = partial.find("[", partial.find('"steps"'))
+    if start == -1:
+        return []
+    steps: list[PlanStep] = []
+    depth, in_string, escaped, begin = 0, False, False, -1
+    for index in range(start + 1, len(partial)):
+        char = partial[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "{":
+            depth += 1
+            if depth == 1:
+                begin = index
+        elif char == "}":
+            depth -= 1
+            if depth == 0 and begin >= 0:
+                try:
+                    item = json.loads(partial[begin:index + 1])
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(item, dict) and isinstance(item.get("title"), str):
+                    steps.append(PlanStep(title=item["title"],
+                                          detail=str(item.get("detail") or ""),
+                                          acceptance=str(item.get("acceptance") or "")))
+        elif char == "]" and depth == 0:
+            break
+    return steps
+
+
 def count_steps_so_far(partial: str) -> int:
     """How many steps a partly streamed answer holds (for progress reports)."""
     if partial.lstrip().startswith(("{", "```")):

@@ -201,8 +201,11 @@ def code_actions(snapshot: DocumentSnapshot, wanted: Span,
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/codeAction`."""
 
+    from . import planning
+
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix]))
+        code_action_kinds=[types.CodeActionKind.QuickFix, planning.PLAN_KIND,
+                           planning.INSERT_KIND]))
     def code_action(ls: WishcraftLanguageServer,
                     params: types.CodeActionParams) -> list[types.CodeAction] | None:
         snapshot = ls.snapshot(params.text_document.uri)
@@ -210,5 +213,5 @@ def register(server: WishcraftLanguageServer) -> None:
             return None
         wanted = snapshot.positions.from_range(params.range)
         only = [str(kind) for kind in params.context.only] if params.context.only else None
-        return code_actions(snapshot, wanted, only)
+        return code_actions(snapshot, wanted, only) + planning.actions_for(ls, snapshot, only)
 
