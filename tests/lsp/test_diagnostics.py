@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from .conftest import TYPOS_WISH, VALID_WISH, WishClient
+from .wishclient import TYPOS_WISH, VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -14,7 +14,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from .conftest import TYPOS_WISH, WORKSPACE, WishClient, make_client
+from .wishclient import TYPOS_WISH, WORKSPACE, WishClient, make_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

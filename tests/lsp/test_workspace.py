@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from .conftest import VALID_WISH, WishClient
+from .wishclient import VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

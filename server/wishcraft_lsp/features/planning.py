@@ -126,16 +126,18 @@ def actions_for(server: WishcraftLanguageServer, snapshot: DocumentSnapshot,
 def register(server: WishcraftLanguageServer) -> None:
     """Wire the planning commands and progress cancellation."""
 
+    # pygls reads command handlers' type hints at run time to convert the arguments, so the
+    # server parameter is typed `Any` (the server class is only imported for type checking).
     @server.command(COMMAND_PLAN_WISH)
-    def plan_wish(ls: WishcraftLanguageServer, uri: str) -> dict[str, Any]:
+    def plan_wish(ls: Any, uri: str) -> dict[str, Any]:
         return ls.plans.start(uri)
 
     @server.command(COMMAND_CANCEL_PLAN)
-    def cancel_plan(ls: WishcraftLanguageServer, uri: str) -> bool:
+    def cancel_plan(ls: Any, uri: str) -> bool:
         return ls.plans.cancel(uri=uri)
 
     @server.command(COMMAND_INSERT_PLAN_STEPS)
-    def insert_plan_steps(ls: WishcraftLanguageServer, uri: str) -> dict[str, Any]:
+    def insert_plan_steps(ls: Any, uri: str) -> dict[str, Any]:
         snapshot = ls.snapshot(uri)
         if snapshot is None:
             return {"applied": False, "reason": "This document is not an open wish."}

@@ -1,0 +1,143 @@
+"""The test client for end-to-end tests: the real server as a subprocess, driven by a
+VS Code-like and a Neovim-like client (capabilities recorded from the real editors by pytest-lsp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.protocol import default_converter
+from pygls.uris import from_fs_path
+from pytest_lsp import LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+WORKSPACE = Path(__file__).parent / "workspace"
+SERVER = [sys.executable, "-m", "wishcraft_lsp"]
+WAIT_SECONDS = 10.0
+"""The longest a test waits for a notification before it fails."""
+PROFILES = {
+    "vscode": "visual-studio-code",
+    "neovim": "neovim@v0.7.0",
+}
+
+VALID_WISH = (WORKSPACE / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
+TYPOS_WISH = (WORKSPACE / "data" / "wishes" / "typos.wish.yaml").read_text()
+
+
+def _converter() -> Any:
+    """pygls' converter, decoding a code action that carries a command as a CodeAction."""
+    converter = default_converter()
+
+    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
+        if isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)  # type: ignore[no-any-return]
+        return converter.structure(obj, types.CodeAction)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(types.Command | types.CodeAction, command_or_action)
+    return converter
+
+
+@dataclass
+class Published:
+    """Every publishDiagnostics the client received, in order, with a way to wait for one."""
+
+    all: list[types.PublishDiagnosticsParams] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def add(self, params: types.PublishDiagnosticsParams) -> None:
+        self.all.append(params)
+        self.changed.set()
+
+    async def wait(self, uri: str, *, version: int | None = None, after: int = 0,
+                   until: Callable[[types.PublishDiagnosticsParams], bool] | None = None,
+                   ) -> types.PublishDiagnosticsParams:
+        """Wait for a publication for `uri` (of `version`) received after index `after`."""
+        async def find() -> types.PublishDiagnosticsParams:
+            seen = after
+            while True:
+                for params in self.all[seen:]:
+                    if params.uri == uri and (version is None or params.version == version) \
+                            and (until is None or until(params)):
+                        return params
+                seen = len(self.all)
+                self.changed.clear()
+                await self.changed.wait()
+
+        return await asyncio.wait_for(find(), WAIT_SECONDS)
+
+    def count(self) -> int:
+        """How many publications so far (pass as `after` to wait for a newer one)."""
+        return len(self.all)
+
+
+class WishClient(LanguageClient):
+    """The pytest-lsp client with a log of published diagnostics and document helpers."""
+
+    published: Published
+    profile: str
+    root: Path
+    versions: dict[str, int]
+    registrations: list[types.Registration]
+
+    def uri(self, relative: str) -> str:
+        """The uri of a file in this module's workspace copy."""
+        uri = from_fs_path(str(self.root / relative))
+        assert uri is not None
+        return uri
+
+    async def open(self, relative: str, text: str) -> types.PublishDiagnosticsParams:
+        """Open a document and wait for its first diagnostics."""
+        uri = self.uri(relative)
+        self.versions[uri] = 1
+        after = self.published.count()
+        self.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
+                                                 text=text)))
+        return await self.published.wait(uri, version=1, after=after)
+
+    def change(self, relative: str, text: str,
+               edit_range: types.Range | None = None) -> int:
+        """Send one edit (whole text, or `text` replacing `edit_range`); return the version."""
+        uri = self.uri(relative)
+        self.versions[uri] += 1
+        change: Any = (types.TextDocumentContentChangeWholeDocument(text=text)
+                       if edit_range is None else
+                       types.TextDocumentContentChangePartial(range=edit_range, text=text))
+        self.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri,
+                                                                 version=self.versions[uri]),
+            content_changes=[change]))
+        return self.versions[uri]
+
+    def close(self, relative: str) -> None:
+        """Close a document."""
+        self.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=self.uri(relative))))
+
+
+def make_client() -> WishClient:
+    """A pytest-lsp client that records every diagnostics publication."""
+    client = WishClient(converter_factory=_converter)
+    client.published = Published()
+    client.versions = {}
+    client.registrations = []
+
+    def publish(ls: WishClient, params: types.PublishDiagnosticsParams) -> None:
+        ls.diagnostics[params.uri] = params.diagnostics
+        ls.published.add(params)
+
+    def register_capability(ls: WishClient, params: types.RegistrationParams) -> None:
+        ls.registrations.extend(params.registrations)
+
+    features = {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
+                types.CLIENT_REGISTER_CAPABILITY: register_capability}
+    register_lsp_features(client, features)
+    return client
+
+
