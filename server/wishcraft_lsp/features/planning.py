@@ -130,11 +130,11 @@ def register(server: WishcraftLanguageServer) -> None:
     # server parameter is typed `Any` (the server class is only imported for type checking).
     @server.command(COMMAND_PLAN_WISH)
     def plan_wish(ls: Any, uri: str) -> dict[str, Any]:
-        return ls.plans.start(uri)
+        return server.plans.start(uri)
 
     @server.command(COMMAND_CANCEL_PLAN)
     def cancel_plan(ls: Any, uri: str) -> bool:
-        return ls.plans.cancel(uri=uri)
+        return server.plans.cancel(uri=uri)
 
     @server.command(COMMAND_INSERT_PLAN_STEPS)
     def insert_plan_steps(ls: Any, uri: str) -> dict[str, Any]:
