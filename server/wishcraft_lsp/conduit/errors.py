@@ -96,7 +96,7 @@ class HTTPStatusError(ConduitError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.status = status
         self.body = redact(body[:1000])
-        self.retryable = status >= 500
+        self.retryable = status >= 500 and not isinstance(self, ServerOverloaded)
 
 
 class InstructionsRejected(HTTPStatusError):

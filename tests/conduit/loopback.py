@@ -1,0 +1,398 @@
+"""A loopback Codex server: a real HTTP/1.1 server on 127.0.0.1 that speaks the Codex wire format.
+
+Tests script it per route and read back what the client sent:
+
+    with LoopbackCodex() as server:           # started on an ephemeral port
+        server.enqueue("responses", json_response(401, {...}), sse(success_transcript([...])))
+        server.enqueue("refresh", json_response(200, {"access_token": ...}))
+        ... point the client at server.base_url and server.refresh_url ...
+        server.requests[0].headers["authorization"], server.requests[0].json
+
+Routes: "responses" (`/backend-api/codex/responses`), "chat"
+(`/backend-api/codex/chat/completions`), "refresh" (`/oauth/token`). Each request takes the next
+queued response of its route; the last one repeats when the queue runs dry. Responses:
+`sse(frames, delay=, per_frame_delay=, cut_after=, stall_after=)` streams frames with chunked
+encoding, one flush per frame; `cut_after=N` drops the connection after N frames;
+`stall_after=N` writes N frames and waits for `release_stalls()` (or `stop()`).
+`json_response(status, body, headers=)` and `reset()` (close without answering) make faults.
+The server runs in its own thread and event loop, so sync tests, async tests and subprocesses
+(a language server given `CHATGPT_BASE_URL`) can all use it. `frames_sent_at[i]` lists when
+each frame of request i was flushed (`time.perf_counter()`), for latency benchmarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+BASE_PATH = "/backend-api/codex"
+ROUTES = {
+    "responses": f"{BASE_PATH}/responses",
+    "chat": f"{BASE_PATH}/chat/completions",
+    "refresh": "/oauth/token",
+}
+DEFAULT_HEADERS = {
+    "openai-model": "gpt-5-codex",
+    "x-request-id": "req_loopback_0001",
+    "cf-ray": "8f0a1b2c3d4e5f60-LHR",
+    "x-codex-primary-used-percent": "12.5",
+    "x-codex-primary-window-minutes": "300",
+    "x-codex-primary-reset-at": "1774612800",
+    "x-codex-secondary-used-percent": "3.0",
+    "x-codex-secondary-window-minutes": "10080",
+    "x-codex-secondary-reset-at": "1775000000",
+}
+WAIT_SECONDS = 5.0
+
+
+@dataclass
+class Recorded:
+    """One request the server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON (None when it is not JSON)."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+@dataclass
+class Response:
+    """A scripted answer: a status and headers, then a whole body or SSE frames."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    frames: list[str] | None = None
+    delay: float = 0.0
+    per_frame_delay: float = 0.0
+    cut_after: int | None = None
+    stall_after: int | None = None
+    reset: bool = False
+
+
+def frame(event_type: str, data: dict[str, Any], line_end: str = "\n") -> str:
+    """One SSE frame as the backend writes it: `event:`, `data:` and a blank line."""
+    return f"event: {event_type}{line_end}data: {json.dumps(data)}{line_end}{line_end}"
+
+
+def sse(frames: list[str], *, headers: dict[str, str] | None = None, delay: float = 0.0,
+        per_frame_delay: float = 0.0, cut_after: int | None = None,
+        stall_after: int | None = None) -> Response:
+    """A 200 `text/event-stream` answer streaming `frames`."""
+    return Response(200, {**DEFAULT_HEADERS, "content-type": "text/event-stream",
+                          **(headers or {})}, frames=list(frames), delay=delay,
+                    per_frame_delay=per_frame_delay, cut_after=cut_after,
+                    stall_after=stall_after)
+
+
+def json_response(status: int, body: Any, *, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer, e.g. an error with `Retry-After`."""
+    return Response(status, {"content-type": "application/json",
+                             "x-request-id": f"req_loopback_{status}",
+                             "cf-ray": "8f0a1b2c3d4e5f61-LHR", **(headers or {})},
+                    json.dumps(body).encode())
+
+
+def raw(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
+    """Any answer, byte for byte."""
+    return Response(status, dict(headers or {}), body)
+
+
+def reset() -> Response:
+    """Close the connection without answering."""
+    return Response(reset=True)
+
+
+def success_transcript(text_chunks: list[str], *, model: str = "gpt-5-codex",
+                       response_id: str = "resp_68f0a1b2c3d4e5f6",
+                       usage: dict[str, Any] | None = None) -> list[str]:
+    """The reference's success transcript with `text_chunks` as the output text deltas."""
+    text = "".join(text_chunks)
+    usage = usage or {"input_tokens": 4210, "input_tokens_details": {"cached_tokens": 3072},
+                      "output_tokens": 236, "output_tokens_details": {"reasoning_tokens": 128},
+                      "total_tokens": 4446}
+    message = {"type": "message", "id": "msg_68f0a1b2bb02", "role": "assistant"}
+    frames = [
+        frame("response.created", {"type": "response.created", "response": {
+            "id": response_id, "status": "in_progress", "model": model}}),
+        frame("response.in_progress", {"type": "response.in_progress", "response": {
+            "id": response_id, "status": "in_progress"}}),
+        frame("response.output_item.added", {"type": "response.output_item.added",
+                                             "item": {"type": "reasoning", "id": "rs_1",
+                                                      "summary": []}}),
+        frame("response.reasoning_summary_part.added", {
+            "type": "response.reasoning_summary_part.added", "summary_index": 0,
+            "part": {"type": "summary_text", "text": ""}}),
+        frame("response.reasoning_summary_text.delta", {
+            "type": "response.reasoning_summary_text.delta", "summary_index": 0,
+            "delta": "**Mapping the wish to steps**"}),
+        frame("response.output_item.done", {"type": "response.output_item.done", "item": {
+            "type": "reasoning", "id": "rs_1", "encrypted_content": "gAAAAfakeblob=="}}),
+        frame("response.output_item.added", {"type": "response.output_item.added",
+                                             "item": {**message, "content": []}}),
+        frame("response.content_part.added", {"type": "response.content_part.added",
+                                              "part": {"type": "output_text", "text": ""}}),
+        *[frame("response.output_text.delta", {"type": "response.output_text.delta",
+                                               "delta": chunk}) for chunk in text_chunks],
+        frame("response.output_text.done", {"type": "response.output_text.done",
+                                            "text": text}),
+        frame("response.output_item.done", {"type": "response.output_item.done", "item": {
+            **message, "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]}}),
+        frame("response.completed", {"type": "response.completed", "response": {
+            "id": response_id, "status": "completed", "model": model, "usage": usage}}),
+    ]
+    return frames
+
+
+def failed_transcript(code: str, message: str) -> list[str]:
+    """created, in_progress, then `response.failed` with `code`."""
+    return [
+        frame("response.created", {"type": "response.created",
+                                   "response": {"id": "resp_failed"}}),
+        frame("response.in_progress", {"type": "response.in_progress",
+                                       "response": {"id": "resp_failed"}}),
+        frame("response.failed", {"type": "response.failed", "response": {
+            "id": "resp_failed", "status": "failed",
+            "error": {"code": code, "message": message}}}),
+    ]
+
+
+def incomplete_transcript(reason: str) -> list[str]:
+    """A little text, then `response.incomplete` with `reason`."""
+    return [
+        frame("response.created", {"type": "response.created",
+                                   "response": {"id": "resp_incomplete"}}),
+        frame("response.output_text.delta", {"type": "response.output_text.delta",
+                                             "delta": "1. Survey"}),
+        frame("response.incomplete", {"type": "response.incomplete", "response": {
+            "id": "resp_incomplete", "incomplete_details": {"reason": reason}}}),
+    ]
+
+
+def drip_transcript(n_deltas: int) -> list[str]:
+    """`n_deltas` small deltas (numbered plan lines), then completion."""
+    deltas = [f"{n // 10 + 1}. step part {n}\n" if n % 10 == 9 else f"part {n} "
+              for n in range(n_deltas)]
+    return [
+        frame("response.created", {"type": "response.created", "response": {"id": "resp_drip"}}),
+        *[frame("response.output_text.delta", {"type": "response.output_text.delta",
+                                               "delta": delta}) for delta in deltas],
+        frame("response.completed", {"type": "response.completed", "response": {
+            "id": "resp_drip", "usage": {"input_tokens": 10, "output_tokens": n_deltas,
+                                         "total_tokens": 10 + n_deltas}}}),
+    ]
+
+
+class LoopbackCodex:
+    """The scriptable server; see the module docstring."""
+
+    def __init__(self) -> None:
+        """Prepare (not start) the server."""
+        self.requests: list[Recorded] = []
+        self.frames_sent_at: list[list[float]] = []
+        self._queues: dict[str, list[Response]] = {}
+        self._condition = threading.Condition()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._stalls: asyncio.Event | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        """The Codex base URL to configure (`…/backend-api/codex`)."""
+        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+
+    @property
+    def refresh_url(self) -> str:
+        """The token endpoint to configure (`CODEX_REFRESH_TOKEN_URL_OVERRIDE`)."""
+        return f"http://127.0.0.1:{self.port}{ROUTES['refresh']}"
+
+    def enqueue(self, route: str, *responses: Response) -> None:
+        """Queue answers for a route ("responses", "chat", "refresh" or a path)."""
+        path = ROUTES.get(route, route)
+        with self._condition:
+            self._queues.setdefault(path, []).extend(responses)
+
+    def clear(self) -> None:
+        """Forget every queued answer and release stalls (between tests sharing a server)."""
+        with self._condition:
+            self._queues.clear()
+        self.release_stalls()
+
+    def wait_for_requests(self, count: int, timeout: float = WAIT_SECONDS) -> None:
+        """Block until `count` requests have arrived (fails after `timeout`)."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: len(self.requests) >= count, timeout):
+                raise TimeoutError(f"{len(self.requests)} requests, expected {count}")
+
+    def release_stalls(self) -> None:
+        """Let every stream stalled so far go on (later stalls wait again)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._release)
+
+    def _release(self) -> None:
+        released, self._stalls = self._stalls, asyncio.Event()
+        if released is not None:
+            released.set()
+
+    # Life cycle -------------------------------------------------------------------------
+
+    def start(self) -> LoopbackCodex:
+        """Start serving on 127.0.0.1 in a background thread."""
+        started = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            self._stalls = asyncio.Event()
+            self._server = loop.run_until_complete(
+                asyncio.start_server(self._handle, "127.0.0.1", 0))
+            self.port = self._server.sockets[0].getsockname()[1]
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, name="loopback-codex", daemon=True)
+        self._thread.start()
+        if not started.wait(WAIT_SECONDS):
+            raise RuntimeError("the loopback Codex server did not start")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every open connection."""
+        loop = self._loop
+        if loop is None or self._thread is None:
+            return
+
+        async def shutdown() -> None:
+            assert self._server is not None and self._stalls is not None
+            self._stalls.set()
+            self._server.close()
+            for writer in list(self._writers):
+                writer.close()
+            loop.stop()
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop)
+        self._thread.join(WAIT_SECONDS)
+        self._loop = None
+
+    def __enter__(self) -> LoopbackCodex:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Serving ----------------------------------------------------------------------------
+
+    def _next(self, path: str) -> Response:
+        with self._condition:
+            queue = self._queues.get(path)
+            if not queue:
+                return json_response(404, {"detail": f"nothing queued for {path}"})
+            return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while True:
+                request = await self._read_request(reader)
+                if request is None:
+                    return
+                response = self._next(request.path)
+                with self._condition:
+                    self.requests.append(request)
+                    self.frames_sent_at.append([])
+                    index = len(self.frames_sent_at) - 1
+                    self._condition.notify_all()
+                if not await self._respond(writer, response, index):
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _read_request(self, reader: asyncio.StreamReader) -> Recorded | None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            return None
+        lines = head.decode("latin-1").split("\r\n")
+        method, path, _ = lines[0].split(" ", 2)
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers[name.strip().lower()] = value.strip()
+        body = b""
+        if "content-length" in headers:
+            body = await reader.readexactly(int(headers["content-length"]))
+        return Recorded(method, path.split("?")[0], headers, body)
+
+    async def _respond(self, writer: asyncio.StreamWriter, response: Response,
+                       index: int) -> bool:
+        """Write one answer; return whether the connection may serve another request."""
+        if response.reset:
+            transport = writer.transport
+            transport.abort()
+            return False
+        if response.delay:
+            await asyncio.sleep(response.delay)
+        reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+                  500: "Internal Server Error", 503: "Service Unavailable"}.get(
+                      response.status, "Status")
+        head = [f"HTTP/1.1 {response.status} {reason}"]
+        headers = dict(response.headers)
+        if response.frames is None:
+            headers["content-length"] = str(len(response.body))
+            head += [f"{name}: {value}" for name, value in headers.items()]
+            writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
+            await writer.drain()
+            return True
+        headers["transfer-encoding"] = "chunked"
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        await writer.drain()
+        for number, text in enumerate(response.frames):
+            if response.cut_after is not None and number >= response.cut_after:
+                writer.transport.abort()
+                return False
+            if response.stall_after is not None and number >= response.stall_after:
+                assert self._stalls is not None
+                await self._stalls.wait()
+                return False
+            if response.per_frame_delay and number:
+                await asyncio.sleep(response.per_frame_delay)
+            data = text.encode("utf-8")
+            writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            await writer.drain()
+            self.frames_sent_at[index].append(time.perf_counter())
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
+
+def iter_frames(frames: list[str]) -> Iterator[dict[str, Any]]:
+    """The JSON payloads of frames (for assertions)."""
+    for text in frames:
+        for line in text.splitlines():
+            if line.startswith("data: "):
+                yield json.loads(line[6:])
