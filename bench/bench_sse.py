@@ -18,14 +18,12 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "conduit"))
+from wishcraft_lsp.conduit.sse import SSEDecoder, parse_event
 
-from wishcraft_lsp.conduit.sse import SSEDecoder, parse_event  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def drip(n: int) -> bytes:

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-SHARED_EXAMPLES = ROOT.parent / "shared" / "examples"
+from testkit.paths import EXAMPLES
 
 
 @pytest.fixture

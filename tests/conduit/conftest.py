@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest_support import write_codex_home
-from loopback import LoopbackCodex
+
+from testkit.codex_home import write_codex_home
+from testkit.loopback import LoopbackCodex
 
 
 @pytest.fixture

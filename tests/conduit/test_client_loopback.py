@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
-from loopback import (
+
+from testkit.loopback import (
     LoopbackCodex,
     drip_transcript,
     failed_transcript,
@@ -27,7 +28,6 @@ from loopback import (
     sse,
     success_transcript,
 )
-
 from wishcraft_lsp.artifact import PlanStatus
 from wishcraft_lsp.conduit.client import CodexClient, PlanProgress
 from wishcraft_lsp.conduit.config import ConduitConfig

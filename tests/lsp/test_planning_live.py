@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,12 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types
 
+from testkit.codex_home import write_codex_home  # noqa: E402
+from testkit.loopback import LoopbackCodex, json_response, sse, success_transcript  # noqa: E402
 from wishcraft_lsp.names import COMMAND_PLAN_WISH
 
 from .test_planning import start_client, wait_for_message, wait_for_progress_end
 from .wishclient import TYPOS_WISH, VALID_WISH, WAIT_SECONDS, WORKSPACE, WishClient
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conduit"))
-from conftest_support import write_codex_home  # noqa: E402
-from loopback import LoopbackCodex, json_response, sse, success_transcript  # noqa: E402
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

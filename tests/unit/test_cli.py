@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, SHARED_EXAMPLES
+from testkit.paths import EXAMPLES, SHARED_EXAMPLES
 from wishcraft_lsp.cli import main
 
 LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info|hint)"

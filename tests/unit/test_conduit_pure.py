@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import EXAMPLES
+from testkit.paths import EXAMPLES
 from wishcraft_lsp.artifact import PlanArtifact, PlanStatus, PlanStep, TokenUsage
 from wishcraft_lsp.conduit.auth import jwt_claims, load_auth, token_expired
 from wishcraft_lsp.conduit.config import ConduitConfig, load_config

@@ -186,7 +186,7 @@ def test_a_wish_must_be_a_mapping(text: str, code: str) -> None:
 
 
 def test_every_rule_code_is_documented_in_the_readme() -> None:
-    from conftest import ROOT
+    from testkit.paths import ROOT
 
     readme = (ROOT / "README.md").read_text()
     missing = [code for code in RULES if f"`{code}`" not in readme]

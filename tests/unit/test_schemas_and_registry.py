@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import EXAMPLES, ROOT, SHARED_EXAMPLES
+from testkit.paths import EXAMPLES, ROOT, SHARED_EXAMPLES
 from wishcraft_lsp.lint import analyse_registry
 from wishcraft_lsp.model import ConduitDescriptor, Wish
 from wishcraft_lsp.registry import RegistryCache, find_registry_file, registry_from_text
