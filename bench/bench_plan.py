@@ -105,7 +105,7 @@ async def run() -> None:
                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
         client = Recorder(await start_client("vscode", root, env))
         first_report, first_text, hover = [], [], []
-        for run_number in range(10):
+        for run_number in range(11):
             path = root / "wishes" / f"w{run_number}.wish.yaml"
             path.write_text(WISH)
             uri = path.as_uri()
@@ -153,7 +153,8 @@ async def run() -> None:
             f"  ({'meets' if median < target else 'MISSES'} the {target:g} ms target)"
         print(f"{name:<48} median {median:8.3f} ms   p99 {p99:8.3f} ms{verdict}")
 
-    line("executeCommand → first progress report", first_report, 50)
+    print(f"{'first plan after start (cold imports)':<48} first report {first_report[0]:.1f} ms")
+    line("executeCommand → first progress report (warm)", first_report[1:], 50)
     line("executeCommand → first plan text (planUpdated)", first_text)
     line("server overhead per streamed event", overhead, 1)
     line("hover while a plan streams", hover, 10)
