@@ -1,0 +1,79 @@
+-- Run "Plan this wish" in Neovim (0.7+) with the stock LSP client: list the code actions of
+-- a valid wish, execute the plan command, record the `$/progress` values and the messages
+-- that arrive, and wait for the progress to end. Writes what happened as JSON to
+-- $RESULT_FILE, then quits. Run headless:
+--   nvim --headless -u NONE -c 'luafile plan.lua'
+local wish = os.getenv("WISH_FILE")
+local result_file = os.getenv("RESULT_FILE")
+local python = os.getenv("PYTHON") or "python3"
+local result = { steps = {}, progress = {}, messages = {} }
+
+local function finish()
+  local handle = io.open(result_file, "w")
+  handle:write(vim.fn.json_encode(result))
+  handle:close()
+  vim.cmd("qa!")
+end
+
+local function step(name) table.insert(result.steps, name) end
+
+local ended = false
+local stock_progress = vim.lsp.handlers["$/progress"]
+vim.lsp.handlers["$/progress"] = function(err, params, ctx, config)
+  local value = params.value or {}
+  table.insert(result.progress, { kind = value.kind, title = value.title,
+                                  message = value.message, cancellable = value.cancellable })
+  if value.kind == "end" then ended = true end
+  if stock_progress then return stock_progress(err, params, ctx, config) end
+end
+vim.lsp.handlers["window/showMessage"] = function(_, params)
+  table.insert(result.messages, params.message)
+end
+
+local ok, err = pcall(function()
+  vim.cmd("edit " .. vim.fn.fnameescape(wish))
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client_id = vim.lsp.start_client({
+    name = "wishcraft",
+    cmd = { python, "-m", "wishcraft_lsp" },
+    root_dir = vim.fn.fnamemodify(wish, ":h:h:h"),
+  })
+  vim.lsp.buf_attach_client(bufnr, client_id)
+  local client = vim.lsp.get_client_by_id(client_id)
+  if not vim.wait(20000, function() return client.server_capabilities ~= nil end, 20) then
+    error("the server did not initialise")
+  end
+  result.commands = client.server_capabilities.executeCommandProvider.commands
+  step("started")
+
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 0 } },
+    context = { diagnostics = {} },
+  }
+  local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/codeAction", params, 10000)
+  local plan
+  result.actions = {}
+  for _, action in ipairs(responses[client_id].result or {}) do
+    table.insert(result.actions, action.title)
+    if action.title == "Plan this wish" then plan = action end
+  end
+  if not plan then error("no 'Plan this wish' action") end
+  step("code actions")
+
+  local command = plan.command
+  local reply = client.request_sync("workspace/executeCommand",
+                                    { command = command.command, arguments = command.arguments },
+                                    10000, bufnr)
+  if reply.err then error("executeCommand failed: " .. vim.inspect(reply.err)) end
+  result.started = reply.result
+  step("executed")
+
+  if not vim.wait(30000, function() return ended end, 20) then
+    error("the plan's progress did not end")
+  end
+  step("ended")
+  vim.lsp.stop_client(client_id)
+end)
+if not ok then result.error = tostring(err) end
+finish()
