@@ -1,0 +1,26 @@
+// Bundle the extension and vscode-languageclient into dist/extension.js (one file, no node_modules
+// in the .vsix). `--production` minifies; `--watch` rebuilds on change.
+import * as esbuild from "esbuild";
+
+const production = process.argv.includes("--production");
+const watch = process.argv.includes("--watch");
+
+const options = {
+  entryPoints: ["src/extension.ts"],
+  bundle: true,
+  outfile: "dist/extension.js",
+  platform: "node",
+  format: "cjs",
+  target: "node18",
+  external: ["vscode"],
+  sourcemap: !production,
+  minify: production,
+  logLevel: "info",
+};
+
+if (watch) {
+  const context = await esbuild.context(options);
+  await context.watch();
+} else {
+  await esbuild.build(options);
+}

@@ -1,0 +1,125 @@
+/**
+ * The Wishcraft extension: a thin client. It starts the Python language server, passes the
+ * `wishcraft.*` settings, and shows what the server sends; every check, completion and plan
+ * is made by the server.
+ */
+import * as path from "node:path";
+
+import * as vscode from "vscode";
+
+import {
+  CLIENT_COMMAND_OPEN_PLAN,
+  CLIENT_COMMAND_PLAN_THIS_WISH,
+  CLIENT_COMMAND_RESTART_SERVER,
+  CLIENT_COMMAND_SHOW_LOGS,
+  CONTEXT_WISH_URIS,
+  PLAN_SCHEME,
+} from "./names";
+import { onPythonEnvironmentChange } from "./interpreter";
+import { PlanView } from "./planView";
+import { WishcraftServer } from "./server";
+import { configuredGlobs, documentSelector } from "./settings";
+
+let server: WishcraftServer | undefined;
+
+async function readText(file: vscode.Uri): Promise<string | undefined> {
+  try {
+    return new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tell whether a document is one the server checks as a wish (by the configured globs). */
+function isWish(document: vscode.TextDocument): boolean {
+  return vscode.languages.match(documentSelector(configuredGlobs()), document) > 0 &&
+    !/[\\/]conduits[\\/]registry\.ya?ml$/.test(document.uri.path);
+}
+
+/** Publish the open wish documents' uris, so menus show the planning commands on them. */
+function updateWishContext(): void {
+  const uris = vscode.workspace.textDocuments.filter(isWish).map((d) => d.uri.toString());
+  void vscode.commands.executeCommand("setContext", CONTEXT_WISH_URIS, uris);
+}
+
+/** The wish a command applies to: the menu's resource, else the active editor's document. */
+async function targetWish(resource: unknown): Promise<vscode.TextDocument | undefined> {
+  const uri = resource instanceof vscode.Uri ? resource
+    : vscode.window.activeTextEditor?.document.uri;
+  if (uri === undefined) {
+    void vscode.window.showWarningMessage("Wishcraft: open a wish file first.");
+    return undefined;
+  }
+  const document = await vscode.workspace.openTextDocument(uri);
+  if (!isWish(document)) {
+    void vscode.window.showWarningMessage(`Wishcraft: ${path.basename(uri.path)} is not a wish ` +
+      "file (see the `wishcraft.files.globs` setting).");
+    return undefined;
+  }
+  return document;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel("Wishcraft", { log: true });
+  const planView = new PlanView(context.workspaceState, readText);
+  const wishcraft = server = new WishcraftServer(context, log, planView);
+  context.subscriptions.push(log, planView, wishcraft,
+    vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, planView),
+    vscode.workspace.onDidOpenTextDocument(updateWishContext),
+    vscode.workspace.onDidCloseTextDocument(updateWishContext),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("wishcraft.files.globs")) {
+        updateWishContext();
+      }
+    }),
+    vscode.commands.registerCommand(CLIENT_COMMAND_PLAN_THIS_WISH, async (resource: unknown) => {
+      const document = await targetWish(resource);
+      const client = document !== undefined ? await wishcraft.ready() : undefined;
+      if (document === undefined || client === undefined) {
+        return;
+      }
+      const result = await wishcraft.planWish(client, document.uri);
+      if (result.started && result.planUri !== undefined) {
+        await planView.started(document.uri.toString(), result.planUri);
+      } else {
+        // The server has already told the user why (errors in the wish, a plan running).
+        log.info(`Not planning ${document.uri.fsPath}: ${result.reason ?? "no reason given"}`);
+      }
+    }),
+    vscode.commands.registerCommand(CLIENT_COMMAND_OPEN_PLAN, async (resource: unknown) => {
+      const document = await targetWish(resource);
+      if (document === undefined) {
+        return;
+      }
+      const plan = planView.planFor(document.uri);
+      if (plan !== undefined) {
+        await planView.show(plan);
+        return;
+      }
+      const choice = await vscode.window.showInformationMessage(
+        `Wishcraft: ${path.basename(document.uri.path)} has no plan yet.`, "Plan This Wish");
+      if (choice !== undefined) {
+        await vscode.commands.executeCommand(CLIENT_COMMAND_PLAN_THIS_WISH, document.uri);
+      }
+    }),
+    vscode.commands.registerCommand(CLIENT_COMMAND_RESTART_SERVER, () => wishcraft.restart()),
+    vscode.commands.registerCommand(CLIENT_COMMAND_SHOW_LOGS, () => {
+      log.show();
+    }),
+  );
+  updateWishContext();
+  await wishcraft.start();
+  const environmentChanged = await onPythonEnvironmentChange(() => {
+    if (!vscode.workspace.getConfiguration("wishcraft").get<string>("server.path")) {
+      void wishcraft.restart();
+    }
+  });
+  if (environmentChanged !== undefined) {
+    context.subscriptions.push(environmentChanged);
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+  server = undefined;
+}

@@ -1,0 +1,59 @@
+/**
+ * Names shared with the server (server/wishcraft_lsp/names.py and settings.py) and the
+ * extension's own ids. tests/unit/test_vscode_manifest.py checks both sides agree.
+ */
+
+/** The settings section the server pulls with `workspace/configuration`. */
+export const SETTINGS_SECTION = "wishcraft";
+
+/** Commands the server implements (`workspace/executeCommand`). */
+export const COMMAND_PLAN_WISH = "wishcraft.planWish";
+export const COMMAND_INSERT_PLAN_STEPS = "wishcraft.insertPlanSteps";
+export const COMMAND_CANCEL_PLAN = "wishcraft.cancelPlan";
+
+/** Sent by the server while and after a plan is written. */
+export const NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated";
+
+/**
+ * The extension's own commands. Their ids differ from the server's, which
+ * vscode-languageclient registers itself from `executeCommandProvider`.
+ */
+export const CLIENT_COMMAND_PLAN_THIS_WISH = "wishcraft.planThisWish";
+export const CLIENT_COMMAND_OPEN_PLAN = "wishcraft.openPlan";
+export const CLIENT_COMMAND_RESTART_SERVER = "wishcraft.restartServer";
+export const CLIENT_COMMAND_SHOW_LOGS = "wishcraft.showLogs";
+
+/** The server command each client command sends, if any (checked by the manifest test). */
+export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
+  [CLIENT_COMMAND_PLAN_THIS_WISH]: COMMAND_PLAN_WISH,
+};
+
+/** Settings the server reads, as `wishcraft.<key>`; their defaults live in package.json. */
+export const SERVER_SETTING_KEYS = [
+  "files.globs",
+  "diagnostics.debounceMs",
+  "registry.path",
+  "lint",
+  "plan.folder",
+  "plan.model",
+] as const;
+export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
+
+/** Settings only the extension reads. */
+export const EXTENSION_SETTING_KEYS = ["server.path", "server.logLevel", "trace.server"] as const;
+
+/** Registry files are always the server's, whatever the wish globs say. */
+export const REGISTRY_GLOB = "**/conduits/registry.{yaml,yml}";
+
+/** The module the server runs as (`python -m wishcraft_lsp`) and its package on PyPI. */
+export const SERVER_MODULE = "wishcraft_lsp";
+export const SERVER_PACKAGE = "wishcraft-lsp";
+
+/** The context key listing the uris of open wish documents, for menus' `when` clauses. */
+export const CONTEXT_WISH_URIS = "wishcraft.wishUris";
+
+/** The scheme of the read-only live plan view. */
+export const PLAN_SCHEME = "wishcraft-plan";
+
+/** The Python extension, whose active environment is used when it is installed. */
+export const PYTHON_EXTENSION_ID = "ms-python.python";

@@ -1,0 +1,91 @@
+/**
+ * What the client tells the server about settings, and which documents go to the server.
+ *
+ * The defaults live in package.json only: `getConfiguration` fills them in, and the server's
+ * pydantic model (wishcraft_lsp.settings.Settings) validates what it gets.
+ */
+import * as vscode from "vscode";
+import type { ConfigurationParams, DocumentSelector } from "vscode-languageclient";
+
+import { REGISTRY_GLOB, SERVER_SETTING_KEYS, SETTINGS_SECTION } from "./names";
+
+/** The `wishcraft` section as the server reads it: nested objects, server keys only. */
+export type ServerSettings = Record<string, unknown>;
+
+/** The part of `WorkspaceConfiguration` this module reads (a plain object in tests). */
+export interface ConfigurationReader {
+  get(section: string): unknown;
+}
+
+/** Build the nested `wishcraft` section from the flat keys the server knows. */
+export function serverSettings(config: ConfigurationReader): ServerSettings {
+  const out: ServerSettings = {};
+  for (const key of SERVER_SETTING_KEYS) {
+    const value = config.get(key);
+    if (value === undefined) {
+      continue;
+    }
+    const parts = key.split(".");
+    const leaf = parts.pop() as string;
+    let node = out;
+    for (const part of parts) {
+      node = (node[part] ??= {}) as ServerSettings;
+    }
+    node[leaf] = value;
+  }
+  return out;
+}
+
+/** The settings section for a scope (a resource uri, or the whole window). */
+export function readServerSettings(scope?: vscode.Uri): ServerSettings {
+  return serverSettings(vscode.workspace.getConfiguration(SETTINGS_SECTION, scope));
+}
+
+/** `initializationOptions`: the settings, for clients' first request before configuration. */
+export function initializationOptions(): { [SETTINGS_SECTION]: ServerSettings } {
+  return { [SETTINGS_SECTION]: readServerSettings() };
+}
+
+/**
+ * A wish glob as a VS Code document filter pattern. The server matches a relative pattern at
+ * any depth (as VS Code's file associations do), while a document filter matches the whole
+ * path, so such a pattern gets a leading `**` + `/`.
+ */
+export function filterPattern(glob: string): string {
+  const text = glob.replace(/\\/g, "/");
+  return !text.includes("/") || !(text.startsWith("/") || text.startsWith("**"))
+    ? `**/${text}`
+    : text;
+}
+
+/** The documents the server handles: YAML files matching the wish globs, and registries. */
+export function documentSelector(globs: readonly string[]): DocumentSelector {
+  const patterns = [...new Set([...globs.filter((g) => g.trim() !== "").map(filterPattern),
+    REGISTRY_GLOB])];
+  return patterns.map((pattern) => ({ scheme: "file", language: "yaml", pattern }));
+}
+
+/** The wish globs currently configured (the package.json default when unset). */
+export function configuredGlobs(): string[] {
+  const globs = vscode.workspace.getConfiguration(SETTINGS_SECTION).get<unknown>("files.globs");
+  return Array.isArray(globs) ? globs.filter((g): g is string => typeof g === "string") : [];
+}
+
+type ConfigurationNext = (params: ConfigurationParams, token: vscode.CancellationToken) =>
+  unknown;
+
+/**
+ * Answer `workspace/configuration` for the `wishcraft` section with the server keys only;
+ * other sections go to vscode-languageclient's default handler.
+ */
+export async function answerConfiguration(params: ConfigurationParams,
+  token: vscode.CancellationToken, next: ConfigurationNext): Promise<unknown[]> {
+  const others = params.items.filter((item) => item.section !== SETTINGS_SECTION);
+  const defaults = others.length > 0
+    ? await Promise.resolve(next({ items: others }, token))
+    : [];
+  const answered = Array.isArray(defaults) ? [...defaults as unknown[]] : [];
+  return params.items.map((item) => item.section === SETTINGS_SECTION
+    ? readServerSettings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined)
+    : answered.shift() ?? null);
+}
