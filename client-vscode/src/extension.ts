@@ -12,13 +12,13 @@ import {
   CLIENT_COMMAND_PLAN_THIS_WISH,
   CLIENT_COMMAND_RESTART_SERVER,
   CLIENT_COMMAND_SHOW_LOGS,
-  CONTEXT_WISH_URIS,
+  CONTEXT_WISH_PATHS,
   PLAN_SCHEME,
 } from "./names";
 import { onPythonEnvironmentChange } from "./interpreter";
 import { PlanView } from "./planView";
 import { WishcraftServer } from "./server";
-import { configuredGlobs, documentSelector } from "./settings";
+import { configuredGlobs, wishSelector } from "./settings";
 
 let server: WishcraftServer | undefined;
 
@@ -32,14 +32,13 @@ async function readText(file: vscode.Uri): Promise<string | undefined> {
 
 /** Tell whether a document is one the server checks as a wish (by the configured globs). */
 function isWish(document: vscode.TextDocument): boolean {
-  return vscode.languages.match(documentSelector(configuredGlobs()), document) > 0 &&
-    !/[\\/]conduits[\\/]registry\.ya?ml$/.test(document.uri.path);
+  return vscode.languages.match(wishSelector(configuredGlobs()), document) > 0;
 }
 
-/** Publish the open wish documents' uris, so menus show the planning commands on them. */
+/** Publish the open wish files' paths, so menus show the planning commands on them. */
 function updateWishContext(): void {
-  const uris = vscode.workspace.textDocuments.filter(isWish).map((d) => d.uri.toString());
-  void vscode.commands.executeCommand("setContext", CONTEXT_WISH_URIS, uris);
+  const paths = vscode.workspace.textDocuments.filter(isWish).map((d) => d.uri.fsPath);
+  void vscode.commands.executeCommand("setContext", CONTEXT_WISH_PATHS, paths);
 }
 
 /** The wish a command applies to: the menu's resource, else the active editor's document. */

@@ -49,8 +49,11 @@ export const REGISTRY_GLOB = "**/conduits/registry.{yaml,yml}";
 export const SERVER_MODULE = "wishcraft_lsp";
 export const SERVER_PACKAGE = "wishcraft-lsp";
 
-/** The context key listing the uris of open wish documents, for menus' `when` clauses. */
-export const CONTEXT_WISH_URIS = "wishcraft.wishUris";
+/**
+ * The context key listing the paths of open wish files, for menus' `when` clauses
+ * (`resourcePath in …`: `resource` is a Uri object there, which `in` cannot match).
+ */
+export const CONTEXT_WISH_PATHS = "wishcraft.wishPaths";
 
 /** The scheme of the read-only live plan view. */
 export const PLAN_SCHEME = "wishcraft-plan";

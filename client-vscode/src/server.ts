@@ -14,6 +14,7 @@ import {
   ResponseError,
   type ServerOptions,
   State,
+  WorkDoneProgressCancelNotification,
 } from "vscode-languageclient/node";
 
 import {
@@ -34,6 +35,7 @@ import {
   SETTINGS_SECTION,
 } from "./names";
 import { isPlanUpdate, type PlanView } from "./planView";
+import { CancellableProgress } from "./progress";
 import {
   answerConfiguration,
   configuredGlobs,
@@ -62,6 +64,7 @@ export function serverCommand(python: PythonCommand, logLevel: string): ServerOp
 export class WishcraftServer implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private failure: Resolution | undefined;
+  private progress: CancellableProgress | undefined;
   /** Start and stop one after another. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
@@ -167,16 +170,31 @@ export class WishcraftServer implements vscode.Disposable {
     this.log.info(`Starting the server: ${displayCommand(python)} -m ${SERVER_MODULE} ` +
       `(${resolution.candidate.source})`);
     const planView = this.planView;
+    const progress = new CancellableProgress((token) => {
+      void this.client?.sendNotification(WorkDoneProgressCancelNotification.type, { token });
+    }, (title, message) => {
+      if (message !== undefined) {
+        this.log.info(`${title}: ${message}`);
+        vscode.window.setStatusBarMessage(`${title}: ${message}`, 15_000);
+      }
+    });
+    this.progress = progress;
     const clientOptions: LanguageClientOptions = {
       documentSelector: documentSelector(configuredGlobs()),
       outputChannel: this.log,
       diagnosticCollectionName: "wishcraft",
       initializationOptions: initializationOptions(),
       middleware: {
+        handleWorkDoneProgress: (token, params, next) => {
+          progress.handle(token, params, () => {
+            next(token, params);
+          });
+        },
         workspace: { configuration: answerConfiguration },
         window: {
           showDocument: async (params, next) => {
             if (await planView.showDocument(params.uri, params.external)) {
+              this.log.info(`window/showDocument ${params.uri}: revealed the plan view`);
               return { success: true };
             }
             const result = await next(params, CancellationToken.None);
@@ -207,6 +225,8 @@ export class WishcraftServer implements vscode.Disposable {
   private async doStop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.progress?.dispose();
+    this.progress = undefined;
     if (client === undefined) {
       return;
     }

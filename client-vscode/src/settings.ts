@@ -58,11 +58,17 @@ export function filterPattern(glob: string): string {
     : text;
 }
 
-/** The documents the server handles: YAML files matching the wish globs, and registries. */
-export function documentSelector(globs: readonly string[]): DocumentSelector {
-  const patterns = [...new Set([...globs.filter((g) => g.trim() !== "").map(filterPattern),
-    REGISTRY_GLOB])];
+/** YAML files on disk matching the wish globs. */
+export function wishSelector(globs: readonly string[]): DocumentSelector {
+  const patterns = [...new Set(globs.filter((g) => g.trim() !== "").map(filterPattern))];
   return patterns.map((pattern) => ({ scheme: "file", language: "yaml", pattern }));
+}
+
+/** The documents the server handles: wishes, and registries whatever the globs say. */
+export function documentSelector(globs: readonly string[]): DocumentSelector {
+  const patterns = new Set([...globs.filter((g) => g.trim() !== "").map(filterPattern),
+    REGISTRY_GLOB]);
+  return [...patterns].map((pattern) => ({ scheme: "file", language: "yaml", pattern }));
 }
 
 /** The wish globs currently configured (the package.json default when unset). */

@@ -72,6 +72,21 @@ export class Disposable {
   }
 }
 
+export enum ProgressLocation { SourceControl = 1, Window = 10, Notification = 15 }
+
+export class CancellationTokenSource {
+  private readonly emitter = new EventEmitter<void>();
+  isCancellationRequested = false;
+  readonly token = {
+    isCancellationRequested: false,
+    onCancellationRequested: this.emitter.event,
+  };
+  cancel(): void {
+    this.token.isCancellationRequested = true;
+    this.emitter.fire();
+  }
+}
+
 export enum ViewColumn { Active = -1, Beside = -2, One = 1, Two = 2, Three = 3 }
 
 export class TabInputText {
@@ -155,6 +170,11 @@ export const window = {
     }
     return { document, viewColumn: column };
   }),
+  withProgress: vi.fn((_options: { location: ProgressLocation; title?: string;
+    cancellable?: boolean }, _task: (progress: { report: (u: unknown) => void },
+    token: CancellationTokenSource["token"]) => Promise<unknown>): Promise<unknown> =>
+    Promise.resolve()),
+  setStatusBarMessage: vi.fn((_text: string, _ms?: number) => new Disposable(() => {})),
   showErrorMessage: vi.fn(async (..._args: unknown[]) => undefined),
   showWarningMessage: vi.fn(async (..._args: unknown[]) => undefined),
   showInformationMessage: vi.fn(async (..._args: unknown[]) => undefined),

@@ -1,0 +1,311 @@
+// The VS Code end-to-end test: the packaged extension in a real VS Code (code-server), clicked
+// through by Debian's Chromium with playwright-core. Run it with scripts/vscode-e2e.sh, which
+// installs the tools and sets WISHCRAFT_E2E_TOOLS, CHROMIUM and PYTHON/PYTHONPATH.
+//
+// 1. A wish with errors is opened: its diagnostics show in the Problems panel.
+// 2. "Wishcraft: Plan This Wish" on a valid wish, against the loopback Codex server: the plan
+//    opens in a second editor group with the streamed text, focus stays on the wish, and the
+//    server's window/showDocument leaves one plan editor, not two.
+// 3. Planning again stalls mid-stream; the progress notification's Cancel button reaches the
+//    server (window/workDoneProgress/cancel), which keeps the partial plan marked cancelled.
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "../..");
+const TOOLS = required("WISHCRAFT_E2E_TOOLS");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
+const PYTHON = process.env.PYTHON ?? "python3";
+const VSIX = path.join(ROOT, "client-vscode", "wishcraft.vsix");
+const ENTRY = path.join(TOOLS, "node_modules", "code-server", "out", "node", "entry.js");
+const { chromium } = createRequire(path.join(TOOLS, "package.json"))("playwright-core");
+const WAIT = 60_000;
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set; run scripts/vscode-e2e.sh`);
+  }
+  return value;
+}
+
+const started = Date.now();
+const timings = [];
+let phaseStart = Date.now();
+function phase(name) {
+  const now = Date.now();
+  timings.push([name, now - phaseStart]);
+  console.log(`ok  ${name} (${((now - phaseStart) / 1000).toFixed(1)} s)`);
+  phaseStart = now;
+}
+
+async function freePort() {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what, check, timeout = WAIT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function findFiles(folder, name) {
+  const found = [];
+  if (!fs.existsSync(folder)) {
+    return found;
+  }
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name === name) {
+      found.push(path.join(entry.parentPath ?? entry.path, entry.name));
+    }
+  }
+  return found;
+}
+
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "wishcraft-e2e-"));
+const artifacts = process.env.WISHCRAFT_E2E_ARTIFACTS ?? path.join(scratch, "artifacts");
+fs.mkdirSync(artifacts, { recursive: true });
+const dirs = Object.fromEntries(["workspace", "extensions", "user-data", "config", "data"]
+  .map((name) => [name, path.join(scratch, name)]));
+for (const dir of Object.values(dirs)) {
+  fs.mkdirSync(dir, { recursive: true });
+}
+fs.cpSync(path.join(ROOT, "tests", "lsp", "workspace"), dirs.workspace, { recursive: true });
+const wishes = path.join(dirs.workspace, "data", "wishes");
+const planFile = path.join(wishes, "lighthouse.wish.plan.md");
+const artifactFile = path.join(wishes, "lighthouse.wish.plan.json");
+
+const baseEnv = {
+  ...process.env, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data,
+};
+const cleanups = [];
+
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function extensionLog() {
+  const files = findFiles(path.join(dirs["user-data"], "logs"), "Wishcraft.log");
+  return files.map((file) => fs.readFileSync(file, "utf8")).join("\n");
+}
+
+async function main() {
+  // The loopback Codex server, with a fake login.
+  const loopback = spawn(PYTHON, [path.join(HERE, "codex_loopback.py")],
+    { stdio: ["pipe", "pipe", "inherit"] });
+  cleanups.push(() => loopback.stdin.end());
+  const lines = readline.createInterface({ input: loopback.stdout });
+  const codexEnv = await new Promise((resolve, reject) => {
+    lines.once("line", (line) => resolve(JSON.parse(line)));
+    loopback.once("exit", (code) => reject(new Error(`the loopback server exited (${code})`)));
+  });
+
+  // code-server with the packaged extension and quiet user settings.
+  const common = ["--extensions-dir", dirs.extensions, "--user-data-dir", dirs["user-data"]];
+  execFileSync(process.execPath, [ENTRY, "--install-extension", VSIX, ...common],
+    { env: baseEnv, stdio: "pipe" });
+  fs.mkdirSync(path.join(dirs["user-data"], "User"), { recursive: true });
+  fs.writeFileSync(path.join(dirs["user-data"], "User", "settings.json"), JSON.stringify({
+    "security.workspace.trust.enabled": false,
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.enableExperiments": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "extensions.ignoreRecommendations": true,
+    "update.mode": "none",
+    "git.enabled": false,
+    "wishcraft.server.path": PYTHON,
+  }, null, 2));
+  const port = await freePort();
+  const serverLog = fs.openSync(path.join(artifacts, "code-server.log"), "w");
+  const server = spawn(process.execPath, [ENTRY, "--bind-addr", `127.0.0.1:${port}`,
+    "--auth", "none", "--disable-telemetry", "--disable-update-check",
+    "--disable-workspace-trust", "--disable-getting-started-override", ...common,
+    dirs.workspace], {
+    env: { ...baseEnv, ...codexEnv }, detached: true, stdio: ["ignore", serverLog, serverLog],
+  });
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  cleanups.push(async () => {
+    // code-server and everything it started (extension host, language server) share a group.
+    signalGroup(server.pid, "SIGTERM");
+    const timer = setTimeout(() => signalGroup(server.pid, "SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(timer);
+    signalGroup(server.pid, "SIGKILL");
+  });
+  await until("code-server to listen", async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+    } catch {
+      return false;
+    }
+  });
+  phase("loopback Codex and code-server started");
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
+  cleanups.push(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  cleanups.unshift(async () => {
+    if (process.exitCode) {
+      await page.screenshot({ path: path.join(artifacts, "failure.png") }).catch(() => {});
+    }
+  });
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.workspace)}`);
+  await page.locator(".monaco-workbench").waitFor({ timeout: WAIT });
+  await page.locator(".part.statusbar").waitFor({ timeout: WAIT });
+  phase("VS Code loaded in Chromium");
+
+  async function quickOpen(name) {
+    await page.locator(".part.editor").click({ position: { x: 400, y: 300 } });
+    await page.keyboard.press("Control+P");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: WAIT });
+    await input.fill(name);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first()
+      .waitFor({ timeout: WAIT });
+    await page.keyboard.press("Enter");
+    await page.locator(".tabs-container .tab.active", { hasText: name })
+      .waitFor({ timeout: WAIT });
+  }
+
+  async function runCommand(title) {
+    await page.keyboard.press("F1");
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: WAIT });
+    await input.fill(`>${title}`);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first()
+      .waitFor({ timeout: WAIT });
+    await page.keyboard.press("Enter");
+  }
+
+  // 1. Diagnostics in the Problems panel.
+  await quickOpen("typos.wish.yaml");
+  await page.keyboard.press("Control+Shift+M");
+  const problems = page.locator(".markers-panel");
+  await problems.waitFor({ timeout: WAIT });
+  const problem = problems.locator(".monaco-list-row", { hasText: "cartographer.survy" });
+  await problem.first().waitFor({ timeout: WAIT });
+  const problemText = await problems.innerText();
+  if (!/unknown-conduit/.test(problemText) || !/wishcraft/.test(problemText)) {
+    throw new Error(`the Problems panel lacks the wishcraft diagnostic:\n${problemText}`);
+  }
+  phase("a wish's error shows in the Problems panel");
+  await page.keyboard.press("Control+J");  // close the panel again
+
+  // 2. Plan This Wish: the plan beside the wish, streamed, in one editor.
+  await quickOpen("lighthouse.wish.yaml");
+  await page.locator('.editor-group-container.active .editor-actions [aria-label="Plan This Wish"]')
+    .waitFor({ timeout: WAIT });
+  await runCommand("Wishcraft: Plan This Wish");
+  const groups = page.locator(".part.editor .editor-group-container");
+  await until("a second editor group", async () => (await groups.count()) === 2);
+  const planGroup = groups.nth(1);
+  await planGroup.locator(".tab", { hasText: "lighthouse.wish.plan.md" })
+    .waitFor({ timeout: WAIT });
+  await planGroup.locator(".view-lines", { hasText: "Survey the lighthouse" })
+    .waitFor({ timeout: WAIT });
+  phase("the plan opened beside the wish with the streamed text");
+  await until("the plan artifact", () => fs.existsSync(artifactFile));
+  await until("the server's window/showDocument", () =>
+    /window\/showDocument .*lighthouse\.wish\.plan\.md: revealed the plan view/
+      .test(extensionLog()));
+  const planTabs = await page.locator(".part.editor .tab", { hasText: "lighthouse.wish.plan.md" })
+    .count();
+  const groupCount = await groups.count();
+  const activeTab = await page.locator(".editor-group-container.active .tab.active").innerText();
+  // Monaco renders spaces as no-break spaces.
+  const planText = (await planGroup.locator(".view-lines").innerText()).replace(/\u00a0/g, " ");
+  if (planTabs !== 1 || groupCount !== 2) {
+    throw new Error(`expected one plan editor in two groups, got ${planTabs} in ${groupCount}`);
+  }
+  if (!activeTab.includes("lighthouse.wish.yaml")) {
+    throw new Error(`the plan took the focus (active tab: ${activeTab})`);
+  }
+  if (!planText.includes("Place 3 lamps")) {
+    throw new Error(`the plan view lacks the final plan:\n${planText}`);
+  }
+  const saved = fs.readFileSync(planFile, "utf8");
+  if (!saved.includes("1. **Survey the lighthouse**")) {
+    throw new Error(`the plan file is not the streamed plan:\n${saved}`);
+  }
+  phase("the server's showDocument left one plan editor; focus stayed on the wish");
+
+  // 3. Cancel from the progress notification.
+  await page.locator(".editor-group-container.active").click({ position: { x: 300, y: 200 } });
+  await runCommand("Wishcraft: Plan This Wish");
+  const toast = page.locator(".notification-toast", { hasText: "Planning" });
+  await toast.waitFor({ timeout: WAIT });
+  await toast.locator(".monaco-button", { hasText: "Cancel" }).click();
+  const cancelled = await until("the cancelled plan artifact", () => {
+    try {
+      const artifact = JSON.parse(fs.readFileSync(artifactFile, "utf8"));
+      return artifact.status_reason === "cancelled" ? artifact : false;
+    } catch {
+      return false;
+    }
+  });
+  await planGroup.locator(".view-lines", { hasText: "cancelled" }).waitFor({ timeout: WAIT });
+  if (cancelled.status !== "incomplete") {
+    throw new Error(`the cancelled plan is ${cancelled.status}`);
+  }
+  phase("Cancel in the progress notification reached the server");
+  await page.screenshot({ path: path.join(artifacts, "plan.png") });
+}
+
+let failure;
+try {
+  await main();
+} catch (error) {
+  failure = error;
+  process.exitCode = 1;
+}
+const cleanupStart = Date.now();
+for (const cleanup of cleanups) {
+  try {
+    await cleanup();
+  } catch {
+    // keep cleaning up
+  }
+}
+if (failure !== undefined) {
+  console.error(`FAILED: ${failure.stack ?? failure}`);
+  console.error(`--- extension log (Wishcraft.log) ---\n${extensionLog().slice(-4000)}`);
+  console.error(`artifacts: ${artifacts}`);
+} else {
+  console.log(`e2e passed in ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+    `(cleanup ${((Date.now() - cleanupStart) / 1000).toFixed(1)} s)`);
+  if (!process.env.WISHCRAFT_E2E_ARTIFACTS) {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+process.exit(process.exitCode ?? 0);
