@@ -14,7 +14,11 @@ queued response of its route; the last one repeats when the queue runs dry. Resp
 `sse(frames, delay=, per_frame_delay=, cut_after=, stall_after=)` streams frames with chunked
 encoding, one flush per frame; `cut_after=N` drops the connection after N frames;
 `stall_after=N` writes N frames and waits for `release_stalls()` (or `stop()`).
-`json_response(status, body, headers=)` and `reset()` (close without answering) make faults.
+`json_response(status, body, headers=)`, `redirect(status, location)` and `reset()` (a TCP reset
+instead of an answer) make faults; `sse(..., reset_after=N)` resets the connection mid-stream;
+`stream(chunks)` sends any bytes (a generator may be endless: it stops when the client goes);
+`hook=` on an answer runs in the server thread once its request has arrived and before the
+answer goes out (e.g. to rewrite auth.json while a refresh is in flight).
 The server runs in its own thread and event loop, so sync tests, async tests and subprocesses
 (a language server given `CHATGPT_BASE_URL`) can all use it. `frames_sent_at[i]` lists when
 each frame of request i was flushed (`time.perf_counter()`), for latency benchmarks.
@@ -24,9 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +87,10 @@ class Response:
     cut_after: int | None = None
     stall_after: int | None = None
     reset: bool = False
+    reset_after: int | None = None
+    chunks: Iterable[bytes] | None = None
+    per_chunk_delay: float = 0.0
+    hook: Callable[[Recorded], None] | None = None
 
 
 def frame(event_type: str, data: dict[str, Any], line_end: str = "\n") -> str:
@@ -90,12 +100,28 @@ def frame(event_type: str, data: dict[str, Any], line_end: str = "\n") -> str:
 
 def sse(frames: list[str], *, headers: dict[str, str] | None = None, delay: float = 0.0,
         per_frame_delay: float = 0.0, cut_after: int | None = None,
-        stall_after: int | None = None) -> Response:
+        stall_after: int | None = None, reset_after: int | None = None) -> Response:
     """A 200 `text/event-stream` answer streaming `frames`."""
     return Response(200, {**DEFAULT_HEADERS, "content-type": "text/event-stream",
                           **(headers or {})}, frames=list(frames), delay=delay,
                     per_frame_delay=per_frame_delay, cut_after=cut_after,
-                    stall_after=stall_after)
+                    stall_after=stall_after, reset_after=reset_after)
+
+
+def stream(chunks: Iterable[bytes], *, headers: dict[str, str] | None = None,
+           per_chunk_delay: float = 0.0) -> Response:
+    """A 200 `text/event-stream` answer sending `chunks` as they are (one flush each).
+
+    `chunks` may be an endless generator: the server stops when the client disconnects.
+    """
+    return Response(200, {**DEFAULT_HEADERS, "content-type": "text/event-stream",
+                          **(headers or {})}, chunks=chunks, per_chunk_delay=per_chunk_delay)
+
+
+def redirect(status: int, location: str) -> Response:
+    """A redirect to `location` (which the client must not follow)."""
+    return Response(status, {"location": location, "content-type": "text/plain"},
+                    b"moved")
 
 
 def json_response(status: int, body: Any, *, headers: dict[str, str] | None = None) -> Response:
@@ -112,8 +138,19 @@ def raw(status: int, body: bytes, headers: dict[str, str] | None = None) -> Resp
 
 
 def reset() -> Response:
-    """Close the connection without answering."""
+    """Reset the connection (TCP RST) without answering."""
     return Response(reset=True)
+
+
+def _abort_with_reset(writer: asyncio.StreamWriter) -> None:
+    """Drop the connection with a TCP RST (SO_LINGER 0), not an orderly FIN."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    writer.transport.abort()
 
 
 def success_transcript(text_chunks: list[str], *, model: str = "gpt-5-codex",
@@ -322,6 +359,8 @@ class LoopbackCodex:
                     self.frames_sent_at.append([])
                     index = len(self.frames_sent_at) - 1
                     self._condition.notify_all()
+                if response.hook is not None:
+                    await asyncio.to_thread(response.hook, request)
                 if not await self._respond(writer, response, index):
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -351,17 +390,17 @@ class LoopbackCodex:
                        index: int) -> bool:
         """Write one answer; return whether the connection may serve another request."""
         if response.reset:
-            transport = writer.transport
-            transport.abort()
+            _abort_with_reset(writer)
             return False
         if response.delay:
             await asyncio.sleep(response.delay)
-        reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
-                  500: "Internal Server Error", 503: "Service Unavailable"}.get(
-                      response.status, "Status")
+        reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+                  307: "Temporary Redirect", 308: "Permanent Redirect", 401: "Unauthorized",
+                  404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+                  503: "Service Unavailable"}.get(response.status, "Status")
         head = [f"HTTP/1.1 {response.status} {reason}"]
         headers = dict(response.headers)
-        if response.frames is None:
+        if response.frames is None and response.chunks is None:
             headers["content-length"] = str(len(response.body))
             head += [f"{name}: {value}" for name, value in headers.items()]
             writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
@@ -371,9 +410,22 @@ class LoopbackCodex:
         head += [f"{name}: {value}" for name, value in headers.items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
         await writer.drain()
+        if response.chunks is not None:
+            for number, data in enumerate(response.chunks):
+                if response.per_chunk_delay and number:
+                    await asyncio.sleep(response.per_chunk_delay)
+                writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                await writer.drain()
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            return True
+        assert response.frames is not None
         for number, text in enumerate(response.frames):
             if response.cut_after is not None and number >= response.cut_after:
                 writer.transport.abort()
+                return False
+            if response.reset_after is not None and number >= response.reset_after:
+                _abort_with_reset(writer)
                 return False
             if response.stall_after is not None and number >= response.stall_after:
                 assert self._stalls is not None

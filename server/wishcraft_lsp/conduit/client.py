@@ -10,6 +10,14 @@ exponential backoff and jitter; a 429 waits for its `Retry-After` (capped); a 40
 auth.json (another process may have refreshed), then refreshes. A `response.failed` with
 `rate_limit_exceeded` is retried after the delay its message names. A stream that ends without
 `response.completed`, or idles past the timeout, is an incomplete result, not an error.
+
+Redirects are never followed: the request carries the login, and the backend never redirects
+a `POST /responses`; a 3xx means a proxy, a captive portal or a wrong `base_url`, reported as
+`RedirectRefused` naming where it pointed. Everything the server sends is bounded (see
+`ConduitConfig` for the reasons behind each limit): a line or event longer than 8 Mi characters
+is a `StreamOverflow`; the answer's text, the bytes of one stream, the time between events and
+the time of one stream each end the stream as incomplete, keeping what arrived; an error
+body is read up to `ERROR_BODY_BYTES`.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import asyncio
 import base64
 import json
 import logging
+import math
 import random
 import re
 import time
@@ -26,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,18 +49,38 @@ from .errors import (
     HTTPStatusError,
     InstructionsRejected,
     RateLimited,
+    RedirectRefused,
     RefreshFailed,
     ResponseFailed,
     ServerOverloaded,
+    StreamOverflow,
     TransportError,
     UsageLimitReached,
     describe_reset,
     redact,
 )
 from .request import build_body, build_headers, new_session_id, user_agent
-from .sse import SSEDecoder, StreamEvent, message_text, parse_event
+from .secrets import protect_logger
+from .sse import (
+    SSEDecoder,
+    SSEMessage,
+    SSEOverflow,
+    StreamEvent,
+    loads,
+    message_text,
+    parse_event,
+)
 
-logger = logging.getLogger("wishcraft.conduit")
+logger = protect_logger(logging.getLogger("wishcraft.conduit"))
+
+ERROR_BODY_BYTES = 64 * 1024
+"""The most of an error answer we read. Codex shows at most 1,000 bytes of one; JSON errors are
+under 1 KiB and a Cloudflare block page about 10 KiB, so 64 KiB keeps every real one whole."""
+ERROR_BODY_SECONDS = 30.0
+"""The longest we wait for an error answer's body (a trickling one is cut here)."""
+FEED_BYTES = 1024 * 1024
+"""The decoder is fed at most this much at once, so a decompressed burst (a gzip bomb inflates
+64 KiB into 64 MiB) hits the line limit after a few MiB instead of being decoded whole."""
 
 Phase = Literal["connecting", "refreshing", "waiting", "thinking", "writing", "retrying"]
 
@@ -67,13 +97,22 @@ _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.
 
 @dataclass(slots=True)
 class PlanProgress:
-    """One progress report: the phase, the text so far, and counters for the editor."""
+    """One progress report: the phase, the new text, and the text so far on demand."""
 
     phase: Phase
     message: str
-    text: str = ""
     delta: str = ""
     attempt: int = 1
+    state: StreamState | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The answer so far, joined only when asked for.
+
+        Joining it for every delta made a stream of n deltas cost O(n²): an endless drip of
+        tiny deltas pinned a core long before the character cap could stop it.
+        """
+        return self.state.text if self.state is not None else ""
 
 
 @dataclass(slots=True)
@@ -130,9 +169,25 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 def _header_float(headers: httpx.Headers, name: str) -> float | None:
     try:
-        return float(headers[name]) if name in headers else None
+        value = float(headers[name]) if name in headers else None
     except ValueError:
         return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """Unix seconds as a UTC datetime; None for anything that is not a plausible time."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str | None:
+    """A string field of the stream, or None when the server sent something else."""
+    return value if isinstance(value, str) and value else None
 
 
 def _header_bool(headers: httpx.Headers, name: str) -> bool | None:
@@ -152,7 +207,7 @@ def rate_limits_from_headers(headers: httpx.Headers) -> RateLimitSnapshot | None
             continue
         windows[name] = RateLimitWindow(
             used_percent=used, window_minutes=int(minutes) if minutes is not None else None,
-            resets_at=datetime.fromtimestamp(reset, UTC) if reset else None)
+            resets_at=_timestamp(reset) if reset else None)
     snapshot = RateLimitSnapshot(
         primary=windows["primary"], secondary=windows["secondary"],
         has_credits=_header_bool(headers, "x-codex-credits-has-credits"),
@@ -187,19 +242,16 @@ def _ids(response: httpx.Response) -> dict[str, str | None]:
 
 
 def _error_json(response: httpx.Response, body: str) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError:
-        data = {}
+    data = loads(body)
     if not isinstance(data, dict):
         data = {}
     encoded = response.headers.get("x-error-json")
     if encoded and not data:
         try:
-            decoded = json.loads(base64.b64decode(encoded))
-            data = decoded if isinstance(decoded, dict) else {}
-        except (ValueError, json.JSONDecodeError):
-            pass
+            decoded = loads(base64.b64decode(encoded))
+        except ValueError:
+            decoded = None
+        data = decoded if isinstance(decoded, dict) else {}
     return data
 
 
@@ -212,13 +264,24 @@ def status_error(response: httpx.Response, body: str, model: str) -> ConduitErro
     error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     kind = error.get("type") or error.get("code")
     where = f" (request id {ids['request_id']})" if ids["request_id"] else ""
+    if 300 <= status < 400:
+        location = response.headers.get("location", "")
+        target = urlsplit(location)
+        place = f"{target.scheme}://{target.netloc}{target.path}" if target.netloc else \
+            (target.path or "nowhere")
+        return RedirectRefused(
+            f"Codex answered with a redirect ({status}) to {redact(place)}{where}; it is not "
+            "followed, so the login is never sent elsewhere: check `base_url` (or "
+            "CHATGPT_BASE_URL) and any proxy or captive portal.", location=location,
+            status=status, body=body, detail=f"Location: {location}", **ids)
     if status == 429 and kind in ("usage_limit_reached", "usage_not_included"):
-        resets = error.get("resets_at")
-        resets_at = datetime.fromtimestamp(resets, UTC) if isinstance(resets, int | float) \
-            else None
-        if resets_at is None and isinstance(error.get("resets_in_seconds"), int | float):
-            resets_at = datetime.fromtimestamp(time.time() + error["resets_in_seconds"], UTC)
-        plan = error.get("plan_type")
+        resets_at = _timestamp(error.get("resets_at"))
+        resets_in = error.get("resets_in_seconds")
+        if resets_at is None and isinstance(resets_in, int | float) and \
+                not isinstance(resets_in, bool):
+            resets_at = _timestamp(time.time() + resets_in) if math.isfinite(resets_in) \
+                else None
+        plan = _text(error.get("plan_type"))
         if kind == "usage_not_included":
             message = "This ChatGPT plan does not include Codex; upgrade the plan or plan " \
                       "offline with --shadow."
@@ -247,7 +310,7 @@ def status_error(response: httpx.Response, body: str, model: str) -> ConduitErro
     if status >= 500:
         return HTTPStatusError(f"Codex had a server error ({status}){where}; try again later.",
                                status=status, body=body, detail=body[:1000], **ids)
-    message = error.get("message") or data.get("detail") or body[:200] or "no details"
+    message = str(error.get("message") or data.get("detail") or body or "no details")[:200]
     return HTTPStatusError(f"Codex answered {status}: {message}{where}.", status=status,
                            body=body, detail=body[:1000], **ids)
 
@@ -406,7 +469,7 @@ class CodexClient:
                 if response.status_code == 200:
                     await self._read_stream(response, state, report, turn)
                     return auth
-                text = (await response.aread()).decode("utf-8", "replace")
+                text = await _read_error_body(response)
             except httpx.HTTPError as exc:  # the body of an error response broke off
                 text = f"(unreadable body: {type(exc).__name__})"
             finally:
@@ -460,30 +523,70 @@ class CodexClient:
         state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
         state.model = response.headers.get("openai-model") or state.model
         state.rate_limits = rate_limits_from_headers(response.headers) or state.rate_limits
-        report(PlanProgress("waiting", "Waiting for the model", attempt=turn))
-        decoder = SSEDecoder()
-        try:
-            async for chunk in response.aiter_bytes():
-                for message in decoder.feed(chunk):
-                    event = parse_event(message)
-                    if event is None:
-                        continue
-                    state.events += 1
-                    if self._fold(event, state, report, turn):
-                        return
-                    if state.chars > self.config.max_response_chars:
-                        state.incomplete_reason = (
-                            f"the answer passed {self.config.max_response_chars:,} characters")
-                        return
-        except httpx.ReadTimeout:
-            state.incomplete_reason = (f"no event for {self.config.stream_idle_timeout_seconds:g}"
-                                       " s (idle timeout)")
-            return
-        except (httpx.HTTPError, ValueError) as exc:
-            state.incomplete_reason = f"the stream broke off ({type(exc).__name__})"
-            return
+        report(PlanProgress("waiting", "Waiting for the model", attempt=turn, state=state))
+
+        def on_message(message: SSEMessage) -> bool:
+            event = parse_event(message)
+            if event is None:
+                return False
+            state.events += 1
+            return self._fold(event, state, report, turn)
+
+        await self._pump(response, state, on_message)
         if not state.completed and state.incomplete_reason is None:
             state.incomplete_reason = "the stream closed before response.completed"
+
+    async def _pump(self, response: httpx.Response, state: StreamState,
+                    on_message: Callable[[SSEMessage], bool]) -> None:
+        """Feed the body through the SSE decoder into `on_message`, within every limit.
+
+        Returns when `on_message` says the stream is finished, the body ends, or a limit
+        stops it (then `state.incomplete_reason` says which). Raises `StreamOverflow` for a
+        line or event the decoder refuses, and whatever `on_message` raises.
+        """
+        config = self.config
+        decoder = SSEDecoder()
+        received = 0
+        last_event = time.monotonic()
+        try:
+            async with asyncio.timeout(config.max_stream_seconds):
+                async for chunk in response.aiter_bytes():
+                    received += len(chunk)
+                    if received > config.max_stream_bytes:
+                        state.incomplete_reason = (f"the stream passed "
+                                                   f"{_size(config.max_stream_bytes)}")
+                        return
+                    for start in range(0, len(chunk), FEED_BYTES):
+                        messages = decoder.feed(chunk[start:start + FEED_BYTES])
+                        if messages:
+                            last_event = time.monotonic()
+                        for message in messages:
+                            if on_message(message):
+                                return
+                            if state.chars > config.max_response_chars:
+                                state.incomplete_reason = (
+                                    f"the answer passed {config.max_response_chars:,} "
+                                    "characters")
+                                return
+                    if time.monotonic() - last_event > config.stream_idle_timeout_seconds:
+                        state.incomplete_reason = self._idle_reason()
+                        return
+        except TimeoutError:
+            state.incomplete_reason = (f"the stream took longer than "
+                                       f"{config.max_stream_seconds:g} s")
+        except httpx.ReadTimeout:
+            state.incomplete_reason = self._idle_reason()
+        except SSEOverflow as exc:
+            raise StreamOverflow(
+                f"Codex sent {exc}; the stream was stopped (the server or a proxy is "
+                "broken).",
+                detail=f"after {received:,} bytes", request_id=state.request_id,
+                cf_ray=state.cf_ray) from None
+        except httpx.HTTPError as exc:
+            state.incomplete_reason = f"the stream broke off ({type(exc).__name__})"
+
+    def _idle_reason(self) -> str:
+        return f"no event for {self.config.stream_idle_timeout_seconds:g} s (idle timeout)"
 
     def _fold(self, event: StreamEvent, state: StreamState, report: ProgressCallback,
               turn: int) -> bool:
@@ -492,24 +595,25 @@ class CodexClient:
         if kind == "response.output_text.delta":
             state.deltas.append(event.delta)
             state.chars += len(event.delta)
-            report(PlanProgress("writing", "Writing the plan", text=state.text,
-                                delta=event.delta, attempt=turn))
+            report(PlanProgress("writing", "Writing the plan", delta=event.delta,
+                                attempt=turn, state=state))
         elif kind == "response.reasoning_summary_text.delta":
-            report(PlanProgress("thinking", "The model is thinking", attempt=turn))
+            report(PlanProgress("thinking", "The model is thinking", attempt=turn,
+                                state=state))
         elif kind == "response.created":
-            state.response_id = event.response.get("id") or state.response_id
+            state.response_id = _text(event.response.get("id")) or state.response_id
         elif kind == "response.output_item.done":
             text = message_text(event.item)
             if text is not None and (event.item.get("phase") in (None, "final_answer")):
                 state.final_text = text
         elif kind == "response.completed":
             response = event.response
-            state.response_id = response.get("id") or state.response_id
+            state.response_id = _text(response.get("id")) or state.response_id
             state.usage = _usage(response.get("usage")) or state.usage
             headers = response.get("headers")
             if isinstance(headers, dict):
-                state.model = headers.get("openai-model") or headers.get("x-openai-model") \
-                    or state.model
+                state.model = _text(headers.get("openai-model")) or \
+                    _text(headers.get("x-openai-model")) or state.model
             state.completed = True
             return True
         elif kind == "response.failed":
@@ -535,31 +639,59 @@ class CodexClient:
         try:
             async with self._http.stream("POST", url, json=chat, headers=headers) as response:
                 if response.status_code != 200:
-                    text = (await response.aread()).decode("utf-8", "replace")
+                    try:
+                        text = await _read_error_body(response)
+                    except httpx.HTTPError as exc:
+                        text = f"(unreadable body: {type(exc).__name__})"
                     raise status_error(response, text, self.config.model)
                 ids = _ids(response)
                 state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
-                decoder = SSEDecoder()
-                async for chunk in response.aiter_bytes():
-                    for message in decoder.feed(chunk):
-                        if message.data.strip() == "[DONE]":
-                            state.completed = True
-                            return
-                        try:
-                            data = json.loads(message.data)
-                        except json.JSONDecodeError:
-                            continue
-                        for choice in data.get("choices") or []:
-                            delta = (choice.get("delta") or {}).get("content")
-                            if isinstance(delta, str) and delta:
-                                state.deltas.append(delta)
-                                report(PlanProgress("writing", "Writing the plan",
-                                                    text=state.text, delta=delta))
+
+                def on_message(message: SSEMessage) -> bool:
+                    if message.data.strip() == "[DONE]":
+                        state.completed = True
+                        return True
+                    data = loads(message.data)
+                    choices = data.get("choices") if isinstance(data, dict) else None
+                    for choice in choices if isinstance(choices, list) else []:
+                        part = choice.get("delta") if isinstance(choice, dict) else None
+                        delta = part.get("content") if isinstance(part, dict) else None
+                        if isinstance(delta, str) and delta:
+                            state.deltas.append(delta)
+                            state.chars += len(delta)
+                            report(PlanProgress("writing", "Writing the plan", delta=delta,
+                                                state=state))
+                    return False
+
+                await self._pump(response, state, on_message)
         except httpx.HTTPError as exc:
-            state.incomplete_reason = f"the stream broke off ({type(exc).__name__})"
-            return
-        if not state.completed:
+            raise TransportError(f"Could not reach Codex at {self.config.base_url} "
+                                 f"({type(exc).__name__}); check the network and try again.",
+                                 detail=redact(repr(exc))) from None
+        if not state.completed and state.incomplete_reason is None:
             state.incomplete_reason = "the stream closed before [DONE]"
+
+
+async def _read_error_body(response: httpx.Response) -> str:
+    """The start of an error answer's body: at most `ERROR_BODY_BYTES`, within a time limit."""
+    data = bytearray()
+    try:
+        async with asyncio.timeout(ERROR_BODY_SECONDS):
+            async for chunk in response.aiter_bytes():
+                data += chunk[:ERROR_BODY_BYTES - len(data)]
+                if len(data) >= ERROR_BODY_BYTES:
+                    break
+    except TimeoutError:
+        pass
+    return data.decode("utf-8", "replace")
+
+
+def _size(count: int) -> str:
+    """Bytes in words: `64 MiB`, `512 KiB`."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count} bytes"
 
 
 __all__ = ["CodexClient", "PlanProgress", "StreamState", "rate_limits_from_headers"]

@@ -33,7 +33,23 @@ VERBOSITIES = ("low", "medium", "high")
 
 @dataclass(frozen=True, slots=True)
 class ConduitConfig:
-    """Everything a planning call needs besides the wish and the login."""
+    """Everything a planning call needs besides the wish and the login.
+
+    The stream limits, and why:
+    - `stream_idle_timeout_seconds` (300): Codex's own limit between two SSE events. Bytes
+      that are not events (`: keep-alive` comments) do not count as activity, as in Codex.
+    - `max_response_chars` (2,000,000): the answer's text. The largest output a Codex model
+      may write is about 128 K tokens, some 500 K characters; four times that is not a plan.
+    - `max_stream_bytes` (64 MiB): all the bytes of one stream. Each text delta comes wrapped
+      in about 200 bytes of SSE and JSON, so 128 K tokens stream as some 25 MiB, plus the
+      final items repeating the text; 64 MiB leaves room for that and stops a server that
+      streams events which are not text (and so never reach the character cap).
+    - `max_stream_seconds` (1,800): one stream, end to end. Codex has no overall limit, but an
+      editor's plan must end; a plan takes a few minutes even at high effort, and 30 minutes is
+      six idle timeouts, so only a stream that keeps trickling forever reaches it.
+    Each of these ends the stream as incomplete and keeps what arrived. A single line or
+    event over 8 Mi characters (`sse.MAX_LINE_CHARS`) is an error: no event is that large.
+    """
 
     model: str = DEFAULT_MODEL
     reasoning_effort: str | None = None
@@ -52,6 +68,8 @@ class ConduitConfig:
     connect_timeout_seconds: float = 15.0
     stream_idle_timeout_seconds: float = 300.0
     max_response_chars: int = 2_000_000
+    max_stream_bytes: int = 64 * 1024 * 1024
+    max_stream_seconds: float = 1800.0
 
 
 _TOML_KEYS = {

@@ -7,16 +7,19 @@
     │   └── RefreshFailed         the refresh token was refused (expired, reused, revoked)
     ├── TransportError            network error or timeout before a response (retried)
     ├── HTTPStatusError           the backend answered with an error status
+    │   ├── RedirectRefused       3xx: never followed, so the login never leaves the origin
     │   ├── InstructionsRejected  400 "Instructions are not valid"
     │   ├── RateLimited           429 other than a usage limit (Retry-After honoured)
     │   ├── UsageLimitReached     429 usage_limit_reached / usage_not_included (fatal)
     │   └── ServerOverloaded      503 server_is_overloaded / slow_down (fatal)
     └── StreamError               the SSE stream itself went wrong
+        ├── StreamOverflow        a line or event longer than the parser buffers
         ├── ResponseFailed        a `response.failed` event, with its code
         └── ResponseIncomplete    a `response.incomplete` event, with its reason
 
 httpx exceptions are translated into this tree in exactly one place (`client.py`). No message
-or detail ever holds a token: `redact` scrubs anything that looks like one.
+or detail ever holds a token: `redact` removes the tokens this process has read and anything
+that looks like one.
 """
 
 from __future__ import annotations
@@ -24,17 +27,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from .secrets import scrub
+
+# A token starts a word: without the look-behind, `report_generation` or `start_timestamp`
+# (which contain `rt_` followed by eight word characters) were mangled in messages and plans.
 _TOKEN_LIKE = re.compile(
-    r"(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # a JWT
+    r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # a JWT
     r"|rt_[A-Za-z0-9_-]{8,}"  # a refresh token
-    r"|sk-[A-Za-z0-9_-]{16,}"  # an API key
-    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{12,})"
+    r"|sk-[A-Za-z0-9_-]{16,})"  # an API key
+    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{12,}"
 )
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like a token with `[redacted]`."""
-    return _TOKEN_LIKE.sub("[redacted]", text)
+    """Replace the tokens this process has read, and anything token-shaped, with `[redacted]`."""
+    return _TOKEN_LIKE.sub("[redacted]", scrub(text))
 
 
 class ConduitError(Exception):
@@ -99,6 +106,15 @@ class HTTPStatusError(ConduitError):
         self.retryable = status >= 500 and not isinstance(self, ServerOverloaded)
 
 
+class RedirectRefused(HTTPStatusError):
+    """The backend answered with a redirect, which we never follow."""
+
+    def __init__(self, message: str, *, location: str, **kwargs: object) -> None:
+        """Remember where the redirect pointed (redacted)."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.location = redact(location)
+
+
 class InstructionsRejected(HTTPStatusError):
     """The backend refused our base instructions."""
 
@@ -132,6 +148,10 @@ class ServerOverloaded(HTTPStatusError):
 
 class StreamError(ConduitError):
     """The event stream broke its protocol."""
+
+
+class StreamOverflow(StreamError):
+    """A line or an event of the stream passed the parser's limit; the stream was stopped."""
 
 
 class ResponseFailed(StreamError):

@@ -128,7 +128,7 @@ def _shadow(job: PlanJob, report: ProgressCallback) -> PlanArtifact:
     job.state.model = "shadow-run"
     for line in text.splitlines(keepends=True):
         job.state.deltas.append(line)
-        report(PlanProgress("writing", "Writing the shadow plan", text=job.state.text,
-                            delta=line))
+        report(PlanProgress("writing", "Writing the shadow plan", delta=line,
+                            state=job.state))
     job.state.completed = True
     return build_artifact(job, PlanStatus.COMPLETE)

@@ -15,7 +15,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_LINE_CHARS = 8 * 1024 * 1024
-"""The longest line we buffer; a stream sending more without a line end is broken."""
+"""The longest line we buffer (8 Mi characters).
+
+The longest legitimate line is a `response.completed` or `response.output_item.done` that
+repeats the whole answer (capped at 2 M characters by the client), JSON-escaped, beside the
+encrypted reasoning: 8 Mi leaves room for that and still stops a stream that sends megabytes
+without a line end long before it eats memory.
+"""
+MAX_EVENT_CHARS = 8 * 1024 * 1024
+"""The most data one event may gather over several `data:` lines (same reasoning)."""
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON from the network or the model; None when it is malformed.
+
+    `json.loads` raises `RecursionError`, not a `ValueError`, on input nested a few thousand
+    levels deep (`[[[[…`); from a hostile server that escaped every handler.
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,24 +48,43 @@ class SSEMessage:
 
 
 class SSEOverflow(ValueError):
-    """A line exceeded `MAX_LINE_CHARS`."""
+    """A line exceeded `max_line_chars`, or an event `max_event_chars`."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        """Say what overflowed (`a line`, `an event`) and the limit it passed."""
+        super().__init__(f"{what} longer than {limit:,} characters")
+        self.what = what
+        self.limit = limit
 
 
 class SSEDecoder:
-    """Parse a byte stream into `SSEMessage`s, one chunk at a time."""
+    """Parse a byte stream into `SSEMessage`s, one chunk at a time.
 
-    def __init__(self) -> None:
+    Each chunk is scanned once: an unfinished line is kept as a list of pieces, never
+    re-joined and re-scanned per chunk, so a long line costs linear time, and it is refused
+    once it passes `max_line_chars`.
+    """
+
+    def __init__(self, *, max_line_chars: int = MAX_LINE_CHARS,
+                 max_event_chars: int = MAX_EVENT_CHARS) -> None:
         """Start with empty buffers."""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pending = ""
+        self._pending: list[str] = []
+        self._pending_chars = 0
         self._data: list[str] = []
+        self._data_chars = 0
         self._event: str | None = None
         self._id: str | None = None
         self._started = False
         self._skip_lf = False
+        self.max_line_chars = max_line_chars
+        self.max_event_chars = max_event_chars
 
     def feed(self, chunk: bytes | str) -> list[SSEMessage]:
-        """Consume a chunk and return the messages it completed."""
+        """Consume a chunk and return the messages it completed.
+
+        Raises `SSEOverflow` when a line or an event passes its limit.
+        """
         text = chunk if isinstance(chunk, str) else self._decoder.decode(chunk)
         if not self._started and text:
             self._started = True
@@ -55,20 +94,24 @@ class SSEDecoder:
         if self._skip_lf and text.startswith("\n"):
             text = text[1:]
         self._skip_lf = False
-        buffer = self._pending + text
         messages: list[SSEMessage] = []
         start = 0
-        length = len(buffer)
-        while True:
-            cr = buffer.find("\r", start)
-            lf = buffer.find("\n", start)
-            if cr == -1 and lf == -1:
-                break
+        length = len(text)
+        cr = text.find("\r")
+        lf = text.find("\n")
+        while cr != -1 or lf != -1:
             end = lf if cr == -1 else cr if lf == -1 else min(cr, lf)
-            line = buffer[start:end]
-            if buffer[end] == "\r":
+            line = text[start:end]
+            if self._pending:
+                self._pending.append(line)
+                line = "".join(self._pending)
+                self._pending.clear()
+                self._pending_chars = 0
+            if len(line) > self.max_line_chars:
+                raise SSEOverflow("a line", self.max_line_chars)
+            if text[end] == "\r":
                 if end + 1 < length:
-                    start = end + 2 if buffer[end + 1] == "\n" else end + 1
+                    start = end + 2 if text[end + 1] == "\n" else end + 1
                 else:
                     start = end + 1
                     self._skip_lf = True  # the LF of this CRLF may come in the next chunk
@@ -77,15 +120,23 @@ class SSEDecoder:
             message = self._line(line)
             if message is not None:
                 messages.append(message)
-        self._pending = buffer[start:]
-        if len(self._pending) > MAX_LINE_CHARS:
-            raise SSEOverflow(f"an event line is longer than {MAX_LINE_CHARS:,} characters")
+            if cr != -1 and cr < start:
+                cr = text.find("\r", start)
+            if lf != -1 and lf < start:
+                lf = text.find("\n", start)
+        if start < length:
+            self._pending.append(text[start:])
+            self._pending_chars += length - start
+            if self._pending_chars > self.max_line_chars:
+                raise SSEOverflow("a line", self.max_line_chars)
         return messages
 
     def flush(self) -> list[SSEMessage]:
         """End the stream: a last message without its blank line is dropped, as the spec says."""
-        self._pending = ""
+        self._pending.clear()
+        self._pending_chars = 0
         self._data = []
+        self._data_chars = 0
         return []
 
     def _line(self, line: str) -> SSEMessage | None:
@@ -95,6 +146,7 @@ class SSEDecoder:
                 return None
             message = SSEMessage("\n".join(self._data), self._event, self._id)
             self._data = []
+            self._data_chars = 0
             self._event = None
             return message
         if line.startswith(":"):
@@ -103,6 +155,9 @@ class SSEDecoder:
         if colon and value.startswith(" "):
             value = value[1:]
         if name == "data":
+            self._data_chars += len(value) + 1
+            if self._data_chars > self.max_event_chars:
+                raise SSEOverflow("an event", self.max_event_chars)
             self._data.append(value)
         elif name == "event":
             self._event = value
@@ -142,10 +197,7 @@ def parse_event(message: SSEMessage) -> StreamEvent | None:
     data = message.data.strip()
     if not data or data == "[DONE]":
         return None
-    try:
-        payload = json.loads(data)
-    except json.JSONDecodeError:
-        return None
+    payload = loads(data)
     if not isinstance(payload, dict):
         return None
     kind = payload.get("type")

@@ -7,10 +7,10 @@ become steps, with "Acceptance:"/"Check:" tails split off, as upstream splits li
 
 from __future__ import annotations
 
-import json
 import re
 
 from ..artifact import PlanStep
+from .sse import loads
 
 _NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.*\S)\s*$")
 _ACCEPTANCE = re.compile(r"\s*(?:[—–-]\s*)?\(?(?:acceptance(?: check)?|check|verify)\s*:\s*",
@@ -23,10 +23,7 @@ def parse_plan_text(text: str) -> tuple[list[PlanStep], list[str]]:
     stripped = text.strip()
     if stripped.startswith("```"):
         stripped = stripped.strip("`").removeprefix("json").strip()
-    try:
-        data = json.loads(stripped)
-    except json.JSONDecodeError:
-        data = None
+    data = loads(stripped)
     if isinstance(data, dict) and isinstance(data.get("steps"), list):
         steps = []
         for item in data["steps"]:
@@ -90,10 +87,7 @@ def partial_steps(partial: str) -> list[PlanStep]:
         elif char == "}":
             depth -= 1
             if depth == 0 and begin >= 0:
-                try:
-                    item = json.loads(partial[begin:index + 1])
-                except json.JSONDecodeError:
-                    continue
+                item = loads(partial[begin:index + 1])
                 if isinstance(item, dict) and isinstance(item.get("title"), str):
                     steps.append(PlanStep(title=item["title"],
                                           detail=str(item.get("detail") or ""),
