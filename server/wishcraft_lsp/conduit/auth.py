@@ -1,13 +1,18 @@
 """The ChatGPT login the Codex CLI keeps in `$CODEX_HOME/auth.json`, and its refresh.
 
 Refresh tokens are single-use and the Codex CLI may refresh the same file at any time, so a
-refresh takes a file lock, re-reads the file, adopts tokens another process already refreshed,
-and only then calls the token endpoint; the result is written back atomically (temporary
-file, fsync, rename, mode 0600), keeping every field we do not own.
+refresh takes a file lock (`auth.json.lock` beside it, `flock`), re-reads the file, adopts
+tokens another process already refreshed, and only then calls the token endpoint. Before the
+result is written back, the file is read once more: the Codex CLI does not take our lock, so
+if the login changed during the call (a `codex login`), the newer login is kept and ours is
+dropped. The write is atomic (temporary file, fsync, rename, mode 0600) and keeps every field
+we do not own; a temporary left by a crash is removed by the next refresh, under the lock.
+Every token read is remembered so that `secrets.scrub` keeps it out of messages and files.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -19,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from filelock import AsyncFileLock
+from filelock import AsyncFileLock, Timeout
 
-from ..fileio import write_atomically
+from ..fileio import remove_stale_temporaries, write_atomically
 from .errors import LoginMissing, RefreshFailed, TransportError
+from .secrets import protect_logger, remember_secrets
+from .sse import loads
 
-logger = logging.getLogger(__name__)
+logger = protect_logger(logging.getLogger(__name__))
 
 CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 DEFAULT_REFRESH_URL = "https://auth.openai.com/oauth/token"
@@ -59,8 +66,8 @@ def jwt_claims(token: str | None) -> dict[str, Any]:
         return {}
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except (ValueError, json.JSONDecodeError):
+        claims = loads(base64.urlsafe_b64decode(payload))
+    except ValueError:
         return {}
     return claims if isinstance(claims, dict) else {}
 
@@ -106,10 +113,9 @@ def load_auth(home: Path) -> CodexAuth:
 
 def parse_auth(raw: str, path: Path) -> CodexAuth:
     """Read the tokens out of auth.json text."""
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise LoginMissing(f"The Codex login at {path} is not valid JSON: {LOGIN_HINT}.") from None
+    data = loads(raw)
+    if data is None:
+        raise LoginMissing(f"The Codex login at {path} is not valid JSON: {LOGIN_HINT}.")
     tokens = data.get("tokens") if isinstance(data, dict) else None
     if not isinstance(tokens, dict) or not isinstance(tokens.get("access_token"), str):
         mode = data.get("auth_mode") if isinstance(data, dict) else None
@@ -122,85 +128,188 @@ def parse_auth(raw: str, path: Path) -> CodexAuth:
         claims = jwt_claims(id_token).get(AUTH_CLAIMS)
         account_id = claims.get("chatgpt_account_id") if isinstance(claims, dict) else None
     refresh = tokens.get("refresh_token")
+    remember_secrets(tokens.get("access_token"), refresh, id_token, account_id)
     return CodexAuth(path=path, access_token=tokens["access_token"],
                      refresh_token=refresh if isinstance(refresh, str) else None,
                      id_token=id_token,
                      account_id=account_id if isinstance(account_id, str) else None)
 
 
-def _write_tokens(path: Path, fresh: dict[str, Any]) -> None:
-    """Merge refreshed tokens into auth.json, keeping every field we do not own."""
+TOKEN_KEYS = ("access_token", "refresh_token", "id_token", "account_id")
+REREAD_ATTEMPTS = 5
+REREAD_PAUSE_SECONDS = 0.02
+"""The Codex CLI writes auth.json in place (truncate, then write), so a read can catch it half
+written; we re-read a few times, 20 ms apart, before calling the file broken."""
+REFRESH_BODY_BYTES = 256 * 1024
+"""The most of a token endpoint answer we read: three JWTs are a few KiB."""
+REFRESH_SECONDS = 60.0
+"""The longest a token refresh may take, answer included."""
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """auth.json as a dict; None when it is missing; raise ValueError when it is not JSON."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        data = {}
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    data = loads(raw)
     if not isinstance(data, dict):
-        data = {}
+        raise ValueError("auth.json is not a JSON object")
+    return data
+
+
+def _tokens_of(data: dict[str, Any]) -> tuple[Any, ...]:
+    tokens = data.get("tokens")
+    return tuple(tokens.get(key) for key in TOKEN_KEYS) if isinstance(tokens, dict) else ()
+
+
+def _merge_tokens(data: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the refreshed tokens and a new `last_refresh`; every other field is kept."""
+    merged = dict(data)
     stored = data.get("tokens")
-    tokens: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    tokens: dict[str, Any] = dict(stored) if isinstance(stored, dict) else {}
     for key in ("id_token", "access_token", "refresh_token"):
         if isinstance(fresh.get(key), str) and fresh[key]:
             tokens[key] = fresh[key]
-    data["tokens"] = tokens
-    data["last_refresh"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    write_atomically(path, json.dumps(data, indent=2) + "\n", mode=0o600)
+    merged["tokens"] = tokens
+    merged["last_refresh"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return merged
 
 
-def _refresh_error(response: httpx.Response) -> RefreshFailed:
+async def _reread(path: Path) -> tuple[dict[str, Any] | None, bool]:
+    """Read auth.json again, waiting out a writer that is half way; (data, readable)."""
+    for attempt in range(REREAD_ATTEMPTS):
+        try:
+            return _read_json(path), True
+        except (OSError, ValueError):
+            if attempt + 1 < REREAD_ATTEMPTS:
+                await asyncio.sleep(REREAD_PAUSE_SECONDS)
+    return None, False
+
+
+async def _store_refreshed(stored: CodexAuth, snapshot: dict[str, Any],
+                           fresh: dict[str, Any]) -> CodexAuth:
+    """Write the refreshed tokens back, unless another program changed the login meanwhile.
+
+    The file is read again just before the write: if its tokens are no longer the ones we
+    refreshed (`codex login` ran, or the Codex CLI refreshed without our lock), the newer
+    login wins and our tokens are dropped. If it is unreadable even after waiting, it is
+    rebuilt from the snapshot read under the lock, so every field we do not own survives.
+    """
+    path = stored.path
+    latest, readable = await _reread(path)
+    if readable and latest is None:
+        raise LoginMissing(f"The Codex login at {path} was removed while it was being "
+                           f"refreshed: {LOGIN_HINT}.")
+    if latest is not None and _tokens_of(latest) != _tokens_of(snapshot):
+        logger.info("auth.json changed while refreshing; keeping the newer login")
+        return parse_auth(json.dumps(latest), path)
+    if latest is None:
+        logger.warning("auth.json became unreadable while refreshing; rewriting it from the "
+                       "copy read before the refresh")
+    merged = _merge_tokens(latest if latest is not None else snapshot, fresh)
     try:
-        body = response.json()
-    except ValueError:
-        body = {}
+        write_atomically(path, json.dumps(merged, indent=2) + "\n", mode=0o600)
+    except OSError as exc:
+        # The old refresh token is spent; the new tokens still serve this request.
+        logger.warning("could not save the refreshed Codex login to %s (%s); the next "
+                       "refresh will ask for `codex login`", path, exc.strerror or exc)
+    logger.info("refreshed the Codex login at %s", path)
+    return parse_auth(json.dumps(merged), path)
+
+
+def _refresh_error(status: int, text: str) -> RefreshFailed:
+    body = loads(text)
     code = None
     if isinstance(body, dict):
         error = body.get("error")
         code = (error.get("code") if isinstance(error, dict) else error
                 if isinstance(error, str) else body.get("code"))
-    permanent = response.status_code == 401 or code in PERMANENT_REFRESH_ERRORS
-    reason = str(code or f"status {response.status_code}")
+    if 300 <= status < 400:
+        return RefreshFailed(
+            f"The Codex token endpoint answered with a redirect ({status}), which is not "
+            "followed so the refresh token never leaves it; check "
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE and any proxy.", reason=f"redirect {status}",
+            permanent=False, detail=text[:500])
+    permanent = status == 401 or code in PERMANENT_REFRESH_ERRORS
+    reason = str(code or f"status {status}")
     if permanent:
         why = PERMANENT_REFRESH_ERRORS.get(str(code), "the Codex login was refused")
         return RefreshFailed(f"Could not refresh the Codex login: {why}; run `codex login`.",
                              reason=reason, permanent=True,
-                             detail=f"token endpoint answered {response.status_code}: {reason}")
+                             detail=f"token endpoint answered {status}: {reason}")
     return RefreshFailed(
         f"Could not refresh the Codex login (the token endpoint answered "
-        f"{response.status_code}); try again shortly.", reason=reason, permanent=False,
-        detail=response.text[:500])
+        f"{status}); try again shortly.", reason=reason, permanent=False,
+        detail=text[:500])
+
+
+async def _post_refresh(client: httpx.AsyncClient, url: str, body: dict[str, str],
+                        headers: dict[str, str]) -> tuple[int, str]:
+    """POST to the token endpoint; read at most `REFRESH_BODY_BYTES` of the answer."""
+    try:
+        async with asyncio.timeout(REFRESH_SECONDS):
+            async with client.stream("POST", url, json=body, headers=headers) as response:
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data += chunk[:REFRESH_BODY_BYTES - len(data)]
+                    if len(data) >= REFRESH_BODY_BYTES:
+                        break
+                return response.status_code, data.decode("utf-8", "replace")
+    except (httpx.HTTPError, TimeoutError) as exc:
+        raise TransportError(f"Could not reach the Codex token endpoint "
+                             f"({type(exc).__name__}); check the network and try again.",
+                             detail=repr(exc)) from None
 
 
 async def refresh_auth(current: CodexAuth, client: httpx.AsyncClient, *, url: str,
                        headers: dict[str, str]) -> CodexAuth:
     """Refresh the login under a file lock; adopt tokens another process already refreshed."""
     lock = AsyncFileLock(str(current.path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
-    async with lock:
-        stored = load_auth(current.path.parent)
-        if stored.account_id and current.account_id and stored.account_id != current.account_id:
-            raise RefreshFailed("The Codex login changed to another account while planning; "
-                                "plan again.", reason="account_changed", permanent=True)
-        if stored.access_token != current.access_token and not stored.needs_refresh():
-            logger.info("adopting the Codex tokens another process refreshed")
-            return stored
-        if not stored.refresh_token:
-            raise RefreshFailed(f"The Codex login at {stored.path} has no refresh token; "
-                                "run `codex login`.", reason="no_refresh_token", permanent=True)
-        body = {"client_id": CLIENT_ID, "grant_type": "refresh_token",
-                "refresh_token": stored.refresh_token}
-        try:
-            response = await client.post(url, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise TransportError(f"Could not reach the Codex token endpoint "
-                                 f"({type(exc).__name__}); check the network and try again.",
-                                 detail=repr(exc)) from None
-        if response.status_code != 200:
-            raise _refresh_error(response)
-        try:
-            fresh = response.json()
-        except ValueError:
-            raise RefreshFailed("The Codex token endpoint sent an unreadable answer; try again.",
-                                reason="bad_json", permanent=False) from None
-        if not isinstance(fresh, dict):
-            fresh = {}
-        _write_tokens(stored.path, fresh)
-        logger.info("refreshed the Codex login at %s", stored.path)
-        return load_auth(stored.path.parent)
+    try:
+        await lock.acquire()
+    except Timeout:
+        raise RefreshFailed(f"Another program has been refreshing the Codex login for "
+                            f"{LOCK_TIMEOUT_SECONDS:g} s (it holds {lock.lock_file}); try "
+                            "again in a moment.", reason="lock_timeout",
+                            permanent=False) from None
+    except OSError as exc:
+        raise RefreshFailed(f"Cannot lock the Codex login for its refresh ({lock.lock_file}: "
+                            f"{exc.strerror or exc}); check that folder's permissions.",
+                            reason="lock_failed", permanent=False) from None
+    try:
+        return await _refresh_locked(current, client, url=url, headers=headers)
+    finally:
+        await lock.release()
+
+
+async def _refresh_locked(current: CodexAuth, client: httpx.AsyncClient, *, url: str,
+                          headers: dict[str, str]) -> CodexAuth:
+    # Under the lock nobody else writes auth.json through us: a temporary is a crash's leftover.
+    remove_stale_temporaries(current.path)
+    snapshot, _ = await _reread(current.path)
+    if snapshot is None:
+        load_auth(current.path.parent)  # raises the clear error: missing or broken
+        raise LoginMissing(f"The Codex login at {current.path} cannot be read: {LOGIN_HINT}.")
+    stored = parse_auth(json.dumps(snapshot), current.path)
+    if stored.account_id and current.account_id and stored.account_id != current.account_id:
+        raise RefreshFailed("The Codex login changed to another account while planning; "
+                            "plan again.", reason="account_changed", permanent=True)
+    if stored.access_token != current.access_token and not stored.needs_refresh():
+        logger.info("adopting the Codex tokens another process refreshed")
+        return stored
+    if not stored.refresh_token:
+        raise RefreshFailed(f"The Codex login at {stored.path} has no refresh token; "
+                            "run `codex login`.", reason="no_refresh_token", permanent=True)
+    body = {"client_id": CLIENT_ID, "grant_type": "refresh_token",
+            "refresh_token": stored.refresh_token}
+    status, text = await _post_refresh(client, url, body, headers)
+    if status != 200:
+        raise _refresh_error(status, text)
+    fresh = loads(text)
+    if not isinstance(fresh, dict):
+        raise RefreshFailed("The Codex token endpoint sent an unreadable answer; try again.",
+                            reason="bad_json", permanent=False)
+    remember_secrets(*(fresh.get(key) for key in ("access_token", "refresh_token",
+                                                   "id_token")))
+    return await _store_refreshed(stored, snapshot, fresh)
