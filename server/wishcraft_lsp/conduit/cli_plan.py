@@ -19,12 +19,13 @@ from typing import Any, TextIO
 from ..artifact import PlanArtifact, PlanStatus
 from ..lint import analyse_wish
 from ..model import ExecMode
-from ..plan.paths import plan_paths
+from ..plan.paths import PlanPathError, plan_paths
 from ..registry import RegistryCache
 from .client import PlanProgress
 from .config import load_config
 from .errors import ConduitError
 from .planner import PlanJob, new_job, partial_artifact, plan_wish, resolve_mode
+from .secrets import StreamScrubber
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -68,6 +69,11 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ConduitError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
+    try:
+        destination = _destination(args.wish, args.out)
+    except PlanPathError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
     mode = resolve_mode(args.mode, config)
     if mode is ExecMode.SHADOW_RUN:
         reason = "as asked" if args.mode == "shadow" else \
@@ -77,9 +83,13 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         print(f"wishcraft: planning with Codex ({config.model}) …", file=err)
     job = new_job(analysis.wish, text, args.wish.resolve(), mode)
-    destination = args.out or plan_paths(args.wish).artifact
     artifact, error = _run(job, config, out, quiet=args.quiet)
-    artifact.write(destination)
+    try:
+        artifact.write(destination)
+    except OSError as exc:
+        print(f"wishcraft: cannot write the plan to {destination}: "
+              f"{exc.strerror or exc}.", file=err)
+        return EXIT_FAILED
     if not args.quiet and artifact.text and not artifact.text.endswith("\n"):
         out.write("\n")
     if error is not None:
@@ -92,17 +102,35 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK if artifact.status is PlanStatus.COMPLETE else EXIT_FAILED
 
 
+def _destination(wish: Path, out: Path | None) -> Path:
+    """The artifact's path: `--out`, or beside the wish; never the wish itself."""
+    if out is None:
+        return plan_paths(wish).artifact
+    try:
+        same = out.resolve() == wish.resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise PlanPathError(f"--out {out} cannot be used ({exc}).") from None
+    if same:
+        raise PlanPathError(f"--out {out} is the wish itself; choose another file.")
+    return out
+
+
 def _run(job: PlanJob, config: Any, out: TextIO, *,
          quiet: bool) -> tuple[PlanArtifact, ConduitError | None]:
+    scrubber = StreamScrubber()  # the text goes to a terminal or a log: never a token
+
     def show(progress: PlanProgress) -> None:
         if progress.delta and not quiet:
-            out.write(progress.delta)
+            out.write(scrubber.feed(progress.delta))
             out.flush()
 
     try:
         return asyncio.run(plan_wish(job, config, on_progress=show, wish_id=job.wish_name))
     except KeyboardInterrupt:
         return partial_artifact(job, "interrupted"), None
+    finally:
+        if not quiet:
+            out.write(scrubber.flush())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,8 @@ Flow: the command starts a tracked task and returns → work-done progress begin
 side-document rewrites → on the end (complete, incomplete, failed or cancelled) the plan file
 and the JSON artifact are written atomically, the document is shown beside the wish, and the
 progress ends in `finally` with a one-line summary. One plan per wish at a time; different
-wishes plan in parallel. No token is ever put in a message, a log or a file.
+wishes plan in parallel. No token is ever put in a message, a log or a file: every message,
+notification and file passes through `secrets.scrub` here, the one place they leave.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from ..artifact import PlanArtifact, PlanStatus
 from ..conduit.client import CodexClient, PlanProgress
@@ -32,8 +34,9 @@ from ..conduit.planner import (
     plan_wish,
     resolve_mode,
 )
+from ..conduit.secrets import protect_logger, scrub
 from ..conduit.steps import count_steps_so_far, partial_steps
-from ..fileio import write_atomically
+from ..fileio import remove_stale_temporaries, write_atomically
 from ..model import ExecMode, Wish
 from ..names import NOTIFICATION_PLAN_UPDATED
 from .paths import PlanPathError, PlanPaths, plan_paths
@@ -42,10 +45,18 @@ from .render import render_plan
 if TYPE_CHECKING:
     from ..server import WishcraftLanguageServer
 
-logger = logging.getLogger(__name__)
+logger = protect_logger(logging.getLogger(__name__))
 
 REPORT_INTERVAL_SECONDS = 0.1
 """The least time between two progress reports (and side-document rewrites: × 2.5)."""
+STALE_TEMPORARY_SECONDS = 600.0
+"""A plan file's temporary older than this was left by a crash: no write takes that long."""
+
+
+def uri_to_path(uri: str) -> Path | None:
+    """A `file:` uri as a path; None for other schemes."""
+    path = to_fs_path(uri)
+    return Path(path) if path else None
 
 
 @dataclass(slots=True)
@@ -88,10 +99,12 @@ class PlanRunner:
     # Messages ---------------------------------------------------------------------------
 
     def _show(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        self.server.window_show_message(types.ShowMessageParams(type=kind,
+                                                                message=scrub(message)))
 
     def _log(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_log_message(types.LogMessageParams(type=kind, message=message))
+        self.server.window_log_message(types.LogMessageParams(type=kind,
+                                                              message=scrub(message)))
 
     # Starting and cancelling ------------------------------------------------------------
 
@@ -113,7 +126,7 @@ class PlanRunner:
             return {"started": False, "reason": message}
         try:
             paths = plan_paths(snapshot.path, folder=self.server.settings.plan.folder or None,
-                               workspace_root=self.server.workspace_root())
+                               workspace_root=self.workspace_root_for(snapshot.path))
         except PlanPathError as error:
             self._show(types.MessageType.Error, str(error))
             return {"started": False, "reason": str(error)}
@@ -122,6 +135,14 @@ class PlanRunner:
         session.task = self.server.spawn(self._run(session, snapshot.analysis.parsed.text,
                                                    snapshot.path), name=f"plan {uri}")
         return {"started": True, "planUri": paths.markdown.as_uri(), "token": session.token}
+
+    def workspace_root_for(self, path: Path) -> Path | None:
+        """The workspace folder holding `path` (multi-root aware), else the first one."""
+        for folder in self.server.workspace.folders.values():
+            root = uri_to_path(folder.uri)
+            if root is not None and (root == path.parent or root in path.parents):
+                return root
+        return self.server.workspace_root()
 
     def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
         """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
@@ -231,6 +252,7 @@ class PlanRunner:
         self._write_markdown(session, markdown, done=False)
 
     def _write_markdown(self, session: PlanSession, markdown: str, *, done: bool) -> None:
+        markdown = scrub(markdown)
         try:
             write_atomically(session.paths.markdown, markdown)
         except OSError as error:
@@ -241,6 +263,8 @@ class PlanRunner:
             "markdown": markdown, "done": done})
 
     def _finish_files(self, session: PlanSession, artifact: PlanArtifact) -> None:
+        for path in (session.paths.markdown, session.paths.artifact):
+            remove_stale_temporaries(path, older_than=STALE_TEMPORARY_SECONDS)
         self._write_markdown(session, render_plan(session.wish, artifact), done=True)
         try:
             artifact.write(session.paths.artifact)
@@ -276,7 +300,7 @@ class PlanRunner:
     def _end(self, session: PlanSession, summary: str) -> None:
         if session.progress:
             self.server.work_done_progress.end(session.token,
-                                               types.WorkDoneProgressEnd(message=summary))
+                                               types.WorkDoneProgressEnd(message=scrub(summary)))
             self.server.work_done_progress.tokens.pop(session.token, None)
         else:
             self._show(types.MessageType.Info, f"Planning “{session.wish.title}”: {summary}")
