@@ -81,8 +81,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (result.started && result.planUri !== undefined) {
         await planView.started(document.uri.toString(), result.planUri);
       } else {
-        // The server has already told the user why (errors in the wish, a plan running).
-        log.info(`Not planning ${document.uri.fsPath}: ${result.reason ?? "no reason given"}`);
+        // The server shows most reasons itself (errors in the wish, a plan running), so the
+        // reason goes to the status bar rather than a second notification.
+        const reason = result.reason ?? "the server did not start a plan";
+        log.info(`Not planning ${document.uri.fsPath}: ${reason}`);
+        vscode.window.setStatusBarMessage(`Wishcraft: ${reason}`, 15_000);
       }
     }),
     vscode.commands.registerCommand(CLIENT_COMMAND_OPEN_PLAN, async (resource: unknown) => {

@@ -199,6 +199,9 @@ async function main() {
   }
 
   async function runCommand(title) {
+    // Commands act on the active editor; focus it as a user would before pressing F1.
+    await page.locator(".editor-group-container").first().locator(".view-lines")
+      .click({ position: { x: 200, y: 10 } });
     await page.keyboard.press("F1");
     const input = page.locator(".quick-input-widget input");
     await input.waitFor({ timeout: WAIT });
@@ -243,8 +246,13 @@ async function main() {
     .count();
   const groupCount = await groups.count();
   const activeTab = await page.locator(".editor-group-container.active .tab.active").innerText();
-  // Monaco renders spaces as no-break spaces.
-  const planText = (await planGroup.locator(".view-lines").innerText()).replace(/\u00a0/g, " ");
+  // The view re-reads its text after the last planUpdated; Monaco shows spaces as U+00A0.
+  const planLines = async () =>
+    (await planGroup.locator(".view-lines").innerText()).replace(/\u00a0/g, " ");
+  const planText = await until("the final plan in the view", async () => {
+    const text = await planLines();
+    return text.includes("Place 3 lamps") ? text : false;
+  }, 15_000).catch(async () => await planLines());
   if (planTabs !== 1 || groupCount !== 2) {
     throw new Error(`expected one plan editor in two groups, got ${planTabs} in ${groupCount}`);
   }
@@ -261,7 +269,6 @@ async function main() {
   phase("the server's showDocument left one plan editor; focus stayed on the wish");
 
   // 3. Cancel from the progress notification.
-  await page.locator(".editor-group-container.active").click({ position: { x: 300, y: 200 } });
   await runCommand("Wishcraft: Plan This Wish");
   const toast = page.locator(".notification-toast", { hasText: "Planning" });
   await toast.waitFor({ timeout: WAIT });
