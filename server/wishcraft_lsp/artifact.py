@@ -3,7 +3,8 @@
 It holds everything upstream's `xtask wish codex plan` writes (`plan_steps`, `notes`, `model`,
 `tokens_used`, `prompt_hash`) so upstream tools read it unchanged, and more: structured steps,
 the mode and status, token usage in detail, the request's ids, the rate-limit snapshot and
-timings. It never holds a token.
+timings. It never holds a token: `write` scrubs the login's tokens from the JSON, whatever a
+server echoed into the text or the headers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .conduit.secrets import scrub
 from .fileio import write_atomically
 from .model import ExecMode
 from .names import PLANNING_CONDUIT_ID
@@ -102,5 +104,5 @@ class PlanArtifact(BaseModel):
     finished_at: datetime | None = Field(default=None, description="When it ended (UTC).")
 
     def write(self, path: Path) -> None:
-        """Write the artifact as pretty JSON, atomically."""
-        write_atomically(path, self.model_dump_json(indent=2) + "\n")
+        """Write the artifact as pretty JSON, atomically, without any token of the login."""
+        write_atomically(path, scrub(self.model_dump_json(indent=2)) + "\n")

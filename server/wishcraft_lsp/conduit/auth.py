@@ -27,7 +27,7 @@ import httpx
 from filelock import AsyncFileLock, Timeout
 
 from ..fileio import remove_stale_temporaries, write_atomically
-from .errors import LoginMissing, RefreshFailed, TransportError
+from .errors import LoginMissing, RefreshFailed, TransportError, redact
 from .secrets import protect_logger, remember_secrets
 from .sse import loads
 
@@ -219,6 +219,7 @@ async def _store_refreshed(stored: CodexAuth, snapshot: dict[str, Any],
 
 
 def _refresh_error(status: int, text: str) -> RefreshFailed:
+    text = redact(text)  # whole, before any cut: a token cut in two escapes the patterns
     body = loads(text)
     code = None
     if isinstance(body, dict):

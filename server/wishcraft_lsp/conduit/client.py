@@ -60,7 +60,7 @@ from .errors import (
     redact,
 )
 from .request import build_body, build_headers, new_session_id, user_agent
-from .secrets import protect_logger
+from .secrets import protect_http_loggers, protect_logger
 from .sse import (
     SSEDecoder,
     SSEMessage,
@@ -72,6 +72,7 @@ from .sse import (
 )
 
 logger = protect_logger(logging.getLogger("wishcraft.conduit"))
+protect_http_loggers()
 
 ERROR_BODY_BYTES = 64 * 1024
 """The most of an error answer we read. Codex shows at most 1,000 bytes of one; JSON errors are
@@ -331,7 +332,7 @@ def failure_error(event: StreamEvent, state: StreamState) -> ResponseFailed:
                               code=None, retryable=True, request_id=state.request_id,
                               cf_ray=state.cf_ray)
     code = error.get("code") if isinstance(error.get("code"), str) else None
-    text = str(error.get("message") or "")
+    text = redact(str(error.get("message") or ""))  # before any cut, see _read_error_body
     if code in FATAL_FAILURE_CODES:
         return ResponseFailed(f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.", code=code,
                               detail=text, request_id=ids["request_id"], cf_ray=ids["cf_ray"])
@@ -673,7 +674,8 @@ class CodexClient:
 
 
 async def _read_error_body(response: httpx.Response) -> str:
-    """The start of an error answer's body: at most `ERROR_BODY_BYTES`, within a time limit."""
+    """The start of an error answer's body (at most `ERROR_BODY_BYTES`, within a time limit),
+    redacted whole: cut first and a token echoed across the cut would survive in part."""
     data = bytearray()
     try:
         async with asyncio.timeout(ERROR_BODY_SECONDS):
@@ -683,7 +685,7 @@ async def _read_error_body(response: httpx.Response) -> str:
                     break
     except TimeoutError:
         pass
-    return data.decode("utf-8", "replace")
+    return redact(data.decode("utf-8", "replace"))
 
 
 def _size(count: int) -> str:

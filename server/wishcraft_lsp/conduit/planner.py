@@ -22,10 +22,11 @@ from .client import CodexClient, PlanProgress, ProgressCallback, StreamState
 from .config import ConduitConfig
 from .errors import ConduitError
 from .request import build_prompt, load_instructions, prompt_hash
+from .secrets import protect_logger, scrub
 from .shadow import shadow_steps, shadow_text
 from .steps import parse_plan_text, step_lines
 
-logger = logging.getLogger("wishcraft.conduit")
+logger = protect_logger(logging.getLogger("wishcraft.conduit"))
 
 Mode = Literal["auto", "live", "shadow"]
 
@@ -66,20 +67,29 @@ def new_job(wish: Wish, wish_text: str, wish_path: Path | None, mode: ExecMode) 
 
 
 def build_artifact(job: PlanJob, status: PlanStatus, reason: str | None = None) -> PlanArtifact:
-    """The artifact of a job as it stands."""
+    """The artifact of a job as it stands, with the login's tokens scrubbed from every field.
+
+    A server (or a proxy) may echo a token into the answer or a header; the artifact ends up
+    in files, the editor and often in git, so nothing from the wire goes in unscrubbed.
+    """
     state = job.state
-    steps, notes = parse_plan_text(state.text) if state.text else ([], [])
+    text = scrub(state.text)
+    steps, notes = parse_plan_text(text) if text else ([], [])
     if job.mode is ExecMode.SHADOW_RUN:
         steps, notes = shadow_steps(job.wish)
+    def clean(value: str | None) -> str | None:
+        return scrub(value) if value else value
+
     return PlanArtifact(
-        plan_steps=step_lines(steps), notes=notes, model=state.model,
+        plan_steps=step_lines(steps), notes=notes, model=clean(state.model),
         tokens_used=state.usage.total if state.usage else None,
-        prompt_hash=job.prompt_hash, mode=job.mode, status=status, status_reason=reason,
+        prompt_hash=job.prompt_hash, mode=job.mode, status=status, status_reason=clean(reason),
         wish_title=job.wish.title, wish_path=str(job.wish_path) if job.wish_path else None,
         wish_hash=hashlib.sha256(job.wish_text.encode("utf-8")).hexdigest(),
-        steps=steps, text=state.text, usage=state.usage, response_id=state.response_id,
-        request_id=state.request_id, cf_ray=state.cf_ray, rate_limits=state.rate_limits,
-        started_at=job.started_at, finished_at=datetime.now(UTC))
+        steps=steps, text=text, usage=state.usage, response_id=clean(state.response_id),
+        request_id=clean(state.request_id), cf_ray=clean(state.cf_ray),
+        rate_limits=state.rate_limits, started_at=job.started_at,
+        finished_at=datetime.now(UTC))
 
 
 def partial_artifact(job: PlanJob, reason: str = "cancelled") -> PlanArtifact:

@@ -105,3 +105,16 @@ def protect_logger(logger: logging.Logger) -> logging.Logger:
     if not any(isinstance(item, RedactingFilter) for item in logger.filters):
         logger.addFilter(RedactingFilter())
     return logger
+
+
+HTTP_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2",
+                "httpcore.proxy", "httpcore.socks")
+"""The loggers of the HTTP stack. A logger's filter sees only its own records (not those of
+its children), so each is named. httpcore's DEBUG trace prints every response header, and a
+server or proxy may echo a token into one."""
+
+
+def protect_http_loggers() -> None:
+    """Attach the redacting filter to the HTTP stack's loggers."""
+    for name in HTTP_LOGGERS:
+        protect_logger(logging.getLogger(name))
