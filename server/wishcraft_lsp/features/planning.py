@@ -115,7 +115,7 @@ def actions_for(server: WishcraftLanguageServer, snapshot: DocumentSnapshot,
                                      for kind in only):
         return []
     artifact = load_artifact(snapshot, server.settings.plan.folder or None,
-                             server.workspace_root())
+                             server.plans.workspace_root_for(snapshot.path))
     actions = plan_actions(snapshot, supports_disabled=supports_disabled(server),
                            running=snapshot.uri in server.plans.sessions, artifact=artifact)
     if only is None:
@@ -141,7 +141,8 @@ def register(server: WishcraftLanguageServer) -> None:
         snapshot = ls.snapshot(uri)
         if snapshot is None:
             return {"applied": False, "reason": "This document is not an open wish."}
-        artifact = load_artifact(snapshot, ls.settings.plan.folder or None, ls.workspace_root())
+        artifact = load_artifact(snapshot, ls.settings.plan.folder or None,
+                                 ls.plans.workspace_root_for(snapshot.path))
         actions = [a for a in plan_actions(snapshot, supports_disabled=True, running=False,
                                            artifact=artifact) if a.kind == INSERT_KIND]
         if not actions or actions[0].edit is None:
