@@ -8,6 +8,8 @@
 //    server's window/showDocument leaves one plan editor, not two.
 // 3. Planning again stalls mid-stream; the progress notification's Cancel button reaches the
 //    server (window/workDoneProgress/cancel), which keeps the partial plan marked cancelled.
+// 4. `wishcraft.server.path` set (in the workspace) to a Python without the server: the extension restarts and
+//    shows the pip command that installs it.
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -96,6 +98,21 @@ const wishes = path.join(dirs.workspace, "data", "wishes");
 const planFile = path.join(wishes, "lighthouse.wish.plan.md");
 const artifactFile = path.join(wishes, "lighthouse.wish.plan.json");
 
+const settingsFile = path.join(dirs["user-data"], "User", "settings.json");
+const settings = {
+  "security.workspace.trust.enabled": false,
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "workbench.enableExperiments": false,
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "extensions.ignoreRecommendations": true,
+  "update.mode": "none",
+  "git.enabled": false,
+  "wishcraft.server.path": PYTHON,
+};
+
 const baseEnv = {
   ...process.env, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data,
 };
@@ -130,19 +147,7 @@ async function main() {
   execFileSync(process.execPath, [ENTRY, "--install-extension", VSIX, ...common],
     { env: baseEnv, stdio: "pipe" });
   fs.mkdirSync(path.join(dirs["user-data"], "User"), { recursive: true });
-  fs.writeFileSync(path.join(dirs["user-data"], "User", "settings.json"), JSON.stringify({
-    "security.workspace.trust.enabled": false,
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "workbench.enableExperiments": false,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
-    "extensions.ignoreRecommendations": true,
-    "update.mode": "none",
-    "git.enabled": false,
-    "wishcraft.server.path": PYTHON,
-  }, null, 2));
+  fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
   const port = await freePort();
   const serverLog = fs.openSync(path.join(artifacts, "code-server.log"), "w");
   const server = spawn(process.execPath, [ENTRY, "--bind-addr", `127.0.0.1:${port}`,
@@ -287,6 +292,25 @@ async function main() {
   }
   phase("Cancel in the progress notification reached the server");
   await page.screenshot({ path: path.join(artifacts, "plan.png") });
+
+  // 4. A Python without the server: changing the setting restarts, and the error says how
+  // to install it. `-I -S` hides PYTHONPATH and site-packages, so only the stdlib is there.
+  const barePython = path.join(scratch, "bare-python");
+  fs.writeFileSync(barePython, `#!/bin/sh\nexec ${PYTHON} -I -S "$@"\n`, { mode: 0o755 });
+  fs.mkdirSync(path.join(dirs.workspace, ".vscode"), { recursive: true });
+  fs.writeFileSync(path.join(dirs.workspace, ".vscode", "settings.json"),
+    JSON.stringify({ "wishcraft.server.path": barePython }));
+  const error = page.locator(".notification-toast", { hasText: "not installed for" });
+  await error.waitFor({ timeout: WAIT });
+  const errorText = (await error.innerText()).replace(/\s+/g, " ");
+  for (const words of [`${barePython} -m pip install wishcraft-lsp`, "Install in Terminal",
+    "Copy Command", "wishcraft.server.path"]) {
+    if (!errorText.includes(words)) {
+      throw new Error(`the missing-server error lacks "${words}": ${errorText}`);
+    }
+  }
+  phase("a Python without the server gets the pip command");
+  await page.screenshot({ path: path.join(artifacts, "missing-server.png") });
 }
 
 let failure;
