@@ -11,6 +11,7 @@ import logging
 import sys
 
 from . import __version__
+from .conduit.secrets import RedactingFilter
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,7 +41,14 @@ def main(argv: list[str] | None = None) -> None:
     handler: logging.Handler = (logging.FileHandler(args.log_file, encoding="utf-8")
                                 if args.log_file else logging.StreamHandler(sys.stderr))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # Every record that reaches the log, whichever library wrote it, is redacted here: a
+    # handler's filter sees propagated records, a logger's filter only its own.
+    handler.addFilter(RedactingFilter())
     logging.basicConfig(level=args.log_level, handlers=[handler], force=True)
+    if args.log_level != "DEBUG":
+        # pygls logs each JSON-RPC message at INFO and each routine `$/cancelRequest` of an
+        # answered request at WARNING; that belongs to a DEBUG log only.
+        logging.getLogger("pygls").setLevel(logging.ERROR)
 
     from .server import create_server
 

@@ -129,7 +129,8 @@ async def test_cancel_closes_the_stream_and_keeps_the_partial_plan(
     assert hover is not None  # the server answers while the plan streams
     again = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=COMMAND_PLAN_WISH, arguments=[client.uri("data/wishes/l-cancel.wish.yaml")]))
-    assert again == {"started": False, "reason": "A plan for this wish is already running."}
+    assert again == {"started": False, "reason": "A plan for this wish is already running.",
+                     "shown": True}
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(
         token=result["token"]))
     *_, end = await wait_for_progress_end(client, result["token"])

@@ -112,24 +112,26 @@ class PlanRunner:
         """Start planning the wish at `uri`; return at once with what happened."""
         snapshot = self.server.snapshot(uri)
         if snapshot is None:
-            return {"started": False, "reason": "This document is not an open wish."}
+            message = "This document is not an open wish."
+            self._show(types.MessageType.Warning, message)
+            return {"started": False, "reason": message, "shown": True}
         if uri in self.sessions:
             message = "A plan for this wish is already running."
             self._show(types.MessageType.Info, message)
-            return {"started": False, "reason": message}
+            return {"started": False, "reason": message, "shown": True}
         wish = snapshot.analysis.wish
         if wish is None:
             errors = snapshot.analysis.error_count
             message = (f"Fix the wish's {errors} error{'s' if errors != 1 else ''} before "
                        "planning it.")
             self._show(types.MessageType.Warning, message)
-            return {"started": False, "reason": message}
+            return {"started": False, "reason": message, "shown": True}
         try:
             paths = plan_paths(snapshot.path, folder=self.server.settings.plan.folder or None,
                                workspace_root=self.workspace_root_for(snapshot.path))
         except PlanPathError as error:
             self._show(types.MessageType.Error, str(error))
-            return {"started": False, "reason": str(error)}
+            return {"started": False, "reason": str(error), "shown": True}
         session = PlanSession(uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}")
         self.sessions[uri] = session
         session.task = self.server.spawn(self._run(session, snapshot.analysis.parsed.text,
