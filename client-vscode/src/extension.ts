@@ -81,11 +81,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (result.started && result.planUri !== undefined) {
         await planView.started(document.uri.toString(), result.planUri);
       } else {
-        // The server shows most reasons itself (errors in the wish, a plan running), so the
-        // reason goes to the status bar rather than a second notification.
+        // The server says `shown` when it has already shown the reason (errors in the wish, a
+        // plan running): then it only goes to the log, never in a second notification.
         const reason = result.reason ?? "the server did not start a plan";
         log.info(`Not planning ${document.uri.fsPath}: ${reason}`);
-        vscode.window.setStatusBarMessage(`Wishcraft: ${reason}`, 15_000);
+        if (result.shown !== true) {
+          void vscode.window.showWarningMessage(`Wishcraft: ${reason}`);
+        }
       }
     }),
     vscode.commands.registerCommand(CLIENT_COMMAND_OPEN_PLAN, async (resource: unknown) => {

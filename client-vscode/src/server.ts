@@ -50,6 +50,8 @@ export interface PlanWishResult {
   readonly planUri?: string;
   readonly token?: string;
   readonly reason?: string;
+  /** True when the server has already shown `reason` to the user. */
+  readonly shown?: boolean;
 }
 
 /** The server's command line for a Python. */
