@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .documents import NodeKind, PathIndex, parse_yaml
+from .documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
 from .findings import Finding, Span
 from .model import ConduitDescriptor, ConduitRegistry
 
@@ -47,7 +47,14 @@ def registry_from_text(text: str, source: Path | None) -> Registry:
 
     parsed = parse_yaml(text)
     index = PathIndex(parsed.root)
-    findings = lint_registry_parsed(parsed, index)
+    return registry_from_parsed(parsed, index, lint_registry_parsed(parsed, index), source)
+
+
+def registry_from_parsed(parsed: ParsedYaml, index: PathIndex, findings: list[Finding],
+                         source: Path | None) -> Registry:
+    """Build a registry from an already parsed and linted file (the language server has
+    analysed an open registry: parsing and validating it twice doubles the wait)."""
+    text = parsed.text
     conduits: dict[str, ConduitDescriptor] = {}
     definitions: dict[str, Span] = {}
     root = parsed.root.resolved() if parsed.root is not None else None
@@ -158,5 +165,6 @@ __all__ = [
     "find_registry_file",
     "is_registry_path",
     "load_registry_file",
+    "registry_from_parsed",
     "registry_from_text",
 ]

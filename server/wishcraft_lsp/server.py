@@ -37,7 +37,7 @@ from .registry import (
     RegistryCache,
     find_registry_file,
     is_registry_path,
-    registry_from_text,
+    registry_from_parsed,
 )
 from .settings import Settings, read_settings
 
@@ -284,7 +284,8 @@ class WishcraftLanguageServer(LanguageServer):
                 return cached.snapshot
             text = document.source
             analysis = analyse_registry(text, config)
-            registry = registry_from_text(text, path)
+            registry = registry_from_parsed(analysis.parsed, analysis.index,
+                                            analysis.findings, path)
         positions = PositionMapper(analysis.parsed.lines, self.workspace.position_encoding)
         snapshot = DocumentSnapshot(uri, document.version, path, analysis, positions, registry)
         self.cache[uri] = _Cached(snapshot, config)

@@ -16,9 +16,11 @@ Plain scalars are resolved with the YAML 1.2 core schema, as serde_yaml (upstrea
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -35,7 +37,7 @@ except AttributeError:  # PyYAML built without libyaml
     HAS_LIBYAML = False
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_YAML_ONLY_BREAKS = re.compile("[\x85\u2028\u2029]")
+_YAML_ONLY_BREAK_CHARS = "\x85\u2028\u2029"
 _LSP_BREAK = re.compile(r"\r\n|\r|\n")
 
 MAX_DEPTH = 100
@@ -44,8 +46,35 @@ MAX_DEPTH = 100
 MAX_EXPANDED_NODES = 100_000
 """The most nodes that alias expansion may produce before we call it an alias bomb."""
 
-MAX_DOCUMENT_CHARS = 5_000_000
-"""Larger documents are not parsed: a wish is a few kilobytes, and parsing 5 MB takes seconds."""
+MAX_NODES = 50_000
+"""The most nodes (keys, values, list items) we read. A wish has about a hundred and a
+registry 36 a conduit (1,380 conduits fit); twenty thousand keys still get their duplicate
+and unknown keys flagged. Parsing and linting cost 5 to 20 µs a node (idle to busy two-core
+machine), so this bounds the worst shape, a registry, to about a second on a busy machine,
+and the refusal itself to parsing the first 50,000 nodes."""
+
+MAX_DOCUMENT_CHARS = 2_000_000
+"""Larger documents are not parsed: a wish is a few kilobytes. `MAX_NODES` bounds the work
+on dense text; this bounds it on long scalars and blank lines (2 MB scan in about 0.1 s) and
+keeps the refusal of a 50 MB file to splitting its lines."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large acyclic structure is built.
+
+    Tens of thousands of new nodes trigger repeated full collections that walk every object
+    the server holds, which doubles the parse time of a large file; the tree has no cycles
+    (an alias never targets an open ancestor), so reference counting frees it anyway.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class NodeKind(Enum):
@@ -122,6 +151,41 @@ class ParsedYaml:
     findings: list[Finding]
     complete: bool
     lines: list[str]
+    _last_content: list[int] | None = None
+    _next_code: list[int] | None = None
+
+    def last_content_line(self, line: int, floor: int = 0) -> int:
+        """The last line at or before `line` that is not blank, but not before `floor`.
+
+        A block's span ends where the next key starts, after any blank lines; folding and
+        the outline end it on its last line with content instead. Computed once for all
+        lines: scanning back per node costs seconds when a file ends in a million blank lines.
+        """
+        if self._last_content is None:
+            last = -1
+            table = []
+            for number, text in enumerate(self.lines):
+                if text.strip():
+                    last = number
+                table.append(last)
+            self._last_content = table
+        return max(self._last_content[min(line, len(self.lines) - 1)], floor)
+
+    def next_code_line(self, line: int) -> int:
+        """The first line at or after `line` that is neither blank nor a comment (the line
+        count if there is none); a table computed once, as for `last_content_line`."""
+        if self._next_code is None:
+            count = len(self.lines)
+            table = [count] * (count + 1)
+            following = count
+            for number, text in zip(range(count - 1, -1, -1), reversed(self.lines),
+                                    strict=True):
+                stripped = text.lstrip(" ")
+                if stripped and not stripped.startswith("#"):
+                    following = number
+                table[number] = following
+            self._next_code = table
+        return self._next_code[min(max(line, 0), len(self.lines))]
 
     @property
     def line_count(self) -> int:
@@ -194,6 +258,10 @@ def _resolve_scalar(event: yaml.ScalarEvent) -> Any:
     return text
 
 
+class _TooManyNodes(Exception):
+    """Raised by the composer when the document has more than `MAX_NODES` nodes."""
+
+
 @dataclass(slots=True)
 class _Open:
     """A container still being built: the node, a key waiting for its value, keys seen."""
@@ -214,7 +282,7 @@ class _Composer:
         # YAML also breaks lines at NEL, LS and PS, which LSP does not: then marks are
         # placed from their character index instead of libyaml's line count.
         self.line_starts: list[int] | None = None
-        if _YAML_ONLY_BREAKS.search(text):
+        if any(char in text for char in _YAML_ONLY_BREAK_CHARS):  # `in` is memchr-fast
             self.line_starts = [0] + [match.end() for match in _LSP_BREAK.finditer(text)]
         # Most documents need no adjustment: then marks map straight to positions.
         self.plain = not bom and self.line_starts is None
@@ -223,6 +291,8 @@ class _Composer:
         self.open_anchors: set[str] = set()
         self.expanded = 0
         self.bomb_reported = False
+        self.nodes = 0
+        self.refused = False
 
     def span(self, start: Any, end: Any) -> Span:
         """Turn two PyYAML marks into a span, shifting line 0 past a stripped BOM."""
@@ -256,6 +326,19 @@ class _Composer:
         `stop()`, so the part before the error stays usable. Events are consumed lazily, so a
         hostile document stops costing time as soon as a limit is hit.
         """
+        try:
+            return self._compose(events, stop)
+        except _TooManyNodes:
+            self.refused = True
+            self.findings = [f for f in self.findings if f.code == "yaml-bom"]
+            self.add("yaml-too-large",
+                     f"The file has more than {MAX_NODES:,} YAML nodes (keys, values and list "
+                     "items), more than we check; a wish has about a hundred.",
+                     Span.at(0, 0, 0, 0))
+            return None, False
+
+    def _compose(self, events: Iterator[Any],
+                 stop: Callable[[], Position]) -> tuple[Node | None, bool]:
         stack: list[_Open] = []
         root: Node | None = None
         documents = 0
@@ -315,6 +398,9 @@ class _Composer:
 
     def _node(self, event: Any) -> Node | None:
         """Make a node for a node event (scalar, alias, collection start)."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooManyNodes
         span = self.span(event.start_mark, event.end_mark)
         if event.__class__ is yaml.ScalarEvent:
             node = Node(NodeKind.SCALAR, span, tag=event.tag, anchor=event.anchor,
@@ -470,6 +556,11 @@ def _position_of_index(text: str, index: int) -> Position:
 def parse_yaml(text: str) -> ParsedYaml:
     """Parse one YAML document without ever raising; every problem becomes a finding."""
     lines = split_lines(text)
+    if len(text) > MAX_DOCUMENT_CHARS:  # before anything else reads the whole text
+        return ParsedYaml(text, None, None, [Finding(
+            "yaml-too-large", Severity.ERROR,
+            f"The file has {len(text):,} characters, more than the {MAX_DOCUMENT_CHARS:,} "
+            "we check; a wish is a few kilobytes.", Span.at(0, 0, 0, 0))], False, lines)
     bom = text.startswith("\ufeff")
     body = text[1:] if bom else text
     composer = _Composer(text, bom, lines)
@@ -477,12 +568,6 @@ def parse_yaml(text: str) -> ParsedYaml:
         composer.add("yaml-bom", "The file starts with a byte order mark; it is accepted, but "
                      "YAML files are better saved as UTF-8 without one.",
                      Span.at(0, 0, 0, 1), Severity.HINT)
-    if len(text) > MAX_DOCUMENT_CHARS:
-        composer.add("yaml-too-large",
-                     f"The file has {len(text):,} characters, more than the "
-                     f"{MAX_DOCUMENT_CHARS:,} we check; a wish is a few kilobytes.",
-                     Span.at(0, 0, 0, 0))
-        return ParsedYaml(text, None, None, composer.findings, False, lines)
     if "\x00" in text:
         where = _position_of_index(text, text.index("\x00"))
         line, column = where.line, where.column
@@ -511,16 +596,18 @@ def parse_yaml(text: str) -> ParsedYaml:
         return composer.position(mark) if mark is not None else Position(len(lines) - 1,
                                                                          len(lines[-1]))
 
-    try:
-        root, complete = composer.compose(events(), stop)
-    finally:
-        loader.dispose()
+    with gc_paused():
+        try:
+            root, complete = composer.compose(events(), stop)
+        finally:
+            loader.dispose()
+        data = to_python(root)
     error = errors[0] if errors else None
     if error is not None:
         composer.findings.append(_syntax_finding(error, composer, text))
         complete = False
-    elif root is None:
+    elif root is None and not composer.refused:
         composer.add("yaml-empty", "The file is empty; a wish needs at least title, objective, "
                      "scope, invariants, budget, tools, plan, safety_tests and rollback.",
                      Span.at(0, 0, 0, 0))
-    return ParsedYaml(text, root, to_python(root), composer.findings, complete, lines)
+    return ParsedYaml(text, root, data, composer.findings, complete, lines)

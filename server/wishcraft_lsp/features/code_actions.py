@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..documents import Node, NodeKind
+from ..documents import Node, NodeKind, ParsedYaml
 from ..findings import Finding, Position, Span
 from . import DocumentSnapshot
 from .diagnostics import to_diagnostic
@@ -79,18 +79,21 @@ def _quoted_like(node: Node | None, text: str) -> str:
     return text
 
 
-def _end_of_block(lines: list[str], line: int, indent: int) -> int:
-    """The first line after `line` that is not deeper than `indent` (blank lines skipped)."""
-    number = line + 1
+def _end_of_block(parsed: ParsedYaml, line: int, indent: int) -> int:
+    """The first line after `line` that is not deeper than `indent` (blank lines skipped).
+
+    Blank and comment lines are jumped over with the parse's table, not read one by one:
+    a file can hide a million blank lines after its last key.
+    """
+    lines = parsed.lines
+    number = parsed.next_code_line(line + 1)
     last_content = line
     while number < len(lines):
         text = lines[number]
-        stripped = text.lstrip(" ")
-        if stripped and not stripped.startswith("#"):
-            if len(text) - len(stripped) <= indent:
-                break
-            last_content = number
-        number += 1
+        if len(text) - len(text.lstrip(" ")) <= indent:
+            break
+        last_content = number
+        number = parsed.next_code_line(number + 1)
     return last_content + 1
 
 
@@ -114,8 +117,8 @@ def _add_key(snapshot: DocumentSnapshot, parent: tuple[str | int, ...],
             return None
         pairs = root.pairs
         indent = pairs[0].key.span.start.column if pairs else 0
-        after = _end_of_block(lines, pairs[-1].key.span.start.line, indent) if pairs \
-            else len(lines)
+        after = _end_of_block(snapshot.analysis.parsed, pairs[-1].key.span.start.line,
+                              indent) if pairs else len(lines)
     else:
         assert located is not None
         value = located.value.resolved()
@@ -125,7 +128,8 @@ def _add_key(snapshot: DocumentSnapshot, parent: tuple[str | int, ...],
             return None
         if value.kind is NodeKind.MAPPING and value.pairs:
             indent = value.pairs[0].key.span.start.column
-            after = _end_of_block(lines, value.pairs[-1].key.span.start.line, indent)
+            after = _end_of_block(snapshot.analysis.parsed, value.pairs[-1].key.span.start.line,
+                                  indent)
         else:
             anchor = (located.key or located.value).span.start
             indent = anchor.column + 2
@@ -143,7 +147,7 @@ def _remove_block(snapshot: DocumentSnapshot,
     before = lines[start.line][:start.column]
     if before.strip():
         return None  # a flow mapping or `- key:`: not a whole-line block
-    end = _end_of_block(lines, start.line, start.column)
+    end = _end_of_block(snapshot.analysis.parsed, start.line, start.column)
     if end >= len(lines):
         span = Span(Position(start.line, 0), Position(len(lines) - 1, len(lines[-1])))
         if start.line > 0:
@@ -168,7 +172,7 @@ def _add_invariant(snapshot: DocumentSnapshot,
     line = snapshot.lines[first.span.start.line]
     if "-" in line:
         dash_column = line.index("-")
-    after = _end_of_block(snapshot.lines, last.span.start.line, dash_column)
+    after = _end_of_block(snapshot.analysis.parsed, last.span.start.line, dash_column)
     position, prefix = _insert_at_line(snapshot.lines, after)
     text = " " * dash_column + "- " + json.dumps(suggestion, ensure_ascii=False)
     return f"Add the invariant \"{suggestion}\"", [(Span(position, position),

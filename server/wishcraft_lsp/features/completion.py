@@ -63,6 +63,12 @@ class CursorContext:
     quote: str = ""
 
 
+MAX_SCAN_LINES = 10_000
+"""How far from the cursor completion reads the text for parent keys and sibling keys (when
+the tree is cut short by an error). A wish is under a hundred lines; a 500,000-line file
+would cost seconds a keystroke."""
+
+
 @dataclass(frozen=True, slots=True)
 class _LineInfo:
     indent: int
@@ -101,7 +107,7 @@ def ancestors(lines: list[str], line_number: int, indent: int, *, item: bool) ->
     path: list[str | int] = []
     need = indent
     equal_ok = item
-    for number in range(line_number - 1, -1, -1):
+    for number in range(line_number - 1, max(line_number - MAX_SCAN_LINES, 0) - 1, -1):
         if need == 0 and not equal_ok:
             break
         info = _line_info(lines[number])
@@ -191,7 +197,8 @@ def _present_keys_in_text(lines: list[str], line_number: int, indent: int) -> se
     keys: set[str] = set()
     for step in (-1, 1):
         number = line_number + step
-        while 0 <= number < len(lines):
+        stop = line_number + step * MAX_SCAN_LINES
+        while 0 <= number < len(lines) and number != stop:
             info = _line_info(lines[number])
             number += step
             if info is None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..documents import Node, NodeKind
+from ..documents import Node, NodeKind, ParsedYaml
 from ..findings import Position
 from . import DocumentSnapshot
 
@@ -14,28 +14,26 @@ if TYPE_CHECKING:
     from ..server import WishcraftLanguageServer
 
 
-def _last_line(node: Node, lines: list[str]) -> int:
+def _last_line(node: Node, parsed: ParsedYaml) -> int:
     """The last line with content of a node (a block ends at the start of the next line)."""
     end = node.span.end
     line = end.line
     if end.column == 0 and line > node.span.start.line:
         line -= 1
-    while line > node.span.start.line and not lines[line].strip():
-        line -= 1
-    return line
+    return parsed.last_content_line(line, node.span.start.line)
 
 
 def folding_ranges(snapshot: DocumentSnapshot) -> list[types.FoldingRange]:
     """Ranges from each key (or list item) to the last line of its multi-line value."""
-    root = snapshot.analysis.parsed.root
-    lines = snapshot.lines
+    parsed = snapshot.analysis.parsed
+    root = parsed.root
     out: list[types.FoldingRange] = []
     stack: list[tuple[Position, Node]] = [(root.span.start, root)] if root is not None else []
     while stack:
         start, node = stack.pop()
         if node.kind is NodeKind.ALIAS:
             continue
-        last = _last_line(node, lines)
+        last = _last_line(node, parsed)
         if last > start.line and node is not root:
             out.append(types.FoldingRange(start_line=start.line, end_line=last,
                                           kind=types.FoldingRangeKind.Region))

@@ -146,6 +146,9 @@ def load_lint_config(path: Path | None) -> LintConfig:
         with path.open("rb") as handle:
             table = tomllib.load(handle).get("lint", {})
         return LintConfig.model_validate(table)
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself
+        raise ConfigError(f"{path}: cannot read the configuration: it is not UTF-8 (byte "
+                          f"0x{exc.object[exc.start]:02x} at offset {exc.start})") from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
     except ValidationError as exc:

@@ -10,18 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..court import CourtScores, heat_estimate
 from ..documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
+from ..documents.yamltree import gc_paused
 from ..findings import Finding, Severity, Span
 from ..model import ConduitRegistry, Tier, Wish
 from ..registry import Registry
 from .catalog import RULES
 from .config import LintConfig
-from .schema import first_line_span, unknown_key_findings, validation_findings
+from .schema import (
+    OMITTED,
+    first_line_span,
+    omitted_finding,
+    unknown_key_findings,
+    validation_findings,
+)
 from .wish_rules import WISH_RULES, WishContext, scores_of
 
 MAX_FINDINGS = 500
@@ -59,9 +67,18 @@ class Analysis:
 
 
 def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
-    """Give each finding its configured severity, drop turned-off rules, sort by position."""
+    """Give each finding its configured severity, drop turned-off rules, sort by position.
+
+    Past `MAX_FINDINGS` the rest is one information finding that counts them, with the
+    findings producers only counted past their own limit (`omitted_finding`).
+    """
     out: list[Finding] = []
+    omitted: int | None = 0
     for finding in findings:
+        if finding.code == OMITTED:
+            count = finding.data.get("omitted")
+            omitted = omitted + count if omitted is not None and count is not None else None
+            continue
         severity = config.severity_of(finding.code)
         if severity is None:
             continue
@@ -69,17 +86,20 @@ def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
             finding = Finding(finding.code, severity, finding.message, finding.span,
                               finding.path, finding.data)
         out.append(finding)
-    if len(out) > MAX_FINDINGS:
+    if len(out) > MAX_FINDINGS or omitted != 0:
         out.sort(key=lambda f: (int(f.severity), f.span.start.line, f.span.start.column))
-        hidden = len(out) - MAX_FINDINGS
+        shown_past = max(len(out) - MAX_FINDINGS, 0)
+        what = (f"{shown_past + omitted:,} more findings are" if omitted is not None
+                else "More findings are")
         out = out[:MAX_FINDINGS]
-        out.append(Finding("too-many-findings", Severity.INFORMATION,
-                           f"{hidden:,} more findings are not shown; fix the ones above first.",
+        out.append(Finding(OMITTED, Severity.INFORMATION,
+                           f"{what} not shown; fix the ones above first.",
                            Span.at(0, 0, 0, 0)))
     out.sort(key=lambda f: (f.span.start.line, f.span.start.column, int(f.severity), f.code))
     return out
 
 
+@gc_paused()
 def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None) -> Analysis:
     """Parse and lint a wish; never raises on any text."""
     config = config or LintConfig()
@@ -97,11 +117,15 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
     assert isinstance(data, dict)
     syntax_ok = not parsed.has_errors
     if syntax_ok:
-        findings.extend(validation_findings(Wish, data, index, text))
-    findings.extend(unknown_key_findings(Wish, index))
+        findings.extend(validation_findings(Wish, data, index, text, MAX_FINDINGS))
+    findings.extend(unknown_key_findings(Wish, index, MAX_FINDINGS))
     context = WishContext(data, index, registry, config, parsed.lines)
     for rule in WISH_RULES:
-        findings.extend(rule(context))
+        # Rules yield per item: past the limit, stop asking (a list of 50,000 tools).
+        found = list(islice(rule(context), MAX_FINDINGS + 1))
+        if len(found) > MAX_FINDINGS:
+            found[-1] = omitted_finding(None)
+        findings.extend(found)
     analysis.findings = apply_config(findings, config)
     analysis.scores = scores_of(data)
     tools = data.get("tools")
@@ -137,6 +161,7 @@ def _not_mapping(parsed: ParsedYaml, message: str) -> Finding:
     return Finding("not-a-mapping", RULES["not-a-mapping"].severity, message, span)
 
 
+@gc_paused()
 def lint_registry_parsed(parsed: ParsedYaml, index: PathIndex) -> list[Finding]:
     """Lint a parsed registry with default severities: schema, unknown keys, duplicate ids."""
     findings = list(parsed.findings)
@@ -149,8 +174,9 @@ def lint_registry_parsed(parsed: ParsedYaml, index: PathIndex) -> list[Finding]:
                                 root.span))
         return findings
     if not parsed.has_errors:
-        findings.extend(validation_findings(ConduitRegistry, parsed.data, index, parsed.text))
-    findings.extend(unknown_key_findings(ConduitRegistry, index))
+        findings.extend(validation_findings(ConduitRegistry, parsed.data, index, parsed.text,
+                                               MAX_FINDINGS))
+    findings.extend(unknown_key_findings(ConduitRegistry, index, MAX_FINDINGS))
     findings.extend(_duplicate_ids(parsed.data, index))
     return findings
 
@@ -177,6 +203,7 @@ def _duplicate_ids(data: Any, index: PathIndex) -> list[Finding]:
     return findings
 
 
+@gc_paused()
 def analyse_registry(text: str, config: LintConfig | None = None) -> Analysis:
     """Parse and lint a conduit registry file; never raises on any text."""
     parsed = parse_yaml(text)

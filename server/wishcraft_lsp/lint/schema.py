@@ -105,11 +105,25 @@ def _enum_of(model: type[BaseModel], path: Path) -> type[SpelledEnum] | None:
     return None
 
 
+OMITTED = "too-many-findings"
+"""The code of the placeholder a producer adds for findings past its limit (`omitted_finding`)."""
+
+
+def omitted_finding(count: int | None) -> Finding:
+    """A placeholder for findings not computed (`count` of them, None if not known);
+    `apply_config` turns every placeholder of a document into one finding."""
+    what = f"{count:,} more findings are" if count is not None else "More findings are"
+    return Finding(OMITTED, Severity.INFORMATION, f"{what} not computed.",
+                   Span.at(0, 0, 0, 0), (), {"omitted": count})
+
+
 def validation_findings(model: type[BaseModel], data: Any, index: PathIndex,
-                        text: str) -> list[Finding]:
+                        text: str, limit: int | None = None) -> list[Finding]:
     """Validate `data` against `model` and turn every error into a finding.
 
-    Only one finding is kept per path (a union reports one error per branch).
+    Only one finding is kept per path (a union reports one error per branch). Past `limit`
+    findings the other errors are only counted: a list of 50,000 wrong items is 50,000
+    errors, and each costs a path lookup to place.
     """
     try:
         model.model_validate(data)
@@ -120,6 +134,9 @@ def validation_findings(model: type[BaseModel], data: Any, index: PathIndex,
     findings: list[Finding] = []
     seen: set[Path] = set()
     for error in errors:
+        if limit is not None and len(findings) >= limit:
+            findings.append(omitted_finding(None))  # union branches make the count vague
+            break
         loc = tuple(part for part in error["loc"] if isinstance(part, int | str))
         loc = _strip_union_tags(model, loc)
         if loc in seen:
@@ -206,13 +223,16 @@ MAX_SUGGESTIONS = 100
 """Past this many unknown keys, stop looking for "did you mean" (a hostile file has 20,000)."""
 
 
-def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Finding]:
+def unknown_key_findings(model: type[BaseModel], index: PathIndex,
+                         limit: int | None = None) -> list[Finding]:
     """Warn about keys the format does not define, suggesting the closest known key.
 
     The walk follows the model, so it visits only mappings the format defines (not the items
-    of a long `plan` list).
+    of a long `plan` list). Past `limit` findings the other unknown keys are only counted.
     """
     findings: list[Finding] = []
+    omitted = 0
+    child_models: dict[tuple[type[BaseModel], str], type[BaseModel] | None] = {}
     root = index.root
     if root is None:
         return findings
@@ -235,7 +255,9 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Findi
                 continue
             name = key_name(pair.key)
             if name in target.model_fields:
-                child = _model_class(target.model_fields[name])
+                if (target, name) not in child_models:  # 1,000 conduits ask 1,000 times
+                    child_models[target, name] = _model_class(target.model_fields[name])
+                child = child_models[target, name]
                 if child is None:
                     continue
                 if pair.value.kind is NodeKind.SEQUENCE:
@@ -243,6 +265,9 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Findi
                                 for position, item in enumerate(pair.value.items))
                 else:
                     todo.append(((*path, name), pair.value, child))
+                continue
+            if limit is not None and len(findings) >= limit:
+                omitted += 1
                 continue
             candidates = [k for k in known if k not in present]
             close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6) \
@@ -256,6 +281,8 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex) -> list[Findi
                 pair.key.span, (*path, name), replacement=close[0] if close else None, key=name,
             ))
     findings.sort(key=lambda f: (f.span.start.line, f.span.start.column))
+    if omitted:
+        findings.append(omitted_finding(omitted))
     return findings
 
 
@@ -279,4 +306,5 @@ def severity_order(finding: Finding) -> tuple[int, int, int]:
     return (finding.span.start.line, finding.span.start.column, int(finding.severity))
 
 
-__all__ = ["Severity", "unknown_key_findings", "validation_findings"]
+__all__ = ["OMITTED", "Severity", "omitted_finding", "unknown_key_findings",
+           "validation_findings"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..court import CourtScores, court_scores
 from ..documents import Node, NodeKind, PathIndex
-from ..findings import Finding, Path, Position, Span, format_path
+from ..findings import Finding, Path, Position, Severity, Span, format_path
 from ..model import Tier
 from ..registry import Registry
 from .catalog import RULES
@@ -167,6 +167,7 @@ def tool_rules(ctx: WishContext) -> Iterator[Finding]:
     if not isinstance(tools, list):
         return
     known = list(ctx.registry.conduits)
+    broken = next((f for f in ctx.registry.findings if f.severity is Severity.ERROR), None)
     tier = ctx.tier()
     for position, tool in enumerate(tools):
         if not isinstance(tool, str):
@@ -177,6 +178,8 @@ def tool_rules(ctx: WishContext) -> Iterator[Finding]:
         if conduit is None:
             close = difflib.get_close_matches(tool, known, n=1, cutoff=0.5)
             hint = f"; did you mean `{close[0]}`?" if close else "."
+            if not known and broken is not None:  # say why, or every tool looks misspelt
+                hint = f"; the registry has no valid conduit: {broken.message}"
             yield ctx.finding(
                 "unknown-conduit",
                 f"`{tool}` is not a conduit of {ctx.registry.label}{hint}",
