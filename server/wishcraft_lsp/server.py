@@ -18,10 +18,14 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote
 
+import cattrs
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
@@ -54,6 +58,82 @@ WATCHED_FILES = ("**/conduits/registry.{yaml,yml}", "**/data/config/wishcraft.to
 """Files whose change on disk re-checks the open wishes."""
 
 
+_ANSWERED = object()
+"""What `WishcraftProtocol.structure_message` returns for a request it has already answered."""
+
+_NOT_PUSHED = object()
+"""`load_settings` was not given settings (start-up), as opposed to given None."""
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _why(error: BaseException, expected: Any) -> str:
+    if isinstance(error, ValueError):  # lsprotocol's range checks say exactly what is wrong
+        return str(error)
+    return cattrs.v.format_exception(error, expected)
+
+
+def describe_bad_params(error: BaseException | None) -> str:
+    """Say which fields of a message did not fit its method, with JSON names."""
+    if not isinstance(error, cattrs.BaseValidationError):
+        return str(error) if error is not None else "they do not fit the method"
+    problems = []
+    for line in cattrs.transform_error(error, path="", format_exception=_why)[:3]:
+        why, _, where = line.rpartition(" @ ")
+        path = ".".join(_camel(part) for part in where.removeprefix(".params").split(".")
+                        if part)
+        problems.append(f"{why} at `{path}`" if path else why)
+    return "; ".join(problems)
+
+
+class WishcraftProtocol(LanguageServerProtocol):
+    """pygls' protocol, answering where pygls stays silent or alarms the user.
+
+    - A request whose params do not fit its method (a negative line, a string for an object)
+      gets an InvalidParams error naming the field; pygls only logs it, and the client waits
+      for an answer that never comes.
+    - A change to a document that is not open is ignored with a warning; pygls raises a
+      KeyError that reaches the user as "Error in server: 'file:///…'".
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """Read a message; answer a request whose params do not fit at once."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            method = data.get("method")
+            if "id" not in data or not isinstance(method, str):
+                raise  # a notification or a response: nothing to answer
+            message = f"Invalid params for {method}: {describe_bad_params(error.__cause__)}."
+            logger.warning("%s", message)
+            self._send_response(data["id"], None,
+                                JsonRpcInvalidParams(message).to_response_error())
+            return _ANSWERED
+
+    def handle_message(self, message: Any) -> None:
+        """Dispatch a message, skipping requests already answered while being read."""
+        if message is not _ANSWERED:
+            super().handle_message(message)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Any:
+        """Apply a change to an open document; ignore one to a document that is not open."""
+        sent = params.text_document
+        document = self.workspace.text_documents.get(unquote(sent.uri))
+        if document is None:
+            logger.warning("Ignored a change to %s, which is not open.", sent.uri)
+            return
+        if document.version is not None and sent.version <= document.version:
+            # Over stdio messages arrive in order, so the client numbered them wrong; its
+            # text is still the truth (its next edits are made against it), so apply it.
+            logger.warning("Version %s of %s follows version %s; applied as the latest.",
+                           sent.version, sent.uri, document.version)
+        yield from super().lsp_text_document__did_change(params)
+
+
 @dataclass(frozen=True, slots=True)
 class _Cached:
     """A snapshot and the inputs it was computed from (besides the text version)."""
@@ -68,11 +148,13 @@ class WishcraftLanguageServer(LanguageServer):
     def __init__(self) -> None:
         """Create the server with default settings and empty caches; features register later."""
         super().__init__(SERVER_NAME, __version__,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=WishcraftProtocol)
         self.settings: Settings = Settings()
         """The `wishcraft` settings section in force (defaults until the client answers)."""
         self.settings_error: str | None = None
-        """The last settings problem shown to the user, so it is shown once, not per edit."""
+        """The last settings problem shown to the user, so it is shown once, not per edit.
+        While there is one, the last valid settings stay in force."""
         self.initialization_options: Any = None
         """What the client sent as `initializationOptions` (settings for clients that cannot
         answer `workspace/configuration`)."""
@@ -150,36 +232,66 @@ class WishcraftLanguageServer(LanguageServer):
         assert self._stop_event is not None
         try:
             await run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
-                            logger=logger, error_handler=self.report_server_error)
+                            logger=logger, error_handler=self.unreadable_message)
         except asyncio.IncompleteReadError:
             logger.error("The client closed stdin in the middle of a message.")
 
+    def unreadable_message(self, error: Exception, source: Any) -> None:
+        """Log a message that could not be read or dispatched, and carry on.
+
+        Such a message is not JSON, not a JSON-RPC object, or a notification whose params do
+        not fit (a request is answered with InvalidParams before this). There is no request to
+        answer and nothing the user can do, so no pop-up; pygls logged the traceback already.
+        """
+        logger.error("Ignored a message from the client that cannot be read: %s: %s",
+                     type(error).__name__, error)
+
     # Settings -----------------------------------------------------------------------------
 
-    async def load_settings(self, pushed: Any = None) -> None:
-        """Pull the `wishcraft` section (or use what the client pushed) and re-check documents."""
-        raw = pushed
+    async def load_settings(self, pushed: Any = _NOT_PUSHED) -> None:
+        """Pull the `wishcraft` section (or read what the client pushed), then apply it.
+
+        `pushed` is the payload of didChangeConfiguration: a client that can answer
+        `workspace/configuration` is asked instead; for one that cannot, a payload without
+        our section falls back to `initializationOptions`, and a null payload (a bare "settings
+        changed") keeps the settings in force.
+        """
         try:
             capabilities = self.client_capabilities.workspace
             if capabilities is not None and capabilities.configuration:
                 result = await self.workspace_configuration_async(types.ConfigurationParams(
                     items=[types.ConfigurationItem(section=SETTINGS_SECTION)]))
                 raw = result[0] if result else None
-            elif raw is None and isinstance(self.initialization_options, dict):
-                raw = self.initialization_options.get(SETTINGS_SECTION,
-                                                      self.initialization_options)
+            elif isinstance(pushed, dict) and SETTINGS_SECTION in pushed:
+                raw = pushed[SETTINGS_SECTION]
+            elif pushed is _NOT_PUSHED or isinstance(pushed, dict):
+                options = self.initialization_options
+                raw = options.get(SETTINGS_SECTION, options) if isinstance(options, dict) \
+                    else None
+            elif pushed is None:
+                return
+            else:
+                raw = pushed  # not an object: read_settings says so
         finally:
             self.settings_loaded.set()
         self.apply_settings(raw)
 
     def apply_settings(self, raw: Any) -> None:
-        """Validate and adopt new settings; on a bad value show one message and use defaults."""
+        """Validate and adopt new settings; on a bad value keep the last valid ones and show
+        one message saying what was wrong."""
         settings, error = read_settings(raw)
-        if error is not None and error != self.settings_error:
-            logger.warning("%s", error)
-            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                             message=error))
-        self.settings_error = error
+        if error is not None:
+            # read_settings falls back to the defaults; the server keeps what it had instead.
+            problem = error.partition("; using the default")[0].rstrip(".")
+            message = (f"{problem}; the last valid settings (at start-up, the defaults) stay "
+                       "in force until it is fixed.")
+            if message != self.settings_error:
+                logger.warning("%s", message)
+                self.window_show_message(types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=message))
+            self.settings_error = message
+            return
+        self.settings_error = None
         if settings == self.settings:
             return
         self.settings = settings
@@ -258,9 +370,19 @@ class WishcraftLanguageServer(LanguageServer):
         self.lint_configs[config_path] = (mtime, config)
         return config
 
+    def open_document(self, uri: str) -> TextDocument | None:
+        """The open document at `uri`, or None (pygls keys documents by unquoted uri)."""
+        document: TextDocument | None = self.workspace.text_documents.get(unquote(uri))
+        return document
+
     def snapshot(self, uri: str) -> DocumentSnapshot | None:
-        """The analysed current version of an open document of ours, computed at most once."""
-        document = self.workspace.text_documents.get(uri)
+        """The analysed current version of an open document of ours, computed at most once.
+
+        A cached analysis is reused only for the same text, not only the same version
+        number: a client that reopens a document or repeats a version sends new text under
+        an old number.
+        """
+        document = self.open_document(uri)
         if document is None:
             return None
         kind = self.document_kind(document)
@@ -268,21 +390,21 @@ class WishcraftLanguageServer(LanguageServer):
         if kind is None or path is None:
             return None
         config = self.lint_config_for(path)
+        text = document.source
         cached = self.cache.get(uri)
         if cached is not None:
             self.cache.move_to_end(uri)
+            if (cached.snapshot.version != document.version or cached.config is not config
+                    or cached.snapshot.analysis.parsed.text != text):
+                cached = None
         if kind is DocumentKind.WISH:
             registry = self.registry_for(path)
-            if (cached is not None and cached.snapshot.version == document.version
-                    and cached.snapshot.registry is registry and cached.config is config):
+            if cached is not None and cached.snapshot.registry is registry:
                 return cached.snapshot
-            text = document.source
             analysis = analyse_wish(text, registry, config)
         else:
-            if (cached is not None and cached.snapshot.version == document.version
-                    and cached.config is config and cached.snapshot.kind is kind):
+            if cached is not None and cached.snapshot.kind is kind:
                 return cached.snapshot
-            text = document.source
             analysis = analyse_registry(text, config)
             registry = registry_from_parsed(analysis.parsed, analysis.index,
                                             analysis.findings, path)
@@ -299,7 +421,7 @@ class WishcraftLanguageServer(LanguageServer):
         """Analyse and publish one document's diagnostics, unless it moved past `version`."""
         from .features.diagnostics import to_diagnostics
 
-        document = self.workspace.text_documents.get(uri)
+        document = self.open_document(uri)
         if document is None or document.version != version:
             return
         snapshot = self.snapshot(uri)
@@ -307,7 +429,7 @@ class WishcraftLanguageServer(LanguageServer):
             return
         if snapshot.kind is DocumentKind.REGISTRY:
             self._remember_open_registry(snapshot)
-        current = self.workspace.text_documents.get(uri)
+        current = self.open_document(uri)
         if current is None or current.version != snapshot.version:
             return
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
@@ -320,7 +442,7 @@ class WishcraftLanguageServer(LanguageServer):
 
     def schedule_diagnostics(self, uri: str, *, delay_ms: int | None = None) -> None:
         """Publish a document's diagnostics after the debounce, replacing a pending run."""
-        document = self.workspace.text_documents.get(uri)
+        document = self.open_document(uri)
         if document is None:
             return
         previous = self.pending_diagnostics.pop(uri, None)
@@ -348,7 +470,7 @@ class WishcraftLanguageServer(LanguageServer):
                 await asyncio.wait_for(self.settings_loaded.wait(), SETTINGS_WAIT_SECONDS)
             except TimeoutError:
                 logger.warning("No settings from the client yet; using the defaults.")
-        document = self.workspace.text_documents.get(uri)
+        document = self.open_document(uri)
         if document is None:
             return
         self.publish_diagnostics(uri, document.version)
@@ -358,7 +480,7 @@ class WishcraftLanguageServer(LanguageServer):
     def on_change(self, uri: str) -> None:
         """Schedule diagnostics after an edit; an edited registry re-checks the open wishes."""
         self.schedule_diagnostics(uri)
-        document = self.workspace.text_documents.get(uri)
+        document = self.open_document(uri)
         if document is not None and self.document_kind(document) is DocumentKind.REGISTRY:
             self.spawn(self._recheck_after_registry_edit(uri, document.version),
                        f"registry edit {uri}")
@@ -367,7 +489,7 @@ class WishcraftLanguageServer(LanguageServer):
         task = self.pending_diagnostics.get(uri)
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
-        document = self.workspace.text_documents.get(uri)
+        document = self.open_document(uri)
         if document is not None and document.version == version:
             self.recheck_open_documents(kind=DocumentKind.WISH)
 
@@ -401,7 +523,8 @@ class WishcraftLanguageServer(LanguageServer):
         With `include_unmatched`, documents that are no longer ours get their diagnostics
         cleared (the wish globs changed).
         """
-        for uri, document in list(self.workspace.text_documents.items()):
+        for document in list(self.workspace.text_documents.values()):
+            uri = document.uri  # as the client wrote it (the key is unquoted)
             document_kind = self.document_kind(document)
             if document_kind is None:
                 if include_unmatched:

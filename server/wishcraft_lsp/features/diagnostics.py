@@ -54,8 +54,7 @@ def register(server: WishcraftLanguageServer) -> None:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: WishcraftLanguageServer,
                                  params: types.DidChangeConfigurationParams) -> None:
-        pushed = params.settings.get("wishcraft") if isinstance(params.settings, dict) else None
-        ls.spawn(ls.load_settings(pushed), "reload settings")
+        ls.spawn(ls.load_settings(params.settings), "reload settings")
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: WishcraftLanguageServer,
