@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 SETTINGS_WAIT_SECONDS = 2.0
 """How long the first diagnostics wait for the client's settings before using the defaults."""
 
+SETTINGS_ANSWER_SECONDS = 10.0
+"""How long a settings request waits for the client's answer before it is given up."""
+
 MAX_CACHED_SNAPSHOTS = 32
 """Analysed versions kept in memory: the documents being edited. Others are re-analysed on
 demand (a typical wish takes about a millisecond), which keeps 500 open wishes small."""
@@ -97,17 +100,28 @@ class WishcraftProtocol(LanguageServerProtocol):
       for an answer that never comes.
     - A change to a document that is not open is ignored with a warning; pygls raises a
       KeyError that reaches the user as "Error in server: 'file:///…'".
+    - An answer of the client that does not fit its request fails that request; pygls only
+      logs it, and the server waits for the answer forever.
     """
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        """Read a message; answer a request whose params do not fit at once."""
+        """Read a message; answer a request whose params do not fit at once, and fail our
+        request whose answer does not fit."""
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
+            if "id" not in data:
+                raise  # a notification: nothing to answer
+            why = describe_bad_params(error.__cause__)
             method = data.get("method")
-            if "id" not in data or not isinstance(method, str):
-                raise  # a notification or a response: nothing to answer
-            message = f"Invalid params for {method}: {describe_bad_params(error.__cause__)}."
+            if method is None:  # the client's answer to one of our requests
+                waiting = self._request_futures.pop(data["id"], None)
+                if waiting is None or waiting.done():
+                    raise
+                waiting.set_exception(JsonRpcException(f"The client's answer is not what was "
+                                                       f"asked for: {why}."))
+                return _ANSWERED
+            message = f"Invalid params for {method}: {why}."
             logger.warning("%s", message)
             self._send_response(data["id"], None,
                                 JsonRpcInvalidParams(message).to_response_error())
@@ -259,8 +273,19 @@ class WishcraftLanguageServer(LanguageServer):
         try:
             capabilities = self.client_capabilities.workspace
             if capabilities is not None and capabilities.configuration:
-                result = await self.workspace_configuration_async(types.ConfigurationParams(
-                    items=[types.ConfigurationItem(section=SETTINGS_SECTION)]))
+                try:
+                    result = await asyncio.wait_for(
+                        self.workspace_configuration_async(types.ConfigurationParams(
+                            items=[types.ConfigurationItem(section=SETTINGS_SECTION)])),
+                        SETTINGS_ANSWER_SECONDS)
+                except TimeoutError:
+                    logger.warning("The client did not answer workspace/configuration; "
+                                   "the settings in force stay.")
+                    return
+                except JsonRpcException as error:
+                    self.settings_problem(f"The client's answer to workspace/configuration "
+                                          f"could not be read ({error.message})")
+                    return
                 raw = result[0] if result else None
             elif isinstance(pushed, dict) and SETTINGS_SECTION in pushed:
                 raw = pushed[SETTINGS_SECTION]
@@ -282,14 +307,7 @@ class WishcraftLanguageServer(LanguageServer):
         settings, error = read_settings(raw)
         if error is not None:
             # read_settings falls back to the defaults; the server keeps what it had instead.
-            problem = error.partition("; using the default")[0].rstrip(".")
-            message = (f"{problem}; the last valid settings (at start-up, the defaults) stay "
-                       "in force until it is fixed.")
-            if message != self.settings_error:
-                logger.warning("%s", message)
-                self.window_show_message(types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=message))
-            self.settings_error = message
+            self.settings_problem(error.partition("; using the default")[0].rstrip("."))
             return
         self.settings_error = None
         if settings == self.settings:
@@ -298,6 +316,16 @@ class WishcraftLanguageServer(LanguageServer):
         self.discovered.clear()
         self.cache.clear()
         self.recheck_open_documents(include_unmatched=True)
+
+    def settings_problem(self, problem: str) -> None:
+        """Keep the settings in force and say why, once for each distinct problem."""
+        message = (f"{problem}; the last valid settings (at start-up, the defaults) stay in "
+                   "force until it is fixed.")
+        if message != self.settings_error:
+            logger.warning("%s", message)
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning, message=message))
+        self.settings_error = message
 
     # Documents ----------------------------------------------------------------------------
 
@@ -470,6 +498,7 @@ class WishcraftLanguageServer(LanguageServer):
                 await asyncio.wait_for(self.settings_loaded.wait(), SETTINGS_WAIT_SECONDS)
             except TimeoutError:
                 logger.warning("No settings from the client yet; using the defaults.")
+                self.settings_loaded.set()  # wait once, not for every document opened
         document = self.open_document(uri)
         if document is None:
             return

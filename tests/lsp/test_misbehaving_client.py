@@ -10,14 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import time
 import uuid
 from typing import Any
 
 import pytest
+import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.uris import from_fs_path
+from pytest_lsp import ClientServerConfig, client_capabilities
 
-from .wishclient import TYPOS_WISH, VALID_WISH, WishClient
+from wishcraft_lsp.server import SETTINGS_WAIT_SECONDS
+
+from .wishclient import (
+    PROFILES,
+    SERVER,
+    TYPOS_WISH,
+    VALID_WISH,
+    WORKSPACE,
+    WishClient,
+    make_client,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -379,3 +394,68 @@ async def test_a_path_with_spaces_and_percent_escapes_is_served(client: WishClie
         text_document=_doc(client, name), position=types.Position(line=1, character=1))))
     assert hover is not None
     await still_serving(client)
+
+
+class StubbornClient(WishClient):
+    """A client that does not answer `workspace/configuration`, or answers garbage."""
+
+    answer: str = "never"
+    released: asyncio.Event
+    """Set when the test is over, so the unanswered requests end (with garbage)."""
+
+
+def make_stubborn_client() -> StubbornClient:
+    """The test client, with a `workspace/configuration` handler that misbehaves."""
+    client = make_client()
+    client.__class__ = StubbornClient
+    client.protocol.fm.features.pop(types.WORKSPACE_CONFIGURATION)
+
+    @client.feature(types.WORKSPACE_CONFIGURATION)
+    async def configuration(ls: StubbornClient, params: types.ConfigurationParams) -> Any:
+        if ls.answer == "never":
+            await ls.released.wait()
+        return 42  # not a list of settings
+
+    return client
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER,
+                                              client_factory=make_stubborn_client),
+                    scope="module")
+async def stubborn(lsp_client: StubbornClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The server for a VS Code-like client that never answers its settings request."""
+    root = tmp_path_factory.mktemp("workspace-stubborn")
+    shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
+    lsp_client.profile = "vscode"
+    lsp_client.root = root
+    lsp_client.released = asyncio.Event()
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root))))
+    yield
+    lsp_client.released.set()
+    await lsp_client.shutdown_session()
+
+
+async def test_a_client_that_never_sends_settings_delays_only_the_first_document(
+        stubborn: StubbornClient) -> None:
+    start = time.perf_counter()
+    await stubborn.open("data/wishes/s-first.wish.yaml", TYPOS_WISH)
+    first = time.perf_counter() - start
+    assert first >= SETTINGS_WAIT_SECONDS * 0.9, "the first waits for settings, then defaults"
+    start = time.perf_counter()
+    await stubborn.open("data/wishes/s-second.wish.yaml", TYPOS_WISH)
+    assert time.perf_counter() - start < 1.0, "the second does not wait again"
+
+
+async def test_a_settings_answer_that_is_not_settings_is_reported_once(
+        stubborn: StubbornClient) -> None:
+    stubborn.answer = "garbage"
+    shown = asyncio.ensure_future(stubborn.wait_for_notification(types.WINDOW_SHOW_MESSAGE))
+    for _ in range(2):
+        stubborn.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+            settings=None))
+    message = await _answer(shown)
+    assert message.type == types.MessageType.Warning
+    assert "workspace/configuration" in message.message
+    await still_serving(stubborn)
+    assert len(stubborn.messages) == 1, [m.message for m in stubborn.messages]
