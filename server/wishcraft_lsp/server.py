@@ -273,11 +273,13 @@ class WishcraftLanguageServer(LanguageServer):
         try:
             capabilities = self.client_capabilities.workspace
             if capabilities is not None and capabilities.configuration:
+                # asyncio.timeout, not wait_for: no extra task, so the client is asked before
+                # the next message is handled, and answers with the settings of that moment.
                 try:
-                    result = await asyncio.wait_for(
-                        self.workspace_configuration_async(types.ConfigurationParams(
-                            items=[types.ConfigurationItem(section=SETTINGS_SECTION)])),
-                        SETTINGS_ANSWER_SECONDS)
+                    async with asyncio.timeout(SETTINGS_ANSWER_SECONDS):
+                        result = await self.workspace_configuration_async(
+                            types.ConfigurationParams(items=[
+                                types.ConfigurationItem(section=SETTINGS_SECTION)]))
                 except TimeoutError:
                     logger.warning("The client did not answer workspace/configuration; "
                                    "the settings in force stay.")

@@ -35,7 +35,7 @@ from wishcraft_lsp.documents.yamltree import (
 from wishcraft_lsp.features import DocumentSnapshot
 from wishcraft_lsp.features.code_actions import code_actions
 from wishcraft_lsp.features.completion import MAX_SCAN_LINES, complete
-from wishcraft_lsp.features.folding import folding_ranges
+from wishcraft_lsp.features.folding import MAX_FOLDING_RANGES, folding_ranges
 from wishcraft_lsp.features.symbols import MAX_SYMBOLS, document_symbols
 from wishcraft_lsp.findings import Position, Span
 from wishcraft_lsp.lint import analyse_wish
@@ -453,6 +453,20 @@ async def test_completion_reads_a_bounded_window_of_lines() -> None:
     CountingLines.reads = 0
     complete(snapshot, Position(150_000, 4), snippets=True)
     assert CountingLines.reads <= 2 * MAX_SCAN_LINES + 10
+
+
+async def test_folding_sends_the_first_ranges_up_to_its_cap() -> None:
+    text = "plan:\n" + "".join(f"  - a: {i}\n    b: {i}\n" for i in range(MAX_FOLDING_RANGES))
+    ranges = folding_ranges(wish_snapshot(text))
+    assert len(ranges) == MAX_FOLDING_RANGES
+    assert (ranges[0].start_line, ranges[0].end_line) == (0, 2 * MAX_FOLDING_RANGES)
+    assert ranges[-1].start_line == 2 * (MAX_FOLDING_RANGES - 2) + 1  # the list, then items
+
+
+async def test_a_list_item_folds_without_the_next_items_first_line() -> None:
+    """A block ends where the next token starts: for an item, at the next dash's column."""
+    ranges = folding_ranges(wish_snapshot("plan:\n  - a: 0\n    b: 0\n  - a: 1\n    b: 1\n"))
+    assert [(r.start_line, r.end_line) for r in ranges] == [(0, 4), (1, 2), (3, 4)]
 
 
 async def test_an_alias_bomb_outline_does_not_follow_aliases() -> None:

@@ -14,11 +14,18 @@ if TYPE_CHECKING:
     from ..server import WishcraftLanguageServer
 
 
+MAX_FOLDING_RANGES = 5_000
+"""The most ranges sent, the first in the document: VS Code folds no more by default
+(`editor.foldingMaximumRegions`), and building each costs time on a 1,000-conduit registry."""
+
+
 def _last_line(node: Node, parsed: ParsedYaml) -> int:
     """The last line with content of a node (a block ends at the start of the next line)."""
     end = node.span.end
     line = end.line
-    if end.column == 0 and line > node.span.start.line:
+    # A block ends where the next token starts: column 0, or the indentation of the next
+    # list item's dash (`  - `), which is not part of this block.
+    if line > node.span.start.line and not parsed.lines[line][:end.column].strip():
         line -= 1
     return parsed.last_content_line(line, node.span.start.line)
 
@@ -27,7 +34,7 @@ def folding_ranges(snapshot: DocumentSnapshot) -> list[types.FoldingRange]:
     """Ranges from each key (or list item) to the last line of its multi-line value."""
     parsed = snapshot.analysis.parsed
     root = parsed.root
-    out: list[types.FoldingRange] = []
+    found: list[tuple[int, int]] = []
     stack: list[tuple[Position, Node]] = [(root.span.start, root)] if root is not None else []
     while stack:
         start, node = stack.pop()
@@ -35,14 +42,15 @@ def folding_ranges(snapshot: DocumentSnapshot) -> list[types.FoldingRange]:
             continue
         last = _last_line(node, parsed)
         if last > start.line and node is not root:
-            out.append(types.FoldingRange(start_line=start.line, end_line=last,
-                                          kind=types.FoldingRangeKind.Region))
+            found.append((start.line, -last))
         if node.kind is NodeKind.MAPPING:
             stack.extend((pair.key.span.start, pair.value) for pair in node.pairs)
         elif node.kind is NodeKind.SEQUENCE:
             stack.extend((item.span.start, item) for item in node.items)
-    out.sort(key=lambda folding: (folding.start_line, -folding.end_line))
-    return out
+    found.sort()
+    return [types.FoldingRange(start_line=start, end_line=-negative_end,
+                               kind=types.FoldingRangeKind.Region)
+            for start, negative_end in found[:MAX_FOLDING_RANGES]]
 
 
 def register(server: WishcraftLanguageServer) -> None:
