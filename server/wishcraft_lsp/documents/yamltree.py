@@ -382,8 +382,7 @@ class _Composer:
                 if len(stack) >= MAX_DEPTH:
                     self.add(
                         "yaml-too-deep",
-                        f"The document nests deeper than {MAX_DEPTH} levels; a wish needs "
-                        "four at most, so the rest is not read.",
+                        _TOO_DEEP_MESSAGE,
                         node.span,
                     )
                     return self._close(stack, root, node.span.start), False
@@ -489,6 +488,10 @@ class _Composer:
         return root
 
 
+_TOO_DEEP_MESSAGE = (f"The document nests deeper than {MAX_DEPTH} levels; a wish needs four "
+                     "at most, so the rest is not read.")
+
+
 def _syntax_finding(error: Exception, composer: _Composer, text: str) -> Finding:
     """Turn a PyYAML error into one finding at the place the parser stopped."""
     mark = getattr(error, "problem_mark", None)
@@ -504,6 +507,10 @@ def _syntax_finding(error: Exception, composer: _Composer, text: str) -> Finding
     lines = split_lines(text)
     line_text = lines[position.line] if position.line < len(lines) else ""
     end = Position(position.line, min(position.column + 1, max(len(line_text), position.column)))
+    if "maximum nesting depth" in problem:
+        # libyaml 0.2.5+ (PyYAML 6.0.4 wheels) stops at 1,000 flow levels while scanning
+        # ahead, before our own depth cut sees the events: the same finding either way.
+        return Finding("yaml-too-deep", Severity.ERROR, _TOO_DEEP_MESSAGE, Span(position, end))
     if "\t" in problem or (position.column < len(line_text) and line_text[position.column] == "\t"):
         tab_column = line_text.find("\t")
         start = Position(position.line, max(tab_column, 0))
