@@ -14,18 +14,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..artifact import PlanArtifact, PlanStatus
-from ..lint import analyse_wish
-from ..model import ExecMode
 from ..plan.paths import PlanPathError, plan_paths
-from ..registry import RegistryCache
-from .client import PlanProgress
-from .config import load_config
-from .errors import ConduitError
-from .planner import PlanJob, new_job, partial_artifact, plan_wish, resolve_mode
-from .secrets import StreamScrubber
+
+if TYPE_CHECKING:
+    from ..artifact import PlanArtifact
+    from .client import PlanProgress
+    from .errors import ConduitError
+    from .planner import PlanJob
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -49,6 +46,16 @@ def register(subparsers: Any) -> None:
 
 def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Plan the wish; print the text as it streams; write the artifact."""
+    # Imported here, not at the top: `wishcraft lint` in CI must not pay for httpx and the
+    # conduit at start-up (about 250 ms) only because the parser lists this subcommand.
+    from ..artifact import PlanStatus
+    from ..lint import analyse_wish
+    from ..model import ExecMode
+    from ..registry import RegistryCache
+    from .config import load_config
+    from .errors import ConduitError
+    from .planner import new_job, resolve_mode
+
     if args.verbose:
         logging.basicConfig(level=logging.INFO, stream=err,
                             format="%(levelname)s %(name)s: %(message)s")
@@ -117,6 +124,9 @@ def _destination(wish: Path, out: Path | None) -> Path:
 
 def _run(job: PlanJob, config: Any, out: TextIO, *,
          quiet: bool) -> tuple[PlanArtifact, ConduitError | None]:
+    from .planner import partial_artifact, plan_wish
+    from .secrets import StreamScrubber
+
     scrubber = StreamScrubber()  # the text goes to a terminal or a log: never a token
 
     def show(progress: PlanProgress) -> None:
