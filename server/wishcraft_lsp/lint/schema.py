@@ -7,6 +7,7 @@ person understands and finds the node each one is about.
 from __future__ import annotations
 
 import difflib
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, RootModel, ValidationError
@@ -232,7 +233,6 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
     """
     findings: list[Finding] = []
     omitted = 0
-    child_models: dict[tuple[type[BaseModel], str], type[BaseModel] | None] = {}
     root = index.root
     if root is None:
         return findings
@@ -255,9 +255,7 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
                 continue
             name = key_name(pair.key)
             if name in target.model_fields:
-                if (target, name) not in child_models:  # 1,000 conduits ask 1,000 times
-                    child_models[target, name] = _model_class(target.model_fields[name])
-                child = child_models[target, name]
+                child = _child_model(target, name)
                 if child is None:
                     continue
                 if pair.value.kind is NodeKind.SEQUENCE:
@@ -284,6 +282,13 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
     if omitted:
         findings.append(omitted_finding(omitted))
     return findings
+
+
+@lru_cache(maxsize=256)
+def _child_model(model: type[BaseModel], name: str) -> type[BaseModel] | None:
+    """The model class of `model`'s field `name`, worked out once per process (every wish and
+    every conduit of a registry asks the same few questions)."""
+    return _model_class(model.model_fields[name])
 
 
 def _model_class(field: Any) -> type[BaseModel] | None:
