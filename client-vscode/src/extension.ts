@@ -100,6 +100,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await planView.show(plan);
         return;
       }
+      // A plan made in an earlier session or by `wishcraft plan`: the server knows where.
+      const client = await wishcraft.ready();
+      const location = client !== undefined
+        ? await wishcraft.planLocation(client, document.uri) : undefined;
+      if (location?.exists === true && location.planUri) {
+        await planView.show(vscode.Uri.parse(location.planUri));
+        return;
+      }
       const choice = await vscode.window.showInformationMessage(
         `Wishcraft: ${path.basename(document.uri.path)} has no plan yet.`, "Plan This Wish");
       if (choice !== undefined) {

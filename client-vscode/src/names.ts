@@ -10,6 +10,7 @@ export const SETTINGS_SECTION = "wishcraft";
 export const COMMAND_PLAN_WISH = "wishcraft.planWish";
 export const COMMAND_INSERT_PLAN_STEPS = "wishcraft.insertPlanSteps";
 export const COMMAND_CANCEL_PLAN = "wishcraft.cancelPlan";
+export const COMMAND_PLAN_LOCATION = "wishcraft.planLocation";
 
 /** Sent by the server while and after a plan is written. */
 export const NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated";
@@ -26,6 +27,7 @@ export const CLIENT_COMMAND_SHOW_LOGS = "wishcraft.showLogs";
 /** The server command each client command sends, if any (checked by the manifest test). */
 export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
   [CLIENT_COMMAND_PLAN_THIS_WISH]: COMMAND_PLAN_WISH,
+  [CLIENT_COMMAND_OPEN_PLAN]: COMMAND_PLAN_LOCATION,
 };
 
 /** Settings the server reads, as `wishcraft.<key>`; their defaults live in package.json. */

@@ -29,6 +29,7 @@ import {
   resolveInterpreter,
 } from "./interpreter";
 import {
+  COMMAND_PLAN_LOCATION,
   COMMAND_PLAN_WISH,
   NOTIFICATION_PLAN_UPDATED,
   SERVER_MODULE,
@@ -52,6 +53,13 @@ export interface PlanWishResult {
   readonly reason?: string;
   /** True when the server has already shown `reason` to the user. */
   readonly shown?: boolean;
+}
+
+/** What `wishcraft.planLocation` answers (server/wishcraft_lsp/features/planning.py). */
+export interface PlanLocation {
+  readonly planUri?: string | null;
+  readonly exists: boolean;
+  readonly reason?: string;
 }
 
 /** The server's command line for a Python. */
@@ -133,6 +141,17 @@ export class WishcraftServer implements vscode.Disposable {
     const answer = (typeof result === "object" && result !== null ? result : {}) as
       Partial<PlanWishResult>;
     return { ...answer, started: answer.started === true };
+  }
+
+  /** Where the server writes the plan of `wish`, and whether that file exists. */
+  async planLocation(client: LanguageClient, wish: vscode.Uri): Promise<PlanLocation> {
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
+      command: COMMAND_PLAN_LOCATION,
+      arguments: [client.code2ProtocolConverter.asUri(wish)],
+    });
+    const answer = (typeof result === "object" && result !== null ? result : {}) as
+      Partial<PlanLocation>;
+    return { ...answer, exists: answer.exists === true };
   }
 
   private async resolve(): Promise<Resolution> {

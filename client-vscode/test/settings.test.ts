@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   CLIENT_COMMAND_CALLS,
   COMMAND_CANCEL_PLAN,
+  COMMAND_PLAN_LOCATION,
   COMMAND_INSERT_PLAN_STEPS,
   COMMAND_PLAN_WISH,
   EXTENSION_SETTING_KEYS,
@@ -120,7 +121,9 @@ describe("package.json", () => {
   });
 
   it("gives the client commands other ids than the server's, which the client registers", () => {
-    const serverCommands = [COMMAND_PLAN_WISH, COMMAND_INSERT_PLAN_STEPS, COMMAND_CANCEL_PLAN];
+    const serverCommands = [
+      COMMAND_PLAN_WISH, COMMAND_INSERT_PLAN_STEPS, COMMAND_CANCEL_PLAN, COMMAND_PLAN_LOCATION,
+    ];
     const contributed = manifest.contributes.commands.map((c) => c.command);
     expect(contributed.filter((c) => serverCommands.includes(c))).toEqual([]);
     for (const [client, server] of Object.entries(CLIENT_COMMAND_CALLS)) {

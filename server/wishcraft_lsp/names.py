@@ -13,6 +13,7 @@ SETTINGS_SECTION = "wishcraft"
 COMMAND_PLAN_WISH = "wishcraft.planWish"
 COMMAND_INSERT_PLAN_STEPS = "wishcraft.insertPlanSteps"
 COMMAND_CANCEL_PLAN = "wishcraft.cancelPlan"
+COMMAND_PLAN_LOCATION = "wishcraft.planLocation"
 
 NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated"
 

@@ -1,5 +1,6 @@
 """Planning in a multi-root workspace: a wish in the second folder plans beside itself, and its
-plan is found again for "Insert plan steps into wish" (it once looked in the first folder)."""
+plan is found again for "Insert plan steps into wish" (it once looked in the first folder) and
+by `wishcraft.planLocation`."""
 
 from __future__ import annotations
 
@@ -7,18 +8,25 @@ import asyncio
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft_lsp.names import COMMAND_PLAN_WISH
+from wishcraft_lsp.names import COMMAND_PLAN_LOCATION, COMMAND_PLAN_WISH
 
 from .test_planning import plan_actions, wait_for_progress_end
 from .wishclient import PROFILES, SERVER, VALID_WISH, WORKSPACE, make_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+
+async def location(client: Any, uri: str) -> Any:
+    """The server's answer to `wishcraft.planLocation` for `uri`."""
+    return await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command=COMMAND_PLAN_LOCATION, arguments=[uri]))
 
 
 async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: Path) -> None:
@@ -43,6 +51,9 @@ async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: 
                 types.WorkspaceFolder(uri=from_fs_path(str(second)) or "", name="second")]))
         name = "data/wishes/multi.wish.yaml"
         await client.open(name, VALID_WISH)
+        plan_uri = (second / "data/wishes/multi.wish.plan.md").as_uri()
+        assert await location(client, client.uri(name)) == {"planUri": plan_uri,
+                                                            "exists": False}
         result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
         assert result["started"] is True, result
@@ -52,5 +63,9 @@ async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: 
         actions = {action.title: action for action in await plan_actions(client, name)}
         insert = actions["Insert plan steps into wish"]
         assert insert.disabled is None and insert.edit is not None
+        assert await location(client, client.uri(name)) == {"planUri": plan_uri,
+                                                            "exists": True}
+        assert await location(client, client.uri("data/wishes/never-opened.wish.yaml")) == {
+            "planUri": None, "exists": False, "reason": "This document is not an open wish."}
     finally:
         await client.shutdown_session()

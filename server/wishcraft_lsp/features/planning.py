@@ -18,7 +18,12 @@ from pydantic import ValidationError
 from ..artifact import PlanArtifact, PlanStatus
 from ..documents import NodeKind
 from ..lint import DocumentKind
-from ..names import COMMAND_CANCEL_PLAN, COMMAND_INSERT_PLAN_STEPS, COMMAND_PLAN_WISH
+from ..names import (
+    COMMAND_CANCEL_PLAN,
+    COMMAND_INSERT_PLAN_STEPS,
+    COMMAND_PLAN_LOCATION,
+    COMMAND_PLAN_WISH,
+)
 from ..plan.paths import PlanPathError, plan_paths
 from . import DocumentSnapshot
 
@@ -135,6 +140,21 @@ def register(server: WishcraftLanguageServer) -> None:
     @server.command(COMMAND_CANCEL_PLAN)
     def cancel_plan(ls: Any, uri: str) -> bool:
         return server.plans.cancel(uri=uri)
+
+    @server.command(COMMAND_PLAN_LOCATION)
+    def plan_location(ls: Any, uri: str) -> dict[str, Any]:
+        """Where the plan of an open wish is (or would be) written, and whether it exists, so a
+        client can open a plan made in an earlier session or from the terminal."""
+        snapshot = ls.snapshot(uri)
+        if snapshot is None or snapshot.kind is not DocumentKind.WISH:
+            return {"planUri": None, "exists": False,
+                    "reason": "This document is not an open wish."}
+        try:
+            paths = plan_paths(snapshot.path, folder=ls.settings.plan.folder or None,
+                               workspace_root=ls.plans.workspace_root_for(snapshot.path))
+        except PlanPathError as error:
+            return {"planUri": None, "exists": False, "reason": str(error)}
+        return {"planUri": paths.markdown.as_uri(), "exists": paths.markdown.is_file()}
 
     @server.command(COMMAND_INSERT_PLAN_STEPS)
     def insert_plan_steps(ls: Any, uri: str) -> dict[str, Any]:
