@@ -100,7 +100,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await planView.show(plan);
         return;
       }
-      // A plan made in an earlier session or by `wishcraft plan`: the server knows where.
+      // A plan made in an earlier session: the server knows where its file is.
       const client = await wishcraft.ready();
       const location = client !== undefined
         ? await wishcraft.planLocation(client, document.uri) : undefined;
