@@ -84,6 +84,16 @@ def is_end(event: tuple[float, str, Any]) -> bool:
     return kind(event) == "end"
 
 
+def open_wish(recorder: Recorder, path: Path) -> str:
+    """Write the sample wish to `path`, open it in the server, and return its uri."""
+    path.write_text(WISH)
+    uri = path.as_uri()
+    recorder.client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
+                                             text=WISH)))
+    return uri
+
+
 async def plan_once(recorder: Recorder, uri: str) -> float:
     """Execute the plan command on `uri`; return when it was sent."""
     recorder.events.clear()
@@ -106,12 +116,7 @@ async def run() -> None:
         client = Recorder(await start_client("vscode", root, env))
         first_report, first_text, hover = [], [], []
         for run_number in range(11):
-            path = root / "wishes" / f"w{run_number}.wish.yaml"
-            path.write_text(WISH)
-            uri = path.as_uri()
-            client.client.text_document_did_open(types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
-                                                     text=WISH)))
+            uri = open_wish(client, root / "wishes" / f"w{run_number}.wish.yaml")
             codex.clear()
             codex.enqueue("responses", sse(success_transcript(PLAN_CHUNKS),
                                            per_frame_delay=0.02))
@@ -129,12 +134,7 @@ async def run() -> None:
             await client.wait(is_end)
         overhead = []
         for run_number in range(3):
-            path = root / "wishes" / f"drip{run_number}.wish.yaml"
-            path.write_text(WISH)
-            uri = path.as_uri()
-            client.client.text_document_did_open(types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
-                                                     text=WISH)))
+            uri = open_wish(client, root / "wishes" / f"drip{run_number}.wish.yaml")
             codex.clear()
             codex.enqueue("responses", sse(drip_transcript(DELTAS)))
             await plan_once(client, uri)

@@ -62,6 +62,16 @@ export interface PlanLocation {
   readonly reason?: string;
 }
 
+/** Run a server command on a wish; its answer as a partial object (none if not an object). */
+async function wishCommand<T>(client: LanguageClient, command: string,
+                              wish: vscode.Uri): Promise<Partial<T>> {
+  const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
+    command,
+    arguments: [client.code2ProtocolConverter.asUri(wish)],
+  });
+  return typeof result === "object" && result !== null ? result : {};
+}
+
 /** The server's command line for a Python. */
 export function serverCommand(python: PythonCommand, logLevel: string): ServerOptions {
   return {
@@ -134,23 +144,13 @@ export class WishcraftServer implements vscode.Disposable {
 
   /** Ask the server to plan a wish. */
   async planWish(client: LanguageClient, wish: vscode.Uri): Promise<PlanWishResult> {
-    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
-      command: COMMAND_PLAN_WISH,
-      arguments: [client.code2ProtocolConverter.asUri(wish)],
-    });
-    const answer = (typeof result === "object" && result !== null ? result : {}) as
-      Partial<PlanWishResult>;
+    const answer = await wishCommand<PlanWishResult>(client, COMMAND_PLAN_WISH, wish);
     return { ...answer, started: answer.started === true };
   }
 
   /** Where the server writes the plan of `wish`, and whether that file exists. */
   async planLocation(client: LanguageClient, wish: vscode.Uri): Promise<PlanLocation> {
-    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
-      command: COMMAND_PLAN_LOCATION,
-      arguments: [client.code2ProtocolConverter.asUri(wish)],
-    });
-    const answer = (typeof result === "object" && result !== null ? result : {}) as
-      Partial<PlanLocation>;
+    const answer = await wishCommand<PlanLocation>(client, COMMAND_PLAN_LOCATION, wish);
     return { ...answer, exists: answer.exists === true };
   }
 

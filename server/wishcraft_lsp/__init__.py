@@ -7,5 +7,4 @@ __version__ = "0.1.0"
 # A library logs; the program that runs it decides where logs go (`wishcraft-lsp` and
 # `wishcraft plan -v` configure handlers). Without this, Python's last-resort handler would
 # print warning details on a CLI user's terminal beside the one sentence meant for them.
-for _name in (__name__, "wishcraft"):  # the conduit logs as `wishcraft.conduit`
-    logging.getLogger(_name).addHandler(logging.NullHandler())
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -308,8 +308,7 @@ class WishcraftLanguageServer(LanguageServer):
         one message saying what was wrong."""
         settings, error = read_settings(raw)
         if error is not None:
-            # read_settings falls back to the defaults; the server keeps what it had instead.
-            self.settings_problem(error.partition("; using the default")[0].rstrip("."))
+            self.settings_problem(error)  # the server keeps what it had, not the defaults
             return
         self.settings_error = None
         if settings == self.settings:
@@ -346,6 +345,14 @@ class WishcraftLanguageServer(LanguageServer):
         """The first workspace folder as a path, if there is one."""
         root = self.workspace.root_path
         return Path(root) if root else None
+
+    def workspace_root_for(self, path: Path) -> Path | None:
+        """The workspace folder holding `path` (multi-root aware), else the first one."""
+        for folder in self.workspace.folders.values():
+            root = to_fs_path(folder.uri)
+            if root and Path(root) in path.parents:
+                return Path(root)
+        return self.workspace_root()
 
     def _discover(self, folder: Path) -> tuple[Path | None, Path | None]:
         found = self.discovered.get(folder)

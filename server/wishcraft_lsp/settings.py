@@ -3,7 +3,7 @@
 Keys are camelCase as the VS Code extension contributes them (`wishcraft.files.globs`,
 `wishcraft.diagnostics.debounceMs`, …); the defaults here are the single source that
 `client-vscode/package.json` copies. Unknown keys are ignored (editors send their own), and a
-bad value makes `read_settings` return the defaults with one sentence saying what was wrong.
+bad value makes `read_settings` return the defaults and say what was wrong.
 """
 
 from __future__ import annotations
@@ -147,12 +147,15 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def read_settings(raw: Any) -> tuple[Settings, str | None]:
-    """Read the `wishcraft` section; on a bad value return the defaults and one clear sentence."""
+    """Read the `wishcraft` section; on a bad value return the defaults and the problem.
+
+    The problem is a clause without a full stop: the caller says what it does instead (the
+    server keeps the last valid settings).
+    """
     if raw is None or raw == "":
         return Settings(), None
     if not isinstance(raw, dict):
-        return Settings(), (f"Wishcraft settings must be an object, not {type(raw).__name__}; "
-                            "using the defaults.")
+        return Settings(), f"Wishcraft settings must be an object, not {type(raw).__name__}"
     try:
         return Settings.model_validate(raw), None
     except ValidationError as exc:
@@ -160,5 +163,4 @@ def read_settings(raw: Any) -> tuple[Settings, str | None]:
         where = ".".join(str(part) for part in error["loc"] if not str(part).startswith(
             ("function-", "constrained-")))
         message = str(error["msg"]).removeprefix("Value error, ")
-        return Settings(), (f"The setting `wishcraft.{where}` is invalid ({message}); using the "
-                            "default settings until it is fixed.")
+        return Settings(), f"The setting `wishcraft.{where}` is invalid ({message})"

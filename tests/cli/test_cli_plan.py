@@ -23,14 +23,12 @@ import pytest
 from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, json_response, sse, success_transcript
 from testkit.paths import ROOT
+from testkit.samples import SAMPLE_PLAN, chunks
 
 WISH = ROOT / "tests" / "lsp" / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
 TYPOS = WISH.with_name("typos.wish.yaml")
-PLAN = json.dumps({"steps": [
-    {"title": "Survey the lighthouse", "detail": "cartographer.survey",
-     "acceptance": "12 tiles surveyed"},
-    {"title": "Place 3 lamps", "detail": "worldsmith.place", "acceptance": "3 lamps lit"}]})
-CHUNKS = [PLAN[i:i + 20] for i in range(0, len(PLAN), 20)]
+PLAN = SAMPLE_PLAN
+CHUNKS = chunks(PLAN)
 
 
 @pytest.fixture()

@@ -17,21 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from testkit.loopback import LoopbackCodex, frame, json_response, stream
+from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
 from wishcraft_lsp.artifact import PlanStatus
 from wishcraft_lsp.conduit.client import CodexClient, PlanProgress, StreamState
 from wishcraft_lsp.conduit.config import ConduitConfig
 from wishcraft_lsp.conduit.errors import ConduitError, StreamOverflow
 from wishcraft_lsp.conduit.planner import new_job, plan_wish
 from wishcraft_lsp.conduit.sse import MAX_LINE_CHARS, StreamEvent
-from wishcraft_lsp.model import ExecMode, Wish
+from wishcraft_lsp.model import ExecMode
 
-ROOT = Path(__file__).resolve().parents[2]
-WISH_PATH = ROOT / "examples/data/wishes/lighthouse.wish.yaml"
-WISH_TEXT = WISH_PATH.read_text()
-WISH = Wish.model_validate(yaml.safe_load(WISH_TEXT))
+WISH_PATH, WISH_TEXT, WISH = LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT, LIGHTHOUSE
 MIB = 1024 * 1024
 GUARD_SECONDS = 10.0
 """A test that has not ended by then failed: the limit under test did not stop the stream."""

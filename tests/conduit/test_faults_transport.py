@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from testkit.loopback import (
     LoopbackCodex,
@@ -26,6 +25,7 @@ from testkit.loopback import (
     sse,
     success_transcript,
 )
+from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
 from wishcraft_lsp.artifact import PlanStatus
 from wishcraft_lsp.conduit.client import CodexClient
 from wishcraft_lsp.conduit.config import ConduitConfig
@@ -38,12 +38,9 @@ from wishcraft_lsp.conduit.errors import (
     UsageLimitReached,
 )
 from wishcraft_lsp.conduit.planner import new_job, plan_wish
-from wishcraft_lsp.model import ExecMode, Wish
+from wishcraft_lsp.model import ExecMode
 
-ROOT = Path(__file__).resolve().parents[2]
-WISH_PATH = ROOT / "examples/data/wishes/lighthouse.wish.yaml"
-WISH_TEXT = WISH_PATH.read_text()
-WISH = Wish.model_validate(yaml.safe_load(WISH_TEXT))
+WISH_PATH, WISH_TEXT, WISH = LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT, LIGHTHOUSE
 PLAN = json.dumps({"steps": [{"title": "Survey", "detail": "d", "acceptance": "a"},
                              {"title": "Place", "detail": "d", "acceptance": "a"}]})
 CHUNKS = [PLAN[:30], PLAN[30:60], PLAN[60:]]

@@ -16,13 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from testkit.codex_home import write_codex_home  # noqa: E402
 from testkit.loopback import LoopbackCodex, sse, success_transcript  # noqa: E402
+from testkit.samples import SAMPLE_PLAN, chunks  # noqa: E402
 
-PLAN = json.dumps({"steps": [
-    {"title": "Survey the lighthouse", "detail": "cartographer.survey",
-     "acceptance": "12 tiles surveyed"},
-    {"title": "Place 3 lamps", "detail": "worldsmith.place", "acceptance": "3 lamps lit"}],
-    "notes": ["Test at night"]})
-CHUNKS = [PLAN[i:i + 20] for i in range(0, len(PLAN), 20)]
+CHUNKS = chunks(SAMPLE_PLAN)
 
 
 def main() -> None:

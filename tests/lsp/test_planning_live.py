@@ -20,6 +20,7 @@ from lsprotocol import types
 
 from testkit.codex_home import write_codex_home  # noqa: E402
 from testkit.loopback import LoopbackCodex, json_response, sse, success_transcript  # noqa: E402
+from testkit.samples import SAMPLE_PLAN, chunks  # noqa: E402
 from wishcraft_lsp.names import COMMAND_PLAN_WISH
 
 from .test_planning import start_client, wait_for_message, wait_for_progress_end
@@ -27,12 +28,8 @@ from .wishclient import TYPOS_WISH, VALID_WISH, WAIT_SECONDS, WORKSPACE, WishCli
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-PLAN = json.dumps({"steps": [
-    {"title": "Survey the lighthouse", "detail": "cartographer.survey",
-     "acceptance": "12 tiles surveyed"},
-    {"title": "Place 3 lamps", "detail": "worldsmith.place", "acceptance": "3 lamps lit"}],
-    "notes": ["Test at night"]})
-CHUNKS = [PLAN[i:i + 25] for i in range(0, len(PLAN), 25)]
+PLAN = SAMPLE_PLAN
+CHUNKS = chunks(PLAN, 25)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 
 from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, sse, success_transcript
+from testkit.samples import SAMPLE_PLAN, chunks
 
 HERE = Path(__file__).parent
 WORKSPACE = HERE.parent / "lsp" / "workspace"
@@ -57,10 +58,6 @@ def test_open_a_wish_get_diagnostics_and_apply_a_quick_fix(tmp_path: Path) -> No
     assert "unknown-conduit" not in result["after"]
 
 
-PLAN = json.dumps({"steps": [
-    {"title": "Survey the lighthouse", "detail": "cartographer.survey",
-     "acceptance": "12 tiles surveyed"},
-    {"title": "Place 3 lamps", "detail": "worldsmith.place", "acceptance": "3 lamps lit"}]})
 
 
 def test_plan_this_wish_streams_progress_and_writes_the_plan_file(tmp_path: Path) -> None:
@@ -69,7 +66,7 @@ def test_plan_this_wish_streams_progress_and_writes_the_plan_file(tmp_path: Path
     home = write_codex_home(tmp_path / "codex-home")
     with LoopbackCodex() as codex:
         codex.enqueue("responses", sse(success_transcript(
-            [PLAN[i:i + 20] for i in range(0, len(PLAN), 20)]), per_frame_delay=0.01))
+            chunks(SAMPLE_PLAN)), per_frame_delay=0.01))
         result = run_neovim("plan.lua", wish, tmp_path, {
             "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
             "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url})
@@ -89,6 +86,6 @@ def test_plan_this_wish_streams_progress_and_writes_the_plan_file(tmp_path: Path
     text = plan_file.read_text()
     assert "Survey the lighthouse" in text and "12 tiles surveyed" in text
     artifact = json.loads(plan_file.with_suffix(".json").read_text())
-    assert artifact["text"] == PLAN
+    assert artifact["text"] == SAMPLE_PLAN
     # Neovim 0.7 has no window/showDocument: the server names the plan file in a message.
     assert any(plan_file.name in message for message in result["messages"]), result["messages"]

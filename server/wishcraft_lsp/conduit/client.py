@@ -71,7 +71,7 @@ from .sse import (
     parse_event,
 )
 
-logger = protect_logger(logging.getLogger("wishcraft.conduit"))
+logger = protect_logger(logging.getLogger(__name__))
 protect_http_loggers()
 
 ERROR_BODY_BYTES = 64 * 1024

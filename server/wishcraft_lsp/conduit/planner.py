@@ -26,7 +26,7 @@ from .secrets import protect_logger, scrub
 from .shadow import shadow_steps, shadow_text
 from .steps import parse_plan_text, step_lines
 
-logger = protect_logger(logging.getLogger("wishcraft.conduit"))
+logger = protect_logger(logging.getLogger(__name__))
 
 Mode = Literal["auto", "live", "shadow"]
 

@@ -24,7 +24,7 @@ from ..names import (
     COMMAND_PLAN_LOCATION,
     COMMAND_PLAN_WISH,
 )
-from ..plan.paths import PlanPathError, plan_paths
+from ..plan.paths import PlanPathError
 from . import DocumentSnapshot
 
 if TYPE_CHECKING:
@@ -34,11 +34,11 @@ PLAN_KIND = types.CodeActionKind.Source.value + ".wishcraft.plan"
 INSERT_KIND = types.CodeActionKind.RefactorRewrite.value + ".wishcraft.insertPlanSteps"
 
 
-def load_artifact(snapshot: DocumentSnapshot, folder: str | None,
-                  workspace_root: Any) -> PlanArtifact | None:
+def load_artifact(server: WishcraftLanguageServer,
+                  snapshot: DocumentSnapshot) -> PlanArtifact | None:
     """The saved plan artifact of this wish, if one can be read."""
     try:
-        path = plan_paths(snapshot.path, folder=folder, workspace_root=workspace_root).artifact
+        path = server.plans.paths_for(snapshot.path).artifact
         return PlanArtifact.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, ValidationError, PlanPathError):
         return None
@@ -119,8 +119,7 @@ def actions_for(server: WishcraftLanguageServer, snapshot: DocumentSnapshot,
     if only is not None and not any(PLAN_KIND.startswith(kind) or INSERT_KIND.startswith(kind)
                                      for kind in only):
         return []
-    artifact = load_artifact(snapshot, server.settings.plan.folder or None,
-                             server.plans.workspace_root_for(snapshot.path))
+    artifact = load_artifact(server, snapshot)
     actions = plan_actions(snapshot, supports_disabled=supports_disabled(server),
                            running=snapshot.uri in server.plans.sessions, artifact=artifact)
     if only is None:
@@ -150,8 +149,7 @@ def register(server: WishcraftLanguageServer) -> None:
             return {"planUri": None, "exists": False,
                     "reason": "This document is not an open wish."}
         try:
-            paths = plan_paths(snapshot.path, folder=ls.settings.plan.folder or None,
-                               workspace_root=ls.plans.workspace_root_for(snapshot.path))
+            paths = ls.plans.paths_for(snapshot.path)
         except PlanPathError as error:
             return {"planUri": None, "exists": False, "reason": str(error)}
         return {"planUri": paths.markdown.as_uri(), "exists": paths.markdown.is_file()}
@@ -161,8 +159,7 @@ def register(server: WishcraftLanguageServer) -> None:
         snapshot = ls.snapshot(uri)
         if snapshot is None:
             return {"applied": False, "reason": "This document is not an open wish."}
-        artifact = load_artifact(snapshot, ls.settings.plan.folder or None,
-                                 ls.plans.workspace_root_for(snapshot.path))
+        artifact = load_artifact(ls, snapshot)
         actions = [a for a in plan_actions(snapshot, supports_disabled=True, running=False,
                                            artifact=artifact) if a.kind == INSERT_KIND]
         if not actions or actions[0].edit is None:

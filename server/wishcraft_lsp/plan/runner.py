@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
 
 from ..artifact import PlanArtifact, PlanStatus
 from ..conduit.client import CodexClient, PlanProgress
@@ -51,12 +50,6 @@ REPORT_INTERVAL_SECONDS = 0.1
 """The least time between two progress reports (and side-document rewrites: × 2.5)."""
 STALE_TEMPORARY_SECONDS = 600.0
 """A plan file's temporary older than this was left by a crash: no write takes that long."""
-
-
-def uri_to_path(uri: str) -> Path | None:
-    """A `file:` uri as a path; None for other schemes."""
-    path = to_fs_path(uri)
-    return Path(path) if path else None
 
 
 @dataclass(slots=True)
@@ -127,8 +120,7 @@ class PlanRunner:
             self._show(types.MessageType.Warning, message)
             return {"started": False, "reason": message, "shown": True}
         try:
-            paths = plan_paths(snapshot.path, folder=self.server.settings.plan.folder or None,
-                               workspace_root=self.workspace_root_for(snapshot.path))
+            paths = self.paths_for(snapshot.path)
         except PlanPathError as error:
             self._show(types.MessageType.Error, str(error))
             return {"started": False, "reason": str(error), "shown": True}
@@ -138,13 +130,10 @@ class PlanRunner:
                                                    snapshot.path), name=f"plan {uri}")
         return {"started": True, "planUri": paths.markdown.as_uri(), "token": session.token}
 
-    def workspace_root_for(self, path: Path) -> Path | None:
-        """The workspace folder holding `path` (multi-root aware), else the first one."""
-        for folder in self.server.workspace.folders.values():
-            root = uri_to_path(folder.uri)
-            if root is not None and (root == path.parent or root in path.parents):
-                return root
-        return self.server.workspace_root()
+    def paths_for(self, wish_path: Path) -> PlanPaths:
+        """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
+        return plan_paths(wish_path, folder=self.server.settings.plan.folder or None,
+                          workspace_root=self.server.workspace_root_for(wish_path))
 
     def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
         """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
