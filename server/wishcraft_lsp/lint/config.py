@@ -7,11 +7,13 @@ the editor's `wishcraft.lint` settings (server), so a team can pin its rules in 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..court import CourtScores
 from ..findings import Severity
 from ..model import RiskClass, Tier
 from .catalog import RULES
@@ -132,6 +134,65 @@ class LintConfig(BaseModel):
         if code in self.severity:
             return self.severity[code]
         return RULES[code].severity
+
+
+    def refused_risk(self, tier: Tier | None, risk: RiskClass) -> list[RiskClass] | None:
+        """The risk classes a `tier` wish may use when `risk` is not one of them, else None.
+
+        One source for the `conduit-not-allowed` rule and the court's Tier gate.
+        """
+        if tier is None:
+            return None
+        allowed = self.allowed_risk.get(tier)
+        if allowed is None or risk in allowed:
+            return None
+        return allowed
+
+    def court_shortfalls(self, tier: Tier | None,
+                         scores: CourtScores) -> list[CourtShortfall]:
+        """Each court score below the `tier`'s threshold, in the order clarity, safety,
+        reversibility. One source for the `court-threshold` rule and the court's Court gate."""
+        threshold = self.court_thresholds.get(tier) if tier is not None else None
+        if tier is None or threshold is None:
+            return []
+        checks = [("clarity", scores.clarity, threshold.clarity),
+                  ("safety", scores.safety, threshold.safety),
+                  ("reversibility", scores.reversibility, threshold.reversibility)]
+        return [CourtShortfall(name, score, minimum, tier, COURT_REMEDIES[name])
+                for name, score, minimum in checks if score < minimum]
+
+
+def conduit_not_allowed_message(conduit_id: str, risk: RiskClass, tier: Tier,
+                                allowed: list[RiskClass]) -> str:
+    """The sentence for a conduit whose risk class the wish's tier does not allow."""
+    return (f"`{conduit_id}` is {risk.value}-risk, which a {tier.value} wish may not use "
+            f"(allowed: {', '.join(r.value for r in allowed)}).")
+
+
+COURT_REMEDIES = {
+    "clarity": "a number in the objective, 2 or more plan steps, an objective under 120 "
+               "characters",
+    "safety": "more invariants (4 points each, up to 20), one about civilians",
+    "reversibility": "more rollback steps (5 points each, up to 25)",
+}
+"""How to raise each court score, as the score's definition rewards it."""
+
+
+@dataclass(frozen=True, slots=True)
+class CourtShortfall:
+    """One court score below its tier's threshold."""
+
+    court: str
+    score: int
+    threshold: int
+    tier: Tier
+    remedy: str
+
+    @property
+    def message(self) -> str:
+        """The sentence that says which score is short and how to raise it."""
+        return (f"The {self.court} score is {self.score}, below the {self.tier.value} threshold "
+                f"of {self.threshold}; raise it with {self.remedy}.")
 
 
 class ConfigError(ValueError):

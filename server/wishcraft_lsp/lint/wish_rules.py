@@ -19,7 +19,7 @@ from ..findings import Finding, Path, Position, Severity, Span, format_path
 from ..model import Tier
 from ..registry import Registry
 from .catalog import RULES
-from .config import LintConfig
+from .config import LintConfig, conduit_not_allowed_message
 
 PRONOUNS = re.compile(r"\b(this|that|it|they|them)\b", re.IGNORECASE)
 NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
@@ -186,14 +186,12 @@ def tool_rules(ctx: WishContext) -> Iterator[Finding]:
                 span, path, replacement=close[0] if close else None, conduit=tool,
             )
             continue
-        if tier is not None:
-            allowed = ctx.config.allowed_risk.get(tier)
-            if allowed is not None and conduit.risk_class not in allowed:
-                yield ctx.finding(
-                    "conduit-not-allowed",
-                    f"`{tool}` is {conduit.risk_class.value}-risk, which a {tier.value} wish "
-                    f"may not use (allowed: {', '.join(r.value for r in allowed)}).",
-                    span, path, conduit=tool)
+        allowed = ctx.config.refused_risk(tier, conduit.risk_class)
+        if tier is not None and allowed is not None:
+            yield ctx.finding(
+                "conduit-not-allowed",
+                conduit_not_allowed_message(tool, conduit.risk_class, tier, allowed),
+                span, path, conduit=tool)
 
 
 def tier_rules(ctx: WishContext) -> Iterator[Finding]:
@@ -229,24 +227,13 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
                 f"A {tier.value} wish must state the invariant \"{required.label}\".",
                 ctx.key_span(("invariants",)), ("invariants",),
                 suggestion=required.suggestion, label=required.label)
-    threshold = ctx.config.court_thresholds.get(tier)
-    if threshold is not None:
-        scores = scores_of(ctx.data)
-        checks_scores: list[tuple[str, int, int, Path, str]] = [
-            ("clarity", scores.clarity, threshold.clarity, ("objective",),
-             "a number in the objective, 2 or more plan steps, an objective under 120 characters"),
-            ("safety", scores.safety, threshold.safety, ("invariants",),
-             "more invariants (4 points each, up to 20), one about civilians"),
-            ("reversibility", scores.reversibility, threshold.reversibility, ("rollback",),
-             "more rollback steps (5 points each, up to 25)"),
-        ]
-        for name, score, minimum, blamed, how in checks_scores:
-            if score < minimum:
-                yield ctx.finding(
-                    "court-threshold",
-                    f"The {name} score is {score}, below the {tier.value} threshold of "
-                    f"{minimum}; raise it with {how}.",
-                    ctx.key_span(blamed), blamed, score=score, threshold=minimum, court=name)
+    blamed_paths: dict[str, Path] = {"clarity": ("objective",), "safety": ("invariants",),
+                                     "reversibility": ("rollback",)}
+    for shortfall in ctx.config.court_shortfalls(tier, scores_of(ctx.data)):
+        blamed = blamed_paths[shortfall.court]
+        yield ctx.finding(
+            "court-threshold", shortfall.message, ctx.key_span(blamed), blamed,
+            score=shortfall.score, threshold=shortfall.threshold, court=shortfall.court)
 
 
 def meta_rules(ctx: WishContext) -> Iterator[Finding]:
