@@ -35,7 +35,7 @@ from .features import DocumentSnapshot
 from .lint import ConfigError, DocumentKind, LintConfig, analyse_registry, analyse_wish
 from .lint.config import find_config_file, load_lint_config
 from .names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
-from .plan.runner import PlanRunner
+from .plan.paths import PlanPaths, plan_paths
 from .registry import (
     Registry,
     RegistryCache,
@@ -43,7 +43,7 @@ from .registry import (
     is_registry_path,
     registry_from_parsed,
 )
-from .settings import Settings, read_settings
+from .settings import Settings, default_settings, read_settings
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class WishcraftLanguageServer(LanguageServer):
         super().__init__(SERVER_NAME, __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=WishcraftProtocol)
-        self.settings: Settings = Settings()
+        self.settings: Settings = default_settings()
         """The `wishcraft` settings section in force (defaults until the client answers)."""
         self.settings_error: str | None = None
         """The last settings problem shown to the user, so it is shown once, not per edit.
@@ -192,8 +192,6 @@ class WishcraftLanguageServer(LanguageServer):
         """Every background task still running: referenced so none is collected or lost."""
         self.settings_loaded: asyncio.Event = asyncio.Event()
         """Set once the first settings were read (or could not be), before first diagnostics."""
-        self.plans: PlanRunner = PlanRunner(self)
-        """Running "Plan this wish" tasks, one per wish, and the shared Codex client."""
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a coroutine as a tracked background task whose failure is logged."""
@@ -353,6 +351,11 @@ class WishcraftLanguageServer(LanguageServer):
             if root and Path(root) in path.parents:
                 return Path(root)
         return self.workspace_root()
+
+    def plan_paths_for(self, wish_path: Path) -> PlanPaths:
+        """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
+        return plan_paths(wish_path, folder=self.settings.plan.folder or None,
+                          workspace_root=self.workspace_root_for(wish_path))
 
     def _discover(self, folder: Path) -> tuple[Path | None, Path | None]:
         found = self.discovered.get(folder)

@@ -4,6 +4,9 @@ Keys are camelCase as the VS Code extension contributes them (`wishcraft.files.g
 `wishcraft.diagnostics.debounceMs`, …); the defaults here are the single source that
 `client-vscode/package.json` copies. Unknown keys are ignored (editors send their own), and a
 bad value makes `read_settings` return the defaults and say what was wrong.
+
+The models are built (pydantic's validators made) on the first settings to validate, not at
+import: a client that sends no settings never pays for them, and start-up does not wait.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ DEFAULT_DEBOUNCE_MS = 15
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True,
+                              defer_build=True)
 
 
 class FilesSettings(_Section):
@@ -91,6 +95,16 @@ class Settings(_Section):
         return any(glob_regex(pattern).fullmatch(_posix(path)) for pattern in self.files.globs)
 
 
+@lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    """The defaults, made without validating anything (they are the models' own defaults),
+    so that no pydantic validator is built for a client that sends no settings."""
+    return Settings.model_construct(files=FilesSettings.model_construct(),
+                                    diagnostics=DiagnosticsSettings.model_construct(),
+                                    registry=RegistrySettings.model_construct(),
+                                    plan=PlanSettings.model_construct())
+
+
 def _posix(path: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).as_posix()
 
@@ -153,9 +167,10 @@ def read_settings(raw: Any) -> tuple[Settings, str | None]:
     server keeps the last valid settings).
     """
     if raw is None or raw == "":
-        return Settings(), None
+        return default_settings(), None
     if not isinstance(raw, dict):
-        return Settings(), f"Wishcraft settings must be an object, not {type(raw).__name__}"
+        return default_settings(), (f"Wishcraft settings must be an object, not "
+                                    f"{type(raw).__name__}")
     try:
         return Settings.model_validate(raw), None
     except ValidationError as exc:
@@ -163,4 +178,4 @@ def read_settings(raw: Any) -> tuple[Settings, str | None]:
         where = ".".join(str(part) for part in error["loc"] if not str(part).startswith(
             ("function-", "constrained-")))
         message = str(error["msg"]).removeprefix("Value error, ")
-        return Settings(), f"The setting `wishcraft.{where}` is invalid ({message})"
+        return default_settings(), f"The setting `wishcraft.{where}` is invalid ({message})"

@@ -4,18 +4,22 @@ The code actions are cheap (no network): "Plan this wish" is offered anywhere in
 disabled with the reason while the wish has errors (or titled with a warning for clients that
 cannot show disabled actions); "Insert plan steps" appears when a complete plan exists for
 exactly this text of the wish, and is refused once the wish has changed.
+
+The planning stack (the plan runner, the conduit, httpx) and the plan artifact's models are
+imported on the first plan or the first saved plan read, not when the server starts: a new
+editor window waits for them before its first diagnostics otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pydantic import ValidationError
 
-from ..artifact import PlanArtifact, PlanStatus
 from ..documents import NodeKind
 from ..lint import DocumentKind
 from ..names import (
@@ -28,19 +32,54 @@ from ..plan.paths import PlanPathError
 from . import DocumentSnapshot
 
 if TYPE_CHECKING:
+    from ..artifact import PlanArtifact
+    from ..plan.runner import PlanRunner
     from ..server import WishcraftLanguageServer
 
 PLAN_KIND = types.CodeActionKind.Source.value + ".wishcraft.plan"
 INSERT_KIND = types.CodeActionKind.RefactorRewrite.value + ".wishcraft.insertPlanSteps"
 
 
+_RUNNERS: weakref.WeakKeyDictionary[WishcraftLanguageServer, PlanRunner] = \
+    weakref.WeakKeyDictionary()
+"""The plan runner of each server, made on its first plan."""
+
+
+def runner(server: WishcraftLanguageServer) -> PlanRunner:
+    """The server's plan runner, importing the planning stack on first use."""
+    found = _RUNNERS.get(server)
+    if found is None:
+        from ..plan.runner import PlanRunner
+
+        found = _RUNNERS[server] = PlanRunner(server)
+    return found
+
+
+def is_running(server: WishcraftLanguageServer, uri: str) -> bool:
+    """Whether a plan of the wish at `uri` is running (none is, before the first plan)."""
+    found = _RUNNERS.get(server)
+    return found is not None and uri in found.sessions
+
+
+def cancel(server: WishcraftLanguageServer, *, uri: str | None = None,
+           token: str | None = None) -> bool:
+    """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
+    found = _RUNNERS.get(server)
+    return found is not None and found.cancel(uri=uri, token=token)
+
+
 def load_artifact(server: WishcraftLanguageServer,
                   snapshot: DocumentSnapshot) -> PlanArtifact | None:
     """The saved plan artifact of this wish, if one can be read."""
     try:
-        path = server.plans.paths_for(snapshot.path).artifact
-        return PlanArtifact.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, ValidationError, PlanPathError):
+        text = server.plan_paths_for(snapshot.path).artifact.read_text(encoding="utf-8")
+    except (OSError, ValueError, PlanPathError):
+        return None
+    from ..artifact import PlanArtifact
+
+    try:
+        return PlanArtifact.model_validate_json(text)
+    except (ValueError, ValidationError):
         return None
 
 
@@ -65,7 +104,7 @@ def plan_actions(snapshot: DocumentSnapshot, *, supports_disabled: bool, running
         title=title, kind=PLAN_KIND, disabled=disabled,
         command=types.Command(title="Plan this wish", command=COMMAND_PLAN_WISH,
                               arguments=[snapshot.uri]))]
-    if artifact is not None and artifact.status is PlanStatus.COMPLETE and artifact.steps:
+    if artifact is not None and _is_complete(artifact):
         current = hashlib.sha256(snapshot.analysis.parsed.text.encode("utf-8")).hexdigest()
         stale = current != artifact.wish_hash
         insert_disabled = None
@@ -80,6 +119,12 @@ def plan_actions(snapshot: DocumentSnapshot, *, supports_disabled: bool, running
                 title="Insert plan steps into wish", kind=INSERT_KIND,
                 disabled=insert_disabled, edit=edit))
     return actions
+
+
+def _is_complete(artifact: PlanArtifact) -> bool:
+    from ..artifact import PlanStatus  # loaded already: `artifact` is one
+
+    return artifact.status is PlanStatus.COMPLETE and bool(artifact.steps)
 
 
 def insert_steps_edit(snapshot: DocumentSnapshot,
@@ -121,7 +166,7 @@ def actions_for(server: WishcraftLanguageServer, snapshot: DocumentSnapshot,
         return []
     artifact = load_artifact(server, snapshot)
     actions = plan_actions(snapshot, supports_disabled=supports_disabled(server),
-                           running=snapshot.uri in server.plans.sessions, artifact=artifact)
+                           running=is_running(server, snapshot.uri), artifact=artifact)
     if only is None:
         return actions
     return [a for a in actions if any(str(a.kind).startswith(kind) for kind in only)]
@@ -134,11 +179,11 @@ def register(server: WishcraftLanguageServer) -> None:
     # server parameter is typed `Any` (the server class is only imported for type checking).
     @server.command(COMMAND_PLAN_WISH)
     def plan_wish(ls: Any, uri: str) -> dict[str, Any]:
-        return server.plans.start(uri)
+        return runner(server).start(uri)
 
     @server.command(COMMAND_CANCEL_PLAN)
     def cancel_plan(ls: Any, uri: str) -> bool:
-        return server.plans.cancel(uri=uri)
+        return cancel(server, uri=uri)
 
     @server.command(COMMAND_PLAN_LOCATION)
     def plan_location(ls: Any, uri: str) -> dict[str, Any]:
@@ -149,7 +194,7 @@ def register(server: WishcraftLanguageServer) -> None:
             return {"planUri": None, "exists": False,
                     "reason": "This document is not an open wish."}
         try:
-            paths = ls.plans.paths_for(snapshot.path)
+            paths = ls.plan_paths_for(snapshot.path)
         except PlanPathError as error:
             return {"planUri": None, "exists": False, "reason": str(error)}
         return {"planUri": paths.markdown.as_uri(), "exists": paths.markdown.is_file()}
@@ -175,4 +220,4 @@ def register(server: WishcraftLanguageServer) -> None:
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def progress_cancelled(ls: WishcraftLanguageServer,
                            params: types.WorkDoneProgressCancelParams) -> None:
-        ls.plans.cancel(token=str(params.token))
+        cancel(ls, token=str(params.token))

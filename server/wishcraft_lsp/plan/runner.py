@@ -38,7 +38,7 @@ from ..conduit.steps import count_steps_so_far, partial_steps
 from ..fileio import remove_stale_temporaries, write_atomically
 from ..model import ExecMode, Wish
 from ..names import NOTIFICATION_PLAN_UPDATED
-from .paths import PlanPathError, PlanPaths, plan_paths
+from .paths import PlanPathError, PlanPaths
 from .render import render_plan
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class PlanRunner:
             self._show(types.MessageType.Warning, message)
             return {"started": False, "reason": message, "shown": True}
         try:
-            paths = self.paths_for(snapshot.path)
+            paths = self.server.plan_paths_for(snapshot.path)
         except PlanPathError as error:
             self._show(types.MessageType.Error, str(error))
             return {"started": False, "reason": str(error), "shown": True}
@@ -129,11 +129,6 @@ class PlanRunner:
         session.task = self.server.spawn(self._run(session, snapshot.analysis.parsed.text,
                                                    snapshot.path), name=f"plan {uri}")
         return {"started": True, "planUri": paths.markdown.as_uri(), "token": session.token}
-
-    def paths_for(self, wish_path: Path) -> PlanPaths:
-        """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
-        return plan_paths(wish_path, folder=self.server.settings.plan.folder or None,
-                          workspace_root=self.server.workspace_root_for(wish_path))
 
     def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
         """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
