@@ -100,6 +100,23 @@ class PlanArtifact(BaseModel):
     cf_ray: str | None = Field(default=None, description="The cf-ray header.")
     rate_limits: RateLimitSnapshot | None = Field(default=None,
                                                   description="The rate-limit snapshot.")
+    requested_model: str | None = Field(default=None, description="The model asked for.")
+    rerouted: bool = Field(default=False, description="Whether the backend served another "
+                           "model than the one asked for (`OpenAI-Model`).")
+    model_source: str | None = Field(default=None,
+                                     description="Where the model was chosen, in words.")
+    reasoning_effort: str | None = Field(default=None, description="The effort sent.")
+    client_version: str | None = Field(default=None,
+                                       description="The Codex version presented.")
+    catalog_source: str | None = Field(default=None,
+                                       description="Where the model catalog came from.")
+    auth_mode: str | None = Field(default=None, description="chatgpt (a ChatGPT login) or "
+                                  "apikey (an OpenAI API key).")
+    model_instructions_sent: bool | None = Field(
+        default=None, description="Whether the model's own instructions were sent (not when "
+        "no catalog could be read).")
+    warnings: list[str] = Field(default_factory=list,
+                                description="What the conduit changed or could not do.")
     started_at: datetime = Field(description="When planning started (UTC).")
     finished_at: datetime | None = Field(default=None, description="When it ended (UTC).")
 

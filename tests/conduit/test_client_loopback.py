@@ -34,6 +34,7 @@ from wishcraft_lsp.conduit.config import ConduitConfig
 from wishcraft_lsp.conduit.errors import (
     AuthError,
     ConduitError,
+    EndpointNotFound,
     InstructionsRejected,
     RefreshFailed,
     ResponseFailed,
@@ -92,24 +93,30 @@ async def test_success_sends_what_codex_sends_and_builds_the_artifact(
     assert artifact.model and artifact.rate_limits is not None
     assert [p.phase for p in progress][:2] == ["connecting", "waiting"]
     assert "".join(p.delta for p in progress) == PLAN_JSON
-    (request,) = codex_server.requests
+    catalog_request, request = codex_server.requests
+    assert (catalog_request.method, catalog_request.path) == ("GET", "/backend-api/codex/models")
     assert (request.method, request.path) == ("POST", "/backend-api/codex/responses")
     tokens = auth_tokens(codex_home)
     assert request.headers["authorization"] == f"Bearer {tokens['access_token']}"
     assert request.headers["chatgpt-account-id"] == tokens["account_id"]
-    assert request.headers["originator"] == "codex_cli_rs"
+    assert request.headers["originator"] == "codex_exec"
     assert request.headers["accept"] == "text/event-stream"
-    assert request.headers["openai-beta"] == "responses=experimental"
-    assert request.headers["session_id"] == request.headers["conversation_id"]
-    assert request.headers["user-agent"].startswith("codex_cli_rs/")
+    for gone in ("openai-beta", "session_id", "conversation_id"):
+        assert gone not in request.headers
+    assert request.headers["session-id"] == request.headers["thread-id"] == \
+        request.headers["x-client-request-id"]
+    assert request.headers["user-agent"].startswith("codex_exec/")
     body = request.json
-    assert body["model"] == "gpt-5" and body["stream"] is True and body["store"] is False
+    assert body["model"] == "gpt-6.1-sol" and body["stream"] is True
+    assert body["store"] is False and "instructions" not in body
     assert body["tools"] == [] and body["tool_choice"] == "auto"
     assert body["parallel_tool_calls"] is False
     assert body["reasoning"] == {"effort": "medium", "summary": "auto"}
     assert body["include"] == ["reasoning.encrypted_content"]
-    assert body["prompt_cache_key"] == request.headers["session_id"]
+    assert body["prompt_cache_key"] == request.headers["session-id"]
     assert body["text"]["format"]["name"] == "codex_output_schema"
+    assert artifact.requested_model == "gpt-6.1-sol" and artifact.auth_mode == "chatgpt"
+    assert artifact.catalog_source == "GET /models" and artifact.model_instructions_sent
 
 
 async def test_401_then_success_after_a_refresh_written_back_atomically(
@@ -125,6 +132,7 @@ async def test_401_then_success_after_a_refresh_written_back_atomically(
     refresh = [r for r in codex_server.requests if r.path.endswith("/oauth/token")]
     assert refresh[0].json == {"client_id": "app_EMoamEEZ73f0CkXaXp7hrann",
                                "grant_type": "refresh_token",
+                               "refresh_reason": "unauthorized_recovery",
                                "refresh_token": before["tokens"]["refresh_token"]}
     assert refresh[0].headers["content-type"] == "application/json"
     last = [r for r in codex_server.requests if r.path.endswith("/responses")][-1]
@@ -178,7 +186,7 @@ async def test_usage_limit_is_reported_with_its_reset_time(codex_server: Loopbac
     assert isinstance(error, UsageLimitReached)
     assert "plus plan" in str(error) and "resets in 1 hour 29 minutes" in str(error) or \
         "resets in 1 hour 30 minutes" in str(error)
-    assert len(codex_server.requests) == 1
+    assert len(codex_server.route_requests("responses")) == 1
 
 
 async def test_500_then_success_is_retried_with_backoff(codex_server: LoopbackCodex,
@@ -195,7 +203,8 @@ async def test_overload_is_fatal(codex_server: LoopbackCodex, codex_home: Path) 
     codex_server.enqueue("responses", json_response(503, {"error": {
         "code": "server_is_overloaded"}}))
     _, error = await run(codex_server, codex_home)
-    assert isinstance(error, ServerOverloaded) and len(codex_server.requests) == 1
+    assert isinstance(error, ServerOverloaded) and \
+        len(codex_server.route_requests("responses")) == 1
 
 
 @pytest.mark.parametrize(("code", "fatal"), [
@@ -284,17 +293,29 @@ async def test_rejected_instructions_say_what_to_set(codex_server: LoopbackCodex
     assert "model_instructions_file" in str(error)
 
 
-async def test_chat_completions_fallback_when_responses_is_refused(
+async def test_a_404_names_the_url_and_tries_nothing_else(
         codex_server: LoopbackCodex, codex_home: Path) -> None:
     codex_server.enqueue("responses", json_response(404, {"detail": "Not Found"}))
+    codex_server.enqueue("chat", sse(success_transcript(CHUNKS)))
+    artifact, error = await run(codex_server, codex_home)
+    assert isinstance(error, EndpointNotFound) and artifact.status is PlanStatus.FAILED
+    assert f"{codex_server.base_url}/responses" in str(error)
+    assert codex_server.route_requests("chat") == []
+    assert len(codex_server.route_requests("responses")) == 1
+
+
+async def test_chat_completions_only_when_configured(
+        codex_server: LoopbackCodex, codex_home: Path) -> None:
     chunks = [{"choices": [{"delta": {"content": part}}]} for part in CHUNKS]
     codex_server.enqueue("chat", sse([f"data: {json.dumps(c)}\n\n" for c in chunks] +
                                      ["data: [DONE]\n\n"]))
-    artifact, error = await run(codex_server, codex_home)
+    artifact, error = await run(codex_server, codex_home, wire_api="chat")
     assert error is None and artifact.status is PlanStatus.COMPLETE
     assert len(artifact.steps) == 2
-    chat = [r for r in codex_server.requests if r.path.endswith("/chat/completions")]
-    assert chat[0].json["stream"] is True and chat[0].json["messages"][0]["role"] == "system"
+    (chat,) = codex_server.route_requests("chat")
+    assert chat.json["stream"] is True
+    assert [m["role"] for m in chat.json["messages"]] == ["developer", "developer", "user"]
+    assert codex_server.route_requests("responses") == []
 
 
 async def test_no_login_is_one_clear_sentence(codex_server: LoopbackCodex,

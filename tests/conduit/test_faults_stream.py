@@ -154,12 +154,12 @@ async def test_a_slow_endless_drip_stops_at_the_stream_time_limit(
     assert time.perf_counter() - started < 3
 
 
-async def test_the_chat_fallback_has_the_same_limits(codex_server: LoopbackCodex,
-                                                     codex_home: Path) -> None:
-    codex_server.enqueue("responses", json_response(404, {"detail": "Not Found"}))
+async def test_the_chat_wire_has_the_same_limits(codex_server: LoopbackCodex,
+                                                 codex_home: Path) -> None:
     chunk = json.dumps({"choices": [{"delta": {"content": "x" * 100}}]})
     codex_server.enqueue("chat", stream(Counted([], f"data: {chunk}\n\n".encode())))
-    artifact, error = await run(codex_server, codex_home, max_response_chars=50_000)
+    artifact, error = await run(codex_server, codex_home, max_response_chars=50_000,
+                                wire_api="chat")
     assert error is None and artifact.status is PlanStatus.INCOMPLETE
     assert artifact.status_reason == "the answer passed 50,000 characters"
 

@@ -87,8 +87,9 @@ async def test_connection_refused_is_retried_then_one_clear_sentence(
                                 f"http://127.0.0.1:{port}/oauth/token", codex_home,
                                 sleeps=sleeps, request_max_retries=3)
     assert isinstance(error, TransportError)
-    assert str(error) == (f"Could not reach Codex at http://127.0.0.1:{port}/backend-api/codex "
-                          "(ConnectError); check the network and try again.")
+    assert str(error) == (f"Could not reach Codex at http://127.0.0.1:{port}/backend-api/codex"
+                          "/responses (ConnectError); check the network (and HTTPS_PROXY or "
+                          "NO_PROXY behind a proxy) and try again.")
     assert len(sleeps.delays) == 3
     assert artifact.status is PlanStatus.FAILED
 

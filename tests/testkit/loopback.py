@@ -9,8 +9,16 @@ Tests script it per route and read back what the client sent:
         server.requests[0].headers["authorization"], server.requests[0].json
 
 Routes: "responses" (`/backend-api/codex/responses`), "chat"
-(`/backend-api/codex/chat/completions`), "refresh" (`/oauth/token`). Each request takes the next
-queued response of its route; the last one repeats when the queue runs dry. Responses:
+(`/backend-api/codex/chat/completions`), "models" (`/backend-api/codex/models`), "refresh"
+(`/oauth/token`) and "api" (`/v1/responses`, the public API of API-key mode). Each request
+takes the next queued response of its route; the last one repeats when the queue runs dry.
+With nothing queued, "models" answers today's catalog (`testkit.catalog`) with an ETag, and a
+304 to a matching `If-None-Match`. `LoopbackCodex(strict=True)` answers `POST /responses` as
+today's backend is reported to: a 400 for a model the catalog lacks (retired), for a `version`
+header below the model's `minimal_client_version`, for a reasoning effort the model does not
+support, and for top-level `instructions`. `route_requests("responses")` lists the requests of
+one route; `LoopbackProxy` is a forward proxy (absolute-form HTTP and CONNECT) that records
+what went through it. Responses:
 `sse(frames, delay=, per_frame_delay=, cut_after=, stall_after=)` streams frames with chunked
 encoding, one flush per frame; `cut_after=N` drops the connection after N frames;
 `stall_after=N` writes N frames and waits for `release_stalls()` (or `stop()`).
@@ -37,11 +45,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BASE_PATH = "/backend-api/codex"
+API_PATH = "/v1"
 ROUTES = {
     "responses": f"{BASE_PATH}/responses",
     "chat": f"{BASE_PATH}/chat/completions",
+    "models": f"{BASE_PATH}/models",
     "refresh": "/oauth/token",
+    "api": f"{API_PATH}/responses",
 }
+CATALOG_ETAG = '"catalog-etag-1"'
+
 DEFAULT_HEADERS = {
     "openai-model": "gpt-5-codex",
     "x-request-id": "req_loopback_0001",
@@ -64,6 +77,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
     @property
     def json(self) -> Any:
@@ -237,8 +251,9 @@ def drip_transcript(n_deltas: int) -> list[str]:
 class LoopbackCodex:
     """The scriptable server; see the module docstring."""
 
-    def __init__(self) -> None:
-        """Prepare (not start) the server."""
+    def __init__(self, *, strict: bool = False) -> None:
+        """Prepare (not start) the server; `strict` rejects what today's backend rejects."""
+        self.strict = strict
         self.requests: list[Recorded] = []
         self.frames_sent_at: list[list[float]] = []
         self._queues: dict[str, list[Response]] = {}
@@ -254,6 +269,17 @@ class LoopbackCodex:
     def base_url(self) -> str:
         """The Codex base URL to configure (`…/backend-api/codex`)."""
         return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+
+    @property
+    def api_base_url(self) -> str:
+        """The public API base URL to configure in API-key mode (`OPENAI_BASE_URL`)."""
+        return f"http://127.0.0.1:{self.port}{API_PATH}"
+
+    def route_requests(self, route: str) -> list[Recorded]:
+        """The requests that reached one route ("responses", "models", … or a path)."""
+        path = ROUTES.get(route, route)
+        with self._condition:
+            return [request for request in self.requests if request.path == path]
 
     @property
     def refresh_url(self) -> str:
@@ -339,10 +365,17 @@ class LoopbackCodex:
 
     # Serving ----------------------------------------------------------------------------
 
-    def _next(self, path: str) -> Response:
+    def _next(self, request: Recorded) -> Response:
+        path = request.path
+        if self.strict and request.method == "POST" and path == ROUTES["responses"]:
+            refusal = strict_refusal(request)
+            if refusal is not None:
+                return refusal
         with self._condition:
             queue = self._queues.get(path)
             if not queue:
+                if path == ROUTES["models"]:
+                    return catalog_response(request)
                 return json_response(404, {"detail": f"nothing queued for {path}"})
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
@@ -353,7 +386,7 @@ class LoopbackCodex:
                 request = await self._read_request(reader)
                 if request is None:
                     return
-                response = self._next(request.path)
+                response = self._next(request)
                 with self._condition:
                     self.requests.append(request)
                     self.frames_sent_at.append([])
@@ -375,7 +408,8 @@ class LoopbackCodex:
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             return None
         lines = head.decode("latin-1").split("\r\n")
-        method, path, _ = lines[0].split(" ", 2)
+        method, target, _ = lines[0].split(" ", 2)
+        path, _, query = target.partition("?")
         headers: dict[str, str] = {}
         for line in lines[1:]:
             if ":" in line:
@@ -384,7 +418,7 @@ class LoopbackCodex:
         body = b""
         if "content-length" in headers:
             body = await reader.readexactly(int(headers["content-length"]))
-        return Recorded(method, path.split("?")[0], headers, body)
+        return Recorded(method, path, headers, body, query)
 
     async def _respond(self, writer: asyncio.StreamWriter, response: Response,
                        index: int) -> bool:
@@ -394,7 +428,7 @@ class LoopbackCodex:
             return False
         if response.delay:
             await asyncio.sleep(response.delay)
-        reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+        reason = {200: "OK", 304: "Not Modified", 400: "Bad Request", 301: "Moved Permanently", 302: "Found", 303: "See Other",
                   307: "Temporary Redirect", 308: "Permanent Redirect", 401: "Unauthorized",
                   404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
                   503: "Service Unavailable"}.get(response.status, "Status")
@@ -448,3 +482,124 @@ def iter_frames(frames: list[str]) -> Iterator[dict[str, Any]]:
         for line in text.splitlines():
             if line.startswith("data: "):
                 yield json.loads(line[6:])
+
+
+def catalog_response(request: Recorded) -> Response:
+    """Today's catalog, or a 304 when the client already holds this ETag."""
+    from .catalog import catalog
+
+    if request.headers.get("if-none-match") == CATALOG_ETAG:
+        return Response(304, {"etag": CATALOG_ETAG})
+    return json_response(200, catalog(), headers={"etag": CATALOG_ETAG})
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def strict_refusal(request: Recorded) -> Response | None:
+    """The 400 today's backend is reported to send for this request, or None."""
+    from .catalog import MODELS
+
+    body = request.json if isinstance(request.json, dict) else {}
+    slug = body.get("model")
+    if "instructions" in body:
+        return json_response(400, {"detail": "Instructions are not valid"})
+    entry = next((model for model in MODELS if model["slug"] == slug), None)
+    if entry is None:
+        return json_response(400, {"detail": f"The '{slug}' model is not supported when using "
+                                             "Codex with a ChatGPT account."})
+    if _version(request.headers.get("version", "0")) < \
+            _version(entry["minimal_client_version"]):
+        return json_response(400, {"detail": f"The '{slug}' model requires a newer version of "
+                                             "Codex. Please upgrade to the latest app or CLI and "
+                                             "try again."})
+    reasoning = body.get("reasoning") or {}
+    efforts = [level["effort"] for level in entry["supported_reasoning_levels"]]
+    effort = reasoning.get("effort") if isinstance(reasoning, dict) else None
+    if effort is not None and effort not in efforts:
+        return json_response(400, {"error": {
+            "message": f"Unsupported value: 'reasoning.effort' does not support '{effort}' "
+                       f"with this model. Supported values are: {', '.join(efforts)}.",
+            "type": "invalid_request_error", "param": "reasoning.effort",
+            "code": "unsupported_value"}})
+    return None
+
+
+class LoopbackProxy:
+    """A forward proxy on 127.0.0.1: absolute-form HTTP requests and CONNECT tunnels.
+
+    `seen` lists each request line (`POST http://127.0.0.1:…/responses`, `CONNECT host:port`),
+    so a test can prove a call went through the proxy."""
+
+    def __init__(self) -> None:
+        """Prepare (not start) the proxy."""
+        self.seen: list[str] = []
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The proxy's URL, for `HTTP_PROXY`/`HTTPS_PROXY`."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LoopbackProxy:
+        started = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            server = loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+            self.port = server.sockets[0].getsockname()[1]
+            started.set()
+            loop.run_forever()
+            server.close()
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, name="loopback-proxy", daemon=True)
+        self._thread.start()
+        if not started.wait(WAIT_SECONDS):
+            raise RuntimeError("the loopback proxy did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(WAIT_SECONDS)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            writer.close()
+            return
+        first, _, rest = head.decode("latin-1").partition("\r\n")
+        method, target, version = first.split(" ", 2)
+        self.seen.append(f"{method} {target}")
+        if method == "CONNECT":
+            host, _, port = target.rpartition(":")
+            upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+        else:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(target)
+            upstream_reader, upstream_writer = await asyncio.open_connection(
+                parts.hostname, parts.port or 80)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            upstream_writer.write(f"{method} {path} {version}\r\n{rest}".encode("latin-1"))
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()

@@ -17,11 +17,12 @@ import base64
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from filelock import AsyncFileLock, Timeout
@@ -37,11 +38,14 @@ CLIENT_ID = "app_EMoamEEZ73f0CkXaXp7hrann"
 DEFAULT_REFRESH_URL = "https://auth.openai.com/oauth/token"
 AUTH_CLAIMS = "https://api.openai.com/auth"
 PERMANENT_REFRESH_ERRORS = {
+    "invalid_grant": "the token endpoint no longer accepts your Codex login",
     "refresh_token_expired": "your Codex login has expired",
     "refresh_token_reused": "your Codex login was refreshed elsewhere and is no longer valid",
     "refresh_token_invalidated": "your Codex login was revoked",
 }
 LOCK_TIMEOUT_SECONDS = 30.0
+
+AuthMode = Literal["chatgpt", "apikey"]
 
 
 def codex_home(env: dict[str, str] | os._Environ[str] | None = None) -> Path:
@@ -72,12 +76,39 @@ def jwt_claims(token: str | None) -> dict[str, Any]:
     return claims if isinstance(claims, dict) else {}
 
 
-def token_expired(token: str, now: float | None = None) -> bool:
-    """Whether a JWT's `exp` has passed (no margin, as Codex since 2026-03)."""
+REFRESH_MARGIN_SECONDS = 300.0
+"""Codex 0.169.0 refreshes when the access token expires within five minutes (measured: 120,
+240 and 300 s ahead refreshed; 420 s did not)."""
+REFRESH_AFTER_SECONDS = 8 * 24 * 3600.0
+"""When the token's `exp` is unknown, Codex refreshes eight days after `last_refresh`."""
+
+
+def token_expires_soon(token: str, now: float | None = None) -> bool | None:
+    """Whether a JWT's `exp` falls within `REFRESH_MARGIN_SECONDS`; None when it has none."""
     exp = jwt_claims(token).get("exp")
-    if not isinstance(exp, int | float):
-        return False
-    return exp <= (time.time() if now is None else now)
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        return None
+    return exp - REFRESH_MARGIN_SECONDS <= (time.time() if now is None else now)
+
+
+def parse_timestamp(value: object) -> float | None:
+    """An RFC 3339 time as Codex writes it (nanoseconds allowed) in Unix seconds, or None."""
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def codex_timestamp(now_ns: int | None = None) -> str:
+    """`2026-11-30T07:00:00.123456789Z`: UTC with nanoseconds, as Codex writes `last_refresh`."""
+    ns = time.time_ns() if now_ns is None else now_ns
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + \
+        f".{fraction:09d}Z"
 
 
 @dataclass(slots=True)
@@ -89,10 +120,28 @@ class CodexAuth:
     refresh_token: str | None = field(repr=False)
     id_token: str | None = field(repr=False)
     account_id: str | None
+    last_refresh: float | None = None
+    mode: AuthMode = "chatgpt"
+    source: str = "auth.json"
+    """Where the login came from, in words: `~/.codex/auth.json` or `OPENAI_API_KEY`."""
+
+    @property
+    def is_api_key(self) -> bool:
+        """Whether this is an API key (the public Responses API) rather than a ChatGPT login."""
+        return self.mode == "apikey"
 
     def needs_refresh(self, now: float | None = None) -> bool:
-        """Whether the access token has expired."""
-        return token_expired(self.access_token, now)
+        """Whether to refresh before sending, as Codex decides: the access token expires
+        within five minutes, or, its `exp` unknown, the last refresh is eight days old."""
+        if self.is_api_key:
+            return False
+        soon = token_expires_soon(self.access_token, now)
+        if soon is not None:
+            return soon
+        if self.last_refresh is None:
+            return False
+        return (time.time() if now is None else now) - self.last_refresh >= \
+            REFRESH_AFTER_SECONDS
 
 
 LOGIN_HINT = "run `codex login`, or plan offline with --shadow"
@@ -132,7 +181,50 @@ def parse_auth(raw: str, path: Path) -> CodexAuth:
     return CodexAuth(path=path, access_token=tokens["access_token"],
                      refresh_token=refresh if isinstance(refresh, str) else None,
                      id_token=id_token,
-                     account_id=account_id if isinstance(account_id, str) else None)
+                     account_id=account_id if isinstance(account_id, str) else None,
+                     last_refresh=parse_timestamp(data.get("last_refresh")),
+                     source=str(path))
+
+
+def _api_key_of(data: Any) -> str | None:
+    """The key of an API-key login in auth.json (what `codex login --with-api-key` writes):
+    `auth_mode: "apikey"`, or no `auth_mode`, no tokens and a key, as Codex resolves it."""
+    if not isinstance(data, dict):
+        return None
+    key = data.get("OPENAI_API_KEY")
+    if not isinstance(key, str) or not key:
+        return None
+    mode = data.get("auth_mode")
+    if mode == "apikey" or (mode is None and not isinstance(data.get("tokens"), dict)):
+        return key
+    return None
+
+
+def load_login(home: Path, env: dict[str, str] | os._Environ[str] | None = None) -> CodexAuth:
+    """The login to plan with: a ChatGPT login in auth.json, else its API key, else the
+    `OPENAI_API_KEY` environment variable. A ChatGPT login wins over a key in the environment;
+    with none of them, the `LoginMissing` of auth.json."""
+    env = os.environ if env is None else env
+    path = home / "auth.json"
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError:
+        raw = None
+    data = loads(raw) if raw is not None else None
+    stored_key = _api_key_of(data)
+    if stored_key is not None:
+        remember_secrets(stored_key)
+        return CodexAuth(path=path, access_token=stored_key, refresh_token=None,
+                         id_token=None, account_id=None, mode="apikey", source=str(path))
+    try:
+        return load_auth(home)
+    except LoginMissing:
+        key = env.get("OPENAI_API_KEY")
+        if not key:
+            raise
+    remember_secrets(key)
+    return CodexAuth(path=path, access_token=key, refresh_token=None, id_token=None,
+                     account_id=None, mode="apikey", source="OPENAI_API_KEY")
 
 
 TOKEN_KEYS = ("access_token", "refresh_token", "id_token", "account_id")
@@ -172,7 +264,7 @@ def _merge_tokens(data: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]
         if isinstance(fresh.get(key), str) and fresh[key]:
             tokens[key] = fresh[key]
     merged["tokens"] = tokens
-    merged["last_refresh"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    merged["last_refresh"] = codex_timestamp()
     return merged
 
 
@@ -232,7 +324,8 @@ def _refresh_error(status: int, text: str) -> RefreshFailed:
             "followed so the refresh token never leaves it; check "
             "CODEX_REFRESH_TOKEN_URL_OVERRIDE and any proxy.", reason=f"redirect {status}",
             permanent=False, detail=text[:500])
-    permanent = status == 401 or code in PERMANENT_REFRESH_ERRORS
+    permanent = status == 401 or code in PERMANENT_REFRESH_ERRORS or \
+        (status == 400 and code == "invalid_grant")
     reason = str(code or f"status {status}")
     if permanent:
         why = PERMANENT_REFRESH_ERRORS.get(str(code), "the Codex login was refused")
@@ -263,9 +356,16 @@ async def _post_refresh(client: httpx.AsyncClient, url: str, body: dict[str, str
                              detail=repr(exc)) from None
 
 
+RefreshReason = Literal["proactive_expiry", "unauthorized_recovery"]
+
+
 async def refresh_auth(current: CodexAuth, client: httpx.AsyncClient, *, url: str,
-                       headers: dict[str, str]) -> CodexAuth:
-    """Refresh the login under a file lock; adopt tokens another process already refreshed."""
+                       headers: dict[str, str],
+                       reason: RefreshReason = "proactive_expiry") -> CodexAuth:
+    """Refresh the login under a file lock; adopt tokens another process already refreshed.
+
+    `reason` goes in the body as Codex sends it: `proactive_expiry` before a request,
+    `unauthorized_recovery` after a 401."""
     lock = AsyncFileLock(str(current.path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
     try:
         await lock.acquire()
@@ -279,13 +379,13 @@ async def refresh_auth(current: CodexAuth, client: httpx.AsyncClient, *, url: st
                             f"{exc.strerror or exc}); check that folder's permissions.",
                             reason="lock_failed", permanent=False) from None
     try:
-        return await _refresh_locked(current, client, url=url, headers=headers)
+        return await _refresh_locked(current, client, url=url, headers=headers, reason=reason)
     finally:
         await lock.release()
 
 
 async def _refresh_locked(current: CodexAuth, client: httpx.AsyncClient, *, url: str,
-                          headers: dict[str, str]) -> CodexAuth:
+                          headers: dict[str, str], reason: RefreshReason) -> CodexAuth:
     # Under the lock nobody else writes auth.json through us: a temporary is a crash's leftover.
     remove_stale_temporaries(current.path)
     snapshot, _ = await _reread(current.path)
@@ -296,13 +396,14 @@ async def _refresh_locked(current: CodexAuth, client: httpx.AsyncClient, *, url:
     if stored.account_id and current.account_id and stored.account_id != current.account_id:
         raise RefreshFailed("The Codex login changed to another account while planning; "
                             "plan again.", reason="account_changed", permanent=True)
-    if stored.access_token != current.access_token and not stored.needs_refresh():
+    if stored.access_token != current.access_token and (reason == "unauthorized_recovery"
+                                                         or not stored.needs_refresh()):
         logger.info("adopting the Codex tokens another process refreshed")
         return stored
     if not stored.refresh_token:
         raise RefreshFailed(f"The Codex login at {stored.path} has no refresh token; "
                             "run `codex login`.", reason="no_refresh_token", permanent=True)
-    body = {"client_id": CLIENT_ID, "grant_type": "refresh_token",
+    body = {"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_reason": reason,
             "refresh_token": stored.refresh_token}
     status, text = await _post_refresh(client, url, body, headers)
     if status != 200:

@@ -38,7 +38,9 @@ def register(subparsers: Any) -> None:
                       help="plan offline from the wish's own fields")
     mode.add_argument("--live", dest="mode", action="store_const", const="live",
                       help="call Codex (the default when a Codex login exists)")
-    parser.add_argument("--model", default=None, help="the Codex model (default: gpt-5)")
+    parser.add_argument("--model", default=None,
+                        help="the Codex model (default: as Codex chooses: OPENAI_MODEL, "
+                             "[conduit] model, ~/.codex/config.toml, else the catalog's default)")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not stream the text")
     parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
     parser.set_defaults(handler=command_plan, mode="auto")
@@ -72,7 +74,8 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     try:
         config = load_config(args.wish.resolve().parent,
-                             overrides={"model": args.model} if args.model else None)
+                             overrides={"model": args.model} if args.model else None,
+                             overrides_source="--model")
     except ConduitError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
@@ -88,7 +91,8 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: shadow run ({reason}): planning offline from the wish's own fields.",
               file=err)
     else:
-        print(f"wishcraft: planning with Codex ({config.model}) …", file=err)
+        print(f"wishcraft: planning with Codex ({config.model or 'the default model'}) …",
+              file=err)
     job = new_job(analysis.wish, text, args.wish.resolve(), mode)
     artifact, error = _run(job, config, out, quiet=args.quiet)
     try:
@@ -99,6 +103,8 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_FAILED
     if not args.quiet and artifact.text and not artifact.text.endswith("\n"):
         out.write("\n")
+    for warning in artifact.warnings:
+        print(f"wishcraft: note: {warning}", file=err)
     if error is not None:
         print(f"wishcraft: {error}", file=err)
     elif artifact.status is not PlanStatus.COMPLETE:

@@ -5,11 +5,24 @@ This is the one place where httpx exceptions become `ConduitError`s. The caller 
 editor's Cancel button) still has every character received. Cancelling the task closes the
 HTTP stream at once: the `async with` around the response exits on `CancelledError`.
 
+Before the request: the login (`auth.load_login`: a ChatGPT login, else an API key), refreshed
+five minutes before it expires; the version we present (`version.py`); the model catalog
+(`catalog.py`, from Codex's cache, `/models` or built in); the model and its effort
+(`choice.py`). Then one `POST /responses` shaped as Codex 0.169.0 sends it (`request.py`), to
+the ChatGPT backend with a ChatGPT login or to the public API (`OPENAI_BASE_URL`) with a key.
+
 Retries, as Codex does them: 5xx and network errors before the response are retried with
 exponential backoff and jitter; a 429 waits for its `Retry-After` (capped); a 401 first reloads
-auth.json (another process may have refreshed), then refreshes. A `response.failed` with
-`rate_limit_exceeded` is retried after the delay its message names. A stream that ends without
-`response.completed`, or idles past the timeout, is an incomplete result, not an error.
+auth.json (another process may have logged in again) and resends, then refreshes
+(`unauthorized_recovery`) and resends. A `response.failed` with `rate_limit_exceeded` is
+retried after the delay its message names; the fatal codes (`cyber_policy` among them) are not.
+A stream that ends without `response.completed`, or idles past the timeout, is an incomplete
+result, not an error. A 404 names the URL; no other endpoint is ever tried (Codex removed the
+chat-completions wire; `wire_api = "chat"` asks for it explicitly).
+
+Proxies and CAs: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured (httpx
+reads them), and `CODEX_CA_CERTIFICATE`, else `SSL_CERT_FILE`, adds a CA to the system's, for
+the backend and the token endpoint alike.
 
 Redirects are never followed: the request carries the login, and the backend never redirects
 a `POST /responses`; a 3xx means a proxy, a captive portal or a wrong `base_url`, reported as
@@ -29,6 +42,7 @@ import logging
 import math
 import random
 import re
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,17 +51,25 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from ..artifact import RateLimitSnapshot, RateLimitWindow, TokenUsage
 from ..model import Wish
-from .auth import CodexAuth, load_auth, refresh_auth
+from .auth import CodexAuth, load_login, refresh_auth
+from .catalog import Catalog, CatalogRequest, CatalogStore
+from .choice import ModelChoice, choose_model
 from .config import ConduitConfig
 from .errors import (
     AuthError,
+    ClientTooOld,
+    ConduitConfigError,
     ConduitError,
+    EffortNotSupported,
+    EndpointNotFound,
     HTTPStatusError,
     InstructionsRejected,
+    ModelNotSupported,
     RateLimited,
     RedirectRefused,
     RefreshFailed,
@@ -59,7 +81,7 @@ from .errors import (
     describe_reset,
     redact,
 )
-from .request import build_body, build_headers, new_session_id, user_agent
+from .request import TurnIds, base_headers, build_body, build_headers
 from .secrets import protect_http_loggers, protect_logger
 from .sse import (
     SSEDecoder,
@@ -70,6 +92,7 @@ from .sse import (
     message_text,
     parse_event,
 )
+from .version import ClientVersion, resolve_client_version
 
 logger = protect_logger(logging.getLogger(__name__))
 protect_http_loggers()
@@ -92,7 +115,12 @@ FATAL_FAILURE_CODES = {
     "invalid_prompt": "the backend refused the prompt",
     "server_is_overloaded": "the model is at capacity",
     "slow_down": "the model is at capacity",
+    "cyber_policy": "the request was stopped by OpenAI's cyber-security policy (reword the "
+                    "wish; retrying the same request will not help)",
 }
+SHARED_CATALOGS = CatalogStore()
+"""One catalog in memory per process, as Codex keeps it: every client of the process shares
+it, so the language server asks `/models` at most once per freshness window."""
 _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
 
 
@@ -132,6 +160,14 @@ class StreamState:
     incomplete_reason: str | None = None
     events: int = 0
     chars: int = 0
+    requested_model: str | None = None
+    model_source: str | None = None
+    effort: str | None = None
+    client_version: str | None = None
+    catalog_source: str | None = None
+    auth_mode: str | None = None
+    instructions_sent: bool | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -256,8 +292,44 @@ def _error_json(response: httpx.Response, body: str) -> dict[str, Any]:
     return data
 
 
-def status_error(response: httpx.Response, body: str, model: str) -> ConduitError:
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What an error sentence may name: the URL, the model and where it was chosen, the
+    version presented and where it came from, the effort, the models on offer."""
+
+    url: str
+    model: str
+    model_source: str = "the configuration"
+    version: str = ""
+    version_source: str = ""
+    effort: str | None = None
+    offered: tuple[str, ...] = ()
+    api_key: bool = False
+
+    @classmethod
+    def of(cls, url: str, choice: ModelChoice, version: ClientVersion,
+           api_key: bool = False) -> RequestContext:
+        """The context of one request."""
+        return cls(url, choice.slug, choice.source, version.version, version.source,
+                   choice.effort, choice.offered, api_key)
+
+
+def _offered(context: RequestContext) -> str:
+    shown = list(context.offered[:6])
+    return ", ".join(shown) + (" …" if len(context.offered) > 6 else "") if shown else \
+        "see `wishcraft models`"
+
+
+def _detail(data: dict[str, Any], error: dict[str, Any], body: str) -> str:
+    return str(error.get("message") or data.get("detail") or body or "")
+
+
+def status_error(response: httpx.Response, body: str,
+                 context: RequestContext | str) -> ConduitError:
     """Translate an error status into the right `ConduitError`, with its ids."""
+    if isinstance(context, str):
+        context = RequestContext(url=str(response.request.url), model=context)
+    model = context.model
     status = response.status_code
     ids = _ids(response)
     data = _error_json(response, body)
@@ -295,12 +367,38 @@ def status_error(response: httpx.Response, body: str, model: str) -> ConduitErro
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return RateLimited(f"Codex is rate-limiting requests{where}; try again in a moment.",
                            retry_after=retry_after, status=status, body=body, **ids)
+    detail = _detail(data, error, body).lower()
+    if status == 404:
+        return EndpointNotFound(
+            f"Codex answered 404 Not Found for {context.url}{where}: check `base_url` under "
+            "[conduit] (or CHATGPT_BASE_URL); nothing was sent anywhere else.",
+            status=status, body=body, detail=body[:1000], **ids)
+    if status == 400 and "requires a newer version" in detail:
+        return ClientTooOld(
+            f"The model {model!r} requires a newer Codex than version {context.version} "
+            f"(from {context.version_source or 'the built-in default'}, sent in the `version` "
+            "header): update the Codex CLI, or set `client_version` under [conduit] in "
+            "data/config/wishcraft.toml to a newer release.",
+            status=status, body=body, detail=body[:1000], **ids)
+    if status == 400 and "model" in detail and "not supported" in detail and \
+            "effort" not in detail:
+        login = "an API key" if context.api_key else "a ChatGPT login"
+        return ModelNotSupported(
+            f"The model {model!r} (set by {context.model_source}) is not available with "
+            f"{login}: choose one the catalog offers ({_offered(context)}).",
+            status=status, body=body, detail=body[:1000], **ids)
+    if status == 400 and "effort" in detail and ("not supported" in detail or
+                                                  "unsupported" in detail or
+                                                  "invalid" in detail):
+        return EffortNotSupported(
+            f"The model {model!r} does not accept reasoning effort {context.effort!r}: set "
+            "`model_reasoning_effort` to one the model supports (`wishcraft models` lists "
+            "them).", status=status, body=body, detail=body[:1000], **ids)
     if status == 400 and "instructions are not valid" in body.lower():
         return InstructionsRejected(
-            f"The Codex backend rejected the planner instructions for {model}: set "
+            f"The Codex backend rejected the instructions sent for {model}: set "
             "`model_instructions_file` under [conduit] in data/config/wishcraft.toml (or in "
-            "$CODEX_HOME/config.toml) to Codex's official prompt for this model "
-            "(codex-rs/core/prompt.md for gpt-5, gpt_5_codex_prompt.md for gpt-5-codex).",
+            "$CODEX_HOME/config.toml) to Codex's official prompt for this model.",
             status=status, body=body, **ids)
     if status == 503 and error.get("code") in ("server_is_overloaded", "slow_down"):
         return ServerOverloaded(f"The Codex model is at capacity{where}; try again later.",
@@ -316,11 +414,31 @@ def status_error(response: httpx.Response, body: str, model: str) -> ConduitErro
                            body=body, detail=body[:1000], **ids)
 
 
-def _rejects_responses_shape(status: int, body: str) -> bool:
-    """Whether the backend refused the Responses API itself (then try chat completions)."""
-    lowered = body.lower()
-    return status == 404 or (status in (400, 422) and "responses" in lowered and
-                             ("unsupported" in lowered or "not supported" in lowered))
+def served_model(headers: Any) -> str | None:
+    """`OpenAI-Model` from response headers or an event's `response.headers`, in any case."""
+    if isinstance(headers, httpx.Headers):
+        return _text(headers.get("openai-model"))
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            if isinstance(name, str) and name.lower() in ("openai-model", "x-openai-model"):
+                if isinstance(value, list) and value:
+                    value = value[0]
+                return _text(value)
+    return None
+
+
+def ssl_context(config: ConduitConfig) -> ssl.SSLContext:
+    """The system's CAs (certifi's, as httpx uses) plus `CODEX_CA_CERTIFICATE`/`SSL_CERT_FILE`."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if config.ca_certificate is not None:
+        try:
+            context.load_verify_locations(cafile=str(config.ca_certificate))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConduitConfigError(
+                f"Cannot use the CA certificate {config.ca_certificate} (from "
+                f"CODEX_CA_CERTIFICATE or SSL_CERT_FILE): {exc}; fix the path or unset the "
+                "variable.") from None
+    return context
 
 
 def failure_error(event: StreamEvent, state: StreamState) -> ResponseFailed:
@@ -352,15 +470,21 @@ class CodexClient:
 
     def __init__(self, config: ConduitConfig, *,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        """Create the HTTP client; `transport` lets tests swap the network."""
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 catalogs: CatalogStore | None = None) -> None:
+        """Create the HTTP client; `transport` lets tests swap the network.
+
+        The environment's proxies are honoured (httpx reads them when no transport is
+        given); redirects never are followed."""
         self.config = config
         self._sleep = sleep
+        self.catalogs = catalogs or SHARED_CATALOGS
         timeout = httpx.Timeout(connect=config.connect_timeout_seconds,
                                 read=config.stream_idle_timeout_seconds,
                                 write=30.0, pool=30.0)
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport,
-                                       follow_redirects=False, trust_env=False)
+                                       follow_redirects=False, trust_env=True,
+                                       verify=ssl_context(config))
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -377,18 +501,49 @@ class CodexClient:
                      * random.uniform(0.9, 1.1))
 
     async def _auth(self, report: ProgressCallback) -> CodexAuth:
-        auth = load_auth(self.config.codex_home)
+        """The login, refreshed first when Codex would refresh it.
+
+        A refresh the token endpoint refuses for good asks for `codex login` now, once; a
+        passing failure sends the old token, as Codex does (it may still be accepted)."""
+        auth = load_login(self.config.codex_home)
         if auth.needs_refresh():
             report(PlanProgress("refreshing", "Refreshing the Codex login"))
             try:
-                auth = await self._refresh(auth)
-            except (RefreshFailed, TransportError) as exc:  # Codex sends the old token then
+                auth = await self._refresh(auth, "proactive_expiry")
+            except RefreshFailed as exc:
+                if exc.permanent:
+                    raise
+                logger.warning("proactive refresh failed: %s", exc.detail or exc)
+            except TransportError as exc:
                 logger.warning("proactive refresh failed: %s", exc.detail or exc)
         return auth
 
-    async def _refresh(self, auth: CodexAuth) -> CodexAuth:
-        headers = {"originator": self.config.originator, "User-Agent": user_agent(self.config)}
-        return await refresh_auth(auth, self._http, url=self.config.refresh_url, headers=headers)
+    async def _refresh(self, auth: CodexAuth, reason: Literal["proactive_expiry",
+                                                              "unauthorized_recovery"]
+                       ) -> CodexAuth:
+        version = await self.client_version()
+        headers = {"originator": self.config.originator, "accept": "*/*",
+                   "user-agent": base_headers(None, self.config, version.version)["user-agent"]}
+        return await refresh_auth(auth, self._http, url=self.config.refresh_url,
+                                  headers=headers, reason=reason)
+
+    async def client_version(self) -> ClientVersion:
+        """The Codex version we present (may run `codex --version` once, off the loop)."""
+        return await asyncio.to_thread(resolve_client_version, self.config)
+
+    async def catalog(self, auth: CodexAuth | None, version: ClientVersion) -> Catalog:
+        """The model catalog: Codex's cache, `/models` with this login, or built in."""
+        request = None
+        if auth is not None and not auth.is_api_key:
+            request = CatalogRequest(self.config.base_url,
+                                     base_headers(auth, self.config, version.version),
+                                     version.version)
+        return await self.catalogs.load(self.config.codex_home, self._http, request)
+
+    def _url(self, auth: CodexAuth) -> str:
+        base = self.config.api_base_url if auth.is_api_key else self.config.base_url
+        return f"{base}/chat/completions" if self.config.wire_api == "chat" else \
+            f"{base}/responses"
 
     async def plan(self, wish: Wish, wish_text: str, wish_name: str, state: StreamState,
                    on_progress: ProgressCallback | None = None, *,
@@ -399,17 +554,32 @@ class CodexClient:
         then has `completed` False and `incomplete_reason` set.
         """
         report = on_progress or (lambda progress: None)
-        session_id = new_session_id()
-        body, digest = build_body(wish, wish_text, wish_name, self.config,
-                                  session_id=session_id)
         report(PlanProgress("connecting", "Connecting to Codex"))
         auth = await self._auth(report)
+        version = await self.client_version()
+        catalog = await self.catalog(auth, version)
+        choice = choose_model(self.config, catalog, api=auth.is_api_key)
+        ids = TurnIds.new()
+        body, digest = build_body(wish, wish_text, wish_name, choice, ids)
+        state.requested_model, state.model_source = choice.slug, choice.source
+        state.effort, state.client_version = choice.effort, version.version
+        state.catalog_source, state.auth_mode = catalog.source, auth.mode
+        state.instructions_sent = choice.instructions is not None
+        for note in choice.notes:
+            if note not in state.notes:
+                state.notes.append(note)
+                logger.warning("%s", note)
+        if choice.instructions is None:
+            state.notes.append("No model catalog could be read, so the model's own "
+                               "instructions were not sent; only the planner text was.")
+        context = RequestContext.of(self._url(auth), choice, version, auth.is_api_key)
         started = time.perf_counter()
         last_error: ConduitError | None = None
         for turn in range(1, self.config.stream_max_retries + 2):
             state.reset_text()
             try:
-                auth = await self._turn(auth, body, session_id, state, report, turn)
+                auth = await self._turn(auth, body, ids, version.version, context, state,
+                                        report, turn)
             except ResponseFailed as exc:
                 last_error = exc
                 if not exc.retryable or turn > self.config.stream_max_retries:
@@ -442,21 +612,25 @@ class CodexClient:
         logger.info("codex plan request %s", json.dumps(record, default=str),
                     extra={"wishcraft": record})
 
-    async def _turn(self, auth: CodexAuth, body: dict[str, Any], session_id: str,
-                    state: StreamState, report: ProgressCallback, turn: int) -> CodexAuth:
+    async def _turn(self, auth: CodexAuth, body: dict[str, Any], ids: TurnIds, version: str,
+                    context: RequestContext, state: StreamState, report: ProgressCallback,
+                    turn: int) -> CodexAuth:
         """One request with transport retries and auth recovery, then its stream."""
-        url = f"{self.config.base_url}/responses"
+        url = context.url
+        chat = self.config.wire_api == "chat"
+        payload = chat_body(body) if chat else body
         transport_retries = 0
         auth_step = 0
         while True:
-            headers = build_headers(auth, self.config, session_id=session_id)
-            request = self._http.build_request("POST", url, json=body, headers=headers)
+            headers = build_headers(auth, self.config, version=version, ids=ids,
+                                    model=context.model)
+            request = self._http.build_request("POST", url, json=payload, headers=headers)
             try:
                 response = await self._http.send(request, stream=True)
             except httpx.HTTPError as exc:
                 unreachable = TransportError(
-                    f"Could not reach Codex at {self.config.base_url} "
-                    f"({type(exc).__name__}); check the network and try again.",
+                    f"Could not reach Codex at {url} ({type(exc).__name__}); check the "
+                    "network (and HTTPS_PROXY or NO_PROXY behind a proxy) and try again.",
                     detail=redact(repr(exc)))
                 if transport_retries >= self.config.request_max_retries:
                     raise unreachable from None
@@ -468,7 +642,10 @@ class CodexClient:
                 continue
             try:
                 if response.status_code == 200:
-                    await self._read_stream(response, state, report, turn)
+                    if chat:
+                        await self._read_chat_stream(response, state, report)
+                    else:
+                        await self._read_stream(response, state, report, turn)
                     return auth
                 text = await _read_error_body(response)
             except httpx.HTTPError as exc:  # the body of an error response broke off
@@ -477,26 +654,25 @@ class CodexClient:
                 await response.aclose()
             status = response.status_code
             logger.debug("codex answered %s: %s", status, redact(text[:500]))
+            if status == 401 and auth.is_api_key:
+                raise AuthError(f"The API key (from {auth.source}) was refused; check it, or "
+                                "run `codex login` to plan with ChatGPT.", detail=text[:500],
+                                **_ids(response))
             if status == 401 and auth_step < 2:
                 auth_step += 1
                 report(PlanProgress("refreshing", "Refreshing the Codex login"))
-                stored = load_auth(self.config.codex_home)
+                stored = load_login(self.config.codex_home)
                 if auth_step == 1 and stored.access_token != auth.access_token and \
                         (not auth.account_id or stored.account_id == auth.account_id):
-                    auth = stored
+                    auth = stored  # a newer login is on disk: resend with it first
                     continue
                 auth_step = 2
-                auth = await self._refresh(stored)
+                auth = await self._refresh(stored, "unauthorized_recovery")
                 continue
             if status == 401:
                 raise AuthError("Codex refused the login even after a refresh; run "
                                 "`codex login`.", detail=text[:500], **_ids(response))
-            if _rejects_responses_shape(status, text):
-                logger.warning("the backend rejected the Responses API (%s); trying chat "
-                               "completions", status)
-                await self._chat_fallback(auth, body, session_id, state, report)
-                return auth
-            error = status_error(response, text, self.config.model)
+            error = status_error(response, text, context)
             if isinstance(error, RateLimited) and transport_retries < \
                     self.config.request_max_retries:
                 transport_retries += 1
@@ -522,7 +698,7 @@ class CodexClient:
         """Fold the SSE events of one response into `state`."""
         ids = _ids(response)
         state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
-        state.model = response.headers.get("openai-model") or state.model
+        state.model = served_model(response.headers) or state.model
         state.rate_limits = rate_limits_from_headers(response.headers) or state.rate_limits
         report(PlanProgress("waiting", "Waiting for the model", attempt=turn, state=state))
 
@@ -593,6 +769,9 @@ class CodexClient:
               turn: int) -> bool:
         """Apply one event; return True when the stream is finished."""
         kind = event.type
+        response_of_event = event.response
+        if response_of_event:
+            state.model = served_model(response_of_event.get("headers")) or state.model
         if kind == "response.output_text.delta":
             state.deltas.append(event.delta)
             state.chars += len(event.delta)
@@ -611,10 +790,6 @@ class CodexClient:
             response = event.response
             state.response_id = _text(response.get("id")) or state.response_id
             state.usage = _usage(response.get("usage")) or state.usage
-            headers = response.get("headers")
-            if isinstance(headers, dict):
-                state.model = _text(headers.get("openai-model")) or \
-                    _text(headers.get("x-openai-model")) or state.model
             state.completed = True
             return True
         elif kind == "response.failed":
@@ -626,51 +801,42 @@ class CodexClient:
             return True
         return False
 
-    async def _chat_fallback(self, auth: CodexAuth, body: dict[str, Any], session_id: str,
-                             state: StreamState, report: ProgressCallback) -> None:
-        """Ask `/chat/completions` when the backend refuses the Responses shape."""
-        messages = [{"role": "system", "content": body["instructions"]}]
-        for item in body["input"]:
-            text = "".join(part["text"] for part in item["content"])
-            messages.append({"role": "user" if item["role"] == "user" else "system",
-                             "content": text})
-        chat = {"model": body["model"], "messages": messages, "stream": True}
-        headers = build_headers(auth, self.config, session_id=session_id)
-        url = f"{self.config.base_url}/chat/completions"
-        try:
-            async with self._http.stream("POST", url, json=chat, headers=headers) as response:
-                if response.status_code != 200:
-                    try:
-                        text = await _read_error_body(response)
-                    except httpx.HTTPError as exc:
-                        text = f"(unreadable body: {type(exc).__name__})"
-                    raise status_error(response, text, self.config.model)
-                ids = _ids(response)
-                state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
+    async def _read_chat_stream(self, response: httpx.Response, state: StreamState,
+                                report: ProgressCallback) -> None:
+        """Fold a chat-completions stream (only with `wire_api = "chat"`) into `state`."""
+        ids = _ids(response)
+        state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
+        state.model = served_model(response.headers) or state.model
 
-                def on_message(message: SSEMessage) -> bool:
-                    if message.data.strip() == "[DONE]":
-                        state.completed = True
-                        return True
-                    data = loads(message.data)
-                    choices = data.get("choices") if isinstance(data, dict) else None
-                    for choice in choices if isinstance(choices, list) else []:
-                        part = choice.get("delta") if isinstance(choice, dict) else None
-                        delta = part.get("content") if isinstance(part, dict) else None
-                        if isinstance(delta, str) and delta:
-                            state.deltas.append(delta)
-                            state.chars += len(delta)
-                            report(PlanProgress("writing", "Writing the plan", delta=delta,
-                                                state=state))
-                    return False
+        def on_message(message: SSEMessage) -> bool:
+            if message.data.strip() == "[DONE]":
+                state.completed = True
+                return True
+            data = loads(message.data)
+            choices = data.get("choices") if isinstance(data, dict) else None
+            for choice in choices if isinstance(choices, list) else []:
+                part = choice.get("delta") if isinstance(choice, dict) else None
+                delta = part.get("content") if isinstance(part, dict) else None
+                if isinstance(delta, str) and delta:
+                    state.deltas.append(delta)
+                    state.chars += len(delta)
+                    report(PlanProgress("writing", "Writing the plan", delta=delta,
+                                        state=state))
+            return False
 
-                await self._pump(response, state, on_message)
-        except httpx.HTTPError as exc:
-            raise TransportError(f"Could not reach Codex at {self.config.base_url} "
-                                 f"({type(exc).__name__}); check the network and try again.",
-                                 detail=redact(repr(exc))) from None
+        await self._pump(response, state, on_message)
         if not state.completed and state.incomplete_reason is None:
             state.incomplete_reason = "the stream closed before [DONE]"
+
+
+def chat_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The Responses body as a chat-completions one (`wire_api = "chat"` only): developer
+    items become `developer` messages, as the chat API names them."""
+    messages = []
+    for item in body["input"]:
+        text = "".join(part["text"] for part in item["content"])
+        messages.append({"role": item["role"], "content": text})
+    return {"model": body["model"], "messages": messages, "stream": True}
 
 
 async def _read_error_body(response: httpx.Response) -> str:

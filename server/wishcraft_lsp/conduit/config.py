@@ -1,13 +1,18 @@
-"""The conduit's configuration: environment, then the workspace, then Codex's, then defaults.
+"""The conduit's configuration: settings, the environment, the workspace, Codex's, defaults.
 
 Sources, first one wins for each key:
-1. the environment: `OPENAI_MODEL`, `CHATGPT_BASE_URL`, `CODEX_REFRESH_TOKEN_URL_OVERRIDE`,
-   `CODEX_INTERNAL_ORIGINATOR_OVERRIDE`;
-2. `[conduit]` in `data/config/wishcraft.toml` found from the workspace upward;
-3. `$CODEX_HOME/config.toml` (`model`, `model_reasoning_effort`, `model_reasoning_summary`,
+1. the command line (`--model`) or the editor's settings (`wishcraft.plan.model`);
+2. the environment: `OPENAI_MODEL`, `CHATGPT_BASE_URL`, `OPENAI_BASE_URL` (API-key mode),
+   `CODEX_REFRESH_TOKEN_URL_OVERRIDE`, `CODEX_INTERNAL_ORIGINATOR_OVERRIDE`,
+   `CODEX_CA_CERTIFICATE` (else `SSL_CERT_FILE`);
+3. `[conduit]` in `data/config/wishcraft.toml` found from the workspace upward (also
+   `client_version` and `wire_api`, which only we read);
+4. `$CODEX_HOME/config.toml` (`model`, `model_reasoning_effort`, `model_reasoning_summary`,
    `model_verbosity`, `model_instructions_file`);
-4. the defaults below.
-An invalid value is a `ConduitConfigError` naming the file and key.
+5. the defaults below. With no model set, the catalog's default is used (see `catalog.py`).
+Where each value came from is kept (`source_of`), so an error about the model can say
+"`model` in ~/.codex/config.toml". An invalid value is a `ConduitConfigError` naming the file
+and key.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from .auth import codex_home, refresh_url
 from .errors import ConduitConfigError
 
 DEFAULT_BASE_URL = "https://chatgpt.com/backend-api/codex"
-DEFAULT_MODEL = "gpt-5"
-CLIENT_VERSION = "0.124.0"
-"""The Codex CLI version we present (the backend gates models on it)."""
+DEFAULT_API_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_ORIGINATOR = "codex_exec"
+"""What `codex exec`, Codex's non-interactive mode, calls itself; a plan is such a turn."""
 
-EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra")
 SUMMARIES = ("auto", "concise", "detailed", "none")
 VERBOSITIES = ("low", "medium", "high")
+WIRE_APIS = ("responses", "chat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +57,24 @@ class ConduitConfig:
     event over 8 Mi characters (`sse.MAX_LINE_CHARS`) is an error: no event is that large.
     """
 
-    model: str = DEFAULT_MODEL
+    model: str | None = None
+    """None: the catalog's default model."""
     reasoning_effort: str | None = None
     reasoning_summary: str | None = None
     verbosity: str | None = None
     base_url: str = DEFAULT_BASE_URL
+    api_base_url: str = DEFAULT_API_BASE_URL
     refresh_url: str = ""
     instructions_file: Path | None = None
-    originator: str = "codex_cli_rs"
-    client_version: str = CLIENT_VERSION
+    originator: str = DEFAULT_ORIGINATOR
+    client_version: str | None = None
+    """None: the installed Codex's version, else `version.BUILTIN_CLIENT_VERSION`."""
+    wire_api: str = "responses"
+    """`chat` sends chat completions instead; only ever when configured (Codex removed it)."""
+    ca_certificate: Path | None = None
     codex_home: Path = Path("~/.codex")
+    sources: tuple[tuple[str, str], ...] = ()
+    """Where each configured value came from, as (field, words for the user)."""
     request_max_retries: int = 4
     stream_max_retries: int = 2
     retry_base_seconds: float = 0.2
@@ -71,6 +85,10 @@ class ConduitConfig:
     max_stream_bytes: int = 64 * 1024 * 1024
     max_stream_seconds: float = 1800.0
 
+    def source_of(self, key: str) -> str | None:
+        """Where `key` was set, in words (`` `model` in ~/.codex/config.toml``), or None."""
+        return dict(self.sources).get(key)
+
 
 _TOML_KEYS = {
     "model": "model", "model_reasoning_effort": "reasoning_effort",
@@ -80,24 +98,32 @@ _TOML_KEYS = {
     "stream_max_retries": "stream_max_retries",
     "stream_idle_timeout_ms": "stream_idle_timeout_seconds",
     "max_retry_after_seconds": "max_retry_after_seconds",
+    "client_version": "client_version", "wire_api": "wire_api",
 }
+_OWN_KEYS = ("client_version", "wire_api")
+"""Keys only our own `[conduit]` table sets: Codex's config.toml means other things by them."""
 
 
 def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
     """Validate and convert the values read from one source."""
     out: dict[str, Any] = {}
     choices = {"reasoning_effort": EFFORTS, "reasoning_summary": SUMMARIES,
-               "verbosity": VERBOSITIES}
+               "verbosity": VERBOSITIES, "wire_api": WIRE_APIS}
     for key, value in values.items():
         if key in choices:
             if not isinstance(value, str) or value not in choices[key]:
                 raise ConduitConfigError(
                     f"{source}: {key} must be one of {', '.join(choices[key])}, not {value!r}.")
-        elif key in ("model", "base_url"):
+        elif key == "client_version":
+            if not isinstance(value, str) or not value.strip()[:1].isdigit():
+                raise ConduitConfigError(f"{source}: client_version must be a version such as "
+                                         f"\"0.169.0\", not {value!r}.")
+            value = value.strip()
+        elif key in ("model", "base_url", "api_base_url"):
             if not isinstance(value, str) or not value.strip():
                 raise ConduitConfigError(f"{source}: {key} must be a non-empty string.")
-            if key == "base_url" and not value.startswith(("http://", "https://")):
-                raise ConduitConfigError(f"{source}: base_url must start with https://.")
+            if key.endswith("base_url") and not value.startswith(("http://", "https://")):
+                raise ConduitConfigError(f"{source}: {key} must start with https://.")
             value = value.strip().rstrip("/")
         elif key == "instructions_file":
             if not isinstance(value, str):
@@ -118,9 +144,18 @@ def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
-def _read_toml(path: Path, table: str | None) -> dict[str, Any]:
+def _display(path: Path) -> str:
+    """A path as users write it: `~/.codex/config.toml` under the home folder."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def _read_toml(path: Path, table: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The known keys of one TOML file (or one table of it), and the words naming each."""
     if not path.is_file():
-        return {}
+        return {}, {}
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -129,12 +164,17 @@ def _read_toml(path: Path, table: str | None) -> dict[str, Any]:
     section = data.get(table, {}) if table else data
     if not isinstance(section, dict):
         raise ConduitConfigError(f"{path}: [{table}] must be a table.")
-    out = {_TOML_KEYS[key]: value for key, value in section.items() if key in _TOML_KEYS}
+    own = table is not None
+    raw = {key: value for key, value in section.items()
+           if key in _TOML_KEYS and (own or key not in _OWN_KEYS)}
+    out = {_TOML_KEYS[key]: value for key, value in raw.items()}
     if "instructions_file" in out and isinstance(out["instructions_file"], str):
         candidate = Path(out["instructions_file"]).expanduser()
         if not candidate.is_absolute():
             out["instructions_file"] = str(path.parent / candidate)
-    return _check(out, str(path) + (f" [{table}]" if table else ""))
+    where = f" under [{table}] in {_display(path)}" if table else f" in {_display(path)}"
+    words = {_TOML_KEYS[key]: f"`{key}`{where}" for key in raw}
+    return _check(out, str(path) + (f" [{table}]" if table else "")), words
 
 
 def find_workspace_config(start: Path | None) -> Path | None:
@@ -151,24 +191,37 @@ def find_workspace_config(start: Path | None) -> Path | None:
 
 def load_config(workspace: Path | None = None, *,
                 env: dict[str, str] | os._Environ[str] | None = None,
-                overrides: dict[str, Any] | None = None) -> ConduitConfig:
-    """Merge the sources in order; `overrides` (command line, editor settings) come first."""
+                overrides: dict[str, Any] | None = None,
+                overrides_source: str = "the settings") -> ConduitConfig:
+    """Merge the sources in order; `overrides` (command line, editor settings) come first and
+    `overrides_source` names them in messages (`--model`, `the wishcraft.plan.model setting`)."""
     env = os.environ if env is None else env
     home = codex_home(env)
-    merged: dict[str, Any] = {}
-    layers: list[dict[str, Any]] = [
-        _check(dict(overrides or {}), "settings"),
-        _check({key: value for key, value in (("model", env.get("OPENAI_MODEL")),
-                                              ("base_url", env.get("CHATGPT_BASE_URL")))
-                if value}, "environment"),
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    environment = {key: value for key, value in (
+        ("model", env.get("OPENAI_MODEL")), ("base_url", env.get("CHATGPT_BASE_URL")),
+        ("api_base_url", env.get("OPENAI_BASE_URL"))) if value}
+    env_names = {"model": "OPENAI_MODEL", "base_url": "CHATGPT_BASE_URL",
+                 "api_base_url": "OPENAI_BASE_URL"}
+    layers: list[tuple[dict[str, Any], dict[str, str]]] = [
+        (_check(given, overrides_source), {key: overrides_source for key in given}),
+        (_check(environment, "environment"),
+         {key: f"the environment variable {env_names[key]}" for key in environment}),
         _read_toml(find_workspace_config(workspace) or Path("/nonexistent"), "conduit"),
         _read_toml(home / "config.toml", None),
     ]
-    for layer in layers:
-        for key, value in layer.items():
-            merged.setdefault(key, value)
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for values, words in layers:
+        for key, value in values.items():
+            if key not in merged:
+                merged[key] = value
+                sources[key] = words.get(key, "")
+    ca = env.get("CODEX_CA_CERTIFICATE") or env.get("SSL_CERT_FILE")
     config = ConduitConfig(codex_home=home, refresh_url=refresh_url(env),
                            originator=env.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
-                           or "codex_cli_rs")
+                           or DEFAULT_ORIGINATOR,
+                           ca_certificate=Path(ca).expanduser() if ca else None)
     known = {f.name for f in fields(ConduitConfig)}
-    return replace(config, **{k: v for k, v in merged.items() if k in known})
+    return replace(config, **{k: v for k, v in merged.items() if k in known},
+                   sources=tuple(sorted(sources.items())))

@@ -8,7 +8,11 @@
     ├── TransportError            network error or timeout before a response (retried)
     ├── HTTPStatusError           the backend answered with an error status
     │   ├── RedirectRefused       3xx: never followed, so the login never leaves the origin
+    │   ├── EndpointNotFound      404: the URL is named; nothing is sent anywhere else
     │   ├── InstructionsRejected  400 "Instructions are not valid"
+    │   ├── ModelNotSupported     400: a retired model, or one the login may not use
+    │   ├── ClientTooOld          400: the model needs a newer Codex than the version sent
+    │   ├── EffortNotSupported    400: the model refuses the reasoning effort
     │   ├── RateLimited           429 other than a usage limit (Retry-After honoured)
     │   ├── UsageLimitReached     429 usage_limit_reached / usage_not_included (fatal)
     │   └── ServerOverloaded      503 server_is_overloaded / slow_down (fatal)
@@ -115,8 +119,24 @@ class RedirectRefused(HTTPStatusError):
         self.location = redact(location)
 
 
+class EndpointNotFound(HTTPStatusError):
+    """404: the base URL is wrong (no other endpoint is tried)."""
+
+
 class InstructionsRejected(HTTPStatusError):
-    """The backend refused our base instructions."""
+    """The backend refused the instructions sent."""
+
+
+class ModelNotSupported(HTTPStatusError):
+    """The model is retired, or not served to this kind of login."""
+
+
+class ClientTooOld(HTTPStatusError):
+    """The model needs a newer Codex client version than the one presented."""
+
+
+class EffortNotSupported(HTTPStatusError):
+    """The model refuses the reasoning effort sent."""
 
 
 class RateLimited(HTTPStatusError):

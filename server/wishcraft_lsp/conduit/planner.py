@@ -18,10 +18,11 @@ from typing import Literal
 
 from ..artifact import PlanArtifact, PlanStatus
 from ..model import ExecMode, Wish
+from .auth import load_login
 from .client import CodexClient, PlanProgress, ProgressCallback, StreamState
 from .config import ConduitConfig
-from .errors import ConduitError
-from .request import build_prompt, load_instructions, prompt_hash
+from .errors import ConduitError, LoginMissing
+from .request import build_prompt, prompt_hash, wish_prompt_hash
 from .secrets import protect_logger, scrub
 from .shadow import shadow_steps, shadow_text
 from .steps import parse_plan_text, step_lines
@@ -50,8 +51,15 @@ class PlanJob:
 
 
 def has_login(config: ConduitConfig) -> bool:
-    """Whether a Codex login file exists (it may still be unusable)."""
-    return (config.codex_home / "auth.json").is_file()
+    """Whether there is a login to plan with: a Codex login file (it may still be unusable),
+    or an API key in the environment."""
+    if (config.codex_home / "auth.json").is_file():
+        return True
+    try:
+        load_login(config.codex_home)
+    except LoginMissing:
+        return False
+    return True
 
 
 def resolve_mode(mode: Mode, config: ConduitConfig) -> ExecMode:
@@ -89,7 +97,13 @@ def build_artifact(job: PlanJob, status: PlanStatus, reason: str | None = None) 
         steps=steps, text=text, usage=state.usage, response_id=clean(state.response_id),
         request_id=clean(state.request_id), cf_ray=clean(state.cf_ray),
         rate_limits=state.rate_limits, started_at=job.started_at,
-        finished_at=datetime.now(UTC))
+        finished_at=datetime.now(UTC), requested_model=state.requested_model,
+        rerouted=bool(state.model and state.requested_model
+                      and state.model != state.requested_model),
+        model_source=state.model_source, reasoning_effort=state.effort,
+        client_version=state.client_version, catalog_source=state.catalog_source,
+        auth_mode=state.auth_mode, model_instructions_sent=state.instructions_sent,
+        warnings=[scrub(note) for note in state.notes])
 
 
 def partial_artifact(job: PlanJob, reason: str = "cancelled") -> PlanArtifact:
@@ -107,7 +121,7 @@ async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient 
     owned = client is None
     client = client or CodexClient(config)
     try:
-        job.prompt_hash = _hash(job, config)
+        job.prompt_hash = wish_prompt_hash(job.wish, job.wish_text, job.wish_name)
         job.prompt_hash = await client.plan(job.wish, job.wish_text, job.wish_name, job.state,
                                             report, wish_id=wish_id)
     except ConduitError as error:
@@ -120,14 +134,6 @@ async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient 
     if job.state.completed:
         return build_artifact(job, PlanStatus.COMPLETE), None
     return build_artifact(job, PlanStatus.INCOMPLETE, job.state.incomplete_reason), None
-
-
-def _hash(job: PlanJob, config: ConduitConfig) -> str:
-    try:
-        instructions, _ = load_instructions(config)
-    except ConduitError:
-        instructions = ""
-    return prompt_hash(instructions, build_prompt(job.wish, job.wish_text, job.wish_name))
 
 
 def _shadow(job: PlanJob, report: ProgressCallback) -> PlanArtifact:

@@ -1,60 +1,34 @@
-"""The exact request Codex sends to the Responses endpoint, built from a wish (pure functions).
+"""The request Codex 0.169.0 sends to the Responses endpoint, built from a wish (pure functions).
 
-Headers and body follow `codex-wire.md`: the current Codex headers plus the ones older Codex
-and the seed system send (`OpenAI-Beta`, `conversation_id`); per model family, `reasoning`
-only for reasoning models, `text.verbosity` only where the model accepts it, and a strict JSON
-output schema in `text.format` so the plan comes back structured.
+As measured from the real Codex CLI (`codex exec`) over HTTP:
+- no top-level `instructions`: the model's own instructions from the catalog are the first
+  developer item of `input`; our planner text is a second developer item; the wish is the
+  user message; every item has an id;
+- `reasoning` and `text.verbosity` follow the catalog's entry for the model (`choice.py`);
+  a strict JSON output schema in `text.format` brings the plan back structured, as
+  `codex exec --output-schema` asks for it;
+- headers `session-id`, `thread-id` and `x-client-request-id` carry one UUIDv7, which is also
+  `prompt_cache_key`; `x-codex-window-id` is `<id>:0`; no `OpenAI-Beta`, `conversation_id` or
+  `session_id` any more; `version`, the User-Agent and `originator` name the Codex version
+  we present (`version.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import re
+import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..model import Wish
 from .auth import CodexAuth
+from .choice import ModelChoice
 from .config import ConduitConfig
-
-
-@dataclass(frozen=True, slots=True)
-class ModelFamily:
-    """What one model slug accepts (from Codex's bundled model catalog)."""
-
-    prefix: str
-    efforts: tuple[str, ...]
-    verbosity: bool
-    default_verbosity: str | None
-    summary: str | None
-    reasoning: bool = True
-
-
-_ALL = ("low", "medium", "high", "xhigh")
-MODEL_FAMILIES = (
-    ModelFamily("gpt-5.4", _ALL, True, "low", None),
-    ModelFamily("gpt-5.3-codex", _ALL, True, "low", None),
-    ModelFamily("gpt-5.2-codex", _ALL, False, None, "auto"),
-    ModelFamily("gpt-5.2", _ALL, True, "low", "auto"),
-    ModelFamily("gpt-5.1-codex-max", _ALL, False, None, "auto"),
-    ModelFamily("gpt-5.1-codex-mini", ("medium", "high"), False, None, "auto"),
-    ModelFamily("gpt-5.1-codex", ("low", "medium", "high"), False, None, "auto"),
-    ModelFamily("gpt-5.1", ("low", "medium", "high"), True, "low", "auto"),
-    ModelFamily("gpt-5-codex-mini", ("medium", "high"), False, None, "auto"),
-    ModelFamily("gpt-5-codex", ("low", "medium", "high"), False, None, "auto"),
-    ModelFamily("gpt-5", ("minimal", "low", "medium", "high"), True, None, "auto"),
-)
-UNKNOWN_FAMILY = ModelFamily("", (), False, None, None, reasoning=False)
-
-
-def model_family(slug: str) -> ModelFamily:
-    """The family of a model slug: the longest matching prefix, else no reasoning/verbosity."""
-    matches = [family for family in MODEL_FAMILIES if slug.startswith(family.prefix)]
-    return max(matches, key=lambda family: len(family.prefix)) if matches else UNKNOWN_FAMILY
-
 
 PLAN_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -118,104 +92,158 @@ def build_prompt(wish: Wish, wish_text: str, wish_name: str) -> str:
 
 
 def prompt_hash(instructions: str, prompt: str) -> str:
-    """sha256 (hex) of what the model is asked: the instructions and the prompt."""
+    """sha256 (hex) of what we ask: our planner text and the prompt.
+
+    The model's own instructions are left out on purpose: they change with the catalog, and
+    the same wish should keep the same hash on the ledger whichever model plans it."""
     return hashlib.sha256((instructions + "\n\n" + prompt).encode("utf-8")).hexdigest()
 
 
-def load_instructions(config: ConduitConfig) -> tuple[str, bool]:
-    """The base instructions, and whether they are a configured (official) prompt file.
-
-    With a configured file (Codex's official prompt for the model), our planner text moves to
-    a developer message, the workaround for backends that validate `instructions`.
-    """
-    if config.instructions_file is None:
-        return PLANNER_INSTRUCTIONS, False
-    path = Path(config.instructions_file)
-    try:
-        return path.read_text(encoding="utf-8"), True
-    except OSError as exc:
-        from .errors import ConduitConfigError
-
-        raise ConduitConfigError(f"Cannot read model_instructions_file {path} "
-                                 f"({exc.strerror}); fix the path or remove the setting.") from None
+def wish_prompt_hash(wish: Wish, wish_text: str, wish_name: str) -> str:
+    """The prompt hash of a wish: the same for live and editor plans of the same text."""
+    return prompt_hash(PLANNER_INSTRUCTIONS, build_prompt(wish, wish_text, wish_name))
 
 
-def build_body(wish: Wish, wish_text: str, wish_name: str, config: ConduitConfig, *,
-               session_id: str) -> tuple[dict[str, Any], str]:
-    """The JSON body of `POST /responses`, and the prompt hash."""
-    instructions, official = load_instructions(config)
-    prompt = build_prompt(wish, wish_text, wish_name)
-    developer = DEVELOPER_MESSAGE if not official else PLANNER_INSTRUCTIONS + "\n" + \
-        DEVELOPER_MESSAGE
-    family = model_family(config.model)
+@dataclass(frozen=True, slots=True)
+class TurnIds:
+    """The ids of one planning turn. Codex's `exec` uses one UUIDv7 as session, thread,
+    request and cache key; the window is the session's first (`<id>:0`)."""
+
+    session_id: str
+    turn_id: str
+
+    @property
+    def window_id(self) -> str:
+        """`<session id>:0`."""
+        return f"{self.session_id}:0"
+
+    @classmethod
+    def new(cls) -> TurnIds:
+        """Fresh ids for a new turn."""
+        return cls(new_session_id(), str(uuid.uuid4()))
+
+
+def _message(role: str, text: str) -> dict[str, Any]:
+    return {"type": "message", "id": f"msg_{uuid.uuid4().hex}", "role": role,
+            "content": [{"type": "input_text", "text": text}]}
+
+
+def build_input(wish: Wish, wish_text: str, wish_name: str,
+                choice: ModelChoice) -> list[dict[str, Any]]:
+    """The input items: the model's instructions, our planner text, then the wish."""
+    items = []
+    if choice.instructions:
+        items.append(_message("developer", choice.instructions))
+    items.append(_message("developer", PLANNER_INSTRUCTIONS + "\n" + DEVELOPER_MESSAGE))
+    items.append(_message("user", build_prompt(wish, wish_text, wish_name)))
+    return items
+
+
+def build_body(wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice,
+               ids: TurnIds) -> tuple[dict[str, Any], str]:
+    """The JSON body of `POST /responses` with Codex's key order, and the prompt hash."""
+    reasoning: dict[str, Any] | None = None
+    if choice.effort is not None or choice.summary is not None:
+        reasoning = {}
+        if choice.effort is not None:
+            reasoning["effort"] = choice.effort
+        if choice.summary is not None:
+            reasoning["summary"] = choice.summary
+    text: dict[str, Any] = {}
+    if choice.verbosity is not None:
+        text["verbosity"] = choice.verbosity
+    text["format"] = {"type": "json_schema", "strict": True, "name": "codex_output_schema",
+                      "schema": PLAN_SCHEMA}
     body: dict[str, Any] = {
-        "model": config.model,
-        "instructions": instructions,
-        "input": [
-            {"type": "message", "role": "developer",
-             "content": [{"type": "input_text", "text": developer}]},
-            {"type": "message", "role": "user",
-             "content": [{"type": "input_text", "text": prompt}]},
-        ],
+        "model": choice.slug,
+        "stream": True,
+        "input": build_input(wish, wish_text, wish_name, choice),
         "tools": [],
         "tool_choice": "auto",
         "parallel_tool_calls": False,
-        "reasoning": None,
+        "reasoning": reasoning,
         "store": False,
-        "stream": True,
-        "include": [],
-        "prompt_cache_key": session_id,
+        "include": ["reasoning.encrypted_content"] if reasoning is not None else [],
+        "prompt_cache_key": ids.session_id,
+        "text": text,
+        "client_metadata": {"session_id": ids.session_id, "thread_id": ids.session_id,
+                            "turn_id": ids.turn_id, "window_id": ids.window_id},
     }
-    if family.reasoning:
-        effort = config.reasoning_effort or "medium"
-        if family.efforts and effort not in family.efforts and effort != "none":
-            effort = "medium" if "medium" in family.efforts else family.efforts[0]
-        reasoning: dict[str, Any] = {"effort": effort}
-        summary = config.reasoning_summary or family.summary
-        if summary and summary != "none":
-            reasoning["summary"] = summary
-        body["reasoning"] = reasoning
-        body["include"] = ["reasoning.encrypted_content"]
-    text: dict[str, Any] = {"format": {"type": "json_schema", "strict": True,
-                                       "name": "codex_output_schema", "schema": PLAN_SCHEMA}}
-    verbosity = config.verbosity or family.default_verbosity
-    if family.verbosity and verbosity:
-        text["verbosity"] = verbosity
-    body["text"] = text
-    return body, prompt_hash(instructions, prompt)
+    return body, wish_prompt_hash(wish, wish_text, wish_name)
 
 
-def user_agent(config: ConduitConfig) -> str:
-    """`codex_cli_rs/0.124.0 (Linux 6.1; x86_64) unknown`, as Codex writes it."""
-    system = {"Darwin": "Mac OS"}.get(platform.system(), platform.system())
-    return (f"{config.originator}/{config.client_version} ({system} {platform.release()}; "
-            f"{platform.machine()}) unknown")
+def _os_description() -> str:
+    """`Debian 12.0.0`, `Ubuntu 24.4.0`, `Mac OS 14.5.0`: the OS as Codex names it."""
+    system = platform.system()
+    if system == "Darwin":
+        return f"Mac OS {_three_parts(platform.mac_ver()[0] or platform.release())}"
+    if system == "Linux":
+        try:
+            release = platform.freedesktop_os_release()
+        except OSError:
+            release = {}
+        name = release.get("NAME", "").replace(" GNU/Linux", "").replace(" Linux", "")
+        if release.get("ID") == "arch":
+            name = "Arch Linux"
+        if name:
+            return f"{name} {_three_parts(release.get('VERSION_ID', ''))}".strip()
+    return f"{system} {_three_parts(platform.release())}".strip()
 
 
-def build_headers(auth: CodexAuth, config: ConduitConfig, *, session_id: str) -> dict[str, str]:
-    """Every header Codex sends with `POST /responses` (and the seed system's extras)."""
-    headers = {
-        "Authorization": f"Bearer {auth.access_token}",
-        "originator": config.originator,
-        "User-Agent": user_agent(config),
-        "version": config.client_version,
-        "Accept": "text/event-stream",
-        "Content-Type": "application/json",
-        "session_id": session_id,
-        "x-client-request-id": session_id,
-        "conversation_id": session_id,
-        "OpenAI-Beta": "responses=experimental",
-    }
-    if auth.account_id:
-        headers["ChatGPT-Account-ID"] = auth.account_id
+def _three_parts(version: str) -> str:
+    """`12` → `12.0.0`, `24.04` → `24.4.0`; anything else as it is."""
+    parts = version.split(".")
+    if version and all(part.isdigit() for part in parts) and len(parts) <= 3:
+        return ".".join(str(int(part)) for part in parts + ["0"] * (3 - len(parts)))
+    return version
+
+
+def _terminal() -> str:
+    """The terminal as Codex's User-Agent names it: `TERM_PROGRAM[/version]`, else `TERM`."""
+    program = os.environ.get("TERM_PROGRAM")
+    if program:
+        version = os.environ.get("TERM_PROGRAM_VERSION")
+        value = f"{program}/{version}" if version else program
+    else:
+        value = os.environ.get("TERM") or "unknown"
+    return re.sub(r"[^A-Za-z0-9._/+-]", "_", value)[:64] or "unknown"
+
+
+def user_agent(config: ConduitConfig, version: str) -> str:
+    """`codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)`."""
+    origin = config.originator
+    return (f"{origin}/{version} ({_os_description()}; {platform.machine()}) {_terminal()} "
+            f"({origin}; {version})")
+
+
+def base_headers(auth: CodexAuth | None, config: ConduitConfig, version: str) -> dict[str, str]:
+    """The headers of every Codex call: login, account, version, originator, User-Agent."""
+    headers = {"version": version, "originator": config.originator,
+               "user-agent": user_agent(config, version)}
+    if auth is not None:
+        headers["authorization"] = f"Bearer {auth.access_token}"
+        if auth.account_id and not auth.is_api_key:
+            headers["chatgpt-account-id"] = auth.account_id
     return headers
 
 
-def new_session_id() -> str:
-    """A UUID v7-like id (time-ordered), as Codex uses for conversations."""
-    import os
-    import time
+def build_headers(auth: CodexAuth, config: ConduitConfig, *, version: str, ids: TurnIds,
+                  model: str) -> dict[str, str]:
+    """Every header Codex sends with `POST /responses`."""
+    return {
+        **base_headers(auth, config, version),
+        "session-id": ids.session_id,
+        "thread-id": ids.session_id,
+        "x-client-request-id": ids.session_id,
+        "x-codex-window-id": ids.window_id,
+        "x-codex-routing-hint": f"model={model}",
+        "accept": "text/event-stream",
+        "content-type": "application/json",
+    }
 
+
+def new_session_id() -> str:
+    """A UUIDv7 (time-ordered), as Codex uses for sessions and threads."""
     millis = int(time.time() * 1000)
     rand = int.from_bytes(os.urandom(10), "big")
     value = (millis << 80) | (0x7 << 76) | ((rand >> 68) & 0xFFF) << 64 | (0b10 << 62) | \

@@ -142,7 +142,8 @@ class PlanRunner:
 
     def _conduit_config(self, wish_path: Path) -> ConduitConfig:
         model = self.server.settings.plan.model
-        return load_config(wish_path.parent, overrides={"model": model} if model else None)
+        return load_config(wish_path.parent, overrides={"model": model} if model else None,
+                           overrides_source="the wishcraft.plan.model setting")
 
     def _client_for(self, config: ConduitConfig) -> CodexClient:
         if self._client is None or self._client_config != config:
