@@ -33,7 +33,7 @@ from . import __version__
 from .documents.positions import PositionMapper
 from .features import DocumentSnapshot
 from .lint import ConfigError, DocumentKind, LintConfig, analyse_registry, analyse_wish
-from .lint.config import find_config_file, load_lint_config
+from .lint.config import default_lint_config, find_config_file, load_lint_config
 from .names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
 from .plan.paths import PlanPaths, plan_paths
 from .registry import (
@@ -389,11 +389,11 @@ class WishcraftLanguageServer(LanguageServer):
             return self.settings.lint
         config_path = self._discover(path.parent)[1]
         if config_path is None:
-            return DEFAULT_LINT_CONFIG
+            return default_lint_config()
         try:
             mtime = config_path.stat().st_mtime
         except OSError:
-            return DEFAULT_LINT_CONFIG
+            return default_lint_config()
         cached = self.lint_configs.get(config_path)
         if cached is not None and cached[0] == mtime:
             return cached[1]
@@ -406,7 +406,7 @@ class WishcraftLanguageServer(LanguageServer):
                 logger.warning("%s", message)
                 self.window_show_message(types.ShowMessageParams(
                     type=types.MessageType.Warning, message=message))
-            config = DEFAULT_LINT_CONFIG
+            config = default_lint_config()
         self.lint_configs[config_path] = (mtime, config)
         return config
 
@@ -606,10 +606,6 @@ class WishcraftLanguageServer(LanguageServer):
                 ]),
             )
         ]))
-
-
-DEFAULT_LINT_CONFIG = LintConfig()
-"""The lint rules when neither settings nor a wishcraft.toml say otherwise."""
 
 
 def document_path(document: TextDocument) -> Path | None:

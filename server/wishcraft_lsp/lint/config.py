@@ -2,12 +2,17 @@
 
 The same model is read from `[lint]` in `data/config/wishcraft.toml` (CLI and server) and from
 the editor's `wishcraft.lint` settings (server), so a team can pin its rules in the repository.
+
+The models build their validators on the first configuration read, not at import, and the
+defaults are made without validation (`default_lint_config`): a wish's first diagnostics in a
+new editor window do not wait for validators that only a wishcraft.toml or a setting needs.
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,7 @@ from .catalog import RULES
 class TierLimits(BaseModel):
     """The most a wish of one tier may ask for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     duration_days: int = Field(ge=0, description="Most days `scope.duration_days` may be.")
     chrono_sand: int = Field(ge=0, description="Most `budget.chrono_sand`.")
@@ -33,7 +38,7 @@ class TierLimits(BaseModel):
 class CourtThreshold(BaseModel):
     """The lowest court scores a wish of one tier may have."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     clarity: int = Field(ge=0, le=100)
     safety: int = Field(ge=0, le=100)
@@ -43,7 +48,7 @@ class CourtThreshold(BaseModel):
 class RequiredInvariant(BaseModel):
     """An invariant every wish of the listed tiers must state, recognised by any keyword."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str = Field(description="How the finding names it, e.g. 'no harm to civilians'.")
     keywords: list[str] = Field(min_length=1, description="Words that show it is covered.")
@@ -51,34 +56,38 @@ class RequiredInvariant(BaseModel):
     suggestion: str = Field(description="The invariant a quick fix adds.")
 
 
+# The defaults below are made with `model_construct` (no validation: they are valid by
+# construction, and test_lint_config_defaults_validate checks it), so that using them builds
+# no validator.
+
 def _default_tier_limits() -> dict[Tier, TierLimits]:
+    limits = TierLimits.model_construct
     return {
-        Tier.MICRO: TierLimits(duration_days=7, chrono_sand=10, genie_slots=2, gold_cap=1_000),
-        Tier.MESO: TierLimits(duration_days=30, chrono_sand=100, genie_slots=8,
-                              gold_cap=100_000),
-        Tier.MACRO: TierLimits(duration_days=365, chrono_sand=1_000, genie_slots=32,
-                               gold_cap=10_000_000),
+        Tier.MICRO: limits(duration_days=7, chrono_sand=10, genie_slots=2, gold_cap=1_000),
+        Tier.MESO: limits(duration_days=30, chrono_sand=100, genie_slots=8, gold_cap=100_000),
+        Tier.MACRO: limits(duration_days=365, chrono_sand=1_000, genie_slots=32,
+                           gold_cap=10_000_000),
     }
 
 
 def _default_thresholds() -> dict[Tier, CourtThreshold]:
+    threshold = CourtThreshold.model_construct
     return {
-        Tier.MICRO: CourtThreshold(clarity=70, safety=60, reversibility=60),
-        Tier.MESO: CourtThreshold(clarity=75, safety=70, reversibility=70),
-        Tier.MACRO: CourtThreshold(clarity=85, safety=85, reversibility=80),
+        Tier.MICRO: threshold(clarity=70, safety=60, reversibility=60),
+        Tier.MESO: threshold(clarity=75, safety=70, reversibility=70),
+        Tier.MACRO: threshold(clarity=85, safety=85, reversibility=80),
     }
 
 
 def _default_required_invariants() -> list[RequiredInvariant]:
-    world_tiers = [Tier.MESO, Tier.MACRO]
+    invariant = RequiredInvariant.model_construct
     return [
-        RequiredInvariant(label="no harm to civilians", keywords=["civilian"], tiers=world_tiers,
-                          suggestion="No harm to civilians"),
-        RequiredInvariant(label="no removal of player agency", keywords=["agency"],
-                          tiers=world_tiers, suggestion="No removal of player agency"),
-        RequiredInvariant(label="no currency duplication",
-                          keywords=["currency", "duplication", "dupe"], tiers=world_tiers,
-                          suggestion="No currency duplication"),
+        invariant(label="no harm to civilians", keywords=["civilian"],
+                  tiers=[Tier.MESO, Tier.MACRO], suggestion="No harm to civilians"),
+        invariant(label="no removal of player agency", keywords=["agency"],
+                  tiers=[Tier.MESO, Tier.MACRO], suggestion="No removal of player agency"),
+        invariant(label="no currency duplication", keywords=["currency", "duplication", "dupe"],
+                  tiers=[Tier.MESO, Tier.MACRO], suggestion="No currency duplication"),
     ]
 
 
@@ -93,7 +102,7 @@ def _default_allowed_risk() -> dict[Tier, list[RiskClass]]:
 class LintConfig(BaseModel):
     """Every knob of the linter, with the defaults documented in README.md."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     severity: dict[str, Severity | None] = Field(
         default_factory=dict,
@@ -195,6 +204,12 @@ class CourtShortfall:
                 f"of {self.threshold}; raise it with {self.remedy}.")
 
 
+@cache
+def default_lint_config() -> LintConfig:
+    """The default lint rules, made once and without validation (see the defaults above)."""
+    return LintConfig.model_construct()
+
+
 class ConfigError(ValueError):
     """A configuration file or setting is invalid; the message says where and how."""
 
@@ -202,7 +217,7 @@ class ConfigError(ValueError):
 def load_lint_config(path: Path | None) -> LintConfig:
     """Read `[lint]` from a wishcraft.toml, or return the defaults when there is no file."""
     if path is None or not path.is_file():
-        return LintConfig()
+        return default_lint_config()
     try:
         with path.open("rb") as handle:
             table = tomllib.load(handle).get("lint", {})
