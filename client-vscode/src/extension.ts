@@ -10,6 +10,7 @@ import * as vscode from "vscode";
 import {
   CLIENT_COMMAND_OPEN_PLAN,
   CLIENT_COMMAND_PLAN_THIS_WISH,
+  CLIENT_COMMAND_REINSTALL_SERVER,
   CLIENT_COMMAND_RESTART_SERVER,
   CLIENT_COMMAND_SHOW_LOGS,
   CONTEXT_WISH_PATHS,
@@ -115,6 +116,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.commands.registerCommand(CLIENT_COMMAND_RESTART_SERVER, () => wishcraft.restart()),
+    vscode.commands.registerCommand(CLIENT_COMMAND_REINSTALL_SERVER, () => wishcraft.reinstall()),
     vscode.commands.registerCommand(CLIENT_COMMAND_SHOW_LOGS, () => {
       log.show();
     }),

@@ -23,6 +23,7 @@ export const CLIENT_COMMAND_PLAN_THIS_WISH = "wishcraft.planThisWish";
 export const CLIENT_COMMAND_OPEN_PLAN = "wishcraft.openPlan";
 export const CLIENT_COMMAND_RESTART_SERVER = "wishcraft.restartServer";
 export const CLIENT_COMMAND_SHOW_LOGS = "wishcraft.showLogs";
+export const CLIENT_COMMAND_REINSTALL_SERVER = "wishcraft.reinstallServer";
 
 /** The server command each client command sends, if any (checked by the manifest test). */
 export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
@@ -47,9 +48,20 @@ export const EXTENSION_SETTING_KEYS = ["server.path", "server.logLevel", "trace.
 /** Registry files are always the server's, whatever the wish globs say. */
 export const REGISTRY_GLOB = "**/conduits/registry.{yaml,yml}";
 
-/** The module the server runs as (`python -m wishcraft_lsp`) and its package on PyPI. */
+/** The module the server runs as (`python -m wishcraft_lsp`). */
 export const SERVER_MODULE = "wishcraft_lsp";
-export const SERVER_PACKAGE = "wishcraft-lsp";
+/**
+ * The server's distribution name (pyproject.toml `[project] name`): the bundled wheel's name and
+ * what `importlib.metadata.version` is asked for. It is not published on PyPI; the extension
+ * installs the wheel it carries. tests/unit/test_vscode_manifest.py checks it against pyproject.
+ */
+export const SERVER_DISTRIBUTION = "wishcraft-lsp";
+
+/** The oldest Python the server runs on (pyproject.toml `requires-python`). */
+export const MIN_PYTHON: readonly [number, number] = [3, 11];
+
+/** Where `npm run package` puts the server wheel inside the extension. */
+export const WHEEL_FOLDER = "server";
 
 /**
  * The context key listing the paths of open wish files, for menus' `when` clauses

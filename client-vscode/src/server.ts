@@ -1,8 +1,10 @@
 /**
- * The language client: find a Python that has the server, start `python -m wishcraft_lsp`
- * over stdio for wish and registry files, and restart it when its command or files change.
+ * The language client: find a Python that has the server (or install the bundled one), start
+ * `python -m wishcraft_lsp` over stdio for wish and registry files, and restart it when its
+ * command or files change.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 
 import * as vscode from "vscode";
 import {
@@ -18,15 +20,25 @@ import {
 } from "vscode-languageclient/node";
 
 import {
+  type BundledWheel,
+  type InstallResult,
+  findBundledWheel,
+  installServer,
+  managedVenv,
+  runLogged,
+} from "./install";
+import {
+  type Decision,
   type PythonCommand,
-  type Resolution,
   DEFAULT_PYTHON,
   displayCommand,
   expandPath,
+  findExecutable,
+  isExecutableFile,
   probe,
   pythonExtensionInterpreter,
-  repositoryOf,
   resolveInterpreter,
+  versionText,
 } from "./interpreter";
 import {
   COMMAND_PLAN_LOCATION,
@@ -34,6 +46,7 @@ import {
   NOTIFICATION_PLAN_UPDATED,
   SERVER_MODULE,
   SETTINGS_SECTION,
+  WHEEL_FOLDER,
 } from "./names";
 import { isPlanUpdate, type PlanView } from "./planView";
 import { CancellableProgress } from "./progress";
@@ -83,7 +96,7 @@ export function serverCommand(python: PythonCommand, logLevel: string): ServerOp
 
 export class WishcraftServer implements vscode.Disposable {
   private client: LanguageClient | undefined;
-  private failure: Resolution | undefined;
+  private decision: Decision | undefined;
   private progress: CancellableProgress | undefined;
   /** Start and stop one after another. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -132,8 +145,8 @@ export class WishcraftServer implements vscode.Disposable {
     await this.queue;
     const client = this.running;
     if (client === undefined) {
-      if (this.failure !== undefined && !this.failure.ok) {
-        void this.reportFailure(this.failure);
+      if (this.decision !== undefined && this.decision.kind !== "use") {
+        void this.report(this.decision);
       } else {
         void vscode.window.showErrorMessage("Wishcraft: the language server is not running. " +
           "See “Wishcraft: Show Logs”, then run “Wishcraft: Restart Server”.");
@@ -154,20 +167,36 @@ export class WishcraftServer implements vscode.Disposable {
     return { ...answer, exists: answer.exists === true };
   }
 
-  private async resolve(): Promise<Resolution> {
+  /** The server wheel this build of the extension carries, if any. */
+  private bundledWheel(): BundledWheel | undefined {
+    const folder = path.join(this.context.extensionPath, WHEEL_FOLDER);
+    try {
+      return findBundledWheel(folder, fs.readdirSync(folder));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private managedVenv() {
+    return managedVenv(this.context.globalStorageUri.fsPath);
+  }
+
+  private async resolve(): Promise<Decision> {
     const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
     const folder = vscode.workspace.workspaceFolders?.[0];
     const configured = expandPath(config.get<string>("server.path") ?? "", folder?.uri.fsPath);
-    const repository = repositoryOf(this.context.extensionPath, fs.existsSync,
-      (file) => fs.readFileSync(file, "utf8"));
+    const venv = this.managedVenv();
     return resolveInterpreter({
       configured,
       pythonExtension: () => pythonExtensionInterpreter(folder?.uri, (m) => {
         this.log.warn(m);
       }),
-      probe: (python) => probe(python),
       fallback: DEFAULT_PYTHON,
-      repository,
+      absolute: (command) => findExecutable(command, process.env.PATH ?? "", isExecutableFile,
+        { cwd: folder?.uri.fsPath ?? process.cwd(), pathExt: process.env.PATHEXT ?? "" }),
+      probe: (python) => probe(python),
+      managed: isExecutableFile(venv.python.command) ? venv.python : undefined,
+      bundled: this.bundledWheel()?.version,
     });
   }
 
@@ -175,21 +204,22 @@ export class WishcraftServer implements vscode.Disposable {
     if (this.client !== undefined) {
       return;
     }
-    const resolution = await this.resolve();
-    this.failure = resolution;
-    if (!resolution.ok) {
-      this.log.error(resolution.message);
-      void this.reportFailure(resolution);
+    const decision = await this.resolve();
+    this.decision = decision;
+    for (const skipped of decision.skipped) {
+      this.log.info(`Passed over ${skipped}`);
+    }
+    if (decision.kind !== "use") {
+      this.log.warn(decision.message);
+      void this.report(decision);
       return;
     }
-    for (const skipped of resolution.skipped) {
-      this.log.info(`Skipped ${skipped}`);
-    }
-    const python = resolution.candidate.python;
+    const python = decision.candidate.python;
     const logLevel = vscode.workspace.getConfiguration(SETTINGS_SECTION)
       .get<string>("server.logLevel") ?? "WARNING";
     this.log.info(`Starting the server: ${displayCommand(python)} -m ${SERVER_MODULE} ` +
-      `(${resolution.candidate.source})`);
+      `(${decision.candidate.source}: Python ${versionText(decision.facts.version)}, server ` +
+      `${decision.facts.server ?? "?"})`);
     const planView = this.planView;
     const progress = new CancellableProgress((token) => {
       void this.client?.sendNotification(WorkDoneProgressCancelNotification.type, { token });
@@ -274,28 +304,100 @@ export class WishcraftServer implements vscode.Disposable {
     }
   }
 
-  /** Show why the server cannot run, with the actions that fix it. */
-  async reportFailure(resolution: Resolution & { ok: false }): Promise<void> {
-    const install = "Install in Terminal";
-    const copy = "Copy Command";
+  /** Offer to install the server, or say why there is none to run, with the actions that fix it. */
+  async report(decision: Decision & { kind: "offer-install" | "unusable" }): Promise<void> {
+    const install = "Install";
     const settings = "Open Settings";
     const logs = "Show Logs";
-    const actions = resolution.installCommand !== undefined
-      ? [install, copy, settings, logs]
-      : [settings, logs];
-    const choice = await vscode.window.showErrorMessage(resolution.message, ...actions);
-    if (choice === install && resolution.installCommand !== undefined) {
-      const terminal = vscode.window.createTerminal("Wishcraft: install the server");
-      terminal.show();
-      terminal.sendText(resolution.installCommand);
-    } else if (choice === copy && resolution.installCommand !== undefined) {
-      await vscode.env.clipboard.writeText(resolution.installCommand);
+    const choice = decision.kind === "offer-install"
+      ? await vscode.window.showWarningMessage(decision.message, install, logs)
+      : await vscode.window.showErrorMessage(decision.message, settings, logs);
+    if (choice === install && decision.kind === "offer-install") {
+      await this.install(decision.base.python);
     } else if (choice === settings) {
       await vscode.commands.executeCommand("workbench.action.openSettings",
         `${SETTINGS_SECTION}.server.path`);
     } else if (choice === logs) {
       this.log.show();
     }
+  }
+
+  /**
+   * **Wishcraft: Reinstall Server**: a fresh managed environment with the Python the
+   * resolution would install with, then a restart.
+   */
+  async reinstall(): Promise<void> {
+    await this.queue;
+    const decision = await this.resolve();
+    const base = decision.kind === "offer-install" ? decision.base
+      : decision.kind === "use" ? decision.base : undefined;
+    if (base === undefined) {
+      const message = decision.kind === "unusable" ? decision.message
+        : "Wishcraft: no Python to install the server with was found; set " +
+          "`wishcraft.server.path` to a Python 3.11 or later.";
+      this.log.warn(message);
+      void vscode.window.showErrorMessage(message);
+      return;
+    }
+    await this.install(base.python);
+  }
+
+  /**
+   * Install the bundled wheel into the managed environment with `base`, with a progress
+   * notification, and start the server from it. A failure is one sentence; pip's output is
+   * in the log.
+   */
+  install(base: PythonCommand): Promise<void> {
+    return this.enqueue(async () => {
+      const wheel = this.bundledWheel();
+      if (wheel === undefined) {
+        const message = "Wishcraft: this build of the extension carries no server to install; " +
+          "set `wishcraft.server.path` to a Python that has it.";
+        this.log.error(message);
+        void vscode.window.showErrorMessage(message);
+        return;
+      }
+      const venv = this.managedVenv();
+      this.log.info(`Installing ${path.basename(wheel.file)} into ${venv.root} with ` +
+        displayCommand(base));
+      const swap = { stopped: false };
+      const result = await vscode.window.withProgress<InstallResult>({
+        location: vscode.ProgressLocation.Notification,
+        title: `Wishcraft: installing the language server ${wheel.version}`,
+      }, (progress) => installServer(base, wheel, venv, {
+        run: (line) => runLogged(line, (text) => {
+          this.log.info(text);
+        }),
+        log: (message) => {
+          this.log.info(message);
+        },
+        step: (message) => {
+          progress.report({ message });
+        },
+        // The running server may import from the old environment: stop it before the swap.
+        beforeSwap: async () => {
+          swap.stopped = true;
+          await this.doStop();
+        },
+      }).catch((error: unknown) => ({
+        ok: false as const,
+        message: `Wishcraft: installing the language server failed (${String(error)}); see ` +
+          "“Wishcraft: Show Logs”.",
+      })));
+      if (!result.ok) {
+        this.log.error(result.message);
+        void vscode.window.showErrorMessage(result.message, "Show Logs").then((choice) => {
+          if (choice !== undefined) {
+            this.log.show();
+          }
+        });
+        if (swap.stopped) {
+          await this.doStart();  // whatever can run now
+        }
+        return;
+      }
+      await this.doStart();
+    });
   }
 
   dispose(): void {

@@ -1,23 +1,34 @@
 import { describe, expect, it, vi } from "vitest";
 
 import {
+  type Decision,
   type ProbeResult,
   type PythonCommand,
+  type PythonFacts,
+  PROBE_SCRIPT,
   displayCommand,
   expandPath,
-  installCommand,
+  findExecutable,
+  isExecutableFile,
+  isSupported,
+  normalizeVersion,
+  parseProbe,
   probe,
   pythonExtensionInterpreter,
-  repositoryOf,
   resolveInterpreter,
+  sameVersion,
 } from "../src/interpreter";
 import { Uri, extensions } from "./vscode";
 
-const OK: ProbeResult = { ok: true };
-const MISSING: ProbeResult = {
-  ok: false, failure: "missing-package",
-  detail: "ModuleNotFoundError: No module named 'wishcraft_lsp'",
-};
+function facts(version: [number, number, number], server: string | null,
+  executable = "/x/bin/python"): ProbeResult {
+  return { ok: true, facts: { executable, version, server } };
+}
+
+const HAS = facts([3, 12, 1], "0.2.0");
+const OLD_SERVER = facts([3, 12, 1], "0.1.0");
+const BARE = facts([3, 11, 7], null);
+const OLD_PYTHON = facts([3, 9, 2], null);
 const NOT_FOUND: ProbeResult = { ok: false, failure: "not-found", detail: "" };
 
 /** A probe that answers per command, and records what it was asked. */
@@ -25,136 +36,211 @@ function prober(answers: Record<string, ProbeResult>) {
   return vi.fn(async (python: PythonCommand) => answers[python.command] ?? NOT_FOUND);
 }
 
+/** A PATH with `python3` in /usr/bin: bare names resolve there, absolute paths stay. */
+const absolute = (command: string) => command.startsWith("/") ? command
+  : command === "python3" ? "/usr/bin/python3" : undefined;
+
 const venv: PythonCommand = { command: "/work/.venv/bin/python", args: [] };
+const managed: PythonCommand = { command: "/storage/server-venv/bin/python", args: ["-I"] };
+
+function inputs(over: Partial<Parameters<typeof resolveInterpreter>[0]> &
+  { probe: (python: PythonCommand) => Promise<ProbeResult> }) {
+  return {
+    configured: "", pythonExtension: async () => undefined, fallback: "python3", absolute,
+    bundled: "0.2.0", ...over,
+  };
+}
+
+function expectKind<K extends Decision["kind"]>(decision: Decision, kind: K):
+  Extract<Decision, { kind: K }> {
+  expect(decision.kind).toBe(kind);
+  return decision as Extract<Decision, { kind: K }>;
+}
 
 describe("resolveInterpreter", () => {
   it("uses the wishcraft.server.path setting first, without asking the Python extension",
     async () => {
       const pythonExtension = vi.fn(async () => venv);
-      const probe = prober({ "/opt/py/bin/python": OK, python3: OK });
-      const result = await resolveInterpreter({
-        configured: "/opt/py/bin/python", pythonExtension, probe, fallback: "python3",
-      });
-      expect(result.ok && result.candidate).toEqual({
+      const decision = await resolveInterpreter(inputs({
+        configured: "/opt/py/bin/python", pythonExtension,
+        probe: prober({ "/opt/py/bin/python": HAS, "/usr/bin/python3": HAS }),
+      }));
+      expect(expectKind(decision, "use").candidate).toEqual({
         python: { command: "/opt/py/bin/python", args: [] }, source: "setting",
       });
       expect(pythonExtension).not.toHaveBeenCalled();
     });
 
-  it("does not fall back when the configured Python lacks the server: it names the fix",
-    async () => {
-      const probe = prober({ "/opt/py/bin/python": MISSING, python3: OK });
-      const result = await resolveInterpreter({
-        configured: "/opt/py/bin/python", pythonExtension: async () => undefined, probe,
-        fallback: "python3",
-      });
-      expect(result.ok).toBe(false);
-      expect(probe).toHaveBeenCalledTimes(1);
-      if (!result.ok) {
-        expect(result.failure).toBe("missing-package");
-        expect(result.installCommand).toBe("/opt/py/bin/python -m pip install wishcraft-lsp");
-        expect(result.message).toContain("`/opt/py/bin/python -m pip install wishcraft-lsp`");
-        expect(result.message).toContain("pip install -e <repo>");
-        expect(result.message).toContain("wishcraft.server.path");
-      }
-    });
-
-  it("uses the Python extension's active environment when no path is set", async () => {
-    const result = await resolveInterpreter({
-      configured: "", pythonExtension: async () => venv, probe: prober({ [venv.command]: OK }),
-      fallback: "python3",
-    });
-    expect(result.ok && result.candidate).toEqual({ python: venv, source: "python-extension" });
+  it("makes python3 absolute with the PATH lookup before running it", async () => {
+    const probe = prober({ "/usr/bin/python3": HAS });
+    const decision = await resolveInterpreter(inputs({ probe }));
+    expect(expectKind(decision, "use").candidate.python.command).toBe("/usr/bin/python3");
+    expect(probe).toHaveBeenCalledWith({ command: "/usr/bin/python3", args: [] });
   });
 
-  it("falls back to python3 when the extension's environment lacks the server", async () => {
-    const result = await resolveInterpreter({
-      configured: "", pythonExtension: async () => venv,
-      probe: prober({ [venv.command]: MISSING, python3: OK }), fallback: "python3",
-    });
-    expect(result.ok).toBe(true);
-    if (result.ok) {
-      expect(result.candidate.source).toBe("default");
-      expect(result.skipped).toEqual([
-        `${venv.command}: missing-package (ModuleNotFoundError: No module named 'wishcraft_lsp')`]);
-    }
-  });
-
-  it("uses python3 without the Python extension", async () => {
-    const probe = prober({ python3: OK });
-    const result = await resolveInterpreter({
-      configured: "  ", pythonExtension: async () => undefined, probe, fallback: "python3",
-    });
-    expect(result.ok && result.candidate).toEqual({
-      python: { command: "python3", args: [] }, source: "default",
+  it("uses the Python extension's environment before python3", async () => {
+    const decision = await resolveInterpreter(inputs({
+      pythonExtension: async () => venv,
+      probe: prober({ [venv.command]: HAS, "/usr/bin/python3": HAS }),
+    }));
+    expect(expectKind(decision, "use").candidate).toEqual({
+      python: venv, source: "python-extension",
     });
   });
 
-  it("names the environment the user selected when no candidate has the server", async () => {
-    const result = await resolveInterpreter({
-      configured: "", pythonExtension: async () => venv,
-      probe: prober({ [venv.command]: MISSING, python3: MISSING }), fallback: "python3",
-    });
-    expect(result.ok).toBe(false);
-    if (!result.ok) {
-      expect(result.candidate.source).toBe("python-extension");
-      expect(result.installCommand).toBe("/work/.venv/bin/python -m pip install wishcraft-lsp");
-      expect(result.message).toMatch(/not installed for `\/work\/\.venv\/bin\/python` \(the Python extension's environment\)/);
-    }
+  it("offers to install with a Python that lacks the server, naming it", async () => {
+    const decision = await resolveInterpreter(inputs({
+      configured: "/opt/py/bin/python", probe: prober({ "/opt/py/bin/python": BARE }),
+    }));
+    const offer = expectKind(decision, "offer-install");
+    expect(offer.base.python.command).toBe("/opt/py/bin/python");
+    expect(offer.message).toBe("Wishcraft: the Wishcraft language server is not installed for " +
+      "`/opt/py/bin/python` (from `wishcraft.server.path`); Install puts version 0.2.0 in an " +
+      "environment of the extension's own, made with that Python.");
+    expect(offer.message).not.toContain("pip install");
   });
 
-  it("suggests an editable install from the repository the extension was built in",
-    async () => {
-      const result = await resolveInterpreter({
-        configured: "", pythonExtension: async () => undefined, probe: prober({ python3: MISSING }),
-        fallback: "python3", repository: "/src/wish craft",
-      });
-      expect(!result.ok && result.installCommand).toBe(
-        "python3 -m pip install -e '/src/wish craft'");
-      expect(!result.ok && result.message).toContain("`python3 -m pip install wishcraft-lsp`");
-    });
+  it("offers to install when the Python has another version of the server", async () => {
+    const decision = await resolveInterpreter(inputs({
+      probe: prober({ "/usr/bin/python3": OLD_SERVER }),
+    }));
+    expect(expectKind(decision, "offer-install").message).toContain(
+      "`/usr/bin/python3` has Wishcraft language server 0.1.0, not 0.2.0");
+  });
+
+  it("uses the managed environment when no candidate has the bundled version", async () => {
+    const decision = await resolveInterpreter(inputs({
+      pythonExtension: async () => venv, managed,
+      probe: prober({ [venv.command]: OLD_SERVER, "/usr/bin/python3": BARE,
+        [managed.command]: HAS }),
+    }));
+    const use = expectKind(decision, "use");
+    expect(use.candidate).toEqual({ python: managed, source: "managed" });
+    expect(use.base?.source).toBe("python-extension");
+    expect(use.skipped).toEqual([
+      "/work/.venv/bin/python: Python 3.12.1, server 0.1.0",
+      "/usr/bin/python3: Python 3.11.7, no server",
+    ]);
+  });
+
+  it("offers a reinstall when the managed environment has an older server", async () => {
+    const decision = await resolveInterpreter(inputs({
+      managed, probe: prober({ "/usr/bin/python3": BARE, [managed.command]: OLD_SERVER }),
+    }));
+    expect(expectKind(decision, "offer-install").base.source).toBe("default");
+  });
+
+  it("installs with the first candidate new enough, passing over an old one", async () => {
+    const decision = await resolveInterpreter(inputs({
+      pythonExtension: async () => ({ command: "/old/bin/python", args: [] }),
+      probe: prober({ "/old/bin/python": OLD_PYTHON, "/usr/bin/python3": BARE }),
+    }));
+    expect(expectKind(decision, "offer-install").base.python.command).toBe("/usr/bin/python3");
+  });
+
+  it("names the version of a Python older than 3.11 as the reason", async () => {
+    const decision = await resolveInterpreter(inputs({
+      probe: prober({ "/usr/bin/python3": OLD_PYTHON }),
+    }));
+    expect(expectKind(decision, "unusable").message).toBe("Wishcraft needs Python 3.11 or " +
+      "later, but `/usr/bin/python3` is Python 3.9.2; set `wishcraft.server.path` to a newer " +
+      "Python.");
+  });
+
+  it("never uses a Python older than 3.11, even with the server", async () => {
+    const decision = await resolveInterpreter(inputs({
+      probe: prober({ "/usr/bin/python3": facts([3, 10, 0], "0.2.0") }),
+    }));
+    expect(expectKind(decision, "unusable").message).toContain("is Python 3.10.0");
+  });
 
   it("says which setting to change when the Python does not exist", async () => {
-    const result = await resolveInterpreter({
-      configured: "/nope/python", pythonExtension: async () => undefined,
-      probe: prober({}), fallback: "python3",
-    });
-    expect(result.ok).toBe(false);
-    if (!result.ok) {
-      expect(result.failure).toBe("not-found");
-      expect(result.installCommand).toBeUndefined();
-      expect(result.message).toContain("`/nope/python` (from `wishcraft.server.path`) was not found");
-    }
+    const probe = prober({});
+    const decision = await resolveInterpreter(inputs({ configured: "nope-python", probe }));
+    expect(expectKind(decision, "unusable").message).toBe("Wishcraft: the Python interpreter " +
+      "`nope-python` (from `wishcraft.server.path`) was not found; set " +
+      "`wishcraft.server.path` to a Python 3.11 or later.");
+    expect(probe).not.toHaveBeenCalled();
   });
 
-  it("reports any other failure with Python's last line", async () => {
-    const result = await resolveInterpreter({
-      configured: "", pythonExtension: async () => undefined,
-      probe: async () => ({ ok: false, failure: "failed", detail: "SyntaxError: bad" }),
-      fallback: "python3",
+  it("reports a Python that fails to run with its last line", async () => {
+    const decision = await resolveInterpreter(inputs({
+      probe: async () => ({ ok: false, failure: "failed", detail: "Fatal Python error: x" }),
+    }));
+    expect(expectKind(decision, "unusable").message).toContain(
+      "`/usr/bin/python3` did not run (Fatal Python error: x)");
+  });
+
+  it("without a bundled wheel accepts any server version and cannot offer an install",
+    async () => {
+      const use = await resolveInterpreter(inputs({
+        bundled: undefined, probe: prober({ "/usr/bin/python3": OLD_SERVER }),
+      }));
+      expect(use.kind).toBe("use");
+      const missing = await resolveInterpreter(inputs({
+        bundled: undefined, probe: prober({ "/usr/bin/python3": BARE }),
+      }));
+      expect(expectKind(missing, "unusable").message).toContain("carries no server to install");
     });
-    expect(!result.ok && result.message).toContain("failed: SyntaxError: bad");
+});
+
+describe("versions", () => {
+  it.each([
+    ["0.1.0", "0.1"], ["v1.2.0", "1.2"], ["1.0.0rc1", "1rc1"], ["2.01", "2.1"], ["1.0-post1", "1post1"], ["1.0.post1", "1post1"],
+  ])("normalizeVersion(%s) is %s", (given, expected) => {
+    expect(normalizeVersion(given)).toBe(expected);
+  });
+
+  it("compares versions as pip does in the common cases", () => {
+    expect(sameVersion("0.1.0", "0.1")).toBe(true);
+    expect(sameVersion("0.1.0", "0.1.1")).toBe(false);
+    expect(sameVersion("0.10.0", "0.1.0")).toBe(false);
+  });
+
+  it.each([
+    [[3, 11, 0], true], [[3, 13, 1], true], [[4, 0, 0], true], [[3, 10, 14], false],
+    [[2, 7, 18], false],
+  ])("isSupported(%j) is %s", (version, expected) => {
+    expect(isSupported(version)).toBe(expected);
+  });
+});
+
+describe("parseProbe", () => {
+  it("reads the last line", () => {
+    expect(parseProbe("noise\n{\"executable\": \"/v/bin/python\", \"version\": [3, 12, 0], " +
+      "\"server\": null}\n")).toEqual<PythonFacts>({
+      executable: "/v/bin/python", version: [3, 12, 0], server: null,
+    });
+  });
+
+  it.each([
+    "", "not json", "[1]", "{\"executable\": 1, \"version\": [3, 1, 0], \"server\": null}",
+    "{\"executable\": \"p\", \"version\": [3, 1], \"server\": null}",
+    "{\"executable\": \"p\", \"version\": [3, 1, 0], \"server\": 2}",
+  ])("refuses %j", (text) => {
+    expect(parseProbe(text)).toBeUndefined();
   });
 });
 
 describe("probe", () => {
-  // Node stands in for Python: `node -e CODE --` ignores the `-c "import …"` that follows.
+  // Node stands in for Python: `node -e CODE --` ignores the `-c SCRIPT` that follows.
   const node = (code: string): PythonCommand => ({
     command: process.execPath, args: ["-e", code, "--"],
   });
 
-  it("passes when the import succeeds", async () => {
-    expect(await probe(node("process.exit(0)"))).toEqual({ ok: true });
+  it("reads what the Python prints", async () => {
+    const line = JSON.stringify({ executable: "/v/bin/python", version: [3, 11, 7],
+      server: "0.1.0" });
+    expect(await probe(node(`console.log(${JSON.stringify(line)})`))).toEqual({
+      ok: true, facts: { executable: "/v/bin/python", version: [3, 11, 7], server: "0.1.0" },
+    });
   });
 
-  it("sees a missing package", async () => {
+  it("passes the probe script after the command's own arguments", async () => {
     const result = await probe(node(
-      "process.stderr.write(\"Traceback...\\nModuleNotFoundError: No module named 'wishcraft_lsp'\\n\");" +
-      "process.exit(1)"));
-    expect(result).toEqual({
-      ok: false, failure: "missing-package",
-      detail: "ModuleNotFoundError: No module named 'wishcraft_lsp'",
-    });
+      `const a = process.argv.slice(1); if (a[0] !== '-c' || a[1] !== ${JSON.stringify(PROBE_SCRIPT)}) process.exit(3);` +
+      "console.log(JSON.stringify({executable: 'p', version: [3, 12, 0], server: null}))"));
+    expect(result.ok).toBe(true);
   });
 
   it("sees a missing interpreter", async () => {
@@ -163,15 +249,44 @@ describe("probe", () => {
     });
   });
 
-  it("keeps the last line of any other failure", async () => {
-    const result = await probe(node("process.stderr.write('boom\\nImportError: pydantic');process.exit(1)"));
-    expect(result).toEqual({ ok: false, failure: "failed", detail: "ImportError: pydantic" });
+  it("keeps the last line of a failure", async () => {
+    const result = await probe(node("process.stderr.write('boom\\nSyntaxError: x');process.exit(1)"));
+    expect(result).toEqual({ ok: false, failure: "failed", detail: "SyntaxError: x" });
+  });
+});
+
+describe("the probe script in a real Python", () => {
+  const python = findExecutable("python3", process.env.PATH ?? "", isExecutableFile);
+
+  it.skipIf(python === undefined)("prints the facts this extension reads", async () => {
+    const result = await probe({ command: python!, args: ["-I"] });
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.facts.version[0]).toBe(3);
+      expect(result.facts.executable).toMatch(/python/);
+    }
+  });
+});
+
+describe("findExecutable", () => {
+  const files = new Set(["/usr/bin/python3", "/home/u/.venv/bin/python", "/ws/tools/py",
+    "C:\\Py\\python.EXE"]);
+  const exists = (file: string) => files.has(file);
+
+  it("looks a bare name up in PATH, in order", () => {
+    expect(findExecutable("python3", "/nope:/usr/bin", exists)).toBe("/usr/bin/python3");
+    expect(findExecutable("python3", "/nope::", exists)).toBeUndefined();
   });
 
-  it("passes our arguments after the command's own", async () => {
-    const result = await probe(node(
-      "const a = process.argv.slice(1); process.exit(a[0] === '-c' && a[1] === 'import wishcraft_lsp' ? 0 : 1)"));
-    expect(result.ok).toBe(true);
+  it("keeps an absolute path that exists, and resolves a relative one from cwd", () => {
+    expect(findExecutable("/home/u/.venv/bin/python", "", exists)).toBe("/home/u/.venv/bin/python");
+    expect(findExecutable("/missing/python", "/usr/bin", exists)).toBeUndefined();
+    expect(findExecutable("tools/py", "/usr/bin", exists, { cwd: "/ws" })).toBe("/ws/tools/py");
+  });
+
+  it("tries PATHEXT on Windows", () => {
+    expect(findExecutable("python", "C:\\Py", exists, { platform: "win32", pathExt: ".EXE" }))
+      .toBe("C:\\Py\\python.EXE");
   });
 });
 
@@ -238,19 +353,5 @@ describe("helpers", () => {
   it("quotes commands for a shell", () => {
     expect(displayCommand({ command: "/a b/python", args: ["-X", "it's"] }))
       .toBe("'/a b/python' -X 'it'\\''s'");
-    expect(installCommand({ command: "python3", args: [] })).toBe(
-      "python3 -m pip install wishcraft-lsp");
-  });
-
-  it("finds the repository only next to a wishcraft-lsp pyproject", () => {
-    const files: Record<string, string> = {
-      "/repo/pyproject.toml": "[project]\nname = \"wishcraft-lsp\"\n",
-      "/other/pyproject.toml": "[project]\nname = \"other\"\n",
-    };
-    const exists = (f: string) => f in files;
-    const read = (f: string) => files[f]!;
-    expect(repositoryOf("/repo/client-vscode", exists, read)).toBe("/repo");
-    expect(repositoryOf("/other/client-vscode", exists, read)).toBeUndefined();
-    expect(repositoryOf("/home/u/.vscode/extensions/wishcraft", exists, read)).toBeUndefined();
   });
 });

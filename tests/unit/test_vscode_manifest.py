@@ -1,23 +1,30 @@
 """The VS Code extension agrees with the server: settings, defaults, command ids, names.
 
 client-vscode/package.json is the single source of the settings' defaults; the server's
-pydantic model must read those defaults as its own. Names the extension shares with the server
-live in client-vscode/src/names.ts and must match wishcraft_lsp.names.
+pydantic model must read those defaults as its own, and the `wishcraft.lint` schema must accept
+what the lint model accepts and refuse what it refuses. Names the extension shares with the
+server live in client-vscode/src/names.ts and must match wishcraft_lsp.names and pyproject.toml.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import tomllib
 import types
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
+import jsonschema
 import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from wishcraft_lsp import names
+from wishcraft_lsp.findings import Severity
+from wishcraft_lsp.lint.catalog import RULES
+from wishcraft_lsp.lint.config import CourtThreshold, LintConfig, RequiredInvariant, TierLimits
+from wishcraft_lsp.model import RiskClass, Tier
 from wishcraft_lsp.server import WATCHED_FILES, create_server
 from wishcraft_lsp.settings import Settings, read_settings
 
@@ -184,3 +191,162 @@ def test_the_extension_stands_alone_and_packages_offline() -> None:
     assert "@vscode/vsce" in MANIFEST["devDependencies"]
     assert "--no-dependencies" in MANIFEST["scripts"]["package"]
     assert (CLIENT / "package-lock.json").is_file() and (CLIENT / "LICENSE").is_file()
+
+
+# The `wishcraft.lint` setting's schema: the same shape, bounds and words as LintConfig, so
+# VS Code's settings editor flags what the server would refuse (and nothing it accepts).
+
+LINT_SCHEMA: dict[str, Any] = PROPERTIES["wishcraft.lint"]
+TIER_MODELS: dict[str, type[BaseModel]] = {"tierLimits": TierLimits,
+                                           "courtThresholds": CourtThreshold}
+
+
+def model_keys(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """A model's fields by the key a setting spells them with (the alias when there is one)."""
+    return {info.alias or name: info for name, info in model.model_fields.items()}
+
+
+def assert_object_schema_matches(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Same keys, required keys and numeric bounds as the model; no other keys allowed."""
+    fields = model_keys(model)
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == set(fields)
+    assert set(schema.get("required", [])) == {k for k, f in fields.items() if f.is_required()}
+    for key, info in fields.items():
+        prop = schema["properties"][key]
+        assert set([prop["type"]] if isinstance(prop["type"], str) else prop["type"]) == \
+            json_types(info.annotation), key
+        bounds = {type(m).__name__: m for m in info.metadata}
+        assert prop.get("minimum") == (bounds["Ge"].ge if "Ge" in bounds else None), key
+        assert prop.get("maximum") == (bounds["Le"].le if "Le" in bounds else None), key
+        assert prop.get("minItems") == (bounds["MinLen"].min_length if "MinLen" in bounds
+                                        else None), key
+
+
+def test_lint_schema_has_the_lint_config_keys_and_nothing_else() -> None:
+    assert LINT_SCHEMA["type"] == "object" and LINT_SCHEMA["default"] == {}
+    assert LINT_SCHEMA["additionalProperties"] is False
+    assert set(LINT_SCHEMA["properties"]) == set(model_keys(LintConfig))
+    plan_steps = model_keys(LintConfig)["planMaxSteps"]
+    assert LINT_SCHEMA["properties"]["planMaxSteps"]["type"] == "integer"
+    assert LINT_SCHEMA["properties"]["planMaxSteps"]["minimum"] == plan_steps.metadata[0].ge
+
+
+@pytest.mark.parametrize("key", sorted(TIER_MODELS))
+def test_lint_schema_per_tier_tables_match_their_models(key: str) -> None:
+    schema = LINT_SCHEMA["properties"][key]
+    assert schema["propertyNames"]["enum"] == Tier.spellings()
+    assert set(schema["properties"]) == {tier.value for tier in Tier}
+    for value_schema in [schema["additionalProperties"], *schema["properties"].values()]:
+        assert_object_schema_matches(value_schema, TIER_MODELS[key])
+
+
+def test_lint_schema_required_invariants_and_allowed_risk_match() -> None:
+    invariants = LINT_SCHEMA["properties"]["requiredInvariants"]
+    assert invariants["type"] == "array"
+    assert_object_schema_matches(invariants["items"], RequiredInvariant)
+    assert invariants["items"]["properties"]["tiers"]["items"]["enum"] == Tier.spellings()
+    risk = LINT_SCHEMA["properties"]["allowedRisk"]
+    assert risk["propertyNames"]["enum"] == Tier.spellings()
+    for value_schema in [risk["additionalProperties"], *risk["properties"].values()]:
+        assert value_schema["items"]["enum"] == RiskClass.spellings()
+
+
+def test_lint_schema_severity_names_every_rule_and_only_words_the_server_reads() -> None:
+    severity = LINT_SCHEMA["properties"]["severity"]
+    assert severity["propertyNames"]["enum"] == sorted(RULES)
+    words = severity["additionalProperties"]["enum"]
+    assert {s.label for s in Severity} | {"off", None} <= set(words)
+    for word in words:
+        config = LintConfig.model_validate({"severity": {"plan-too-long": word}})
+        expected = None if word in (None, "off", "none", "ignore") else Severity.parse(word)
+        assert config.severity["plan-too-long"] == expected, word
+
+
+def test_lint_schema_defaults_are_the_server_defaults() -> None:
+    defaults = LintConfig().model_dump(by_alias=True, mode="json")
+    for key, prop in LINT_SCHEMA["properties"].items():
+        assert prop["default"] == defaults[key], key
+
+
+LINT_ACCEPTED = [
+    {},
+    {"planMaxSteps": 5},
+    {"severity": {"plan-too-long": "off", "yaml-tab": "warning", "yaml-bom": None}},
+    {"tierLimits": {"micro": {"duration_days": 3, "chrono_sand": 1, "genie_slots": 1,
+                              "gold_cap": 10}}},
+    {"courtThresholds": {"Macro": {"clarity": 100, "safety": 0, "reversibility": 50}}},
+    {"requiredInvariants": [{"label": "no fire", "keywords": ["fire"], "tiers": ["meso"],
+                             "suggestion": "No fire"}]},
+    {"allowedRisk": {"micro": ["Low"], "macro": ["low", "High"]}},
+]
+
+LINT_REFUSED = [
+    {"planMaxSteps": 0},
+    {"planMaxSteps": 7.5},
+    {"maxSteps": 7},
+    {"severity": {"no-such-rule": "error"}},
+    {"severity": {"plan-too-long": "fatal"}},
+    {"severity": {"plan-too-long": 2}},
+    {"tierLimits": {"mega": {"duration_days": 1, "chrono_sand": 1, "genie_slots": 1,
+                             "gold_cap": 1}}},
+    {"tierLimits": {"micro": {"duration_days": 1}}},
+    {"tierLimits": {"micro": {"duration_days": -1, "chrono_sand": 1, "genie_slots": 1,
+                              "gold_cap": 1}}},
+    {"courtThresholds": {"meso": {"clarity": 101, "safety": 1, "reversibility": 1}}},
+    {"courtThresholds": {"meso": {"clarity": 1, "safety": 1, "reversibility": 1, "x": 1}}},
+    {"requiredInvariants": [{"label": "x", "keywords": [], "tiers": ["meso"],
+                             "suggestion": "x"}]},
+    {"requiredInvariants": [{"label": "x", "keywords": ["x"], "tiers": ["giga"],
+                             "suggestion": "x"}]},
+    {"allowedRisk": {"micro": ["Extreme"]}},
+    {"allowedRisk": {"micro": "Low"}},
+]
+
+
+def validate_lint_schema(value: Any) -> list[str]:
+    """What VS Code's settings validation (JSON Schema draft 7) says about a value."""
+    return [error.message for error in
+            jsonschema.Draft7Validator(LINT_SCHEMA).iter_errors(value)]
+
+
+@pytest.mark.parametrize("value", LINT_ACCEPTED, ids=json.dumps)
+def test_lint_values_the_schema_accepts_the_server_reads(value: dict[str, Any]) -> None:
+    assert validate_lint_schema(value) == []
+    settings, error = read_settings({"lint": value})
+    assert error is None, error
+    if value:
+        assert settings.lint == LintConfig.model_validate(value)
+
+
+@pytest.mark.parametrize("value", LINT_REFUSED, ids=json.dumps)
+def test_lint_values_the_schema_refuses_the_server_refuses(value: dict[str, Any]) -> None:
+    assert validate_lint_schema(value) != []
+    _, error = read_settings({"lint": value})
+    assert error is not None and error.startswith("The setting `wishcraft.lint"), error
+
+
+# Packaging: the extension carries the server's wheel and knows its distribution by one name.
+
+PYPROJECT = tomllib.loads((CLIENT.parent / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_the_extension_names_the_server_distribution_and_python_as_pyproject_does() -> None:
+    constants = ts_constants()
+    assert constants["SERVER_DISTRIBUTION"] == PYPROJECT["project"]["name"]
+    match = re.search(r"MIN_PYTHON[^=]*= \[(\d+), (\d+)\];", NAMES_TS)
+    assert match, "MIN_PYTHON is not in names.ts"
+    assert PYPROJECT["project"]["requires-python"] == f">={match.group(1)}.{match.group(2)}"
+
+
+def test_the_package_carries_the_server_wheel_and_says_where_it_comes_from() -> None:
+    assert MANIFEST["scripts"]["package"].startswith("node wheel.mjs && vsce package")
+    assert "--allow-missing-repository" not in MANIFEST["scripts"]["package"]
+    kept = (CLIENT / ".vscodeignore").read_text(encoding="utf-8").splitlines()
+    assert f"!{ts_constants()['WHEEL_FOLDER']}/*.whl" in kept
+    ignored = (CLIENT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert f"{ts_constants()['WHEEL_FOLDER']}/" in ignored
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", MANIFEST["publisher"])
+    assert MANIFEST["repository"]["url"].startswith("https://")
+    assert MANIFEST["repository"]["directory"] == "client-vscode"
