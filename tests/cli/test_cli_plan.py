@@ -84,7 +84,7 @@ def test_live_plan_streams_to_stdout_and_writes_the_artifact(
     artifact = artifact_of(workspace)
     assert artifact["text"] == PLAN and [s["title"] for s in artifact["steps"]] == [
         "Survey the lighthouse", "Place 3 lamps"]
-    request = codex.requests[0]
+    (request,) = codex.route_requests("responses")
     assert request.headers["authorization"].startswith("Bearer ")
     assert "Lighthouse" in json.dumps(request.json) or "lighthouse" in json.dumps(request.json)
     artifact_text = json.dumps(artifact)

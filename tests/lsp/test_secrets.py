@@ -315,9 +315,10 @@ def run_cli(tmp: Path, ledger: Ledger) -> None:
             start_cli(run)
         interrupted = next(run for run in runs if run.name == "cancel")
         # Eight interpreters start at once on a shared machine: allow for a slow start.
-        interrupted.codex.wait_for_requests(1, timeout=STARTUP_SECONDS)
+        # The model catalog is asked first, then the plan is posted.
+        interrupted.codex.wait_for_requests(2, timeout=STARTUP_SECONDS)
         deadline = time.monotonic() + WAIT_SECONDS
-        while len(interrupted.codex.frames_sent_at[0]) < 9:
+        while len(interrupted.codex.frames_sent_at[1]) < 9:
             assert time.monotonic() < deadline, "the interrupted run never streamed"
             time.sleep(0.02)
         time.sleep(0.2)
