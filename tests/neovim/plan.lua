@@ -1,11 +1,12 @@
 -- Run "Plan this wish" in Neovim (0.7+) with the stock LSP client: list the code actions of
 -- a valid wish, execute the plan command, record the `$/progress` values and the messages
 -- that arrive, and wait for the progress to end. Writes what happened as JSON to
--- $RESULT_FILE, then quits. Run headless:
---   nvim --headless -u NONE -c 'luafile plan.lua'
+-- $RESULT_FILE, then quits. The server is started by README.md's Neovim snippet, sourced
+-- first, as a user has it. Run headless:
+--   nvim --headless -u NONE -c 'luafile readme-snippet.lua' -c 'luafile plan.lua'
 local wish = os.getenv("WISH_FILE")
 local result_file = os.getenv("RESULT_FILE")
-local python = os.getenv("PYTHON") or "python3"
+local attached_client = dofile(os.getenv("HELPERS")).attached_client
 local result = { steps = {}, progress = {}, messages = {} }
 
 local function finish()
@@ -33,16 +34,8 @@ end
 local ok, err = pcall(function()
   vim.cmd("edit " .. vim.fn.fnameescape(wish))
   local bufnr = vim.api.nvim_get_current_buf()
-  local client_id = vim.lsp.start_client({
-    name = "wishcraft",
-    cmd = { python, "-m", "wishcraft_lsp" },
-    root_dir = vim.fn.fnamemodify(wish, ":h:h:h"),
-  })
-  vim.lsp.buf_attach_client(bufnr, client_id)
-  local client = vim.lsp.get_client_by_id(client_id)
-  if not vim.wait(20000, function() return client.server_capabilities ~= nil end, 20) then
-    error("the server did not initialise")
-  end
+  local client = attached_client(bufnr)
+  local client_id = client.id
   result.commands = client.server_capabilities.executeCommandProvider.commands
   step("started")
 

@@ -1,10 +1,11 @@
 -- Open a wish in Neovim (0.7+), receive its diagnostics from wishcraft-lsp, list the quick
 -- fixes for the unknown conduit, apply one, and wait for the diagnostics to clear.
+-- The server is started by README.md's Neovim snippet, sourced first, as a user has it.
 -- Writes what happened as JSON to $RESULT_FILE, then quits. Run headless:
---   nvim --headless -u NONE -c 'luafile quickfix.lua'
+--   nvim --headless -u NONE -c 'luafile readme-snippet.lua' -c 'luafile quickfix.lua'
 local wish = os.getenv("WISH_FILE")
 local result_file = os.getenv("RESULT_FILE")
-local python = os.getenv("PYTHON") or "python3"
+local attached_client = dofile(os.getenv("HELPERS")).attached_client
 local result = { steps = {} }
 
 local function finish()
@@ -29,13 +30,9 @@ end
 local ok, err = pcall(function()
   vim.cmd("edit " .. vim.fn.fnameescape(wish))
   local bufnr = vim.api.nvim_get_current_buf()
-  local client_id = vim.lsp.start_client({
-    name = "wishcraft",
-    cmd = { python, "-m", "wishcraft_lsp" },
-    root_dir = vim.fn.fnamemodify(wish, ":h:h:h"),
-    settings = { wishcraft = { diagnostics = { debounceMs = 10 } } },
-  })
-  vim.lsp.buf_attach_client(bufnr, client_id)
+  local client = attached_client(bufnr)
+  local client_id = client.id
+  result.root_dir = client.config.root_dir
   step("started")
 
   if not vim.wait(20000, function() return #vim.diagnostic.get(bufnr) > 0 end, 20) then
@@ -57,7 +54,6 @@ local ok, err = pcall(function()
   for _, action in ipairs(actions) do table.insert(result.actions, action.title) end
   step("code actions")
 
-  local client = vim.lsp.get_client_by_id(client_id)
   vim.lsp.util.apply_workspace_edit(actions[1].edit, client.offset_encoding)
   result.fixed_line = vim.api.nvim_buf_get_lines(bufnr, line, line + 1, false)[1]
   step("applied")
