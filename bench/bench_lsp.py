@@ -1,9 +1,14 @@
 """Benchmark the language server against yaml-language-server on the same wishes and schema.
 
-Measures, for a typical wish and a 5,000-line one: the time from didOpen and from didChange
-to publishDiagnostics, and completion and hover latency (median and p99); then the memory of
-each server with 500 open wishes. Prints the figures and our/their ratios (below 1 means we
-are faster or smaller) against the targets of the language-server issue:
+Measures first the cold start: from spawning the server to `initialize` answered and to the
+first publishDiagnostics of a wish opened right after, for both servers in turns (median and
+p90 of 15 runs each), beside the floor, a fresh Python importing `pygls.lsp.server` and
+`lsprotocol.types`, which no pygls server can start faster than. Then, for a typical wish and
+a 5,000-line one: the time from didOpen and from didChange to publishDiagnostics, and
+completion and hover latency (median and p99); then the memory of each server with 500 open
+wishes. Prints the figures and our/their ratios (below 1 means we are faster or smaller)
+against the targets of the language-server and setup issues:
+- cold start to the first diagnostics at most 0.85× yaml-language-server's (median);
 - every latency at or below yaml-language-server's;
 - diagnostics after a change within 50 ms including the debounce;
 - completion and hover p99 under 10 ms;
@@ -13,13 +18,16 @@ yaml-language-server comes from npm into `bench/.node/` (git-ignored); it is giv
 `schemas/wish.schema.json` for `*.wish.yaml` and uses its defaults otherwise, as we use ours.
 
     (cd bench/.node && npm install --no-save yaml-language-server@1)
-    python3 bench/bench_lsp.py            # about a minute; --quick for a smoke run
+    python3 bench/bench_lsp.py            # about two minutes; --quick for a smoke run
+    python3 bench/bench_lsp.py --cold-only --cold-runs 30   # the cold start alone
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import math
 import shutil
 import statistics
 import subprocess
@@ -209,6 +217,168 @@ async def memory(server: Server, root: Path, count: int) -> float:
     return server.rss_mb()
 
 
+# Cold start -------------------------------------------------------------------------------
+# A bare JSON-RPC client over the child's pipes, the same for both servers, so that what is
+# timed is the server: nothing of pygls' client is in the way.
+
+COLD_START_TARGET = 0.85
+"""Our median spawn-to-first-diagnostics at most this fraction of yaml-language-server's."""
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+async def _read_message(stream: asyncio.StreamReader) -> dict[str, Any]:
+    length = 0
+    while True:
+        line = await stream.readline()
+        if not line:
+            raise EOFError("the server closed its stdout")
+        if line in (b"\r\n", b"\n"):
+            break
+        name, _, value = line.decode("ascii").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    message: dict[str, Any] = json.loads(await stream.readexactly(length))
+    return message
+
+
+def _answer(message: dict[str, Any], settings: dict[str, Any]) -> bytes:
+    """Answer a request of the server as an editor would: settings by section, else null."""
+    result: Any = None
+    if message["method"] == types.WORKSPACE_CONFIGURATION:
+        result = [settings.get(item.get("section") or "")
+                  for item in message["params"]["items"]]
+    return _frame({"jsonrpc": "2.0", "id": message["id"], "result": result})
+
+
+async def cold_start_once(server: Server, root: Path, uri: str,
+                          text: str) -> tuple[float, float]:
+    """Spawn a server, initialise it and open a wish as an editor does at once; return the
+    milliseconds from the spawn to the initialize answer and to the wish's first diagnostics."""
+    start = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        *server.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL)
+    assert process.stdin is not None and process.stdout is not None
+    send = process.stdin.write
+    send(_frame({"jsonrpc": "2.0", "id": 1, "method": types.INITIALIZE, "params": {
+        "processId": None, "rootUri": root.as_uri(),
+        "workspaceFolders": [{"uri": root.as_uri(), "name": "bench"}],
+        "capabilities": {"workspace": {"configuration": True},
+                         "textDocument": {"publishDiagnostics": {"versionSupport": True}}}}}))
+    initialized = diagnosed = 0.0
+    try:
+        while True:
+            message = await asyncio.wait_for(_read_message(process.stdout), 60)
+            if message.get("id") == 1 and "method" not in message:
+                initialized = (time.perf_counter() - start) * 1000
+                send(_frame({"jsonrpc": "2.0", "method": types.INITIALIZED, "params": {}}))
+                send(_frame({"jsonrpc": "2.0", "method": types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                             "params": {"settings": server.settings}}))
+                send(_frame({"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_OPEN,
+                             "params": {"textDocument": {"uri": uri, "languageId": "yaml",
+                                                         "version": 1, "text": text}}}))
+            elif "method" in message and "id" in message:
+                send(_answer(message, server.settings))
+            elif (message.get("method") == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
+                  and message["params"]["uri"] == uri):
+                diagnosed = (time.perf_counter() - start) * 1000
+                break
+        send(_frame({"jsonrpc": "2.0", "id": 2, "method": types.SHUTDOWN}))
+        while True:  # not timed: let the server end as it would in an editor
+            message = await asyncio.wait_for(_read_message(process.stdout), 60)
+            if message.get("id") == 2 and "method" not in message:
+                break
+            if "method" in message and "id" in message:
+                send(_answer(message, server.settings))
+        send(_frame({"jsonrpc": "2.0", "method": types.EXIT}))
+        process.stdin.close()
+        await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return initialized, diagnosed
+
+
+async def floor_once() -> float:
+    """Milliseconds for a fresh Python to import pygls' server and lsprotocol's types, and end:
+    what any pygls server pays before it can read a message."""
+    start = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import pygls.lsp.server, lsprotocol.types")
+    if await process.wait():
+        raise RuntimeError("importing pygls failed")
+    return (time.perf_counter() - start) * 1000
+
+
+def percentile(times: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of a list of milliseconds."""
+    ordered = sorted(times)
+    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
+
+
+async def cold_start(runs: int) -> None:
+    """Time both servers' cold start in turns (same load for both), and the floor; print them."""
+    ours, theirs = servers()
+    ours.settings = editor_settings()
+    script = Path(sys.executable).with_name("wishcraft-lsp")
+    if script.exists():  # what an editor spawns
+        ours.command = [str(script)]
+    times: dict[str, list[tuple[float, float]]] = {ours.name: [], theirs.name: []}
+    floor: list[float] = []
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        wish = make_workspace(root) / "cold.wish.yaml"
+        wish.write_text(TYPICAL, encoding="utf-8")
+        for run in range(runs + 1):  # the first round warms the disk cache, and is not kept
+            for server in (ours, theirs):
+                pair = await cold_start_once(server, root, wish.as_uri(), TYPICAL)
+                if run:
+                    times[server.name].append(pair)
+            measured_floor = await floor_once()
+            if run:
+                floor.append(measured_floor)
+    print(f"cold start: spawn → initialize answered → first diagnostics of an opened wish, "
+          f"{runs} runs each in turns")
+    print(f"{'':24}{'initialize ms':>24}{'first diagnostics ms':>28}")
+    print(f"{'':24}{'median / p90':>24}{'median / p90':>28}")
+    medians = {}
+    for name, pairs in times.items():
+        initialize = [first for first, _ in pairs]
+        diagnosed = [second for _, second in pairs]
+        medians[name] = statistics.median(diagnosed)
+        print(f"{name:24}{statistics.median(initialize):13.0f} / {percentile(initialize, 0.9):6.0f}"
+              f"{medians[name]:17.0f} / {percentile(diagnosed, 0.9):6.0f}")
+    ratio = medians[ours.name] / medians[theirs.name]
+    floor_median = statistics.median(floor)
+    print(f"ratio ours/theirs (first diagnostics, median): {ratio:.2f} "
+          f"(target ≤ {COLD_START_TARGET}: {'met' if ratio <= COLD_START_TARGET else 'missed'})")
+    print(f"floor (fresh Python importing pygls.lsp.server, lsprotocol.types): median "
+          f"{floor_median:.0f} ms, p90 {percentile(floor, 0.9):.0f} ms; ours − floor: "
+          f"{medians[ours.name] - floor_median:.0f} ms; yaml-language-server − floor: "
+          f"{medians[theirs.name] - floor_median:.0f} ms\n", flush=True)
+
+
+def editor_settings() -> dict[str, Any]:
+    """Our settings section as VS Code sends it by default (every key, default values)."""
+    from wishcraft_lsp.settings import default_settings
+
+    return {"wishcraft": default_settings().model_dump(mode="json", by_alias=True)}
+
+
+def make_workspace(root: Path) -> Path:
+    """A workspace with the example registry; return its wishes folder."""
+    (root / "data" / "wishes").mkdir(parents=True)
+    (root / "data" / "conduits").mkdir()
+    shutil.copy(ROOT / "examples" / "data" / "conduits" / "registry.yaml",
+                root / "data" / "conduits" / "registry.yaml")
+    return root / "data" / "wishes"
+
+
 def servers() -> list[Server]:
     """Our server (default settings) and yaml-language-server with the wish schema."""
     ours = Server("wishcraft-lsp", [sys.executable, "-m", "wishcraft_lsp"], {"wishcraft": None})
@@ -221,8 +391,11 @@ def servers() -> list[Server]:
     return [ours, theirs]
 
 
-async def run(quick: bool) -> None:
+async def run(quick: bool, cold_runs: int, cold_only: bool) -> None:
     """Measure both servers and print figures and ratios."""
+    await cold_start(cold_runs)
+    if cold_only:
+        return
     shapes = {"typical": TYPICAL, "large": large_wish(5_000)}
     titles = {"typical": "typical", "large": "5,000 lines"}
     runs = {"typical": {"open": 10 if quick else 30, "change": 10 if quick else 30,
@@ -234,10 +407,7 @@ async def run(quick: bool) -> None:
     for server in servers():
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
-            (root / "data" / "wishes").mkdir(parents=True)
-            (root / "data" / "conduits").mkdir()
-            shutil.copy(ROOT / "examples" / "data" / "conduits" / "registry.yaml",
-                        root / "data" / "conduits" / "registry.yaml")
+            make_workspace(root)
             await server.start(root)
             figures[server.name] = {}
             for label, text in shapes.items():
@@ -281,11 +451,15 @@ def ensure_yaml_language_server() -> None:
 
 
 def main() -> None:
-    """Parse `--quick` and run the benchmark."""
+    """Parse the options and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, 100 open wishes")
+    parser.add_argument("--cold-runs", type=int, default=15, metavar="N",
+                        help="cold starts of each server (default 15)")
+    parser.add_argument("--cold-only", action="store_true", help="measure the cold start only")
+    args = parser.parse_args()
     ensure_yaml_language_server()
-    asyncio.run(run(parser.parse_args().quick))
+    asyncio.run(run(args.quick, max(1, args.cold_runs), args.cold_only))
 
 
 if __name__ == "__main__":
