@@ -7,5 +7,5 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 SHARED_EXAMPLES = ROOT / "tests" / "fixtures" / "upstream"
-"""Byte-for-byte copies of `../shared/examples/` (the real wish and registry of upstream), kept
-in the repository so that CI, which has no `../shared`, tests against them too."""
+"""Byte-for-byte copies of upstream's real wish and registry (from the Ruins of Atlantis
+repository), kept here so that every test run checks against them."""
