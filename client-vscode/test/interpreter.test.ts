@@ -40,7 +40,7 @@ function prober(answers: Record<string, ProbeResult>) {
 const absolute = (command: string) => command.startsWith("/") ? command
   : command === "python3" ? "/usr/bin/python3" : undefined;
 
-const venv: PythonCommand = { command: "/work/.venv/bin/python", args: [] };
+const venv: PythonCommand = { command: "/home/u/.venv/bin/python", args: [] };
 const managed: PythonCommand = { command: "/storage/server-venv/bin/python", args: ["-I"] };
 
 function inputs(over: Partial<Parameters<typeof resolveInterpreter>[0]> &
@@ -118,7 +118,7 @@ describe("resolveInterpreter", () => {
     expect(use.candidate).toEqual({ python: managed, source: "managed" });
     expect(use.base?.source).toBe("python-extension");
     expect(use.skipped).toEqual([
-      "/work/.venv/bin/python: Python 3.12.1, server 0.1.0",
+      "/home/u/.venv/bin/python: Python 3.12.1, server 0.1.0",
       "/usr/bin/python3: Python 3.11.7, no server",
     ]);
   });
