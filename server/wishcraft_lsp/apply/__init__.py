@@ -1,0 +1,41 @@
+"""Codex patches, from the tool call's text to a change on disk and back by its anchor.
+
+One module per step, each a pure core that the CLI and the language server wrap:
+
+- `patch`: parse Codex's `apply_patch` format strictly; render it canonically;
+- `match`: apply an update's hunks to a file's text, with Codex's tolerances only;
+- `safety`: which paths and contents a patch may touch, and the size caps;
+- `stage`: from a patch and the workspace, the change to review (texts, diff, summary, hash);
+- `transaction`: apply a staged change all or none, journalled; `recover` after a crash;
+- `rollback`: undo a change by its anchor when its files still hold what was applied.
+
+Errors form one tree under `ApplyError` (see `errors`); each says one sentence to the user.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    ApplyError,
+    ContentRefused,
+    ContextMismatch,
+    FileStateError,
+    PatchSyntaxError,
+    RollbackRefused,
+    StaleChange,
+    TransactionFailed,
+    UnsafePath,
+)
+from .match import Tolerance
+from .patch import Patch, parse, render
+from .rollback import Undone, load_anchor, rollback
+from .safety import DEFAULT_LIMITS, Limits, Scope, scope_from_globs
+from .stage import FileChange, StagedChange, Summary, stage
+from .transaction import Anchor, Recovery, apply_change, recover
+
+__all__ = [
+    "DEFAULT_LIMITS", "Anchor", "ApplyError", "ContentRefused", "ContextMismatch",
+    "FileChange", "FileStateError", "Limits", "Patch", "PatchSyntaxError", "Recovery",
+    "RollbackRefused", "Scope", "StaleChange", "StagedChange", "Summary", "Tolerance",
+    "TransactionFailed", "Undone", "UnsafePath", "apply_change", "load_anchor", "parse",
+    "recover", "render", "rollback", "scope_from_globs", "stage",
+]
