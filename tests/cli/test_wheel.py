@@ -165,13 +165,14 @@ def read_frames(data: bytes) -> list[dict[str, Any]]:
 
 def test_wishcraft_lsp_answers_initialize_with_its_name_and_version(
         venv: Path, tmp_path: Path) -> None:
-    session = b"".join(frame(message) for message in [
+    messages: list[dict[str, Any]] = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize",
          "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}},
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
         {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
         {"jsonrpc": "2.0", "method": "exit"},
-    ])
+    ]
+    session = b"".join(frame(message) for message in messages)
     done = subprocess.run(["wishcraft-lsp"], input=session, cwd=tmp_path, env=user_env(venv),
                           capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()

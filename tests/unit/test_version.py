@@ -54,4 +54,4 @@ def test_no_module_holds_a_copy_of_the_version() -> None:
 
 def test_reading_an_unknown_attribute_of_the_package_fails_as_usual() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
-        wishcraft_lsp.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+        wishcraft_lsp.no_such_name  # noqa: B018
