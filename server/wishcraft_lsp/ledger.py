@@ -17,15 +17,17 @@ breaks the chain at the first line concerned.
 
 Writing. `append` takes `wishes.jsonl.lock` (filelock), reads only the file's tail to find the
 last good entry's hash, then writes the whole line with one `os.write` on an `O_APPEND`
-descriptor and fsyncs. A crash mid-write leaves a torn last line: bytes that are not a JSON
-object. It is never rewritten: the next append starts with a newline, so the torn bytes stay on
-a line of their own, and every reader reports and skips such lines (`TornLine`). A torn line
-never breaks the chain, because the next entry chains to the last good one.
+descriptor and flushes it to disk (`fdatasync`, else `fsync`). A crash mid-write leaves a
+torn last line: bytes that are not a JSON object. It is never rewritten: the next append
+starts with a newline, so the torn bytes stay on a line of their own, and every reader
+reports and skips such lines (`TornLine`). A torn line never breaks the chain, because the
+next entry chains to the last good one.
 
 Counting. The gates count commit-mode calls (`counts_toward_limits` says which). A summary of
 the file is cached per path, keyed by (device, inode, size, mtime); when the file grew, only the
 appended tail is read. So the language server counts a 100,000-line ledger in well under a
-millisecond after the first time, and sees lines the CLI appended.
+millisecond after the first time, and sees lines the CLI appended. The summary also persists in
+the user's cache folder, so a new CLI process reads it and the tail, not the whole file.
 
 No secret goes in: every string is scrubbed of the login's tokens (`secrets.scrub`), and the
 free-text fields (`reason`, `summary`) are also cleared of anything token-shaped (`redact`).
@@ -50,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .conduit.errors import redact
 from .conduit.secrets import scrub
+from .fileio import write_atomically
 
 LEDGER_RELATIVE_PATH = Path("data/ledger/wishes.jsonl")
 CONFIG_RELATIVE_PATH = Path("data/config/wishcraft.toml")
@@ -413,9 +416,9 @@ def append(path: Path, entry: LedgerEntry, *, now: datetime | None = None,
 
     Under the lock: read the tail for the last entry's hash; if the file does not end with a
     newline (a torn write), start the line with one, so the torn bytes keep a line of their
-    own; write the line in one `os.write` with `O_APPEND`; fsync. Raises `LedgerError` with
-    one sentence when the folder cannot be created, the lock is held too long, or the write
-    fails.
+    own; write the line in one `os.write` with `O_APPEND`; flush it to disk. Raises
+    `LedgerError` with one sentence when the folder cannot be created, the lock is held too
+    long, or the write fails.
     """
     moment = now or datetime.now(UTC)
     try:
@@ -423,14 +426,28 @@ def append(path: Path, entry: LedgerEntry, *, now: datetime | None = None,
     except OSError as exc:
         raise LedgerError(f"Cannot create the ledger folder {path.parent}: {exc.strerror}; "
                           "check its permissions.") from None
-    lock = FileLock(str(path) + ".lock", timeout=lock_timeout)
+    lock = _lock_for(path)
     try:
-        with lock:
+        with lock.acquire(timeout=lock_timeout):
             return _append_locked(path, entry, moment)
     except Timeout:
         raise LedgerError(f"The ledger {path} stayed locked by another process for "
                           f"{lock_timeout:g} seconds; try again, or remove {path}.lock if no "
                           "wishcraft process is running.") from None
+
+
+_locks: dict[str, FileLock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(path: Path) -> FileLock:
+    """One lock object per ledger for the process (building one costs more than the write)."""
+    name = str(path) + ".lock"
+    with _locks_guard:
+        lock = _locks.get(name)
+        if lock is None:
+            lock = _locks[name] = FileLock(name)
+        return lock
 
 
 def _append_locked(path: Path, entry: LedgerEntry, moment: datetime) -> AppendResult:
@@ -465,7 +482,7 @@ def _append_locked(path: Path, entry: LedgerEntry, moment: datetime) -> AppendRe
             if step <= 0:
                 raise OSError(28, "No space left on device")
             written += step
-        os.fsync(fd)
+        _sync(fd)
     except OSError as exc:
         raise LedgerError(f"Cannot write the ledger {path}: {exc.strerror}; check the disk "
                           "and its permissions.") from None
@@ -486,6 +503,11 @@ def _tail_start(fd: int, size: int) -> int:
             return start + cut + 1
         position = start
     return 0
+
+
+_sync = getattr(os, "fdatasync", os.fsync)
+"""fdatasync where there is one: it flushes the appended bytes and the new size, which is all
+an append changes, and skips the timestamps' extra flush (a third of the time here)."""
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -581,45 +603,55 @@ class LedgerSummary:
     lines: int = 0
     entries: int = 0
     last_hash: str = GENESIS
-    last_line: bytes = b""
-    """The last entry's line (to check the file was appended to, not replaced)."""
+    last_line_sha256: str = ""
+    """The last entry's line, hashed, and where it starts: to check that the file was only
+    appended to since, not replaced or rewritten."""
     last_line_offset: int = 0
+    last_line_length: int = 0
     tail_bytes: int = 0
     """Bytes after the last newline: a torn write, or a write still under way."""
     torn: list[TornLine] = field(default_factory=list)
     wish_calls: dict[tuple[str, str], int] = field(default_factory=dict)
     day_calls: dict[tuple[str, str], int] = field(default_factory=dict)
     times: dict[str, list[float]] = field(default_factory=dict)
-    """Each conduit's counted calls as POSIX times, in file order."""
+    """Each conduit's counted calls of the last `RECENT_SECONDS` before its newest, as POSIX
+    times in file order (the rate limit looks back one minute)."""
+    stored_offset: int = 0
+    """The offset the persistent copy was written at (the cache's bookkeeping)."""
 
     def copy(self) -> LedgerSummary:
         """A copy to extend, so summaries handed out earlier never change."""
         return LedgerSummary(self.key, self.offset, self.lines, self.entries, self.last_hash,
-                             self.last_line, self.last_line_offset, self.tail_bytes,
-                             list(self.torn), dict(self.wish_calls),
-                             dict(self.day_calls),
-                             {conduit: list(times) for conduit, times in self.times.items()})
+                             self.last_line_sha256, self.last_line_offset,
+                             self.last_line_length, self.tail_bytes, list(self.torn),
+                             dict(self.wish_calls), dict(self.day_calls),
+                             {conduit: list(times) for conduit, times in self.times.items()},
+                             self.stored_offset)
 
     def feed(self, data: bytes, base_offset: int) -> None:
         """Count the complete lines of `data`, which starts at `base_offset` in the file."""
+        last: tuple[int, bytes] | None = None
         for offset, raw in _split_lines(data, base_offset):
             self.lines += 1
             self.offset = offset + len(raw) + 1
             if not raw.strip():
                 continue
-            if b'"hash"' not in raw:  # cheap first test: no entry is without one
-                self.torn.append(TornLine(self.lines, offset, len(raw), True))
-                continue
-            obj = parse_line(raw)
+            obj = parse_line(raw) if b'"hash"' in raw else None  # no entry is without one
             if obj is None:
                 self.torn.append(TornLine(self.lines, offset, len(raw), True))
                 continue
             self.entries += 1
-            self.last_line, self.last_line_offset = raw, offset
+            last = (offset, raw)
             if isinstance(obj.get("hash"), str):
                 self.last_hash = obj["hash"]
             if counts_toward_limits(obj):
                 self._count(obj)
+        if last is not None:
+            self.last_line_offset, self.last_line_length = last[0], len(last[1])
+            self.last_line_sha256 = hashlib.sha256(last[1]).hexdigest()
+        for conduit, times in self.times.items():
+            if times and times[0] < times[-1] - RECENT_SECONDS:
+                self.times[conduit] = [t for t in times if t >= times[-1] - RECENT_SECONDS]
 
     def _count(self, obj: dict[str, Any]) -> None:
         conduit, wish, stamp = obj.get("conduit"), obj.get("wish"), obj.get("timestamp")
@@ -649,6 +681,53 @@ class LedgerSummary:
         return Usage(self.wish_calls.get((conduit, wish), 0),
                      self.day_calls.get((conduit, day), 0), len(recent), max(0.0, retry))
 
+    def to_json(self, ledger: Path) -> str:
+        """The persistent copy's text (see `SummaryCache`)."""
+        return json.dumps({
+            "format": SUMMARY_FORMAT, "ledger": str(ledger), "key": list(self.key),
+            "offset": self.offset, "lines": self.lines, "entries": self.entries,
+            "last_hash": self.last_hash, "last_line_sha256": self.last_line_sha256,
+            "last_line_offset": self.last_line_offset,
+            "last_line_length": self.last_line_length,
+            "torn": [[item.line, item.offset, item.length] for item in self.torn],
+            "wish_calls": [[conduit, wish, count]
+                           for (conduit, wish), count in self.wish_calls.items()],
+            "day_calls": [[conduit, day, count]
+                          for (conduit, day), count in self.day_calls.items()],
+            "times": self.times}, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes, ledger: Path) -> LedgerSummary | None:
+        """Read a persistent copy back; None when it is unreadable or of another ledger."""
+        try:
+            data = json.loads(text)
+            if data["format"] != SUMMARY_FORMAT or data["ledger"] != str(ledger):
+                return None
+            key = tuple(int(part) for part in data["key"])
+            summary = cls(
+                (key[0], key[1], key[2], key[3]), int(data["offset"]), int(data["lines"]),
+                int(data["entries"]), str(data["last_hash"]), str(data["last_line_sha256"]),
+                int(data["last_line_offset"]), int(data["last_line_length"]), 0,
+                [TornLine(int(line), int(offset), int(length), True)
+                 for line, offset, length in data["torn"]],
+                {(str(conduit), str(wish)): int(count)
+                 for conduit, wish, count in data["wish_calls"]},
+                {(str(conduit), str(day)): int(count)
+                 for conduit, day, count in data["day_calls"]},
+                {str(conduit): [float(moment) for moment in times]
+                 for conduit, times in data["times"].items()})
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None
+        summary.stored_offset = summary.offset
+        return summary
+
+
+RECENT_SECONDS = 3600.0
+SUMMARY_FORMAT = 1
+STORE_EVERY_BYTES = 256 * 1024
+"""How much a ledger grows before the persistent summary is rewritten: a new process then
+reads at most this much (some 350 lines) besides the summary."""
+
 
 def _first_at_or_after(times: list[float], moment: float) -> int:
     """The index after the last time before `moment`, scanning back from the end (the
@@ -673,18 +752,31 @@ def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
+def default_store() -> Path:
+    """Where persistent summaries live: `$XDG_CACHE_HOME/wishcraft/ledger` (or ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "wishcraft" / "ledger"
+
+
 class SummaryCache:
     """Summaries by ledger path, reused while the file is unchanged, extended when it grew.
 
-    The key is (device, inode, size, mtime). When only size and mtime changed and the last
-    line read is still where it was, only the appended bytes are read; when the file was
-    replaced, truncated or rewritten, it is read again from the start.
+    The key is (device, inode, size, mtime). When the file grew and its last counted entry is
+    still where it was (checked by its bytes' hash), only the appended bytes are read; when the
+    file was replaced, truncated or rewritten, it is read again from the start.
+
+    With a `store` folder, the summary also persists between processes (one JSON file per
+    ledger, named by the hash of its path, written atomically each time the ledger grew by
+    `STORE_EVERY_BYTES`), so a new CLI process reads the summary and the tail, not the whole
+    ledger. The persistent copy is only a cache: it is checked like the one in memory, and a
+    missing, stale or unreadable one is ignored and rebuilt.
     """
 
-    def __init__(self) -> None:
-        """Start empty."""
+    def __init__(self, store: Path | None = None) -> None:
+        """Start empty; keep persistent summaries in `store` when given."""
         self._summaries: dict[Path, LedgerSummary] = {}
         self._lock = threading.Lock()
+        self._store = store
 
     def summary(self, path: Path) -> LedgerSummary:
         """The summary of the ledger at `path` as it is now (empty when it does not exist)."""
@@ -703,12 +795,41 @@ class SummaryCache:
                 cached = self._summaries.get(path)
             if cached is not None and cached.key == key:
                 return cached
+            if cached is None:
+                cached = self._load(path)
             summary = self._extend(fd, key, cached)
         finally:
             os.close(fd)
+        if self._store is not None and summary.offset - summary.stored_offset >= \
+                STORE_EVERY_BYTES:
+            self._save(path, summary)
         with self._lock:
             self._summaries[path] = summary
         return summary
+
+    def _store_file(self, path: Path) -> Path | None:
+        if self._store is None:
+            return None
+        name = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape"))
+        return self._store / f"{name.hexdigest()[:32]}.json"
+
+    def _load(self, path: Path) -> LedgerSummary | None:
+        store_file = self._store_file(path)
+        if store_file is None:
+            return None
+        try:
+            text = store_file.read_bytes()
+        except OSError:
+            return None
+        return LedgerSummary.from_json(text, path.resolve())
+
+    def _save(self, path: Path, summary: LedgerSummary) -> None:
+        store_file = self._store_file(path)
+        if store_file is None:
+            return
+        with contextlib.suppress(OSError):  # only a cache: the next process reads more
+            write_atomically(store_file, summary.to_json(path.resolve()))
+            summary.stored_offset = summary.offset
 
     def _extend(self, fd: int, key: tuple[int, int, int, int],
                 cached: LedgerSummary | None) -> LedgerSummary:
@@ -727,13 +848,13 @@ class SummaryCache:
     @staticmethod
     def _still_there(fd: int, cached: LedgerSummary) -> bool:
         """Whether the last entry read is still where it was (the file was only appended to)."""
-        if not cached.last_line:
+        if not cached.last_line_sha256:
             return cached.offset == 0
-        expected = cached.last_line + b"\n"
-        return os.pread(fd, len(expected), cached.last_line_offset) == expected
+        raw = os.pread(fd, cached.last_line_length, cached.last_line_offset)
+        return hashlib.sha256(raw).hexdigest() == cached.last_line_sha256
 
     def invalidate(self, path: Path | None = None) -> None:
-        """Forget one ledger's summary (or all)."""
+        """Forget one ledger's summary (or all) in memory."""
         with self._lock:
             if path is None:
                 self._summaries.clear()
@@ -741,8 +862,8 @@ class SummaryCache:
                 self._summaries.pop(path, None)
 
 
-DEFAULT_CACHE = SummaryCache()
-"""The process's cache: the language server and the CLI share nothing else."""
+DEFAULT_CACHE = SummaryCache(default_store())
+"""The process's cache, persisted in the user's cache folder so the next process starts warm."""
 
 
 def summarize(path: Path, cache: SummaryCache | None = None) -> LedgerSummary:
