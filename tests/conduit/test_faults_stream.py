@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from testkit.loopback import LoopbackCodex, frame, json_response, stream
+from testkit.loopback import LoopbackCodex, frame, stream
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
 from wishcraft_lsp.artifact import PlanStatus
 from wishcraft_lsp.conduit.client import CodexClient, PlanProgress, StreamState

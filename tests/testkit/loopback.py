@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -56,7 +57,7 @@ ROUTES = {
 CATALOG_ETAG = '"catalog-etag-1"'
 
 DEFAULT_HEADERS = {
-    "openai-model": "gpt-5-codex",
+    "openai-model": "gpt-6.1-sol",
     "x-request-id": "req_loopback_0001",
     "cf-ray": "8f0a1b2c3d4e5f60-LHR",
     "x-codex-primary-used-percent": "12.5",
@@ -167,7 +168,7 @@ def _abort_with_reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-def success_transcript(text_chunks: list[str], *, model: str = "gpt-5-codex",
+def success_transcript(text_chunks: list[str], *, model: str = "gpt-6.1-sol",
                        response_id: str = "resp_68f0a1b2c3d4e5f6",
                        usage: dict[str, Any] | None = None) -> list[str]:
     """The reference's success transcript with `text_chunks` as the output text deltas."""
@@ -251,9 +252,11 @@ def drip_transcript(n_deltas: int) -> list[str]:
 class LoopbackCodex:
     """The scriptable server; see the module docstring."""
 
-    def __init__(self, *, strict: bool = False) -> None:
-        """Prepare (not start) the server; `strict` rejects what today's backend rejects."""
+    def __init__(self, *, strict: bool = False, tls: ssl.SSLContext | None = None) -> None:
+        """Prepare (not start) the server; `strict` rejects what today's backend rejects;
+        `tls` serves HTTPS with that context (see `testkit.tls`)."""
         self.strict = strict
+        self.tls = tls
         self.requests: list[Recorded] = []
         self.frames_sent_at: list[list[float]] = []
         self._queues: dict[str, list[Response]] = {}
@@ -268,12 +271,17 @@ class LoopbackCodex:
     @property
     def base_url(self) -> str:
         """The Codex base URL to configure (`…/backend-api/codex`)."""
-        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+        return f"{self.origin}{BASE_PATH}"
+
+    @property
+    def origin(self) -> str:
+        """`http://127.0.0.1:PORT`, or https with `tls`."""
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def api_base_url(self) -> str:
         """The public API base URL to configure in API-key mode (`OPENAI_BASE_URL`)."""
-        return f"http://127.0.0.1:{self.port}{API_PATH}"
+        return f"{self.origin}{API_PATH}"
 
     def route_requests(self, route: str) -> list[Recorded]:
         """The requests that reached one route ("responses", "models", … or a path)."""
@@ -284,7 +292,7 @@ class LoopbackCodex:
     @property
     def refresh_url(self) -> str:
         """The token endpoint to configure (`CODEX_REFRESH_TOKEN_URL_OVERRIDE`)."""
-        return f"http://127.0.0.1:{self.port}{ROUTES['refresh']}"
+        return f"{self.origin}{ROUTES['refresh']}"
 
     def enqueue(self, route: str, *responses: Response) -> None:
         """Queue answers for a route ("responses", "chat", "refresh" or a path)."""
@@ -326,7 +334,7 @@ class LoopbackCodex:
             asyncio.set_event_loop(loop)
             self._stalls = asyncio.Event()
             self._server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0))
+                asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls))
             self.port = self._server.sockets[0].getsockname()[1]
             started.set()
             loop.run_forever()
@@ -394,7 +402,8 @@ class LoopbackCodex:
                     self._condition.notify_all()
                 if response.hook is not None:
                     await asyncio.to_thread(response.hook, request)
-                if not await self._respond(writer, response, index):
+                if not await self._respond(writer, response, index) or \
+                        request.headers.get("connection", "").lower() == "close":
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             return
@@ -428,7 +437,8 @@ class LoopbackCodex:
             return False
         if response.delay:
             await asyncio.sleep(response.delay)
-        reason = {200: "OK", 304: "Not Modified", 400: "Bad Request", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+        reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+                  304: "Not Modified", 400: "Bad Request",
                   307: "Temporary Redirect", 308: "Permanent Redirect", 401: "Unauthorized",
                   404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
                   503: "Service Unavailable"}.get(response.status, "Status")
@@ -570,6 +580,8 @@ class LoopbackProxy:
             self._thread.join(WAIT_SECONDS)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One request per client connection: a CONNECT tunnel, or one forwarded request
+        (with `connection: close`, so the answer ends when the upstream closes)."""
         try:
             head = await reader.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
@@ -583,15 +595,24 @@ class LoopbackProxy:
             upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await writer.drain()
-        else:
-            from urllib.parse import urlsplit
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+            return
+        from urllib.parse import urlsplit
 
-            parts = urlsplit(target)
-            upstream_reader, upstream_writer = await asyncio.open_connection(
-                parts.hostname, parts.port or 80)
-            path = parts.path + (f"?{parts.query}" if parts.query else "")
-            upstream_writer.write(f"{method} {path} {version}\r\n{rest}".encode("latin-1"))
-        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        parts = urlsplit(target)
+        lines = [line for line in rest.split("\r\n") if line and
+                 not line.lower().startswith(("connection:", "proxy-connection:"))]
+        length = next((int(line.split(":", 1)[1]) for line in lines
+                       if line.lower().startswith("content-length:")), 0)
+        body = await reader.readexactly(length) if length else b""
+        upstream_reader, upstream_writer = await asyncio.open_connection(
+            parts.hostname, parts.port or 80)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        upstream_writer.write((f"{method} {path} {version}\r\n" + "\r\n".join(
+            [*lines, "connection: close"]) + "\r\n\r\n").encode("latin-1") + body)
+        await upstream_writer.drain()
+        await _pipe(upstream_reader, writer)
+        upstream_writer.close()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
