@@ -17,7 +17,8 @@ first refusal decides:
    60 seconds). Shadow runs are recorded but never count and are never limited. A limit the
    ledger cannot count (`per_wish_entities`) is shown as not enforced.
 6. **Court**: in commit mode, the wish's court scores meet its tier's thresholds (the
-   `court-threshold` rule's logic: `LintConfig.court_shortfalls`).
+   `court-threshold` rule's logic: `LintConfig.court_shortfalls`). A rollback is exempt:
+   undoing a wish must stay possible whatever its scores.
 
 Everything here is pure: the caller passes the wish's facts, the registry, the lint config, the
 repository (`repo.find_repo`) and the ledger's usage (`ledger.usage`), and shows the result.
@@ -99,8 +100,6 @@ class CallRequest:
     action: Action
     mode: Mode
     wish: WishFacts
-    wish_key: str
-    """The wish's path as the ledger records it (`LedgerLocation.wish_key`)."""
     paths: tuple[str, ...] = ()
     """The paths the action will touch, relative to the repository root with `/`
     (`RepoInfo.relative`). A plan reads the wish and writes its plan beside it: pass the
@@ -358,6 +357,9 @@ def _limits(request: CallRequest, conduit: ConduitDescriptor, registry: Registry
 
 
 def _court(request: CallRequest, config: LintConfig) -> GateResult:
+    if request.action == "rollback":
+        return GateResult("Court", True, "A rollback is not held to the court thresholds: "
+                                         "undoing a wish must stay possible.")
     tier = request.wish.tier
     if tier is None:
         return GateResult("Court", True, "The wish has no tier, so no court thresholds apply.")

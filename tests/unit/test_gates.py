@@ -124,8 +124,8 @@ class Case:
     def verdict(self) -> Verdict:
         """Evaluate the gates for this row."""
         request = CallRequest(self.conduit, self.action, self.mode,
-                              WishFacts(self.tools, self.tier, self.scores), "data/wishes/a.yaml",
-                              self.paths, self.repo)
+                              WishFacts(self.tools, self.tier, self.scores), self.paths,
+                              self.repo)
         return evaluate(request, self.registry or REGISTRY, CONFIG, self.usage,
                         ledger_problem=self.ledger_problem)
 
@@ -243,6 +243,10 @@ CASES: dict[str, Case] = {
     "court-allowed-in-shadow": Case(scores=POOR, mode="shadow", note_of="Court",
                                     note=("In commit mode: The clarity score is 50",)),
     "court-allowed-without-tier": Case(scores=POOR, tier=None),
+    "court-allowed-rollback-whatever-the-scores": Case(conduit=APPLY, action="rollback",
+                                                       paths=("src/a.rs",), scores=POOR,
+                                                       note_of="Court",
+                                                       words=("A rollback is not held",)),
     "court-allowed-meeting-macro": Case(tier=Tier.MACRO, scores=CourtScores(85, 85, 80)),
     "court-refused-macro-by-one": Case(tier=Tier.MACRO, scores=CourtScores(85, 85, 79),
                                        refused_by="Court",
@@ -357,7 +361,7 @@ def test_the_tier_gate_and_the_lint_rule_share_the_allowed_risk_setting() -> Non
     assert config.refused_risk(Tier.MESO, RiskClass.LOW) is None
     assert config.refused_risk(None, RiskClass.HIGH) is None
     request = CallRequest(PLANNER, "plan", "commit", WishFacts((PLANNER,), Tier.MESO, GOOD),
-                          "w.yaml", (), HOME)
+                          (), HOME)
     verdict = evaluate(request, REGISTRY, config, FRESH)
     assert verdict.refusal is not None and verdict.refusal.name == "Tier"
     assert verdict.reason.startswith("`openai.codex.v2025.plan` is Medium-risk, which a meso "
@@ -371,5 +375,5 @@ def test_the_court_gate_and_the_lint_rule_share_the_thresholds() -> None:
     assert [(item.court, item.score, item.threshold) for item in shortfalls] == [
         ("safety", 90, 95)]
     request = CallRequest(PLANNER, "plan", "commit", WishFacts((PLANNER,), Tier.MESO, GOOD),
-                          "w.yaml", (), HOME)
+                          (), HOME)
     assert evaluate(request, REGISTRY, config, FRESH).reason == shortfalls[0].message
