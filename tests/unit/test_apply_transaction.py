@@ -259,3 +259,21 @@ def test_a_journal_whose_marker_exists_had_committed(tmp_path: Path) -> None:
 def test_recover_without_a_state_folder_does_nothing(tmp_path: Path) -> None:
     assert recover(tmp_path / "nothing") == type(recover(tmp_path / "nothing"))()
     assert not (tmp_path / "nothing").exists()
+
+
+def test_a_damaged_journal_is_set_aside_not_acted_on(tmp_path: Path) -> None:
+    root, state = workspace(tmp_path)
+    (state / JOURNAL_FOLDER).mkdir(parents=True)
+    (state / JOURNAL_FOLDER / "A-x.json").write_text("{damaged")
+    recovery = recover(state)
+    assert recovery.conflicts == (str(state / JOURNAL_FOLDER / "A-x.json"),)
+    assert journals(state) == ["A-x.conflict.json"]
+    apply_change(stage(PATCH, root), state_dir=state)  # and applying still works
+
+
+def test_a_file_that_became_binary_after_staging_is_stale(tmp_path: Path) -> None:
+    root, state = workspace(tmp_path)
+    staged = stage(PATCH, root)
+    (root / "a.txt").write_bytes(b"\xff\xfe")
+    with pytest.raises(StaleChange, match="'a.txt' changed"):
+        apply_change(staged, state_dir=state)

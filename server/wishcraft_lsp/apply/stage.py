@@ -9,7 +9,7 @@ The result carries:
 
 - `files`: one `FileChange` per path, with its text before (None: absent) and after (None:
   deleted), and `moved_from`/`moved_to` for a move, so an editor can show a rename;
-- `diff`: a git-style unified diff of the whole change (the `<wish>.patch` to read; `git
+- `diff`: a git-style unified diff of the whole change (`unidiff`) (the `<wish>.patch` to read; `git
   apply` accepts it);
 - `summary`: the files and the lines added and removed;
 - `diff_hash`: the SHA-256 (hex) of the patch's canonical rendering (`patch.render`: LF line
@@ -19,7 +19,6 @@ The result carries:
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 import stat
@@ -40,6 +39,7 @@ from .safety import (
     check_text,
     decode_content,
 )
+from .unidiff import unified
 
 NEW_FILE_MODE = 0o644
 
@@ -244,10 +244,9 @@ def render_diff(files: tuple[FileChange, ...]) -> tuple[str, int, int]:
             header += [f"rename from {old_name}", f"rename to {new_name}"]
         old_lines = _lines(source.before)
         new_lines = _lines(change.after)
-        body = list(difflib.unified_diff(
-            old_lines, new_lines,
-            fromfile="/dev/null" if source.before is None else f"a/{old_name}",
-            tofile="/dev/null" if change.after is None else f"b/{new_name}", n=3))
+        body = unified(old_lines, new_lines,
+                       old_name="/dev/null" if source.before is None else f"a/{old_name}",
+                       new_name="/dev/null" if change.after is None else f"b/{new_name}")
         for line in body[2:]:
             if line.startswith("+"):
                 added += 1

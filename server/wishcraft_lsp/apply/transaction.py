@@ -206,7 +206,14 @@ def commit(root: Path, writes: Sequence[Write], *, state_dir: Path, journal_id: 
     """
     for write in writes:
         check_path(root, write.path)
-        if sha256_text(read_text(root, write.path)) != sha256_text(write.before):
+        try:
+            now = read_text(root, write.path)
+        except UnicodeDecodeError:
+            raise StaleChange(write.path) from None
+        except OSError as error:
+            raise TransactionFailed(write.path, error.strerror or str(error),
+                                    restored=True) from error
+        if sha256_text(now) != sha256_text(write.before):
             raise StaleChange(write.path)
     token = secrets.token_hex(4)  # 8 characters, like fileio's temporaries
     entries = [{
@@ -219,7 +226,11 @@ def commit(root: Path, writes: Sequence[Write], *, state_dir: Path, journal_id: 
     journal = {"version": RECORD_VERSION, "id": journal_id, "root": str(root),
                "marker": str(marker), "entries": entries, "created_dirs": created_dirs}
     journal_file = state_dir / JOURNAL_FOLDER / f"{journal_id}.json"
-    write_atomically(journal_file, json.dumps(journal, ensure_ascii=False), mode=0o600)
+    try:
+        write_atomically(journal_file, json.dumps(journal, ensure_ascii=False), mode=0o600)
+    except OSError as error:
+        raise TransactionFailed(None, f"the journal could not be written: "
+                                      f"{error.strerror or error}", restored=True) from error
 
     current: str | None = None
     try:
@@ -271,8 +282,15 @@ def recover_locked(state_dir: Path) -> Recovery:
     for journal_file in sorted(folder.glob("*.json")):
         if journal_file.name.endswith(".conflict.json"):
             continue
-        journal = json.loads(journal_file.read_text(encoding="utf-8"))
-        if Path(journal["marker"]).exists():
+        try:
+            journal = json.loads(journal_file.read_text(encoding="utf-8"))
+            marker = Path(journal["marker"])
+        except (OSError, ValueError, KeyError, TypeError):
+            # Not ours or damaged by hand: keep it aside for a person, never act on it.
+            os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
+            conflicts.append(str(journal_file))
+            continue
+        if marker.exists():
             _remove_temporaries(journal)
             journal_file.unlink()
             completed.append(journal["id"])
