@@ -61,6 +61,8 @@ GENESIS = "0" * 64
 LEDGER_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 10.0
 TAIL_CHUNK_BYTES = 16 * 1024
+RECENT_SCAN_LINES = 10_000
+"""How far back `recent_entries` looks by default (the hover's recent lines)."""
 
 Action = Literal["plan", "apply", "open_pr", "rollback"]
 Mode = Literal["shadow", "commit"]
@@ -327,11 +329,24 @@ def read_entries(path: Path, *, wish: str | None = None, conduit: str | None = N
     return entries, torn
 
 
-def recent_entries(path: Path, conduit: str | None = None, limit: int = 5) -> list[LedgerEntry]:
-    """The last `limit` entries (of one conduit, or all), newest first, reading only the tail."""
+def recent_entries(path: Path, conduit: str | None = None, limit: int = 5, *,
+                   scan_lines: int | None = RECENT_SCAN_LINES) -> list[LedgerEntry]:
+    """The last `limit` entries (of one conduit, or all), newest first, reading only the tail.
+
+    At most `scan_lines` lines from the end are looked at (None: all), so a hover on a conduit
+    that never ran does not read a large ledger whole. Lines are matched on their canonical
+    `"conduit":"…"` text before they are parsed.
+    """
+    needle = (b'"conduit":' + json.dumps(conduit, ensure_ascii=False).encode("utf-8")
+              if conduit is not None else b"")
     found: list[LedgerEntry] = []
-    for _, obj in _backward_objects(path):
-        if conduit is not None and obj.get("conduit") != conduit:
+    for scanned, (_, raw) in enumerate(_backward_raw_of(path), start=1):
+        if scan_lines is not None and scanned > scan_lines:
+            break
+        if needle not in raw:
+            continue
+        obj = parse_line(raw)
+        if obj is None or (conduit is not None and obj.get("conduit") != conduit):
             continue
         try:
             found.append(LedgerEntry.model_validate(obj))
@@ -342,8 +357,8 @@ def recent_entries(path: Path, conduit: str | None = None, limit: int = 5) -> li
     return found
 
 
-def _backward_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(offset, object) of the newline-terminated lines from the end; torn ones skipped."""
+def _backward_raw_of(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of the newline-terminated lines of a file from the end."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -352,17 +367,30 @@ def _backward_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise LedgerError(f"Cannot read the ledger {path}: {exc.strerror}; check its "
                           "permissions.") from None
     try:
-        size = os.fstat(fd).st_size
-        yield from _backward_from(fd, size)
+        yield from _backward_raw(fd, os.fstat(fd).st_size)
     finally:
         os.close(fd)
 
 
-def _backward_from(fd: int, size: int) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Walk the complete lines before `size` of an open file backwards, a chunk at a time.
+def _backward_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(offset, object) of the newline-terminated lines from the end; torn ones skipped."""
+    for offset, raw in _backward_raw_of(path):
+        obj = parse_line(raw)
+        if obj is not None:
+            yield offset, obj
 
-    Bytes after the last newline are not a complete line and are not read as one.
-    """
+
+def _backward_from(fd: int, size: int) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(offset, object) of the lines before `size` of an open file, backwards; torn skipped."""
+    for offset, raw in _backward_raw(fd, size):
+        obj = parse_line(raw)
+        if obj is not None:
+            yield offset, obj
+
+
+def _backward_raw(fd: int, size: int) -> Iterator[tuple[int, bytes]]:
+    """Walk the complete, non-blank lines before `size` of an open file backwards, a chunk at
+    a time. Bytes after the last newline are not a complete line and are not read as one."""
     position = _tail_start(fd, size)
     buffer = b""  # always starts at `position` and ends just after a newline
     while position > 0:
@@ -374,9 +402,8 @@ def _backward_from(fd: int, size: int) -> Iterator[tuple[int, dict[str, Any]]]:
         offset = start + len(buffer)
         for raw in reversed(complete):
             offset -= len(raw) + 1
-            obj = parse_line(raw) if raw.strip() else None
-            if obj is not None:
-                yield offset, obj
+            if raw.strip():
+                yield offset, raw
         buffer = parts[0] + b"\n" if start > 0 else b""
 
 

@@ -311,6 +311,10 @@ def test_recent_entries_filters_by_conduit_newest_first(tmp_path: Path) -> None:
     assert [item.summary for item in recent_entries(path, None, limit=10)] == [
         "4", "3", "2", "1", "0"]
     assert recent_entries(tmp_path / "none.jsonl", "a") == []
+    assert [item.summary for item in recent_entries(path, "a", limit=5, scan_lines=3)] == [
+        "4", "2"]
+    append(path, entry(conduit="a.b", summary="5"), now=NOW)
+    assert [item.summary for item in recent_entries(path, "a", limit=1)] == ["4"]  # not "a.b"
 
 
 def test_read_entries_filters_by_wish_and_conduit(tmp_path: Path) -> None:
