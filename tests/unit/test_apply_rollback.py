@@ -23,11 +23,13 @@ from wishcraft_lsp.apply import (
     RollbackRefused,
     apply_change,
     load_anchor,
+    record_applied,
     recover,
     rollback,
     stage,
 )
 from wishcraft_lsp.apply.patch import AddFile, Chunk, DeleteFile, LineKind, Patch, UpdateFile
+from wishcraft_lsp.apply.stage import FileChange
 
 PATCH = """\
 *** Begin Patch
@@ -215,3 +217,46 @@ def test_apply_then_rollback_restores_the_tree(case: tuple[dict[str, str], Patch
         anchor = apply_change(staged, state_dir=state)
         rollback(anchor.anchor_id, state_dir=state)
         assert snapshot(root) == before
+
+
+def apply_like_an_editor(root: Path, changes: list[FileChange]) -> None:
+    """Write the staged texts as a client applying the WorkspaceEdit would."""
+    for change in changes:
+        target = root / change.path
+        if change.after is None:
+            target.unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(change.after)
+
+
+def test_a_change_applied_by_the_editor_is_recorded_and_undone(tmp_path: Path) -> None:
+    root = build(tmp_path / "ws", FILES)
+    state = tmp_path / "state"
+    before = snapshot(root)
+    staged = stage(PATCH, root)
+    apply_like_an_editor(root, list(staged.files))
+    anchor = record_applied(staged, state_dir=state, meta={"client": "vscode"})
+    assert [file.path for file in anchor.files] == [change.path for change in staged.files]
+    assert anchor.created_dirs == ("new", "new/dir", "moved")
+    rollback(anchor.anchor_id, state_dir=state)
+    assert snapshot(root) == before
+
+
+def test_only_the_files_the_editor_applied_are_recorded(tmp_path: Path) -> None:
+    root = build(tmp_path / "ws", FILES)
+    state = tmp_path / "state"
+    staged = stage(PATCH, root)
+    # The user unticked a.txt and the added file; the move is kept whole.
+    kept = [change for change in staged.files
+            if change.path in ("b.txt", "moved/e.txt", "e.txt")]
+    apply_like_an_editor(root, kept)
+    anchor = record_applied(staged, state_dir=state, paths=["b.txt", "moved/e.txt"])
+    assert sorted(file.path for file in anchor.files) == ["b.txt", "e.txt", "moved/e.txt"]
+    assert anchor.created_dirs == ("moved",)
+    rollback(anchor.anchor_id, state_dir=state)
+    assert (root / "b.txt").read_text() == "bee\n" and (root / "e.txt").read_text() == "e\n"
+    assert not (root / "moved").exists()
+    assert (root / "a.txt").read_text() == "one\ntwo\n"
+    with pytest.raises(ApplyError, match="nothing to record"):
+        record_applied(staged, state_dir=state, paths=[])

@@ -72,6 +72,7 @@ def test_stage_add_update_move_delete(tmp_path: Path) -> None:
     assert (staged.summary.added, staged.summary.removed) == (5, 3)
     assert staged.summary.describe() == "4 files (+5 \u22123)"
     assert staged.loosest is Tolerance.EXACT
+    assert staged.new_folders == ("new", "new/deep", "renamed", "renamed/dir")
 
 
 def test_the_diff_reads_as_git_would_write_it(tmp_path: Path) -> None:
@@ -148,6 +149,8 @@ def test_move_over_an_existing_target_replaces_it_as_in_codex(tmp_path: Path) ->
     assert changes["a.txt"].after is None
     assert "diff --git a/b.txt b/b.txt" in staged.diff
     assert "deleted file mode 100644\n--- a/a.txt" in staged.diff
+    assert staged.summary.files == ("b.txt", "a.txt")
+    assert (staged.summary.added, staged.summary.removed) == (1, 2)
 
 
 def test_an_update_that_changes_nothing_is_refused(tmp_path: Path) -> None:

@@ -30,12 +30,12 @@ from .patch import Patch, parse, render
 from .rollback import Undone, load_anchor, rollback
 from .safety import DEFAULT_LIMITS, Limits, Scope, scope_from_globs
 from .stage import FileChange, StagedChange, Summary, stage
-from .transaction import Anchor, Recovery, apply_change, recover
+from .transaction import Anchor, Recovery, apply_change, record_applied, recover
 
 __all__ = [
     "DEFAULT_LIMITS", "Anchor", "ApplyError", "ContentRefused", "ContextMismatch",
     "FileChange", "FileStateError", "Limits", "Patch", "PatchSyntaxError", "Recovery",
     "RollbackRefused", "Scope", "StaleChange", "StagedChange", "Summary", "Tolerance",
     "TransactionFailed", "Undone", "UnsafePath", "apply_change", "load_anchor", "parse",
-    "recover", "render", "rollback", "scope_from_globs", "stage",
+    "record_applied", "recover", "render", "rollback", "scope_from_globs", "stage",
 ]

@@ -90,6 +90,8 @@ class StagedChange:
     diff_hash: str
     loosest: Tolerance
     """The loosest tolerance any hunk needed (EXACT when every line matched as written)."""
+    new_folders: tuple[str, ...] = ()
+    """Folders the change creates (they did not exist when it was staged), parents first."""
 
 
 def diff_hash(patch: Patch) -> str:
@@ -140,10 +142,24 @@ def stage(patch: Patch | str, root: Path, *, scope: Scope | None = None,
     if total > limits.max_total_bytes:
         raise ContentRefused(None, f"its files come to {total} bytes, over the cap of "
                                    f"{limits.max_total_bytes}")
-    diff, added, removed = render_diff(files)
-    summary = Summary(tuple(change.path for change in files if change.moved_to is None),
-                      added, removed)
-    return StagedChange(root, patch, files, diff, summary, diff_hash(patch), loosest)
+    diff, summary = render_diff(files)
+    new_folders = tuple(_missing_folders(root, files))
+    return StagedChange(root, patch, files, diff, summary, diff_hash(patch), loosest,
+                        new_folders)
+
+
+def _missing_folders(root: Path, files: tuple[FileChange, ...]) -> list[str]:
+    """The folders the new files need that do not exist yet, parents first."""
+    missing: dict[str, None] = {}
+    for change in files:
+        if change.after is None:
+            continue
+        parts = change.path.split("/")[:-1]
+        for count in range(1, len(parts) + 1):
+            folder = "/".join(parts[:count])
+            if folder not in missing and not os.path.lexists(root / folder):
+                missing[folder] = None
+    return list(missing)
 
 
 class _View:
@@ -220,12 +236,14 @@ class _View:
         return tuple(out.values())
 
 
-def render_diff(files: tuple[FileChange, ...]) -> tuple[str, int, int]:
-    """A git-style unified diff of `files`, and the lines it adds and removes.
+def render_diff(files: tuple[FileChange, ...]) -> tuple[str, Summary]:
+    """A git-style unified diff of `files`, and its summary (files, lines added and removed).
 
-    A clean move (the source removed, the target new) is one section with `rename from/to`.
+    A clean move (the source removed, the target new) is one section with `rename from/to`,
+    counted as one file under its new name.
     """
     sections: list[str] = []
+    shown: list[str] = []
     added = removed = 0
     by_path = {change.path: change for change in files}
     for change in files:
@@ -253,7 +271,8 @@ def render_diff(files: tuple[FileChange, ...]) -> tuple[str, int, int]:
             elif line.startswith("-"):
                 removed += 1
         sections.append("\n".join(header) + "\n" + "".join(_terminated(body)))
-    return "".join(sections), added, removed
+        shown.append(change.path)
+    return "".join(sections), Summary(tuple(shown), added, removed)
 
 
 def _git_mode(mode: int) -> str:

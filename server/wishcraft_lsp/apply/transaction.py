@@ -36,7 +36,7 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,40 @@ def apply_change(staged: StagedChange, *, state_dir: Path,
         commit(staged.root, writes, state_dir=state_dir, journal_id=anchor_id,
                marker=anchor_path(state_dir, anchor_id), marker_text=anchor.to_json(),
                step_hook=step_hook)
+    return anchor
+
+
+def record_applied(staged: StagedChange, *, state_dir: Path,
+                   paths: Collection[str] | None = None,
+                   meta: Mapping[str, str] | None = None) -> Anchor:
+    """Write the undo record of a change someone else applied; return the anchor.
+
+    For the editor: the client applies the WorkspaceEdit (`workspace/applyEdit`) and reports
+    which files it applied; only those (`paths`, default all) are recorded, each with the
+    other half of its move. Nothing in the workspace is read or written here; `rollback`
+    later checks that every file holds what was staged.
+    """
+    wanted = {change.path for change in staged.files} if paths is None else set(paths)
+    for change in staged.files:
+        partner = change.moved_to or change.moved_from
+        if partner is not None and (change.path in wanted or partner in wanted):
+            wanted |= {change.path, partner}
+    chosen = [change for change in staged.files if change.path in wanted]
+    if not chosen:
+        raise ApplyError("No file of the change was applied, so there is nothing to record.")
+    needed = {"/".join(change.path.split("/")[:count]) for change in chosen
+              if change.after is not None for count in range(1, change.path.count("/") + 1)}
+    anchor_id = new_anchor_id()
+    anchor = Anchor(
+        anchor_id=anchor_id, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        root=staged.root, diff_hash=staged.diff_hash,
+        files=tuple(AnchorFile(change.path, sha256_text(change.before),
+                               sha256_text(change.after), change.before, change.mode)
+                    for change in chosen),
+        created_dirs=tuple(folder for folder in staged.new_folders if folder in needed),
+        meta=dict(meta or {}))
+    with locked(state_dir):
+        write_atomically(anchor_path(state_dir, anchor_id), anchor.to_json(), mode=0o600)
     return anchor
 
 
