@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .conduit import cli_plan
+from .conduit import cli_models, cli_plan
 from .court import CourtScores
 from .findings import Finding, Severity, format_path
 from .lint import (
@@ -362,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(handler=command_schema)
 
     cli_plan.register(sub)
+    cli_models.register(sub)
     return parser
 
 

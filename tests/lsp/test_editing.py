@@ -96,6 +96,29 @@ async def test_hover_on_a_conduit_id(client: WishClient) -> None:
         assert expected in value
 
 
+async def test_hover_on_the_planning_conduit_shows_the_model_and_where_it_was_chosen(
+        client: WishClient) -> None:
+    config = client.root / "elsewhere" / "data" / "config" / "wishcraft.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[conduit]\nmodel = "gpt-6-luna"\nclient_version = "0.160.0"\n')
+    name = "elsewhere/data/wishes/h-plan.wish.yaml"
+    text = VALID_WISH.replace('  - "worldsmith.place"', '  - "openai.codex.v2025.plan"')
+    await client.open(name, text)
+    line = text.splitlines().index('  - "openai.codex.v2025.plan"')
+    hover = await client.text_document_hover_async(types.HoverParams(
+        text_document=_doc(client, name), position=types.Position(line=line, character=8)))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    value = hover.contents.value
+    assert "OpenAI Codex (Plan Builder)" in value
+    assert "**Plans use** `gpt-6-luna`" in value
+    assert "set by `model` under [conduit] in " in value and "wishcraft.toml" in value
+    assert "as Codex 0.160.0 (`client_version` under [conduit]" in value
+    other = await client.text_document_hover_async(types.HoverParams(
+        text_document=_doc(client, name), position=types.Position(line=line + 1, character=8)))
+    assert other is not None and isinstance(other.contents, types.MarkupContent)
+    assert "Plans use" not in other.contents.value
+
+
 async def test_hover_on_title_shows_court_and_heat(client: WishClient) -> None:
     name = "data/wishes/h-title.wish.yaml"
     await client.open(name, VALID_WISH)

@@ -159,3 +159,29 @@ async def test_a_wish_with_errors_is_not_sent(codex: LoopbackCodex, client: Wish
         command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
     assert result["started"] is False
     assert len(codex.requests) == before
+
+
+async def test_the_editor_sends_what_the_cli_sends_and_says_a_mapped_effort_once(
+        codex: LoopbackCodex, client: WishClient) -> None:
+    """The same pipeline as `wishcraft plan`: the catalog's model and instructions, no
+    top-level instructions, and a configured effort the model lacks mapped and said once."""
+    config = client.root / "effort" / "data" / "config" / "wishcraft.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('[conduit]\nmodel = "gpt-6-luna"\nmodel_reasoning_effort = "xhigh"\n')
+    codex.enqueue("responses", sse(success_transcript(CHUNKS, model="gpt-6-luna")))
+    for attempt in range(2):
+        result = await execute_plan(client, f"effort/data/wishes/e{attempt}.wish.yaml")
+        *_, end = await wait_for_progress_end(client, result["token"])
+        assert end.message and "steps" in end.message
+    posted = codex.route_requests("responses")[-2:]
+    for request in posted:
+        body = request.json
+        assert body["model"] == "gpt-6-luna" and "instructions" not in body
+        assert body["reasoning"] == {"effort": "medium"}
+        assert [item["role"] for item in body["input"]] == ["developer", "developer", "user"]
+        assert request.headers["originator"] == "codex_exec"
+    warning = await wait_for_message(client, "does not support reasoning effort 'xhigh'")
+    assert warning.type == types.MessageType.Warning
+    assert sum("'xhigh'" in message.message for message in client.messages) == 1
+    artifact = json.loads((client.root / "effort/data/wishes/e1.wish.plan.json").read_text())
+    assert artifact["requested_model"] == "gpt-6-luna" and artifact["reasoning_effort"] == "medium"

@@ -26,11 +26,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .secrets import protect_logger
+
+if TYPE_CHECKING:
+    import httpx
 
 logger = protect_logger(logging.getLogger(__name__))
 
@@ -306,6 +307,8 @@ class CatalogStore:
 
     async def _fetch(self, http: httpx.AsyncClient, request: CatalogRequest) -> Catalog | None:
         """`GET /models`; None when it fails (the caller falls back, the log says why)."""
+        import httpx  # here, not at the top: hover reads catalogs without the HTTP stack
+
         headers = {**request.headers, "accept": "*/*"}
         if self._memory is not None and self._memory.etag:
             headers["if-none-match"] = self._memory.etag
@@ -373,3 +376,9 @@ def version_below(version: str, minimal: str | None) -> bool:
     if not minimal or not version:
         return False
     return version_tuple(version) < version_tuple(minimal)
+
+
+SHARED_STORE = CatalogStore()
+"""One catalog in memory per process, as Codex keeps it: every client of the process shares
+it, so the language server asks `/models` at most once per freshness window, and hover shows
+what the last plan used."""

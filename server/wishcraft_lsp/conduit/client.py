@@ -57,7 +57,7 @@ import httpx
 from ..artifact import RateLimitSnapshot, RateLimitWindow, TokenUsage
 from ..model import Wish
 from .auth import CodexAuth, load_login, refresh_auth
-from .catalog import Catalog, CatalogRequest, CatalogStore
+from .catalog import SHARED_STORE, Catalog, CatalogRequest, CatalogStore
 from .choice import ModelChoice, choose_model
 from .config import ConduitConfig
 from .errors import (
@@ -118,9 +118,7 @@ FATAL_FAILURE_CODES = {
     "cyber_policy": "the request was stopped by OpenAI's cyber-security policy (reword the "
                     "wish; retrying the same request will not help)",
 }
-SHARED_CATALOGS = CatalogStore()
-"""One catalog in memory per process, as Codex keeps it: every client of the process shares
-it, so the language server asks `/models` at most once per freshness window."""
+
 _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
 
 
@@ -478,7 +476,7 @@ class CodexClient:
         given); redirects never are followed."""
         self.config = config
         self._sleep = sleep
-        self.catalogs = catalogs or SHARED_CATALOGS
+        self.catalogs = catalogs or SHARED_STORE
         timeout = httpx.Timeout(connect=config.connect_timeout_seconds,
                                 read=config.stream_idle_timeout_seconds,
                                 write=30.0, pool=30.0)
@@ -624,6 +622,8 @@ class CodexClient:
         while True:
             headers = build_headers(auth, self.config, version=version, ids=ids,
                                     model=context.model)
+            if transport_retries == 0 and auth_step == 0 and turn == 1:
+                _log_request(url, headers, payload)
             request = self._http.build_request("POST", url, json=payload, headers=headers)
             try:
                 response = await self._http.send(request, stream=True)
@@ -827,6 +827,16 @@ class CodexClient:
         await self._pump(response, state, on_message)
         if not state.completed and state.incomplete_reason is None:
             state.incomplete_reason = "the stream closed before [DONE]"
+
+
+def _log_request(url: str, headers: dict[str, str], body: dict[str, Any]) -> None:
+    """The request as sent, with the login redacted (what `wishcraft plan -v` shows)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    shown = {name: "Bearer [redacted]" if name == "authorization" else value
+             for name, value in headers.items()}
+    logger.info("codex request: POST %s\nheaders: %s\nbody: %s", url,
+                redact(json.dumps(shown, indent=2)), redact(json.dumps(body, indent=2)))
 
 
 def chat_body(body: dict[str, Any]) -> dict[str, Any]:

@@ -100,6 +100,9 @@ _TOML_KEYS = {
     "max_retry_after_seconds": "max_retry_after_seconds",
     "client_version": "client_version", "wire_api": "wire_api",
 }
+_USER_NAMES = {"reasoning_effort": "model_reasoning_effort",
+               "reasoning_summary": "model_reasoning_summary", "verbosity": "model_verbosity"}
+"""The names users write (Codex's config.toml keys) for the fields checked here."""
 _OWN_KEYS = ("client_version", "wire_api")
 """Keys only our own `[conduit]` table sets: Codex's config.toml means other things by them."""
 
@@ -113,7 +116,8 @@ def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
         if key in choices:
             if not isinstance(value, str) or value not in choices[key]:
                 raise ConduitConfigError(
-                    f"{source}: {key} must be one of {', '.join(choices[key])}, not {value!r}.")
+                    f"{source}: {_USER_NAMES.get(key, key)} must be one of "
+                    f"{', '.join(choices[key])}, not {value!r}.")
         elif key == "client_version":
             if not isinstance(value, str) or not value.strip()[:1].isdigit():
                 raise ConduitConfigError(f"{source}: client_version must be a version such as "

@@ -29,6 +29,8 @@ BUILTIN_CLIENT_VERSION = "0.169.0"
 """The newest Codex release when this was written (2026-11-30)."""
 VERSION_SECONDS = 5.0
 _VERSION = re.compile(r"\b(\d+\.\d+\.\d+)\b")
+_ASKED: set[str] = set()
+"""The executables asked for their version in this process (their answer is cached)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ def installed_codex_version(executable: str | None) -> str | None:
     """What `codex --version` prints (`codex-cli 0.169.0` → `0.169.0`), or None."""
     if executable is None:
         return None
+    _ASKED.add(executable)
     try:
         done = subprocess.run([executable, "--version"], capture_output=True, text=True,
                               timeout=VERSION_SECONDS, check=False)
@@ -54,15 +57,18 @@ def installed_codex_version(executable: str | None) -> str | None:
     return match.group(1) if done.returncode == 0 and match else None
 
 
-def resolve_client_version(config: ConduitConfig) -> ClientVersion:
-    """The version to present, and where it came from."""
+def resolve_client_version(config: ConduitConfig, *, probe: bool = True) -> ClientVersion:
+    """The version to present, and where it came from. `probe=False` asks `codex --version`
+    only if it was asked before (hover must not wait for a process)."""
     if config.client_version:
         return ClientVersion(config.client_version,
                              config.source_of("client_version") or "the configuration")
     cached = read_cache_file(config.codex_home)
     if cached is not None and cached.client_version:
         return ClientVersion(cached.client_version, "the Codex model cache")
-    installed = installed_codex_version(shutil.which("codex"))
+    executable = shutil.which("codex")
+    known = probe or executable in _ASKED
+    installed = installed_codex_version(executable) if known else None
     if installed:
         return ClientVersion(installed, "`codex --version`")
     return ClientVersion(BUILTIN_CLIENT_VERSION, "built in")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -10,6 +11,7 @@ from ..court import conduit_factor
 from ..findings import Path, Position, Span
 from ..lint import Analysis, DocumentKind
 from ..model import ConduitDescriptor, Tier
+from ..names import PLANNING_CONDUIT_ID
 from ..registry import Registry
 from . import DocumentSnapshot
 from .shapes import enum_class, example_of, field_at, range_words, type_words
@@ -77,7 +79,12 @@ def format_example(value: object) -> str:
     return str(value)
 
 
-def hover_at(snapshot: DocumentSnapshot, position: Position) -> tuple[str, Span] | None:
+ConduitNote = Callable[[str], str | None]
+"""More to say about a conduit id (the planning conduit's model), or None."""
+
+
+def hover_at(snapshot: DocumentSnapshot, position: Position,
+             conduit_note: ConduitNote | None = None) -> tuple[str, Span] | None:
     """The hover text at a code-point position and the span it is about, or None."""
     analysis = snapshot.analysis
     place = analysis.index.place_at(position)
@@ -95,7 +102,9 @@ def hover_at(snapshot: DocumentSnapshot, position: Position) -> tuple[str, Span]
         return text, node.span
     conduit = _conduit_at(snapshot, path, node.value)
     if conduit is not None:
-        return conduit, node.span
+        note = conduit_note(node.value) if conduit_note and isinstance(node.value, str) \
+            else None
+        return (f"{conduit}\n\n---\n\n{note}" if note else conduit), node.span
     if snapshot.kind is DocumentKind.WISH and path == ("title",):
         court = court_markdown(analysis)
         return (court, node.span) if court else None
@@ -127,6 +136,28 @@ def _conduit_at(snapshot: DocumentSnapshot, path: Path, value: object) -> str | 
     return conduit_markdown(descriptor, snapshot.registry)
 
 
+def planning_note(ls: WishcraftLanguageServer, uri: str, conduit: str) -> str | None:
+    """On the planning conduit: the model a plan would use and where that choice came from."""
+    if conduit != PLANNING_CONDUIT_ID:
+        return None
+    # Imported here: the conduit stays out of the server's start-up until it is asked about.
+    from ..conduit.config import load_config
+    from ..conduit.errors import ConduitError
+    from ..conduit.preview import preview_markdown, preview_plan
+    from ..server import document_path
+
+    document = ls.open_document(uri)
+    path = document_path(document) if document is not None else None
+    model = ls.settings.plan.model
+    try:
+        config = load_config(path.parent if path else None,
+                             overrides={"model": model} if model else None,
+                             overrides_source="the wishcraft.plan.model setting")
+    except ConduitError as error:
+        return f"**Plans** cannot start: {error}"
+    return preview_markdown(preview_plan(config))
+
+
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/hover`."""
 
@@ -135,7 +166,8 @@ def register(server: WishcraftLanguageServer) -> None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
-        found = hover_at(snapshot, snapshot.positions.from_client(params.position))
+        found = hover_at(snapshot, snapshot.positions.from_client(params.position),
+                         lambda conduit: planning_note(ls, params.text_document.uri, conduit))
         if found is None:
             return None
         text, span = found

@@ -77,6 +77,8 @@ class PlanRunner:
         self.server = server
         self.sessions: dict[str, PlanSession] = {}
         self._client: CodexClient | None = None
+        self._said: set[str] = set()
+        """Conduit warnings already shown (an effort mapped, no catalog), each said once."""
         self._client_config: ConduitConfig | None = None
 
     # Capabilities -----------------------------------------------------------------------
@@ -179,6 +181,10 @@ class PlanRunner:
                 return
             self._finish_files(session, artifact)
             summary = self._summary(session, artifact, error)
+            for warning in artifact.warnings:
+                if warning not in self._said:  # said once per server, not on every plan
+                    self._said.add(warning)
+                    self._show(types.MessageType.Warning, warning)
             if error is not None:
                 self._show(types.MessageType.Error, str(error))
                 self._log(types.MessageType.Error, f"Planning {wish_path.name} failed: "
