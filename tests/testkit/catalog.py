@@ -47,6 +47,10 @@ def _model(slug: str, priority: int, *, visibility: str = "list", minimal: str =
         "input_modalities": ["text", "image"],
         "supports_parallel_tool_calls": True,
         "context_window": 272000,
+        # Codex 0.169.0 rejects the whole answer without these two, or with an
+        # apply_patch_tool_type other than "freeform" (found by scripts/codex-parity.sh).
+        "truncation_policy": {"mode": "tokens", "limit": 10000},
+        "experimental_supported_tools": [],
     }
     if template:
         entry["base_instructions"] = BASE_INSTRUCTIONS
@@ -65,8 +69,7 @@ MODELS: list[dict[str, Any]] = [
     _model("codex-auto-review", 0, visibility="hide", minimal="0.150.0"),
     _model("gpt-6.1-sol", 1, minimal="0.155.0"),
     _model("gpt-6-luna", 4, minimal="0.142.2", efforts=("minimal", "low", "medium"),
-           default_effort="low", summary="none", verbosity=False, template=False,
-           patch_tool="function"),
+           default_effort="low", summary="none", verbosity=False, template=False),
     _model("gpt-5.5", 8, minimal="0.120.0", in_api=True),
     _model("gpt-5.6-terra", 6, minimal="0.148.0", in_api=False),
 ]
