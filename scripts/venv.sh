@@ -4,7 +4,7 @@
 # Why a venv: Debian's, Ubuntu's and Fedora's own python3 refuse `pip install` (PEP 668,
 # "externally managed"); a venv works with any python3 >= 3.11, and never touches the system.
 # The install is skipped when .venv/.wishcraft-installed already records this pyproject.toml (by
-# hash) and these extras, so a second run costs well under a second.
+# hash) and these extras, so a second run costs about a second at most.
 #
 # Usage: wishcraft_venv [EXTRAS]   e.g. wishcraft_venv test,dev; then call .venv/bin/... only.
 
