@@ -260,3 +260,12 @@ def test_only_the_files_the_editor_applied_are_recorded(tmp_path: Path) -> None:
     assert (root / "a.txt").read_text() == "one\ntwo\n"
     with pytest.raises(ApplyError, match="nothing to record"):
         record_applied(staged, state_dir=state, paths=[])
+
+
+def test_an_anchor_of_another_workspace_is_refused(tmp_path: Path) -> None:
+    root, state, anchor_id, _before = applied(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.raises(RollbackRefused, match="belongs to the workspace"):
+        rollback(anchor_id, state_dir=state, root=elsewhere)
+    rollback(anchor_id, state_dir=state, root=root)

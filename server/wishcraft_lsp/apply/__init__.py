@@ -26,14 +26,14 @@ from .errors import (
     UnsafePath,
 )
 from .match import Tolerance
-from .patch import Patch, parse, render
+from .patch import LARK_GRAMMAR, Patch, parse, render
 from .rollback import Undone, load_anchor, rollback
 from .safety import DEFAULT_LIMITS, Limits, Scope, scope_from_globs
 from .stage import FileChange, StagedChange, Summary, stage
 from .transaction import Anchor, Recovery, apply_change, record_applied, recover
 
 __all__ = [
-    "DEFAULT_LIMITS", "Anchor", "ApplyError", "ContentRefused", "ContextMismatch",
+    "DEFAULT_LIMITS", "LARK_GRAMMAR", "Anchor", "ApplyError", "ContentRefused", "ContextMismatch",
     "FileChange", "FileStateError", "Limits", "Patch", "PatchSyntaxError", "Recovery",
     "RollbackRefused", "Scope", "StaleChange", "StagedChange", "Summary", "Tolerance",
     "TransactionFailed", "Undone", "UnsafePath", "apply_change", "load_anchor", "parse",

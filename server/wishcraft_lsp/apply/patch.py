@@ -56,6 +56,27 @@ WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005
 """Unicode's White_Space set, which Rust's `str::trim` strips (Python's `strip()` also
 strips the ASCII separators U+001C..U+001F, which Codex keeps)."""
 
+LARK_GRAMMAR = r"""start: "*** Begin Patch" LF operation+ "*** End Patch" LF?
+operation: add_file | delete_file | update_file
+add_file: "*** Add File: " path LF added_line+
+delete_file: "*** Delete File: " path LF
+update_file: "*** Update File: " path LF move? body?
+move: "*** Move to: " path LF
+body: (hunk_header | hunk_line)+ end_of_file?
+hunk_header: ("@@" | "@@ " /(.+)/) LF
+hunk_line: ("+" | "-" | " ") /(.*)/ LF
+added_line: "+" /(.*)/ LF
+end_of_file: "*** End of File" LF
+path: /(.+)/
+%import common.LF
+"""
+"""The format as a Lark grammar, for the `custom` (freeform) tool's `format.definition`
+(syntax `lark`): the language of Codex's own grammar, which constrains what the model writes.
+A rendered patch is in it (a test checks with Lark) when its Add operations have a line and
+only an update's last hunk ends with `*** End of File`; `parse`, like Codex's parser, also
+reads those. Like Codex's, the grammar lets through an update with no hunk or a hunk with no
+line, which `parse` refuses."""
+
 LineKind = Literal[" ", "-", "+"]
 _OPERATIONS = "'*** Add File: <path>', '*** Delete File: <path>' or '*** Update File: <path>'"
 _HUNK_LINE = "a line starting with ' ' (context), '-' (remove) or '+' (add)"

@@ -11,6 +11,7 @@ afterwards when they are empty.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,15 +54,19 @@ def load_anchor(anchor_id: str, *, state_dir: Path) -> Anchor:
                                          f"({error})") from error
 
 
-def rollback(anchor_id: str, *, state_dir: Path, step_hook: StepHook | None = None) -> Undone:
+def rollback(anchor_id: str, *, state_dir: Path, root: Path | None = None,
+             step_hook: StepHook | None = None) -> Undone:
     """Reverse exactly the change recorded as `anchor_id`, all or none.
 
-    Refuses (`RollbackRefused`) an unknown or already undone anchor, and a change whose files
-    do not all hold what was applied, naming the first file that changed since.
+    Refuses (`RollbackRefused`) an unknown or already undone anchor, an anchor of another
+    workspace than `root` (when given), and a change whose files do not all hold what was
+    applied, naming the first file that changed since.
     """
     with locked(state_dir):
         recover_locked(state_dir)
         anchor = load_anchor(anchor_id, state_dir=state_dir)
+        if root is not None and Path(os.path.realpath(root)) != anchor.root:
+            raise RollbackRefused(anchor_id, f"it belongs to the workspace {anchor.root}")
         marker = undone_marker(state_dir, anchor_id)
         if marker.exists():
             raise RollbackRefused(anchor_id, "it was already undone")
