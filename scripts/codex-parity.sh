@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Parity with the real Codex CLI: run `codex exec` (npm @openai/codex, pinned) and
+# `wishcraft plan --live` against one loopback HTTPS recorder with the same catalog, then compare
+# the two requests field by field (tests/testkit/parity.py). Exit 1 on any difference that is
+# not in the comparer's allow-list. Bumping CODEX_VERSION shows what the next release moved.
+#
+# Idempotent: the Codex package (about 400 MB) is installed once under $WISHCRAFT_PARITY_CACHE
+# (default ~/.cache/wishcraft-parity); Debian's zstd (to read Codex's compressed body) and
+# openssl (the throwaway CA) are installed with apt when missing. Everything else lives in a
+# temporary folder removed at the end (kept, and printed, with WISHCRAFT_PARITY_KEEP=1).
+# No real login is used: auth.json holds fake unsigned tokens, and every request goes to
+# 127.0.0.1.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CODEX_VERSION=${WISHCRAFT_PARITY_CODEX_VERSION:-0.169.0}
+CACHE=${WISHCRAFT_PARITY_CACHE:-$HOME/.cache/wishcraft-parity}
+CODEX_DIR=$CACHE/codex-$CODEX_VERSION
+CODEX=$CODEX_DIR/node_modules/.bin/codex
+PYTHON=${WISHCRAFT_PYTHON:-$ROOT/.venv/bin/python}
+[[ -x $PYTHON ]] || PYTHON=python3
+WISH=$ROOT/examples/data/wishes/lighthouse.wish.yaml
+export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+
+step() {
+  local name=$1 start=$SECONDS
+  shift
+  echo "== $name"
+  "$@"
+  echo "== $name: $((SECONDS - start)) s"
+}
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+system_packages() {
+  local missing=()
+  command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  if ((${#missing[@]})); then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+install_codex() {
+  [[ -f $CODEX_DIR/.complete ]] && return
+  local staging=$CODEX_DIR.partial
+  rm -rf "$staging"
+  mkdir -p "$staging"
+  echo '{"name": "wishcraft-parity-codex", "private": true}' >"$staging/package.json"
+  (cd "$staging" && npm install --no-audit --no-fund --loglevel=error \
+    "@openai/codex@$CODEX_VERSION")
+  "$staging/node_modules/.bin/codex" --version | grep -qx "codex-cli $CODEX_VERSION"
+  touch "$staging/.complete"
+  rm -rf "$CODEX_DIR"
+  mv "$staging" "$CODEX_DIR"
+}
+
+# A throwaway CA and a certificate for 127.0.0.1 signed by it (both clients trust the CA
+# through CODEX_CA_CERTIFICATE; nothing is added to the system's trust store).
+make_certificates() {
+  local dir=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=wishcraft parity throwaway CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -subj "/CN=127.0.0.1" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+    "authorityKeyIdentifier=keyid" "subjectKeyIdentifier=hash" >"$dir/server.ext"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+    -CAcreateserial -days 2 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
+}
+
+start_server() {
+  local dir=$1
+  (cd "$ROOT/tests" && exec "$PYTHON" -m testkit.parity_server --cert "$dir/server.pem" \
+    --key "$dir/server.key" --out "$dir/requests.jsonl" --port-file "$dir/port") \
+    >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+  local tries=0
+  until [[ -s $dir/port ]]; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$dir/server.log" >&2; return 1; }
+    ((++tries > 200)) && { echo "parity: the recorder did not start" >&2; return 1; }
+    sleep 0.05
+  done
+  PORT=$(cat "$dir/port")
+  echo "parity: recorder on https://127.0.0.1:$PORT"
+}
+
+codex_home() {
+  local dir=$1
+  mkdir -p "$dir/codex-home"
+  (cd "$ROOT/tests" && "$PYTHON" -c 'import sys; from pathlib import Path
+from testkit.codex_home import write_codex_home
+write_codex_home(Path(sys.argv[1]), expires_in=10 * 365 * 86400)' "$dir/codex-home")
+  cat >"$dir/codex-home/config.toml" <<EOF
+openai_base_url = "https://127.0.0.1:$PORT/backend-api/codex"
+chatgpt_base_url = "https://127.0.0.1:$PORT/backend-api/"
+check_for_update_on_startup = false
+
+[analytics]
+enabled = false
+
+[feedback]
+enabled = false
+
+[otel]
+exporter = "none"
+EOF
+  (cd "$ROOT/tests" && "$PYTHON" -c 'import json, sys
+from testkit.parity import plan_schema
+print(json.dumps(plan_schema(), indent=2))') >"$dir/schema.json"
+}
+
+phase() {
+  curl -fsS --cacert "$WORK/ca.pem" "https://127.0.0.1:$PORT/__parity/phase?name=$1" >/dev/null
+}
+
+# The environment both clients run in: only the loopback server, the throwaway CA, fake login.
+client_env() {
+  env -u OPENAI_API_KEY -u OPENAI_BASE_URL -u OPENAI_MODEL -u HTTPS_PROXY -u HTTP_PROXY \
+    -u ALL_PROXY -u https_proxy -u http_proxy -u all_proxy \
+    CODEX_HOME="$WORK/codex-home" CODEX_CA_CERTIFICATE="$WORK/ca.pem" \
+    NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
+    CODEX_REFRESH_TOKEN_URL_OVERRIDE="https://127.0.0.1:$PORT/oauth/token" "$@"
+}
+
+run_ours() {
+  phase ours
+  cp "$WISH" "$WORK/project/lighthouse.wish.yaml"
+  (cd "$WORK/project" && client_env \
+    CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
+    timeout 120 "$PYTHON" -m wishcraft_lsp.cli plan --live --quiet \
+    --out "$WORK/ours.plan.json" lighthouse.wish.yaml) >"$WORK/ours.log" 2>&1 \
+    || { echo "parity: wishcraft plan failed (exit $?); its output:"; cat "$WORK/ours.log"; }
+}
+
+run_codex() {
+  phase codex
+  (cd "$WORK/project" && client_env timeout 180 "$CODEX" exec --skip-git-repo-check \
+    --output-schema "$WORK/schema.json" "Plan this wish: $(cat lighthouse.wish.yaml)" \
+    </dev/null) >"$WORK/codex.log" 2>&1 \
+    || { echo "parity: codex exec failed (exit $?); its output:"; tail -n 30 "$WORK/codex.log"; }
+}
+
+cleanup() {
+  [[ -n ${SERVER_PID:-} ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  if [[ ${WISHCRAFT_PARITY_KEEP:-0} = 1 ]]; then
+    echo "parity: kept $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+
+WORK=$(mktemp -d)
+SERVER_PID=
+trap cleanup EXIT
+mkdir -p "$WORK/project"
+step "system packages (zstd, openssl)" system_packages
+step "Codex $CODEX_VERSION (npm, cached in $CACHE)" install_codex
+step "throwaway CA and certificate for 127.0.0.1" make_certificates "$WORK"
+step "loopback recorder" start_server "$WORK"
+codex_home "$WORK"
+# Ours first: Codex writes models_cache.json into CODEX_HOME, and with a fresh cache ours would
+# (rightly) not ask /models, leaving nothing to compare for that request.
+step "wishcraft plan --live" run_ours
+step "codex exec" run_codex
+kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=
+[[ -n ${WISHCRAFT_PARITY_SAVE:-} ]] && cp "$WORK/requests.jsonl" "$WISHCRAFT_PARITY_SAVE"
+(cd "$ROOT/tests" && "$PYTHON" -m testkit.parity "$WORK/requests.jsonl" \
+  --codex-version "$CODEX_VERSION")
