@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test of the VS Code extension in a real VS Code (code-server) driven by Chromium
-# through playwright-core; see /work/shared/reference/vscode-e2e.md for why it is done this way.
+# through playwright-core. VS Code itself cannot be downloaded in CI, but code-server (VS Code in
+# a browser, from npm) runs the same workbench and extension host, and Debian's Chromium can
+# click through it. The extension starts with a bare Python on PATH and installs its own server
+# (the wheel inside the .vsix), so the test needs PyPI (or pip's cache) for the dependencies.
 #
 # Idempotent: installs what is missing (Debian's chromium, ripgrep and build tools with apt;
 # code-server and playwright-core under $WISHCRAFT_E2E_CACHE, default ~/.cache/wishcraft-e2e),
@@ -91,17 +94,22 @@ extension() {
   if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
-  npm run --silent package >/dev/null
-  ls -l wishcraft.vsix
+  npm run --silent package >/dev/null  # builds the server wheel into the .vsix too
+  ls -l wishcraft.vsix server/*.whl
 }
 
-python_server() {
-  # The repository's server, whatever an editable install elsewhere points at.
-  export PYTHONPATH=$ROOT/server${PYTHONPATH:+:$PYTHONPATH}
-  PYTHON=${PYTHON:-$(command -v python3)}
+python_for_tests() {
+  # A Python for the loopback Codex server (tests/testkit needs the server's dependencies):
+  # the project venv that scripts/test.sh makes, else python3. The editor gets none of it: the
+  # extension finds a bare Python on PATH and installs the server itself.
+  if [[ -z ${PYTHON:-} ]]; then
+    if [[ -x $ROOT/.venv/bin/python ]]; then PYTHON=$ROOT/.venv/bin/python; else PYTHON=python3; fi
+  fi
   export PYTHON
-  if ! "$PYTHON" -c "import wishcraft_lsp, pygls, httpx" 2>/dev/null; then
-    "$PYTHON" -m pip install -q -e "$ROOT"
+  if ! PYTHONPATH=$ROOT/server "$PYTHON" -c "import wishcraft_lsp, yaml, pydantic" 2>/dev/null; then
+    echo "e2e: $PYTHON cannot import the server's dependencies; run bash scripts/test.sh first" \
+      "(it makes .venv), or set PYTHON to a Python that has them" >&2
+    exit 1
   fi
 }
 
@@ -109,7 +117,7 @@ total=$SECONDS
 step "system packages" system_packages
 step "code-server and playwright-core" tools
 step "extension (.vsix)" extension
-step "python server" python_server
+step "python for the loopback server" python_for_tests
 export WISHCRAFT_E2E_TOOLS=$TOOLS
 step "e2e in code-server" node "$ROOT/tests/e2e_vscode/run.mjs"
 echo "== total: $((SECONDS - total)) s"

@@ -183,9 +183,8 @@ function skippedLine(candidate: Candidate, result: ProbeResult): string {
 export function offerMessage(base: Candidate, facts: PythonFacts, bundled: string): string {
   const shown = displayCommand(base.python);
   const has = facts.server === null
-    ? `the Wishcraft language server is not installed for \`${shown}\`${where(base)}`
-    : `\`${shown}\`${where(base)} has Wishcraft language server ${facts.server}, ` +
-      `not ${bundled}`;
+    ? `the language server is not installed for \`${shown}\`${where(base)}`
+    : `\`${shown}\`${where(base)} has language server ${facts.server}, not ${bundled}`;
   return `Wishcraft: ${has}; Install puts version ${bundled} in an environment of the ` +
     "extension's own, made with that Python.";
 }

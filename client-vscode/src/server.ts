@@ -309,8 +309,9 @@ export class WishcraftServer implements vscode.Disposable {
     const install = "Install";
     const settings = "Open Settings";
     const logs = "Show Logs";
+    // An error (not a warning) so the offer stays until answered: nothing works without it.
     const choice = decision.kind === "offer-install"
-      ? await vscode.window.showWarningMessage(decision.message, install, logs)
+      ? await vscode.window.showErrorMessage(decision.message, install, logs)
       : await vscode.window.showErrorMessage(decision.message, settings, logs);
     if (choice === install && decision.kind === "offer-install") {
       await this.install(decision.base.python);

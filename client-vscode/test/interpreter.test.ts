@@ -94,7 +94,7 @@ describe("resolveInterpreter", () => {
     }));
     const offer = expectKind(decision, "offer-install");
     expect(offer.base.python.command).toBe("/opt/py/bin/python");
-    expect(offer.message).toBe("Wishcraft: the Wishcraft language server is not installed for " +
+    expect(offer.message).toBe("Wishcraft: the language server is not installed for " +
       "`/opt/py/bin/python` (from `wishcraft.server.path`); Install puts version 0.2.0 in an " +
       "environment of the extension's own, made with that Python.");
     expect(offer.message).not.toContain("pip install");
@@ -105,7 +105,7 @@ describe("resolveInterpreter", () => {
       probe: prober({ "/usr/bin/python3": OLD_SERVER }),
     }));
     expect(expectKind(decision, "offer-install").message).toContain(
-      "`/usr/bin/python3` has Wishcraft language server 0.1.0, not 0.2.0");
+      "`/usr/bin/python3` has language server 0.1.0, not 0.2.0");
   });
 
   it("uses the managed environment when no candidate has the bundled version", async () => {

@@ -1,15 +1,19 @@
 // The VS Code end-to-end test: the packaged extension in a real VS Code (code-server), clicked
 // through by Debian's Chromium with playwright-core. Run it with scripts/vscode-e2e.sh, which
-// installs the tools and sets WISHCRAFT_E2E_TOOLS, CHROMIUM and PYTHON/PYTHONPATH.
+// installs the tools and sets WISHCRAFT_E2E_TOOLS, CHROMIUM and PYTHON (a Python that can run
+// the loopback Codex server).
 //
-// 1. A wish with errors is opened: its diagnostics show in the Problems panel.
-// 2. "Wishcraft: Plan This Wish" on a valid wish, against the loopback Codex server: the plan
+// VS Code starts with a bare virtual environment's Python first on PATH: a Python 3.11+ that
+// has never seen the server, as on a new user's machine. No `wishcraft.server.path` is set.
+// 1. The extension offers to install the server it carries; Install is clicked, and it makes
+//    its own environment in its global storage and pip-installs the bundled wheel into it.
+// 2. A wish with errors is opened: its diagnostics show in the Problems panel.
+// 3. "Wishcraft: Plan This Wish" on a valid wish, against the loopback Codex server: the plan
 //    opens in a second editor group with the streamed text, focus stays on the wish, and the
 //    server's window/showDocument leaves one plan editor, not two.
-// 3. Planning again stalls mid-stream; the progress notification's Cancel button reaches the
+// 4. Planning again stalls mid-stream; the progress notification's Cancel button reaches the
 //    server (window/workDoneProgress/cancel), which keeps the partial plan marked cancelled.
-// 4. `wishcraft.server.path` set (in the workspace) to a Python without the server: the extension restarts and
-//    shows the pip command that installs it.
+// 5. "Wishcraft: Reinstall Server" makes a fresh environment and restarts the server from it.
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -24,6 +28,7 @@ const ROOT = path.resolve(HERE, "../..");
 const TOOLS = required("WISHCRAFT_E2E_TOOLS");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/lib/chromium/chromium";
 const PYTHON = process.env.PYTHON ?? "python3";
+const INSTALL_WAIT = 240_000;  // venv + pip install of the wheel's dependencies (cache or index)
 const VSIX = path.join(ROOT, "client-vscode", "wishcraft.vsix");
 const ENTRY = path.join(TOOLS, "node_modules", "code-server", "out", "node", "entry.js");
 const { chromium } = createRequire(path.join(TOOLS, "package.json"))("playwright-core");
@@ -110,11 +115,19 @@ const settings = {
   "extensions.ignoreRecommendations": true,
   "update.mode": "none",
   "git.enabled": false,
-  "wishcraft.server.path": PYTHON,
 };
 
+// A bare venv (no pip, no server) whose python3 is first on VS Code's PATH. Nothing of the
+// repository may leak into it: no PYTHONPATH, and no project venv on PATH before it.
+const bareVenv = path.join(scratch, "bare-venv");
+execFileSync(PYTHON, ["-m", "venv", "--without-pip", bareVenv], { stdio: "inherit" });
+const barePython = path.join(bareVenv, "bin", "python3");
+const { PYTHONPATH: _unused, VIRTUAL_ENV: _venv, ...inherited } = process.env;
+// VSCODE_CLI=1: VS Code was started from this shell (as `code .` would be), so the extension
+// host keeps this PATH instead of the one a login shell's profile would make.
 const baseEnv = {
-  ...process.env, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data,
+  ...inherited, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, VSCODE_CLI: "1",
+  PATH: `${path.join(bareVenv, "bin")}${path.delimiter}${process.env.PATH ?? ""}`,
 };
 const cleanups = [];
 
@@ -133,8 +146,11 @@ function extensionLog() {
 
 async function main() {
   // The loopback Codex server, with a fake login.
-  const loopback = spawn(PYTHON, [path.join(HERE, "codex_loopback.py")],
-    { stdio: ["pipe", "pipe", "inherit"] });
+  const loopback = spawn(PYTHON, [path.join(HERE, "codex_loopback.py")], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, PYTHONPATH: [path.join(ROOT, "server"), process.env.PYTHONPATH]
+      .filter(Boolean).join(path.delimiter) },
+  });
   cleanups.push(() => loopback.stdin.end());
   const lines = readline.createInterface({ input: loopback.stdout });
   const codexEnv = await new Promise((resolve, reject) => {
@@ -216,7 +232,33 @@ async function main() {
     await page.keyboard.press("Enter");
   }
 
-  // 1. Diagnostics in the Problems panel.
+  // 1. The bare Python lacks the server: Install, then the server starts from the new venv.
+  const offer = page.locator(".notification-toast", { hasText: "is not installed for" });
+  await offer.waitFor({ timeout: WAIT });
+  const offerText = (await offer.innerText()).replace(/\s+/g, " ");
+  for (const words of [barePython, "Install", "Show Logs"]) {
+    if (!offerText.includes(words)) {
+      throw new Error(`the install offer lacks "${words}": ${offerText}`);
+    }
+  }
+  if (/pip install/.test(offerText)) {
+    throw new Error(`the install offer suggests pip: ${offerText}`);
+  }
+  await page.screenshot({ path: path.join(artifacts, "install-offer.png") });
+  phase("a bare Python gets the Install offer");
+  await offer.locator(".monaco-button", { hasText: /^Install$/ }).click();
+  await page.locator(".notification-toast", { hasText: "installing the language server" })
+    .waitFor({ timeout: WAIT });
+  const managedStart = /Starting the server: \S*server-venv\/bin\/python -I -m wishcraft_lsp \(managed/;
+  await until("the server to start from the installed environment",
+    () => managedStart.test(extensionLog()), INSTALL_WAIT);
+  const venvs = findFiles(path.join(dirs["user-data"], "User", "globalStorage"), "pyvenv.cfg");
+  if (venvs.length !== 1 || !venvs[0].includes(path.join("server-venv", "pyvenv.cfg"))) {
+    throw new Error(`expected one managed venv in the global storage, found ${venvs}`);
+  }
+  phase("Install made a venv in the global storage and started the server from it");
+
+  // 2. Diagnostics in the Problems panel.
   await quickOpen("typos.wish.yaml");
   await page.keyboard.press("Control+Shift+M");
   const problems = page.locator(".markers-panel");
@@ -230,7 +272,7 @@ async function main() {
   phase("a wish's error shows in the Problems panel");
   await page.keyboard.press("Control+J");  // close the panel again
 
-  // 2. Plan This Wish: the plan beside the wish, streamed, in one editor.
+  // 3. Plan This Wish: the plan beside the wish, streamed, in one editor.
   await quickOpen("lighthouse.wish.yaml");
   await page.locator('.editor-group-container.active .editor-actions [aria-label="Plan This Wish"]')
     .waitFor({ timeout: WAIT });
@@ -273,7 +315,7 @@ async function main() {
   }
   phase("the server's showDocument left one plan editor; focus stayed on the wish");
 
-  // 3. Cancel from the progress notification.
+  // 4. Cancel from the progress notification.
   await runCommand("Wishcraft: Plan This Wish");
   const toast = page.locator(".notification-toast", { hasText: "Planning" });
   await toast.waitFor({ timeout: WAIT });
@@ -293,24 +335,26 @@ async function main() {
   phase("Cancel in the progress notification reached the server");
   await page.screenshot({ path: path.join(artifacts, "plan.png") });
 
-  // 4. A Python without the server: changing the setting restarts, and the error says how
-  // to install it. `-I -S` hides PYTHONPATH and site-packages, so only the stdlib is there.
-  const barePython = path.join(scratch, "bare-python");
-  fs.writeFileSync(barePython, `#!/bin/sh\nexec ${PYTHON} -I -S "$@"\n`, { mode: 0o755 });
-  fs.mkdirSync(path.join(dirs.workspace, ".vscode"), { recursive: true });
-  fs.writeFileSync(path.join(dirs.workspace, ".vscode", "settings.json"),
-    JSON.stringify({ "wishcraft.server.path": barePython }));
-  const error = page.locator(".notification-toast", { hasText: "not installed for" });
-  await error.waitFor({ timeout: WAIT });
-  const errorText = (await error.innerText()).replace(/\s+/g, " ");
-  for (const words of [`${barePython} -m pip install wishcraft-lsp`, "Install in Terminal",
-    "Copy Command", "wishcraft.server.path"]) {
-    if (!errorText.includes(words)) {
-      throw new Error(`the missing-server error lacks "${words}": ${errorText}`);
-    }
+  // 5. Reinstall Server: a fresh environment, then the server again (the diagnostic returns).
+  const starts = () => (extensionLog().match(new RegExp(managedStart.source, "g")) ?? []).length;
+  const startsBefore = starts();
+  await page.locator(".editor-group-container").first()
+    .locator(".tab", { hasText: "typos.wish.yaml" }).click();
+  await runCommand("Wishcraft: Reinstall Server");
+  await page.locator(".notification-toast", { hasText: "installing the language server" })
+    .waitFor({ timeout: WAIT });
+  await until("the server to restart from the reinstalled environment",
+    () => starts() > startsBefore, INSTALL_WAIT);
+  await page.keyboard.press("Control+Shift+M");
+  await problems.locator(".monaco-list-row", { hasText: "cartographer.survy" }).first()
+    .waitFor({ timeout: WAIT });
+  const leftovers = fs.readdirSync(path.dirname(path.dirname(venvs[0])))
+    .filter((name) => name.startsWith("server-venv"));
+  if (leftovers.join() !== "server-venv") {
+    throw new Error(`the reinstall left ${leftovers.join(", ")}`);
   }
-  phase("a Python without the server gets the pip command");
-  await page.screenshot({ path: path.join(artifacts, "missing-server.png") });
+  phase("Reinstall Server made a fresh venv and the diagnostic came back");
+  await page.screenshot({ path: path.join(artifacts, "reinstalled.png") });
 }
 
 let failure;
