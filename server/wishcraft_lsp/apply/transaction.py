@@ -395,12 +395,16 @@ def _missing_folders(root: Path, writes: Iterable[Write]) -> list[str]:
 def _write_temporary(target: Path, name: str, text: str, mode: int) -> None:
     """Write `text` to the temporary `name` beside `target`, with `mode`, and fsync it."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    handle = os.open(target.parent / name, flags, 0o600)
+    temporary = target.parent / name
+    handle = os.open(temporary, flags, 0o600)
     with os.fdopen(handle, "wb") as stream:
         stream.write(text.encode("utf-8"))
         stream.flush()
-        os.fchmod(stream.fileno(), mode)
+        if hasattr(os, "fchmod"):
+            os.fchmod(stream.fileno(), mode)
         os.fsync(stream.fileno())
+    if not hasattr(os, "fchmod"):  # Windows before Python 3.13
+        os.chmod(temporary, mode)
 
 
 def _remove_temporaries(journal: Mapping[str, Any]) -> None:
