@@ -138,6 +138,16 @@ run_ours() {
     || { echo "parity: wishcraft plan failed (exit $?); its output:"; cat "$WORK/ours.log"; }
 }
 
+# Ours once more: Codex has now written a fresh models_cache.json, which ours must read.
+run_ours_again() {
+  phase ours-after-codex
+  (cd "$WORK/project" && client_env \
+    CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
+    timeout 120 "$PYTHON" -m wishcraft_lsp.cli plan --live --quiet \
+    --out "$WORK/ours-again.plan.json" lighthouse.wish.yaml) >"$WORK/ours-again.log" 2>&1 \
+    || { echo "parity: wishcraft plan failed (exit $?); its output:"; cat "$WORK/ours-again.log"; }
+}
+
 run_codex() {
   phase codex
   (cd "$WORK/project" && client_env timeout 180 "$CODEX" exec --skip-git-repo-check \
@@ -168,6 +178,7 @@ codex_home "$WORK"
 # (rightly) not ask /models, leaving nothing to compare for that request.
 step "wishcraft plan --live" run_ours
 step "codex exec" run_codex
+step "wishcraft plan --live, with the models_cache.json Codex wrote" run_ours_again
 kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 [[ -n ${WISHCRAFT_PARITY_SAVE:-} ]] && cp "$WORK/requests.jsonl" "$WISHCRAFT_PARITY_SAVE"

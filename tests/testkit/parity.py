@@ -376,7 +376,29 @@ def compare_recording(records: list[dict[str, Any]],
             rows += compare_responses(codex, ours, catalog)
         else:
             rows += compare_models(codex, ours)
+    if any(record.get("phase") == CACHED_PHASE for record in records):
+        rows.append(cache_row(records))
     return rows
+
+
+CACHED_PHASE = "ours-after-codex"
+"""The script's third run: ours again, once Codex has written `models_cache.json`."""
+
+
+def cache_row(records: list[dict[str, Any]]) -> Row:
+    """Ours, run after Codex wrote a fresh models_cache.json, must read it: no `GET /models`,
+    and the model Codex chose."""
+    codex = find(records, "codex", "POST", "/responses")
+    ours = find(records, CACHED_PHASE, "POST", "/responses")
+    fetches = sum(1 for record in records if record.get("phase") == CACHED_PHASE
+                  and record.get("method") == "GET"
+                  and str(record.get("path", "")).endswith("/models"))
+    codex_model = (codex or {}).get("body", {}).get("model") if codex else None
+    our_model = (ours or {}).get("body", {}).get("model") if ours else None
+    good = ours is not None and fetches == 0 and our_model == codex_model
+    return Row("ours after Codex wrote models_cache.json", f"model {codex_model}",
+               f"{fetches} GET /models; model {our_model}", "same" if good else "DIFF",
+               "" if good else "ours must read the fresh cache and choose the same model")
 
 
 def failed(rows: Iterable[Row]) -> list[Row]:

@@ -311,3 +311,20 @@ async def test_ours_matches_the_real_codex_capture(tmp_path: Path) -> None:
     rows = parity.compare_responses(post(), ours_post, catalog())
     rows += parity.compare_models(models(), ours_models)
     assert parity.failed(rows) == [], parity.table(parity.failed(rows))
+
+
+def test_ours_after_codex_must_read_the_cache_codex_wrote() -> None:
+    """The script's third run: a `GET /models` there, or another model, fails."""
+    base = [{**models(), "phase": "ours"}, {**post(), "phase": "ours"},
+            {**models(), "phase": "codex"}, {**post(), "phase": "codex"}]
+    again = {**post(), "phase": parity.CACHED_PHASE}
+    fetched = {**models(), "phase": parity.CACHED_PHASE}
+    other = copy.deepcopy(again)
+    other["body"]["model"] = "gpt-5.5"
+    assert parity.cache_row(base + [again]).verdict == "same"
+    assert parity.cache_row(base + [fetched, again]).verdict == "DIFF"
+    assert parity.cache_row(base + [other]).verdict == "DIFF"
+    assert parity.cache_row(base).verdict == "DIFF"
+    rows = parity.compare_recording(base + [fetched, again], catalog())
+    assert [row.field for row in parity.failed(rows)] == [
+        "ours after Codex wrote models_cache.json"]
