@@ -287,8 +287,3 @@ def test_the_check_fails_for_an_undocumented_error() -> None:
                                      "## How to see the request that was sent"])
 def test_the_doc_has_its_sections(section: str) -> None:
     assert section in DOC.read_text(encoding="utf-8").splitlines()
-
-
-def test_the_doc_does_not_point_outside_the_repository() -> None:
-    doc = DOC.read_text(encoding="utf-8")
-    assert "../shared" not in doc and "/work/" not in doc
