@@ -45,6 +45,8 @@ system_packages() {
 
 install_codex() {
   [[ -f $CODEX_DIR/.complete ]] && return
+  command -v npm >/dev/null 2>&1 \
+    || { echo "parity: npm is needed to install @openai/codex@$CODEX_VERSION" >&2; return 1; }
   local staging=$CODEX_DIR.partial
   rm -rf "$staging"
   mkdir -p "$staging"
@@ -157,12 +159,17 @@ run_codex() {
 }
 
 cleanup() {
-  [[ -n ${SERVER_PID:-} ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  local status=$?
+  if [[ -n ${SERVER_PID:-} ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
   if [[ ${WISHCRAFT_PARITY_KEEP:-0} = 1 ]]; then
     echo "parity: kept $WORK"
   else
     rm -rf "$WORK"
   fi
+  exit "$status"
 }
 
 WORK=$(mktemp -d)
@@ -181,6 +188,7 @@ step "codex exec" run_codex
 step "wishcraft plan --live, with the models_cache.json Codex wrote" run_ours_again
 kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
+echo "parity: recorded $(wc -l <"$WORK/requests.jsonl") requests; comparing"
 [[ -n ${WISHCRAFT_PARITY_SAVE:-} ]] && cp "$WORK/requests.jsonl" "$WISHCRAFT_PARITY_SAVE"
 (cd "$ROOT/tests" && "$PYTHON" -m testkit.parity "$WORK/requests.jsonl" \
   --codex-version "$CODEX_VERSION")
