@@ -47,8 +47,8 @@ ALLOWED: dict[str, str] = {
         "Codex adds agent context (skills and permissions as developer text, the environment "
         "as user text); the order of roles is checked separately",
     "input item metadata passthrough":
-        "Codex-internal internal_chat_message_metadata_passthrough (null on every item it "
-        "sent)",
+        "Codex's internal_chat_message_metadata_passthrough: its own bookkeeping per item "
+        "(turn id, time, which kind of context each part is)",
     "client_metadata extra keys":
         "Codex-internal telemetry keys (turn metadata, installation id, attribution)",
     "models header user-agent":
@@ -228,9 +228,10 @@ def _item_keys(items: list[dict[str, Any]]) -> str:
 
 
 def _passthrough(items: list[dict[str, Any]]) -> str:
-    values = {json.dumps(item[PASSTHROUGH]) for item in items if PASSTHROUGH in item}
-    return f"on {sum(PASSTHROUGH in item for item in items)} items: {', '.join(sorted(values))}" \
-        if values else ABSENT
+    keys = sorted({key for item in items if isinstance(item.get(PASSTHROUGH), dict)
+                   for key in item[PASSTHROUGH]})
+    count = sum(PASSTHROUGH in item for item in items)
+    return f"on {count} items: {', '.join(keys) or 'null'}" if count else ABSENT
 
 
 def _metadata_keys(body: dict[str, Any], *, extra: bool) -> str:
