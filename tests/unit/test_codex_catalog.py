@@ -56,12 +56,12 @@ def write_cache(home: Path, *, age_seconds: float, client_version: str = "0.168.
 # The catalog --------------------------------------------------------------------------------
 
 
-def test_the_template_gets_its_personality_and_plain_entries_their_base_instructions() -> None:
+def test_the_template_goes_verbatim_and_plain_entries_their_base_instructions() -> None:
+    """As measured from Codex 0.169.0: the `{{ personality }}` placeholder is not filled."""
     sol = CATALOG.get("gpt-6.1-sol")
     luna = CATALOG.get("gpt-6-luna")
     assert sol is not None and luna is not None
-    assert sol.instructions == loopback_catalog.TEMPLATE_INSTRUCTIONS.replace(
-        "{{ personality }}", loopback_catalog.PERSONALITY_DEFAULT)
+    assert sol.instructions == loopback_catalog.TEMPLATE_INSTRUCTIONS
     assert luna.instructions == loopback_catalog.BASE_INSTRUCTIONS
     assert luna.efforts == ("minimal", "low", "medium") and not luna.supports_verbosity
 
@@ -258,6 +258,7 @@ def test_the_body_has_codex_key_order_no_instructions_and_model_instructions_fir
     assert PLANNER_INSTRUCTIONS in planner["content"][0]["text"]
     assert "Objective: Place 3 beacon lamps" in user["content"][0]["text"]
     assert all(item["id"].startswith("msg_") for item in body["input"])
+    assert [item["id"][18] for item in body["input"]] == ["5", "7", "7"]  # UUID versions
     assert len({item["id"] for item in body["input"]}) == 3
     assert body["reasoning"] == {"effort": "medium", "summary": "auto"}
     assert body["text"] == {"verbosity": "low", "format": {

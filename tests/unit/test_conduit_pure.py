@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import yaml
 from testkit.paths import EXAMPLES
 from wishcraft_lsp.artifact import PlanArtifact, PlanStatus, PlanStep, TokenUsage
 from wishcraft_lsp.conduit.auth import jwt_claims, load_auth
-from wishcraft_lsp.conduit.config import ConduitConfig, load_config
+from wishcraft_lsp.conduit.config import load_config
 from wishcraft_lsp.conduit.errors import (
     ConduitConfigError,
     LoginMissing,
@@ -61,7 +60,7 @@ def test_account_id_falls_back_to_the_id_token_claim(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "words"), [
     (None, "No Codex login found"), ("{not json", "is not valid JSON"),
-    (json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-fake"}), "API key login"),
+    (json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-fake"}), "holds no key"),
 ])
 def test_missing_or_broken_login_says_run_codex_login(tmp_path: Path, content: str | None,
                                                       words: str) -> None:

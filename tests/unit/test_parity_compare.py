@@ -281,11 +281,6 @@ def as_capture(request: Recorded) -> dict[str, Any]:
             "body": request.json}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ours still differs from Codex 0.169.0 in 5 fields (see the parity table): the first item's "
-    "template is sent with {{ personality }} filled (Codex sends it as is), item ids are "
-    "msg_<hex32> (Codex: msg_<uuid>), client_metadata has window_id (Codex: "
-    "x-codex-window-id) and a UUIDv4 turn_id (Codex: UUIDv7); remove this mark with the fix"))
 async def test_ours_matches_the_real_codex_capture(tmp_path: Path) -> None:
     """Our client's real requests (loopback server, same catalog) against Codex's capture."""
     from wishcraft_lsp.conduit.catalog import CatalogStore

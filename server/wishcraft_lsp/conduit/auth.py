@@ -168,7 +168,7 @@ def parse_auth(raw: str, path: Path) -> CodexAuth:
     tokens = data.get("tokens") if isinstance(data, dict) else None
     if not isinstance(tokens, dict) or not isinstance(tokens.get("access_token"), str):
         mode = data.get("auth_mode") if isinstance(data, dict) else None
-        extra = " (it holds an API key login, not a ChatGPT one)" if mode == "apikey" else ""
+        extra = " (its API-key login holds no key)" if mode == "apikey" else ""
         raise LoginMissing(f"The Codex login at {path} has no ChatGPT tokens{extra}: "
                            f"{LOGIN_HINT}.")
     id_token = tokens.get("id_token") if isinstance(tokens.get("id_token"), str) else None

@@ -46,7 +46,6 @@ CATALOG_TIMEOUT_SECONDS = 10.0
 EFFORT_RANKS = ("none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra")
 """Reasoning efforts from the least to the most, as Codex ranks them."""
 
-_PERSONALITY = re.compile(r"\{\{\s*personality\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +63,7 @@ class ModelInfo:
     supports_verbosity: bool = False
     default_verbosity: str | None = None
     instructions: str | None = None
-    """The model's own instructions: the template with its personality filled, else
+    """The model's own instructions: `model_messages.instructions_template` as it is, else
     `base_instructions`; None when the catalog holds none (the built-in table)."""
     apply_patch_tool_type: str | None = None
     context_window: int | None = None
@@ -165,17 +164,17 @@ def _string(value: Any) -> str | None:
 
 
 def _instructions(entry: Mapping[str, Any]) -> str | None:
-    """The template with its `{{ personality }}` filled (the default personality), else the
-    base instructions, as Codex builds the first developer message."""
+    """The template, else the base instructions, as Codex 0.169.0 sends its first developer
+    message.
+
+    The template goes out verbatim, `{{ personality }}` included: measured, Codex 0.169.0
+    ignores `instructions_variables` (its own models_cache.json drops the field) and sends the
+    placeholder as it stands. A backend that checks the instructions sees what Codex sends."""
     messages = entry.get("model_messages")
     if isinstance(messages, dict):
         template = _string(messages.get("instructions_template"))
         if template is not None:
-            variables = messages.get("instructions_variables")
-            personality = variables.get("personality_default") \
-                if isinstance(variables, dict) else None
-            fill = personality if isinstance(personality, str) else ""
-            return _PERSONALITY.sub(lambda _match: fill, template)
+            return template
     return _string(entry.get("base_instructions"))
 
 

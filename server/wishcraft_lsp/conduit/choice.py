@@ -65,6 +65,10 @@ def choose_model(config: ConduitConfig, catalog: Catalog, *, api: bool = False) 
         f"{DEFAULT_SOURCE} ({catalog.source})"
     info = catalog.get(slug)
     notes: list[str] = []
+    if info is None and not catalog.builtin:
+        notes.append(f"The model {slug!r} ({source}) is not in the Codex catalog "
+                     f"({catalog.source}); it is sent as configured, without the model's own "
+                     "instructions (`wishcraft models` lists the catalog).")
 
     effort = config.reasoning_effort
     if info is not None and info.efforts:

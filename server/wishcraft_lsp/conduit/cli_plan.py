@@ -91,8 +91,8 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: shadow run ({reason}): planning offline from the wish's own fields.",
               file=err)
     else:
-        print(f"wishcraft: planning with Codex ({config.model or 'the default model'}) …",
-              file=err)
+        model = f" ({config.model}, {config.source_of('model')})" if config.model else ""
+        print(f"wishcraft: planning with Codex{model} …", file=err)
     job = new_job(analysis.wish, text, args.wish.resolve(), mode)
     artifact, error = _run(job, config, out, quiet=args.quiet)
     try:

@@ -312,6 +312,18 @@ class RequestContext:
                    choice.effort, choice.offered, api_key)
 
 
+def _base_setting(context: RequestContext) -> str:
+    """The setting that decides where requests go, in the words users set it."""
+    return "OPENAI_BASE_URL" if context.api_key else \
+        "`base_url` under [conduit] (or CHATGPT_BASE_URL)"
+
+
+def _chosen(context: RequestContext) -> str:
+    """`set by `model` in ~/.codex/config.toml`, or `the catalog's default`."""
+    return "the catalog's default" if context.model_source.startswith("the catalog's default") \
+        else f"set by {context.model_source}"
+
+
 def _offered(context: RequestContext) -> str:
     shown = list(context.offered[:6])
     return ", ".join(shown) + (" …" if len(context.offered) > 6 else "") if shown else \
@@ -342,8 +354,8 @@ def status_error(response: httpx.Response, body: str,
             (target.path or "nowhere")
         return RedirectRefused(
             f"Codex answered with a redirect ({status}) to {redact(place)}{where}; it is not "
-            "followed, so the login is never sent elsewhere: check `base_url` (or "
-            "CHATGPT_BASE_URL) and any proxy or captive portal.", location=location,
+            f"followed, so the login is never sent elsewhere: check {_base_setting(context)} "
+            "and any proxy or captive portal.", location=location,
             status=status, body=body, detail=f"Location: {location}", **ids)
     if status == 429 and kind in ("usage_limit_reached", "usage_not_included"):
         resets_at = _timestamp(error.get("resets_at"))
@@ -358,7 +370,8 @@ def status_error(response: httpx.Response, body: str,
                       "offline with --shadow."
         else:
             message = (f"The Codex usage limit of this ChatGPT {plan or ''} plan is reached; "
-                       f"it resets {describe_reset(resets_at)}.").replace("  ", " ")
+                       f"it resets {describe_reset(resets_at)}: wait until then, or plan "
+                       "offline with --shadow.").replace("  ", " ")
         return UsageLimitReached(message, resets_at=resets_at, plan_type=plan, status=status,
                                  body=body, detail=body[:1000], **ids)
     if status == 429:
@@ -368,22 +381,25 @@ def status_error(response: httpx.Response, body: str,
     detail = _detail(data, error, body).lower()
     if status == 404:
         return EndpointNotFound(
-            f"Codex answered 404 Not Found for {context.url}{where}: check `base_url` under "
-            "[conduit] (or CHATGPT_BASE_URL); nothing was sent anywhere else.",
+            f"Codex answered 404 Not Found for {context.url}{where}: check "
+            f"{_base_setting(context)}; nothing was sent anywhere else.",
             status=status, body=body, detail=body[:1000], **ids)
     if status == 400 and "requires a newer version" in detail:
+        configured = "client_version" in context.version_source
+        fix = ("raise `client_version` under [conduit] in data/config/wishcraft.toml"
+               if configured else "update the Codex CLI (npm install -g @openai/codex), or set "
+               "`client_version` under [conduit] in data/config/wishcraft.toml to a newer "
+               "release")
         return ClientTooOld(
-            f"The model {model!r} requires a newer Codex than version {context.version} "
-            f"(from {context.version_source or 'the built-in default'}, sent in the `version` "
-            "header): update the Codex CLI, or set `client_version` under [conduit] in "
-            "data/config/wishcraft.toml to a newer release.",
+            f"The model {model!r} requires a newer Codex than version {context.version}, the "
+            f"version sent (from {context.version_source or 'the built-in default'}): {fix}.",
             status=status, body=body, detail=body[:1000], **ids)
     if status == 400 and "model" in detail and "not supported" in detail and \
             "effort" not in detail:
         login = "an API key" if context.api_key else "a ChatGPT login"
         return ModelNotSupported(
-            f"The model {model!r} (set by {context.model_source}) is not available with "
-            f"{login}: choose one the catalog offers ({_offered(context)}).",
+            f"The model {model!r} ({_chosen(context)}) is not available with {login}: "
+            f"choose one the catalog offers ({_offered(context)}).",
             status=status, body=body, detail=body[:1000], **ids)
     if status == 400 and "effort" in detail and ("not supported" in detail or
                                                   "unsupported" in detail or
@@ -408,7 +424,8 @@ def status_error(response: httpx.Response, body: str,
         return HTTPStatusError(f"Codex had a server error ({status}){where}; try again later.",
                                status=status, body=body, detail=body[:1000], **ids)
     message = str(error.get("message") or data.get("detail") or body or "no details")[:200]
-    return HTTPStatusError(f"Codex answered {status}: {message}{where}.", status=status,
+    return HTTPStatusError(f"Codex answered {status}: {message}{where}; try again, and if it "
+                           "persists look at the request with `wishcraft plan -v`.", status=status,
                            body=body, detail=body[:1000], **ids)
 
 
@@ -458,7 +475,8 @@ def failure_error(event: StreamEvent, state: StreamState) -> ResponseFailed:
         if match:
             amount = float(match.group(1))
             delay = amount / 1000 if match.group(2).lower() == "ms" else amount
-    return ResponseFailed(f"Codex stopped the response ({code or 'no code'}): {text[:200]}",
+    return ResponseFailed(f"Codex stopped the response ({code or 'no code'}): {text[:200]}; "
+                          "try again later.",
                           code=code, retry_after=delay, retryable=True, detail=text,
                           request_id=ids["request_id"], cf_ray=ids["cf_ray"])
 
@@ -567,7 +585,7 @@ class CodexClient:
             if note not in state.notes:
                 state.notes.append(note)
                 logger.warning("%s", note)
-        if choice.instructions is None:
+        if choice.instructions is None and catalog.builtin:
             state.notes.append("No model catalog could be read, so the model's own "
                                "instructions were not sent; only the planner text was.")
         context = RequestContext.of(self._url(auth), choice, version, auth.is_api_key)

@@ -101,7 +101,8 @@ _TOML_KEYS = {
     "client_version": "client_version", "wire_api": "wire_api",
 }
 _USER_NAMES = {"reasoning_effort": "model_reasoning_effort",
-               "reasoning_summary": "model_reasoning_summary", "verbosity": "model_verbosity"}
+               "reasoning_summary": "model_reasoning_summary", "verbosity": "model_verbosity",
+               "api_base_url": "OPENAI_BASE_URL"}
 """The names users write (Codex's config.toml keys) for the fields checked here."""
 _OWN_KEYS = ("client_version", "wire_api")
 """Keys only our own `[conduit]` table sets: Codex's config.toml means other things by them."""
@@ -125,9 +126,11 @@ def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
             value = value.strip()
         elif key in ("model", "base_url", "api_base_url"):
             if not isinstance(value, str) or not value.strip():
-                raise ConduitConfigError(f"{source}: {key} must be a non-empty string.")
+                raise ConduitConfigError(f"{source}: {_USER_NAMES.get(key, key)} must be a "
+                                         "non-empty string.")
             if key.endswith("base_url") and not value.startswith(("http://", "https://")):
-                raise ConduitConfigError(f"{source}: {key} must start with https://.")
+                raise ConduitConfigError(f"{source}: {_USER_NAMES.get(key, key)} must start "
+                                         "with https:// (or http:// on a local network).")
             value = value.strip().rstrip("/")
         elif key == "instructions_file":
             if not isinstance(value, str):
@@ -209,7 +212,7 @@ def load_config(workspace: Path | None = None, *,
                  "api_base_url": "OPENAI_BASE_URL"}
     layers: list[tuple[dict[str, Any], dict[str, str]]] = [
         (_check(given, overrides_source), {key: overrides_source for key in given}),
-        (_check(environment, "environment"),
+        (_check(environment, "the environment"),
          {key: f"the environment variable {env_names[key]}" for key in environment}),
         _read_toml(find_workspace_config(workspace) or Path("/nonexistent"), "conduit"),
         _read_toml(home / "config.toml", None),

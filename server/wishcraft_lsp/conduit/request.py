@@ -120,11 +120,14 @@ class TurnIds:
     @classmethod
     def new(cls) -> TurnIds:
         """Fresh ids for a new turn."""
-        return cls(new_session_id(), str(uuid.uuid4()))
+        return cls(new_session_id(), new_session_id())
 
 
-def _message(role: str, text: str) -> dict[str, Any]:
-    return {"type": "message", "id": f"msg_{uuid.uuid4().hex}", "role": role,
+_INSTRUCTIONS_NAMESPACE = uuid.UUID("6f6b1d53-3d5e-4c2a-9a55-1b0f8f1c1e0a")
+
+
+def _message(role: str, text: str, item_id: str | None = None) -> dict[str, Any]:
+    return {"type": "message", "id": item_id or f"msg_{new_session_id()}", "role": role,
             "content": [{"type": "input_text", "text": text}]}
 
 
@@ -133,7 +136,10 @@ def build_input(wish: Wish, wish_text: str, wish_name: str,
     """The input items: the model's instructions, our planner text, then the wish."""
     items = []
     if choice.instructions:
-        items.append(_message("developer", choice.instructions))
+        # As Codex: the instructions item's id is derived from its text (a UUIDv5), the
+        # others are time-ordered (UUIDv7).
+        items.append(_message("developer", choice.instructions,
+                              f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}"))
     items.append(_message("developer", PLANNER_INSTRUCTIONS + "\n" + DEVELOPER_MESSAGE))
     items.append(_message("user", build_prompt(wish, wish_text, wish_name)))
     return items
@@ -166,8 +172,8 @@ def build_body(wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice,
         "include": ["reasoning.encrypted_content"] if reasoning is not None else [],
         "prompt_cache_key": ids.session_id,
         "text": text,
-        "client_metadata": {"session_id": ids.session_id, "thread_id": ids.session_id,
-                            "turn_id": ids.turn_id, "window_id": ids.window_id},
+        "client_metadata": {"session_id": ids.session_id, "turn_id": ids.turn_id,
+                            "x-codex-window-id": ids.window_id, "thread_id": ids.session_id},
     }
     return body, wish_prompt_hash(wish, wish_text, wish_name)
 

@@ -71,4 +71,4 @@ def resolve_client_version(config: ConduitConfig, *, probe: bool = True) -> Clie
     installed = installed_codex_version(executable) if known else None
     if installed:
         return ClientVersion(installed, "`codex --version`")
-    return ClientVersion(BUILTIN_CLIENT_VERSION, "built in")
+    return ClientVersion(BUILTIN_CLIENT_VERSION, "the built-in default")
