@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from wishcraft_lsp.apply import apply_change, rollback, stage
-from wishcraft_lsp.apply.unidiff import unified
+from wishcraft.apply import apply_change, rollback, stage
+from wishcraft.apply.unidiff import unified
 
 T = TypeVar("T")
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from wishcraft_lsp.ledger import (
+from wishcraft.ledger import (
     GENESIS,
     LedgerEntry,
     SummaryCache,

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import yaml
 
-from wishcraft_lsp.documents import yamltree
-from wishcraft_lsp.lint import analyse_wish
-from wishcraft_lsp.registry import bundled_registry
+from wishcraft.documents import yamltree
+from wishcraft.lint import analyse_wish
+from wishcraft.registry import bundled_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPICAL = (ROOT / "examples" / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
@@ -98,7 +98,7 @@ def bench_cli(files: int = 2_000) -> None:
         registry.write_text((ROOT / "examples/data/conduits/registry.yaml").read_text())
         startup = min(_time_startup() for _ in range(3))
         for jobs in (1, 0):
-            command = [sys.executable, "-m", "wishcraft_lsp.cli", "lint", "-q", "--jobs",
+            command = [sys.executable, "-m", "wishcraft.cli", "lint", "-q", "--jobs",
                        str(jobs), str(wishes)]
             runs = []
             for _ in range(3):
@@ -118,7 +118,7 @@ def bench_cli(files: int = 2_000) -> None:
 
 def _time_startup() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "wishcraft_lsp.cli", "--version"], check=True,
+    subprocess.run([sys.executable, "-m", "wishcraft.cli", "--version"], check=True,
                    capture_output=True)
     return time.perf_counter() - start
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from lsp.test_planning import start_client  # noqa: E402
 from testkit.codex_home import write_codex_home  # noqa: E402
 from testkit.loopback import LoopbackCodex, drip_transcript, sse, success_transcript  # noqa: E402
-from wishcraft_lsp.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED  # noqa: E402
+from wishcraft.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED  # noqa: E402
 
 WISH = (ROOT / "examples/data/wishes/lighthouse.wish.yaml").read_text()
 DELTAS = 2_000
@@ -164,9 +164,9 @@ async def bare_client_time(codex: LoopbackCodex, home: Path) -> float:
     """The same 2,000-delta stream through the bare client: first frame sent → done."""
     import yaml
 
-    from wishcraft_lsp.conduit.client import CodexClient, StreamState
-    from wishcraft_lsp.conduit.config import ConduitConfig
-    from wishcraft_lsp.model import Wish
+    from wishcraft.conduit.client import CodexClient, StreamState
+    from wishcraft.conduit.config import ConduitConfig
+    from wishcraft.model import Wish
 
     codex.clear()
     codex.enqueue("responses", sse(drip_transcript(DELTAS)))

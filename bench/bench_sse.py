@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from wishcraft_lsp.conduit.sse import SSEDecoder, parse_event
+from wishcraft.conduit.sse import SSEDecoder, parse_event
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the loopback Codex server lives in tests/testkit
@@ -70,9 +70,9 @@ async def bench_latency(n: int = 300) -> None:
 
     from testkit.codex_home import write_codex_home
     from testkit.loopback import LoopbackCodex, drip_transcript, sse
-    from wishcraft_lsp.conduit.client import CodexClient, StreamState
-    from wishcraft_lsp.conduit.config import ConduitConfig
-    from wishcraft_lsp.model import Wish
+    from wishcraft.conduit.client import CodexClient, StreamState
+    from wishcraft.conduit.config import ConduitConfig
+    from wishcraft.model import Wish
 
     wish_text = (ROOT / "examples/data/wishes/lighthouse.wish.yaml").read_text()
     wish = Wish.model_validate(yaml.safe_load(wish_text))

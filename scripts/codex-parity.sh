@@ -135,7 +135,7 @@ run_ours() {
   cp "$WISH" "$WORK/project/lighthouse.wish.yaml"
   (cd "$WORK/project" && client_env \
     CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
-    timeout 120 "$PYTHON" -m wishcraft_lsp.cli plan --live --quiet \
+    timeout 120 "$PYTHON" -m wishcraft.cli plan --live --quiet \
     --out "$WORK/ours.plan.json" lighthouse.wish.yaml) >"$WORK/ours.log" 2>&1 \
     || { echo "parity: wishcraft plan failed (exit $?); its output:"; cat "$WORK/ours.log"; }
 }
@@ -145,7 +145,7 @@ run_ours_again() {
   phase ours-after-codex
   (cd "$WORK/project" && client_env \
     CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
-    timeout 120 "$PYTHON" -m wishcraft_lsp.cli plan --live --quiet \
+    timeout 120 "$PYTHON" -m wishcraft.cli plan --live --quiet \
     --out "$WORK/ours-again.plan.json" lighthouse.wish.yaml) >"$WORK/ours-again.log" 2>&1 \
     || { echo "parity: wishcraft plan failed (exit $?); its output:"; cat "$WORK/ours-again.log"; }
 }

@@ -106,7 +106,7 @@ python_for_tests() {
     if [[ -x $ROOT/.venv/bin/python ]]; then PYTHON=$ROOT/.venv/bin/python; else PYTHON=python3; fi
   fi
   export PYTHON
-  if ! PYTHONPATH=$ROOT/server "$PYTHON" -c "import wishcraft_lsp, yaml, pydantic" 2>/dev/null; then
+  if ! PYTHONPATH=$ROOT/server "$PYTHON" -c "import wishcraft, yaml, pydantic" 2>/dev/null; then
     echo "e2e: $PYTHON cannot import the server's dependencies; run bash scripts/test.sh first" \
       "(it makes .venv), or set PYTHON to a Python that has them" >&2
     exit 1

@@ -1,5 +1,5 @@
 /**
- * Names shared with the server (server/wishcraft_lsp/names.py and settings.py) and the
+ * Names shared with the server (server/wishcraft/names.py and lsp/settings.py) and the
  * extension's own ids. tests/unit/test_vscode_manifest.py checks both sides agree.
  */
 
@@ -48,14 +48,14 @@ export const EXTENSION_SETTING_KEYS = ["server.path", "server.logLevel", "trace.
 /** Registry files are always the server's, whatever the wish globs say. */
 export const REGISTRY_GLOB = "**/conduits/registry.{yaml,yml}";
 
-/** The module the server runs as (`python -m wishcraft_lsp`). */
-export const SERVER_MODULE = "wishcraft_lsp";
+/** The module the server runs as (`python -m wishcraft.lsp`). */
+export const SERVER_MODULE = "wishcraft.lsp";
 /**
  * The server's distribution name (pyproject.toml `[project] name`): the bundled wheel's name and
  * what `importlib.metadata.version` is asked for. It is not published on PyPI; the extension
  * installs the wheel it carries. tests/unit/test_vscode_manifest.py checks it against pyproject.
  */
-export const SERVER_DISTRIBUTION = "wishcraft-lsp";
+export const SERVER_DISTRIBUTION = "wishcraft";
 
 /** The oldest Python the server runs on (pyproject.toml `requires-python`). */
 export const MIN_PYTHON: readonly [number, number] = [3, 11];

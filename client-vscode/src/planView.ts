@@ -9,7 +9,7 @@ import * as vscode from "vscode";
 
 import { PLAN_SCHEME } from "./names";
 
-/** The params of `wishcraft/planUpdated` (server/wishcraft_lsp/plan/runner.py). */
+/** The params of `wishcraft/planUpdated` (server/wishcraft/lsp/runner.py). */
 export interface PlanUpdate {
   /** The wish's uri, as the client sent it. */
   readonly uri: string;

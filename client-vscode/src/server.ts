@@ -1,6 +1,6 @@
 /**
  * The language client: find a Python that has the server (or install the bundled one), start
- * `python -m wishcraft_lsp` over stdio for wish and registry files, and restart it when its
+ * `python -m wishcraft.lsp` over stdio for wish and registry files, and restart it when its
  * command or files change.
  */
 import * as fs from "node:fs";
@@ -58,7 +58,7 @@ import {
   readServerSettings,
 } from "./settings";
 
-/** What `wishcraft.planWish` answers (server/wishcraft_lsp/plan/runner.py `start`). */
+/** What `wishcraft.planWish` answers (server/wishcraft/lsp/runner.py `start`). */
 export interface PlanWishResult {
   readonly started: boolean;
   readonly planUri?: string;
@@ -68,7 +68,7 @@ export interface PlanWishResult {
   readonly shown?: boolean;
 }
 
-/** What `wishcraft.planLocation` answers (server/wishcraft_lsp/features/planning.py). */
+/** What `wishcraft.planLocation` answers (server/wishcraft/lsp/features/planning.py). */
 export interface PlanLocation {
   readonly planUri?: string | null;
   readonly exists: boolean;

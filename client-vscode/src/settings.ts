@@ -2,7 +2,7 @@
  * What the client tells the server about settings, and which documents go to the server.
  *
  * The defaults live in package.json only: `getConfiguration` fills them in, and the server's
- * pydantic model (wishcraft_lsp.settings.Settings) validates what it gets.
+ * pydantic model (wishcraft.lsp.settings.Settings) validates what it gets.
  */
 import * as vscode from "vscode";
 import type { ConfigurationParams, DocumentSelector } from "vscode-languageclient";

@@ -22,11 +22,11 @@ import {
 
 describe("the bundled wheel", () => {
   it.each([
-    ["wishcraft_lsp-0.1.0-py3-none-any.whl", "0.1.0"],
-    ["wishcraft_lsp-1.2.3rc1-1-py3-none-any.whl", "1.2.3rc1"],
+    ["wishcraft-0.1.0-py3-none-any.whl", "0.1.0"],
+    ["wishcraft-1.2.3rc1-1-py3-none-any.whl", "1.2.3rc1"],
     ["Wishcraft_LSP-0.2.0-py3-none-any.whl", "0.2.0"],
     ["wishcraft-0.1.0-py3-none-any.whl", undefined],
-    ["wishcraft_lsp-0.1.0.tar.gz", undefined],
+    ["wishcraft-0.1.0.tar.gz", undefined],
     ["other-0.1.0-py3-none-any.whl", undefined],
   ])("wheelVersion(%s) is %s", (file, version) => {
     expect(wheelVersion(file)).toBe(version);
@@ -34,15 +34,16 @@ describe("the bundled wheel", () => {
 
   it("spells distribution names as wheels do", () => {
     expect(wheelName("wishcraft-lsp")).toBe("wishcraft_lsp");
+    expect(wheelName("wishcraft")).toBe("wishcraft");
     expect(wheelName("Wish.Craft__lsp")).toBe("wish_craft_lsp");
   });
 
   it("takes the one server wheel in the folder, and none when it is ambiguous", () => {
-    expect(findBundledWheel("/ext/server", ["README", "wishcraft_lsp-0.3.0-py3-none-any.whl"]))
-      .toEqual({ file: "/ext/server/wishcraft_lsp-0.3.0-py3-none-any.whl", version: "0.3.0" });
+    expect(findBundledWheel("/ext/server", ["README", "wishcraft-0.3.0-py3-none-any.whl"]))
+      .toEqual({ file: "/ext/server/wishcraft-0.3.0-py3-none-any.whl", version: "0.3.0" });
     expect(findBundledWheel("/ext/server", [])).toBeUndefined();
-    expect(findBundledWheel("/ext/server", ["wishcraft_lsp-0.3.0-py3-none-any.whl",
-      "wishcraft_lsp-0.2.0-py3-none-any.whl"])).toBeUndefined();
+    expect(findBundledWheel("/ext/server", ["wishcraft-0.3.0-py3-none-any.whl",
+      "wishcraft-0.2.0-py3-none-any.whl"])).toBeUndefined();
   });
 });
 
@@ -96,7 +97,7 @@ describe("failure sentences", () => {
 
 describe("installServer", () => {
   let storage: string;
-  const wheel = { file: "/ext/server/wishcraft_lsp-0.1.0-py3-none-any.whl", version: "0.1.0" };
+  const wheel = { file: "/ext/server/wishcraft-0.1.0-py3-none-any.whl", version: "0.1.0" };
   const base = { command: "/usr/bin/python3", args: [] };
 
   beforeEach(() => {
@@ -130,7 +131,7 @@ describe("installServer", () => {
         }
         const folder = path.dirname(path.dirname(line.command));
         fs.writeFileSync(path.join(folder, "installed"), line.args.at(-1)!);
-        return { code: 0, output: "Successfully installed wishcraft-lsp-0.1.0" };
+        return { code: 0, output: "Successfully installed wishcraft-0.1.0" };
       }),
       log: vi.fn(),
       step: vi.fn(),
@@ -154,7 +155,7 @@ describe("installServer", () => {
       expect(fs.readFileSync(path.join(venv.root, "installed"), "utf8")).toBe(wheel.file);
       expect(fs.existsSync(path.join(venv.root, "old-marker"))).toBe(false);
       expect(fs.readdirSync(storage)).toEqual(["server-venv"]);
-      expect(d.step).toHaveBeenCalledWith("installing wishcraft-lsp 0.1.0 and its dependencies");
+      expect(d.step).toHaveBeenCalledWith("installing wishcraft 0.1.0 and its dependencies");
     });
 
   it.each(["venv", "pip"] as const)("keeps the old environment when %s fails", async (fail) => {

@@ -27,7 +27,7 @@ def run_models(home: Path, codex: LoopbackCodex, *args: str,
                    if key not in ("OPENAI_MODEL", "OPENAI_API_KEY")}
     environment.update({"CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
                         "PATH": "/usr/bin:/bin", **env})
-    return subprocess.run([sys.executable, "-m", "wishcraft_lsp.cli", "models", *args],
+    return subprocess.run([sys.executable, "-m", "wishcraft.cli", "models", *args],
                           env=environment, capture_output=True, text=True, timeout=60,
                           cwd=home.parent)
 

@@ -55,7 +55,7 @@ def run_plan(workspace: Path, home: Path, codex: LoopbackCodex, *args: str,
     target = workspace / "data" / "wishes" / wish.name
     env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
-    return subprocess.run([sys.executable, "-m", "wishcraft_lsp.cli", "plan", str(target), *args],
+    return subprocess.run([sys.executable, "-m", "wishcraft.cli", "plan", str(target), *args],
                           env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -140,7 +140,7 @@ def test_ctrl_c_keeps_the_partial_plan_marked_incomplete(
     target = workspace / "data" / "wishes" / WISH.name
     env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
-    process = subprocess.Popen([sys.executable, "-m", "wishcraft_lsp.cli", "plan", str(target)],
+    process = subprocess.Popen([sys.executable, "-m", "wishcraft.cli", "plan", str(target)],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:

@@ -31,7 +31,7 @@ from testkit.paths import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.slow
 
-VERSION = version("wishcraft-lsp")
+VERSION = version("wishcraft")
 
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None,
@@ -91,18 +91,18 @@ def test_the_sdist_and_both_wheels_hold_the_package_and_its_data(
         dist: dict[str, Path]) -> None:
     with tarfile.open(dist["sdist"]) as sdist:
         names = sdist.getnames()
-    assert any(name.endswith("server/wishcraft_lsp/data/registry.yaml") for name in names)
+    assert any(name.endswith("server/wishcraft/data/registry.yaml") for name in names)
     assert any(name.endswith("/pyproject.toml") for name in names)
     listings = []
     for wheel in (dist["wheel"], dist["pip_wheel"]):
-        assert wheel.name == f"wishcraft_lsp-{VERSION}-py3-none-any.whl"
+        assert wheel.name == f"wishcraft-{VERSION}-py3-none-any.whl"
         with zipfile.ZipFile(wheel) as archive:
             listing = sorted(name for name in archive.namelist() if ".dist-info/" not in name)
-            entry_points = archive.read(f"wishcraft_lsp-{VERSION}.dist-info/entry_points.txt")
-        assert {"wishcraft_lsp/data/registry.yaml", "wishcraft_lsp/py.typed",
-                "wishcraft_lsp/server.py", "wishcraft_lsp/conduit/client.py"} <= set(listing)
-        assert b"wishcraft = wishcraft_lsp.cli:main" in entry_points
-        assert b"wishcraft-lsp = wishcraft_lsp.__main__:main" in entry_points
+            entry_points = archive.read(f"wishcraft-{VERSION}.dist-info/entry_points.txt")
+        assert {"wishcraft/data/registry.yaml", "wishcraft/py.typed",
+                "wishcraft/lsp/server.py", "wishcraft/conduit/client.py"} <= set(listing)
+        assert b"wishcraft = wishcraft.cli:main" in entry_points
+        assert b"wishcraft-lsp = wishcraft.lsp.__main__:main" in entry_points
         listings.append(listing)
     # The wheel built from the sdist is the wheel built from the checkout: the sdist misses
     # nothing.
@@ -111,7 +111,7 @@ def test_the_sdist_and_both_wheels_hold_the_package_and_its_data(
 
 def test_the_installed_code_is_the_wheel_not_this_checkout(venv: Path, tmp_path: Path) -> None:
     done = run(venv / "python", "-c",
-               "import wishcraft_lsp, sys; print(wishcraft_lsp.__file__); print(sys.path)",
+               "import wishcraft, sys; print(wishcraft.__file__); print(sys.path)",
                cwd=tmp_path, env=user_env(venv))
     location = Path(done.stdout.splitlines()[0])
     assert venv.parent in location.parents, location

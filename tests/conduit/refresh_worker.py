@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from wishcraft_lsp.conduit import auth
+from wishcraft.conduit import auth
 
 
 async def main(home: Path, url: str, crash: bool) -> None:

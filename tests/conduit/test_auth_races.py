@@ -22,9 +22,9 @@ import pytest
 
 from testkit.codex_home import ACCOUNT_ID, fake_jwt, write_codex_home
 from testkit.loopback import LoopbackCodex, Recorded, Response, json_response
-from wishcraft_lsp.conduit import auth
-from wishcraft_lsp.conduit.auth import load_auth, refresh_auth
-from wishcraft_lsp.conduit.errors import LoginMissing, RefreshFailed
+from wishcraft.conduit import auth
+from wishcraft.conduit.auth import load_auth, refresh_auth
+from wishcraft.conduit.errors import LoginMissing, RefreshFailed
 
 WORKER = Path(__file__).with_name("refresh_worker.py")
 UNKNOWN_TOP = {"agent_identity": "fake-unknown-field-kept",

@@ -28,10 +28,9 @@ from testkit.loopback import (
     success_transcript,
 )
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
-from wishcraft_lsp.artifact import PlanStatus
-from wishcraft_lsp.conduit.client import CodexClient, PlanProgress
-from wishcraft_lsp.conduit.config import ConduitConfig
-from wishcraft_lsp.conduit.errors import (
+from wishcraft.conduit.client import CodexClient, PlanProgress
+from wishcraft.conduit.config import ConduitConfig
+from wishcraft.conduit.errors import (
     AuthError,
     ConduitError,
     EndpointNotFound,
@@ -42,8 +41,9 @@ from wishcraft_lsp.conduit.errors import (
     TransportError,
     UsageLimitReached,
 )
-from wishcraft_lsp.conduit.planner import new_job, plan_wish
-from wishcraft_lsp.model import ExecMode
+from wishcraft.model import ExecMode
+from wishcraft.plan.artifact import PlanStatus
+from wishcraft.plan.pipeline import new_job, plan_wish
 
 WISH_PATH, WISH_TEXT, WISH = LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT, LIGHTHOUSE
 PLAN_JSON = json.dumps({"steps": [

@@ -27,11 +27,10 @@ from testkit.loopback import (
 )
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
 from testkit.tls import have_openssl, make_authority
-from wishcraft_lsp.artifact import PlanArtifact, PlanStatus
-from wishcraft_lsp.conduit.catalog import CatalogStore
-from wishcraft_lsp.conduit.client import CodexClient
-from wishcraft_lsp.conduit.config import ConduitConfig, load_config
-from wishcraft_lsp.conduit.errors import (
+from wishcraft.conduit.catalog import CatalogStore
+from wishcraft.conduit.client import CodexClient
+from wishcraft.conduit.config import ConduitConfig, load_config
+from wishcraft.conduit.errors import (
     AuthError,
     ClientTooOld,
     ConduitConfigError,
@@ -42,8 +41,9 @@ from wishcraft_lsp.conduit.errors import (
     ResponseFailed,
     TransportError,
 )
-from wishcraft_lsp.conduit.planner import new_job, plan_wish
-from wishcraft_lsp.model import ExecMode
+from wishcraft.model import ExecMode
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus
+from wishcraft.plan.pipeline import new_job, plan_wish
 
 PLAN_JSON = json.dumps({"steps": [{"title": "Survey", "detail": "d", "acceptance": "a"}],
                         "notes": []})

@@ -20,13 +20,13 @@ import pytest
 
 from testkit.loopback import LoopbackCodex, frame, stream
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
-from wishcraft_lsp.artifact import PlanStatus
-from wishcraft_lsp.conduit.client import CodexClient, PlanProgress, StreamState
-from wishcraft_lsp.conduit.config import ConduitConfig
-from wishcraft_lsp.conduit.errors import ConduitError, StreamOverflow
-from wishcraft_lsp.conduit.planner import new_job, plan_wish
-from wishcraft_lsp.conduit.sse import MAX_LINE_CHARS, StreamEvent
-from wishcraft_lsp.model import ExecMode
+from wishcraft.conduit.client import CodexClient, PlanProgress, StreamState
+from wishcraft.conduit.config import ConduitConfig
+from wishcraft.conduit.errors import ConduitError, StreamOverflow
+from wishcraft.conduit.sse import MAX_LINE_CHARS, StreamEvent
+from wishcraft.model import ExecMode
+from wishcraft.plan.artifact import PlanStatus
+from wishcraft.plan.pipeline import new_job, plan_wish
 
 WISH_PATH, WISH_TEXT, WISH = LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT, LIGHTHOUSE
 MIB = 1024 * 1024

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from testkit.codex_home import fake_jwt
-from wishcraft_lsp.conduit.errors import redact
-from wishcraft_lsp.conduit.secrets import (
+from wishcraft.conduit.errors import redact
+from wishcraft.redaction import (
     StreamScrubber,
     protect_logger,
     remember_secrets,

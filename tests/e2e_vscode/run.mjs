@@ -249,7 +249,7 @@ async function main() {
   await offer.locator(".monaco-button", { hasText: /^Install$/ }).click();
   await page.locator(".notification-toast", { hasText: "installing the language server" })
     .waitFor({ timeout: WAIT });
-  const managedStart = /Starting the server: \S*server-venv\/bin\/python -I -m wishcraft_lsp \(managed/;
+  const managedStart = /Starting the server: \S*server-venv\/bin\/python -I -m wishcraft.lsp \(managed/;
   await until("the server to start from the installed environment",
     () => managedStart.test(extensionLog()), INSTALL_WAIT);
   const venvs = findFiles(path.join(dirs["user-data"], "User", "globalStorage"), "pyvenv.cfg");

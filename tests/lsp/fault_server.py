@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from wishcraft_lsp.__main__ import main
-from wishcraft_lsp.features import hover
+from wishcraft.lsp.__main__ import main
+from wishcraft.lsp.features import hover
 
 
 def broken_hover(*args: object, **kwargs: object) -> NoReturn:

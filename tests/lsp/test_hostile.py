@@ -23,8 +23,8 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft_lsp.documents.positions import PositionMapper
-from wishcraft_lsp.documents.yamltree import (
+from wishcraft.documents.positions import PositionMapper
+from wishcraft.documents.yamltree import (
     MAX_DEPTH,
     MAX_DOCUMENT_CHARS,
     MAX_EXPANDED_NODES,
@@ -32,15 +32,15 @@ from wishcraft_lsp.documents.yamltree import (
     gc_paused,
     parse_yaml,
 )
-from wishcraft_lsp.features import DocumentSnapshot
-from wishcraft_lsp.features.code_actions import code_actions
-from wishcraft_lsp.features.completion import MAX_SCAN_LINES, complete
-from wishcraft_lsp.features.folding import MAX_FOLDING_RANGES, folding_ranges
-from wishcraft_lsp.features.symbols import MAX_SYMBOLS, document_symbols
-from wishcraft_lsp.findings import Position, Span
-from wishcraft_lsp.lint import analyse_wish
-from wishcraft_lsp.lint.engine import MAX_FINDINGS
-from wishcraft_lsp.registry import bundled_registry
+from wishcraft.findings import Position, Span
+from wishcraft.lint import analyse_wish
+from wishcraft.lint.engine import MAX_FINDINGS
+from wishcraft.lsp.features import DocumentSnapshot
+from wishcraft.lsp.features.code_actions import code_actions
+from wishcraft.lsp.features.completion import MAX_SCAN_LINES, complete
+from wishcraft.lsp.features.folding import MAX_FOLDING_RANGES, folding_ranges
+from wishcraft.lsp.features.symbols import MAX_SYMBOLS, document_symbols
+from wishcraft.registry import bundled_registry
 
 from .wishclient import PROFILES, SERVER, VALID_WISH, WORKSPACE, WishClient, make_client
 
@@ -496,7 +496,7 @@ async def test_findings_past_the_cap_are_not_computed(monkeypatch: pytest.Monkey
                                                       text: str, expensive: str) -> None:
     """Thousands of wrong items: the first `MAX_FINDINGS` are placed and worded, the rest
     only counted or cut, and one last finding says more are not shown."""
-    from wishcraft_lsp.lint import schema, wish_rules
+    from wishcraft.lint import schema, wish_rules
 
     calls = 0
     for module in (schema, wish_rules, wish_rules.difflib):

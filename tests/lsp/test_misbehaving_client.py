@@ -22,7 +22,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMeth
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft_lsp.server import SETTINGS_WAIT_SECONDS
+from wishcraft.lsp.server import SETTINGS_WAIT_SECONDS
 
 from .wishclient import (
     PROFILES,

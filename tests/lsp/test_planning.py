@@ -19,7 +19,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft_lsp.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED
+from wishcraft.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED
 
 from .wishclient import (
     PROFILES,

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft_lsp.names import COMMAND_PLAN_LOCATION, COMMAND_PLAN_WISH
+from wishcraft.names import COMMAND_PLAN_LOCATION, COMMAND_PLAN_WISH
 
 from .test_planning import plan_actions, wait_for_progress_end
 from .wishclient import PROFILES, SERVER, VALID_WISH, WORKSPACE, make_client

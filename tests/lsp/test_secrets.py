@@ -46,7 +46,7 @@ from testkit.loopback import (
     stream,
     success_transcript,
 )
-from wishcraft_lsp.names import NOTIFICATION_PLAN_UPDATED
+from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 
 from .test_planning import wait_for_progress_end
 from .wishclient import PROFILES, VALID_WISH, WAIT_SECONDS, WORKSPACE, WishClient, make_client
@@ -168,7 +168,7 @@ CLI_PATHS = {"echo-in-answer": 0, "refresh": 0, "echo-400": 1, "usage-limit": 1,
 
 def server_command(log: Path) -> list[str]:
     """The server with its DEBUG log, stderr captured at the file descriptor."""
-    return ["sh", "-c", f'exec "{sys.executable}" -m wishcraft_lsp --log-level DEBUG '
+    return ["sh", "-c", f'exec "{sys.executable}" -m wishcraft.lsp --log-level DEBUG '
                         f'2>>"{log}"']
 
 
@@ -301,7 +301,7 @@ def start_cli(run: CliRun) -> None:
            "CHATGPT_BASE_URL": run.codex.base_url,
            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": run.codex.refresh_url}
     run.process = subprocess.Popen(
-        [sys.executable, "-m", "wishcraft_lsp.cli", "plan", "-v",
+        [sys.executable, "-m", "wishcraft.cli", "plan", "-v",
          str(run.folder / "ws" / "w.wish.yaml")], env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

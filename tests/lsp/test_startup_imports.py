@@ -27,13 +27,13 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft_lsp.lint.config import LintConfig, default_lint_config
-from wishcraft_lsp.names import COMMAND_PLAN_WISH
+from wishcraft.lint.config import LintConfig, default_lint_config
+from wishcraft.names import COMMAND_PLAN_WISH
 
 from .wishclient import PROFILES, VALID_WISH, WAIT_SECONDS, WORKSPACE, WishClient, make_client
 
-PLANNING_STACK = ("httpx", "wishcraft_lsp.plan.runner", "wishcraft_lsp.conduit.client",
-                  "wishcraft_lsp.conduit.planner", "wishcraft_lsp.artifact")
+PLANNING_STACK = ("httpx", "wishcraft.lsp.runner", "wishcraft.conduit.client",
+                  "wishcraft.plan.pipeline", "wishcraft.plan.artifact")
 """Modules only a plan (or a saved plan) needs."""
 
 RECORD_IMPORTS = """
@@ -41,7 +41,7 @@ import runpy, sys
 record = open(sys.argv[1], "a", encoding="utf-8", buffering=1)
 sys.addaudithook(lambda event, args: record.write(args[0] + "\\n") if event == "import" else None)
 sys.argv = ["wishcraft-lsp", *sys.argv[2:]]
-runpy.run_module("wishcraft_lsp", run_name="__main__", alter_sys=True)
+runpy.run_module("wishcraft.lsp", run_name="__main__", alter_sys=True)
 """
 """Run the server as `wishcraft-lsp` does, writing the name of each module it first imports to
 the file named by the first argument (the `import` audit event fires once per module)."""
@@ -51,10 +51,10 @@ def test_starting_the_server_loads_neither_the_planning_stack_nor_config_validat
     probe = """
 import json, sys
 from pathlib import Path
-import wishcraft_lsp.__main__
-from wishcraft_lsp.server import create_server
-from wishcraft_lsp.lint.config import LintConfig
-from wishcraft_lsp.settings import Settings
+import wishcraft.lsp.__main__
+from wishcraft.lsp.server import create_server
+from wishcraft.lint.config import LintConfig
+from wishcraft.lsp.settings import Settings
 server = create_server()
 server.apply_settings(None)  # a client that sends no settings
 server.lint_config_for(Path("/nowhere/a.wish.yaml"))  # no wishcraft.toml: the defaults
@@ -65,7 +65,7 @@ print(json.dumps({"modules": sorted(sys.modules),
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True, timeout=60)
     loaded = json.loads(result.stdout)
-    assert "wishcraft_lsp.lint.engine" in loaded["modules"]  # the probe sees real imports
+    assert "wishcraft.lint.engine" in loaded["modules"]  # the probe sees real imports
     assert [name for name in PLANNING_STACK if name in loaded["modules"]] == []
     assert loaded["built"] == {"LintConfig": False, "Settings": False}
 
@@ -120,7 +120,7 @@ async def test_the_first_diagnostics_and_code_actions_do_not_load_the_planning_s
         context=types.CodeActionContext(diagnostics=[])))
     assert "Plan this wish" in [action.title for action in actions or []]
     loaded = await asyncio.to_thread(imported, record)
-    assert {"wishcraft_lsp.server", "wishcraft_lsp.lint.engine"} <= loaded
+    assert {"wishcraft.lsp.server", "wishcraft.lint.engine"} <= loaded
     assert [module for module in PLANNING_STACK if module in loaded] == []
 
 
@@ -141,4 +141,4 @@ async def test_planning_loads_the_planning_stack_and_the_plan_is_written(
 
     await asyncio.wait_for(written(), WAIT_SECONDS)
     loaded = await asyncio.to_thread(imported, record)
-    assert {"wishcraft_lsp.plan.runner", "wishcraft_lsp.conduit.client"} <= loaded
+    assert {"wishcraft.lsp.runner", "wishcraft.conduit.client"} <= loaded

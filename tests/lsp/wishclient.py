@@ -18,7 +18,7 @@ from pytest_lsp import LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 WORKSPACE = Path(__file__).parent / "workspace"
-SERVER = [sys.executable, "-m", "wishcraft_lsp"]
+SERVER = [sys.executable, "-m", "wishcraft.lsp"]
 WAIT_SECONDS = 10.0
 """The longest a test waits for a notification before it fails."""
 PROFILES = {

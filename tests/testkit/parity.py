@@ -425,7 +425,7 @@ def table(rows: list[Row], width: int = 60) -> str:
 
 def plan_schema() -> dict[str, Any]:
     """The plan's JSON schema, the one ours sends; Codex gets it as `--output-schema`."""
-    from wishcraft_lsp.conduit.request import PLAN_SCHEMA
+    from wishcraft.conduit.request import PLAN_SCHEMA
 
     return PLAN_SCHEMA
 

@@ -7,7 +7,7 @@ import json
 
 import yaml
 
-from wishcraft_lsp.model import Wish
+from wishcraft.model import Wish
 
 from .paths import EXAMPLES
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wishcraft_lsp.documents.positions import PositionMapper
-from wishcraft_lsp.features import DocumentSnapshot
-from wishcraft_lsp.findings import Position, split_lines
-from wishcraft_lsp.lint import analyse_registry, analyse_wish
-from wishcraft_lsp.registry import Registry, bundled_registry, registry_from_text
+from wishcraft.documents.positions import PositionMapper
+from wishcraft.findings import Position, split_lines
+from wishcraft.lint import analyse_registry, analyse_wish
+from wishcraft.lsp.features import DocumentSnapshot
+from wishcraft.registry import Registry, bundled_registry, registry_from_text
 
 REGISTRY = bundled_registry()
 CURSOR = "‸"

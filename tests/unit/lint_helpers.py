@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from wishcraft_lsp.findings import Finding, Span, split_lines
-from wishcraft_lsp.lint import LintConfig, analyse_wish
-from wishcraft_lsp.registry import bundled_registry
+from wishcraft.findings import Finding, Span, split_lines
+from wishcraft.lint import LintConfig, analyse_wish
+from wishcraft.registry import bundled_registry
 
 REGISTRY = bundled_registry()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from testkit.trees import build, snapshot
-from wishcraft_lsp.apply import (
+from wishcraft.apply import (
     ApplyError,
     ContentRefused,
     ContextMismatch,
@@ -23,7 +23,7 @@ from wishcraft_lsp.apply import (
     scope_from_globs,
     stage,
 )
-from wishcraft_lsp.apply.safety import MIB
+from wishcraft.apply.safety import MIB
 
 HARMLESS = ("*** Add File: src/new.py\n+print('new')\n"
             "*** Update File: src/app.py\n@@\n-a = 1\n+a = 2\n")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from wishcraft_lsp.apply.errors import ContextMismatch
-from wishcraft_lsp.apply.match import Tolerance, apply_chunks, seek
-from wishcraft_lsp.apply.patch import UpdateFile, parse
+from wishcraft.apply.errors import ContextMismatch
+from wishcraft.apply.match import Tolerance, apply_chunks, seek
+from wishcraft.apply.patch import UpdateFile, parse
 
 
 def update(text: str, body: str) -> tuple[str, Tolerance]:

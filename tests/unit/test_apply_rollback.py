@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from testkit.trees import build, snapshot
-from wishcraft_lsp.apply import (
+from wishcraft.apply import (
     ApplyError,
     RollbackRefused,
     apply_change,
@@ -28,8 +28,8 @@ from wishcraft_lsp.apply import (
     rollback,
     stage,
 )
-from wishcraft_lsp.apply.patch import AddFile, Chunk, DeleteFile, LineKind, Patch, UpdateFile
-from wishcraft_lsp.apply.stage import FileChange
+from wishcraft.apply.patch import AddFile, Chunk, DeleteFile, LineKind, Patch, UpdateFile
+from wishcraft.apply.stage import FileChange
 
 PATCH = """\
 *** Begin Patch
@@ -138,7 +138,7 @@ def test_an_unreadable_record_is_refused(tmp_path: Path) -> None:
 CHILD = """
 import sys
 from pathlib import Path
-from wishcraft_lsp.apply import rollback
+from wishcraft.apply import rollback
 
 def pause(index, path):
     if index == 1:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from testkit.trees import build
-from wishcraft_lsp.apply.errors import ContentRefused, UnsafePath
-from wishcraft_lsp.apply.safety import (
+from wishcraft.apply.errors import ContentRefused, UnsafePath
+from wishcraft.apply.safety import (
     MIB,
     Limits,
     check_patch_size,

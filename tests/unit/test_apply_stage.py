@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from testkit.trees import build, snapshot
-from wishcraft_lsp.apply import ApplyError, FileStateError, Tolerance, apply_change, stage
-from wishcraft_lsp.apply.patch import render
+from wishcraft.apply import ApplyError, FileStateError, Tolerance, apply_change, stage
+from wishcraft.apply.patch import render
 
 BODY = """\
 *** Begin Patch

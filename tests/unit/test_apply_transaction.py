@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from testkit.trees import build, snapshot
-from wishcraft_lsp.apply import (
+from wishcraft.apply import (
     Anchor,
     StaleChange,
     TransactionFailed,
@@ -28,7 +28,7 @@ from wishcraft_lsp.apply import (
     stage,
     transaction,
 )
-from wishcraft_lsp.apply.transaction import JOURNAL_FOLDER, sha256_text
+from wishcraft.apply.transaction import JOURNAL_FOLDER, sha256_text
 
 PATCH = """\
 *** Begin Patch
@@ -164,7 +164,7 @@ def test_an_interrupt_restores_and_propagates(tmp_path: Path) -> None:
 CHILD = """
 import sys
 from pathlib import Path
-from wishcraft_lsp.apply import apply_change, stage
+from wishcraft.apply import apply_change, stage
 
 root, state, patch, stop_at = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 

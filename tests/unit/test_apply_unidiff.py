@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wishcraft_lsp.apply.unidiff import opcodes, unified
+from wishcraft.apply.unidiff import opcodes, unified
 
 HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@\n$")
 

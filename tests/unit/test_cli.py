@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from testkit.paths import EXAMPLES, SHARED_EXAMPLES
-from wishcraft_lsp.cli import main
+from wishcraft.cli import main
 
 LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info|hint)"
                   r" (?P<code>[a-z0-9-]+) (?P<message>.+)$")
@@ -121,14 +121,14 @@ def test_schema_writes_files(capsys: pytest.CaptureFixture[str], tmp_path: Path)
 
 
 def test_console_script_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "wishcraft_lsp.cli", "lint",
+    result = subprocess.run([sys.executable, "-m", "wishcraft.cli", "lint",
                              str(EXAMPLES / "data")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
 
 
 def test_parallel_run_prints_the_same_as_a_serial_one(capsys: pytest.CaptureFixture[str],
                                                        tmp_path: Path) -> None:
-    from wishcraft_lsp.cli import PARALLEL_THRESHOLD
+    from wishcraft.cli import PARALLEL_THRESHOLD
 
     wishes = tmp_path / "wishes"
     wishes.mkdir()

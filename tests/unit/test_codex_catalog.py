@@ -14,9 +14,9 @@ import pytest
 from testkit import catalog as loopback_catalog
 from testkit.codex_home import fake_jwt, write_codex_home
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_TEXT
-from wishcraft_lsp.conduit import version as version_module
-from wishcraft_lsp.conduit.auth import CodexAuth, codex_timestamp, load_auth, load_login
-from wishcraft_lsp.conduit.catalog import (
+from wishcraft.conduit import version as version_module
+from wishcraft.conduit.auth import CodexAuth, codex_timestamp, load_auth, load_login
+from wishcraft.conduit.catalog import (
     BUILTIN_MODELS,
     Catalog,
     CatalogStore,
@@ -26,10 +26,10 @@ from wishcraft_lsp.conduit.catalog import (
     read_cache_file,
     version_below,
 )
-from wishcraft_lsp.conduit.choice import choose_model, describe_choice
-from wishcraft_lsp.conduit.config import ConduitConfig, load_config
-from wishcraft_lsp.conduit.errors import LoginMissing
-from wishcraft_lsp.conduit.request import (
+from wishcraft.conduit.choice import choose_model, describe_choice
+from wishcraft.conduit.config import ConduitConfig, load_config
+from wishcraft.conduit.errors import LoginMissing
+from wishcraft.conduit.request import (
     PLAN_SCHEMA,
     PLANNER_INSTRUCTIONS,
     TurnIds,
@@ -37,7 +37,7 @@ from wishcraft_lsp.conduit.request import (
     build_headers,
     user_agent,
 )
-from wishcraft_lsp.conduit.version import BUILTIN_CLIENT_VERSION, resolve_client_version
+from wishcraft.conduit.version import BUILTIN_CLIENT_VERSION, resolve_client_version
 
 CATALOG = Catalog(parse_models(loopback_catalog.catalog()), "GET /models")
 

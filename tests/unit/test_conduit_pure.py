@@ -12,20 +12,20 @@ import pytest
 import yaml
 
 from testkit.paths import EXAMPLES
-from wishcraft_lsp.artifact import PlanArtifact, PlanStatus, PlanStep, TokenUsage
-from wishcraft_lsp.conduit.auth import jwt_claims, load_auth
-from wishcraft_lsp.conduit.config import load_config
-from wishcraft_lsp.conduit.errors import (
+from wishcraft.conduit.auth import jwt_claims, load_auth
+from wishcraft.conduit.config import load_config
+from wishcraft.conduit.errors import (
     ConduitConfigError,
     LoginMissing,
     describe_reset,
     redact,
 )
-from wishcraft_lsp.conduit.request import new_session_id
-from wishcraft_lsp.conduit.shadow import shadow_steps
-from wishcraft_lsp.conduit.steps import count_steps_so_far, parse_plan_text, partial_steps
-from wishcraft_lsp.model import ExecMode, Wish
-from wishcraft_lsp.plan.render import render_plan
+from wishcraft.conduit.request import new_session_id
+from wishcraft.model import ExecMode, Wish
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus, PlanStep, TokenUsage
+from wishcraft.plan.render import render_plan
+from wishcraft.plan.shadow import shadow_steps
+from wishcraft.plan.steps import count_steps_so_far, parse_plan_text, partial_steps
 
 WISH_TEXT = (EXAMPLES / "data/wishes/lighthouse.wish.yaml").read_text()
 WISH = Wish.model_validate(yaml.safe_load(WISH_TEXT))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wishcraft_lsp.court import (
+from wishcraft.court import (
     CourtScores,
     clarity_score,
     court_scores,
@@ -12,8 +12,8 @@ from wishcraft_lsp.court import (
     reversibility_score,
     safety_score,
 )
-from wishcraft_lsp.model import Tier
-from wishcraft_lsp.registry import bundled_registry
+from wishcraft.model import Tier
+from wishcraft.registry import bundled_registry
 
 
 @pytest.mark.parametrize(

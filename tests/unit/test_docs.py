@@ -11,9 +11,9 @@ import re
 import subprocess
 
 from testkit.paths import ROOT
-from wishcraft_lsp.lint.catalog import RULES
-from wishcraft_lsp.lint.config import LintConfig
-from wishcraft_lsp.model import Tier
+from wishcraft.lint.catalog import RULES
+from wishcraft.lint.config import LintConfig
+from wishcraft.model import Tier
 
 DOC = (ROOT / "docs" / "wish-format.md").read_text(encoding="utf-8")
 

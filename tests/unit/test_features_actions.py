@@ -6,14 +6,14 @@ from pathlib import Path
 
 from feature_helpers import snapshot, with_cursor
 
-from wishcraft_lsp.features.code_actions import code_actions, quick_fixes
-from wishcraft_lsp.features.code_lens import code_lenses
-from wishcraft_lsp.features.definition import definition_at
-from wishcraft_lsp.features.folding import folding_ranges
-from wishcraft_lsp.features.hover import hover_at
-from wishcraft_lsp.features.symbols import document_symbols
-from wishcraft_lsp.findings import Position, Span
-from wishcraft_lsp.registry import load_registry_file
+from wishcraft.findings import Position, Span
+from wishcraft.lsp.features.code_actions import code_actions, quick_fixes
+from wishcraft.lsp.features.code_lens import code_lenses
+from wishcraft.lsp.features.definition import definition_at
+from wishcraft.lsp.features.folding import folding_ranges
+from wishcraft.lsp.features.hover import hover_at
+from wishcraft.lsp.features.symbols import document_symbols
+from wishcraft.registry import load_registry_file
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = (ROOT / "examples/data/wishes/lighthouse.wish.yaml").read_text()

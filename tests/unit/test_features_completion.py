@@ -6,7 +6,7 @@ import pytest
 from feature_helpers import snapshot, with_cursor
 from lsprotocol import types
 
-from wishcraft_lsp.features.completion import Slot, complete, cursor_context
+from wishcraft.lsp.features.completion import Slot, complete, cursor_context
 
 CONTEXTS = [
     ("bare-key", "ti‸", Slot.KEY, (), "ti"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from wishcraft_lsp.documents.positions import PositionMapper
-from wishcraft_lsp.findings import Position, Span
+from wishcraft.documents.positions import PositionMapper
+from wishcraft.findings import Position, Span
 
 LINES = ["plain ascii", "🌊 wave 灯台 x", "\ttab 😀😀 end", ""]
 

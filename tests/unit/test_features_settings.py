@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wishcraft_lsp.settings import DEFAULT_DEBOUNCE_MS, Settings, glob_regex, read_settings
+from wishcraft.lsp.settings import DEFAULT_DEBOUNCE_MS, Settings, glob_regex, read_settings
 
 
 def test_defaults() -> None:

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lint_helpers import REGISTRY, VALID_WISH
 
-from wishcraft_lsp.documents import PathIndex
-from wishcraft_lsp.findings import Finding, Position, split_lines
-from wishcraft_lsp.lint import analyse_registry, analyse_wish
+from wishcraft.documents import PathIndex
+from wishcraft.findings import Finding, Position, split_lines
+from wishcraft.lint import analyse_registry, analyse_wish
 
 YAML_ALPHABET = st.sampled_from(
     list("abcxyz019 -:_.,'\"#&*!|>[]{}?%@`\t\n\r\\") + ["\u00e9", "中", "😀", "\ufeff", "\x00",

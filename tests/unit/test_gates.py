@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft_lsp.court import CourtScores
-from wishcraft_lsp.gates import (
+from wishcraft.court import CourtScores
+from wishcraft.gates import (
     GATE_NAMES,
     CallRequest,
     Remaining,
@@ -18,11 +18,11 @@ from wishcraft_lsp.gates import (
     normalise_action,
     remaining,
 )
-from wishcraft_lsp.ledger import Action, Mode, Usage
-from wishcraft_lsp.lint import LintConfig
-from wishcraft_lsp.model import RiskClass, Tier, Wish
-from wishcraft_lsp.registry import Registry, bundled_registry, registry_from_text
-from wishcraft_lsp.repo import RepoInfo
+from wishcraft.ledger import Action, Mode, Usage
+from wishcraft.lint import LintConfig
+from wishcraft.model import RiskClass, Tier, Wish
+from wishcraft.registry import Registry, bundled_registry, registry_from_text
+from wishcraft.repo import RepoInfo
 
 PLANNER = "openai.codex.v2025.plan"
 APPLY = "openai.codex.v2025.apply"

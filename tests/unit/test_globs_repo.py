@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft_lsp.globs import first_path_outside, glob_match, paths_allowed
-from wishcraft_lsp.repo import (
+from wishcraft.globs import first_path_outside, glob_match, paths_allowed
+from wishcraft.repo import (
     find_repo,
     remote_urls_from_config,
     repo_name_from_url,

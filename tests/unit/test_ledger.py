@@ -13,9 +13,8 @@ from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wishcraft_lsp import ledger
-from wishcraft_lsp.conduit.secrets import remember_secrets
-from wishcraft_lsp.ledger import (
+from wishcraft import ledger
+from wishcraft.ledger import (
     GENESIS,
     LedgerEntry,
     LedgerError,
@@ -31,6 +30,7 @@ from wishcraft_lsp.ledger import (
     recent_entries,
     verify,
 )
+from wishcraft.redaction import remember_secrets
 
 NOW = datetime(2026, 3, 14, 12, 0, 0, tzinfo=UTC)
 PLANNER = "openai.codex.v2025.plan"

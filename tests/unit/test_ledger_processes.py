@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft_lsp.ledger import LedgerEntry, SummaryCache, append, read_entries, verify
+from wishcraft.ledger import LedgerEntry, SummaryCache, append, read_entries, verify
 
 pytestmark = pytest.mark.slow  # twenty interpreters start on two cores
 
@@ -20,7 +20,7 @@ APPENDS = 15
 WORKER = """
 import sys
 from pathlib import Path
-from wishcraft_lsp.ledger import LedgerEntry, append
+from wishcraft.ledger import LedgerEntry, append
 
 path, worker, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 print("ready", flush=True)

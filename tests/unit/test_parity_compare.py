@@ -283,11 +283,11 @@ def as_capture(request: Recorded) -> dict[str, Any]:
 
 async def test_ours_matches_the_real_codex_capture(tmp_path: Path) -> None:
     """Our client's real requests (loopback server, same catalog) against Codex's capture."""
-    from wishcraft_lsp.conduit.catalog import CatalogStore
-    from wishcraft_lsp.conduit.client import CodexClient
-    from wishcraft_lsp.conduit.config import ConduitConfig
-    from wishcraft_lsp.conduit.planner import new_job, plan_wish
-    from wishcraft_lsp.model import ExecMode
+    from wishcraft.conduit.catalog import CatalogStore
+    from wishcraft.conduit.client import CodexClient
+    from wishcraft.conduit.config import ConduitConfig
+    from wishcraft.model import ExecMode
+    from wishcraft.plan.pipeline import new_job, plan_wish
 
     home = write_codex_home(tmp_path / "codex-home")
     answer = json.dumps({"steps": [{"title": "t", "detail": "d", "acceptance": "a"}],

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wishcraft_lsp.apply.errors import PatchSyntaxError
-from wishcraft_lsp.apply.patch import (
+from wishcraft.apply.errors import PatchSyntaxError
+from wishcraft.apply.patch import (
     AddFile,
     Chunk,
     DeleteFile,

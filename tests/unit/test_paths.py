@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lint_helpers import VALID_WISH, underlined
 
-from wishcraft_lsp.documents import PathIndex, parse_yaml
-from wishcraft_lsp.findings import Position, format_path, parse_path
+from wishcraft.documents import PathIndex, parse_yaml
+from wishcraft.findings import Position, format_path, parse_path
 
 
 def index_of(text: str) -> PathIndex:

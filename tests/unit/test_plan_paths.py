@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wishcraft_lsp.conduit import cli_plan
-from wishcraft_lsp.fileio import remove_stale_temporaries, temporary_prefix, write_atomically
-from wishcraft_lsp.plan.paths import MAX_STEM_BYTES, PlanPathError, plan_paths, plan_stem
+from wishcraft.cli import plan as cli_plan
+from wishcraft.fileio import remove_stale_temporaries, temporary_prefix, write_atomically
+from wishcraft.plan.paths import MAX_STEM_BYTES, PlanPathError, plan_paths, plan_stem
 
 SAFE_STEM = re.compile(r"^[\w-][\w.-]*$")
 HASHED = r"-[0-9a-f]{8}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from lint_helpers import VALID_WISH, codes, findings_of, only, replace_line, underlined
 
-from wishcraft_lsp.findings import Severity
-from wishcraft_lsp.lint import RULES, LintConfig
+from wishcraft.findings import Severity
+from wishcraft.lint import RULES, LintConfig
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFORMATION
 

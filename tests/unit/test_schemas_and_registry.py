@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from testkit.paths import EXAMPLES, ROOT, SHARED_EXAMPLES
-from wishcraft_lsp.lint import analyse_registry
-from wishcraft_lsp.model import ConduitDescriptor, Wish
-from wishcraft_lsp.registry import RegistryCache, find_registry_file, registry_from_text
-from wishcraft_lsp.schemas import render_schemas
+from wishcraft.lint import analyse_registry
+from wishcraft.model import ConduitDescriptor, Wish
+from wishcraft.registry import RegistryCache, find_registry_file, registry_from_text
+from wishcraft.schemas import render_schemas
 
 
 def test_checked_in_schemas_match_the_models() -> None:

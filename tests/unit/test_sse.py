@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from wishcraft_lsp.conduit.sse import SSEDecoder, SSEMessage, message_text, parse_event
+from wishcraft.conduit.sse import SSEDecoder, SSEMessage, message_text, parse_event
 
 FRAMES = [
     {"type": "response.created", "response": {"id": "resp_1"}},

@@ -25,14 +25,15 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft_lsp.conduit import errors
+from wishcraft.conduit import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "troubleshooting.md"
-PACKAGE = ROOT / "server" / "wishcraft_lsp"
-SOURCES = sorted((PACKAGE / "conduit").glob("*.py")) + [PACKAGE / "plan" / "runner.py",
-                                                       PACKAGE / "plan" / "paths.py"]
-CLI_SOURCES = {"cli_plan.py", "cli_models.py"}
+PACKAGE = ROOT / "server" / "wishcraft"
+SOURCES = sorted((PACKAGE / "conduit").glob("*.py")) + sorted(
+    (PACKAGE / "plan").glob("*.py")) + [PACKAGE / "lsp" / "runner.py", PACKAGE / "cli" / "plan.py",
+                                        PACKAGE / "cli" / "models.py"]
+CLI_SOURCES = {"plan.py", "models.py"}
 MESSAGE_TABLES = {"FATAL_FAILURE_CODES", "PERMANENT_REFRESH_ERRORS"}
 """Module-level dicts whose values are parts of user-facing sentences."""
 STEM_WORDS = 6
@@ -235,7 +236,7 @@ def test_every_user_facing_sentence_has_a_doc_entry() -> None:
     sentences = all_sentences()
     # The scan must find the sentences it exists for, or it checks nothing.
     assert len(sentences) >= 60, len(sentences)
-    assert any(sentence.where.startswith("cli_plan.py") for sentence in sentences)
+    assert any(sentence.where.startswith("plan.py") for sentence in sentences)
     assert any(sentence.where.startswith("auth.py") for sentence in sentences)
     missing = missing_from(DOC.read_text(encoding="utf-8"), sentences)
     assert not missing, "docs/troubleshooting.md lacks:\n" + "\n".join(missing)

@@ -14,17 +14,17 @@ from importlib.metadata import version
 
 import pytest
 
-import wishcraft_lsp
+import wishcraft
 from testkit.paths import ROOT
-from wishcraft_lsp.server import create_server
+from wishcraft.lsp.server import create_server
 
-VERSION = version("wishcraft-lsp")
+VERSION = version("wishcraft")
 
 
 def test_the_package_reports_its_metadata_version() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", VERSION), VERSION
-    assert wishcraft_lsp.__version__ == VERSION
-    assert wishcraft_lsp.package_version() == VERSION
+    assert wishcraft.__version__ == VERSION
+    assert wishcraft.package_version() == VERSION
 
 
 def test_the_vscode_extension_has_the_package_version() -> None:
@@ -39,7 +39,7 @@ def test_the_server_announces_the_package_version() -> None:
 
 
 def test_both_commands_print_the_package_version() -> None:
-    for module, name in (("wishcraft_lsp.cli", "wishcraft"), ("wishcraft_lsp", "wishcraft-lsp")):
+    for module, name in (("wishcraft.cli", "wishcraft"), ("wishcraft.lsp", "wishcraft-lsp")):
         done = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True,
                               text=True, timeout=60, check=True)
         assert done.stdout.split() == [name, VERSION]
@@ -54,4 +54,4 @@ def test_no_module_holds_a_copy_of_the_version() -> None:
 
 def test_reading_an_unknown_attribute_of_the_package_fails_as_usual() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
-        wishcraft_lsp.no_such_name  # noqa: B018
+        wishcraft.no_such_name  # noqa: B018

@@ -3,7 +3,7 @@
 client-vscode/package.json is the single source of the settings' defaults; the server's
 pydantic model must read those defaults as its own, and the `wishcraft.lint` schema must accept
 what the lint model accepts and refuse what it refuses. Names the extension shares with the
-server live in client-vscode/src/names.ts and must match wishcraft_lsp.names and pyproject.toml.
+server live in client-vscode/src/names.ts and must match wishcraft.names and pyproject.toml.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from wishcraft_lsp import names
-from wishcraft_lsp.findings import Severity
-from wishcraft_lsp.lint.catalog import RULES
-from wishcraft_lsp.lint.config import CourtThreshold, LintConfig, RequiredInvariant, TierLimits
-from wishcraft_lsp.model import RiskClass, Tier
-from wishcraft_lsp.server import WATCHED_FILES, create_server
-from wishcraft_lsp.settings import Settings, read_settings
+from wishcraft import names
+from wishcraft.findings import Severity
+from wishcraft.lint.catalog import RULES
+from wishcraft.lint.config import CourtThreshold, LintConfig, RequiredInvariant, TierLimits
+from wishcraft.lsp.server import WATCHED_FILES, create_server
+from wishcraft.lsp.settings import Settings, read_settings
+from wishcraft.model import RiskClass, Tier
 
 CLIENT = Path(__file__).resolve().parents[2] / "client-vscode"
 MANIFEST = json.loads((CLIENT / "package.json").read_text(encoding="utf-8"))

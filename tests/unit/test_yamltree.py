@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from lint_helpers import underlined
 
-from wishcraft_lsp.documents import NodeKind, PathIndex, parse_yaml
-from wishcraft_lsp.documents.yamltree import MAX_DEPTH, resolve_plain_scalar
-from wishcraft_lsp.findings import Position, Severity
+from wishcraft.documents import NodeKind, PathIndex, parse_yaml
+from wishcraft.documents.yamltree import MAX_DEPTH, resolve_plain_scalar
+from wishcraft.findings import Position, Severity
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_huge_file_is_refused_with_a_finding() -> None:
 def test_pure_python_parser_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     import yaml
 
-    from wishcraft_lsp.documents import yamltree
+    from wishcraft.documents import yamltree
 
     text = 'title: "😀 x"\nplan: [a, b]\nscope: {region: r, duration_days: 2}\n'
     fast = parse_yaml(text)
@@ -155,7 +155,7 @@ def test_pure_python_parser_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_crlf_and_lone_cr_line_ends_keep_positions() -> None:
-    from wishcraft_lsp.findings import split_lines
+    from wishcraft.findings import split_lines
 
     text = "title: a\r\nscope:\r\n  region: 😀 r\r\n"
     index = PathIndex(parse_yaml(text).root)

@@ -1,0 +1,7 @@
+"""`python -m wishcraft.cli`: the `wishcraft` command."""
+
+import sys
+
+from wishcraft.cli import main
+
+sys.exit(main())

@@ -1,0 +1,162 @@
+"""`wishcraft plan WISH.yaml`: plan a wish from the terminal, streaming the text as it arrives.
+
+With a Codex login (or `--live`) it calls Codex; without one (or with `--shadow`) it makes the
+offline shadow-run plan and says so. The artifact is written atomically to `--out` (default:
+`<wish>.plan.json` next to the wish). Exit status: 0 complete, 1 failed or incomplete, 2 bad
+input. Ctrl-C keeps what arrived, marked incomplete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from wishcraft.plan.paths import PlanPathError, plan_paths
+
+if TYPE_CHECKING:
+    from wishcraft.conduit.client import PlanProgress
+    from wishcraft.conduit.errors import ConduitError
+    from wishcraft.plan.artifact import PlanArtifact
+    from wishcraft.plan.pipeline import PlanJob
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    """Add the `plan` subcommand to the `wishcraft` parser."""
+    parser = subparsers.add_parser("plan", help="plan a wish with the Codex conduit")
+    parser.add_argument("wish", type=Path, metavar="WISH.yaml")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="artifact path (default: <wish>.plan.json next to the wish)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--shadow", dest="mode", action="store_const", const="shadow",
+                      help="plan offline from the wish's own fields")
+    mode.add_argument("--live", dest="mode", action="store_const", const="live",
+                      help="call Codex (the default when a Codex login exists)")
+    parser.add_argument("--model", default=None,
+                        help="the Codex model (default: as Codex chooses: OPENAI_MODEL, "
+                             "[conduit] model, ~/.codex/config.toml, else the catalog's default)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="do not stream the text")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
+    parser.set_defaults(handler=command_plan, mode="auto")
+
+
+def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Plan the wish; print the text as it streams; write the artifact."""
+    # Imported here, not at the top: `wishcraft lint` in CI must not pay for httpx and the
+    # conduit at start-up (about 250 ms) only because the parser lists this subcommand.
+    from wishcraft.conduit.config import load_config
+    from wishcraft.conduit.errors import ConduitError
+    from wishcraft.lint import analyse_wish
+    from wishcraft.model import ExecMode
+    from wishcraft.plan.artifact import PlanStatus
+    from wishcraft.plan.pipeline import new_job, resolve_mode
+    from wishcraft.registry import RegistryCache
+
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, stream=err,
+                            format="%(levelname)s %(name)s: %(message)s")
+    try:
+        text = args.wish.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}",
+              file=err)
+        return EXIT_USAGE
+    analysis = analyse_wish(text, RegistryCache().for_document(args.wish.resolve()))
+    if analysis.wish is None:
+        print(f"wishcraft: {args.wish} is not a valid wish "
+              f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.", file=err)
+        return EXIT_USAGE
+    try:
+        config = load_config(args.wish.resolve().parent,
+                             overrides={"model": args.model} if args.model else None,
+                             overrides_source="--model")
+    except ConduitError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+    try:
+        destination = _destination(args.wish, args.out)
+    except PlanPathError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+    mode = resolve_mode(args.mode, config)
+    if mode is ExecMode.SHADOW_RUN:
+        reason = "as asked" if args.mode == "shadow" else \
+            f"no Codex login at {config.codex_home / 'auth.json'}"
+        print(f"wishcraft: shadow run ({reason}): planning offline from the wish's own fields.",
+              file=err)
+    else:
+        model = f" ({config.model}, {config.source_of('model')})" if config.model else ""
+        print(f"wishcraft: planning with Codex{model} …", file=err)
+    job = new_job(analysis.wish, text, args.wish.resolve(), mode)
+    artifact, error = _run(job, config, out, quiet=args.quiet)
+    try:
+        artifact.write(destination)
+    except OSError as exc:
+        print(f"wishcraft: cannot write the plan to {destination}: "
+              f"{exc.strerror or exc}.", file=err)
+        return EXIT_FAILED
+    if not args.quiet and artifact.text and not artifact.text.endswith("\n"):
+        out.write("\n")
+    for warning in artifact.warnings:
+        print(f"wishcraft: note: {warning}", file=err)
+    if error is not None:
+        print(f"wishcraft: {error}", file=err)
+    elif artifact.status is not PlanStatus.COMPLETE:
+        print(f"wishcraft: the plan is incomplete: {artifact.status_reason}.", file=err)
+    usage = f", {artifact.tokens_used:,} tokens" if artifact.tokens_used else ""
+    print(f"wishcraft: {len(artifact.steps)} steps ({artifact.status.value}, "
+          f"{artifact.model or 'no model'}{usage}) written to {destination}", file=err)
+    return EXIT_OK if artifact.status is PlanStatus.COMPLETE else EXIT_FAILED
+
+
+def _destination(wish: Path, out: Path | None) -> Path:
+    """The artifact's path: `--out`, or beside the wish; never the wish itself."""
+    if out is None:
+        return plan_paths(wish).artifact
+    try:
+        same = out.resolve() == wish.resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise PlanPathError(f"--out {out} cannot be used ({exc}).") from None
+    if same:
+        raise PlanPathError(f"--out {out} is the wish itself; choose another file.")
+    return out
+
+
+def _run(job: PlanJob, config: Any, out: TextIO, *,
+         quiet: bool) -> tuple[PlanArtifact, ConduitError | None]:
+    from wishcraft.plan.pipeline import partial_artifact, plan_wish
+    from wishcraft.redaction import StreamScrubber
+
+    scrubber = StreamScrubber()  # the text goes to a terminal or a log: never a token
+
+    def show(progress: PlanProgress) -> None:
+        if progress.delta and not quiet:
+            out.write(scrubber.feed(progress.delta))
+            out.flush()
+
+    try:
+        return asyncio.run(plan_wish(job, config, on_progress=show, wish_id=job.wish_name))
+    except KeyboardInterrupt:
+        return partial_artifact(job, "interrupted"), None
+    finally:
+        if not quiet:
+            out.write(scrubber.flush())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `wishcraft plan` on its own."""
+    parser = argparse.ArgumentParser(prog="wishcraft")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["plan", *(argv if argv is not None else sys.argv[1:])])
+    status: int = args.handler(args, sys.stdout, sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

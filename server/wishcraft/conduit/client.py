@@ -1,0 +1,893 @@
+"""The Codex client: send the plan request, recover auth, retry, and fold the SSE stream.
+
+This is the one place where httpx exceptions become `ConduitError`s. The caller owns a
+`StreamState`; the client fills it as events arrive, so a caller that cancels the task (the
+editor's Cancel button) still has every character received. Cancelling the task closes the
+HTTP stream at once: the `async with` around the response exits on `CancelledError`.
+
+Before the request: the login (`auth.load_login`: a ChatGPT login, else an API key), refreshed
+five minutes before it expires; the version we present (`version.py`); the model catalog
+(`catalog.py`, from Codex's cache, `/models` or built in); the model and its effort
+(`choice.py`). Then one `POST /responses` shaped as Codex 0.169.0 sends it (`request.py`), to
+the ChatGPT backend with a ChatGPT login or to the public API (`OPENAI_BASE_URL`) with a key.
+
+Retries, as Codex does them: 5xx and network errors before the response are retried with
+exponential backoff and jitter; a 429 waits for its `Retry-After` (capped); a 401 first reloads
+auth.json (another process may have logged in again) and resends, then refreshes
+(`unauthorized_recovery`) and resends. A `response.failed` with `rate_limit_exceeded` is
+retried after the delay its message names; the fatal codes (`cyber_policy` among them) are not.
+A stream that ends without `response.completed`, or idles past the timeout, is an incomplete
+result, not an error. A 404 names the URL; no other endpoint is ever tried (Codex removed the
+chat-completions wire; `wire_api = "chat"` asks for it explicitly).
+
+Proxies and CAs: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured (httpx
+reads them), and `CODEX_CA_CERTIFICATE`, else `SSL_CERT_FILE`, adds a CA to the system's, for
+the backend and the token endpoint alike.
+
+Redirects are never followed: the request carries the login, and the backend never redirects
+a `POST /responses`; a 3xx means a proxy, a captive portal or a wrong `base_url`, reported as
+`RedirectRefused` naming where it pointed. Everything the server sends is bounded (see
+`ConduitConfig` for the reasons behind each limit): a line or event longer than 8 Mi characters
+is a `StreamOverflow`; the answer's text, the bytes of one stream, the time between events and
+the time of one stream each end the stream as incomplete, keeping what arrived; an error
+body is read up to `ERROR_BODY_BYTES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import math
+import random
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import certifi
+import httpx
+
+from wishcraft.conduit.auth import CodexAuth, load_login, refresh_auth
+from wishcraft.conduit.catalog import SHARED_STORE, Catalog, CatalogRequest, CatalogStore
+from wishcraft.conduit.choice import ModelChoice, choose_model
+from wishcraft.conduit.config import ConduitConfig
+from wishcraft.conduit.errors import (
+    AuthError,
+    ClientTooOld,
+    ConduitConfigError,
+    ConduitError,
+    EffortNotSupported,
+    EndpointNotFound,
+    HTTPStatusError,
+    InstructionsRejected,
+    ModelNotSupported,
+    RateLimited,
+    RedirectRefused,
+    RefreshFailed,
+    ResponseFailed,
+    ServerOverloaded,
+    StreamOverflow,
+    TransportError,
+    UsageLimitReached,
+    describe_reset,
+    redact,
+)
+from wishcraft.conduit.request import TurnIds, base_headers, build_body, build_headers
+from wishcraft.conduit.sse import (
+    SSEDecoder,
+    SSEMessage,
+    SSEOverflow,
+    StreamEvent,
+    loads,
+    message_text,
+    parse_event,
+)
+from wishcraft.conduit.version import ClientVersion, resolve_client_version
+from wishcraft.model import Wish
+from wishcraft.plan.artifact import RateLimitSnapshot, RateLimitWindow, TokenUsage
+from wishcraft.redaction import protect_http_loggers, protect_logger
+
+logger = protect_logger(logging.getLogger(__name__))
+protect_http_loggers()
+
+ERROR_BODY_BYTES = 64 * 1024
+"""The most of an error answer we read. Codex shows at most 1,000 bytes of one; JSON errors are
+under 1 KiB and a Cloudflare block page about 10 KiB, so 64 KiB keeps every real one whole."""
+ERROR_BODY_SECONDS = 30.0
+"""The longest we wait for an error answer's body (a trickling one is cut here)."""
+FEED_BYTES = 1024 * 1024
+"""The decoder is fed at most this much at once, so a decompressed burst (a gzip bomb inflates
+64 KiB into 64 MiB) hits the line limit after a few MiB instead of being decoded whole."""
+
+Phase = Literal["connecting", "refreshing", "waiting", "thinking", "writing", "retrying"]
+
+FATAL_FAILURE_CODES = {
+    "context_length_exceeded": "the wish is too long for the model's context window",
+    "insufficient_quota": "the account's quota is used up",
+    "usage_not_included": "this ChatGPT plan does not include Codex",
+    "invalid_prompt": "the backend refused the prompt",
+    "server_is_overloaded": "the model is at capacity",
+    "slow_down": "the model is at capacity",
+    "cyber_policy": "the request was stopped by OpenAI's cyber-security policy (reword the "
+                    "wish; retrying the same request will not help)",
+}
+
+_TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class PlanProgress:
+    """One progress report: the phase, the new text, and the text so far on demand."""
+
+    phase: Phase
+    message: str
+    delta: str = ""
+    attempt: int = 1
+    state: StreamState | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The answer so far, joined only when asked for.
+
+        Joining it for every delta made a stream of n deltas cost O(n²): an endless drip of
+        tiny deltas pinned a core long before the character cap could stop it.
+        """
+        return self.state.text if self.state is not None else ""
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What a planning call has received so far; owned by the caller, filled by the client."""
+
+    deltas: list[str] = field(default_factory=list)
+    final_text: str | None = None
+    response_id: str | None = None
+    model: str | None = None
+    usage: TokenUsage | None = None
+    request_id: str | None = None
+    cf_ray: str | None = None
+    rate_limits: RateLimitSnapshot | None = None
+    completed: bool = False
+    incomplete_reason: str | None = None
+    events: int = 0
+    chars: int = 0
+    requested_model: str | None = None
+    model_source: str | None = None
+    effort: str | None = None
+    client_version: str | None = None
+    catalog_source: str | None = None
+    auth_mode: str | None = None
+    instructions_sent: bool | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The answer: the authoritative final message, else the deltas joined."""
+        return self.final_text if self.final_text is not None else "".join(self.deltas)
+
+    def reset_text(self) -> None:
+        """Forget the text of an attempt that will be retried."""
+        self.deltas.clear()
+        self.chars = 0
+        self.final_text = None
+        self.completed = False
+        self.incomplete_reason = None
+
+
+ProgressCallback = Callable[[PlanProgress], None]
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def _header_float(headers: httpx.Headers, name: str) -> float | None:
+    try:
+        value = float(headers[name]) if name in headers else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """Unix seconds as a UTC datetime; None for anything that is not a plausible time."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str | None:
+    """A string field of the stream, or None when the server sent something else."""
+    return value if isinstance(value, str) and value else None
+
+
+def _header_bool(headers: httpx.Headers, name: str) -> bool | None:
+    value = headers.get(name)
+    return None if value is None else value.strip().lower() in ("true", "1")
+
+
+def rate_limits_from_headers(headers: httpx.Headers) -> RateLimitSnapshot | None:
+    """The `x-codex-*` rate-limit snapshot; a window is kept only when something is non-zero."""
+    windows: dict[str, RateLimitWindow | None] = {}
+    for name in ("primary", "secondary"):
+        used = _header_float(headers, f"x-codex-{name}-used-percent")
+        minutes = _header_float(headers, f"x-codex-{name}-window-minutes")
+        reset = _header_float(headers, f"x-codex-{name}-reset-at")
+        if used is None or not any((used, minutes, reset)):
+            windows[name] = None
+            continue
+        windows[name] = RateLimitWindow(
+            used_percent=used, window_minutes=int(minutes) if minutes is not None else None,
+            resets_at=_timestamp(reset) if reset else None)
+    snapshot = RateLimitSnapshot(
+        primary=windows["primary"], secondary=windows["secondary"],
+        has_credits=_header_bool(headers, "x-codex-credits-has-credits"),
+        unlimited_credits=_header_bool(headers, "x-codex-credits-unlimited"),
+        credits_balance=headers.get("x-codex-credits-balance"))
+    return snapshot if snapshot.model_dump(exclude_none=True) else None
+
+
+def _usage(payload: Any) -> TokenUsage | None:
+    if not isinstance(payload, dict):
+        return None
+
+    def number(value: Any) -> int:
+        return value if isinstance(value, int) and value >= 0 else 0
+
+    input_details = payload.get("input_tokens_details") or {}
+    output_details = payload.get("output_tokens_details") or {}
+    return TokenUsage(
+        input=number(payload.get("input_tokens")),
+        cached=number(input_details.get("cached_tokens") if isinstance(input_details, dict)
+                      else 0),
+        output=number(payload.get("output_tokens")),
+        reasoning=number(output_details.get("reasoning_tokens")
+                         if isinstance(output_details, dict) else 0),
+        total=number(payload.get("total_tokens")))
+
+
+def _ids(response: httpx.Response) -> dict[str, str | None]:
+    return {"request_id": response.headers.get("x-request-id")
+            or response.headers.get("x-oai-request-id"),
+            "cf_ray": response.headers.get("cf-ray")}
+
+
+def _error_json(response: httpx.Response, body: str) -> dict[str, Any]:
+    data = loads(body)
+    if not isinstance(data, dict):
+        data = {}
+    encoded = response.headers.get("x-error-json")
+    if encoded and not data:
+        try:
+            decoded = loads(base64.b64decode(encoded))
+        except ValueError:
+            decoded = None
+        data = decoded if isinstance(decoded, dict) else {}
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What an error sentence may name: the URL, the model and where it was chosen, the
+    version presented and where it came from, the effort, the models on offer."""
+
+    url: str
+    model: str
+    model_source: str = "the configuration"
+    version: str = ""
+    version_source: str = ""
+    effort: str | None = None
+    offered: tuple[str, ...] = ()
+    api_key: bool = False
+
+    @classmethod
+    def of(cls, url: str, choice: ModelChoice, version: ClientVersion,
+           api_key: bool = False) -> RequestContext:
+        """The context of one request."""
+        return cls(url, choice.slug, choice.source, version.version, version.source,
+                   choice.effort, choice.offered, api_key)
+
+
+def _base_setting(context: RequestContext) -> str:
+    """The setting that decides where requests go, in the words users set it."""
+    return "OPENAI_BASE_URL" if context.api_key else \
+        "`base_url` under [conduit] (or CHATGPT_BASE_URL)"
+
+
+def _chosen(context: RequestContext) -> str:
+    """`set by `model` in ~/.codex/config.toml`, or `the catalog's default`."""
+    return "the catalog's default" if context.model_source.startswith("the catalog's default") \
+        else f"set by {context.model_source}"
+
+
+def _offered(context: RequestContext) -> str:
+    shown = list(context.offered[:6])
+    return ", ".join(shown) + (" …" if len(context.offered) > 6 else "") if shown else \
+        "see `wishcraft models`"
+
+
+def _detail(data: dict[str, Any], error: dict[str, Any], body: str) -> str:
+    return str(error.get("message") or data.get("detail") or body or "")
+
+
+def status_error(response: httpx.Response, body: str,
+                 context: RequestContext | str) -> ConduitError:
+    """Translate an error status into the right `ConduitError`, with its ids."""
+    if isinstance(context, str):
+        context = RequestContext(url=str(response.request.url), model=context)
+    model = context.model
+    status = response.status_code
+    ids = _ids(response)
+    data = _error_json(response, body)
+    raw_error = data.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
+    kind = error.get("type") or error.get("code")
+    where = f" (request id {ids['request_id']})" if ids["request_id"] else ""
+    if 300 <= status < 400:
+        location = response.headers.get("location", "")
+        target = urlsplit(location)
+        place = f"{target.scheme}://{target.netloc}{target.path}" if target.netloc else \
+            (target.path or "nowhere")
+        return RedirectRefused(
+            f"Codex answered with a redirect ({status}) to {redact(place)}{where}; it is not "
+            f"followed, so the login is never sent elsewhere: check {_base_setting(context)} "
+            "and any proxy or captive portal.", location=location,
+            status=status, body=body, detail=f"Location: {location}", **ids)
+    if status == 429 and kind in ("usage_limit_reached", "usage_not_included"):
+        resets_at = _timestamp(error.get("resets_at"))
+        resets_in = error.get("resets_in_seconds")
+        if resets_at is None and isinstance(resets_in, int | float) and \
+                not isinstance(resets_in, bool):
+            resets_at = _timestamp(time.time() + resets_in) if math.isfinite(resets_in) \
+                else None
+        plan = _text(error.get("plan_type"))
+        if kind == "usage_not_included":
+            message = "This ChatGPT plan does not include Codex; upgrade the plan or plan " \
+                      "offline with --shadow."
+        else:
+            message = (f"The Codex usage limit of this ChatGPT {plan or ''} plan is reached; "
+                       f"it resets {describe_reset(resets_at)}: wait until then, or plan "
+                       "offline with --shadow.").replace("  ", " ")
+        return UsageLimitReached(message, resets_at=resets_at, plan_type=plan, status=status,
+                                 body=body, detail=body[:1000], **ids)
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return RateLimited(f"Codex is rate-limiting requests{where}; try again in a moment.",
+                           retry_after=retry_after, status=status, body=body, **ids)
+    detail = _detail(data, error, body).lower()
+    if status == 404:
+        return EndpointNotFound(
+            f"Codex answered 404 Not Found for {context.url}{where}: check "
+            f"{_base_setting(context)}; nothing was sent anywhere else.",
+            status=status, body=body, detail=body[:1000], **ids)
+    if status == 400 and "requires a newer version" in detail:
+        configured = "client_version" in context.version_source
+        fix = ("raise `client_version` under [conduit] in data/config/wishcraft.toml"
+               if configured else "update the Codex CLI (npm install -g @openai/codex), or set "
+               "`client_version` under [conduit] in data/config/wishcraft.toml to a newer "
+               "release")
+        return ClientTooOld(
+            f"The model {model!r} requires a newer Codex than version {context.version}, the "
+            f"version sent (from {context.version_source or 'the built-in default'}): {fix}.",
+            status=status, body=body, detail=body[:1000], **ids)
+    if status == 400 and "model" in detail and "not supported" in detail and \
+            "effort" not in detail:
+        login = "an API key" if context.api_key else "a ChatGPT login"
+        return ModelNotSupported(
+            f"The model {model!r} ({_chosen(context)}) is not available with {login}: "
+            f"choose one the catalog offers ({_offered(context)}).",
+            status=status, body=body, detail=body[:1000], **ids)
+    if status == 400 and "effort" in detail and ("not supported" in detail or
+                                                  "unsupported" in detail or
+                                                  "invalid" in detail):
+        return EffortNotSupported(
+            f"The model {model!r} does not accept reasoning effort {context.effort!r}: set "
+            "`model_reasoning_effort` to one the model supports (`wishcraft models` lists "
+            "them).", status=status, body=body, detail=body[:1000], **ids)
+    if status == 400 and "instructions are not valid" in body.lower():
+        return InstructionsRejected(
+            f"The Codex backend rejected the instructions sent for {model}: set "
+            "`model_instructions_file` under [conduit] in data/config/wishcraft.toml (or in "
+            "$CODEX_HOME/config.toml) to Codex's official prompt for this model.",
+            status=status, body=body, **ids)
+    if status == 503 and error.get("code") in ("server_is_overloaded", "slow_down"):
+        return ServerOverloaded(f"The Codex model is at capacity{where}; try again later.",
+                                status=status, body=body, **ids)
+    if status == 403 and "cloudflare" in body.lower() and "blocked" in body.lower():
+        return HTTPStatusError("Access to Codex was blocked by Cloudflare; check the network "
+                               "or VPN.", status=status, body=body, **ids)
+    if status >= 500:
+        return HTTPStatusError(f"Codex had a server error ({status}){where}; try again later.",
+                               status=status, body=body, detail=body[:1000], **ids)
+    message = str(error.get("message") or data.get("detail") or body or "no details")[:200]
+    return HTTPStatusError(f"Codex answered {status}: {message}{where}; try again, and if it "
+                           "persists look at the request with `wishcraft plan -v`.", status=status,
+                           body=body, detail=body[:1000], **ids)
+
+
+def served_model(headers: Any) -> str | None:
+    """`OpenAI-Model` from response headers or an event's `response.headers`, in any case."""
+    if isinstance(headers, httpx.Headers):
+        return _text(headers.get("openai-model"))
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            if isinstance(name, str) and name.lower() in ("openai-model", "x-openai-model"):
+                if isinstance(value, list) and value:
+                    value = value[0]
+                return _text(value)
+    return None
+
+
+def ssl_context(config: ConduitConfig) -> ssl.SSLContext:
+    """The system's CAs (certifi's, as httpx uses) plus `CODEX_CA_CERTIFICATE`/`SSL_CERT_FILE`."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if config.ca_certificate is not None:
+        try:
+            context.load_verify_locations(cafile=str(config.ca_certificate))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConduitConfigError(
+                f"Cannot use the CA certificate {config.ca_certificate} (from "
+                f"CODEX_CA_CERTIFICATE or SSL_CERT_FILE): {exc}; fix the path or unset the "
+                "variable.") from None
+    return context
+
+
+def failure_error(event: StreamEvent, state: StreamState) -> ResponseFailed:
+    """Classify a `response.failed` event as Codex does."""
+    error = event.response.get("error")
+    ids = {"request_id": state.request_id, "cf_ray": state.cf_ray}
+    if not isinstance(error, dict):
+        return ResponseFailed("Codex ended the response with a failure; try again.",
+                              code=None, retryable=True, request_id=state.request_id,
+                              cf_ray=state.cf_ray)
+    code = error.get("code") if isinstance(error.get("code"), str) else None
+    text = redact(str(error.get("message") or ""))  # before any cut, see _read_error_body
+    if code in FATAL_FAILURE_CODES:
+        return ResponseFailed(f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.", code=code,
+                              detail=text, request_id=ids["request_id"], cf_ray=ids["cf_ray"])
+    delay = None
+    if code == "rate_limit_exceeded":
+        match = _TRY_AGAIN.search(text)
+        if match:
+            amount = float(match.group(1))
+            delay = amount / 1000 if match.group(2).lower() == "ms" else amount
+    return ResponseFailed(f"Codex stopped the response ({code or 'no code'}): {text[:200]}; "
+                          "try again later.",
+                          code=code, retry_after=delay, retryable=True, detail=text,
+                          request_id=ids["request_id"], cf_ray=ids["cf_ray"])
+
+
+class CodexClient:
+    """Sends plan requests to Codex; one instance per process, shared by all plans."""
+
+    def __init__(self, config: ConduitConfig, *,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 catalogs: CatalogStore | None = None) -> None:
+        """Create the HTTP client; `transport` lets tests swap the network.
+
+        The environment's proxies are honoured (httpx reads them when no transport is
+        given); redirects never are followed."""
+        self.config = config
+        self._sleep = sleep
+        self.catalogs = catalogs or SHARED_STORE
+        timeout = httpx.Timeout(connect=config.connect_timeout_seconds,
+                                read=config.stream_idle_timeout_seconds,
+                                write=30.0, pool=30.0)
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport,
+                                       follow_redirects=False, trust_env=True,
+                                       verify=ssl_context(config))
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> CodexClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.config.retry_base_seconds * 2 ** (attempt - 1)
+                     * random.uniform(0.9, 1.1))
+
+    async def _auth(self, report: ProgressCallback) -> CodexAuth:
+        """The login, refreshed first when Codex would refresh it.
+
+        A refresh the token endpoint refuses for good asks for `codex login` now, once; a
+        passing failure sends the old token, as Codex does (it may still be accepted)."""
+        auth = load_login(self.config.codex_home)
+        if auth.needs_refresh():
+            report(PlanProgress("refreshing", "Refreshing the Codex login"))
+            try:
+                auth = await self._refresh(auth, "proactive_expiry")
+            except RefreshFailed as exc:
+                if exc.permanent:
+                    raise
+                logger.warning("proactive refresh failed: %s", exc.detail or exc)
+            except TransportError as exc:
+                logger.warning("proactive refresh failed: %s", exc.detail or exc)
+        return auth
+
+    async def _refresh(self, auth: CodexAuth, reason: Literal["proactive_expiry",
+                                                              "unauthorized_recovery"]
+                       ) -> CodexAuth:
+        version = await self.client_version()
+        headers = {"originator": self.config.originator, "accept": "*/*",
+                   "user-agent": base_headers(None, self.config, version.version)["user-agent"]}
+        return await refresh_auth(auth, self._http, url=self.config.refresh_url,
+                                  headers=headers, reason=reason)
+
+    async def client_version(self) -> ClientVersion:
+        """The Codex version we present (may run `codex --version` once, off the loop)."""
+        return await asyncio.to_thread(resolve_client_version, self.config)
+
+    async def catalog(self, auth: CodexAuth | None, version: ClientVersion) -> Catalog:
+        """The model catalog: Codex's cache, `/models` with this login, or built in."""
+        request = None
+        if auth is not None and not auth.is_api_key:
+            request = CatalogRequest(self.config.base_url,
+                                     base_headers(auth, self.config, version.version),
+                                     version.version)
+        return await self.catalogs.load(self.config.codex_home, self._http, request)
+
+    def _url(self, auth: CodexAuth) -> str:
+        base = self.config.api_base_url if auth.is_api_key else self.config.base_url
+        return f"{base}/chat/completions" if self.config.wire_api == "chat" else \
+            f"{base}/responses"
+
+    async def plan(self, wish: Wish, wish_text: str, wish_name: str, state: StreamState,
+                   on_progress: ProgressCallback | None = None, *,
+                   wish_id: str = "") -> str:
+        """Ask Codex for a plan; fill `state` as events arrive; return the prompt hash.
+
+        Raises a `ConduitError` on failure. A truncated stream is not an error: `state`
+        then has `completed` False and `incomplete_reason` set.
+        """
+        report = on_progress or (lambda progress: None)
+        report(PlanProgress("connecting", "Connecting to Codex"))
+        auth = await self._auth(report)
+        version = await self.client_version()
+        catalog = await self.catalog(auth, version)
+        choice = choose_model(self.config, catalog, api=auth.is_api_key)
+        ids = TurnIds.new()
+        body, digest = build_body(wish, wish_text, wish_name, choice, ids)
+        state.requested_model, state.model_source = choice.slug, choice.source
+        state.effort, state.client_version = choice.effort, version.version
+        state.catalog_source, state.auth_mode = catalog.source, auth.mode
+        state.instructions_sent = choice.instructions is not None
+        for note in choice.notes:
+            if note not in state.notes:
+                state.notes.append(note)
+                logger.warning("%s", note)
+        if choice.instructions is None and catalog.builtin:
+            state.notes.append("No model catalog could be read, so the model's own "
+                               "instructions were not sent; only the planner text was.")
+        context = RequestContext.of(self._url(auth), choice, version, auth.is_api_key)
+        started = time.perf_counter()
+        last_error: ConduitError | None = None
+        for turn in range(1, self.config.stream_max_retries + 2):
+            state.reset_text()
+            try:
+                auth = await self._turn(auth, body, ids, version.version, context, state,
+                                        report, turn)
+            except ResponseFailed as exc:
+                last_error = exc
+                if not exc.retryable or turn > self.config.stream_max_retries:
+                    raise
+                delay = min(exc.retry_after if exc.retry_after is not None
+                            else self._backoff(turn), self.config.max_retry_after_seconds)
+                report(PlanProgress("retrying", f"Codex asked to wait {delay:.1f} s; retrying "
+                                    f"({turn}/{self.config.stream_max_retries})",
+                                    attempt=turn + 1))
+                await self._sleep(delay)
+                continue
+            finally:
+                self._log(wish_id, state, started, turn)
+            return digest
+        assert last_error is not None
+        raise last_error
+
+    def _log(self, wish_id: str, state: StreamState, started: float, turn: int) -> None:
+        record = {
+            "wish": wish_id, "request_id": state.request_id, "cf_ray": state.cf_ray,
+            "response_id": state.response_id, "model": state.model,
+            "status": "complete" if state.completed else
+            f"incomplete: {state.incomplete_reason}" if state.incomplete_reason else "failed",
+            "usage": state.usage.model_dump() if state.usage else None,
+            "rate_limits": state.rate_limits.model_dump(mode="json", exclude_none=True)
+            if state.rate_limits else None,
+            "events": state.events, "attempt": turn,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        logger.info("codex plan request %s", json.dumps(record, default=str),
+                    extra={"wishcraft": record})
+
+    async def _turn(self, auth: CodexAuth, body: dict[str, Any], ids: TurnIds, version: str,
+                    context: RequestContext, state: StreamState, report: ProgressCallback,
+                    turn: int) -> CodexAuth:
+        """One request with transport retries and auth recovery, then its stream."""
+        url = context.url
+        chat = self.config.wire_api == "chat"
+        payload = chat_body(body) if chat else body
+        transport_retries = 0
+        auth_step = 0
+        while True:
+            headers = build_headers(auth, self.config, version=version, ids=ids,
+                                    model=context.model)
+            if transport_retries == 0 and auth_step == 0 and turn == 1:
+                _log_request(url, headers, payload)
+            request = self._http.build_request("POST", url, json=payload, headers=headers)
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                unreachable = TransportError(
+                    f"Could not reach Codex at {url} ({type(exc).__name__}); check the "
+                    "network (and HTTPS_PROXY or NO_PROXY behind a proxy) and try again.",
+                    detail=redact(repr(exc)))
+                if transport_retries >= self.config.request_max_retries:
+                    raise unreachable from None
+                transport_retries += 1
+                report(PlanProgress("retrying", f"Network error; retrying "
+                                    f"({transport_retries}/{self.config.request_max_retries})",
+                                    attempt=turn))
+                await self._sleep(self._backoff(transport_retries))
+                continue
+            try:
+                if response.status_code == 200:
+                    if chat:
+                        await self._read_chat_stream(response, state, report)
+                    else:
+                        await self._read_stream(response, state, report, turn)
+                    return auth
+                text = await _read_error_body(response)
+            except httpx.HTTPError as exc:  # the body of an error response broke off
+                text = f"(unreadable body: {type(exc).__name__})"
+            finally:
+                await response.aclose()
+            status = response.status_code
+            logger.debug("codex answered %s: %s", status, redact(text[:500]))
+            if status == 401 and auth.is_api_key:
+                raise AuthError(f"The API key (from {auth.source}) was refused; check it, or "
+                                "run `codex login` to plan with ChatGPT.", detail=text[:500],
+                                **_ids(response))
+            if status == 401 and auth_step < 2:
+                auth_step += 1
+                report(PlanProgress("refreshing", "Refreshing the Codex login"))
+                stored = load_login(self.config.codex_home)
+                if auth_step == 1 and stored.access_token != auth.access_token and \
+                        (not auth.account_id or stored.account_id == auth.account_id):
+                    auth = stored  # a newer login is on disk: resend with it first
+                    continue
+                auth_step = 2
+                auth = await self._refresh(stored, "unauthorized_recovery")
+                continue
+            if status == 401:
+                raise AuthError("Codex refused the login even after a refresh; run "
+                                "`codex login`.", detail=text[:500], **_ids(response))
+            error = status_error(response, text, context)
+            if isinstance(error, RateLimited) and transport_retries < \
+                    self.config.request_max_retries:
+                transport_retries += 1
+                delay = min(error.retry_after if error.retry_after is not None
+                            else self._backoff(transport_retries),
+                            self.config.max_retry_after_seconds)
+                report(PlanProgress("retrying", f"Rate-limited; retrying in {delay:.0f} s",
+                                    attempt=turn))
+                await self._sleep(delay)
+                continue
+            if error.retryable and not isinstance(error, RateLimited) and \
+                    transport_retries < self.config.request_max_retries:
+                transport_retries += 1
+                report(PlanProgress("retrying", f"Codex answered {status}; retrying "
+                                    f"({transport_retries}/{self.config.request_max_retries})",
+                                    attempt=turn))
+                await self._sleep(self._backoff(transport_retries))
+                continue
+            raise error
+
+    async def _read_stream(self, response: httpx.Response, state: StreamState,
+                           report: ProgressCallback, turn: int) -> None:
+        """Fold the SSE events of one response into `state`."""
+        ids = _ids(response)
+        state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
+        state.model = served_model(response.headers) or state.model
+        state.rate_limits = rate_limits_from_headers(response.headers) or state.rate_limits
+        report(PlanProgress("waiting", "Waiting for the model", attempt=turn, state=state))
+
+        def on_message(message: SSEMessage) -> bool:
+            event = parse_event(message)
+            if event is None:
+                return False
+            state.events += 1
+            return self._fold(event, state, report, turn)
+
+        await self._pump(response, state, on_message)
+        if not state.completed and state.incomplete_reason is None:
+            state.incomplete_reason = "the stream closed before response.completed"
+
+    async def _pump(self, response: httpx.Response, state: StreamState,
+                    on_message: Callable[[SSEMessage], bool]) -> None:
+        """Feed the body through the SSE decoder into `on_message`, within every limit.
+
+        Returns when `on_message` says the stream is finished, the body ends, or a limit
+        stops it (then `state.incomplete_reason` says which). Raises `StreamOverflow` for a
+        line or event the decoder refuses, and whatever `on_message` raises.
+        """
+        config = self.config
+        decoder = SSEDecoder()
+        received = 0
+        last_event = time.monotonic()
+        try:
+            async with asyncio.timeout(config.max_stream_seconds):
+                async for chunk in response.aiter_bytes():
+                    received += len(chunk)
+                    if received > config.max_stream_bytes:
+                        state.incomplete_reason = (f"the stream passed "
+                                                   f"{_size(config.max_stream_bytes)}")
+                        return
+                    for start in range(0, len(chunk), FEED_BYTES):
+                        messages = decoder.feed(chunk[start:start + FEED_BYTES])
+                        if messages:
+                            last_event = time.monotonic()
+                        for message in messages:
+                            if on_message(message):
+                                return
+                            if state.chars > config.max_response_chars:
+                                state.incomplete_reason = (
+                                    f"the answer passed {config.max_response_chars:,} "
+                                    "characters")
+                                return
+                    if time.monotonic() - last_event > config.stream_idle_timeout_seconds:
+                        state.incomplete_reason = self._idle_reason()
+                        return
+        except TimeoutError:
+            state.incomplete_reason = (f"the stream took longer than "
+                                       f"{config.max_stream_seconds:g} s")
+        except httpx.ReadTimeout:
+            state.incomplete_reason = self._idle_reason()
+        except SSEOverflow as exc:
+            raise StreamOverflow(
+                f"Codex sent {exc}; the stream was stopped (the server or a proxy is "
+                "broken).",
+                detail=f"after {received:,} bytes", request_id=state.request_id,
+                cf_ray=state.cf_ray) from None
+        except httpx.HTTPError as exc:
+            state.incomplete_reason = f"the stream broke off ({type(exc).__name__})"
+
+    def _idle_reason(self) -> str:
+        return f"no event for {self.config.stream_idle_timeout_seconds:g} s (idle timeout)"
+
+    def _fold(self, event: StreamEvent, state: StreamState, report: ProgressCallback,
+              turn: int) -> bool:
+        """Apply one event; return True when the stream is finished."""
+        kind = event.type
+        response_of_event = event.response
+        if response_of_event:
+            state.model = served_model(response_of_event.get("headers")) or state.model
+        if kind == "response.output_text.delta":
+            state.deltas.append(event.delta)
+            state.chars += len(event.delta)
+            report(PlanProgress("writing", "Writing the plan", delta=event.delta,
+                                attempt=turn, state=state))
+        elif kind == "response.reasoning_summary_text.delta":
+            report(PlanProgress("thinking", "The model is thinking", attempt=turn,
+                                state=state))
+        elif kind == "response.created":
+            state.response_id = _text(event.response.get("id")) or state.response_id
+        elif kind == "response.output_item.done":
+            text = message_text(event.item)
+            if text is not None and (event.item.get("phase") in (None, "final_answer")):
+                state.final_text = text
+        elif kind == "response.completed":
+            response = event.response
+            state.response_id = _text(response.get("id")) or state.response_id
+            state.usage = _usage(response.get("usage")) or state.usage
+            state.completed = True
+            return True
+        elif kind == "response.failed":
+            raise failure_error(event, state)
+        elif kind == "response.incomplete":
+            details = event.response.get("incomplete_details")
+            reason = details.get("reason") if isinstance(details, dict) else None
+            state.incomplete_reason = f"Codex returned an incomplete response ({reason})"
+            return True
+        return False
+
+    async def _read_chat_stream(self, response: httpx.Response, state: StreamState,
+                                report: ProgressCallback) -> None:
+        """Fold a chat-completions stream (only with `wire_api = "chat"`) into `state`."""
+        ids = _ids(response)
+        state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
+        state.model = served_model(response.headers) or state.model
+
+        def on_message(message: SSEMessage) -> bool:
+            if message.data.strip() == "[DONE]":
+                state.completed = True
+                return True
+            data = loads(message.data)
+            choices = data.get("choices") if isinstance(data, dict) else None
+            for choice in choices if isinstance(choices, list) else []:
+                part = choice.get("delta") if isinstance(choice, dict) else None
+                delta = part.get("content") if isinstance(part, dict) else None
+                if isinstance(delta, str) and delta:
+                    state.deltas.append(delta)
+                    state.chars += len(delta)
+                    report(PlanProgress("writing", "Writing the plan", delta=delta,
+                                        state=state))
+            return False
+
+        await self._pump(response, state, on_message)
+        if not state.completed and state.incomplete_reason is None:
+            state.incomplete_reason = "the stream closed before [DONE]"
+
+
+def _log_request(url: str, headers: dict[str, str], body: dict[str, Any]) -> None:
+    """The request as sent, with the login redacted (what `wishcraft plan -v` shows)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    shown = {name: "Bearer [redacted]" if name == "authorization" else value
+             for name, value in headers.items()}
+    logger.info("codex request: POST %s\nheaders: %s\nbody: %s", url,
+                redact(json.dumps(shown, indent=2)), redact(json.dumps(body, indent=2)))
+
+
+def chat_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The Responses body as a chat-completions one (`wire_api = "chat"` only): developer
+    items become `developer` messages, as the chat API names them."""
+    messages = []
+    for item in body["input"]:
+        text = "".join(part["text"] for part in item["content"])
+        messages.append({"role": item["role"], "content": text})
+    return {"model": body["model"], "messages": messages, "stream": True}
+
+
+async def _read_error_body(response: httpx.Response) -> str:
+    """The start of an error answer's body (at most `ERROR_BODY_BYTES`, within a time limit),
+    redacted whole: cut first and a token echoed across the cut would survive in part."""
+    data = bytearray()
+    try:
+        async with asyncio.timeout(ERROR_BODY_SECONDS):
+            async for chunk in response.aiter_bytes():
+                data += chunk[:ERROR_BODY_BYTES - len(data)]
+                if len(data) >= ERROR_BODY_BYTES:
+                    break
+    except TimeoutError:
+        pass
+    return redact(data.decode("utf-8", "replace"))
+
+
+def _size(count: int) -> str:
+    """Bytes in words: `64 MiB`, `512 KiB`."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count} bytes"
+
+
+__all__ = ["CodexClient", "PlanProgress", "StreamState", "rate_limits_from_headers"]

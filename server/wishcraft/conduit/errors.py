@@ -1,0 +1,211 @@
+"""Every way a call to Codex can fail, as one exception tree.
+
+    ConduitError                  one clear sentence for the user (`str(error)`), details for
+    ├── ConduitConfigError        the log (`error.detail`), and the request's ids when known
+    ├── AuthError
+    │   ├── LoginMissing          no, unreadable or malformed auth.json
+    │   └── RefreshFailed         the refresh token was refused (expired, reused, revoked)
+    ├── TransportError            network error or timeout before a response (retried)
+    ├── HTTPStatusError           the backend answered with an error status
+    │   ├── RedirectRefused       3xx: never followed, so the login never leaves the origin
+    │   ├── EndpointNotFound      404: the URL is named; nothing is sent anywhere else
+    │   ├── InstructionsRejected  400 "Instructions are not valid"
+    │   ├── ModelNotSupported     400: a retired model, or one the login may not use
+    │   ├── ClientTooOld          400: the model needs a newer Codex than the version sent
+    │   ├── EffortNotSupported    400: the model refuses the reasoning effort
+    │   ├── RateLimited           429 other than a usage limit (Retry-After honoured)
+    │   ├── UsageLimitReached     429 usage_limit_reached / usage_not_included (fatal)
+    │   └── ServerOverloaded      503 server_is_overloaded / slow_down (fatal)
+    └── StreamError               the SSE stream itself went wrong
+        ├── StreamOverflow        a line or event longer than the parser buffers
+        ├── ResponseFailed        a `response.failed` event, with its code
+        └── ResponseIncomplete    a `response.incomplete` event, with its reason
+
+httpx exceptions are translated into this tree in exactly one place (`client.py`). No message
+or detail ever holds a token: `redact` removes the tokens this process has read and anything
+that looks like one.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from wishcraft.redaction import scrub
+
+# A token starts a word: without the look-behind, `report_generation` or `start_timestamp`
+# (which contain `rt_` followed by eight word characters) were mangled in messages and plans.
+_TOKEN_LIKE = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # a JWT
+    r"|rt_[A-Za-z0-9_-]{8,}"  # a refresh token
+    r"|sk-[A-Za-z0-9_-]{16,})"  # an API key
+    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{12,}"
+)
+
+
+def redact(text: str) -> str:
+    """Replace the tokens this process has read, and anything token-shaped, with `[redacted]`."""
+    return _TOKEN_LIKE.sub("[redacted]", scrub(text))
+
+
+class ConduitError(Exception):
+    """A planning call failed; `str()` is one sentence that names the fix."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, detail: str = "", request_id: str | None = None,
+                 cf_ray: str | None = None) -> None:
+        """Keep the sentence for the user and the detail (redacted) for the log."""
+        super().__init__(redact(message))
+        self.detail = redact(detail)
+        self.request_id = request_id
+        self.cf_ray = cf_ray
+
+    def ids(self) -> str:
+        """`request id …, cf-ray …` for logs, or an empty string."""
+        parts = []
+        if self.request_id:
+            parts.append(f"request id {self.request_id}")
+        if self.cf_ray:
+            parts.append(f"cf-ray {self.cf_ray}")
+        return ", ".join(parts)
+
+
+class ConduitConfigError(ConduitError):
+    """A configuration value is invalid."""
+
+
+class AuthError(ConduitError):
+    """The Codex login cannot be used."""
+
+
+class LoginMissing(AuthError):
+    """There is no usable `auth.json`."""
+
+
+class RefreshFailed(AuthError):
+    """The refresh token was refused; only `codex login` helps."""
+
+    def __init__(self, message: str, *, reason: str, permanent: bool, **kwargs: str) -> None:
+        """Remember why the refresh failed and whether retrying can help."""
+        super().__init__(message, **kwargs)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class TransportError(ConduitError):
+    """The network failed before a response arrived."""
+
+    retryable = True
+
+
+class HTTPStatusError(ConduitError):
+    """The backend answered with an error status."""
+
+    def __init__(self, message: str, *, status: int, body: str = "", **kwargs: str | None) -> None:
+        """Keep the status and (redacted, shortened) body."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.status = status
+        self.body = redact(body[:1000])
+        self.retryable = status >= 500 and not isinstance(self, ServerOverloaded)
+
+
+class RedirectRefused(HTTPStatusError):
+    """The backend answered with a redirect, which we never follow."""
+
+    def __init__(self, message: str, *, location: str, **kwargs: object) -> None:
+        """Remember where the redirect pointed (redacted)."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.location = redact(location)
+
+
+class EndpointNotFound(HTTPStatusError):
+    """404: the base URL is wrong (no other endpoint is tried)."""
+
+
+class InstructionsRejected(HTTPStatusError):
+    """The backend refused the instructions sent."""
+
+
+class ModelNotSupported(HTTPStatusError):
+    """The model is retired, or not served to this kind of login."""
+
+
+class ClientTooOld(HTTPStatusError):
+    """The model needs a newer Codex client version than the one presented."""
+
+
+class EffortNotSupported(HTTPStatusError):
+    """The model refuses the reasoning effort sent."""
+
+
+class RateLimited(HTTPStatusError):
+    """Too many requests; `retry_after` seconds is what the backend asked for."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None, **kwargs: object) -> None:
+        """Remember how long the backend asked us to wait."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+        self.retryable = True
+
+
+class UsageLimitReached(HTTPStatusError):
+    """The ChatGPT plan's Codex usage is used up until `resets_at`."""
+
+    def __init__(self, message: str, *, resets_at: datetime | None, plan_type: str | None,
+                 **kwargs: object) -> None:
+        """Remember when the limit resets and on which plan."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.resets_at = resets_at
+        self.plan_type = plan_type
+
+
+class ServerOverloaded(HTTPStatusError):
+    """The model is at capacity."""
+
+
+class StreamError(ConduitError):
+    """The event stream broke its protocol."""
+
+
+class StreamOverflow(StreamError):
+    """A line or an event of the stream passed the parser's limit; the stream was stopped."""
+
+
+class ResponseFailed(StreamError):
+    """The backend ended the response with `response.failed`."""
+
+    def __init__(self, message: str, *, code: str | None, retry_after: float | None = None,
+                 retryable: bool = False, **kwargs: str | None) -> None:
+        """Remember the error code and whether a retry may help."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.code = code
+        self.retry_after = retry_after
+        self.retryable = retryable
+
+
+class ResponseIncomplete(StreamError):
+    """The backend ended the response with `response.incomplete`."""
+
+    def __init__(self, message: str, *, reason: str | None, **kwargs: str | None) -> None:
+        """Remember why the response is incomplete."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.reason = reason
+
+
+def describe_reset(resets_at: datetime | None, now: datetime | None = None) -> str:
+    """Say when a usage limit resets, in words: `in 1 hour 30 minutes (at 14:00 UTC)`."""
+    if resets_at is None:
+        return "later"
+    now = now or datetime.now(UTC)
+    seconds = max(0, int((resets_at - now).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return f"in {' '.join(parts)} (at {resets_at.strftime('%Y-%m-%d %H:%M UTC')})"

@@ -1,0 +1,212 @@
+"""The lint engine: text → `Analysis` (tree, index, findings, model, scores, heat).
+
+One engine with two faces: `wishcraft lint` prints these findings, and the language server
+publishes the same findings as diagnostics. Order of checks: the YAML layer; then, only if the
+YAML is sound, the schema (pydantic) and unknown keys; then the semantic rules, which read the
+data leniently so a half-written wish still gets useful findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from itertools import islice
+from typing import Any
+
+from pydantic import ValidationError
+
+from wishcraft.court import CourtScores, heat_estimate
+from wishcraft.documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
+from wishcraft.documents.yamltree import gc_paused
+from wishcraft.findings import Finding, Severity, Span
+from wishcraft.lint.catalog import RULES
+from wishcraft.lint.config import LintConfig
+from wishcraft.lint.schema import (
+    OMITTED,
+    first_line_span,
+    omitted_finding,
+    unknown_key_findings,
+    validation_findings,
+)
+from wishcraft.lint.wish_rules import WISH_RULES, WishContext, scores_of
+from wishcraft.model import ConduitRegistry, Tier, Wish
+from wishcraft.registry import Registry
+
+MAX_FINDINGS = 500
+"""The most findings one document reports: editors slow down with thousands of squiggles."""
+
+
+class DocumentKind(Enum):
+    """What a YAML file is to us."""
+
+    WISH = "wish"
+    REGISTRY = "registry"
+
+
+@dataclass(slots=True)
+class Analysis:
+    """Everything known about one version of one document.
+
+    `wish` is set when the document validates; `scores` and `heat` whenever the top level is a
+    mapping (computed leniently), so hover and code lenses work on unfinished wishes.
+    """
+
+    kind: DocumentKind
+    parsed: ParsedYaml
+    index: PathIndex
+    findings: list[Finding]
+    wish: Wish | None = None
+    scores: CourtScores | None = None
+    heat: float | None = None
+    conduit_ids: list[str] = field(default_factory=list)
+
+    @property
+    def error_count(self) -> int:
+        """How many findings are errors."""
+        return sum(1 for finding in self.findings if finding.severity == 1)
+
+
+def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
+    """Give each finding its configured severity, drop turned-off rules, sort by position.
+
+    Past `MAX_FINDINGS` the rest is one information finding that counts them, with the
+    findings producers only counted past their own limit (`omitted_finding`).
+    """
+    out: list[Finding] = []
+    omitted: int | None = 0
+    for finding in findings:
+        if finding.code == OMITTED:
+            count = finding.data.get("omitted")
+            omitted = omitted + count if omitted is not None and count is not None else None
+            continue
+        severity = config.severity_of(finding.code)
+        if severity is None:
+            continue
+        if severity != finding.severity:
+            finding = Finding(finding.code, severity, finding.message, finding.span,
+                              finding.path, finding.data)
+        out.append(finding)
+    if len(out) > MAX_FINDINGS or omitted != 0:
+        out.sort(key=lambda f: (int(f.severity), f.span.start.line, f.span.start.column))
+        shown_past = max(len(out) - MAX_FINDINGS, 0)
+        what = (f"{shown_past + omitted:,} more findings are" if omitted is not None
+                else "More findings are")
+        out = out[:MAX_FINDINGS]
+        out.append(Finding(OMITTED, Severity.INFORMATION,
+                           f"{what} not shown; fix the ones above first.",
+                           Span.at(0, 0, 0, 0)))
+    out.sort(key=lambda f: (f.span.start.line, f.span.start.column, int(f.severity), f.code))
+    return out
+
+
+@gc_paused()
+def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None) -> Analysis:
+    """Parse and lint a wish; never raises on any text."""
+    config = config or LintConfig()
+    parsed = parse_yaml(text)
+    index = PathIndex(parsed.root)
+    findings = list(parsed.findings)
+    analysis = Analysis(DocumentKind.WISH, parsed, index, findings)
+    data = parsed.data
+    if parsed.root is None or parsed.root.resolved().kind is not NodeKind.MAPPING:
+        if parsed.root is not None:
+            findings.append(_not_mapping(parsed, "A wish must be a mapping of keys (title, "
+                                         "objective, …), not " + _kind_words(parsed)))
+        analysis.findings = apply_config(findings, config)
+        return analysis
+    assert isinstance(data, dict)
+    syntax_ok = not parsed.has_errors
+    if syntax_ok:
+        findings.extend(validation_findings(Wish, data, index, text, MAX_FINDINGS))
+    findings.extend(unknown_key_findings(Wish, index, MAX_FINDINGS))
+    context = WishContext(data, index, registry, config, parsed.lines)
+    for rule in WISH_RULES:
+        # Rules yield per item: past the limit, stop asking (a list of 50,000 tools).
+        found = list(islice(rule(context), MAX_FINDINGS + 1))
+        if len(found) > MAX_FINDINGS:
+            found[-1] = omitted_finding(None)
+        findings.extend(found)
+    analysis.findings = apply_config(findings, config)
+    analysis.scores = scores_of(data)
+    tools = data.get("tools")
+    analysis.conduit_ids = [t for t in tools if isinstance(t, str)] if isinstance(tools,
+                                                                                   list) else []
+    tier_value = data.get("tier")
+    tier = Tier.parse(tier_value) if isinstance(tier_value, str) else None
+    plan = data.get("plan")
+    analysis.heat = heat_estimate(
+        tier if isinstance(tier, Tier) else None, analysis.scores,
+        len(plan) if isinstance(plan, list) else 0,
+        [c for c in (registry.get(i) for i in analysis.conduit_ids) if c is not None],
+    )
+    if syntax_ok:
+        try:
+            analysis.wish = Wish.model_validate(data)
+        except ValidationError:
+            analysis.wish = None
+    return analysis
+
+
+def _kind_words(parsed: ParsedYaml) -> str:
+    root = parsed.root.resolved() if parsed.root else None
+    if root is None:
+        return "nothing."
+    if root.kind is NodeKind.SEQUENCE:
+        return "a list."
+    return f"the single value `{root.text[:40]}`."
+
+
+def _not_mapping(parsed: ParsedYaml, message: str) -> Finding:
+    span = parsed.root.span if parsed.root else first_line_span(parsed.text)
+    return Finding("not-a-mapping", RULES["not-a-mapping"].severity, message, span)
+
+
+@gc_paused()
+def lint_registry_parsed(parsed: ParsedYaml, index: PathIndex) -> list[Finding]:
+    """Lint a parsed registry with default severities: schema, unknown keys, duplicate ids."""
+    findings = list(parsed.findings)
+    root = parsed.root.resolved() if parsed.root else None
+    if root is None:
+        return findings
+    if root.kind is not NodeKind.SEQUENCE:
+        findings.append(Finding("not-a-list", RULES["not-a-list"].severity,
+                                "A conduit registry must be a YAML list of conduit descriptors.",
+                                root.span))
+        return findings
+    if not parsed.has_errors:
+        findings.extend(validation_findings(ConduitRegistry, parsed.data, index, parsed.text,
+                                               MAX_FINDINGS))
+    findings.extend(unknown_key_findings(ConduitRegistry, index, MAX_FINDINGS))
+    findings.extend(_duplicate_ids(parsed.data, index))
+    return findings
+
+
+def _duplicate_ids(data: Any, index: PathIndex) -> list[Finding]:
+    seen: dict[str, int] = {}
+    findings: list[Finding] = []
+    if not isinstance(data, list):
+        return findings
+    for position, item in enumerate(data):
+        conduit_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(conduit_id, str):
+            continue
+        if conduit_id in seen:
+            first = index.value_span((seen[conduit_id], "id"))
+            line = first.start.line + 1 if first else 0
+            span = index.value_span((position, "id")) or Span.at(0, 0, 0, 0)
+            findings.append(Finding(
+                "duplicate-conduit-id", RULES["duplicate-conduit-id"].severity,
+                f"The conduit id `{conduit_id}` is already defined on line {line}; ids must be "
+                "unique.", span, (position, "id"), {"conduit": conduit_id}))
+        else:
+            seen[conduit_id] = position
+    return findings
+
+
+@gc_paused()
+def analyse_registry(text: str, config: LintConfig | None = None) -> Analysis:
+    """Parse and lint a conduit registry file; never raises on any text."""
+    parsed = parse_yaml(text)
+    index = PathIndex(parsed.root)
+    findings = apply_config(lint_registry_parsed(parsed, index), config or LintConfig())
+    return Analysis(DocumentKind.REGISTRY, parsed, index, findings)

@@ -1,0 +1,1 @@
+"""The language server: the app, its lifecycle, the workspace, features and the plan runner."""

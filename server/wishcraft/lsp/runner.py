@@ -1,0 +1,307 @@
+"""Run "Plan this wish" in the editor: progress, cancellation, the side document, messages.
+
+Flow: the command starts a tracked task and returns → work-done progress begins (cancellable)
+→ the conduit streams → throttled progress reports, `wishcraft/planUpdated` notifications and
+side-document rewrites → on the end (complete, incomplete, failed or cancelled) the plan file
+and the JSON artifact are written atomically, the document is shown beside the wish, and the
+progress ends in `finally` with a one-line summary. One plan per wish at a time; different
+wishes plan in parallel. No token is ever put in a message, a log or a file: every message,
+notification and file passes through `secrets.scrub` here, the one place they leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from wishcraft.conduit.client import CodexClient, PlanProgress
+from wishcraft.conduit.config import ConduitConfig, load_config
+from wishcraft.conduit.errors import ConduitError
+from wishcraft.fileio import remove_stale_temporaries, write_atomically
+from wishcraft.model import ExecMode, Wish
+from wishcraft.names import NOTIFICATION_PLAN_UPDATED
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus
+from wishcraft.plan.paths import PlanPathError, PlanPaths
+from wishcraft.plan.pipeline import (
+    PlanJob,
+    build_artifact,
+    new_job,
+    partial_artifact,
+    plan_wish,
+    resolve_mode,
+)
+from wishcraft.plan.render import render_plan
+from wishcraft.plan.steps import count_steps_so_far, partial_steps
+from wishcraft.redaction import protect_logger, scrub
+
+if TYPE_CHECKING:
+    from wishcraft.lsp.server import WishcraftLanguageServer
+
+logger = protect_logger(logging.getLogger(__name__))
+
+REPORT_INTERVAL_SECONDS = 0.1
+"""The least time between two progress reports (and side-document rewrites: × 2.5)."""
+STALE_TEMPORARY_SECONDS = 600.0
+"""A plan file's temporary older than this was left by a crash: no write takes that long."""
+
+
+@dataclass(slots=True)
+class PlanSession:
+    """One running plan: its task, progress token and job."""
+
+    uri: str
+    wish: Wish
+    paths: PlanPaths
+    token: str
+    task: asyncio.Task[Any] | None = None
+    job: PlanJob | None = None
+    started: float = field(default_factory=time.perf_counter)
+    last_report: float = 0.0
+    last_write: float = 0.0
+    last_phase: str = ""
+    progress: bool = False
+
+
+class PlanRunner:
+    """Starts, tracks and cancels plans for the language server."""
+
+    def __init__(self, server: WishcraftLanguageServer) -> None:
+        """Run plans for `server`; the HTTP client is made on first use and shared."""
+        self.server = server
+        self.sessions: dict[str, PlanSession] = {}
+        self._client: CodexClient | None = None
+        self._said: set[str] = set()
+        """Conduit warnings already shown (an effort mapped, no catalog), each said once."""
+        self._client_config: ConduitConfig | None = None
+
+    # Capabilities -----------------------------------------------------------------------
+
+    def _supports_progress(self) -> bool:
+        window = self.server.client_capabilities.window
+        return bool(window and window.work_done_progress)
+
+    def _supports_show_document(self) -> bool:
+        window = self.server.client_capabilities.window
+        return bool(window and window.show_document and window.show_document.support)
+
+    # Messages ---------------------------------------------------------------------------
+
+    def _show(self, kind: types.MessageType, message: str) -> None:
+        self.server.window_show_message(types.ShowMessageParams(type=kind,
+                                                                message=scrub(message)))
+
+    def _log(self, kind: types.MessageType, message: str) -> None:
+        self.server.window_log_message(types.LogMessageParams(type=kind,
+                                                              message=scrub(message)))
+
+    # Starting and cancelling ------------------------------------------------------------
+
+    def start(self, uri: str) -> dict[str, Any]:
+        """Start planning the wish at `uri`; return at once with what happened."""
+        snapshot = self.server.snapshot(uri)
+        if snapshot is None:
+            message = "This document is not an open wish."
+            self._show(types.MessageType.Warning, message)
+            return {"started": False, "reason": message, "shown": True}
+        if uri in self.sessions:
+            message = "A plan for this wish is already running."
+            self._show(types.MessageType.Info, message)
+            return {"started": False, "reason": message, "shown": True}
+        wish = snapshot.analysis.wish
+        if wish is None:
+            errors = snapshot.analysis.error_count
+            message = (f"Fix the wish's {errors} error{'s' if errors != 1 else ''} before "
+                       "planning it.")
+            self._show(types.MessageType.Warning, message)
+            return {"started": False, "reason": message, "shown": True}
+        try:
+            paths = self.server.plan_paths_for(snapshot.path)
+        except PlanPathError as error:
+            self._show(types.MessageType.Error, str(error))
+            return {"started": False, "reason": str(error), "shown": True}
+        session = PlanSession(uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}")
+        self.sessions[uri] = session
+        session.task = self.server.spawn(self._run(session, snapshot.analysis.parsed.text,
+                                                   snapshot.path), name=f"plan {uri}")
+        return {"started": True, "planUri": paths.markdown.as_uri(), "token": session.token}
+
+    def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
+        """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
+        for session in list(self.sessions.values()):
+            if (uri is not None and session.uri == uri) or \
+                    (token is not None and session.token == token):
+                if session.task is not None and not session.task.done():
+                    session.task.cancel()
+                    return True
+        return False
+
+    def _conduit_config(self, wish_path: Path) -> ConduitConfig:
+        model = self.server.settings.plan.model
+        return load_config(wish_path.parent, overrides={"model": model} if model else None,
+                           overrides_source="the wishcraft.plan.model setting")
+
+    def _client_for(self, config: ConduitConfig) -> CodexClient:
+        if self._client is None or self._client_config != config:
+            if self._client is not None:
+                self.server.spawn(self._client.aclose(), name="close codex client")
+            self._client = CodexClient(config)
+            self._client_config = config
+        return self._client
+
+    # The run ----------------------------------------------------------------------------
+
+    async def _run(self, session: PlanSession, text: str, wish_path: Path) -> None:
+        summary = "Stopped."
+        try:
+            try:
+                config = self._conduit_config(wish_path)
+            except ConduitError as config_error:
+                summary = str(config_error)
+                self._show(types.MessageType.Error, summary)
+                return
+            mode = resolve_mode("auto", config)
+            session.job = job = new_job(session.wish, text, wish_path, mode)
+            await self._begin(session, mode)
+            try:
+                artifact, error = await plan_wish(
+                    job, config, client=self._client_for(config) if mode is
+                    ExecMode.COMMIT else None, on_progress=lambda p: self._on_progress(
+                        session, p), wish_id=wish_path.name)
+            except asyncio.CancelledError:
+                artifact, error = partial_artifact(job, "cancelled"), None
+                summary = f"Cancelled: kept {len(artifact.steps)} step(s), marked incomplete."
+                self._finish_files(session, artifact)
+                return
+            self._finish_files(session, artifact)
+            summary = self._summary(session, artifact, error)
+            for warning in artifact.warnings:
+                if warning not in self._said:  # said once per server, not on every plan
+                    self._said.add(warning)
+                    self._show(types.MessageType.Warning, warning)
+            if error is not None:
+                self._show(types.MessageType.Error, str(error))
+                self._log(types.MessageType.Error, f"Planning {wish_path.name} failed: "
+                          f"{error.detail or error} {error.ids()}".strip())
+            elif artifact.status is not PlanStatus.COMPLETE:
+                self._show(types.MessageType.Warning,
+                           f"The plan is incomplete ({artifact.status_reason}); what arrived "
+                           "is kept.")
+            await self._show_document(session)
+        except Exception as unexpected:  # keep serving; the log gets the traceback
+            logger.exception("planning %s failed unexpectedly", session.uri)
+            summary = f"Planning failed: {type(unexpected).__name__}; see the log."
+            self._show(types.MessageType.Error, summary)
+        finally:
+            self.sessions.pop(session.uri, None)
+            self._end(session, summary)
+
+    async def _begin(self, session: PlanSession, mode: ExecMode) -> None:
+        title = f"Planning “{session.wish.title}”"
+        first = ("Shadow run: no Codex login, planning offline" if mode is
+                 ExecMode.SHADOW_RUN else "Connecting to Codex")
+        if self._supports_progress():
+            try:
+                await self.server.work_done_progress.create_async(session.token)
+            except Exception as error:  # a client may refuse; fall back to messages
+                logger.info("progress refused by the client: %s", error)
+            else:
+                session.progress = True
+                self.server.work_done_progress.begin(session.token, types.WorkDoneProgressBegin(
+                    title=title, cancellable=True, message=first))
+                return
+        self._show(types.MessageType.Info, f"{title}: {first}.")
+
+    def _on_progress(self, session: PlanSession, progress: PlanProgress) -> None:
+        now = time.perf_counter()
+        phase_changed = progress.phase != session.last_phase
+        session.last_phase = progress.phase
+        if session.progress and (phase_changed or
+                                 now - session.last_report >= REPORT_INTERVAL_SECONDS):
+            session.last_report = now
+            message = progress.message
+            if progress.phase == "writing":
+                steps = count_steps_so_far(progress.text)
+                message = f"Writing the plan: {steps} step{'s' if steps != 1 else ''} so far"
+            self.server.work_done_progress.report(session.token, types.WorkDoneProgressReport(
+                message=message, cancellable=True))
+        if progress.phase == "writing" and \
+                now - session.last_write >= REPORT_INTERVAL_SECONDS * 2.5:
+            session.last_write = now
+            self._write_partial(session, progress.text)
+
+    def _write_partial(self, session: PlanSession, text: str) -> None:
+        """Rewrite the side document with the steps so far and tell the client."""
+        if session.job is None:
+            return
+        artifact = build_artifact(session.job, PlanStatus.INCOMPLETE, "still writing")
+        markdown = render_plan(session.wish, artifact, streaming=True, steps=partial_steps(text))
+        self._write_markdown(session, markdown, done=False)
+
+    def _write_markdown(self, session: PlanSession, markdown: str, *, done: bool) -> None:
+        markdown = scrub(markdown)
+        try:
+            write_atomically(session.paths.markdown, markdown)
+        except OSError as error:
+            self._log(types.MessageType.Warning,
+                      f"Could not write {session.paths.markdown}: {error.strerror}")
+        self.server.protocol.notify(NOTIFICATION_PLAN_UPDATED, {
+            "uri": session.uri, "planUri": session.paths.markdown.as_uri(),
+            "markdown": markdown, "done": done})
+
+    def _finish_files(self, session: PlanSession, artifact: PlanArtifact) -> None:
+        for path in (session.paths.markdown, session.paths.artifact):
+            remove_stale_temporaries(path, older_than=STALE_TEMPORARY_SECONDS)
+        self._write_markdown(session, render_plan(session.wish, artifact), done=True)
+        try:
+            artifact.write(session.paths.artifact)
+        except OSError as error:
+            self._show(types.MessageType.Error, f"Could not write the plan artifact "
+                       f"{session.paths.artifact}: {error.strerror}.")
+
+    async def _show_document(self, session: PlanSession) -> None:
+        uri = session.paths.markdown.as_uri()
+        if self._supports_show_document():
+            try:
+                await self.server.window_show_document_async(types.ShowDocumentParams(
+                    uri=uri, external=False, take_focus=False))
+                return
+            except Exception as error:
+                logger.info("showDocument failed: %s", error)
+        self._show(types.MessageType.Info, f"The plan is in {session.paths.markdown}")
+
+    def _summary(self, session: PlanSession, artifact: PlanArtifact,
+                 error: ConduitError | None) -> str:
+        seconds = time.perf_counter() - session.started
+        if error is not None:
+            return f"Failed: {error}"
+        parts = [f"{len(artifact.steps)} step{'s' if len(artifact.steps) != 1 else ''}",
+                 artifact.model or "no model"]
+        if artifact.tokens_used:
+            parts.append(f"{artifact.tokens_used:,} tokens")
+        parts.append(f"{seconds:.1f} s")
+        status = "" if artifact.status is PlanStatus.COMPLETE else \
+            f"Incomplete ({artifact.status_reason}): "
+        return status + " · ".join(parts)
+
+    def _end(self, session: PlanSession, summary: str) -> None:
+        if session.progress:
+            self.server.work_done_progress.end(session.token,
+                                               types.WorkDoneProgressEnd(message=scrub(summary)))
+            self.server.work_done_progress.tokens.pop(session.token, None)
+        else:
+            self._show(types.MessageType.Info, f"Planning “{session.wish.title}”: {summary}")
+
+    async def aclose(self) -> None:
+        """Cancel running plans and close the HTTP client (server shutdown)."""
+        for session in list(self.sessions.values()):
+            if session.task is not None:
+                session.task.cancel()
+        if self._client is not None:
+            await self._client.aclose()

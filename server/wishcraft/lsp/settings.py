@@ -1,0 +1,181 @@
+"""The language server's settings (section `wishcraft`), with the defaults clients must match.
+
+Keys are camelCase as the VS Code extension contributes them (`wishcraft.files.globs`,
+`wishcraft.diagnostics.debounceMs`, …); the defaults here are the single source that
+`client-vscode/package.json` copies. Unknown keys are ignored (editors send their own), and a
+bad value makes `read_settings` return the defaults and say what was wrong.
+
+The models are built (pydantic's validators made) on the first settings to validate, not at
+import: a client that sends no settings never pays for them, and start-up does not wait.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wishcraft.lint import LintConfig
+
+DEFAULT_GLOBS = ("**/*.wish.yaml", "**/*.wish.yml", "**/wishes/**/*.yaml", "**/wishes/**/*.yml")
+DEFAULT_DEBOUNCE_MS = 15
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True,
+                              defer_build=True)
+
+
+class FilesSettings(_Section):
+    """Which files are wishes."""
+
+    globs: tuple[str, ...] = Field(
+        default=DEFAULT_GLOBS,
+        description="Glob patterns of wish files; a pattern without `/` matches the file name.",
+    )
+
+    @field_validator("globs")
+    @classmethod
+    def _valid_globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            if not pattern.strip():
+                raise ValueError("a glob pattern is empty")
+            glob_regex(pattern)
+        return value
+
+
+class DiagnosticsSettings(_Section):
+    """When diagnostics are published."""
+
+    debounce_ms: int = Field(default=DEFAULT_DEBOUNCE_MS, ge=0, le=5_000, alias="debounceMs",
+                             description="Quiet time after an edit before the wish is checked.")
+
+
+class RegistrySettings(_Section):
+    """Which conduit registry wishes are checked against."""
+
+    path: str | None = Field(
+        default=None,
+        description="A registry file (absolute, or relative to the workspace folder); empty "
+                    "means `data/conduits/registry.yaml` found from the wish upward, else the "
+                    "bundled registry.",
+    )
+
+
+class PlanSettings(_Section):
+    """How the planning command (a later feature) runs."""
+
+    folder: str = Field(default="", description="Where plan files go; empty: next to the wish.")
+    model: str = Field(default="", description="The Codex model; empty: the conduit's default.")
+
+
+class Settings(_Section):
+    """Everything under the `wishcraft` settings section."""
+
+    files: FilesSettings = Field(default_factory=FilesSettings)
+    diagnostics: DiagnosticsSettings = Field(default_factory=DiagnosticsSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    lint: LintConfig | None = Field(
+        default=None,
+        description="Lint rules, as `[lint]` of wishcraft.toml; when unset the repository's "
+                    "data/config/wishcraft.toml applies.",
+    )
+    plan: PlanSettings = Field(default_factory=PlanSettings)
+
+    @field_validator("lint", mode="before")
+    @classmethod
+    def _empty_lint_is_unset(cls, value: Any) -> Any:
+        return None if value == {} else value
+
+    def is_wish_path(self, path: str) -> bool:
+        """Tell whether a file path matches one of the wish globs."""
+        return any(glob_regex(pattern).fullmatch(_posix(path)) for pattern in self.files.globs)
+
+
+@lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    """The defaults, made without validating anything (they are the models' own defaults),
+    so that no pydantic validator is built for a client that sends no settings."""
+    return Settings.model_construct(files=FilesSettings.model_construct(),
+                                    diagnostics=DiagnosticsSettings.model_construct(),
+                                    registry=RegistrySettings.model_construct(),
+                                    plan=PlanSettings.model_construct())
+
+
+def _posix(path: str) -> str:
+    return PurePosixPath(path.replace("\\", "/")).as_posix()
+
+
+@lru_cache(maxsize=64)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a glob (`**`, `*`, `?`, `{a,b}`, `[ab]`) into a regex over a whole posix path.
+
+    A pattern without `/` matches the file name in any folder; a relative pattern matches at
+    any depth, as VS Code's file associations do.
+    """
+    text = pattern.replace("\\", "/")
+    if "/" not in text or not text.startswith(("/", "**")):
+        text = "**/" + text
+    out: list[str] = []
+    index = 0
+    depth = 0
+    while index < len(text):
+        char = text[index]
+        if text.startswith("**/", index):
+            out.append("(?:.*/)?")
+            index += 3
+            continue
+        if text.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "{":
+            depth += 1
+            out.append("(?:")
+        elif char == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif char == "," and depth:
+            out.append("|")
+        elif char == "[":
+            end = text.find("]", index + 1)
+            if end == -1:
+                raise ValueError(f"unclosed `[` in the glob {pattern!r}")
+            body = text[index + 1:end].replace("\\", "\\\\")
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            index = end + 1
+            continue
+        else:
+            out.append(re.escape(char))
+        index += 1
+    if depth:
+        raise ValueError(f"unclosed `{{` in the glob {pattern!r}")
+    return re.compile("".join(out))
+
+
+def read_settings(raw: Any) -> tuple[Settings, str | None]:
+    """Read the `wishcraft` section; on a bad value return the defaults and the problem.
+
+    The problem is a clause without a full stop: the caller says what it does instead (the
+    server keeps the last valid settings).
+    """
+    if raw is None or raw == "":
+        return default_settings(), None
+    if not isinstance(raw, dict):
+        return default_settings(), (f"Wishcraft settings must be an object, not "
+                                    f"{type(raw).__name__}")
+    try:
+        return Settings.model_validate(raw), None
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in error["loc"] if not str(part).startswith(
+            ("function-", "constrained-")))
+        message = str(error["msg"]).removeprefix("Value error, ")
+        return default_settings(), f"The setting `wishcraft.{where}` is invalid ({message})"

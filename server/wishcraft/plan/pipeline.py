@@ -1,0 +1,150 @@
+"""Plan a wish, live or shadow, and build the artifact: the one entry point of the conduit.
+
+The CLI and the language server both call `plan_wish`. It decides the mode (a Codex login
+means live unless told otherwise), streams progress to a callback, and always returns a
+`PlanArtifact` (complete, incomplete or failed) together with the error, if any, so the caller
+can both save what arrived and show one clear sentence. Cancellation is the caller's: cancel
+the task, then call `partial_artifact` with the `StreamState` to keep what arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from wishcraft.conduit.auth import load_login
+from wishcraft.conduit.client import CodexClient, PlanProgress, ProgressCallback, StreamState
+from wishcraft.conduit.config import ConduitConfig
+from wishcraft.conduit.errors import ConduitError, LoginMissing
+from wishcraft.conduit.request import build_prompt, prompt_hash, wish_prompt_hash
+from wishcraft.model import ExecMode, Wish
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus
+from wishcraft.plan.shadow import shadow_steps, shadow_text
+from wishcraft.plan.steps import parse_plan_text, step_lines
+from wishcraft.redaction import protect_logger, scrub
+
+logger = protect_logger(logging.getLogger(__name__))
+
+Mode = Literal["auto", "live", "shadow"]
+
+
+@dataclass(slots=True)
+class PlanJob:
+    """One planning call's inputs and what is known so far."""
+
+    wish: Wish
+    wish_text: str
+    wish_path: Path | None
+    mode: ExecMode
+    started_at: datetime
+    state: StreamState
+    prompt_hash: str = ""
+
+    @property
+    def wish_name(self) -> str:
+        """The file name the prompt shows."""
+        return self.wish_path.name if self.wish_path else "wish.yaml"
+
+
+def has_login(config: ConduitConfig) -> bool:
+    """Whether there is a login to plan with: a Codex login file (it may still be unusable),
+    or an API key in the environment."""
+    if (config.codex_home / "auth.json").is_file():
+        return True
+    try:
+        load_login(config.codex_home)
+    except LoginMissing:
+        return False
+    return True
+
+
+def resolve_mode(mode: Mode, config: ConduitConfig) -> ExecMode:
+    """`auto` is live with a login, shadow without."""
+    if mode == "live" or (mode == "auto" and has_login(config)):
+        return ExecMode.COMMIT
+    return ExecMode.SHADOW_RUN
+
+
+def new_job(wish: Wish, wish_text: str, wish_path: Path | None, mode: ExecMode) -> PlanJob:
+    """Start a job record (the caller keeps it to rescue a cancelled plan)."""
+    return PlanJob(wish, wish_text, wish_path, mode, datetime.now(UTC), StreamState())
+
+
+def build_artifact(job: PlanJob, status: PlanStatus, reason: str | None = None) -> PlanArtifact:
+    """The artifact of a job as it stands, with the login's tokens scrubbed from every field.
+
+    A server (or a proxy) may echo a token into the answer or a header; the artifact ends up
+    in files, the editor and often in git, so nothing from the wire goes in unscrubbed.
+    """
+    state = job.state
+    text = scrub(state.text)
+    steps, notes = parse_plan_text(text) if text else ([], [])
+    if job.mode is ExecMode.SHADOW_RUN:
+        steps, notes = shadow_steps(job.wish)
+    def clean(value: str | None) -> str | None:
+        return scrub(value) if value else value
+
+    return PlanArtifact(
+        plan_steps=step_lines(steps), notes=notes, model=clean(state.model),
+        tokens_used=state.usage.total if state.usage else None,
+        prompt_hash=job.prompt_hash, mode=job.mode, status=status, status_reason=clean(reason),
+        wish_title=job.wish.title, wish_path=str(job.wish_path) if job.wish_path else None,
+        wish_hash=hashlib.sha256(job.wish_text.encode("utf-8")).hexdigest(),
+        steps=steps, text=text, usage=state.usage, response_id=clean(state.response_id),
+        request_id=clean(state.request_id), cf_ray=clean(state.cf_ray),
+        rate_limits=state.rate_limits, started_at=job.started_at,
+        finished_at=datetime.now(UTC), requested_model=state.requested_model,
+        rerouted=bool(state.model and state.requested_model
+                      and state.model != state.requested_model),
+        model_source=state.model_source, reasoning_effort=state.effort,
+        client_version=state.client_version, catalog_source=state.catalog_source,
+        auth_mode=state.auth_mode, model_instructions_sent=state.instructions_sent,
+        warnings=[scrub(note) for note in state.notes])
+
+
+def partial_artifact(job: PlanJob, reason: str = "cancelled") -> PlanArtifact:
+    """What a cancelled or broken job had received, marked incomplete."""
+    return build_artifact(job, PlanStatus.INCOMPLETE, reason)
+
+
+async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient | None = None,
+                    on_progress: ProgressCallback | None = None,
+                    wish_id: str = "") -> tuple[PlanArtifact, ConduitError | None]:
+    """Run the job to its end; return the artifact and the error that ended it, if any."""
+    report = on_progress or (lambda progress: None)
+    if job.mode is ExecMode.SHADOW_RUN:
+        return _shadow(job, report), None
+    owned = client is None
+    client = client or CodexClient(config)
+    try:
+        job.prompt_hash = wish_prompt_hash(job.wish, job.wish_text, job.wish_name)
+        job.prompt_hash = await client.plan(job.wish, job.wish_text, job.wish_name, job.state,
+                                            report, wish_id=wish_id)
+    except ConduitError as error:
+        logger.warning("planning %s failed: %s %s", wish_id or job.wish_name,
+                       error.detail or error, error.ids())
+        return build_artifact(job, PlanStatus.FAILED, str(error)), error
+    finally:
+        if owned:
+            await client.aclose()
+    if job.state.completed:
+        return build_artifact(job, PlanStatus.COMPLETE), None
+    return build_artifact(job, PlanStatus.INCOMPLETE, job.state.incomplete_reason), None
+
+
+def _shadow(job: PlanJob, report: ProgressCallback) -> PlanArtifact:
+    steps, notes = shadow_steps(job.wish)
+    text = shadow_text(steps, notes)
+    job.prompt_hash = prompt_hash("shadow-run", build_prompt(job.wish, job.wish_text,
+                                                            job.wish_name))
+    job.state.model = "shadow-run"
+    for line in text.splitlines(keepends=True):
+        job.state.deltas.append(line)
+        report(PlanProgress("writing", "Writing the shadow plan", delta=line,
+                            state=job.state))
+    job.state.completed = True
+    return build_artifact(job, PlanStatus.COMPLETE)
