@@ -344,9 +344,6 @@ async def cold_start(runs: int) -> None:
     ours, theirs = servers()
     ours.settings = editor_settings()
     compile_bytecode()
-    script = Path(sys.executable).with_name("wishcraft-lsp")
-    if script.exists():  # what an editor spawns
-        ours.command = [str(script)]
     times: dict[str, list[tuple[float, float, float]]] = {ours.name: [], theirs.name: []}
     floor: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as folder:
@@ -391,14 +388,14 @@ def compile_bytecode() -> None:
     it (every start would compile every module from source, which no user's start does)."""
     import compileall
 
-    import wishcraft_lsp
+    import wishcraft
 
-    compileall.compile_dir(Path(wishcraft_lsp.__file__).parent, quiet=1)
+    compileall.compile_dir(Path(wishcraft.__file__).parent, quiet=1)
 
 
 def editor_settings() -> dict[str, Any]:
     """Our settings section as VS Code sends it by default (every key, default values)."""
-    from wishcraft_lsp.settings import default_settings
+    from wishcraft.lsp.settings import default_settings
 
     return {"wishcraft": default_settings().model_dump(mode="json", by_alias=True)}
 
@@ -414,7 +411,7 @@ def make_workspace(root: Path) -> Path:
 
 def servers() -> list[Server]:
     """Our server (default settings) and yaml-language-server with the wish schema."""
-    ours = Server("wishcraft-lsp", [sys.executable, "-m", "wishcraft_lsp"], {"wishcraft": None})
+    ours = Server("wishcraft-lsp", [sys.executable, "-m", "wishcraft.lsp"], {"wishcraft": None})
     yaml_settings = {"validate": True, "hover": True, "completion": True,
                      "schemas": {SCHEMA.as_uri(): ["*.wish.yaml"]},
                      "schemaStore": {"enable": False}}
