@@ -22,11 +22,12 @@ import pytest
 
 from testkit.codex_home import ACCOUNT_ID, fake_jwt, write_codex_home
 from testkit.loopback import LoopbackCodex, Recorded, Response, json_response
+from testkit.paths import TESTKIT
 from wishcraft.conduit import auth
 from wishcraft.conduit.auth import load_auth, refresh_auth
 from wishcraft.conduit.errors import LoginMissing, RefreshFailed
 
-WORKER = Path(__file__).with_name("refresh_worker.py")
+WORKER = TESTKIT / "refresh_worker.py"
 UNKNOWN_TOP = {"agent_identity": "fake-unknown-field-kept",
                "future_field": {"nested": [1, 2, 3]}}
 UNKNOWN_TOKEN_FIELD = {"future_token_field": "kept-too"}

@@ -15,7 +15,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from .wishclient import PROFILES, SERVER, WORKSPACE, WishClient, make_client
+from testkit.lsp_client import PROFILES, SERVER, WORKSPACE, WishClient, make_client
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client),

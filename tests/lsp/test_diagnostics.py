@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from .wishclient import TYPOS_WISH, VALID_WISH, WishClient
+from testkit.lsp_client import TYPOS_WISH, VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

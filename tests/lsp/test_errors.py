@@ -14,7 +14,8 @@ from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from .wishclient import TYPOS_WISH, WORKSPACE, WishClient, make_client
+from testkit.lsp_client import TYPOS_WISH, WORKSPACE, WishClient, make_client
+from testkit.paths import TESTKIT
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -22,7 +23,7 @@ LOG = Path(tempfile.gettempdir()) / f"wishcraft-fault-server-{os.getpid()}.log"
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(
-    server_command=[sys.executable, str(Path(__file__).with_name("fault_server.py")),
+    server_command=[sys.executable, str(TESTKIT / "fault_server.py"),
                     "--log-file", str(LOG)],
     client_factory=make_client), scope="module")
 async def faulty(lsp_client: WishClient) -> object:

@@ -23,6 +23,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
+from testkit.lsp_client import PROFILES, SERVER, VALID_WISH, WORKSPACE, WishClient, make_client
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.documents.yamltree import (
     MAX_DEPTH,
@@ -41,8 +42,6 @@ from wishcraft.lsp.features.completion import MAX_SCAN_LINES, complete
 from wishcraft.lsp.features.folding import MAX_FOLDING_RANGES, folding_ranges
 from wishcraft.lsp.features.symbols import MAX_SYMBOLS, document_symbols
 from wishcraft.registry import bundled_registry
-
-from .wishclient import PROFILES, SERVER, VALID_WISH, WORKSPACE, WishClient, make_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

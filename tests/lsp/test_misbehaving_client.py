@@ -22,9 +22,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMeth
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft.lsp.server import SETTINGS_WAIT_SECONDS
-
-from .wishclient import (
+from testkit.lsp_client import (
     PROFILES,
     SERVER,
     TYPOS_WISH,
@@ -33,6 +31,7 @@ from .wishclient import (
     WishClient,
     make_client,
 )
+from wishcraft.lsp.server import SETTINGS_WAIT_SECONDS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

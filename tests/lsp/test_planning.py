@@ -19,9 +19,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from wishcraft.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED
-
-from .wishclient import (
+from testkit.lsp_client import (
     PROFILES,
     SERVER,
     TYPOS_WISH,
@@ -31,6 +29,7 @@ from .wishclient import (
     WishClient,
     make_client,
 )
+from wishcraft.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

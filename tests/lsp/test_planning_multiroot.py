@@ -15,10 +15,10 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
+from testkit.lsp_client import PROFILES, SERVER, VALID_WISH, WORKSPACE, make_client
 from wishcraft.names import COMMAND_PLAN_LOCATION, COMMAND_PLAN_WISH
 
 from .test_planning import plan_actions, wait_for_progress_end
-from .wishclient import PROFILES, SERVER, VALID_WISH, WORKSPACE, make_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

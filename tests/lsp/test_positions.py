@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from .wishclient import VALID_WISH, WishClient
+from testkit.lsp_client import VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

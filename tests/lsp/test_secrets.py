@@ -46,10 +46,17 @@ from testkit.loopback import (
     stream,
     success_transcript,
 )
+from testkit.lsp_client import (
+    PROFILES,
+    VALID_WISH,
+    WAIT_SECONDS,
+    WORKSPACE,
+    WishClient,
+    make_client,
+)
 from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 
 from .test_planning import wait_for_progress_end
-from .wishclient import PROFILES, VALID_WISH, WAIT_SECONDS, WORKSPACE, WishClient, make_client
 
 STARTUP_SECONDS = 60.0
 """How long the CLI subprocesses, started side by side, may take to reach the server."""

@@ -27,10 +27,16 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
+from testkit.lsp_client import (
+    PROFILES,
+    VALID_WISH,
+    WAIT_SECONDS,
+    WORKSPACE,
+    WishClient,
+    make_client,
+)
 from wishcraft.lint.config import LintConfig, default_lint_config
 from wishcraft.names import COMMAND_PLAN_WISH
-
-from .wishclient import PROFILES, VALID_WISH, WAIT_SECONDS, WORKSPACE, WishClient, make_client
 
 PLANNING_STACK = ("httpx", "wishcraft.lsp.runner", "wishcraft.conduit.client",
                   "wishcraft.plan.pipeline", "wishcraft.plan.artifact")

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from .wishclient import VALID_WISH, WishClient
+from testkit.lsp_client import VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from feature_helpers import snapshot, with_cursor
-
+from testkit.features import snapshot, with_cursor
 from wishcraft.findings import Position, Span
 from wishcraft.lsp.features.code_actions import code_actions, quick_fixes
 from wishcraft.lsp.features.code_lens import code_lenses

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from feature_helpers import snapshot, with_cursor
 from lsprotocol import types
 
+from testkit.features import snapshot, with_cursor
 from wishcraft.lsp.features.completion import Slot, complete, cursor_context
 
 CONTEXTS = [

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lint_helpers import REGISTRY, VALID_WISH
 
+from testkit.lint import REGISTRY, VALID_WISH
 from wishcraft.documents import PathIndex
 from wishcraft.findings import Finding, Position, split_lines
 from wishcraft.lint import analyse_registry, analyse_wish

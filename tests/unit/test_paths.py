@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from lint_helpers import VALID_WISH, underlined
-
+from testkit.lint import VALID_WISH, underlined
 from wishcraft.documents import PathIndex, parse_yaml
 from wishcraft.findings import Position, format_path, parse_path
 

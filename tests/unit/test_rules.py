@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from lint_helpers import VALID_WISH, codes, findings_of, only, replace_line, underlined
 
+from testkit.lint import VALID_WISH, codes, findings_of, only, replace_line, underlined
 from wishcraft.findings import Severity
 from wishcraft.lint import RULES, LintConfig
 

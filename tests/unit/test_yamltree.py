@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from lint_helpers import underlined
 
+from testkit.lint import underlined
 from wishcraft.documents import NodeKind, PathIndex, parse_yaml
 from wishcraft.documents.yamltree import MAX_DEPTH, resolve_plain_scalar
 from wishcraft.findings import Position, Severity

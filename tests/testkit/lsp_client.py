@@ -17,7 +17,9 @@ from pygls.uris import from_fs_path
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-WORKSPACE = Path(__file__).parent / "workspace"
+from .paths import LSP_WORKSPACE
+
+WORKSPACE = LSP_WORKSPACE
 SERVER = [sys.executable, "-m", "wishcraft.lsp"]
 WAIT_SECONDS = 10.0
 """The longest a test waits for a notification before it fails."""
