@@ -9,22 +9,29 @@ names and check which files appeared where.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from testkit.paths import LSP_WORKSPACE
 from wishcraft.cli import plan as cli_plan
 from wishcraft.fileio import remove_stale_temporaries, temporary_prefix, write_atomically
 from wishcraft.plan.paths import MAX_STEM_BYTES, PlanPathError, plan_paths, plan_stem
 
 SAFE_STEM = re.compile(r"^[\w-][\w.-]*$")
 HASHED = r"-[0-9a-f]{8}"
+NOBODY = 65534
+"""The uid and gid of `nobody`, which a test running as root drops to."""
 
 
 def test_next_to_the_wish_by_default(tmp_path: Path) -> None:
@@ -234,8 +241,7 @@ def test_stale_temporaries_are_removed_and_fresh_or_foreign_ones_kept(tmp_path: 
 
 # `wishcraft plan` on hostile wishes -----------------------------------------------------------
 
-WISH = (Path(__file__).resolve().parents[1] / "lsp" / "workspace" / "data" / "wishes" /
-        "lighthouse.wish.yaml").read_text()
+WISH = (LSP_WORKSPACE / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
 
 
 def hostile(title: str) -> str:
@@ -306,18 +312,64 @@ def test_an_unsafe_plan_path_is_refused_before_planning(tmp_path: Path,
     assert list((tmp_path / "outside").iterdir()) == []
 
 
-@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
-                    reason="root writes into read-only folders")
-def test_an_unwritable_folder_is_one_sentence(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    wish = tmp_path / "w.wish.yaml"
-    wish.write_text(WISH)
-    tmp_path.chmod(0o500)
+def plan_unprivileged(wish: Path) -> tuple[int, str]:
+    """`wishcraft plan --shadow` on `wish` in a forked child that cannot bypass permissions.
+
+    As root (CI runs as root) the child drops to `nobody` first, so a read-only folder stops it
+    as it stops any user; otherwise it runs as the current user. The child reports its exit
+    status and stderr through a pipe. Everything it needs is imported by the parent first:
+    `nobody` may not be able to read the interpreter's own files.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(read)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            sys.stderr = err = io.StringIO()
+            status = cli_plan.main([str(wish), "--shadow", "--quiet"])
+            report = {"status": status, "err": err.getvalue(), "uid": os.getuid()}
+        except BaseException:  # reported to the parent, which fails the test with it
+            report = {"crash": traceback.format_exc()}
+        try:
+            os.write(write, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read()
+    os.waitpid(pid, 0)
+    assert answer, "the unprivileged child died before reporting"
+    report = json.loads(answer)
+    assert "crash" not in report, report["crash"]
+    assert report["uid"] != 0, "the child still runs as root"
+    return report["status"], report["err"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions and fork")
+def test_an_unwritable_folder_is_one_sentence(capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # tmp_path sits in pytest's private folder, which `nobody` cannot enter: a folder of its own.
+    folder = Path(tempfile.mkdtemp(prefix="wishcraft-unwritable-"))
     try:
-        status, err = plan(wish, capsys)
+        wish = folder / "w.wish.yaml"
+        wish.write_text(WISH)
+        (folder / "codex").mkdir()  # an empty Codex home `nobody` can read (root's it cannot)
+        monkeypatch.setenv("CODEX_HOME", str(folder / "codex"))
+        plan(wish, capsys)  # imports everything the child will need (and writes once)
+        (folder / "w.wish.plan.json").unlink()
+        if os.geteuid() == 0:
+            os.chown(folder, NOBODY, NOBODY)
+        folder.chmod(0o500)
+        status, err = plan_unprivileged(wish)
     finally:
-        tmp_path.chmod(0o700)
+        folder.chmod(0o700)
+        shutil.rmtree(folder)
     assert status == 1 and "cannot write the plan" in err and "Traceback" not in err
+    assert "Permission denied" in err
 
 
 def test_a_failing_write_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str],
