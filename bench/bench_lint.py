@@ -24,7 +24,7 @@ import yaml
 
 from wishcraft.documents import yamltree
 from wishcraft.lint import analyse_wish
-from wishcraft.registry import bundled_registry
+from wishcraft.lint.registries import bundled_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPICAL = (ROOT / "examples" / "data" / "wishes" / "lighthouse.wish.yaml").read_text()

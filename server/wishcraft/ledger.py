@@ -50,9 +50,8 @@ from typing import Any, Literal
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wishcraft.conduit.errors import redact
 from wishcraft.fileio import write_atomically
-from wishcraft.redaction import scrub
+from wishcraft.redaction import redact, scrub
 
 LEDGER_RELATIVE_PATH = Path("data/ledger/wishes.jsonl")
 CONFIG_RELATIVE_PATH = Path("data/config/wishcraft.toml")

@@ -2,7 +2,7 @@
 
 Two layers. `scrub` replaces the exact values of the tokens this process has read (access,
 refresh and id token, account id): it has no false positives, so it is safe on plan text,
-Markdown and JSON artifacts. `redact` (in `errors.py`) adds token-shaped patterns for error
+Markdown and JSON artifacts. `redact` adds token-shaped patterns for error
 messages and logs, where a token we never loaded (an echoed header, an old login) may appear.
 `StreamScrubber` does the same for text that is printed piece by piece, holding back only a
 tail that could be the start of a secret. `RedactingFilter` is the last line for log records.
@@ -11,6 +11,7 @@ tail that could be the start of a secret. `RedactingFilter` is the last line for
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 REPLACEMENT = "[redacted]"
@@ -44,6 +45,21 @@ def scrub(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REPLACEMENT)
     return text
+
+
+# A token starts a word: without the look-behind, `report_generation` or `start_timestamp`
+# (which contain `rt_` followed by eight word characters) were mangled in messages and plans.
+_TOKEN_LIKE = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # a JWT
+    r"|rt_[A-Za-z0-9_-]{8,}"  # a refresh token
+    r"|sk-[A-Za-z0-9_-]{16,})"  # an API key
+    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{12,}"
+)
+
+
+def redact(text: str) -> str:
+    """Replace the tokens this process has read, and anything token-shaped, with `[redacted]`."""
+    return _TOKEN_LIKE.sub("[redacted]", scrub(text))
 
 
 class StreamScrubber:
@@ -89,8 +105,6 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drop it."""
-        from wishcraft.conduit.errors import redact
-
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:

@@ -1,9 +1,8 @@
-"""The conduit registry: find it, load it, and check it.
+"""The conduit registry: where it is, and the conduits of a parsed and checked file.
 
 A wish's `tools` name conduits of `data/conduits/registry.yaml`, found from the wish's folder
-upward (or a configured path). With none found we fall back to a bundled copy of the real
-registry, so a lone wish file still gets its tools checked. Loading never raises: a broken
-registry gives findings (for the registry file itself) and keeps the descriptors that are valid.
+upward (or a configured path). Pure: reading a file and checking it is `wishcraft.lint`'s job
+(`lint.registries`), which builds a `Registry` here from the parsed file and its findings.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from wishcraft.documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
+from wishcraft.documents import NodeKind, ParsedYaml, PathIndex
 from wishcraft.findings import Finding, Span
 from wishcraft.model import ConduitDescriptor, ConduitRegistry
 
@@ -41,15 +40,6 @@ class Registry:
         return self.conduits.get(conduit_id)
 
 
-def registry_from_text(text: str, source: Path | None) -> Registry:
-    """Build a registry from YAML text, keeping every descriptor that validates."""
-    from wishcraft.lint.engine import lint_registry_parsed
-
-    parsed = parse_yaml(text)
-    index = PathIndex(parsed.root)
-    return registry_from_parsed(parsed, index, lint_registry_parsed(parsed, index), source)
-
-
 def registry_from_parsed(parsed: ParsedYaml, index: PathIndex, findings: list[Finding],
                          source: Path | None) -> Registry:
     """Build a registry from an already parsed and linted file (the language server has
@@ -73,26 +63,10 @@ def registry_from_parsed(parsed: ParsedYaml, index: PathIndex, findings: list[Fi
     return Registry(conduits, source, definitions, findings, text)
 
 
-def load_registry_file(path: Path) -> Registry:
-    """Load a registry file; an unreadable file is one finding, not an exception."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        from wishcraft.lint.catalog import RULES
-
-        reason = getattr(exc, "strerror", None) or exc
-        finding = Finding("yaml-syntax", RULES["yaml-syntax"].severity,
-                          f"Cannot read the registry {path}: {reason}.",
-                          Span.at(0, 0, 0, 0))
-        return Registry({}, path, {}, [finding])
-    return registry_from_text(text, path)
-
-
-def bundled_registry() -> Registry:
+def bundled_registry_text() -> str:
     """The registry shipped with the package (the conduits of the real Wishcraft registry)."""
-    text = importlib.resources.files("wishcraft").joinpath("data/registry.yaml").read_text(
+    return importlib.resources.files("wishcraft").joinpath("data/registry.yaml").read_text(
         encoding="utf-8")
-    return registry_from_text(text, None)
 
 
 def find_registry_file(start: Path) -> Path | None:
@@ -111,60 +85,11 @@ def is_registry_path(path: Path) -> bool:
     return path.name in ("registry.yaml", "registry.yml") and path.parent.name == "conduits"
 
 
-class RegistryCache:
-    """Loads each registry file once and reloads it when its modification time changes.
-
-    The CLI lints thousands of files that share one registry; the language server asks for
-    the registry of every wish it checks.
-    """
-
-    def __init__(self) -> None:
-        """Start with nothing loaded."""
-        self._files: dict[Path, tuple[float, Registry]] = {}
-        self._bundled: Registry | None = None
-
-    def bundled(self) -> Registry:
-        """The bundled registry, loaded once."""
-        if self._bundled is None:
-            self._bundled = bundled_registry()
-        return self._bundled
-
-    def load(self, path: Path) -> Registry:
-        """The registry at `path`, reloaded if the file changed since the last load."""
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            mtime = -1.0
-        cached = self._files.get(path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        registry = load_registry_file(path)
-        self._files[path] = (mtime, registry)
-        return registry
-
-    def for_document(self, document: Path, configured: Path | None = None) -> Registry:
-        """The registry a wish at `document` uses: configured, found upward, or bundled."""
-        if configured is not None:
-            return self.load(configured)
-        found = find_registry_file(document)
-        return self.load(found) if found is not None else self.bundled()
-
-    def invalidate(self, path: Path | None = None) -> None:
-        """Forget one cached registry file (or all of them)."""
-        if path is None:
-            self._files.clear()
-        else:
-            self._files.pop(path, None)
-
-
 __all__ = [
     "ConduitRegistry",
     "Registry",
-    "RegistryCache",
-    "bundled_registry",
+    "bundled_registry_text",
     "find_registry_file",
     "is_registry_path",
-    "load_registry_file",
     "registry_from_parsed",
-    "registry_from_text",
 ]

@@ -12,10 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from testkit.codex_home import fake_jwt
-from wishcraft.conduit.errors import redact
 from wishcraft.redaction import (
     StreamScrubber,
     protect_logger,
+    redact,
     remember_secrets,
     scrub,
 )

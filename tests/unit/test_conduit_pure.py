@@ -18,14 +18,15 @@ from wishcraft.conduit.errors import (
     ConduitConfigError,
     LoginMissing,
     describe_reset,
-    redact,
 )
 from wishcraft.conduit.request import new_session_id
+from wishcraft.conduit.usage import TokenUsage
 from wishcraft.model import ExecMode, Wish
-from wishcraft.plan.artifact import PlanArtifact, PlanStatus, PlanStep, TokenUsage
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus, PlanStep
 from wishcraft.plan.render import render_plan
 from wishcraft.plan.shadow import shadow_steps
 from wishcraft.plan.steps import count_steps_so_far, parse_plan_text, partial_steps
+from wishcraft.redaction import redact
 
 WISH_TEXT = (EXAMPLES / "data/wishes/lighthouse.wish.yaml").read_text()
 WISH = Wish.model_validate(yaml.safe_load(WISH_TEXT))

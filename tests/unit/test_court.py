@@ -12,8 +12,8 @@ from wishcraft.court import (
     reversibility_score,
     safety_score,
 )
+from wishcraft.lint.registries import bundled_registry
 from wishcraft.model import Tier
-from wishcraft.registry import bundled_registry
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from testkit.features import snapshot, with_cursor
 from wishcraft.findings import Position, Span
+from wishcraft.lint.registries import load_registry_file
 from wishcraft.lsp.features.code_actions import code_actions, quick_fixes
 from wishcraft.lsp.features.code_lens import code_lenses
 from wishcraft.lsp.features.definition import definition_at
 from wishcraft.lsp.features.folding import folding_ranges
 from wishcraft.lsp.features.hover import hover_at
 from wishcraft.lsp.features.symbols import document_symbols
-from wishcraft.registry import load_registry_file
 
 ROOT = Path(__file__).resolve().parents[2]
 VALID = (ROOT / "examples/data/wishes/lighthouse.wish.yaml").read_text()

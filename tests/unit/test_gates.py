@@ -20,8 +20,9 @@ from wishcraft.gates import (
 )
 from wishcraft.ledger import Action, Mode, Usage
 from wishcraft.lint import LintConfig
+from wishcraft.lint.registries import bundled_registry, registry_from_text
 from wishcraft.model import RiskClass, Tier, Wish
-from wishcraft.registry import Registry, bundled_registry, registry_from_text
+from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo
 
 PLANNER = "openai.codex.v2025.plan"

@@ -11,8 +11,9 @@ import yaml
 
 from testkit.paths import EXAMPLES, ROOT, SHARED_EXAMPLES
 from wishcraft.lint import analyse_registry
+from wishcraft.lint.registries import RegistryCache, registry_from_text
 from wishcraft.model import ConduitDescriptor, Wish
-from wishcraft.registry import RegistryCache, find_registry_file, registry_from_text
+from wishcraft.registry import find_registry_file
 from wishcraft.schemas import render_schemas
 
 

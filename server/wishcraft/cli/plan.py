@@ -53,10 +53,10 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wishcraft.conduit.config import load_config
     from wishcraft.conduit.errors import ConduitError
     from wishcraft.lint import analyse_wish
+    from wishcraft.lint.registries import RegistryCache
     from wishcraft.model import ExecMode
     from wishcraft.plan.artifact import PlanStatus
     from wishcraft.plan.pipeline import new_job, resolve_mode
-    from wishcraft.registry import RegistryCache
 
     if args.verbose:
         logging.basicConfig(level=logging.INFO, stream=err,

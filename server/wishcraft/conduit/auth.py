@@ -27,10 +27,10 @@ from typing import Any, Literal
 import httpx
 from filelock import AsyncFileLock, Timeout
 
-from wishcraft.conduit.errors import LoginMissing, RefreshFailed, TransportError, redact
+from wishcraft.conduit.errors import LoginMissing, RefreshFailed, TransportError
 from wishcraft.conduit.sse import loads
 from wishcraft.fileio import remove_stale_temporaries, write_atomically
-from wishcraft.redaction import protect_logger, remember_secrets
+from wishcraft.redaction import protect_logger, redact, remember_secrets
 
 logger = protect_logger(logging.getLogger(__name__))
 

@@ -77,7 +77,6 @@ from wishcraft.conduit.errors import (
     TransportError,
     UsageLimitReached,
     describe_reset,
-    redact,
 )
 from wishcraft.conduit.request import TurnIds, base_headers, build_body, build_headers
 from wishcraft.conduit.sse import (
@@ -89,10 +88,10 @@ from wishcraft.conduit.sse import (
     message_text,
     parse_event,
 )
+from wishcraft.conduit.usage import RateLimitSnapshot, RateLimitWindow, TokenUsage
 from wishcraft.conduit.version import ClientVersion, resolve_client_version
 from wishcraft.model import Wish
-from wishcraft.plan.artifact import RateLimitSnapshot, RateLimitWindow, TokenUsage
-from wishcraft.redaction import protect_http_loggers, protect_logger
+from wishcraft.redaction import protect_http_loggers, protect_logger, redact
 
 logger = protect_logger(logging.getLogger(__name__))
 protect_http_loggers()

@@ -28,24 +28,9 @@ that looks like one.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
-from wishcraft.redaction import scrub
-
-# A token starts a word: without the look-behind, `report_generation` or `start_timestamp`
-# (which contain `rt_` followed by eight word characters) were mangled in messages and plans.
-_TOKEN_LIKE = re.compile(
-    r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # a JWT
-    r"|rt_[A-Za-z0-9_-]{8,}"  # a refresh token
-    r"|sk-[A-Za-z0-9_-]{16,})"  # an API key
-    r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{12,}"
-)
-
-
-def redact(text: str) -> str:
-    """Replace the tokens this process has read, and anything token-shaped, with `[redacted]`."""
-    return _TOKEN_LIKE.sub("[redacted]", scrub(text))
+from wishcraft.redaction import redact
 
 
 class ConduitError(Exception):

@@ -33,17 +33,12 @@ from wishcraft import __version__
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.lint import ConfigError, DocumentKind, LintConfig, analyse_registry, analyse_wish
 from wishcraft.lint.config import default_lint_config, find_config_file, load_lint_config
+from wishcraft.lint.registries import RegistryCache
 from wishcraft.lsp.features import DocumentSnapshot
 from wishcraft.lsp.settings import Settings, default_settings, read_settings
 from wishcraft.names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
 from wishcraft.plan.paths import PlanPaths, plan_paths
-from wishcraft.registry import (
-    Registry,
-    RegistryCache,
-    find_registry_file,
-    is_registry_path,
-    registry_from_parsed,
-)
+from wishcraft.registry import Registry, find_registry_file, is_registry_path, registry_from_parsed
 
 logger = logging.getLogger(__name__)
 

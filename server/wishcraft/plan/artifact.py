@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from wishcraft.conduit.usage import RateLimitSnapshot, TokenUsage
 from wishcraft.fileio import write_atomically
 from wishcraft.model import ExecMode
 from wishcraft.names import PLANNING_CONDUIT_ID
@@ -42,34 +43,6 @@ class PlanStep(BaseModel):
                         examples=["Read schema.rs, lint.rs and heat.rs"])
     acceptance: str = Field(default="", description="The check that proves the step is done.",
                             examples=["docs/wish.md lists every lint rule"])
-
-
-class TokenUsage(BaseModel):
-    """Tokens the call used, from `response.completed`."""
-
-    input: int = Field(default=0, ge=0, description="Input tokens.")
-    cached: int = Field(default=0, ge=0, description="Input tokens served from the cache.")
-    output: int = Field(default=0, ge=0, description="Output tokens.")
-    reasoning: int = Field(default=0, ge=0, description="Output tokens spent reasoning.")
-    total: int = Field(default=0, ge=0, description="All tokens.")
-
-
-class RateLimitWindow(BaseModel):
-    """One rate-limit window from the `x-codex-*` headers."""
-
-    used_percent: float = Field(description="How much of the window is used.")
-    window_minutes: int | None = Field(default=None, description="The window's length.")
-    resets_at: datetime | None = Field(default=None, description="When the window resets.")
-
-
-class RateLimitSnapshot(BaseModel):
-    """The Codex rate limits as the last response reported them."""
-
-    primary: RateLimitWindow | None = Field(default=None, description="The short window.")
-    secondary: RateLimitWindow | None = Field(default=None, description="The long window.")
-    has_credits: bool | None = Field(default=None, description="Whether credits remain.")
-    unlimited_credits: bool | None = Field(default=None, description="Unlimited credits.")
-    credits_balance: str | None = Field(default=None, description="The credit balance.")
 
 
 class PlanArtifact(BaseModel):

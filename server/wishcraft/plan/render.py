@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from wishcraft.conduit.usage import RateLimitSnapshot, TokenUsage
 from wishcraft.model import ExecMode, Wish
-from wishcraft.plan.artifact import (
-    PlanArtifact,
-    PlanStatus,
-    PlanStep,
-    RateLimitSnapshot,
-    TokenUsage,
-)
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus, PlanStep
 
 
 def _cell(text: str) -> str:
