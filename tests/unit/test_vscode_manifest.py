@@ -143,14 +143,28 @@ def test_setting_default_is_the_server_default(key: str) -> None:
         assert error is None and settings == Settings()
 
 
+BOUND_KEYWORDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum",
+                  "lt": "exclusiveMaximum"}
+"""pydantic's numeric constraints and the JSON Schema keyword each one is written as."""
+
+
+def server_bounds(info: FieldInfo) -> dict[str, object]:
+    """The numeric bounds of a server setting, as JSON Schema keywords (fails on any other kind
+    of constraint, which this comparison would not see)."""
+    bounds: dict[str, object] = {}
+    for constraint in info.metadata:
+        known = [name for name in BOUND_KEYWORDS if hasattr(constraint, name)]
+        assert len(known) == 1, f"a constraint this test cannot compare: {constraint!r}"
+        bounds[BOUND_KEYWORDS[known[0]]] = getattr(constraint, known[0])
+    return bounds
+
+
 @pytest.mark.parametrize("key", sorted(SERVER_SETTINGS))
 def test_numeric_bounds_match(key: str) -> None:
-    bounds = {type(m).__name__: m for m in SERVER_SETTINGS[key].metadata}
-    prop = PROPERTIES[key]
-    if "Ge" in bounds:
-        assert prop["minimum"] == bounds["Ge"].ge
-    if "Le" in bounds:
-        assert prop["maximum"] == bounds["Le"].le
+    # Both ways: a bound on one side only (the manifest's or the server's) is a mismatch too.
+    manifest = {word: PROPERTIES[key][word] for word in BOUND_KEYWORDS.values()
+                if word in PROPERTIES[key]}
+    assert manifest == server_bounds(SERVER_SETTINGS[key])
 
 
 def test_the_server_reads_package_json_defaults_as_its_own() -> None:
