@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -238,11 +242,37 @@ async def test_a_body_that_is_not_json_is_skipped(client: WishClient) -> None:
     (types.TEXT_DOCUMENT_DID_CLOSE, None),
     (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, {"changes": [{"uri": 1, "type": 99}]}),
 ], ids=["open-string", "change-wrong-type", "close-null", "watched-bad-type"])
-async def test_garbage_notification_params_are_logged_not_shown(client: WishClient,
+async def test_garbage_notification_params_are_logged_not_shown(logged: WishClient,
                                                                 method: str,
                                                                 params: Any) -> None:
-    _write(client, json.dumps({"jsonrpc": "2.0", "method": method, "params": params}).encode())
-    await still_serving(client)
+    logged_before = LOG.read_text(encoding="utf-8")
+    shown_before = len(logged.messages)
+    _write(logged, json.dumps({"jsonrpc": "2.0", "method": method, "params": params}).encode())
+    await still_serving(logged)  # answered after the notification was read (stdio keeps order)
+    log = LOG.read_text(encoding="utf-8").removeprefix(logged_before)
+    assert log.count("Ignored a message from the client that cannot be read") == 1, log
+    assert logged.messages[shown_before:] == [], "nothing is shown to the user"
+
+
+LOG = Path(tempfile.gettempdir()) / f"wishcraft-misbehaving-client-{os.getpid()}.log"
+"""The log of the `logged` server (a fixture's server command is fixed at import)."""
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[*SERVER, "--log-file", str(LOG)],
+                                              client_factory=make_client), scope="module")
+async def logged(lsp_client: WishClient,
+                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
+    """A server for a VS Code-like client that writes its log where the test can read it."""
+    root = tmp_path_factory.mktemp("workspace-logged")
+    shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
+    lsp_client.profile = "vscode"
+    lsp_client.root = root
+    lsp_client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root))))
+    yield
+    await lsp_client.shutdown_session()
+    LOG.unlink(missing_ok=True)
 
 
 async def test_a_change_to_a_document_never_opened_is_ignored(client: WishClient) -> None:
