@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from testkit.lsp_client import TYPOS_WISH, VALID_WISH, WishClient
+from testkit.lsp_client import TYPOS_WISH, VALID_WISH, WishClient, diagnostic_data
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -21,7 +21,7 @@ async def test_open_publishes_every_finding_with_code_source_and_data(client: Wi
     assert conduit.range == types.Range(start=types.Position(line=12, character=4),
                                         end=types.Position(line=12, character=24))
     assert conduit.severity == types.DiagnosticSeverity.Error
-    assert conduit.data["replacement"] == "cartographer.survey"
+    assert diagnostic_data(conduit)["replacement"] == "cartographer.survey"
     missing = [d.data for d in published.diagnostics if d.code == "missing-key"]
     assert {"missingKey": "duration_days", "parentPath": "scope", "path": "scope"} in missing
 

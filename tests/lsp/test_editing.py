@@ -31,7 +31,7 @@ async def test_completion_of_a_half_typed_key(client: WishClient) -> None:
     assert "title" not in labels
     assert labels[:3] == ["objective", "scope", "invariants"]
     scope = next(item for item in items if item.label == "scope")
-    assert scope.text_edit is not None
+    assert isinstance(scope.text_edit, types.TextEdit)
     assert scope.text_edit.range == types.Range(start=types.Position(line=1, character=0),
                                                 end=types.Position(line=1, character=2))
     if client.profile == "vscode":
@@ -57,7 +57,7 @@ async def test_completion_of_conduit_ids_after_a_bare_dash(client: WishClient) -
 async def test_completion_of_tier_values(client: WishClient) -> None:
     items = await _complete(client, "data/wishes/c-tier.wish.yaml", "tier: m", 0, 7)
     assert [item.label for item in items] == ["micro", "meso", "macro"]
-    assert items[0].text_edit is not None
+    assert isinstance(items[0].text_edit, types.TextEdit)
     assert items[0].text_edit.range.start.character == 6
 
 

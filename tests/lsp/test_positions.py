@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from testkit.lsp_client import VALID_WISH, WishClient
+from testkit.lsp_client import VALID_WISH, WishClient, diagnostic_data
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -22,13 +22,13 @@ def utf16(text: str) -> int:
 async def test_diagnostic_ranges_count_utf16_units_on_crlf_lines(client: WishClient) -> None:
     published = await client.open("data/wishes/p-diag.wish.yaml", WISH)
     line = WISH.split("\r\n").index(PREFIX + '"cartographer.survy"]')
-    typo = next(d for d in published.diagnostics
-                if d.code == "unknown-conduit" and d.data["conduit"] == "cartographer.survy")
+    typo = next(d for d in published.diagnostics if d.code == "unknown-conduit"
+                and diagnostic_data(d)["conduit"] == "cartographer.survy")
     assert typo.range.start == types.Position(line=line, character=utf16(PREFIX))
     assert typo.range.end == types.Position(line=line,
                                             character=utf16(PREFIX + '"cartographer.survy"'))
     emoji = next(d for d in published.diagnostics
-                 if d.code == "unknown-conduit" and d.data["conduit"] == "🌊\t灯台")
+                 if d.code == "unknown-conduit" and diagnostic_data(d)["conduit"] == "🌊\t灯台")
     assert (emoji.range.start.character, emoji.range.end.character) == (8, 8 + utf16('"🌊\t灯台"'))
 
 
@@ -64,7 +64,8 @@ async def test_incremental_edit_after_emoji_on_crlf_text(client: WishClient) -> 
         start=types.Position(line=line, character=start),
         end=types.Position(line=line, character=start + 1)))
     published = await client.published.wait(client.uri(name), version=version, after=after)
-    conduits = [d.data["conduit"] for d in published.diagnostics if d.code == "unknown-conduit"]
+    conduits = [diagnostic_data(d)["conduit"] for d in published.diagnostics
+                if d.code == "unknown-conduit"]
     assert conduits == ["🌊\t灯台"]
 
 
@@ -77,6 +78,6 @@ async def test_completion_range_after_cjk_text(client: WishClient) -> None:
         position=types.Position(line=1, character=utf16('tools: ["🌊", cart'))))
     assert isinstance(result, types.CompletionList)
     survey = next(i for i in result.items if i.label == "cartographer.survey")
-    assert survey.text_edit is not None
+    assert isinstance(survey.text_edit, types.TextEdit)
     assert survey.text_edit.range.start == types.Position(line=1,
                                                           character=utf16('tools: ["🌊", '))

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from lsprotocol import types
 
-from testkit.lsp_client import VALID_WISH, WishClient
+from testkit.lsp_client import VALID_WISH, WishClient, diagnostic_data
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -67,7 +67,7 @@ async def test_editing_an_open_registry_rechecks_open_wishes(client: WishClient)
     published = await client.published.wait(
         client.uri(wish), after=after,
         until=lambda p: any(d.code == "unknown-conduit" for d in p.diagnostics))
-    assert [d.data["replacement"] for d in published.diagnostics
+    assert [diagnostic_data(d)["replacement"] for d in published.diagnostics
             if d.code == "unknown-conduit"] == ["cartographer.map"]
     after = client.published.count()
     client.close(REGISTRY)
@@ -98,7 +98,7 @@ async def test_a_registry_changed_on_disk_rechecks_open_wishes(client: WishClien
         published = await client.published.wait(
             client.uri(wish), after=after,
             until=lambda p: any(d.code == "unknown-conduit" for d in p.diagnostics))
-        assert [d.data["conduit"] for d in published.diagnostics
+        assert [diagnostic_data(d)["conduit"] for d in published.diagnostics
                 if d.code == "unknown-conduit"] == ["worldsmith.place"]
     finally:
         path.write_text(original)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 ACCOUNT_ID = "7d0c1e8a-1111-4222-8333-444455556666"
@@ -18,7 +19,7 @@ def b64url(data: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-def fake_jwt(payload: dict[str, object]) -> str:
+def fake_jwt(payload: Mapping[str, object]) -> str:
     """A JWT-shaped fake token with the given payload."""
     return f"{b64url({'alg': 'RS256', 'typ': 'JWT'})}.{b64url(payload)}.fake-signature"
 

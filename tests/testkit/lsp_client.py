@@ -32,9 +32,15 @@ VALID_WISH = (WORKSPACE / "data" / "wishes" / "lighthouse.wish.yaml").read_text(
 TYPOS_WISH = (WORKSPACE / "data" / "wishes" / "typos.wish.yaml").read_text()
 
 
+def diagnostic_data(diagnostic: types.Diagnostic) -> dict[str, Any]:
+    """The `data` object our server attaches to every diagnostic (fails when there is none)."""
+    assert isinstance(diagnostic.data, dict), diagnostic
+    return diagnostic.data
+
+
 def _converter() -> Any:
     """pygls' converter, decoding a code action that carries a command as a CodeAction."""
-    converter = default_converter()
+    converter = default_converter()  # type: ignore[no-untyped-call]  # pygls leaves it untyped
 
     def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
         if isinstance(obj.get("command"), str):
@@ -90,7 +96,7 @@ class WishClient(LanguageClient):
     def uri(self, relative: str) -> str:
         """The uri of a file in this module's workspace copy."""
         uri = from_fs_path(str(self.root / relative))
-        assert uri is not None
+        assert isinstance(uri, str)
         return uri
 
     async def open(self, relative: str, text: str) -> types.PublishDiagnosticsParams:

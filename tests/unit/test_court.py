@@ -13,7 +13,14 @@ from wishcraft.court import (
     safety_score,
 )
 from wishcraft.lint.registries import bundled_registry
-from wishcraft.model import Tier
+from wishcraft.model import ConduitDescriptor, Tier
+
+
+def conduit(name: str) -> ConduitDescriptor:
+    """A conduit of the bundled registry (fails when it is not there)."""
+    found = bundled_registry().get(name)
+    assert found is not None, name
+    return found
 
 
 @pytest.mark.parametrize(
@@ -39,10 +46,9 @@ def test_reversibility(count: int, expected: int) -> None:
 
 
 def test_heat_of_the_real_example() -> None:
-    registry = bundled_registry()
     scores = court_scores("no digits, " + "x" * 200, ["s"] * 9, ["i"] * 5, ["r"] * 2)
     assert scores == CourtScores(50, 70, 60)
-    heat = heat_estimate(None, scores, 9, [registry.get("openai.codex.v2025.plan")])
+    heat = heat_estimate(None, scores, 9, [conduit("openai.codex.v2025.plan")])
     # 10 × 0.5 × 1.0 (rev 60) × 1.2 (clarity 50) × 5/3 × (1.15 × 1.2)
     assert heat == pytest.approx(10 * 0.5 * 1.0 * 1.2 * 5 / 3 * 1.15 * 1.2)
 
@@ -56,8 +62,7 @@ def test_heat_scope_and_penalties(tier: Tier | None, scope: float) -> None:
 
 
 def test_heat_conduit_factors() -> None:
-    registry = bundled_registry()
     base = CourtScores(60, 60, 60)
-    apply = registry.get("openai.codex.v2025.apply")  # High, Stochastic, Maximizer
-    place = registry.get("worldsmith.place")  # Low, Deterministic, Literalist
+    apply = conduit("openai.codex.v2025.apply")  # High, Stochastic, Maximizer
+    place = conduit("worldsmith.place")  # Low, Deterministic, Literalist
     assert heat_estimate(None, base, 3, [apply, place]) == pytest.approx(5 * 1.3 * 1.2 * 1.1)

@@ -16,7 +16,8 @@ def test_valid_wish_has_no_findings() -> None:
 
 
 # (id, old line, new line, code, severity, underlined text, words in the message, quick-fix data)
-LINE_CASES = [
+LineCase = tuple[str, str, str, str, Severity, str, str, dict[str, object]]
+LINE_CASES: list[LineCase] = [
     ("objective-empty", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
      'objective: ""', "objective-empty", E, '""', "non-empty and measurable", {}),
     ("objective-pronoun", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
@@ -54,7 +55,7 @@ LINE_CASES = [
 
 
 @pytest.mark.parametrize("case", LINE_CASES, ids=[case[0] for case in LINE_CASES])
-def test_rule_on_one_line(case: tuple) -> None:
+def test_rule_on_one_line(case: LineCase) -> None:
     _, old, new, code, severity, text, words, data = case
     wish = replace_line(VALID_WISH, old, new)
     finding = only(wish, code)

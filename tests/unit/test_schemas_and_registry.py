@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -24,8 +25,9 @@ def test_checked_in_schemas_match_the_models() -> None:
         assert path.read_text() == text, f"{name} drifted: run `wishcraft schema`"
 
 
-def _schema(name: str) -> dict:
-    return json.loads((ROOT / "schemas" / name).read_text())
+def _schema(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((ROOT / "schemas" / name).read_text())
+    return schema
 
 
 def test_every_field_has_a_description_and_example() -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from wishcraft.conduit.sse import SSEDecoder, SSEMessage, message_text, parse_event
 
-FRAMES = [
+FRAMES: list[dict[str, Any]] = [
     {"type": "response.created", "response": {"id": "resp_1"}},
     {"type": "response.output_text.delta", "delta": "{\"steps\":[{\"title\":\"Validate 😀\"},"},
     {"type": "response.output_text.delta", "delta": "{\"title\":\"中文\"}]}"},
@@ -30,7 +31,7 @@ def decode(chunks: list[bytes]) -> list[SSEMessage]:
     return messages
 
 
-def expected() -> list[dict[str, object]]:
+def expected() -> list[dict[str, Any]]:
     return FRAMES
 
 

@@ -86,7 +86,9 @@ def test_aliases_expand_and_keep_their_own_span() -> None:
     parsed = parse_yaml(text)
     assert parsed.data["invariants"] == ["x", "y"]
     index = PathIndex(parsed.root)
-    alias = index.get(("invariants",)).value
+    located = index.get(("invariants",))
+    assert located is not None
+    alias = located.value
     assert alias.kind is NodeKind.ALIAS
     assert underlined(text, alias.span) == "*b"
 
@@ -160,7 +162,7 @@ def test_crlf_and_lone_cr_line_ends_keep_positions() -> None:
     text = "title: a\r\nscope:\r\n  region: 😀 r\r\n"
     index = PathIndex(parse_yaml(text).root)
     span = index.value_span(("scope", "region"))
-    assert span.start == Position(2, 10)
+    assert span is not None and span.start == Position(2, 10)
     assert split_lines(text)[2][span.start.column:span.end.column] == "😀 r"
     assert split_lines("a\rb\r\nc\nd") == ["a", "b", "c", "d"]
 
@@ -169,7 +171,8 @@ def test_yaml_only_line_breaks_do_not_shift_lines() -> None:
     # NEL (U+0085) and LS (U+2028) break lines for YAML but not for LSP editors.
     text = 'title: "a\u0085b\u2028c"\nplan: [x]\n'
     index = PathIndex(parse_yaml(text).root)
-    assert index.value_span(("plan",)).start == Position(1, 6)
+    span = index.value_span(("plan",))
+    assert span is not None and span.start == Position(1, 6)
 
 
 def test_lone_surrogate_is_a_finding_not_a_crash() -> None:
