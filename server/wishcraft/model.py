@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, RootModel, StrictStr
 from pydantic.json_schema import JsonSchemaValue
@@ -369,44 +369,3 @@ class ConduitRegistry(RootModel[list[ConduitDescriptor]]):
     """The conduit registry: a YAML list of conduit descriptors (`data/conduits/registry.yaml`)."""
 
     model_config = ConfigDict(title="Wishcraft conduit registry")
-
-
-def model_for_path(root: type[BaseModel], path: tuple[str | int, ...]) -> Any:
-    """Return the model class or field annotation that a path within `root` leads to, or None.
-
-    Used by hover and completion to find the description of the key under the cursor.
-    """
-    current: Any = root
-    for part in path:
-        if isinstance(part, int):
-            if isinstance(current, type) and issubclass(current, RootModel):
-                current = current.model_fields["root"].annotation
-            current = _list_item_type(current)
-            continue
-        model = _unwrap_model(current)
-        if model is None or part not in model.model_fields:
-            return None
-        current = model.model_fields[part]
-    return current
-
-
-def _list_item_type(annotation: Any) -> Any:
-    """Return the item type of `list[X]` (or of an optional list), else None."""
-    from typing import get_args, get_origin
-
-    annotation = getattr(annotation, "annotation", annotation)
-    for candidate in (annotation, *get_args(annotation)):
-        if get_origin(candidate) is list:
-            return get_args(candidate)[0]
-    return None
-
-
-def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
-    """Return the BaseModel class behind a field or an optional annotation, else None."""
-    from typing import get_args
-
-    annotation = getattr(annotation, "annotation", annotation)
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None

@@ -128,7 +128,7 @@ def test_console_script_runs() -> None:
 
 def test_parallel_run_prints_the_same_as_a_serial_one(capsys: pytest.CaptureFixture[str],
                                                        tmp_path: Path) -> None:
-    from wishcraft.cli import PARALLEL_THRESHOLD
+    from wishcraft.cli.lint import PARALLEL_THRESHOLD
 
     wishes = tmp_path / "wishes"
     wishes.mkdir()

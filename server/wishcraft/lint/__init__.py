@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from wishcraft.kinds import DocumentKind
 from wishcraft.lint.catalog import RULES, Rule
 from wishcraft.lint.config import ConfigError, LintConfig, find_config_file, load_lint_config
-from wishcraft.lint.engine import Analysis, DocumentKind, analyse_registry, analyse_wish
+from wishcraft.lint.engine import Analysis, analyse_registry, analyse_wish
 
 __all__ = [
     "RULES",

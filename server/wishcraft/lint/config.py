@@ -2,6 +2,8 @@
 
 The same model is read from `[lint]` in `data/config/wishcraft.toml` (CLI and server) and from
 the editor's `wishcraft.lint` settings (server), so a team can pin its rules in the repository.
+`[files] globs` of the same file says which files are wishes, as the `wishcraft.files.globs`
+setting does in an editor (`wishcraft.kinds` applies them).
 
 The models build their validators on the first configuration read, not at import, and the
 defaults are made without validation (`default_lint_config`): a wish's first diagnostics in a
@@ -20,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wishcraft.court import CourtScores
 from wishcraft.findings import Severity
+from wishcraft.kinds import DEFAULT_GLOBS, check_globs
 from wishcraft.lint.catalog import RULES
 from wishcraft.model import RiskClass, Tier
 
@@ -214,23 +217,52 @@ class ConfigError(ValueError):
     """A configuration file or setting is invalid; the message says where and how."""
 
 
-def load_lint_config(path: Path | None) -> LintConfig:
-    """Read `[lint]` from a wishcraft.toml, or return the defaults when there is no file."""
-    if path is None or not path.is_file():
-        return default_lint_config()
+def _read_table(path: Path, name: str) -> Any:
+    """One top-level table of a wishcraft.toml (`{}` when absent); a ConfigError when the file
+    cannot be read or parsed."""
     try:
         with path.open("rb") as handle:
-            table = tomllib.load(handle).get("lint", {})
-        return LintConfig.model_validate(table)
+            return tomllib.load(handle).get(name, {})
     except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself
         raise ConfigError(f"{path}: cannot read the configuration: it is not UTF-8 (byte "
                           f"0x{exc.object[exc.start]:02x} at offset {exc.start})") from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
+
+
+def load_lint_config(path: Path | None) -> LintConfig:
+    """Read `[lint]` from a wishcraft.toml, or return the defaults when there is no file."""
+    if path is None or not path.is_file():
+        return default_lint_config()
+    table = _read_table(path, "lint")
+    try:
+        return LintConfig.model_validate(table)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"{path}: [lint] {where}: {first['msg']}") from exc
+
+
+def load_file_globs(path: Path | None) -> tuple[str, ...]:
+    """Read `globs` under `[files]` of a wishcraft.toml: the wish globs, as the
+    `wishcraft.files.globs` setting gives them to the server. The defaults when there is no
+    file, no `[files]` table or no `globs` in it."""
+    if path is None or not path.is_file():
+        return DEFAULT_GLOBS
+    table = _read_table(path, "files")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [files] must be a table, such as [files] followed by "
+                          "globs = [\"**/*.wish.yaml\"]")
+    unknown = sorted(set(table) - {"globs"})
+    if unknown:
+        raise ConfigError(f"{path}: [files] {unknown[0]}: unknown key (the only key is globs)")
+    globs = table.get("globs", DEFAULT_GLOBS)
+    if not isinstance(globs, list | tuple) or not all(isinstance(g, str) for g in globs):
+        raise ConfigError(f"{path}: [files] globs: must be a list of glob patterns in quotes")
+    try:
+        return check_globs(globs)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: [files] globs: {exc}") from exc
 
 
 def find_config_file(start: Path) -> Path | None:

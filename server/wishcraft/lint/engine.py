@@ -9,7 +9,6 @@ data leniently so a half-written wish still gets useful findings.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from itertools import islice
 from typing import Any
 
@@ -19,6 +18,7 @@ from wishcraft.court import CourtScores, heat_estimate
 from wishcraft.documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
 from wishcraft.documents.yamltree import gc_paused
 from wishcraft.findings import Finding, Severity, Span
+from wishcraft.kinds import DocumentKind
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import LintConfig
 from wishcraft.lint.schema import (
@@ -34,13 +34,6 @@ from wishcraft.registry import Registry
 
 MAX_FINDINGS = 500
 """The most findings one document reports: editors slow down with thousands of squiggles."""
-
-
-class DocumentKind(Enum):
-    """What a YAML file is to us."""
-
-    WISH = "wish"
-    REGISTRY = "registry"
 
 
 @dataclass(slots=True)

@@ -7,7 +7,6 @@ person understands and finds the node each one is about.
 from __future__ import annotations
 
 import difflib
-from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, RootModel, ValidationError
@@ -16,7 +15,14 @@ from wishcraft.documents import Node, NodeKind, PathIndex
 from wishcraft.documents.paths import key_name
 from wishcraft.findings import Finding, Path, Severity, Span, format_path, split_lines
 from wishcraft.lint.catalog import RULES
-from wishcraft.model import INTEGER_TYPE_NAMES, SpelledEnum, model_for_path
+from wishcraft.model import SpelledEnum
+from wishcraft.modelinfo import (
+    child_model,
+    enum_class,
+    integer_type_name,
+    model_for_path,
+    nested_model,
+)
 
 
 def _finding(code: str, message: str, span: Span, path: Path, **data: Any) -> Finding:
@@ -69,22 +75,6 @@ def first_line_span(text: str) -> Span:
     return Span.at(0, 0, 0, len(first))
 
 
-def _integer_type(field: Any) -> str | None:
-    """Return `u8`/`u16`/`u32`/`u64` for a range-checked integer field, else None."""
-    from typing import get_args
-
-    annotation = getattr(field, "annotation", None)
-    metadata = list(getattr(field, "metadata", []))
-    for candidate in get_args(annotation):  # `U32 | None` keeps its bounds inside the union
-        metadata.extend(getattr(candidate, "__metadata__", ()))
-    low = high = None
-    for meta in metadata:
-        for item in getattr(meta, "metadata", [meta]):
-            low = getattr(item, "ge", low)
-            high = getattr(item, "le", high)
-    return INTEGER_TYPE_NAMES.get((low, high)) if low is not None and high is not None else None
-
-
 def _field_summary(model: type[BaseModel], path: Path) -> str:
     """A short description of the field at `path` for messages about it."""
     field = model_for_path(model, path)
@@ -93,17 +83,7 @@ def _field_summary(model: type[BaseModel], path: Path) -> str:
 
 
 def _enum_of(model: type[BaseModel], path: Path) -> type[SpelledEnum] | None:
-    from typing import get_args
-
-    field = model_for_path(model, path)
-    annotation = getattr(field, "annotation", field)
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, SpelledEnum):
-            return candidate
-        for inner in get_args(candidate):
-            if isinstance(inner, type) and issubclass(inner, SpelledEnum):
-                return inner
-    return None
+    return enum_class(model_for_path(model, path))
 
 
 OMITTED = "too-many-findings"
@@ -181,7 +161,7 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
     span = index.nearest_span(loc) or first_line_span(text)
     if kind in ("greater_than_equal", "less_than_equal"):
         bound = error.get("ctx", {})
-        type_name = _integer_type(model_for_path(model, loc)) or "integer"
+        type_name = integer_type_name(model_for_path(model, loc)) or "integer"
         if kind == "greater_than_equal":
             message = f"{name} is {value}; it cannot be negative ({type_name})."
         else:
@@ -213,7 +193,7 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
         )
     expected = _EXPECTED.get(kind) or str(error.get("msg", "a valid value")).removeprefix(
         "Input should be ")
-    integer_name = _integer_type(model_for_path(model, loc))
+    integer_name = integer_type_name(model_for_path(model, loc))
     if integer_name:
         expected = f"{expected} ({integer_name})"
     return _finding("wrong-type", f"{name} must be {expected}, not {describe_value(value)}.",
@@ -238,7 +218,7 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
         return findings
     todo: list[tuple[Path, Node, type[BaseModel]]] = []
     if issubclass(model, RootModel):
-        item_model = _model_class(model.model_fields["root"])
+        item_model = nested_model(model.model_fields["root"])
         if item_model is not None and root.kind is NodeKind.SEQUENCE:
             todo.extend(((position,), item, item_model) for position, item in
                         enumerate(root.items))
@@ -255,7 +235,7 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
                 continue
             name = key_name(pair.key)
             if name in target.model_fields:
-                child = _child_model(target, name)
+                child = child_model(target, name)
                 if child is None:
                     continue
                 if pair.value.kind is NodeKind.SEQUENCE:
@@ -282,28 +262,6 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
     if omitted:
         findings.append(omitted_finding(omitted))
     return findings
-
-
-@lru_cache(maxsize=256)
-def _child_model(model: type[BaseModel], name: str) -> type[BaseModel] | None:
-    """The model class of `model`'s field `name`, worked out once per process (every wish and
-    every conduit of a registry asks the same few questions)."""
-    return _model_class(model.model_fields[name])
-
-
-def _model_class(field: Any) -> type[BaseModel] | None:
-    """The model class a field holds (directly, optionally or as list items), else None."""
-    from typing import get_args
-
-    annotation = getattr(field, "annotation", field)
-    todo = [annotation]
-    while todo:
-        candidate = todo.pop()
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel) \
-                and not issubclass(candidate, RootModel):
-            return candidate
-        todo.extend(get_args(candidate))
-    return None
 
 
 def severity_order(finding: Finding) -> tuple[int, int, int]:

@@ -91,8 +91,10 @@ class Settings(_Section):
         return None if value == {} else value
 
     def is_wish_path(self, path: str) -> bool:
-        """Tell whether a file path matches one of the wish globs."""
-        return any(glob_regex(pattern).fullmatch(_posix(path)) for pattern in self.files.globs)
+        """Tell whether a file path matches one of the wish globs (`wishcraft.kinds` rules)."""
+        from wishcraft.kinds import is_wish_path
+
+        return is_wish_path(path, self.files.globs)
 
 
 @lru_cache(maxsize=1)

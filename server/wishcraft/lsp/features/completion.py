@@ -20,16 +20,15 @@ from wishcraft.lint import DocumentKind
 from wishcraft.lsp.features import DocumentSnapshot
 from wishcraft.lsp.features.hover import conduit_markdown
 from wishcraft.lsp.features.shapes import (
-    enum_class,
     field_at,
     key_text,
-    list_item,
     model_at,
     root_model,
     type_words,
     wish_skeleton,
 )
 from wishcraft.model import Wish
+from wishcraft.modelinfo import enum_class, list_item
 from wishcraft.registry import Registry
 
 if TYPE_CHECKING:

@@ -10,71 +10,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel, RootModel
 from pydantic.fields import FieldInfo
 
 from wishcraft.findings import Path
 from wishcraft.lint import DocumentKind
-from wishcraft.model import ConduitRegistry, SpelledEnum, Wish, model_for_path
+from wishcraft.model import INTEGER_TYPE_NAMES, ConduitRegistry, SpelledEnum, Wish
+from wishcraft.modelinfo import (
+    enum_class,
+    integer_bounds,
+    is_nullable,
+    list_item,
+    members,
+    model_class,
+    model_for_path,
+)
 
 
 def root_model(kind: DocumentKind) -> type[BaseModel]:
     """The model a document of `kind` follows."""
     return Wish if kind is DocumentKind.WISH else ConduitRegistry
-
-
-def _parts(annotation: Any) -> list[Any]:
-    """The members of an optional or union annotation, `None` left out."""
-    if get_origin(annotation) in (Union, UnionType):
-        return [arg for arg in get_args(annotation) if arg is not type(None)]
-    return [annotation]
-
-
-def _nullable(annotation: Any) -> bool:
-    return get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation)
-
-
-def _base(annotation: Any) -> Any:
-    """Strip `Annotated[...]` from an annotation."""
-    while hasattr(annotation, "__metadata__"):
-        annotation = get_args(annotation)[0]
-    return annotation
-
-
-def model_class(annotation: Any) -> type[BaseModel] | None:
-    """The model class an annotation (or field) holds directly or optionally, else None."""
-    annotation = annotation.annotation if isinstance(annotation, FieldInfo) else annotation
-    for part in _parts(annotation):
-        part = _base(part)
-        if isinstance(part, type) and issubclass(part, BaseModel) \
-                and not issubclass(part, RootModel):
-            return part
-    return None
-
-
-def enum_class(annotation: Any) -> type[SpelledEnum] | None:
-    """The enum an annotation (or field) holds directly, optionally or as list items."""
-    annotation = annotation.annotation if isinstance(annotation, FieldInfo) else annotation
-    for part in _parts(annotation):
-        part = _base(part)
-        if get_origin(part) is list:
-            part = _base(get_args(part)[0])
-        if isinstance(part, type) and issubclass(part, SpelledEnum):
-            return part
-    return None
-
-
-def list_item(annotation: Any) -> Any | None:
-    """The item annotation of a list annotation (or field), else None."""
-    annotation = annotation.annotation if isinstance(annotation, FieldInfo) else annotation
-    for part in _parts(annotation):
-        part = _base(part)
-        if get_origin(part) is list:
-            return get_args(part)[0]
-    return None
 
 
 def model_at(kind: DocumentKind, path: Path) -> type[BaseModel] | None:
@@ -94,23 +51,6 @@ def field_at(kind: DocumentKind, path: Path) -> FieldInfo | None:
     return found if isinstance(found, FieldInfo) else None
 
 
-def integer_bounds(field: FieldInfo) -> tuple[int, int] | None:
-    """The (minimum, maximum) of an integer field, also inside `U32 | None`."""
-    metadata = list(field.metadata)
-    for part in get_args(field.annotation):
-        metadata.extend(getattr(part, "__metadata__", ()))
-        for inner in getattr(part, "__metadata__", ()):
-            metadata.extend(getattr(inner, "metadata", ()))
-    low = high = None
-    for item in metadata:
-        low = getattr(item, "ge", low)
-        high = getattr(item, "le", high)
-    return (low, high) if low is not None and high is not None else None
-
-
-_INTEGER_NAMES = {2**8 - 1: "u8", 2**16 - 1: "u16", 2**32 - 1: "u32", 2**64 - 1: "u64"}
-
-
 def type_words(field: FieldInfo) -> str:
     """Describe a field's type the way a person reads it: `integer (u16)`, `list of text`."""
     optional = not field.is_required()
@@ -119,17 +59,18 @@ def type_words(field: FieldInfo) -> str:
 
 
 def _annotation_words(annotation: Any, field: FieldInfo | None = None) -> str:
-    part = _base(_parts(annotation)[0])
-    suffix = " or null" if _nullable(annotation) else ""
+    part = members(annotation)[0]
+    suffix = " or null" if is_nullable(annotation) else ""
     if isinstance(part, type) and issubclass(part, SpelledEnum):
         return "one of " + ", ".join(member.value for member in part) + suffix
     if isinstance(part, type) and issubclass(part, BaseModel):
         return "mapping of " + ", ".join(part.model_fields) + suffix
-    if get_origin(part) is list:
-        return "list of " + _annotation_words(get_args(part)[0]).removeprefix("one of ") + suffix
+    item = list_item(part)
+    if item is not None:
+        return "list of " + _annotation_words(item).removeprefix("one of ") + suffix
     if part is int:
         bounds = integer_bounds(field) if field is not None else None
-        name = _INTEGER_NAMES.get(bounds[1]) if bounds else None
+        name = INTEGER_TYPE_NAMES.get(bounds) if bounds else None
         return (f"integer ({name})" if name else "integer") + suffix
     if part is str:
         return "text" + suffix

@@ -1,0 +1,55 @@
+"""`wishcraft conduits list`: the conduits a wish in the current folder may name in `tools`.
+
+A wish author (or a CI log) needs the ids, labels and risk classes of the registry the linter
+checks against; `--format json` prints every descriptor for scripts. Errors in the registry are
+named on stderr but do not stop the listing: the valid conduits are still the ones in force.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from wishcraft.cli.options import EXIT_OK, add_registry_and_format
+from wishcraft.findings import Severity
+from wishcraft.lint.registries import RegistryCache
+
+
+def register(subparsers: Any) -> None:
+    """Add the `conduits` subcommand to the `wishcraft` parser."""
+    parser = subparsers.add_parser("conduits", help="list the conduit registry")
+    parser.add_argument("action", choices=("list",))
+    add_registry_and_format(parser)
+    parser.set_defaults(handler=command_conduits)
+
+
+def command_conduits(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """List the conduits of the registry a wish in the current folder would use."""
+    cache = RegistryCache()
+    registry = cache.for_document(Path.cwd(), args.registry)
+    for finding in registry.findings:
+        if finding.severity == Severity.ERROR:
+            print(
+                f"wishcraft: {registry.label}:{finding.span.start.line + 1}: {finding.message}",
+                file=err,
+            )
+    rows = [(c.id, c.label, c.risk_class.value) for c in registry.conduits.values()]
+    if args.format == "json":
+        json.dump(
+            [c.model_dump(mode="json") for c in registry.conduits.values()],
+            out,
+            indent=2,
+            ensure_ascii=False,
+        )
+        out.write("\n")
+        return EXIT_OK
+    widths = [
+        max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(("ID", "LABEL", "RISK"))
+    ]
+    print(f"{'ID':<{widths[0]}}  {'LABEL':<{widths[1]}}  RISK", file=out)
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}", file=out)
+    print(f"({len(rows)} conduits from {registry.label})", file=err)
+    return EXIT_OK

@@ -1,0 +1,23 @@
+"""What several `wishcraft` commands share: their exit statuses and the `--registry` and
+`--format` options, so `lint`, `conduits` and `court` spell them the same way."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def add_registry_and_format(parser: argparse.ArgumentParser) -> None:
+    """Add `--registry FILE` and `--format text|json` to a subcommand."""
+    parser.add_argument(
+        "--registry",
+        type=Path,
+        default=None,
+        help="conduit registry file (default: data/conduits/registry.yaml "
+        "found upward, else the bundled one)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
