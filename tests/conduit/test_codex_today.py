@@ -121,10 +121,9 @@ async def test_the_catalog_in_memory_is_asked_again_with_its_etag(strict: Loopba
     await plan(strict, home, store=store)  # fresh in memory: not asked again
     assert len(strict.route_requests("models")) == 1
     memory = store._memory  # noqa: SLF001 - age the copy in memory as five minutes would
-    assert memory is not None
+    assert memory is not None and memory.fetched_at is not None
     store._memory = type(memory)(memory.models, memory.source,  # noqa: SLF001
-                                 memory.fetched_at - timedelta(minutes=6),  # type: ignore[operator]
-                                 memory.etag)
+                                 memory.fetched_at - timedelta(minutes=6), memory.etag)
     artifact, error = await plan(strict, home, store=store)
     first, second = strict.route_requests("models")
     assert "if-none-match" not in first.headers

@@ -10,15 +10,14 @@ import shutil
 from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from testkit.lsp_client import PROFILES, SERVER, WORKSPACE, WishClient, make_client
+from testkit.lsp_client import PROFILES, SERVER, WORKSPACE, WishClient, lsp_fixture, make_client
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
+@lsp_fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
                     params=list(PROFILES), scope="module")
 async def client(lsp_client: WishClient, request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> Any:

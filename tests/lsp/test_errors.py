@@ -8,13 +8,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from testkit.lsp_client import TYPOS_WISH, WORKSPACE, WishClient, make_client
+from testkit.lsp_client import TYPOS_WISH, WORKSPACE, WishClient, lsp_fixture, make_client
 from testkit.paths import TESTKIT
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 LOG = Path(tempfile.gettempdir()) / f"wishcraft-fault-server-{os.getpid()}.log"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(
+@lsp_fixture(config=ClientServerConfig(
     server_command=[sys.executable, str(TESTKIT / "fault_server.py"),
                     "--log-file", str(LOG)],
     client_factory=make_client), scope="module")

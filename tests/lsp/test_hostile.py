@@ -18,12 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from testkit.lsp_client import PROFILES, SERVER, VALID_WISH, WORKSPACE, WishClient, make_client
+from testkit.lsp_client import (
+    PROFILES,
+    SERVER,
+    VALID_WISH,
+    WORKSPACE,
+    WishClient,
+    lsp_fixture,
+    make_client,
+)
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.documents.yamltree import (
     MAX_DEPTH,
@@ -89,8 +96,8 @@ def reset_peak(client: WishClient) -> None:
     Path(f"/proc/{client._server.pid}/clear_refs").write_text("5")  # type: ignore[union-attr]
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
-                    scope="module")
+@lsp_fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
+             scope="module")
 async def client(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory,
                  request: pytest.FixtureRequest) -> Any:
     """One server (VS Code profile) for every hostile document, on a fresh workspace copy."""
@@ -111,6 +118,7 @@ async def client(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactor
     if request.config.get_verbosity() > 0 and FIGURES:
         report = request.config.pluginmanager.get_plugin("terminalreporter")
         capture = request.config.pluginmanager.get_plugin("capturemanager")
+        assert capture is not None
         with capture.global_and_fixture_disabled():
             _print_figures(report)
 
@@ -367,7 +375,9 @@ async def test_a_burst_of_1000_edits_publishes_the_last_version(client: WishClie
     assert [(d.code, d.range, d.message) for d in final.diagnostics] == \
         [(d.code, d.range, d.message) for d in fresh.diagnostics]
     assert [d.code for d in final.diagnostics] == ["invalid-tier"]
-    versions = [p.version for p in client.published.all[after:] if p.uri == uri]
+    mine = [p for p in client.published.all[after:] if p.uri == uri]
+    versions = [p.version for p in mine if p.version is not None]
+    assert len(versions) == len(mine), "every publication names its version"
     assert versions == sorted(versions), "never an older version after a newer one"
     assert versions[-1] == version
     figures.note = f"{len(versions)} publications: versions {versions}"
@@ -495,10 +505,12 @@ async def test_findings_past_the_cap_are_not_computed(monkeypatch: pytest.Monkey
                                                       text: str, expensive: str) -> None:
     """Thousands of wrong items: the first `MAX_FINDINGS` are placed and worded, the rest
     only counted or cut, and one last finding says more are not shown."""
+    import difflib
+
     from wishcraft.lint import schema, wish_rules
 
     calls = 0
-    for module in (schema, wish_rules, wish_rules.difflib):
+    for module in (schema, wish_rules, difflib):
         original = getattr(module, expensive, None)
         if original is None:
             continue

@@ -9,6 +9,7 @@ with a message, never silence; and after each, a hover on a normal wish still wo
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import shutil
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.uris import from_fs_path
@@ -33,6 +33,7 @@ from testkit.lsp_client import (
     VALID_WISH,
     WORKSPACE,
     WishClient,
+    lsp_fixture,
     make_client,
 )
 from wishcraft.lsp.server import SETTINGS_WAIT_SECONDS
@@ -58,17 +59,19 @@ async def _answer(request: Any) -> Any:
 
 def _write(client: WishClient, body: bytes) -> None:
     """Put one framed message on the server's stdin, whatever the body holds."""
-    client.protocol.writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    writer = client.protocol.writer
+    assert writer is not None, "the client is not connected"
+    writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
 async def _raw(client: WishClient, method: str, params: Any) -> Any:
     """Send a request exactly as given: the client's own types would refuse these params."""
     msg_id = f"raw-{uuid.uuid4()}"
-    answered = asyncio.get_running_loop().create_future()
+    answered: concurrent.futures.Future[Any] = concurrent.futures.Future()
     client.protocol._request_futures[msg_id] = answered  # the client resolves it on answer
     _write(client, json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method,
                                "params": params}).encode())
-    return await _answer(answered)
+    return await _answer(asyncio.wrap_future(answered))
 
 
 async def still_serving(client: WishClient) -> None:
@@ -258,8 +261,8 @@ LOG = Path(tempfile.gettempdir()) / f"wishcraft-misbehaving-client-{os.getpid()}
 """The log of the `logged` server (a fixture's server command is fixed at import)."""
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[*SERVER, "--log-file", str(LOG)],
-                                              client_factory=make_client), scope="module")
+@lsp_fixture(config=ClientServerConfig(server_command=[*SERVER, "--log-file", str(LOG)],
+                                       client_factory=make_client), scope="module")
 async def logged(lsp_client: WishClient,
                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
     """A server for a VS Code-like client that writes its log where the test can read it."""
@@ -445,19 +448,20 @@ def make_stubborn_client() -> StubbornClient:
     """The test client, with a `workspace/configuration` handler that misbehaves."""
     client = make_client()
     client.__class__ = StubbornClient
+    assert isinstance(client, StubbornClient)
     client.protocol.fm.features.pop(types.WORKSPACE_CONFIGURATION)
 
-    @client.feature(types.WORKSPACE_CONFIGURATION)
     async def configuration(ls: StubbornClient, params: types.ConfigurationParams) -> Any:
         if ls.answer == "never":
             await ls.released.wait()
         return 42  # not a list of settings
 
+    client.feature(types.WORKSPACE_CONFIGURATION)(configuration)  # pygls' is untyped: no @
     return client
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER,
-                                              client_factory=make_stubborn_client),
+@lsp_fixture(config=ClientServerConfig(server_command=SERVER,
+                                       client_factory=make_stubborn_client),
                     scope="module")
 async def stubborn(lsp_client: StubbornClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The server for a VS Code-like client that never answers its settings request."""

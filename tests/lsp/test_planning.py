@@ -28,8 +28,9 @@ from testkit.lsp_client import (
     WORKSPACE,
     WishClient,
     make_client,
+    start_wish_client,
 )
-from wishcraft.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED
+from wishcraft.names import COMMAND_PLAN_WISH
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -38,22 +39,16 @@ async def start_client(profile: str, root: Path, env: dict[str, str]) -> WishCli
     """Start the server with `env` and initialise it as `profile` on the workspace `root`."""
     config = ClientServerConfig(server_command=SERVER, client_factory=make_client,
                                 server_env=env)
-    client: Any = await config.start()
+    client = await start_wish_client(config)
     client.profile, client.root = profile, root
-    client.plan_updates = []
-    client.plan_updated = asyncio.Event()
-
-    @client.feature(NOTIFICATION_PLAN_UPDATED)
-    def plan_updated(params: Any) -> None:
-        client.plan_updates.append(params)
-        client.plan_updated.set()
+    client.follow_plan_updates()
 
     client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
     await client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities(PROFILES[profile]), root_uri=from_fs_path(str(root)),
         workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)) or "",
                                                  name="workspace")]))
-    return client  # type: ignore[no-any-return]
+    return client
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=list(PROFILES))
@@ -125,6 +120,7 @@ async def test_shadow_plan_streams_progress_writes_files_and_opens_the_plan(
     assert action.command.command == COMMAND_PLAN_WISH
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=action.command.command, arguments=action.command.arguments))
+    assert isinstance(result, dict), result
     assert result["started"] is True
     plan_file = Path(client.root / "data/wishes/p-shadow.wish.plan.md")
     assert result["planUri"] == plan_file.as_uri()
@@ -175,6 +171,7 @@ async def test_plan_action_is_disabled_with_the_reason_when_the_wish_has_errors(
     assert action.command is not None
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    assert isinstance(result, dict), result
     assert result["started"] is False and "4 errors" in result["reason"]
     message = await wait_for_message(client, "Fix the wish's 4 errors")
     assert message.type == types.MessageType.Warning
@@ -186,6 +183,7 @@ async def test_insert_plan_steps_replaces_the_plan_list_and_is_refused_after_an_
     await client.open(name, VALID_WISH)
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    assert isinstance(result, dict), result
     artifact_path = client.root / "data/wishes/p-insert.wish.plan.json"
     if supports_progress(client):
         await wait_for_progress_end(client, result["token"])

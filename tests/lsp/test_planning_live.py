@@ -63,8 +63,9 @@ def fresh_script(codex: LoopbackCodex) -> None:
 
 async def execute_plan(client: WishClient, name: str, text: str = VALID_WISH) -> dict[str, Any]:
     await client.open(name, text)
-    result: dict[str, Any] = await client.workspace_execute_command_async(
+    result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    assert isinstance(result, dict), result
     assert result["started"] is True
     return result
 
@@ -107,7 +108,7 @@ async def test_live_plan_streams_into_the_side_document(codex: LoopbackCodex,
     text = await asyncio.to_thread(plan_file.read_text)
     assert "1. **Survey the lighthouse**: cartographer.survey\n   - Acceptance: 12 tiles" in text
     assert "| mode | Commit |" in text and "| request id | " in text
-    partial = [u for u in client.plan_updates if not u.done]  # type: ignore[attr-defined]
+    partial = [u for u in client.plan_updates if not u.done]
     assert partial and "_Writing the plan…" in partial[0].markdown
     assert client.shown_documents[-1].uri == plan_file.as_uri()
     assert client.shown_documents[-1].take_focus is False
@@ -157,6 +158,7 @@ async def test_a_wish_with_errors_is_not_sent(codex: LoopbackCodex, client: Wish
     await client.open(name, TYPOS_WISH)
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    assert isinstance(result, dict), result
     assert result["started"] is False
     assert len(codex.requests) == before
 

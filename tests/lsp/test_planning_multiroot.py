@@ -15,7 +15,15 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
-from testkit.lsp_client import PROFILES, SERVER, VALID_WISH, WORKSPACE, make_client
+from testkit.lsp_client import (
+    PROFILES,
+    SERVER,
+    VALID_WISH,
+    WORKSPACE,
+    WishClient,
+    make_client,
+    start_wish_client,
+)
 from wishcraft.names import COMMAND_PLAN_LOCATION, COMMAND_PLAN_WISH
 
 from .test_planning import plan_actions, wait_for_progress_end
@@ -23,7 +31,7 @@ from .test_planning import plan_actions, wait_for_progress_end
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 
-async def location(client: Any, uri: str) -> Any:
+async def location(client: WishClient, uri: str) -> Any:
     """The server's answer to `wishcraft.planLocation` for `uri`."""
     return await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=COMMAND_PLAN_LOCATION, arguments=[uri]))
@@ -39,7 +47,7 @@ async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: 
            "CHATGPT_BASE_URL": "http://127.0.0.1:9/backend-api/codex"}
     config = ClientServerConfig(server_command=SERVER, client_factory=make_client,
                                 server_env=env)
-    client = await config.start()
+    client = await start_wish_client(config)
     client.root = second
     try:
         client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
@@ -56,6 +64,7 @@ async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: 
                                                             "exists": False}
         result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
             command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+        assert isinstance(result, dict), result
         assert result["started"] is True, result
         assert result["planUri"] == (second / "data/wishes/multi.wish.plan.md").as_uri()
         await wait_for_progress_end(client, result["token"])

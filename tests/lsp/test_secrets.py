@@ -53,8 +53,8 @@ from testkit.lsp_client import (
     WORKSPACE,
     WishClient,
     make_client,
+    start_wish_client,
 )
-from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 
 from .test_planning import wait_for_progress_end
 
@@ -179,17 +179,12 @@ def server_command(log: Path) -> list[str]:
                         f'2>>"{log}"']
 
 
-async def start(root: Path, env: dict[str, str], log: Path) -> Any:
+async def start(root: Path, env: dict[str, str], log: Path) -> WishClient:
     config = ClientServerConfig(server_command=server_command(log), client_factory=make_client,
                                 server_env=env)
-    client: Any = await config.start()
+    client = await start_wish_client(config)
     client.profile, client.root = "vscode", root
-    client.plan_updates = []
-    client.plan_updated = asyncio.Event()
-
-    @client.feature(NOTIFICATION_PLAN_UPDATED)
-    def plan_updated(params: Any) -> None:
-        client.plan_updates.append(params)
+    client.follow_plan_updates()
 
     client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
     await client.initialize_session(types.InitializeParams(
@@ -239,6 +234,7 @@ async def run_editor(tmp: Path, ledger: Ledger) -> list[str]:
                 await client.open(wish, hostile_wish(TITLES[number % len(TITLES)]))
                 result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
                     command="wishcraft.planWish", arguments=[client.uri(wish)]))
+                assert isinstance(result, dict), result
                 assert result["started"] is True, result
                 ledger.add(f"editor {name}: executeCommand", dump(result))
                 if name == "cancel":
@@ -259,7 +255,7 @@ async def run_editor(tmp: Path, ledger: Ledger) -> list[str]:
         ledger.add(f"editor logMessage {index}", entry.message)
     for token, values in client.progress_reports.items():
         ledger.add(f"editor progress {token}", dump([v for v in values]))
-    for index, update in enumerate(client.plan_updates):  # type: ignore[attr-defined]
+    for index, update in enumerate(client.plan_updates):
         ledger.add(f"editor planUpdated {index}", dump(update))
     for index, published in enumerate(client.published.all):
         ledger.add(f"editor diagnostics {index}", dump(published))

@@ -19,7 +19,6 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -34,6 +33,7 @@ from testkit.lsp_client import (
     WORKSPACE,
     WishClient,
     make_client,
+    start_wish_client,
 )
 from wishcraft.lint.config import LintConfig, default_lint_config
 from wishcraft.names import COMMAND_PLAN_WISH
@@ -96,7 +96,7 @@ async def recorded(tmp_path_factory: pytest.TempPathFactory,
     config = ClientServerConfig(server_command=[sys.executable, "-c", RECORD_IMPORTS,
                                                 str(record)],
                                 client_factory=make_client, server_env=env)
-    client: Any = await config.start()
+    client = await start_wish_client(config)
     client.profile, client.root = "vscode", root
     client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
     await client.initialize_session(types.InitializeParams(
@@ -138,6 +138,7 @@ async def test_planning_loads_the_planning_stack_and_the_plan_is_written(
     await client.open(name, VALID_WISH)
     result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
         command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    assert isinstance(result, dict), result
     assert result["started"] is True
     plan = client.root / "data/wishes/startup-plan.wish.plan.md"
 

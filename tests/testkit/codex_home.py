@@ -14,7 +14,7 @@ from pathlib import Path
 ACCOUNT_ID = "7d0c1e8a-1111-4222-8333-444455556666"
 
 
-def b64url(data: dict[str, object]) -> str:
+def b64url(data: Mapping[str, object]) -> str:
     """Base64url JSON without padding, as in a JWT."""
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 

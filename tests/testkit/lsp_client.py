@@ -9,13 +9,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import pytest_lsp
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pygls.uris import from_fs_path
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 
 from .paths import LSP_WORKSPACE
 
@@ -92,6 +95,21 @@ class WishClient(LanguageClient):
     root: Path
     versions: dict[str, int]
     registrations: list[types.Registration]
+    plan_updates: list[Any]
+    """Every `wishcraft/planUpdated` notification, once `follow_plan_updates` was called."""
+    plan_updated: asyncio.Event
+
+    def follow_plan_updates(self) -> None:
+        """Record the server's `wishcraft/planUpdated` notifications in `plan_updates`."""
+        self.plan_updates = []
+        self.plan_updated = asyncio.Event()
+
+        def plan_updated(params: Any) -> None:
+            self.plan_updates.append(params)
+            self.plan_updated.set()
+
+        # pygls' client-side `feature` is untyped: called, not used as a decorator.
+        self.feature(NOTIFICATION_PLAN_UPDATED)(plan_updated)
 
     def uri(self, relative: str) -> str:
         """The uri of a file in this module's workspace copy."""
@@ -149,3 +167,19 @@ def make_client() -> WishClient:
     return client
 
 
+async def start_wish_client(config: ClientServerConfig) -> WishClient:
+    """Start the server `config` names, with a `make_client` client (typed: pytest-lsp's
+    `start` answers its base client class)."""
+    client = await config.start()
+    assert isinstance(client, WishClient), "the config's client_factory is not make_client"
+    return client
+
+
+Fixture = TypeVar("Fixture", bound=Callable[..., Any])
+
+
+def lsp_fixture(*, config: ClientServerConfig, **kwargs: Any) -> Callable[[Fixture], Fixture]:
+    """`pytest_lsp.fixture`, typed: pytest-lsp declares no return type, which strict mypy
+    reports on every fixture it decorates. The arguments are pytest-lsp's (and pytest's)."""
+    decorator: Callable[[Fixture], Fixture] = pytest_lsp.fixture(config=config, **kwargs)
+    return decorator

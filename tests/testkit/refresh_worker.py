@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from wishcraft.conduit import auth
+from wishcraft.conduit.errors import RefreshFailed
 
 
 async def main(home: Path, url: str, crash: bool) -> None:
@@ -34,7 +35,7 @@ async def main(home: Path, url: str, crash: bool) -> None:
     async with httpx.AsyncClient(trust_env=False) as client:
         try:
             fresh = await auth.refresh_auth(current, client, url=url, headers={})
-        except auth.RefreshFailed as error:
+        except RefreshFailed as error:
             print(json.dumps({"error": str(error)}), flush=True)
             return
     print(json.dumps({"access_token": fresh.access_token}), flush=True)

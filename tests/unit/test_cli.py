@@ -26,7 +26,11 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_the_real_wish_breaks_only_the_plan_length_rule(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "lint", str(SHARED_EXAMPLES / "wishcraft-docs.yaml"))
     assert status == 0
-    findings = [LINE.match(line).groupdict() for line in out.splitlines()]
+    findings = []
+    for line in out.splitlines():
+        match = LINE.match(line)
+        assert match is not None, line
+        findings.append(match.groupdict())
     warnings_and_errors = [f for f in findings if f["severity"] in ("error", "warning")]
     assert [(f["code"], f["line"], f["col"]) for f in warnings_and_errors] == \
         [("plan-too-long", "26", "5")]

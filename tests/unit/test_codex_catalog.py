@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,13 +225,13 @@ def test_describe_choice_names_the_model_and_where_it_came_from(tmp_path: Path) 
 def test_version_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "codex"
     home.mkdir()
-    monkeypatch.setattr(version_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert resolve_client_version(ConduitConfig(codex_home=home)).version == \
         BUILTIN_CLIENT_VERSION == "0.169.0"
     fake = tmp_path / "codex-bin"
     fake.write_text("#!/bin/sh\necho 'codex-cli 0.171.2'\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(version_module.shutil, "which", lambda name: str(fake))
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake))
     found = resolve_client_version(ConduitConfig(codex_home=home))
     assert (found.version, found.source) == ("0.171.2", "`codex --version`")
     write_cache(home, age_seconds=9999, client_version="0.170.0")
