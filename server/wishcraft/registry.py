@@ -80,16 +80,10 @@ def find_registry_file(start: Path) -> Path | None:
     return None
 
 
-def is_registry_path(path: Path) -> bool:
-    """Tell whether a file is a conduit registry by its name and folder."""
-    return path.name in ("registry.yaml", "registry.yml") and path.parent.name == "conduits"
-
-
 __all__ = [
     "ConduitRegistry",
     "Registry",
     "bundled_registry_text",
     "find_registry_file",
-    "is_registry_path",
     "registry_from_parsed",
 ]

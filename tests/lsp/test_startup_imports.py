@@ -58,12 +58,12 @@ def test_starting_the_server_loads_neither_the_planning_stack_nor_config_validat
 import json, sys
 from pathlib import Path
 import wishcraft.lsp.__main__
-from wishcraft.lsp.server import create_server
+from wishcraft.lsp.app import create_server
 from wishcraft.lint.config import LintConfig
 from wishcraft.lsp.settings import Settings
 server = create_server()
 server.apply_settings(None)  # a client that sends no settings
-server.lint_config_for(Path("/nowhere/a.wish.yaml"))  # no wishcraft.toml: the defaults
+server.project.lint_config_for(Path("/nowhere/a.wish.yaml"))  # no wishcraft.toml: the defaults
 print(json.dumps({"modules": sorted(sys.modules),
                   "built": {"LintConfig": LintConfig.__pydantic_complete__,
                             "Settings": Settings.__pydantic_complete__}}))

@@ -7,8 +7,9 @@ from pathlib import Path
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.findings import Position, split_lines
 from wishcraft.lint import analyse_registry, analyse_wish
-from wishcraft.lsp.features import DocumentSnapshot
-from wishcraft.registry import Registry, bundled_registry, registry_from_text
+from wishcraft.lint.registries import bundled_registry, registry_from_text
+from wishcraft.lsp.workspace import DocumentSnapshot
+from wishcraft.registry import Registry
 
 REGISTRY = bundled_registry()
 CURSOR = "‸"

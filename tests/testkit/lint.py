@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from wishcraft.findings import Finding, Span, split_lines
 from wishcraft.lint import LintConfig, analyse_wish
-from wishcraft.registry import bundled_registry
+from wishcraft.lint.registries import bundled_registry
 
 REGISTRY = bundled_registry()
 

@@ -16,7 +16,7 @@ import pytest
 
 import wishcraft
 from testkit.paths import ROOT
-from wishcraft.lsp.server import create_server
+from wishcraft.lsp.app import create_server
 
 VERSION = version("wishcraft")
 

@@ -24,7 +24,8 @@ from wishcraft import names
 from wishcraft.findings import Severity
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import CourtThreshold, LintConfig, RequiredInvariant, TierLimits
-from wishcraft.lsp.server import WATCHED_FILES, create_server
+from wishcraft.lsp.app import create_server
+from wishcraft.lsp.server import WATCHED_FILES
 from wishcraft.lsp.settings import Settings, read_settings
 from wishcraft.model import RiskClass, Tier
 

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     # is built, and what start-up made is then set aside from later collections (gc.freeze).
     gc.disable()
     try:
-        from wishcraft.lsp.server import create_server
+        from wishcraft.lsp.app import create_server
 
         server = create_server()
     finally:

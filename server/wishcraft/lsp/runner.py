@@ -15,16 +15,22 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lsprotocol import types
+from pygls.progress import Progress
+from pygls.protocol import LanguageServerProtocol
 
 from wishcraft.conduit.client import CodexClient, PlanProgress
 from wishcraft.conduit.config import ConduitConfig, load_config
 from wishcraft.conduit.errors import ConduitError
 from wishcraft.fileio import remove_stale_temporaries, write_atomically
+from wishcraft.lsp.payloads import PlanUpdated, PlanWishResult
+from wishcraft.lsp.settings import Settings
+from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.model import ExecMode, Wish
 from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
@@ -41,8 +47,46 @@ from wishcraft.plan.render import render_plan
 from wishcraft.plan.steps import count_steps_so_far, partial_steps
 from wishcraft.redaction import protect_logger, scrub
 
-if TYPE_CHECKING:
-    from wishcraft.lsp.server import WishcraftLanguageServer
+
+class PlanHost(Protocol):
+    """What the runner needs of the language server, and no more (the server is one).
+
+    A small surface keeps the runner testable and the server free of planning code."""
+
+    @property
+    def client_capabilities(self) -> types.ClientCapabilities:
+        """What the client supports (progress, showDocument)."""
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force (`wishcraft.plan.model`)."""
+
+    @property
+    def work_done_progress(self) -> Progress:
+        """pygls' work-done progress helper."""
+
+    @property
+    def protocol(self) -> LanguageServerProtocol:
+        """The protocol, to send our own notification."""
+
+    def snapshot(self, uri: str) -> DocumentSnapshot | None:
+        """The analysed open document."""
+
+    def plan_paths_for(self, wish_path: Path) -> PlanPaths:
+        """Where a wish's plan files go."""
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run a tracked background task."""
+
+    def window_show_message(self, params: types.ShowMessageParams) -> None:
+        """Show one sentence to the user."""
+
+    def window_log_message(self, params: types.LogMessageParams) -> None:
+        """Write to the client's log."""
+
+    async def window_show_document_async(
+            self, params: types.ShowDocumentParams) -> types.ShowDocumentResult:
+        """Ask the client to show a document."""
 
 logger = protect_logger(logging.getLogger(__name__))
 
@@ -72,7 +116,7 @@ class PlanSession:
 class PlanRunner:
     """Starts, tracks and cancels plans for the language server."""
 
-    def __init__(self, server: WishcraftLanguageServer) -> None:
+    def __init__(self, server: PlanHost) -> None:
         """Run plans for `server`; the HTTP client is made on first use and shared."""
         self.server = server
         self.sessions: dict[str, PlanSession] = {}
@@ -103,7 +147,7 @@ class PlanRunner:
 
     # Starting and cancelling ------------------------------------------------------------
 
-    def start(self, uri: str) -> dict[str, Any]:
+    def start(self, uri: str) -> PlanWishResult:
         """Start planning the wish at `uri`; return at once with what happened."""
         snapshot = self.server.snapshot(uri)
         if snapshot is None:
@@ -251,9 +295,9 @@ class PlanRunner:
         except OSError as error:
             self._log(types.MessageType.Warning,
                       f"Could not write {session.paths.markdown}: {error.strerror}")
-        self.server.protocol.notify(NOTIFICATION_PLAN_UPDATED, {
-            "uri": session.uri, "planUri": session.paths.markdown.as_uri(),
-            "markdown": markdown, "done": done})
+        update: PlanUpdated = {"uri": session.uri, "planUri": session.paths.markdown.as_uri(),
+                               "markdown": markdown, "done": done}
+        self.server.protocol.notify(NOTIFICATION_PLAN_UPDATED, update)
 
     def _finish_files(self, session: PlanSession, artifact: PlanArtifact) -> None:
         for path in (session.paths.markdown, session.paths.artifact):
@@ -300,8 +344,10 @@ class PlanRunner:
 
     async def aclose(self) -> None:
         """Cancel running plans and close the HTTP client (server shutdown)."""
-        for session in list(self.sessions.values()):
-            if session.task is not None:
-                session.task.cancel()
+        tasks = [session.task for session in self.sessions.values() if session.task is not None]
+        for task in tasks:
+            task.cancel()
+        # Each cancelled plan writes what arrived, marked incomplete, before it ends.
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._client is not None:
             await self._client.aclose()

@@ -1,10 +1,11 @@
-"""The Wishcraft language server: one pygls server subclass that holds all state.
+"""The Wishcraft language server: the pygls server subclass that holds the shared state, and
+its protocol.
 
-Data flow while typing: didChange → pygls applies the edit → `schedule_diagnostics` (one task
-per document; a newer edit cancels the older task) → after the debounce, `snapshot` parses and
-lints this version (cached by uri and version) → diagnostics are published stamped with that
-version, and dropped if the document moved on meanwhile. Features (completion, hover, …) ask
-for the same cached snapshot, so a version is analysed once however many requests it serves.
+The server owns the settings, the pygls-free `Workspace` (`workspace.py`: which documents are
+ours, their registry and lint rules, the analysed snapshots) and the background tasks. What it
+does with documents lives in the features (`features/`), composed in `app.create_server`;
+diagnostics own their debounce and publishing (`features/diagnostics.py`), the lifecycle
+handlers (initialize, settings, watched files) are in `lifecycle.py`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import asyncio
 import logging
 import sys
 import threading
-from collections import OrderedDict
-from collections.abc import Coroutine
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -30,15 +29,11 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from wishcraft import __version__
-from wishcraft.documents.positions import PositionMapper
-from wishcraft.lint import ConfigError, DocumentKind, LintConfig, analyse_registry, analyse_wish
-from wishcraft.lint.config import default_lint_config, find_config_file, load_lint_config
-from wishcraft.lint.registries import RegistryCache
-from wishcraft.lsp.features import DocumentSnapshot
-from wishcraft.lsp.settings import Settings, default_settings, read_settings
+from wishcraft.lint import DocumentKind
+from wishcraft.lsp.settings import Settings, read_settings
+from wishcraft.lsp.workspace import DocumentSnapshot, Workspace
 from wishcraft.names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
-from wishcraft.plan.paths import PlanPaths, plan_paths
-from wishcraft.registry import Registry, find_registry_file, is_registry_path, registry_from_parsed
+from wishcraft.plan.paths import PlanPaths
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +42,6 @@ SETTINGS_WAIT_SECONDS = 2.0
 
 SETTINGS_ANSWER_SECONDS = 10.0
 """How long a settings request waits for the client's answer before it is given up."""
-
-MAX_CACHED_SNAPSHOTS = 32
-"""Analysed versions kept in memory: the documents being edited. Others are re-analysed on
-demand (a typical wish takes about a millisecond), which keeps 500 open wishes small."""
 
 WATCHED_FILES = ("**/conduits/registry.{yaml,yml}", "**/data/config/wishcraft.toml")
 """Files whose change on disk re-checks the open wishes."""
@@ -61,6 +52,9 @@ _ANSWERED = object()
 
 _NOT_PUSHED = object()
 """`load_settings` was not given settings (start-up), as opposed to given None."""
+
+Recheck = Callable[[DocumentKind | None, bool], None]
+"""A listener for `request_recheck`: (the kind of documents, include the ones no longer ours)."""
 
 
 def _camel(name: str) -> str:
@@ -143,50 +137,56 @@ class WishcraftProtocol(LanguageServerProtocol):
         yield from super().lsp_text_document__did_change(params)
 
 
-@dataclass(frozen=True, slots=True)
-class _Cached:
-    """A snapshot and the inputs it was computed from (besides the text version)."""
-
-    snapshot: DocumentSnapshot
-    config: LintConfig
-
-
 class WishcraftLanguageServer(LanguageServer):
-    """The language server for Wishcraft wishes and conduit registries."""
+    """The language server for Wishcraft wishes and conduit registries.
+
+    It holds the state every feature shares: the settings, the pygls-free `Workspace`
+    (documents, registries, lint rules, snapshots) and the running background tasks. Features
+    are composed onto it by `wishcraft.lsp.app.create_server`; it never imports them. When
+    something changes what open documents mean (settings, files on disk, a registry edited),
+    it calls `recheck_listeners`, which the diagnostics feature joins.
+    """
 
     def __init__(self) -> None:
         """Create the server with default settings and empty caches; features register later."""
         super().__init__(SERVER_NAME, __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
                          protocol_cls=WishcraftProtocol)
-        self.settings: Settings = default_settings()
-        """The `wishcraft` settings section in force (defaults until the client answers)."""
+        self.project: Workspace = Workspace(folders=self._folders,
+                                            on_problem=self._show_problem)
+        """Documents, registries, lint rules and snapshots (no pygls in there)."""
         self.settings_error: str | None = None
         """The last settings problem shown to the user, so it is shown once, not per edit.
         While there is one, the last valid settings stay in force."""
         self.initialization_options: Any = None
         """What the client sent as `initializationOptions` (settings for clients that cannot
         answer `workspace/configuration`)."""
-        self.registries: RegistryCache = RegistryCache()
-        """Registry files read from disk, reloaded when their modification time changes."""
-        self.open_registries: dict[Path, Registry] = {}
-        """Registry files open in the editor, built from their unsaved text, by path."""
-        self.lint_configs: dict[Path, tuple[float, LintConfig]] = {}
-        """`data/config/wishcraft.toml` files read, by path, with their modification time."""
-        self.discovered: dict[Path, tuple[Path | None, Path | None]] = {}
-        """The registry and wishcraft.toml found upward from each folder, so requests skip the
-        directory walk; forgotten when a document opens or watched files change."""
-        self.reported_config_errors: set[str] = set()
-        """Configuration-file problems already shown to the user."""
-        self.cache: OrderedDict[str, _Cached] = OrderedDict()
-        """The latest analysed snapshot of recently used documents, by uri, least recent first
-        (checked by version, registry and lint config on every read)."""
-        self.pending_diagnostics: dict[str, asyncio.Task[None]] = {}
-        """The debounced diagnostics task of each document, by uri."""
         self.tasks: set[asyncio.Task[Any]] = set()
         """Every background task still running: referenced so none is collected or lost."""
         self.settings_loaded: asyncio.Event = asyncio.Event()
         """Set once the first settings were read (or could not be), before first diagnostics."""
+        self.recheck_listeners: list[Recheck] = []
+        """Called when open documents must be checked again (see `request_recheck`)."""
+        self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+        """Awaited on `shutdown`: running plans are stopped and the HTTP pool is closed."""
+
+    @property
+    def settings(self) -> Settings:
+        """The `wishcraft` settings in force (defaults until the client answers)."""
+        return self.project.settings
+
+    def _folders(self) -> list[Path]:
+        folders = [Path(root) for folder in self.workspace.folders.values()
+                   if (root := to_fs_path(folder.uri))]
+        root = self.workspace.root_path
+        if root and Path(root) not in folders:
+            folders.insert(0, Path(root))
+        return folders
+
+    def _show_problem(self, message: str) -> None:
+        logger.warning("%s", message)
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                         message=message))
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a coroutine as a tracked background task whose failure is logged."""
@@ -304,12 +304,8 @@ class WishcraftLanguageServer(LanguageServer):
             self.settings_problem(error)  # the server keeps what it had, not the defaults
             return
         self.settings_error = None
-        if settings == self.settings:
-            return
-        self.settings = settings
-        self.discovered.clear()
-        self.cache.clear()
-        self.recheck_open_documents(include_unmatched=True)
+        if self.project.use_settings(settings):
+            self.request_recheck(include_unmatched=True)
 
     def settings_problem(self, problem: str) -> None:
         """Keep the settings in force and say why, once for each distinct problem."""
@@ -323,252 +319,47 @@ class WishcraftLanguageServer(LanguageServer):
 
     # Documents ----------------------------------------------------------------------------
 
-    def document_kind(self, document: TextDocument) -> DocumentKind | None:
-        """Whether a document is a wish, a registry, or none of ours (None)."""
-        path = document_path(document)
-        if path is None:
-            return None
-        if is_registry_path(path):
-            return DocumentKind.REGISTRY
-        if self.settings.is_wish_path(str(path)):
-            return DocumentKind.WISH
-        return None
-
-    def workspace_root(self) -> Path | None:
-        """The first workspace folder as a path, if there is one."""
-        root = self.workspace.root_path
-        return Path(root) if root else None
-
-    def workspace_root_for(self, path: Path) -> Path | None:
-        """The workspace folder holding `path` (multi-root aware), else the first one."""
-        for folder in self.workspace.folders.values():
-            root = to_fs_path(folder.uri)
-            if root and Path(root) in path.parents:
-                return Path(root)
-        return self.workspace_root()
-
-    def plan_paths_for(self, wish_path: Path) -> PlanPaths:
-        """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
-        return plan_paths(wish_path, folder=self.settings.plan.folder or None,
-                          workspace_root=self.workspace_root_for(wish_path))
-
-    def _discover(self, folder: Path) -> tuple[Path | None, Path | None]:
-        found = self.discovered.get(folder)
-        if found is None:
-            found = self.discovered[folder] = (find_registry_file(folder),
-                                               find_config_file(folder))
-        return found
-
-    def registry_path_for(self, path: Path) -> Path | None:
-        """The registry file a wish uses: the configured one, else found upward, else None."""
-        configured = self.settings.registry.path
-        if configured:
-            candidate = Path(configured).expanduser()
-            if not candidate.is_absolute():
-                candidate = (self.workspace_root() or path.parent) / candidate
-            return candidate
-        return self._discover(path.parent)[0]
-
-    def registry_for(self, path: Path) -> Registry:
-        """The registry a wish at `path` is checked against (an open registry's unsaved text
-        wins over the file on disk)."""
-        registry_path = self.registry_path_for(path)
-        if registry_path is None:
-            return self.registries.bundled()
-        opened = self.open_registries.get(registry_path)
-        return opened if opened is not None else self.registries.load(registry_path)
-
-    def lint_config_for(self, path: Path) -> LintConfig:
-        """The lint rules for a file: the `wishcraft.lint` setting, else wishcraft.toml."""
-        if self.settings.lint is not None:
-            return self.settings.lint
-        config_path = self._discover(path.parent)[1]
-        if config_path is None:
-            return default_lint_config()
-        try:
-            mtime = config_path.stat().st_mtime
-        except OSError:
-            return default_lint_config()
-        cached = self.lint_configs.get(config_path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        try:
-            config = load_lint_config(config_path)
-        except ConfigError as exc:
-            message = f"{exc}; using the default lint rules."
-            if message not in self.reported_config_errors:
-                self.reported_config_errors.add(message)
-                logger.warning("%s", message)
-                self.window_show_message(types.ShowMessageParams(
-                    type=types.MessageType.Warning, message=message))
-            config = default_lint_config()
-        self.lint_configs[config_path] = (mtime, config)
-        return config
-
     def open_document(self, uri: str) -> TextDocument | None:
         """The open document at `uri`, or None (pygls keys documents by unquoted uri)."""
         document: TextDocument | None = self.workspace.text_documents.get(unquote(uri))
         return document
 
+    def open_documents(self) -> list[TextDocument]:
+        """Every open document."""
+        return list(self.workspace.text_documents.values())
+
+    def document_kind(self, document: TextDocument) -> DocumentKind | None:
+        """Whether a document is a wish, a registry, or none of ours (None)."""
+        return self.project.kind_of(document_path(document))
+
     def snapshot(self, uri: str) -> DocumentSnapshot | None:
-        """The analysed current version of an open document of ours, computed at most once.
-
-        A cached analysis is reused only for the same text, not only the same version
-        number: a client that reopens a document or repeats a version sends new text under
-        an old number.
-        """
+        """The analysed current version of an open document of ours, computed at most once."""
         document = self.open_document(uri)
         if document is None:
             return None
-        kind = self.document_kind(document)
-        path = document_path(document)
-        if kind is None or path is None:
-            return None
-        config = self.lint_config_for(path)
-        text = document.source
-        cached = self.cache.get(uri)
-        if cached is not None:
-            self.cache.move_to_end(uri)
-            if (cached.snapshot.version != document.version or cached.config is not config
-                    or cached.snapshot.analysis.parsed.text != text):
-                cached = None
-        if kind is DocumentKind.WISH:
-            registry = self.registry_for(path)
-            if cached is not None and cached.snapshot.registry is registry:
-                return cached.snapshot
-            analysis = analyse_wish(text, registry, config)
-        else:
-            if cached is not None and cached.snapshot.kind is kind:
-                return cached.snapshot
-            analysis = analyse_registry(text, config)
-            registry = registry_from_parsed(analysis.parsed, analysis.index,
-                                            analysis.findings, path)
-        positions = PositionMapper(analysis.parsed.lines, self.workspace.position_encoding)
-        snapshot = DocumentSnapshot(uri, document.version, path, analysis, positions, registry)
-        self.cache[uri] = _Cached(snapshot, config)
-        while len(self.cache) > MAX_CACHED_SNAPSHOTS:
-            self.cache.popitem(last=False)
-        return snapshot
+        return self.project.snapshot(uri, document.version, document_path(document),
+                                     document.source, self.workspace.position_encoding)
 
-    # Diagnostics --------------------------------------------------------------------------
+    def plan_paths_for(self, wish_path: Path) -> PlanPaths:
+        """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
+        return self.project.plan_paths_for(wish_path)
 
-    def publish_diagnostics(self, uri: str, version: int | None) -> None:
-        """Analyse and publish one document's diagnostics, unless it moved past `version`."""
-        from wishcraft.lsp.features.diagnostics import to_diagnostics
+    def request_recheck(self, *, kind: DocumentKind | None = None,
+                        include_unmatched: bool = False) -> None:
+        """Ask for the open documents of `kind` (all if None) to be checked again; with
+        `include_unmatched`, documents no longer ours lose their diagnostics."""
+        for listener in self.recheck_listeners:
+            listener(kind, include_unmatched)
 
-        document = self.open_document(uri)
-        if document is None or document.version != version:
+    async def wait_for_settings(self) -> None:
+        """Wait for the first settings (once, at most `SETTINGS_WAIT_SECONDS`)."""
+        if self.settings_loaded.is_set():
             return
-        snapshot = self.snapshot(uri)
-        if snapshot is None:
-            return
-        if snapshot.kind is DocumentKind.REGISTRY:
-            self._remember_open_registry(snapshot)
-        current = self.open_document(uri)
-        if current is None or current.version != snapshot.version:
-            return
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, diagnostics=to_diagnostics(snapshot), version=snapshot.version))
-
-    def clear_diagnostics(self, uri: str) -> None:
-        """Publish an empty list for a document (closed, or no longer one of ours)."""
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, diagnostics=[]))
-
-    def schedule_diagnostics(self, uri: str, *, delay_ms: int | None = None) -> None:
-        """Publish a document's diagnostics after the debounce, replacing a pending run."""
-        document = self.open_document(uri)
-        if document is None:
-            return
-        previous = self.pending_diagnostics.pop(uri, None)
-        if previous is not None:
-            previous.cancel()
-        delay = self.settings.diagnostics.debounce_ms if delay_ms is None else delay_ms
-        task = self.spawn(self._debounced(uri, document.version, delay / 1000),
-                          f"diagnostics {uri}")
-        self.pending_diagnostics[uri] = task
-
-    async def _debounced(self, uri: str, version: int | None, delay: float) -> None:
         try:
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self.publish_diagnostics(uri, version)
-        finally:
-            if self.pending_diagnostics.get(uri) is asyncio.current_task():
-                del self.pending_diagnostics[uri]
-
-    async def on_open(self, uri: str) -> None:
-        """Publish a newly opened document's diagnostics at once (after the first settings)."""
-        self.discovered.clear()
-        if not self.settings_loaded.is_set():
-            try:
-                await asyncio.wait_for(self.settings_loaded.wait(), SETTINGS_WAIT_SECONDS)
-            except TimeoutError:
-                logger.warning("No settings from the client yet; using the defaults.")
-                self.settings_loaded.set()  # wait once, not for every document opened
-        document = self.open_document(uri)
-        if document is None:
-            return
-        self.publish_diagnostics(uri, document.version)
-        if self.document_kind(document) is DocumentKind.REGISTRY:
-            self.recheck_open_documents(kind=DocumentKind.WISH)
-
-    def on_change(self, uri: str) -> None:
-        """Schedule diagnostics after an edit; an edited registry re-checks the open wishes."""
-        self.schedule_diagnostics(uri)
-        document = self.open_document(uri)
-        if document is not None and self.document_kind(document) is DocumentKind.REGISTRY:
-            self.spawn(self._recheck_after_registry_edit(uri, document.version),
-                       f"registry edit {uri}")
-
-    async def _recheck_after_registry_edit(self, uri: str, version: int | None) -> None:
-        task = self.pending_diagnostics.get(uri)
-        if task is not None:
-            await asyncio.gather(task, return_exceptions=True)
-        document = self.open_document(uri)
-        if document is not None and document.version == version:
-            self.recheck_open_documents(kind=DocumentKind.WISH)
-
-    def on_close(self, uri: str) -> None:
-        """Forget a closed document, clear its diagnostics; a closed registry re-checks wishes."""
-        task = self.pending_diagnostics.pop(uri, None)
-        if task is not None:
-            task.cancel()
-        self.cache.pop(uri, None)
-        self.clear_diagnostics(uri)
-        path = to_fs_path(uri)
-        if path is not None and self.open_registries.pop(Path(path), None) is not None:
-            self.recheck_open_documents(kind=DocumentKind.WISH)
-
-    def on_files_changed(self, paths: list[Path]) -> None:
-        """Registry or config files changed on disk: reload them and re-check open documents."""
-        for path in paths:
-            self.registries.invalidate(path)
-            self.lint_configs.pop(path, None)
-        self.discovered.clear()
-        self.cache.clear()
-        self.recheck_open_documents()
-
-    def _remember_open_registry(self, snapshot: DocumentSnapshot) -> None:
-        self.open_registries[snapshot.path] = snapshot.registry
-
-    def recheck_open_documents(self, *, kind: DocumentKind | None = None,
-                               include_unmatched: bool = False) -> None:
-        """Re-publish the diagnostics of every open document of `kind` (all kinds if None).
-
-        With `include_unmatched`, documents that are no longer ours get their diagnostics
-        cleared (the wish globs changed).
-        """
-        for document in list(self.workspace.text_documents.values()):
-            uri = document.uri  # as the client wrote it (the key is unquoted)
-            document_kind = self.document_kind(document)
-            if document_kind is None:
-                if include_unmatched:
-                    self.cache.pop(uri, None)
-                    self.clear_diagnostics(uri)
-                continue
-            if kind is None or document_kind is kind:
-                self.schedule_diagnostics(uri)
+            await asyncio.wait_for(self.settings_loaded.wait(), SETTINGS_WAIT_SECONDS)
+        except TimeoutError:
+            logger.warning("No settings from the client yet; using the defaults.")
+            self.settings_loaded.set()  # wait once, not for every document opened
 
     # Client features ----------------------------------------------------------------------
 
@@ -607,24 +398,3 @@ def document_path(document: TextDocument) -> Path | None:
     """The file path of a document, or None for a uri that is not a file."""
     path = to_fs_path(document.uri)
     return Path(path) if path else None
-
-
-def create_server() -> WishcraftLanguageServer:
-    """Build the server and register every feature."""
-    from wishcraft.lsp.features import (
-        code_actions,
-        code_lens,
-        completion,
-        definition,
-        diagnostics,
-        folding,
-        hover,
-        planning,
-        symbols,
-    )
-
-    server = WishcraftLanguageServer()
-    for module in (diagnostics, completion, hover, code_actions, symbols, folding, definition,
-                   code_lens, planning):
-        module.register(server)
-    return server

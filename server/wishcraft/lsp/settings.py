@@ -11,16 +11,14 @@ import: a client that sends no settings never pays for them, and start-up does n
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from wishcraft.kinds import DEFAULT_GLOBS, glob_regex, is_wish_path
 from wishcraft.lint import LintConfig
 
-DEFAULT_GLOBS = ("**/*.wish.yaml", "**/*.wish.yml", "**/wishes/**/*.yaml", "**/wishes/**/*.yml")
 DEFAULT_DEBOUNCE_MS = 15
 
 
@@ -92,8 +90,6 @@ class Settings(_Section):
 
     def is_wish_path(self, path: str) -> bool:
         """Tell whether a file path matches one of the wish globs (`wishcraft.kinds` rules)."""
-        from wishcraft.kinds import is_wish_path
-
         return is_wish_path(path, self.files.globs)
 
 
@@ -105,61 +101,6 @@ def default_settings() -> Settings:
                                     diagnostics=DiagnosticsSettings.model_construct(),
                                     registry=RegistrySettings.model_construct(),
                                     plan=PlanSettings.model_construct())
-
-
-def _posix(path: str) -> str:
-    return PurePosixPath(path.replace("\\", "/")).as_posix()
-
-
-@lru_cache(maxsize=64)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a glob (`**`, `*`, `?`, `{a,b}`, `[ab]`) into a regex over a whole posix path.
-
-    A pattern without `/` matches the file name in any folder; a relative pattern matches at
-    any depth, as VS Code's file associations do.
-    """
-    text = pattern.replace("\\", "/")
-    if "/" not in text or not text.startswith(("/", "**")):
-        text = "**/" + text
-    out: list[str] = []
-    index = 0
-    depth = 0
-    while index < len(text):
-        char = text[index]
-        if text.startswith("**/", index):
-            out.append("(?:.*/)?")
-            index += 3
-            continue
-        if text.startswith("**", index):
-            out.append(".*")
-            index += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "{":
-            depth += 1
-            out.append("(?:")
-        elif char == "}" and depth:
-            depth -= 1
-            out.append(")")
-        elif char == "," and depth:
-            out.append("|")
-        elif char == "[":
-            end = text.find("]", index + 1)
-            if end == -1:
-                raise ValueError(f"unclosed `[` in the glob {pattern!r}")
-            body = text[index + 1:end].replace("\\", "\\\\")
-            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-            index = end + 1
-            continue
-        else:
-            out.append(re.escape(char))
-        index += 1
-    if depth:
-        raise ValueError(f"unclosed `{{` in the glob {pattern!r}")
-    return re.compile("".join(out))
 
 
 def read_settings(raw: Any) -> tuple[Settings, str | None]:

@@ -14,9 +14,9 @@ from lsprotocol import types
 
 from wishcraft.documents import Node, NodeKind, ParsedYaml
 from wishcraft.findings import Finding, Position, Span
-from wishcraft.lsp.features import DocumentSnapshot
 from wishcraft.lsp.features.diagnostics import to_diagnostic
 from wishcraft.lsp.features.shapes import key_text
+from wishcraft.lsp.workspace import DocumentSnapshot
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer

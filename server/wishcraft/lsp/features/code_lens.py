@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from wishcraft.lint import DocumentKind
-from wishcraft.lsp.features import DocumentSnapshot
+from wishcraft.lsp.workspace import DocumentSnapshot
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer

@@ -17,7 +17,6 @@ from lsprotocol import types
 
 from wishcraft.findings import Path, Position
 from wishcraft.lint import DocumentKind
-from wishcraft.lsp.features import DocumentSnapshot
 from wishcraft.lsp.features.hover import conduit_markdown
 from wishcraft.lsp.features.shapes import (
     field_at,
@@ -27,6 +26,7 @@ from wishcraft.lsp.features.shapes import (
     type_words,
     wish_skeleton,
 )
+from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.model import Wish
 from wishcraft.modelinfo import enum_class, list_item
 from wishcraft.registry import Registry

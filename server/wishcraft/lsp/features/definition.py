@@ -10,7 +10,7 @@ from pygls.uris import from_fs_path
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.findings import Position, split_lines
 from wishcraft.lint import DocumentKind
-from wishcraft.lsp.features import DocumentSnapshot
+from wishcraft.lsp.workspace import DocumentSnapshot
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer

@@ -1,12 +1,17 @@
-"""Diagnostics: every finding of the lint engine at its exact range, with code, source and data.
+"""Diagnostics: every finding of the lint engine at its exact range, published as you type.
 
-The pure part turns a snapshot's findings into LSP diagnostics; the handlers follow the
-document lifecycle (open at once, change after the debounce, close clears) and re-check open
-wishes when registry or config files change on disk.
+Typing → diagnostics: didChange → pygls applies the edit → `Diagnostics.schedule` (one task per
+document; a newer edit cancels the older task) → after the debounce, the server's snapshot
+parses and lints this version (cached) → diagnostics are published stamped with that version,
+and dropped if the document moved on meanwhile. A document opened is published at once (after
+the first settings); a closed one is cleared. When the server asks for a re-check (settings
+changed, files on disk changed, a registry edited or closed), the open documents are scheduled
+again. The pure part turns a snapshot's findings into LSP diagnostics.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +20,8 @@ from pygls.uris import to_fs_path
 
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.findings import Finding, format_path
-from wishcraft.lsp.features import DocumentSnapshot
+from wishcraft.lint import DocumentKind
+from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import DIAGNOSTIC_SOURCE
 
 if TYPE_CHECKING:
@@ -39,41 +45,135 @@ def to_diagnostics(snapshot: DocumentSnapshot) -> list[types.Diagnostic]:
     return [to_diagnostic(finding, snapshot.positions) for finding in snapshot.analysis.findings]
 
 
-def register(server: WishcraftLanguageServer) -> None:
-    """Wire the document lifecycle and configuration notifications to the server."""
+class Diagnostics:
+    """Debounced, versioned publishing for one server."""
 
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: WishcraftLanguageServer, params: types.InitializeParams) -> None:
-        ls.initialization_options = params.initialization_options
+    def __init__(self, server: WishcraftLanguageServer) -> None:
+        """Publish for `server`; nothing is pending yet."""
+        self.server = server
+        self.pending: dict[str, asyncio.Task[None]] = {}
+        """The debounced task of each document, by uri."""
 
-    @server.feature(types.INITIALIZED)
-    def initialized(ls: WishcraftLanguageServer, params: types.InitializedParams) -> None:
-        ls.spawn(ls.load_settings(), "load settings")
-        ls.spawn(ls.watch_files(), "watch registry files")
+    def publish(self, uri: str, version: int | None) -> None:
+        """Analyse and publish one document's diagnostics, unless it moved past `version`."""
+        server = self.server
+        document = server.open_document(uri)
+        if document is None or document.version != version:
+            return
+        snapshot = server.snapshot(uri)
+        if snapshot is None:
+            return
+        if snapshot.kind is DocumentKind.REGISTRY:
+            server.project.registry_edited(snapshot)
+        current = server.open_document(uri)
+        if current is None or current.version != snapshot.version:
+            return
+        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=to_diagnostics(snapshot), version=snapshot.version))
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(ls: WishcraftLanguageServer,
-                                 params: types.DidChangeConfigurationParams) -> None:
-        ls.spawn(ls.load_settings(params.settings), "reload settings")
+    def clear(self, uri: str) -> None:
+        """Publish an empty list for a document (closed, or no longer one of ours)."""
+        self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, diagnostics=[]))
+
+    def schedule(self, uri: str, *, delay_ms: int | None = None) -> None:
+        """Publish a document's diagnostics after the debounce, replacing a pending run."""
+        document = self.server.open_document(uri)
+        if document is None:
+            return
+        previous = self.pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+        delay = self.server.settings.diagnostics.debounce_ms if delay_ms is None else delay_ms
+        self.pending[uri] = self.server.spawn(
+            self._debounced(uri, document.version, delay / 1000), f"diagnostics {uri}")
+
+    async def _debounced(self, uri: str, version: int | None, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.publish(uri, version)
+        finally:
+            if self.pending.get(uri) is asyncio.current_task():
+                del self.pending[uri]
+
+    async def opened(self, uri: str) -> None:
+        """Publish a newly opened document at once (after the first settings); an opened
+        registry re-checks the open wishes."""
+        server = self.server
+        server.project.opened()
+        await server.wait_for_settings()
+        document = server.open_document(uri)
+        if document is None:
+            return
+        self.publish(uri, document.version)
+        if server.document_kind(document) is DocumentKind.REGISTRY:
+            self.recheck(DocumentKind.WISH, False)
+
+    def changed(self, uri: str) -> None:
+        """Schedule after an edit; an edited registry re-checks the open wishes once its own
+        diagnostics are out (its unsaved text is then the registry in use)."""
+        self.schedule(uri)
+        document = self.server.open_document(uri)
+        if document is not None and \
+                self.server.document_kind(document) is DocumentKind.REGISTRY:
+            self.server.spawn(self._recheck_after_registry_edit(uri, document.version),
+                              f"registry edit {uri}")
+
+    async def _recheck_after_registry_edit(self, uri: str, version: int | None) -> None:
+        task = self.pending.get(uri)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        document = self.server.open_document(uri)
+        if document is not None and document.version == version:
+            self.recheck(DocumentKind.WISH, False)
+
+    def closed(self, uri: str) -> None:
+        """Forget a closed document and clear its diagnostics; a closed registry re-checks
+        the open wishes (they fall back to the file on disk)."""
+        task = self.pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        path = to_fs_path(uri)
+        registry_closed = self.server.project.closed(uri, Path(path) if path else None)
+        self.clear(uri)  # after the snapshot is dropped: its memory is free when this arrives
+        if registry_closed:
+            self.recheck(DocumentKind.WISH, False)
+
+    def recheck(self, kind: DocumentKind | None, include_unmatched: bool) -> None:
+        """Schedule every open document of `kind` (all if None); with `include_unmatched`,
+        clear the ones that are no longer ours (the wish globs changed)."""
+        server = self.server
+        for document in server.open_documents():
+            uri = document.uri  # as the client wrote it (the key is unquoted)
+            document_kind = server.document_kind(document)
+            if document_kind is None:
+                if include_unmatched:
+                    server.project.forget(uri)
+                    self.clear(uri)
+                continue
+            if kind is None or document_kind is kind:
+                self.schedule(uri)
+
+
+def register(server: WishcraftLanguageServer) -> Diagnostics:
+    """Wire the document lifecycle to diagnostics, and join the server's re-checks."""
+    diagnostics = Diagnostics(server)
+    server.recheck_listeners.append(diagnostics.recheck)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: WishcraftLanguageServer,
                        params: types.DidOpenTextDocumentParams) -> None:
-        await ls.on_open(params.text_document.uri)
+        await diagnostics.opened(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: WishcraftLanguageServer,
                    params: types.DidChangeTextDocumentParams) -> None:
-        ls.on_change(params.text_document.uri)
+        diagnostics.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: WishcraftLanguageServer,
                   params: types.DidCloseTextDocumentParams) -> None:
-        ls.on_close(params.text_document.uri)
+        diagnostics.closed(params.text_document.uri)
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: WishcraftLanguageServer,
-                                 params: types.DidChangeWatchedFilesParams) -> None:
-        paths = [Path(path) for change in params.changes
-                 if (path := to_fs_path(change.uri)) is not None]
-        ls.on_files_changed(paths)
+    return diagnostics

@@ -10,8 +10,8 @@ from lsprotocol import types
 from wishcraft.court import conduit_factor
 from wishcraft.findings import Path, Position, Span
 from wishcraft.lint import Analysis, DocumentKind
-from wishcraft.lsp.features import DocumentSnapshot
 from wishcraft.lsp.features.shapes import example_of, field_at, range_words, type_words
+from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.model import ConduitDescriptor, Tier
 from wishcraft.modelinfo import enum_class
 from wishcraft.names import PLANNING_CONDUIT_ID

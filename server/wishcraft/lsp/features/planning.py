@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from wishcraft.documents import NodeKind
 from wishcraft.lint import DocumentKind
-from wishcraft.lsp.features import DocumentSnapshot
+from wishcraft.lsp.payloads import InsertStepsResult, PlanLocationResult, PlanWishResult
+from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import (
     COMMAND_CANCEL_PLAN,
     COMMAND_INSERT_PLAN_STEPS,
@@ -52,6 +53,7 @@ def runner(server: WishcraftLanguageServer) -> PlanRunner:
         from wishcraft.lsp.runner import PlanRunner
 
         found = _RUNNERS[server] = PlanRunner(server)
+        server.shutdown_hooks.append(found.aclose)  # stop running plans, close the HTTP pool
     return found
 
 
@@ -178,7 +180,7 @@ def register(server: WishcraftLanguageServer) -> None:
     # pygls reads command handlers' type hints at run time to convert the arguments, so the
     # server parameter is typed `Any` (the server class is only imported for type checking).
     @server.command(COMMAND_PLAN_WISH)
-    def plan_wish(ls: Any, uri: str) -> dict[str, Any]:
+    def plan_wish(ls: Any, uri: str) -> PlanWishResult:
         return runner(server).start(uri)
 
     @server.command(COMMAND_CANCEL_PLAN)
@@ -186,7 +188,7 @@ def register(server: WishcraftLanguageServer) -> None:
         return cancel(server, uri=uri)
 
     @server.command(COMMAND_PLAN_LOCATION)
-    def plan_location(ls: Any, uri: str) -> dict[str, Any]:
+    def plan_location(ls: Any, uri: str) -> PlanLocationResult:
         """Where the plan of an open wish is (or would be) written, and whether it exists, so a
         client can open a plan made in an earlier session or from the terminal."""
         snapshot = ls.snapshot(uri)
@@ -200,7 +202,7 @@ def register(server: WishcraftLanguageServer) -> None:
         return {"planUri": paths.markdown.as_uri(), "exists": paths.markdown.is_file()}
 
     @server.command(COMMAND_INSERT_PLAN_STEPS)
-    def insert_plan_steps(ls: Any, uri: str) -> dict[str, Any]:
+    def insert_plan_steps(ls: Any, uri: str) -> InsertStepsResult:
         snapshot = ls.snapshot(uri)
         if snapshot is None:
             return {"applied": False, "reason": "This document is not an open wish."}

@@ -9,7 +9,7 @@ from lsprotocol import types
 from wishcraft.documents import Node, NodeKind, ParsedYaml
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.findings import Position, Span
-from wishcraft.lsp.features import DocumentSnapshot
+from wishcraft.lsp.workspace import DocumentSnapshot
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer

@@ -1,0 +1,32 @@
+"""Build the language server: the server, its lifecycle handlers and every feature.
+
+The one place that knows all the features, so the server never imports them (as esbonio
+composes its features): adding a feature is a module with `register(server)` and a line here.
+"""
+
+from __future__ import annotations
+
+from wishcraft.lsp import lifecycle
+from wishcraft.lsp.features import (
+    code_actions,
+    code_lens,
+    completion,
+    definition,
+    diagnostics,
+    folding,
+    hover,
+    planning,
+    symbols,
+)
+from wishcraft.lsp.server import WishcraftLanguageServer
+
+
+def create_server() -> WishcraftLanguageServer:
+    """The server with its lifecycle handlers and every feature registered."""
+    server = WishcraftLanguageServer()
+    lifecycle.register(server)
+    diagnostics.register(server)
+    for module in (completion, hover, code_actions, symbols, folding, definition, code_lens,
+                   planning):
+        module.register(server)
+    return server

@@ -1,0 +1,46 @@
+"""The server's lifecycle handlers: initialize, settings, and files changed on disk.
+
+Thin: each hands over to the server (settings) or its workspace (files), and asks for the open
+documents to be checked again where that changes what they mean.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+if TYPE_CHECKING:
+    from wishcraft.lsp.server import WishcraftLanguageServer
+
+
+def register(server: WishcraftLanguageServer) -> None:
+    """Wire initialize, initialized, configuration changes, watched files and shutdown."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: WishcraftLanguageServer, params: types.InitializeParams) -> None:
+        ls.initialization_options = params.initialization_options
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: WishcraftLanguageServer, params: types.InitializedParams) -> None:
+        ls.spawn(ls.load_settings(), "load settings")
+        ls.spawn(ls.watch_files(), "watch registry files")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: WishcraftLanguageServer,
+                                 params: types.DidChangeConfigurationParams) -> None:
+        ls.spawn(ls.load_settings(params.settings), "reload settings")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: WishcraftLanguageServer,
+                                 params: types.DidChangeWatchedFilesParams) -> None:
+        ls.project.files_changed([Path(path) for change in params.changes
+                                  if (path := to_fs_path(change.uri)) is not None])
+        ls.request_recheck()
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: WishcraftLanguageServer, params: None) -> None:
+        for hook in list(ls.shutdown_hooks):
+            await hook()
