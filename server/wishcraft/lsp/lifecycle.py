@@ -41,6 +41,7 @@ def register(server: WishcraftLanguageServer) -> None:
         ls.request_recheck()
 
     @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: WishcraftLanguageServer, params: None) -> None:
+    def shutdown(ls: WishcraftLanguageServer, params: None) -> None:
+        # Synchronous, so the answer goes out at once: a client may send `exit` right after.
         for hook in list(ls.shutdown_hooks):
-            await hook()
+            hook()

@@ -342,6 +342,12 @@ class PlanRunner:
         else:
             self._show(types.MessageType.Info, f"Planning “{session.wish.title}”: {summary}")
 
+    def shutdown(self) -> None:
+        """Stop for a server shutdown without making the client wait: each running plan is
+        cancelled (it then writes what arrived, marked incomplete) and the HTTP pool closes
+        once they are done."""
+        self.server.spawn(self.aclose(), name="close the plan runner")
+
     async def aclose(self) -> None:
         """Cancel running plans and close the HTTP client (server shutdown)."""
         tasks = [session.task for session in self.sessions.values() if session.task is not None]

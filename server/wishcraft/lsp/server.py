@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -167,8 +167,8 @@ class WishcraftLanguageServer(LanguageServer):
         """Set once the first settings were read (or could not be), before first diagnostics."""
         self.recheck_listeners: list[Recheck] = []
         """Called when open documents must be checked again (see `request_recheck`)."""
-        self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
-        """Awaited on `shutdown`: running plans are stopped and the HTTP pool is closed."""
+        self.shutdown_hooks: list[Callable[[], None]] = []
+        """Called on `shutdown`: running plans are stopped and the HTTP pool is closed."""
 
     @property
     def settings(self) -> Settings:

@@ -53,7 +53,7 @@ def runner(server: WishcraftLanguageServer) -> PlanRunner:
         from wishcraft.lsp.runner import PlanRunner
 
         found = _RUNNERS[server] = PlanRunner(server)
-        server.shutdown_hooks.append(found.aclose)  # stop running plans, close the HTTP pool
+        server.shutdown_hooks.append(found.shutdown)  # stop running plans, close the HTTP pool
     return found
 
 
