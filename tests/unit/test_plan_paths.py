@@ -30,8 +30,6 @@ from wishcraft.plan.paths import MAX_STEM_BYTES, PlanPathError, plan_paths, plan
 
 SAFE_STEM = re.compile(r"^[\w-][\w.-]*$")
 HASHED = r"-[0-9a-f]{8}"
-NOBODY = 65534
-"""The uid and gid of `nobody`, which a test running as root drops to."""
 
 
 def test_next_to_the_wish_by_default(tmp_path: Path) -> None:
@@ -312,12 +310,12 @@ def test_an_unsafe_plan_path_is_refused_before_planning(tmp_path: Path,
     assert list((tmp_path / "outside").iterdir()) == []
 
 
-def plan_unprivileged(wish: Path) -> tuple[int, str]:
+def plan_unprivileged(wish: Path, uid: int, gid: int) -> tuple[int, str]:
     """`wishcraft plan --shadow` on `wish` in a forked child that cannot bypass permissions.
 
-    As root (CI runs as root) the child drops to `nobody` first, so a read-only folder stops it
-    as it stops any user; otherwise it runs as the current user. The child reports its exit
-    status and stderr through a pipe. Everything it needs is imported by the parent first:
+    As root (CI runs as root) the child drops to `uid` and `gid` (`nobody`) first, so a
+    read-only folder stops it as it stops any user; otherwise it runs as the current user. The
+    child reports its exit status, stderr and uid through a pipe. Everything it needs is imported by the parent first:
     `nobody` may not be able to read the interpreter's own files.
     """
     read, write = os.pipe()
@@ -327,8 +325,8 @@ def plan_unprivileged(wish: Path) -> tuple[int, str]:
             os.close(read)
             if os.geteuid() == 0:
                 os.setgroups([])
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
+                os.setgid(gid)
+                os.setuid(uid)
             sys.stderr = err = io.StringIO()
             status = cli_plan.main([str(wish), "--shadow", "--quiet"])
             report = {"status": status, "err": err.getvalue(), "uid": os.getuid()}
@@ -353,6 +351,9 @@ def plan_unprivileged(wish: Path) -> tuple[int, str]:
 def test_an_unwritable_folder_is_one_sentence(capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # tmp_path sits in pytest's private folder, which `nobody` cannot enter: a folder of its own.
+    import pwd  # POSIX only
+
+    nobody = pwd.getpwnam("nobody")
     folder = Path(tempfile.mkdtemp(prefix="wishcraft-unwritable-"))
     try:
         wish = folder / "w.wish.yaml"
@@ -362,9 +363,9 @@ def test_an_unwritable_folder_is_one_sentence(capsys: pytest.CaptureFixture[str]
         plan(wish, capsys)  # imports everything the child will need (and writes once)
         (folder / "w.wish.plan.json").unlink()
         if os.geteuid() == 0:
-            os.chown(folder, NOBODY, NOBODY)
+            os.chown(folder, nobody.pw_uid, nobody.pw_gid)
         folder.chmod(0o500)
-        status, err = plan_unprivileged(wish)
+        status, err = plan_unprivileged(wish, nobody.pw_uid, nobody.pw_gid)
     finally:
         folder.chmod(0o700)
         shutil.rmtree(folder)
