@@ -315,8 +315,8 @@ def plan_unprivileged(wish: Path, uid: int, gid: int) -> tuple[int, str]:
 
     As root (CI runs as root) the child drops to `uid` and `gid` (`nobody`) first, so a
     read-only folder stops it as it stops any user; otherwise it runs as the current user. The
-    child reports its exit status, stderr and uid through a pipe. Everything it needs is imported by the parent first:
-    `nobody` may not be able to read the interpreter's own files.
+    child reports its exit status, stderr and uid through a pipe. Everything it needs is
+    imported by the parent first: `nobody` may not be able to read the interpreter's files.
     """
     read, write = os.pipe()
     pid = os.fork()
