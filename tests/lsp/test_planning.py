@@ -11,44 +11,30 @@ import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
 from lsprotocol import types
-from pygls.uris import from_fs_path
-from pytest_lsp import ClientServerConfig, client_capabilities
 
 from testkit.lsp_client import (
     PROFILES,
-    SERVER,
     TYPOS_WISH,
     VALID_WISH,
     WAIT_SECONDS,
     WORKSPACE,
     WishClient,
-    make_client,
-    start_wish_client,
+)
+from testkit.lsp_planning import (
+    plan_actions,
+    start_client,
+    supports_progress,
+    supports_show_document,
+    wait_for_message,
+    wait_for_progress_end,
 )
 from wishcraft.names import COMMAND_PLAN_WISH
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-async def start_client(profile: str, root: Path, env: dict[str, str]) -> WishClient:
-    """Start the server with `env` and initialise it as `profile` on the workspace `root`."""
-    config = ClientServerConfig(server_command=SERVER, client_factory=make_client,
-                                server_env=env)
-    client = await start_wish_client(config)
-    client.profile, client.root = profile, root
-    client.follow_plan_updates()
-
-    client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
-    await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(PROFILES[profile]), root_uri=from_fs_path(str(root)),
-        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)) or "",
-                                                 name="workspace")]))
-    return client
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=list(PROFILES))
@@ -65,50 +51,6 @@ async def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     client = await start_client(request.param, root, env)
     yield client
     await client.shutdown_session()
-
-
-async def wait_for_progress_end(client: WishClient, token: str) -> list[Any]:
-    """Wait until the progress `token` has ended; return its values in order."""
-    async def ended() -> list[Any]:
-        while True:
-            values = list(client.progress_reports.get(token, []))
-            if values and isinstance(values[-1], types.WorkDoneProgressEnd):
-                return values
-            await client.wait_for_notification("$/progress")
-
-    return await asyncio.wait_for(ended(), WAIT_SECONDS)
-
-
-async def wait_for_message(client: WishClient, words: str) -> types.ShowMessageParams:
-    """Wait for a `window/showMessage` containing `words`."""
-    async def found() -> types.ShowMessageParams:
-        while True:
-            for message in client.messages:
-                if words in message.message:
-                    return message
-            await client.wait_for_notification("window/showMessage")
-
-    return await asyncio.wait_for(found(), WAIT_SECONDS)
-
-
-def supports_progress(client: WishClient) -> bool:
-    window = client_capabilities(PROFILES[client.profile]).window
-    return bool(window and window.work_done_progress)
-
-
-def supports_show_document(client: WishClient) -> bool:
-    window = client_capabilities(PROFILES[client.profile]).window
-    return bool(window and window.show_document and window.show_document.support)
-
-
-async def plan_actions(client: WishClient, name: str) -> list[types.CodeAction]:
-    result = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
-        range=types.Range(start=types.Position(line=3, character=0),
-                          end=types.Position(line=3, character=0)),
-        context=types.CodeActionContext(diagnostics=[])))
-    return [action for action in result or [] if isinstance(action, types.CodeAction)
-            and action.kind is not None and "wishcraft" in str(action.kind)]
 
 
 async def test_shadow_plan_streams_progress_writes_files_and_opens_the_plan(

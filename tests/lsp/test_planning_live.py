@@ -21,10 +21,9 @@ from lsprotocol import types
 from testkit.codex_home import write_codex_home  # noqa: E402
 from testkit.loopback import LoopbackCodex, json_response, sse, success_transcript  # noqa: E402
 from testkit.lsp_client import TYPOS_WISH, VALID_WISH, WAIT_SECONDS, WORKSPACE, WishClient
+from testkit.lsp_planning import start_client, wait_for_message, wait_for_progress_end
 from testkit.samples import SAMPLE_PLAN, chunks  # noqa: E402
 from wishcraft.names import COMMAND_PLAN_WISH
-
-from .test_planning import start_client, wait_for_message, wait_for_progress_end
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

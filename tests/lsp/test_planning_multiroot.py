@@ -24,9 +24,8 @@ from testkit.lsp_client import (
     make_client,
     start_wish_client,
 )
+from testkit.lsp_planning import plan_actions, wait_for_progress_end
 from wishcraft.names import COMMAND_PLAN_LOCATION, COMMAND_PLAN_WISH
-
-from .test_planning import plan_actions, wait_for_progress_end
 
 pytestmark = pytest.mark.asyncio(loop_scope="function")
 

@@ -55,8 +55,7 @@ from testkit.lsp_client import (
     make_client,
     start_wish_client,
 )
-
-from .test_planning import wait_for_progress_end
+from testkit.lsp_planning import wait_for_progress_end
 
 STARTUP_SECONDS = 60.0
 """How long the CLI subprocesses, started side by side, may take to reach the server."""
