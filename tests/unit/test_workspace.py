@@ -44,11 +44,15 @@ class Said:
         self.messages.append(message)
 
 
-def workspace(folders: list[Path], raw: dict[str, Any] | None = None,
-              said: Said | None = None) -> Workspace:
+def workspace(
+    folders: list[Path], raw: dict[str, Any] | None = None, said: Said | None = None
+) -> Workspace:
     """A workspace over `folders` with the given settings (the defaults when None)."""
-    return Workspace(settings=settings(raw or {}), folders=lambda: list(folders),
-                     on_problem=said if said is not None else Said())
+    return Workspace(
+        settings=settings(raw or {}),
+        folders=lambda: list(folders),
+        on_problem=said if said is not None else Said(),
+    )
 
 
 def write(path: Path, text: str) -> Path:
@@ -94,7 +98,8 @@ FORGETTERS: dict[str, Callable[[Workspace, Path], object]] = {
     "opened": lambda ws, _root: ws.opened(),
     "files_changed": lambda ws, root: ws.files_changed([root / REGISTRY_PATH]),
     "use_settings-different": lambda ws, _root: ws.use_settings(
-        settings({"diagnostics": {"debounceMs": 99}})),
+        settings({"diagnostics": {"debounceMs": 99}})
+    ),
 }
 
 
@@ -141,6 +146,7 @@ def test_discovery_is_per_folder(repo: Path) -> None:
 
 
 # Registry files ---------------------------------------------------------------------------
+
 
 def test_registry_file_is_read_once_per_mtime(repo: Path) -> None:
     registry_file = write(repo / REGISTRY_PATH, REGISTRY_TEXT)
@@ -207,6 +213,7 @@ def test_no_registry_found_means_the_bundled_one(repo: Path) -> None:
 
 # wishcraft.toml and the lint setting ----------------------------------------------------
 
+
 def test_toml_is_read_once_per_mtime(repo: Path) -> None:
     toml = write(repo / TOML_PATH, "[lint]\nplan_max_steps = 3\n")
     ws = workspace([repo])
@@ -254,6 +261,7 @@ def test_the_lint_setting_wins_over_the_toml(repo: Path) -> None:
 
 # Snapshots --------------------------------------------------------------------------------
 
+
 @dataclass
 class Doc:
     """One open wish in a workspace whose registry and toml are files on disk."""
@@ -272,9 +280,13 @@ class Doc:
 
 @pytest.fixture
 def doc(repo: Path) -> Doc:
-    return Doc(workspace([repo]), wish_in(repo).as_uri(), wish_in(repo),
-               write(repo / REGISTRY_PATH, REGISTRY_TEXT),
-               write(repo / TOML_PATH, "[lint]\nplan_max_steps = 3\n"))
+    return Doc(
+        workspace([repo]),
+        wish_in(repo).as_uri(),
+        wish_in(repo),
+        write(repo / REGISTRY_PATH, REGISTRY_TEXT),
+        write(repo / TOML_PATH, "[lint]\nplan_max_steps = 3\n"),
+    )
 
 
 def test_same_text_version_registry_and_rules_reuse_the_snapshot(doc: Doc) -> None:
@@ -301,8 +313,12 @@ def _new_rules(doc: Doc) -> DocumentSnapshot:
     return doc.snap()
 
 
-INVALIDATORS = {"text": _new_text, "version": _new_version, "registry": _new_registry,
-                "lint-config": _new_rules}
+INVALIDATORS = {
+    "text": _new_text,
+    "version": _new_version,
+    "registry": _new_registry,
+    "lint-config": _new_rules,
+}
 
 
 @pytest.mark.parametrize("change", INVALIDATORS.values(), ids=INVALIDATORS.keys())
@@ -310,8 +326,9 @@ def test_each_of_the_four_invalidates(doc: Doc, change: Callable[[Doc], Document
     first = doc.snap()
     again = change(doc)
     assert again is not first
-    assert doc.snap(again.version or 1, again.analysis.parsed.text) is again, \
+    assert doc.snap(again.version or 1, again.analysis.parsed.text) is again, (
         "the new snapshot is not reused in turn"
+    )
 
 
 def test_same_version_new_text_is_not_reused(doc: Doc) -> None:
@@ -397,8 +414,9 @@ KINDS: dict[str, tuple[tuple[str, ...] | None, str, DocumentKind | None]] = {
 
 
 @pytest.mark.parametrize(("globs", "relative", "kind"), KINDS.values(), ids=KINDS.keys())
-def test_kind_of(tmp_path: Path, globs: tuple[str, ...] | None, relative: str,
-                 kind: DocumentKind | None) -> None:
+def test_kind_of(
+    tmp_path: Path, globs: tuple[str, ...] | None, relative: str, kind: DocumentKind | None
+) -> None:
     ws = workspace([tmp_path], {"files": {"globs": list(globs)}} if globs else None)
     assert ws.kind_of(tmp_path / relative) is kind
 
@@ -411,9 +429,12 @@ def test_kind_of_no_path_and_after_new_globs(tmp_path: Path) -> None:
     assert ws.kind_of(tmp_path / "a.dream.yaml") is WISH
 
 
-ROOTS = {"in-first": ("a/x/w.wish.yaml", "a"), "in-second": ("b/w.wish.yaml", "b"),
-         "outside-takes-first": ("c/w.wish.yaml", "a"),
-         "prefix-is-not-parent": ("bb/w.wish.yaml", "a")}
+ROOTS = {
+    "in-first": ("a/x/w.wish.yaml", "a"),
+    "in-second": ("b/w.wish.yaml", "b"),
+    "outside-takes-first": ("c/w.wish.yaml", "a"),
+    "prefix-is-not-parent": ("bb/w.wish.yaml", "a"),
+}
 
 
 @pytest.mark.parametrize(("relative", "expected"), ROOTS.values(), ids=ROOTS.keys())
@@ -427,10 +448,12 @@ def test_root_for_without_folders(tmp_path: Path) -> None:
     assert ws.root() is None and ws.root_for(tmp_path / "w.wish.yaml") is None
 
 
-PLANS = {"beside-the-wish": ("", "b/wishes", "b/wishes"),
-         "relative-to-its-own-folder": ("plans", "b/wishes", "b/plans"),
-         "first-folder-wish": ("plans", "a/wishes", "a/plans"),
-         "nested-folder": ("out/plans", "a", "a/out/plans")}
+PLANS = {
+    "beside-the-wish": ("", "b/wishes", "b/wishes"),
+    "relative-to-its-own-folder": ("plans", "b/wishes", "b/plans"),
+    "first-folder-wish": ("plans", "a/wishes", "a/plans"),
+    "nested-folder": ("out/plans", "a", "a/out/plans"),
+}
 
 
 @pytest.mark.parametrize(("folder", "wish_dir", "plan_dir"), PLANS.values(), ids=PLANS.keys())
