@@ -336,9 +336,11 @@ def run_cli(tmp: Path, ledger: Ledger) -> None:
             ledger.add(f"cli {run.name} stdout", run.out)
             ledger.add(f"cli {run.name} stderr", run.err)
             files = sorted(p.name for p in (run.folder / "ws").iterdir())
-            assert files == ["w.wish.plan.json", "w.wish.yaml"], (run.name, files)
+            assert files == ["w.wish.plan.json", "w.wish.plan.md", "w.wish.yaml"], \
+                (run.name, files)
             ledger.add(f"cli {run.name} artifact",
                        (run.folder / "ws" / "w.wish.plan.json").read_text())
+            ledger.add(f"cli {run.name} plan", (run.folder / "ws" / "w.wish.plan.md").read_text())
         assert stack[0].requests == []  # the redirect target never heard from anyone
     finally:
         for server in stack:

@@ -269,7 +269,7 @@ def test_a_hostile_title_plans_next_to_the_wish(tmp_path: Path, title: str,
     status, err = plan(wish, capsys)
     assert status == 0, err
     assert files(tmp_path) == {"ws", "ws/wishes", "ws/wishes/w.wish.yaml",
-                               "ws/wishes/w.wish.plan.json"}
+                               "ws/wishes/w.wish.plan.json", "ws/wishes/w.wish.plan.md"}
     assert wish.read_text() == hostile(title)
     assert json.loads((folder / "w.wish.plan.json").read_text())["wish_title"] == title
 
@@ -282,8 +282,9 @@ def test_a_hostile_wish_name_plans_beside_it(tmp_path: Path, name: str,
     wish.write_text(WISH)
     status, err = plan(wish, capsys)
     assert status == 0, err
-    created = files(tmp_path) - {name}
-    assert len(created) == 1 and created.pop().endswith(".plan.json")
+    created = sorted(files(tmp_path) - {name})
+    assert len(created) == 2 and created[0].endswith(".plan.json")
+    assert created[1] == created[0].removesuffix(".json") + ".md"
     assert wish.read_text() == WISH
 
 
@@ -362,6 +363,7 @@ def test_an_unwritable_folder_is_one_sentence(capsys: pytest.CaptureFixture[str]
         monkeypatch.setenv("CODEX_HOME", str(folder / "codex"))
         plan(wish, capsys)  # imports everything the child will need (and writes once)
         (folder / "w.wish.plan.json").unlink()
+        (folder / "w.wish.plan.md").unlink()
         if os.geteuid() == 0:
             os.chown(folder, nobody.pw_uid, nobody.pw_gid)
         folder.chmod(0o500)
@@ -369,7 +371,7 @@ def test_an_unwritable_folder_is_one_sentence(capsys: pytest.CaptureFixture[str]
     finally:
         folder.chmod(0o700)
         shutil.rmtree(folder)
-    assert status == 1 and "cannot write the plan" in err and "Traceback" not in err
+    assert status == 1 and "Could not write the plan" in err and "Traceback" not in err
     assert "Permission denied" in err
 
 
@@ -383,5 +385,6 @@ def test_a_failing_write_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureF
 
     monkeypatch.setattr(os, "replace", failing)
     status, err = plan(wish, capsys)
-    assert status == 1 and "cannot write the plan to" in err and "Read-only file system" in err
+    assert status == 1 and "Could not write the plan artifact" in err
+    assert "Read-only file system" in err
     assert "Traceback" not in err and files(tmp_path) == {"w.wish.yaml"}

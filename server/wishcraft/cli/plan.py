@@ -1,9 +1,10 @@
 """`wishcraft plan WISH.yaml`: plan a wish from the terminal, streaming the text as it arrives.
 
 With a Codex login (or `--live`) it calls Codex; without one (or with `--shadow`) it makes the
-offline shadow-run plan and says so. The artifact is written atomically to `--out` (default:
-`<wish>.plan.json` next to the wish). Exit status: 0 complete, 1 failed or incomplete, 2 bad
-input. Ctrl-C keeps what arrived, marked incomplete.
+offline shadow-run plan and says so. The plan is saved as the editor saves it (the one
+pipeline, `wishcraft.plan.pipeline`): `<wish>.plan.md` and the artifact `<wish>.plan.json` next
+to the wish, each written atomically; `--out` puts the artifact elsewhere, its `.md` beside it.
+Exit status: 0 complete, 1 failed or incomplete, 2 bad input. Ctrl-C keeps what arrived, marked incomplete.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wishcraft.plan.paths import PlanPathError, plan_paths
+from wishcraft.plan.paths import PlanPathError, PlanPaths, plan_paths
 
 if TYPE_CHECKING:
     from wishcraft.conduit.client import PlanProgress
@@ -56,7 +57,7 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wishcraft.lint.registries import RegistryCache
     from wishcraft.model import ExecMode
     from wishcraft.plan.artifact import PlanStatus
-    from wishcraft.plan.pipeline import new_job, resolve_mode
+    from wishcraft.plan.pipeline import new_job, resolve_mode, save_plan
 
     if args.verbose:
         logging.basicConfig(level=logging.INFO, stream=err,
@@ -80,7 +81,7 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
     try:
-        destination = _destination(args.wish, args.out)
+        paths = _destinations(args.wish, args.out)
     except PlanPathError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
@@ -95,11 +96,10 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: planning with Codex{model} …", file=err)
     job = new_job(analysis.wish, text, args.wish.resolve(), mode)
     artifact, error = _run(job, config, out, quiet=args.quiet)
-    try:
-        artifact.write(destination)
-    except OSError as exc:
-        print(f"wishcraft: cannot write the plan to {destination}: "
-              f"{exc.strerror or exc}.", file=err)
+    problems = save_plan(job, artifact, paths)
+    for problem in problems:
+        print(f"wishcraft: {problem}", file=err)
+    if problems:
         return EXIT_FAILED
     if not args.quiet and artifact.text and not artifact.text.endswith("\n"):
         out.write("\n")
@@ -111,21 +111,24 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: the plan is incomplete: {artifact.status_reason}.", file=err)
     usage = f", {artifact.tokens_used:,} tokens" if artifact.tokens_used else ""
     print(f"wishcraft: {len(artifact.steps)} steps ({artifact.status.value}, "
-          f"{artifact.model or 'no model'}{usage}) written to {destination}", file=err)
+          f"{artifact.model or 'no model'}{usage}) written to {paths.artifact} and "
+          f"{paths.markdown.name}", file=err)
     return EXIT_OK if artifact.status is PlanStatus.COMPLETE else EXIT_FAILED
 
 
-def _destination(wish: Path, out: Path | None) -> Path:
-    """The artifact's path: `--out`, or beside the wish; never the wish itself."""
+def _destinations(wish: Path, out: Path | None) -> PlanPaths:
+    """The plan files: beside the wish, as the editor writes them; with `--out`, the artifact
+    there and the Markdown plan beside it (`.md`). Never the wish itself."""
     if out is None:
-        return plan_paths(wish).artifact
+        return plan_paths(wish)
     try:
         same = out.resolve() == wish.resolve()
     except (OSError, ValueError, RuntimeError) as exc:
         raise PlanPathError(f"--out {out} cannot be used ({exc}).") from None
-    if same:
+    markdown = out.with_suffix(".md")
+    if same or markdown.resolve() == wish.resolve():
         raise PlanPathError(f"--out {out} is the wish itself; choose another file.")
-    return out
+    return PlanPaths(markdown=markdown, artifact=out)
 
 
 def _run(job: PlanJob, config: Any, out: TextIO, *,

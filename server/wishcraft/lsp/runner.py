@@ -27,7 +27,7 @@ from pygls.protocol import LanguageServerProtocol
 from wishcraft.conduit.client import CodexClient, PlanProgress
 from wishcraft.conduit.config import ConduitConfig, load_config
 from wishcraft.conduit.errors import ConduitError
-from wishcraft.fileio import remove_stale_temporaries, write_atomically
+from wishcraft.fileio import write_atomically
 from wishcraft.lsp.payloads import PlanUpdated, PlanWishResult
 from wishcraft.lsp.settings import Settings
 from wishcraft.lsp.workspace import DocumentSnapshot
@@ -40,8 +40,10 @@ from wishcraft.plan.pipeline import (
     build_artifact,
     new_job,
     partial_artifact,
+    plan_markdown,
     plan_wish,
     resolve_mode,
+    save_plan,
 )
 from wishcraft.plan.render import render_plan
 from wishcraft.plan.steps import count_steps_so_far, partial_steps
@@ -92,9 +94,6 @@ logger = protect_logger(logging.getLogger(__name__))
 
 REPORT_INTERVAL_SECONDS = 0.1
 """The least time between two progress reports (and side-document rewrites: × 2.5)."""
-STALE_TEMPORARY_SECONDS = 600.0
-"""A plan file's temporary older than this was left by a crash: no write takes that long."""
-
 
 @dataclass(slots=True)
 class PlanSession:
@@ -295,19 +294,19 @@ class PlanRunner:
         except OSError as error:
             self._log(types.MessageType.Warning,
                       f"Could not write {session.paths.markdown}: {error.strerror}")
+        self._notify(session, markdown, done=done)
+
+    def _notify(self, session: PlanSession, markdown: str, *, done: bool) -> None:
         update: PlanUpdated = {"uri": session.uri, "planUri": session.paths.markdown.as_uri(),
                                "markdown": markdown, "done": done}
         self.server.protocol.notify(NOTIFICATION_PLAN_UPDATED, update)
 
     def _finish_files(self, session: PlanSession, artifact: PlanArtifact) -> None:
-        for path in (session.paths.markdown, session.paths.artifact):
-            remove_stale_temporaries(path, older_than=STALE_TEMPORARY_SECONDS)
-        self._write_markdown(session, render_plan(session.wish, artifact), done=True)
-        try:
-            artifact.write(session.paths.artifact)
-        except OSError as error:
-            self._show(types.MessageType.Error, f"Could not write the plan artifact "
-                       f"{session.paths.artifact}: {error.strerror}.")
+        """Save the plan as `wishcraft plan` does, then tell the client the last text."""
+        assert session.job is not None
+        for problem in save_plan(session.job, artifact, session.paths):
+            self._show(types.MessageType.Error, problem)
+        self._notify(session, plan_markdown(session.job, artifact), done=True)
 
     async def _show_document(self, session: PlanSession) -> None:
         uri = session.paths.markdown.as_uri()

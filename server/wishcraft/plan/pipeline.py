@@ -1,7 +1,8 @@
-"""Plan a wish, live or shadow, and build the artifact: the one entry point of the conduit.
+"""Plan a wish, live or shadow, build the artifact and save the plan: the one planning pipeline.
 
-The CLI and the language server both call `plan_wish`. It decides the mode (a Codex login
-means live unless told otherwise), streams progress to a callback, and always returns a
+The CLI (`wishcraft plan`) and the language server ("Plan this wish") both run `plan_wish`, then
+`save_plan`, which writes the same two files: the Markdown plan and the JSON artifact.
+`plan_wish` decides the mode (a Codex login means live unless told otherwise), streams progress to a callback, and always returns a
 `PlanArtifact` (complete, incomplete or failed) together with the error, if any, so the caller
 can both save what arrived and show one clear sentence. Cancellation is the caller's: cancel
 the task, then call `partial_artifact` with the `StreamState` to keep what arrived.
@@ -21,8 +22,11 @@ from wishcraft.conduit.client import CodexClient, PlanProgress, ProgressCallback
 from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError, LoginMissing
 from wishcraft.conduit.request import build_prompt, prompt_hash, wish_prompt_hash
+from wishcraft.fileio import remove_stale_temporaries, write_atomically
 from wishcraft.model import ExecMode, Wish
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
+from wishcraft.plan.paths import PlanPaths
+from wishcraft.plan.render import render_plan
 from wishcraft.plan.shadow import shadow_steps, shadow_text
 from wishcraft.plan.steps import parse_plan_text, step_lines
 from wishcraft.redaction import protect_logger, scrub
@@ -148,3 +152,34 @@ def _shadow(job: PlanJob, report: ProgressCallback) -> PlanArtifact:
                             state=job.state))
     job.state.completed = True
     return build_artifact(job, PlanStatus.COMPLETE)
+
+
+STALE_TEMPORARY_SECONDS = 600.0
+"""A plan file's temporary older than this was left by a crash: no write takes that long."""
+
+
+def plan_markdown(job: PlanJob, artifact: PlanArtifact) -> str:
+    """The Markdown plan of a job, as the side document and `<wish>.plan.md` show it."""
+    return scrub(render_plan(job.wish, artifact))
+
+
+def save_plan(job: PlanJob, artifact: PlanArtifact, paths: PlanPaths) -> list[str]:
+    """Write the Markdown plan and the JSON artifact, each atomically and without any token.
+
+    Returns the problems, one sentence each (an unwritable folder, a full disk); a failure to
+    write one file does not stop the other, so what can be kept is kept.
+    """
+    problems = []
+    for path in (paths.markdown, paths.artifact):
+        remove_stale_temporaries(path, older_than=STALE_TEMPORARY_SECONDS)
+    try:
+        write_atomically(paths.markdown, plan_markdown(job, artifact))
+    except OSError as error:
+        problems.append(f"Could not write the plan {paths.markdown}: "
+                        f"{error.strerror or error}.")
+    try:
+        artifact.write(paths.artifact)
+    except OSError as error:
+        problems.append(f"Could not write the plan artifact {paths.artifact}: "
+                        f"{error.strerror or error}.")
+    return problems
