@@ -4,7 +4,8 @@ With a Codex login (or `--live`) it calls Codex; without one (or with `--shadow`
 offline shadow-run plan and says so. The plan is saved as the editor saves it (the one
 pipeline, `wishcraft.plan.pipeline`): `<wish>.plan.md` and the artifact `<wish>.plan.json` next
 to the wish, each written atomically; `--out` puts the artifact elsewhere, its `.md` beside it.
-Exit status: 0 complete, 1 failed or incomplete, 2 bad input. Ctrl-C keeps what arrived, marked incomplete.
+Exit status: 0 complete, 1 failed or incomplete, 2 bad input. Ctrl-C keeps what arrived,
+marked incomplete.
 """
 
 from __future__ import annotations
