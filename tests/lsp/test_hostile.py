@@ -44,11 +44,11 @@ from wishcraft.findings import Position, Span
 from wishcraft.lint import analyse_wish
 from wishcraft.lint.engine import MAX_FINDINGS
 from wishcraft.lint.registries import bundled_registry
-from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.lsp.features.code_actions import code_actions
 from wishcraft.lsp.features.completion import MAX_SCAN_LINES, complete
 from wishcraft.lsp.features.folding import MAX_FOLDING_RANGES, folding_ranges
 from wishcraft.lsp.features.symbols import MAX_SYMBOLS, document_symbols
+from wishcraft.lsp.workspace import DocumentSnapshot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -2,10 +2,11 @@
 
 The CLI (`wishcraft plan`) and the language server ("Plan this wish") both run `plan_wish`, then
 `save_plan`, which writes the same two files: the Markdown plan and the JSON artifact.
-`plan_wish` decides the mode (a Codex login means live unless told otherwise), streams progress to a callback, and always returns a
-`PlanArtifact` (complete, incomplete or failed) together with the error, if any, so the caller
-can both save what arrived and show one clear sentence. Cancellation is the caller's: cancel
-the task, then call `partial_artifact` with the `StreamState` to keep what arrived.
+`plan_wish` decides the mode (a Codex login means live unless told otherwise), streams progress
+to a callback, and always returns a `PlanArtifact` (complete, incomplete or failed) together
+with the error, if any, so the caller can both save what arrived and show one clear sentence.
+Cancellation is the caller's: cancel the task, then call `partial_artifact` with the
+`StreamState` to keep what arrived.
 """
 
 from __future__ import annotations
