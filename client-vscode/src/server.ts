@@ -70,8 +70,19 @@ export interface PlanWishResult {
 
 /** What `wishcraft.planLocation` answers (server/wishcraft/lsp/features/planning.py). */
 export interface PlanLocation {
-  readonly planUri?: string | null;
+  /** Null when the wish has no place for a plan (`reason` says why). */
+  readonly planUri: string | null;
   readonly exists: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * What `wishcraft.insertPlanSteps` answers (server/wishcraft/lsp/features/planning.py). The
+ * command runs from the server's code action, which vscode-languageclient executes; when
+ * nothing is applied the server has already shown `reason`.
+ */
+export interface InsertStepsResult {
+  readonly applied: boolean;
   readonly reason?: string;
 }
 
@@ -164,7 +175,7 @@ export class WishcraftServer implements vscode.Disposable {
   /** Where the server writes the plan of `wish`, and whether that file exists. */
   async planLocation(client: LanguageClient, wish: vscode.Uri): Promise<PlanLocation> {
     const answer = await wishCommand<PlanLocation>(client, COMMAND_PLAN_LOCATION, wish);
-    return { ...answer, exists: answer.exists === true };
+    return { ...answer, planUri: answer.planUri ?? null, exists: answer.exists === true };
   }
 
   /** The server wheel this build of the extension carries, if any. */
