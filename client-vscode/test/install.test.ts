@@ -24,8 +24,8 @@ describe("the bundled wheel", () => {
   it.each([
     ["wishcraft-0.1.0-py3-none-any.whl", "0.1.0"],
     ["wishcraft-1.2.3rc1-1-py3-none-any.whl", "1.2.3rc1"],
-    ["Wishcraft_LSP-0.2.0-py3-none-any.whl", "0.2.0"],
-    ["wishcraft-0.1.0-py3-none-any.whl", undefined],
+    ["WishCraft-0.2.0-py3-none-any.whl", "0.2.0"],
+    ["wishcraft_lsp-0.1.0-py3-none-any.whl", undefined],
     ["wishcraft-0.1.0.tar.gz", undefined],
     ["other-0.1.0-py3-none-any.whl", undefined],
   ])("wheelVersion(%s) is %s", (file, version) => {
