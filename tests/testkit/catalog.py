@@ -88,5 +88,16 @@ def model(slug: str) -> dict[str, Any]:
     raise KeyError(slug)
 
 
+def catalog_with_patch_tool(slug: str, kind: str) -> dict[str, Any]:
+    """The `/models` answer with one model's `apply_patch_tool_type` set to `kind`.
+
+    Only for the loopback server: Codex 0.169.0 refuses a catalog whose entries say anything
+    but `freeform` (so `MODELS`, which the parity script also serves, keeps `freeform`)."""
+    answer = catalog()
+    entry = next(entry for entry in answer["models"] if entry["slug"] == slug)
+    entry["apply_patch_tool_type"] = kind
+    return answer
+
+
 DEFAULT_SLUG = "gpt-6.1-sol"
 """The entry Codex picks with no model configured: `visibility: list`, lowest `priority`."""

@@ -24,6 +24,8 @@ encoding, one flush per frame; `cut_after=N` drops the connection after N frames
 `stall_after=N` writes N frames and waits for `release_stalls()` (or `stop()`).
 `json_response(status, body, headers=)`, `redirect(status, location)` and `reset()` (a TCP reset
 instead of an answer) make faults; `sse(..., reset_after=N)` resets the connection mid-stream;
+`tool_call_transcript([function_call_item(...), custom_tool_call_item(...)])` is an answer
+that calls tools (what a tool exchange answers between requests);
 `stream(chunks)` sends any bytes (a generator may be endless: it stops when the client goes);
 `hook=` on an answer runs in the server thread once its request has arrived and before the
 answer goes out (e.g. to rewrite auth.json while a refresh is in flight).
@@ -207,6 +209,77 @@ def success_transcript(text_chunks: list[str], *, model: str = "gpt-6.1-sol",
         frame("response.completed", {"type": "response.completed", "response": {
             "id": response_id, "status": "completed", "model": model, "usage": usage}}),
     ]
+    return frames
+
+
+def function_call_item(call_id: str, name: str, arguments: dict[str, Any] | str, *,
+                       item_id: str | None = None) -> dict[str, Any]:
+    """A finished `function_call` output item (`arguments` is JSON text, as on the wire)."""
+    text = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return {"type": "function_call", "id": item_id or f"fc_{call_id}", "status": "completed",
+            "arguments": text, "call_id": call_id, "name": name}
+
+
+def custom_tool_call_item(call_id: str, name: str, text: str, *,
+                          item_id: str | None = None) -> dict[str, Any]:
+    """A finished `custom_tool_call` output item (a freeform tool's raw `input`)."""
+    return {"type": "custom_tool_call", "id": item_id or f"ctc_{call_id}",
+            "status": "completed", "call_id": call_id, "name": name, "input": text}
+
+
+def tool_call_transcript(calls: list[dict[str, Any]], *, text: str = "",
+                         response_id: str = "resp_tools_1", model: str = "gpt-6.1-sol",
+                         reasoning: str | None = "gAAAAtoolblob==",
+                         usage: dict[str, Any] | None = None) -> list[str]:
+    """An answer that calls tools: created, a reasoning item (with `encrypted_content`, as
+    `include: reasoning.encrypted_content` asks), an optional message, then each call as the
+    backend streams it (`output_item.added`, the argument or input deltas,
+    `output_item.done` with the whole item), then `response.completed` with `usage`.
+
+    Build `calls` with `function_call_item` and `custom_tool_call_item`."""
+    usage = usage or {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 512},
+                      "output_tokens": 80, "output_tokens_details": {"reasoning_tokens": 40},
+                      "total_tokens": 1080}
+    frames = [frame("response.created", {"type": "response.created", "response": {
+        "id": response_id, "status": "in_progress", "model": model}})]
+    index = 0
+    if reasoning is not None:
+        frames += [
+            frame("response.output_item.added", {
+                "type": "response.output_item.added", "output_index": index,
+                "item": {"type": "reasoning", "id": f"rs_{response_id}", "summary": []}}),
+            frame("response.output_item.done", {
+                "type": "response.output_item.done", "output_index": index, "item": {
+                    "type": "reasoning", "id": f"rs_{response_id}", "summary": [
+                        {"type": "summary_text", "text": "**Looking at the files**"}],
+                    "encrypted_content": reasoning}})]
+        index += 1
+    if text:
+        message = {"type": "message", "id": f"msg_{response_id}", "role": "assistant"}
+        frames += [
+            frame("response.output_text.delta", {"type": "response.output_text.delta",
+                                                 "output_index": index, "delta": text}),
+            frame("response.output_item.done", {
+                "type": "response.output_item.done", "output_index": index, "item": {
+                    **message, "status": "completed", "content": [
+                        {"type": "output_text", "text": text, "annotations": []}]}})]
+        index += 1
+    for call in calls:
+        custom = call["type"] == "custom_tool_call"
+        started = {**call, "status": "in_progress", "input" if custom else "arguments": ""}
+        payload = call["input"] if custom else call["arguments"]
+        delta_type = "response.custom_tool_call_input.delta" if custom else \
+            "response.function_call_arguments.delta"
+        frames += [
+            frame("response.output_item.added", {"type": "response.output_item.added",
+                                                 "output_index": index, "item": started}),
+            frame(delta_type, {"type": delta_type, "output_index": index,
+                               "item_id": call["id"], "delta": payload}),
+            frame("response.output_item.done", {"type": "response.output_item.done",
+                                                "output_index": index, "item": call})]
+        index += 1
+    frames.append(frame("response.completed", {"type": "response.completed", "response": {
+        "id": response_id, "status": "completed", "model": model, "usage": usage}}))
     return frames
 
 

@@ -165,6 +165,9 @@ class StreamState:
     auth_mode: str | None = None
     instructions_sent: bool | None = None
     notes: list[str] = field(default_factory=list)
+    output_items: list[dict[str, Any]] = field(default_factory=list)
+    """Every item of `response.output_item.done`, in order (reasoning, messages, tool calls):
+    a tool exchange replays them and answers the calls among them."""
 
     @property
     def text(self) -> str:
@@ -178,6 +181,7 @@ class StreamState:
         self.final_text = None
         self.completed = False
         self.incomplete_reason = None
+        self.output_items.clear()
 
 
 ProgressCallback = Callable[[PlanProgress], None]
@@ -309,6 +313,19 @@ class RequestContext:
         """The context of one request."""
         return cls(url, choice.slug, choice.source, version.version, version.source,
                    choice.effort, choice.offered, api_key)
+
+
+@dataclass(slots=True)
+class Session:
+    """One conversation with Codex: the login (replaced when a 401 recovers it), the version
+    presented, the catalog, the model and the ids every request of the conversation shares."""
+
+    auth: CodexAuth
+    version: ClientVersion
+    catalog: Catalog
+    choice: ModelChoice
+    ids: TurnIds
+    context: RequestContext
 
 
 def _base_setting(context: RequestContext) -> str:
@@ -560,22 +577,19 @@ class CodexClient:
         return f"{base}/chat/completions" if self.config.wire_api == "chat" else \
             f"{base}/responses"
 
-    async def plan(self, wish: Wish, wish_text: str, wish_name: str, state: StreamState,
-                   on_progress: ProgressCallback | None = None, *,
-                   wish_id: str = "") -> str:
-        """Ask Codex for a plan; fill `state` as events arrive; return the prompt hash.
+    async def open_session(self, state: StreamState,
+                           report: ProgressCallback | None = None) -> Session:
+        """Everything a request needs before it is sent: the login (refreshed when due), the
+        version presented, the catalog, the model and fresh ids; `state` learns which.
 
-        Raises a `ConduitError` on failure. A truncated stream is not an error: `state`
-        then has `completed` False and `incomplete_reason` set.
-        """
-        report = on_progress or (lambda progress: None)
+        Raises a `ConduitError` (no login, a bad configuration)."""
+        report = report or (lambda progress: None)
         report(PlanProgress("connecting", "Connecting to Codex"))
         auth = await self._auth(report)
         version = await self.client_version()
         catalog = await self.catalog(auth, version)
         choice = choose_model(self.config, catalog, api=auth.is_api_key)
         ids = TurnIds.new()
-        body, digest = build_body(wish, wish_text, wish_name, choice, ids)
         state.requested_model, state.model_source = choice.slug, choice.source
         state.effort, state.client_version = choice.effort, version.version
         state.catalog_source, state.auth_mode = catalog.source, auth.mode
@@ -588,13 +602,40 @@ class CodexClient:
             state.notes.append("No model catalog could be read, so the model's own "
                                "instructions were not sent; only the planner text was.")
         context = RequestContext.of(self._url(auth), choice, version, auth.is_api_key)
+        return Session(auth, version, catalog, choice, ids, context)
+
+    async def plan(self, wish: Wish, wish_text: str, wish_name: str, state: StreamState,
+                   on_progress: ProgressCallback | None = None, *,
+                   wish_id: str = "") -> str:
+        """Ask Codex for a plan; fill `state` as events arrive; return the prompt hash.
+
+        Raises a `ConduitError` on failure. A truncated stream is not an error: `state`
+        then has `completed` False and `incomplete_reason` set.
+        """
+        report = on_progress or (lambda progress: None)
+        session = await self.open_session(state, report)
+        body, digest = build_body(wish, wish_text, wish_name, session.choice, session.ids)
+        await self.send(session, body, state, report, wish_id=wish_id)
+        return digest
+
+    async def send(self, session: Session, body: dict[str, Any], state: StreamState,
+                   report: ProgressCallback | None = None, *, wish_id: str = "",
+                   what: str = "plan") -> None:
+        """POST one body and fold its stream into `state`, with every retry Codex makes.
+
+        Transport errors, 5xx and 429 are retried in `_turn`, a 401 recovers the login there
+        (`session.auth` keeps the recovered one for the next request); a retryable
+        `response.failed` resends the same body here. Raises a `ConduitError` on failure; a
+        truncated stream is not one (`state.incomplete_reason` says why)."""
+        report = report or (lambda progress: None)
         started = time.perf_counter()
         last_error: ConduitError | None = None
         for turn in range(1, self.config.stream_max_retries + 2):
             state.reset_text()
             try:
-                auth = await self._turn(auth, body, ids, version.version, context, state,
-                                        report, turn)
+                session.auth = await self._turn(session.auth, body, session.ids,
+                                                session.version.version, session.context,
+                                                state, report, turn)
             except ResponseFailed as exc:
                 last_error = exc
                 if not exc.retryable or turn > self.config.stream_max_retries:
@@ -607,12 +648,13 @@ class CodexClient:
                 await self._sleep(delay)
                 continue
             finally:
-                self._log(wish_id, state, started, turn)
-            return digest
+                self._log(wish_id, state, started, turn, what)
+            return
         assert last_error is not None
         raise last_error
 
-    def _log(self, wish_id: str, state: StreamState, started: float, turn: int) -> None:
+    def _log(self, wish_id: str, state: StreamState, started: float, turn: int,
+             what: str = "plan") -> None:
         record = {
             "wish": wish_id, "request_id": state.request_id, "cf_ray": state.cf_ray,
             "response_id": state.response_id, "model": state.model,
@@ -624,7 +666,7 @@ class CodexClient:
             "events": state.events, "attempt": turn,
             "seconds": round(time.perf_counter() - started, 3),
         }
-        logger.info("codex plan request %s", json.dumps(record, default=str),
+        logger.info("codex %s request %s", what, json.dumps(record, default=str),
                     extra={"wishcraft": record})
 
     async def _turn(self, auth: CodexAuth, body: dict[str, Any], ids: TurnIds, version: str,
@@ -800,6 +842,8 @@ class CodexClient:
         elif kind == "response.created":
             state.response_id = _text(event.response.get("id")) or state.response_id
         elif kind == "response.output_item.done":
+            if event.item:
+                state.output_items.append(event.item)
             text = message_text(event.item)
             if text is not None and (event.item.get("phase") in (None, "final_answer")):
                 state.final_text = text
@@ -889,4 +933,4 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
-__all__ = ["CodexClient", "PlanProgress", "StreamState", "rate_limits_from_headers"]
+__all__ = ["CodexClient", "PlanProgress", "Session", "StreamState", "rate_limits_from_headers"]

@@ -126,47 +126,60 @@ class TurnIds:
 _INSTRUCTIONS_NAMESPACE = uuid.UUID("6f6b1d53-3d5e-4c2a-9a55-1b0f8f1c1e0a")
 
 
-def _message(role: str, text: str, item_id: str | None = None) -> dict[str, Any]:
+def message_item(role: str, text: str, item_id: str | None = None) -> dict[str, Any]:
+    """An input `message` item with one `input_text` part and an id, as Codex sends them."""
     return {"type": "message", "id": item_id or f"msg_{new_session_id()}", "role": role,
             "content": [{"type": "input_text", "text": text}]}
+
+
+def instructions_items(choice: ModelChoice) -> list[dict[str, Any]]:
+    """The model's own instructions as the first developer item (none when unknown).
+
+    As Codex: the instructions item's id is derived from its text (a UUIDv5), the others are
+    time-ordered (UUIDv7)."""
+    if not choice.instructions:
+        return []
+    return [message_item("developer", choice.instructions,
+                         f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}")]
 
 
 def build_input(wish: Wish, wish_text: str, wish_name: str,
                 choice: ModelChoice) -> list[dict[str, Any]]:
     """The input items: the model's instructions, our planner text, then the wish."""
-    items = []
-    if choice.instructions:
-        # As Codex: the instructions item's id is derived from its text (a UUIDv5), the
-        # others are time-ordered (UUIDv7).
-        items.append(_message("developer", choice.instructions,
-                              f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}"))
-    items.append(_message("developer", PLANNER_INSTRUCTIONS + "\n" + DEVELOPER_MESSAGE))
-    items.append(_message("user", build_prompt(wish, wish_text, wish_name)))
+    items = instructions_items(choice)
+    items.append(message_item("developer", PLANNER_INSTRUCTIONS + "\n" + DEVELOPER_MESSAGE))
+    items.append(message_item("user", build_prompt(wish, wish_text, wish_name)))
     return items
 
 
-def build_body(wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice,
-               ids: TurnIds) -> tuple[dict[str, Any], str]:
-    """The JSON body of `POST /responses` with Codex's key order, and the prompt hash."""
-    reasoning: dict[str, Any] | None = None
-    if choice.effort is not None or choice.summary is not None:
-        reasoning = {}
-        if choice.effort is not None:
-            reasoning["effort"] = choice.effort
-        if choice.summary is not None:
-            reasoning["summary"] = choice.summary
-    text: dict[str, Any] = {}
-    if choice.verbosity is not None:
-        text["verbosity"] = choice.verbosity
-    text["format"] = {"type": "json_schema", "strict": True, "name": "codex_output_schema",
-                      "schema": PLAN_SCHEMA}
-    body: dict[str, Any] = {
+def reasoning_param(choice: ModelChoice) -> dict[str, Any] | None:
+    """`reasoning` as Codex sends it for the model: the effort and the summary it has."""
+    if choice.effort is None and choice.summary is None:
+        return None
+    reasoning: dict[str, Any] = {}
+    if choice.effort is not None:
+        reasoning["effort"] = choice.effort
+    if choice.summary is not None:
+        reasoning["summary"] = choice.summary
+    return reasoning
+
+
+def responses_body(choice: ModelChoice, ids: TurnIds, items: list[dict[str, Any]], *,
+                   tools: list[dict[str, Any]], text: dict[str, Any],
+                   parallel_tool_calls: bool = False) -> dict[str, Any]:
+    """A `POST /responses` body with Codex's key order, for any input and tools.
+
+    `store` is false, as Codex sends it: nothing is kept on the server, so a conversation
+    resends its whole history, and `reasoning.encrypted_content` is asked for (whenever
+    reasoning is) so the model's reasoning can travel back with it."""
+    reasoning = reasoning_param(choice)
+    return {
         "model": choice.slug,
         "stream": True,
-        "input": build_input(wish, wish_text, wish_name, choice),
-        "tools": [],
+        "input": items,
+        "tools": tools,
         "tool_choice": "auto",
-        "parallel_tool_calls": False,
+        "parallel_tool_calls": parallel_tool_calls,
         "reasoning": reasoning,
         "store": False,
         "include": ["reasoning.encrypted_content"] if reasoning is not None else [],
@@ -175,6 +188,21 @@ def build_body(wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice,
         "client_metadata": {"session_id": ids.session_id, "turn_id": ids.turn_id,
                             "x-codex-window-id": ids.window_id, "thread_id": ids.session_id},
     }
+
+
+def text_param(choice: ModelChoice) -> dict[str, Any]:
+    """`text`: the model's verbosity when it supports one."""
+    return {"verbosity": choice.verbosity} if choice.verbosity is not None else {}
+
+
+def build_body(wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice,
+               ids: TurnIds) -> tuple[dict[str, Any], str]:
+    """The JSON body of `POST /responses` with Codex's key order, and the prompt hash."""
+    text = text_param(choice)
+    text["format"] = {"type": "json_schema", "strict": True, "name": "codex_output_schema",
+                      "schema": PLAN_SCHEMA}
+    body = responses_body(choice, ids, build_input(wish, wish_text, wish_name, choice),
+                          tools=[], text=text)
     return body, wish_prompt_hash(wish, wish_text, wish_name)
 
 
