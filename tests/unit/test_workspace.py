@@ -191,11 +191,16 @@ def test_the_configured_registry_path_wins(tmp_path: Path, repo: Path, where: st
     custom = write(repo / "custom" / "reg.yaml", renamed_registry("custom.plan"))
     second = tmp_path / "second"
     wish = write(second / "wishes" / "b.wish.yaml", LIGHTHOUSE_TEXT)
+    other = write(second / "custom" / "reg.yaml", renamed_registry("second.plan"))
     path = str(custom) if where == "absolute" else "custom/reg.yaml"
     ws = workspace([repo, second], {"registry": {"path": path}})
-    for each in (wish_in(repo), wish):  # relative to the FIRST folder, for every folder
-        assert ws.registry_path_for(each) == custom
-        assert "custom.plan" in ws.registry_for(each).conduits
+    assert ws.registry_path_for(wish_in(repo)) == custom
+    assert "custom.plan" in ws.registry_for(wish_in(repo)).conduits
+    # An absolute path serves every folder; a relative one is taken in the wish's own folder.
+    expected = custom if where == "absolute" else other
+    assert ws.registry_path_for(wish) == expected
+    assert ("custom.plan" if where == "absolute" else "second.plan") in \
+        ws.registry_for(wish).conduits
 
 
 def test_a_relative_registry_path_without_folders_is_beside_the_wish(repo: Path) -> None:

@@ -132,12 +132,13 @@ class Workspace:
         return found
 
     def registry_path_for(self, path: Path) -> Path | None:
-        """The registry file a wish uses: the configured one, else found upward, else None."""
+        """The registry file a wish uses: the configured one (a relative path is taken in the
+        workspace folder holding the wish, as `plan.folder` is), else found upward, else None."""
         configured = self.settings.registry.path
         if configured:
             candidate = Path(configured).expanduser()
             if not candidate.is_absolute():
-                candidate = (self.root() or path.parent) / candidate
+                candidate = (self.root_for(path) or path.parent) / candidate
             return candidate
         return self._discover(path.parent)[0]
 
