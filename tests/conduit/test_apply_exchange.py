@@ -412,8 +412,8 @@ async def test_response_failed_retried_then_fatal_after_a_staged_patch(
     assert sleeps.delays == [0.02]
     assert result.status == "failed" and isinstance(result.error, ResponseFailed)
     assert result.error.code == "context_length_exceeded"
-    assert result.reason == ("Codex could not plan: the wish is too long for the model's "
-                             "context window.")
+    assert result.reason == ("Codex could not make the change: the wish is too long for the "
+                             "model's context window.")
     assert result.patch == PATCH and result.turns == 3  # what was staged is kept
 
 

@@ -433,8 +433,13 @@ async def run_apply_exchange(client: CodexClient, request: ApplyRequest, tools: 
         logger.warning("apply exchange %s failed: %s %s", wish_id or request.wish_name,
                        error.detail or error, error.ids())
         state.error = error
-        _end(state, "failed", str(error))
+        _end(state, "failed", _failure_sentence(error))
     return state
+
+
+def _failure_sentence(error: ConduitError) -> str:
+    """The error's sentence, worded for an apply where the plan client's speaks of a plan."""
+    return str(error).replace("Codex could not plan:", "Codex could not make the change:", 1)
 
 
 def _progress(on_progress: ProgressCallback | None) -> ProgressCallback:
