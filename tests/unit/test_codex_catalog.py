@@ -16,7 +16,7 @@ from testkit import catalog as loopback_catalog
 from testkit.codex_home import fake_jwt, write_codex_home
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_TEXT
 from wishcraft.conduit import version as version_module
-from wishcraft.conduit.auth import CodexAuth, codex_timestamp, load_auth, load_login
+from wishcraft.conduit.auth import CodexAuth, load_auth, load_login
 from wishcraft.conduit.catalog import (
     BUILTIN_MODELS,
     Catalog,
@@ -38,6 +38,7 @@ from wishcraft.conduit.request import (
     build_headers,
     user_agent,
 )
+from wishcraft.conduit.timestamps import codex_timestamp
 from wishcraft.conduit.version import BUILTIN_CLIENT_VERSION, resolve_client_version
 
 CATALOG = Catalog(parse_models(loopback_catalog.catalog()), "GET /models")

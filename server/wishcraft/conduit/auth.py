@@ -17,10 +17,8 @@ import base64
 import json
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +27,7 @@ from filelock import AsyncFileLock, Timeout
 
 from wishcraft.conduit.errors import LoginMissing, RefreshFailed, TransportError
 from wishcraft.conduit.sse import loads
+from wishcraft.conduit.timestamps import codex_timestamp, parse_rfc3339
 from wishcraft.fileio import remove_stale_temporaries, write_atomically
 from wishcraft.redaction import protect_logger, redact, remember_secrets
 
@@ -93,22 +92,9 @@ def token_expires_soon(token: str, now: float | None = None) -> bool | None:
 
 def parse_timestamp(value: object) -> float | None:
     """An RFC 3339 time as Codex writes it (nanoseconds allowed) in Unix seconds, or None."""
-    if not isinstance(value, str):
-        return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    parsed = parse_rfc3339(value)
+    return parsed.timestamp() if parsed is not None else None
 
-
-def codex_timestamp(now_ns: int | None = None) -> str:
-    """`2026-11-30T07:00:00.123456789Z`: UTC with nanoseconds, as Codex writes `last_refresh`."""
-    ns = time.time_ns() if now_ns is None else now_ns
-    seconds, fraction = divmod(ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + \
-        f".{fraction:09d}Z"
 
 
 @dataclass(slots=True)

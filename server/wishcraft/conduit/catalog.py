@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wishcraft.conduit.timestamps import parse_rfc3339
 from wishcraft.redaction import protect_logger
 
 if TYPE_CHECKING:
@@ -216,18 +217,6 @@ def parse_models(data: Any) -> tuple[ModelInfo, ...]:
     return tuple(info for info in parsed if info is not None)
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 time as Codex writes it (nanoseconds allowed), or None."""
-    if not isinstance(value, str):
-        return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def read_cache_file(home: Path) -> Catalog | None:
     """`$CODEX_HOME/models_cache.json` as a catalog (fresh or not), or None when unusable."""
     path = home / CACHE_FILE
@@ -244,7 +233,7 @@ def read_cache_file(home: Path) -> Catalog | None:
     models = parse_models(data)
     if not models:
         return None
-    return Catalog(models, CACHE_FILE, parse_time(data.get("fetched_at")),
+    return Catalog(models, CACHE_FILE, parse_rfc3339(data.get("fetched_at")),
                    _string(data.get("etag")), _string(data.get("client_version")))
 
 
