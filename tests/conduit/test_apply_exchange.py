@@ -156,6 +156,9 @@ async def test_read_then_freeform_patch_then_summary(
     assert result.final_text == SUMMARY
     assert result.turns == 3 and result.bytes_read == len(LAMPS)
     assert result.patch_tool_type == "freeform" and result.model == "gpt-6.1-sol"
+    assert (result.auth_mode, result.catalog_source, result.effort) == \
+        ("chatgpt", "GET /models", "medium")
+    assert result.client_version and result.instructions_sent is True
     assert result.response_ids == ["resp_1", "resp_2", "resp_3"]
     assert result.request_ids == ["req_loopback_0001"] * 3
     assert result.usage is not None and result.usage.total == 1080 + 1080 + 4446

@@ -217,6 +217,12 @@ class ApplyExchange:
     model: str | None = None
     """The model that served the last answer (the requested one when none was reported)."""
     requested_model: str | None = None
+    model_source: str | None = None
+    effort: str | None = None
+    client_version: str | None = None
+    catalog_source: str | None = None
+    auth_mode: str | None = None
+    instructions_sent: bool | None = None
     patch_tool_type: PatchToolType | None = None
     usage: TokenUsage | None = None
     request_ids: list[str] = field(default_factory=list)
@@ -469,8 +475,12 @@ async def _run(client: CodexClient, request: ApplyRequest, tools: ApplyTools,
                                  "`wire_api = \"chat\"` from the configuration.")
     session = await client.open_session(state.stream, report)
     choice = session.choice
+    opened = state.stream
     state.requested_model = state.model = choice.slug
-    state.notes = list(state.stream.notes)
+    state.model_source, state.effort = opened.model_source, opened.effort
+    state.client_version, state.catalog_source = opened.client_version, opened.catalog_source
+    state.auth_mode, state.instructions_sent = opened.auth_mode, opened.instructions_sent
+    state.notes = list(opened.notes)
     kind = patch_tool_type(choice)
     state.patch_tool_type = kind
     declared = declare_tools(kind, tools.patch_grammar)
