@@ -52,6 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wishcraft.fileio import write_atomically
 from wishcraft.redaction import redact, scrub
+from wishcraft.timestamps import parse_rfc3339
 
 LEDGER_RELATIVE_PATH = Path("data/ledger/wishes.jsonl")
 CONFIG_RELATIVE_PATH = Path("data/config/wishcraft.toml")
@@ -686,7 +687,7 @@ class LedgerSummary:
         if isinstance(wish, str):
             key = (conduit, wish)
             self.wish_calls[key] = self.wish_calls.get(key, 0) + 1
-        moment = _parse_time(stamp)
+        moment = parse_rfc3339(stamp)
         if moment is None:
             return
         day = (conduit, moment.astimezone(UTC).date().isoformat())
@@ -762,16 +763,6 @@ def _first_at_or_after(times: list[float], moment: float) -> int:
     while index > 0 and times[index - 1] >= moment:
         index -= 1
     return index
-
-
-def _parse_time(stamp: object) -> datetime | None:
-    if not isinstance(stamp, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _stat_key(stat: os.stat_result) -> tuple[int, int, int, int]:

@@ -38,8 +38,8 @@ from wishcraft.conduit.request import (
     build_headers,
     user_agent,
 )
-from wishcraft.conduit.timestamps import codex_timestamp
 from wishcraft.conduit.version import BUILTIN_CLIENT_VERSION, resolve_client_version
+from wishcraft.timestamps import codex_timestamp
 
 CATALOG = Catalog(parse_models(loopback_catalog.catalog()), "GET /models")
 

@@ -27,9 +27,9 @@ from filelock import AsyncFileLock, Timeout
 
 from wishcraft.conduit.errors import LoginMissing, RefreshFailed, TransportError
 from wishcraft.conduit.sse import loads
-from wishcraft.conduit.timestamps import codex_timestamp, parse_rfc3339
 from wishcraft.fileio import remove_stale_temporaries, write_atomically
 from wishcraft.redaction import protect_logger, redact, remember_secrets
+from wishcraft.timestamps import codex_timestamp, parse_rfc3339
 
 logger = protect_logger(logging.getLogger(__name__))
 

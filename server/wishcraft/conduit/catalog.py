@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wishcraft.conduit.timestamps import parse_rfc3339
 from wishcraft.redaction import protect_logger
+from wishcraft.timestamps import parse_rfc3339
 
 if TYPE_CHECKING:
     import httpx

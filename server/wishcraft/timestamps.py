@@ -1,4 +1,5 @@
-"""Times as Codex writes them: RFC 3339 in UTC with nanoseconds (`last_refresh`, `fetched_at`).
+"""Times as Codex writes them: RFC 3339 in UTC with nanoseconds (`last_refresh`, `fetched_at`),
+and read by the ledger too.
 
 Python reads at most microseconds, so the extra digits are cut before parsing; writing keeps
 all nine, as Codex does, so a file we rewrite looks like one Codex wrote.
