@@ -459,6 +459,24 @@ async def test_cancelling_closes_the_stream_and_keeps_what_arrived(
     codex_server.release_stalls()
 
 
+async def test_a_broken_callback_fails_the_exchange_and_propagates(
+        codex_server: LoopbackCodex, codex_home: Path, workspace: Workspace) -> None:
+    async def broken(text: str) -> str:
+        raise RuntimeError("disk on fire")
+
+    codex_server.enqueue("responses", sse(tool_call_transcript(
+        [custom_tool_call_item("p", "apply_patch", PATCH)])))
+    state = ApplyExchange()
+    settings = ConduitConfig(base_url=codex_server.base_url, codex_home=codex_home)
+    tools = ApplyTools(workspace.read_file, workspace.list_files, broken, LARK_GRAMMAR)
+    async with CodexClient(settings, catalogs=CatalogStore()) as client:
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            await run_apply_exchange(client, REQUEST, tools, state)
+    assert state.status == "failed" and state.patch is None
+    assert state.reason == ("The apply exchange stopped on an internal error; the log has the "
+                            "details.")
+
+
 async def test_chat_wire_is_refused_before_any_request(
         codex_server: LoopbackCodex, codex_home: Path, workspace: Workspace) -> None:
     result = await exchange(codex_server, codex_home, workspace, wire_api="chat")

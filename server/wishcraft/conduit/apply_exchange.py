@@ -424,7 +424,8 @@ async def run_apply_exchange(client: CodexClient, request: ApplyRequest, tools: 
                              max_read_bytes: int = MAX_READ_BYTES) -> ApplyExchange:
     """Run the exchange to its end and return `state` (a new one when none is given).
 
-    Never raises a `ConduitError`: a failure is `status == "failed"` with the error kept.
+    Never raises a `ConduitError`: a failure is `status == "failed"` with the error kept. A
+    callback's own exception (anything but `ToolRefused`) ends it `failed` and goes on.
     Cancelling the task closes the request in flight at once; `state` is then `incomplete`
     (`cancelled`) with everything received so far, and the `CancelledError` goes on."""
     state = state if state is not None else ApplyExchange()
@@ -440,6 +441,10 @@ async def run_apply_exchange(client: CodexClient, request: ApplyRequest, tools: 
                        error.detail or error, error.ids())
         state.error = error
         _end(state, "failed", _failure_sentence(error))
+    except Exception:
+        _end(state, "failed", "The apply exchange stopped on an internal error; the log has "
+                              "the details.")
+        raise
     return state
 
 
