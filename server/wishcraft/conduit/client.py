@@ -10,6 +10,8 @@ five minutes before it expires; the version we present (`version.py`); the model
 (`catalog.py`, from Codex's cache, `/models` or built in); the model and its effort
 (`choice.py`). Then one `POST /responses` shaped as Codex 0.169.0 sends it (`request.py`), to
 the ChatGPT backend with a ChatGPT login or to the public API (`OPENAI_BASE_URL`) with a key.
+`open_session` does the first part and `send` posts one body; `plan` is the two in a row, and
+the apply exchange (`apply_exchange.py`) sends several bodies over one session.
 
 Retries, as Codex does them: 5xx and network errors before the response are retried with
 exponential backoff and jitter; a 429 waits for its `Retry-After` (capped); a 401 first reloads
