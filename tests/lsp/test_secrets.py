@@ -336,8 +336,11 @@ def run_cli(tmp: Path, ledger: Ledger) -> None:
             ledger.add(f"cli {run.name} stdout", run.out)
             ledger.add(f"cli {run.name} stderr", run.err)
             files = sorted(p.name for p in (run.folder / "ws").iterdir())
-            assert files == ["w.wish.plan.json", "w.wish.plan.md", "w.wish.yaml"], \
+            # The plan files, and the ledger (no data/ folder above: it is made beside the wish).
+            assert files == ["data", "w.wish.plan.json", "w.wish.plan.md", "w.wish.yaml"], \
                 (run.name, files)
+            ledger.add(f"cli {run.name} ledger",
+                       (run.folder / "ws" / "data" / "ledger" / "wishes.jsonl").read_text())
             ledger.add(f"cli {run.name} artifact",
                        (run.folder / "ws" / "w.wish.plan.json").read_text())
             ledger.add(f"cli {run.name} plan", (run.folder / "ws" / "w.wish.plan.md").read_text())

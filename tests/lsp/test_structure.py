@@ -28,7 +28,8 @@ async def test_outline_lists_keys_with_their_children(client: WishClient) -> Non
     assert [c.name for c in budget.children or []] == ["chrono_sand", "genie_slots", "gold_cap"]
     assert budget.range.start.line == 12 and budget.range.end.line == 15
     tools = top[5]
-    assert [c.name for c in tools.children or []] == ["worldsmith.place", "cartographer.survey"]
+    assert [c.name for c in tools.children or []] == ["worldsmith.place", "cartographer.survey",
+                                                      "openai.codex.v2025.plan"]
 
 
 async def test_folding_ranges_cover_each_block(client: WishClient) -> None:
@@ -40,7 +41,7 @@ async def test_folding_ranges_cover_each_block(client: WishClient) -> None:
     spans = {(r.start_line, r.end_line) for r in ranges}
     assert (3, 5) in spans      # scope
     assert (12, 15) in spans    # budget
-    assert (32, 35) in spans    # meta
+    assert (33, 36) in spans    # meta (after the three tools)
 
 
 async def test_definition_goes_to_the_registry_entry(client: WishClient) -> None:
@@ -61,8 +62,9 @@ async def test_code_lens_shows_scores_and_heat(client: WishClient) -> None:
     await client.open(name, VALID_WISH)
     lenses = await client.text_document_code_lens_async(
         types.CodeLensParams(text_document=_doc(client, name)))
-    assert lenses is not None and len(lenses) == 1
-    lens = lenses[0]
-    assert lens.range.start.line == 1
-    assert lens.command is not None
+    assert lenses is not None and len(lenses) == 2  # the court's, then the calls left
+    lens, calls = lenses
+    assert lens.range.start.line == 1 and calls.range.start.line == 1
+    assert lens.command is not None and calls.command is not None
     assert lens.command.title.startswith("Court C 75 · S 75 · R 70 · heat ")
+    assert calls.command.title == "plan 10/10 · today 200/200"  # no plan made yet

@@ -95,6 +95,9 @@ class WishClient(LanguageClient):
     root: Path
     versions: dict[str, int]
     registrations: list[types.Registration]
+    lens_refreshes: int
+    """How many `workspace/codeLens/refresh` requests the server sent."""
+    lens_refreshed: asyncio.Event
     plan_updates: list[Any]
     """Every `wishcraft/planUpdated` notification, once `follow_plan_updates` was called."""
     plan_updated: asyncio.Event
@@ -153,6 +156,8 @@ def make_client() -> WishClient:
     client.published = Published()
     client.versions = {}
     client.registrations = []
+    client.lens_refreshes = 0
+    client.lens_refreshed = asyncio.Event()
 
     def publish(ls: WishClient, params: types.PublishDiagnosticsParams) -> None:
         ls.diagnostics[params.uri] = params.diagnostics
@@ -161,8 +166,13 @@ def make_client() -> WishClient:
     def register_capability(ls: WishClient, params: types.RegistrationParams) -> None:
         ls.registrations.extend(params.registrations)
 
+    def code_lens_refresh(ls: WishClient, params: None) -> None:
+        ls.lens_refreshes += 1
+        ls.lens_refreshed.set()
+
     features = {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
-                types.CLIENT_REGISTER_CAPABILITY: register_capability}
+                types.CLIENT_REGISTER_CAPABILITY: register_capability,
+                types.WORKSPACE_CODE_LENS_REFRESH: code_lens_refresh}
     register_lsp_features(client, features)
     return client
 

@@ -1,10 +1,10 @@
 """The `wishcraft` command: lint wishes for CI, list conduits, score a wish, write the schemas.
 
-One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `models`), each with
-`register(subparsers)` and its handler `command_*(args, out, err) -> exit status`; this module
-only builds the parser from them and runs the chosen handler. Start-up stays light: `wishcraft
-lint` in CI must not pay for httpx and the conduit, so commands that need them import them in
-their handlers.
+One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`),
+each with `register(subparsers)` and its handler `command_*(args, out, err) -> exit status`;
+this module only builds the parser from them and runs the chosen handler. Start-up stays
+light: `wishcraft lint` in CI must not pay for httpx and the conduit, so commands that need them
+import them in their handlers.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from wishcraft import __version__
-from wishcraft.cli import conduits, court, lint, models, plan, schema
+from wishcraft.cli import conduits, court, ledger, lint, models, plan, schema
 
-COMMANDS = (lint, conduits, court, schema, plan, models)
+COMMANDS = (lint, conduits, court, schema, plan, ledger, models)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 

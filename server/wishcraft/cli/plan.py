@@ -4,8 +4,11 @@ With a Codex login (or `--live`) it calls Codex; without one (or with `--shadow`
 offline shadow-run plan and says so. The plan is saved as the editor saves it (the one
 pipeline, `wishcraft.plan.pipeline`): `<wish>.plan.md` and the artifact `<wish>.plan.json` next
 to the wish, each written atomically; `--out` puts the artifact elsewhere, its `.md` beside it.
-Exit status: 0 complete, 1 failed or incomplete, 2 bad input. Ctrl-C keeps what arrived,
-marked incomplete.
+Before the call the court's gates run (`wishcraft.plan.court`): a refusal prints the gate's
+one sentence, leaves a `refused` line in the ledger and exits 3. Every call that runs leaves one
+ledger line too (`wishcraft ledger` lists them).
+Exit status: 0 complete, 1 failed or incomplete, 2 bad input, 3 refused by a gate. Ctrl-C keeps
+what arrived, marked incomplete.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from wishcraft.plan.artifact import PlanArtifact
     from wishcraft.plan.pipeline import PlanJob
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def register(subparsers: Any) -> None:
@@ -54,11 +57,19 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # conduit at start-up (about 250 ms) only because the parser lists this subcommand.
     from wishcraft.conduit.config import load_config
     from wishcraft.conduit.errors import ConduitError
-    from wishcraft.lint import analyse_wish
+    from wishcraft.lint import ConfigError, analyse_wish
+    from wishcraft.lint.config import find_config_file, load_lint_config
     from wishcraft.lint.registries import RegistryCache
     from wishcraft.model import ExecMode
     from wishcraft.plan.artifact import PlanStatus
-    from wishcraft.plan.pipeline import new_job, resolve_mode, save_plan
+    from wishcraft.plan.pipeline import (
+        hear_plan,
+        new_job,
+        record_plan,
+        refuse_plan,
+        resolve_mode,
+        save_plan,
+    )
 
     if args.verbose:
         logging.basicConfig(level=logging.INFO, stream=err,
@@ -69,7 +80,13 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}",
               file=err)
         return EXIT_USAGE
-    analysis = analyse_wish(text, RegistryCache().for_document(args.wish.resolve()))
+    registry = RegistryCache().for_document(args.wish.resolve())
+    try:
+        lint_config = load_lint_config(find_config_file(args.wish.resolve().parent))
+    except ConfigError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+    analysis = analyse_wish(text, registry, lint_config)
     if analysis.wish is None:
         print(f"wishcraft: {args.wish} is not a valid wish "
               f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.", file=err)
@@ -87,6 +104,15 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
     mode = resolve_mode(args.mode, config)
+    job = new_job(analysis.wish, text, args.wish.resolve(), mode)
+    hearing = hear_plan(job, registry, lint_config)
+    for note in hearing.notes:
+        print(f"wishcraft: note: {note}", file=err)
+    if not hearing.verdict.allowed:
+        print(f"wishcraft: refused by the court: {hearing.verdict.reason}", file=err)
+        for problem in refuse_plan(hearing, job):
+            print(f"wishcraft: {problem}", file=err)
+        return EXIT_REFUSED
     if mode is ExecMode.SHADOW_RUN:
         reason = "as asked" if args.mode == "shadow" else \
             f"no Codex login at {config.codex_home / 'auth.json'}"
@@ -95,9 +121,10 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         model = f" ({config.model}, {config.source_of('model')})" if config.model else ""
         print(f"wishcraft: planning with Codex{model} …", file=err)
-    job = new_job(analysis.wish, text, args.wish.resolve(), mode)
     artifact, error = _run(job, config, out, quiet=args.quiet)
     problems = save_plan(job, artifact, paths)
+    for problem in record_plan(hearing, job, artifact):
+        print(f"wishcraft: {problem}", file=err)  # the plan is kept; the ledger said why not
     for problem in problems:
         print(f"wishcraft: {problem}", file=err)
     if problems:

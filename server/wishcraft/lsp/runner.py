@@ -3,10 +3,13 @@
 Flow: the command starts a tracked task and returns → work-done progress begins (cancellable)
 → the conduit streams → throttled progress reports, `wishcraft/planUpdated` notifications and
 side-document rewrites → on the end (complete, incomplete, failed or cancelled) the plan file
-and the JSON artifact are written atomically, the document is shown beside the wish, and the
-progress ends in `finally` with a one-line summary. One plan per wish at a time; different
-wishes plan in parallel. No token is ever put in a message, a log or a file: every message,
-notification and file passes through `secrets.scrub` here, the one place they leave.
+and the JSON artifact are written atomically, the call's ledger line is appended, the document
+is shown beside the wish, the code lenses are refreshed (calls left), and the progress ends in
+`finally` with a one-line summary. Before any of it, the court's gates run as for `wishcraft
+plan` (`plan.pipeline.hear_plan`): a refusal is one message and a `refused` ledger line.
+One plan per wish at a time; different wishes plan in parallel. No token is ever put in a
+message, a log or a file: every message, notification and file passes through `secrets.scrub`
+here, the one place they leave.
 """
 
 from __future__ import annotations
@@ -28,20 +31,25 @@ from wishcraft.conduit.client import CodexClient, PlanProgress
 from wishcraft.conduit.config import ConduitConfig, load_config
 from wishcraft.conduit.errors import ConduitError
 from wishcraft.fileio import write_atomically
+from wishcraft.lint.config import LintConfig
 from wishcraft.lsp.payloads import PlanUpdated, PlanWishResult
 from wishcraft.lsp.settings import Settings
 from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.model import ExecMode, Wish
 from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
+from wishcraft.plan.court import Hearing
 from wishcraft.plan.paths import PlanPathError, PlanPaths
 from wishcraft.plan.pipeline import (
     PlanJob,
     build_artifact,
+    hear_plan,
     new_job,
     partial_artifact,
     plan_markdown,
     plan_wish,
+    record_plan,
+    refuse_plan,
     resolve_mode,
     save_plan,
 )
@@ -77,6 +85,12 @@ class PlanHost(Protocol):
     def plan_paths_for(self, wish_path: Path) -> PlanPaths:
         """Where a wish's plan files go."""
 
+    def lint_config_for(self, path: Path) -> LintConfig:
+        """The lint rules of a wish (the Tier and Court gates read them)."""
+
+    def refresh_code_lenses(self) -> None:
+        """Ask the client to ask for code lenses again (the calls left changed)."""
+
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a tracked background task."""
 
@@ -105,6 +119,8 @@ class PlanSession:
     token: str
     task: asyncio.Task[Any] | None = None
     job: PlanJob | None = None
+    hearing: Hearing | None = None
+    config: ConduitConfig | None = None
     started: float = field(default_factory=time.perf_counter)
     last_report: float = 0.0
     last_write: float = 0.0
@@ -170,10 +186,33 @@ class PlanRunner:
             self._show(types.MessageType.Error, str(error))
             return {"started": False, "reason": str(error), "shown": True}
         session = PlanSession(uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}")
+        text = snapshot.analysis.parsed.text
+        try:
+            session.config = self._conduit_config(snapshot.path)
+        except ConduitError:
+            session.config = None  # said by the run, which stops before any call
+        if session.config is not None:
+            mode = resolve_mode("auto", session.config)
+            session.job = new_job(wish, text, snapshot.path, mode)
+            session.hearing = hear_plan(session.job, snapshot.registry,
+                                        self.server.lint_config_for(snapshot.path))
+            for note in session.hearing.notes:
+                self._log(types.MessageType.Info, note)
+            if not session.hearing.verdict.allowed:
+                return self._refuse(session.hearing, session.job)
         self.sessions[uri] = session
-        session.task = self.server.spawn(self._run(session, snapshot.analysis.parsed.text,
-                                                   snapshot.path), name=f"plan {uri}")
+        session.task = self.server.spawn(self._run(session, text, snapshot.path),
+                                         name=f"plan {uri}")
         return {"started": True, "planUri": paths.markdown.as_uri(), "token": session.token}
+
+    def _refuse(self, hearing: Hearing, job: PlanJob) -> PlanWishResult:
+        """Say the gate's sentence, leave the `refused` ledger line, refresh the lenses."""
+        message = hearing.verdict.reason
+        self._show(types.MessageType.Warning, message)
+        for problem in refuse_plan(hearing, job):
+            self._show(types.MessageType.Warning, problem)
+        self.server.refresh_code_lenses()
+        return {"started": False, "reason": message, "shown": True}
 
     def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
         """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
@@ -204,13 +243,14 @@ class PlanRunner:
         summary = "Stopped."
         try:
             try:
-                config = self._conduit_config(wish_path)
+                config = session.config or self._conduit_config(wish_path)
             except ConduitError as config_error:
                 summary = str(config_error)
                 self._show(types.MessageType.Error, summary)
                 return
-            mode = resolve_mode("auto", config)
-            session.job = job = new_job(session.wish, text, wish_path, mode)
+            assert session.job is not None and session.hearing is not None  # set by start
+            job = session.job
+            mode = job.mode
             await self._begin(session, mode)
             try:
                 artifact, error = await plan_wish(
@@ -221,8 +261,10 @@ class PlanRunner:
                 artifact, error = partial_artifact(job, "cancelled"), None
                 summary = f"Cancelled: kept {len(artifact.steps)} step(s), marked incomplete."
                 self._finish_files(session, artifact)
+                self._record(session, artifact)
                 return
             self._finish_files(session, artifact)
+            self._record(session, artifact)
             summary = self._summary(session, artifact, error)
             for warning in artifact.warnings:
                 if warning not in self._said:  # said once per server, not on every plan
@@ -307,6 +349,13 @@ class PlanRunner:
         for problem in save_plan(session.job, artifact, session.paths):
             self._show(types.MessageType.Error, problem)
         self._notify(session, plan_markdown(session.job, artifact), done=True)
+
+    def _record(self, session: PlanSession, artifact: PlanArtifact) -> None:
+        """Leave the call's ledger line, as `wishcraft plan` does; refresh the calls left."""
+        assert session.job is not None and session.hearing is not None
+        for problem in record_plan(session.hearing, session.job, artifact):
+            self._show(types.MessageType.Warning, problem)
+        self.server.refresh_code_lenses()
 
     async def _show_document(self, session: PlanSession) -> None:
         uri = session.paths.markdown.as_uri()

@@ -29,7 +29,7 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from wishcraft import __version__
-from wishcraft.lint import DocumentKind
+from wishcraft.lint import DocumentKind, LintConfig
 from wishcraft.lsp.settings import Settings, read_settings
 from wishcraft.lsp.workspace import DocumentSnapshot, Workspace
 from wishcraft.names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
@@ -344,6 +344,21 @@ class WishcraftLanguageServer(LanguageServer):
         """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
         return self.project.plan_paths_for(wish_path)
 
+    def lint_config_for(self, path: Path) -> LintConfig:
+        """The lint rules of a file (the `wishcraft.lint` setting, else wishcraft.toml)."""
+        return self.project.lint_config_for(path)
+
+    def refresh_code_lenses(self) -> None:
+        """Ask the client to ask for code lenses again, when it can be asked (the calls left
+        on a wish changed after a plan). Fire and forget: a client that fails it keeps its
+        lenses until the next edit."""
+        workspace = self.client_capabilities.workspace
+        lens = workspace.code_lens if workspace else None
+        if not (lens and lens.refresh_support):
+            return
+        future = self.protocol.send_request(types.WORKSPACE_CODE_LENS_REFRESH, None)
+        future.add_done_callback(_log_refresh_failure)
+
     def request_recheck(self, *, kind: DocumentKind | None = None,
                         include_unmatched: bool = False) -> None:
         """Ask for the open documents of `kind` (all if None) to be checked again; with
@@ -392,6 +407,12 @@ class WishcraftLanguageServer(LanguageServer):
                 ]),
             )
         ]))
+
+
+def _log_refresh_failure(future: Any) -> None:
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        logger.info("The client did not refresh its code lenses: %s", error)
 
 
 def document_path(document: TextDocument) -> Path | None:

@@ -1,7 +1,9 @@
 """Plan a wish, live or shadow, build the artifact and save the plan: the one planning pipeline.
 
-The CLI (`wishcraft plan`) and the language server ("Plan this wish") both run `plan_wish`, then
-`save_plan`, which writes the same two files: the Markdown plan and the JSON artifact.
+The CLI (`wishcraft plan`) and the language server ("Plan this wish") both run the same steps:
+`hear_plan` (the court's gates, `plan.court`; a refusal is recorded by `refuse_plan` and the call
+never made), `plan_wish`, then `save_plan`, which writes the same two files (the Markdown plan
+and the JSON artifact), then `record_plan`, which leaves the call's one ledger line.
 `plan_wish` decides the mode (a Codex login means live unless told otherwise), streams progress
 to a callback, and always returns a `PlanArtifact` (complete, incomplete or failed) together
 with the error, if any, so the caller can both save what arrived and show one clear sentence.
@@ -24,13 +26,25 @@ from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError, LoginMissing
 from wishcraft.conduit.request import build_prompt, prompt_hash, wish_prompt_hash
 from wishcraft.fileio import remove_stale_temporaries, write_atomically
+from wishcraft.ledger import Outcome
+from wishcraft.lint.config import LintConfig
 from wishcraft.model import ExecMode, Wish
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
+from wishcraft.plan.court import (
+    CallRecord,
+    Hearing,
+    author_of,
+    hear,
+    ledger_mode,
+    record,
+    record_refusal,
+)
 from wishcraft.plan.paths import PlanPaths
 from wishcraft.plan.render import render_plan
 from wishcraft.plan.shadow import shadow_steps, shadow_text
 from wishcraft.plan.steps import parse_plan_text, step_lines
 from wishcraft.redaction import protect_logger, scrub
+from wishcraft.registry import Registry
 
 logger = protect_logger(logging.getLogger(__name__))
 
@@ -184,3 +198,38 @@ def save_plan(job: PlanJob, artifact: PlanArtifact, paths: PlanPaths) -> list[st
         problems.append(f"Could not write the plan artifact {paths.artifact}: "
                         f"{error.strerror or error}.")
     return problems
+
+
+OUTCOMES: dict[PlanStatus, Outcome] = {PlanStatus.COMPLETE: "complete",
+                                       PlanStatus.INCOMPLETE: "incomplete",
+                                       PlanStatus.FAILED: "failed"}
+"""The ledger's outcome of each plan status (`refused` is the court's)."""
+
+
+def wish_hash(job: PlanJob) -> str:
+    """sha256 (hex) of the wish's text, as the artifact and the ledger record it."""
+    return hashlib.sha256(job.wish_text.encode("utf-8")).hexdigest()
+
+
+def hear_plan(job: PlanJob, registry: Registry, config: LintConfig) -> Hearing:
+    """The court's gates for planning this job's wish in its mode (see `plan.court`)."""
+    path = job.wish_path or Path("wish.yaml").resolve()
+    return hear(job.wish, path, ledger_mode(job.mode), registry, config)
+
+
+def refuse_plan(hearing: Hearing, job: PlanJob) -> list[str]:
+    """Record the `refused` line of a plan the gates stopped; return the problems to show."""
+    return record_refusal(hearing, job.wish, wish_hash(job))
+
+
+def record_plan(hearing: Hearing, job: PlanJob, artifact: PlanArtifact) -> list[str]:
+    """Leave the plan's one ledger line (complete, incomplete or failed, shadow or commit)
+    with the planning conduit's audit fields; return the problems to show (one sentence each).
+    """
+    steps = len(artifact.steps)
+    return record(hearing, CallRecord(
+        outcome=OUTCOMES[artifact.status], reason=artifact.status_reason,
+        wish_hash=artifact.wish_hash or wish_hash(job), author_id=author_of(job.wish),
+        prompt_hash=artifact.prompt_hash or None, model=artifact.model,
+        tokens_used=artifact.tokens_used, request_id=artifact.request_id,
+        cf_ray=artifact.cf_ray, summary=f"{steps} step{'s' if steps != 1 else ''} planned."))

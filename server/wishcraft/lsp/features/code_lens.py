@@ -1,5 +1,10 @@
-"""Code lens on `title`: the court scores and the heat estimate (Neovim shows it as virtual
-text)."""
+"""Code lenses on `title`: the court scores and the heat estimate, and the planning calls left
+(`plan 3/10 · today 12/200`, from the ledger; Neovim shows them as virtual text).
+
+The calls left are read on every code lens request (the ledger's counts are cached by size and
+mtime, so a plan made from the terminal shows at the next request), and the server asks the
+client to refresh its lenses after each plan made in the editor.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from lsprotocol import types
 
 from wishcraft.lint import DocumentKind
 from wishcraft.lsp.workspace import DocumentSnapshot
+from wishcraft.names import PLANNING_CONDUIT_ID
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
@@ -24,8 +30,28 @@ def lens_title(snapshot: DocumentSnapshot) -> str | None:
             f"heat {analysis.heat:.2f}")
 
 
-def code_lenses(snapshot: DocumentSnapshot) -> list[types.CodeLens]:
-    """One lens above `title` (or the first line) of a wish."""
+def calls_left_title(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> str | None:
+    """`plan 3/10 · today 12/200` for a valid wish that names the planning conduit in `tools`
+    (None otherwise), with `· limit reached` when the Limits gate would refuse a live plan."""
+    wish = snapshot.analysis.wish
+    if wish is None or PLANNING_CONDUIT_ID not in wish.tools:
+        return None
+    from wishcraft.plan.court import hear  # the ledger and the gates: loaded on first lens
+
+    hearing = hear(wish, snapshot.path, "commit", snapshot.registry,
+                   server.lint_config_for(snapshot.path))
+    left = hearing.verdict.remaining
+    if left is None:
+        return "plan: calls left unknown (the ledger cannot be read)" \
+            if hearing.ledger_problem else None
+    refusal = hearing.verdict.refusal
+    limited = refusal is not None and refusal.name == "Limits"
+    return left.label() + (" · limit reached" if limited else "")
+
+
+def code_lenses(snapshot: DocumentSnapshot,
+                calls_left: str | None = None) -> list[types.CodeLens]:
+    """Lenses above `title` (or the first line) of a wish: the court's, then `calls_left`."""
     if snapshot.kind is not DocumentKind.WISH:
         return []
     title = lens_title(snapshot)
@@ -40,7 +66,11 @@ def code_lenses(snapshot: DocumentSnapshot) -> list[types.CodeLens]:
     line = snapshot.positions.to_range(span).start.line
     where = types.Range(start=types.Position(line=line, character=0),
                         end=types.Position(line=line, character=0))
-    return [types.CodeLens(range=where, command=types.Command(title=title, command=""))]
+    lenses = [types.CodeLens(range=where, command=types.Command(title=title, command=""))]
+    if calls_left is not None:
+        lenses.append(types.CodeLens(range=where,
+                                     command=types.Command(title=calls_left, command="")))
+    return lenses
 
 
 def register(server: WishcraftLanguageServer) -> None:
@@ -50,4 +80,6 @@ def register(server: WishcraftLanguageServer) -> None:
     def code_lens(ls: WishcraftLanguageServer,
                   params: types.CodeLensParams) -> list[types.CodeLens] | None:
         snapshot = ls.snapshot(params.text_document.uri)
-        return code_lenses(snapshot) if snapshot is not None else None
+        if snapshot is None:
+            return None
+        return code_lenses(snapshot, calls_left_title(ls, snapshot))

@@ -1,4 +1,5 @@
-"""Hover: what a key means, what a conduit is, and on `title` the court scores and heat."""
+"""Hover: what a key means, what a conduit is (with its calls left and its recent ledger lines,
+read fresh from the ledger on each hover), and on `title` the court scores and heat."""
 
 from __future__ import annotations
 
@@ -159,6 +160,50 @@ def planning_note(ls: WishcraftLanguageServer, uri: str, conduit: str) -> str | 
     return preview_markdown(preview_plan(config))
 
 
+RECENT_LEDGER_LINES = 5
+"""How many of a conduit's latest ledger lines its hover shows."""
+
+
+def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
+    """On a conduit id: the calls it has left for this wish and its latest ledger lines, newest
+    first; None when the conduit is not in the registry."""
+    descriptor = snapshot.registry.get(conduit)
+    if descriptor is None:
+        return None
+    # The ledger is light (no conduit, no network); the tail is read, not the whole file.
+    from wishcraft.gates import remaining
+    from wishcraft.ledger import LedgerError, find_ledger, recent_entries, usage
+
+    try:
+        location = find_ledger(snapshot.path)
+        entries = recent_entries(location.path, conduit, RECENT_LEDGER_LINES)
+        counted = usage(location.path, conduit, location.wish_key(snapshot.path)) \
+            if snapshot.kind is DocumentKind.WISH else None
+    except LedgerError as error:
+        return f"**Ledger** · {error}"
+    parts = []
+    if counted is not None and (descriptor.limits.per_wish_calls is not None
+                                or descriptor.limits.per_day_calls is not None):
+        action = "plan" if conduit == PLANNING_CONDUIT_ID else "calls"
+        parts.append(f"**Calls left** · {remaining(descriptor, action, counted).label()}")
+    if not entries:
+        parts.append(f"**Ledger** · no call of `{conduit}` yet in {location.path}")
+    else:
+        lines = []
+        for entry in entries:
+            cells = [entry.timestamp, entry.action, entry.mode, entry.outcome]
+            if entry.model:
+                cells.append(entry.model)
+            if entry.tokens_used is not None:
+                cells.append(f"{entry.tokens_used:,} tokens")
+            cells.append(f"`{entry.wish}`")
+            reason = f" ({entry.reason})" if entry.reason else ""
+            lines.append("- " + " · ".join(cells) + reason)
+        parts.append(f"**Ledger** · the last {len(entries)} call(s) of `{conduit}`, newest "
+                     "first\n\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/hover`."""
 
@@ -167,8 +212,12 @@ def register(server: WishcraftLanguageServer) -> None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
-        found = hover_at(snapshot, snapshot.positions.from_client(params.position),
-                         lambda conduit: planning_note(ls, params.text_document.uri, conduit))
+        def note(conduit: str) -> str | None:
+            notes = [planning_note(ls, params.text_document.uri, conduit),
+                     ledger_note(snapshot, conduit)]
+            return "\n\n---\n\n".join(text for text in notes if text) or None
+
+        found = hover_at(snapshot, snapshot.positions.from_client(params.position), note)
         if found is None:
             return None
         text, span = found

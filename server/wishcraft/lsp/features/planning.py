@@ -1,9 +1,10 @@
 """The planning actions: "Plan this wish", "Insert plan steps into wish", and their commands.
 
 The code actions are cheap (no network): "Plan this wish" is offered anywhere in a wish,
-disabled with the reason while the wish has errors (or titled with a warning for clients that
-cannot show disabled actions); "Insert plan steps" appears when a complete plan exists for
-exactly this text of the wish, and is refused once the wish has changed.
+disabled with the reason while the wish has errors or a court gate refuses the call (the gates
+of `plan.court`, with the ledger's counts cached by size and mtime; or titled with a warning for
+clients that cannot show disabled actions); "Insert plan steps" appears when a complete plan
+exists for exactly this text of the wish, and is refused once the wish has changed.
 
 The planning stack (the plan runner, the conduit, httpx) and the plan artifact's models are
 imported on the first plan or the first saved plan read, not when the server starts: a new
@@ -85,9 +86,26 @@ def load_artifact(server: WishcraftLanguageServer,
         return None
 
 
+def gate_refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> str | None:
+    """The court's sentence when a plan of this wish would be refused now, else None.
+
+    The mode is guessed as a plan would choose it (a Codex login: live) without importing
+    the conduit; the plan itself runs the gates again with the mode it really uses.
+    """
+    wish = snapshot.analysis.wish
+    if wish is None or snapshot.kind is not DocumentKind.WISH:
+        return None
+    from wishcraft.plan.court import hear, login_likely
+
+    hearing = hear(wish, snapshot.path, "commit" if login_likely() else "shadow",
+                   snapshot.registry, server.lint_config_for(snapshot.path))
+    return hearing.verdict.reason or None
+
+
 def plan_actions(snapshot: DocumentSnapshot, *, supports_disabled: bool, running: bool,
-                 artifact: PlanArtifact | None) -> list[types.CodeAction]:
-    """The planning code actions for a wish."""
+                 artifact: PlanArtifact | None,
+                 refusal: str | None = None) -> list[types.CodeAction]:
+    """The planning code actions for a wish; `refusal` is the court's sentence, if any."""
     if snapshot.kind is not DocumentKind.WISH:
         return []
     errors = snapshot.analysis.error_count
@@ -99,6 +117,8 @@ def plan_actions(snapshot: DocumentSnapshot, *, supports_disabled: bool, running
         disabled = types.CodeActionDisabled(
             reason=f"The wish has {errors} error{'s' if errors != 1 else ''}; fix "
                    f"{'them' if errors != 1 else 'it'} before planning.")
+    elif refusal:
+        disabled = types.CodeActionDisabled(reason=refusal)
     if disabled is not None and not supports_disabled:
         title = f"Plan this wish (warning: {disabled.reason.rstrip('.')})"
         disabled = None
@@ -168,7 +188,8 @@ def actions_for(server: WishcraftLanguageServer, snapshot: DocumentSnapshot,
         return []
     artifact = load_artifact(server, snapshot)
     actions = plan_actions(snapshot, supports_disabled=supports_disabled(server),
-                           running=is_running(server, snapshot.uri), artifact=artifact)
+                           running=is_running(server, snapshot.uri), artifact=artifact,
+                           refusal=gate_refusal(server, snapshot))
     if only is None:
         return actions
     return [a for a in actions if any(str(a.kind).startswith(kind) for kind in only)]
@@ -204,8 +225,11 @@ def register(server: WishcraftLanguageServer) -> None:
     @server.command(COMMAND_INSERT_PLAN_STEPS)
     def insert_plan_steps(ls: Any, uri: str) -> InsertStepsResult:
         snapshot = ls.snapshot(uri)
-        if snapshot is None:
-            return {"applied": False, "reason": "This document is not an open wish."}
+        if snapshot is None or snapshot.kind is not DocumentKind.WISH:
+            reason = "This document is not an open wish."
+            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
+                                                           message=reason))
+            return {"applied": False, "reason": reason}
         artifact = load_artifact(ls, snapshot)
         actions = [a for a in plan_actions(snapshot, supports_disabled=True, running=False,
                                            artifact=artifact) if a.kind == INSERT_KIND]

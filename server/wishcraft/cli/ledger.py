@@ -1,0 +1,134 @@
+"""`wishcraft ledger [WISH]` and `wishcraft ledger verify`: read the wish ledger.
+
+The ledger (`wishcraft.ledger`) has one line per conduit call. `wishcraft ledger` lists them
+as a table (time, conduit, action, mode, outcome, model, tokens, wish), or with `--format json`
+as the lines themselves (JSON Lines, as stored); with a WISH, only that wish's calls, from the
+ledger that wish uses. `wishcraft ledger verify` checks the hash chain and names the first bad
+line. The ledger is found from the WISH (else the current folder) upward, as a plan finds it;
+`--ledger FILE` names it instead. Torn lines (a crash mid-append) are reported and skipped.
+Exit status: 0, or 1 when `verify` finds a bad line, 2 when the ledger cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from wishcraft.ledger import (
+    LedgerError,
+    LedgerLocation,
+    TornLine,
+    canonical_json,
+    find_ledger,
+    iter_lines,
+    verify,
+)
+
+EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
+COLUMNS = ("time", "conduit", "action", "mode", "outcome", "model", "tokens", "wish")
+
+
+def register(subparsers: Any) -> None:
+    """Add the `ledger` subcommand to the `wishcraft` parser."""
+    parser = subparsers.add_parser(
+        "ledger", help="list the wish ledger's conduit calls, or verify its hash chain",
+        description="List the conduit calls in the wish ledger (all, or one WISH's); "
+                    "`wishcraft ledger verify` checks the hash chain.")
+    parser.add_argument("target", nargs="?", metavar="WISH | verify",
+                        help="a wish file (only its calls), or `verify` to check the chain")
+    parser.add_argument("--ledger", type=Path, default=None, metavar="FILE",
+                        help="the ledger file (default: found from the wish or the current "
+                             "folder upward, as a plan finds it)")
+    parser.add_argument("--format", choices=("table", "json"), default="table",
+                        help="a readable table, or the JSON lines as stored")
+    parser.set_defaults(handler=command_ledger)
+
+
+def command_ledger(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """List the entries, or verify the chain."""
+    checking = args.target == "verify" and not Path(args.target).is_file()
+    wish = None if checking or args.target is None else Path(args.target)
+    if wish is not None and not wish.is_file():
+        print(f"wishcraft: no wish at {wish}; give a wish file, `verify`, or nothing.",
+              file=err)
+        return EXIT_USAGE
+    try:
+        location = _locate(args.ledger, wish)
+    except LedgerError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+    try:
+        if checking:
+            return _verify(location.path, out, err)
+        return _list(location, wish, args.format, out, err)
+    except LedgerError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+
+
+def _locate(ledger: Path | None, wish: Path | None) -> LedgerLocation:
+    if ledger is not None:
+        path = ledger.resolve()
+        root = path.parents[2] if path.parent.name == "ledger" and \
+            path.parent.parent.name == "data" else path.parent
+        return LedgerLocation(path, root, "--ledger")
+    return find_ledger((wish or Path.cwd()).resolve())
+
+
+def _verify(path: Path, out: TextIO, err: TextIO) -> int:
+    result = verify(path)
+    for torn in result.torn:
+        print(f"wishcraft: {torn.describe(path)}", file=err)
+    if not path.exists():
+        print(f"wishcraft: there is no ledger at {path} yet; the first conduit call "
+              "creates it.", file=err)
+        return EXIT_OK
+    print(result.describe(path), file=out if result.ok else err)
+    return EXIT_OK if result.ok else EXIT_BAD
+
+
+def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO,
+          err: TextIO) -> int:
+    key = location.wish_key(wish) if wish is not None else None
+    rows: list[dict[str, Any]] = []
+    torn: list[TornLine] = []
+    for _, item in iter_lines(location.path):
+        if isinstance(item, TornLine):
+            torn.append(item)
+        elif key is None or item.get("wish") == key:
+            rows.append(item)
+    for line in torn:
+        print(f"wishcraft: {line.describe(location.path)}", file=err)
+    if not location.path.exists():
+        print(f"wishcraft: there is no ledger at {location.path} yet; the first conduit call "
+              "creates it.", file=err)
+        return EXIT_OK
+    if fmt == "json":
+        for row in rows:
+            out.write(canonical_json(row) + "\n")
+        return EXIT_OK
+    out.write(table(rows))
+    which = f" of {key}" if key is not None else ""
+    print(f"wishcraft: {len(rows)} call(s){which} in {location.path}", file=err)
+    return EXIT_OK
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    if column == "time":
+        return str(row.get("timestamp") or "")
+    if column == "tokens":
+        tokens = row.get("tokens_used")
+        return f"{tokens:,}" if isinstance(tokens, int) else "-"
+    value = row.get(column)
+    return str(value) if value not in (None, "") else "-"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The entries as an aligned text table, a header first (the wish column last, unpadded)."""
+    cells = [list(COLUMNS)] + [[_cell(row, column) for column in COLUMNS] for row in rows]
+    widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
+    lines = ["  ".join(value.ljust(width) if index < len(COLUMNS) - 1 else value
+                       for index, (value, width) in enumerate(zip(line, widths, strict=True)))
+             for line in cells]
+    return "\n".join(lines) + "\n"

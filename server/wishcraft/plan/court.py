@@ -1,0 +1,193 @@
+"""The court before and the ledger after a conduit call: may it run, and the one line it leaves.
+
+Every planning call, from `wishcraft plan` or the editor's "Plan this wish", in shadow or in
+commit mode, goes through here twice:
+
+- before: `hear` runs the six gates (`wishcraft.gates`) with what they need found on disk: the
+  ledger (`ledger.find_ledger`: `[ledger] path`, else `data/ledger/wishes.jsonl` beside the
+  registry's `data/` folder), its counts for this conduit and wish (`ledger.usage`, cached by
+  size and mtime, so asking on every code action is cheap), and the repository
+  (`repo.find_repo`, read from the git config file: no process). The paths the call touches
+  are the wish's, relative to the repository root (outside git, relative to the ledger root).
+- after: `record` appends the call's one line: its outcome (`complete`, `incomplete`,
+  `failed`, or `refused` when a gate said no) with the reason, and the conduit's audit fields.
+  A failure to write the ledger, or a torn last line the append found, is returned as one
+  sentence for the caller to show (and logged); the call's own result is kept either way.
+
+Nothing here touches the network or imports the conduit, so the editor asks it for every code
+action and code lens without loading the planning stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from wishcraft.gates import CallRequest, Verdict, WishFacts, evaluate
+from wishcraft.ledger import (
+    Action,
+    LedgerEntry,
+    LedgerError,
+    LedgerLocation,
+    Mode,
+    Outcome,
+    append,
+    find_ledger,
+    usage,
+)
+from wishcraft.lint.config import LintConfig
+from wishcraft.model import ExecMode, Wish
+from wishcraft.names import PLANNING_CONDUIT_ID
+from wishcraft.redaction import protect_logger
+from wishcraft.registry import Registry
+from wishcraft.repo import RepoInfo, find_repo
+
+logger = protect_logger(logging.getLogger(__name__))
+
+
+@dataclass(frozen=True, slots=True)
+class Hearing:
+    """The gates' verdict on one call, and where its ledger line goes."""
+
+    conduit: str
+    action: Action
+    mode: Mode
+    wish_path: Path
+    verdict: Verdict
+    location: LedgerLocation | None
+    """None when the ledger cannot be found (a broken `[ledger] path`): `ledger_problem`."""
+    ledger_problem: str | None
+    repo: RepoInfo | None
+
+    @property
+    def wish_key(self) -> str:
+        """The wish's path as the ledger records it (relative to the ledger's root)."""
+        if self.location is not None:
+            return self.location.wish_key(self.wish_path)
+        return self.wish_path.resolve().as_posix()
+
+    @property
+    def notes(self) -> list[str]:
+        """What the gates want said even when they pass (the repository check skipped, a
+        limit not enforced), once each."""
+        found: list[str] = []
+        for gate in self.verdict.gates:
+            for note in _sentences(gate.note):
+                if note not in found:
+                    found.append(note)
+        return found
+
+
+def _sentences(note: str) -> list[str]:
+    return [part.strip() + ("" if part.strip().endswith(".") else ".")
+            for part in note.replace(". ", ".\n").splitlines() if part.strip()]
+
+
+def ledger_mode(mode: ExecMode) -> Mode:
+    """The ledger's word for an execution mode: `shadow` or `commit`."""
+    return "shadow" if mode is ExecMode.SHADOW_RUN else "commit"
+
+
+def login_likely(env: dict[str, str] | os._Environ[str] | None = None) -> bool:
+    """Whether a plan would run live: the cheap test the editor's code action uses, without
+    importing the conduit (`plan.pipeline.has_login` is the full one, at plan time): a Codex
+    login file in `$CODEX_HOME` (else `~/.codex`), or `OPENAI_API_KEY`."""
+    env = os.environ if env is None else env
+    home = env.get("CODEX_HOME")
+    folder = Path(home).expanduser() if home else Path.home() / ".codex"
+    return (folder / "auth.json").is_file() or bool(env.get("OPENAI_API_KEY"))
+
+
+def hear(wish: Wish, wish_path: Path, mode: Mode, registry: Registry, config: LintConfig, *,
+         conduit: str = PLANNING_CONDUIT_ID, action: Action = "plan",
+         now: datetime | None = None) -> Hearing:
+    """Run the gates for one call of `conduit` on the wish at `wish_path`.
+
+    A ledger that cannot be found or read is not an exception: the Limits gate refuses a
+    commit-mode call of a limited conduit with the ledger's sentence, and `record` says the
+    line could not be written.
+    """
+    location: LedgerLocation | None = None
+    problem: str | None = None
+    try:
+        location = find_ledger(wish_path)
+    except LedgerError as error:
+        problem = str(error)
+    repo = find_repo(wish_path.parent)
+    if repo is not None:
+        paths: tuple[str, ...] = (repo.relative(wish_path),)
+    elif location is not None:
+        paths = (location.wish_key(wish_path),)
+    else:
+        paths = (wish_path.name,)
+    counted = None
+    if location is not None:
+        try:
+            counted = usage(location.path, conduit, location.wish_key(wish_path), now)
+        except LedgerError as error:
+            problem = str(error)
+    request = CallRequest(conduit, action, mode, WishFacts.from_wish(wish), paths, repo)
+    verdict = evaluate(request, registry, config, counted, ledger_problem=problem)
+    return Hearing(conduit, action, mode, wish_path, verdict, location, problem, repo)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What one call did, as its ledger line records it (the conduit's audit fields)."""
+
+    outcome: Outcome
+    reason: str | None = None
+    wish_hash: str | None = None
+    author_id: str | None = None
+    prompt_hash: str | None = None
+    model: str | None = None
+    tokens_used: int | None = None
+    request_id: str | None = None
+    cf_ray: str | None = None
+    summary: str | None = None
+
+
+def author_of(wish: Wish) -> str | None:
+    """The wish's `meta.author_id`, if it has one."""
+    return wish.meta.author_id if wish.meta is not None else None
+
+
+def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -> list[str]:
+    """Append the call's one ledger line; return what the user must be told (one sentence
+    each): the ledger could not be written, or its last line was torn by a crash."""
+    if hearing.location is None:
+        message = (f"This call is not in the ledger: {hearing.ledger_problem or 'no ledger'}")
+        logger.warning("%s", message)
+        return [message]
+    entry = LedgerEntry(
+        conduit=hearing.conduit, action=hearing.action, mode=hearing.mode,
+        wish=hearing.wish_key, outcome=call.outcome, reason=call.reason,
+        wish_hash=call.wish_hash, author_id=call.author_id, prompt_hash=call.prompt_hash,
+        model=call.model, tokens_used=call.tokens_used, request_id=call.request_id,
+        cf_ray=call.cf_ray, summary=call.summary)
+    try:
+        result = append(hearing.location.path, entry, now=now)
+    except LedgerError as error:
+        message = f"This call is not in the ledger: {error}"
+        logger.warning("%s", message)
+        return [message]
+    if result.torn_tail is not None:
+        message = result.torn_tail.describe(hearing.location.path)
+        logger.warning("%s", message)
+        return [message]
+    return []
+
+
+def record_refusal(hearing: Hearing, wish: Wish, wish_hash: str) -> list[str]:
+    """Append the `refused` line of a call the gates stopped (see `record`)."""
+    return record(hearing, CallRecord("refused", hearing.verdict.reason, wish_hash=wish_hash,
+                                      author_id=author_of(wish),
+                                      summary=f"Refused by the {_refusing_gate(hearing)} gate."))
+
+
+def _refusing_gate(hearing: Hearing) -> str:
+    refusal = hearing.verdict.refusal
+    return refusal.name if refusal is not None else "court's"
