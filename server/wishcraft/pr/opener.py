@@ -1,0 +1,419 @@
+"""From an applied change (its anchor) to a pull request, behind strict gates: the whole flow.
+
+`open_pull_request` is what `wishcraft pr ANCHOR`, `wishcraft apply --open-pr` and the
+editor's "Open Pull Request" run. In order, the first refusal decides (exit code 3, a
+`refused` line on the ledger, nothing written or pushed):
+
+1. **Ledger**: the anchor's undo record exists and was not undone; the ledger holds its
+   `apply` line (`outcome: complete`), and no pull request was opened for it yet.
+2. **The court's gates** (`gates.evaluate`, action `open_pr`, commit mode): the apply conduit
+   holds `code.open_pr`, a scope lists `open_pr` for this repository (and the applied paths),
+   `per_wish_calls` and the other limits are not used up, the court scores meet the tier.
+3. **Files**: every applied file still holds exactly what was applied (SHA-256 against the
+   undo record); a removed file is still absent.
+4. **Repository**: the workspace is a git repository with the remote (`origin`, or
+   `[pr] remote`) and a commit; the remote's URL names owner/repo.
+5. **Token**: `GH_TOKEN`, `GITHUB_TOKEN` or `gh auth token`.
+6. **Branch**: `wish/<slug>-<8 hex>` exists neither here nor on the remote, and is not the
+   remote's default branch.
+7. **Check**: `[pr] check`, when set, passes within `[pr] check_timeout`.
+
+Then the change (a failure is exit code 1 and a `failed` line): one commit on HEAD holding
+exactly the applied files (other changes stay uncommitted and are listed in the result), the
+branch, the push (never forced), and the pull request through the REST API (base: the
+remote's default branch; draft unless `[pr] draft = false`). The ledger's `open_pr` line
+carries `pr_url`, and its summary names the branch. When the push fails, the local branch is
+removed again, so trying again starts clean.
+
+The token is remembered by `redaction` as soon as it is read; every sentence, log line,
+commit message, pull request body and ledger line is scrubbed of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from wishcraft.apply.errors import ApplyError
+from wishcraft.apply.safety import check_path
+from wishcraft.apply.transaction import ANCHOR_ID, Anchor, anchor_path, undone_marker
+from wishcraft.court import CourtScores, court_scores, heat_estimate
+from wishcraft.gates import CallRequest, WishFacts, evaluate
+from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append, read_entries, usage
+from wishcraft.lint.config import LintConfig
+from wishcraft.model import Wish
+from wishcraft.pr import git as gitops
+from wishcraft.pr.check import run_check
+from wishcraft.pr.config import PrConfig, load_pr_config
+from wishcraft.pr.errors import PrError, PrFailed, PrRefused
+from wishcraft.pr.github import PullRequestDraft, api_url, resolve_token
+from wishcraft.pr.github import open_pull_request as post_pull
+from wishcraft.redaction import protect_logger, redact, scrub
+from wishcraft.registry import Registry
+from wishcraft.repo import find_repo
+
+APPLY_CONDUIT_ID = "openai.codex.v2025.apply"
+"""The conduit whose `code.open_pr` permission and `open_pr` scope action allow the call."""
+
+log = protect_logger(logging.getLogger("wishcraft.pr"))
+
+Progress = Callable[[str], None]
+"""Told each step as it starts (`Running the check`, `Pushing wish/…`), for progress UI."""
+
+
+@dataclass(frozen=True, slots=True)
+class PrResult:
+    """How opening the pull request ended, for the CLI, the editor and tests.
+
+    `message` is one sentence (scrubbed of tokens). `exit_code`: 0 opened, 1 failed, 2 bad
+    configuration, 3 refused by a gate (`gate` names it). `other_changes` lists the
+    repository's changed paths that were left uncommitted (relative to its root).
+    """
+
+    outcome: Literal["complete", "refused", "failed"]
+    message: str
+    exit_code: int
+    anchor_id: str
+    gate: str | None = None
+    pr_url: str | None = None
+    branch: str | None = None
+    base: str | None = None
+    commit: str | None = None
+    pushed: bool = False
+    files: tuple[str, ...] = ()
+    other_changes: tuple[str, ...] = ()
+    ledger_problem: str | None = None
+    """Why the ledger line could not be written (the call's own result stands)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPlace:
+    """Where the ledger is, and where the apply's undo records (anchors) are kept."""
+
+    path: Path
+    state_dir: Path
+
+
+@dataclass(slots=True)
+class _Run:
+    """What the flow has learnt so far (for the ledger line and the result)."""
+
+    anchor_id: str
+    wish_key: str
+    wish_hash: str | None = None
+    diff_hash: str | None = None
+    files: tuple[str, ...] = ()
+    other_changes: tuple[str, ...] = ()
+    branch: str | None = None
+    base: str | None = None
+    commit: str | None = None
+    pushed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def find_apply_entry(ledger_path: Path, anchor_id: str) -> LedgerEntry | None:
+    """The ledger's complete `apply` line of `anchor_id` (the last one), or None.
+
+    The CLI uses it to find the wish of `wishcraft pr ANCHOR` (`entry.wish`, relative to the
+    ledger's root).
+    """
+    entries, _ = read_entries(ledger_path)
+    found = None
+    for _, entry in entries:
+        if entry.anchor_id == anchor_id and entry.action == "apply" and \
+                entry.outcome == "complete":
+            found = entry
+    return found
+
+
+def open_pull_request(workspace: Path, anchor_id: str, *, wish: Wish,
+                      plan_steps: Sequence[str], registry: Registry, lint_config: LintConfig,
+                      ledger: LedgerPlace, config_file: Path | None = None,
+                      wish_key: str | None = None, environ: Mapping[str, str] | None = None,
+                      draft: bool | None = None, transport: httpx.BaseTransport | None = None,
+                      progress: Progress | None = None) -> PrResult:
+    """Open a pull request for the applied change `anchor_id`; never raises a `PrError`.
+
+    `wish` is the wish the change was applied for and `plan_steps` its plan's steps (for the
+    body). `wish_key` names the wish on refused ledger lines before the apply line is found
+    (the apply line's own key is used once found). `environ` (default: the process's) gives
+    the token, `GITHUB_API_URL` and git's PATH. `draft` overrides `[pr] draft`. `transport`
+    is httpx's, for tests.
+    """
+    env = dict(os.environ if environ is None else environ)
+    run = _Run(anchor_id, wish_key or "")
+    try:
+        config = load_pr_config(config_file)
+        url = _flow(run, workspace, wish, plan_steps, registry, lint_config, ledger, config,
+                    env, draft, transport, progress or (lambda _: None))
+    except PrError as error:
+        return _finish(run, ledger, error, None)
+    return _finish(run, ledger, None, url)
+
+
+def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None,
+            url: str | None) -> PrResult:
+    outcome: Outcome
+    if error is None:
+        outcome, exit_code, gate = "complete", 0, None
+        message = (f"Opened {url} from {run.branch} into {run.base} "
+                   f"({len(run.files)} file(s)).")
+    else:
+        outcome = "refused" if isinstance(error, PrRefused) else "failed"
+        exit_code, gate = error.exit_code, getattr(error, "gate", None)
+        message = redact(error.message)
+        if error.detail:
+            log.info("open_pr %s: %s", run.anchor_id, redact(error.detail).strip())
+    problem = None
+    if error is None or exit_code != 2:
+        problem = _record(run, ledger, outcome, message, url)
+    if problem:
+        log.warning("%s", problem)
+    return PrResult(outcome, message, exit_code, run.anchor_id, gate, url, run.branch,
+                    run.base, run.commit, run.pushed, run.files, run.other_changes, problem)
+
+
+def _record(run: _Run, ledger: LedgerPlace, outcome: Outcome, message: str,
+            url: str | None) -> str | None:
+    """Append the call's line; return the sentence to show when it cannot be written."""
+    summary = None
+    if run.branch:
+        summary = f"branch {run.branch}" + (f" into {run.base}" if run.base else "") + (
+            " (pushed)" if run.pushed else "") + f"; {len(run.files)} file(s)"
+    entry = LedgerEntry(conduit=APPLY_CONDUIT_ID, action="open_pr", mode="commit",
+                        wish=run.wish_key, outcome=outcome,
+                        reason=None if outcome == "complete" else message,
+                        wish_hash=run.wish_hash, diff_hash=run.diff_hash,
+                        anchor_id=run.anchor_id, summary=summary, pr_url=url)
+    try:
+        append(ledger.path, entry)
+    except LedgerError as error:
+        return f"The pull request step was not recorded: {error}"
+    return None
+
+
+def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
+          registry: Registry, lint_config: LintConfig, ledger: LedgerPlace, config: PrConfig,
+          env: dict[str, str], draft: bool | None, transport: httpx.BaseTransport | None,
+          progress: Progress) -> str:
+    # 1. The anchor and its apply on the ledger.
+    anchor = _load_anchor(run.anchor_id, ledger.state_dir)
+    if Path(os.path.realpath(workspace)) != Path(os.path.realpath(anchor.root)):
+        raise PrRefused(f"The change {run.anchor_id} was applied in {anchor.root}, not in "
+                        f"{workspace}; open the pull request from that workspace.",
+                        gate="Ledger")
+    run.wish_key = run.wish_key or anchor.meta.get("wish", "")
+    run.diff_hash = anchor.diff_hash
+    applied = _ledger_gate(run, ledger.path)
+    run.wish_key = applied.wish
+    run.wish_hash = applied.wish_hash or anchor.meta.get("wish_hash")
+
+    # 2. The court's gates, for the applied paths in this repository.
+    repo = find_repo(anchor.root)
+    paths = tuple(repo.relative(anchor.root / file.path) if repo else file.path
+                  for file in anchor.files)
+    try:
+        counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
+        problem = None
+    except LedgerError as error:
+        counted, problem = None, str(error)
+    verdict = evaluate(CallRequest(APPLY_CONDUIT_ID, "open_pr", "commit",
+                                   WishFacts.from_wish(wish), paths, repo),
+                       registry, lint_config, counted, ledger_problem=problem)
+    refusal = verdict.refusal
+    if refusal is not None:
+        raise PrRefused(refusal.reason, gate=refusal.name)
+
+    # 3. The files still hold what was applied.
+    root = gitops.repository_root(anchor.root, env)
+    to_commit = _applied_files(anchor, root)
+    run.files = tuple(file.path for file in to_commit)
+
+    # 4. The repository and its remote.
+    git = gitops.Git(root, env)
+    url = gitops.remote_url(git, config.remote)
+    owner, name = gitops.owner_repo(url)
+    gitops.head_commit(git)
+
+    # 5. The token; git gets it through the environment only.
+    token = resolve_token(env)
+    git = git.with_config(*gitops.credentials(
+        (url, gitops.transport_url(git, config.remote)), token.value))
+
+    # 6. The branch.
+    branch = gitops.branch_name(wish.title, run.anchor_id)
+    run.branch = branch
+    progress(f"Reading the remote {config.remote}")
+    heads = gitops.remote_heads(git, config.remote, branch)
+    run.base = heads.default_branch
+    if branch == heads.default_branch:
+        raise PrRefused(f"The branch {branch} is the remote's default branch, and the opener "
+                        "never pushes there; rename the remote's default branch or the wish.",
+                        gate="Branch")
+    if heads.branch_exists or gitops.local_branch_exists(git, branch):
+        where = "on the remote" if heads.branch_exists else "in this repository"
+        raise PrRefused(f"The branch {branch} exists already {where}; delete it (`git branch "
+                        f"-D {branch}`, `git push {config.remote} --delete {branch}`) or apply "
+                        "the wish again for a new anchor.", gate="Branch")
+    applied_paths = set(run.files)
+    run.other_changes = tuple(path for path in gitops.changed_paths(git)
+                              if path not in applied_paths)
+    if run.other_changes:
+        log.info("open_pr %s: left uncommitted: %s", run.anchor_id,
+                 ", ".join(run.other_changes))
+
+    # 7. The check.
+    argv = config.check_argv()
+    if argv and config.check:
+        progress(f"Running the check: {config.check}")
+        run_check(argv, config.check, cwd=root, timeout=config.check_timeout, environ=env)
+
+    # The change: one commit, the branch, the push, the pull request.
+    progress(f"Committing {len(to_commit)} file(s) on {branch}")
+    message = scrub(gitops.commit_message(wish.title, wish.objective, wish.invariants,
+                                          wish.rollback, run.anchor_id,
+                                          run.wish_hash or "unknown"))
+    run.commit = gitops.create_branch(git, branch, to_commit, message)
+    progress(f"Pushing {branch} to {config.remote}")
+    try:
+        gitops.push(git, config.remote, branch, heads.default_branch)
+    except PrError:
+        gitops.delete_branch(git, branch, run.commit)
+        raise
+    run.pushed = True
+    progress("Opening the pull request")
+    body = scrub(pull_request_body(wish, plan_steps, registry, run.anchor_id, anchor.diff_hash,
+                                   run.wish_hash, run.files))
+    try:
+        opened = post_pull(PullRequestDraft(owner, name, scrub(wish.title), body, branch,
+                                            heads.default_branch,
+                                            config.draft if draft is None else draft),
+                           token, api_url(env), transport=transport)
+    except PrFailed as error:
+        raise PrFailed(f"{error.message.removesuffix('.')} (the branch {branch} is on the "
+                       "remote: open the pull request from it by hand, or delete it before "
+                       "trying again).", detail=error.detail) from None
+    return opened.html_url
+
+
+def _load_anchor(anchor_id: str, state_dir: Path) -> Anchor:
+    if not ANCHOR_ID.match(anchor_id):
+        raise PrRefused(f"{anchor_id!r} is not an anchor id (like A-20260101T120000Z-"
+                        "0123456789ab); give the anchor the apply printed.", gate="Ledger")
+    record = anchor_path(state_dir, anchor_id)
+    try:
+        anchor = Anchor.from_json(record.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PrRefused(f"There is no applied change {anchor_id} in {state_dir}; apply the "
+                        "wish first, or give the anchor the apply printed.",
+                        gate="Ledger") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise PrRefused(f"The undo record of {anchor_id} is unreadable ({error}); apply the "
+                        "wish again.", gate="Ledger") from None
+    if undone_marker(state_dir, anchor_id).exists():
+        raise PrRefused(f"The change {anchor_id} was undone; apply the wish again to open a "
+                        "pull request.", gate="Ledger")
+    return anchor
+
+
+def _ledger_gate(run: _Run, ledger_path: Path) -> LedgerEntry:
+    try:
+        entries, _ = read_entries(ledger_path)
+    except LedgerError as error:
+        raise PrRefused(f"{str(error).rstrip('.')}, so the apply of {run.anchor_id} cannot be "
+                        "checked; fix the ledger.", gate="Ledger") from None
+    applied: LedgerEntry | None = None
+    for _, entry in entries:
+        if entry.anchor_id != run.anchor_id:
+            continue
+        if entry.action == "apply" and entry.outcome == "complete":
+            applied = entry
+        elif entry.action == "rollback" and entry.outcome == "complete":
+            applied = None
+        elif entry.action == "open_pr" and entry.outcome == "complete" and entry.pr_url:
+            raise PrRefused(f"A pull request was already opened for {run.anchor_id}: "
+                            f"{entry.pr_url}; update that one instead.", gate="Ledger")
+    if applied is None:
+        raise PrRefused(f"The ledger {ledger_path} holds no apply of {run.anchor_id} (or it "
+                        "was undone); apply the wish first, then open the pull request.",
+                        gate="Ledger")
+    return applied
+
+
+def _applied_files(anchor: Anchor, git_root: Path) -> list[gitops.FileToCommit]:
+    """Each applied file's bytes as they are now, checked against the undo record."""
+    files: list[gitops.FileToCommit] = []
+    git_real = Path(os.path.realpath(git_root))
+    for file in anchor.files:
+        changed = f"'{file.path}' changed after the change was applied; undo that edit, or " \
+                  "apply the wish again, before opening the pull request."
+        try:
+            check_path(anchor.root, file.path)
+        except ApplyError:
+            raise PrRefused(changed, gate="Files") from None
+        target = anchor.root / file.path
+        try:
+            info = os.lstat(target)
+        except (FileNotFoundError, NotADirectoryError):
+            content, executable = None, False
+        else:
+            if not stat.S_ISREG(info.st_mode):
+                raise PrRefused(changed, gate="Files")
+            content, executable = target.read_bytes(), bool(info.st_mode & 0o100)
+        digest = None if content is None else hashlib.sha256(content).hexdigest()
+        if digest != file.after_sha256:
+            raise PrRefused(changed, gate="Files")
+        relative = os.path.relpath(os.path.realpath(anchor.root / file.path), git_real)
+        if relative.startswith(".."):
+            raise PrRefused(f"'{file.path}' is outside the git repository {git_root}; open the "
+                            "pull request from the repository that holds the workspace.",
+                            gate="Repository")
+        files.append(gitops.FileToCommit(Path(relative).as_posix(), content, executable))
+    return files
+
+
+def pull_request_body(wish: Wish, plan_steps: Sequence[str], registry: Registry,
+                      anchor_id: str, diff_hash: str, wish_hash: str | None,
+                      files: Sequence[str]) -> str:
+    """The pull request's Markdown: the objective, plan steps, court scores and heat,
+    invariants, rollback steps, the files and the ledger anchor."""
+    scores: CourtScores = court_scores(wish.objective, wish.plan, wish.invariants,
+                                       wish.rollback)
+    conduits = [item for item in (registry.get(tool) for tool in wish.tools) if item]
+    heat = heat_estimate(wish.tier, scores, len(wish.plan), conduits)
+    tier = wish.tier.value if wish.tier else "none"
+    steps = [step for step in plan_steps if step.strip()] or list(wish.plan)
+    lines = [
+        f"**Objective:** {_one_line(wish.objective)}", "",
+        "### Plan", *(f"{number}. {_one_line(step)}" for number, step in enumerate(steps, 1)),
+        "", "### Court",
+        "| clarity | safety | reversibility | heat | tier |",
+        "|---:|---:|---:|---:|:--|",
+        f"| {scores.clarity} | {scores.safety} | {scores.reversibility} | {heat:.2f} | {tier} |",
+        "", "### Invariants", *(f"- {_one_line(item)}" for item in wish.invariants or ["none"]),
+        "", "### Rollback", *(f"- {_one_line(item)}" for item in wish.rollback or ["none"]),
+        "", "### Files", *(f"- `{path}`" for path in files),
+        "", "### Ledger",
+        f"- anchor: `{anchor_id}` (undo with `wishcraft rollback {anchor_id}`)",
+        f"- diff_hash: `{diff_hash}`",
+        f"- wish_hash: `{wish_hash or 'unknown'}`",
+        "", "_Opened by wishcraft from an applied wish._",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+__all__ = ["APPLY_CONDUIT_ID", "LedgerPlace", "PrResult", "find_apply_entry",
+           "open_pull_request", "pull_request_body"]
