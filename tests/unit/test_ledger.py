@@ -13,6 +13,7 @@ from filelock import FileLock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from testkit.unprivileged import call_unprivileged, unprivileged_folder
 from wishcraft import ledger
 from wishcraft.ledger import (
     GENESIS,
@@ -339,17 +340,20 @@ def test_a_held_lock_gives_one_sentence(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
-                    reason="root writes through permissions")
-def test_an_unwritable_folder_gives_one_sentence(tmp_path: Path) -> None:
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(LedgerError, match="check its permissions"):
-            append(folder / "ledger" / "wishes.jsonl", entry(), now=NOW)
-    finally:
-        folder.chmod(0o700)
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX permissions and fork")
+def test_an_unwritable_folder_gives_one_sentence() -> None:
+    # As root (CI) the append runs as `nobody`, whom permissions stop.
+    with unprivileged_folder() as folder:
+        folder.chmod(0o500)
+
+        def append_in_child() -> str:
+            with pytest.raises(LedgerError) as caught:
+                append(folder / "ledger" / "wishes.jsonl", entry(), now=NOW)
+            return str(caught.value)
+
+        message = call_unprivileged(append_in_child)
+        assert not (folder / "ledger").exists()
+    assert "check its permissions" in message, message
 
 
 def test_an_unwritable_ledger_gives_one_sentence_even_as_root(tmp_path: Path) -> None:

@@ -13,10 +13,7 @@ import io
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
-import traceback
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from testkit.paths import LSP_WORKSPACE
+from testkit.unprivileged import call_unprivileged, unprivileged_folder
 from wishcraft.cli import plan as cli_plan
 from wishcraft.fileio import remove_stale_temporaries, temporary_prefix, write_atomically
 from wishcraft.plan.paths import MAX_STEM_BYTES, PlanPathError, plan_paths, plan_stem
@@ -311,66 +309,27 @@ def test_an_unsafe_plan_path_is_refused_before_planning(tmp_path: Path,
     assert list((tmp_path / "outside").iterdir()) == []
 
 
-def plan_unprivileged(wish: Path, uid: int, gid: int) -> tuple[int, str]:
-    """`wishcraft plan --shadow` on `wish` in a forked child that cannot bypass permissions.
-
-    As root (CI runs as root) the child drops to `uid` and `gid` (`nobody`) first, so a
-    read-only folder stops it as it stops any user; otherwise it runs as the current user. The
-    child reports its exit status, stderr and uid through a pipe. Everything it needs is
-    imported by the parent first: `nobody` may not be able to read the interpreter's files.
-    """
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into pytest
-        try:
-            os.close(read)
-            if os.geteuid() == 0:
-                os.setgroups([])
-                os.setgid(gid)
-                os.setuid(uid)
-            sys.stderr = err = io.StringIO()
-            status = cli_plan.main([str(wish), "--shadow", "--quiet"])
-            report = {"status": status, "err": err.getvalue(), "uid": os.getuid()}
-        except BaseException:  # reported to the parent, which fails the test with it
-            report = {"crash": traceback.format_exc()}
-        try:
-            os.write(write, json.dumps(report).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        answer = pipe.read()
-    os.waitpid(pid, 0)
-    assert answer, "the unprivileged child died before reporting"
-    report = json.loads(answer)
-    assert "crash" not in report, report["crash"]
-    assert report["uid"] != 0, "the child still runs as root"
-    return report["status"], report["err"]
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions and fork")
-def test_an_unwritable_folder_is_one_sentence(capsys: pytest.CaptureFixture[str],
+def test_an_unwritable_folder_is_one_sentence(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    # tmp_path sits in pytest's private folder, which `nobody` cannot enter: a folder of its own.
-    import pwd  # POSIX only
-
-    nobody = pwd.getpwnam("nobody")
-    folder = Path(tempfile.mkdtemp(prefix="wishcraft-unwritable-"))
-    try:
-        wish = folder / "w.wish.yaml"
-        wish.write_text(WISH)
+    # Plan once elsewhere first: it imports everything the child needs (the child may not read
+    # the interpreter's files), and keeps the per-process ledger lock away from the child's.
+    (tmp_path / "w.wish.yaml").write_text(WISH)
+    with unprivileged_folder() as folder:
         (folder / "codex").mkdir()  # an empty Codex home `nobody` can read (root's it cannot)
         monkeypatch.setenv("CODEX_HOME", str(folder / "codex"))
-        plan(wish, capsys)  # imports everything the child will need (and writes once)
-        (folder / "w.wish.plan.json").unlink()
-        (folder / "w.wish.plan.md").unlink()
-        if os.geteuid() == 0:
-            os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+        status, err = plan(tmp_path / "w.wish.yaml", capsys)
+        assert status == 0, err
+        wish = folder / "w.wish.yaml"
+        wish.write_text(WISH)
         folder.chmod(0o500)
-        status, err = plan_unprivileged(wish, nobody.pw_uid, nobody.pw_gid)
-    finally:
-        folder.chmod(0o700)
-        shutil.rmtree(folder)
+
+        def plan_in_child() -> tuple[int, str]:
+            sys.stderr = err = io.StringIO()
+            return cli_plan.main([str(wish), "--shadow", "--quiet"]), err.getvalue()
+
+        status, err = call_unprivileged(plan_in_child)
     assert status == 1 and "Could not write the plan" in err and "Traceback" not in err
     assert "Permission denied" in err
 
