@@ -52,7 +52,8 @@ def scrub(text: str) -> str:
 _TOKEN_LIKE = re.compile(
     r"(?<![A-Za-z0-9_-])(?:eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"  # a JWT
     r"|rt_[A-Za-z0-9_-]{8,}"  # a refresh token
-    r"|sk-[A-Za-z0-9_-]{16,})"  # an API key
+    r"|sk-[A-Za-z0-9_-]{16,}"  # an API key
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"  # a GitHub token
     r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{12,}"
 )
 

@@ -65,6 +65,7 @@ class Git:
         """The environment of one command."""
         env = dict(self.environ)
         env["GIT_TERMINAL_PROMPT"] = "0"
+        env["GIT_ASKPASS"] = ""  # set but empty: no askpass program (nor SSH_ASKPASS) runs
         env.setdefault("GCM_INTERACTIVE", "never")
         if "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
             env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
@@ -108,6 +109,15 @@ class Git:
         if done.returncode != 0:
             raise PrFailed(fail, detail=_text(done.stderr))
         return _text(done.stdout).strip()
+
+
+def _refused_credentials(stderr: str) -> bool:
+    """Whether git's message says the remote wanted other credentials than ours."""
+    lowered = stderr.lower()
+    return any(sign in lowered for sign in (
+        "authentication failed", "terminal prompts disabled", "could not read username",
+        "could not read password", "permission denied", "the requested url returned error: 403",
+        "the requested url returned error: 401"))
 
 
 def _int(value: str | None) -> int:
@@ -219,6 +229,11 @@ def remote_heads(git: Git, remote: str, branch: str) -> RemoteHeads:
     done = git.run("ls-remote", "--symref", "--", remote, "HEAD", f"refs/heads/{branch}",
                    timeout=NETWORK_TIMEOUT_SECONDS)
     if done.returncode != 0:
+        if _refused_credentials(_text(done.stderr)):
+            raise PrFailed(f"The remote `{remote}` refused the credentials "
+                           f"({redact(last_line(_text(done.stderr)))}); over https give GH_TOKEN "
+                           "a token that may push to the repository, over ssh check your key.",
+                           detail=_text(done.stderr))
         reason = redact(last_line(_text(done.stderr))) or f"git exited {done.returncode}"
         raise PrFailed(f"Cannot read the remote `{remote}` ({reason}); check its URL, the "
                        "network and that GH_TOKEN may read the repository.",
@@ -373,11 +388,11 @@ def push(git: Git, remote: str, branch: str, default_branch: str) -> None:
         raise PrFailed(f"The remote `{remote}` rejected the push of {branch} ({reason}); "
                        "read its rules (hooks, protected branches), fix the cause, and try "
                        "again.", detail=output)
-    lowered = output.lower()
-    if "authentication" in lowered or "permission" in lowered or "403" in lowered:
+    if _refused_credentials(output):
         raise PrFailed(f"The remote `{remote}` refused the credentials for the push of "
-                       f"{branch}; give GH_TOKEN the right to push to the repository.",
-                       detail=output)
+                       f"{branch} ({redact(last_line(_text(done.stderr)))}); over https give "
+                       "GH_TOKEN a token that may push to the repository, over ssh check your "
+                       "key.", detail=output)
     reason = redact(last_line(_text(done.stderr))) or f"git exited {done.returncode}"
     raise PrFailed(f"The push of {branch} to `{remote}` failed ({reason}); check the remote "
                    "and the network, then try again.", detail=output)

@@ -113,6 +113,7 @@ def open_pull_request(draft: PullRequestDraft, token: Token, base_url: str, *,
                       timeout: float = HTTP_TIMEOUT_SECONDS) -> PullRequest:
     """Open the pull request; return its page's URL, or raise `PrFailed` with one sentence."""
     protect_http_loggers()
+    remember_secrets(token.value)
     url = f"{base_url}/repos/{draft.owner}/{draft.repo}/pulls"
     where = f"{draft.owner}/{draft.repo}"
     try:
