@@ -112,6 +112,8 @@ class Scenario:
     env: dict[str, str]
     anchor: Anchor
     wish: Wish
+    workspace: Path | None = None
+    """Where the change was applied (the repository's root unless a subfolder was asked)."""
     registry_text: str = REGISTRY
     lint_config: LintConfig = field(default_factory=default_lint_config)
 
@@ -133,7 +135,7 @@ class Scenario:
             "config_file": self.work / "data/config/wishcraft.toml",
             "environ": dict(self.env if env is None else env)}
         options.update(kwargs)
-        return open_pull_request(self.work, self.anchor.anchor_id, **options)
+        return open_pull_request(self.workspace or self.work, self.anchor.anchor_id, **options)
 
     def set_config(self, text: str) -> None:
         """Write `data/config/wishcraft.toml` (not committed: the tree's own change)."""
@@ -171,8 +173,12 @@ def run_git(env: Mapping[str, str], cwd: Path, *args: str, check: bool = True) -
     return done.stdout
 
 
-def make_scenario(tmp: Path, github_url: str) -> Scenario:
-    """Build the workspace, the remote and the applied change (see the module docstring)."""
+def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
+    """Build the workspace, the remote and the applied change (see the module docstring).
+
+    With `subdir`, the workspace (where the source files are and the change is applied) is
+    that folder of the repository, not its root.
+    """
     home = tmp / "home"
     home.mkdir()
     bin_dir = tmp / "bin"
@@ -196,7 +202,9 @@ def make_scenario(tmp: Path, github_url: str) -> Scenario:
                  ("remote", "add", "origin", HOST_URL),
                  ("config", f"url.{remote}.insteadOf", HOST_URL)):
         run_git(env, work, *args)
-    for path, text in {**FILES, "data/conduits/registry.yaml": REGISTRY,
+    prefix = f"{subdir}/" if subdir else ""
+    for path, text in {**{prefix + name: text for name, text in FILES.items()},
+                       "data/conduits/registry.yaml": REGISTRY,
                        "data/wishes/cache.wish.yaml": "title: cache\n"}.items():
         target = work / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -206,11 +214,12 @@ def make_scenario(tmp: Path, github_url: str) -> Scenario:
     run_git(env, work, "push", "-q", "origin", "main")
     state_dir = tmp / "state"
     ledger = work / "data/ledger/wishes.jsonl"
-    anchor = apply_change(stage(PATCH, work), state_dir=state_dir,
+    workspace = work / subdir if subdir else work
+    anchor = apply_change(stage(PATCH, workspace), state_dir=state_dir,
                           meta={"wish": "data/wishes/cache.wish.yaml"})
     append(ledger, LedgerEntry(
         conduit=CONDUIT, action="apply", mode="commit", wish="data/wishes/cache.wish.yaml",
         outcome="complete", wish_hash="ab" * 32, diff_hash=anchor.diff_hash,
         anchor_id=anchor.anchor_id, model="gpt-test"))
     return Scenario(tmp, remote, work, state_dir, ledger, argv_log, env, anchor,
-                    Wish.model_validate(WISH))
+                    Wish.model_validate(WISH), workspace=workspace)

@@ -170,6 +170,37 @@ def test_draft_false_and_a_second_pull_request_is_refused(
     assert len(github.requests) == 1
 
 
+def test_a_workspace_below_the_repository_root(tmp_path: Path,
+                                               github: LoopbackGitHub) -> None:
+    scenario = make_scenario(tmp_path, github.base_url, subdir="pkg")
+    result = scenario.open()
+    assert result.outcome == "complete", result.message
+    assert set(result.files) == {f"pkg/{path}" for path in APPLIED}
+    changed = scenario.git("diff", "--name-only", "main", str(result.branch),
+                           cwd=scenario.remote)
+    assert sorted(changed.split()) == sorted(f"pkg/{path}" for path in APPLIED)
+    assert "- `pkg/src/tiers.py`" in github.requests[0].json["body"]
+
+
+def test_refused_when_head_already_holds_the_change(scenario: Scenario,
+                                                    github: LoopbackGitHub) -> None:
+    scenario.git("add", "-A", "src")
+    scenario.git("commit", "-q", "-m", "Committed by hand")
+    result = scenario.open()
+    refused(result, "Repository", "HEAD already holds every applied file")
+    assert_nothing_pushed(scenario, github)
+
+
+def test_an_executable_file_keeps_its_mode(scenario: Scenario, github: LoopbackGitHub) -> None:
+    os.chmod(scenario.work / "src/tiers.py", 0o755)
+    result = scenario.open()
+    assert result.outcome == "complete", result.message
+    tree = scenario.git("ls-tree", "-r", str(result.branch), "src/", cwd=scenario.remote)
+    modes = {line.split("\t")[1]: line.split()[0] for line in tree.splitlines()}
+    assert modes == {"src/cache.py": "100644", "src/other.py": "100644",
+                     "src/tiers.py": "100755"}
+
+
 def test_the_token_may_come_from_gh(scenario: Scenario, github: LoopbackGitHub,
                                     pr_log: pytest.LogCaptureFixture) -> None:
     gh = scenario.tmp / "bin" / "gh"
@@ -298,6 +329,22 @@ def test_refused_without_the_remote(scenario: Scenario, github: LoopbackGitHub) 
     scenario.registry_text = REGISTRY.replace('repo: "widgets"', 'repo: "*"')  # no name now
     refused(scenario.open(), "Repository", "no remote `origin`", "[pr] remote")
     assert github.requests == []
+
+
+def test_the_pr_remote_names_the_repository_for_the_scopes(scenario: Scenario,
+                                                          github: LoopbackGitHub) -> None:
+    """`[pr] remote = "upstream"`: the scope's `repo` is matched against upstream's name."""
+    url = scenario.git("config", "--get", "remote.origin.url").strip()
+    scenario.git("remote", "rename", "origin", "upstream")
+    scenario.git("remote", "add", "origin", "https://github.example/acme/gadgets.git")
+    refused(scenario.open(), "Scopes", "`gadgets`")
+    scenario.set_config('[pr]\nremote = "upstream"\n')
+    result = scenario.open()
+    assert result.outcome == "complete", result.message
+    assert url.endswith("acme/widgets.git")
+    assert github.requests[0].path == "/repos/acme/widgets/pulls"
+    assert scenario.git("for-each-ref", "--format=%(refname)", "refs/heads/wish",
+                        cwd=scenario.remote).strip() == f"refs/heads/{result.branch}"
 
 
 def test_refused_outside_a_git_repository(scenario: Scenario, github: LoopbackGitHub) -> None:

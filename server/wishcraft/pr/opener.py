@@ -59,7 +59,7 @@ from wishcraft.pr.github import PullRequestDraft, api_url, resolve_token
 from wishcraft.pr.github import open_pull_request as post_pull
 from wishcraft.redaction import protect_logger, redact, scrub
 from wishcraft.registry import Registry
-from wishcraft.repo import find_repo
+from wishcraft.repo import RepoInfo, find_repo, repo_name_from_url
 
 APPLY_CONDUIT_ID = "openai.codex.v2025.apply"
 """The conduit whose `code.open_pr` permission and `open_pr` scope action allow the call."""
@@ -218,7 +218,7 @@ def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
     run.wish_hash = applied.wish_hash or anchor.meta.get("wish_hash")
 
     # 2. The court's gates, for the applied paths in this repository.
-    repo = find_repo(anchor.root)
+    repo = _repo_of(anchor.root, config.remote, env)
     paths = tuple(repo.relative(anchor.root / file.path) if repo else file.path
                   for file in anchor.files)
     try:
@@ -303,6 +303,20 @@ def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
                        "remote: open the pull request from it by hand, or delete it before "
                        "trying again).", detail=error.detail) from None
     return opened.html_url
+
+
+def _repo_of(root: Path, remote: str, env: Mapping[str, str]) -> RepoInfo | None:
+    """The repository for the Scopes gate, named by the remote the pull request goes to
+    (`find_repo` names it by `origin`; `[pr] remote` may name another)."""
+    repo = find_repo(root)
+    if repo is None or remote == "origin":
+        return repo
+    done = gitops.Git(repo.root, env).run("config", "--get", f"remote.{remote}.url")
+    named = repo_name_from_url(done.stdout.decode("utf-8", "replace")) \
+        if done.returncode == 0 else None
+    if named is None:
+        return repo  # the Repository gate refuses later, naming the missing remote
+    return RepoInfo(named[0], named[1], repo.root, f"remote {remote}")
 
 
 def _load_anchor(anchor_id: str, state_dir: Path) -> Anchor:
