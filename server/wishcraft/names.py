@@ -14,7 +14,10 @@ COMMAND_PLAN_WISH = "wishcraft.planWish"
 COMMAND_INSERT_PLAN_STEPS = "wishcraft.insertPlanSteps"
 COMMAND_CANCEL_PLAN = "wishcraft.cancelPlan"
 COMMAND_PLAN_LOCATION = "wishcraft.planLocation"
+COMMAND_APPLY_PLAN = "wishcraft.applyPlan"
+COMMAND_UNDO_APPLY = "wishcraft.undoApply"
 
 NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated"
 
 PLANNING_CONDUIT_ID = "openai.codex.v2025.plan"
+APPLY_CONDUIT_ID = "openai.codex.v2025.apply"

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from wishcraft import __version__
-from wishcraft.cli import conduits, court, ledger, lint, models, plan, schema
+from wishcraft.cli import apply, conduits, court, ledger, lint, models, plan, rollback, schema
 
-COMMANDS = (lint, conduits, court, schema, plan, ledger, models)
+COMMANDS = (lint, conduits, court, schema, plan, apply, rollback, ledger, models)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 

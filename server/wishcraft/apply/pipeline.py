@@ -1,0 +1,515 @@
+"""Apply a wish's plan: the court's gates, the exchange with Codex, the staged change, the ledger.
+
+The CLI (`wishcraft apply`) and the language server ("Apply plan") run the same steps:
+
+1. `prepare`: the wish's plan must be complete and current (its `wish_hash` is the wish's text
+   hash), else "plan again"; the workspace root (the git repository's, else the ledger's), the
+   state folder of the undo records (`anchors` beside the ledger, outside every scope), and
+   the conduit scope's `paths` globs.
+2. `hear_apply`: the gates (`wishcraft.gates`) with the action `apply` (the registry's `diff`).
+   Before the exchange the paths are not known yet, so the Scopes gate checks that some scope
+   lists the action; the files themselves are checked by the scope predicate when the patch
+   is staged. A scope that does not list `diff` is refused with the line to add to the
+   registry (`registry_line`).
+3. `run_apply`: in commit mode the exchange (`conduit.apply_exchange`) with tools that see only
+   the workspace and the scope (`WorkspaceTools`, size-capped; staging runs in a thread); in
+   shadow mode (no login) nothing is staged and the files the plan names are reported.
+4. `save_patch`: `<wish>.patch`, the staged change's unified diff, written atomically.
+5. `record_apply`: the call's one ledger line (`apply`, the `diff_hash`, the files, the model,
+   and the `anchor_id` only once the change is applied); `record_rollback` for an undo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wishcraft.apply.errors import ApplyError
+from wishcraft.apply.patch import LARK_GRAMMAR
+from wishcraft.apply.safety import DEFAULT_LIMITS, Limits, Scope, check_path, decode_content
+from wishcraft.apply.stage import StagedChange, stage
+from wishcraft.apply.transaction import Anchor
+from wishcraft.fileio import write_atomically
+from wishcraft.gates import SCOPE_ACTIONS, CallRequest, GateResult, Verdict, WishFacts, evaluate
+from wishcraft.globs import glob_match, paths_allowed
+from wishcraft.ledger import (
+    LedgerEntry,
+    LedgerError,
+    LedgerLocation,
+    Mode,
+    Outcome,
+    append,
+    find_ledger,
+    usage,
+)
+from wishcraft.lint.config import LintConfig
+from wishcraft.model import Wish
+from wishcraft.names import APPLY_CONDUIT_ID
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus
+from wishcraft.plan.court import Hearing, author_of
+from wishcraft.plan.paths import plan_paths, plan_stem
+from wishcraft.redaction import protect_logger, scrub
+from wishcraft.registry import Registry
+from wishcraft.repo import RepoInfo, find_repo
+
+if TYPE_CHECKING:
+    from wishcraft.conduit.apply_exchange import ApplyExchange
+    from wishcraft.conduit.client import CodexClient, ProgressCallback
+
+logger = protect_logger(logging.getLogger(__name__))
+
+ANCHORS_FOLDER = "anchors"
+"""The undo records live in this folder beside the ledger file (`data/ledger/anchors`)."""
+READ_CAP_BYTES = 256 * 1024
+"""The most `read_file` hands the model of one file; a longer file is refused (a patch needs
+its context, and half a file would mislead)."""
+LIST_CAP = 500
+"""The most paths one `list_files` answer lists."""
+
+
+class ApplyRefused(Exception):
+    """The apply cannot start: no plan, a stale or incomplete plan, an unreadable wish.
+
+    The message is one sentence naming the fix ("plan again")."""
+
+
+# Preparing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyJob:
+    """One apply's inputs: the wish, its current plan, and where the change may go."""
+
+    wish: Wish
+    wish_text: str
+    wish_path: Path
+    plan: PlanArtifact
+    root: Path
+    """The workspace root the patch's paths are relative to."""
+    state_dir: Path
+    """Where the undo records go (`anchors` beside the ledger)."""
+    patch_path: Path
+    """`<wish>.patch`, beside the plan."""
+    location: LedgerLocation | None
+    ledger_problem: str | None
+    repo: RepoInfo | None
+
+    @property
+    def wish_name(self) -> str:
+        """The wish's file name, as the prompt shows it."""
+        return self.wish_path.name
+
+    @property
+    def wish_hash(self) -> str:
+        """sha256 (hex) of the wish's text."""
+        return text_hash(self.wish_text)
+
+
+def text_hash(text: str) -> str:
+    """sha256 (hex) of a text, as the plan artifact records the wish's."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_plan(wish_path: Path, wish_text: str, plan_path: Path | None = None) -> PlanArtifact:
+    """The wish's plan, if it is complete and current; else `ApplyRefused` saying "plan again".
+    """
+    path = plan_path if plan_path is not None else plan_paths(wish_path).artifact
+    try:
+        plan = PlanArtifact.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ApplyRefused(f"The wish has no plan at {path}; plan it first "
+                           f"(`wishcraft plan {wish_path.name}` or \"Plan this wish\").") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        logger.info("plan %s unreadable: %s", path, error)
+        raise ApplyRefused(f"The plan {path} cannot be read; plan again.") from None
+    if plan.status is not PlanStatus.COMPLETE:
+        raise ApplyRefused(f"The plan {path.name} is {plan.status.value}, not complete; "
+                           "plan again.")
+    if plan.wish_hash != text_hash(wish_text):
+        raise ApplyRefused(f"The wish changed since {path.name} was made; plan again.")
+    if not plan.plan_steps:
+        raise ApplyRefused(f"The plan {path.name} has no steps; plan again.")
+    return plan
+
+
+def prepare(wish: Wish, wish_text: str, wish_path: Path,
+            plan_path: Path | None = None) -> ApplyJob:
+    """Check the plan and find the workspace, the ledger and the undo folder."""
+    wish_path = wish_path.resolve()
+    plan = load_plan(wish_path, wish_text, plan_path)
+    location: LedgerLocation | None = None
+    problem: str | None = None
+    try:
+        location = find_ledger(wish_path)
+    except LedgerError as error:
+        problem = str(error)
+    repo = find_repo(wish_path.parent)
+    if repo is not None:
+        root = repo.root
+    elif location is not None:
+        root = location.root
+    else:
+        root = wish_path.parent
+    ledger_file = location.path if location is not None else root / "data/ledger/wishes.jsonl"
+    state_dir = ledger_file.parent / ANCHORS_FOLDER
+    patch_path = (plan_path.parent if plan_path is not None else plan_paths(wish_path).artifact
+                  .parent) / f"{plan_stem(wish_path)}.patch"
+    return ApplyJob(wish, wish_text, wish_path, plan, Path(os.path.realpath(root)), state_dir,
+                    patch_path, location, problem, repo)
+
+
+# The court ---------------------------------------------------------------------------------
+
+
+def scope_globs(registry: Registry, repo: RepoInfo | None,
+                conduit_id: str = APPLY_CONDUIT_ID) -> tuple[str, ...] | None:
+    """The `paths` globs of the apply conduit's scopes that list the action and match the
+    repository; None when one of them has no `paths` (any path)."""
+    conduit = registry.get(conduit_id)
+    if conduit is None:
+        return ()
+    found: list[str] = []
+    for scope in conduit.scopes:
+        if not any(action in SCOPE_ACTIONS["apply"] for action in scope.actions or []):
+            continue
+        wanted = (scope.repo or "*").strip().removesuffix(".git").lower()
+        if (repo is not None and registry.source is not None and wanted != "*"
+                and wanted not in {repo.name.lower(), (repo.full_name or "").lower()}):
+            continue
+        if scope.paths is None:
+            return None
+        found.extend(scope.paths)
+    return tuple(found)
+
+
+def registry_line(registry: Registry, conduit_id: str = APPLY_CONDUIT_ID) -> str:
+    """The sentence of a Scopes refusal when no scope lists `diff`: the line to add, and where.
+    """
+    conduit = registry.get(conduit_id)
+    actions = [action for scope in (conduit.scopes if conduit else [])
+               for action in scope.actions or []]
+    listed = ", ".join(f'"{action}"' for action in [*dict.fromkeys(actions), "diff"])
+    where = (str(registry.source) if registry.source is not None else
+             "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only)")
+    return (f"No scope of `{conduit_id}` lists `diff` in `actions`, so it may not change "
+            f"files here; add `actions: [{listed}]` to its scope in {where}.")
+
+
+def hear_apply(job: ApplyJob, mode: Mode, registry: Registry, config: LintConfig, *,
+               paths: Sequence[str] = (), now: datetime | None = None,
+               conduit_id: str = APPLY_CONDUIT_ID) -> Hearing:
+    """The court's gates for applying `job`'s plan (`paths`: the files, once staged)."""
+    location = job.location
+    problem = job.ledger_problem
+    counted = None
+    if location is not None:
+        try:
+            counted = usage(location.path, conduit_id, location.wish_key(job.wish_path), now)
+        except LedgerError as error:
+            problem = str(error)
+    request = CallRequest(conduit_id, "apply", mode, WishFacts.from_wish(job.wish),
+                          tuple(paths), job.repo)
+    verdict = evaluate(request, registry, config, counted, ledger_problem=problem)
+    refusal = verdict.refusal
+    if (refusal is not None and refusal.name == "Scopes"
+            and "in `actions`" in refusal.reason):
+        gates = tuple(GateResult(gate.name, False, registry_line(registry, conduit_id),
+                                 gate.note) if gate is refusal else gate
+                      for gate in verdict.gates)
+        verdict = Verdict(gates, verdict.remaining)
+    return Hearing(conduit_id, "apply", mode, job.wish_path, verdict, location, problem,
+                   job.repo)
+
+
+# The tools ---------------------------------------------------------------------------------
+
+
+def make_scope(globs: Sequence[str] | None, excluded: Sequence[str] = ()) -> Scope:
+    """The scope predicate: inside the globs (`!` negations included; None: any path), and
+    never under an excluded folder (the ledger's, which holds the undo records)."""
+    def in_scope(path: str) -> bool:
+        if any(path == folder or path.startswith(folder + "/") for folder in excluded):
+            return False
+        return globs is None or paths_allowed(globs, path)
+
+    return in_scope
+
+
+def excluded_folders(job: ApplyJob) -> tuple[str, ...]:
+    """The workspace-relative folders no patch may touch: the ledger's (undo records)."""
+    try:
+        folder = Path(os.path.realpath(job.state_dir.parent)).relative_to(job.root)
+    except ValueError:
+        return ()
+    return (folder.as_posix(),) if folder.parts else ()
+
+
+@dataclass(slots=True)
+class WorkspaceTools:
+    """The exchange's callbacks: read, list and stage within the workspace and the scope."""
+
+    root: Path
+    scope: Scope
+    limits: Limits = DEFAULT_LIMITS
+    staged: list[StagedChange] = field(default_factory=list)
+
+    def tools(self) -> object:
+        """The `ApplyTools` of the exchange (typed loosely: the conduit is imported late)."""
+        from wishcraft.conduit.apply_exchange import ApplyTools
+
+        return ApplyTools(self.read_file, self.list_files, self.stage_patch, LARK_GRAMMAR)
+
+    async def read_file(self, path: str) -> str:
+        """A text file of the workspace inside the scope, at most `READ_CAP_BYTES`."""
+        return await asyncio.to_thread(self._read, path)
+
+    def _read(self, path: str) -> str:
+        from wishcraft.conduit.apply_exchange import ToolRefused
+
+        try:
+            checked = check_path(self.root, path, scope=self.scope)
+        except ApplyError as error:
+            raise ToolRefused(f"error: {error}") from None
+        target = self.root / checked
+        if not target.is_file():
+            raise ToolRefused(f"error: no such file: {checked}")
+        size = target.stat().st_size
+        if size > READ_CAP_BYTES:
+            raise ToolRefused(f"error: {checked} is {size} bytes, over the read cap of "
+                              f"{READ_CAP_BYTES}; change a smaller file.")
+        try:
+            return decode_content(checked, target.read_bytes(), self.limits)
+        except ApplyError as error:
+            raise ToolRefused(f"error: {error}") from None
+
+    async def list_files(self, glob: str) -> str:
+        """The workspace's files inside the scope that match `glob`, one a line, capped."""
+        return await asyncio.to_thread(self._list, glob)
+
+    def _list(self, glob: str) -> str:
+        found: list[str] = []
+        more = 0
+        for folder, dirs, files in os.walk(self.root):
+            relative = Path(folder).relative_to(self.root).as_posix()
+            prefix = "" if relative == "." else relative + "/"
+            dirs[:] = sorted(name for name in dirs if name != ".git"
+                             and not os.path.islink(os.path.join(folder, name)))
+            for name in sorted(files):
+                path = prefix + name
+                if not glob_match(glob.lstrip("!"), path) or not self.scope(path):
+                    continue
+                if len(found) < LIST_CAP:
+                    found.append(path)
+                else:
+                    more += 1
+        if not found:
+            return "(no file of the workspace's scope matches)"
+        return "\n".join(found) + (f"\n({more} more not listed)" if more else "")
+
+    async def stage_patch(self, text: str) -> str:
+        """Stage the patch (in a thread: it reads files); refuse it with the reason."""
+        from wishcraft.conduit.apply_exchange import ToolRefused
+
+        try:
+            change = await asyncio.to_thread(stage, text, self.root, scope=self.scope,
+                                             limits=self.limits)
+        except ApplyError as error:
+            raise ToolRefused(f"The patch was refused: {error}") from None
+        self.staged.append(change)
+        return f"Staged: {change.summary.describe()}, diff_hash {change.diff_hash}"
+
+
+# Running -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ApplyRun:
+    """What an apply call produced: the staged change (commit mode), or the files the plan
+    names (shadow mode), and the exchange's facts for the ledger."""
+
+    mode: Mode
+    outcome: Outcome
+    reason: str | None = None
+    staged: StagedChange | None = None
+    exchange: ApplyExchange | None = None
+    named_files: tuple[str, ...] = ()
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def model(self) -> str | None:
+        """The model that served the exchange ("shadow-run" in shadow mode)."""
+        if self.mode == "shadow":
+            return "shadow-run"
+        return scrub(self.exchange.model) if self.exchange and self.exchange.model else None
+
+
+_PATHLIKE = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+|[A-Za-z0-9_\-]+\.[A-Za-z0-9]{1,8}")
+
+
+def named_files(job: ApplyJob) -> tuple[str, ...]:
+    """The workspace paths the plan's text names (for a shadow run): words that look like
+    paths and are files of the workspace, or folders' globs; in order, once each."""
+    texts = [*job.plan.plan_steps, *job.plan.notes,
+             *(f"{step.title} {step.detail} {step.acceptance}" for step in job.plan.steps)]
+    found: dict[str, None] = {}
+    for text in texts:
+        for word in _PATHLIKE.findall(text):
+            word = word.strip(".")
+            if "/" in word or (job.root / word).is_file():
+                found.setdefault(word, None)
+    return tuple(found)
+
+
+async def run_apply(job: ApplyJob, mode: Mode, client: CodexClient | None, globs: Sequence[str]
+                    | None, *, on_progress: ProgressCallback | None = None,
+                    state: ApplyExchange | None = None) -> ApplyRun:
+    """Run the apply call; never raises for a Codex failure (the run is `failed`).
+
+    Shadow mode calls nothing and stages nothing. In commit mode `client` must be given; the
+    caller owns `state` (to keep what arrived when it cancels the task)."""
+    if mode == "shadow":
+        files = named_files(job)
+        return ApplyRun("shadow", "complete",
+                        "Shadow run: nothing was staged; Codex was not called.",
+                        named_files=files)
+    from wishcraft.conduit.apply_exchange import (
+        ApplyExchange,
+        ApplyRequest,
+        ApplyTools,
+        run_apply_exchange,
+    )
+
+    assert client is not None
+    tools = WorkspaceTools(job.root, make_scope(globs, excluded_folders(job)))
+    request = ApplyRequest(job.wish, job.wish_text, job.wish_name, job.plan.plan_steps,
+                           paths=tuple(globs) if globs is not None else (),
+                           notes=job.plan.notes)
+    state = state if state is not None else ApplyExchange()
+    declared = tools.tools()
+    assert isinstance(declared, ApplyTools)
+    await run_apply_exchange(client, request, declared, state, on_progress,
+                             wish_id=job.wish_name)
+    staged = tools.staged[0] if tools.staged else None
+    if state.status == "failed":
+        return ApplyRun("commit", "failed", state.reason, staged, state)
+    if staged is None:
+        refusals = [call for call in state.calls if call.name == "apply_patch"]
+        reason = ("Codex sent no patch that could be staged"
+                  + (f" ({len(refusals)} refused; the log has the reasons)" if refusals else "")
+                  + "; nothing was written.")
+        outcome: Outcome = "incomplete" if state.status == "incomplete" else "failed"
+        return ApplyRun("commit", outcome, reason, None, state)
+    if state.status == "incomplete":
+        return ApplyRun("commit", "incomplete", state.reason, staged, state)
+    return ApplyRun("commit", "complete", None, staged, state)
+
+
+def save_patch(job: ApplyJob, staged: StagedChange) -> list[str]:
+    """Write `<wish>.patch` (the unified diff to review), atomically; return the problems."""
+    try:
+        write_atomically(job.patch_path, staged.diff)
+    except OSError as error:
+        return [f"Could not write the patch {job.patch_path}: {error.strerror or error}."]
+    return []
+
+
+def change_summary(staged: StagedChange, files: Sequence[str] | None = None) -> str:
+    """`2 files (+3 −1): src/a.py, src/b.py`, of the whole change or of `files`."""
+    names = list(files) if files is not None else shown_files(staged)
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"{staged.summary.describe()}: {shown}"
+
+
+def shown_files(staged: StagedChange) -> list[str]:
+    """The change's files as a reader names them: a move is `old → new`, once."""
+    names = []
+    for change in staged.files:
+        if change.moved_to is not None:
+            continue
+        names.append(f"{change.moved_from} \u2192 {change.path}" if change.moved_from
+                     else change.path)
+    return names
+
+
+def anchor_meta(job: ApplyJob, run: ApplyRun) -> dict[str, str]:
+    """What the undo record keeps about the apply: the wish (its ledger key) and the model."""
+    wish = (job.location.wish_key(job.wish_path) if job.location is not None
+            else job.wish_path.as_posix())
+    return {"wish": wish, "wish_path": str(job.wish_path), "model": run.model or "",
+            "conduit": APPLY_CONDUIT_ID}
+
+
+# The ledger --------------------------------------------------------------------------------
+
+
+def _append(location: LedgerLocation | None, problem: str | None, entry: LedgerEntry,
+            now: datetime | None = None) -> list[str]:
+    if location is None:
+        message = f"This call is not in the ledger: {problem or 'no ledger'}"
+        logger.warning("%s", message)
+        return [message]
+    try:
+        result = append(location.path, entry, now=now)
+    except LedgerError as error:
+        message = f"This call is not in the ledger: {error}"
+        logger.warning("%s", message)
+        return [message]
+    if result.torn_tail is not None:
+        message = result.torn_tail.describe(location.path)
+        logger.warning("%s", message)
+        return [message]
+    return []
+
+
+def record_apply(hearing: Hearing, job: ApplyJob, run: ApplyRun | None, *,
+                 outcome: Outcome | None = None, reason: str | None = None,
+                 anchor: Anchor | None = None, summary: str | None = None,
+                 now: datetime | None = None) -> list[str]:
+    """Leave the apply call's one ledger line; return the problems to show.
+
+    The `anchor_id` is set only when `anchor` is given: the change was applied (by the CLI, or
+    by the editor's client as it reported)."""
+    exchange = run.exchange if run is not None else None
+    staged = run.staged if run is not None else None
+    if outcome is None:
+        outcome = run.outcome if run is not None else "refused"
+    if reason is None and run is not None:
+        reason = run.reason if run.outcome != "complete" else None
+    if outcome == "refused" and reason is None:
+        reason = hearing.verdict.reason
+    usage_ = exchange.usage if exchange is not None else None
+    entry = LedgerEntry(
+        conduit=hearing.conduit, action="apply", mode=hearing.mode, wish=hearing.wish_key,
+        outcome=outcome, reason=scrub(reason) if reason else None, wish_hash=job.wish_hash,
+        diff_hash=staged.diff_hash if staged is not None else None,
+        author_id=author_of(job.wish), anchor_id=anchor.anchor_id if anchor else None,
+        summary=scrub(summary) if summary else None,
+        prompt_hash=exchange.prompt_hash if exchange is not None else None,
+        model=run.model if run is not None else None,
+        tokens_used=usage_.total if usage_ is not None else None,
+        request_id=scrub(exchange.request_ids[-1]) if exchange and exchange.request_ids
+        else None,
+        cf_ray=scrub(exchange.stream.cf_ray) if exchange and exchange.stream.cf_ray else None)
+    return _append(hearing.location, hearing.ledger_problem, entry, now)
+
+
+def record_rollback(location: LedgerLocation | None, anchor: Anchor, *, outcome: Outcome,
+                    reason: str | None = None, files: Sequence[str] = (),
+                    now: datetime | None = None) -> list[str]:
+    """The `rollback` ledger line of an undo (done, or refused with the reason)."""
+    wish = anchor.meta.get("wish") or "?"
+    summary = (f"Undid {len(files)} file{'s' if len(files) != 1 else ''}: {', '.join(files)}"
+               if outcome == "complete" else None)
+    entry = LedgerEntry(conduit=anchor.meta.get("conduit") or APPLY_CONDUIT_ID,
+                        action="rollback", mode="commit", wish=wish, outcome=outcome,
+                        reason=reason, diff_hash=anchor.diff_hash, anchor_id=anchor.anchor_id,
+                        model=anchor.meta.get("model") or None, summary=summary)
+    return _append(location, None, entry, now)

@@ -1,0 +1,66 @@
+"""`wishcraft rollback ANCHOR`: undo one applied change by its anchor, all or none.
+
+`wishcraft apply` (and the editor's "Apply plan") keep an undo record per change under
+`anchors/` beside the ledger. The undo runs only when every file of the change still holds what
+was applied; otherwise it is refused, naming the first file that changed since (undoing over a
+later edit would lose it). Either way the ledger gets a `rollback` line.
+
+Exit status: 0 undone, 1 failed, 2 bad input (no such anchor), 3 refused (a file changed since,
+or the anchor was already undone).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+
+
+def register(subparsers: Any) -> None:
+    """Add the `rollback` subcommand to the `wishcraft` parser."""
+    parser = subparsers.add_parser("rollback", help="undo an applied change by its anchor")
+    parser.add_argument("anchor", metavar="ANCHOR", help="the anchor id `wishcraft apply` printed")
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="a folder of the workspace (default: the current folder)")
+    parser.set_defaults(handler=command_rollback)
+
+
+def command_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Reverse the change recorded as ANCHOR when its files still hold what was applied."""
+    from wishcraft.apply.errors import ApplyError, RollbackRefused
+    from wishcraft.apply.pipeline import ANCHORS_FOLDER, record_rollback
+    from wishcraft.apply.rollback import load_anchor, rollback
+    from wishcraft.ledger import LedgerError, find_ledger
+
+    start = (args.workspace or Path.cwd()).resolve()
+    try:
+        location = find_ledger(start)
+    except LedgerError as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+    state_dir = location.path.parent / ANCHORS_FOLDER
+    try:
+        anchor = load_anchor(args.anchor, state_dir=state_dir)
+    except RollbackRefused as exc:
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_USAGE
+    try:
+        undone = rollback(args.anchor, state_dir=state_dir)
+    except RollbackRefused as exc:
+        for problem in record_rollback(location, anchor, outcome="refused", reason=str(exc)):
+            print(f"wishcraft: {problem}", file=err)
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_REFUSED
+    except ApplyError as exc:
+        for problem in record_rollback(location, anchor, outcome="failed", reason=str(exc)):
+            print(f"wishcraft: {problem}", file=err)
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_FAILED
+    for problem in record_rollback(location, anchor, outcome="complete", files=undone.files):
+        print(f"wishcraft: {problem}", file=err)
+    noun = "file" if len(undone.files) == 1 else "files"
+    print(f"wishcraft: undid {args.anchor}: {len(undone.files)} {noun} restored "
+          f"({', '.join(undone.files)}).", file=err)
+    return EXIT_OK
