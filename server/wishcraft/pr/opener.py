@@ -16,7 +16,10 @@ editor's "Open Pull Request" run. In order, the first refusal decides (exit code
 5. **Token**: `GH_TOKEN`, `GITHUB_TOKEN` or `gh auth token`.
 6. **Branch**: `wish/<slug>-<8 hex>` exists neither here nor on the remote, and is not the
    remote's default branch.
-7. **Check**: `[pr] check`, when set, passes within `[pr] check_timeout`.
+7. **Check**: `[pr] check`, when set, passes within `[pr] check_timeout`. It runs in the work
+   tree as it is, other uncommitted changes included (a project's tests often need untracked
+   files such as a virtual environment); the commit holds the applied files' bytes as
+   verified in step 3, whatever the check does to the tree.
 
 Then the change (a failure is exit code 1 and a `failed` line): one commit on HEAD holding
 exactly the applied files (other changes stay uncommitted and are listed in the result), the
@@ -37,7 +40,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -117,7 +120,6 @@ class _Run:
     base: str | None = None
     commit: str | None = None
     pushed: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
 def find_apply_entry(ledger_path: Path, anchor_id: str) -> LedgerEntry | None:
