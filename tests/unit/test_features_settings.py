@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wishcraft.lsp.settings import DEFAULT_DEBOUNCE_MS, Settings, glob_regex, read_settings
+from wishcraft.kinds import glob_regex
+from wishcraft.lsp.settings import DEFAULT_DEBOUNCE_MS, Settings, read_settings
 
 
 def test_defaults() -> None:

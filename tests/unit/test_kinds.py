@@ -15,7 +15,6 @@ from wishcraft.kinds import (
     is_wish_path,
 )
 from wishcraft.lint import DocumentKind as LintDocumentKind
-from wishcraft.lsp.settings import DEFAULT_GLOBS as SETTING_DEFAULT_GLOBS
 from wishcraft.lsp.settings import read_settings
 from wishcraft.model import Wish
 
@@ -122,7 +121,7 @@ def test_the_setting_uses_the_same_rules() -> None:
         assert settings.is_wish_path(path) == is_wish_path(path, ["**/*.spell"])
     defaults, _ = read_settings(None)
     assert defaults.is_wish_path("/r/wishes/a.yaml") and not defaults.is_wish_path("/r/a.yaml")
-    assert SETTING_DEFAULT_GLOBS == DEFAULT_GLOBS
+    assert defaults.files.globs == DEFAULT_GLOBS
 
 
 def test_document_kind_is_still_importable_from_lint() -> None:

@@ -161,8 +161,12 @@ def _display(path: Path) -> str:
 
 def _read_toml(path: Path, table: str | None) -> tuple[dict[str, Any], dict[str, str]]:
     """The known keys of one TOML file (or one table of it), and the words naming each."""
-    if not path.is_file():
-        return {}, {}
+    try:
+        if not path.is_file():
+            return {}, {}
+    except OSError as exc:  # a folder on the way that cannot be entered
+        raise ConduitConfigError(f"{path}: cannot read the configuration "
+                                 f"({exc.strerror or exc}).") from None
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
