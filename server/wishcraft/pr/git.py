@@ -1,8 +1,9 @@
 """The git side of a pull request, through the `git` command: one function per step.
 
-Every command runs without a shell, with a timeout, `GIT_TERMINAL_PROMPT=0` (a missing
-credential fails instead of waiting for a prompt nobody sees) and, unless the user set one,
-an ssh that never asks (`BatchMode=yes`). Each failure is one sentence naming the fix
+Every command runs without a shell, with a timeout, `GIT_TERMINAL_PROMPT=0` and an empty
+`GIT_ASKPASS` (a missing or refused credential fails at once instead of waiting for a prompt
+nobody sees, and no askpass program pops up) and, unless the user set one, an ssh that never
+asks (`BatchMode=yes`). Each failure is one sentence naming the fix
 (`PrRefused` for a gate, `PrFailed` for a step); git's own output goes to the log.
 
 The branch is made without touching the working tree or the user's index: a temporary index
@@ -14,14 +15,15 @@ commit and the branch. Every other change in the tree stays uncommitted, where i
 The token never appears in a command line: for an https remote it travels in the
 environment as git's own configuration (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_n`,
 `GIT_CONFIG_VALUE_n`): an `http.<origin>.extraHeader` with the token, scoped to the remote's
-host, and an empty `credential.helper` list so no stored credential is sent instead.
+host, and an empty `credential.helper` list so no stored credential is sent instead. (A
+process's environment is readable only by its owner, unlike its command line.) ssh and local
+remotes get no token: git authenticates them its own way.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-import os
 import re
 import subprocess
 import tempfile
@@ -413,10 +415,3 @@ def commit_message(title: str, objective: str, invariants: Sequence[str],
     parts.append(f"Wish-Anchor: {anchor_id}\nWish-Hash: {wish_hash}")
     return "\n\n".join(parts) + "\n"
 
-
-def file_mode_executable(path: Path) -> bool:
-    """Whether a work-tree file has its owner's execute bit (git records 100755 then)."""
-    try:
-        return bool(os.stat(path).st_mode & 0o100)
-    except OSError:
-        return False
