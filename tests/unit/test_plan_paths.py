@@ -251,7 +251,15 @@ def plan(wish: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[in
 
 
 def files(root: Path) -> set[str]:
-    return {str(path.relative_to(root)) for path in root.rglob("*")}
+    """Every file and folder under `root` but the ledger's (`data/ledger/` beside the wish,
+    since these folders have no `data/`: each plan leaves a line there, tested elsewhere)."""
+    return {str(relative) for path in root.rglob("*")
+            if not _is_ledger(relative := path.relative_to(root))}
+
+
+def _is_ledger(relative: Path) -> bool:
+    parts = relative.parts
+    return "data" in parts and (parts[-1] == "data" or "ledger" in parts)
 
 
 @pytest.mark.parametrize("title", ["../../etc/passwd", "a/b\\c", "nul\x00byte", "..",
@@ -270,6 +278,8 @@ def test_a_hostile_title_plans_next_to_the_wish(tmp_path: Path, title: str,
                                "ws/wishes/w.wish.plan.json", "ws/wishes/w.wish.plan.md"}
     assert wish.read_text() == hostile(title)
     assert json.loads((folder / "w.wish.plan.json").read_text())["wish_title"] == title
+    (line,) = (folder / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()
+    assert json.loads(line)["wish"] == "w.wish.yaml"  # relative to the ledger's root
 
 
 @pytest.mark.parametrize("name", ["CON.yaml", "a b$c.wish.yaml", "灯塔.wish.yaml",

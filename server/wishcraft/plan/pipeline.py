@@ -146,6 +146,10 @@ async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient 
     except ConduitError as error:
         logger.warning("planning %s failed: %s %s", wish_id or job.wish_name,
                        error.detail or error, error.ids())
+        # The answer's ids, when the failure is an answer: the artifact and the ledger keep
+        # them, and the ledger counts a failure that reached the conduit by them.
+        job.state.request_id = job.state.request_id or error.request_id
+        job.state.cf_ray = job.state.cf_ray or error.cf_ray
         return build_artifact(job, PlanStatus.FAILED, str(error)), error
     finally:
         if owned:
