@@ -248,3 +248,22 @@ async def test_limits_are_counted_across_the_cli_and_the_running_server(
                          str(client.root / "data/ledger/wishes.jsonl")],
         env=env, capture_output=True, text=True, timeout=60)
     assert verified.returncode == 0 and "the chain of 4 entries verifies" in verified.stdout
+
+
+async def test_a_torn_last_line_is_said_once_and_the_plan_still_recorded(
+        client: WishClient, codex: LoopbackCodex) -> None:
+    name = "data/wishes/torn.wish.yaml"
+    ledger = client.root / "data" / "ledger" / "wishes.jsonl"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_bytes(b'{"v":1,"conduit":"openai.codex.v2')  # a crash mid-append
+    await client.open(name, VALID_WISH)
+    await plan_live(client, codex, name)
+    shown = await wait_for_message(client, "torn write")
+    assert shown.type == types.MessageType.Warning
+    assert shown.message == (f"{ledger}: the end (byte 0) is a torn write of 33 bytes (a crash "
+                             "mid-append); it is skipped and kept as it is.")
+    assert [m.message for m in client.messages].count(shown.message) == 1
+    raw = ledger.read_text(encoding="utf-8").splitlines()
+    assert raw[0] == '{"v":1,"conduit":"openai.codex.v2'  # kept as it was
+    line = json.loads(raw[1])
+    assert line["outcome"] == "complete" and line["prev"] == "0" * 64
