@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from testkit.github import Answer, LoopbackGitHub
-from testkit.pr_repo import APPLIED, CONDUIT, REGISTRY, TOKEN, Scenario, make_scenario
+from testkit.pr_repo import APPLIED, BASIC, CONDUIT, REGISTRY, TOKEN, Scenario, make_scenario
 from wishcraft.apply import rollback
 from wishcraft.ledger import LedgerEntry, append, verify
 from wishcraft.pr import LedgerPlace, PrResult
@@ -62,6 +62,7 @@ def assert_no_token(scenario: Scenario, result: PrResult, caplog: pytest.LogCapt
     for name, text in outputs.items():
         assert TOKEN not in text, f"the token leaked into the {name}"
         assert TOKEN[4:20] not in text, f"part of the token leaked into the {name}"
+        assert BASIC not in text, f"the token, base64-encoded, leaked into the {name}"
 
 
 def last_line(scenario: Scenario) -> LedgerEntry:
