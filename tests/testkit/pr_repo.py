@@ -9,7 +9,8 @@
 - in `work/`: a registry whose apply conduit may open pull requests in `widgets`, a wish, some
   source files, committed and pushed to `main`;
 - a change applied with `wishcraft.apply` (an update, an added file and a removed file), its
-  undo record in `state/` and its `apply` line on the ledger (`work/data/ledger/wishes.jsonl`);
+  undo record in `work/data/ledger/anchors/` and its `apply` line on the ledger
+  (`work/data/ledger/wishes.jsonl`), as `wishcraft apply` leaves them;
 - a `git` wrapper first on PATH that logs each command line and the names of git's
   environment settings (`argv.log`), then runs the real git;
 - an environment (`env`) with `GH_TOKEN`, `GITHUB_API_URL`, an empty HOME and no system config.
@@ -215,8 +216,8 @@ def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
     run_git(env, work, "add", "-A")
     run_git(env, work, "commit", "-q", "-m", "Start")
     run_git(env, work, "push", "-q", "origin", "main")
-    state_dir = tmp / "state"
     ledger = work / "data/ledger/wishes.jsonl"
+    state_dir = ledger.parent / "anchors"  # where `apply.court.find_place` keeps them
     workspace = work / subdir if subdir else work
     anchor = apply_change(stage(PATCH, workspace), state_dir=state_dir,
                           meta={"wish": "data/wishes/cache.wish.yaml"})

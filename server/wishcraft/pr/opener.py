@@ -54,6 +54,7 @@ from wishcraft.gates import CallRequest, WishFacts, evaluate
 from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append, read_entries, usage
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
+from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.pr import git as gitops
 from wishcraft.pr.check import run_check
 from wishcraft.pr.config import PrConfig, load_pr_config
@@ -63,9 +64,6 @@ from wishcraft.pr.github import open_pull_request as post_pull
 from wishcraft.redaction import protect_logger, redact, scrub
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo, repo_name_from_url
-
-APPLY_CONDUIT_ID = "openai.codex.v2025.apply"
-"""The conduit whose `code.open_pr` permission and `open_pr` scope action allow the call."""
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
 
