@@ -21,7 +21,7 @@ from testkit.github import Answer, LoopbackGitHub
 from testkit.pr_repo import APPLIED, BASIC, CONDUIT, REGISTRY, TOKEN, Scenario, make_scenario
 from wishcraft.apply import rollback
 from wishcraft.ledger import LedgerEntry, append, verify
-from wishcraft.pr import LedgerPlace, PrResult
+from wishcraft.pr import LedgerPlace, PrRefused, PrResult, find_applied
 
 
 @pytest.fixture
@@ -221,6 +221,23 @@ def test_github_token_is_the_second_choice(scenario: Scenario, github: LoopbackG
     env["GITHUB_TOKEN"] = TOKEN[::-1]
     assert scenario.open(env=env).outcome == "complete"
     assert github.requests[0].headers["authorization"] == f"Bearer {TOKEN[::-1]}"
+
+
+def test_find_applied_leads_from_an_anchor_to_its_wish(scenario: Scenario) -> None:
+    """`wishcraft pr ANCHOR` starts here: from the working directory to the ledger, the
+    undo folder, the apply line and the wish's file."""
+    applied = find_applied(scenario.work / "src", scenario.anchor.anchor_id)
+    assert applied.ledger == LedgerPlace(scenario.ledger, scenario.state_dir)
+    assert applied.wish_path == scenario.work / "data/wishes/cache.wish.yaml"
+    assert applied.entry.diff_hash == scenario.anchor.diff_hash
+    assert applied.workspace == scenario.work.resolve()
+    with pytest.raises(PrRefused, match="no applied change A-20260101T000000Z-000000000000"):
+        find_applied(scenario.work, "A-20260101T000000Z-000000000000")
+    with pytest.raises(PrRefused, match="is not an anchor id"):
+        find_applied(scenario.work, "../../etc/passwd")
+    scenario.ledger.write_text("")
+    with pytest.raises(PrRefused, match="holds no apply of"):
+        find_applied(scenario.work, scenario.anchor.anchor_id)
 
 
 # -- the gates -----------------------------------------------------------------------------

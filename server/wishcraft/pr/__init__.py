@@ -15,16 +15,17 @@ from __future__ import annotations
 from wishcraft.pr.config import PrConfig, load_pr_config
 from wishcraft.pr.errors import PrBadInput, PrError, PrFailed, PrRefused
 from wishcraft.pr.opener import (
-    APPLY_CONDUIT_ID,
+    Applied,
     LedgerPlace,
     PrResult,
+    find_applied,
     find_apply_entry,
     open_pull_request,
     pull_request_body,
 )
 
 __all__ = [
-    "APPLY_CONDUIT_ID", "LedgerPlace", "PrBadInput", "PrConfig", "PrError", "PrFailed",
-    "PrRefused", "PrResult", "find_apply_entry", "load_pr_config", "open_pull_request",
+    "Applied", "LedgerPlace", "PrBadInput", "PrConfig", "PrError", "PrFailed", "PrRefused",
+    "PrResult", "find_applied", "find_apply_entry", "load_pr_config", "open_pull_request",
     "pull_request_body",
 ]

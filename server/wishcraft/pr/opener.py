@@ -46,12 +46,22 @@ from typing import Literal
 
 import httpx
 
+from wishcraft.apply.court import ANCHORS_FOLDER
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.transaction import ANCHOR_ID, Anchor, anchor_path, undone_marker
 from wishcraft.court import CourtScores, court_scores, heat_estimate
 from wishcraft.gates import CallRequest, WishFacts, evaluate
-from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append, read_entries, usage
+from wishcraft.ledger import (
+    LedgerEntry,
+    LedgerError,
+    LedgerLocation,
+    Outcome,
+    append,
+    find_ledger,
+    read_entries,
+    usage,
+)
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
@@ -133,6 +143,44 @@ def find_apply_entry(ledger_path: Path, anchor_id: str) -> LedgerEntry | None:
                 entry.outcome == "complete":
             found = entry
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What `wishcraft pr ANCHOR` starts from: the ledger, the apply line, the wish's file."""
+
+    ledger: LedgerPlace
+    location: LedgerLocation
+    entry: LedgerEntry
+    wish_path: Path
+    workspace: Path
+    """Where the change was applied (the undo record's root)."""
+
+
+def find_applied(start: Path, anchor_id: str) -> Applied:
+    """Find the applied change `anchor_id` from a folder (the CLI's working directory): the
+    ledger (`find_ledger`), its undo folder (`anchors` beside it), the complete `apply` line
+    and the wish it names. Raises `PrRefused` (gate `Ledger`) with one sentence otherwise.
+
+    The caller then reads the wish and its plan and calls `open_pull_request`; nothing is
+    recorded on a refusal here, since the wish is not known yet.
+    """
+    try:
+        location = find_ledger(start)
+    except LedgerError as error:
+        raise PrRefused(str(error), gate="Ledger") from None
+    place = LedgerPlace(location.path, location.path.parent / ANCHORS_FOLDER)
+    anchor = _load_anchor(anchor_id, place.state_dir)
+    try:
+        entry = find_apply_entry(location.path, anchor_id)
+    except LedgerError as error:
+        raise PrRefused(str(error), gate="Ledger") from None
+    if entry is None:
+        raise PrRefused(f"The ledger {location.path} holds no apply of {anchor_id}; apply the "
+                        "wish first, then open the pull request.", gate="Ledger")
+    wish_path = Path(entry.wish) if Path(entry.wish).is_absolute() else \
+        location.root / entry.wish
+    return Applied(place, location, entry, wish_path, anchor.root)
 
 
 def open_pull_request(workspace: Path, anchor_id: str, *, wish: Wish,
@@ -429,5 +477,5 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-__all__ = ["APPLY_CONDUIT_ID", "LedgerPlace", "PrResult", "find_apply_entry",
+__all__ = ["Applied", "LedgerPlace", "PrResult", "find_applied", "find_apply_entry",
            "open_pull_request", "pull_request_body"]
