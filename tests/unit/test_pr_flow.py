@@ -393,6 +393,16 @@ def test_refused_when_the_branch_exists(scenario: Scenario, github: LoopbackGitH
     assert github.requests == []
 
 
+def test_never_pushes_to_the_default_branch(scenario: Scenario, github: LoopbackGitHub) -> None:
+    branch = branch_of(scenario)
+    scenario.git("branch", branch, "main", cwd=scenario.remote)
+    scenario.git("symbolic-ref", "HEAD", f"refs/heads/{branch}", cwd=scenario.remote)
+    before = scenario.git("for-each-ref", cwd=scenario.remote)
+    refused(scenario.open(), "Branch", "is the remote's default branch", "never pushes there")
+    assert scenario.git("for-each-ref", cwd=scenario.remote) == before
+    assert github.requests == []
+
+
 def test_refused_when_the_check_fails(scenario: Scenario, github: LoopbackGitHub,
                                       pr_log: pytest.LogCaptureFixture) -> None:
     script = scenario.tmp / "check.sh"
