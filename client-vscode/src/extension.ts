@@ -8,11 +8,15 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 
 import {
+  CLIENT_COMMAND_APPLY_THIS_PLAN,
   CLIENT_COMMAND_OPEN_PLAN,
   CLIENT_COMMAND_PLAN_THIS_WISH,
   CLIENT_COMMAND_REINSTALL_SERVER,
   CLIENT_COMMAND_RESTART_SERVER,
   CLIENT_COMMAND_SHOW_LOGS,
+  CLIENT_COMMAND_UNDO_LAST_APPLY,
+  COMMAND_APPLY_PLAN,
+  COMMAND_UNDO_APPLY,
   CONTEXT_WISH_PATHS,
   PLAN_SCHEME,
 } from "./names";
@@ -115,6 +119,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await vscode.commands.executeCommand(CLIENT_COMMAND_PLAN_THIS_WISH, document.uri);
       }
     }),
+    // Apply plan and Undo apply: the server runs them (progress, review, messages) itself.
+    ...([[CLIENT_COMMAND_APPLY_THIS_PLAN, COMMAND_APPLY_PLAN],
+      [CLIENT_COMMAND_UNDO_LAST_APPLY, COMMAND_UNDO_APPLY]] as const).map(([id, command]) =>
+      vscode.commands.registerCommand(id, async (resource: unknown) => {
+        const document = await targetWish(resource);
+        const client = document !== undefined ? await wishcraft.ready() : undefined;
+        if (document !== undefined && client !== undefined) {
+          const answer = await wishcraft.wishCommand(client, command, document.uri);
+          log.info(`${command} ${document.uri.fsPath}: ${JSON.stringify(answer)}`);
+        }
+      })),
     vscode.commands.registerCommand(CLIENT_COMMAND_RESTART_SERVER, () => wishcraft.restart()),
     vscode.commands.registerCommand(CLIENT_COMMAND_REINSTALL_SERVER, () => wishcraft.reinstall()),
     vscode.commands.registerCommand(CLIENT_COMMAND_SHOW_LOGS, () => {

@@ -11,6 +11,8 @@ export const COMMAND_PLAN_WISH = "wishcraft.planWish";
 export const COMMAND_INSERT_PLAN_STEPS = "wishcraft.insertPlanSteps";
 export const COMMAND_CANCEL_PLAN = "wishcraft.cancelPlan";
 export const COMMAND_PLAN_LOCATION = "wishcraft.planLocation";
+export const COMMAND_APPLY_PLAN = "wishcraft.applyPlan";
+export const COMMAND_UNDO_APPLY = "wishcraft.undoApply";
 
 /** Sent by the server while and after a plan is written. */
 export const NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated";
@@ -24,11 +26,15 @@ export const CLIENT_COMMAND_OPEN_PLAN = "wishcraft.openPlan";
 export const CLIENT_COMMAND_RESTART_SERVER = "wishcraft.restartServer";
 export const CLIENT_COMMAND_SHOW_LOGS = "wishcraft.showLogs";
 export const CLIENT_COMMAND_REINSTALL_SERVER = "wishcraft.reinstallServer";
+export const CLIENT_COMMAND_APPLY_THIS_PLAN = "wishcraft.applyThisPlan";
+export const CLIENT_COMMAND_UNDO_LAST_APPLY = "wishcraft.undoLastApply";
 
 /** The server command each client command sends, if any (checked by the manifest test). */
 export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
   [CLIENT_COMMAND_PLAN_THIS_WISH]: COMMAND_PLAN_WISH,
   [CLIENT_COMMAND_OPEN_PLAN]: COMMAND_PLAN_LOCATION,
+  [CLIENT_COMMAND_APPLY_THIS_PLAN]: COMMAND_APPLY_PLAN,
+  [CLIENT_COMMAND_UNDO_LAST_APPLY]: COMMAND_UNDO_APPLY,
 };
 
 /** Settings the server reads, as `wishcraft.<key>`; their defaults live in package.json. */

@@ -172,6 +172,15 @@ export class WishcraftServer implements vscode.Disposable {
     return { ...answer, started: answer.started === true };
   }
 
+  /**
+   * Run a server command on a wish (Apply plan, Undo apply): the server does the work and
+   * shows its own messages; the answer only goes to the log.
+   */
+  async wishCommand(client: LanguageClient, command: string,
+                    wish: vscode.Uri): Promise<Record<string, unknown>> {
+    return wishCommand<Record<string, unknown>>(client, command, wish);
+  }
+
   /** Where the server writes the plan of `wish`, and whether that file exists. */
   async planLocation(client: LanguageClient, wish: vscode.Uri): Promise<PlanLocation> {
     const answer = await wishCommand<PlanLocation>(client, COMMAND_PLAN_LOCATION, wish);

@@ -32,13 +32,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wishcraft.apply.court import (
+    ANCHORS_FOLDER,
+    Place,
+    find_place,
+    hear_apply,
+    plan_problem,
+    registry_line,
+    scope_globs,
+)
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.patch import LARK_GRAMMAR
 from wishcraft.apply.safety import DEFAULT_LIMITS, Limits, Scope, check_path, decode_content
 from wishcraft.apply.stage import StagedChange, stage
 from wishcraft.apply.transaction import Anchor
 from wishcraft.fileio import write_atomically
-from wishcraft.gates import SCOPE_ACTIONS, CallRequest, GateResult, Verdict, WishFacts, evaluate
 from wishcraft.globs import glob_match, paths_allowed
 from wishcraft.ledger import (
     LedgerEntry,
@@ -47,8 +55,6 @@ from wishcraft.ledger import (
     Mode,
     Outcome,
     append,
-    find_ledger,
-    usage,
 )
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
@@ -58,7 +64,12 @@ from wishcraft.plan.court import Hearing, author_of
 from wishcraft.plan.paths import plan_paths, plan_stem
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry
-from wishcraft.repo import RepoInfo, find_repo
+from wishcraft.repo import RepoInfo
+
+__all__ = ["ANCHORS_FOLDER", "ApplyJob", "ApplyRefused", "ApplyRun", "WorkspaceTools",
+           "anchor_meta", "change_summary", "hear_job", "load_plan", "named_files",
+           "plan_problem", "prepare", "record_apply", "record_rollback", "registry_line",
+           "run_apply", "save_patch", "scope_globs", "shown_files"]
 
 if TYPE_CHECKING:
     from wishcraft.conduit.apply_exchange import ApplyExchange
@@ -66,8 +77,6 @@ if TYPE_CHECKING:
 
 logger = protect_logger(logging.getLogger(__name__))
 
-ANCHORS_FOLDER = "anchors"
-"""The undo records live in this folder beside the ledger file (`data/ledger/anchors`)."""
 READ_CAP_BYTES = 256 * 1024
 """The most `read_file` hands the model of one file; a longer file is refused (a patch needs
 its context, and half a file would mislead)."""
@@ -145,88 +154,19 @@ def prepare(wish: Wish, wish_text: str, wish_path: Path,
     """Check the plan and find the workspace, the ledger and the undo folder."""
     wish_path = wish_path.resolve()
     plan = load_plan(wish_path, wish_text, plan_path)
-    location: LedgerLocation | None = None
-    problem: str | None = None
-    try:
-        location = find_ledger(wish_path)
-    except LedgerError as error:
-        problem = str(error)
-    repo = find_repo(wish_path.parent)
-    if repo is not None:
-        root = repo.root
-    elif location is not None:
-        root = location.root
-    else:
-        root = wish_path.parent
-    ledger_file = location.path if location is not None else root / "data/ledger/wishes.jsonl"
-    state_dir = ledger_file.parent / ANCHORS_FOLDER
+    place = find_place(wish_path)
     patch_path = (plan_path.parent if plan_path is not None else plan_paths(wish_path).artifact
                   .parent) / f"{plan_stem(wish_path)}.patch"
-    return ApplyJob(wish, wish_text, wish_path, plan, Path(os.path.realpath(root)), state_dir,
-                    patch_path, location, problem, repo)
+    return ApplyJob(wish, wish_text, wish_path, plan, place.root, place.state_dir, patch_path,
+                    place.location, place.ledger_problem, place.repo)
 
 
-# The court ---------------------------------------------------------------------------------
-
-
-def scope_globs(registry: Registry, repo: RepoInfo | None,
-                conduit_id: str = APPLY_CONDUIT_ID) -> tuple[str, ...] | None:
-    """The `paths` globs of the apply conduit's scopes that list the action and match the
-    repository; None when one of them has no `paths` (any path)."""
-    conduit = registry.get(conduit_id)
-    if conduit is None:
-        return ()
-    found: list[str] = []
-    for scope in conduit.scopes:
-        if not any(action in SCOPE_ACTIONS["apply"] for action in scope.actions or []):
-            continue
-        wanted = (scope.repo or "*").strip().removesuffix(".git").lower()
-        if (repo is not None and registry.source is not None and wanted != "*"
-                and wanted not in {repo.name.lower(), (repo.full_name or "").lower()}):
-            continue
-        if scope.paths is None:
-            return None
-        found.extend(scope.paths)
-    return tuple(found)
-
-
-def registry_line(registry: Registry, conduit_id: str = APPLY_CONDUIT_ID) -> str:
-    """The sentence of a Scopes refusal when no scope lists `diff`: the line to add, and where.
-    """
-    conduit = registry.get(conduit_id)
-    actions = [action for scope in (conduit.scopes if conduit else [])
-               for action in scope.actions or []]
-    listed = ", ".join(f'"{action}"' for action in [*dict.fromkeys(actions), "diff"])
-    where = (str(registry.source) if registry.source is not None else
-             "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only)")
-    return (f"No scope of `{conduit_id}` lists `diff` in `actions`, so it may not change "
-            f"files here; add `actions: [{listed}]` to its scope in {where}.")
-
-
-def hear_apply(job: ApplyJob, mode: Mode, registry: Registry, config: LintConfig, *,
-               paths: Sequence[str] = (), now: datetime | None = None,
-               conduit_id: str = APPLY_CONDUIT_ID) -> Hearing:
-    """The court's gates for applying `job`'s plan (`paths`: the files, once staged)."""
-    location = job.location
-    problem = job.ledger_problem
-    counted = None
-    if location is not None:
-        try:
-            counted = usage(location.path, conduit_id, location.wish_key(job.wish_path), now)
-        except LedgerError as error:
-            problem = str(error)
-    request = CallRequest(conduit_id, "apply", mode, WishFacts.from_wish(job.wish),
-                          tuple(paths), job.repo)
-    verdict = evaluate(request, registry, config, counted, ledger_problem=problem)
-    refusal = verdict.refusal
-    if (refusal is not None and refusal.name == "Scopes"
-            and "in `actions`" in refusal.reason):
-        gates = tuple(GateResult(gate.name, False, registry_line(registry, conduit_id),
-                                 gate.note) if gate is refusal else gate
-                      for gate in verdict.gates)
-        verdict = Verdict(gates, verdict.remaining)
-    return Hearing(conduit_id, "apply", mode, job.wish_path, verdict, location, problem,
-                   job.repo)
+def hear_job(job: ApplyJob, mode: Mode, registry: Registry, config: LintConfig, *,
+             paths: Sequence[str] = (), now: datetime | None = None) -> Hearing:
+    """The court's gates for applying `job`'s plan (see `apply.court.hear_apply`)."""
+    place = Place(job.root, job.state_dir, job.location, job.ledger_problem, job.repo)
+    return hear_apply(job.wish, job.wish_path, place, mode, registry, config, paths=paths,
+                      now=now)
 
 
 # The tools ---------------------------------------------------------------------------------

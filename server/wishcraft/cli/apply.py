@@ -59,7 +59,7 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ApplyRefused,
         anchor_meta,
         change_summary,
-        hear_apply,
+        hear_job,
         prepare,
         record_apply,
         save_patch,
@@ -110,7 +110,7 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     exec_mode = resolve_mode(args.mode, config)
     mode = ledger_mode(exec_mode)
-    hearing = hear_apply(job, mode, registry, lint_config)
+    hearing = hear_job(job, mode, registry, lint_config)
     for note in hearing.notes:
         print(f"wishcraft: note: {note}", file=err)
     if not hearing.verdict.allowed:

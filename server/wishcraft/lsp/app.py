@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from wishcraft.lsp import lifecycle
 from wishcraft.lsp.features import (
+    applying,
     code_actions,
     code_lens,
     completion,
@@ -27,6 +28,6 @@ def create_server() -> WishcraftLanguageServer:
     lifecycle.register(server)
     diagnostics.register(server)
     for module in (completion, hover, code_actions, symbols, folding, definition, code_lens,
-                   planning):
+                   planning, applying):
         module.register(server)
     return server

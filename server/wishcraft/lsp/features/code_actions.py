@@ -205,11 +205,11 @@ def code_actions(snapshot: DocumentSnapshot, wanted: Span,
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/codeAction`."""
 
-    from wishcraft.lsp.features import planning
+    from wishcraft.lsp.features import applying, planning
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.QuickFix, planning.PLAN_KIND,
-                           planning.INSERT_KIND]))
+                           planning.INSERT_KIND, applying.APPLY_KIND]))
     def code_action(ls: WishcraftLanguageServer,
                     params: types.CodeActionParams) -> list[types.CodeAction] | None:
         snapshot = ls.snapshot(params.text_document.uri)
@@ -217,5 +217,6 @@ def register(server: WishcraftLanguageServer) -> None:
             return None
         wanted = snapshot.positions.from_range(params.range)
         only = [str(kind) for kind in params.context.only] if params.context.only else None
-        return code_actions(snapshot, wanted, only) + planning.actions_for(ls, snapshot, only)
+        return (code_actions(snapshot, wanted, only) + planning.actions_for(ls, snapshot, only)
+                + applying.actions_for(ls, snapshot, only))
 

@@ -1,0 +1,307 @@
+"""'Apply plan' and 'Undo apply' through the real server, against the loopback Codex server.
+
+Each test starts the server as a subprocess on a fresh workspace (`testkit.apply_ws`), with a
+fake Codex login and the loopback server answering with a `read_file`, an `apply_patch` and a
+final message. The test client plays the editor: a VS Code-like client gets the
+`workspace/applyEdit` with change annotations needing confirmation (VS Code shows its refactor
+preview), a Neovim-like client (no annotation support) is asked with `window/showMessageRequest`
+first; the client then applies the edit to the files as an editor that saves would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from testkit.apply_ws import (
+    ALL,
+    APPLY_ID,
+    UPDATE,
+    WISH_NAME,
+    WISH_TEXT,
+    make_workspace,
+    read_then_patch,
+    tree,
+)
+from testkit.codex_home import write_codex_home
+from testkit.loopback import LoopbackCodex
+from testkit.lsp_client import WAIT_SECONDS, WishClient
+from testkit.lsp_planning import plan_actions, start_client, wait_for_message
+from wishcraft.ledger import verify
+from wishcraft.names import COMMAND_APPLY_PLAN, COMMAND_UNDO_APPLY
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+WISH = f"data/wishes/{WISH_NAME}"
+TITLE = "Relight the Sunken Quarter lighthouse"
+
+
+@dataclass
+class Editor:
+    """The client's side of an apply: what it was asked, and how it answers."""
+
+    client: WishClient
+    root: Path
+    answer: str = "Apply"
+    apply: bool = True
+    edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
+    questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
+    edited: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def apply_text(text: str, edits: list[Any]) -> str:
+    """Apply LSP text edits (ASCII text: UTF-16 units are characters) to `text`."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        if position.line >= len(lines):
+            return len(text)
+        return starts[position.line] + min(position.character, len(lines[position.line]))
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                       reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+def apply_to_disk(edit: types.WorkspaceEdit) -> None:
+    """What an editor does with the edit, then saving every file."""
+    def path(uri: str) -> Path:
+        found = to_fs_path(uri)
+        assert found is not None
+        return Path(found)
+
+    for change in edit.document_changes or []:
+        if isinstance(change, types.TextDocumentEdit):
+            target = path(change.text_document.uri)
+            before = target.read_text() if target.exists() else ""
+            target.write_text(apply_text(before, list(change.edits)))
+        elif isinstance(change, types.CreateFile):
+            target = path(change.uri)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.touch()
+        elif isinstance(change, types.RenameFile):
+            target = path(change.new_uri)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            path(change.old_uri).rename(target)
+        elif isinstance(change, types.DeleteFile):
+            path(change.uri).unlink()
+        else:
+            raise AssertionError(f"unexpected change {change!r}")
+
+
+async def start(profile: str, root: Path, codex: LoopbackCodex, home: Path) -> Editor:
+    env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
+           "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
+    client = await start_client(profile, root, env)
+    editor = Editor(client, root)
+
+    def apply_edit(ls: Any, params: types.ApplyWorkspaceEditParams
+                   ) -> types.ApplyWorkspaceEditResult:
+        editor.edits.append(params)
+        if editor.apply:
+            apply_to_disk(params.edit)
+        editor.edited.set()
+        return types.ApplyWorkspaceEditResult(applied=editor.apply)
+
+    def ask(ls: Any, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        editor.questions.append(params)
+        return types.MessageActionItem(title=editor.answer)
+
+    client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+    client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(ask)
+    return editor
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def codex() -> AsyncIterator[LoopbackCodex]:
+    with LoopbackCodex() as server:
+        yield server
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    return write_codex_home(tmp_path / "home")
+
+
+@pytest_asyncio.fixture(loop_scope="module", params=["vscode", "neovim"])
+async def editor(request: pytest.FixtureRequest, tmp_path: Path, codex: LoopbackCodex,
+                 home: Path) -> AsyncIterator[Editor]:
+    root = tmp_path / "ws"
+    make_workspace(root)
+    found = await start(request.param, root, codex, home)
+    yield found
+    await found.client.shutdown_session()
+
+
+def ledger(root: Path) -> list[dict[str, Any]]:
+    path = root / "data" / "ledger" / "wishes.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+async def execute(client: WishClient, command: str, argument: str) -> dict[str, Any]:
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command, arguments=[argument]))
+    assert isinstance(result, dict), result
+    return result
+
+
+async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> None:
+    client, root = editor.client, editor.root
+    before = tree(root)
+    await client.open(WISH, WISH_TEXT)
+    actions = [action for action in await plan_actions(client, WISH)
+               if action.title.startswith("Apply plan")]
+    assert [(action.title, action.disabled) for action in actions] == [("Apply plan", None)]
+    codex.enqueue("responses", *read_then_patch(ALL))
+
+    started = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    assert started["started"] is True, started
+    await asyncio.wait_for(editor.edited.wait(), WAIT_SECONDS)
+    message = await wait_for_message(client, "Applied 4 files")
+    assert "Undo apply" in message.message
+
+    (params,) = editor.edits
+    edit = params.edit
+    kinds = [type(change).__name__ for change in edit.document_changes or []]
+    assert kinds == ["TextDocumentEdit", "CreateFile", "TextDocumentEdit", "DeleteFile",
+                     "RenameFile", "TextDocumentEdit"]
+    if client.profile == "vscode":
+        assert editor.questions == []
+        assert edit.change_annotations is not None
+        (annotation,) = edit.change_annotations.values()
+        assert annotation.label == TITLE and annotation.needs_confirmation is True
+        for change in edit.document_changes or []:
+            if isinstance(change, types.TextDocumentEdit):
+                assert all(isinstance(item, types.AnnotatedTextEdit) and item.annotation_id
+                           in edit.change_annotations for item in change.edits)
+            else:
+                assert change.annotation_id in edit.change_annotations
+    else:
+        (question,) = editor.questions
+        assert question.message.startswith("Apply 4 files (+3 \u22123)?")
+        assert [action.title for action in question.actions or []] == \
+            ["Apply", "Show diff", "Cancel"]
+        assert edit.change_annotations is None
+        for change in edit.document_changes or []:
+            if isinstance(change, types.TextDocumentEdit):
+                assert not any(isinstance(item, types.AnnotatedTextEdit)
+                               for item in change.edits)
+            else:
+                assert change.annotation_id is None
+    after = tree(root)
+    assert after["src/lamps.py"] == "lamps = 3\nlit = False\n"
+    assert after["src/beacon.py"] == "colour = 'amber'\n"
+    assert "src/old.py" not in after and "src/gallery.py" not in after
+    assert after["src/lantern/gallery.py"] == "tiles = 13\n"
+    assert "+lamps = 3" in (root / "data" / "wishes" / "lamps.wish.patch").read_text()
+
+    (line,) = ledger(root)
+    assert (line["conduit"], line["action"], line["outcome"]) == (APPLY_ID, "apply", "complete")
+    assert line["anchor_id"] and len(line["diff_hash"]) == 64
+    assert line["model"] == "gpt-6.1-sol" and line["summary"] == (
+        "Applied 4 files (+3 \u22123): src/lamps.py, src/beacon.py, src/old.py, "
+        "src/gallery.py \u2192 src/lantern/gallery.py.")
+    anchor = line["anchor_id"]
+    assert (root / "data" / "ledger" / "anchors" / f"{anchor}.json").is_file()
+
+    undone = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
+    assert undone["started"] is True and undone["anchorId"] == anchor, undone
+    assert tree(root) == before
+    last = ledger(root)[-1]
+    assert (last["action"], last["outcome"], last["anchor_id"]) == \
+        ("rollback", "complete", anchor)
+    assert verify(root / "data" / "ledger" / "wishes.jsonl").ok
+    again = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
+    assert again["started"] is False
+
+
+async def test_declined_or_unapplied_edits_leave_no_anchor(editor: Editor,
+                                                           codex: LoopbackCodex) -> None:
+    client, root = editor.client, editor.root
+    before = tree(root)
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    if client.profile == "vscode":
+        editor.apply = False  # the user cancelled the refactor preview
+    else:
+        editor.answer = "Cancel"
+    started = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    assert started["started"] is True
+    await wait_for_message(client, "not applied")
+    assert tree(root) == before
+    (line,) = ledger(root)
+    assert line["outcome"] == "complete" and line["anchor_id"] is None
+    assert line["summary"].startswith("Not applied")
+    if client.profile == "neovim":
+        assert editor.edits == [] and len(editor.questions) == 1
+    else:
+        assert len(editor.edits) == 1
+    assert not list((root / "data" / "ledger" / "anchors").glob("A-*.json")) \
+        if (root / "data" / "ledger" / "anchors").exists() else True
+
+
+async def test_undo_refuses_an_unsaved_buffer_and_an_edited_file(editor: Editor,
+                                                                codex: LoopbackCodex) -> None:
+    client, root = editor.client, editor.root
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    await wait_for_message(client, "Applied 1 file")
+    lamps = root / "src" / "lamps.py"
+    assert lamps.read_text() == "lamps = 3\nlit = False\n"
+    # An unsaved edit in the editor: the undo checks the disk, so it asks to save first.
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=client.uri("src/lamps.py"),
+                                             language_id="python", version=1,
+                                             text="lamps = 4\nlit = False\n")))
+    refused = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
+    assert refused["started"] is False
+    assert "'src/lamps.py' has unsaved changes in the editor; save that edit first" in \
+        refused["reason"]
+    # Saved: the file changed since the apply, so the undo names it.
+    lamps.write_text("lamps = 4\nlit = False\n")
+    refused = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
+    assert refused["started"] is False
+    assert "'src/lamps.py' changed after the change was applied" in refused["reason"]
+    assert lamps.read_text() == "lamps = 4\nlit = False\n"
+    outcomes = [(entry["action"], entry["outcome"]) for entry in ledger(root)]
+    assert outcomes == [("apply", "complete"), ("rollback", "refused"), ("rollback", "refused")]
+
+
+async def test_apply_plan_is_disabled_with_the_reason(editor: Editor) -> None:
+    client, root = editor.client, editor.root
+    stale = WISH_TEXT.replace("within 5 days", "within 6 days")
+    await client.open(WISH, stale)
+    (action,) = [action for action in await plan_actions(client, WISH)
+                 if action.title.startswith("Apply plan")]
+    if client.profile == "vscode":
+        assert action.disabled is not None
+        assert action.disabled.reason == \
+            "The wish changed since lamps.wish.plan.json was made; plan again."
+    else:  # Neovim 0.7 cannot show disabled actions: the title says why
+        assert action.title == ("Apply plan (warning: The wish changed since "
+                                "lamps.wish.plan.json was made; plan again)")
+    refused = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    assert refused["started"] is False and "plan again" in refused["reason"]
+    assert ledger(root) == []
+    # A wish that does not name the apply conduit is not offered the action at all.
+    unbound = root / "data" / "wishes" / "unbound.wish.yaml"
+    unbound.write_text(WISH_TEXT.replace(f'  - "{APPLY_ID}"\n', ""))
+    await client.open("data/wishes/unbound.wish.yaml", unbound.read_text())
+    titles = [action.title for action in await plan_actions(client,
+                                                            "data/wishes/unbound.wish.yaml")]
+    assert titles and not any(title.startswith("Apply plan") for title in titles)
