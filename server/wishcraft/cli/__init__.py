@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from wishcraft import __version__
-from wishcraft.cli import apply, conduits, court, ledger, lint, models, plan, rollback, schema
+from wishcraft.cli import apply, conduits, court, ledger, lint, models, plan, pr, rollback, schema
 
-COMMANDS = (lint, conduits, court, schema, plan, apply, rollback, ledger, models)
+COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 
