@@ -56,6 +56,7 @@ from wishcraft.plan.pipeline import (
 from wishcraft.plan.render import render_plan
 from wishcraft.plan.steps import count_steps_so_far, partial_steps
 from wishcraft.redaction import protect_logger, scrub
+from wishcraft.registry import Registry
 
 
 class PlanHost(Protocol):
@@ -119,6 +120,7 @@ class PlanSession:
     token: str
     task: asyncio.Task[Any] | None = None
     job: PlanJob | None = None
+    registry: Registry | None = None
     hearing: Hearing | None = None
     config: ConduitConfig | None = None
     started: float = field(default_factory=time.perf_counter)
@@ -185,31 +187,39 @@ class PlanRunner:
         except PlanPathError as error:
             self._show(types.MessageType.Error, str(error))
             return {"started": False, "reason": str(error), "shown": True}
-        session = PlanSession(uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}")
+        session = PlanSession(uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}",
+                              registry=snapshot.registry)
         text = snapshot.analysis.parsed.text
         try:
             session.config = self._conduit_config(snapshot.path)
         except ConduitError:
             session.config = None  # said by the run, which stops before any call
         if session.config is not None:
-            mode = resolve_mode("auto", session.config)
-            session.job = new_job(wish, text, snapshot.path, mode)
-            session.hearing = hear_plan(session.job, snapshot.registry,
-                                        self.server.lint_config_for(snapshot.path))
-            for note in session.hearing.notes:
-                self._log(types.MessageType.Info, note)
-            if not session.hearing.verdict.allowed:
-                return self._refuse(session.hearing, session.job)
+            if not self._hear(session, text, snapshot.path, session.config).verdict.allowed:
+                return self._refuse(session)
         self.sessions[uri] = session
         session.task = self.server.spawn(self._run(session, text, snapshot.path),
                                          name=f"plan {uri}")
         return {"started": True, "planUri": paths.markdown.as_uri(), "token": session.token}
 
-    def _refuse(self, hearing: Hearing, job: PlanJob) -> PlanWishResult:
+    def _hear(self, session: PlanSession, text: str, wish_path: Path,
+              config: ConduitConfig) -> Hearing:
+        """The job in the mode the plan will run in, and the court's gates on it (as
+        `wishcraft plan` hears them); the gates' notes go to the client's log."""
+        session.job = new_job(session.wish, text, wish_path, resolve_mode("auto", config))
+        assert session.registry is not None
+        session.hearing = hear_plan(session.job, session.registry,
+                                    self.server.lint_config_for(wish_path))
+        for note in session.hearing.notes:
+            self._log(types.MessageType.Info, note)
+        return session.hearing
+
+    def _refuse(self, session: PlanSession) -> PlanWishResult:
         """Say the gate's sentence, leave the `refused` ledger line, refresh the lenses."""
-        message = hearing.verdict.reason
+        assert session.hearing is not None and session.job is not None
+        message = session.hearing.verdict.reason
         self._show(types.MessageType.Warning, message)
-        for problem in refuse_plan(hearing, job):
+        for problem in refuse_plan(session.hearing, session.job):
             self._show(types.MessageType.Warning, problem)
         self.server.refresh_code_lenses()
         return {"started": False, "reason": message, "shown": True}
@@ -248,7 +258,11 @@ class PlanRunner:
                 summary = str(config_error)
                 self._show(types.MessageType.Error, summary)
                 return
-            assert session.job is not None and session.hearing is not None  # set by start
+            if session.hearing is None:  # the configuration could not be read at the start
+                if not self._hear(session, text, wish_path, config).verdict.allowed:
+                    summary = str(self._refuse(session)["reason"])
+                    return
+            assert session.job is not None
             job = session.job
             mode = job.mode
             await self._begin(session, mode)
