@@ -195,3 +195,38 @@ def test_the_0_11_config_file_serves_wish_and_registry_files_one_server_a_projec
                         setup=["filetype on", f"luafile {init}"], nvim=nvim)
     assert tuple(int(part) for part in result["version"].split(".")) >= (0, 11)
     check_attachments(result, tmp_path)
+
+
+def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
+        tmp_path: Path) -> None:
+    from testkit.apply_ws import make_workspace, read_then_patch, tree
+
+    root = tmp_path / "workspace"
+    wish = make_workspace(root)
+    before = tree(root)
+    patch = ("*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
+             " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
+             "*** Delete File: src/old.py\n*** End Patch\n")
+    home = write_codex_home(tmp_path / "codex-home")
+    with LoopbackCodex() as codex:
+        codex.enqueue("responses", *read_then_patch(patch))
+        result = run_neovim("apply.lua", wish, tmp_path, {
+            "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+            "WORKSPACE_ROOT": str(root)})
+    assert result["steps"] == ["started", "code actions", "executed", "applied", "saved",
+                               "undone"]
+    assert "wishcraft.applyPlan" in result["commands"] and "Apply plan" in result["actions"]
+    # Neovim 0.7 has no change annotations: the server asks first.
+    (question,) = result["questions"]
+    assert question["message"].startswith("Apply 3 files (+2 \u22122)?")
+    assert question["actions"] == ["Apply", "Show diff", "Cancel"]
+    assert result["after"] == {"lamps": "lamps = 3\nlit = False\n",
+                               "beacon": "colour = 'amber'\n", "old": None}
+    assert result["undone"]["started"] is True, result["undone"]
+    assert tree(root) == before
+    lines = [json.loads(line) for line in
+             (root / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()]
+    assert [(line["action"], line["outcome"]) for line in lines] == \
+        [("apply", "complete"), ("rollback", "complete")]
+    assert lines[0]["anchor_id"] and lines[0]["anchor_id"] == lines[1]["anchor_id"]

@@ -210,11 +210,19 @@ def workspace_edit(staged: StagedChange, *, versions: dict[str, int | None],
         assert found is not None
         return found
 
-    def text_edit(path: str, before: str, after: str) -> None:
+    def text_edit(path: str, before: str | None, after: str) -> None:
+        if before is None:
+            # A new file: replace its whole (empty) text, ending past its one line, so a
+            # client that keeps a last empty line (Neovim) drops it and saves `after` as is.
+            whole = types.Range(start=types.Position(line=0, character=0),
+                                end=types.Position(line=1, character=0))
+            plain = [types.TextEdit(range=whole, new_text=after)] if after else []
+        else:
+            plain = text_edits(before, after, encoding)
         edits: list[Any] = [
             types.AnnotatedTextEdit(range=edit.range, new_text=edit.new_text,
                                     annotation_id=annotation_id) if annotation_id else edit
-            for edit in text_edits(before, after, encoding)]
+            for edit in plain]
         if edits:
             operations.append(types.TextDocumentEdit(
                 text_document=types.OptionalVersionedTextDocumentIdentifier(
@@ -232,13 +240,13 @@ def workspace_edit(staged: StagedChange, *, versions: dict[str, int | None],
                 options=types.RenameFileOptions(overwrite=change.before is not None),
                 annotation_id=annotation_id))
             paths.append(change.moved_from)
-            text_edit(change.path, source.before or "", change.after or "")
+            text_edit(change.path, source.before, change.after or "")
         elif change.before is None:
             operations.append(types.CreateFile(uri=uri(change.path),
                                                options=types.CreateFileOptions(overwrite=False),
                                                annotation_id=annotation_id))
             paths.append(change.path)
-            text_edit(change.path, "", change.after or "")
+            text_edit(change.path, None, change.after or "")
         elif change.after is None:
             operations.append(types.DeleteFile(uri=uri(change.path),
                                                annotation_id=annotation_id))

@@ -1,0 +1,97 @@
+-- Run "Apply plan" in Neovim 0.7 with the stock LSP client: list the code actions of a wish
+-- with a current plan, execute the apply command, answer the server's question
+-- (window/showMessageRequest: Apply, Show diff, Cancel) with "Apply" as a user picks it from the
+-- stock handler's list, let the stock workspace/applyEdit handler change the files, save them
+-- (`:wall`), then run "Undo apply" on the wish. Writes what happened as JSON to $RESULT_FILE.
+local wish = os.getenv("WISH_FILE")
+local result_file = os.getenv("RESULT_FILE")
+local attached_client = dofile(os.getenv("HELPERS")).attached_client
+local result = { steps = {}, messages = {}, questions = {} }
+
+local function finish()
+  local handle = io.open(result_file, "w")
+  handle:write(vim.fn.json_encode(result))
+  handle:close()
+  vim.cmd("qa!")
+end
+
+local function step(name) table.insert(result.steps, name) end
+
+local function read(path)
+  local handle = io.open(path, "r")
+  if not handle then return vim.NIL end
+  local text = handle:read("*a")
+  handle:close()
+  return text
+end
+
+vim.lsp.handlers["window/showMessage"] = function(_, params)
+  table.insert(result.messages, params.message)
+end
+-- The stock handler asks with inputlist(), which a headless Neovim cannot answer: pick the
+-- first choice as the user would, and keep what was asked.
+vim.lsp.handlers["window/showMessageRequest"] = function(_, params)
+  local titles = {}
+  for _, action in ipairs(params.actions or {}) do table.insert(titles, action.title) end
+  table.insert(result.questions, { message = params.message, actions = titles })
+  return params.actions[1]
+end
+
+local function wait_for_message(words)
+  local found = vim.wait(30000, function()
+    for _, message in ipairs(result.messages) do
+      if message:find(words, 1, true) then return true end
+    end
+    return false
+  end, 20)
+  if not found then error("no message with '" .. words .. "': " .. vim.inspect(result.messages)) end
+end
+
+local ok, err = pcall(function()
+  vim.cmd("edit " .. vim.fn.fnameescape(wish))
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = attached_client(bufnr)
+  local client_id = client.id
+  result.commands = client.server_capabilities.executeCommandProvider.commands
+  step("started")
+
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 0 } },
+    context = { diagnostics = {} },
+  }
+  local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/codeAction", params, 10000)
+  local apply
+  result.actions = {}
+  for _, action in ipairs(responses[client_id].result or {}) do
+    table.insert(result.actions, action.title)
+    if action.title == "Apply plan" then apply = action end
+  end
+  if not apply then error("no 'Apply plan' action") end
+  step("code actions")
+
+  local reply = client.request_sync("workspace/executeCommand",
+                                    { command = apply.command.command,
+                                      arguments = apply.command.arguments }, 10000, bufnr)
+  if reply.err then error("executeCommand failed: " .. vim.inspect(reply.err)) end
+  result.started = reply.result
+  step("executed")
+
+  wait_for_message("Applied ")
+  step("applied")
+  vim.cmd("silent! wall")
+  local root = os.getenv("WORKSPACE_ROOT")
+  result.after = { lamps = read(root .. "/src/lamps.py"), beacon = read(root .. "/src/beacon.py"),
+                   old = read(root .. "/src/old.py") }
+  step("saved")
+
+  local undo = client.request_sync("workspace/executeCommand",
+                                   { command = "wishcraft.undoApply",
+                                     arguments = { vim.uri_from_bufnr(bufnr) } }, 10000, bufnr)
+  if undo.err then error("undo failed: " .. vim.inspect(undo.err)) end
+  result.undone = undo.result
+  step("undone")
+  vim.lsp.stop_client(client_id)
+end)
+if not ok then result.error = tostring(err) end
+finish()
