@@ -10,12 +10,14 @@ import * as vscode from "vscode";
 import {
   CLIENT_COMMAND_APPLY_THIS_PLAN,
   CLIENT_COMMAND_OPEN_PLAN,
+  CLIENT_COMMAND_OPEN_PULL_REQUEST,
   CLIENT_COMMAND_PLAN_THIS_WISH,
   CLIENT_COMMAND_REINSTALL_SERVER,
   CLIENT_COMMAND_RESTART_SERVER,
   CLIENT_COMMAND_SHOW_LOGS,
   CLIENT_COMMAND_UNDO_LAST_APPLY,
   COMMAND_APPLY_PLAN,
+  COMMAND_OPEN_PULL_REQUEST,
   COMMAND_UNDO_APPLY,
   CONTEXT_WISH_PATHS,
   PLAN_SCHEME,
@@ -119,9 +121,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await vscode.commands.executeCommand(CLIENT_COMMAND_PLAN_THIS_WISH, document.uri);
       }
     }),
-    // Apply plan and Undo apply: the server runs them (progress, review, messages) itself.
+    // Apply plan, Undo apply and Open pull request: the server runs them (progress, review,
+    // messages, the pull request's page) itself.
     ...([[CLIENT_COMMAND_APPLY_THIS_PLAN, COMMAND_APPLY_PLAN],
-      [CLIENT_COMMAND_UNDO_LAST_APPLY, COMMAND_UNDO_APPLY]] as const).map(([id, command]) =>
+      [CLIENT_COMMAND_UNDO_LAST_APPLY, COMMAND_UNDO_APPLY],
+      [CLIENT_COMMAND_OPEN_PULL_REQUEST, COMMAND_OPEN_PULL_REQUEST],
+    ] as const).map(([id, command]) =>
       vscode.commands.registerCommand(id, async (resource: unknown) => {
         const document = await targetWish(resource);
         const client = document !== undefined ? await wishcraft.ready() : undefined;

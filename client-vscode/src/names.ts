@@ -13,6 +13,7 @@ export const COMMAND_CANCEL_PLAN = "wishcraft.cancelPlan";
 export const COMMAND_PLAN_LOCATION = "wishcraft.planLocation";
 export const COMMAND_APPLY_PLAN = "wishcraft.applyPlan";
 export const COMMAND_UNDO_APPLY = "wishcraft.undoApply";
+export const COMMAND_OPEN_PULL_REQUEST = "wishcraft.openPullRequest";
 
 /** Sent by the server while and after a plan is written. */
 export const NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated";
@@ -28,6 +29,7 @@ export const CLIENT_COMMAND_SHOW_LOGS = "wishcraft.showLogs";
 export const CLIENT_COMMAND_REINSTALL_SERVER = "wishcraft.reinstallServer";
 export const CLIENT_COMMAND_APPLY_THIS_PLAN = "wishcraft.applyThisPlan";
 export const CLIENT_COMMAND_UNDO_LAST_APPLY = "wishcraft.undoLastApply";
+export const CLIENT_COMMAND_OPEN_PULL_REQUEST = "wishcraft.openPullRequestForWish";
 
 /** The server command each client command sends, if any (checked by the manifest test). */
 export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
@@ -35,6 +37,7 @@ export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
   [CLIENT_COMMAND_OPEN_PLAN]: COMMAND_PLAN_LOCATION,
   [CLIENT_COMMAND_APPLY_THIS_PLAN]: COMMAND_APPLY_PLAN,
   [CLIENT_COMMAND_UNDO_LAST_APPLY]: COMMAND_UNDO_APPLY,
+  [CLIENT_COMMAND_OPEN_PULL_REQUEST]: COMMAND_OPEN_PULL_REQUEST,
 };
 
 /** Settings the server reads, as `wishcraft.<key>`; their defaults live in package.json. */

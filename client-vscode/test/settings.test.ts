@@ -5,10 +5,13 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 
 import {
   CLIENT_COMMAND_CALLS,
+  COMMAND_APPLY_PLAN,
   COMMAND_CANCEL_PLAN,
   COMMAND_PLAN_LOCATION,
   COMMAND_INSERT_PLAN_STEPS,
+  COMMAND_OPEN_PULL_REQUEST,
   COMMAND_PLAN_WISH,
+  COMMAND_UNDO_APPLY,
   EXTENSION_SETTING_KEYS,
   SERVER_SETTING_KEYS,
 } from "../src/names";
@@ -123,6 +126,7 @@ describe("package.json", () => {
   it("gives the client commands other ids than the server's, which the client registers", () => {
     const serverCommands = [
       COMMAND_PLAN_WISH, COMMAND_INSERT_PLAN_STEPS, COMMAND_CANCEL_PLAN, COMMAND_PLAN_LOCATION,
+      COMMAND_APPLY_PLAN, COMMAND_UNDO_APPLY, COMMAND_OPEN_PULL_REQUEST,
     ];
     const contributed = manifest.contributes.commands.map((c) => c.command);
     expect(contributed.filter((c) => serverCommands.includes(c))).toEqual([]);

@@ -16,6 +16,7 @@ COMMAND_CANCEL_PLAN = "wishcraft.cancelPlan"
 COMMAND_PLAN_LOCATION = "wishcraft.planLocation"
 COMMAND_APPLY_PLAN = "wishcraft.applyPlan"
 COMMAND_UNDO_APPLY = "wishcraft.undoApply"
+COMMAND_OPEN_PULL_REQUEST = "wishcraft.openPullRequest"
 
 NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated"
 

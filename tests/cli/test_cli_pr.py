@@ -12,22 +12,14 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
 from testkit.github import Answer, LoopbackGitHub
-from testkit.pr_repo import BASIC, TOKEN, WISH, Scenario, make_scenario
+from testkit.pr_repo import WISH, Scenario, make_scenario
+from testkit.pr_wish import PLAN_STEPS, WISH_FILE, branch_of, token_leaks, write_wish
 from wishcraft.ledger import LedgerEntry, verify
-from wishcraft.model import ExecMode
-from wishcraft.plan.artifact import PlanArtifact, PlanStatus
-
-WISH_FILE = "data/wishes/cache.wish.yaml"
-PLAN_STEPS = ["Read src/cache.py and count its callers",
-              "Split SIZE into a hot and a cold tier in src/tiers.py"]
-"""The saved plan's steps: the body must quote these, not the wish's own `plan`."""
 
 
 @pytest.fixture
@@ -39,11 +31,7 @@ def github() -> Iterator[LoopbackGitHub]:
 @pytest.fixture
 def scenario(tmp_path: Path, github: LoopbackGitHub) -> Scenario:
     found = make_scenario(tmp_path, github.base_url)
-    wish = found.work / WISH_FILE  # the scenario commits a stub; the CLI reads the real wish
-    wish.write_text(yaml.safe_dump(WISH, sort_keys=False), encoding="utf-8")
-    PlanArtifact(plan_steps=PLAN_STEPS, prompt_hash="0" * 64, mode=ExecMode.COMMIT,
-                 status=PlanStatus.COMPLETE, wish_title=WISH["title"], wish_path=str(wish),
-                 started_at=datetime.now(UTC)).write(wish.with_name("cache.wish.plan.json"))
+    write_wish(found)
     return found
 
 
@@ -63,18 +51,11 @@ def assert_no_token(scenario: Scenario, done: subprocess.CompletedProcess[str],
                "argv": scenario.argv_log.read_text() if scenario.argv_log.exists() else "",
                "commits": scenario.git("log", "--all", "--format=%H%n%B", cwd=scenario.remote),
                "pr bodies": "\n".join(request.body.decode() for request in github.requests)}
-    for name, text in outputs.items():
-        assert TOKEN not in text, f"the token leaked into the {name}"
-        assert TOKEN[4:20] not in text, f"part of the token leaked into the {name}"
-        assert BASIC not in text, f"the token, base64-encoded, leaked into the {name}"
+    assert token_leaks(outputs) == []
 
 
 def last_line(scenario: Scenario) -> LedgerEntry:
     return scenario.ledger_lines()[-1]
-
-
-def branch_of(scenario: Scenario) -> str:
-    return f"wish/tune-the-widget-cache-2-tiers-{scenario.anchor.anchor_id[-12:-4]}"
 
 
 def test_wishcraft_pr_opens_a_draft_pull_request_and_prints_its_address(

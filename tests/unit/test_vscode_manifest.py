@@ -177,7 +177,7 @@ def test_shared_names_match_the_server() -> None:
     constants = ts_constants()
     for name in ("SETTINGS_SECTION", "COMMAND_PLAN_WISH", "COMMAND_INSERT_PLAN_STEPS",
                  "COMMAND_CANCEL_PLAN", "COMMAND_PLAN_LOCATION", "NOTIFICATION_PLAN_UPDATED",
-                 "COMMAND_APPLY_PLAN", "COMMAND_UNDO_APPLY"):
+                 "COMMAND_APPLY_PLAN", "COMMAND_UNDO_APPLY", "COMMAND_OPEN_PULL_REQUEST"):
         assert constants[name] == getattr(names, name), name
     assert constants["REGISTRY_GLOB"] in WATCHED_FILES
 
@@ -186,7 +186,8 @@ def test_client_commands_are_contributed_and_call_commands_the_server_registers(
     server_commands = set(create_server().protocol.fm.commands)
     assert server_commands == {names.COMMAND_PLAN_WISH, names.COMMAND_INSERT_PLAN_STEPS,
                                names.COMMAND_CANCEL_PLAN, names.COMMAND_PLAN_LOCATION,
-                               names.COMMAND_APPLY_PLAN, names.COMMAND_UNDO_APPLY}
+                               names.COMMAND_APPLY_PLAN, names.COMMAND_UNDO_APPLY,
+                               names.COMMAND_OPEN_PULL_REQUEST}
     contributed = {c["command"] for c in MANIFEST["contributes"]["commands"]}
     client_commands = {value for name, value in ts_constants().items()
                        if name.startswith("CLIENT_COMMAND_")}

@@ -17,6 +17,7 @@ from wishcraft.lsp.features import (
     folding,
     hover,
     planning,
+    pull_request,
     symbols,
 )
 from wishcraft.lsp.server import WishcraftLanguageServer
@@ -28,6 +29,6 @@ def create_server() -> WishcraftLanguageServer:
     lifecycle.register(server)
     diagnostics.register(server)
     for module in (completion, hover, code_actions, symbols, folding, definition, code_lens,
-                   planning, applying):
+                   planning, applying, pull_request):
         module.register(server)
     return server

@@ -40,10 +40,16 @@ class PrInputs:
     """Where the steps came from (the artifact's path, or the wish's own `plan`)."""
 
 
-def load_inputs(applied: Applied, *, registries: RegistryCache | None = None) -> PrInputs:
+def load_inputs(applied: Applied, *, registries: RegistryCache | None = None,
+                lint_config: LintConfig | None = None, artifact: Path | None = None,
+                ) -> PrInputs:
     """Read the wish `applied` names and what the gates need; `PrBadInput` (exit code 2) with
     one sentence when the wish cannot be read, is not a valid wish, or the configuration is
-    wrong."""
+    wrong.
+
+    The editor passes what its settings decide: the lint rules (`wishcraft.lint`) and where
+    the plan artifact is (`wishcraft.plan.folder`); the CLI reads both from disk.
+    """
     path = applied.wish_path
     try:
         text = path.read_text(encoding="utf-8")
@@ -53,24 +59,26 @@ def load_inputs(applied: Applied, *, registries: RegistryCache | None = None) ->
                          "request's title and body come from it.") from None
     registry = (registries or RegistryCache()).for_document(path.resolve())
     config_file = find_config_file(path.resolve().parent)
-    try:
-        lint_config = load_lint_config(config_file)
-    except ConfigError as error:
-        raise PrBadInput(f"{str(error).rstrip('.')}; fix the configuration.") from None
+    if lint_config is None:
+        try:
+            lint_config = load_lint_config(config_file)
+        except ConfigError as error:
+            raise PrBadInput(f"{str(error).rstrip('.')}; fix the configuration.") from None
     analysis = analyse_wish(text, registry, lint_config)
     if analysis.wish is None:
         raise PrBadInput(f"The wish {path} has {analysis.error_count} error(s); run "
                          f"`wishcraft lint {path}` and fix them first.")
-    steps, source = plan_steps(path, analysis.wish)
+    steps, source = plan_steps(path, analysis.wish, artifact)
     return PrInputs(analysis.wish, steps, registry, lint_config, config_file, source)
 
 
-def plan_steps(wish_path: Path, wish: Wish) -> tuple[tuple[str, ...], str]:
-    """The steps of the wish's saved plan (`plan_steps` of `<wish>.plan.json`), else the
-    wish's own `plan`; and where they came from. Read as plain JSON: a plan written by an
-    older or newer version still gives its steps."""
+def plan_steps(wish_path: Path, wish: Wish,
+               artifact: Path | None = None) -> tuple[tuple[str, ...], str]:
+    """The steps of the wish's saved plan (`plan_steps` of `<wish>.plan.json`, or
+    `artifact`), else the wish's own `plan`; and where they came from. Read as plain JSON: a
+    plan written by an older or newer version still gives its steps."""
     try:
-        artifact = plan_paths(wish_path).artifact
+        artifact = artifact or plan_paths(wish_path).artifact
         data = json.loads(artifact.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, PlanPathError):
         return tuple(wish.plan), "the wish's plan"
