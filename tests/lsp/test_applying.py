@@ -29,6 +29,7 @@ from testkit.apply_ws import (
     UPDATE,
     WISH_NAME,
     WISH_TEXT,
+    apply_text,
     make_workspace,
     read_then_patch,
     tree,
@@ -57,24 +58,6 @@ class Editor:
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
     edited: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-def apply_text(text: str, edits: list[Any]) -> str:
-    """Apply LSP text edits (ASCII text: UTF-16 units are characters) to `text`."""
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-
-    def offset(position: types.Position) -> int:
-        if position.line >= len(lines):
-            return len(text)
-        return starts[position.line] + min(position.character, len(lines[position.line]))
-
-    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
-                       reverse=True):
-        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
-    return text
 
 
 def apply_to_disk(edit: types.WorkspaceEdit) -> None:

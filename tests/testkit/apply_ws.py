@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
+
 from testkit.loopback import (
     custom_tool_call_item,
     function_call_item,
@@ -161,3 +163,21 @@ def tree(root: Path) -> dict[str, str]:
     return {path.relative_to(root).as_posix(): path.read_text(errors="replace")
             for path in sorted(root.rglob("*")) if path.is_file()
             and "ledger" not in path.parts and not path.name.endswith((".patch", ".lock"))}
+
+
+def apply_text(text: str, edits: list[Any]) -> str:
+    """Apply LSP text edits (ASCII text: UTF-16 units are characters) to `text`."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        if position.line >= len(lines):
+            return len(text)
+        return starts[position.line] + min(position.character, len(lines[position.line]))
+
+    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
+                       reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
