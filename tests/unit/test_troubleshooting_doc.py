@@ -32,8 +32,12 @@ DOC = ROOT / "docs" / "troubleshooting.md"
 PACKAGE = ROOT / "server" / "wishcraft"
 SOURCES = sorted((PACKAGE / "conduit").glob("*.py")) + sorted(
     (PACKAGE / "plan").glob("*.py")) + [PACKAGE / "lsp" / "runner.py", PACKAGE / "cli" / "plan.py",
-                                        PACKAGE / "cli" / "models.py"]
-CLI_SOURCES = {"plan.py", "models.py"}
+                                        PACKAGE / "cli" / "models.py"] + sorted(
+    (PACKAGE / "pr").glob("*.py")) + [PACKAGE / "cli" / "pr.py",
+                                      PACKAGE / "lsp" / "features" / "pull_request.py"]
+CLI_SOURCES = {"plan.py", "models.py", "pr.py"}
+PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
+"""The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
 MESSAGE_TABLES = {"FATAL_FAILURE_CODES", "PERMANENT_REFRESH_ERRORS"}
 """Module-level dicts whose values are parts of user-facing sentences."""
 STEM_WORDS = 6
@@ -47,7 +51,7 @@ def conduit_error_classes() -> list[type[errors.ConduitError]]:
 
 def error_names() -> set[str]:
     """The constructors whose first argument is a user-facing sentence."""
-    return {cls.__name__ for cls in conduit_error_classes()} | {"PlanPathError"}
+    return {cls.__name__ for cls in conduit_error_classes()} | {"PlanPathError"} | PR_ERRORS
 
 
 @dataclass(frozen=True)
@@ -238,14 +242,16 @@ def test_every_user_facing_sentence_has_a_doc_entry() -> None:
     assert len(sentences) >= 60, len(sentences)
     assert any(sentence.where.startswith("plan.py") for sentence in sentences)
     assert any(sentence.where.startswith("auth.py") for sentence in sentences)
+    assert sum(sentence.where.startswith(("opener.py", "git.py", "github.py"))
+               for sentence in sentences) >= 30  # the pull-request opener's (PR_ERRORS)
     missing = missing_from(DOC.read_text(encoding="utf-8"), sentences)
     assert not missing, "docs/troubleshooting.md lacks:\n" + "\n".join(missing)
 
 
 def test_every_sentence_has_a_recognisable_stem() -> None:
     """A sentence of placeholders only (`f"{a}: {b}"`) would escape the check above."""
-    def frame(run: str) -> bool:  # `wishcraft: {error}`, `wishcraft: note: {warning}`
-        return run.removeprefix("wishcraft: ").strip(" :.") in ("", "note")
+    def frame(run: str) -> bool:  # `wishcraft: {error}`, `… note: {warning}`, `… {step} …`
+        return run.removeprefix("wishcraft: ").strip(" :.…") in ("", "note")
 
     without = [sentence for sentence in all_sentences() if stem(sentence) is None
                and not all(frame(run) for run in sentence.segments)]
