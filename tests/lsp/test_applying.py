@@ -35,9 +35,20 @@ from testkit.apply_ws import (
     tree,
 )
 from testkit.codex_home import write_codex_home
-from testkit.loopback import LoopbackCodex
+from testkit.loopback import (
+    LoopbackCodex,
+    custom_tool_call_item,
+    sse,
+    tool_call_transcript,
+)
 from testkit.lsp_client import WAIT_SECONDS, WishClient
-from testkit.lsp_planning import plan_actions, start_client, wait_for_message
+from testkit.lsp_planning import (
+    plan_actions,
+    start_client,
+    supports_progress,
+    wait_for_message,
+    wait_for_progress_end,
+)
 from wishcraft.ledger import verify
 from wishcraft.names import COMMAND_APPLY_PLAN, COMMAND_UNDO_APPLY
 
@@ -53,7 +64,8 @@ class Editor:
 
     client: WishClient
     root: Path
-    answer: str = "Apply"
+    answers: list[str] = field(default_factory=list)
+    """The choices to pick in order, then "Apply"."""
     apply: bool = True
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
@@ -102,7 +114,8 @@ async def start(profile: str, root: Path, codex: LoopbackCodex, home: Path) -> E
 
     def ask(ls: Any, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         editor.questions.append(params)
-        return types.MessageActionItem(title=editor.answer)
+        return types.MessageActionItem(title=editor.answers.pop(0) if editor.answers
+                                       else "Apply")
 
     client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
     client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(ask)
@@ -221,7 +234,7 @@ async def test_declined_or_unapplied_edits_leave_no_anchor(editor: Editor,
     if client.profile == "vscode":
         editor.apply = False  # the user cancelled the refactor preview
     else:
-        editor.answer = "Cancel"
+        editor.answers = ["Cancel"]
     started = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
     assert started["started"] is True
     await wait_for_message(client, "not applied")
@@ -288,3 +301,52 @@ async def test_apply_plan_is_disabled_with_the_reason(editor: Editor) -> None:
     titles = [action.title for action in await plan_actions(client,
                                                             "data/wishes/unbound.wish.yaml")]
     assert titles and not any(title.startswith("Apply plan") for title in titles)
+
+
+async def test_cancel_stops_codex_and_writes_nothing(editor: Editor,
+                                                     codex: LoopbackCodex) -> None:
+    client, root = editor.client, editor.root
+    if not supports_progress(client):
+        pytest.skip("this client shows no progress to cancel")
+    before = tree(root)
+    await client.open(WISH, WISH_TEXT)
+    first, *_ = read_then_patch(ALL)
+    codex.enqueue("responses", first, sse(tool_call_transcript(
+        [custom_tool_call_item("call_patch", "apply_patch", ALL)], response_id="resp_2"),
+        stall_after=1))
+    started = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    token = started["token"]
+
+    async def reading() -> None:
+        while not any("Codex reads src/lamps.py" in (getattr(value, "message", "") or "")
+                      for value in client.progress_reports.get(token, [])):
+            await client.wait_for_notification("$/progress")
+
+    await asyncio.wait_for(reading(), WAIT_SECONDS)
+    codex.wait_for_requests(2)
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    values = await wait_for_progress_end(client, token)
+    begin, end = values[0], values[-1]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.cancellable is True
+    assert TITLE in (begin.title or "")
+    assert end.message == "Cancelled: nothing was written."
+    codex.release_stalls()
+    assert tree(root) == before and editor.edits == []
+    (line,) = ledger(root)
+    assert (line["outcome"], line["reason"], line["anchor_id"], line["diff_hash"]) == \
+        ("incomplete", "cancelled", None, None)
+
+
+async def test_show_diff_then_apply(editor: Editor, codex: LoopbackCodex) -> None:
+    client, root = editor.client, editor.root
+    if client.profile != "neovim":
+        pytest.skip("only a client without change annotations is asked")
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    editor.answers = ["Show diff"]
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    shown = await wait_for_message(client, "The diff is in ")
+    assert shown.message.endswith("lamps.wish.patch")
+    await wait_for_message(client, "Applied 1 file")
+    assert len(editor.questions) == 2 and len(editor.edits) == 1
+    assert (root / "src" / "lamps.py").read_text() == "lamps = 3\nlit = False\n"
