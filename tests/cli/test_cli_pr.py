@@ -9,6 +9,7 @@ the token, as sent and as git sends it (HTTP Basic).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from testkit.apply_ws import UPDATE, make_workspace, read_then_patch
+from testkit.codex_home import write_codex_home
 from testkit.github import Answer, LoopbackGitHub
-from testkit.pr_repo import WISH, Scenario, make_scenario
+from testkit.loopback import LoopbackCodex
+from testkit.pr_repo import TOKEN, WISH, Scenario, make_scenario, run_git
 from testkit.pr_wish import PLAN_STEPS, WISH_FILE, branch_of, token_leaks, write_wish
 from wishcraft.ledger import LedgerEntry, verify
 
@@ -184,3 +188,55 @@ def test_the_ledger_json_lists_the_pull_request(scenario: Scenario,
     lines = [json.loads(line) for line in done.stdout.splitlines()]  # JSON Lines
     assert [(line["action"], line.get("pr_url")) for line in lines] == [
         ("apply", None), ("open_pr", "https://github.example/acme/widgets/pull/1")]
+
+
+# -- wishcraft apply --open-pr -----------------------------------------------------------------
+
+
+def test_apply_open_pr_applies_then_opens_the_pull_request(
+        tmp_path: Path, github: LoopbackGitHub) -> None:
+    """The apply workspace of issue 14 as a clone of a bare remote: `wishcraft apply --yes
+    --open-pr` stages the patch with the loopback Codex, applies it, then opens the pull request
+    with the new anchor."""
+    work = tmp_path / "work"
+    wish = make_workspace(work)
+    remote = tmp_path / "remote" / "acme" / "lamps.git"
+    remote.mkdir(parents=True)
+    home = write_codex_home(tmp_path / "codex")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
+           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),
+           "GH_TOKEN": TOKEN, "GITHUB_API_URL": github.base_url, "CODEX_HOME": str(home)}
+    url = "https://github.example/acme/lamps.git"
+    run_git(env, tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    for args in (("init", "-q", "-b", "main"), ("config", "user.name", "Ada Wisher"),
+                 ("config", "user.email", "ada@example.org"), ("remote", "add", "origin", url),
+                 ("config", f"url.{remote}.insteadOf", url), ("add", "-A"),
+                 ("commit", "-q", "-m", "Start"), ("push", "-q", "origin", "main")):
+        run_git(env, work, *args)
+
+    with LoopbackCodex() as codex:
+        codex.enqueue("responses", *read_then_patch(UPDATE))
+        done = subprocess.run(
+            [sys.executable, "-m", "wishcraft.cli", "apply", str(wish), "--yes", "--open-pr"],
+            env={**env, "CHATGPT_BASE_URL": codex.base_url,
+                 "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url},
+            cwd=work, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    assert done.returncode == 0, done.stderr
+    address = "https://github.example/acme/lamps/pull/1"
+    assert done.stdout.endswith(f"\n{address}\n")  # the diff, then the address
+    assert "wishcraft: applied " in done.stderr and "wishcraft: Opened " in done.stderr
+    entries = [json.loads(line) for line in
+               (work / "data/ledger/wishes.jsonl").read_text().splitlines()]
+    apply_line, pr_line = entries[-2:]
+    assert (apply_line["action"], pr_line["action"]) == ("apply", "open_pr")
+    assert pr_line["outcome"] == "complete" and pr_line["pr_url"] == address
+    assert pr_line["anchor_id"] == apply_line["anchor_id"]
+    branch = github.requests[0].json["head"]
+    assert branch.startswith("wish/relight-the-sunken-quarter-lighthouse-")
+    changed = run_git(env, remote, "diff", "--name-only", "main", branch)
+    assert changed.split() == ["src/lamps.py"]  # exactly the applied file
+    assert run_git(env, remote, "show", f"{branch}:src/lamps.py") == "lamps = 3\nlit = False\n"
+    leaks = token_leaks({"stdout": done.stdout, "stderr": done.stderr,
+                         "ledger": (work / "data/ledger/wishes.jsonl").read_text()})
+    assert leaks == []

@@ -11,7 +11,9 @@ ledger: `wishcraft rollback ANCHOR` reverses it. Without a Codex login (or with 
 nothing is staged: the command lists the files the plan names.
 
 Exit status: 0 applied (or a dry or shadow run that staged what it could), 1 failed or not
-applied, 2 bad input (no current plan, no terminal to confirm on), 3 refused by a gate.
+applied, 2 bad input (no current plan, no terminal to confirm on), 3 refused by a gate. With
+`--open-pr`, a change once applied goes on to `wishcraft pr ANCHOR` with its new anchor, and the
+exit status is the pull request's (the change stays applied whatever it is).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ def register(subparsers: Any) -> None:
     mode.add_argument("--live", dest="mode", action="store_const", const="live",
                       help="call Codex (the default when a Codex login exists)")
     parser.add_argument("--model", default=None, help="the Codex model (as for `plan`)")
+    parser.add_argument("--open-pr", action="store_true",
+                        help="once applied, open a pull request of the change (as `wishcraft "
+                             "pr ANCHOR`; the exit status is then the pull request's)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
     parser.set_defaults(handler=command_apply, mode="auto")
 
@@ -168,6 +173,10 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _record(hearing, job, run, err, anchor=anchor, summary=f"Applied {described}.")
     print(f"wishcraft: applied {described}; anchor {anchor.anchor_id} (undo with "
           f"`wishcraft rollback {anchor.anchor_id}`).", file=err)
+    if args.open_pr:
+        from wishcraft.cli.pr import open_pr
+
+        return open_pr(anchor.anchor_id, wish_path.parent, out, err)
     return EXIT_OK
 
 
