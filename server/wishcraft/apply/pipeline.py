@@ -46,6 +46,13 @@ from wishcraft.apply.patch import LARK_GRAMMAR
 from wishcraft.apply.safety import DEFAULT_LIMITS, Limits, Scope, check_path, decode_content
 from wishcraft.apply.stage import StagedChange, stage
 from wishcraft.apply.transaction import Anchor
+from wishcraft.conduit.apply_exchange import (
+    ApplyExchange,
+    ApplyRequest,
+    ApplyTools,
+    ToolRefused,
+    run_apply_exchange,
+)
 from wishcraft.fileio import write_atomically
 from wishcraft.globs import glob_match, paths_allowed
 from wishcraft.ledger import (
@@ -72,7 +79,6 @@ __all__ = ["ANCHORS_FOLDER", "ApplyJob", "ApplyRefused", "ApplyRun", "WorkspaceT
            "run_apply", "save_patch", "scope_globs", "shown_files"]
 
 if TYPE_CHECKING:
-    from wishcraft.conduit.apply_exchange import ApplyExchange
     from wishcraft.conduit.client import CodexClient, ProgressCallback
 
 logger = protect_logger(logging.getLogger(__name__))
@@ -201,10 +207,8 @@ class WorkspaceTools:
     limits: Limits = DEFAULT_LIMITS
     staged: list[StagedChange] = field(default_factory=list)
 
-    def tools(self) -> object:
-        """The `ApplyTools` of the exchange (typed loosely: the conduit is imported late)."""
-        from wishcraft.conduit.apply_exchange import ApplyTools
-
+    def tools(self) -> ApplyTools:
+        """The `ApplyTools` of the exchange."""
         return ApplyTools(self.read_file, self.list_files, self.stage_patch, LARK_GRAMMAR)
 
     async def read_file(self, path: str) -> str:
@@ -212,8 +216,6 @@ class WorkspaceTools:
         return await asyncio.to_thread(self._read, path)
 
     def _read(self, path: str) -> str:
-        from wishcraft.conduit.apply_exchange import ToolRefused
-
         try:
             checked = check_path(self.root, path, scope=self.scope)
         except ApplyError as error:
@@ -256,8 +258,6 @@ class WorkspaceTools:
 
     async def stage_patch(self, text: str) -> str:
         """Stage the patch (in a thread: it reads files); refuse it with the reason."""
-        from wishcraft.conduit.apply_exchange import ToolRefused
-
         try:
             change = await asyncio.to_thread(stage, text, self.root, scope=self.scope,
                                              limits=self.limits)
@@ -320,22 +320,13 @@ async def run_apply(job: ApplyJob, mode: Mode, client: CodexClient | None, globs
         return ApplyRun("shadow", "complete",
                         "Shadow run: nothing was staged; Codex was not called.",
                         named_files=files)
-    from wishcraft.conduit.apply_exchange import (
-        ApplyExchange,
-        ApplyRequest,
-        ApplyTools,
-        run_apply_exchange,
-    )
-
     assert client is not None
     tools = WorkspaceTools(job.root, make_scope(globs, excluded_folders(job)))
     request = ApplyRequest(job.wish, job.wish_text, job.wish_name, job.plan.plan_steps,
                            paths=tuple(globs) if globs is not None else (),
                            notes=job.plan.notes)
     state = state if state is not None else ApplyExchange()
-    declared = tools.tools()
-    assert isinstance(declared, ApplyTools)
-    await run_apply_exchange(client, request, declared, state, on_progress,
+    await run_apply_exchange(client, request, tools.tools(), state, on_progress,
                              wish_id=job.wish_name)
     staged = tools.staged[0] if tools.staged else None
     if state.status == "failed":

@@ -318,10 +318,9 @@ class ApplyRunner:
 
     # Starting ---------------------------------------------------------------------------
 
-    def check(self, snapshot: DocumentSnapshot) -> tuple[ApplyJob, str | None]:
-        """The apply's job, and why it cannot start now (a refusal sentence), or None.
-
-        Raises `ApplyRefused` when the plan is missing, stale or incomplete."""
+    def check(self, snapshot: DocumentSnapshot) -> ApplyJob:
+        """The apply's job; `ApplyRefused` when the wish has errors or its plan is missing,
+        stale or incomplete."""
         wish = snapshot.analysis.wish
         if wish is None:
             errors = snapshot.analysis.error_count
@@ -331,8 +330,7 @@ class ApplyRunner:
             plan = self.server.plan_paths_for(snapshot.path).artifact
         except PlanPathError as error:
             raise ApplyRefused(str(error)) from None
-        job = prepare(wish, snapshot.analysis.parsed.text, snapshot.path, plan)
-        return job, None
+        return prepare(wish, snapshot.analysis.parsed.text, snapshot.path, plan)
 
     def start(self, uri: str) -> ApplyResult:
         """Start applying the plan of the wish at `uri`; return at once."""
@@ -342,7 +340,7 @@ class ApplyRunner:
         if uri in self.sessions:
             return self._refused("The plan of this wish is already being applied.")
         try:
-            job, _ = self.check(snapshot)
+            job = self.check(snapshot)
             config = self._conduit_config(snapshot.path)
         except (ApplyRefused, ConduitError) as error:
             return self._refused(str(error))
