@@ -18,7 +18,7 @@ CODEX_DIR=$CACHE/codex-$CODEX_VERSION
 CODEX=$CODEX_DIR/node_modules/.bin/codex
 PYTHON=${WISHCRAFT_PYTHON:-$ROOT/.venv/bin/python}
 [[ -x $PYTHON ]] || PYTHON=python3
-WISH=$ROOT/examples/data/wishes/lighthouse.wish.yaml
+WISH=$ROOT/examples/data/wishes/wishcraft-docs.yaml  # names the planning conduit, so the court lets it plan
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 
 step() {
@@ -132,11 +132,11 @@ client_env() {
 
 run_ours() {
   phase ours
-  cp "$WISH" "$WORK/project/lighthouse.wish.yaml"
+  cp "$WISH" "$WORK/project/docs.wish.yaml"
   (cd "$WORK/project" && client_env \
     CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
     timeout 120 "$PYTHON" -m wishcraft.cli plan --live --quiet \
-    --out "$WORK/ours.plan.json" lighthouse.wish.yaml) >"$WORK/ours.log" 2>&1 \
+    --out "$WORK/ours.plan.json" docs.wish.yaml) >"$WORK/ours.log" 2>&1 \
     || { echo "parity: wishcraft plan failed (exit $?); its output:"; cat "$WORK/ours.log"; }
 }
 
@@ -146,14 +146,14 @@ run_ours_again() {
   (cd "$WORK/project" && client_env \
     CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
     timeout 120 "$PYTHON" -m wishcraft.cli plan --live --quiet \
-    --out "$WORK/ours-again.plan.json" lighthouse.wish.yaml) >"$WORK/ours-again.log" 2>&1 \
+    --out "$WORK/ours-again.plan.json" docs.wish.yaml) >"$WORK/ours-again.log" 2>&1 \
     || { echo "parity: wishcraft plan failed (exit $?); its output:"; cat "$WORK/ours-again.log"; }
 }
 
 run_codex() {
   phase codex
   (cd "$WORK/project" && client_env timeout 180 "$CODEX" exec --skip-git-repo-check \
-    --output-schema "$WORK/schema.json" "Plan this wish: $(cat lighthouse.wish.yaml)" \
+    --output-schema "$WORK/schema.json" "Plan this wish: $(cat docs.wish.yaml)" \
     </dev/null) >"$WORK/codex.log" 2>&1 \
     || { echo "parity: codex exec failed (exit $?); its output:"; tail -n 30 "$WORK/codex.log"; }
 }
