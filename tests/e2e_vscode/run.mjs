@@ -13,7 +13,12 @@
 //    server's window/showDocument leaves one plan editor, not two.
 // 4. Planning again stalls mid-stream; the progress notification's Cancel button reaches the
 //    server (window/workDoneProgress/cancel), which keeps the partial plan marked cancelled.
-// 5. "Wishcraft: Reinstall Server" makes a fresh environment and restarts the server from it.
+// 5. "Wishcraft: Apply Plan" on a wish with a current plan: Codex (loopback) reads a file and
+//    proposes a patch; the server's workspace/applyEdit carries change annotations that need
+//    confirmation, so VS Code shows its refactor preview (such edits start unticked); the file
+//    is ticked, Apply clicked, the file changes on disk (VS Code saves refactored files), and
+//    the ledger records the apply with its anchor.
+// 6. "Wishcraft: Reinstall Server" makes a fresh environment and restarts the server from it.
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -146,7 +151,7 @@ function extensionLog() {
 
 async function main() {
   // The loopback Codex server, with a fake login.
-  const loopback = spawn(PYTHON, [path.join(HERE, "codex_loopback.py")], {
+  const loopback = spawn(PYTHON, [path.join(HERE, "codex_loopback.py"), dirs.workspace], {
     stdio: ["pipe", "pipe", "inherit"],
     env: { ...process.env, PYTHONPATH: [path.join(ROOT, "server"), process.env.PYTHONPATH]
       .filter(Boolean).join(path.delimiter) },
@@ -335,7 +340,41 @@ async function main() {
   phase("Cancel in the progress notification reached the server");
   await page.screenshot({ path: path.join(artifacts, "plan.png") });
 
-  // 5. Reinstall Server: a fresh environment, then the server again (the diagnostic returns).
+  // 5. Apply Plan: the refactor preview, accepted, changes the file.
+  const lamps = path.join(dirs.workspace, "src", "lamps.py");
+  await quickOpen("lamps.wish.yaml");
+  await runCommand("Wishcraft: Apply Plan");
+  const preview = page.locator(".bulk-edit-panel, .pane-body", { hasText: "lamps.py" });
+  await preview.first().waitFor({ timeout: WAIT });
+  // Edits that need confirmation start unticked: tick the file, as the user accepts it.
+  const row = page.locator(".part.panel .monaco-list-row", { hasText: "lamps.py" }).first();
+  await row.waitFor({ timeout: WAIT });
+  const box = row.locator('input[type="checkbox"], .monaco-checkbox').first();
+  if (await box.count()) {
+    await box.click();
+  } else {
+    await row.click();
+    await page.keyboard.press("Space");
+  }
+  await page.screenshot({ path: path.join(artifacts, "refactor-preview.png") });
+  await page.locator(".part.panel .monaco-button", { hasText: /^Apply$/ }).first().click();
+  await until("the applied file on disk",
+    () => fs.readFileSync(lamps, "utf8") === "lamps = 3\nlit = False\n");
+  const ledgerFile = path.join(dirs.workspace, "data", "ledger", "wishes.jsonl");
+  const applied = await until("the apply's ledger line", () => {
+    try {
+      const entries = fs.readFileSync(ledgerFile, "utf8").trim().split("\n").map(JSON.parse);
+      return entries.find((entry) => entry.action === "apply" && entry.anchor_id) ?? false;
+    } catch {
+      return false;
+    }
+  });
+  if (!applied.summary.startsWith("Applied 1 file") || applied.diff_hash.length !== 64) {
+    throw new Error(`unexpected apply ledger line: ${JSON.stringify(applied)}`);
+  }
+  phase("Apply Plan: the refactor preview was accepted and the file changed");
+
+  // 6. Reinstall Server: a fresh environment, then the server again (the diagnostic returns).
   const starts = () => (extensionLog().match(new RegExp(managedStart.source, "g")) ?? []).length;
   const startsBefore = starts();
   await page.locator(".editor-group-container").first()

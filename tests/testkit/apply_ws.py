@@ -134,6 +134,24 @@ def make_workspace(root: Path, *, wish_text: str = WISH_TEXT, plan: bool = True)
     return wish
 
 
+def add_apply_files(root: Path) -> Path:
+    """Add the apply scenario to a copy of the test workspace (tests/lsp/workspace): the apply
+    conduit's scope gets `diff` under `src/**`, `src/lamps.py`, and the wish with its current
+    plan. Returns the wish's path."""
+    registry = root / "data" / "conduits" / "registry.yaml"
+    text = registry.read_text()
+    scope = '    - repo: "ruinsofatlantis"\n      actions: ["open_pr"]\n'
+    assert scope in text
+    registry.write_text(text.replace(scope, '    - repo: "*"\n      paths: ["src/**"]\n'
+                                            '      actions: ["open_pr", "diff"]\n'))
+    (root / "src").mkdir(exist_ok=True)
+    (root / "src" / "lamps.py").write_text(LAMPS)
+    wish = root / "data" / "wishes" / WISH_NAME
+    wish.write_text(WISH_TEXT)
+    write_plan(wish, WISH_TEXT)
+    return wish
+
+
 def write_plan(wish: Path, wish_text: str, *, status: PlanStatus = PlanStatus.COMPLETE) -> Path:
     """A plan artifact for the wish, as `wishcraft plan` writes it."""
     path = wish.with_name(wish.name.removesuffix(".yaml") + ".plan.json")
