@@ -64,6 +64,8 @@ class Editor:
 
     client: WishClient
     root: Path
+    only: str | None = None
+    """Apply only the changes of this path (as a user unticking the others in a preview)."""
     answers: list[str] = field(default_factory=list)
     """The choices to pick in order, then "Apply"."""
     apply: bool = True
@@ -72,14 +74,19 @@ class Editor:
     edited: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def apply_to_disk(edit: types.WorkspaceEdit) -> None:
-    """What an editor does with the edit, then saving every file."""
+def apply_to_disk(edit: types.WorkspaceEdit, only: str | None = None) -> None:
+    """What an editor does with the edit, then saving every file (`only`: the one file the
+    user kept ticked)."""
     def path(uri: str) -> Path:
         found = to_fs_path(uri)
         assert found is not None
         return Path(found)
 
     for change in edit.document_changes or []:
+        uri = (change.text_document.uri if isinstance(change, types.TextDocumentEdit) else
+               change.old_uri if isinstance(change, types.RenameFile) else change.uri)
+        if only is not None and not uri.endswith(only):
+            continue
         if isinstance(change, types.TextDocumentEdit):
             target = path(change.text_document.uri)
             before = target.read_text() if target.exists() else ""
@@ -108,7 +115,7 @@ async def start(profile: str, root: Path, codex: LoopbackCodex, home: Path) -> E
                    ) -> types.ApplyWorkspaceEditResult:
         editor.edits.append(params)
         if editor.apply:
-            apply_to_disk(params.edit)
+            apply_to_disk(params.edit, editor.only)
         editor.edited.set()
         return types.ApplyWorkspaceEditResult(applied=editor.apply)
 
@@ -350,3 +357,23 @@ async def test_show_diff_then_apply(editor: Editor, codex: LoopbackCodex) -> Non
     await wait_for_message(client, "Applied 1 file")
     assert len(editor.questions) == 2 and len(editor.edits) == 1
     assert (root / "src" / "lamps.py").read_text() == "lamps = 3\nlit = False\n"
+
+
+async def test_files_unticked_in_the_preview_are_not_recorded(editor: Editor,
+                                                              codex: LoopbackCodex) -> None:
+    client, root = editor.client, editor.root
+    if client.profile != "vscode":
+        pytest.skip("only a refactor preview lets the user untick files")
+    before = tree(root)
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(ALL))
+    editor.only = "src/beacon.py"
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    message = await wait_for_message(client, "Applied 1 file")
+    assert "left out in the review" in message.message
+    (line,) = ledger(root)
+    assert line["anchor_id"] and line["summary"] == \
+        "Applied 1 of 4 files: src/beacon.py (the other files were left out in the review)."
+    undone = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
+    assert undone["started"] is True and undone["files"] == ["src/beacon.py"]
+    assert tree(root) == before

@@ -270,6 +270,22 @@ def applied_paths(built: BuiltEdit, result: types.ApplyWorkspaceEditResult,
     return list(dict.fromkeys(built.paths[:result.failed_change]))
 
 
+def held_paths(staged: StagedChange) -> list[str]:
+    """The staged files whose text on disk is now their new text (absent when deleted)."""
+    held = []
+    for change in staged.files:
+        target = staged.root / change.path
+        try:
+            now: str | None = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            now = None
+        except (OSError, UnicodeDecodeError):
+            continue
+        if now == change.after:
+            held.append(change.path)
+    return held
+
+
 def last_anchor(location: LedgerLocation, wish_key: str) -> str | None:
     """The wish's last applied anchor that was not undone since, from the ledger."""
     entries, _ = read_entries(location.path, wish=wish_key, conduit=APPLY_CONDUIT_ID)
@@ -503,6 +519,13 @@ class ApplyRunner:
         capabilities = self._edit_capabilities()
         handling = capabilities.failure_handling if capabilities else None
         paths = applied_paths(built, result, handling)
+        if result.applied and annotation is not None:
+            # The refactor preview lets the user untick files and still answers `applied`;
+            # VS Code saves what it applied, so when some files hold their new text on disk
+            # and others do not, only those were accepted.
+            held = held_paths(staged)
+            if held and len(held) < len(paths):
+                paths = held
         described = change_summary(staged)
         if not paths:
             reason = result.failure_reason or "the client did not apply the edit"
@@ -517,7 +540,7 @@ class ApplyRunner:
                          summary=f"Applied by the editor, but not recorded: {described}.")
             self._show(types.MessageType.Error, str(error))
             return str(error)
-        if result.applied:
+        if len(anchor.files) == len(staged.files):
             applied = change_summary(staged)
             count = len(staged.summary.files)
             partial = ""
@@ -525,7 +548,8 @@ class ApplyRunner:
             shown = [file.path for file in anchor.files]
             applied = f"{len(shown)} of {len(staged.summary.files)} files: {', '.join(shown)}"
             count = len(shown)
-            partial = " (partly: the client stopped at a failed change)"
+            partial = (" (the other files were left out in the review)" if result.applied
+                       else " (partly: the client stopped at a failed change)")
         self._record(session, run, anchor=anchor, summary=f"Applied {applied}{partial}.")
         self._show(types.MessageType.Info,
                    f"Applied {count} file{'s' if count != 1 else ''}{partial}; "
