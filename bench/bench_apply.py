@@ -41,8 +41,10 @@ def scenario(name: str, files: dict[str, str], patch: str) -> None:
         staged, stage_s = timed(lambda: stage(patch, root))
         anchor, apply_s = timed(lambda: apply_change(staged, state_dir=state))
         _undone, undo_s = timed(lambda: rollback(anchor.anchor_id, state_dir=state))
-        print(f"{name:<34} {staged.summary.describe():<24} stage {stage_s * 1000:8.1f} ms"
-              f"   apply {apply_s * 1000:8.1f} ms   undo {undo_s * 1000:8.1f} ms")
+        print(
+            f"{name:<34} {staged.summary.describe():<24} stage {stage_s * 1000:8.1f} ms"
+            f"   apply {apply_s * 1000:8.1f} ms   undo {undo_s * 1000:8.1f} ms"
+        )
 
 
 def source(lines: int, tag: str) -> list[str]:
@@ -55,19 +57,32 @@ def main() -> None:
     small = {f"src/mod{n}.py": "\n".join(source(300, str(n))) + "\n" for n in range(5)}
     hunks = "".join(
         f"*** Update File: src/mod{n}.py\n@@\n {source(300, str(n))[99]}\n"
-        f"-{source(300, str(n))[100]}\n+    changed = True\n" for n in range(4))
-    scenario("5 files x 300 lines", small,
-             f"*** Begin Patch\n{hunks}*** Add File: src/new.py\n+x = 1\n*** End Patch\n")
+        f"-{source(300, str(n))[100]}\n+    changed = True\n"
+        for n in range(4)
+    )
+    scenario(
+        "5 files x 300 lines",
+        small,
+        f"*** Begin Patch\n{hunks}*** Add File: src/new.py\n+x = 1\n*** End Patch\n",
+    )
 
     wide = {f"pkg/f{n}.txt": "a\nb\nc\n" for n in range(200)}
-    scenario("200 files", wide, "*** Begin Patch\n" + "".join(
-        f"*** Update File: pkg/f{n}.txt\n@@\n a\n-b\n+B\n" for n in range(200))
-             + "*** End Patch\n")
+    scenario(
+        "200 files",
+        wide,
+        "*** Begin Patch\n"
+        + "".join(f"*** Update File: pkg/f{n}.txt\n@@\n a\n-b\n+B\n" for n in range(200))
+        + "*** End Patch\n",
+    )
 
     lines = source(130_000, "big")
-    big_patch = "*** Begin Patch\n*** Update File: big.py\n" + "".join(
-        f"@@\n {lines[n - 1]}\n-{lines[n]}\n+changed {n}\n"
-        for n in range(1000, 130_000, 7_500)) + "*** End Patch\n"
+    big_patch = (
+        "*** Begin Patch\n*** Update File: big.py\n"
+        + "".join(
+            f"@@\n {lines[n - 1]}\n-{lines[n]}\n+changed {n}\n" for n in range(1000, 130_000, 7_500)
+        )
+        + "*** End Patch\n"
+    )
     big = {"big.py": "\n".join(lines) + "\n"}
     scenario(f"1 file, {len(big['big.py']) / 2**20:.1f} MiB, 18 hunks", big, big_patch)
 
@@ -77,8 +92,10 @@ def main() -> None:
         new[n] = f"changed {n}\n"
     ours, ours_s = timed(lambda: unified(old, new, old_name="a", new_name="b"))
     theirs, theirs_s = timed(lambda: list(difflib.unified_diff(old, new, "a", "b")))
-    print(f"diff of the large file: anchored {ours_s:.2f} s, difflib {theirs_s:.2f} s "
-          f"(x{theirs_s / ours_s:.1f}); same text: {ours == theirs}")
+    print(
+        f"diff of the large file: anchored {ours_s:.2f} s, difflib {theirs_s:.2f} s "
+        f"(x{theirs_s / ours_s:.1f}); same text: {ours == theirs}"
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,10 @@ def main() -> None:
         ledger.parent.mkdir(parents=True)
         start = time.perf_counter()
         build(ledger, lines, datetime.now(UTC))
-        print(f"ledger: {lines:,} lines, {ledger.stat().st_size / 1e6:.1f} MB, built in "
-              f"{time.perf_counter() - start:.1f} s")
+        print(
+            f"ledger: {lines:,} lines, {ledger.stat().st_size / 1e6:.1f} MB, built in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
         registry = RegistryCache().for_document(wish_path)
         wish = analyse_wish(wish_path.read_text(encoding="utf-8"), registry).wish
         assert wish is not None, "the example wish does not validate"

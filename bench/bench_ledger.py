@@ -44,14 +44,21 @@ COUNT_TARGET_MS = 50.0
 def sample_entry(number: int) -> LedgerEntry:
     """A realistic line: a plan of one of 500 wishes, mostly live, with every audit field."""
     return LedgerEntry(
-        conduit=PLANNER, action="plan", mode="shadow" if number % 5 == 0 else "commit",
+        conduit=PLANNER,
+        action="plan",
+        mode="shadow" if number % 5 == 0 else "commit",
         wish=f"data/wishes/inbox/W-20260301-{number % 500:06d}-2f49.yaml",
         outcome="failed" if number % 17 == 0 else "complete",
         reason="The stream ended early." if number % 17 == 0 else None,
-        wish_hash=f"{number:064x}", author_id=f"player-{number % 97}",
-        summary="7 steps, 2 acceptance checks", prompt_hash=f"{number * 7:064x}",
-        model="gpt-5", tokens_used=2_900 + number % 400,
-        request_id=f"req_{number:024x}", cf_ray=f"{number:016x}-AMS")
+        wish_hash=f"{number:064x}",
+        author_id=f"player-{number % 97}",
+        summary="7 steps, 2 acceptance checks",
+        prompt_hash=f"{number * 7:064x}",
+        model="gpt-5",
+        tokens_used=2_900 + number % 400,
+        request_id=f"req_{number:024x}",
+        cf_ray=f"{number:016x}-AMS",
+    )
 
 
 def build(path: Path, lines: int, end: datetime) -> None:
@@ -113,8 +120,10 @@ def main() -> None:
         start = time.perf_counter()
         build(path, lines, now)
         size = path.stat().st_size
-        print(f"ledger: {lines:,} lines, {size / 1e6:.1f} MB, built in "
-              f"{time.perf_counter() - start:.1f} s")
+        print(
+            f"ledger: {lines:,} lines, {size / 1e6:.1f} MB, built in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
         wish = "data/wishes/inbox/W-20260301-000001-2f49.yaml"
 
         def count(cache: SummaryCache) -> None:
@@ -122,21 +131,31 @@ def main() -> None:
 
         report("disk flush floor (write + fdatasync)", disk_flush_floor(folder))
         entry = sample_entry(1)
-        report(f"append at {lines:,} lines", measure(lambda: append(path, entry), 200),
-               APPEND_TARGET_MS)
+        report(
+            f"append at {lines:,} lines",
+            measure(lambda: append(path, entry), 200),
+            APPEND_TARGET_MS,
+        )
 
-        report("count, cold (whole file, first run)",
-               measure(lambda: count(SummaryCache()), 3), COUNT_TARGET_MS)
+        report(
+            "count, cold (whole file, first run)",
+            measure(lambda: count(SummaryCache()), 3),
+            COUNT_TARGET_MS,
+        )
         store = folder / "cache"
         count(SummaryCache(store))  # the first process stores its summary
         for _ in range(300):  # the ledger grows by less than the store's refresh step
             append(path, entry)
-        report("count, new process (stored summary)",
-               measure(lambda: count(SummaryCache(store)), 20), COUNT_TARGET_MS)
+        report(
+            "count, new process (stored summary)",
+            measure(lambda: count(SummaryCache(store)), 20),
+            COUNT_TARGET_MS,
+        )
         cache = SummaryCache()
         count(cache)
-        report("count, cached (file unchanged)", measure(lambda: count(cache), 1_000),
-               COUNT_TARGET_MS)
+        report(
+            "count, cached (file unchanged)", measure(lambda: count(cache), 1_000), COUNT_TARGET_MS
+        )
 
         def append_then_count() -> float:
             append(path, entry)
@@ -144,19 +163,28 @@ def main() -> None:
             count(cache)
             return (time.perf_counter() - begin) * 1000
 
-        report("count after one append (tail only)", [append_then_count() for _ in range(50)],
-               COUNT_TARGET_MS)
+        report(
+            "count after one append (tail only)",
+            [append_then_count() for _ in range(50)],
+            COUNT_TARGET_MS,
+        )
         summary = cache.summary(path)
         used = summary.usage(PLANNER, wish, now)
-        print(f"counts: {summary.entries:,} entries; this wish {used.wish_calls}, today "
-              f"{used.day_calls}, last minute {used.minute_calls}")
+        print(
+            f"counts: {summary.entries:,} entries; this wish {used.wish_calls}, today "
+            f"{used.day_calls}, last minute {used.minute_calls}"
+        )
 
-        report("hover: 5 recent lines of a conduit",
-               measure(lambda: recent_entries(path, PLANNER, 5), 200))
+        report(
+            "hover: 5 recent lines of a conduit",
+            measure(lambda: recent_entries(path, PLANNER, 5), 200),
+        )
         times = measure(lambda: verify(path), 1)
         result = verify(path)
-        print(f"{'verify (whole chain)':<38} {times[0]:13.1f} ms   ok={result.ok} "
-              f"entries={result.entries:,}")
+        print(
+            f"{'verify (whole chain)':<38} {times[0]:13.1f} ms   ok={result.ok} "
+            f"entries={result.entries:,}"
+        )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,10 @@ def large_wish(lines: int) -> str:
     """A valid wish stretched to about `lines` lines with long lists, as generated wishes are."""
     head = TYPICAL.split("plan:")[0]
     items = lines - head.count("\n") - 12
-    steps = "".join(f'  - "Step {n}: place beacon lamp {n} on tile {n * 7} 😀"\n'
-                    for n in range(items))
-    tail = TYPICAL[TYPICAL.index("safety_tests:"):]
+    steps = "".join(
+        f'  - "Step {n}: place beacon lamp {n} on tile {n * 7} 😀"\n' for n in range(items)
+    )
+    tail = TYPICAL[TYPICAL.index("safety_tests:") :]
     return head + "plan:\n" + steps + tail
 
 
@@ -68,8 +69,10 @@ def bench_documents() -> None:
     for label, text, repeat in (("typical", TYPICAL, 500), ("5,000 lines", big, 20)):
         loader = yamltree._PARSER_LOADER
         results = {}
-        for parser_name, parser in (("libyaml (C)", yaml.CSafeLoader),
-                                    ("pure Python", yaml.SafeLoader)):
+        for parser_name, parser in (
+            ("libyaml (C)", yaml.CSafeLoader),
+            ("pure Python", yaml.SafeLoader),
+        ):
             yamltree._PARSER_LOADER = parser
             try:
                 times = measure(lambda t=text: analyse_wish(t, registry), repeat=repeat)
@@ -77,13 +80,17 @@ def bench_documents() -> None:
                 yamltree._PARSER_LOADER = loader
             results[parser_name] = statistics.median(times)
             verdict = "meets" if statistics.median(times) < targets[label] else "MISSES"
-            print(f"  {label:<12} parse+lint, {parser_name:<12} {describe(times)}   "
-                  f"({verdict} the {targets[label]:g} ms target)")
+            print(
+                f"  {label:<12} parse+lint, {parser_name:<12} {describe(times)}   "
+                f"({verdict} the {targets[label]:g} ms target)"
+            )
         baseline = measure(lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader), repeat=repeat)
-        print(f"  {label:<12} yaml.load (C) alone     {describe(baseline)}   "
-              f"(full lint costs {results['libyaml (C)'] / statistics.median(baseline):.1f}× "
-              f"a bare load; C loader is "
-              f"{results['pure Python'] / results['libyaml (C)']:.1f}× faster than pure Python)")
+        print(
+            f"  {label:<12} yaml.load (C) alone     {describe(baseline)}   "
+            f"(full lint costs {results['libyaml (C)'] / statistics.median(baseline):.1f}× "
+            f"a bare load; C loader is "
+            f"{results['pure Python'] / results['libyaml (C)']:.1f}× faster than pure Python)"
+        )
 
 
 def bench_cli(files: int = 2_000) -> None:
@@ -98,8 +105,16 @@ def bench_cli(files: int = 2_000) -> None:
         registry.write_text((ROOT / "examples/data/conduits/registry.yaml").read_text())
         startup = min(_time_startup() for _ in range(3))
         for jobs in (1, 0):
-            command = [sys.executable, "-m", "wishcraft.cli", "lint", "-q", "--jobs",
-                       str(jobs), str(wishes)]
+            command = [
+                sys.executable,
+                "-m",
+                "wishcraft.cli",
+                "lint",
+                "-q",
+                "--jobs",
+                str(jobs),
+                str(wishes),
+            ]
             runs = []
             for _ in range(3):
                 start = time.perf_counter()
@@ -111,22 +126,27 @@ def bench_cli(files: int = 2_000) -> None:
             rate = files / best
             verdict = "meets" if rate > 1_000 else "MISSES"
             label = "1 process" if jobs == 1 else f"{os.cpu_count()} processes (default)"
-            print(f"  wishcraft lint on {files:,} files, {label}: {best:.2f} s (best of 3, "
-                  f"including {startup * 1000:.0f} ms start-up) = {rate:,.0f} files/s "
-                  f"({verdict} the 1,000 files/s target; {rate / 1_000:.1f}× it)")
+            print(
+                f"  wishcraft lint on {files:,} files, {label}: {best:.2f} s (best of 3, "
+                f"including {startup * 1000:.0f} ms start-up) = {rate:,.0f} files/s "
+                f"({verdict} the 1,000 files/s target; {rate / 1_000:.1f}× it)"
+            )
 
 
 def _time_startup() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "wishcraft.cli", "--version"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", "--version"], check=True, capture_output=True
+    )
     return time.perf_counter() - start
 
 
 def main() -> None:
     """Run every benchmark and print the figures."""
-    print(f"Python {sys.version.split()[0]}, PyYAML {yaml.__version__}, "
-          f"libyaml {'yes' if yamltree.HAS_LIBYAML else 'no'}")
+    print(
+        f"Python {sys.version.split()[0]}, PyYAML {yaml.__version__}, "
+        f"libyaml {'yes' if yamltree.HAS_LIBYAML else 'no'}"
+    )
     bench_documents()
     bench_cli()
 

@@ -46,17 +46,25 @@ from pygls.lsp.client import LanguageClient
 ROOT = Path(__file__).resolve().parent.parent
 TYPICAL = (ROOT / "examples" / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
 SCHEMA = ROOT / "schemas" / "wish.schema.json"
-YAMLLS = ROOT / "bench" / ".node" / "node_modules" / "yaml-language-server" / "bin" / \
-    "yaml-language-server"
+YAMLLS = (
+    ROOT
+    / "bench"
+    / ".node"
+    / "node_modules"
+    / "yaml-language-server"
+    / "bin"
+    / "yaml-language-server"
+)
 
 
 def large_wish(lines: int) -> str:
     """A valid wish stretched to about `lines` lines with a long plan, as generated ones are."""
     head = TYPICAL.split("plan:")[0]
     items = lines - head.count("\n") - 12
-    steps = "".join(f'  - "Step {n}: place beacon lamp {n} on tile {n * 7} 😀"\n'
-                    for n in range(items))
-    return head + "plan:\n" + steps + TYPICAL[TYPICAL.index("safety_tests:"):]
+    steps = "".join(
+        f'  - "Step {n}: place beacon lamp {n} on tile {n * 7} 😀"\n' for n in range(items)
+    )
+    return head + "plan:\n" + steps + TYPICAL[TYPICAL.index("safety_tests:") :]
 
 
 @dataclass
@@ -83,9 +91,13 @@ class Server:
         def configuration(params: types.ConfigurationParams) -> list[Any]:
             return [self.settings.get(item.section or "", None) for item in params.items]
 
-        for method in (types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE,
-                       types.CLIENT_REGISTER_CAPABILITY, types.WINDOW_WORK_DONE_PROGRESS_CREATE,
-                       types.TELEMETRY_EVENT):
+        for method in (
+            types.WINDOW_LOG_MESSAGE,
+            types.WINDOW_SHOW_MESSAGE,
+            types.CLIENT_REGISTER_CAPABILITY,
+            types.WINDOW_WORK_DONE_PROGRESS_CREATE,
+            types.TELEMETRY_EVENT,
+        ):
             self.client.feature(method)(lambda *args: None)
 
         await self.client.start_io(*self.command)
@@ -94,18 +106,27 @@ class Server:
             text_document=types.TextDocumentClientCapabilities(
                 completion=types.CompletionClientCapabilities(
                     completion_item=types.ClientCompletionItemOptions(
-                        snippet_support=True,
-                        documentation_format=[types.MarkupKind.Markdown])),
-                hover=types.HoverClientCapabilities(
-                    content_format=[types.MarkupKind.Markdown]),
+                        snippet_support=True, documentation_format=[types.MarkupKind.Markdown]
+                    )
+                ),
+                hover=types.HoverClientCapabilities(content_format=[types.MarkupKind.Markdown]),
                 publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
-                    version_support=True)))
-        await self.client.initialize_async(types.InitializeParams(
-            capabilities=capabilities, root_uri=root.as_uri(), process_id=None,
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")]))
+                    version_support=True
+                ),
+            ),
+        )
+        await self.client.initialize_async(
+            types.InitializeParams(
+                capabilities=capabilities,
+                root_uri=root.as_uri(),
+                process_id=None,
+                workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="bench")],
+            )
+        )
         self.client.initialized(types.InitializedParams())
         self.client.workspace_did_change_configuration(
-            types.DidChangeConfigurationParams(settings=self.settings))
+            types.DidChangeConfigurationParams(settings=self.settings)
+        )
 
     def expect(self, uri: str) -> asyncio.Future[None]:
         """A future resolved by the next publishDiagnostics for `uri`."""
@@ -115,9 +136,13 @@ class Server:
 
     def open(self, uri: str, text: str) -> None:
         """Send didOpen."""
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
-                                                 text=text)))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="yaml", version=1, text=text
+                )
+            )
+        )
 
     def rss_mb(self) -> float:
         """The server process's resident memory in MB (Linux)."""
@@ -148,37 +173,49 @@ def summary(times: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-async def measure(server: Server, root: Path, label: str, text: str,
-                  runs: dict[str, int]) -> dict[str, list[float]]:
+async def measure(
+    server: Server, root: Path, label: str, text: str, runs: dict[str, int]
+) -> dict[str, list[float]]:
     """Open, change, complete and hover on one document shape; return times per measure."""
     results: dict[str, list[float]] = {"open": [], "change": [], "completion": [], "hover": []}
     folder = root / "data" / "wishes"
     for run in range(runs["open"] + 1):
         uri = (folder / f"{label}-open-{run}.wish.yaml").as_uri()
         future = server.expect(uri)
-        elapsed = await timed(lambda: _open_and_wait(server, uri, text,  # noqa: B023
-                                                     future))  # noqa: B023
+        elapsed = await timed(
+            lambda: _open_and_wait(server, uri, text, future)  # noqa: B023
+        )
         if run:  # the first open warms caches on both sides
             results["open"].append(elapsed)
     uri = (folder / f"{label}-edit.wish.yaml").as_uri()
     future = server.expect(uri)
     server.open(uri, text)
     await asyncio.wait_for(future, 30)
-    line = text.split("\n").index('objective: "Place 3 beacon lamps on the Sunken Quarter '
-                                  'lighthouse within 5 days"')
+    line = text.split("\n").index(
+        'objective: "Place 3 beacon lamps on the Sunken Quarter lighthouse within 5 days"'
+    )
     column = len('objective: "Place ')
     for version in range(2, runs["change"] + 3):
         digit = str(version % 9 + 1)
         future = server.expect(uri)
 
-        async def change(version: int = version, digit: str = digit,
-                         future: asyncio.Future[None] = future) -> None:
-            server.client.text_document_did_change(types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[types.TextDocumentContentChangePartial(
-                    range=types.Range(start=types.Position(line=line, character=column),
-                                      end=types.Position(line=line, character=column + 1)),
-                    text=digit)]))
+        async def change(
+            version: int = version, digit: str = digit, future: asyncio.Future[None] = future
+        ) -> None:
+            server.client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(
+                            range=types.Range(
+                                start=types.Position(line=line, character=column),
+                                end=types.Position(line=line, character=column + 1),
+                            ),
+                            text=digit,
+                        )
+                    ],
+                )
+            )
             await asyncio.wait_for(future, 30)
 
         elapsed = await timed(change)
@@ -187,21 +224,28 @@ async def measure(server: Server, root: Path, label: str, text: str,
     document = types.TextDocumentIdentifier(uri=uri)
     last_line = len(text.split("\n")) - 1
     for run in range(runs["requests"] + 5):
-        elapsed = await timed(lambda: server.client.text_document_completion_async(
-            types.CompletionParams(text_document=document,
-                                   position=types.Position(line=last_line, character=0))))
+        elapsed = await timed(
+            lambda: server.client.text_document_completion_async(
+                types.CompletionParams(
+                    text_document=document, position=types.Position(line=last_line, character=0)
+                )
+            )
+        )
         if run >= 5:
             results["completion"].append(elapsed)
-        elapsed = await timed(lambda: server.client.text_document_hover_async(
-            types.HoverParams(text_document=document,
-                              position=types.Position(line=5, character=5))))
+        elapsed = await timed(
+            lambda: server.client.text_document_hover_async(
+                types.HoverParams(
+                    text_document=document, position=types.Position(line=5, character=5)
+                )
+            )
+        )
         if run >= 5:
             results["hover"].append(elapsed)
     return results
 
 
-async def _open_and_wait(server: Server, uri: str, text: str,
-                         future: asyncio.Future[None]) -> None:
+async def _open_and_wait(server: Server, uri: str, text: str, future: asyncio.Future[None]) -> None:
     server.open(uri, text)
     await asyncio.wait_for(future, 30)
 
@@ -250,8 +294,7 @@ def _answer(message: dict[str, Any], settings: dict[str, Any]) -> bytes:
     """Answer a request of the server as an editor would: settings by section, else null."""
     result: Any = None
     if message["method"] == types.WORKSPACE_CONFIGURATION:
-        result = [settings.get(item.get("section") or "")
-                  for item in message["params"]["items"]]
+        result = [settings.get(item.get("section") or "") for item in message["params"]["items"]]
     return _frame({"jsonrpc": "2.0", "id": message["id"], "result": result})
 
 
@@ -262,22 +305,39 @@ def cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-async def cold_start_once(server: Server, root: Path, uri: str,
-                          text: str) -> tuple[float, float, float]:
+async def cold_start_once(
+    server: Server, root: Path, uri: str, text: str
+) -> tuple[float, float, float]:
     """Spawn a server, initialise it and open a wish as an editor does at once; return the
     milliseconds from the spawn to the initialize answer and to the wish's first diagnostics,
     and the CPU milliseconds the server used until then."""
     start = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        *server.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL)
+        *server.command,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     assert process.stdin is not None and process.stdout is not None
     send = process.stdin.write
-    send(_frame({"jsonrpc": "2.0", "id": 1, "method": types.INITIALIZE, "params": {
-        "processId": None, "rootUri": root.as_uri(),
-        "workspaceFolders": [{"uri": root.as_uri(), "name": "bench"}],
-        "capabilities": {"workspace": {"configuration": True},
-                         "textDocument": {"publishDiagnostics": {"versionSupport": True}}}}}))
+    send(
+        _frame(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": types.INITIALIZE,
+                "params": {
+                    "processId": None,
+                    "rootUri": root.as_uri(),
+                    "workspaceFolders": [{"uri": root.as_uri(), "name": "bench"}],
+                    "capabilities": {
+                        "workspace": {"configuration": True},
+                        "textDocument": {"publishDiagnostics": {"versionSupport": True}},
+                    },
+                },
+            }
+        )
+    )
     initialized = diagnosed = cpu = 0.0
     try:
         while True:
@@ -285,15 +345,37 @@ async def cold_start_once(server: Server, root: Path, uri: str,
             if message.get("id") == 1 and "method" not in message:
                 initialized = (time.perf_counter() - start) * 1000
                 send(_frame({"jsonrpc": "2.0", "method": types.INITIALIZED, "params": {}}))
-                send(_frame({"jsonrpc": "2.0", "method": types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                             "params": {"settings": server.settings}}))
-                send(_frame({"jsonrpc": "2.0", "method": types.TEXT_DOCUMENT_DID_OPEN,
-                             "params": {"textDocument": {"uri": uri, "languageId": "yaml",
-                                                         "version": 1, "text": text}}}))
+                send(
+                    _frame(
+                        {
+                            "jsonrpc": "2.0",
+                            "method": types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                            "params": {"settings": server.settings},
+                        }
+                    )
+                )
+                send(
+                    _frame(
+                        {
+                            "jsonrpc": "2.0",
+                            "method": types.TEXT_DOCUMENT_DID_OPEN,
+                            "params": {
+                                "textDocument": {
+                                    "uri": uri,
+                                    "languageId": "yaml",
+                                    "version": 1,
+                                    "text": text,
+                                }
+                            },
+                        }
+                    )
+                )
             elif "method" in message and "id" in message:
                 send(_answer(message, server.settings))
-            elif (message.get("method") == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
-                  and message["params"]["uri"] == uri):
+            elif (
+                message.get("method") == types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
+                and message["params"]["uri"] == uri
+            ):
                 diagnosed = (time.perf_counter() - start) * 1000
                 cpu = cpu_ms(process.pid)
                 break
@@ -320,9 +402,12 @@ async def floor_once() -> tuple[float, float]:
     (the child says when: its exit is not counted), and CPU time."""
     start = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import os, sys, pygls.lsp.server, lsprotocol.types; "
-        "print(flush=True); sys.stdin.read()",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-c",
+        "import os, sys, pygls.lsp.server, lsprotocol.types; print(flush=True); sys.stdin.read()",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
     assert process.stdin is not None and process.stdout is not None
     await process.stdout.readline()
     wall = (time.perf_counter() - start) * 1000
@@ -362,8 +447,10 @@ async def cold_start(runs: int) -> None:
     def cell(values: list[float]) -> str:
         return f"{statistics.median(values):7.0f} / {percentile(values, 0.9):5.0f}"
 
-    print(f"cold start: spawn → initialize answered → first diagnostics of an opened wish, "
-          f"{runs} runs each in turns (ms, median / p90)")
+    print(
+        f"cold start: spawn → initialize answered → first diagnostics of an opened wish, "
+        f"{runs} runs each in turns (ms, median / p90)"
+    )
     print(f"{'':22}{'initialize':>16}{'first diagnostics':>20}{'CPU to diagnostics':>21}")
     medians: dict[str, tuple[float, float]] = {}
     for name, measured_runs in times.items():
@@ -374,12 +461,17 @@ async def cold_start(runs: int) -> None:
     print(f"{'floor: import pygls':22}{'':16}{cell(floor_wall):>20}{cell(floor_cpu):>21}")
     (ours_wall, ours_cpu), (their_wall, their_cpu) = medians[ours.name], medians[theirs.name]
     ratio = ours_wall / their_wall
-    print(f"ratio ours/theirs, median to first diagnostics: {ratio:.2f} "
-          f"(CPU {ours_cpu / their_cpu:.2f}); target ≤ {COLD_START_TARGET}: "
-          f"{'met' if ratio <= COLD_START_TARGET else 'missed'}")
-    print(f"ours − floor: {ours_wall - statistics.median(floor_wall):.0f} ms "
-          f"(CPU {ours_cpu - statistics.median(floor_cpu):.0f} ms); the floor is a fresh Python "
-          f"importing pygls.lsp.server and lsprotocol.types\n", flush=True)
+    print(
+        f"ratio ours/theirs, median to first diagnostics: {ratio:.2f} "
+        f"(CPU {ours_cpu / their_cpu:.2f}); target ≤ {COLD_START_TARGET}: "
+        f"{'met' if ratio <= COLD_START_TARGET else 'missed'}"
+    )
+    print(
+        f"ours − floor: {ours_wall - statistics.median(floor_wall):.0f} ms "
+        f"(CPU {ours_cpu - statistics.median(floor_cpu):.0f} ms); the floor is a fresh Python "
+        f"importing pygls.lsp.server and lsprotocol.types\n",
+        flush=True,
+    )
 
 
 def compile_bytecode() -> None:
@@ -404,20 +496,28 @@ def make_workspace(root: Path) -> Path:
     """A workspace with the example registry; return its wishes folder."""
     (root / "data" / "wishes").mkdir(parents=True)
     (root / "data" / "conduits").mkdir()
-    shutil.copy(ROOT / "examples" / "data" / "conduits" / "registry.yaml",
-                root / "data" / "conduits" / "registry.yaml")
+    shutil.copy(
+        ROOT / "examples" / "data" / "conduits" / "registry.yaml",
+        root / "data" / "conduits" / "registry.yaml",
+    )
     return root / "data" / "wishes"
 
 
 def servers() -> list[Server]:
     """Our server (default settings) and yaml-language-server with the wish schema."""
     ours = Server("wishcraft-lsp", [sys.executable, "-m", "wishcraft.lsp"], {"wishcraft": None})
-    yaml_settings = {"validate": True, "hover": True, "completion": True,
-                     "schemas": {SCHEMA.as_uri(): ["*.wish.yaml"]},
-                     "schemaStore": {"enable": False}}
-    theirs = Server("yaml-language-server", ["node", str(YAMLLS), "--stdio"],
-                    {"yaml": yaml_settings, "[yaml]": {}, "editor": {}, "files": {},
-                     "http": {}})
+    yaml_settings = {
+        "validate": True,
+        "hover": True,
+        "completion": True,
+        "schemas": {SCHEMA.as_uri(): ["*.wish.yaml"]},
+        "schemaStore": {"enable": False},
+    }
+    theirs = Server(
+        "yaml-language-server",
+        ["node", str(YAMLLS), "--stdio"],
+        {"yaml": yaml_settings, "[yaml]": {}, "editor": {}, "files": {}, "http": {}},
+    )
     return [ours, theirs]
 
 
@@ -428,10 +528,18 @@ async def run(quick: bool, cold_runs: int, cold_only: bool) -> None:
         return
     shapes = {"typical": TYPICAL, "large": large_wish(5_000)}
     titles = {"typical": "typical", "large": "5,000 lines"}
-    runs = {"typical": {"open": 10 if quick else 30, "change": 10 if quick else 30,
-                        "requests": 50 if quick else 300},
-            "large": {"open": 3 if quick else 10, "change": 3 if quick else 10,
-                      "requests": 20 if quick else 100}}
+    runs = {
+        "typical": {
+            "open": 10 if quick else 30,
+            "change": 10 if quick else 30,
+            "requests": 50 if quick else 300,
+        },
+        "large": {
+            "open": 3 if quick else 10,
+            "change": 3 if quick else 10,
+            "requests": 20 if quick else 100,
+        },
+    }
     figures: dict[str, dict[str, dict[str, list[float]]]] = {}
     rss: dict[str, float] = {}
     for server in servers():
@@ -441,32 +549,42 @@ async def run(quick: bool, cold_runs: int, cold_only: bool) -> None:
             await server.start(root)
             figures[server.name] = {}
             for label, text in shapes.items():
-                figures[server.name][label] = await measure(server, root, label, text,
-                                                            runs[label])
+                figures[server.name][label] = await measure(server, root, label, text, runs[label])
             rss[server.name] = await memory(server, root, 100 if quick else 500)
             await server.stop()
     ours, theirs = figures["wishcraft-lsp"], figures["yaml-language-server"]
     print(f"{'':34}{'wishcraft-lsp':>22}{'yaml-language-server':>26}{'ratio':>16}")
     print(f"{'':34}{'median / p99 ms':>22}{'median / p99 ms':>26}{'median / p99':>16}")
-    names = {"open": "didOpen → diagnostics", "change": "didChange → diagnostics",
-             "completion": "completion", "hover": "hover"}
+    names = {
+        "open": "didOpen → diagnostics",
+        "change": "didChange → diagnostics",
+        "completion": "completion",
+        "hover": "hover",
+    }
     for label in shapes:
         for key, name in names.items():
             ours_median, ours_p99 = summary(ours[label][key])
             their_median, their_p99 = summary(theirs[label][key])
-            print(f"{titles[label] + ': ' + name:34}{ours_median:11.2f} / {ours_p99:8.2f}"
-                  f"{their_median:15.2f} / {their_p99:8.2f}"
-                  f"{ours_median / their_median:9.2f} / {ours_p99 / their_p99:5.2f}")
+            print(
+                f"{titles[label] + ': ' + name:34}{ours_median:11.2f} / {ours_p99:8.2f}"
+                f"{their_median:15.2f} / {their_p99:8.2f}"
+                f"{ours_median / their_median:9.2f} / {ours_p99 / their_p99:5.2f}"
+            )
     count = 100 if quick else 500
-    print(f"{'memory with ' + str(count) + ' open wishes (MB)':34}{rss['wishcraft-lsp']:22.1f}"
-          f"{rss['yaml-language-server']:26.1f}"
-          f"{rss['wishcraft-lsp'] / rss['yaml-language-server']:16.2f}")
+    print(
+        f"{'memory with ' + str(count) + ' open wishes (MB)':34}{rss['wishcraft-lsp']:22.1f}"
+        f"{rss['yaml-language-server']:26.1f}"
+        f"{rss['wishcraft-lsp'] / rss['yaml-language-server']:16.2f}"
+    )
     change_p99 = max(summary(ours[label]["change"])[1] for label in shapes)
-    request_p99 = max(summary(ours[label][key])[1] for label in shapes
-                      for key in ("completion", "hover"))
-    print(f"\ntargets: change → diagnostics p99 {change_p99:.1f} ms (≤ 50); completion and "
-          f"hover p99 {request_p99:.2f} ms (< 10); memory {rss['wishcraft-lsp']:.0f} MB "
-          f"(< 150)")
+    request_p99 = max(
+        summary(ours[label][key])[1] for label in shapes for key in ("completion", "hover")
+    )
+    print(
+        f"\ntargets: change → diagnostics p99 {change_p99:.1f} ms (≤ 50); completion and "
+        f"hover p99 {request_p99:.2f} ms (< 10); memory {rss['wishcraft-lsp']:.0f} MB "
+        f"(< 150)"
+    )
 
 
 def ensure_yaml_language_server() -> None:
@@ -476,16 +594,24 @@ def ensure_yaml_language_server() -> None:
     if not YAMLLS.exists():
         print("installing yaml-language-server from npm into bench/.node …", flush=True)
         YAMLLS.parents[2].mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-save", "--no-audit", "--no-fund",
-                        "yaml-language-server@1"], cwd=YAMLLS.parents[2], check=True)
+        subprocess.run(
+            ["npm", "install", "--no-save", "--no-audit", "--no-fund", "yaml-language-server@1"],
+            cwd=YAMLLS.parents[2],
+            check=True,
+        )
 
 
 def main() -> None:
     """Parse the options and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs, 100 open wishes")
-    parser.add_argument("--cold-runs", type=int, default=15, metavar="N",
-                        help="cold starts of each server (default 15)")
+    parser.add_argument(
+        "--cold-runs",
+        type=int,
+        default=15,
+        metavar="N",
+        help="cold starts of each server (default 15)",
+    )
     parser.add_argument("--cold-only", action="store_true", help="measure the cold start only")
     args = parser.parse_args()
     ensure_yaml_language_server()

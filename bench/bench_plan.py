@@ -34,8 +34,10 @@ from wishcraft.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED  # noqa
 
 WISH = (ROOT / "examples/data/wishes/lighthouse.wish.yaml").read_text()
 DELTAS = 2_000
-PLAN_CHUNKS = ['{"steps":[{"title":"Survey","detail":"d","acceptance":"a"},',
-               '{"title":"Place","detail":"d","acceptance":"a"}],"notes":[]}']
+PLAN_CHUNKS = [
+    '{"steps":[{"title":"Survey","detail":"d","acceptance":"a"},',
+    '{"title":"Place","detail":"d","acceptance":"a"}],"notes":[]}',
+]
 
 
 class Recorder:
@@ -53,10 +55,12 @@ class Recorder:
 
     def _timed(self, handler: Any, label: str) -> Any:
         """Wrap a registered handler so that each arrival is recorded with its time."""
+
         def timed(params: Any) -> Any:
             self.events.append((time.perf_counter(), label, getattr(params, "value", params)))
             self.changed.set()
             return handler(params)
+
         return timed
 
     async def wait(self, predicate: Any) -> tuple[float, str, Any]:
@@ -88,9 +92,11 @@ def open_wish(recorder: Recorder, path: Path) -> str:
     """Write the sample wish to `path`, open it in the server, and return its uri."""
     path.write_text(WISH)
     uri = path.as_uri()
-    recorder.client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
-                                             text=WISH)))
+    recorder.client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1, text=WISH)
+        )
+    )
     return uri
 
 
@@ -98,8 +104,9 @@ async def plan_once(recorder: Recorder, uri: str) -> float:
     """Execute the plan command on `uri`; return when it was sent."""
     recorder.events.clear()
     start = time.perf_counter()
-    result = await recorder.client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=COMMAND_PLAN_WISH, arguments=[uri]))
+    result = await recorder.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[uri])
+    )
     if not result or not result["started"]:
         raise SystemExit(f"the plan did not start: {result}")
     return start
@@ -111,15 +118,18 @@ async def run() -> None:
         root = Path(folder)
         (root / "wishes").mkdir()
         home = write_codex_home(root / "codex")
-        env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-               "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
+        env = {
+            **os.environ,
+            "CODEX_HOME": str(home),
+            "CHATGPT_BASE_URL": codex.base_url,
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+        }
         client = Recorder(await start_client("vscode", root, env))
         first_report, first_text, hover = [], [], []
         for run_number in range(11):
             uri = open_wish(client, root / "wishes" / f"w{run_number}.wish.yaml")
             codex.clear()
-            codex.enqueue("responses", sse(success_transcript(PLAN_CHUNKS),
-                                           per_frame_delay=0.02))
+            codex.enqueue("responses", sse(success_transcript(PLAN_CHUNKS), per_frame_delay=0.02))
             start = await plan_once(client, uri)
             report = await client.wait(lambda e: kind(e) == "report")
             first_report.append((report[0] - start) * 1000)
@@ -127,9 +137,12 @@ async def run() -> None:
             first_text.append((text[0] - start) * 1000)
             while not any(is_end(event) for event in client.events):
                 hover_start = time.perf_counter()
-                await client.client.text_document_hover_async(types.HoverParams(
-                    text_document=types.TextDocumentIdentifier(uri=uri),
-                    position=types.Position(line=2, character=2)))
+                await client.client.text_document_hover_async(
+                    types.HoverParams(
+                        text_document=types.TextDocumentIdentifier(uri=uri),
+                        position=types.Position(line=2, character=2),
+                    )
+                )
                 hover.append((time.perf_counter() - hover_start) * 1000)
             await client.wait(is_end)
         overhead = []
@@ -149,8 +162,11 @@ async def run() -> None:
         ordered = sorted(values)
         median = statistics.median(ordered)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-        verdict = "" if target is None else \
-            f"  ({'meets' if median < target else 'MISSES'} the {target:g} ms target)"
+        verdict = (
+            ""
+            if target is None
+            else f"  ({'meets' if median < target else 'MISSES'} the {target:g} ms target)"
+        )
         print(f"{name:<48} median {median:8.3f} ms   p99 {p99:8.3f} ms{verdict}")
 
     print(f"{'first plan after start (cold imports)':<48} first report {first_report[0]:.1f} ms")
@@ -170,8 +186,7 @@ async def bare_client_time(codex: LoopbackCodex, home: Path) -> float:
 
     codex.clear()
     codex.enqueue("responses", sse(drip_transcript(DELTAS)))
-    config = ConduitConfig(base_url=codex.base_url, refresh_url=codex.refresh_url,
-                           codex_home=home)
+    config = ConduitConfig(base_url=codex.base_url, refresh_url=codex.refresh_url, codex_home=home)
     async with CodexClient(config) as client:
         await client.plan(Wish.model_validate(yaml.safe_load(WISH)), WISH, "w", StreamState())
         done = time.perf_counter()

@@ -32,9 +32,14 @@ def drip(n: int) -> bytes:
     """A transcript of `n` small text deltas framed as the backend frames them."""
     frames = []
     for index in range(n):
-        payload = {"type": "response.output_text.delta", "sequence_number": index,
-                   "item_id": "msg_1", "output_index": 1, "content_index": 0,
-                   "delta": f"step {index} "}
+        payload = {
+            "type": "response.output_text.delta",
+            "sequence_number": index,
+            "item_id": "msg_1",
+            "output_index": 1,
+            "content_index": 0,
+            "delta": f"step {index} ",
+        }
         frames.append(f"event: response.output_text.delta\ndata: {json.dumps(payload)}\n\n")
     return "".join(frames).encode()
 
@@ -42,7 +47,7 @@ def drip(n: int) -> bytes:
 def bench_parser(n: int = 2_000, chunk: int = 1_400, rounds: int = 20) -> None:
     """Events per second through the parser, in MTU-sized chunks."""
     data = drip(n)
-    chunks = [data[i:i + chunk] for i in range(0, len(data), chunk)]
+    chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
     times = []
     for _ in range(rounds):
         decoder = SSEDecoder()
@@ -57,9 +62,11 @@ def bench_parser(n: int = 2_000, chunk: int = 1_400, rounds: int = 20) -> None:
     best = min(times)
     rate = n / statistics.median(times)
     verdict = "meets" if rate > 100_000 else "MISSES"
-    print(f"SSE parser: {n:,} events in {len(chunks)} chunks of {chunk} bytes: median "
-          f"{statistics.median(times) * 1000:.2f} ms (best {best * 1000:.2f}) = {rate:,.0f} "
-          f"events/s ({verdict} the 100,000 target; {rate / 100_000:.1f}× it)")
+    print(
+        f"SSE parser: {n:,} events in {len(chunks)} chunks of {chunk} bytes: median "
+        f"{statistics.median(times) * 1000:.2f} ms (best {best * 1000:.2f}) = {rate:,.0f} "
+        f"events/s ({verdict} the 100,000 target; {rate / 100_000:.1f}× it)"
+    )
 
 
 async def bench_latency(n: int = 300) -> None:
@@ -79,8 +86,9 @@ async def bench_latency(n: int = 300) -> None:
     with tempfile.TemporaryDirectory() as home, LoopbackCodex() as server:
         write_codex_home(Path(home))
         server.enqueue("responses", sse(drip_transcript(n), per_frame_delay=0.002))
-        config = ConduitConfig(base_url=server.base_url, refresh_url=server.refresh_url,
-                               codex_home=Path(home))
+        config = ConduitConfig(
+            base_url=server.base_url, refresh_url=server.refresh_url, codex_home=Path(home)
+        )
         received: list[float] = []
 
         def on_progress(progress: object) -> None:
@@ -90,14 +98,15 @@ async def bench_latency(n: int = 300) -> None:
         async with CodexClient(config) as client:
             await client.plan(wish, wish_text, "w.yaml", StreamState(), on_progress)
         sent = server.frames_sent_at[-1]
-        deltas_sent = sent[-len(received) - 1:-1] if len(sent) > len(received) else sent
-        lags = sorted((got - put) * 1000 for got, put in zip(received, deltas_sent,
-                                                             strict=False))
+        deltas_sent = sent[-len(received) - 1 : -1] if len(sent) > len(received) else sent
+        lags = sorted((got - put) * 1000 for got, put in zip(received, deltas_sent, strict=False))
         median = statistics.median(lags)
         p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))]
         verdict = "meets" if median < 2 else "MISSES"
-        print(f"frame → caller latency over {len(lags)} frames: median {median:.3f} ms, p99 "
-              f"{p99:.3f} ms ({verdict} the 2 ms median target)")
+        print(
+            f"frame → caller latency over {len(lags)} frames: median {median:.3f} ms, p99 "
+            f"{p99:.3f} ms ({verdict} the 2 ms median target)"
+        )
 
 
 def main() -> None:

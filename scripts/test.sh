@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up (idempotently) and run the whole test suite: the command README.md gives.
 # Python: the project venv .venv/ (scripts/venv.sh) with the package and its test extras, then
-# ruff, strict mypy on the package and the tests (pyproject.toml's [tool.mypy] files), and pytest
-# (arguments go to pytest).
+# ruff format --check and ruff check, strict mypy on the package and the tests (pyproject.toml's
+# [tool.mypy] files), and pytest (arguments go to pytest).
 # The VS Code extension: npm ci, type-check, lint, unit tests, .vsix (skipped without npm, or
 # with WISHCRAFT_SKIP_EXTENSION=1 for a quick Python-only run).
 set -euo pipefail
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 . scripts/venv.sh
 wishcraft_venv test,dev
 bin=.venv/bin
+"$bin/ruff" format --check server tests bench
 "$bin/ruff" check server tests bench
 "$bin/mypy"  # server/wishcraft and tests/, strict
 # The tests start `wishcraft-lsp` and `nvim` runs it by name: the venv's commands come first.

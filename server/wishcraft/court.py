@@ -51,8 +51,9 @@ def reversibility_score(rollback: Sequence[str]) -> int:
     return _clamp(50 + min(5 * len(rollback), 25))
 
 
-def court_scores(objective: str, plan: Sequence[str], invariants: Sequence[str],
-                 rollback: Sequence[str]) -> CourtScores:
+def court_scores(
+    objective: str, plan: Sequence[str], invariants: Sequence[str], rollback: Sequence[str]
+) -> CourtScores:
     """Compute all three court scores."""
     return CourtScores(
         clarity=clarity_score(objective, plan),
@@ -87,18 +88,30 @@ def conduit_factor(conduit: ConduitDescriptor) -> float:
     return factor
 
 
-def heat_estimate(tier: Tier | None, scores: CourtScores, plan_length: int,
-                  conduits: Iterable[ConduitDescriptor], *, novelty: float = 1.0,
-                  speed: float = 1.0) -> float:
+def heat_estimate(
+    tier: Tier | None,
+    scores: CourtScores,
+    plan_length: int,
+    conduits: Iterable[ConduitDescriptor],
+    *,
+    novelty: float = 1.0,
+    speed: float = 1.0,
+) -> float:
     """Estimate a wish's heat.
 
     heat = 10 × scope × novelty × speed × reversibility penalty × clarity penalty × chain
     length, times each registered conduit's factor; chain length = clamp(plan, 1, 5) / 3.
     """
     chain_len = max(1, min(plan_length, 5)) / 3
-    heat = (10 * SCOPE_FACTOR[tier] * novelty * speed
-            * _penalty(scores.reversibility, 0.85) * _penalty(scores.clarity, 0.8)
-            * chain_len)
+    heat = (
+        10
+        * SCOPE_FACTOR[tier]
+        * novelty
+        * speed
+        * _penalty(scores.reversibility, 0.85)
+        * _penalty(scores.clarity, 0.8)
+        * chain_len
+    )
     for conduit in conduits:
         heat *= conduit_factor(conduit)
     return heat

@@ -34,8 +34,9 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int | None = None) 
     temporary with mode 0600 too, so a leftover from a crash is not readable by others.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(path), suffix=TEMP_SUFFIX,
-                                         dir=path.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=temporary_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)

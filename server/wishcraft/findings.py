@@ -32,8 +32,14 @@ class Severity(IntEnum):
     def parse(cls, text: str) -> Severity:
         """Read a severity from settings (`error`, `warning`, `info`/`information`, `hint`)."""
         key = text.strip().lower()
-        aliases = {"error": cls.ERROR, "warning": cls.WARNING, "warn": cls.WARNING,
-                   "info": cls.INFORMATION, "information": cls.INFORMATION, "hint": cls.HINT}
+        aliases = {
+            "error": cls.ERROR,
+            "warning": cls.WARNING,
+            "warn": cls.WARNING,
+            "info": cls.INFORMATION,
+            "information": cls.INFORMATION,
+            "hint": cls.HINT,
+        }
         if key not in aliases:
             raise ValueError(f"unknown severity {text!r}; use error, warning, info or hint")
         return aliases[key]

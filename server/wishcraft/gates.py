@@ -78,18 +78,24 @@ class WishFacts:
     @classmethod
     def from_wish(cls, wish: Wish) -> WishFacts:
         """The facts of a wish that validates."""
-        return cls(tuple(wish.tools), wish.tier,
-                   court_scores(wish.objective, wish.plan, wish.invariants, wish.rollback))
+        return cls(
+            tuple(wish.tools),
+            wish.tier,
+            court_scores(wish.objective, wish.plan, wish.invariants, wish.rollback),
+        )
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> WishFacts:
         """The facts of a wish's plain data, read leniently as the lint rules read it."""
         tools = data.get("tools")
         tier = data.get("tier")
-        return cls(tuple(item for item in tools if isinstance(item, str))
-                   if isinstance(tools, list) else (),
-                   Tier.parse(tier) if isinstance(tier, str) else None,  # type: ignore[arg-type]
-                   scores_of(dict(data)))
+        return cls(
+            tuple(item for item in tools if isinstance(item, str))
+            if isinstance(tools, list)
+            else (),
+            Tier.parse(tier) if isinstance(tier, str) else None,  # type: ignore[arg-type]
+            scores_of(dict(data)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +147,9 @@ class Remaining:
         """The same counts in words."""
         parts = []
         if self.wish_limit is not None:
-            parts.append(f"{self.wish_left} of {self.wish_limit} {self.action} calls left for "
-                         "this wish")
+            parts.append(
+                f"{self.wish_left} of {self.wish_limit} {self.action} calls left for this wish"
+            )
         if self.day_limit is not None:
             parts.append(f"{self.day_left} of {self.day_limit} left today (UTC)")
         return "; ".join(parts) + "." if parts else "No call limits for this conduit."
@@ -154,8 +161,11 @@ def remaining(conduit: ConduitDescriptor, action: str, usage: Usage) -> Remainin
     day_limit = conduit.limits.per_day_calls
     return Remaining(
         action,
-        max(0, wish_limit - usage.wish_calls) if wish_limit is not None else None, wish_limit,
-        max(0, day_limit - usage.day_calls) if day_limit is not None else None, day_limit)
+        max(0, wish_limit - usage.wish_calls) if wish_limit is not None else None,
+        wish_limit,
+        max(0, day_limit - usage.day_calls) if day_limit is not None else None,
+        day_limit,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +193,14 @@ class Verdict:
         return refusal.reason if refusal is not None else ""
 
 
-def evaluate(request: CallRequest, registry: Registry, config: LintConfig,
-             usage: Usage | None, *, ledger_problem: str | None = None) -> Verdict:
+def evaluate(
+    request: CallRequest,
+    registry: Registry,
+    config: LintConfig,
+    usage: Usage | None,
+    *,
+    ledger_problem: str | None = None,
+) -> Verdict:
     """Run the six gates for `request` and return them in order.
 
     `usage` is the ledger's count for this conduit and wish (`ledger.usage`); pass None with
@@ -195,9 +211,9 @@ def evaluate(request: CallRequest, registry: Registry, config: LintConfig,
     binding = _binding(request, registry, conduit)
     if conduit is None:
         skipped = tuple(
-            GateResult(name, False, f"Not checked: `{request.conduit}` is not in "
-                                    f"{registry.label}.")
-            for name in GATE_NAMES[1:])
+            GateResult(name, False, f"Not checked: `{request.conduit}` is not in {registry.label}.")
+            for name in GATE_NAMES[1:]
+        )
         return Verdict((binding, *skipped))
     gates = (
         binding,
@@ -211,15 +227,23 @@ def evaluate(request: CallRequest, registry: Registry, config: LintConfig,
     return Verdict(gates, left)
 
 
-def _binding(request: CallRequest, registry: Registry,
-             conduit: ConduitDescriptor | None) -> GateResult:
+def _binding(
+    request: CallRequest, registry: Registry, conduit: ConduitDescriptor | None
+) -> GateResult:
     name = request.conduit
     if name not in request.wish.tools:
-        return GateResult("Binding", False, f"The wish does not name `{name}` in `tools`; add "
-                                            "it to `tools` to allow this call.")
+        return GateResult(
+            "Binding",
+            False,
+            f"The wish does not name `{name}` in `tools`; add it to `tools` to allow this call.",
+        )
     if conduit is None:
-        return GateResult("Binding", False, f"`{name}` is not a conduit of {registry.label}; "
-                                            "fix the id in `tools` or add it to the registry.")
+        return GateResult(
+            "Binding",
+            False,
+            f"`{name}` is not a conduit of {registry.label}; "
+            "fix the id in `tools` or add it to the registry.",
+        )
     return GateResult("Binding", True, f"The wish names `{name}` in `tools`.")
 
 
@@ -228,23 +252,32 @@ def _tier(request: CallRequest, conduit: ConduitDescriptor, config: LintConfig) 
     allowed = config.refused_risk(tier, conduit.risk_class)
     if tier is not None and allowed is not None:
         sentence = conduit_not_allowed_message(conduit.id, conduit.risk_class, tier, allowed)
-        return GateResult("Tier", False, sentence.removesuffix(".") + "; use a conduit of an "
-                                         "allowed risk class or raise the wish's tier.")
+        return GateResult(
+            "Tier",
+            False,
+            sentence.removesuffix(".") + "; use a conduit of an "
+            "allowed risk class or raise the wish's tier.",
+        )
     if tier is None:
         return GateResult("Tier", True, "The wish has no tier, so any risk class is allowed.")
-    return GateResult("Tier", True, f"A {tier.value} wish may use a "
-                                    f"{conduit.risk_class.value}-risk conduit.")
+    return GateResult(
+        "Tier", True, f"A {tier.value} wish may use a {conduit.risk_class.value}-risk conduit."
+    )
 
 
-def _permissions(request: CallRequest, conduit: ConduitDescriptor,
-                 registry: Registry) -> GateResult:
+def _permissions(
+    request: CallRequest, conduit: ConduitDescriptor, registry: Registry
+) -> GateResult:
     needed = ACTION_PERMISSIONS[request.action]
     if needed not in conduit.permissions:
         held = ", ".join(f"`{item}`" for item in conduit.permissions) or "none"
-        return GateResult("Permissions", False,
-                          f"`{conduit.id}` lacks the permission `{needed}` that {_a(request)} "
-                          f"needs (it has {held}); add `{needed}` to its `permissions` in "
-                          f"{registry.label}.")
+        return GateResult(
+            "Permissions",
+            False,
+            f"`{conduit.id}` lacks the permission `{needed}` that {_a(request)} "
+            f"needs (it has {held}); add `{needed}` to its `permissions` in "
+            f"{registry.label}.",
+        )
     return GateResult("Permissions", True, f"`{conduit.id}` holds `{needed}`.")
 
 
@@ -264,57 +297,82 @@ def _repo_matches(scope: ConduitScope, repo: RepoInfo | None, any_repo: bool) ->
 
 def _scopes(request: CallRequest, conduit: ConduitDescriptor, registry: Registry) -> GateResult:
     names = SCOPE_ACTIONS[request.action]
-    listing = [scope for scope in conduit.scopes
-               if any(action in names for action in scope.actions or [])]
+    listing = [
+        scope for scope in conduit.scopes if any(action in names for action in scope.actions or [])
+    ]
     if not listing:
-        return GateResult("Scopes", False,
-                          f"No scope of `{conduit.id}` lists `{request.action}` in `actions`; "
-                          f"add it to a scope's `actions` in {registry.label}.")
+        return GateResult(
+            "Scopes",
+            False,
+            f"No scope of `{conduit.id}` lists `{request.action}` in `actions`; "
+            f"add it to a scope's `actions` in {registry.label}.",
+        )
     bundled = registry.source is None
     notes = []
     if request.repo is None:
         notes.append("Not in a git repository, so the repository check is skipped.")
     elif bundled:
-        notes.append("The bundled registry is upstream's own, written for its repository, so "
-                     "its `repo` matches any repository.")
+        notes.append(
+            "The bundled registry is upstream's own, written for its repository, so "
+            "its `repo` matches any repository."
+        )
     in_repo = [scope for scope in listing if _repo_matches(scope, request.repo, bundled)]
     if not in_repo:
         repo = request.repo
         assert repo is not None  # _repo_matches accepts every scope without a repository
         wanted = ", ".join(sorted({f"`{scope.repo}`" for scope in listing if scope.repo}))
-        return GateResult("Scopes", False,
-                          f"`{conduit.id}` may {request.action} only in {wanted}, and this "
-                          f"workspace is `{repo.name}` (from its {repo.source}); add a scope "
-                          f"for `{repo.name}` in {registry.label}.")
+        return GateResult(
+            "Scopes",
+            False,
+            f"`{conduit.id}` may {request.action} only in {wanted}, and this "
+            f"workspace is `{repo.name}` (from its {repo.source}); add a scope "
+            f"for `{repo.name}` in {registry.label}.",
+        )
     outside: str | None = None
     for scope in in_repo:
         if scope.paths is None:
-            return GateResult("Scopes", True, _scope_pass(conduit, request, scope),
-                              " ".join(notes))
+            return GateResult("Scopes", True, _scope_pass(conduit, request, scope), " ".join(notes))
         outside = first_path_outside(scope.paths, request.paths)
         if outside is None:
-            return GateResult("Scopes", True, _scope_pass(conduit, request, scope),
-                              " ".join(notes))
+            return GateResult("Scopes", True, _scope_pass(conduit, request, scope), " ".join(notes))
     globs = ", ".join(f"`{glob}`" for scope in in_repo for glob in scope.paths or [])
-    return GateResult("Scopes", False,
-                      f"`{outside}` is outside the paths `{conduit.id}` may touch ({globs}); "
-                      f"leave it out of the {request.action} or widen the scope's `paths` in "
-                      f"{registry.label}.", " ".join(notes))
+    return GateResult(
+        "Scopes",
+        False,
+        f"`{outside}` is outside the paths `{conduit.id}` may touch ({globs}); "
+        f"leave it out of the {request.action} or widen the scope's `paths` in "
+        f"{registry.label}.",
+        " ".join(notes),
+    )
 
 
 def _scope_pass(conduit: ConduitDescriptor, request: CallRequest, scope: ConduitScope) -> str:
     where = f"repository `{scope.repo}`" if scope.repo else "any repository"
-    paths = (f"{len(request.paths)} path(s) inside {', '.join(scope.paths)}" if scope.paths
-             else "any path")
+    paths = (
+        f"{len(request.paths)} path(s) inside {', '.join(scope.paths)}"
+        if scope.paths
+        else "any path"
+    )
     return f"A scope of `{conduit.id}` allows {request.action} in {where}, {paths}."
 
 
-def _limits(request: CallRequest, conduit: ConduitDescriptor, registry: Registry,
-            usage: Usage | None, ledger_problem: str | None) -> GateResult:
+def _limits(
+    request: CallRequest,
+    conduit: ConduitDescriptor,
+    registry: Registry,
+    usage: Usage | None,
+    ledger_problem: str | None,
+) -> GateResult:
     limits = conduit.limits
-    counted = [(limit, name) for limit, name in (
-        (limits.per_wish_calls, "per_wish_calls"), (limits.per_day_calls, "per_day_calls"),
-        (conduit.cost_profile.rate_per_min, "rate_per_min")) if limit is not None]
+    counted = [
+        (limit, name)
+        for limit, name in (
+            (limits.per_wish_calls, "per_wish_calls"),
+            (limits.per_day_calls, "per_day_calls"),
+            (conduit.cost_profile.rate_per_min, "rate_per_min"),
+        )
+        if limit is not None
+    ]
     notes = []
     if limits.per_wish_entities is not None:
         notes.append("`per_wish_entities` is not enforced: the ledger does not count entities.")
@@ -322,44 +380,61 @@ def _limits(request: CallRequest, conduit: ConduitDescriptor, registry: Registry
         notes.insert(0, "Shadow runs are recorded but do not count against the limits.")
         return GateResult("Limits", True, "A shadow run is never limited.", " ".join(notes))
     if not counted:
-        return GateResult("Limits", True, f"`{conduit.id}` has no call limits.",
-                          " ".join(notes))
+        return GateResult("Limits", True, f"`{conduit.id}` has no call limits.", " ".join(notes))
     if usage is None:
         problem = (ledger_problem or "The ledger cannot be read.").rstrip(".")
-        return GateResult("Limits", False,
-                          f"{problem}, so the limits of `{conduit.id}` cannot be checked; fix "
-                          "the ledger or set `[ledger] path` in data/config/wishcraft.toml.",
-                          " ".join(notes))
+        return GateResult(
+            "Limits",
+            False,
+            f"{problem}, so the limits of `{conduit.id}` cannot be checked; fix "
+            "the ledger or set `[ledger] path` in data/config/wishcraft.toml.",
+            " ".join(notes),
+        )
     where = f"in {registry.label}"
     if limits.per_wish_calls is not None and usage.wish_calls >= limits.per_wish_calls:
-        return GateResult("Limits", False,
-                          f"This wish has used all {limits.per_wish_calls} of its "
-                          f"`{conduit.id}` calls (`per_wish_calls`); write a new wish or raise "
-                          f"the limit {where}.", " ".join(notes))
+        return GateResult(
+            "Limits",
+            False,
+            f"This wish has used all {limits.per_wish_calls} of its "
+            f"`{conduit.id}` calls (`per_wish_calls`); write a new wish or raise "
+            f"the limit {where}.",
+            " ".join(notes),
+        )
     if limits.per_day_calls is not None and usage.day_calls >= limits.per_day_calls:
-        return GateResult("Limits", False,
-                          f"`{conduit.id}` has made all {limits.per_day_calls} of today's calls "
-                          f"(`per_day_calls`, UTC); try again after midnight UTC or raise the "
-                          f"limit {where}.", " ".join(notes))
+        return GateResult(
+            "Limits",
+            False,
+            f"`{conduit.id}` has made all {limits.per_day_calls} of today's calls "
+            f"(`per_day_calls`, UTC); try again after midnight UTC or raise the "
+            f"limit {where}.",
+            " ".join(notes),
+        )
     rate = conduit.cost_profile.rate_per_min
     if rate is not None and usage.minute_calls >= rate:
         wait = max(1, int(usage.retry_after_seconds + 0.999))
-        return GateResult("Limits", False,
-                          f"`{conduit.id}` made {usage.minute_calls} calls in the last minute, "
-                          f"its `rate_per_min` of {rate}; try again in {wait} seconds.",
-                          " ".join(notes))
+        return GateResult(
+            "Limits",
+            False,
+            f"`{conduit.id}` made {usage.minute_calls} calls in the last minute, "
+            f"its `rate_per_min` of {rate}; try again in {wait} seconds.",
+            " ".join(notes),
+        )
     left = remaining(conduit, request.action, usage)
     parts = [left.tooltip().removesuffix(".")]
     if rate is not None:
         parts.append(f"{usage.minute_calls} of {rate} calls in the last minute")
-    return GateResult("Limits", True, "Within the limits: " + "; ".join(parts) + ".",
-                      " ".join(notes))
+    return GateResult(
+        "Limits", True, "Within the limits: " + "; ".join(parts) + ".", " ".join(notes)
+    )
 
 
 def _court(request: CallRequest, config: LintConfig) -> GateResult:
     if request.action == "rollback":
-        return GateResult("Court", True, "A rollback is not held to the court thresholds: "
-                                         "undoing a wish must stay possible.")
+        return GateResult(
+            "Court",
+            True,
+            "A rollback is not held to the court thresholds: undoing a wish must stay possible.",
+        )
     tier = request.wish.tier
     if tier is None:
         return GateResult("Court", True, "The wish has no tier, so no court thresholds apply.")
@@ -367,8 +442,12 @@ def _court(request: CallRequest, config: LintConfig) -> GateResult:
     if not shortfalls:
         return GateResult("Court", True, f"The court scores meet the {tier.value} thresholds.")
     if request.mode == "shadow":
-        return GateResult("Court", True, "A shadow run is not held to the court thresholds.",
-                          f"In commit mode: {shortfalls[0].message}")
+        return GateResult(
+            "Court",
+            True,
+            "A shadow run is not held to the court thresholds.",
+            f"In commit mode: {shortfalls[0].message}",
+        )
     return GateResult("Court", False, shortfalls[0].message)
 
 
@@ -385,4 +464,3 @@ __all__ = [
     "normalise_action",
     "remaining",
 ]
-

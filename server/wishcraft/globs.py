@@ -37,7 +37,7 @@ def _segment_regex(segment: str) -> str:
             if end == -1:
                 out.append(re.escape(char))
             else:
-                body = segment[index + 1:end]
+                body = segment[index + 1 : end]
                 negate = body.startswith("!")
                 body = body[1:] if negate else body
                 body = body.replace("\\", "\\\\").replace("^", "\\^")

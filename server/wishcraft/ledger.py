@@ -83,15 +83,17 @@ class LedgerEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     v: int = Field(default=LEDGER_VERSION, description="The line format's version.")
-    timestamp: str = Field(default="", description="When the call ended: ISO 8601, UTC, ms. "
-                                                   "Set by `append`.")
+    timestamp: str = Field(
+        default="", description="When the call ended: ISO 8601, UTC, ms. Set by `append`."
+    )
     conduit: str = Field(description="The conduit's id.")
     action: Action = Field(description="plan, apply, open_pr or rollback.")
     mode: Mode = Field(description="shadow (offline, simulated) or commit (live).")
     wish: str = Field(description="The wish's path relative to the ledger's root, with `/`.")
     outcome: Outcome = Field(description="complete, incomplete, failed or refused.")
-    reason: str | None = Field(default=None, description="Why it was incomplete, failed or "
-                                                         "refused.")
+    reason: str | None = Field(
+        default=None, description="Why it was incomplete, failed or refused."
+    )
     wish_hash: str | None = Field(default=None, description="sha256 (hex) of the wish's text.")
     diff_hash: str | None = Field(default=None, description="sha256 (hex) of the diff applied.")
     author_id: str | None = Field(default=None, description="The wish's `meta.author_id`.")
@@ -184,8 +186,10 @@ def configured_ledger_path(config_file: Path) -> Path | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise LedgerError(f"{config_file}: [ledger] path must be a non-empty string, such as "
-                          f'"data/ledger/wishes.jsonl".')
+        raise LedgerError(
+            f"{config_file}: [ledger] path must be a non-empty string, such as "
+            f'"data/ledger/wishes.jsonl".'
+        )
     path = Path(value).expanduser()
     return path if path.is_absolute() else _config_root(config_file) / path
 
@@ -211,8 +215,14 @@ def find_ledger(start: Path, config_file: Path | None = None) -> LedgerLocation:
     folder = start if start.is_dir() else start.parent
     chain = (folder, *folder.parents)
     if config_file is None:
-        config_file = next((candidate / CONFIG_RELATIVE_PATH for candidate in chain
-                            if (candidate / CONFIG_RELATIVE_PATH).is_file()), None)
+        config_file = next(
+            (
+                candidate / CONFIG_RELATIVE_PATH
+                for candidate in chain
+                if (candidate / CONFIG_RELATIVE_PATH).is_file()
+            ),
+            None,
+        )
     if config_file is not None:
         configured = configured_ledger_path(config_file)
         if configured is not None:
@@ -222,15 +232,24 @@ def find_ledger(start: Path, config_file: Path | None = None) -> LedgerLocation:
             return LedgerLocation(candidate / LEDGER_RELATIVE_PATH, candidate, "found upward")
     for candidate in chain:
         data = candidate / "data"
-        if ((data / "conduits" / "registry.yaml").is_file() or (data / "wishes").is_dir()
-                or (data / "config" / "wishcraft.toml").is_file()):
+        if (
+            (data / "conduits" / "registry.yaml").is_file()
+            or (data / "wishes").is_dir()
+            or (data / "config" / "wishcraft.toml").is_file()
+        ):
             return LedgerLocation(candidate / LEDGER_RELATIVE_PATH, candidate, "found upward")
     for candidate in chain:
         if (candidate / ".git").exists():
-            return LedgerLocation(candidate / LEDGER_RELATIVE_PATH, candidate,
-                                  "the git repository's root (no data/ folder was found)")
-    return LedgerLocation(folder / LEDGER_RELATIVE_PATH, folder,
-                          "beside the wish (no data/ folder or git repository was found)")
+            return LedgerLocation(
+                candidate / LEDGER_RELATIVE_PATH,
+                candidate,
+                "the git repository's root (no data/ folder was found)",
+            )
+    return LedgerLocation(
+        folder / LEDGER_RELATIVE_PATH,
+        folder,
+        "beside the wish (no data/ folder or git repository was found)",
+    )
 
 
 # -- reading lines ------------------------------------------------------------------------
@@ -250,8 +269,10 @@ class TornLine:
     def describe(self, path: Path) -> str:
         """One sentence for the user."""
         where = f"line {self.line}" if self.line else f"the end (byte {self.offset})"
-        return (f"{path}: {where} is a torn write of {self.length} bytes (a crash mid-append); "
-                "it is skipped and kept as it is.")
+        return (
+            f"{path}: {where} is a torn write of {self.length} bytes (a crash mid-append); "
+            "it is skipped and kept as it is."
+        )
 
 
 def parse_line(raw: bytes) -> dict[str, Any] | None:
@@ -280,8 +301,9 @@ def _read_all(path: Path) -> bytes:
     except FileNotFoundError:
         return b""
     except OSError as exc:
-        raise LedgerError(f"Cannot read the ledger {path}: {exc.strerror}; check its "
-                          "permissions.") from None
+        raise LedgerError(
+            f"Cannot read the ledger {path}: {exc.strerror}; check its permissions."
+        ) from None
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | TornLine]]:
@@ -306,8 +328,12 @@ def iter_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | TornLine]]:
         yield number, obj if obj is not None else TornLine(number, last_end, len(tail), False)
 
 
-def read_entries(path: Path, *, wish: str | None = None, conduit: str | None = None,
-                 ) -> tuple[list[tuple[int, LedgerEntry]], list[TornLine]]:
+def read_entries(
+    path: Path,
+    *,
+    wish: str | None = None,
+    conduit: str | None = None,
+) -> tuple[list[tuple[int, LedgerEntry]], list[TornLine]]:
     """The entries (with line numbers) matching the filters, and the torn lines met.
 
     A line that is JSON but not a valid entry (edited by hand) is skipped here; `verify`
@@ -320,7 +346,8 @@ def read_entries(path: Path, *, wish: str | None = None, conduit: str | None = N
             torn.append(item)
             continue
         if (wish is not None and item.get("wish") != wish) or (
-                conduit is not None and item.get("conduit") != conduit):
+            conduit is not None and item.get("conduit") != conduit
+        ):
             continue
         try:
             entries.append((number, LedgerEntry.model_validate(item)))
@@ -329,16 +356,24 @@ def read_entries(path: Path, *, wish: str | None = None, conduit: str | None = N
     return entries, torn
 
 
-def recent_entries(path: Path, conduit: str | None = None, limit: int = 5, *,
-                   scan_lines: int | None = RECENT_SCAN_LINES) -> list[LedgerEntry]:
+def recent_entries(
+    path: Path,
+    conduit: str | None = None,
+    limit: int = 5,
+    *,
+    scan_lines: int | None = RECENT_SCAN_LINES,
+) -> list[LedgerEntry]:
     """The last `limit` entries (of one conduit, or all), newest first, reading only the tail.
 
     At most `scan_lines` lines from the end are looked at (None: all), so a hover on a conduit
     that never ran does not read a large ledger whole. Lines are matched on their canonical
     `"conduit":"…"` text before they are parsed.
     """
-    needle = (b'"conduit":' + json.dumps(conduit, ensure_ascii=False).encode("utf-8")
-              if conduit is not None else b"")
+    needle = (
+        b'"conduit":' + json.dumps(conduit, ensure_ascii=False).encode("utf-8")
+        if conduit is not None
+        else b""
+    )
     found: list[LedgerEntry] = []
     for scanned, (_, raw) in enumerate(_backward_raw_of(path), start=1):
         if scan_lines is not None and scanned > scan_lines:
@@ -364,8 +399,9 @@ def _backward_raw_of(path: Path) -> Iterator[tuple[int, bytes]]:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise LedgerError(f"Cannot read the ledger {path}: {exc.strerror}; check its "
-                          "permissions.") from None
+        raise LedgerError(
+            f"Cannot read the ledger {path}: {exc.strerror}; check its permissions."
+        ) from None
     try:
         yield from _backward_raw(fd, os.fstat(fd).st_size)
     finally:
@@ -437,8 +473,13 @@ def _last_hash(fd: int, size: int) -> str:
     return GENESIS
 
 
-def append(path: Path, entry: LedgerEntry, *, now: datetime | None = None,
-           lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> AppendResult:
+def append(
+    path: Path,
+    entry: LedgerEntry,
+    *,
+    now: datetime | None = None,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+) -> AppendResult:
     """Append one entry to the ledger at `path` (created on first use), chained and durable.
 
     Under the lock: read the tail for the last entry's hash; if the file does not end with a
@@ -451,16 +492,19 @@ def append(path: Path, entry: LedgerEntry, *, now: datetime | None = None,
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise LedgerError(f"Cannot create the ledger folder {path.parent}: {exc.strerror}; "
-                          "check its permissions.") from None
+        raise LedgerError(
+            f"Cannot create the ledger folder {path.parent}: {exc.strerror}; check its permissions."
+        ) from None
     lock = _lock_for(path)
     try:
         with lock.acquire(timeout=lock_timeout):
             return _append_locked(path, entry, moment)
     except Timeout:
-        raise LedgerError(f"The ledger {path} stayed locked by another process for "
-                          f"{lock_timeout:g} seconds; try again, or remove {path}.lock if no "
-                          "wishcraft process is running.") from None
+        raise LedgerError(
+            f"The ledger {path} stayed locked by another process for "
+            f"{lock_timeout:g} seconds; try again, or remove {path}.lock if no "
+            "wishcraft process is running."
+        ) from None
 
 
 _locks: dict[str, FileLock] = {}
@@ -482,8 +526,9 @@ def _append_locked(path: Path, entry: LedgerEntry, moment: datetime) -> AppendRe
     try:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise LedgerError(f"Cannot open the ledger {path}: {exc.strerror}; check its "
-                          "permissions.") from None
+        raise LedgerError(
+            f"Cannot open the ledger {path}: {exc.strerror}; check its permissions."
+        ) from None
     try:
         size = os.fstat(fd).st_size
         torn: TornLine | None = None
@@ -511,8 +556,9 @@ def _append_locked(path: Path, entry: LedgerEntry, moment: datetime) -> AppendRe
             written += step
         _sync(fd)
     except OSError as exc:
-        raise LedgerError(f"Cannot write the ledger {path}: {exc.strerror}; check the disk "
-                          "and its permissions.") from None
+        raise LedgerError(
+            f"Cannot write the ledger {path}: {exc.strerror}; check the disk and its permissions."
+        ) from None
     finally:
         os.close(fd)
     if created:
@@ -563,8 +609,14 @@ class VerifyResult:
         """One sentence for the user."""
         if not self.ok:
             return f"{path}: line {self.first_bad}: {self.reason}"
-        torn = (f"; {len(self.torn)} torn line(s) skipped: "
-                + ", ".join(str(item.line) for item in self.torn)) if self.torn else ""
+        torn = (
+            (
+                f"; {len(self.torn)} torn line(s) skipped: "
+                + ", ".join(str(item.line) for item in self.torn)
+            )
+            if self.torn
+            else ""
+        )
         return f"{path}: the chain of {self.entries} entries verifies{torn}."
 
 
@@ -585,17 +637,32 @@ def verify(path: Path) -> VerifyResult:
             continue
         stated = item.get("hash")
         if not isinstance(stated, str) or not isinstance(item.get("prev"), str):
-            return VerifyResult(False, entries, torn, number,
-                                "the line has no `hash` or `prev`, so it is not a ledger entry.")
+            return VerifyResult(
+                False,
+                entries,
+                torn,
+                number,
+                "the line has no `hash` or `prev`, so it is not a ledger entry.",
+            )
         if entry_hash(item) != stated:
-            return VerifyResult(False, entries, torn, number,
-                                "its hash does not match its content: the line was edited.")
+            return VerifyResult(
+                False,
+                entries,
+                torn,
+                number,
+                "its hash does not match its content: the line was edited.",
+            )
         if item["prev"] != previous:
-            after = (f"the hash of line {previous_line}" if previous_line
-                     else "the start of the ledger")
-            return VerifyResult(False, entries, torn, number,
-                                f"its prev does not match {after}: a line was removed, "
-                                "inserted or moved.")
+            after = (
+                f"the hash of line {previous_line}" if previous_line else "the start of the ledger"
+            )
+            return VerifyResult(
+                False,
+                entries,
+                torn,
+                number,
+                f"its prev does not match {after}: a line was removed, inserted or moved.",
+            )
         previous, previous_line = stated, number
         entries += 1
     return VerifyResult(True, entries, torn)
@@ -648,12 +715,22 @@ class LedgerSummary:
 
     def copy(self) -> LedgerSummary:
         """A copy to extend, so summaries handed out earlier never change."""
-        return LedgerSummary(self.key, self.offset, self.lines, self.entries, self.last_hash,
-                             self.last_line_sha256, self.last_line_offset,
-                             self.last_line_length, self.tail_bytes, list(self.torn),
-                             dict(self.wish_calls), dict(self.day_calls),
-                             {conduit: list(times) for conduit, times in self.times.items()},
-                             self.stored_offset)
+        return LedgerSummary(
+            self.key,
+            self.offset,
+            self.lines,
+            self.entries,
+            self.last_hash,
+            self.last_line_sha256,
+            self.last_line_offset,
+            self.last_line_length,
+            self.tail_bytes,
+            list(self.torn),
+            dict(self.wish_calls),
+            dict(self.day_calls),
+            {conduit: list(times) for conduit, times in self.times.items()},
+            self.stored_offset,
+        )
 
     def feed(self, data: bytes, base_offset: int) -> None:
         """Count the complete lines of `data`, which starts at `base_offset` in the file."""
@@ -705,23 +782,38 @@ class LedgerSummary:
         start = _first_at_or_after(times, since - 60.0)
         recent = sorted(moment for moment in times[start:] if since < moment <= now.timestamp())
         retry = (recent[0] + 60.0 - now.timestamp()) if recent else 0.0
-        return Usage(self.wish_calls.get((conduit, wish), 0),
-                     self.day_calls.get((conduit, day), 0), len(recent), max(0.0, retry))
+        return Usage(
+            self.wish_calls.get((conduit, wish), 0),
+            self.day_calls.get((conduit, day), 0),
+            len(recent),
+            max(0.0, retry),
+        )
 
     def to_json(self, ledger: Path) -> str:
         """The persistent copy's text (see `SummaryCache`)."""
-        return json.dumps({
-            "format": SUMMARY_FORMAT, "ledger": str(ledger), "key": list(self.key),
-            "offset": self.offset, "lines": self.lines, "entries": self.entries,
-            "last_hash": self.last_hash, "last_line_sha256": self.last_line_sha256,
-            "last_line_offset": self.last_line_offset,
-            "last_line_length": self.last_line_length,
-            "torn": [[item.line, item.offset, item.length] for item in self.torn],
-            "wish_calls": [[conduit, wish, count]
-                           for (conduit, wish), count in self.wish_calls.items()],
-            "day_calls": [[conduit, day, count]
-                          for (conduit, day), count in self.day_calls.items()],
-            "times": self.times}, separators=(",", ":"))
+        return json.dumps(
+            {
+                "format": SUMMARY_FORMAT,
+                "ledger": str(ledger),
+                "key": list(self.key),
+                "offset": self.offset,
+                "lines": self.lines,
+                "entries": self.entries,
+                "last_hash": self.last_hash,
+                "last_line_sha256": self.last_line_sha256,
+                "last_line_offset": self.last_line_offset,
+                "last_line_length": self.last_line_length,
+                "torn": [[item.line, item.offset, item.length] for item in self.torn],
+                "wish_calls": [
+                    [conduit, wish, count] for (conduit, wish), count in self.wish_calls.items()
+                ],
+                "day_calls": [
+                    [conduit, day, count] for (conduit, day), count in self.day_calls.items()
+                ],
+                "times": self.times,
+            },
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes, ledger: Path) -> LedgerSummary | None:
@@ -732,17 +824,29 @@ class LedgerSummary:
                 return None
             key = tuple(int(part) for part in data["key"])
             summary = cls(
-                (key[0], key[1], key[2], key[3]), int(data["offset"]), int(data["lines"]),
-                int(data["entries"]), str(data["last_hash"]), str(data["last_line_sha256"]),
-                int(data["last_line_offset"]), int(data["last_line_length"]), 0,
-                [TornLine(int(line), int(offset), int(length), True)
-                 for line, offset, length in data["torn"]],
-                {(str(conduit), str(wish)): int(count)
-                 for conduit, wish, count in data["wish_calls"]},
-                {(str(conduit), str(day)): int(count)
-                 for conduit, day, count in data["day_calls"]},
-                {str(conduit): [float(moment) for moment in times]
-                 for conduit, times in data["times"].items()})
+                (key[0], key[1], key[2], key[3]),
+                int(data["offset"]),
+                int(data["lines"]),
+                int(data["entries"]),
+                str(data["last_hash"]),
+                str(data["last_line_sha256"]),
+                int(data["last_line_offset"]),
+                int(data["last_line_length"]),
+                0,
+                [
+                    TornLine(int(line), int(offset), int(length), True)
+                    for line, offset, length in data["torn"]
+                ],
+                {
+                    (str(conduit), str(wish)): int(count)
+                    for conduit, wish, count in data["wish_calls"]
+                },
+                {(str(conduit), str(day)): int(count) for conduit, day, count in data["day_calls"]},
+                {
+                    str(conduit): [float(moment) for moment in times]
+                    for conduit, times in data["times"].items()
+                },
+            )
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             return None
         summary.stored_offset = summary.offset
@@ -804,8 +908,9 @@ class SummaryCache:
                 self._summaries.pop(path, None)
             return LedgerSummary()
         except OSError as exc:
-            raise LedgerError(f"Cannot read the ledger {path}: {exc.strerror}; check its "
-                              "permissions.") from None
+            raise LedgerError(
+                f"Cannot read the ledger {path}: {exc.strerror}; check its permissions."
+            ) from None
         try:
             key = _stat_key(os.fstat(fd))
             with self._lock:
@@ -817,8 +922,7 @@ class SummaryCache:
             summary = self._extend(fd, key, cached)
         finally:
             os.close(fd)
-        if self._store is not None and summary.offset - summary.stored_offset >= \
-                STORE_EVERY_BYTES:
+        if self._store is not None and summary.offset - summary.stored_offset >= STORE_EVERY_BYTES:
             self._save(path, summary)
         with self._lock:
             self._summaries[path] = summary
@@ -848,11 +952,16 @@ class SummaryCache:
             write_atomically(store_file, summary.to_json(path.resolve()))
             summary.stored_offset = summary.offset
 
-    def _extend(self, fd: int, key: tuple[int, int, int, int],
-                cached: LedgerSummary | None) -> LedgerSummary:
+    def _extend(
+        self, fd: int, key: tuple[int, int, int, int], cached: LedgerSummary | None
+    ) -> LedgerSummary:
         size = key[2]
-        if cached is not None and cached.key[:2] == key[:2] and cached.offset <= size \
-                and self._still_there(fd, cached):
+        if (
+            cached is not None
+            and cached.key[:2] == key[:2]
+            and cached.offset <= size
+            and self._still_there(fd, cached)
+        ):
             summary = cached.copy()
         else:
             summary = LedgerSummary()
@@ -888,7 +997,12 @@ def summarize(path: Path, cache: SummaryCache | None = None) -> LedgerSummary:
     return (cache or DEFAULT_CACHE).summary(path)
 
 
-def usage(path: Path, conduit: str, wish: str, now: datetime | None = None,
-          cache: SummaryCache | None = None) -> Usage:
+def usage(
+    path: Path,
+    conduit: str,
+    wish: str,
+    now: datetime | None = None,
+    cache: SummaryCache | None = None,
+) -> Usage:
     """How much of `conduit`'s limits `wish` has used, from the ledger at `path`."""
     return summarize(path, cache).usage(conduit, wish, now or datetime.now(UTC))

@@ -84,8 +84,11 @@ class SpelledEnum(StrEnum):
         """Every spelling the schema lists: canonical values first, then the alternatives."""
         seen: list[str] = [member.value for member in cls]
         for member in cls:
-            for alternative in (_kebab(member.value), member.value.lower(),
-                                member.value[:1].upper() + member.value[1:]):
+            for alternative in (
+                _kebab(member.value),
+                member.value.lower(),
+                member.value[:1].upper() + member.value[1:],
+            ):
                 if alternative not in seen:
                     seen.append(alternative)
         return seen
@@ -266,8 +269,15 @@ class Wish(_Model):
     )
 
     REQUIRED_KEYS: ClassVar[tuple[str, ...]] = (
-        "title", "objective", "scope", "invariants", "budget",
-        "tools", "plan", "safety_tests", "rollback",
+        "title",
+        "objective",
+        "scope",
+        "invariants",
+        "budget",
+        "tools",
+        "plan",
+        "safety_tests",
+        "rollback",
     )
 
 
@@ -332,11 +342,13 @@ class ConduitDescriptor(_Model):
         default_factory=list, description="The domains it works in.", examples=[["Code"]]
     )
     scopes: list[ConduitScope] = Field(
-        default_factory=list, description="Where it may act.",
+        default_factory=list,
+        description="Where it may act.",
         examples=[[{"repo": "ruinsofatlantis", "paths": ["**"], "actions": ["plan"]}]],
     )
     cost_profile: CostProfile = Field(
-        default_factory=CostProfile, description="What one call costs.",
+        default_factory=CostProfile,
+        description="What one call costs.",
         examples=[{"tokens_per_call": "~3k", "rate_per_min": 20}],
     )
     risk_class: RiskClass = Field(
@@ -345,23 +357,28 @@ class ConduitDescriptor(_Model):
     determinism: Determinism = Field(
         description="Whether it gives the same result for the same wish.", examples=["Stochastic"]
     )
-    latency_class: LatencyClass = Field(
-        description="How long one call takes.", examples=["Short"]
-    )
+    latency_class: LatencyClass = Field(description="How long one call takes.", examples=["Short"])
     permissions: list[StrictStr] = Field(
         default_factory=list, description="The permissions it needs.", examples=[["code.plan"]]
     )
     limits: Limits = Field(
-        default_factory=Limits, description="Hard limits on its use.",
+        default_factory=Limits,
+        description="Hard limits on its use.",
         examples=[{"per_wish_calls": 10, "per_day_calls": 200}],
     )
     audit_fields: list[StrictStr] = Field(
-        default_factory=list, description="What each call records for audit.",
+        default_factory=list,
+        description="What each call records for audit.",
         examples=[["prompt_hash", "model", "tokens_used"]],
     )
 
     REQUIRED_KEYS: ClassVar[tuple[str, ...]] = (
-        "id", "label", "disposition", "risk_class", "determinism", "latency_class",
+        "id",
+        "label",
+        "disposition",
+        "risk_class",
+        "determinism",
+        "latency_class",
     )
 
 

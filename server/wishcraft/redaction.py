@@ -25,8 +25,7 @@ _secrets: tuple[str, ...] = ()
 def remember_secrets(*values: object) -> None:
     """Remember token values so that `scrub` removes them from now on."""
     global _secrets
-    fresh = {value for value in values
-             if isinstance(value, str) and len(value) >= MIN_SECRET_CHARS}
+    fresh = {value for value in values if isinstance(value, str) and len(value) >= MIN_SECRET_CHARS}
     if not fresh - set(_secrets):
         return
     with _lock:
@@ -78,8 +77,8 @@ class StreamScrubber:
         """Take the next piece; return the text that is safe to print now."""
         text = scrub(self._held + piece)
         keep = _secret_prefix_tail(text)
-        self._held = text[len(text) - keep:] if keep else ""
-        return text[:len(text) - keep] if keep else text
+        self._held = text[len(text) - keep :] if keep else ""
+        return text[: len(text) - keep] if keep else text
 
     def flush(self) -> str:
         """Return whatever is still held back (the stream has ended)."""
@@ -91,7 +90,7 @@ def _secret_prefix_tail(text: str) -> int:
     """The length of the longest suffix of `text` that is a proper prefix of a secret."""
     longest = 0
     for secret in _secrets:
-        window = text[-(len(secret) - 1):] if len(secret) > 1 else ""
+        window = text[-(len(secret) - 1) :] if len(secret) > 1 else ""
         start = window.find(secret[0])
         while start != -1:
             if len(window) - start > longest and secret.startswith(window[start:]):
@@ -122,8 +121,14 @@ def protect_logger(logger: logging.Logger) -> logging.Logger:
     return logger
 
 
-HTTP_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2",
-                "httpcore.proxy", "httpcore.socks")
+HTTP_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
 """The loggers of the HTTP stack. A logger's filter sees only its own records (not those of
 its children), so each is named. httpcore's DEBUG trace prints every response header, and a
 server or proxy may echo a token into one."""

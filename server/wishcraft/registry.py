@@ -40,8 +40,9 @@ class Registry:
         return self.conduits.get(conduit_id)
 
 
-def registry_from_parsed(parsed: ParsedYaml, index: PathIndex, findings: list[Finding],
-                         source: Path | None) -> Registry:
+def registry_from_parsed(
+    parsed: ParsedYaml, index: PathIndex, findings: list[Finding], source: Path | None
+) -> Registry:
     """Build a registry from an already parsed and linted file (the language server has
     analysed an open registry: parsing and validating it twice doubles the wait)."""
     text = parsed.text
@@ -58,15 +59,19 @@ def registry_from_parsed(parsed: ParsedYaml, index: PathIndex, findings: list[Fi
                 continue
             conduits[descriptor.id] = descriptor
             located = index.get((position, "id"))
-            definitions[descriptor.id] = (located.value.span if located
-                                          else root.items[position].span)
+            definitions[descriptor.id] = (
+                located.value.span if located else root.items[position].span
+            )
     return Registry(conduits, source, definitions, findings, text)
 
 
 def bundled_registry_text() -> str:
     """The registry shipped with the package (the conduits of the real Wishcraft registry)."""
-    return importlib.resources.files("wishcraft").joinpath("data/registry.yaml").read_text(
-        encoding="utf-8")
+    return (
+        importlib.resources.files("wishcraft")
+        .joinpath("data/registry.yaml")
+        .read_text(encoding="utf-8")
+    )
 
 
 def find_registry_file(start: Path) -> Path | None:

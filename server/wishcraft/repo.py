@@ -84,7 +84,7 @@ def _git_dir(root: Path) -> Path | None:
         return None
     if not text.startswith("gitdir:"):
         return None
-    git_dir = Path(text[len("gitdir:"):].strip())
+    git_dir = Path(text[len("gitdir:") :].strip())
     git_dir = git_dir if git_dir.is_absolute() else root / git_dir
     common = git_dir / "commondir"  # a linked worktree keeps its remotes in the main one
     try:
@@ -118,9 +118,14 @@ def _remote_urls(root: Path) -> dict[str, str]:
         except (OSError, UnicodeDecodeError, configparser.Error):
             pass
     try:
-        done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=root,
-                              capture_output=True, text=True, timeout=GIT_TIMEOUT_SECONDS,
-                              check=False)
+        done = subprocess.run(
+            ["git", "remote", "get-url", "origin"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return {}
     url = done.stdout.strip()
@@ -134,7 +139,8 @@ def find_repo(start: Path) -> RepoInfo | None:
         return None
     urls = _remote_urls(root)
     ordered = ([("origin", urls["origin"])] if "origin" in urls else []) + [
-        (name, url) for name, url in urls.items() if name != "origin"]
+        (name, url) for name, url in urls.items() if name != "origin"
+    ]
     for remote, url in ordered:
         named = repo_name_from_url(url)
         if named is not None:

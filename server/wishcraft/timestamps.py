@@ -30,5 +30,4 @@ def codex_timestamp(now_ns: int | None = None) -> str:
     """`2026-11-30T07:00:00.123456789Z`: UTC with nanoseconds, as Codex writes `last_refresh`."""
     ns = time.time_ns() if now_ns is None else now_ns
     seconds, fraction = divmod(ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + \
-        f".{fraction:09d}Z"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction:09d}Z"

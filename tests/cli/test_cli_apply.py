@@ -56,16 +56,25 @@ def wish_of(root: Path) -> Path:
     return root / "data" / "wishes" / "lamps.wish.yaml"
 
 
-def run(root: Path, home: Path, codex: LoopbackCodex | None, *args: str,
-        command: str = "apply") -> subprocess.CompletedProcess[str]:
+def run(
+    root: Path, home: Path, codex: LoopbackCodex | None, *args: str, command: str = "apply"
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CODEX_HOME": str(home)}
     if codex is not None:
-        env |= {"CHATGPT_BASE_URL": codex.base_url,
-                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
+        env |= {
+            "CHATGPT_BASE_URL": codex.base_url,
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+        }
     target = [str(wish_of(root))] if command == "apply" else []
-    return subprocess.run([sys.executable, "-m", "wishcraft.cli", command, *target, *args],
-                          env=env, capture_output=True, text=True, timeout=60, cwd=root,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", command, *target, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def ledger(root: Path) -> list[dict[str, Any]]:
@@ -80,14 +89,19 @@ def anchor_of(stderr: str) -> str:
     return word.rstrip(";.")
 
 
-@pytest.mark.parametrize(("patch", "expect"), [
-    (UPDATE, {"src/lamps.py": "lamps = 3\nlit = False\n"}),
-    (ADD, {"src/beacon.py": "colour = 'amber'\n"}),
-    (DELETE, {"src/old.py": None}),
-    (MOVE, {"src/gallery.py": None, "src/lantern/gallery.py": "tiles = 13\n"}),
-], ids=["update", "add", "delete", "move"])
-def test_apply_each_operation_end_to_end(ws: Path, home: Path, codex: LoopbackCodex,
-                                         patch: str, expect: dict[str, str | None]) -> None:
+@pytest.mark.parametrize(
+    ("patch", "expect"),
+    [
+        (UPDATE, {"src/lamps.py": "lamps = 3\nlit = False\n"}),
+        (ADD, {"src/beacon.py": "colour = 'amber'\n"}),
+        (DELETE, {"src/old.py": None}),
+        (MOVE, {"src/gallery.py": None, "src/lantern/gallery.py": "tiles = 13\n"}),
+    ],
+    ids=["update", "add", "delete", "move"],
+)
+def test_apply_each_operation_end_to_end(
+    ws: Path, home: Path, codex: LoopbackCodex, patch: str, expect: dict[str, str | None]
+) -> None:
     before = tree(ws)
     codex.enqueue("responses", *read_then_patch(patch))
     done = run(ws, home, codex, "--yes")
@@ -109,13 +123,13 @@ def test_apply_each_operation_end_to_end(ws: Path, home: Path, codex: LoopbackCo
     # The model read through the tool and was told the patch was staged.
     bodies = [request.json for request in codex.route_requests("responses")]
     assert len(bodies) == 3
-    answered = [item for item in bodies[1]["input"] if item.get("type") ==
-                "function_call_output"]
+    answered = [item for item in bodies[1]["input"] if item.get("type") == "function_call_output"]
     assert answered[0]["output"] == LAMPS
 
 
-def test_apply_then_rollback_restores_every_file(ws: Path, home: Path,
-                                                 codex: LoopbackCodex) -> None:
+def test_apply_then_rollback_restores_every_file(
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
     before = tree(ws)
     codex.enqueue("responses", *read_then_patch(ALL))
     done = run(ws, home, codex, "--yes")
@@ -128,14 +142,14 @@ def test_apply_then_rollback_restores_every_file(ws: Path, home: Path,
     assert tree(ws) == before
     assert not (ws / "src" / "lantern").exists()
     last = ledger(ws)[-1]
-    assert (last["action"], last["outcome"], last["anchor_id"]) == \
-        ("rollback", "complete", anchor)
+    assert (last["action"], last["outcome"], last["anchor_id"]) == ("rollback", "complete", anchor)
     again = run(ws, home, None, anchor, command="rollback")
     assert again.returncode == 3 and "already undone" in again.stderr
 
 
-def test_rollback_refused_after_an_edit_names_the_file(ws: Path, home: Path,
-                                                      codex: LoopbackCodex) -> None:
+def test_rollback_refused_after_an_edit_names_the_file(
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
     codex.enqueue("responses", *read_then_patch(UPDATE))
     done = run(ws, home, codex, "--yes")
     assert done.returncode == 0, done.stderr
@@ -151,8 +165,7 @@ def test_rollback_refused_after_an_edit_names_the_file(ws: Path, home: Path,
     assert unknown.returncode == 2 and "no such anchor" in unknown.stderr
 
 
-def test_dry_run_writes_nothing_but_the_patch(ws: Path, home: Path,
-                                             codex: LoopbackCodex) -> None:
+def test_dry_run_writes_nothing_but_the_patch(ws: Path, home: Path, codex: LoopbackCodex) -> None:
     before = tree(ws)
     codex.enqueue("responses", *read_then_patch(ALL))
     done = run(ws, home, codex, "--dry-run")
@@ -163,12 +176,14 @@ def test_dry_run_writes_nothing_but_the_patch(ws: Path, home: Path,
     (line,) = ledger(ws)
     assert line["outcome"] == "complete" and line["anchor_id"] is None
     assert line["diff_hash"] and line["summary"].startswith("Dry run, not applied")
-    assert not (ws / "data" / "ledger" / "anchors").exists() or \
-        not list((ws / "data" / "ledger" / "anchors").glob("A-*.json"))
+    assert not (ws / "data" / "ledger" / "anchors").exists() or not list(
+        (ws / "data" / "ledger" / "anchors").glob("A-*.json")
+    )
 
 
-def test_without_a_terminal_and_without_yes_it_refuses(ws: Path, home: Path,
-                                                      codex: LoopbackCodex) -> None:
+def test_without_a_terminal_and_without_yes_it_refuses(
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
     before = tree(ws)
     codex.enqueue("responses", *read_then_patch(UPDATE))
     done = run(ws, home, codex)
@@ -179,8 +194,9 @@ def test_without_a_terminal_and_without_yes_it_refuses(ws: Path, home: Path,
     assert line["anchor_id"] is None and "no terminal" in line["summary"]
 
 
-def test_a_gate_refusal_exits_3_and_calls_nothing(ws: Path, home: Path,
-                                                  codex: LoopbackCodex) -> None:
+def test_a_gate_refusal_exits_3_and_calls_nothing(
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
     wish = wish_of(ws)
     micro = WISH_TEXT.replace("tier: meso", "tier: micro")
     wish.write_text(micro)
@@ -194,11 +210,15 @@ def test_a_gate_refusal_exits_3_and_calls_nothing(ws: Path, home: Path,
     assert "Tier" in line["summary"]
 
 
-def test_a_10_mb_patch_is_stopped_with_nothing_written(ws: Path, home: Path,
-                                                       codex: LoopbackCodex) -> None:
+def test_a_10_mb_patch_is_stopped_with_nothing_written(
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
     before = tree(ws)
-    huge = ("*** Begin Patch\n*** Add File: src/huge.py\n"
-            + ("+" + "x" * 1023 + "\n") * (10 * 1024) + "*** End Patch\n")
+    huge = (
+        "*** Begin Patch\n*** Add File: src/huge.py\n"
+        + ("+" + "x" * 1023 + "\n") * (10 * 1024)
+        + "*** End Patch\n"
+    )
     codex.enqueue("responses", *read_then_patch(huge))
     done = run(ws, home, codex, "--yes")
     assert done.returncode == 1
@@ -209,11 +229,15 @@ def test_a_10_mb_patch_is_stopped_with_nothing_written(ws: Path, home: Path,
 
 
 def test_the_bundled_scope_without_diff_names_the_registry_line(
-        ws: Path, home: Path, codex: LoopbackCodex) -> None:
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
     registry = ws / "data" / "conduits" / "registry.yaml"
-    registry.write_text(registry.read_text().replace(
-        'paths: ["src/**", "!src/private/**"]\n      actions: ["open_pr", "diff"]',
-        'actions: ["open_pr"]'))
+    registry.write_text(
+        registry.read_text().replace(
+            'paths: ["src/**", "!src/private/**"]\n      actions: ["open_pr", "diff"]',
+            'actions: ["open_pr"]',
+        )
+    )
     done = run(ws, home, codex, "--yes")
     assert done.returncode == 3
     assert 'add `actions: ["open_pr", "diff"]` to its scope in' in done.stderr
@@ -231,7 +255,8 @@ def test_a_stale_plan_says_plan_again(ws: Path, home: Path, codex: LoopbackCodex
 
 
 def test_shadow_run_stages_nothing_and_names_the_plans_files(
-        ws: Path, home: Path, codex: LoopbackCodex) -> None:
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
     before = tree(ws)
     done = run(ws, home, codex, "--shadow", "--yes")
     assert done.returncode == 0, done.stderr
@@ -249,16 +274,21 @@ HOSTILE = {
     "dot-dot": "*** Begin Patch\n*** Add File: src/../../escape.py\n+x\n*** End Patch\n",
     "absolute": "*** Begin Patch\n*** Add File: /tmp/wishcraft-evil.py\n+x\n*** End Patch\n",
     "git": "*** Begin Patch\n*** Add File: src/.git/config\n+x\n*** End Patch\n",
-    "ledger": ("*** Begin Patch\n*** Add File: data/ledger/anchors/x.json\n+x\n"
-               "*** End Patch\n"),
+    "ledger": ("*** Begin Patch\n*** Add File: data/ledger/anchors/x.json\n+x\n*** End Patch\n"),
     "symlink": "*** Begin Patch\n*** Add File: src/link/evil.py\n+x\n*** End Patch\n",
-    "malformed hunk": ("*** Begin Patch\n*** Update File: src/lamps.py\n@@\n?lamps = 2\n"
-                       "*** End Patch\n"),
-    "context mismatch": ("*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 7\n"
-                         "+lamps = 3\n*** End Patch\n"),
+    "malformed hunk": (
+        "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n?lamps = 2\n*** End Patch\n"
+    ),
+    "context mismatch": (
+        "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 7\n"
+        "+lamps = 3\n*** End Patch\n"
+    ),
     "binary": "*** Begin Patch\n*** Add File: src/blob.bin\n+\x00\x01\x02\n*** End Patch\n",
-    "5 MB": ("*** Begin Patch\n*** Add File: src/huge.py\n"
-             + ("+" + "x" * 1023 + "\n") * (5 * 1024) + "*** End Patch\n"),
+    "5 MB": (
+        "*** Begin Patch\n*** Add File: src/huge.py\n"
+        + ("+" + "x" * 1023 + "\n") * (5 * 1024)
+        + "*** End Patch\n"
+    ),
 }
 """Each is refused by the staging library, its reason sent back to the model. (A 10 MB patch
 does not even reach it: the stream reader stops a line over 8 MiB; see the test below.)"""
@@ -266,7 +296,8 @@ does not even reach it: the stream reader stops a line over 8 MiB; see the test 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_patches_are_refused_with_nothing_written(
-        ws: Path, home: Path, codex: LoopbackCodex, tmp_path: Path, name: str) -> None:
+    ws: Path, home: Path, codex: LoopbackCodex, tmp_path: Path, name: str
+) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (ws / "src" / "link").symlink_to(outside, target_is_directory=True)
@@ -281,8 +312,9 @@ def test_hostile_patches_are_refused_with_nothing_written(
     assert not Path("/tmp/wishcraft-evil.py").exists()
     assert not (ws / "data" / "wishes" / "lamps.wish.patch").exists()
     bodies = [request.json for request in codex.route_requests("responses")]
-    answer = [item for item in bodies[2]["input"]
-              if item.get("type") == "custom_tool_call_output"][0]["output"]
+    answer = [item for item in bodies[2]["input"] if item.get("type") == "custom_tool_call_output"][
+        0
+    ]["output"]
     assert answer.startswith("The patch was refused:")
     (line,) = ledger(ws)
     assert line["outcome"] == "failed" and line["anchor_id"] is None

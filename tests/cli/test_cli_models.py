@@ -21,15 +21,30 @@ def codex() -> Iterator[LoopbackCodex]:
         yield server
 
 
-def run_models(home: Path, codex: LoopbackCodex, *args: str,
-               **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("OPENAI_MODEL", "OPENAI_API_KEY")}
-    environment.update({"CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-                        "PATH": "/usr/bin:/bin", **env})
-    return subprocess.run([sys.executable, "-m", "wishcraft.cli", "models", *args],
-                          env=environment, capture_output=True, text=True, timeout=60,
-                          cwd=home.parent)
+def run_models(
+    home: Path, codex: LoopbackCodex, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("OPENAI_MODEL", "OPENAI_API_KEY")
+    }
+    environment.update(
+        {
+            "CODEX_HOME": str(home),
+            "CHATGPT_BASE_URL": codex.base_url,
+            "PATH": "/usr/bin:/bin",
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", "models", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=home.parent,
+    )
 
 
 def test_the_catalog_from_the_backend_as_a_table(codex: LoopbackCodex, tmp_path: Path) -> None:
@@ -53,9 +68,12 @@ def test_json_lists_every_entry_with_the_choice(codex: LoopbackCodex, tmp_path: 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["default"] == "gpt-6.1-sol"
-    assert report["plan"] == {"model": "gpt-6-luna",
-                              "source": "the environment variable OPENAI_MODEL",
-                              "effort": "low", "notes": []}
+    assert report["plan"] == {
+        "model": "gpt-6-luna",
+        "source": "the environment variable OPENAI_MODEL",
+        "effort": "low",
+        "notes": [],
+    }
     slugs = [model["slug"] for model in report["models"]]
     assert slugs[0] == "codex-auto-review" and "gpt-5.6-terra" in slugs
     hidden = report["models"][0]
@@ -63,8 +81,9 @@ def test_json_lists_every_entry_with_the_choice(codex: LoopbackCodex, tmp_path: 
     assert report["catalog"]["source"] == "GET /models" and report["login"] == "chatgpt"
 
 
-def test_offline_without_a_login_uses_the_builtin_table(codex: LoopbackCodex,
-                                                        tmp_path: Path) -> None:
+def test_offline_without_a_login_uses_the_builtin_table(
+    codex: LoopbackCodex, tmp_path: Path
+) -> None:
     home = tmp_path / "codex"
     home.mkdir()
     done = run_models(home, codex, "--all")

@@ -50,13 +50,23 @@ def secrets(home: Path) -> list[str]:
     return [value for value in tokens.values() if value]
 
 
-def run_plan(workspace: Path, home: Path, codex: LoopbackCodex, *args: str,
-             wish: Path = WISH) -> subprocess.CompletedProcess[str]:
+def run_plan(
+    workspace: Path, home: Path, codex: LoopbackCodex, *args: str, wish: Path = WISH
+) -> subprocess.CompletedProcess[str]:
     target = workspace / "data" / "wishes" / wish.name
-    env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-           "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
-    return subprocess.run([sys.executable, "-m", "wishcraft.cli", "plan", str(target), *args],
-                          env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": codex.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", "plan", str(target), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def artifact_of(workspace: Path, wish: Path = WISH) -> dict[str, Any]:
@@ -73,7 +83,8 @@ def assert_no_secret(home: Path, *texts: str) -> None:
 
 
 def test_live_plan_streams_to_stdout_and_writes_the_artifact(
-        workspace: Path, codex: LoopbackCodex, tmp_path: Path) -> None:
+    workspace: Path, codex: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "home")
     codex.enqueue("responses", sse(success_transcript(CHUNKS)))
     completed = run_plan(workspace, home, codex)
@@ -83,7 +94,9 @@ def test_live_plan_streams_to_stdout_and_writes_the_artifact(
     assert "2 steps (complete" in completed.stderr and "Traceback" not in completed.stderr
     artifact = artifact_of(workspace)
     assert artifact["text"] == PLAN and [s["title"] for s in artifact["steps"]] == [
-        "Survey the lighthouse", "Place 3 lamps"]
+        "Survey the lighthouse",
+        "Place 3 lamps",
+    ]
     (request,) = codex.route_requests("responses")
     assert request.headers["authorization"].startswith("Bearer ")
     assert "Lighthouse" in json.dumps(request.json) or "lighthouse" in json.dumps(request.json)
@@ -91,8 +104,9 @@ def test_live_plan_streams_to_stdout_and_writes_the_artifact(
     assert_no_secret(home, completed.stdout, completed.stderr, artifact_text)
 
 
-def test_without_a_login_the_shadow_plan_says_so(workspace: Path, codex: LoopbackCodex,
-                                                 tmp_path: Path) -> None:
+def test_without_a_login_the_shadow_plan_says_so(
+    workspace: Path, codex: LoopbackCodex, tmp_path: Path
+) -> None:
     home = tmp_path / "empty-home"
     home.mkdir()
     completed = run_plan(workspace, home, codex)
@@ -104,12 +118,24 @@ def test_without_a_login_the_shadow_plan_says_so(workspace: Path, codex: Loopbac
     assert "shadow" in json.dumps(artifact).lower()
 
 
-def test_a_usage_limit_fails_with_one_clear_sentence(workspace: Path, codex: LoopbackCodex,
-                                                     tmp_path: Path) -> None:
+def test_a_usage_limit_fails_with_one_clear_sentence(
+    workspace: Path, codex: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "home")
-    codex.enqueue("responses", json_response(429, {"error": {
-        "type": "usage_limit_reached", "message": "Usage limit reached.", "plan_type": "plus",
-        "resets_in_seconds": 600}}))
+    codex.enqueue(
+        "responses",
+        json_response(
+            429,
+            {
+                "error": {
+                    "type": "usage_limit_reached",
+                    "message": "Usage limit reached.",
+                    "plan_type": "plus",
+                    "resets_in_seconds": 600,
+                }
+            },
+        ),
+    )
     completed = run_plan(workspace, home, codex)
     assert completed.returncode == 1
     errors = [line for line in completed.stderr.splitlines() if "usage limit" in line.lower()]
@@ -118,8 +144,7 @@ def test_a_usage_limit_fails_with_one_clear_sentence(workspace: Path, codex: Loo
     assert_no_secret(home, completed.stdout, completed.stderr)
 
 
-def test_an_invalid_wish_is_not_sent(workspace: Path, codex: LoopbackCodex,
-                                     tmp_path: Path) -> None:
+def test_an_invalid_wish_is_not_sent(workspace: Path, codex: LoopbackCodex, tmp_path: Path) -> None:
     home = write_codex_home(tmp_path / "home")
     completed = run_plan(workspace, home, codex, wish=TYPOS)
     assert completed.returncode == 2
@@ -134,15 +159,24 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path, codex: LoopbackCodex) -
 
 
 def test_ctrl_c_keeps_the_partial_plan_marked_incomplete(
-        workspace: Path, codex: LoopbackCodex, tmp_path: Path) -> None:
+    workspace: Path, codex: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "home")
     codex.enqueue("responses", sse(success_transcript(CHUNKS), stall_after=11))
     target = workspace / "data" / "wishes" / WISH.name
-    env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-           "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
-    process = subprocess.Popen([sys.executable, "-m", "wishcraft.cli", "plan", str(target)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": codex.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wishcraft.cli", "plan", str(target)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         codex.wait_for_requests(1)
         deadline = time.monotonic() + 10

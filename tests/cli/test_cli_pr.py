@@ -39,22 +39,33 @@ def scenario(tmp_path: Path, github: LoopbackGitHub) -> Scenario:
     return found
 
 
-def wishcraft(scenario: Scenario, *args: str, env: dict[str, str] | None = None,
-              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def wishcraft(
+    scenario: Scenario, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `wishcraft …` in the clone with the scenario's environment (its git wrapper, the
     token, GITHUB_API_URL)."""
-    return subprocess.run([sys.executable, "-m", "wishcraft.cli", *args],
-                          env=env if env is not None else scenario.env, cwd=cwd or scenario.work,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", *args],
+        env=env if env is not None else scenario.env,
+        cwd=cwd or scenario.work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
-def assert_no_token(scenario: Scenario, done: subprocess.CompletedProcess[str],
-                    github: LoopbackGitHub) -> None:
-    outputs = {"stdout": done.stdout, "stderr": done.stderr,
-               "ledger": scenario.ledger.read_text(encoding="utf-8"),
-               "argv": scenario.argv_log.read_text() if scenario.argv_log.exists() else "",
-               "commits": scenario.git("log", "--all", "--format=%H%n%B", cwd=scenario.remote),
-               "pr bodies": "\n".join(request.body.decode() for request in github.requests)}
+def assert_no_token(
+    scenario: Scenario, done: subprocess.CompletedProcess[str], github: LoopbackGitHub
+) -> None:
+    outputs = {
+        "stdout": done.stdout,
+        "stderr": done.stderr,
+        "ledger": scenario.ledger.read_text(encoding="utf-8"),
+        "argv": scenario.argv_log.read_text() if scenario.argv_log.exists() else "",
+        "commits": scenario.git("log", "--all", "--format=%H%n%B", cwd=scenario.remote),
+        "pr bodies": "\n".join(request.body.decode() for request in github.requests),
+    }
     assert token_leaks(outputs) == []
 
 
@@ -63,7 +74,8 @@ def last_line(scenario: Scenario) -> LedgerEntry:
 
 
 def test_wishcraft_pr_opens_a_draft_pull_request_and_prints_its_address(
-        scenario: Scenario, github: LoopbackGitHub) -> None:
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     anchor = scenario.anchor.anchor_id
     done = wishcraft(scenario, "pr", anchor, "--verbose")
 
@@ -72,8 +84,12 @@ def test_wishcraft_pr_opens_a_draft_pull_request_and_prints_its_address(
     assert done.stdout == f"{url}\n"  # the address alone: `url=$(wishcraft pr …)`
     branch = branch_of(scenario)
     assert f"wishcraft: Opened {url} from {branch} into main (3 file(s))." in done.stderr
-    for step in ("Reading the remote origin …", f"Committing 3 file(s) on {branch} …",
-                 f"Pushing {branch} to origin …", "Opening the pull request …"):
+    for step in (
+        "Reading the remote origin …",
+        f"Committing 3 file(s) on {branch} …",
+        f"Pushing {branch} to origin …",
+        "Opening the pull request …",
+    ):
         assert f"wishcraft: {step}" in done.stderr, step
     # The real wish was edited after the stub was committed: listed, never committed.
     assert WISH_FILE in done.stderr.split("left uncommitted (not part of the apply): ")[1]
@@ -108,21 +124,25 @@ def test_ready_opens_it_ready_for_review(scenario: Scenario, github: LoopbackGit
 
 
 def test_an_unknown_anchor_is_refused_with_exit_3_and_nothing_sent(
-        scenario: Scenario, github: LoopbackGitHub) -> None:
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     done = wishcraft(scenario, "pr", "A-20260101T120000Z-0123456789ab")
 
     assert done.returncode == 3 and done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert lines == ["wishcraft: refused by the Ledger gate: There is no applied change "
-                     "A-20260101T120000Z-0123456789ab in "
-                     f"{scenario.state_dir}; apply the wish first, or give the anchor the apply "
-                     "printed."]
+    assert lines == [
+        "wishcraft: refused by the Ledger gate: There is no applied change "
+        "A-20260101T120000Z-0123456789ab in "
+        f"{scenario.state_dir}; apply the wish first, or give the anchor the apply "
+        "printed."
+    ]
     assert not github.requests
     assert scenario.git("ls-remote", "--heads", str(scenario.remote)).count("\n") == 1
 
 
 def test_a_gate_refuses_with_exit_3_and_a_refused_line(
-        scenario: Scenario, github: LoopbackGitHub) -> None:
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     registry = scenario.work / "data/conduits/registry.yaml"
     registry.write_text(registry.read_text().replace('"diff", "open_pr"', '"diff"'))
 
@@ -150,19 +170,32 @@ def test_no_token_is_refused_naming_gh_token(scenario: Scenario, github: Loopbac
     assert last_line(scenario).outcome == "refused"
 
 
-def test_a_422_fails_with_exit_1_quoting_github(
-        scenario: Scenario, github: LoopbackGitHub) -> None:
-    github.enqueue(Answer(422, {"message": "Validation Failed", "errors": [
-        {"resource": "PullRequest", "code": "custom",
-         "message": "A pull request already exists for acme:wish/tune."}]}))
+def test_a_422_fails_with_exit_1_quoting_github(scenario: Scenario, github: LoopbackGitHub) -> None:
+    github.enqueue(
+        Answer(
+            422,
+            {
+                "message": "Validation Failed",
+                "errors": [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": "A pull request already exists for acme:wish/tune.",
+                    }
+                ],
+            },
+        )
+    )
 
     done = wishcraft(scenario, "pr", scenario.anchor.anchor_id)
 
     assert done.returncode == 1
     assert done.stdout == ""
     [line] = done.stderr.strip().splitlines()[-1:]
-    assert line.startswith("wishcraft: GitHub did not open the pull request: Validation Failed "
-                           "(A pull request already exists for acme:wish/tune)")
+    assert line.startswith(
+        "wishcraft: GitHub did not open the pull request: Validation Failed "
+        "(A pull request already exists for acme:wish/tune)"
+    )
     assert f"the branch {branch_of(scenario)} is on the remote" in line
     entry = last_line(scenario)
     assert (entry.action, entry.outcome, entry.pr_url) == ("open_pr", "failed", None)
@@ -170,7 +203,8 @@ def test_a_422_fails_with_exit_1_quoting_github(
 
 
 def test_a_wish_that_is_no_longer_valid_is_bad_input(
-        scenario: Scenario, github: LoopbackGitHub) -> None:
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     (scenario.work / WISH_FILE).write_text("title: [unclosed\n", encoding="utf-8")
 
     done = wishcraft(scenario, "pr", scenario.anchor.anchor_id)
@@ -180,21 +214,23 @@ def test_a_wish_that_is_no_longer_valid_is_bad_input(
     assert not github.requests
 
 
-def test_the_ledger_json_lists_the_pull_request(scenario: Scenario,
-                                                github: LoopbackGitHub) -> None:
+def test_the_ledger_json_lists_the_pull_request(scenario: Scenario, github: LoopbackGitHub) -> None:
     assert wishcraft(scenario, "pr", scenario.anchor.anchor_id).returncode == 0
     done = wishcraft(scenario, "ledger", WISH_FILE, "--format", "json")
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stdout.splitlines()]  # JSON Lines
     assert [(line["action"], line.get("pr_url")) for line in lines] == [
-        ("apply", None), ("open_pr", "https://github.example/acme/widgets/pull/1")]
+        ("apply", None),
+        ("open_pr", "https://github.example/acme/widgets/pull/1"),
+    ]
 
 
 # -- wishcraft apply --open-pr -----------------------------------------------------------------
 
 
 def test_apply_open_pr_applies_then_opens_the_pull_request(
-        tmp_path: Path, github: LoopbackGitHub) -> None:
+    tmp_path: Path, github: LoopbackGitHub
+) -> None:
     """The apply workspace of issue 14 as a clone of a bare remote: `wishcraft apply --yes
     --open-pr` stages the patch with the loopback Codex, applies it, then opens the pull request
     with the new anchor."""
@@ -203,31 +239,53 @@ def test_apply_open_pr_applies_then_opens_the_pull_request(
     remote = tmp_path / "remote" / "acme" / "lamps.git"
     remote.mkdir(parents=True)
     home = write_codex_home(tmp_path / "codex")
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),
-           "GH_TOKEN": TOKEN, "GITHUB_API_URL": github.base_url, "CODEX_HOME": str(home)}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),
+        "GH_TOKEN": TOKEN,
+        "GITHUB_API_URL": github.base_url,
+        "CODEX_HOME": str(home),
+    }
     url = "https://github.example/acme/lamps.git"
     run_git(env, tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    for args in (("init", "-q", "-b", "main"), ("config", "user.name", "Ada Wisher"),
-                 ("config", "user.email", "ada@example.org"), ("remote", "add", "origin", url),
-                 ("config", f"url.{remote}.insteadOf", url), ("add", "-A"),
-                 ("commit", "-q", "-m", "Start"), ("push", "-q", "origin", "main")):
+    for args in (
+        ("init", "-q", "-b", "main"),
+        ("config", "user.name", "Ada Wisher"),
+        ("config", "user.email", "ada@example.org"),
+        ("remote", "add", "origin", url),
+        ("config", f"url.{remote}.insteadOf", url),
+        ("add", "-A"),
+        ("commit", "-q", "-m", "Start"),
+        ("push", "-q", "origin", "main"),
+    ):
         run_git(env, work, *args)
 
     with LoopbackCodex() as codex:
         codex.enqueue("responses", *read_then_patch(UPDATE))
         done = subprocess.run(
             [sys.executable, "-m", "wishcraft.cli", "apply", str(wish), "--yes", "--open-pr"],
-            env={**env, "CHATGPT_BASE_URL": codex.base_url,
-                 "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url},
-            cwd=work, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+            env={
+                **env,
+                "CHATGPT_BASE_URL": codex.base_url,
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+            },
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
 
     assert done.returncode == 0, done.stderr
     address = "https://github.example/acme/lamps/pull/1"
     assert done.stdout.endswith(f"\n{address}\n")  # the diff, then the address
     assert "wishcraft: applied " in done.stderr and "wishcraft: Opened " in done.stderr
-    entries = [json.loads(line) for line in
-               (work / "data/ledger/wishes.jsonl").read_text().splitlines()]
+    entries = [
+        json.loads(line) for line in (work / "data/ledger/wishes.jsonl").read_text().splitlines()
+    ]
     apply_line, pr_line = entries[-2:]
     assert (apply_line["action"], pr_line["action"]) == ("apply", "open_pr")
     assert pr_line["outcome"] == "complete" and pr_line["pr_url"] == address
@@ -237,6 +295,11 @@ def test_apply_open_pr_applies_then_opens_the_pull_request(
     changed = run_git(env, remote, "diff", "--name-only", "main", branch)
     assert changed.split() == ["src/lamps.py"]  # exactly the applied file
     assert run_git(env, remote, "show", f"{branch}:src/lamps.py") == "lamps = 3\nlit = False\n"
-    leaks = token_leaks({"stdout": done.stdout, "stderr": done.stderr,
-                         "ledger": (work / "data/ledger/wishes.jsonl").read_text()})
+    leaks = token_leaks(
+        {
+            "stdout": done.stdout,
+            "stderr": done.stderr,
+            "ledger": (work / "data/ledger/wishes.jsonl").read_text(),
+        }
+    )
     assert leaks == []

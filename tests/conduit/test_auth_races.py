@@ -28,8 +28,7 @@ from wishcraft.conduit.auth import load_auth, refresh_auth
 from wishcraft.conduit.errors import LoginMissing, RefreshFailed
 
 WORKER = TESTKIT / "refresh_worker.py"
-UNKNOWN_TOP = {"agent_identity": "fake-unknown-field-kept",
-               "future_field": {"nested": [1, 2, 3]}}
+UNKNOWN_TOP = {"agent_identity": "fake-unknown-field-kept", "future_field": {"nested": [1, 2, 3]}}
 UNKNOWN_TOKEN_FIELD = {"future_token_field": "kept-too"}
 
 
@@ -45,9 +44,11 @@ def expired_home(path: Path) -> Path:
 
 def fresh_tokens(label: str) -> dict[str, str]:
     """What the token endpoint answers: an unexpired access token named by `label`."""
-    return {"access_token": fake_jwt({"exp": int(time.time()) + 3600, "label": label}),
-            "refresh_token": f"rt_fake_refreshed_{label}",
-            "id_token": fake_jwt({"label": label})}
+    return {
+        "access_token": fake_jwt({"exp": int(time.time()) + 3600, "label": label}),
+        "refresh_token": f"rt_fake_refreshed_{label}",
+        "id_token": fake_jwt({"label": label}),
+    }
 
 
 def assert_valid_with_unknown_fields(home: Path) -> dict[str, Any]:
@@ -75,19 +76,25 @@ def refreshes(server: LoopbackCodex) -> list[Recorded]:
 
 
 async def test_a_login_written_during_our_refresh_is_not_clobbered(
-        codex_server: LoopbackCodex, tmp_path: Path) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = expired_home(tmp_path / "codex")
     newer = json.loads((home / "auth.json").read_text())
-    newer["tokens"] = {**newer["tokens"], **fresh_tokens("codex-login"),
-                       "account_id": ACCOUNT_ID}
+    newer["tokens"] = {**newer["tokens"], **fresh_tokens("codex-login"), "account_id": ACCOUNT_ID}
     newer["written_by"] = "codex login, meanwhile"
 
     def codex_login_meanwhile(_: Recorded) -> None:
         (home / "auth.json").write_text(json.dumps(newer, indent=2))  # as Codex: in place
 
-    codex_server.enqueue("refresh", Response(
-        200, {"content-type": "application/json"}, json.dumps(fresh_tokens("ours")).encode(),
-        hook=codex_login_meanwhile))
+    codex_server.enqueue(
+        "refresh",
+        Response(
+            200,
+            {"content-type": "application/json"},
+            json.dumps(fresh_tokens("ours")).encode(),
+            hook=codex_login_meanwhile,
+        ),
+    )
     result = await refresh(home, codex_server)
     assert json.loads((home / "auth.json").read_text()) == newer
     assert result.access_token == newer["tokens"]["access_token"]
@@ -95,36 +102,52 @@ async def test_a_login_written_during_our_refresh_is_not_clobbered(
 
 
 async def test_a_file_half_written_during_our_refresh_is_rebuilt_whole(
-        codex_server: LoopbackCodex, tmp_path: Path) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = expired_home(tmp_path / "codex")
 
     def torn_write(_: Recorded) -> None:
         (home / "auth.json").write_text('{"auth_mode": "chatgpt", "tok')
 
     ours = fresh_tokens("ours")
-    codex_server.enqueue("refresh", Response(
-        200, {"content-type": "application/json"}, json.dumps(ours).encode(), hook=torn_write))
+    codex_server.enqueue(
+        "refresh",
+        Response(
+            200, {"content-type": "application/json"}, json.dumps(ours).encode(), hook=torn_write
+        ),
+    )
     result = await refresh(home, codex_server)
     data = assert_valid_with_unknown_fields(home)
     assert data["tokens"]["access_token"] == ours["access_token"] == result.access_token
     assert data["tokens"]["refresh_token"] == ours["refresh_token"]
 
 
-async def test_a_logout_during_our_refresh_is_respected(codex_server: LoopbackCodex,
-                                                        tmp_path: Path) -> None:
+async def test_a_logout_during_our_refresh_is_respected(
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = expired_home(tmp_path / "codex")
-    codex_server.enqueue("refresh", Response(
-        200, {"content-type": "application/json"}, json.dumps(fresh_tokens("ours")).encode(),
-        hook=lambda _: (home / "auth.json").unlink()))
+    codex_server.enqueue(
+        "refresh",
+        Response(
+            200,
+            {"content-type": "application/json"},
+            json.dumps(fresh_tokens("ours")).encode(),
+            hook=lambda _: (home / "auth.json").unlink(),
+        ),
+    )
     with pytest.raises(LoginMissing, match="was removed while it was being refreshed"):
         await refresh(home, codex_server)
     assert not (home / "auth.json").exists()
 
 
 def start_worker(home: Path, url: str, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, str(WORKER), str(home), url, *extra],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(home), url, *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def release(*workers: subprocess.Popen[str]) -> None:
@@ -138,13 +161,15 @@ def release(*workers: subprocess.Popen[str]) -> None:
 
 
 def test_two_processes_refreshing_at_once_call_the_endpoint_once(
-        codex_server: LoopbackCodex, tmp_path: Path) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = expired_home(tmp_path / "codex")
     first, second = fresh_tokens("first"), fresh_tokens("second")
-    codex_server.enqueue("refresh",  # slow, so that the second process arrives meanwhile
-                         Response(200, {"content-type": "application/json"},
-                                  json.dumps(first).encode(), delay=0.3),
-                         json_response(401, {"error": {"code": "refresh_token_reused"}}))
+    codex_server.enqueue(
+        "refresh",  # slow, so that the second process arrives meanwhile
+        Response(200, {"content-type": "application/json"}, json.dumps(first).encode(), delay=0.3),
+        json_response(401, {"error": {"code": "refresh_token_reused"}}),
+    )
     workers = [start_worker(home, codex_server.refresh_url) for _ in range(2)]
     release(*workers)
     results = []
@@ -160,12 +185,14 @@ def test_two_processes_refreshing_at_once_call_the_endpoint_once(
 
 
 async def test_a_crash_between_write_and_rename_leaves_the_old_file_whole(
-        codex_server: LoopbackCodex, tmp_path: Path) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = expired_home(tmp_path / "codex")
     before = (home / "auth.json").read_text()
     following = fresh_tokens("next")
-    codex_server.enqueue("refresh", json_response(200, fresh_tokens("lost")),
-                         json_response(200, following))
+    codex_server.enqueue(
+        "refresh", json_response(200, fresh_tokens("lost")), json_response(200, following)
+    )
     worker = start_worker(home, codex_server.refresh_url, "crash-at-rename")
     release(worker)
     worker.communicate(timeout=20)
@@ -181,7 +208,8 @@ async def test_a_crash_between_write_and_rename_leaves_the_old_file_whole(
 
 
 async def test_a_failing_rename_keeps_the_file_and_leaves_no_temporary(
-        codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = expired_home(tmp_path / "codex")
     before = (home / "auth.json").read_text()
     ours = fresh_tokens("unsaved")
@@ -203,10 +231,17 @@ def lock_held_elsewhere(tmp_path: Path) -> Iterator[Path]:
     """A CODEX_HOME whose refresh lock another process holds until the test ends."""
     home = expired_home(tmp_path / "codex")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, filelock; lock = filelock.FileLock(sys.argv[1]); "
-         "lock.acquire(); print('held', flush=True); sys.stdin.readline()",
-         str(home / "auth.json.lock")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, filelock; lock = filelock.FileLock(sys.argv[1]); "
+            "lock.acquire(); print('held', flush=True); sys.stdin.readline()",
+            str(home / "auth.json.lock"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         yield home
@@ -215,11 +250,12 @@ def lock_held_elsewhere(tmp_path: Path) -> Iterator[Path]:
 
 
 async def test_a_lock_held_too_long_is_one_clear_sentence(
-        codex_server: LoopbackCodex, lock_held_elsewhere: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    codex_server: LoopbackCodex, lock_held_elsewhere: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(auth, "LOCK_TIMEOUT_SECONDS", 0.2)
     with pytest.raises(RefreshFailed) as caught:
         await refresh(lock_held_elsewhere, codex_server)
-    assert str(caught.value).startswith("Another program has been refreshing the Codex login "
-                                        "for 0.2 s")
+    assert str(caught.value).startswith(
+        "Another program has been refreshing the Codex login for 0.2 s"
+    )
     assert not caught.value.permanent and refreshes(codex_server) == []

@@ -46,11 +46,23 @@ from wishcraft.plan.artifact import PlanStatus
 from wishcraft.plan.pipeline import new_job, plan_wish
 
 WISH_PATH, WISH_TEXT, WISH = LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT, LIGHTHOUSE
-PLAN_JSON = json.dumps({"steps": [
-    {"title": "Survey the lighthouse", "detail": "Use cartographer.survey",
-     "acceptance": "12 tiles surveyed"},
-    {"title": "Place 3 lamps", "detail": "With worldsmith.place", "acceptance": "3 lamps lit"},
-], "notes": ["Night test needed"]})
+PLAN_JSON = json.dumps(
+    {
+        "steps": [
+            {
+                "title": "Survey the lighthouse",
+                "detail": "Use cartographer.survey",
+                "acceptance": "12 tiles surveyed",
+            },
+            {
+                "title": "Place 3 lamps",
+                "detail": "With worldsmith.place",
+                "acceptance": "3 lamps lit",
+            },
+        ],
+        "notes": ["Night test needed"],
+    }
+)
 CHUNKS = [PLAN_JSON[:40], PLAN_JSON[40:90], PLAN_JSON[90:]]
 
 
@@ -68,18 +80,30 @@ def auth_tokens(home: Path) -> dict[str, Any]:
     return json.loads((home / "auth.json").read_text())["tokens"]  # type: ignore[no-any-return]
 
 
-async def run(server: LoopbackCodex, home: Path, *, sleeps: Sleeps | None = None,
-              progress: list[PlanProgress] | None = None, **config: Any) -> tuple[Any, Any]:
-    settings = ConduitConfig(base_url=server.base_url, refresh_url=server.refresh_url,
-                             codex_home=home, **config)
+async def run(
+    server: LoopbackCodex,
+    home: Path,
+    *,
+    sleeps: Sleeps | None = None,
+    progress: list[PlanProgress] | None = None,
+    **config: Any,
+) -> tuple[Any, Any]:
+    settings = ConduitConfig(
+        base_url=server.base_url, refresh_url=server.refresh_url, codex_home=home, **config
+    )
     job = new_job(WISH, WISH_TEXT, WISH_PATH, ExecMode.COMMIT)
     async with CodexClient(settings, sleep=sleeps or Sleeps()) as client:
-        return await plan_wish(job, settings, client=client,
-                               on_progress=(progress.append if progress is not None else None))
+        return await plan_wish(
+            job,
+            settings,
+            client=client,
+            on_progress=(progress.append if progress is not None else None),
+        )
 
 
 async def test_success_sends_what_codex_sends_and_builds_the_artifact(
-        codex_server: LoopbackCodex, codex_home: Path) -> None:
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     codex_server.enqueue("responses", sse(success_transcript(CHUNKS)))
     progress: list[PlanProgress] = []
     artifact, error = await run(codex_server, codex_home, progress=progress)
@@ -103,8 +127,11 @@ async def test_success_sends_what_codex_sends_and_builds_the_artifact(
     assert request.headers["accept"] == "text/event-stream"
     for gone in ("openai-beta", "session_id", "conversation_id"):
         assert gone not in request.headers
-    assert request.headers["session-id"] == request.headers["thread-id"] == \
-        request.headers["x-client-request-id"]
+    assert (
+        request.headers["session-id"]
+        == request.headers["thread-id"]
+        == request.headers["x-client-request-id"]
+    )
     assert request.headers["user-agent"].startswith("codex_exec/")
     body = request.json
     assert body["model"] == "gpt-6.1-sol" and body["stream"] is True
@@ -120,79 +147,122 @@ async def test_success_sends_what_codex_sends_and_builds_the_artifact(
 
 
 async def test_401_then_success_after_a_refresh_written_back_atomically(
-        codex_server: LoopbackCodex, codex_home: Path) -> None:
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     before = json.loads((codex_home / "auth.json").read_text())
-    codex_server.enqueue("responses", json_response(401, {"error": {"message": "expired"}}),
-                         sse(success_transcript(CHUNKS)))
-    codex_server.enqueue("refresh", json_response(200, {
-        "access_token": "fake-new-access-token", "refresh_token": "rt_fake_new_refresh",
-        "id_token": before["tokens"]["id_token"]}))
+    codex_server.enqueue(
+        "responses",
+        json_response(401, {"error": {"message": "expired"}}),
+        sse(success_transcript(CHUNKS)),
+    )
+    codex_server.enqueue(
+        "refresh",
+        json_response(
+            200,
+            {
+                "access_token": "fake-new-access-token",
+                "refresh_token": "rt_fake_new_refresh",
+                "id_token": before["tokens"]["id_token"],
+            },
+        ),
+    )
     artifact, error = await run(codex_server, codex_home)
     assert error is None and artifact.status is PlanStatus.COMPLETE
     refresh = [r for r in codex_server.requests if r.path.endswith("/oauth/token")]
-    assert refresh[0].json == {"client_id": "app_EMoamEEZ73f0CkXaXp7hrann",
-                               "grant_type": "refresh_token",
-                               "refresh_reason": "unauthorized_recovery",
-                               "refresh_token": before["tokens"]["refresh_token"]}
+    assert refresh[0].json == {
+        "client_id": "app_EMoamEEZ73f0CkXaXp7hrann",
+        "grant_type": "refresh_token",
+        "refresh_reason": "unauthorized_recovery",
+        "refresh_token": before["tokens"]["refresh_token"],
+    }
     assert refresh[0].headers["content-type"] == "application/json"
     last = [r for r in codex_server.requests if r.path.endswith("/responses")][-1]
     assert last.headers["authorization"] == "Bearer fake-new-access-token"
     after = json.loads((codex_home / "auth.json").read_text())
     assert after["tokens"]["refresh_token"] == "rt_fake_new_refresh"
     assert after["tokens"]["account_id"] == before["tokens"]["account_id"]
-    unknown = {key: value for key, value in before.items()
-               if key not in ("tokens", "last_refresh")}
+    unknown = {key: value for key, value in before.items() if key not in ("tokens", "last_refresh")}
     assert {key: after[key] for key in unknown} == unknown
     assert after["last_refresh"] != before["last_refresh"]
     assert stat.S_IMODE(os.stat(codex_home / "auth.json").st_mode) == 0o600
     assert not [p for p in codex_home.iterdir() if p.name.endswith(".tmp")]
 
 
-async def test_refresh_failure_says_to_log_in_again(codex_server: LoopbackCodex,
-                                                    codex_home: Path) -> None:
+async def test_refresh_failure_says_to_log_in_again(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     codex_server.enqueue("responses", json_response(401, {"error": {"message": "expired"}}))
-    codex_server.enqueue("refresh", json_response(401, {"error": {
-        "code": "refresh_token_reused", "message": "reused"}}))
+    codex_server.enqueue(
+        "refresh",
+        json_response(401, {"error": {"code": "refresh_token_reused", "message": "reused"}}),
+    )
     artifact, error = await run(codex_server, codex_home)
     assert isinstance(error, RefreshFailed) and error.permanent
     assert "codex login" in str(error)
     assert artifact.status is PlanStatus.FAILED and "codex login" in artifact.status_reason
 
 
-async def test_429_retry_after_is_honoured_up_to_the_cap(codex_server: LoopbackCodex,
-                                                         codex_home: Path) -> None:
+async def test_429_retry_after_is_honoured_up_to_the_cap(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     codex_server.enqueue(
         "responses",
-        json_response(429, {"error": {"type": "rate_limit_exceeded"}},
-                      headers={"Retry-After": "3"}),
-        json_response(429, {"error": {"type": "rate_limit_exceeded"}},
-                      headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}),
-        sse(success_transcript(CHUNKS)))
+        json_response(
+            429, {"error": {"type": "rate_limit_exceeded"}}, headers={"Retry-After": "3"}
+        ),
+        json_response(
+            429,
+            {"error": {"type": "rate_limit_exceeded"}},
+            headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"},
+        ),
+        sse(success_transcript(CHUNKS)),
+    )
     sleeps = Sleeps()
-    artifact, error = await run(codex_server, codex_home, sleeps=sleeps,
-                                max_retry_after_seconds=30.0)
+    artifact, error = await run(
+        codex_server, codex_home, sleeps=sleeps, max_retry_after_seconds=30.0
+    )
     assert error is None and artifact.status is PlanStatus.COMPLETE
     assert sleeps.delays == [3.0, 30.0]
 
 
-async def test_usage_limit_is_reported_with_its_reset_time(codex_server: LoopbackCodex,
-                                                           codex_home: Path) -> None:
+async def test_usage_limit_is_reported_with_its_reset_time(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     import time
 
-    codex_server.enqueue("responses", json_response(429, {"error": {
-        "type": "usage_limit_reached", "message": "Usage limit reached for this plan.",
-        "plan_type": "plus", "resets_at": int(time.time()) + 5400, "resets_in_seconds": 5400}}))
+    codex_server.enqueue(
+        "responses",
+        json_response(
+            429,
+            {
+                "error": {
+                    "type": "usage_limit_reached",
+                    "message": "Usage limit reached for this plan.",
+                    "plan_type": "plus",
+                    "resets_at": int(time.time()) + 5400,
+                    "resets_in_seconds": 5400,
+                }
+            },
+        ),
+    )
     _, error = await run(codex_server, codex_home)
     assert isinstance(error, UsageLimitReached)
-    assert "plus plan" in str(error) and "resets in 1 hour 29 minutes" in str(error) or \
-        "resets in 1 hour 30 minutes" in str(error)
+    assert (
+        "plus plan" in str(error)
+        and "resets in 1 hour 29 minutes" in str(error)
+        or "resets in 1 hour 30 minutes" in str(error)
+    )
     assert len(codex_server.route_requests("responses")) == 1
 
 
-async def test_500_then_success_is_retried_with_backoff(codex_server: LoopbackCodex,
-                                                        codex_home: Path) -> None:
-    codex_server.enqueue("responses", json_response(500, {"error": {"message": "boom"}}),
-                         sse(success_transcript(CHUNKS)))
+async def test_500_then_success_is_retried_with_backoff(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
+    codex_server.enqueue(
+        "responses",
+        json_response(500, {"error": {"message": "boom"}}),
+        sse(success_transcript(CHUNKS)),
+    )
     sleeps = Sleeps()
     artifact, error = await run(codex_server, codex_home, sleeps=sleeps)
     assert error is None and artifact.status is PlanStatus.COMPLETE
@@ -200,23 +270,35 @@ async def test_500_then_success_is_retried_with_backoff(codex_server: LoopbackCo
 
 
 async def test_overload_is_fatal(codex_server: LoopbackCodex, codex_home: Path) -> None:
-    codex_server.enqueue("responses", json_response(503, {"error": {
-        "code": "server_is_overloaded"}}))
+    codex_server.enqueue(
+        "responses", json_response(503, {"error": {"code": "server_is_overloaded"}})
+    )
     _, error = await run(codex_server, codex_home)
-    assert isinstance(error, ServerOverloaded) and \
-        len(codex_server.route_requests("responses")) == 1
+    assert (
+        isinstance(error, ServerOverloaded) and len(codex_server.route_requests("responses")) == 1
+    )
 
 
-@pytest.mark.parametrize(("code", "fatal"), [
-    ("context_length_exceeded", True), ("insufficient_quota", True),
-    ("usage_not_included", True), ("invalid_prompt", True), ("server_is_overloaded", True),
-    ("rate_limit_exceeded", False), ("server_error", False),
-])
-async def test_response_failed_codes(codex_server: LoopbackCodex, codex_home: Path, code: str,
-                                     fatal: bool) -> None:
-    codex_server.enqueue("responses",
-                         sse(failed_transcript(code, "Please try again in 2.5s.")),
-                         sse(success_transcript(CHUNKS)))
+@pytest.mark.parametrize(
+    ("code", "fatal"),
+    [
+        ("context_length_exceeded", True),
+        ("insufficient_quota", True),
+        ("usage_not_included", True),
+        ("invalid_prompt", True),
+        ("server_is_overloaded", True),
+        ("rate_limit_exceeded", False),
+        ("server_error", False),
+    ],
+)
+async def test_response_failed_codes(
+    codex_server: LoopbackCodex, codex_home: Path, code: str, fatal: bool
+) -> None:
+    codex_server.enqueue(
+        "responses",
+        sse(failed_transcript(code, "Please try again in 2.5s.")),
+        sse(success_transcript(CHUNKS)),
+    )
     sleeps = Sleeps()
     artifact, error = await run(codex_server, codex_home, sleeps=sleeps)
     if fatal:
@@ -228,8 +310,9 @@ async def test_response_failed_codes(codex_server: LoopbackCodex, codex_home: Pa
         assert sleeps.delays == expected
 
 
-async def test_incomplete_event_keeps_the_text(codex_server: LoopbackCodex,
-                                               codex_home: Path) -> None:
+async def test_incomplete_event_keeps_the_text(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     codex_server.enqueue("responses", sse(incomplete_transcript("max_output_tokens")))
     artifact, error = await run(codex_server, codex_home)
     assert error is None and artifact.status is PlanStatus.INCOMPLETE
@@ -237,7 +320,8 @@ async def test_incomplete_event_keeps_the_text(codex_server: LoopbackCodex,
 
 
 async def test_stream_cut_before_completed_is_incomplete_with_the_text_so_far(
-        codex_server: LoopbackCodex, codex_home: Path) -> None:
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     frames = success_transcript(CHUNKS)
     codex_server.enqueue("responses", sse(frames, cut_after=9))
     artifact, error = await run(codex_server, codex_home)
@@ -245,8 +329,9 @@ async def test_stream_cut_before_completed_is_incomplete_with_the_text_so_far(
     assert artifact.text and PLAN_JSON.startswith(artifact.text)
 
 
-async def test_idle_stall_is_incomplete_after_the_timeout(codex_server: LoopbackCodex,
-                                                          codex_home: Path) -> None:
+async def test_idle_stall_is_incomplete_after_the_timeout(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     codex_server.enqueue("responses", sse(success_transcript(CHUNKS), stall_after=9))
     artifact, error = await run(codex_server, codex_home, stream_idle_timeout_seconds=0.3)
     assert error is None and artifact.status is PlanStatus.INCOMPLETE
@@ -255,11 +340,15 @@ async def test_idle_stall_is_incomplete_after_the_timeout(codex_server: Loopback
     codex_server.release_stalls()
 
 
-async def test_malformed_frames_are_skipped(codex_server: LoopbackCodex,
-                                            codex_home: Path) -> None:
+async def test_malformed_frames_are_skipped(codex_server: LoopbackCodex, codex_home: Path) -> None:
     frames = success_transcript(CHUNKS)
-    noisy = [frames[0], "data: {not json\n\n", ": keep-alive\n\n",
-             frame("response.unknown_event", {"type": "response.unknown_event"}), *frames[1:]]
+    noisy = [
+        frames[0],
+        "data: {not json\n\n",
+        ": keep-alive\n\n",
+        frame("response.unknown_event", {"type": "response.unknown_event"}),
+        *frames[1:],
+    ]
     codex_server.enqueue("responses", sse(noisy))
     artifact, error = await run(codex_server, codex_home)
     assert error is None and artifact.status is PlanStatus.COMPLETE
@@ -275,8 +364,9 @@ async def test_slow_drip_of_2000_deltas(codex_server: LoopbackCodex, codex_home:
     assert "".join(p.delta for p in progress if p.delta) == artifact.text
 
 
-async def test_connection_reset_is_retried_then_reported(codex_server: LoopbackCodex,
-                                                         codex_home: Path) -> None:
+async def test_connection_reset_is_retried_then_reported(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     codex_server.enqueue("responses", reset())
     sleeps = Sleeps()
     _, error = await run(codex_server, codex_home, sleeps=sleeps, request_max_retries=2)
@@ -284,17 +374,18 @@ async def test_connection_reset_is_retried_then_reported(codex_server: LoopbackC
     assert len(sleeps.delays) == 2
 
 
-async def test_rejected_instructions_say_what_to_set(codex_server: LoopbackCodex,
-                                                     codex_home: Path) -> None:
-    codex_server.enqueue("responses", json_response(400, {"detail":
-                                                          "Instructions are not valid"}))
+async def test_rejected_instructions_say_what_to_set(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
+    codex_server.enqueue("responses", json_response(400, {"detail": "Instructions are not valid"}))
     _, error = await run(codex_server, codex_home)
     assert isinstance(error, InstructionsRejected)
     assert "model_instructions_file" in str(error)
 
 
 async def test_a_404_names_the_url_and_tries_nothing_else(
-        codex_server: LoopbackCodex, codex_home: Path) -> None:
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     codex_server.enqueue("responses", json_response(404, {"detail": "Not Found"}))
     codex_server.enqueue("chat", sse(success_transcript(CHUNKS)))
     artifact, error = await run(codex_server, codex_home)
@@ -305,10 +396,12 @@ async def test_a_404_names_the_url_and_tries_nothing_else(
 
 
 async def test_chat_completions_only_when_configured(
-        codex_server: LoopbackCodex, codex_home: Path) -> None:
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     chunks = [{"choices": [{"delta": {"content": part}}]} for part in CHUNKS]
-    codex_server.enqueue("chat", sse([f"data: {json.dumps(c)}\n\n" for c in chunks] +
-                                     ["data: [DONE]\n\n"]))
+    codex_server.enqueue(
+        "chat", sse([f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"])
+    )
     artifact, error = await run(codex_server, codex_home, wire_api="chat")
     assert error is None and artifact.status is PlanStatus.COMPLETE
     assert len(artifact.steps) == 2
@@ -318,22 +411,29 @@ async def test_chat_completions_only_when_configured(
     assert codex_server.route_requests("responses") == []
 
 
-async def test_no_login_is_one_clear_sentence(codex_server: LoopbackCodex,
-                                              tmp_path: Path) -> None:
+async def test_no_login_is_one_clear_sentence(codex_server: LoopbackCodex, tmp_path: Path) -> None:
     _, error = await run(codex_server, tmp_path / "empty")
     assert isinstance(error, AuthError)
-    assert str(error) == (f"No Codex login found at {tmp_path / 'empty' / 'auth.json'}: run "
-                          "`codex login`, or plan offline with --shadow.")
+    assert str(error) == (
+        f"No Codex login found at {tmp_path / 'empty' / 'auth.json'}: run "
+        "`codex login`, or plan offline with --shadow."
+    )
 
 
 Scenario = Callable[[LoopbackCodex, Path], Awaitable[Any]]
 
 
 async def test_no_token_reaches_logs_errors_or_artifacts(
-        codex_server: LoopbackCodex, codex_home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    codex_server: LoopbackCodex, codex_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     tokens = auth_tokens(codex_home)
-    secrets = [tokens["access_token"], tokens["refresh_token"], tokens["id_token"],
-               "fake-new-access-token", "rt_fake_new_refresh"]
+    secrets = [
+        tokens["access_token"],
+        tokens["refresh_token"],
+        tokens["id_token"],
+        "fake-new-access-token",
+        "rt_fake_new_refresh",
+    ]
     scripts = [
         [sse(success_transcript(CHUNKS))],
         [json_response(401, {"error": {"message": "bad"}}), sse(success_transcript(CHUNKS))],
@@ -347,8 +447,13 @@ async def test_no_token_reaches_logs_errors_or_artifacts(
     caplog.set_level(logging.DEBUG)
     for script in scripts:
         codex_server.enqueue("responses", *script)
-        codex_server.enqueue("refresh", json_response(200, {
-            "access_token": "fake-new-access-token", "refresh_token": "rt_fake_new_refresh"}))
+        codex_server.enqueue(
+            "refresh",
+            json_response(
+                200,
+                {"access_token": "fake-new-access-token", "refresh_token": "rt_fake_new_refresh"},
+            ),
+        )
         artifact, error = await run(codex_server, codex_home, request_max_retries=1)
         outputs.append(artifact.model_dump_json())
         if error is not None:

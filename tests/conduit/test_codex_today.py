@@ -45,8 +45,9 @@ from wishcraft.model import ExecMode
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
 from wishcraft.plan.pipeline import new_job, plan_wish
 
-PLAN_JSON = json.dumps({"steps": [{"title": "Survey", "detail": "d", "acceptance": "a"}],
-                        "notes": []})
+PLAN_JSON = json.dumps(
+    {"steps": [{"title": "Survey", "detail": "d", "acceptance": "a"}], "notes": []}
+)
 
 
 @pytest.fixture
@@ -61,32 +62,46 @@ class NoSleep:
         return None
 
 
-async def plan(server: LoopbackCodex, home: Path, *, store: CatalogStore | None = None,
-               **settings: Any) -> tuple[PlanArtifact, ConduitError | None]:
+async def plan(
+    server: LoopbackCodex, home: Path, *, store: CatalogStore | None = None, **settings: Any
+) -> tuple[PlanArtifact, ConduitError | None]:
     settings.setdefault("base_url", server.base_url)
-    config = ConduitConfig(refresh_url=server.refresh_url, codex_home=home,
-                           client_version=settings.pop("client_version", "0.169.0"), **settings)
+    config = ConduitConfig(
+        refresh_url=server.refresh_url,
+        codex_home=home,
+        client_version=settings.pop("client_version", "0.169.0"),
+        **settings,
+    )
     job = new_job(LIGHTHOUSE, LIGHTHOUSE_TEXT, LIGHTHOUSE_PATH, ExecMode.COMMIT)
     async with CodexClient(config, sleep=NoSleep(), catalogs=store or CatalogStore()) as client:
         return await plan_wish(job, config, client=client)
 
 
 def write_models_cache(home: Path, *, age_seconds: float, slug_suffix: str = "") -> Path:
-    fetched = (datetime.now(UTC) - timedelta(seconds=age_seconds))
+    fetched = datetime.now(UTC) - timedelta(seconds=age_seconds)
     data = loopback_catalog.catalog()
     for entry in data["models"]:
         entry["slug"] += slug_suffix
     path = home / "models_cache.json"
-    path.write_text(json.dumps({"fetched_at": fetched.isoformat().replace("+00:00", "Z"),
-                                "etag": '"cached"', "client_version": "0.169.0", **data}))
+    path.write_text(
+        json.dumps(
+            {
+                "fetched_at": fetched.isoformat().replace("+00:00", "Z"),
+                "etag": '"cached"',
+                "client_version": "0.169.0",
+                **data,
+            }
+        )
+    )
     return path
 
 
 # 1. The model catalog -----------------------------------------------------------------------
 
 
-async def test_the_catalog_is_fetched_with_the_login_and_the_version(strict: LoopbackCodex,
-                                                                     tmp_path: Path) -> None:
+async def test_the_catalog_is_fetched_with_the_login_and_the_version(
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     strict.enqueue("responses", sse(success_transcript([PLAN_JSON], model="gpt-6.1-sol")))
     artifact, error = await plan(strict, home)
@@ -100,8 +115,9 @@ async def test_the_catalog_is_fetched_with_the_login_and_the_version(strict: Loo
     assert artifact.model == artifact.requested_model == "gpt-6.1-sol"
 
 
-async def test_a_fresh_models_cache_is_used_without_asking(strict: LoopbackCodex,
-                                                           tmp_path: Path) -> None:
+async def test_a_fresh_models_cache_is_used_without_asking(
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     cache = write_models_cache(home, age_seconds=60)
     before = cache.stat().st_mtime_ns
@@ -112,8 +128,9 @@ async def test_a_fresh_models_cache_is_used_without_asking(strict: LoopbackCodex
     assert cache.stat().st_mtime_ns == before  # Codex's file is never written
 
 
-async def test_the_catalog_in_memory_is_asked_again_with_its_etag(strict: LoopbackCodex,
-                                                                  tmp_path: Path) -> None:
+async def test_the_catalog_in_memory_is_asked_again_with_its_etag(
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     store = CatalogStore()
     strict.enqueue("responses", sse(success_transcript([PLAN_JSON])))
@@ -122,8 +139,12 @@ async def test_the_catalog_in_memory_is_asked_again_with_its_etag(strict: Loopba
     assert len(strict.route_requests("models")) == 1
     memory = store._memory  # noqa: SLF001 - age the copy in memory as five minutes would
     assert memory is not None and memory.fetched_at is not None
-    store._memory = type(memory)(memory.models, memory.source,  # noqa: SLF001
-                                 memory.fetched_at - timedelta(minutes=6), memory.etag)
+    store._memory = type(memory)(
+        memory.models,
+        memory.source,  # noqa: SLF001
+        memory.fetched_at - timedelta(minutes=6),
+        memory.etag,
+    )
     artifact, error = await plan(strict, home, store=store)
     first, second = strict.route_requests("models")
     assert "if-none-match" not in first.headers
@@ -131,8 +152,9 @@ async def test_the_catalog_in_memory_is_asked_again_with_its_etag(strict: Loopba
     assert error is None and artifact.catalog_source == "GET /models"
 
 
-async def test_an_unreachable_catalog_falls_back_to_a_stale_cache(strict: LoopbackCodex,
-                                                                  tmp_path: Path) -> None:
+async def test_an_unreachable_catalog_falls_back_to_a_stale_cache(
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     write_models_cache(home, age_seconds=3600)
     strict.enqueue("models", json_response(503, {"detail": "down"}))
@@ -143,7 +165,8 @@ async def test_an_unreachable_catalog_falls_back_to_a_stale_cache(strict: Loopba
 
 
 async def test_no_catalog_at_all_uses_the_builtin_table_and_says_so(
-        codex_server: LoopbackCodex, tmp_path: Path) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     codex_server.enqueue("models", json_response(404, {"detail": "no"}))
     codex_server.enqueue("responses", sse(success_transcript([PLAN_JSON])))
@@ -159,8 +182,9 @@ async def test_no_catalog_at_all_uses_the_builtin_table_and_says_so(
 # 2. Model and effort; 4. the request shape, accepted by a strict backend ----------------------
 
 
-async def test_a_strict_backend_accepts_the_request_as_codex_sends_it(strict: LoopbackCodex,
-                                                                      tmp_path: Path) -> None:
+async def test_a_strict_backend_accepts_the_request_as_codex_sends_it(
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     strict.enqueue("responses", sse(success_transcript([PLAN_JSON])))
     artifact, error = await plan(strict, home)
@@ -175,7 +199,8 @@ async def test_a_strict_backend_accepts_the_request_as_codex_sends_it(strict: Lo
 
 
 async def test_a_retired_model_names_where_it_was_set_and_what_is_offered(
-        strict: LoopbackCodex, tmp_path: Path) -> None:
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     (home / "config.toml").write_text('model = "gpt-5"\n')
     config = load_config(None, env={"CODEX_HOME": str(home)})
@@ -188,8 +213,9 @@ async def test_a_retired_model_names_where_it_was_set_and_what_is_offered(
     assert len(strict.route_requests("responses")) == 1  # a 400 is never retried
 
 
-async def test_an_unsupported_effort_is_mapped_before_sending(strict: LoopbackCodex,
-                                                              tmp_path: Path) -> None:
+async def test_an_unsupported_effort_is_mapped_before_sending(
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     strict.enqueue("responses", sse(success_transcript([PLAN_JSON])))
     artifact, error = await plan(strict, home, model="gpt-6-luna", reasoning_effort="xhigh")
@@ -200,12 +226,26 @@ async def test_an_unsupported_effort_is_mapped_before_sending(strict: LoopbackCo
     assert len(artifact.warnings) == 1 and "'xhigh'" in artifact.warnings[0]
 
 
-async def test_an_effort_the_backend_refuses_is_one_sentence(codex_server: LoopbackCodex,
-                                                             tmp_path: Path) -> None:
+async def test_an_effort_the_backend_refuses_is_one_sentence(
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
-    codex_server.enqueue("responses", json_response(400, {"error": {
-        "message": "Unsupported value: 'reasoning.effort' does not support 'high' with this "
-                   "model.", "param": "reasoning.effort", "code": "unsupported_value"}}))
+    codex_server.enqueue(
+        "responses",
+        json_response(
+            400,
+            {
+                "error": {
+                    "message": (
+                        "Unsupported value: 'reasoning.effort' does not support 'high' with "
+                        "this model."
+                    ),
+                    "param": "reasoning.effort",
+                    "code": "unsupported_value",
+                }
+            },
+        ),
+    )
     _, error = await plan(codex_server, home, model="gpt-6.1-sol", reasoning_effort="high")
     assert isinstance(error, EffortNotSupported)
     assert "'high'" in str(error) and "model_reasoning_effort" in str(error)
@@ -214,12 +254,18 @@ async def test_an_effort_the_backend_refuses_is_one_sentence(codex_server: Loopb
 # 3. The version -------------------------------------------------------------------------------
 
 
-async def test_an_old_version_is_named_with_how_to_set_it(strict: LoopbackCodex,
-                                                          tmp_path: Path) -> None:
+async def test_an_old_version_is_named_with_how_to_set_it(
+    strict: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
-    artifact, error = await plan(strict, home, client_version="0.124.0",
-                                 sources=(("client_version", "`client_version` under "
-                                           "[conduit] in data/config/wishcraft.toml"),))
+    artifact, error = await plan(
+        strict,
+        home,
+        client_version="0.124.0",
+        sources=(
+            ("client_version", "`client_version` under [conduit] in data/config/wishcraft.toml"),
+        ),
+    )
     assert isinstance(error, ClientTooOld)
     message = str(error)
     assert "0.124.0" in message and "client_version" in message and "'gpt-6.1-sol'" in message
@@ -234,23 +280,30 @@ async def test_an_old_version_is_named_with_how_to_set_it(strict: LoopbackCodex,
 
 async def test_cyber_policy_is_fatal(codex_server: LoopbackCodex, tmp_path: Path) -> None:
     home = write_codex_home(tmp_path / "codex")
-    codex_server.enqueue("responses", sse(failed_transcript("cyber_policy", "blocked")),
-                         sse(success_transcript([PLAN_JSON])))
+    codex_server.enqueue(
+        "responses",
+        sse(failed_transcript("cyber_policy", "blocked")),
+        sse(success_transcript([PLAN_JSON])),
+    )
     _, error = await plan(codex_server, home)
     assert isinstance(error, ResponseFailed) and not error.retryable
     assert "cyber-security policy" in str(error)
     assert len(codex_server.route_requests("responses")) == 1
 
 
-@pytest.mark.parametrize(("status", "body"), [
-    (400, {"error": "invalid_grant", "error_description": "refresh token is invalid"}),
-    (401, {"error": {"code": "token_expired"}}),
-    (400, {"error": {"code": "refresh_token_reused"}}),
-    (401, {"error": {"code": "refresh_token_invalidated"}}),
-], ids=["invalid_grant", "401", "reused", "invalidated"])
-async def test_a_refused_refresh_asks_for_codex_login_once(codex_server: LoopbackCodex,
-                                                           tmp_path: Path, status: int,
-                                                           body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (400, {"error": "invalid_grant", "error_description": "refresh token is invalid"}),
+        (401, {"error": {"code": "token_expired"}}),
+        (400, {"error": {"code": "refresh_token_reused"}}),
+        (401, {"error": {"code": "refresh_token_invalidated"}}),
+    ],
+    ids=["invalid_grant", "401", "reused", "invalidated"],
+)
+async def test_a_refused_refresh_asks_for_codex_login_once(
+    codex_server: LoopbackCodex, tmp_path: Path, status: int, body: dict[str, Any]
+) -> None:
     home = write_codex_home(tmp_path / "codex", expires_in=120)  # within Codex's 5 minutes
     codex_server.enqueue("refresh", json_response(status, body))
     _, error = await plan(codex_server, home)
@@ -261,13 +314,22 @@ async def test_a_refused_refresh_asks_for_codex_login_once(codex_server: Loopbac
     assert codex_server.route_requests("responses") == []  # nothing sent with a dead login
 
 
-async def test_refresh_headers_and_body_are_codexs(codex_server: LoopbackCodex,
-                                                   tmp_path: Path) -> None:
+async def test_refresh_headers_and_body_are_codexs(
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex", expires_in=200)
     before = json.loads((home / "auth.json").read_text())
-    codex_server.enqueue("refresh", json_response(200, {
-        "access_token": fake_jwt({"exp": int(time.time()) + 3600, "fake": 2}),
-        "refresh_token": "rt_fake_rotated_000000", "id_token": before["tokens"]["id_token"]}))
+    codex_server.enqueue(
+        "refresh",
+        json_response(
+            200,
+            {
+                "access_token": fake_jwt({"exp": int(time.time()) + 3600, "fake": 2}),
+                "refresh_token": "rt_fake_rotated_000000",
+                "id_token": before["tokens"]["id_token"],
+            },
+        ),
+    )
     codex_server.enqueue("responses", sse(success_transcript([PLAN_JSON])))
     _, error = await plan(codex_server, home)
     assert error is None
@@ -281,7 +343,8 @@ async def test_refresh_headers_and_body_are_codexs(codex_server: LoopbackCodex,
 
 
 async def test_a_401_rereads_auth_json_and_resends_before_refreshing(
-        codex_server: LoopbackCodex, tmp_path: Path) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     newer = fake_jwt({"exp": int(time.time()) + 7200, "fake": "newer-login"})
 
@@ -290,11 +353,13 @@ async def test_a_401_rereads_auth_json_and_resends_before_refreshing(
         data["tokens"]["access_token"] = newer
         (home / "auth.json").write_text(json.dumps(data))
 
-    codex_server.enqueue("responses",
-                         json_response(401, {"error": {"message": "expired"}}).__class__(
-                             **{**json_response(401, {"detail": "expired"}).__dict__,
-                                "hook": log_in_again}),
-                         sse(success_transcript([PLAN_JSON])))
+    codex_server.enqueue(
+        "responses",
+        json_response(401, {"error": {"message": "expired"}}).__class__(
+            **{**json_response(401, {"detail": "expired"}).__dict__, "hook": log_in_again}
+        ),
+        sse(success_transcript([PLAN_JSON])),
+    )
     artifact, error = await plan(codex_server, home)
     assert error is None and artifact.status is PlanStatus.COMPLETE
     first, second = codex_server.route_requests("responses")
@@ -306,15 +371,23 @@ async def test_a_401_rereads_auth_json_and_resends_before_refreshing(
 
 
 async def test_the_proxy_from_the_environment_carries_every_call(
-        codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = write_codex_home(tmp_path / "codex", expires_in=100)
     before = json.loads((home / "auth.json").read_text())
-    codex_server.enqueue("refresh", json_response(200, {
-        "access_token": fake_jwt({"exp": int(time.time()) + 3600}),
-        "refresh_token": "rt_fake_via_proxy_00000", "id_token": before["tokens"]["id_token"]}))
+    codex_server.enqueue(
+        "refresh",
+        json_response(
+            200,
+            {
+                "access_token": fake_jwt({"exp": int(time.time()) + 3600}),
+                "refresh_token": "rt_fake_via_proxy_00000",
+                "id_token": before["tokens"]["id_token"],
+            },
+        ),
+    )
     codex_server.enqueue("responses", sse(success_transcript([PLAN_JSON])))
-    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY",
-                 "https_proxy"):
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"):
         monkeypatch.delenv(name, raising=False)
     with LoopbackProxy() as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
@@ -324,8 +397,9 @@ async def test_the_proxy_from_the_environment_carries_every_call(
     assert proxy.seen[0].endswith("/oauth/token") and proxy.seen[2].endswith("/responses")
 
 
-async def test_no_proxy_bypasses_the_proxy(codex_server: LoopbackCodex, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_proxy_bypasses_the_proxy(
+    codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     codex_server.enqueue("responses", sse(success_transcript([PLAN_JSON])))
     with LoopbackProxy() as proxy:
@@ -336,8 +410,7 @@ async def test_no_proxy_bypasses_the_proxy(codex_server: LoopbackCodex, tmp_path
 
 
 @pytest.mark.skipif(not have_openssl(), reason="openssl makes the throwaway CA")
-async def test_codex_ca_certificate_is_trusted_and_redirects_still_refused(
-        tmp_path: Path) -> None:
+async def test_codex_ca_certificate_is_trusted_and_redirects_still_refused(tmp_path: Path) -> None:
     authority = make_authority(tmp_path / "ca")
     home = write_codex_home(tmp_path / "codex")
     with LoopbackCodex(tls=authority.server_context()) as server:
@@ -353,8 +426,9 @@ async def test_codex_ca_certificate_is_trusted_and_redirects_still_refused(
 
 
 async def test_an_unreadable_ca_certificate_is_one_sentence(tmp_path: Path) -> None:
-    config = load_config(None, env={"CODEX_HOME": str(tmp_path),
-                                    "SSL_CERT_FILE": str(tmp_path / "missing.pem")})
+    config = load_config(
+        None, env={"CODEX_HOME": str(tmp_path), "SSL_CERT_FILE": str(tmp_path / "missing.pem")}
+    )
     with pytest.raises(ConduitConfigError, match="SSL_CERT_FILE"):
         CodexClient(config)
 
@@ -367,13 +441,15 @@ def write_api_key_login(home: Path, key: str) -> None:
     (home / "auth.json").write_text(json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": key}))
 
 
-async def test_an_api_key_login_posts_to_the_public_api(codex_server: LoopbackCodex,
-                                                        tmp_path: Path) -> None:
+async def test_an_api_key_login_posts_to_the_public_api(
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     key = "sk-fake-api-key-0123456789abcdef"
     write_api_key_login(tmp_path / "codex", key)
     codex_server.enqueue("api", sse(success_transcript([PLAN_JSON])))
-    artifact, error = await plan(codex_server, tmp_path / "codex",
-                                 api_base_url=codex_server.api_base_url)
+    artifact, error = await plan(
+        codex_server, tmp_path / "codex", api_base_url=codex_server.api_base_url
+    )
     assert error is None and artifact.auth_mode == "apikey"
     (posted,) = codex_server.route_requests("api")
     assert posted.headers["authorization"] == f"Bearer {key}"
@@ -384,7 +460,8 @@ async def test_an_api_key_login_posts_to_the_public_api(codex_server: LoopbackCo
 
 
 async def test_a_chatgpt_login_wins_over_an_environment_key(
-        codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-env-key-0123456789abcd")
     home = write_codex_home(tmp_path / "codex")
     codex_server.enqueue("responses", sse(success_transcript([PLAN_JSON])))
@@ -394,12 +471,14 @@ async def test_a_chatgpt_login_wins_over_an_environment_key(
 
 
 async def test_an_environment_key_serves_without_a_login(
-        codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    codex_server: LoopbackCodex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     key = "sk-fake-env-key-abcdef0123456789"
     monkeypatch.setenv("OPENAI_API_KEY", key)
     codex_server.enqueue("api", json_response(401, {"error": {"message": f"bad key {key}"}}))
-    artifact, error = await plan(codex_server, tmp_path / "nologin",
-                                 api_base_url=codex_server.api_base_url)
+    artifact, error = await plan(
+        codex_server, tmp_path / "nologin", api_base_url=codex_server.api_base_url
+    )
     assert isinstance(error, AuthError)
     assert "OPENAI_API_KEY" in str(error) and key not in str(error)
     assert key not in artifact.model_dump_json() and key not in error.detail
@@ -408,24 +487,36 @@ async def test_an_environment_key_serves_without_a_login(
 # 9. The served model ------------------------------------------------------------------------
 
 
-async def test_a_reroute_in_the_headers_is_recorded(codex_server: LoopbackCodex,
-                                                    tmp_path: Path) -> None:
+async def test_a_reroute_in_the_headers_is_recorded(
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
-    codex_server.enqueue("responses", sse(success_transcript([PLAN_JSON]),
-                                          headers={"openai-model": "gpt-5.5"}))
+    codex_server.enqueue(
+        "responses", sse(success_transcript([PLAN_JSON]), headers={"openai-model": "gpt-5.5"})
+    )
     artifact, error = await plan(codex_server, home)
     assert error is None
-    assert (artifact.requested_model, artifact.model, artifact.rerouted) == \
-        ("gpt-6.1-sol", "gpt-5.5", True)
+    assert (artifact.requested_model, artifact.model, artifact.rerouted) == (
+        "gpt-6.1-sol",
+        "gpt-5.5",
+        True,
+    )
 
 
-async def test_the_served_model_in_an_events_headers_in_any_case(codex_server: LoopbackCodex,
-                                                                 tmp_path: Path) -> None:
+async def test_the_served_model_in_an_events_headers_in_any_case(
+    codex_server: LoopbackCodex, tmp_path: Path
+) -> None:
     home = write_codex_home(tmp_path / "codex")
     frames = success_transcript([PLAN_JSON])
-    created = frame("response.created", {"type": "response.created", "response": {
-        "id": "resp_1", "headers": {"OPENAI-MODEL": "gpt-6-luna"}}})
-    codex_server.enqueue("responses", sse([created, *frames[1:]], headers={
-        "openai-model": "gpt-6.1-sol"}))
+    created = frame(
+        "response.created",
+        {
+            "type": "response.created",
+            "response": {"id": "resp_1", "headers": {"OPENAI-MODEL": "gpt-6-luna"}},
+        },
+    )
+    codex_server.enqueue(
+        "responses", sse([created, *frames[1:]], headers={"openai-model": "gpt-6.1-sol"})
+    )
     artifact, error = await plan(codex_server, home)
     assert error is None and artifact.model == "gpt-6-luna" and artifact.rerouted

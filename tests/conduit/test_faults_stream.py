@@ -37,8 +37,9 @@ CREATED = frame("response.created", {"type": "response.created", "response": {"i
 
 
 def delta(text: str) -> bytes:
-    return frame("response.output_text.delta",
-                 {"type": "response.output_text.delta", "delta": text}).encode()
+    return frame(
+        "response.output_text.delta", {"type": "response.output_text.delta", "delta": text}
+    ).encode()
 
 
 class Counted:
@@ -56,36 +57,47 @@ class Counted:
             yield self.piece
 
 
-async def run(server: LoopbackCodex, home: Path, *,
-              progress: list[PlanProgress] | None = None,
-              **config: Any) -> tuple[Any, ConduitError | None]:
-    settings = ConduitConfig(base_url=server.base_url, refresh_url=server.refresh_url,
-                             codex_home=home, **config)
+async def run(
+    server: LoopbackCodex, home: Path, *, progress: list[PlanProgress] | None = None, **config: Any
+) -> tuple[Any, ConduitError | None]:
+    settings = ConduitConfig(
+        base_url=server.base_url, refresh_url=server.refresh_url, codex_home=home, **config
+    )
     job = new_job(WISH, WISH_TEXT, WISH_PATH, ExecMode.COMMIT)
 
     async def sleep(seconds: float) -> None:
         return None
 
     async with CodexClient(settings, sleep=sleep) as client:
-        return await asyncio.wait_for(plan_wish(
-            job, settings, client=client,
-            on_progress=progress.append if progress is not None else None), GUARD_SECONDS)
+        return await asyncio.wait_for(
+            plan_wish(
+                job,
+                settings,
+                client=client,
+                on_progress=progress.append if progress is not None else None,
+            ),
+            GUARD_SECONDS,
+        )
 
 
-async def test_a_50_mb_line_without_a_line_end_fails_cleanly(codex_server: LoopbackCodex,
-                                                             codex_home: Path) -> None:
+async def test_a_50_mb_line_without_a_line_end_fails_cleanly(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     body = Counted([CREATED.encode(), b"data: "], b"x" * MIB, limit=50 * MIB)
     codex_server.enqueue("responses", stream(body))
     artifact, error = await run(codex_server, codex_home)
     assert isinstance(error, StreamOverflow)
-    assert str(error) == ("Codex sent a line longer than 8,388,608 characters; the stream was "
-                          "stopped (the server or a proxy is broken).")
+    assert str(error) == (
+        "Codex sent a line longer than 8,388,608 characters; the stream was "
+        "stopped (the server or a proxy is broken)."
+    )
     assert artifact.status is PlanStatus.FAILED
     assert body.produced < 20 * MIB  # the client stopped reading near the 8 Mi limit
 
 
 async def test_an_event_of_endless_short_data_lines_fails_cleanly(
-        codex_server: LoopbackCodex, codex_home: Path) -> None:
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     body = Counted([CREATED.encode()], b"data: " + b"y" * 8000 + b"\n", limit=50 * MIB)
     codex_server.enqueue("responses", stream(body))
     _, error = await run(codex_server, codex_home)
@@ -94,34 +106,44 @@ async def test_an_event_of_endless_short_data_lines_fails_cleanly(
     assert body.produced < 20 * MIB
 
 
-async def test_a_gzip_bomb_is_stopped_at_the_line_limit(codex_server: LoopbackCodex,
-                                                        codex_home: Path) -> None:
+async def test_a_gzip_bomb_is_stopped_at_the_line_limit(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     bomb = gzip.compress(CREATED.encode() + b"data: " + b"z" * (50 * MIB), compresslevel=9)
     assert len(bomb) < 100 * 1024
-    codex_server.enqueue("responses", stream([bomb[i:i + 16384]
-                                              for i in range(0, len(bomb), 16384)],
-                                             headers={"content-encoding": "gzip"}))
+    codex_server.enqueue(
+        "responses",
+        stream(
+            [bomb[i : i + 16384] for i in range(0, len(bomb), 16384)],
+            headers={"content-encoding": "gzip"},
+        ),
+    )
     _, error = await run(codex_server, codex_home)
     assert isinstance(error, StreamOverflow)
 
 
-async def test_endless_deltas_stop_at_the_character_cap(codex_server: LoopbackCodex,
-                                                        codex_home: Path) -> None:
+async def test_endless_deltas_stop_at_the_character_cap(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     body = Counted([CREATED.encode()], delta("0123456789" * 10))
     codex_server.enqueue("responses", stream(body))
     progress: list[PlanProgress] = []
-    artifact, error = await run(codex_server, codex_home, progress=progress,
-                                max_response_chars=200_000)
+    artifact, error = await run(
+        codex_server, codex_home, progress=progress, max_response_chars=200_000
+    )
     assert error is None and artifact.status is PlanStatus.INCOMPLETE
     assert artifact.status_reason == "the answer passed 200,000 characters"
     assert 200_000 < len(artifact.text) <= 200_100
     assert body.produced < 8 * MIB
 
 
-async def test_endless_events_without_text_stop_at_the_byte_cap(codex_server: LoopbackCodex,
-                                                                codex_home: Path) -> None:
-    noise = frame("response.in_progress", {"type": "response.in_progress",
-                                           "response": {"id": "r1", "pad": "p" * 2000}})
+async def test_endless_events_without_text_stop_at_the_byte_cap(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
+    noise = frame(
+        "response.in_progress",
+        {"type": "response.in_progress", "response": {"id": "r1", "pad": "p" * 2000}},
+    )
     body = Counted([CREATED.encode(), delta("1. Survey\n")], noise.encode())
     codex_server.enqueue("responses", stream(body))
     artifact, error = await run(codex_server, codex_home, max_stream_bytes=2 * MIB)
@@ -131,8 +153,9 @@ async def test_endless_events_without_text_stop_at_the_byte_cap(codex_server: Lo
     assert body.produced < 8 * MIB
 
 
-async def test_keep_alive_comments_do_not_count_as_activity(codex_server: LoopbackCodex,
-                                                            codex_home: Path) -> None:
+async def test_keep_alive_comments_do_not_count_as_activity(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     body = Counted([CREATED.encode(), delta("1. Survey\n")], b": keep-alive\n\n")
     codex_server.enqueue("responses", stream(body, per_chunk_delay=0.02))
     started = time.perf_counter()
@@ -143,7 +166,8 @@ async def test_keep_alive_comments_do_not_count_as_activity(codex_server: Loopba
 
 
 async def test_a_slow_endless_drip_stops_at_the_stream_time_limit(
-        codex_server: LoopbackCodex, codex_home: Path) -> None:
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     body = Counted([CREATED.encode()], delta("step "))
     codex_server.enqueue("responses", stream(body, per_chunk_delay=0.02))
     started = time.perf_counter()
@@ -154,27 +178,33 @@ async def test_a_slow_endless_drip_stops_at_the_stream_time_limit(
     assert time.perf_counter() - started < 3
 
 
-async def test_the_chat_wire_has_the_same_limits(codex_server: LoopbackCodex,
-                                                 codex_home: Path) -> None:
+async def test_the_chat_wire_has_the_same_limits(
+    codex_server: LoopbackCodex, codex_home: Path
+) -> None:
     chunk = json.dumps({"choices": [{"delta": {"content": "x" * 100}}]})
     codex_server.enqueue("chat", stream(Counted([], f"data: {chunk}\n\n".encode())))
-    artifact, error = await run(codex_server, codex_home, max_response_chars=50_000,
-                                wire_api="chat")
+    artifact, error = await run(
+        codex_server, codex_home, max_response_chars=50_000, wire_api="chat"
+    )
     assert error is None and artifact.status is PlanStatus.INCOMPLETE
     assert artifact.status_reason == "the answer passed 50,000 characters"
 
 
 @pytest.mark.parametrize("where", ["event", "answer"])
-async def test_json_nested_too_deep_is_skipped_not_a_crash(codex_server: LoopbackCodex,
-                                                           codex_home: Path, where: str) -> None:
+async def test_json_nested_too_deep_is_skipped_not_a_crash(
+    codex_server: LoopbackCodex, codex_home: Path, where: str
+) -> None:
     deep = "[" * 100_000
     frames = [CREATED.encode()]
     if where == "event":
         frames += [f"data: {deep}\n\n".encode(), delta("1. Survey\n")]
     else:
         frames += [delta(deep)]
-    frames.append(frame("response.completed", {"type": "response.completed",
-                                               "response": {"id": "r1"}}).encode())
+    frames.append(
+        frame(
+            "response.completed", {"type": "response.completed", "response": {"id": "r1"}}
+        ).encode()
+    )
     codex_server.enqueue("responses", stream(frames))
     artifact, error = await run(codex_server, codex_home)
     assert error is None and artifact.status is PlanStatus.COMPLETE
@@ -195,8 +225,10 @@ def test_progress_does_not_join_the_text_for_every_delta() -> None:
     state = Counting()
     seen: list[PlanProgress] = []
     for index in range(5_000):
-        event = StreamEvent("response.output_text.delta",
-                            {"type": "response.output_text.delta", "delta": f"{index} "})
+        event = StreamEvent(
+            "response.output_text.delta",
+            {"type": "response.output_text.delta", "delta": f"{index} "},
+        )
         client._fold(event, state, seen.append, 1)
     assert Counting.joins == 0 and len(seen) == 5_000
     assert seen[-1].text.endswith("4999 ") and Counting.joins == 1

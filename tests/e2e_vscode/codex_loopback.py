@@ -26,16 +26,28 @@ CHUNKS = chunks(SAMPLE_PLAN)
 
 def main() -> None:
     """Serve until stdin closes."""
-    with tempfile.TemporaryDirectory(prefix="wishcraft-e2e-codex-") as home, \
-            LoopbackCodex() as codex:
+    with (
+        tempfile.TemporaryDirectory(prefix="wishcraft-e2e-codex-") as home,
+        LoopbackCodex() as codex,
+    ):
         write_codex_home(Path(home))
         add_apply_files(Path(sys.argv[1]))
-        codex.enqueue("responses",
-                      sse(success_transcript(CHUNKS), per_frame_delay=0.05),
-                      sse(success_transcript(CHUNKS), stall_after=8),
-                      *read_then_patch(UPDATE))
-        print(json.dumps({"CODEX_HOME": home, "CHATGPT_BASE_URL": codex.base_url,
-                          "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}), flush=True)
+        codex.enqueue(
+            "responses",
+            sse(success_transcript(CHUNKS), per_frame_delay=0.05),
+            sse(success_transcript(CHUNKS), stall_after=8),
+            *read_then_patch(UPDATE),
+        )
+        print(
+            json.dumps(
+                {
+                    "CODEX_HOME": home,
+                    "CHATGPT_BASE_URL": codex.base_url,
+                    "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+                }
+            ),
+            flush=True,
+        )
         sys.stdin.read()
         print(json.dumps({"requests": len(codex.requests)}), flush=True)
         codex.release_stalls()

@@ -17,10 +17,14 @@ from pytest_lsp import ClientServerConfig, client_capabilities
 from testkit.lsp_client import PROFILES, SERVER, WORKSPACE, WishClient, lsp_fixture, make_client
 
 
-@lsp_fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
-                    params=list(PROFILES), scope="module")
-async def client(lsp_client: WishClient, request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Any:
+@lsp_fixture(
+    config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
+    params=list(PROFILES),
+    scope="module",
+)
+async def client(
+    lsp_client: WishClient, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Any:
     """A server started for one client profile, on a fresh copy of the test workspace."""
     root = tmp_path_factory.mktemp(f"workspace-{request.param}")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
@@ -28,9 +32,14 @@ async def client(lsp_client: WishClient, request: pytest.FixtureRequest,
     lsp_client.root = root
     lsp_client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
     capabilities = client_capabilities(PROFILES[request.param])
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=capabilities, root_uri=from_fs_path(str(root)),
-        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)) or "",
-                                                 name="workspace")]))
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=from_fs_path(str(root)),
+            workspace_folders=[
+                types.WorkspaceFolder(uri=from_fs_path(str(root)) or "", name="workspace")
+            ],
+        )
+    )
     yield
     await lsp_client.shutdown_session()

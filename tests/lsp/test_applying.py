@@ -77,14 +77,20 @@ class Editor:
 def apply_to_disk(edit: types.WorkspaceEdit, only: str | None = None) -> None:
     """What an editor does with the edit, then saving every file (`only`: the one file the
     user kept ticked)."""
+
     def path(uri: str) -> Path:
         found = to_fs_path(uri)
         assert found is not None
         return Path(found)
 
     for change in edit.document_changes or []:
-        uri = (change.text_document.uri if isinstance(change, types.TextDocumentEdit) else
-               change.old_uri if isinstance(change, types.RenameFile) else change.uri)
+        uri = (
+            change.text_document.uri
+            if isinstance(change, types.TextDocumentEdit)
+            else change.old_uri
+            if isinstance(change, types.RenameFile)
+            else change.uri
+        )
         if only is not None and not uri.endswith(only):
             continue
         if isinstance(change, types.TextDocumentEdit):
@@ -106,13 +112,18 @@ def apply_to_disk(edit: types.WorkspaceEdit, only: str | None = None) -> None:
 
 
 async def start(profile: str, root: Path, codex: LoopbackCodex, home: Path) -> Editor:
-    env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-           "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": codex.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+    }
     client = await start_client(profile, root, env)
     editor = Editor(client, root)
 
-    def apply_edit(ls: Any, params: types.ApplyWorkspaceEditParams
-                   ) -> types.ApplyWorkspaceEditResult:
+    def apply_edit(
+        ls: Any, params: types.ApplyWorkspaceEditParams
+    ) -> types.ApplyWorkspaceEditResult:
         editor.edits.append(params)
         if editor.apply:
             apply_to_disk(params.edit, editor.only)
@@ -121,8 +132,7 @@ async def start(profile: str, root: Path, codex: LoopbackCodex, home: Path) -> E
 
     def ask(ls: Any, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
         editor.questions.append(params)
-        return types.MessageActionItem(title=editor.answers.pop(0) if editor.answers
-                                       else "Apply")
+        return types.MessageActionItem(title=editor.answers.pop(0) if editor.answers else "Apply")
 
     client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
     client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(ask)
@@ -141,8 +151,9 @@ def home(tmp_path: Path) -> Path:
 
 
 @pytest_asyncio.fixture(loop_scope="module", params=["vscode", "neovim"])
-async def editor(request: pytest.FixtureRequest, tmp_path: Path, codex: LoopbackCodex,
-                 home: Path) -> AsyncIterator[Editor]:
+async def editor(
+    request: pytest.FixtureRequest, tmp_path: Path, codex: LoopbackCodex, home: Path
+) -> AsyncIterator[Editor]:
     root = tmp_path / "ws"
     make_workspace(root)
     found = await start(request.param, root, codex, home)
@@ -157,7 +168,8 @@ def ledger(root: Path) -> list[dict[str, Any]]:
 
 async def execute(client: WishClient, command: str, argument: str) -> dict[str, Any]:
     result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=command, arguments=[argument]))
+        types.ExecuteCommandParams(command=command, arguments=[argument])
+    )
     assert isinstance(result, dict), result
     return result
 
@@ -166,8 +178,11 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
     client, root = editor.client, editor.root
     before = tree(root)
     await client.open(WISH, WISH_TEXT)
-    actions = [action for action in await plan_actions(client, WISH)
-               if action.title.startswith("Apply plan")]
+    actions = [
+        action
+        for action in await plan_actions(client, WISH)
+        if action.title.startswith("Apply plan")
+    ]
     assert [(action.title, action.disabled) for action in actions] == [("Apply plan", None)]
     codex.enqueue("responses", *read_then_patch(ALL))
 
@@ -180,8 +195,14 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
     (params,) = editor.edits
     edit = params.edit
     kinds = [type(change).__name__ for change in edit.document_changes or []]
-    assert kinds == ["TextDocumentEdit", "CreateFile", "TextDocumentEdit", "DeleteFile",
-                     "RenameFile", "TextDocumentEdit"]
+    assert kinds == [
+        "TextDocumentEdit",
+        "CreateFile",
+        "TextDocumentEdit",
+        "DeleteFile",
+        "RenameFile",
+        "TextDocumentEdit",
+    ]
     if client.profile == "vscode":
         assert editor.questions == []
         assert edit.change_annotations is not None
@@ -189,20 +210,25 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
         assert annotation.label == TITLE and annotation.needs_confirmation is True
         for change in edit.document_changes or []:
             if isinstance(change, types.TextDocumentEdit):
-                assert all(isinstance(item, types.AnnotatedTextEdit) and item.annotation_id
-                           in edit.change_annotations for item in change.edits)
+                assert all(
+                    isinstance(item, types.AnnotatedTextEdit)
+                    and item.annotation_id in edit.change_annotations
+                    for item in change.edits
+                )
             else:
                 assert change.annotation_id in edit.change_annotations
     else:
         (question,) = editor.questions
         assert question.message.startswith("Apply 4 files (+3 \u22123)?")
-        assert [action.title for action in question.actions or []] == \
-            ["Apply", "Show diff", "Cancel"]
+        assert [action.title for action in question.actions or []] == [
+            "Apply",
+            "Show diff",
+            "Cancel",
+        ]
         assert edit.change_annotations is None
         for change in edit.document_changes or []:
             if isinstance(change, types.TextDocumentEdit):
-                assert not any(isinstance(item, types.AnnotatedTextEdit)
-                               for item in change.edits)
+                assert not any(isinstance(item, types.AnnotatedTextEdit) for item in change.edits)
             else:
                 assert change.annotation_id is None
     after = tree(root)
@@ -217,7 +243,8 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
     assert line["anchor_id"] and len(line["diff_hash"]) == 64
     assert line["model"] == "gpt-6.1-sol" and line["summary"] == (
         "Applied 4 files (+3 \u22123): src/lamps.py, src/beacon.py, src/old.py, "
-        "src/gallery.py \u2192 src/lantern/gallery.py.")
+        "src/gallery.py \u2192 src/lantern/gallery.py."
+    )
     anchor = line["anchor_id"]
     assert (root / "data" / "ledger" / "anchors" / f"{anchor}.json").is_file()
 
@@ -225,15 +252,15 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
     assert undone["started"] is True and undone["anchorId"] == anchor, undone
     assert tree(root) == before
     last = ledger(root)[-1]
-    assert (last["action"], last["outcome"], last["anchor_id"]) == \
-        ("rollback", "complete", anchor)
+    assert (last["action"], last["outcome"], last["anchor_id"]) == ("rollback", "complete", anchor)
     assert verify(root / "data" / "ledger" / "wishes.jsonl").ok
     again = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
     assert again["started"] is False
 
 
-async def test_declined_or_unapplied_edits_leave_no_anchor(editor: Editor,
-                                                           codex: LoopbackCodex) -> None:
+async def test_declined_or_unapplied_edits_leave_no_anchor(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
     client, root = editor.client, editor.root
     before = tree(root)
     await client.open(WISH, WISH_TEXT)
@@ -253,12 +280,16 @@ async def test_declined_or_unapplied_edits_leave_no_anchor(editor: Editor,
         assert editor.edits == [] and len(editor.questions) == 1
     else:
         assert len(editor.edits) == 1
-    assert not list((root / "data" / "ledger" / "anchors").glob("A-*.json")) \
-        if (root / "data" / "ledger" / "anchors").exists() else True
+    assert (
+        not list((root / "data" / "ledger" / "anchors").glob("A-*.json"))
+        if (root / "data" / "ledger" / "anchors").exists()
+        else True
+    )
 
 
-async def test_undo_refuses_an_unsaved_buffer_and_an_edited_file(editor: Editor,
-                                                                codex: LoopbackCodex) -> None:
+async def test_undo_refuses_an_unsaved_buffer_and_an_edited_file(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
     client, root = editor.client, editor.root
     await client.open(WISH, WISH_TEXT)
     codex.enqueue("responses", *read_then_patch(UPDATE))
@@ -267,14 +298,22 @@ async def test_undo_refuses_an_unsaved_buffer_and_an_edited_file(editor: Editor,
     lamps = root / "src" / "lamps.py"
     assert lamps.read_text() == "lamps = 3\nlit = False\n"
     # An unsaved edit in the editor: the undo checks the disk, so it asks to save first.
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=client.uri("src/lamps.py"),
-                                             language_id="python", version=1,
-                                             text="lamps = 4\nlit = False\n")))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=client.uri("src/lamps.py"),
+                language_id="python",
+                version=1,
+                text="lamps = 4\nlit = False\n",
+            )
+        )
+    )
     refused = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
     assert refused["started"] is False
-    assert "'src/lamps.py' has unsaved changes in the editor; save that edit first" in \
-        refused["reason"]
+    assert (
+        "'src/lamps.py' has unsaved changes in the editor; save that edit first"
+        in refused["reason"]
+    )
     # Saved: the file changed since the apply, so the undo names it.
     lamps.write_text("lamps = 4\nlit = False\n")
     refused = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
@@ -289,15 +328,21 @@ async def test_apply_plan_is_disabled_with_the_reason(editor: Editor) -> None:
     client, root = editor.client, editor.root
     stale = WISH_TEXT.replace("within 5 days", "within 6 days")
     await client.open(WISH, stale)
-    (action,) = [action for action in await plan_actions(client, WISH)
-                 if action.title.startswith("Apply plan")]
+    (action,) = [
+        action
+        for action in await plan_actions(client, WISH)
+        if action.title.startswith("Apply plan")
+    ]
     if client.profile == "vscode":
         assert action.disabled is not None
-        assert action.disabled.reason == \
-            "The wish changed since lamps.wish.plan.json was made; plan again."
+        assert (
+            action.disabled.reason
+            == "The wish changed since lamps.wish.plan.json was made; plan again."
+        )
     else:  # Neovim 0.7 cannot show disabled actions: the title says why
-        assert action.title == ("Apply plan (warning: The wish changed since "
-                                "lamps.wish.plan.json was made; plan again)")
+        assert action.title == (
+            "Apply plan (warning: The wish changed since lamps.wish.plan.json was made; plan again)"
+        )
     refused = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
     assert refused["started"] is False and "plan again" in refused["reason"]
     assert ledger(root) == []
@@ -305,28 +350,37 @@ async def test_apply_plan_is_disabled_with_the_reason(editor: Editor) -> None:
     unbound = root / "data" / "wishes" / "unbound.wish.yaml"
     unbound.write_text(WISH_TEXT.replace(f'  - "{APPLY_ID}"\n', ""))
     await client.open("data/wishes/unbound.wish.yaml", unbound.read_text())
-    titles = [action.title for action in await plan_actions(client,
-                                                            "data/wishes/unbound.wish.yaml")]
+    titles = [
+        action.title for action in await plan_actions(client, "data/wishes/unbound.wish.yaml")
+    ]
     assert titles and not any(title.startswith("Apply plan") for title in titles)
 
 
-async def test_cancel_stops_codex_and_writes_nothing(editor: Editor,
-                                                     codex: LoopbackCodex) -> None:
+async def test_cancel_stops_codex_and_writes_nothing(editor: Editor, codex: LoopbackCodex) -> None:
     client, root = editor.client, editor.root
     if not supports_progress(client):
         pytest.skip("this client shows no progress to cancel")
     before = tree(root)
     await client.open(WISH, WISH_TEXT)
     first, *_ = read_then_patch(ALL)
-    codex.enqueue("responses", first, sse(tool_call_transcript(
-        [custom_tool_call_item("call_patch", "apply_patch", ALL)], response_id="resp_2"),
-        stall_after=1))
+    codex.enqueue(
+        "responses",
+        first,
+        sse(
+            tool_call_transcript(
+                [custom_tool_call_item("call_patch", "apply_patch", ALL)], response_id="resp_2"
+            ),
+            stall_after=1,
+        ),
+    )
     started = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
     token = started["token"]
 
     async def reading() -> None:
-        while not any("Codex reads src/lamps.py" in (getattr(value, "message", "") or "")
-                      for value in client.progress_reports.get(token, [])):
+        while not any(
+            "Codex reads src/lamps.py" in (getattr(value, "message", "") or "")
+            for value in client.progress_reports.get(token, [])
+        ):
             await client.wait_for_notification("$/progress")
 
     await asyncio.wait_for(reading(), WAIT_SECONDS)
@@ -340,8 +394,12 @@ async def test_cancel_stops_codex_and_writes_nothing(editor: Editor,
     codex.release_stalls()
     assert tree(root) == before and editor.edits == []
     (line,) = ledger(root)
-    assert (line["outcome"], line["reason"], line["anchor_id"], line["diff_hash"]) == \
-        ("incomplete", "cancelled", None, None)
+    assert (line["outcome"], line["reason"], line["anchor_id"], line["diff_hash"]) == (
+        "incomplete",
+        "cancelled",
+        None,
+        None,
+    )
 
 
 async def test_show_diff_then_apply(editor: Editor, codex: LoopbackCodex) -> None:
@@ -359,8 +417,9 @@ async def test_show_diff_then_apply(editor: Editor, codex: LoopbackCodex) -> Non
     assert (root / "src" / "lamps.py").read_text() == "lamps = 3\nlit = False\n"
 
 
-async def test_files_unticked_in_the_preview_are_not_recorded(editor: Editor,
-                                                              codex: LoopbackCodex) -> None:
+async def test_files_unticked_in_the_preview_are_not_recorded(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
     client, root = editor.client, editor.root
     if client.profile != "vscode":
         pytest.skip("only a refactor preview lets the user untick files")
@@ -372,8 +431,11 @@ async def test_files_unticked_in_the_preview_are_not_recorded(editor: Editor,
     message = await wait_for_message(client, "Applied 1 file")
     assert "left out in the review" in message.message
     (line,) = ledger(root)
-    assert line["anchor_id"] and line["summary"] == \
-        "Applied 1 of 4 files: src/beacon.py (the other files were left out in the review)."
+    assert (
+        line["anchor_id"]
+        and line["summary"]
+        == "Applied 1 of 4 files: src/beacon.py (the other files were left out in the review)."
+    )
     undone = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
     assert undone["started"] is True and undone["files"] == ["src/beacon.py"]
     assert tree(root) == before

@@ -13,13 +13,13 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 async def test_open_publishes_every_finding_with_code_source_and_data(client: WishClient) -> None:
     published = await client.open("data/wishes/d-open.wish.yaml", TYPOS_WISH)
     codes = sorted(str(d.code) for d in published.diagnostics)
-    assert codes == ["invalid-tier", "missing-key", "missing-key", "unknown-conduit",
-                     "unknown-key"]
+    assert codes == ["invalid-tier", "missing-key", "missing-key", "unknown-conduit", "unknown-key"]
     assert {d.source for d in published.diagnostics} == {"wishcraft"}
     assert published.version == 1
     conduit = next(d for d in published.diagnostics if d.code == "unknown-conduit")
-    assert conduit.range == types.Range(start=types.Position(line=12, character=4),
-                                        end=types.Position(line=12, character=24))
+    assert conduit.range == types.Range(
+        start=types.Position(line=12, character=4), end=types.Position(line=12, character=24)
+    )
     assert conduit.severity == types.DiagnosticSeverity.Error
     assert diagnostic_data(conduit)["replacement"] == "cartographer.survey"
     missing = [d.data for d in published.diagnostics if d.code == "missing-key"]
@@ -54,11 +54,18 @@ async def test_close_clears_diagnostics(client: WishClient) -> None:
 
 async def test_files_outside_the_globs_are_not_served(client: WishClient) -> None:
     uri = client.uri("notes/other.yaml")
-    client.text_document_did_open(types.DidOpenTextDocumentParams(
-        text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
-                                             text="title: [")))
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        position=types.Position(line=0, character=1)))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="yaml", version=1, text="title: ["
+            )
+        )
+    )
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=0, character=1),
+        )
+    )
     assert hover is None
     assert uri not in client.diagnostics

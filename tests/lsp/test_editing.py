@@ -14,12 +14,16 @@ def _doc(client: WishClient, name: str) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=client.uri(name))
 
 
-async def _complete(client: WishClient, name: str, text: str, line: int,
-                    character: int) -> list[types.CompletionItem]:
+async def _complete(
+    client: WishClient, name: str, text: str, line: int, character: int
+) -> list[types.CompletionItem]:
     await client.open(name, text)
-    result = await client.text_document_completion_async(types.CompletionParams(
-        text_document=_doc(client, name),
-        position=types.Position(line=line, character=character)))
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=_doc(client, name),
+            position=types.Position(line=line, character=character),
+        )
+    )
     assert isinstance(result, types.CompletionList)
     return list(result.items)
 
@@ -32,12 +36,14 @@ async def test_completion_of_a_half_typed_key(client: WishClient) -> None:
     assert labels[:3] == ["objective", "scope", "invariants"]
     scope = next(item for item in items if item.label == "scope")
     assert isinstance(scope.text_edit, types.TextEdit)
-    assert scope.text_edit.range == types.Range(start=types.Position(line=1, character=0),
-                                                end=types.Position(line=1, character=2))
+    assert scope.text_edit.range == types.Range(
+        start=types.Position(line=1, character=0), end=types.Position(line=1, character=2)
+    )
     if client.profile == "vscode":
         assert scope.insert_text_format == types.InsertTextFormat.Snippet
-        assert scope.text_edit.new_text == ('scope:\n  region: ${1:"repo/docs"}\n'
-                                            '  duration_days: ${2:2}')
+        assert scope.text_edit.new_text == (
+            'scope:\n  region: ${1:"repo/docs"}\n  duration_days: ${2:2}'
+        )
     else:
         assert scope.insert_text_format == types.InsertTextFormat.PlainText
         assert scope.text_edit.new_text == 'scope:\n  region: "repo/docs"\n  duration_days: 2'
@@ -46,8 +52,12 @@ async def test_completion_of_a_half_typed_key(client: WishClient) -> None:
 async def test_completion_of_conduit_ids_after_a_bare_dash(client: WishClient) -> None:
     items = await _complete(client, "data/wishes/c-tools.wish.yaml", "tools:\n  - ", 1, 4)
     by_label = {item.label: item for item in items}
-    assert set(by_label) == {"openai.codex.v2025.plan", "openai.codex.v2025.apply",
-                             "worldsmith.place", "cartographer.survey"}
+    assert set(by_label) == {
+        "openai.codex.v2025.plan",
+        "openai.codex.v2025.apply",
+        "worldsmith.place",
+        "cartographer.survey",
+    }
     survey = by_label["cartographer.survey"]
     assert survey.detail == "Cartographer Survey · Low risk"
     assert isinstance(survey.documentation, types.MarkupContent)
@@ -75,8 +85,11 @@ async def test_empty_document_offers_a_whole_wish(client: WishClient) -> None:
 async def test_hover_on_a_key(client: WishClient) -> None:
     name = "data/wishes/h-key.wish.yaml"
     await client.open(name, VALID_WISH)
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, name), position=types.Position(line=5, character=5)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=_doc(client, name), position=types.Position(line=5, character=5)
+        )
+    )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "duration_days" in hover.contents.value
     assert "0 to 65,535" in hover.contents.value
@@ -87,17 +100,29 @@ async def test_hover_on_a_conduit_id(client: WishClient) -> None:
     name = "data/wishes/h-conduit.wish.yaml"
     await client.open(name, VALID_WISH)
     line = VALID_WISH.splitlines().index('  - "worldsmith.place"')
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, name), position=types.Position(line=line, character=8)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=_doc(client, name), position=types.Position(line=line, character=8)
+        )
+    )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     value = hover.contents.value
-    for expected in ("Worldsmithing Placement", "Literalist", "Low", "Deterministic",
-                     "Instant", "`place`", "per wish entities 500", "`placements_count`"):
+    for expected in (
+        "Worldsmithing Placement",
+        "Literalist",
+        "Low",
+        "Deterministic",
+        "Instant",
+        "`place`",
+        "per wish entities 500",
+        "`placements_count`",
+    ):
         assert expected in value
 
 
 async def test_hover_on_the_planning_conduit_shows_the_model_and_where_it_was_chosen(
-        client: WishClient) -> None:
+    client: WishClient,
+) -> None:
     config = client.root / "elsewhere" / "data" / "config" / "wishcraft.toml"
     config.parent.mkdir(parents=True)
     config.write_text('[conduit]\nmodel = "gpt-6-luna"\nclient_version = "0.160.0"\n')
@@ -105,16 +130,22 @@ async def test_hover_on_the_planning_conduit_shows_the_model_and_where_it_was_ch
     text = VALID_WISH.replace('  - "worldsmith.place"', '  - "openai.codex.v2025.plan"')
     await client.open(name, text)
     line = text.splitlines().index('  - "openai.codex.v2025.plan"')
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, name), position=types.Position(line=line, character=8)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=_doc(client, name), position=types.Position(line=line, character=8)
+        )
+    )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     value = hover.contents.value
     assert "OpenAI Codex (Plan Builder)" in value
     assert "**Plans use** `gpt-6-luna`" in value
     assert "set by `model` under [conduit] in " in value and "wishcraft.toml" in value
     assert "as Codex 0.160.0 (`client_version` under [conduit]" in value
-    other = await client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, name), position=types.Position(line=line + 1, character=8)))
+    other = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=_doc(client, name), position=types.Position(line=line + 1, character=8)
+        )
+    )
     assert other is not None and isinstance(other.contents, types.MarkupContent)
     assert "Plans use" not in other.contents.value
 
@@ -122,8 +153,11 @@ async def test_hover_on_the_planning_conduit_shows_the_model_and_where_it_was_ch
 async def test_hover_on_title_shows_court_and_heat(client: WishClient) -> None:
     name = "data/wishes/h-title.wish.yaml"
     await client.open(name, VALID_WISH)
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, name), position=types.Position(line=1, character=2)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=_doc(client, name), position=types.Position(line=1, character=2)
+        )
+    )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "clarity 75 · safety 75 · reversibility 70" in hover.contents.value
     assert "Heat" in hover.contents.value
@@ -133,10 +167,15 @@ async def _fixes(client: WishClient, name: str) -> dict[str, types.CodeAction]:
     published = await client.open(name, TYPOS_WISH)
     actions = {}
     for diagnostic in published.diagnostics:
-        result = await client.text_document_code_action_async(types.CodeActionParams(
-            text_document=_doc(client, name), range=diagnostic.range,
-            context=types.CodeActionContext(diagnostics=[diagnostic],
-                                            only=[types.CodeActionKind.QuickFix])))
+        result = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=_doc(client, name),
+                range=diagnostic.range,
+                context=types.CodeActionContext(
+                    diagnostics=[diagnostic], only=[types.CodeActionKind.QuickFix]
+                ),
+            )
+        )
         for action in result or []:
             assert isinstance(action, types.CodeAction)
             assert action.diagnostics is not None
@@ -147,13 +186,16 @@ async def _fixes(client: WishClient, name: str) -> dict[str, types.CodeAction]:
 def _apply(text: str, action: types.CodeAction, uri: str) -> str:
     assert action.edit is not None and action.edit.changes is not None
     lines = text.split("\n")
-    for edit in sorted(action.edit.changes[uri], key=lambda e: (e.range.start.line,
-                                                               e.range.start.character),
-                       reverse=True):
-        start = sum(len(line) + 1 for line in lines[:edit.range.start.line]) \
+    for edit in sorted(
+        action.edit.changes[uri],
+        key=lambda e: (e.range.start.line, e.range.start.character),
+        reverse=True,
+    ):
+        start = (
+            sum(len(line) + 1 for line in lines[: edit.range.start.line])
             + edit.range.start.character
-        end = sum(len(line) + 1 for line in lines[:edit.range.end.line]) \
-            + edit.range.end.character
+        )
+        end = sum(len(line) + 1 for line in lines[: edit.range.end.line]) + edit.range.end.character
         text = text[:start] + edit.new_text + text[end:]
         lines = text.split("\n")
     return text
@@ -183,8 +225,11 @@ async def test_applying_every_fix_leaves_a_clean_wish(client: WishClient) -> Non
     text = TYPOS_WISH
     chosen = [actions[key] for key in actions if key != "missing-key:Add `safety_tests`"]
     # Each fix was computed on the original text: apply them from the bottom up.
-    for action in sorted(chosen, key=lambda a: a.edit.changes[uri][0].range.start.line,  # type: ignore[union-attr,index]
-                         reverse=True):
+    for action in sorted(
+        chosen,
+        key=lambda a: a.edit.changes[uri][0].range.start.line,  # type: ignore[union-attr,index]
+        reverse=True,
+    ):
         text = _apply(text, action, uri)
     after = client.published.count()
     version = client.change(name, text)
@@ -194,14 +239,22 @@ async def test_applying_every_fix_leaves_a_clean_wish(client: WishClient) -> Non
 
 async def test_duplicate_key_fix_removes_the_repeat(client: WishClient) -> None:
     name = "data/wishes/a-dup.wish.yaml"
-    text = VALID_WISH.replace("tier: meso\n", "tier: meso\nscope:\n  region: x\n"
-                              "  duration_days: 1\n")
+    text = VALID_WISH.replace(
+        "tier: meso\n", "tier: meso\nscope:\n  region: x\n  duration_days: 1\n"
+    )
     published = await client.open(name, text)
     duplicate = next(d for d in published.diagnostics if d.code == "yaml-duplicate-key")
-    result = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=_doc(client, name), range=duplicate.range,
-        context=types.CodeActionContext(diagnostics=[duplicate])))
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=_doc(client, name),
+            range=duplicate.range,
+            context=types.CodeActionContext(diagnostics=[duplicate]),
+        )
+    )
     assert result is not None
-    action = next(a for a in result if isinstance(a, types.CodeAction)
-                  and a.title == "Remove the duplicate `scope`")
+    action = next(
+        a
+        for a in result
+        if isinstance(a, types.CodeAction) and a.title == "Remove the duplicate `scope`"
+    )
     assert _apply(text, action, client.uri(name)) == VALID_WISH

@@ -96,10 +96,12 @@ def reset_peak(client: WishClient) -> None:
     Path(f"/proc/{client._server.pid}/clear_refs").write_text("5")  # type: ignore[union-attr]
 
 
-@lsp_fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client),
-             scope="module")
-async def client(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory,
-                 request: pytest.FixtureRequest) -> Any:
+@lsp_fixture(
+    config=ClientServerConfig(server_command=SERVER, client_factory=make_client), scope="module"
+)
+async def client(
+    lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Any:
     """One server (VS Code profile) for every hostile document, on a fresh workspace copy."""
     if not Path("/proc/self/status").exists():
         pytest.skip("reads the server's memory from /proc")
@@ -108,10 +110,15 @@ async def client(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactor
     lsp_client.profile = "vscode"
     lsp_client.root = root
     lsp_client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root)),
-        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)) or "",
-                                                 name="workspace")]))
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(PROFILES["vscode"]),
+            root_uri=from_fs_path(str(root)),
+            workspace_folders=[
+                types.WorkspaceFolder(uri=from_fs_path(str(root)) or "", name="workspace")
+            ],
+        )
+    )
     await lsp_client.open(NORMAL, VALID_WISH)
     yield
     await lsp_client.shutdown_session()
@@ -126,12 +133,16 @@ async def client(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactor
 def _print_figures(report: Any) -> None:
     """Write the measured figures under the test results."""
     report.write_line("")
-    report.write_line(f"{'hostile document':26} {'chars':>11} {'diags s':>8} "
-                      f"{'slowest request s':>30} {'edit s':>7} {'peak MB':>8} {'closed MB':>9}")
+    report.write_line(
+        f"{'hostile document':26} {'chars':>11} {'diags s':>8} "
+        f"{'slowest request s':>30} {'edit s':>7} {'peak MB':>8} {'closed MB':>9}"
+    )
     for name, f in FIGURES.items():
         slowest = f"{f.slowest_request} {f.slowest_request_s:.3f}" if f.slowest_request else ""
-        report.write_line(f"{name:26} {f.chars:>11,} {f.diagnostics_s:>8.3f} {slowest:>30} "
-                          f"{f.edit_s:>7.3f} {f.peak_mb:>8.0f} {f.after_close_mb:>9.0f} {f.note}")
+        report.write_line(
+            f"{name:26} {f.chars:>11,} {f.diagnostics_s:>8.3f} {slowest:>30} "
+            f"{f.edit_s:>7.3f} {f.peak_mb:>8.0f} {f.after_close_mb:>9.0f} {f.note}"
+        )
 
 
 async def timed(request: Any) -> tuple[Any, float]:
@@ -144,11 +155,21 @@ async def timed(request: Any) -> tuple[Any, float]:
 async def still_serving(client: WishClient) -> None:
     """A normal wish still gets its hover and completion, promptly."""
     document = types.TextDocumentIdentifier(uri=client.uri(NORMAL))
-    hover, _ = await timed(client.text_document_hover_async(types.HoverParams(
-        text_document=document, position=types.Position(line=DURATION_LINE, character=5))))
+    hover, _ = await timed(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=document, position=types.Position(line=DURATION_LINE, character=5)
+            )
+        )
+    )
     assert hover is not None and "duration_days" in hover.contents.value
-    completion, _ = await timed(client.text_document_completion_async(types.CompletionParams(
-        text_document=document, position=types.Position(line=DURATION_LINE + 1, character=0))))
+    completion, _ = await timed(
+        client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=document, position=types.Position(line=DURATION_LINE + 1, character=0)
+            )
+        )
+    )
     assert completion is not None and completion.items
     assert not [m for m in client.messages if m.type == types.MessageType.Error]
 
@@ -161,23 +182,52 @@ async def every_request(client: WishClient, uri: str, lines: int) -> tuple[float
     for line in sorted({0, 1, lines // 2, max(lines - 1, 0)}):
         position = types.Position(line=line, character=3)
         requests += [
-            ("hover", client.text_document_hover_async(types.HoverParams(
-                text_document=document, position=position))),
-            ("completion", client.text_document_completion_async(types.CompletionParams(
-                text_document=document, position=position))),
-            ("definition", client.text_document_definition_async(types.DefinitionParams(
-                text_document=document, position=position))),
-            ("codeAction", client.text_document_code_action_async(types.CodeActionParams(
-                text_document=document, range=types.Range(start=position, end=position),
-                context=types.CodeActionContext(diagnostics=[])))),
+            (
+                "hover",
+                client.text_document_hover_async(
+                    types.HoverParams(text_document=document, position=position)
+                ),
+            ),
+            (
+                "completion",
+                client.text_document_completion_async(
+                    types.CompletionParams(text_document=document, position=position)
+                ),
+            ),
+            (
+                "definition",
+                client.text_document_definition_async(
+                    types.DefinitionParams(text_document=document, position=position)
+                ),
+            ),
+            (
+                "codeAction",
+                client.text_document_code_action_async(
+                    types.CodeActionParams(
+                        text_document=document,
+                        range=types.Range(start=position, end=position),
+                        context=types.CodeActionContext(diagnostics=[]),
+                    )
+                ),
+            ),
         ]
     requests += [
-        ("documentSymbol", client.text_document_document_symbol_async(
-            types.DocumentSymbolParams(text_document=document))),
-        ("foldingRange", client.text_document_folding_range_async(types.FoldingRangeParams(
-            text_document=document))),
-        ("codeLens", client.text_document_code_lens_async(types.CodeLensParams(
-            text_document=document))),
+        (
+            "documentSymbol",
+            client.text_document_document_symbol_async(
+                types.DocumentSymbolParams(text_document=document)
+            ),
+        ),
+        (
+            "foldingRange",
+            client.text_document_folding_range_async(
+                types.FoldingRangeParams(text_document=document)
+            ),
+        ),
+        (
+            "codeLens",
+            client.text_document_code_lens_async(types.CodeLensParams(text_document=document)),
+        ),
     ]
     slowest, which = 0.0, ""
     for method, request in requests:  # one at a time, so each time is that request's own
@@ -208,8 +258,9 @@ def nested_then_blank(depth: int, blank: int) -> str:
 def ten_megabytes() -> str:
     """The valid wish with invariants added until the file is 10 MB."""
     line = '  - "No harm to civilians in the Sunken Quarter, not even a little"\n'
-    return VALID_WISH.replace("invariants:\n",
-                              "invariants:\n" + line * (10_000_000 // len(line)), 1)
+    return VALID_WISH.replace(
+        "invariants:\n", "invariants:\n" + line * (10_000_000 // len(line)), 1
+    )
 
 
 def with_title(title: str) -> str:
@@ -219,34 +270,42 @@ def with_title(title: str) -> str:
 
 def exactly(code: str) -> Callable[[list[types.Diagnostic]], None]:
     """Expect one diagnostic, with this code."""
+
     def check(diagnostics: list[types.Diagnostic]) -> None:
         assert [d.code for d in diagnostics] == [code], diagnostics
+
     return check
 
 
 def refused(limit: int) -> Callable[[list[types.Diagnostic]], None]:
     """Expect one diagnostic saying the file is too large, and the limit it passed."""
+
     def check(diagnostics: list[types.Diagnostic]) -> None:
         assert [d.code for d in diagnostics] == ["yaml-too-large"], diagnostics
         assert f"{limit:,}" in diagnostics[0].message
         assert diagnostics[0].severity == types.DiagnosticSeverity.Error
+
     return check
 
 
 def including(*codes: str) -> Callable[[list[types.Diagnostic]], None]:
     """Expect these codes among the diagnostics, and no more diagnostics than the cap."""
+
     def check(diagnostics: list[types.Diagnostic]) -> None:
         assert set(codes) <= {str(d.code) for d in diagnostics}, diagnostics
         assert len(diagnostics) <= MAX_FINDINGS + 1
+
     return check
 
 
 def capped(unknown: int) -> Callable[[list[types.Diagnostic]], None]:
     """Thousands of unknown keys: the cap, then one line counting the rest."""
+
     def check(diagnostics: list[types.Diagnostic]) -> None:
         assert len(diagnostics) == MAX_FINDINGS + 1
         last = next(d for d in diagnostics if d.code == "too-many-findings")
         assert last.message.startswith(f"{unknown - MAX_FINDINGS:,} more findings")
+
     return check
 
 
@@ -257,7 +316,8 @@ def nothing_wrong(diagnostics: list[types.Diagnostic]) -> None:
 
 def conduits(count: int) -> str:
     """A registry of `count` valid conduits (36 nodes each)."""
-    return "".join(f"""- id: "worldsmith.place{number}"
+    return "".join(
+        f"""- id: "worldsmith.place{number}"
   label: "Worldsmithing Placement {number}"
   disposition: Literalist
   domains: [WorldAuthoring]
@@ -271,47 +331,70 @@ def conduits(count: int) -> str:
   limits:
     per_wish_entities: 500
   audit_fields: ["placements_count"]
-""" for number in range(count))
+"""
+        for number in range(count)
+    )
 
 
-REGISTRY_DOCUMENTS = {"registry-1380-conduits", "registry-alias-bomb",
-                      "registry-dense-60000-nodes"}
+REGISTRY_DOCUMENTS = {"registry-1380-conduits", "registry-alias-bomb", "registry-dense-60000-nodes"}
 """Opened as `conduits/registry.yaml` (analysed as a registry), not as wishes."""
 
 HOSTILE: dict[str, tuple[Callable[[], str], Callable[[list[types.Diagnostic]], None]]] = {
     "alias-bomb": (alias_bomb, including("yaml-alias-bomb")),
-    "flow-nesting-10000": (lambda: "plan: " + "[" * 10_000 + "]" * 10_000 + "\n",
-                           including("yaml-too-deep")),
-    "block-sequences-10000": (lambda: "plan:\n" + "- " * 10_000 + "x\n",
-                              including("yaml-too-deep")),
+    "flow-nesting-10000": (
+        lambda: "plan: " + "[" * 10_000 + "]" * 10_000 + "\n",
+        including("yaml-too-deep"),
+    ),
+    "block-sequences-10000": (
+        lambda: "plan:\n" + "- " * 10_000 + "x\n",
+        including("yaml-too-deep"),
+    ),
     "block-keys-10000": (lambda: "? " * 10_000 + "x\n", including("yaml-too-deep")),
     "indented-mappings-1900": (lambda: indented_mappings(1_900), including("yaml-too-deep")),
     "indented-mappings-10000": (lambda: indented_mappings(10_000), refused(MAX_DOCUMENT_CHARS)),
     "ten-megabytes": (ten_megabytes, refused(MAX_DOCUMENT_CHARS)),
-    "dense-flow-60000-nodes": (lambda: "plan: [" + ",".join(["1"] * 60_000) + "]\n",
-                               refused(MAX_NODES)),
+    "dense-flow-60000-nodes": (
+        lambda: "plan: [" + ",".join(["1"] * 60_000) + "]\n",
+        refused(MAX_NODES),
+    ),
     "line-of-200000-chars": (lambda: with_title('"' + "x" * 200_000 + '"'), nothing_wrong),
     "nul-byte": (lambda: with_title('"Relight\x00 the lighthouse"'), exactly("yaml-syntax")),
-    "lone-surrogate": (lambda: with_title('"Relight \ud800 the lighthouse"'),
-                       including("yaml-syntax")),
-    "keys-20000": (lambda: VALID_WISH + "".join(f"key_{i}: {i}\n" for i in range(20_000)),
-                   capped(20_000)),
-    "keys-30000": (lambda: VALID_WISH + "".join(f"key_{i}: {i}\n" for i in range(30_000)),
-                   refused(MAX_NODES)),
-    "blank-lines-1900000": (lambda: nested_then_blank(90, 1_900_000),
-                            including("missing-key", "unknown-key")),
+    "lone-surrogate": (
+        lambda: with_title('"Relight \ud800 the lighthouse"'),
+        including("yaml-syntax"),
+    ),
+    "keys-20000": (
+        lambda: VALID_WISH + "".join(f"key_{i}: {i}\n" for i in range(20_000)),
+        capped(20_000),
+    ),
+    "keys-30000": (
+        lambda: VALID_WISH + "".join(f"key_{i}: {i}\n" for i in range(30_000)),
+        refused(MAX_NODES),
+    ),
+    "blank-lines-1900000": (
+        lambda: nested_then_blank(90, 1_900_000),
+        including("missing-key", "unknown-key"),
+    ),
     "registry-1380-conduits": (lambda: conduits(1_380), nothing_wrong),
-    "registry-alias-bomb": (lambda: "- " + alias_bomb().replace("\n", "\n  "),
-                            including("yaml-alias-bomb")),
-    "registry-dense-60000-nodes": (lambda: "[" + ",".join(["{}"] * 60_000) + "]\n",
-                                   refused(MAX_NODES)),
+    "registry-alias-bomb": (
+        lambda: "- " + alias_bomb().replace("\n", "\n  "),
+        including("yaml-alias-bomb"),
+    ),
+    "registry-dense-60000-nodes": (
+        lambda: "[" + ",".join(["{}"] * 60_000) + "]\n",
+        refused(MAX_NODES),
+    ),
 }
 
 
 async def test_the_limits_are_the_documented_ones() -> None:
     """The figures the diagnostics quote (and this module's documents are built around)."""
     assert (MAX_DEPTH, MAX_NODES, MAX_EXPANDED_NODES, MAX_DOCUMENT_CHARS) == (
-        100, 50_000, 100_000, 2_000_000)
+        100,
+        50_000,
+        100_000,
+        2_000_000,
+    )
     assert len(indented_mappings(1_900)) < MAX_DOCUMENT_CHARS < len(indented_mappings(10_000))
 
 
@@ -320,8 +403,11 @@ async def test_hostile_document(client: WishClient, name: str) -> None:
     make, check = HOSTILE[name]
     text = make()
     figures = FIGURES[name] = Figures(chars=len(text))
-    relative = (f"hostile/{name}/conduits/registry.yaml" if name in REGISTRY_DOCUMENTS
-                else f"data/wishes/x-{name}.wish.yaml")
+    relative = (
+        f"hostile/{name}/conduits/registry.yaml"
+        if name in REGISTRY_DOCUMENTS
+        else f"data/wishes/x-{name}.wish.yaml"
+    )
     uri = client.uri(relative)
     reset_peak(client)
 
@@ -330,14 +416,19 @@ async def test_hostile_document(client: WishClient, name: str) -> None:
     for diagnostic in published.diagnostics:
         assert diagnostic.source == "wishcraft" and diagnostic.message
     figures.slowest_request_s, figures.slowest_request = await every_request(
-        client, uri, text.count("\n") + 1)
+        client, uri, text.count("\n") + 1
+    )
 
     after = client.published.count()
     start = time.perf_counter()
-    version = client.change(relative, "# edited\n", types.Range(
-        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)))
-    await asyncio.wait_for(client.published.wait(uri, version=version, after=after),
-                           BOUND_SECONDS)
+    version = client.change(
+        relative,
+        "# edited\n",
+        types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+        ),
+    )
+    await asyncio.wait_for(client.published.wait(uri, version=version, after=after), BOUND_SECONDS)
     figures.edit_s = time.perf_counter() - start
 
     await still_serving(client)
@@ -358,22 +449,26 @@ async def test_a_burst_of_1000_edits_publishes_the_last_version(client: WishClie
     uri = client.uri(name)
     await client.open(name, VALID_WISH)
     line = VALID_WISH.splitlines().index("tier: meso")
-    tier = types.Range(start=types.Position(line=line, character=6),
-                       end=types.Position(line=line, character=10))
+    tier = types.Range(
+        start=types.Position(line=line, character=6), end=types.Position(line=line, character=10)
+    )
     after = client.published.count()
     start = time.perf_counter()
     for edit in range(1_000):  # typing over the tier: mezo, meso, mezo, … then mega
-        version = client.change(name, "mega" if edit == 999 else ("mezo", "meso")[edit % 2],
-                                tier)
+        version = client.change(name, "mega" if edit == 999 else ("mezo", "meso")[edit % 2], tier)
     assert version == 1_001
-    final = await asyncio.wait_for(client.published.wait(uri, version=version, after=after),
-                                   BOUND_SECONDS)
-    figures = FIGURES["burst-1000-edits"] = Figures(chars=len(VALID_WISH),
-                                                    diagnostics_s=time.perf_counter() - start)
-    fresh = await client.open("data/wishes/x-burst-final.wish.yaml",
-                              VALID_WISH.replace("tier: meso", "tier: mega"))
-    assert [(d.code, d.range, d.message) for d in final.diagnostics] == \
-        [(d.code, d.range, d.message) for d in fresh.diagnostics]
+    final = await asyncio.wait_for(
+        client.published.wait(uri, version=version, after=after), BOUND_SECONDS
+    )
+    figures = FIGURES["burst-1000-edits"] = Figures(
+        chars=len(VALID_WISH), diagnostics_s=time.perf_counter() - start
+    )
+    fresh = await client.open(
+        "data/wishes/x-burst-final.wish.yaml", VALID_WISH.replace("tier: meso", "tier: mega")
+    )
+    assert [(d.code, d.range, d.message) for d in final.diagnostics] == [
+        (d.code, d.range, d.message) for d in fresh.diagnostics
+    ]
     assert [d.code for d in final.diagnostics] == ["invalid-tier"]
     mine = [p for p in client.published.all[after:] if p.uri == uri]
     versions = [p.version for p in mine if p.version is not None]
@@ -385,8 +480,7 @@ async def test_a_burst_of_1000_edits_publishes_the_last_version(client: WishClie
     await still_serving(client)
 
 
-async def test_a_registry_that_is_not_utf8_is_named_in_the_diagnostics(
-        client: WishClient) -> None:
+async def test_a_registry_that_is_not_utf8_is_named_in_the_diagnostics(client: WishClient) -> None:
     """A registry on disk with invalid UTF-8: the wish says why no tool is known."""
     registry = client.root / "latin1" / "data" / "conduits" / "registry.yaml"
     registry.parent.mkdir(parents=True)
@@ -402,14 +496,18 @@ async def test_a_registry_that_is_not_utf8_is_named_in_the_diagnostics(
 
 
 async def test_a_config_file_that_is_not_utf8_gives_one_message_and_default_rules(
-        client: WishClient) -> None:
+    client: WishClient,
+) -> None:
     """wishcraft.toml with invalid UTF-8: one warning, then the default rules apply."""
     config = client.root / "bad-toml" / "data" / "config" / "wishcraft.toml"
     config.parent.mkdir(parents=True)
-    config.write_bytes(b'[lint]\n# caf\xe9\nseverity = {}\n')
+    config.write_bytes(b"[lint]\n# caf\xe9\nseverity = {}\n")
     shown = asyncio.ensure_future(client.wait_for_notification(types.WINDOW_SHOW_MESSAGE))
-    published, seconds = await timed(client.open("bad-toml/data/wishes/w.wish.yaml",
-                                                 VALID_WISH.replace("tier: meso", "tier: mezo")))
+    published, seconds = await timed(
+        client.open(
+            "bad-toml/data/wishes/w.wish.yaml", VALID_WISH.replace("tier: meso", "tier: mezo")
+        )
+    )
     message = await asyncio.wait_for(shown, BOUND_SECONDS)
     assert message.type == types.MessageType.Warning
     assert str(config) in message.message and "not UTF-8" in message.message
@@ -437,8 +535,9 @@ def wish_snapshot(text: str) -> DocumentSnapshot:
     analysis = analyse_wish(text, bundled_registry())
     analysis.parsed.lines = CountingLines(analysis.parsed.lines)
     path = Path("/w/data/wishes/w.wish.yaml")
-    return DocumentSnapshot(path.as_uri(), 1, path, analysis,
-                            PositionMapper(analysis.parsed.lines), bundled_registry())
+    return DocumentSnapshot(
+        path.as_uri(), 1, path, analysis, PositionMapper(analysis.parsed.lines), bundled_registry()
+    )
 
 
 async def test_blocks_ending_in_a_million_blank_lines_read_each_line_once() -> None:
@@ -495,14 +594,18 @@ async def test_an_outline_stops_at_its_cap_and_says_so() -> None:
     assert symbols[-1].range.start.line == MAX_SYMBOLS
 
 
-@pytest.mark.parametrize(("text", "expensive"), [
-    ("plan: [" + ",".join(["{a: 1}"] * 5_000) + "]\n", "_error_finding"),
-    ("tools: [" + ",".join([f"tool.{i}" for i in range(10_000)]) + "]\n",
-     "get_close_matches"),
-    ("".join(f"key_{i}: {i}\n" for i in range(10_000)), "_finding"),
-], ids=["wrong-items", "unknown-tools", "unknown-keys"])
-async def test_findings_past_the_cap_are_not_computed(monkeypatch: pytest.MonkeyPatch,
-                                                      text: str, expensive: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "expensive"),
+    [
+        ("plan: [" + ",".join(["{a: 1}"] * 5_000) + "]\n", "_error_finding"),
+        ("tools: [" + ",".join([f"tool.{i}" for i in range(10_000)]) + "]\n", "get_close_matches"),
+        ("".join(f"key_{i}: {i}\n" for i in range(10_000)), "_finding"),
+    ],
+    ids=["wrong-items", "unknown-tools", "unknown-keys"],
+)
+async def test_findings_past_the_cap_are_not_computed(
+    monkeypatch: pytest.MonkeyPatch, text: str, expensive: str
+) -> None:
     """Thousands of wrong items: the first `MAX_FINDINGS` are placed and worded, the rest
     only counted or cut, and one last finding says more are not shown."""
     import difflib

@@ -42,8 +42,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 PLANNER = "openai.codex.v2025.plan"
 PLANNER_LINE = VALID_WISH.splitlines().index(f'  - "{PLANNER}"')
 UNBOUND_WISH = VALID_WISH.replace(f'  - "{PLANNER}"\n', "")
-BINDING_REFUSAL = (f"The wish does not name `{PLANNER}` in `tools`; add it to `tools` to allow "
-                   "this call.")
+BINDING_REFUSAL = (
+    f"The wish does not name `{PLANNER}` in `tools`; add it to `tools` to allow this call."
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +60,19 @@ def fresh_script(codex: LoopbackCodex) -> None:
 
 def environment(codex: LoopbackCodex, tmp: Path) -> dict[str, str]:
     home = write_codex_home(tmp / "codex-home")
-    return {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
-            "XDG_CACHE_HOME": str(tmp / "cache")}
+    return {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": codex.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+        "XDG_CACHE_HOME": str(tmp / "cache"),
+    }
 
 
 @pytest_asyncio.fixture(loop_scope="module", params=["vscode", "neovim"])
-async def client(request: pytest.FixtureRequest, codex: LoopbackCodex,
-                 tmp_path: Path) -> AsyncIterator[WishClient]:
+async def client(
+    request: pytest.FixtureRequest, codex: LoopbackCodex, tmp_path: Path
+) -> AsyncIterator[WishClient]:
     """A server with a Codex login on a fresh copy of the workspace whose planner may be
     called twice per wish."""
     root = tmp_path / "ws"
@@ -74,8 +80,9 @@ async def client(request: pytest.FixtureRequest, codex: LoopbackCodex,
     registry = root / "data" / "conduits" / "registry.yaml"
     text = registry.read_text(encoding="utf-8")
     assert "    per_wish_calls: 10\n" in text
-    registry.write_text(text.replace("    per_wish_calls: 10\n", "    per_wish_calls: 2\n", 1),
-                        encoding="utf-8")
+    registry.write_text(
+        text.replace("    per_wish_calls: 10\n", "    per_wish_calls: 2\n", 1), encoding="utf-8"
+    )
     env = environment(codex, tmp_path)
     started = await start_client(str(request.param), root, env)
     started.env = env  # type: ignore[attr-defined]
@@ -90,28 +97,36 @@ def ledger_lines(client: WishClient) -> list[dict[str, Any]]:
 
 
 async def lens_titles(client: WishClient, name: str) -> list[str]:
-    lenses = await client.text_document_code_lens_async(types.CodeLensParams(
-        text_document=types.TextDocumentIdentifier(uri=client.uri(name))))
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=client.uri(name)))
+    )
     return [lens.command.title for lens in lenses or [] if lens.command is not None]
 
 
 async def hover_text(client: WishClient, name: str, line: int, character: int) -> str:
-    hover = await client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
-        position=types.Position(line=line, character=character)))
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
+            position=types.Position(line=line, character=character),
+        )
+    )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     return hover.contents.value
 
 
 async def plan_action(client: WishClient, name: str) -> types.CodeAction:
-    (action,) = [action for action in await plan_actions(client, name)
-                 if action.title.startswith("Plan this wish")]
+    (action,) = [
+        action
+        for action in await plan_actions(client, name)
+        if action.title.startswith("Plan this wish")
+    ]
     return action
 
 
 async def execute(client: WishClient, name: str) -> dict[str, Any]:
     result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+    )
     assert isinstance(result, dict), result
     return result
 
@@ -145,7 +160,11 @@ def supports_lens_refresh(client: WishClient) -> bool:
 
 def assert_audited(line: dict[str, Any], wish: str, artifact: dict[str, Any]) -> None:
     assert (line["conduit"], line["action"], line["mode"], line["outcome"]) == (
-        PLANNER, "plan", "commit", "complete")
+        PLANNER,
+        "plan",
+        "commit",
+        "complete",
+    )
     assert line["wish"] == wish and line["author_id"] == "player-4821"
     assert line["prompt_hash"] == artifact["prompt_hash"] and len(line["prompt_hash"]) == 64
     assert (line["model"], line["tokens_used"]) == ("gpt-6.1-sol", 4446)
@@ -154,7 +173,8 @@ def assert_audited(line: dict[str, Any], wish: str, artifact: dict[str, Any]) ->
 
 
 async def test_plan_is_disabled_with_the_gates_reason_and_refused_when_run(
-        client: WishClient, codex: LoopbackCodex) -> None:
+    client: WishClient, codex: LoopbackCodex
+) -> None:
     name = "data/wishes/unbound.wish.yaml"
     sent = len(codex.requests)
     await client.open(name, UNBOUND_WISH)
@@ -174,11 +194,16 @@ async def test_plan_is_disabled_with_the_gates_reason_and_refused_when_run(
     assert len(codex.requests) == sent  # nothing left the machine
     (line,) = ledger_lines(client)
     assert (line["outcome"], line["reason"], line["wish"], line["mode"]) == (
-        "refused", BINDING_REFUSAL, name, "commit")
+        "refused",
+        BINDING_REFUSAL,
+        name,
+        "commit",
+    )
 
 
 async def test_code_lens_and_hover_show_the_calls_left_before_and_after_a_plan(
-        client: WishClient, codex: LoopbackCodex) -> None:
+    client: WishClient, codex: LoopbackCodex
+) -> None:
     name = "data/wishes/lens.wish.yaml"
     await client.open(name, VALID_WISH)
     court, calls = await lens_titles(client, name)
@@ -195,15 +220,15 @@ async def test_code_lens_and_hover_show_the_calls_left_before_and_after_a_plan(
     assert "**Calls left** · plan 1/2 · today 199/200" in after
     assert f"the last 1 call(s) of `{PLANNER}`" in after
     (recent,) = [row for row in after.splitlines() if row.startswith("- ")]
-    assert recent.endswith("· plan · commit · complete · gpt-6.1-sol · 4,446 tokens · "
-                           f"`{name}`")
+    assert recent.endswith(f"· plan · commit · complete · gpt-6.1-sol · 4,446 tokens · `{name}`")
     artifact = json.loads((client.root / "data/wishes/lens.wish.plan.json").read_text())
     (line,) = ledger_lines(client)
     assert_audited(line, name, artifact)
 
 
 async def test_limits_are_counted_across_the_cli_and_the_running_server(
-        client: WishClient, codex: LoopbackCodex) -> None:
+    client: WishClient, codex: LoopbackCodex
+) -> None:
     name = "data/wishes/shared.wish.yaml"
     wish = client.root / name
     wish.write_text(VALID_WISH, encoding="utf-8")  # on disk too, for the CLI
@@ -212,8 +237,13 @@ async def test_limits_are_counted_across_the_cli_and_the_running_server(
     env: dict[str, str] = client.env  # type: ignore[attr-defined]
 
     def cli_plan() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "wishcraft.cli", "plan", "-q", str(wish)],
-                              env=env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "wishcraft.cli", "plan", "-q", str(wish)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     codex.enqueue("responses", sse(success_transcript(chunks(SAMPLE_PLAN))))
     first = await asyncio.to_thread(cli_plan)
@@ -223,8 +253,10 @@ async def test_limits_are_counted_across_the_cli_and_the_running_server(
 
     await plan_live(client, codex, name)
     assert (await lens_titles(client, name))[1] == "plan 0/2 · today 198/200 · limit reached"
-    reason = (f"This wish has used all 2 of its `{PLANNER}` calls (`per_wish_calls`); write a "
-              f"new wish or raise the limit in {client.root / 'data/conduits/registry.yaml'}.")
+    reason = (
+        f"This wish has used all 2 of its `{PLANNER}` calls (`per_wish_calls`); write a "
+        f"new wish or raise the limit in {client.root / 'data/conduits/registry.yaml'}."
+    )
     action = await plan_action(client, name)
     if client.profile == "vscode":
         assert action.disabled is not None and action.disabled.reason == reason
@@ -239,19 +271,35 @@ async def test_limits_are_counted_across_the_cli_and_the_running_server(
 
     lines = ledger_lines(client)
     assert [(line["outcome"], line["mode"], line["wish"]) for line in lines] == [
-        ("complete", "commit", name), ("complete", "commit", name),
-        ("refused", "commit", name), ("refused", "commit", name)]
+        ("complete", "commit", name),
+        ("complete", "commit", name),
+        ("refused", "commit", name),
+        ("refused", "commit", name),
+    ]
     artifact = json.loads((client.root / "data/wishes/shared.wish.plan.json").read_text())
     assert_audited(lines[1], name, artifact)  # the editor's plan wrote the artifact last
     verified = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "wishcraft.cli", "ledger", "verify", "--ledger",
-                         str(client.root / "data/ledger/wishes.jsonl")],
-        env=env, capture_output=True, text=True, timeout=60)
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "wishcraft.cli",
+            "ledger",
+            "verify",
+            "--ledger",
+            str(client.root / "data/ledger/wishes.jsonl"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert verified.returncode == 0 and "the chain of 4 entries verifies" in verified.stdout
 
 
 async def test_a_torn_last_line_is_said_once_and_the_plan_still_recorded(
-        client: WishClient, codex: LoopbackCodex) -> None:
+    client: WishClient, codex: LoopbackCodex
+) -> None:
     name = "data/wishes/torn.wish.yaml"
     ledger = client.root / "data" / "ledger" / "wishes.jsonl"
     ledger.parent.mkdir(parents=True)
@@ -260,8 +308,10 @@ async def test_a_torn_last_line_is_said_once_and_the_plan_still_recorded(
     await plan_live(client, codex, name)
     shown = await wait_for_message(client, "torn write")
     assert shown.type == types.MessageType.Warning
-    assert shown.message == (f"{ledger}: the end (byte 0) is a torn write of 33 bytes (a crash "
-                             "mid-append); it is skipped and kept as it is.")
+    assert shown.message == (
+        f"{ledger}: the end (byte 0) is a torn write of 33 bytes (a crash "
+        "mid-append); it is skipped and kept as it is."
+    )
     assert [m.message for m in client.messages].count(shown.message) == 1
     raw = ledger.read_text(encoding="utf-8").splitlines()
     assert raw[0] == '{"v":1,"conduit":"openai.codex.v2'  # kept as it was

@@ -69,8 +69,10 @@ async def _raw(client: WishClient, method: str, params: Any) -> Any:
     msg_id = f"raw-{uuid.uuid4()}"
     answered: concurrent.futures.Future[Any] = concurrent.futures.Future()
     client.protocol._request_futures[msg_id] = answered  # the client resolves it on answer
-    _write(client, json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method,
-                               "params": params}).encode())
+    _write(
+        client,
+        json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}).encode(),
+    )
     return await _answer(asyncio.wrap_future(answered))
 
 
@@ -78,44 +80,59 @@ async def still_serving(client: WishClient) -> None:
     """A normal wish still gets its hover, and no error was shown to the user."""
     if client.uri(NORMAL) not in client.versions:
         await client.open(NORMAL, VALID_WISH)
-    hover = await _answer(client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, NORMAL),
-        position=types.Position(line=HOVER_LINE, character=5))))
+    hover = await _answer(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=_doc(client, NORMAL),
+                position=types.Position(line=HOVER_LINE, character=5),
+            )
+        )
+    )
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "duration_days" in hover.contents.value
     errors = [m.message for m in client.messages if m.type == types.MessageType.Error]
     assert errors == [], errors
 
 
-async def _every_request(client: WishClient, uri: str, position: types.Position,
-                         end: types.Position | None = None) -> dict[str, Any]:
+async def _every_request(
+    client: WishClient, uri: str, position: types.Position, end: types.Position | None = None
+) -> dict[str, Any]:
     """Ask every document request at `uri` and `position`; return the answers by method."""
     document = types.TextDocumentIdentifier(uri=uri)
     where = types.Range(start=position, end=end or position)
     requests = {
-        "hover": client.text_document_hover_async(types.HoverParams(
-            text_document=document, position=position)),
-        "completion": client.text_document_completion_async(types.CompletionParams(
-            text_document=document, position=position)),
-        "definition": client.text_document_definition_async(types.DefinitionParams(
-            text_document=document, position=position)),
-        "codeAction": client.text_document_code_action_async(types.CodeActionParams(
-            text_document=document, range=where,
-            context=types.CodeActionContext(diagnostics=[]))),
+        "hover": client.text_document_hover_async(
+            types.HoverParams(text_document=document, position=position)
+        ),
+        "completion": client.text_document_completion_async(
+            types.CompletionParams(text_document=document, position=position)
+        ),
+        "definition": client.text_document_definition_async(
+            types.DefinitionParams(text_document=document, position=position)
+        ),
+        "codeAction": client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=document, range=where, context=types.CodeActionContext(diagnostics=[])
+            )
+        ),
         "documentSymbol": client.text_document_document_symbol_async(
-            types.DocumentSymbolParams(text_document=document)),
+            types.DocumentSymbolParams(text_document=document)
+        ),
         "foldingRange": client.text_document_folding_range_async(
-            types.FoldingRangeParams(text_document=document)),
+            types.FoldingRangeParams(text_document=document)
+        ),
         "codeLens": client.text_document_code_lens_async(
-            types.CodeLensParams(text_document=document)),
+            types.CodeLensParams(text_document=document)
+        ),
     }
     answers = await _answer(asyncio.gather(*requests.values()))
     return dict(zip(requests, answers, strict=True))
 
 
 async def test_requests_for_a_document_never_opened_answer_empty(client: WishClient) -> None:
-    answers = await _every_request(client, client.uri("data/wishes/m-never.wish.yaml"),
-                                   types.Position(line=0, character=0))
+    answers = await _every_request(
+        client, client.uri("data/wishes/m-never.wish.yaml"), types.Position(line=0, character=0)
+    )
     assert answers == dict.fromkeys(answers), answers
     await still_serving(client)
 
@@ -131,31 +148,50 @@ async def test_requests_for_a_closed_document_answer_empty(client: WishClient) -
     await still_serving(client)
 
 
-@pytest.mark.parametrize("uri", ["file:///nowhere/ghost.wish.yaml", "not a uri", "",
-                                 "untitled:Untitled-1"], ids=["absent-file", "not-a-uri",
-                                                              "empty", "untitled"])
-async def test_plan_command_for_a_bogus_uri_is_refused_with_a_reason(client: WishClient,
-                                                                     uri: str) -> None:
-    result = await _answer(client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="wishcraft.planWish", arguments=[uri])))
+@pytest.mark.parametrize(
+    "uri",
+    ["file:///nowhere/ghost.wish.yaml", "not a uri", "", "untitled:Untitled-1"],
+    ids=["absent-file", "not-a-uri", "empty", "untitled"],
+)
+async def test_plan_command_for_a_bogus_uri_is_refused_with_a_reason(
+    client: WishClient, uri: str
+) -> None:
+    result = await _answer(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="wishcraft.planWish", arguments=[uri])
+        )
+    )
     assert result["started"] is False
     assert result["reason"] == "This document is not an open wish."
-    inserted = await _answer(client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="wishcraft.insertPlanSteps", arguments=[uri])))
+    inserted = await _answer(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="wishcraft.insertPlanSteps", arguments=[uri])
+        )
+    )
     assert inserted["applied"] is False
-    cancelled = await _answer(client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="wishcraft.cancelPlan", arguments=[uri])))
+    cancelled = await _answer(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="wishcraft.cancelPlan", arguments=[uri])
+        )
+    )
     assert cancelled is False
     await still_serving(client)
 
 
-@pytest.mark.parametrize("arguments", [[], [42], [None], [{"uri": "x"}], ["a", "b", "c"]],
-                         ids=["none", "number", "null", "object", "too-many"])
-async def test_plan_command_with_wrong_arguments_is_a_clear_error(client: WishClient,
-                                                                  arguments: list[Any]) -> None:
+@pytest.mark.parametrize(
+    "arguments",
+    [[], [42], [None], [{"uri": "x"}], ["a", "b", "c"]],
+    ids=["none", "number", "null", "object", "too-many"],
+)
+async def test_plan_command_with_wrong_arguments_is_a_clear_error(
+    client: WishClient, arguments: list[Any]
+) -> None:
     try:
-        result = await _answer(client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="wishcraft.planWish", arguments=arguments)))
+        result = await _answer(
+            client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="wishcraft.planWish", arguments=arguments)
+            )
+        )
     except JsonRpcException as error:
         assert error.message, "the error says what was wrong"
     else:
@@ -165,39 +201,54 @@ async def test_plan_command_with_wrong_arguments_is_a_clear_error(client: WishCl
 
 async def test_unknown_command_is_a_clear_error(client: WishClient) -> None:
     with pytest.raises(JsonRpcException, match="wishcraft.noSuchCommand"):
-        await _answer(client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="wishcraft.noSuchCommand", arguments=[])))
+        await _answer(
+            client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="wishcraft.noSuchCommand", arguments=[])
+            )
+        )
     await still_serving(client)
 
 
 async def test_positions_past_the_end_are_clamped(client: WishClient) -> None:
     name = "data/wishes/m-far.wish.yaml"
     await client.open(name, TYPOS_WISH)
-    for position in (types.Position(line=FAR, character=FAR),
-                     types.Position(line=0, character=FAR),
-                     types.Position(line=FAR, character=0)):
+    for position in (
+        types.Position(line=FAR, character=FAR),
+        types.Position(line=0, character=FAR),
+        types.Position(line=FAR, character=0),
+    ):
         answers = await _every_request(client, client.uri(name), position)
         assert isinstance(answers["completion"], types.CompletionList)
         assert answers["documentSymbol"] and answers["foldingRange"]
-    reversed_range = await _every_request(client, client.uri(name),
-                                          types.Position(line=FAR, character=FAR),
-                                          end=types.Position(line=0, character=0))
+    reversed_range = await _every_request(
+        client,
+        client.uri(name),
+        types.Position(line=FAR, character=FAR),
+        end=types.Position(line=0, character=0),
+    )
     assert reversed_range["documentSymbol"]
     await still_serving(client)
 
 
-@pytest.mark.parametrize("position", [{"line": -1, "character": 0},
-                                      {"line": 0, "character": -5},
-                                      {"line": 2**40, "character": 0},
-                                      {"line": None, "character": 0}],
-                         ids=["negative-line", "negative-character", "beyond-uinteger",
-                              "null-line"])
-async def test_impossible_positions_get_an_invalid_params_error(client: WishClient,
-                                                                position: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"line": -1, "character": 0},
+        {"line": 0, "character": -5},
+        {"line": 2**40, "character": 0},
+        {"line": None, "character": 0},
+    ],
+    ids=["negative-line", "negative-character", "beyond-uinteger", "null-line"],
+)
+async def test_impossible_positions_get_an_invalid_params_error(
+    client: WishClient, position: dict[str, Any]
+) -> None:
     """Raw JSON: LSP positions are unsigned 32-bit integers, so these cannot be typed."""
     await client.open("data/wishes/m-raw.wish.yaml", VALID_WISH)
-    params = {"textDocument": {"uri": client.uri("data/wishes/m-raw.wish.yaml")},
-              "position": position}
+    params = {
+        "textDocument": {"uri": client.uri("data/wishes/m-raw.wish.yaml")},
+        "position": position,
+    }
     with pytest.raises(JsonRpcInvalidParams) as raised:
         await _raw(client, types.TEXT_DOCUMENT_HOVER, params)
     assert "textDocument/hover" in raised.value.message
@@ -205,19 +256,33 @@ async def test_impossible_positions_get_an_invalid_params_error(client: WishClie
     await still_serving(client)
 
 
-@pytest.mark.parametrize(("method", "params", "words"), [
-    (types.TEXT_DOCUMENT_HOVER, "garbage", "textDocument"),
-    (types.TEXT_DOCUMENT_HOVER, {"textDocument": 5, "position": {"line": 0, "character": 0}},
-     "textDocument"),
-    (types.TEXT_DOCUMENT_COMPLETION, {"textDocument": {"uri": "file:///x.wish.yaml"}},
-     "required field missing at `position`"),
-    (types.TEXT_DOCUMENT_CODE_ACTION, {"textDocument": {"uri": "file:///x.wish.yaml"},
-                                       "range": [1, 2], "context": {}}, "range.start"),
-    (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, [1, 2, 3], "textDocument"),
-    (types.WORKSPACE_EXECUTE_COMMAND, {"command": 7}, "Command name '7' is not defined"),
-], ids=["string", "wrong-field-type", "missing-field", "range-as-list", "list", "command-type"])
-async def test_garbage_params_get_an_invalid_params_error(client: WishClient, method: str,
-                                                          params: Any, words: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "params", "words"),
+    [
+        (types.TEXT_DOCUMENT_HOVER, "garbage", "textDocument"),
+        (
+            types.TEXT_DOCUMENT_HOVER,
+            {"textDocument": 5, "position": {"line": 0, "character": 0}},
+            "textDocument",
+        ),
+        (
+            types.TEXT_DOCUMENT_COMPLETION,
+            {"textDocument": {"uri": "file:///x.wish.yaml"}},
+            "required field missing at `position`",
+        ),
+        (
+            types.TEXT_DOCUMENT_CODE_ACTION,
+            {"textDocument": {"uri": "file:///x.wish.yaml"}, "range": [1, 2], "context": {}},
+            "range.start",
+        ),
+        (types.TEXT_DOCUMENT_DOCUMENT_SYMBOL, [1, 2, 3], "textDocument"),
+        (types.WORKSPACE_EXECUTE_COMMAND, {"command": 7}, "Command name '7' is not defined"),
+    ],
+    ids=["string", "wrong-field-type", "missing-field", "range-as-list", "list", "command-type"],
+)
+async def test_garbage_params_get_an_invalid_params_error(
+    client: WishClient, method: str, params: Any, words: str
+) -> None:
     with pytest.raises(JsonRpcInvalidParams) as raised:
         await _raw(client, method, params)
     assert words in raised.value.message
@@ -233,21 +298,32 @@ async def test_unknown_method_is_method_not_found(client: WishClient) -> None:
 
 
 async def test_a_body_that_is_not_json_is_skipped(client: WishClient) -> None:
-    for body in (b"{not json", b"[1, 2]", b'"just a string"', b"\xff\xfe", b"{}",
-                 b'{"jsonrpc": "2.0"}', b'{"jsonrpc": "2.0", "method": 5}'):
+    for body in (
+        b"{not json",
+        b"[1, 2]",
+        b'"just a string"',
+        b"\xff\xfe",
+        b"{}",
+        b'{"jsonrpc": "2.0"}',
+        b'{"jsonrpc": "2.0", "method": 5}',
+    ):
         _write(client, body)
     await still_serving(client)
 
 
-@pytest.mark.parametrize(("method", "params"), [
-    (types.TEXT_DOCUMENT_DID_OPEN, "garbage"),
-    (types.TEXT_DOCUMENT_DID_CHANGE, {"textDocument": 5, "contentChanges": []}),
-    (types.TEXT_DOCUMENT_DID_CLOSE, None),
-    (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, {"changes": [{"uri": 1, "type": 99}]}),
-], ids=["open-string", "change-wrong-type", "close-null", "watched-bad-type"])
-async def test_garbage_notification_params_are_logged_not_shown(logged: WishClient,
-                                                                method: str,
-                                                                params: Any) -> None:
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        (types.TEXT_DOCUMENT_DID_OPEN, "garbage"),
+        (types.TEXT_DOCUMENT_DID_CHANGE, {"textDocument": 5, "contentChanges": []}),
+        (types.TEXT_DOCUMENT_DID_CLOSE, None),
+        (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, {"changes": [{"uri": 1, "type": 99}]}),
+    ],
+    ids=["open-string", "change-wrong-type", "close-null", "watched-bad-type"],
+)
+async def test_garbage_notification_params_are_logged_not_shown(
+    logged: WishClient, method: str, params: Any
+) -> None:
     logged_before = LOG.read_text(encoding="utf-8")
     shown_before = len(logged.messages)
     _write(logged, json.dumps({"jsonrpc": "2.0", "method": method, "params": params}).encode())
@@ -261,18 +337,26 @@ LOG = Path(tempfile.gettempdir()) / f"wishcraft-misbehaving-client-{os.getpid()}
 """The log of the `logged` server (a fixture's server command is fixed at import)."""
 
 
-@lsp_fixture(config=ClientServerConfig(server_command=[*SERVER, "--log-file", str(LOG)],
-                                       client_factory=make_client), scope="module")
-async def logged(lsp_client: WishClient,
-                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[None]:
+@lsp_fixture(
+    config=ClientServerConfig(
+        server_command=[*SERVER, "--log-file", str(LOG)], client_factory=make_client
+    ),
+    scope="module",
+)
+async def logged(
+    lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[None]:
     """A server for a VS Code-like client that writes its log where the test can read it."""
     root = tmp_path_factory.mktemp("workspace-logged")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
     lsp_client.profile = "vscode"
     lsp_client.root = root
     lsp_client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root))))
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root))
+        )
+    )
     yield
     await lsp_client.shutdown_session()
     LOG.unlink(missing_ok=True)
@@ -280,20 +364,40 @@ async def logged(lsp_client: WishClient,
 
 async def test_a_change_to_a_document_never_opened_is_ignored(client: WishClient) -> None:
     uri = client.uri("data/wishes/m-unopened.wish.yaml")
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
-        content_changes=[types.TextDocumentContentChangeWholeDocument(text=TYPOS_WISH)]))
-    client.text_document_did_change(types.DidChangeTextDocumentParams(
-        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=4),
-        content_changes=[types.TextDocumentContentChangePartial(
-            range=types.Range(start=types.Position(line=0, character=0),
-                              end=types.Position(line=0, character=0)), text="x")]))
-    client.text_document_did_close(types.DidCloseTextDocumentParams(
-        text_document=types.TextDocumentIdentifier(uri=client.uri("data/wishes/m-x.wish.yaml"))))
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=3),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=TYPOS_WISH)],
+        )
+    )
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=4),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=0, character=0),
+                        end=types.Position(line=0, character=0),
+                    ),
+                    text="x",
+                )
+            ],
+        )
+    )
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri("data/wishes/m-x.wish.yaml"))
+        )
+    )
     await still_serving(client)
-    hover = await _answer(client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=uri),
-        position=types.Position(line=0, character=1))))
+    hover = await _answer(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=0, character=1),
+            )
+        )
+    )
     assert hover is None, "a change does not open a document"
 
 
@@ -326,17 +430,25 @@ async def test_out_of_order_versions_end_on_the_last_text_sent(client: WishClien
     name = "data/wishes/m-order.wish.yaml"
     uri = client.uri(name)
     await client.open(name, VALID_WISH)
-    for version, text in ((5, TYPOS_WISH), (3, VALID_WISH.replace("tier: meso", "tier: mega")),
-                          (4, VALID_WISH.replace("tier: meso", "tier: mesa"))):
+    for version, text in (
+        (5, TYPOS_WISH),
+        (3, VALID_WISH.replace("tier: meso", "tier: mega")),
+        (4, VALID_WISH.replace("tier: meso", "tier: mesa")),
+    ):
         client.versions[uri] = version - 1
         after = client.published.count()
         client.change(name, text)
         published = await client.published.wait(uri, version=version, after=after)
     assert [d.code for d in published.diagnostics] == ["invalid-tier"]
     assert "`mesa`" in published.diagnostics[0].message
-    hover = await _answer(client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, name), position=types.Position(line=HOVER_LINE,
-                                                                   character=5))))
+    hover = await _answer(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=_doc(client, name),
+                position=types.Position(line=HOVER_LINE, character=5),
+            )
+        )
+    )
     assert hover is not None
     await still_serving(client)
 
@@ -344,14 +456,18 @@ async def test_out_of_order_versions_end_on_the_last_text_sent(client: WishClien
 async def _push_settings(client: WishClient, settings: Any, *, whole: Any = None) -> None:
     """Change settings as each editor does (VS Code is asked, Neovim 0.7 pushes them)."""
     client.set_configuration(settings, section="wishcraft")
-    pushed = None if client.profile == "vscode" else (
-        whole if whole is not None else {"wishcraft": settings})
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings=pushed))
+    pushed = (
+        None
+        if client.profile == "vscode"
+        else (whole if whole is not None else {"wishcraft": settings})
+    )
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=pushed))
 
 
-GOOD = {"diagnostics": {"debounceMs": 10},
-        "lint": {"severity": {"objective-no-time-bound": "error"}}}
+GOOD = {
+    "diagnostics": {"debounceMs": 10},
+    "lint": {"severity": {"objective-no-time-bound": "error"}},
+}
 """Settings with a visible effect: a timeless objective becomes an error."""
 
 BAD_SETTINGS = [
@@ -365,17 +481,20 @@ BAD_SETTINGS = [
 ]
 
 
-@pytest.mark.parametrize(("settings", "words"), [c[1:] for c in BAD_SETTINGS],
-                         ids=[c[0] for c in BAD_SETTINGS])
+@pytest.mark.parametrize(
+    ("settings", "words"), [c[1:] for c in BAD_SETTINGS], ids=[c[0] for c in BAD_SETTINGS]
+)
 async def test_malformed_settings_keep_the_last_good_ones_with_one_message(
-        client: WishClient, settings: Any, words: str) -> None:
+    client: WishClient, settings: Any, words: str
+) -> None:
     name = "data/wishes/m-settings.wish.yaml"
     uri = client.uri(name)
 
     def timeless_is_an_error(published: types.PublishDiagnosticsParams) -> bool:
-        return any(d.code == "objective-no-time-bound"
-                   and d.severity == types.DiagnosticSeverity.Error
-                   for d in published.diagnostics)
+        return any(
+            d.code == "objective-no-time-bound" and d.severity == types.DiagnosticSeverity.Error
+            for d in published.diagnostics
+        )
 
     await client.open(name, VALID_WISH.replace("within 5 days", "soon"))
     try:
@@ -405,16 +524,20 @@ async def test_malformed_settings_keep_the_last_good_ones_with_one_message(
         await _push_settings(client, {"diagnostics": {"debounceMs": 10}})
         latest = [p for p in client.published.all if p.uri == uri][-1]
         if timeless_is_an_error(latest):
-            await client.published.wait(uri, after=after,
-                                        until=lambda p: not timeless_is_an_error(p))
+            await client.published.wait(
+                uri, after=after, until=lambda p: not timeless_is_an_error(p)
+            )
 
 
-@pytest.mark.parametrize("payload", [None, "garbage", 42, ["wishcraft"], {"other": {"x": 1}}],
-                         ids=["null", "string", "number", "list", "other-section"])
-async def test_any_did_change_configuration_payload_is_survived(client: WishClient,
-                                                                payload: Any) -> None:
-    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings=payload))
+@pytest.mark.parametrize(
+    "payload",
+    [None, "garbage", 42, ["wishcraft"], {"other": {"x": 1}}],
+    ids=["null", "string", "number", "list", "other-section"],
+)
+async def test_any_did_change_configuration_payload_is_survived(
+    client: WishClient, payload: Any
+) -> None:
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=payload))
     await still_serving(client)
 
 
@@ -430,8 +553,13 @@ async def test_a_path_with_spaces_and_percent_escapes_is_served(client: WishClie
     assert published.uri == client.uri(name)
     assert "%20" in published.uri
     assert {d.code for d in published.diagnostics} >= {"invalid-tier", "unknown-key"}
-    hover = await _answer(client.text_document_hover_async(types.HoverParams(
-        text_document=_doc(client, name), position=types.Position(line=1, character=1))))
+    hover = await _answer(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=_doc(client, name), position=types.Position(line=1, character=1)
+            )
+        )
+    )
     assert hover is not None
     await still_serving(client)
 
@@ -460,9 +588,10 @@ def make_stubborn_client() -> StubbornClient:
     return client
 
 
-@lsp_fixture(config=ClientServerConfig(server_command=SERVER,
-                                       client_factory=make_stubborn_client),
-                    scope="module")
+@lsp_fixture(
+    config=ClientServerConfig(server_command=SERVER, client_factory=make_stubborn_client),
+    scope="module",
+)
 async def stubborn(lsp_client: StubbornClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The server for a VS Code-like client that never answers its settings request."""
     root = tmp_path_factory.mktemp("workspace-stubborn")
@@ -470,15 +599,19 @@ async def stubborn(lsp_client: StubbornClient, tmp_path_factory: pytest.TempPath
     lsp_client.profile = "vscode"
     lsp_client.root = root
     lsp_client.released = asyncio.Event()
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root))))
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root))
+        )
+    )
     yield
     lsp_client.released.set()
     await lsp_client.shutdown_session()
 
 
 async def test_a_client_that_never_sends_settings_delays_only_the_first_document(
-        stubborn: StubbornClient) -> None:
+    stubborn: StubbornClient,
+) -> None:
     start = time.perf_counter()
     await stubborn.open("data/wishes/s-first.wish.yaml", TYPOS_WISH)
     first = time.perf_counter() - start
@@ -489,12 +622,14 @@ async def test_a_client_that_never_sends_settings_delays_only_the_first_document
 
 
 async def test_a_settings_answer_that_is_not_settings_is_reported_once(
-        stubborn: StubbornClient) -> None:
+    stubborn: StubbornClient,
+) -> None:
     stubborn.answer = "garbage"
     shown = asyncio.ensure_future(stubborn.wait_for_notification(types.WINDOW_SHOW_MESSAGE))
     for _ in range(2):
-        stubborn.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-            settings=None))
+        stubborn.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=None)
+        )
     message = await _answer(shown)
     assert message.type == types.MessageType.Warning
     assert "workspace/configuration" in message.message

@@ -38,30 +38,39 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=list(PROFILES))
-async def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                 ) -> AsyncIterator[WishClient]:
+async def client(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[WishClient]:
     """A server with no Codex login (CODEX_HOME is an empty folder)."""
     root = tmp_path_factory.mktemp(f"plan-{request.param}")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
     home = tmp_path_factory.mktemp("codex-home-empty")
     import os
 
-    env = {**os.environ, "CODEX_HOME": str(home),
-           "CHATGPT_BASE_URL": "http://127.0.0.1:9/backend-api/codex"}
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": "http://127.0.0.1:9/backend-api/codex",
+    }
     client = await start_client(request.param, root, env)
     yield client
     await client.shutdown_session()
 
 
 async def test_shadow_plan_streams_progress_writes_files_and_opens_the_plan(
-        client: WishClient) -> None:
+    client: WishClient,
+) -> None:
     name = "data/wishes/p-shadow.wish.yaml"
     await client.open(name, VALID_WISH)
     (action,) = [a for a in await plan_actions(client, name) if a.title == "Plan this wish"]
     assert action.disabled is None and action.command is not None
     assert action.command.command == COMMAND_PLAN_WISH
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=action.command.command, arguments=action.command.arguments))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=action.command.command, arguments=action.command.arguments
+        )
+    )
     assert isinstance(result, dict), result
     assert result["started"] is True
     plan_file = Path(client.root / "data/wishes/p-shadow.wish.plan.md")
@@ -86,8 +95,11 @@ async def test_shadow_plan_streams_progress_writes_files_and_opens_the_plan(
     assert "| mode | ShadowRun |" in text
     artifact_file = client.root / "data/wishes/p-shadow.wish.plan.json"
     artifact = json.loads(await asyncio.to_thread(artifact_file.read_text))
-    assert (artifact["mode"], artifact["status"], len(artifact["plan_steps"])) == \
-        ("ShadowRun", "complete", 3)
+    assert (artifact["mode"], artifact["status"], len(artifact["plan_steps"])) == (
+        "ShadowRun",
+        "complete",
+        3,
+    )
     if supports_show_document(client):
         shown = client.shown_documents[-1]
         assert shown.uri == plan_file.as_uri() and shown.take_focus is False
@@ -99,7 +111,8 @@ async def test_shadow_plan_streams_progress_writes_files_and_opens_the_plan(
 
 
 async def test_plan_action_is_disabled_with_the_reason_when_the_wish_has_errors(
-        client: WishClient) -> None:
+    client: WishClient,
+) -> None:
     name = "data/wishes/p-errors.wish.yaml"
     await client.open(name, TYPOS_WISH)
     (action,) = await plan_actions(client, name)
@@ -111,8 +124,9 @@ async def test_plan_action_is_disabled_with_the_reason_when_the_wish_has_errors(
         assert action.title == f"Plan this wish (warning: {reason.rstrip('.')})"
         assert action.disabled is None
     assert action.command is not None
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+    )
     assert isinstance(result, dict), result
     assert result["started"] is False and "4 errors" in result["reason"]
     message = await wait_for_message(client, "Fix the wish's 4 errors")
@@ -120,11 +134,13 @@ async def test_plan_action_is_disabled_with_the_reason_when_the_wish_has_errors(
 
 
 async def test_insert_plan_steps_replaces_the_plan_list_and_is_refused_after_an_edit(
-        client: WishClient) -> None:
+    client: WishClient,
+) -> None:
     name = "data/wishes/p-insert.wish.yaml"
     await client.open(name, VALID_WISH)
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+    )
     assert isinstance(result, dict), result
     artifact_path = client.root / "data/wishes/p-insert.wish.plan.json"
     if supports_progress(client):

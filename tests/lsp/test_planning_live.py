@@ -39,14 +39,20 @@ def codex() -> Iterator[LoopbackCodex]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def client(codex: LoopbackCodex, tmp_path_factory: pytest.TempPathFactory,
-                 ) -> AsyncIterator[WishClient]:
+async def client(
+    codex: LoopbackCodex,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[WishClient]:
     """A VS Code-like client; the server has a Codex login and talks to the loopback server."""
     root = tmp_path_factory.mktemp("plan-live")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
     home = write_codex_home(tmp_path_factory.mktemp("codex-home"))
-    env = {**os.environ, "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-           "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url}
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": codex.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+    }
     client = await start_client("vscode", root, env)
     client.codex_home = home  # type: ignore[attr-defined]
     yield client
@@ -63,7 +69,8 @@ def fresh_script(codex: LoopbackCodex) -> None:
 async def execute_plan(client: WishClient, name: str, text: str = VALID_WISH) -> dict[str, Any]:
     await client.open(name, text)
     result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+    )
     assert isinstance(result, dict), result
     assert result["started"] is True
     return result
@@ -71,8 +78,10 @@ async def execute_plan(client: WishClient, name: str, text: str = VALID_WISH) ->
 
 async def wait_for_report(client: WishClient, token: str, words: str) -> None:
     async def seen() -> None:
-        while not any(words in (getattr(value, "message", "") or "")
-                      for value in client.progress_reports.get(token, [])):
+        while not any(
+            words in (getattr(value, "message", "") or "")
+            for value in client.progress_reports.get(token, [])
+        ):
             await client.wait_for_notification("$/progress")
 
     await asyncio.wait_for(seen(), WAIT_SECONDS)
@@ -85,15 +94,22 @@ def secrets(client: WishClient) -> list[str]:
 
 
 def leaked(client: WishClient, *texts: str) -> list[str]:
-    everything = [m.message for m in client.messages] + \
-        [m.message for m in client.log_messages] + list(texts) + \
-        [json.dumps(getattr(v, "message", "")) for values in client.progress_reports.values()
-         for v in values]
+    everything = (
+        [m.message for m in client.messages]
+        + [m.message for m in client.log_messages]
+        + list(texts)
+        + [
+            json.dumps(getattr(v, "message", ""))
+            for values in client.progress_reports.values()
+            for v in values
+        ]
+    )
     return [secret[:10] for secret in secrets(client) for text in everything if secret in text]
 
 
-async def test_live_plan_streams_into_the_side_document(codex: LoopbackCodex,
-                                                        client: WishClient) -> None:
+async def test_live_plan_streams_into_the_side_document(
+    codex: LoopbackCodex, client: WishClient
+) -> None:
     codex.enqueue("responses", sse(success_transcript(CHUNKS), per_frame_delay=0.03))
     result = await execute_plan(client, "data/wishes/l-live.wish.yaml")
     values = await wait_for_progress_end(client, result["token"])
@@ -115,34 +131,62 @@ async def test_live_plan_streams_into_the_side_document(codex: LoopbackCodex,
 
 
 async def test_cancel_closes_the_stream_and_keeps_the_partial_plan(
-        codex: LoopbackCodex, client: WishClient) -> None:
+    codex: LoopbackCodex, client: WishClient
+) -> None:
     codex.enqueue("responses", sse(success_transcript(CHUNKS), stall_after=10))
     result = await execute_plan(client, "data/wishes/l-cancel.wish.yaml")
     await wait_for_report(client, result["token"], "Writing the plan")
-    hover = await asyncio.wait_for(client.text_document_hover_async(types.HoverParams(
-        text_document=types.TextDocumentIdentifier(uri=client.uri(
-            "data/wishes/l-cancel.wish.yaml")),
-        position=types.Position(line=1, character=2))), WAIT_SECONDS)
+    hover = await asyncio.wait_for(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(
+                    uri=client.uri("data/wishes/l-cancel.wish.yaml")
+                ),
+                position=types.Position(line=1, character=2),
+            )
+        ),
+        WAIT_SECONDS,
+    )
     assert hover is not None  # the server answers while the plan streams
-    again = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=COMMAND_PLAN_WISH, arguments=[client.uri("data/wishes/l-cancel.wish.yaml")]))
-    assert again == {"started": False, "reason": "A plan for this wish is already running.",
-                     "shown": True}
-    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(
-        token=result["token"]))
+    again = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command=COMMAND_PLAN_WISH, arguments=[client.uri("data/wishes/l-cancel.wish.yaml")]
+        )
+    )
+    assert again == {
+        "started": False,
+        "reason": "A plan for this wish is already running.",
+        "shown": True,
+    }
+    client.window_work_done_progress_cancel(
+        types.WorkDoneProgressCancelParams(token=result["token"])
+    )
     *_, end = await wait_for_progress_end(client, result["token"])
     assert end.message.startswith("Cancelled: kept ")
-    artifact = json.loads(await asyncio.to_thread(
-        (client.root / "data/wishes/l-cancel.wish.plan.json").read_text))
+    artifact = json.loads(
+        await asyncio.to_thread((client.root / "data/wishes/l-cancel.wish.plan.json").read_text)
+    )
     assert (artifact["status"], artifact["status_reason"]) == ("incomplete", "cancelled")
     assert artifact["text"] and PLAN.startswith(artifact["text"])
     codex.release_stalls()
 
 
 async def test_usage_limit_ends_the_progress_with_one_clear_message(
-        codex: LoopbackCodex, client: WishClient) -> None:
-    codex.enqueue("responses", json_response(429, {"error": {
-        "type": "usage_limit_reached", "plan_type": "plus", "resets_at": 4_102_444_800}}))
+    codex: LoopbackCodex, client: WishClient
+) -> None:
+    codex.enqueue(
+        "responses",
+        json_response(
+            429,
+            {
+                "error": {
+                    "type": "usage_limit_reached",
+                    "plan_type": "plus",
+                    "resets_at": 4_102_444_800,
+                }
+            },
+        ),
+    )
     result = await execute_plan(client, "data/wishes/l-limit.wish.yaml")
     *_, end = await wait_for_progress_end(client, result["token"])
     assert end.message.startswith("Failed: The Codex usage limit of this ChatGPT plus plan")
@@ -155,15 +199,17 @@ async def test_a_wish_with_errors_is_not_sent(codex: LoopbackCodex, client: Wish
     before = len(codex.requests)
     name = "data/wishes/l-errors.wish.yaml"
     await client.open(name, TYPOS_WISH)
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+    )
     assert isinstance(result, dict), result
     assert result["started"] is False
     assert len(codex.requests) == before
 
 
 async def test_the_editor_sends_what_the_cli_sends_and_says_a_mapped_effort_once(
-        codex: LoopbackCodex, client: WishClient) -> None:
+    codex: LoopbackCodex, client: WishClient
+) -> None:
     """The same pipeline as `wishcraft plan`: the catalog's model and instructions, no
     top-level instructions, and a configured effort the model lacks mapped and said once."""
     config = client.root / "effort" / "data" / "config" / "wishcraft.toml"

@@ -32,8 +32,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="function")
 
 async def location(client: WishClient, uri: str) -> Any:
     """The server's answer to `wishcraft.planLocation` for `uri`."""
-    return await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=COMMAND_PLAN_LOCATION, arguments=[uri]))
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=COMMAND_PLAN_LOCATION, arguments=[uri])
+    )
 
 
 async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: Path) -> None:
@@ -42,27 +43,33 @@ async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: 
         shutil.copytree(WORKSPACE, folder)
     home = tmp_path / "codex-home-empty"
     home.mkdir()
-    env = {**os.environ, "CODEX_HOME": str(home),
-           "CHATGPT_BASE_URL": "http://127.0.0.1:9/backend-api/codex"}
-    config = ClientServerConfig(server_command=SERVER, client_factory=make_client,
-                                server_env=env)
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": "http://127.0.0.1:9/backend-api/codex",
+    }
+    config = ClientServerConfig(server_command=SERVER, client_factory=make_client, server_env=env)
     client = await start_wish_client(config)
     client.root = second
     try:
         client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
-        await client.initialize_session(types.InitializeParams(
-            capabilities=client_capabilities(PROFILES["vscode"]),
-            root_uri=from_fs_path(str(first)),
-            workspace_folders=[
-                types.WorkspaceFolder(uri=from_fs_path(str(first)) or "", name="first"),
-                types.WorkspaceFolder(uri=from_fs_path(str(second)) or "", name="second")]))
+        await client.initialize_session(
+            types.InitializeParams(
+                capabilities=client_capabilities(PROFILES["vscode"]),
+                root_uri=from_fs_path(str(first)),
+                workspace_folders=[
+                    types.WorkspaceFolder(uri=from_fs_path(str(first)) or "", name="first"),
+                    types.WorkspaceFolder(uri=from_fs_path(str(second)) or "", name="second"),
+                ],
+            )
+        )
         name = "data/wishes/multi.wish.yaml"
         await client.open(name, VALID_WISH)
         plan_uri = (second / "data/wishes/multi.wish.plan.md").as_uri()
-        assert await location(client, client.uri(name)) == {"planUri": plan_uri,
-                                                            "exists": False}
-        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+        assert await location(client, client.uri(name)) == {"planUri": plan_uri, "exists": False}
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+        )
         assert isinstance(result, dict), result
         assert result["started"] is True, result
         assert result["planUri"] == (second / "data/wishes/multi.wish.plan.md").as_uri()
@@ -71,9 +78,11 @@ async def test_a_wish_in_the_second_folder_plans_and_offers_its_steps(tmp_path: 
         actions = {action.title: action for action in await plan_actions(client, name)}
         insert = actions["Insert plan steps into wish"]
         assert insert.disabled is None and insert.edit is not None
-        assert await location(client, client.uri(name)) == {"planUri": plan_uri,
-                                                            "exists": True}
+        assert await location(client, client.uri(name)) == {"planUri": plan_uri, "exists": True}
         assert await location(client, client.uri("data/wishes/never-opened.wish.yaml")) == {
-            "planUri": None, "exists": False, "reason": "This document is not an open wish."}
+            "planUri": None,
+            "exists": False,
+            "reason": "This document is not an open wish.",
+        }
     finally:
         await client.shutdown_session()

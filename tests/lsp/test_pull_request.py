@@ -48,8 +48,9 @@ def github() -> Iterator[LoopbackGitHub]:
 
 
 @pytest_asyncio.fixture(loop_scope="module", params=["vscode", "neovim"])
-async def editor(request: pytest.FixtureRequest, tmp_path: Path,
-                 github: LoopbackGitHub) -> AsyncIterator[Editor]:
+async def editor(
+    request: pytest.FixtureRequest, tmp_path: Path, github: LoopbackGitHub
+) -> AsyncIterator[Editor]:
     scenario = make_scenario(tmp_path, github.base_url)
     write_wish(scenario)
     client = await start_client(request.param, scenario.work, {**os.environ, **scenario.env})
@@ -59,15 +60,15 @@ async def editor(request: pytest.FixtureRequest, tmp_path: Path,
 
 async def open_pull_request(client: WishClient, target: str) -> dict[str, Any]:
     result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command=COMMAND_OPEN_PULL_REQUEST, arguments=[target]))
+        types.ExecuteCommandParams(command=COMMAND_OPEN_PULL_REQUEST, arguments=[target])
+    )
     assert isinstance(result, dict), result
     return result
 
 
 def progress_of(client: WishClient) -> list[Any]:
     """The values of the pull request's work-done progress (the only one with its prefix)."""
-    tokens = [token for token in client.progress_reports
-              if str(token).startswith("wishcraft-pr-")]
+    tokens = [token for token in client.progress_reports if str(token).startswith("wishcraft-pr-")]
     assert len(tokens) == 1, tokens
     return list(client.progress_reports[tokens[0]])
 
@@ -87,7 +88,8 @@ def assert_no_token(editor: Editor, github: LoopbackGitHub, result: dict[str, An
 
 
 async def test_open_pull_request_from_the_wish_shows_the_address(
-        editor: Editor, github: LoopbackGitHub) -> None:
+    editor: Editor, github: LoopbackGitHub
+) -> None:
     client, scenario = editor.client, editor.scenario
 
     result = await open_pull_request(client, client.uri(WISH_FILE))
@@ -102,8 +104,7 @@ async def test_open_pull_request_from_the_wish_shows_the_address(
     assert message.message.startswith(f"Opened {URL} from {branch_of(scenario)} into main")
     assert WISH_FILE in message.message.split(" Left uncommitted (not part of the apply): ")[1]
     if supports_show_document(client):
-        assert [(shown.uri, shown.external) for shown in client.shown_documents] == \
-            [(URL, True)]
+        assert [(shown.uri, shown.external) for shown in client.shown_documents] == [(URL, True)]
     else:
         assert client.shown_documents == []
 
@@ -113,9 +114,12 @@ async def test_open_pull_request_from_the_wish_shows_the_address(
     assert begin.title == f"Opening a pull request for “{TITLE}”"
     assert begin.cancellable is False
     steps = [value.message for value in reports]
-    assert steps == ["Reading the remote origin",
-                     f"Committing 3 file(s) on {branch_of(scenario)}",
-                     f"Pushing {branch_of(scenario)} to origin", "Opening the pull request"]
+    assert steps == [
+        "Reading the remote origin",
+        f"Committing 3 file(s) on {branch_of(scenario)}",
+        f"Pushing {branch_of(scenario)} to origin",
+        "Opening the pull request",
+    ]
     assert isinstance(end, types.WorkDoneProgressEnd) and end.message == result["message"]
 
     [request] = github.requests
@@ -124,16 +128,19 @@ async def test_open_pull_request_from_the_wish_shows_the_address(
     assert all(f"{number}. {step}" in body["body"] for number, step in enumerate(PLAN_STEPS, 1))
     entry = scenario.ledger_lines()[-1]
     assert (entry.action, entry.outcome, entry.pr_url) == ("open_pr", "complete", URL)
-    assert scenario.git("rev-parse", "--verify", f"refs/heads/{branch_of(scenario)}",
-                        cwd=scenario.remote).strip() == entry_commit(scenario)
+    assert scenario.git(
+        "rev-parse", "--verify", f"refs/heads/{branch_of(scenario)}", cwd=scenario.remote
+    ).strip() == entry_commit(scenario)
 
     # By its anchor, a second time: the gate says where the first one is, and nothing is sent.
     again = await open_pull_request(client, scenario.anchor.anchor_id)
     assert (again["outcome"], again["exitCode"], again["gate"]) == ("refused", 3, "Ledger")
     refusal = await wait_for_message(client, "already opened")
     assert refusal.type == types.MessageType.Warning
-    assert refusal.message == (f"A pull request was already opened for "
-                               f"{scenario.anchor.anchor_id}: {URL}; update that one instead.")
+    assert refusal.message == (
+        f"A pull request was already opened for "
+        f"{scenario.anchor.anchor_id}: {URL}; update that one instead."
+    )
     assert len(github.requests) == 1
     assert_no_token(editor, github, result)
 
@@ -149,18 +156,21 @@ async def test_refusals_are_one_sentence(editor: Editor, github: LoopbackGitHub)
 
     result = await open_pull_request(client, unknown)
 
-    sentence = (f"There is no applied change {unknown} in {scenario.state_dir}; apply the wish "
-                "first, or give the anchor the apply printed.")
-    assert result == {"outcome": "refused", "message": sentence, "exitCode": 3,
-                      "gate": "Ledger"}
+    sentence = (
+        f"There is no applied change {unknown} in {scenario.state_dir}; apply the wish "
+        "first, or give the anchor the apply printed."
+    )
+    assert result == {"outcome": "refused", "message": sentence, "exitCode": 3, "gate": "Ledger"}
     message = await wait_for_message(client, unknown)
     assert (message.type, message.message) == (types.MessageType.Warning, sentence)
 
     other = "data/wishes/other.wish.yaml"
     result = await open_pull_request(client, client.uri(other))
     assert result["outcome"] == "refused" and result["gate"] == "Ledger"
-    assert result["message"] == (f"The ledger {scenario.ledger} holds no applied change of "
-                                 f"{other}; apply its plan first, then open the pull request.")
+    assert result["message"] == (
+        f"The ledger {scenario.ledger} holds no applied change of "
+        f"{other}; apply its plan first, then open the pull request."
+    )
     await wait_for_message(client, "holds no applied change")
 
     # A gate of the opener itself: the Scopes gate, with a `refused` line on the ledger.
@@ -171,11 +181,15 @@ async def test_refusals_are_one_sentence(editor: Editor, github: LoopbackGitHub)
     message = await wait_for_message(client, "open_pr")
     assert message.type == types.MessageType.Warning and message.message == result["message"]
     entry = scenario.ledger_lines()[-1]
-    assert (entry.action, entry.outcome, entry.reason) == ("open_pr", "refused",
-                                                           result["message"])
+    assert (entry.action, entry.outcome, entry.reason) == ("open_pr", "refused", result["message"])
     assert not github.requests and client.shown_documents == []
-    assert not [token for token in client.progress_reports
-                if str(token).startswith("wishcraft-pr-") and
-                any(isinstance(value, types.WorkDoneProgressReport)
-                    for value in client.progress_reports[token])]
+    assert not [
+        token
+        for token in client.progress_reports
+        if str(token).startswith("wishcraft-pr-")
+        and any(
+            isinstance(value, types.WorkDoneProgressReport)
+            for value in client.progress_reports[token]
+        )
+    ]
     assert_no_token(editor, github, result)

@@ -38,8 +38,13 @@ from testkit.lsp_client import (
 from wishcraft.lint.config import LintConfig, default_lint_config
 from wishcraft.names import COMMAND_PLAN_WISH
 
-PLANNING_STACK = ("httpx", "wishcraft.lsp.runner", "wishcraft.conduit.client",
-                  "wishcraft.plan.pipeline", "wishcraft.plan.artifact")
+PLANNING_STACK = (
+    "httpx",
+    "wishcraft.lsp.runner",
+    "wishcraft.conduit.client",
+    "wishcraft.plan.pipeline",
+    "wishcraft.plan.artifact",
+)
 """Modules only a plan (or a saved plan) needs."""
 
 RECORD_IMPORTS = """
@@ -68,8 +73,9 @@ print(json.dumps({"modules": sorted(sys.modules),
                   "built": {"LintConfig": LintConfig.__pydantic_complete__,
                             "Settings": Settings.__pydantic_complete__}}))
 """
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
     loaded = json.loads(result.stdout)
     assert "wishcraft.lint.engine" in loaded["modules"]  # the probe sees real imports
     assert [name for name in PLANNING_STACK if name in loaded["modules"]] == []
@@ -84,25 +90,36 @@ def test_the_default_lint_config_made_without_validation_is_a_valid_one() -> Non
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def recorded(tmp_path_factory: pytest.TempPathFactory,
-                   ) -> AsyncIterator[tuple[WishClient, Path]]:
+async def recorded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[WishClient, Path]]:
     """A VS Code-like client on a server that records its imports, with no Codex login (so
     a plan is the offline shadow run)."""
     root = tmp_path_factory.mktemp("startup")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
     record = tmp_path_factory.mktemp("imports") / "imports.txt"
-    env = {**os.environ, "CODEX_HOME": str(tmp_path_factory.mktemp("codex-home-empty")),
-           "CHATGPT_BASE_URL": "http://127.0.0.1:9/backend-api/codex"}
-    config = ClientServerConfig(server_command=[sys.executable, "-c", RECORD_IMPORTS,
-                                                str(record)],
-                                client_factory=make_client, server_env=env)
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(tmp_path_factory.mktemp("codex-home-empty")),
+        "CHATGPT_BASE_URL": "http://127.0.0.1:9/backend-api/codex",
+    }
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-c", RECORD_IMPORTS, str(record)],
+        client_factory=make_client,
+        server_env=env,
+    )
     client = await start_wish_client(config)
     client.profile, client.root = "vscode", root
     client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
-    await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(PROFILES["vscode"]), root_uri=from_fs_path(str(root)),
-        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)) or "",
-                                                 name="workspace")]))
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(PROFILES["vscode"]),
+            root_uri=from_fs_path(str(root)),
+            workspace_folders=[
+                types.WorkspaceFolder(uri=from_fs_path(str(root)) or "", name="workspace")
+            ],
+        )
+    )
     yield client, record
     await client.shutdown_session()
 
@@ -114,16 +131,21 @@ def imported(record: Path) -> set[str]:
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_the_first_diagnostics_and_code_actions_do_not_load_the_planning_stack(
-        recorded: tuple[WishClient, Path]) -> None:
+    recorded: tuple[WishClient, Path],
+) -> None:
     client, record = recorded
     name = "data/wishes/startup.wish.yaml"
     published = await client.open(name, VALID_WISH)
     assert published.version == 1
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
-        range=types.Range(start=types.Position(line=3, character=0),
-                          end=types.Position(line=3, character=0)),
-        context=types.CodeActionContext(diagnostics=[])))
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
+            range=types.Range(
+                start=types.Position(line=3, character=0), end=types.Position(line=3, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
     assert "Plan this wish" in [action.title for action in actions or []]
     loaded = await asyncio.to_thread(imported, record)
     assert {"wishcraft.lsp.server", "wishcraft.lint.engine"} <= loaded
@@ -132,12 +154,14 @@ async def test_the_first_diagnostics_and_code_actions_do_not_load_the_planning_s
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_planning_loads_the_planning_stack_and_the_plan_is_written(
-        recorded: tuple[WishClient, Path]) -> None:
+    recorded: tuple[WishClient, Path],
+) -> None:
     client, record = recorded
     name = "data/wishes/startup-plan.wish.yaml"
     await client.open(name, VALID_WISH)
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command=COMMAND_PLAN_WISH, arguments=[client.uri(name)]))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+    )
     assert isinstance(result, dict), result
     assert result["started"] is True
     plan = client.root / "data/wishes/startup-plan.wish.plan.md"

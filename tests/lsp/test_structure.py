@@ -18,38 +18,57 @@ async def test_outline_lists_keys_with_their_children(client: WishClient) -> Non
     name = "data/wishes/s-outline.wish.yaml"
     await client.open(name, VALID_WISH)
     symbols = await client.text_document_document_symbol_async(
-        types.DocumentSymbolParams(text_document=_doc(client, name)))
+        types.DocumentSymbolParams(text_document=_doc(client, name))
+    )
     assert symbols is not None
     top = [s for s in symbols if isinstance(s, types.DocumentSymbol)]
-    assert [s.name for s in top] == ["title", "objective", "scope", "invariants", "budget",
-                                     "tools", "plan", "safety_tests", "rollback", "tier", "meta"]
+    assert [s.name for s in top] == [
+        "title",
+        "objective",
+        "scope",
+        "invariants",
+        "budget",
+        "tools",
+        "plan",
+        "safety_tests",
+        "rollback",
+        "tier",
+        "meta",
+    ]
     budget = top[4]
     assert budget.kind == types.SymbolKind.Object
     assert [c.name for c in budget.children or []] == ["chrono_sand", "genie_slots", "gold_cap"]
     assert budget.range.start.line == 12 and budget.range.end.line == 15
     tools = top[5]
-    assert [c.name for c in tools.children or []] == ["worldsmith.place", "cartographer.survey",
-                                                      "openai.codex.v2025.plan"]
+    assert [c.name for c in tools.children or []] == [
+        "worldsmith.place",
+        "cartographer.survey",
+        "openai.codex.v2025.plan",
+    ]
 
 
 async def test_folding_ranges_cover_each_block(client: WishClient) -> None:
     name = "data/wishes/s-fold.wish.yaml"
     await client.open(name, VALID_WISH)
     ranges = await client.text_document_folding_range_async(
-        types.FoldingRangeParams(text_document=_doc(client, name)))
+        types.FoldingRangeParams(text_document=_doc(client, name))
+    )
     assert ranges is not None
     spans = {(r.start_line, r.end_line) for r in ranges}
-    assert (3, 5) in spans      # scope
-    assert (12, 15) in spans    # budget
-    assert (33, 36) in spans    # meta (after the three tools)
+    assert (3, 5) in spans  # scope
+    assert (12, 15) in spans  # budget
+    assert (33, 36) in spans  # meta (after the three tools)
 
 
 async def test_definition_goes_to_the_registry_entry(client: WishClient) -> None:
     name = "data/wishes/s-def.wish.yaml"
     await client.open(name, VALID_WISH)
     line = VALID_WISH.splitlines().index('  - "cartographer.survey"')
-    result = await client.text_document_definition_async(types.DefinitionParams(
-        text_document=_doc(client, name), position=types.Position(line=line, character=10)))
+    result = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=_doc(client, name), position=types.Position(line=line, character=10)
+        )
+    )
     assert isinstance(result, types.Location)
     assert result.uri == client.uri("data/conduits/registry.yaml")
     registry = (client.root / "data/conduits/registry.yaml").read_text().splitlines()
@@ -61,7 +80,8 @@ async def test_code_lens_shows_scores_and_heat(client: WishClient) -> None:
     name = "data/wishes/s-lens.wish.yaml"
     await client.open(name, VALID_WISH)
     lenses = await client.text_document_code_lens_async(
-        types.CodeLensParams(text_document=_doc(client, name)))
+        types.CodeLensParams(text_document=_doc(client, name))
+    )
     assert lenses is not None and len(lenses) == 2  # the court's, then the calls left
     lens, calls = lenses
     assert lens.range.start.line == 1 and calls.range.start.line == 1

@@ -19,8 +19,7 @@ async def _configure(client: WishClient, settings: dict[str, Any]) -> None:
     (workspace/configuration), Neovim 0.7 pushes them with the notification."""
     client.set_configuration(settings, section="wishcraft")
     pushed = None if client.profile == "vscode" else {"wishcraft": settings}
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings=pushed))
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=pushed))
 
 
 async def test_lint_settings_change_severities(client: WishClient) -> None:
@@ -31,11 +30,18 @@ async def test_lint_settings_change_severities(client: WishClient) -> None:
     assert before["objective-no-time-bound"] == types.DiagnosticSeverity.Information
     after = client.published.count()
     try:
-        await _configure(client, {"diagnostics": {"debounceMs": 10},
-                                  "lint": {"severity": {"objective-no-time-bound": "error"}}})
+        await _configure(
+            client,
+            {
+                "diagnostics": {"debounceMs": 10},
+                "lint": {"severity": {"objective-no-time-bound": "error"}},
+            },
+        )
         published = await client.published.wait(
-            client.uri(name), after=after,
-            until=lambda p: any(d.severity == 1 for d in p.diagnostics))
+            client.uri(name),
+            after=after,
+            until=lambda p: any(d.severity == 1 for d in p.diagnostics),
+        )
         codes = {d.code: d.severity for d in published.diagnostics}
         assert codes["objective-no-time-bound"] == types.DiagnosticSeverity.Error
     finally:
@@ -65,15 +71,22 @@ async def test_editing_an_open_registry_rechecks_open_wishes(client: WishClient)
     without = registry_text.replace('- id: "cartographer.survey"', '- id: "cartographer.map"')
     client.change(REGISTRY, without)
     published = await client.published.wait(
-        client.uri(wish), after=after,
-        until=lambda p: any(d.code == "unknown-conduit" for d in p.diagnostics))
-    assert [diagnostic_data(d)["replacement"] for d in published.diagnostics
-            if d.code == "unknown-conduit"] == ["cartographer.map"]
+        client.uri(wish),
+        after=after,
+        until=lambda p: any(d.code == "unknown-conduit" for d in p.diagnostics),
+    )
+    assert [
+        diagnostic_data(d)["replacement"]
+        for d in published.diagnostics
+        if d.code == "unknown-conduit"
+    ] == ["cartographer.map"]
     after = client.published.count()
     client.close(REGISTRY)
     published = await client.published.wait(
-        client.uri(wish), after=after,
-        until=lambda p: not any(d.code == "unknown-conduit" for d in p.diagnostics))
+        client.uri(wish),
+        after=after,
+        until=lambda p: not any(d.code == "unknown-conduit" for d in p.diagnostics),
+    )
     assert list(published.diagnostics) == []
 
 
@@ -86,19 +99,31 @@ async def test_a_registry_changed_on_disk_rechecks_open_wishes(client: WishClien
     try:
         path.write_text(original.replace('- id: "worldsmith.place"', '- id: "worldsmith.put"'))
         if client.profile == "vscode":
-            watchers = [r for r in client.registrations
-                        if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES]
+            watchers = [
+                r
+                for r in client.registrations
+                if r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+            ]
             assert watchers, "the server registers file watchers where the client can"
-            client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
-                changes=[types.FileEvent(uri=client.uri(REGISTRY),
-                                         type=types.FileChangeType.Changed)]))
+            client.workspace_did_change_watched_files(
+                types.DidChangeWatchedFilesParams(
+                    changes=[
+                        types.FileEvent(uri=client.uri(REGISTRY), type=types.FileChangeType.Changed)
+                    ]
+                )
+            )
         else:
             # Neovim 0.7 cannot watch files: the next edit reads the newer registry.
             client.change(wish, VALID_WISH + "\n")
         published = await client.published.wait(
-            client.uri(wish), after=after,
-            until=lambda p: any(d.code == "unknown-conduit" for d in p.diagnostics))
-        assert [diagnostic_data(d)["conduit"] for d in published.diagnostics
-                if d.code == "unknown-conduit"] == ["worldsmith.place"]
+            client.uri(wish),
+            after=after,
+            until=lambda p: any(d.code == "unknown-conduit" for d in p.diagnostics),
+        )
+        assert [
+            diagnostic_data(d)["conduit"]
+            for d in published.diagnostics
+            if d.code == "unknown-conduit"
+        ] == ["worldsmith.place"]
     finally:
         path.write_text(original)

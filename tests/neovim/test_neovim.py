@@ -36,23 +36,29 @@ pytestmark = [
 def readme_lua(name: str) -> str:
     """The Lua block README.md prints between `<!-- NAME: ... -->` and `<!-- /NAME -->`."""
     text = README.read_text(encoding="utf-8")
-    match = re.search(rf"<!-- {name}:[^>]*-->\n```lua\n(.*?)```\n<!-- /{name} -->", text,
-                      re.DOTALL)
+    match = re.search(rf"<!-- {name}:[^>]*-->\n```lua\n(.*?)```\n<!-- /{name} -->", text, re.DOTALL)
     assert match, f"README.md lost its {name} block (or its markers)"
     return match.group(1)
 
 
 def nvim_version(binary: str) -> tuple[int, int]:
     """The major and minor version of a Neovim binary."""
-    first = subprocess.run([binary, "--version"], capture_output=True, text=True,
-                           timeout=30).stdout.splitlines()[0]
+    first = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, timeout=30
+    ).stdout.splitlines()[0]
     found = re.search(r"v(\d+)\.(\d+)", first)
     assert found, first
     return int(found[1]), int(found[2])
 
 
-def run_neovim(script: str, wish: Path, tmp_path: Path, env: dict[str, str] | None = None,
-               setup: list[str] | None = None, nvim: str = "nvim") -> dict[str, Any]:
+def run_neovim(
+    script: str,
+    wish: Path,
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    setup: list[str] | None = None,
+    nvim: str = "nvim",
+) -> dict[str, Any]:
     """Run `script` in a headless Neovim configured by README's 0.7 snippet (or `setup`
     commands) on `wish`; return the JSON result it wrote.
 
@@ -65,15 +71,26 @@ def run_neovim(script: str, wish: Path, tmp_path: Path, env: dict[str, str] | No
         snippet.write_text(readme_lua("neovim-0.7-snippet"), encoding="utf-8")
         setup = [f"luafile {snippet}"]
     result_file = tmp_path / "result.json"
-    full_env = {**os.environ, **(env or {}), "WISH_FILE": str(wish),
-                "RESULT_FILE": str(result_file), "HELPERS": str(HERE / "helpers.lua"),
-                "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
-                "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data"),
-                "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    full_env = {
+        **os.environ,
+        **(env or {}),
+        "WISH_FILE": str(wish),
+        "RESULT_FILE": str(result_file),
+        "HELPERS": str(HERE / "helpers.lua"),
+        "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+    }
     commands = [arg for command in [*setup, f"luafile {HERE / script}"] for arg in ("-c", command)]
-    completed = subprocess.run([nvim, "--headless", "-u", "NONE", "-i", "NONE", *commands],
-                               env=full_env, cwd=tmp_path, capture_output=True, text=True,
-                               timeout=90)
+    completed = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", *commands],
+        env=full_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert result_file.exists(), completed.stderr
     result: dict[str, Any] = json.loads(result_file.read_text())
     assert "error" not in result, result
@@ -86,12 +103,18 @@ def test_open_a_wish_get_diagnostics_and_apply_a_quick_fix(tmp_path: Path) -> No
     result = run_neovim("quickfix.lua", wish, tmp_path)
     assert result["root_dir"] == str(tmp_path / "workspace")
     assert result["steps"] == ["started", "diagnostics", "code actions", "applied", "cleared"]
-    assert result["before"] == ["invalid-tier", "missing-key", "missing-key", "unknown-conduit",
-                                "unknown-key"]
+    assert result["before"] == [
+        "invalid-tier",
+        "missing-key",
+        "missing-key",
+        "unknown-conduit",
+        "unknown-key",
+    ]
     # Neovim 0.7 cannot show disabled actions: the plan action comes with its warning.
     assert result["actions"] == [
         "Replace with `cartographer.survey`",
-        "Plan this wish (warning: The wish has 4 errors; fix them before planning)"]
+        "Plan this wish (warning: The wish has 4 errors; fix them before planning)",
+    ]
     assert result["fixed_line"] == '  - "cartographer.survey"'
     assert "unknown-conduit" not in result["after"]
 
@@ -101,13 +124,22 @@ def test_plan_this_wish_streams_progress_and_writes_the_plan_file(tmp_path: Path
     wish = tmp_path / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
     home = write_codex_home(tmp_path / "codex-home")
     with LoopbackCodex() as codex:
-        codex.enqueue("responses", sse(success_transcript(
-            chunks(SAMPLE_PLAN)), per_frame_delay=0.01))
-        result = run_neovim("plan.lua", wish, tmp_path, {
-            "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url})
-        assert len([request for request in codex.requests
-                    if request.path.endswith("/responses")]) == 1
+        codex.enqueue(
+            "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=0.01)
+        )
+        result = run_neovim(
+            "plan.lua",
+            wish,
+            tmp_path,
+            {
+                "CODEX_HOME": str(home),
+                "CHATGPT_BASE_URL": codex.base_url,
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+            },
+        )
+        assert (
+            len([request for request in codex.requests if request.path.endswith("/responses")]) == 1
+        )
 
     assert result["steps"] == ["started", "code actions", "executed", "ended"]
     assert "wishcraft.planWish" in result["commands"]
@@ -135,15 +167,21 @@ def attach_case(tmp_path: Path) -> tuple[list[Path], Path]:
     (tmp_path / "workspace" / "notes.yaml").write_text("title: not a wish\n")
     data = tmp_path / "workspace" / "data"
     wish = data / "wishes" / "typos.wish.yaml"
-    return [tmp_path / "workspace" / "notes.yaml", wish, data / "wishes" / "lighthouse.wish.yaml",
-            data / "conduits" / "registry.yaml",
-            tmp_path / "other" / "data" / "wishes" / "typos.wish.yaml"], wish
+    return [
+        tmp_path / "workspace" / "notes.yaml",
+        wish,
+        data / "wishes" / "lighthouse.wish.yaml",
+        data / "conduits" / "registry.yaml",
+        tmp_path / "other" / "data" / "wishes" / "typos.wish.yaml",
+    ], wish
 
 
 def attach_env(files: list[Path]) -> dict[str, str]:
     """The files to open, and those (all but the first, the stray) that must get a server."""
-    return {"FILES": "\n".join(str(path) for path in files),
-            "SERVED": "\n".join(str(path) for path in files[1:])}
+    return {
+        "FILES": "\n".join(str(path) for path in files),
+        "SERVED": "\n".join(str(path) for path in files[1:]),
+    }
 
 
 def check_attachments(result: dict[str, Any], tmp_path: Path) -> None:
@@ -152,9 +190,11 @@ def check_attachments(result: dict[str, Any], tmp_path: Path) -> None:
     workspace, other = tmp_path / "workspace", tmp_path / "other"
     stray = files[workspace / "notes.yaml"]
     assert stray["clients"] == [], stray
-    mine = [files[workspace / "data" / "wishes" / "typos.wish.yaml"],
-            files[workspace / "data" / "wishes" / "lighthouse.wish.yaml"],
-            files[workspace / "data" / "conduits" / "registry.yaml"]]
+    mine = [
+        files[workspace / "data" / "wishes" / "typos.wish.yaml"],
+        files[workspace / "data" / "wishes" / "lighthouse.wish.yaml"],
+        files[workspace / "data" / "conduits" / "registry.yaml"],
+    ]
     theirs = files[other / "data" / "wishes" / "typos.wish.yaml"]
     assert all(len(entry["clients"]) == 1 for entry in [*mine, theirs]), result
     assert {entry["clients"][0] for entry in mine} == {mine[0]["clients"][0]}
@@ -166,10 +206,10 @@ def check_attachments(result: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_the_readme_snippet_serves_wish_and_registry_files_one_server_a_project(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     files, wish = attach_case(tmp_path)
-    result = run_neovim("attach.lua", wish, tmp_path,
-                        attach_env(files))
+    result = run_neovim("attach.lua", wish, tmp_path, attach_env(files))
     check_attachments(result, tmp_path)
 
 
@@ -182,7 +222,8 @@ def newer_neovim() -> str | None:
 
 
 def test_the_0_11_config_file_serves_wish_and_registry_files_one_server_a_project(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     nvim = newer_neovim()
     if nvim is None:
         pytest.skip("needs Neovim 0.11+ (set WISHCRAFT_NVIM to one); Debian 12 has 0.7")
@@ -190,43 +231,64 @@ def test_the_0_11_config_file_serves_wish_and_registry_files_one_server_a_projec
     init = tmp_path / "init.lua"
     init.write_text(setup, encoding="utf-8")
     files, wish = attach_case(tmp_path)
-    result = run_neovim("attach.lua", wish, tmp_path,
-                        attach_env(files),
-                        setup=["filetype on", f"luafile {init}"], nvim=nvim)
+    result = run_neovim(
+        "attach.lua",
+        wish,
+        tmp_path,
+        attach_env(files),
+        setup=["filetype on", f"luafile {init}"],
+        nvim=nvim,
+    )
     assert tuple(int(part) for part in result["version"].split(".")) >= (0, 11)
     check_attachments(result, tmp_path)
 
 
 def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from testkit.apply_ws import make_workspace, read_then_patch, tree
 
     root = tmp_path / "workspace"
     wish = make_workspace(root)
     before = tree(root)
-    patch = ("*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
-             " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
-             "*** Delete File: src/old.py\n*** End Patch\n")
+    patch = (
+        "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
+        " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
+        "*** Delete File: src/old.py\n*** End Patch\n"
+    )
     home = write_codex_home(tmp_path / "codex-home")
     with LoopbackCodex() as codex:
         codex.enqueue("responses", *read_then_patch(patch))
-        result = run_neovim("apply.lua", wish, tmp_path, {
-            "CODEX_HOME": str(home), "CHATGPT_BASE_URL": codex.base_url,
-            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
-            "WORKSPACE_ROOT": str(root)})
-    assert result["steps"] == ["started", "code actions", "executed", "applied", "saved",
-                               "undone"]
+        result = run_neovim(
+            "apply.lua",
+            wish,
+            tmp_path,
+            {
+                "CODEX_HOME": str(home),
+                "CHATGPT_BASE_URL": codex.base_url,
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+                "WORKSPACE_ROOT": str(root),
+            },
+        )
+    assert result["steps"] == ["started", "code actions", "executed", "applied", "saved", "undone"]
     assert "wishcraft.applyPlan" in result["commands"] and "Apply plan" in result["actions"]
     # Neovim 0.7 has no change annotations: the server asks first.
     (question,) = result["questions"]
     assert question["message"].startswith("Apply 3 files (+2 \u22122)?")
     assert question["actions"] == ["Apply", "Show diff", "Cancel"]
-    assert result["after"] == {"lamps": "lamps = 3\nlit = False\n",
-                               "beacon": "colour = 'amber'\n", "old": None}
+    assert result["after"] == {
+        "lamps": "lamps = 3\nlit = False\n",
+        "beacon": "colour = 'amber'\n",
+        "old": None,
+    }
     assert result["undone"]["started"] is True, result["undone"]
     assert tree(root) == before
-    lines = [json.loads(line) for line in
-             (root / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()]
-    assert [(line["action"], line["outcome"]) for line in lines] == \
-        [("apply", "complete"), ("rollback", "complete")]
+    lines = [
+        json.loads(line)
+        for line in (root / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()
+    ]
+    assert [(line["action"], line["outcome"]) for line in lines] == [
+        ("apply", "complete"),
+        ("rollback", "complete"),
+    ]
     assert lines[0]["anchor_id"] and lines[0]["anchor_id"] == lines[1]["anchor_id"]

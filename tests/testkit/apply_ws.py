@@ -85,32 +85,42 @@ REGISTRY = f"""\
   audit_fields: ["tiles_surveyed"]
 """
 
-LIGHTHOUSE_TEXT = (ROOT / "tests" / "lsp" / "workspace" / "data" / "wishes" /
-                   "lighthouse.wish.yaml").read_text(encoding="utf-8")
-WISH_TEXT = LIGHTHOUSE_TEXT.replace('  - "openai.codex.v2025.plan"\n',
-                                    f'  - "openai.codex.v2025.plan"\n  - "{APPLY_ID}"\n')
+LIGHTHOUSE_TEXT = (
+    ROOT / "tests" / "lsp" / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
+).read_text(encoding="utf-8")
+WISH_TEXT = LIGHTHOUSE_TEXT.replace(
+    '  - "openai.codex.v2025.plan"\n', f'  - "openai.codex.v2025.plan"\n  - "{APPLY_ID}"\n'
+)
 assert WISH_TEXT != LIGHTHOUSE_TEXT
 WISH_NAME = "lamps.wish.yaml"
-STEPS = ["Count three lamps in src/lamps.py (acceptance: lamps = 3)",
-         "Add src/beacon.py with the beacon's colour (acceptance: the file exists)"]
+STEPS = [
+    "Count three lamps in src/lamps.py (acceptance: lamps = 3)",
+    "Add src/beacon.py with the beacon's colour (acceptance: the file exists)",
+]
 
 LAMPS = "lamps = 2\nlit = False\n"
 GALLERY = "tiles = 12\n"
 OLD = "unused = True\n"
 
-UPDATE = ("*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
-          " lit = False\n*** End Patch\n")
+UPDATE = (
+    "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
+    " lit = False\n*** End Patch\n"
+)
 ADD = "*** Begin Patch\n*** Add File: src/beacon.py\n+colour = 'amber'\n*** End Patch\n"
 DELETE = "*** Begin Patch\n*** Delete File: src/old.py\n*** End Patch\n"
-MOVE = ("*** Begin Patch\n*** Update File: src/gallery.py\n*** Move to: src/lantern/gallery.py\n"
-        "@@\n-tiles = 12\n+tiles = 13\n*** End Patch\n")
-ALL = ("*** Begin Patch\n"
-       "*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n lit = False\n"
-       "*** Add File: src/beacon.py\n+colour = 'amber'\n"
-       "*** Delete File: src/old.py\n"
-       "*** Update File: src/gallery.py\n*** Move to: src/lantern/gallery.py\n"
-       "@@\n-tiles = 12\n+tiles = 13\n"
-       "*** End Patch\n")
+MOVE = (
+    "*** Begin Patch\n*** Update File: src/gallery.py\n*** Move to: src/lantern/gallery.py\n"
+    "@@\n-tiles = 12\n+tiles = 13\n*** End Patch\n"
+)
+ALL = (
+    "*** Begin Patch\n"
+    "*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n lit = False\n"
+    "*** Add File: src/beacon.py\n+colour = 'amber'\n"
+    "*** Delete File: src/old.py\n"
+    "*** Update File: src/gallery.py\n*** Move to: src/lantern/gallery.py\n"
+    "@@\n-tiles = 12\n+tiles = 13\n"
+    "*** End Patch\n"
+)
 SUMMARY = "Three lamps now; the beacon has its colour."
 
 
@@ -142,8 +152,11 @@ def add_apply_files(root: Path) -> Path:
     text = registry.read_text()
     scope = '    - repo: "ruinsofatlantis"\n      actions: ["open_pr"]\n'
     assert scope in text
-    registry.write_text(text.replace(scope, '    - repo: "*"\n      paths: ["src/**"]\n'
-                                            '      actions: ["open_pr", "diff"]\n'))
+    registry.write_text(
+        text.replace(
+            scope, '    - repo: "*"\n      paths: ["src/**"]\n      actions: ["open_pr", "diff"]\n'
+        )
+    )
     (root / "src").mkdir(exist_ok=True)
     (root / "src" / "lamps.py").write_text(LAMPS)
     wish = root / "data" / "wishes" / WISH_NAME
@@ -155,22 +168,35 @@ def add_apply_files(root: Path) -> Path:
 def write_plan(wish: Path, wish_text: str, *, status: PlanStatus = PlanStatus.COMPLETE) -> Path:
     """A plan artifact for the wish, as `wishcraft plan` writes it."""
     path = wish.with_name(wish.name.removesuffix(".yaml") + ".plan.json")
-    PlanArtifact(plan_steps=STEPS, notes=["Keep the tide simulation untouched"],
-                 model="gpt-6.1-sol", prompt_hash="0" * 64, mode=ExecMode.COMMIT,
-                 status=status, wish_title="Relight the Sunken Quarter lighthouse",
-                 wish_path=str(wish), wish_hash=hashlib.sha256(wish_text.encode()).hexdigest(),
-                 started_at=datetime.now(UTC)).write(path)
+    PlanArtifact(
+        plan_steps=STEPS,
+        notes=["Keep the tide simulation untouched"],
+        model="gpt-6.1-sol",
+        prompt_hash="0" * 64,
+        mode=ExecMode.COMMIT,
+        status=status,
+        wish_title="Relight the Sunken Quarter lighthouse",
+        wish_path=str(wish),
+        wish_hash=hashlib.sha256(wish_text.encode()).hexdigest(),
+        started_at=datetime.now(UTC),
+    ).write(path)
     return path
 
 
 def read_then_patch(patch: str, *, custom: bool = True) -> list[Any]:
     """The three answers of issue 14's scenario, as loopback responses."""
-    item = (custom_tool_call_item("call_patch", "apply_patch", patch) if custom else
-            function_call_item("call_patch", "apply_patch", {"input": patch}))
+    item = (
+        custom_tool_call_item("call_patch", "apply_patch", patch)
+        if custom
+        else function_call_item("call_patch", "apply_patch", {"input": patch})
+    )
     return [
-        sse(tool_call_transcript([function_call_item("call_read", "read_file",
-                                                     {"path": "src/lamps.py"})],
-                                 response_id="resp_1")),
+        sse(
+            tool_call_transcript(
+                [function_call_item("call_read", "read_file", {"path": "src/lamps.py"})],
+                response_id="resp_1",
+            )
+        ),
         sse(tool_call_transcript([item], response_id="resp_2", text="Here is the change.")),
         sse(success_transcript([SUMMARY[:20], SUMMARY[20:]], response_id="resp_3")),
     ]
@@ -178,9 +204,13 @@ def read_then_patch(patch: str, *, custom: bool = True) -> list[Any]:
 
 def tree(root: Path) -> dict[str, str]:
     """Every file under `root` but the ledger and the plan files, with its text."""
-    return {path.relative_to(root).as_posix(): path.read_text(errors="replace")
-            for path in sorted(root.rglob("*")) if path.is_file()
-            and "ledger" not in path.parts and not path.name.endswith((".patch", ".lock"))}
+    return {
+        path.relative_to(root).as_posix(): path.read_text(errors="replace")
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+        and "ledger" not in path.parts
+        and not path.name.endswith((".patch", ".lock"))
+    }
 
 
 def apply_text(text: str, edits: list[Any]) -> str:
@@ -195,7 +225,8 @@ def apply_text(text: str, edits: list[Any]) -> str:
             return len(text)
         return starts[position.line] + min(position.character, len(lines[position.line]))
 
-    for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character),
-                       reverse=True):
-        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    for edit in sorted(
+        edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True
+    ):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
     return text

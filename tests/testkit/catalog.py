@@ -13,7 +13,8 @@ from typing import Any
 
 TEMPLATE_INSTRUCTIONS = (
     "You are a coding agent (loopback catalog stand-in).\n\n{{ personality }}\n\n"
-    "# Working with the user\nBe concise.\n")
+    "# Working with the user\nBe concise.\n"
+)
 PERSONALITY_DEFAULT = "You are pragmatic and precise."
 BASE_INSTRUCTIONS = "You are a coding agent (loopback base instructions stand-in).\n"
 
@@ -22,11 +23,21 @@ def _levels(*efforts: str) -> list[dict[str, str]]:
     return [{"effort": effort, "description": f"{effort} reasoning"} for effort in efforts]
 
 
-def _model(slug: str, priority: int, *, visibility: str = "list", minimal: str = "0.98.0",
-           efforts: tuple[str, ...] = ("low", "medium", "high", "xhigh"),
-           default_effort: str = "medium", summary: str = "auto", verbosity: bool = True,
-           default_verbosity: str | None = "low", template: bool = True,
-           in_api: bool = True, patch_tool: str = "freeform") -> dict[str, Any]:
+def _model(
+    slug: str,
+    priority: int,
+    *,
+    visibility: str = "list",
+    minimal: str = "0.98.0",
+    efforts: tuple[str, ...] = ("low", "medium", "high", "xhigh"),
+    default_effort: str = "medium",
+    summary: str = "auto",
+    verbosity: bool = True,
+    default_verbosity: str | None = "low",
+    template: bool = True,
+    in_api: bool = True,
+    patch_tool: str = "freeform",
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "slug": slug,
         "display_name": slug,
@@ -68,8 +79,16 @@ MODELS: list[dict[str, Any]] = [
     # Hidden with the lowest priority: must never become the default.
     _model("codex-auto-review", 0, visibility="hide", minimal="0.150.0"),
     _model("gpt-6.1-sol", 1, minimal="0.155.0"),
-    _model("gpt-6-luna", 4, minimal="0.142.2", efforts=("minimal", "low", "medium"),
-           default_effort="low", summary="none", verbosity=False, template=False),
+    _model(
+        "gpt-6-luna",
+        4,
+        minimal="0.142.2",
+        efforts=("minimal", "low", "medium"),
+        default_effort="low",
+        summary="none",
+        verbosity=False,
+        template=False,
+    ),
     _model("gpt-5.5", 8, minimal="0.120.0", in_api=True),
     _model("gpt-5.6-terra", 6, minimal="0.148.0", in_api=False),
 ]

@@ -27,9 +27,13 @@ def fake_jwt(payload: Mapping[str, object]) -> str:
 def write_codex_home(home: Path, *, expires_in: float = 3600) -> Path:
     """Write `home/auth.json` with a ChatGPT login (and a field we do not own); return home."""
     home.mkdir(parents=True, exist_ok=True)
-    claims = {"https://api.openai.com/auth": {"chatgpt_account_id": ACCOUNT_ID,
-                                               "chatgpt_plan_type": "plus"},
-              "email": "fake@example.com"}
+    claims = {
+        "https://api.openai.com/auth": {
+            "chatgpt_account_id": ACCOUNT_ID,
+            "chatgpt_plan_type": "plus",
+        },
+        "email": "fake@example.com",
+    }
     data = {
         "auth_mode": "chatgpt",
         "OPENAI_API_KEY": None,

@@ -15,8 +15,9 @@ REGISTRY = bundled_registry()
 CURSOR = "‸"
 
 
-def snapshot(text: str, *, registry: Registry | None = None, kind: str = "wish",
-             encoding: str = "utf-16") -> DocumentSnapshot:
+def snapshot(
+    text: str, *, registry: Registry | None = None, kind: str = "wish", encoding: str = "utf-16"
+) -> DocumentSnapshot:
     """Analyse `text` as a wish (or a registry) and wrap it as the server would."""
     if kind == "wish":
         used = registry or REGISTRY
@@ -26,8 +27,14 @@ def snapshot(text: str, *, registry: Registry | None = None, kind: str = "wish",
         analysis = analyse_registry(text)
         path = Path("/tmp/w/data/conduits/registry.yaml")
         used = registry_from_text(text, path)
-    return DocumentSnapshot("file://" + str(path), 1, path, analysis,
-                            PositionMapper(analysis.parsed.lines, encoding), used)
+    return DocumentSnapshot(
+        "file://" + str(path),
+        1,
+        path,
+        analysis,
+        PositionMapper(analysis.parsed.lines, encoding),
+        used,
+    )
 
 
 def with_cursor(marked: str) -> tuple[str, Position]:

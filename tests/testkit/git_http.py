@@ -48,7 +48,7 @@ class GitHttpServer:
         if not header or not header.startswith("Basic "):
             return False
         try:
-            decoded = base64.b64decode(header[len("Basic "):]).decode("utf-8")
+            decoded = base64.b64decode(header[len("Basic ") :]).decode("utf-8")
         except ValueError:
             return False
         return decoded.partition(":")[2] == self.password
@@ -99,12 +99,18 @@ class GitHttpServer:
             return
         parts = urlsplit(request.path)
         env = {
-            "PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(self.project_root),
-            "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": parts.path, "QUERY_STRING": parts.query,
-            "REQUEST_METHOD": request.command, "REMOTE_USER": "x-access-token",
-            "REMOTE_ADDR": "127.0.0.1", "CONTENT_LENGTH": str(len(body)),
+            "PATH": os.environ["PATH"],
+            "GIT_PROJECT_ROOT": str(self.project_root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": parts.path,
+            "QUERY_STRING": parts.query,
+            "REQUEST_METHOD": request.command,
+            "REMOTE_USER": "x-access-token",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_LENGTH": str(len(body)),
             "CONTENT_TYPE": request.headers.get("Content-Type", ""),
-            "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.project_root),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "HOME": str(self.project_root),
         }
         for name in ("Content-Encoding", "Git-Protocol"):
             value = request.headers.get(name)
@@ -112,8 +118,9 @@ class GitHttpServer:
                 env["HTTP_" + name.upper().replace("-", "_")] = value
         git = shutil.which("git")
         assert git is not None
-        done = subprocess.run([git, "http-backend"], input=body, env=env, capture_output=True,
-                              timeout=30, check=False)
+        done = subprocess.run(
+            [git, "http-backend"], input=body, env=env, capture_output=True, timeout=30, check=False
+        )
         head, _, payload = done.stdout.partition(b"\r\n\r\n")
         if not _:
             head, _, payload = done.stdout.partition(b"\n\n")

@@ -48,9 +48,17 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-REASONS = {200: "OK", 201: "Created", 301: "Moved Permanently", 302: "Found",
-           401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           422: "Unprocessable Entity", 500: "Internal Server Error"}
+REASONS = {
+    200: "OK",
+    201: "Created",
+    301: "Moved Permanently",
+    302: "Found",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+}
 
 
 class LoopbackGitHub:
@@ -79,7 +87,8 @@ class LoopbackGitHub:
         """Listen on an ephemeral port of 127.0.0.1."""
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, "127.0.0.1", 0), self._loop)
+            asyncio.start_server(self._handle, "127.0.0.1", 0), self._loop
+        )
         self._server = future.result(WAIT_SECONDS)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -88,8 +97,9 @@ class LoopbackGitHub:
         """Close the server and its thread."""
         if self._server is not None:
             self._server.close()
-            asyncio.run_coroutine_threadsafe(self._server.wait_closed(),
-                                             self._loop).result(WAIT_SECONDS)
+            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(
+                WAIT_SECONDS
+            )
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(WAIT_SECONDS)
         self._loop.close()
@@ -115,10 +125,13 @@ class LoopbackGitHub:
             self.requests.append(Recorded(method, path, headers, body))
             answer = self._answer(method, path)
             data = b"" if answer.body is None else json.dumps(answer.body).encode("utf-8")
-            out = [f"HTTP/1.1 {answer.status} {REASONS.get(answer.status, 'Status')}",
-                   "Content-Type: application/json; charset=utf-8",
-                   f"Content-Length: {len(data)}", "Connection: close",
-                   *(f"{name}: {value}" for name, value in answer.headers.items())]
+            out = [
+                f"HTTP/1.1 {answer.status} {REASONS.get(answer.status, 'Status')}",
+                "Content-Type: application/json; charset=utf-8",
+                f"Content-Length: {len(data)}",
+                "Connection: close",
+                *(f"{name}: {value}" for name, value in answer.headers.items()),
+            ]
             writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + data)
             await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -134,6 +147,11 @@ class LoopbackGitHub:
             return self._answers.popleft()
         self.numbers += 1
         owner, repo = matched.groups()
-        return Answer(201, {"number": self.numbers, "draft": True,
-                            "html_url": f"https://github.example/{owner}/{repo}/pull/"
-                                        f"{self.numbers}"})
+        return Answer(
+            201,
+            {
+                "number": self.numbers,
+                "draft": True,
+                "html_url": f"https://github.example/{owner}/{repo}/pull/{self.numbers}",
+            },
+        )

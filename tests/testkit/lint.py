@@ -46,10 +46,10 @@ def underlined(text: str, span: Span | None) -> str:
     assert span is not None, "no span: the path is not in the document"
     lines = split_lines(text)
     if span.start.line == span.end.line:
-        return lines[span.start.line][span.start.column:span.end.column]
-    parts = [lines[span.start.line][span.start.column:]]
-    parts += lines[span.start.line + 1:span.end.line]
-    parts.append(lines[span.end.line][:span.end.column])
+        return lines[span.start.line][span.start.column : span.end.column]
+    parts = [lines[span.start.line][span.start.column :]]
+    parts += lines[span.start.line + 1 : span.end.line]
+    parts.append(lines[span.end.line][: span.end.column])
     return "\n".join(parts)
 
 

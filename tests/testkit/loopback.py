@@ -115,38 +115,61 @@ def frame(event_type: str, data: dict[str, Any], line_end: str = "\n") -> str:
     return f"event: {event_type}{line_end}data: {json.dumps(data)}{line_end}{line_end}"
 
 
-def sse(frames: list[str], *, headers: dict[str, str] | None = None, delay: float = 0.0,
-        per_frame_delay: float = 0.0, cut_after: int | None = None,
-        stall_after: int | None = None, reset_after: int | None = None) -> Response:
+def sse(
+    frames: list[str],
+    *,
+    headers: dict[str, str] | None = None,
+    delay: float = 0.0,
+    per_frame_delay: float = 0.0,
+    cut_after: int | None = None,
+    stall_after: int | None = None,
+    reset_after: int | None = None,
+) -> Response:
     """A 200 `text/event-stream` answer streaming `frames`."""
-    return Response(200, {**DEFAULT_HEADERS, "content-type": "text/event-stream",
-                          **(headers or {})}, frames=list(frames), delay=delay,
-                    per_frame_delay=per_frame_delay, cut_after=cut_after,
-                    stall_after=stall_after, reset_after=reset_after)
+    return Response(
+        200,
+        {**DEFAULT_HEADERS, "content-type": "text/event-stream", **(headers or {})},
+        frames=list(frames),
+        delay=delay,
+        per_frame_delay=per_frame_delay,
+        cut_after=cut_after,
+        stall_after=stall_after,
+        reset_after=reset_after,
+    )
 
 
-def stream(chunks: Iterable[bytes], *, headers: dict[str, str] | None = None,
-           per_chunk_delay: float = 0.0) -> Response:
+def stream(
+    chunks: Iterable[bytes], *, headers: dict[str, str] | None = None, per_chunk_delay: float = 0.0
+) -> Response:
     """A 200 `text/event-stream` answer sending `chunks` as they are (one flush each).
 
     `chunks` may be an endless generator: the server stops when the client disconnects.
     """
-    return Response(200, {**DEFAULT_HEADERS, "content-type": "text/event-stream",
-                          **(headers or {})}, chunks=chunks, per_chunk_delay=per_chunk_delay)
+    return Response(
+        200,
+        {**DEFAULT_HEADERS, "content-type": "text/event-stream", **(headers or {})},
+        chunks=chunks,
+        per_chunk_delay=per_chunk_delay,
+    )
 
 
 def redirect(status: int, location: str) -> Response:
     """A redirect to `location` (which the client must not follow)."""
-    return Response(status, {"location": location, "content-type": "text/plain"},
-                    b"moved")
+    return Response(status, {"location": location, "content-type": "text/plain"}, b"moved")
 
 
 def json_response(status: int, body: Any, *, headers: dict[str, str] | None = None) -> Response:
     """A JSON answer, e.g. an error with `Retry-After`."""
-    return Response(status, {"content-type": "application/json",
-                             "x-request-id": f"req_loopback_{status}",
-                             "cf-ray": "8f0a1b2c3d4e5f61-LHR", **(headers or {})},
-                    json.dumps(body).encode())
+    return Response(
+        status,
+        {
+            "content-type": "application/json",
+            "x-request-id": f"req_loopback_{status}",
+            "cf-ray": "8f0a1b2c3d4e5f61-LHR",
+            **(headers or {}),
+        },
+        json.dumps(body).encode(),
+    )
 
 
 def raw(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
@@ -170,155 +193,332 @@ def _abort_with_reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
-def success_transcript(text_chunks: list[str], *, model: str = "gpt-6.1-sol",
-                       response_id: str = "resp_68f0a1b2c3d4e5f6",
-                       usage: dict[str, Any] | None = None) -> list[str]:
+def success_transcript(
+    text_chunks: list[str],
+    *,
+    model: str = "gpt-6.1-sol",
+    response_id: str = "resp_68f0a1b2c3d4e5f6",
+    usage: dict[str, Any] | None = None,
+) -> list[str]:
     """The reference's success transcript with `text_chunks` as the output text deltas."""
     text = "".join(text_chunks)
-    usage = usage or {"input_tokens": 4210, "input_tokens_details": {"cached_tokens": 3072},
-                      "output_tokens": 236, "output_tokens_details": {"reasoning_tokens": 128},
-                      "total_tokens": 4446}
+    usage = usage or {
+        "input_tokens": 4210,
+        "input_tokens_details": {"cached_tokens": 3072},
+        "output_tokens": 236,
+        "output_tokens_details": {"reasoning_tokens": 128},
+        "total_tokens": 4446,
+    }
     message = {"type": "message", "id": "msg_68f0a1b2bb02", "role": "assistant"}
     frames = [
-        frame("response.created", {"type": "response.created", "response": {
-            "id": response_id, "status": "in_progress", "model": model}}),
-        frame("response.in_progress", {"type": "response.in_progress", "response": {
-            "id": response_id, "status": "in_progress"}}),
-        frame("response.output_item.added", {"type": "response.output_item.added",
-                                             "item": {"type": "reasoning", "id": "rs_1",
-                                                      "summary": []}}),
-        frame("response.reasoning_summary_part.added", {
-            "type": "response.reasoning_summary_part.added", "summary_index": 0,
-            "part": {"type": "summary_text", "text": ""}}),
-        frame("response.reasoning_summary_text.delta", {
-            "type": "response.reasoning_summary_text.delta", "summary_index": 0,
-            "delta": "**Mapping the wish to steps**"}),
-        frame("response.output_item.done", {"type": "response.output_item.done", "item": {
-            "type": "reasoning", "id": "rs_1", "encrypted_content": "gAAAAfakeblob=="}}),
-        frame("response.output_item.added", {"type": "response.output_item.added",
-                                             "item": {**message, "content": []}}),
-        frame("response.content_part.added", {"type": "response.content_part.added",
-                                              "part": {"type": "output_text", "text": ""}}),
-        *[frame("response.output_text.delta", {"type": "response.output_text.delta",
-                                               "delta": chunk}) for chunk in text_chunks],
-        frame("response.output_text.done", {"type": "response.output_text.done",
-                                            "text": text}),
-        frame("response.output_item.done", {"type": "response.output_item.done", "item": {
-            **message, "status": "completed",
-            "content": [{"type": "output_text", "text": text, "annotations": []}]}}),
-        frame("response.completed", {"type": "response.completed", "response": {
-            "id": response_id, "status": "completed", "model": model, "usage": usage}}),
+        frame(
+            "response.created",
+            {
+                "type": "response.created",
+                "response": {"id": response_id, "status": "in_progress", "model": model},
+            },
+        ),
+        frame(
+            "response.in_progress",
+            {
+                "type": "response.in_progress",
+                "response": {"id": response_id, "status": "in_progress"},
+            },
+        ),
+        frame(
+            "response.output_item.added",
+            {
+                "type": "response.output_item.added",
+                "item": {"type": "reasoning", "id": "rs_1", "summary": []},
+            },
+        ),
+        frame(
+            "response.reasoning_summary_part.added",
+            {
+                "type": "response.reasoning_summary_part.added",
+                "summary_index": 0,
+                "part": {"type": "summary_text", "text": ""},
+            },
+        ),
+        frame(
+            "response.reasoning_summary_text.delta",
+            {
+                "type": "response.reasoning_summary_text.delta",
+                "summary_index": 0,
+                "delta": "**Mapping the wish to steps**",
+            },
+        ),
+        frame(
+            "response.output_item.done",
+            {
+                "type": "response.output_item.done",
+                "item": {"type": "reasoning", "id": "rs_1", "encrypted_content": "gAAAAfakeblob=="},
+            },
+        ),
+        frame(
+            "response.output_item.added",
+            {"type": "response.output_item.added", "item": {**message, "content": []}},
+        ),
+        frame(
+            "response.content_part.added",
+            {"type": "response.content_part.added", "part": {"type": "output_text", "text": ""}},
+        ),
+        *[
+            frame(
+                "response.output_text.delta", {"type": "response.output_text.delta", "delta": chunk}
+            )
+            for chunk in text_chunks
+        ],
+        frame("response.output_text.done", {"type": "response.output_text.done", "text": text}),
+        frame(
+            "response.output_item.done",
+            {
+                "type": "response.output_item.done",
+                "item": {
+                    **message,
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": text, "annotations": []}],
+                },
+            },
+        ),
+        frame(
+            "response.completed",
+            {
+                "type": "response.completed",
+                "response": {
+                    "id": response_id,
+                    "status": "completed",
+                    "model": model,
+                    "usage": usage,
+                },
+            },
+        ),
     ]
     return frames
 
 
-def function_call_item(call_id: str, name: str, arguments: dict[str, Any] | str, *,
-                       item_id: str | None = None) -> dict[str, Any]:
+def function_call_item(
+    call_id: str, name: str, arguments: dict[str, Any] | str, *, item_id: str | None = None
+) -> dict[str, Any]:
     """A finished `function_call` output item (`arguments` is JSON text, as on the wire)."""
     text = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    return {"type": "function_call", "id": item_id or f"fc_{call_id}", "status": "completed",
-            "arguments": text, "call_id": call_id, "name": name}
+    return {
+        "type": "function_call",
+        "id": item_id or f"fc_{call_id}",
+        "status": "completed",
+        "arguments": text,
+        "call_id": call_id,
+        "name": name,
+    }
 
 
-def custom_tool_call_item(call_id: str, name: str, text: str, *,
-                          item_id: str | None = None) -> dict[str, Any]:
+def custom_tool_call_item(
+    call_id: str, name: str, text: str, *, item_id: str | None = None
+) -> dict[str, Any]:
     """A finished `custom_tool_call` output item (a freeform tool's raw `input`)."""
-    return {"type": "custom_tool_call", "id": item_id or f"ctc_{call_id}",
-            "status": "completed", "call_id": call_id, "name": name, "input": text}
+    return {
+        "type": "custom_tool_call",
+        "id": item_id or f"ctc_{call_id}",
+        "status": "completed",
+        "call_id": call_id,
+        "name": name,
+        "input": text,
+    }
 
 
-def tool_call_transcript(calls: list[dict[str, Any]], *, text: str = "",
-                         response_id: str = "resp_tools_1", model: str = "gpt-6.1-sol",
-                         reasoning: str | None = "gAAAAtoolblob==",
-                         usage: dict[str, Any] | None = None) -> list[str]:
+def tool_call_transcript(
+    calls: list[dict[str, Any]],
+    *,
+    text: str = "",
+    response_id: str = "resp_tools_1",
+    model: str = "gpt-6.1-sol",
+    reasoning: str | None = "gAAAAtoolblob==",
+    usage: dict[str, Any] | None = None,
+) -> list[str]:
     """An answer that calls tools: created, a reasoning item (with `encrypted_content`, as
     `include: reasoning.encrypted_content` asks), an optional message, then each call as the
     backend streams it (`output_item.added`, the argument or input deltas,
     `output_item.done` with the whole item), then `response.completed` with `usage`.
 
     Build `calls` with `function_call_item` and `custom_tool_call_item`."""
-    usage = usage or {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 512},
-                      "output_tokens": 80, "output_tokens_details": {"reasoning_tokens": 40},
-                      "total_tokens": 1080}
-    frames = [frame("response.created", {"type": "response.created", "response": {
-        "id": response_id, "status": "in_progress", "model": model}})]
+    usage = usage or {
+        "input_tokens": 1000,
+        "input_tokens_details": {"cached_tokens": 512},
+        "output_tokens": 80,
+        "output_tokens_details": {"reasoning_tokens": 40},
+        "total_tokens": 1080,
+    }
+    frames = [
+        frame(
+            "response.created",
+            {
+                "type": "response.created",
+                "response": {"id": response_id, "status": "in_progress", "model": model},
+            },
+        )
+    ]
     index = 0
     if reasoning is not None:
         frames += [
-            frame("response.output_item.added", {
-                "type": "response.output_item.added", "output_index": index,
-                "item": {"type": "reasoning", "id": f"rs_{response_id}", "summary": []}}),
-            frame("response.output_item.done", {
-                "type": "response.output_item.done", "output_index": index, "item": {
-                    "type": "reasoning", "id": f"rs_{response_id}", "summary": [
-                        {"type": "summary_text", "text": "**Looking at the files**"}],
-                    "encrypted_content": reasoning}})]
+            frame(
+                "response.output_item.added",
+                {
+                    "type": "response.output_item.added",
+                    "output_index": index,
+                    "item": {"type": "reasoning", "id": f"rs_{response_id}", "summary": []},
+                },
+            ),
+            frame(
+                "response.output_item.done",
+                {
+                    "type": "response.output_item.done",
+                    "output_index": index,
+                    "item": {
+                        "type": "reasoning",
+                        "id": f"rs_{response_id}",
+                        "summary": [{"type": "summary_text", "text": "**Looking at the files**"}],
+                        "encrypted_content": reasoning,
+                    },
+                },
+            ),
+        ]
         index += 1
     if text:
         message = {"type": "message", "id": f"msg_{response_id}", "role": "assistant"}
         frames += [
-            frame("response.output_text.delta", {"type": "response.output_text.delta",
-                                                 "output_index": index, "delta": text}),
-            frame("response.output_item.done", {
-                "type": "response.output_item.done", "output_index": index, "item": {
-                    **message, "status": "completed", "content": [
-                        {"type": "output_text", "text": text, "annotations": []}]}})]
+            frame(
+                "response.output_text.delta",
+                {"type": "response.output_text.delta", "output_index": index, "delta": text},
+            ),
+            frame(
+                "response.output_item.done",
+                {
+                    "type": "response.output_item.done",
+                    "output_index": index,
+                    "item": {
+                        **message,
+                        "status": "completed",
+                        "content": [{"type": "output_text", "text": text, "annotations": []}],
+                    },
+                },
+            ),
+        ]
         index += 1
     for call in calls:
         custom = call["type"] == "custom_tool_call"
         started = {**call, "status": "in_progress", "input" if custom else "arguments": ""}
         payload = call["input"] if custom else call["arguments"]
-        delta_type = "response.custom_tool_call_input.delta" if custom else \
-            "response.function_call_arguments.delta"
+        delta_type = (
+            "response.custom_tool_call_input.delta"
+            if custom
+            else "response.function_call_arguments.delta"
+        )
         frames += [
-            frame("response.output_item.added", {"type": "response.output_item.added",
-                                                 "output_index": index, "item": started}),
-            frame(delta_type, {"type": delta_type, "output_index": index,
-                               "item_id": call["id"], "delta": payload}),
-            frame("response.output_item.done", {"type": "response.output_item.done",
-                                                "output_index": index, "item": call})]
+            frame(
+                "response.output_item.added",
+                {"type": "response.output_item.added", "output_index": index, "item": started},
+            ),
+            frame(
+                delta_type,
+                {
+                    "type": delta_type,
+                    "output_index": index,
+                    "item_id": call["id"],
+                    "delta": payload,
+                },
+            ),
+            frame(
+                "response.output_item.done",
+                {"type": "response.output_item.done", "output_index": index, "item": call},
+            ),
+        ]
         index += 1
-    frames.append(frame("response.completed", {"type": "response.completed", "response": {
-        "id": response_id, "status": "completed", "model": model, "usage": usage}}))
+    frames.append(
+        frame(
+            "response.completed",
+            {
+                "type": "response.completed",
+                "response": {
+                    "id": response_id,
+                    "status": "completed",
+                    "model": model,
+                    "usage": usage,
+                },
+            },
+        )
+    )
     return frames
 
 
 def failed_transcript(code: str, message: str) -> list[str]:
     """created, in_progress, then `response.failed` with `code`."""
     return [
-        frame("response.created", {"type": "response.created",
-                                   "response": {"id": "resp_failed"}}),
-        frame("response.in_progress", {"type": "response.in_progress",
-                                       "response": {"id": "resp_failed"}}),
-        frame("response.failed", {"type": "response.failed", "response": {
-            "id": "resp_failed", "status": "failed",
-            "error": {"code": code, "message": message}}}),
+        frame("response.created", {"type": "response.created", "response": {"id": "resp_failed"}}),
+        frame(
+            "response.in_progress",
+            {"type": "response.in_progress", "response": {"id": "resp_failed"}},
+        ),
+        frame(
+            "response.failed",
+            {
+                "type": "response.failed",
+                "response": {
+                    "id": "resp_failed",
+                    "status": "failed",
+                    "error": {"code": code, "message": message},
+                },
+            },
+        ),
     ]
 
 
 def incomplete_transcript(reason: str) -> list[str]:
     """A little text, then `response.incomplete` with `reason`."""
     return [
-        frame("response.created", {"type": "response.created",
-                                   "response": {"id": "resp_incomplete"}}),
-        frame("response.output_text.delta", {"type": "response.output_text.delta",
-                                             "delta": "1. Survey"}),
-        frame("response.incomplete", {"type": "response.incomplete", "response": {
-            "id": "resp_incomplete", "incomplete_details": {"reason": reason}}}),
+        frame(
+            "response.created", {"type": "response.created", "response": {"id": "resp_incomplete"}}
+        ),
+        frame(
+            "response.output_text.delta",
+            {"type": "response.output_text.delta", "delta": "1. Survey"},
+        ),
+        frame(
+            "response.incomplete",
+            {
+                "type": "response.incomplete",
+                "response": {"id": "resp_incomplete", "incomplete_details": {"reason": reason}},
+            },
+        ),
     ]
 
 
 def drip_transcript(n_deltas: int) -> list[str]:
     """`n_deltas` small deltas (numbered plan lines), then completion."""
-    deltas = [f"{n // 10 + 1}. step part {n}\n" if n % 10 == 9 else f"part {n} "
-              for n in range(n_deltas)]
+    deltas = [
+        f"{n // 10 + 1}. step part {n}\n" if n % 10 == 9 else f"part {n} " for n in range(n_deltas)
+    ]
     return [
         frame("response.created", {"type": "response.created", "response": {"id": "resp_drip"}}),
-        *[frame("response.output_text.delta", {"type": "response.output_text.delta",
-                                               "delta": delta}) for delta in deltas],
-        frame("response.completed", {"type": "response.completed", "response": {
-            "id": "resp_drip", "usage": {"input_tokens": 10, "output_tokens": n_deltas,
-                                         "total_tokens": 10 + n_deltas}}}),
+        *[
+            frame(
+                "response.output_text.delta", {"type": "response.output_text.delta", "delta": delta}
+            )
+            for delta in deltas
+        ],
+        frame(
+            "response.completed",
+            {
+                "type": "response.completed",
+                "response": {
+                    "id": "resp_drip",
+                    "usage": {
+                        "input_tokens": 10,
+                        "output_tokens": n_deltas,
+                        "total_tokens": 10 + n_deltas,
+                    },
+                },
+            },
+        ),
     ]
 
 
@@ -407,7 +607,8 @@ class LoopbackCodex:
             asyncio.set_event_loop(loop)
             self._stalls = asyncio.Event()
             self._server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls))
+                asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
+            )
             self.port = self._server.sockets[0].getsockname()[1]
             started.set()
             loop.run_forever()
@@ -475,8 +676,10 @@ class LoopbackCodex:
                     self._condition.notify_all()
                 if response.hook is not None:
                     await asyncio.to_thread(response.hook, request)
-                if not await self._respond(writer, response, index) or \
-                        request.headers.get("connection", "").lower() == "close":
+                if (
+                    not await self._respond(writer, response, index)
+                    or request.headers.get("connection", "").lower() == "close"
+                ):
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             return
@@ -502,19 +705,28 @@ class LoopbackCodex:
             body = await reader.readexactly(int(headers["content-length"]))
         return Recorded(method, path, headers, body, query)
 
-    async def _respond(self, writer: asyncio.StreamWriter, response: Response,
-                       index: int) -> bool:
+    async def _respond(self, writer: asyncio.StreamWriter, response: Response, index: int) -> bool:
         """Write one answer; return whether the connection may serve another request."""
         if response.reset:
             _abort_with_reset(writer)
             return False
         if response.delay:
             await asyncio.sleep(response.delay)
-        reason = {200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other",
-                  304: "Not Modified", 400: "Bad Request",
-                  307: "Temporary Redirect", 308: "Permanent Redirect", 401: "Unauthorized",
-                  404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
-                  503: "Service Unavailable"}.get(response.status, "Status")
+        reason = {
+            200: "OK",
+            301: "Moved Permanently",
+            302: "Found",
+            303: "See Other",
+            304: "Not Modified",
+            400: "Bad Request",
+            307: "Temporary Redirect",
+            308: "Permanent Redirect",
+            401: "Unauthorized",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            503: "Service Unavailable",
+        }.get(response.status, "Status")
         head = [f"HTTP/1.1 {response.status} {reason}"]
         headers = dict(response.headers)
         if response.frames is None and response.chunks is None:
@@ -590,22 +802,38 @@ def strict_refusal(request: Recorded) -> Response | None:
         return json_response(400, {"detail": "Instructions are not valid"})
     entry = next((model for model in MODELS if model["slug"] == slug), None)
     if entry is None:
-        return json_response(400, {"detail": f"The '{slug}' model is not supported when using "
-                                             "Codex with a ChatGPT account."})
-    if _version(request.headers.get("version", "0")) < \
-            _version(entry["minimal_client_version"]):
-        return json_response(400, {"detail": f"The '{slug}' model requires a newer version of "
-                                             "Codex. Please upgrade to the latest app or CLI and "
-                                             "try again."})
+        return json_response(
+            400,
+            {
+                "detail": f"The '{slug}' model is not supported when using "
+                "Codex with a ChatGPT account."
+            },
+        )
+    if _version(request.headers.get("version", "0")) < _version(entry["minimal_client_version"]):
+        return json_response(
+            400,
+            {
+                "detail": f"The '{slug}' model requires a newer version of "
+                "Codex. Please upgrade to the latest app or CLI and "
+                "try again."
+            },
+        )
     reasoning = body.get("reasoning") or {}
     efforts = [level["effort"] for level in entry["supported_reasoning_levels"]]
     effort = reasoning.get("effort") if isinstance(reasoning, dict) else None
     if effort is not None and effort not in efforts:
-        return json_response(400, {"error": {
-            "message": f"Unsupported value: 'reasoning.effort' does not support '{effort}' "
-                       f"with this model. Supported values are: {', '.join(efforts)}.",
-            "type": "invalid_request_error", "param": "reasoning.effort",
-            "code": "unsupported_value"}})
+        return json_response(
+            400,
+            {
+                "error": {
+                    "message": f"Unsupported value: 'reasoning.effort' does not support '{effort}' "
+                    f"with this model. Supported values are: {', '.join(efforts)}.",
+                    "type": "invalid_request_error",
+                    "param": "reasoning.effort",
+                    "code": "unsupported_value",
+                }
+            },
+        )
     return None
 
 
@@ -673,16 +901,32 @@ class LoopbackProxy:
         from urllib.parse import urlsplit
 
         parts = urlsplit(target)
-        lines = [line for line in rest.split("\r\n") if line and
-                 not line.lower().startswith(("connection:", "proxy-connection:"))]
-        length = next((int(line.split(":", 1)[1]) for line in lines
-                       if line.lower().startswith("content-length:")), 0)
+        lines = [
+            line
+            for line in rest.split("\r\n")
+            if line and not line.lower().startswith(("connection:", "proxy-connection:"))
+        ]
+        length = next(
+            (
+                int(line.split(":", 1)[1])
+                for line in lines
+                if line.lower().startswith("content-length:")
+            ),
+            0,
+        )
         body = await reader.readexactly(length) if length else b""
         upstream_reader, upstream_writer = await asyncio.open_connection(
-            parts.hostname, parts.port or 80)
+            parts.hostname, parts.port or 80
+        )
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        upstream_writer.write((f"{method} {path} {version}\r\n" + "\r\n".join(
-            [*lines, "connection: close"]) + "\r\n\r\n").encode("latin-1") + body)
+        upstream_writer.write(
+            (
+                f"{method} {path} {version}\r\n"
+                + "\r\n".join([*lines, "connection: close"])
+                + "\r\n\r\n"
+            ).encode("latin-1")
+            + body
+        )
         await upstream_writer.drain()
         await _pipe(upstream_reader, writer)
         upstream_writer.close()

@@ -65,16 +65,25 @@ class Published:
         self.all.append(params)
         self.changed.set()
 
-    async def wait(self, uri: str, *, version: int | None = None, after: int = 0,
-                   until: Callable[[types.PublishDiagnosticsParams], bool] | None = None,
-                   ) -> types.PublishDiagnosticsParams:
+    async def wait(
+        self,
+        uri: str,
+        *,
+        version: int | None = None,
+        after: int = 0,
+        until: Callable[[types.PublishDiagnosticsParams], bool] | None = None,
+    ) -> types.PublishDiagnosticsParams:
         """Wait for a publication for `uri` (of `version`) received after index `after`."""
+
         async def find() -> types.PublishDiagnosticsParams:
             seen = after
             while True:
                 for params in self.all[seen:]:
-                    if params.uri == uri and (version is None or params.version == version) \
-                            and (until is None or until(params)):
+                    if (
+                        params.uri == uri
+                        and (version is None or params.version == version)
+                        and (until is None or until(params))
+                    ):
                         return params
                 seen = len(self.all)
                 self.changed.clear()
@@ -125,29 +134,41 @@ class WishClient(LanguageClient):
         uri = self.uri(relative)
         self.versions[uri] = 1
         after = self.published.count()
-        self.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="yaml", version=1,
-                                                 text=text)))
+        self.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="yaml", version=1, text=text
+                )
+            )
+        )
         return await self.published.wait(uri, version=1, after=after)
 
-    def change(self, relative: str, text: str,
-               edit_range: types.Range | None = None) -> int:
+    def change(self, relative: str, text: str, edit_range: types.Range | None = None) -> int:
         """Send one edit (whole text, or `text` replacing `edit_range`); return the version."""
         uri = self.uri(relative)
         self.versions[uri] += 1
-        change: Any = (types.TextDocumentContentChangeWholeDocument(text=text)
-                       if edit_range is None else
-                       types.TextDocumentContentChangePartial(range=edit_range, text=text))
-        self.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri,
-                                                                 version=self.versions[uri]),
-            content_changes=[change]))
+        change: Any = (
+            types.TextDocumentContentChangeWholeDocument(text=text)
+            if edit_range is None
+            else types.TextDocumentContentChangePartial(range=edit_range, text=text)
+        )
+        self.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[change],
+            )
+        )
         return self.versions[uri]
 
     def close(self, relative: str) -> None:
         """Close a document."""
-        self.text_document_did_close(types.DidCloseTextDocumentParams(
-            text_document=types.TextDocumentIdentifier(uri=self.uri(relative))))
+        self.text_document_did_close(
+            types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri(relative))
+            )
+        )
 
 
 def make_client() -> WishClient:
@@ -170,9 +191,12 @@ def make_client() -> WishClient:
         ls.lens_refreshes += 1
         ls.lens_refreshed.set()
 
-    features = {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
-                types.CLIENT_REGISTER_CAPABILITY: register_capability,
-                types.WORKSPACE_CODE_LENS_REFRESH: code_lens_refresh}
+    features = {
+        **DEFAULT_CLIENT_FEATURES,
+        types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
+        types.CLIENT_REGISTER_CAPABILITY: register_capability,
+        types.WORKSPACE_CODE_LENS_REFRESH: code_lens_refresh,
+    }
     register_lsp_features(client, features)
     return client
 

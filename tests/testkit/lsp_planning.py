@@ -16,22 +16,27 @@ from .lsp_client import PROFILES, SERVER, WAIT_SECONDS, WishClient, make_client,
 
 async def start_client(profile: str, root: Path, env: dict[str, str]) -> WishClient:
     """Start the server with `env` and initialise it as `profile` on the workspace `root`."""
-    config = ClientServerConfig(server_command=SERVER, client_factory=make_client,
-                                server_env=env)
+    config = ClientServerConfig(server_command=SERVER, client_factory=make_client, server_env=env)
     client = await start_wish_client(config)
     client.profile, client.root = profile, root
     client.follow_plan_updates()
 
     client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
-    await client.initialize_session(types.InitializeParams(
-        capabilities=client_capabilities(PROFILES[profile]), root_uri=from_fs_path(str(root)),
-        workspace_folders=[types.WorkspaceFolder(uri=from_fs_path(str(root)) or "",
-                                                 name="workspace")]))
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(PROFILES[profile]),
+            root_uri=from_fs_path(str(root)),
+            workspace_folders=[
+                types.WorkspaceFolder(uri=from_fs_path(str(root)) or "", name="workspace")
+            ],
+        )
+    )
     return client
 
 
 async def wait_for_progress_end(client: WishClient, token: str) -> list[Any]:
     """Wait until the progress `token` has ended; return its values in order."""
+
     async def ended() -> list[Any]:
         while True:
             values = list(client.progress_reports.get(token, []))
@@ -44,6 +49,7 @@ async def wait_for_progress_end(client: WishClient, token: str) -> list[Any]:
 
 async def wait_for_message(client: WishClient, words: str) -> types.ShowMessageParams:
     """Wait for a `window/showMessage` containing `words`."""
+
     async def found() -> types.ShowMessageParams:
         while True:
             for message in client.messages:
@@ -68,10 +74,19 @@ def supports_show_document(client: WishClient) -> bool:
 
 async def plan_actions(client: WishClient, name: str) -> list[types.CodeAction]:
     """The planning code actions the server offers in the wish `name`."""
-    result = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
-        range=types.Range(start=types.Position(line=3, character=0),
-                          end=types.Position(line=3, character=0)),
-        context=types.CodeActionContext(diagnostics=[])))
-    return [action for action in result or [] if isinstance(action, types.CodeAction)
-            and action.kind is not None and "wishcraft" in str(action.kind)]
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
+            range=types.Range(
+                start=types.Position(line=3, character=0), end=types.Position(line=3, character=0)
+            ),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return [
+        action
+        for action in result or []
+        if isinstance(action, types.CodeAction)
+        and action.kind is not None
+        and "wishcraft" in str(action.kind)
+    ]

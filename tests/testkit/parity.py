@@ -29,45 +29,62 @@ ABSENT = "(absent)"
 
 # Each entry: a row's field and why a difference there is fine. Keep it short and honest.
 ALLOWED: dict[str, str] = {
-    "header content-encoding":
-        "Codex zstd-compresses its body; compression is optional for a client",
-    "header accept-encoding":
+    "header content-encoding": (
+        "Codex zstd-compresses its body; compression is optional for a client"
+    ),
+    "header accept-encoding": (
         "httpx offers gzip/deflate for the answer; Codex's client offers none; the answer is "
-        "an event stream either way",
-    "header x-codex-turn-metadata":
-        "Codex-internal turn telemetry (sandbox, agent name, installation id)",
-    "header x-codex-beta-features":
-        "Codex-internal feature flags of the agent (e.g. remote compaction)",
-    "tools declared":
-        "Codex declares its agent tools (shell, patch, ...); a planner declares none",
-    "parallel_tool_calls":
+        "an event stream either way"
+    ),
+    "header x-codex-turn-metadata": (
+        "Codex-internal turn telemetry (sandbox, agent name, installation id)"
+    ),
+    "header x-codex-beta-features": (
+        "Codex-internal feature flags of the agent (e.g. remote compaction)"
+    ),
+    "tools declared": (
+        "Codex declares its agent tools (shell, patch, ...); a planner declares none"
+    ),
+    "parallel_tool_calls": (
         "Codex follows the catalog's supports_parallel_tool_calls; with no tools declared "
-        "there is nothing to call in parallel",
-    "input item count":
+        "there is nothing to call in parallel"
+    ),
+    "input item count": (
         "Codex adds agent context (skills and permissions as developer text, the environment "
-        "as user text); the order of roles is checked separately",
-    "input item metadata passthrough":
+        "as user text); the order of roles is checked separately"
+    ),
+    "input item metadata passthrough": (
         "Codex's internal_chat_message_metadata_passthrough: its own bookkeeping per item "
-        "(turn id, time, which kind of context each part is)",
-    "client_metadata extra keys":
-        "Codex-internal telemetry keys (turn metadata, installation id, attribution)",
-    "models header user-agent":
+        "(turn id, time, which kind of context each part is)"
+    ),
+    "client_metadata extra keys": (
+        "Codex-internal telemetry keys (turn metadata, installation id, attribution)"
+    ),
+    "models header user-agent": (
         "Codex sends /models with and without the `(codex_exec; V)` suffix (both seen in one "
-        "run); ours always adds it",
+        "run); ours always adds it"
+    ),
 }
 
 TRANSPORT_HEADERS = {"host", "content-length", "connection", "transfer-encoding"}
 """Set by the HTTP library, not by the client's logic."""
 
-CODEX_ONLY_METADATA = {"x-codex-turn-metadata", "root_turn_id", "guardian_credits_requested",
-                       "x-codex-installation-id", "mcp_attribution"}
+CODEX_ONLY_METADATA = {
+    "x-codex-turn-metadata",
+    "root_turn_id",
+    "guardian_credits_requested",
+    "x-codex-installation-id",
+    "mcp_attribution",
+}
 """client_metadata keys that only an agent has (checked as one allowed row)."""
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HEX32 = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_USER_AGENT = re.compile(r"^(?P<head>[^/ ]+/\S+) \((?P<os>.+); (?P<arch>[^;)]+)\) "
-                         r"(?P<terminal>\S+)(?P<suffix> \(.*\))?$")
+_USER_AGENT = re.compile(
+    r"^(?P<head>[^/ ]+/\S+) \((?P<os>.+); (?P<arch>[^;)]+)\) "
+    r"(?P<terminal>\S+)(?P<suffix> \(.*\))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -113,8 +130,11 @@ def header_shape(name: str, value: str | None) -> str:
 
 def headers_of(request: dict[str, Any]) -> dict[str, str]:
     """Headers by lower-case name (the last one wins), transport headers left out."""
-    return {name.lower(): value for name, value in request.get("headers", [])
-            if name.lower() not in TRANSPORT_HEADERS}
+    return {
+        name.lower(): value
+        for name, value in request.get("headers", [])
+        if name.lower() not in TRANSPORT_HEADERS
+    }
 
 
 def _show(value: Any) -> str:
@@ -189,8 +209,11 @@ def instructions_of(model: dict[str, Any]) -> tuple[str | None, str | None]:
     if isinstance(template, str):
         variables = messages.get("instructions_variables") or {}
         personality = variables.get("personality_default") if isinstance(variables, dict) else None
-        filled = (template.replace("{{ personality }}", personality)
-                  if isinstance(personality, str) else None)
+        filled = (
+            template.replace("{{ personality }}", personality)
+            if isinstance(personality, str)
+            else None
+        )
         return template, filled
     base = model.get("base_instructions")
     return (base, None) if isinstance(base, str) else (None, None)
@@ -202,8 +225,14 @@ def _first_text(items: list[dict[str, Any]], catalog: dict[str, Any] | None, slu
         return ABSENT
     parts = [part.get("text") for part in items[0].get("content") or [] if isinstance(part, dict)]
     text = "".join(part for part in parts if isinstance(part, str))
-    entry = next((model for model in (catalog or {}).get("models", [])
-                  if isinstance(model, dict) and model.get("slug") == slug), None)
+    entry = next(
+        (
+            model
+            for model in (catalog or {}).get("models", [])
+            if isinstance(model, dict) and model.get("slug") == slug
+        ),
+        None,
+    )
     if entry is None:
         return f"{len(text)} chars; {slug!r} not in the catalog"
     template, filled = instructions_of(entry)
@@ -223,13 +252,20 @@ PASSTHROUGH = "internal_chat_message_metadata_passthrough"
 
 
 def _item_keys(items: list[dict[str, Any]]) -> str:
-    return " | ".join(sorted({", ".join(key for key in item if key != PASSTHROUGH)
-                              for item in items}))
+    return " | ".join(
+        sorted({", ".join(key for key in item if key != PASSTHROUGH) for item in items})
+    )
 
 
 def _passthrough(items: list[dict[str, Any]]) -> str:
-    keys = sorted({key for item in items if isinstance(item.get(PASSTHROUGH), dict)
-                   for key in item[PASSTHROUGH]})
+    keys = sorted(
+        {
+            key
+            for item in items
+            if isinstance(item.get(PASSTHROUGH), dict)
+            for key in item[PASSTHROUGH]
+        }
+    )
     count = sum(PASSTHROUGH in item for item in items)
     return f"on {count} items: {', '.join(keys) or 'null'}" if count else ABSENT
 
@@ -274,8 +310,9 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def compare_responses(codex: dict[str, Any], ours: dict[str, Any],
-                      catalog: dict[str, Any] | None = None) -> list[Row]:
+def compare_responses(
+    codex: dict[str, Any], ours: dict[str, Any], catalog: dict[str, Any] | None = None
+) -> list[Row]:
     """Rows for the two `POST /responses` requests (`catalog`: the `/models` answer served)."""
     rows: list[Row] = []
     codex_headers, our_headers = headers_of(codex), headers_of(ours)
@@ -286,93 +323,171 @@ def compare_responses(codex: dict[str, Any], ours: dict[str, Any],
         rows.append(_row(field, get(codex_body), get(our_body)))
 
     body_row("model", lambda body: _show(body.get("model", _MISSING)))
-    rows.append(_row("header version", header_shape("version", codex_headers.get("version")),
-                     header_shape("version", our_headers.get("version"))))
+    rows.append(
+        _row(
+            "header version",
+            header_shape("version", codex_headers.get("version")),
+            header_shape("version", our_headers.get("version")),
+        )
+    )
     names = sorted(set(codex_headers) | set(our_headers))
-    header_rows = [_row(f"header {name}", header_shape(name, codex_headers.get(name)),
-                        header_shape(name, our_headers.get(name)))
-                   for name in names if name != "version"]
+    header_rows = [
+        _row(
+            f"header {name}",
+            header_shape(name, codex_headers.get(name)),
+            header_shape(name, our_headers.get(name)),
+        )
+        for name in names
+        if name != "version"
+    ]
     only_codex = sorted(set(codex_headers) - set(our_headers))
     only_ours = sorted(set(our_headers) - set(codex_headers))
-    listed = ", ".join([f"codex only: {name}" for name in only_codex] +
-                       [f"ours only: {name}" for name in only_ours]) or "same set"
-    name_rows = [row for row in header_rows if row.field[len("header "):] in
-                 set(only_codex) | set(only_ours)]
-    summary = ("same" if listed == "same set" else
-               "allowed" if all(row.verdict == "allowed" for row in name_rows) else "DIFF")
-    rows.append(Row("header names", f"{len(codex_headers)} names", f"{len(our_headers)} names",
-                    summary, "" if summary == "same" else listed))
+    listed = (
+        ", ".join(
+            [f"codex only: {name}" for name in only_codex]
+            + [f"ours only: {name}" for name in only_ours]
+        )
+        or "same set"
+    )
+    name_rows = [
+        row
+        for row in header_rows
+        if row.field[len("header ") :] in set(only_codex) | set(only_ours)
+    ]
+    summary = (
+        "same"
+        if listed == "same set"
+        else "allowed"
+        if all(row.verdict == "allowed" for row in name_rows)
+        else "DIFF"
+    )
+    rows.append(
+        Row(
+            "header names",
+            f"{len(codex_headers)} names",
+            f"{len(our_headers)} names",
+            summary,
+            "" if summary == "same" else listed,
+        )
+    )
     rows += header_rows
-    rows.append(_row("one id: session/thread/request/cache key/window/metadata",
-                     _ids_agree(codex), _ids_agree(ours)))
+    rows.append(
+        _row(
+            "one id: session/thread/request/cache key/window/metadata",
+            _ids_agree(codex),
+            _ids_agree(ours),
+        )
+    )
     body_row("body key order", lambda body: ", ".join(body))
-    body_row("top-level instructions",
-             lambda body: "present" if "instructions" in body else ABSENT)
+    body_row("top-level instructions", lambda body: "present" if "instructions" in body else ABSENT)
     codex_items, our_items = _items(codex_body), _items(our_body)
     rows.append(_row("input roles in order", _role_runs(codex_items), _role_runs(our_items)))
-    rows.append(_row("input item types",
-                     ", ".join(sorted({str(item.get("type")) for item in codex_items})),
-                     ", ".join(sorted({str(item.get("type")) for item in our_items}))))
+    rows.append(
+        _row(
+            "input item types",
+            ", ".join(sorted({str(item.get("type")) for item in codex_items})),
+            ", ".join(sorted({str(item.get("type")) for item in our_items})),
+        )
+    )
     rows.append(_row("input item count", str(len(codex_items)), str(len(our_items))))
     rows.append(_row("first input item", _first_item(codex_items), _first_item(our_items)))
-    rows.append(_row("first item text",
-                     _first_text(codex_items, catalog, str(codex_body.get("model"))),
-                     _first_text(our_items, catalog, str(our_body.get("model")))))
+    rows.append(
+        _row(
+            "first item text",
+            _first_text(codex_items, catalog, str(codex_body.get("model"))),
+            _first_text(our_items, catalog, str(our_body.get("model"))),
+        )
+    )
     rows.append(_row("input item ids", _id_shapes(codex_items), _id_shapes(our_items)))
     rows.append(_row("input item keys", _item_keys(codex_items), _item_keys(our_items)))
-    rows.append(_row("input item metadata passthrough", _passthrough(codex_items),
-                     _passthrough(our_items)))
-    body_row("tools", lambda body: "a list" if isinstance(body.get("tools"), list) else _tools(
-        body))
+    rows.append(
+        _row("input item metadata passthrough", _passthrough(codex_items), _passthrough(our_items))
+    )
+    body_row(
+        "tools", lambda body: "a list" if isinstance(body.get("tools"), list) else _tools(body)
+    )
     body_row("tools declared", _tools)
-    for key in ("tool_choice", "parallel_tool_calls", "reasoning", "store", "stream", "include",
-                "prompt_cache_key"):
-        rows.append(_row(key, _show(codex_body.get(key, _MISSING)),
-                         _show(our_body.get(key, _MISSING))))
-    body_row("text keys", lambda body: ", ".join(body["text"]) if isinstance(
-        body.get("text"), dict) else ABSENT)
+    for key in (
+        "tool_choice",
+        "parallel_tool_calls",
+        "reasoning",
+        "store",
+        "stream",
+        "include",
+        "prompt_cache_key",
+    ):
+        rows.append(
+            _row(key, _show(codex_body.get(key, _MISSING)), _show(our_body.get(key, _MISSING)))
+        )
+    body_row(
+        "text keys",
+        lambda body: ", ".join(body["text"]) if isinstance(body.get("text"), dict) else ABSENT,
+    )
     body_row("text.verbosity", lambda body: _text(body, "verbosity"))
     body_row("text.format", lambda body: _text(body, "format"))
     body_row("client_metadata keys", lambda body: _metadata_keys(body, extra=False))
     body_row("client_metadata extra keys", lambda body: _metadata_keys(body, extra=True))
     for key in ("turn_id", "x-codex-window-id"):
-        rows.append(_row(f"client_metadata {key}", _metadata_shape(codex_body, key),
-                         _metadata_shape(our_body, key)))
+        rows.append(
+            _row(
+                f"client_metadata {key}",
+                _metadata_shape(codex_body, key),
+                _metadata_shape(our_body, key),
+            )
+        )
     return rows
 
 
 def compare_models(codex: dict[str, Any], ours: dict[str, Any]) -> list[Row]:
     """Rows for the two `GET /models` requests."""
-    rows = [_row("models path", codex.get("path", ABSENT), ours.get("path", ABSENT)),
-            _row("models query", json.dumps(codex.get("query")), json.dumps(ours.get("query")))]
+    rows = [
+        _row("models path", codex.get("path", ABSENT), ours.get("path", ABSENT)),
+        _row("models query", json.dumps(codex.get("query")), json.dumps(ours.get("query"))),
+    ]
     codex_headers, our_headers = headers_of(codex), headers_of(ours)
     for name in sorted(set(codex_headers) | set(our_headers)):
-        rows.append(_row(f"models header {name}", header_shape(name, codex_headers.get(name)),
-                         header_shape(name, our_headers.get(name))))
+        rows.append(
+            _row(
+                f"models header {name}",
+                header_shape(name, codex_headers.get(name)),
+                header_shape(name, our_headers.get(name)),
+            )
+        )
     return rows
 
 
-def find(records: Iterable[dict[str, Any]], phase: str, method: str,
-         suffix: str) -> dict[str, Any] | None:
+def find(
+    records: Iterable[dict[str, Any]], phase: str, method: str, suffix: str
+) -> dict[str, Any] | None:
     """The first request of `phase` with `method` whose path ends with `suffix`."""
     for record in records:
-        if (record.get("phase") == phase and record.get("method") == method
-                and str(record.get("path", "")).endswith(suffix)):
+        if (
+            record.get("phase") == phase
+            and record.get("method") == method
+            and str(record.get("path", "")).endswith(suffix)
+        ):
             return record
     return None
 
 
-def compare_recording(records: list[dict[str, Any]],
-                      catalog: dict[str, Any] | None) -> list[Row]:
+def compare_recording(records: list[dict[str, Any]], catalog: dict[str, Any] | None) -> list[Row]:
     """Every row for a recording of both clients (phases "codex" and "ours")."""
     rows: list[Row] = []
-    for label, method, suffix in (("POST /responses", "POST", "/responses"),
-                                  ("GET /models", "GET", "/models")):
-        codex, ours = find(records, "codex", method, suffix), find(records, "ours", method,
-                                                                     suffix)
+    for label, method, suffix in (
+        ("POST /responses", "POST", "/responses"),
+        ("GET /models", "GET", "/models"),
+    ):
+        codex, ours = find(records, "codex", method, suffix), find(records, "ours", method, suffix)
         if codex is None or ours is None:
-            rows.append(Row(f"{label} recorded", "yes" if codex else "no",
-                            "yes" if ours else "no", "DIFF", "a client did not send it"))
+            rows.append(
+                Row(
+                    f"{label} recorded",
+                    "yes" if codex else "no",
+                    "yes" if ours else "no",
+                    "DIFF",
+                    "a client did not send it",
+                )
+            )
         elif method == "POST":
             rows += compare_responses(codex, ours, catalog)
         else:
@@ -391,15 +506,23 @@ def cache_row(records: list[dict[str, Any]]) -> Row:
     and the model Codex chose."""
     codex = find(records, "codex", "POST", "/responses")
     ours = find(records, CACHED_PHASE, "POST", "/responses")
-    fetches = sum(1 for record in records if record.get("phase") == CACHED_PHASE
-                  and record.get("method") == "GET"
-                  and str(record.get("path", "")).endswith("/models"))
+    fetches = sum(
+        1
+        for record in records
+        if record.get("phase") == CACHED_PHASE
+        and record.get("method") == "GET"
+        and str(record.get("path", "")).endswith("/models")
+    )
     codex_model = (codex or {}).get("body", {}).get("model") if codex else None
     our_model = (ours or {}).get("body", {}).get("model") if ours else None
     good = ours is not None and fetches == 0 and our_model == codex_model
-    return Row("ours after Codex wrote models_cache.json", f"model {codex_model}",
-               f"{fetches} GET /models; model {our_model}", "same" if good else "DIFF",
-               "" if good else "ours must read the fresh cache and choose the same model")
+    return Row(
+        "ours after Codex wrote models_cache.json",
+        f"model {codex_model}",
+        f"{fetches} GET /models; model {our_model}",
+        "same" if good else "DIFF",
+        "" if good else "ours must read the fresh cache and choose the same model",
+    )
 
 
 def failed(rows: Iterable[Row]) -> list[Row]:
@@ -409,16 +532,22 @@ def failed(rows: Iterable[Row]) -> list[Row]:
 
 def table(rows: list[Row], width: int = 60) -> str:
     """The rows as a plain-text table (long cells cut to `width`)."""
+
     def cut(text: str) -> str:
-        return text if len(text) <= width else text[:width - 1] + "…"
+        return text if len(text) <= width else text[: width - 1] + "…"
 
     header = ("field", "codex", "ours", "verdict")
-    cells = [header] + [(row.field, cut(row.codex), cut(row.ours),
-                         row.verdict + (f": {row.reason}" if row.reason else ""))
-                        for row in rows]
+    cells = [header] + [
+        (
+            row.field,
+            cut(row.codex),
+            cut(row.ours),
+            row.verdict + (f": {row.reason}" if row.reason else ""),
+        )
+        for row in rows
+    ]
     widths = [max(len(cell[i]) for cell in cells) for i in range(3)]
-    lines = [" | ".join([*(cell[i].ljust(widths[i]) for i in range(3)), cell[3]])
-             for cell in cells]
+    lines = [" | ".join([*(cell[i].ljust(widths[i]) for i in range(3)), cell[3]]) for cell in cells]
     lines.insert(1, "-+-".join("-" * w for w in widths) + "-+--------")
     return "\n".join(lines)
 
@@ -442,8 +571,10 @@ def redact(record: dict[str, Any]) -> dict[str, Any]:
     (our prompt) are kept: the comparison reads them.
     """
     out: dict[str, Any] = json.loads(json.dumps(record))
-    out["headers"] = [[name, REDACTED_TOKEN if name.lower() == "authorization" else value]
-                      for name, value in out.get("headers", [])]
+    out["headers"] = [
+        [name, REDACTED_TOKEN if name.lower() == "authorization" else value]
+        for name, value in out.get("headers", [])
+    ]
     body = out.get("body")
     if isinstance(body, dict):
         items = _items(body)
@@ -452,9 +583,15 @@ def redact(record: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(part, dict) and isinstance(part.get("text"), str):
                     part["text"] = f"<Codex text left out: {len(part['text'])} chars>"
         if isinstance(body.get("tools"), list):
-            body["tools"] = [{"type": tool.get("type"), "name": tool.get("name"),
-                              "left_out": "description and parameters"}
-                             for tool in body["tools"] if isinstance(tool, dict)]
+            body["tools"] = [
+                {
+                    "type": tool.get("type"),
+                    "name": tool.get("name"),
+                    "left_out": "description and parameters",
+                }
+                for tool in body["tools"]
+                if isinstance(tool, dict)
+            ]
     return out
 
 
@@ -466,8 +603,8 @@ def save_fixture(records: list[dict[str, Any]], path: Path, codex_version: str) 
         raise SystemExit("parity: the recording has no Codex request to keep")
     data = {
         "about": f"Requests of the real Codex CLI {codex_version} (`codex exec --output-schema`) "
-                 "to the parity recorder with testkit.catalog's catalog; fake login; redacted "
-                 "by testkit.parity.redact (Codex's own texts cut to their length).",
+        "to the parity recorder with testkit.catalog's catalog; fake login; redacted "
+        "by testkit.parity.redact (Codex's own texts cut to their length).",
         "codex_version": codex_version,
         "responses_request": redact(post),
         "models_request": redact(models),
@@ -485,8 +622,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Compare Codex's requests with ours.")
     parser.add_argument("recording", type=Path)
     parser.add_argument("--codex-version", default="?")
-    parser.add_argument("--save-fixture", type=Path, default=None,
-                        help="also keep Codex's requests, redacted, in this file")
+    parser.add_argument(
+        "--save-fixture",
+        type=Path,
+        default=None,
+        help="also keep Codex's requests, redacted, in this file",
+    )
     args = parser.parse_args(argv)
     from testkit.catalog import catalog
 
@@ -497,8 +638,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     bad = failed(rows)
     allowed = [row for row in rows if row.verdict == "allowed"]
-    print(f"\nparity with Codex {args.codex_version}: {len(rows)} fields, "
-          f"{len(rows) - len(bad) - len(allowed)} same, {len(allowed)} allowed, {len(bad)} DIFF")
+    print(
+        f"\nparity with Codex {args.codex_version}: {len(rows)} fields, "
+        f"{len(rows) - len(bad) - len(allowed)} same, {len(allowed)} allowed, {len(bad)} DIFF"
+    )
     for row in bad:
         print(f"  DIFF {row.field}: codex {row.codex!r}, ours {row.ours!r}")
     return 1 if bad else 0

@@ -41,19 +41,29 @@ from testkit.loopback import success_transcript
 ETAG = '"parity-catalog-1"'
 PLAN_ANSWER = {
     "steps": [
-        {"title": "Survey the lighthouse tiles",
-         "detail": "Run cartographer.survey over the Sunken Quarter lighthouse and keep the "
-                   "snapshot.",
-         "acceptance": "A survey snapshot of every lantern gallery tile exists."},
-        {"title": "Place the 3 beacon lamps",
-         "detail": "Use worldsmith.place on the lantern gallery, one lamp at a time.",
-         "acceptance": "3 lamps stand on the gallery; civilian injuries = 0."},
+        {
+            "title": "Survey the lighthouse tiles",
+            "detail": "Run cartographer.survey over the Sunken Quarter lighthouse and keep the "
+            "snapshot.",
+            "acceptance": "A survey snapshot of every lantern gallery tile exists.",
+        },
+        {
+            "title": "Place the 3 beacon lamps",
+            "detail": "Use worldsmith.place on the lantern gallery, one lamp at a time.",
+            "acceptance": "3 lamps stand on the gallery; civilian injuries = 0.",
+        },
     ],
     "notes": ["Parity recorder answer: not a real plan."],
 }
 ROUTING = {
-    "accounts": [{"id": ACCOUNT_ID, "workspace_backend_origin": "NO_CONSTRAINT",
-                  "account_routing_override": "NO_CONSTRAINT", "structure": "personal"}],
+    "accounts": [
+        {
+            "id": ACCOUNT_ID,
+            "workspace_backend_origin": "NO_CONSTRAINT",
+            "account_routing_override": "NO_CONSTRAINT",
+            "structure": "personal",
+        }
+    ],
     "account_ordering": [ACCOUNT_ID],
     "default_account_id": ACCOUNT_ID,
 }
@@ -63,8 +73,9 @@ REASONS = {200: "OK", 404: "Not Found", 426: "Upgrade Required", 400: "Bad Reque
 def decode_body(raw: bytes, encoding: str) -> tuple[Any, str]:
     """The body as JSON (or text), and how it was decoded ("zstd", "identity", ...)."""
     if encoding == "zstd":
-        done = subprocess.run(["zstd", "-d", "-c", "-q"], input=raw, capture_output=True,
-                              check=False)
+        done = subprocess.run(
+            ["zstd", "-d", "-c", "-q"], input=raw, capture_output=True, check=False
+        )
         if done.returncode != 0:
             return {"undecodable_zstd_bytes": len(raw)}, "zstd (failed)"
         raw = done.stdout
@@ -95,13 +106,18 @@ class Recorder:
         with self.out.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
 
-    def answer(self, method: str, path: str, query: dict[str, list[str]],
-               headers: dict[str, str], body: Any) -> tuple[int, dict[str, str], bytes | list[str]]:
+    def answer(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: Any,
+    ) -> tuple[int, dict[str, str], bytes | list[str]]:
         """Status, headers and a body (bytes) or SSE frames (a list) for one request."""
-        def json_answer(status: int, value: Any, **extra: str) -> tuple[int, dict[str, str],
-                                                                         bytes]:
-            return status, {"content-type": "application/json", **extra}, \
-                json.dumps(value).encode()
+
+        def json_answer(status: int, value: Any, **extra: str) -> tuple[int, dict[str, str], bytes]:
+            return status, {"content-type": "application/json", **extra}, json.dumps(value).encode()
 
         if path == "/__parity/phase":
             self.phase = query.get("name", ["unnamed"])[0]
@@ -115,16 +131,32 @@ class Recorder:
         if method == "POST" and path.endswith("/responses"):
             model = body.get("model", "unknown") if isinstance(body, dict) else "unknown"
             text = json.dumps(PLAN_ANSWER)
-            chunks = [text[i:i + 80] for i in range(0, len(text), 80)]
-            return 200, {"content-type": "text/event-stream", "openai-model": model,
-                         "x-request-id": f"req_parity_{self.count}"}, \
-                success_transcript(chunks, model=model)
+            chunks = [text[i : i + 80] for i in range(0, len(text), 80)]
+            return (
+                200,
+                {
+                    "content-type": "text/event-stream",
+                    "openai-model": model,
+                    "x-request-id": f"req_parity_{self.count}",
+                },
+                success_transcript(chunks, model=model),
+            )
         if method == "POST" and path == "/oauth/token":
-            return json_answer(200, {
-                "id_token": fake_jwt({"https://api.openai.com/auth": {
-                    "chatgpt_account_id": ACCOUNT_ID, "chatgpt_plan_type": "plus"}}),
-                "access_token": fake_jwt({"exp": 4102444800, "fake": True}),
-                "refresh_token": "rt_fake_refreshed_parity"})
+            return json_answer(
+                200,
+                {
+                    "id_token": fake_jwt(
+                        {
+                            "https://api.openai.com/auth": {
+                                "chatgpt_account_id": ACCOUNT_ID,
+                                "chatgpt_plan_type": "plus",
+                            }
+                        }
+                    ),
+                    "access_token": fake_jwt({"exp": 4102444800, "fake": True}),
+                    "refresh_token": "rt_fake_refreshed_parity",
+                },
+            )
         return json_answer(404, {"detail": f"not served by the parity recorder: {path}"})
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -163,12 +195,22 @@ class Recorder:
         parts = urlsplit(target)
         query = parse_qs(parts.query, keep_blank_values=True)
         body, decoded_as = await asyncio.to_thread(
-            decode_body, raw, headers.get("content-encoding", "").lower())
+            decode_body, raw, headers.get("content-encoding", "").lower()
+        )
         status, answer_headers, payload = self.answer(method, parts.path, query, headers, body)
         if parts.path != "/__parity/phase":
-            self.record({"method": method, "path": parts.path, "query": query,
-                         "headers": ordered, "body_bytes": len(raw),
-                         "body_encoding": decoded_as, "body": body, "status": status})
+            self.record(
+                {
+                    "method": method,
+                    "path": parts.path,
+                    "query": query,
+                    "headers": ordered,
+                    "body_bytes": len(raw),
+                    "body_encoding": decoded_as,
+                    "body": body,
+                    "status": status,
+                }
+            )
         reply = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
         if isinstance(payload, bytes):
             answer_headers["content-length"] = str(len(payload))
@@ -188,8 +230,14 @@ class Recorder:
         return True
 
 
-async def serve(cert: Path, key: Path, out: Path, port_file: Path, port: int,
-                models: dict[str, Any] | None = None) -> None:
+async def serve(
+    cert: Path,
+    key: Path,
+    out: Path,
+    port_file: Path,
+    port: int,
+    models: dict[str, Any] | None = None,
+) -> None:
     """Serve HTTPS on 127.0.0.1 until SIGTERM or SIGINT; write the port once listening."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
@@ -213,8 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--port-file", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--catalog", type=Path, default=None,
-                        help="serve this /models answer instead of testkit.catalog's")
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        help="serve this /models answer instead of testkit.catalog's",
+    )
     args = parser.parse_args(argv)
     models = json.loads(args.catalog.read_text()) if args.catalog else None
     asyncio.run(serve(args.cert, args.key, args.out, args.port_file, args.port, models))

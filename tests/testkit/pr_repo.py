@@ -63,14 +63,23 @@ WISH: dict[str, Any] = {
     "title": "Tune the widget cache: 2 tiers",
     "objective": "Split the widget cache into 2 tiers within 1 day",
     "scope": {"region": "widgets", "duration_days": 1},
-    "invariants": ["No change to the public API", "Tests stay green",
-                   "No new dependency", "Cache size stays under 64 MiB", "No civilian data"],
+    "invariants": [
+        "No change to the public API",
+        "Tests stay green",
+        "No new dependency",
+        "Cache size stays under 64 MiB",
+        "No civilian data",
+    ],
     "budget": {"chrono_sand": 1, "genie_slots": 1, "gold_cap": 10},
     "tools": [CONDUIT],
     "plan": ["Read the cache module", "Split it in two tiers", "Run the tests"],
     "safety_tests": ["pytest -q passes"],
-    "rollback": ["wishcraft rollback the anchor", "Revert the pull request",
-                 "Clear the cache", "Redeploy"],
+    "rollback": [
+        "wishcraft rollback the anchor",
+        "Revert the pull request",
+        "Clear the cache",
+        "Redeploy",
+    ],
     "tier": "meso",
 }
 
@@ -133,11 +142,14 @@ class Scenario:
     def open(self, *, env: Mapping[str, str] | None = None, **kwargs: Any) -> PrResult:
         """Open the pull request of the applied change, as the CLI would."""
         options: dict[str, Any] = {
-            "wish": self.wish, "plan_steps": ["Read the cache module", "Split it in two tiers"],
-            "registry": self.registry, "lint_config": self.lint_config,
+            "wish": self.wish,
+            "plan_steps": ["Read the cache module", "Split it in two tiers"],
+            "registry": self.registry,
+            "lint_config": self.lint_config,
             "ledger": LedgerPlace(self.ledger, self.state_dir),
             "config_file": self.work / "data/config/wishcraft.toml",
-            "environ": dict(self.env if env is None else env)}
+            "environ": dict(self.env if env is None else env),
+        }
         options.update(kwargs)
         return open_pull_request(self.workspace or self.work, self.anchor.anchor_id, **options)
 
@@ -157,8 +169,11 @@ class Scenario:
         """The git command lines the wrapper saw."""
         if not self.argv_log.exists():
             return []
-        return [line[len("argv: "):] for line in self.argv_log.read_text().splitlines()
-                if line.startswith("argv:")]
+        return [
+            line[len("argv: ") :]
+            for line in self.argv_log.read_text().splitlines()
+            if line.startswith("argv:")
+        ]
 
 
 def real_git() -> str:
@@ -170,8 +185,15 @@ def real_git() -> str:
 
 def run_git(env: Mapping[str, str], cwd: Path, *args: str, check: bool = True) -> str:
     """Run the real git in `cwd` with `env` (but the real PATH); return its stdout."""
-    done = subprocess.run([real_git(), *args], cwd=cwd, env={**env, "PATH": os.environ["PATH"]},
-                          capture_output=True, text=True, check=False, timeout=30)
+    done = subprocess.run(
+        [real_git(), *args],
+        cwd=cwd,
+        env={**env, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
     if check and done.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
     return done.stdout
@@ -193,23 +215,31 @@ def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
     wrapper.chmod(0o755)
     env = {
         "PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin",
-        "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": str(home / "gc"),
-        "LANG": "C.UTF-8", "GH_TOKEN": TOKEN, "GITHUB_API_URL": github_url,
+        "HOME": str(home),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": str(home / "gc"),
+        "LANG": "C.UTF-8",
+        "GH_TOKEN": TOKEN,
+        "GITHUB_API_URL": github_url,
     }
     remote = tmp / "remote" / "acme" / "widgets.git"
     remote.mkdir(parents=True)
     work = tmp / "work"
     run_git(env, tmp, "init", "-q", "--bare", "-b", "main", str(remote))
     run_git(env, tmp, "init", "-q", "-b", "main", str(work))
-    for args in (("config", "user.name", "Ada Wisher"),
-                 ("config", "user.email", "ada@example.org"),
-                 ("remote", "add", "origin", HOST_URL),
-                 ("config", f"url.{remote}.insteadOf", HOST_URL)):
+    for args in (
+        ("config", "user.name", "Ada Wisher"),
+        ("config", "user.email", "ada@example.org"),
+        ("remote", "add", "origin", HOST_URL),
+        ("config", f"url.{remote}.insteadOf", HOST_URL),
+    ):
         run_git(env, work, *args)
     prefix = f"{subdir}/" if subdir else ""
-    for path, text in {**{prefix + name: text for name, text in FILES.items()},
-                       "data/conduits/registry.yaml": REGISTRY,
-                       "data/wishes/cache.wish.yaml": "title: cache\n"}.items():
+    for path, text in {
+        **{prefix + name: text for name, text in FILES.items()},
+        "data/conduits/registry.yaml": REGISTRY,
+        "data/wishes/cache.wish.yaml": "title: cache\n",
+    }.items():
         target = work / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
@@ -219,11 +249,32 @@ def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
     ledger = work / "data/ledger/wishes.jsonl"
     state_dir = ledger.parent / "anchors"  # where `apply.court.find_place` keeps them
     workspace = work / subdir if subdir else work
-    anchor = apply_change(stage(PATCH, workspace), state_dir=state_dir,
-                          meta={"wish": "data/wishes/cache.wish.yaml"})
-    append(ledger, LedgerEntry(
-        conduit=CONDUIT, action="apply", mode="commit", wish="data/wishes/cache.wish.yaml",
-        outcome="complete", wish_hash="ab" * 32, diff_hash=anchor.diff_hash,
-        anchor_id=anchor.anchor_id, model="gpt-test"))
-    return Scenario(tmp, remote, work, state_dir, ledger, argv_log, env, anchor,
-                    Wish.model_validate(WISH), workspace=workspace)
+    anchor = apply_change(
+        stage(PATCH, workspace), state_dir=state_dir, meta={"wish": "data/wishes/cache.wish.yaml"}
+    )
+    append(
+        ledger,
+        LedgerEntry(
+            conduit=CONDUIT,
+            action="apply",
+            mode="commit",
+            wish="data/wishes/cache.wish.yaml",
+            outcome="complete",
+            wish_hash="ab" * 32,
+            diff_hash=anchor.diff_hash,
+            anchor_id=anchor.anchor_id,
+            model="gpt-test",
+        ),
+    )
+    return Scenario(
+        tmp,
+        remote,
+        work,
+        state_dir,
+        ledger,
+        argv_log,
+        env,
+        anchor,
+        Wish.model_validate(WISH),
+        workspace=workspace,
+    )

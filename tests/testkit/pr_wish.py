@@ -18,8 +18,10 @@ from wishcraft.model import ExecMode
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
 
 WISH_FILE = "data/wishes/cache.wish.yaml"
-PLAN_STEPS = ["Read src/cache.py and count its callers",
-              "Split SIZE into a hot and a cold tier in src/tiers.py"]
+PLAN_STEPS = [
+    "Read src/cache.py and count its callers",
+    "Split SIZE into a hot and a cold tier in src/tiers.py",
+]
 """The saved plan's steps: the pull request's body must quote these, not the wish's `plan`."""
 TITLE = str(WISH["title"])
 
@@ -28,9 +30,15 @@ def write_wish(scenario: Scenario) -> None:
     """Write the real wish over the committed stub, and its complete plan artifact."""
     wish = scenario.work / WISH_FILE
     wish.write_text(yaml.safe_dump(WISH, sort_keys=False), encoding="utf-8")
-    PlanArtifact(plan_steps=PLAN_STEPS, prompt_hash="0" * 64, mode=ExecMode.COMMIT,
-                 status=PlanStatus.COMPLETE, wish_title=TITLE, wish_path=str(wish),
-                 started_at=datetime.now(UTC)).write(wish.with_name("cache.wish.plan.json"))
+    PlanArtifact(
+        plan_steps=PLAN_STEPS,
+        prompt_hash="0" * 64,
+        mode=ExecMode.COMMIT,
+        status=PlanStatus.COMPLETE,
+        wish_title=TITLE,
+        wish_path=str(wish),
+        started_at=datetime.now(UTC),
+    ).write(wish.with_name("cache.wish.plan.json"))
 
 
 def branch_of(scenario: Scenario) -> str:
@@ -40,5 +48,8 @@ def branch_of(scenario: Scenario) -> str:
 
 def token_leaks(outputs: dict[str, str]) -> list[str]:
     """The names of the outputs that hold the token (whole, in part, or base64 in Basic)."""
-    return [name for name, text in outputs.items()
-            if TOKEN in text or TOKEN[4:20] in text or BASIC in text]
+    return [
+        name
+        for name, text in outputs.items()
+        if TOKEN in text or TOKEN[4:20] in text or BASIC in text
+    ]

@@ -28,9 +28,11 @@ async def main(home: Path, url: str, crash: bool) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     if crash:
+
         def die(source: str, target: str) -> None:
             if Path(target).name == "auth.json":
                 os.kill(os.getpid(), signal.SIGKILL)
+
         os.replace = die  # type: ignore[assignment]
     async with httpx.AsyncClient(trust_env=False) as client:
         try:

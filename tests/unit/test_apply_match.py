@@ -32,8 +32,9 @@ def test_multiple_chunks_in_order() -> None:
 
 
 def test_interleaved_changes_and_end_of_file_append() -> None:
-    text, _ = update("a\nb\nc\nd\ne\nf\n",
-                     "@@\n a\n-b\n+B\n@@\n c\n d\n-e\n+E\n@@\n f\n+g\n*** End of File")
+    text, _ = update(
+        "a\nb\nc\nd\ne\nf\n", "@@\n a\n-b\n+B\n@@\n c\n d\n-e\n+E\n@@\n f\n+g\n*** End of File"
+    )
     assert text == "a\nB\nc\nd\nE\nf\ng\n"
 
 
@@ -95,43 +96,72 @@ def test_unicode_lines() -> None:
 
 # Each tolerance, on a line that needs exactly it.
 
-@pytest.mark.parametrize(("file_line", "patch_line", "tolerance"), [
-    pytest.param("value = 1", "value = 1", Tolerance.EXACT, id="exact"),
-    pytest.param("value = 1   \t", "value = 1", Tolerance.TRAILING_WHITESPACE,
-                 id="trailing-whitespace-in-file"),
-    pytest.param("value = 1", "value = 1  ", Tolerance.TRAILING_WHITESPACE,
-                 id="trailing-whitespace-in-patch"),
-    pytest.param("    value = 1", "value = 1", Tolerance.SURROUNDING_WHITESPACE,
-                 id="leading-whitespace"),
-    pytest.param("\u3000value = 1\u00a0", "value = 1", Tolerance.SURROUNDING_WHITESPACE,
-                 id="unicode-whitespace-around"),
-    pytest.param("say \u201chi\u201d", 'say "hi"', Tolerance.PUNCTUATION, id="curly-double"),
-    pytest.param("it\u2019s \u2018ok\u2019", "it's 'ok'", Tolerance.PUNCTUATION,
-                 id="curly-single"),
-    pytest.param("a \u2013 b \u2014 c \u2212 d \u2011e", "a - b - c - d -e",
-                 Tolerance.PUNCTUATION, id="dashes"),
-    pytest.param("a\u00a0b\u202fc\u2009d", "a b c d", Tolerance.PUNCTUATION,
-                 id="odd-spaces-inside"),
-    pytest.param("import asyncio  # local import \u2013 avoids top\u2011level dep",
-                 "import asyncio  # local import - avoids top-level dep",
-                 Tolerance.PUNCTUATION, id="codex-unicode-dash-case"),
-])
+
+@pytest.mark.parametrize(
+    ("file_line", "patch_line", "tolerance"),
+    [
+        pytest.param("value = 1", "value = 1", Tolerance.EXACT, id="exact"),
+        pytest.param(
+            "value = 1   \t",
+            "value = 1",
+            Tolerance.TRAILING_WHITESPACE,
+            id="trailing-whitespace-in-file",
+        ),
+        pytest.param(
+            "value = 1",
+            "value = 1  ",
+            Tolerance.TRAILING_WHITESPACE,
+            id="trailing-whitespace-in-patch",
+        ),
+        pytest.param(
+            "    value = 1", "value = 1", Tolerance.SURROUNDING_WHITESPACE, id="leading-whitespace"
+        ),
+        pytest.param(
+            "\u3000value = 1\u00a0",
+            "value = 1",
+            Tolerance.SURROUNDING_WHITESPACE,
+            id="unicode-whitespace-around",
+        ),
+        pytest.param("say \u201chi\u201d", 'say "hi"', Tolerance.PUNCTUATION, id="curly-double"),
+        pytest.param(
+            "it\u2019s \u2018ok\u2019", "it's 'ok'", Tolerance.PUNCTUATION, id="curly-single"
+        ),
+        pytest.param(
+            "a \u2013 b \u2014 c \u2212 d \u2011e",
+            "a - b - c - d -e",
+            Tolerance.PUNCTUATION,
+            id="dashes",
+        ),
+        pytest.param(
+            "a\u00a0b\u202fc\u2009d", "a b c d", Tolerance.PUNCTUATION, id="odd-spaces-inside"
+        ),
+        pytest.param(
+            "import asyncio  # local import \u2013 avoids top\u2011level dep",
+            "import asyncio  # local import - avoids top-level dep",
+            Tolerance.PUNCTUATION,
+            id="codex-unicode-dash-case",
+        ),
+    ],
+)
 def test_tolerance(file_line: str, patch_line: str, tolerance: Tolerance) -> None:
     text, used = update(f"before\n{file_line}\nafter\n", f"@@\n before\n-{patch_line}\n+new")
     assert text == "before\nnew\nafter\n"
     assert used is tolerance
 
 
-@pytest.mark.parametrize(("file_line", "patch_line"), [
-    pytest.param("Value = 1", "value = 1", id="case"),
-    pytest.param("value  =  1", "value = 1", id="whitespace-inside"),
-    pytest.param("value\t= 1", "value = 1", id="tab-inside"),
-    pytest.param("wait\u2026", "wait...", id="ellipsis"),
-    pytest.param("\u00abquote\u00bb", '"quote"', id="guillemets"),
-    pytest.param("a\u200bb", "ab", id="zero-width-space"),
-    pytest.param("caf\u00e9", "cafe\u0301", id="unicode-normal-forms"),
-    pytest.param("value = 1;", "value = 1", id="extra-character"),
-])
+@pytest.mark.parametrize(
+    ("file_line", "patch_line"),
+    [
+        pytest.param("Value = 1", "value = 1", id="case"),
+        pytest.param("value  =  1", "value = 1", id="whitespace-inside"),
+        pytest.param("value\t= 1", "value = 1", id="tab-inside"),
+        pytest.param("wait\u2026", "wait...", id="ellipsis"),
+        pytest.param("\u00abquote\u00bb", '"quote"', id="guillemets"),
+        pytest.param("a\u200bb", "ab", id="zero-width-space"),
+        pytest.param("caf\u00e9", "cafe\u0301", id="unicode-normal-forms"),
+        pytest.param("value = 1;", "value = 1", id="extra-character"),
+    ],
+)
 def test_not_tolerated(file_line: str, patch_line: str) -> None:
     with pytest.raises(ContextMismatch) as caught:
         update(f"before\n{file_line}\nafter\n", f"@@\n before\n-{patch_line}\n+new")

@@ -47,13 +47,17 @@ def test_the_plan_must_be_complete_and_current(wish: Path) -> None:
     assert plan_problem(plan, WISH_TEXT) is None
     assert load_plan(wish, WISH_TEXT).plan_steps
     edited = WISH_TEXT + "# changed\n"
-    assert plan_problem(plan, edited) == \
-        "The wish changed since lamps.wish.plan.json was made; plan again."
+    assert (
+        plan_problem(plan, edited)
+        == "The wish changed since lamps.wish.plan.json was made; plan again."
+    )
     with pytest.raises(ApplyRefused, match="plan again"):
         load_plan(wish, edited)
     write_plan(wish, WISH_TEXT, status=PlanStatus.INCOMPLETE)
-    assert plan_problem(plan, WISH_TEXT) == \
-        "The plan lamps.wish.plan.json is incomplete, not complete; plan again."
+    assert (
+        plan_problem(plan, WISH_TEXT)
+        == "The plan lamps.wish.plan.json is incomplete, not complete; plan again."
+    )
     with pytest.raises(ApplyRefused, match="incomplete, not complete; plan again"):
         load_plan(wish, WISH_TEXT)
     plan.unlink()
@@ -61,12 +65,14 @@ def test_the_plan_must_be_complete_and_current(wish: Path) -> None:
     with pytest.raises(ApplyRefused, match="plan it first"):
         load_plan(wish, WISH_TEXT)
     plan.write_text("{not json")
-    assert plan_problem(plan, WISH_TEXT) == "The plan lamps.wish.plan.json cannot be read; " \
-                                            "plan again."
+    assert (
+        plan_problem(plan, WISH_TEXT) == "The plan lamps.wish.plan.json cannot be read; plan again."
+    )
 
 
 def test_the_place_is_the_ledgers_root_and_the_undo_folder_sits_beside_the_ledger(
-        wish: Path) -> None:
+    wish: Path,
+) -> None:
     root = wish.parents[2]
     place = find_place(wish)
     assert place.root == root.resolve() and place.repo is None
@@ -83,8 +89,9 @@ def test_scope_globs_and_the_registry_line(wish: Path) -> None:
     assert scope_globs(bundled, None) == ()
     assert registry_line(bundled) == (
         "No scope of `openai.codex.v2025.apply` lists `diff` in `actions`, so it may not "
-        "change files here; add `actions: [\"open_pr\", \"diff\"]` to its scope in "
-        "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only).")
+        'change files here; add `actions: ["open_pr", "diff"]` to its scope in '
+        "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only)."
+    )
 
 
 def test_the_scope_keeps_negations_and_the_ledger_folder_out() -> None:
@@ -100,8 +107,12 @@ def test_the_tools_see_only_the_scope_with_caps(wish: Path) -> None:
     root = wish.parents[2].resolve()
     tools = WorkspaceTools(root, make_scope(("src/**", "!src/private/**"), ("data/ledger",)))
     assert asyncio.run(tools.read_file("src/lamps.py")) == "lamps = 2\nlit = False\n"
-    for path, words in (("README.txt", "outside"), ("src/private/key.py", "outside"),
-                        ("../etc/passwd", ".."), ("src/none.py", "no such file")):
+    for path, words in (
+        ("README.txt", "outside"),
+        ("src/private/key.py", "outside"),
+        ("../etc/passwd", ".."),
+        ("src/none.py", "no such file"),
+    ):
         with pytest.raises(ToolRefused, match=words):
             asyncio.run(tools.read_file(path))
     (root / "src" / "big.py").write_text("x" * (READ_CAP_BYTES + 1))
@@ -111,15 +122,14 @@ def test_the_tools_see_only_the_scope_with_caps(wish: Path) -> None:
     with pytest.raises(ToolRefused):
         asyncio.run(tools.read_file("src/blob.py"))
     listed = asyncio.run(tools.list_files("**/*.py")).splitlines()
-    assert listed == ["src/big.py", "src/blob.py", "src/gallery.py", "src/lamps.py",
-                      "src/old.py"]
-    assert asyncio.run(tools.list_files("*.txt")) == \
-        "(no file of the workspace's scope matches)"
+    assert listed == ["src/big.py", "src/blob.py", "src/gallery.py", "src/lamps.py", "src/old.py"]
+    assert asyncio.run(tools.list_files("*.txt")) == "(no file of the workspace's scope matches)"
     summary = asyncio.run(tools.stage_patch(ALL))
     assert summary.startswith("Staged: 4 files (+3 \u22123), diff_hash ")
     with pytest.raises(ToolRefused, match="The patch was refused"):
-        asyncio.run(tools.stage_patch("*** Begin Patch\n*** Add File: README.md\n+x\n"
-                                      "*** End Patch\n"))
+        asyncio.run(
+            tools.stage_patch("*** Begin Patch\n*** Add File: README.md\n+x\n*** End Patch\n")
+        )
     assert len(tools.staged) == 1
 
 
@@ -129,8 +139,10 @@ def test_a_shadow_run_names_the_files_the_plan_mentions(wish: Path) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "d"]), max_size=8),
-       st.lists(st.sampled_from(["a\n", "b\n", "x\n", "\n", "y"]), max_size=8))
+@given(
+    st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "d"]), max_size=8),
+    st.lists(st.sampled_from(["a\n", "b\n", "x\n", "\n", "y"]), max_size=8),
+)
 def test_text_edits_turn_the_old_text_into_the_new(old: list[str], new: list[str]) -> None:
     before = "".join(old)
     after = "".join(new)
@@ -140,14 +152,23 @@ def test_text_edits_turn_the_old_text_into_the_new(old: list[str], new: list[str
 def test_the_workspace_edit_of_every_operation(wish: Path) -> None:
     root = wish.parents[2].resolve()
     staged = stage(ALL, root)
-    assert shown_files(staged) == ["src/lamps.py", "src/beacon.py", "src/old.py",
-                                   "src/gallery.py \u2192 src/lantern/gallery.py"]
+    assert shown_files(staged) == [
+        "src/lamps.py",
+        "src/beacon.py",
+        "src/old.py",
+        "src/gallery.py \u2192 src/lantern/gallery.py",
+    ]
     note = types.ChangeAnnotation(label="Relight", needs_confirmation=True)
     built = workspace_edit(staged, versions={"src/lamps.py": 7}, annotation=note)
     changes = built.edit.document_changes or []
     assert [type(change).__name__ for change in changes] == [
-        "TextDocumentEdit", "CreateFile", "TextDocumentEdit", "DeleteFile", "RenameFile",
-        "TextDocumentEdit"]
+        "TextDocumentEdit",
+        "CreateFile",
+        "TextDocumentEdit",
+        "DeleteFile",
+        "RenameFile",
+        "TextDocumentEdit",
+    ]
     lamps, _, beacon, _, rename, moved = changes
     assert isinstance(lamps, types.TextDocumentEdit) and lamps.text_document.version == 7
     assert isinstance(beacon, types.TextDocumentEdit) and beacon.text_document.version is None
@@ -155,13 +176,22 @@ def test_the_workspace_edit_of_every_operation(wish: Path) -> None:
     assert isinstance(moved, types.TextDocumentEdit)
     assert moved.text_document.uri.endswith("src/lantern/gallery.py")
     assert built.edit.change_annotations == {"wishcraft-apply": note}
-    assert built.paths == ("src/lamps.py", "src/beacon.py", "src/beacon.py", "src/old.py",
-                           "src/gallery.py", "src/lantern/gallery.py")
+    assert built.paths == (
+        "src/lamps.py",
+        "src/beacon.py",
+        "src/beacon.py",
+        "src/old.py",
+        "src/gallery.py",
+        "src/lantern/gallery.py",
+    )
     plain = workspace_edit(staged, versions={}, annotation=None)
     assert plain.edit.change_annotations is None
-    assert all(not isinstance(edit, types.AnnotatedTextEdit)
-               for change in plain.edit.document_changes or []
-               if isinstance(change, types.TextDocumentEdit) for edit in change.edits)
+    assert all(
+        not isinstance(edit, types.AnnotatedTextEdit)
+        for change in plain.edit.document_changes or []
+        if isinstance(change, types.TextDocumentEdit)
+        for edit in change.edits
+    )
 
 
 def test_what_counts_as_applied() -> None:

@@ -77,17 +77,24 @@ def test_an_anchor_is_undone_once(tmp_path: Path) -> None:
         rollback(anchor_id, state_dir=state)
 
 
-@pytest.mark.parametrize(("edit", "named"), [
-    pytest.param(lambda root: (root / "moved/e.txt").write_text("edited\n"), "moved/e.txt",
-                 id="edited"),
-    pytest.param(lambda root: (root / "new/dir/c.txt").unlink(), "new/dir/c.txt", id="removed"),
-    pytest.param(lambda root: (root / "b.txt").write_text("recreated\n"), "b.txt",
-                 id="recreated"),
-    pytest.param(lambda root: (root / "e.txt").write_text("e\n"), "e.txt",
-                 id="move-source-recreated"),
-])
-def test_rollback_refuses_when_a_file_changed_since(tmp_path: Path, edit: object,
-                                                    named: str) -> None:
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        pytest.param(
+            lambda root: (root / "moved/e.txt").write_text("edited\n"), "moved/e.txt", id="edited"
+        ),
+        pytest.param(lambda root: (root / "new/dir/c.txt").unlink(), "new/dir/c.txt", id="removed"),
+        pytest.param(
+            lambda root: (root / "b.txt").write_text("recreated\n"), "b.txt", id="recreated"
+        ),
+        pytest.param(
+            lambda root: (root / "e.txt").write_text("e\n"), "e.txt", id="move-source-recreated"
+        ),
+    ],
+)
+def test_rollback_refuses_when_a_file_changed_since(
+    tmp_path: Path, edit: object, named: str
+) -> None:
     root, state, anchor_id, _before = applied(tmp_path)
     assert callable(edit)
     edit(root)
@@ -118,12 +125,15 @@ def test_a_link_in_place_of_a_file_is_a_change(tmp_path: Path) -> None:
     assert caught.value.path == "a.txt"
 
 
-@pytest.mark.parametrize(("anchor_id", "reason"), [
-    ("A-20260101T000000Z-000000000000", "there is no such anchor"),
-    ("../../etc/passwd", "this is not an anchor id"),
-    ("A-20260101T000000Z-000000000000/../x", "this is not an anchor id"),
-    ("", "this is not an anchor id"),
-])
+@pytest.mark.parametrize(
+    ("anchor_id", "reason"),
+    [
+        ("A-20260101T000000Z-000000000000", "there is no such anchor"),
+        ("../../etc/passwd", "this is not an anchor id"),
+        ("A-20260101T000000Z-000000000000/../x", "this is not an anchor id"),
+        ("", "this is not an anchor id"),
+    ],
+)
 def test_unknown_or_malformed_anchors(tmp_path: Path, anchor_id: str, reason: str) -> None:
     with pytest.raises(RollbackRefused, match=reason):
         rollback(anchor_id, state_dir=tmp_path)
@@ -152,8 +162,12 @@ rollback(sys.argv[1], state_dir=Path(sys.argv[2]), step_hook=pause)
 def test_a_killed_rollback_is_recovered_to_the_applied_state(tmp_path: Path) -> None:
     root, state, anchor_id, _before = applied(tmp_path)
     after_apply = snapshot(root)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, anchor_id, str(state)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, anchor_id, str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     assert child.stdout.readline() == "paused\n"
     os.kill(child.pid, signal.SIGKILL)
@@ -166,8 +180,9 @@ def test_a_killed_rollback_is_recovered_to_the_applied_state(tmp_path: Path) -> 
 
 
 NAME = st.sampled_from(["a.txt", "b.txt", "dir/c.txt", "dir/sub/d.txt", "e.md"])
-LINE = st.text(st.characters(blacklist_characters="\n\r\0", blacklist_categories=["Cs"]),
-               max_size=8)
+LINE = st.text(
+    st.characters(blacklist_characters="\n\r\0", blacklist_categories=["Cs"]), max_size=8
+)
 TREE = st.dictionaries(NAME, st.lists(LINE, min_size=1, max_size=6), max_size=4)
 
 
@@ -192,8 +207,7 @@ def tree_and_patch(draw: st.DrawFn) -> tuple[dict[str, str], Patch]:
                 target = "moved/" + name.replace("/", "_")
             operations.append(UpdateFile(name, target, (chunk,)))
         touched.add(name)
-    for name in draw(st.lists(st.sampled_from(["new/x.txt", "y.txt"]), unique=True,
-                              max_size=2)):
+    for name in draw(st.lists(st.sampled_from(["new/x.txt", "y.txt"]), unique=True, max_size=2)):
         if name not in tree:
             operations.append(AddFile(name, tuple(draw(st.lists(LINE, max_size=3)))))
     return files, Patch(tuple(operations))
@@ -248,8 +262,7 @@ def test_only_the_files_the_editor_applied_are_recorded(tmp_path: Path) -> None:
     state = tmp_path / "state"
     staged = stage(PATCH, root)
     # The user unticked a.txt and the added file; the move is kept whole.
-    kept = [change for change in staged.files
-            if change.path in ("b.txt", "moved/e.txt", "e.txt")]
+    kept = [change for change in staged.files if change.path in ("b.txt", "moved/e.txt", "e.txt")]
     apply_like_an_editor(root, kept)
     anchor = record_applied(staged, state_dir=state, paths=["b.txt", "moved/e.txt"])
     assert sorted(file.path for file in anchor.files) == ["b.txt", "e.txt", "moved/e.txt"]

@@ -20,42 +20,48 @@ from wishcraft.apply.safety import (
 )
 
 
-@pytest.mark.parametrize(("path", "normal"), [
-    ("src/app.py", "src/app.py"),
-    ("./src//app.py", "src/app.py"),
-    ("a/./b", "a/b"),
-    ("...", "..."),
-    ("..hidden", "..hidden"),
-    (".github/workflows/ci.yml", ".github/workflows/ci.yml"),
-    ("灯塔/说明.md", "灯塔/说明.md"),
-    ("name with space.txt", "name with space.txt"),
-])
+@pytest.mark.parametrize(
+    ("path", "normal"),
+    [
+        ("src/app.py", "src/app.py"),
+        ("./src//app.py", "src/app.py"),
+        ("a/./b", "a/b"),
+        ("...", "..."),
+        ("..hidden", "..hidden"),
+        (".github/workflows/ci.yml", ".github/workflows/ci.yml"),
+        ("灯塔/说明.md", "灯塔/说明.md"),
+        ("name with space.txt", "name with space.txt"),
+    ],
+)
 def test_safe_spellings(path: str, normal: str) -> None:
     assert normalise(path) == normal
 
 
-@pytest.mark.parametrize(("path", "reason"), [
-    pytest.param("", "empty", id="empty"),
-    pytest.param("/etc/passwd", "absolute", id="absolute"),
-    pytest.param("C:/Windows/x", "absolute", id="drive"),
-    pytest.param("c:relative", "absolute", id="drive-relative"),
-    pytest.param("\\\\server\\share", "absolute", id="unc"),
-    pytest.param("src\\app.py", "backslash", id="backslash"),
-    pytest.param("../outside", "'..'", id="parent"),
-    pytest.param("src/../../outside", "'..'", id="parent-inside"),
-    pytest.param("a/..", "'..'", id="parent-last"),
-    pytest.param(".git/config", ".git/", id="git"),
-    pytest.param("sub/.git/hooks/pre-commit", ".git/", id="nested-git"),
-    pytest.param(".GIT/config", ".git/", id="git-any-case"),
-    pytest.param(".git", ".git/", id="git-itself"),
-    pytest.param("~/x", "'~'", id="home"),
-    pytest.param(" x", "whitespace", id="leading-space"),
-    pytest.param("x.py ", "whitespace", id="trailing-space"),
-    pytest.param("a\tb", "control", id="tab"),
-    pytest.param("a\x00b", "control", id="nul"),
-    pytest.param(".", "no file", id="dot"),
-    pytest.param("./", "no file", id="dot-slash"),
-])
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        pytest.param("", "empty", id="empty"),
+        pytest.param("/etc/passwd", "absolute", id="absolute"),
+        pytest.param("C:/Windows/x", "absolute", id="drive"),
+        pytest.param("c:relative", "absolute", id="drive-relative"),
+        pytest.param("\\\\server\\share", "absolute", id="unc"),
+        pytest.param("src\\app.py", "backslash", id="backslash"),
+        pytest.param("../outside", "'..'", id="parent"),
+        pytest.param("src/../../outside", "'..'", id="parent-inside"),
+        pytest.param("a/..", "'..'", id="parent-last"),
+        pytest.param(".git/config", ".git/", id="git"),
+        pytest.param("sub/.git/hooks/pre-commit", ".git/", id="nested-git"),
+        pytest.param(".GIT/config", ".git/", id="git-any-case"),
+        pytest.param(".git", ".git/", id="git-itself"),
+        pytest.param("~/x", "'~'", id="home"),
+        pytest.param(" x", "whitespace", id="leading-space"),
+        pytest.param("x.py ", "whitespace", id="trailing-space"),
+        pytest.param("a\tb", "control", id="tab"),
+        pytest.param("a\x00b", "control", id="nul"),
+        pytest.param(".", "no file", id="dot"),
+        pytest.param("./", "no file", id="dot-slash"),
+    ],
+)
 def test_unsafe_spellings(path: str, reason: str) -> None:
     with pytest.raises(UnsafePath) as caught:
         normalise(path)
@@ -125,25 +131,28 @@ def test_scope_predicate_is_called_with_the_relative_path(tmp_path: Path) -> Non
     assert seen[0] == "src/x.py"
 
 
-@pytest.mark.parametrize(("globs", "path", "inside"), [
-    (["src/**"], "src/a/b.py", True),
-    (["src/**"], "srcx/a.py", False),
-    (["src"], "src/a/b.py", True),
-    (["src/"], "src/a.py", True),
-    (["src/*.py"], "src/a.py", True),
-    (["src/*.py"], "src/sub/a.py", False),
-    (["**/*.md"], "README.md", True),
-    (["**/*.md"], "docs/deep/x.md", True),
-    (["**/*.md"], "docs/x.mdx", False),
-    (["docs/?.md"], "docs/a.md", True),
-    (["docs/?.md"], "docs/ab.md", False),
-    (["[abc].txt"], "b.txt", True),
-    (["[!abc].txt"], "b.txt", False),
-    (["[!abc].txt"], "d.txt", True),
-    (["a+b(c).txt"], "a+b(c).txt", True),
-    ([], "anything", False),
-    (["**"], "anything/at/all", True),
-])
+@pytest.mark.parametrize(
+    ("globs", "path", "inside"),
+    [
+        (["src/**"], "src/a/b.py", True),
+        (["src/**"], "srcx/a.py", False),
+        (["src"], "src/a/b.py", True),
+        (["src/"], "src/a.py", True),
+        (["src/*.py"], "src/a.py", True),
+        (["src/*.py"], "src/sub/a.py", False),
+        (["**/*.md"], "README.md", True),
+        (["**/*.md"], "docs/deep/x.md", True),
+        (["**/*.md"], "docs/x.mdx", False),
+        (["docs/?.md"], "docs/a.md", True),
+        (["docs/?.md"], "docs/ab.md", False),
+        (["[abc].txt"], "b.txt", True),
+        (["[!abc].txt"], "b.txt", False),
+        (["[!abc].txt"], "d.txt", True),
+        (["a+b(c).txt"], "a+b(c).txt", True),
+        ([], "anything", False),
+        (["**"], "anything/at/all", True),
+    ],
+)
 def test_scope_from_globs(globs: list[str], path: str, inside: bool) -> None:
     assert scope_from_globs(globs)(path) is inside
 

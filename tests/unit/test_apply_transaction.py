@@ -128,7 +128,8 @@ def test_a_failure_between_two_files_restores_everything(tmp_path: Path) -> None
 
 
 def test_a_failure_while_writing_temporaries_restores_everything(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, state = workspace(tmp_path)
     staged = stage(PATCH, root)
     before = snapshot(root)
@@ -180,9 +181,13 @@ print("finished", flush=True)
 
 def kill_during_apply(root: Path, state: Path, stop_at: int) -> str:
     """Run an apply in a subprocess, SIGKILL it after step `stop_at`; return what it said."""
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(root), str(state), PATCH,
-                              str(stop_at)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(root), str(state), PATCH, str(stop_at)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     said = child.stdout.readline()
     os.kill(child.pid, signal.SIGKILL)
@@ -191,8 +196,9 @@ def kill_during_apply(root: Path, state: Path, stop_at: int) -> str:
     return said
 
 
-@pytest.mark.parametrize(("stop_at", "path"), [
-    (0, "a.txt"), (1, "b.txt"), (2, "c/d/new.txt"), (4, "e.txt")])
+@pytest.mark.parametrize(
+    ("stop_at", "path"), [(0, "a.txt"), (1, "b.txt"), (2, "c/d/new.txt"), (4, "e.txt")]
+)
 def test_sigkill_between_two_files_then_recover(tmp_path: Path, stop_at: int, path: str) -> None:
     root, state = workspace(tmp_path)
     before = snapshot(root)
@@ -216,8 +222,9 @@ def test_the_next_apply_recovers_first(tmp_path: Path) -> None:
     assert snapshot(root) == before
     # ...and an apply run straight after a crash recovers by itself before writing.
     kill_during_apply(root, state, 0)
-    staged_elsewhere = stage("*** Begin Patch\n*** Update File: keep/k.txt\n@@\n-k\n+K\n"
-                             "*** End Patch", root)
+    staged_elsewhere = stage(
+        "*** Begin Patch\n*** Update File: keep/k.txt\n@@\n-k\n+K\n*** End Patch", root
+    )
     apply_change(staged_elsewhere, state_dir=state)
     after = snapshot(root)
     assert after["keep/k.txt"][1] == b"K\n"

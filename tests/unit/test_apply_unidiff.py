@@ -42,8 +42,7 @@ def patch_lines(old: list[str], diff: list[str]) -> list[str]:
     return out + old[position:]
 
 
-LINES = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d\n", "e\n", "unique\n", "x"]),
-                 max_size=30)
+LINES = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "d\n", "e\n", "unique\n", "x"]), max_size=30)
 
 
 @given(LINES, LINES)
@@ -56,8 +55,10 @@ def test_the_diff_turns_old_into_new(old: list[str], new: list[str]) -> None:
     assert patch_lines(old, diff) == new
 
 
-@given(st.lists(st.integers(0, 50), max_size=40, unique=True),
-       st.lists(st.integers(0, 50), max_size=40, unique=True))
+@given(
+    st.lists(st.integers(0, 50), max_size=40, unique=True),
+    st.lists(st.integers(0, 50), max_size=40, unique=True),
+)
 def test_opcodes_cover_both_sides_in_order(old_ids: list[int], new_ids: list[int]) -> None:
     old = [f"{n}\n" for n in old_ids]
     new = [f"{n}\n" for n in new_ids]
@@ -75,7 +76,8 @@ def test_same_as_difflib_on_a_plain_change() -> None:
     old = [f"line {n}\n" for n in range(100)]
     new = old[:40] + ["changed\n"] + old[41:90] + old[91:] + ["tail\n"]
     assert unified(old, new, old_name="a", new_name="b") == list(
-        difflib.unified_diff(old, new, "a", "b"))
+        difflib.unified_diff(old, new, "a", "b")
+    )
 
 
 def test_a_moved_block_is_a_valid_diff() -> None:

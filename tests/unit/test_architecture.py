@@ -38,8 +38,10 @@ def imported(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
             base = base[: len(base) - (node.level - 1)]
         prefix = ".".join(base) if node.level else ""
         stem = ".".join(part for part in (prefix, node.module or "") if part)
-        targets = [f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in MODULES else stem
-                   for alias in node.names]
+        targets = [
+            f"{stem}.{alias.name}" if f"{stem}.{alias.name}" in MODULES else stem
+            for alias in node.names
+        ]
     for target in targets:
         while target and target not in MODULES and "." in target:
             target = target.rsplit(".", 1)[0]
@@ -96,13 +98,15 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def package_graph() -> dict[str, set[str]]:
     """The same graph one level up: `wishcraft.conduit`, `wishcraft.plan`, …"""
+
     def top(module: str) -> str:
         return ".".join(module.split(".")[:2])
 
     graph: dict[str, set[str]] = {}
     for module, targets in GRAPH.items():
         graph.setdefault(top(module), set()).update(
-            top(target) for target in targets if top(target) != top(module))
+            top(target) for target in targets if top(target) != top(module)
+        )
     for module in list(graph):
         for target in graph[module]:
             graph.setdefault(target, set())
@@ -127,31 +131,60 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-@pytest.mark.parametrize("forbidden", ["wishcraft.lsp", "wishcraft.plan", "wishcraft.cli",
-                                       "wishcraft.lint", "wishcraft.apply"])
+@pytest.mark.parametrize(
+    "forbidden",
+    ["wishcraft.lsp", "wishcraft.plan", "wishcraft.cli", "wishcraft.lint", "wishcraft.apply"],
+)
 def test_the_conduit_is_a_leaf(forbidden: str) -> None:
-    offenders = sorted(f"{module} → {target}" for module, targets in GRAPH.items()
-                       if module.startswith("wishcraft.conduit")
-                       for target in targets if target.startswith(forbidden))
+    offenders = sorted(
+        f"{module} → {target}"
+        for module, targets in GRAPH.items()
+        if module.startswith("wishcraft.conduit")
+        for target in targets
+        if target.startswith(forbidden)
+    )
     assert offenders == []
 
 
 def test_the_server_never_imports_its_features() -> None:
-    server_side = [module for module in GRAPH if module.startswith("wishcraft.lsp")
-                   and not module.startswith("wishcraft.lsp.features")
-                   and module != "wishcraft.lsp.app"]
-    offenders = sorted(f"{module} → {target}" for module in server_side
-                       for target in GRAPH[module] if target.startswith("wishcraft.lsp.features"))
+    server_side = [
+        module
+        for module in GRAPH
+        if module.startswith("wishcraft.lsp")
+        and not module.startswith("wishcraft.lsp.features")
+        and module != "wishcraft.lsp.app"
+    ]
+    offenders = sorted(
+        f"{module} → {target}"
+        for module in server_side
+        for target in GRAPH[module]
+        if target.startswith("wishcraft.lsp.features")
+    )
     assert offenders == []
 
 
 def test_the_core_does_not_reach_up() -> None:
     """model, findings, documents, lint, registry, court: no editor, CLI, plan or conduit."""
-    core = ("wishcraft.model", "wishcraft.findings", "wishcraft.documents", "wishcraft.lint",
-            "wishcraft.registry", "wishcraft.court")
-    upper = ("wishcraft.lsp", "wishcraft.cli", "wishcraft.plan", "wishcraft.conduit",
-             "wishcraft.apply")
-    offenders = sorted(f"{module} → {target}" for module, targets in GRAPH.items()
-                       if module.startswith(core) for target in targets
-                       if target.startswith(upper))
+    core = (
+        "wishcraft.model",
+        "wishcraft.findings",
+        "wishcraft.documents",
+        "wishcraft.lint",
+        "wishcraft.registry",
+        "wishcraft.court",
+    )
+    upper = (
+        "wishcraft.lsp",
+        "wishcraft.cli",
+        "wishcraft.plan",
+        "wishcraft.conduit",
+        "wishcraft.apply",
+    )
+    offenders = sorted(
+        f"{module} → {target}"
+        for module, targets in GRAPH.items()
+        if module.startswith(core)
+        for target in targets
+        if target.startswith(upper)
+    )
     assert offenders == []

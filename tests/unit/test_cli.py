@@ -13,8 +13,10 @@ import pytest
 from testkit.paths import EXAMPLES, SHARED_EXAMPLES
 from wishcraft.cli import main
 
-LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info|hint)"
-                  r" (?P<code>[a-z0-9-]+) (?P<message>.+)$")
+LINE = re.compile(
+    r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info|hint)"
+    r" (?P<code>[a-z0-9-]+) (?P<message>.+)$"
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -32,12 +34,15 @@ def test_the_real_wish_breaks_only_the_plan_length_rule(capsys: pytest.CaptureFi
         assert match is not None, line
         findings.append(match.groupdict())
     warnings_and_errors = [f for f in findings if f["severity"] in ("error", "warning")]
-    assert [(f["code"], f["line"], f["col"]) for f in warnings_and_errors] == \
-        [("plan-too-long", "26", "5")]
+    assert [(f["code"], f["line"], f["col"]) for f in warnings_and_errors] == [
+        ("plan-too-long", "26", "5")
+    ]
     assert "9 steps" in warnings_and_errors[0]["message"]
     # The design doc also asks for quantities and a time bound: information, not errors.
     assert {f["code"] for f in findings} - {"plan-too-long"} == {
-        "objective-no-quantity", "objective-no-time-bound"}
+        "objective-no-quantity",
+        "objective-no-time-bound",
+    }
     assert "lint: ok" in err
 
 
@@ -62,8 +67,9 @@ def test_examples_folder_passes(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "lint", "--format", "json",
-                         str(EXAMPLES / "broken/typos.wish.yaml"))
+    status, out, _ = run(
+        capsys, "lint", "--format", "json", str(EXAMPLES / "broken/typos.wish.yaml")
+    )
     report = json.loads(out)
     assert status == 1 and report["files"] == 1
     tier = next(f for f in report["findings"] if f["code"] == "invalid-tier")
@@ -76,8 +82,9 @@ def test_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_p
     assert status == 2 and "no such file" in err
 
 
-def test_binary_file_is_reported_not_crashed(capsys: pytest.CaptureFixture[str],
-                                            tmp_path: Path) -> None:
+def test_binary_file_is_reported_not_crashed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "w.wish.yaml"
     path.write_bytes(b"title: \xff\xfe\n")
     status, _, err = run(capsys, "lint", str(path))
@@ -99,17 +106,20 @@ def test_config_file_changes_severity(capsys: pytest.CaptureFixture[str], tmp_pa
 
 
 def test_conduits_list(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "conduits", "list", "--registry",
-                         str(SHARED_EXAMPLES / "registry.yaml"))
+    status, out, _ = run(
+        capsys, "conduits", "list", "--registry", str(SHARED_EXAMPLES / "registry.yaml")
+    )
     assert status == 0
     assert out.splitlines()[0].split() == ["ID", "LABEL", "RISK"]
-    assert re.search(r"^openai\.codex\.v2025\.plan\s+OpenAI Codex \(Plan Builder\)\s+Medium$",
-                     out, re.MULTILINE)
+    assert re.search(
+        r"^openai\.codex\.v2025\.plan\s+OpenAI Codex \(Plan Builder\)\s+Medium$", out, re.MULTILINE
+    )
 
 
 def test_court(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "court", "--format", "json",
-                         str(EXAMPLES / "data/wishes/lighthouse.wish.yaml"))
+    status, out, _ = run(
+        capsys, "court", "--format", "json", str(EXAMPLES / "data/wishes/lighthouse.wish.yaml")
+    )
     report = json.loads(out)
     assert status == 0
     assert (report["clarity"], report["safety"], report["reversibility"]) == (75, 75, 70)
@@ -125,13 +135,18 @@ def test_schema_writes_files(capsys: pytest.CaptureFixture[str], tmp_path: Path)
 
 
 def test_console_script_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "wishcraft.cli", "lint",
-                             str(EXAMPLES / "data")], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", "lint", str(EXAMPLES / "data")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
-def test_parallel_run_prints_the_same_as_a_serial_one(capsys: pytest.CaptureFixture[str],
-                                                       tmp_path: Path) -> None:
+def test_parallel_run_prints_the_same_as_a_serial_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     from wishcraft.cli.lint import PARALLEL_THRESHOLD
 
     wishes = tmp_path / "wishes"

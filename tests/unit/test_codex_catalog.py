@@ -49,9 +49,17 @@ def write_cache(home: Path, *, age_seconds: float, client_version: str = "0.168.
     fetched = datetime.now(UTC) - timedelta(seconds=age_seconds)
     stamp = fetched.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"  # nanoseconds, as Codex
     path = home / "models_cache.json"
-    path.write_text(json.dumps({"fetched_at": stamp, "etag": '"e1"',
-                                "client_version": client_version, "identity": "ab12",
-                                **loopback_catalog.catalog()}))
+    path.write_text(
+        json.dumps(
+            {
+                "fetched_at": stamp,
+                "etag": '"e1"',
+                "client_version": client_version,
+                "identity": "ab12",
+                **loopback_catalog.catalog(),
+            }
+        )
+    )
     return path
 
 
@@ -95,13 +103,17 @@ def test_a_slug_matches_exactly_else_by_its_longest_prefix() -> None:
     assert CATALOG.get("gpt-5") is None
 
 
-@pytest.mark.parametrize(("entry", "slug"), [
-    ({"slug": "x", "priority": "high", "supported_reasoning_levels": "no"}, "x"),
-    ({"display_name": "no slug"}, None),
-    ("not a mapping", None),
-])
-def test_odd_catalog_entries_are_read_or_skipped_never_raised(entry: object,
-                                                              slug: str | None) -> None:
+@pytest.mark.parametrize(
+    ("entry", "slug"),
+    [
+        ({"slug": "x", "priority": "high", "supported_reasoning_levels": "no"}, "x"),
+        ({"display_name": "no slug"}, None),
+        ("not a mapping", None),
+    ],
+)
+def test_odd_catalog_entries_are_read_or_skipped_never_raised(
+    entry: object, slug: str | None
+) -> None:
     parsed = parse_model(entry)
     assert (parsed.slug if parsed else None) == slug
     if parsed:
@@ -134,23 +146,33 @@ def test_reading_the_catalog_never_writes_codex_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models_cache.json"]
 
 
-@pytest.mark.parametrize(("wanted", "supported", "expected"), [
-    ("medium", ("low", "medium", "high"), "medium"),
-    ("minimal", ("low", "medium", "high"), "low"),
-    ("xhigh", ("low", "medium", "high"), "high"),
-    ("high", ("minimal", "low", "medium"), "medium"),
-    ("none", ("low", "high"), "low"),
-    ("ultra", ("low", "medium", "high", "xhigh", "max"), "max"),
-])
-def test_the_nearest_supported_effort(wanted: str, supported: tuple[str, ...],
-                                      expected: str) -> None:
+@pytest.mark.parametrize(
+    ("wanted", "supported", "expected"),
+    [
+        ("medium", ("low", "medium", "high"), "medium"),
+        ("minimal", ("low", "medium", "high"), "low"),
+        ("xhigh", ("low", "medium", "high"), "high"),
+        ("high", ("minimal", "low", "medium"), "medium"),
+        ("none", ("low", "high"), "low"),
+        ("ultra", ("low", "medium", "high", "xhigh", "max"), "max"),
+    ],
+)
+def test_the_nearest_supported_effort(
+    wanted: str, supported: tuple[str, ...], expected: str
+) -> None:
     assert nearest_effort(wanted, supported) == expected
 
 
-@pytest.mark.parametrize(("version", "minimal", "below"), [
-    ("0.124.0", "0.142.2", True), ("0.169.0", "0.155.0", False), ("0.155.0", "0.155.0", False),
-    ("0.99.9", "0.142.2", True), ("1.0.0", None, False),
-])
+@pytest.mark.parametrize(
+    ("version", "minimal", "below"),
+    [
+        ("0.124.0", "0.142.2", True),
+        ("0.169.0", "0.155.0", False),
+        ("0.155.0", "0.155.0", False),
+        ("0.99.9", "0.142.2", True),
+        ("1.0.0", None, False),
+    ],
+)
 def test_version_comparison(version: str, minimal: str | None, below: bool) -> None:
     assert version_below(version, minimal) is below
 
@@ -158,38 +180,71 @@ def test_version_comparison(version: str, minimal: str | None, below: bool) -> N
 # The choice ---------------------------------------------------------------------------------
 
 
-def config_with(tmp_path: Path, *, codex_toml: str = "", workspace_toml: str = "",
-                env: dict[str, str] | None = None, model: str | None = None) -> ConduitConfig:
+def config_with(
+    tmp_path: Path,
+    *,
+    codex_toml: str = "",
+    workspace_toml: str = "",
+    env: dict[str, str] | None = None,
+    model: str | None = None,
+) -> ConduitConfig:
     home = tmp_path / "codex"
     home.mkdir(exist_ok=True)
     (home / "config.toml").write_text(codex_toml)
     workspace = tmp_path / "ws"
     (workspace / "data" / "config").mkdir(parents=True, exist_ok=True)
     (workspace / "data" / "config" / "wishcraft.toml").write_text(workspace_toml)
-    return load_config(workspace, env={"CODEX_HOME": str(home), **(env or {})},
-                       overrides={"model": model}, overrides_source="--model")
+    return load_config(
+        workspace,
+        env={"CODEX_HOME": str(home), **(env or {})},
+        overrides={"model": model},
+        overrides_source="--model",
+    )
 
 
-@pytest.mark.parametrize(("setup", "slug", "source"), [
-    ({}, "gpt-6.1-sol", "the catalog's default (GET /models)"),
-    ({"codex_toml": 'model = "gpt-5.5"\n'}, "gpt-5.5", "`model` in "),
-    ({"codex_toml": 'model = "gpt-5.5"\n', "workspace_toml": '[conduit]\nmodel = "gpt-6-luna"\n'},
-     "gpt-6-luna", "`model` under [conduit] in "),
-    ({"workspace_toml": '[conduit]\nmodel = "gpt-6-luna"\n',
-      "env": {"OPENAI_MODEL": "gpt-5.5"}}, "gpt-5.5", "the environment variable OPENAI_MODEL"),
-    ({"env": {"OPENAI_MODEL": "gpt-5.5"}, "model": "gpt-6-luna"}, "gpt-6-luna", "--model"),
-], ids=["catalog-default", "codex-config", "workspace-over-codex", "env-over-workspace",
-        "flag-over-env"])
-def test_the_first_model_that_is_set_wins_and_says_where(tmp_path: Path, setup: dict[str, object],
-                                                         slug: str, source: str) -> None:
+@pytest.mark.parametrize(
+    ("setup", "slug", "source"),
+    [
+        ({}, "gpt-6.1-sol", "the catalog's default (GET /models)"),
+        ({"codex_toml": 'model = "gpt-5.5"\n'}, "gpt-5.5", "`model` in "),
+        (
+            {
+                "codex_toml": 'model = "gpt-5.5"\n',
+                "workspace_toml": '[conduit]\nmodel = "gpt-6-luna"\n',
+            },
+            "gpt-6-luna",
+            "`model` under [conduit] in ",
+        ),
+        (
+            {
+                "workspace_toml": '[conduit]\nmodel = "gpt-6-luna"\n',
+                "env": {"OPENAI_MODEL": "gpt-5.5"},
+            },
+            "gpt-5.5",
+            "the environment variable OPENAI_MODEL",
+        ),
+        ({"env": {"OPENAI_MODEL": "gpt-5.5"}, "model": "gpt-6-luna"}, "gpt-6-luna", "--model"),
+    ],
+    ids=[
+        "catalog-default",
+        "codex-config",
+        "workspace-over-codex",
+        "env-over-workspace",
+        "flag-over-env",
+    ],
+)
+def test_the_first_model_that_is_set_wins_and_says_where(
+    tmp_path: Path, setup: dict[str, object], slug: str, source: str
+) -> None:
     config = config_with(tmp_path, **setup)  # type: ignore[arg-type]
     choice = choose_model(config, CATALOG)
     assert choice.slug == slug and choice.source.startswith(source)
 
 
 def test_an_unsupported_effort_becomes_the_nearest_and_is_said_once(tmp_path: Path) -> None:
-    config = config_with(tmp_path, codex_toml='model = "gpt-6-luna"\n'
-                                              'model_reasoning_effort = "xhigh"\n')
+    config = config_with(
+        tmp_path, codex_toml='model = "gpt-6-luna"\nmodel_reasoning_effort = "xhigh"\n'
+    )
     choice = choose_model(config, CATALOG)
     assert choice.effort == "medium"
     (note,) = choice.notes
@@ -202,8 +257,12 @@ def test_summary_and_verbosity_follow_the_catalog(tmp_path: Path) -> None:
     luna = choose_model(ConduitConfig(model="gpt-6-luna"), CATALOG)
     assert (luna.effort, luna.summary, luna.verbosity) == ("low", None, None)
     unknown = choose_model(ConduitConfig(model="my-local-model"), CATALOG)
-    assert (unknown.info, unknown.effort, unknown.summary, unknown.instructions) == \
-        (None, None, "auto", None)
+    assert (unknown.info, unknown.effort, unknown.summary, unknown.instructions) == (
+        None,
+        None,
+        "auto",
+        None,
+    )
 
 
 def test_model_instructions_file_replaces_the_catalogs_instructions(tmp_path: Path) -> None:
@@ -227,8 +286,11 @@ def test_version_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "codex"
     home.mkdir()
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert resolve_client_version(ConduitConfig(codex_home=home)).version == \
-        BUILTIN_CLIENT_VERSION == "0.169.0"
+    assert (
+        resolve_client_version(ConduitConfig(codex_home=home)).version
+        == BUILTIN_CLIENT_VERSION
+        == "0.169.0"
+    )
     fake = tmp_path / "codex-bin"
     fake.write_text("#!/bin/sh\necho 'codex-cli 0.171.2'\n")
     fake.chmod(0o755)
@@ -237,10 +299,14 @@ def test_version_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (found.version, found.source) == ("0.171.2", "`codex --version`")
     write_cache(home, age_seconds=9999, client_version="0.170.0")
     assert resolve_client_version(ConduitConfig(codex_home=home)).version == "0.170.0"
-    configured = ConduitConfig(codex_home=home, client_version="0.160.1",
-                               sources=(("client_version", "`client_version` under [conduit]"),))
+    configured = ConduitConfig(
+        codex_home=home,
+        client_version="0.160.1",
+        sources=(("client_version", "`client_version` under [conduit]"),),
+    )
     assert resolve_client_version(configured) == version_module.ClientVersion(
-        "0.160.1", "`client_version` under [conduit]")
+        "0.160.1", "`client_version` under [conduit]"
+    )
 
 
 # The request --------------------------------------------------------------------------------
@@ -250,9 +316,20 @@ def test_the_body_has_codex_key_order_no_instructions_and_model_instructions_fir
     choice = choose_model(ConduitConfig(model="gpt-6.1-sol"), CATALOG)
     ids = TurnIds.new()
     body, digest = build_body(LIGHTHOUSE, LIGHTHOUSE_TEXT, "lighthouse.wish.yaml", choice, ids)
-    assert list(body) == ["model", "stream", "input", "tools", "tool_choice",
-                          "parallel_tool_calls", "reasoning", "store", "include",
-                          "prompt_cache_key", "text", "client_metadata"]
+    assert list(body) == [
+        "model",
+        "stream",
+        "input",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "reasoning",
+        "store",
+        "include",
+        "prompt_cache_key",
+        "text",
+        "client_metadata",
+    ]
     assert "instructions" not in body
     first, planner, user = body["input"]
     assert [item["role"] for item in body["input"]] == ["developer", "developer", "user"]
@@ -263,9 +340,15 @@ def test_the_body_has_codex_key_order_no_instructions_and_model_instructions_fir
     assert [item["id"][18] for item in body["input"]] == ["5", "7", "7"]  # UUID versions
     assert len({item["id"] for item in body["input"]}) == 3
     assert body["reasoning"] == {"effort": "medium", "summary": "auto"}
-    assert body["text"] == {"verbosity": "low", "format": {
-        "type": "json_schema", "strict": True, "name": "codex_output_schema",
-        "schema": PLAN_SCHEMA}}
+    assert body["text"] == {
+        "verbosity": "low",
+        "format": {
+            "type": "json_schema",
+            "strict": True,
+            "name": "codex_output_schema",
+            "schema": PLAN_SCHEMA,
+        },
+    }
     assert body["prompt_cache_key"] == ids.session_id and len(digest) == 64
 
 
@@ -278,9 +361,16 @@ def test_without_a_catalog_only_the_planner_text_is_sent() -> None:
 
 def test_the_prompt_hash_does_not_change_with_the_model() -> None:
     ids = TurnIds.new()
-    hashes = {build_body(LIGHTHOUSE, LIGHTHOUSE_TEXT, "w.yaml",
-                         choose_model(ConduitConfig(model=slug), CATALOG), ids)[1]
-              for slug in ("gpt-6.1-sol", "gpt-6-luna")}
+    hashes = {
+        build_body(
+            LIGHTHOUSE,
+            LIGHTHOUSE_TEXT,
+            "w.yaml",
+            choose_model(ConduitConfig(model=slug), CATALOG),
+            ids,
+        )[1]
+        for slug in ("gpt-6.1-sol", "gpt-6-luna")
+    }
     assert len(hashes) == 1
 
 
@@ -288,10 +378,13 @@ def test_headers_are_codex_0_169_0s(tmp_path: Path) -> None:
     home = write_codex_home(tmp_path / "codex")
     auth = load_auth(home)
     ids = TurnIds.new()
-    headers = build_headers(auth, ConduitConfig(), version="0.169.0", ids=ids,
-                            model="gpt-6.1-sol")
-    assert headers["session-id"] == headers["thread-id"] == headers["x-client-request-id"] \
+    headers = build_headers(auth, ConduitConfig(), version="0.169.0", ids=ids, model="gpt-6.1-sol")
+    assert (
+        headers["session-id"]
+        == headers["thread-id"]
+        == headers["x-client-request-id"]
         == ids.session_id
+    )
     assert ids.session_id[14] == "7"  # a UUIDv7
     assert headers["x-codex-window-id"] == f"{ids.session_id}:0"
     assert headers["version"] == "0.169.0" and headers["originator"] == "codex_exec"
@@ -332,8 +425,9 @@ def test_last_refresh_is_written_with_nanoseconds() -> None:
 def test_api_key_logins(tmp_path: Path) -> None:
     home = tmp_path / "codex"
     home.mkdir()
-    (home / "auth.json").write_text(json.dumps({"auth_mode": "apikey",
-                                                "OPENAI_API_KEY": "sk-fake-key-from-file-0001"}))
+    (home / "auth.json").write_text(
+        json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-fake-key-from-file-0001"})
+    )
     login = load_login(home, env={})
     assert login.is_api_key and login.access_token == "sk-fake-key-from-file-0001"
     assert "sk-fake" not in repr(login)

@@ -43,8 +43,16 @@ def fake_jwt(payload: dict[str, object]) -> str:
 def write_auth(home: Path, **tokens: object) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     path = home / "auth.json"
-    path.write_text(json.dumps({"auth_mode": "chatgpt", "OPENAI_API_KEY": None,
-                                "tokens": tokens, "last_refresh": "2026-01-01T00:00:00Z"}))
+    path.write_text(
+        json.dumps(
+            {
+                "auth_mode": "chatgpt",
+                "OPENAI_API_KEY": None,
+                "tokens": tokens,
+                "last_refresh": "2026-01-01T00:00:00Z",
+            }
+        )
+    )
     return path
 
 
@@ -59,12 +67,17 @@ def test_account_id_falls_back_to_the_id_token_claim(tmp_path: Path) -> None:
     assert load_auth(tmp_path).account_id == "from-claim"
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (None, "No Codex login found"), ("{not json", "is not valid JSON"),
-    (json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-fake"}), "holds no key"),
-])
-def test_missing_or_broken_login_says_run_codex_login(tmp_path: Path, content: str | None,
-                                                      words: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "No Codex login found"),
+        ("{not json", "is not valid JSON"),
+        (json.dumps({"auth_mode": "apikey", "OPENAI_API_KEY": "sk-fake"}), "holds no key"),
+    ],
+)
+def test_missing_or_broken_login_says_run_codex_login(
+    tmp_path: Path, content: str | None, words: str
+) -> None:
     if content is not None:
         (tmp_path / "auth.json").write_text(content)
     with pytest.raises(LoginMissing, match=words) as caught:
@@ -81,17 +94,28 @@ def test_jwt_claims_of_a_non_jwt_are_empty() -> None:
 def test_config_layers(tmp_path: Path) -> None:
     home = tmp_path / "codex"
     home.mkdir()
-    (home / "config.toml").write_text('model = "gpt-5-codex"\nmodel_reasoning_effort = "high"\n'
-                                      'model_verbosity = "low"\n')
+    (home / "config.toml").write_text(
+        'model = "gpt-5-codex"\nmodel_reasoning_effort = "high"\nmodel_verbosity = "low"\n'
+    )
     workspace = tmp_path / "ws"
     (workspace / "data" / "config").mkdir(parents=True)
     (workspace / "data" / "config" / "wishcraft.toml").write_text(
-        '[conduit]\nmodel_reasoning_effort = "low"\n')
+        '[conduit]\nmodel_reasoning_effort = "low"\n'
+    )
     config = load_config(workspace, env={"CODEX_HOME": str(home)})
-    assert (config.model, config.reasoning_effort, config.verbosity) == \
-        ("gpt-5-codex", "low", "low")
-    config = load_config(workspace, env={"CODEX_HOME": str(home), "OPENAI_MODEL": "gpt-5.1",
-                                         "CHATGPT_BASE_URL": "http://127.0.0.1:1/x/"})
+    assert (config.model, config.reasoning_effort, config.verbosity) == (
+        "gpt-5-codex",
+        "low",
+        "low",
+    )
+    config = load_config(
+        workspace,
+        env={
+            "CODEX_HOME": str(home),
+            "OPENAI_MODEL": "gpt-5.1",
+            "CHATGPT_BASE_URL": "http://127.0.0.1:1/x/",
+        },
+    )
     assert (config.model, config.base_url) == ("gpt-5.1", "http://127.0.0.1:1/x")
     assert load_config(None, env={"CODEX_HOME": str(tmp_path / "none")}).model is None
     (home / "config.toml").write_text('model_reasoning_effort = "extreme"\n')
@@ -100,19 +124,29 @@ def test_config_layers(tmp_path: Path) -> None:
 
 
 def test_refresh_url_override() -> None:
-    config = load_config(None, env={"CODEX_HOME": "/nonexistent",
-                                    "CODEX_REFRESH_TOKEN_URL_OVERRIDE": "http://127.0.0.1:5/t"})
+    config = load_config(
+        None,
+        env={
+            "CODEX_HOME": "/nonexistent",
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE": "http://127.0.0.1:5/t",
+        },
+    )
     assert config.refresh_url == "http://127.0.0.1:5/t"
 
 
 def test_steps_from_json_and_from_numbered_text() -> None:
-    steps, notes = parse_plan_text('{"steps":[{"title":"A","detail":"d","acceptance":"c"}],'
-                                   '"notes":["n"]}')
+    steps, notes = parse_plan_text(
+        '{"steps":[{"title":"A","detail":"d","acceptance":"c"}],"notes":["n"]}'
+    )
     assert steps == [PlanStep(title="A", detail="d", acceptance="c")] and notes == ["n"]
-    steps, notes = parse_plan_text("Plan:\n1. Survey the code (acceptance: notes written)\n"
-                                   "2) Write docs/wish.md — check: headings present\n")
+    steps, notes = parse_plan_text(
+        "Plan:\n1. Survey the code (acceptance: notes written)\n"
+        "2) Write docs/wish.md — check: headings present\n"
+    )
     assert [(s.title, s.acceptance) for s in steps] == [
-        ("Survey the code", "notes written"), ("Write docs/wish.md", "headings present")]
+        ("Survey the code", "notes written"),
+        ("Write docs/wish.md", "headings present"),
+    ]
     assert count_steps_so_far('{"steps":[{"title":"A"},{"title":"B') == 2
     assert [s.title for s in partial_steps('{"steps":[{"title":"A"},{"title":"B')] == ["A"]
 
@@ -127,10 +161,17 @@ def test_shadow_plan_is_deterministic_and_keeps_to_seven_steps() -> None:
 
 def test_side_document() -> None:
     artifact = PlanArtifact(
-        plan_steps=["A"], prompt_hash="abc", mode=ExecMode.COMMIT, status=PlanStatus.INCOMPLETE,
-        status_reason="cancelled", steps=[PlanStep(title="A | B", acceptance="c")],
-        usage=TokenUsage(input=10, cached=3, output=5, reasoning=2, total=15), model="gpt-5",
-        started_at=datetime(2026, 1, 1, tzinfo=UTC), request_id="req-1")
+        plan_steps=["A"],
+        prompt_hash="abc",
+        mode=ExecMode.COMMIT,
+        status=PlanStatus.INCOMPLETE,
+        status_reason="cancelled",
+        steps=[PlanStep(title="A | B", acceptance="c")],
+        usage=TokenUsage(input=10, cached=3, output=5, reasoning=2, total=15),
+        model="gpt-5",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        request_id="req-1",
+    )
     text = render_plan(WISH, artifact)
     assert text.startswith("# Plan: Relight the Sunken Quarter lighthouse\n\n> Place 3")
     assert "**Incomplete**: cancelled." in text
@@ -148,5 +189,7 @@ def test_redact_and_reset_words() -> None:
     assert token not in redact(f"Authorization: Bearer {token}")
     assert "rt_fake_abcdefgh" not in redact("refresh rt_fake_abcdefgh123")
     now = datetime(2026, 3, 27, 10, 30, tzinfo=UTC)
-    assert describe_reset(now + timedelta(minutes=90), now) == \
-        "in 1 hour 30 minutes (at 2026-03-27 12:00 UTC)"
+    assert (
+        describe_reset(now + timedelta(minutes=90), now)
+        == "in 1 hour 30 minutes (at 2026-03-27 12:00 UTC)"
+    )

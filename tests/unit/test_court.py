@@ -25,17 +25,29 @@ def conduit(name: str) -> ConduitDescriptor:
 
 @pytest.mark.parametrize(
     ("objective", "plan_len", "expected"),
-    [("no digits", 0, 50), ("3 lamps", 0, 65), ("3 lamps", 2, 75), ("x" * 121, 1, 40),
-     ("3" + "x" * 120, 5, 65)],
+    [
+        ("no digits", 0, 50),
+        ("3 lamps", 0, 65),
+        ("3 lamps", 2, 75),
+        ("x" * 121, 1, 40),
+        ("3" + "x" * 120, 5, 65),
+    ],
 )
 def test_clarity(objective: str, plan_len: int, expected: int) -> None:
     assert clarity_score(objective, ["s"] * plan_len) == expected
 
 
-@pytest.mark.parametrize(("invariants", "expected"), [
-    ([], 50), (["a"], 54), (["a"] * 5, 70), (["a"] * 9, 70), (["No harm to Civilians"], 59),
-    (["civilian"] * 6, 75),
-])
+@pytest.mark.parametrize(
+    ("invariants", "expected"),
+    [
+        ([], 50),
+        (["a"], 54),
+        (["a"] * 5, 70),
+        (["a"] * 9, 70),
+        (["No harm to Civilians"], 59),
+        (["civilian"] * 6, 75),
+    ],
+)
 def test_safety(invariants: list[str], expected: int) -> None:
     assert safety_score(invariants) == expected
 
@@ -53,8 +65,9 @@ def test_heat_of_the_real_example() -> None:
     assert heat == pytest.approx(10 * 0.5 * 1.0 * 1.2 * 5 / 3 * 1.15 * 1.2)
 
 
-@pytest.mark.parametrize(("tier", "scope"), [(None, 0.5), (Tier.MICRO, 0.5), (Tier.MESO, 1.0),
-                                             (Tier.MACRO, 2.0)])
+@pytest.mark.parametrize(
+    ("tier", "scope"), [(None, 0.5), (Tier.MICRO, 0.5), (Tier.MESO, 1.0), (Tier.MACRO, 2.0)]
+)
 def test_heat_scope_and_penalties(tier: Tier | None, scope: float) -> None:
     good = CourtScores(80, 80, 80)
     assert heat_estimate(tier, good, 3, []) == pytest.approx(10 * scope * 0.85 * 0.8 * 1.0)

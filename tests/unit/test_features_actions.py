@@ -24,35 +24,41 @@ def _apply(text: str, edits: list[tuple[Span, str]]) -> str:
     lines = text.split("\n")
 
     def offset(position: Position) -> int:
-        return sum(len(line) + 1 for line in lines[:position.line]) + position.column
+        return sum(len(line) + 1 for line in lines[: position.line]) + position.column
 
     for span, new in sorted(edits, key=lambda e: e[0].start, reverse=True):
-        text = text[:offset(span.start)] + new + text[offset(span.end):]
+        text = text[: offset(span.start)] + new + text[offset(span.end) :]
     return text
 
 
 def _fix(text: str, code: str) -> str:
-    fixes = [fix for fix in quick_fixes(snapshot(text, registry=REGISTRY), EVERYTHING)
-             if fix[0].code == code]
+    fixes = [
+        fix
+        for fix in quick_fixes(snapshot(text, registry=REGISTRY), EVERYTHING)
+        if fix[0].code == code
+    ]
     assert len(fixes) == 1, fixes
     return _apply(text, fixes[0][2])
 
 
 def test_missing_nested_key_is_added_inside_its_mapping() -> None:
     text = VALID.replace("  duration_days: 5\n", "")
-    assert _fix(text, "missing-key") == VALID.replace("  duration_days: 5\n",
-                                                      "  duration_days: 2\n")
+    assert _fix(text, "missing-key") == VALID.replace(
+        "  duration_days: 5\n", "  duration_days: 2\n"
+    )
 
 
 def test_missing_top_level_key_is_appended_after_the_last_block() -> None:
-    text = VALID.replace('rollback:\n', 'rollbock:\n')
+    text = VALID.replace("rollback:\n", "rollbock:\n")
     fixed = _fix(text, "missing-key")
     assert fixed.endswith('rollback:\n  - "Remove docs/wish.md"\n')
 
 
 def test_missing_key_of_a_registry_item_is_added_to_that_item() -> None:
-    text = '- id: "a"\n  disposition: Literalist\n  risk_class: Low\n' \
+    text = (
+        '- id: "a"\n  disposition: Literalist\n  risk_class: Low\n'
         '  determinism: Deterministic\n  latency_class: Instant\n- id: "b"\n'
+    )
     fixes = quick_fixes(snapshot(text, kind="registry"), EVERYTHING)
     first = next(fix for fix in fixes if fix[1] == "Add `label`")
     fixed = _apply(text, first[2])
@@ -106,8 +112,12 @@ def test_hover_on_a_registry_id() -> None:
 def test_outline_names_registry_items_by_id() -> None:
     text = (ROOT / "examples/data/conduits/registry.yaml").read_text()
     names = [symbol.name for symbol in document_symbols(snapshot(text, kind="registry"))]
-    assert names == ["openai.codex.v2025.plan", "openai.codex.v2025.apply",
-                     "worldsmith.place", "cartographer.survey"]
+    assert names == [
+        "openai.codex.v2025.plan",
+        "openai.codex.v2025.apply",
+        "worldsmith.place",
+        "cartographer.survey",
+    ]
 
 
 def test_folding_ignores_single_lines_and_trailing_blank_lines() -> None:

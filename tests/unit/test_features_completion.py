@@ -23,8 +23,11 @@ CONTEXTS = [
 ]
 
 
-@pytest.mark.parametrize(("marked", "slot", "path", "prefix"),
-                         [case[1:] for case in CONTEXTS], ids=[case[0] for case in CONTEXTS])
+@pytest.mark.parametrize(
+    ("marked", "slot", "path", "prefix"),
+    [case[1:] for case in CONTEXTS],
+    ids=[case[0] for case in CONTEXTS],
+)
 def test_cursor_context(marked: str, slot: Slot, path: tuple[object, ...], prefix: str) -> None:
     text, position = with_cursor(marked)
     context = cursor_context(snapshot(text).lines, position)
@@ -41,8 +44,7 @@ def test_no_completion_inside_a_comment_or_free_text() -> None:
 def _labels(marked: str, **kwargs: object) -> list[str]:
     text, position = with_cursor(marked)
     kind = str(kwargs.get("kind", "wish"))
-    return [item.label for item in complete(snapshot(text, kind=kind), position,
-                                            snippets=True)]
+    return [item.label for item in complete(snapshot(text, kind=kind), position, snippets=True)]
 
 
 def test_keys_already_present_are_not_offered() -> None:
@@ -79,6 +81,5 @@ def test_registry_enum_values_are_pascal_case() -> None:
 def test_plain_text_for_clients_without_snippets() -> None:
     items = complete(snapshot(""), with_cursor("‸")[1], snippets=False)
     assert items[0].label == "wish"
-    assert all("$" not in (item.text_edit.new_text if item.text_edit else "")
-               for item in items)
+    assert all("$" not in (item.text_edit.new_text if item.text_edit else "") for item in items)
     assert all(item.insert_text_format == types.InsertTextFormat.PlainText for item in items)

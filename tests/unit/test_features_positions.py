@@ -20,8 +20,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("encoding", "position", "units"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("encoding", "position", "units"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_round_trip(encoding: str, position: Position, units: int) -> None:
     mapper = PositionMapper(LINES, encoding)
     client = mapper.to_client(position)
@@ -38,11 +39,11 @@ def test_positions_are_clamped_to_the_document() -> None:
 
 
 def test_a_column_inside_a_surrogate_pair_lands_after_the_character() -> None:
-    assert PositionMapper(LINES).from_client(types.Position(line=1, character=1)) == \
-        Position(1, 1)
+    assert PositionMapper(LINES).from_client(types.Position(line=1, character=1)) == Position(1, 1)
 
 
 def test_span_to_range() -> None:
     span = Span(Position(1, 0), Position(2, 8))
     assert PositionMapper(LINES).to_range(span) == types.Range(
-        start=types.Position(line=1, character=0), end=types.Position(line=2, character=10))
+        start=types.Position(line=1, character=0), end=types.Position(line=2, character=10)
+    )

@@ -17,11 +17,14 @@ def test_defaults() -> None:
 
 
 def test_camel_case_keys_and_lint_config() -> None:
-    settings, error = read_settings({"diagnostics": {"debounceMs": 40},
-                                     "registry": {"path": "reg.yaml"},
-                                     "lint": {"planMaxSteps": 3,
-                                              "severity": {"plan-too-long": "error"}},
-                                     "somethingElse": 1})
+    settings, error = read_settings(
+        {
+            "diagnostics": {"debounceMs": 40},
+            "registry": {"path": "reg.yaml"},
+            "lint": {"planMaxSteps": 3, "severity": {"plan-too-long": "error"}},
+            "somethingElse": 1,
+        }
+    )
     assert error is None
     assert settings.diagnostics.debounce_ms == 40
     assert settings.registry.path == "reg.yaml"
@@ -30,8 +33,11 @@ def test_camel_case_keys_and_lint_config() -> None:
 
 BAD = [
     ("not-an-object", ["x"], "must be an object"),
-    ("debounce-text", {"diagnostics": {"debounceMs": "fast"}},
-     "`wishcraft.diagnostics.debounceMs`"),
+    (
+        "debounce-text",
+        {"diagnostics": {"debounceMs": "fast"}},
+        "`wishcraft.diagnostics.debounceMs`",
+    ),
     ("debounce-negative", {"diagnostics": {"debounceMs": -1}}, "debounceMs"),
     ("unknown-rule", {"lint": {"severity": {"no-such-rule": "error"}}}, "no-such-rule"),
     ("bad-glob", {"files": {"globs": ["*.{yaml"]}}, "unclosed"),

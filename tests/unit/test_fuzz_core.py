@@ -15,8 +15,8 @@ from wishcraft.findings import Finding, Position, split_lines
 from wishcraft.lint import analyse_registry, analyse_wish
 
 YAML_ALPHABET = st.sampled_from(
-    list("abcxyz019 -:_.,'\"#&*!|>[]{}?%@`\t\n\r\\") + ["\u00e9", "中", "😀", "\ufeff", "\x00",
-                                                        "  ", "- ", ": ", "\n  ", "---", "~"]
+    list("abcxyz019 -:_.,'\"#&*!|>[]{}?%@`\t\n\r\\")
+    + ["\u00e9", "中", "😀", "\ufeff", "\x00", "  ", "- ", ": ", "\n  ", "---", "~"]
 )
 yaml_like_text = st.lists(YAML_ALPHABET, max_size=200).map("".join)
 

@@ -93,11 +93,17 @@ REGISTRY = registry_from_text(REGISTRY_TEXT, Path("/repo/data/conduits/registry.
 CONFIG = LintConfig()
 GOOD = CourtScores(clarity=90, safety=90, reversibility=90)
 POOR = CourtScores(clarity=50, safety=74, reversibility=90)
-HOME = RepoInfo("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis", Path("/repo"),
-                "remote origin")
+HOME = RepoInfo("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis", Path("/repo"), "remote origin")
 FRESH = Usage(0, 0, 0, 0.0)
-ALL_TOOLS = (PLANNER, APPLY, "any.repo", "no.scopes", "plan.scope.only", "no.permission",
-             "missing.conduit")
+ALL_TOOLS = (
+    PLANNER,
+    APPLY,
+    "any.repo",
+    "no.scopes",
+    "plan.scope.only",
+    "no.permission",
+    "missing.conduit",
+)
 
 
 @dataclass(frozen=True)
@@ -124,134 +130,221 @@ class Case:
 
     def verdict(self) -> Verdict:
         """Evaluate the gates for this row."""
-        request = CallRequest(self.conduit, self.action, self.mode,
-                              WishFacts(self.tools, self.tier, self.scores), self.paths,
-                              self.repo)
-        return evaluate(request, self.registry or REGISTRY, CONFIG, self.usage,
-                        ledger_problem=self.ledger_problem)
+        request = CallRequest(
+            self.conduit,
+            self.action,
+            self.mode,
+            WishFacts(self.tools, self.tier, self.scores),
+            self.paths,
+            self.repo,
+        )
+        return evaluate(
+            request,
+            self.registry or REGISTRY,
+            CONFIG,
+            self.usage,
+            ledger_problem=self.ledger_problem,
+        )
 
 
 CASES: dict[str, Case] = {
     # Binding
     "binding-allowed": Case(),
-    "binding-not-in-tools": Case(tools=("any.repo",), refused_by="Binding",
-                                 words=("does not name `openai.codex.v2025.plan` in `tools`",
-                                        "add it to `tools`")),
-    "binding-unknown-conduit": Case(conduit="missing.conduit", refused_by="Binding",
-                                    words=("not a conduit of /repo/data/conduits/registry.yaml",
-                                           "fix the id")),
+    "binding-not-in-tools": Case(
+        tools=("any.repo",),
+        refused_by="Binding",
+        words=("does not name `openai.codex.v2025.plan` in `tools`", "add it to `tools`"),
+    ),
+    "binding-unknown-conduit": Case(
+        conduit="missing.conduit",
+        refused_by="Binding",
+        words=("not a conduit of /repo/data/conduits/registry.yaml", "fix the id"),
+    ),
     # Tier
-    "tier-refused-high-risk-for-micro": Case(conduit=APPLY, action="apply", tier=Tier.MICRO,
-                                             paths=("src/a.rs",), refused_by="Tier",
-                                             words=("High-risk", "micro wish may not use",
-                                                    "raise the wish's tier")),
+    "tier-refused-high-risk-for-micro": Case(
+        conduit=APPLY,
+        action="apply",
+        tier=Tier.MICRO,
+        paths=("src/a.rs",),
+        refused_by="Tier",
+        words=("High-risk", "micro wish may not use", "raise the wish's tier"),
+    ),
     "tier-allowed-high-risk-for-meso": Case(conduit=APPLY, action="apply", paths=("src/a.rs",)),
-    "tier-allowed-without-a-tier": Case(conduit=APPLY, action="apply", tier=None,
-                                        paths=("src/a.rs",)),
+    "tier-allowed-without-a-tier": Case(
+        conduit=APPLY, action="apply", tier=None, paths=("src/a.rs",)
+    ),
     # Permissions
-    "permissions-refused-plan": Case(conduit="no.permission", refused_by="Permissions",
-                                     words=("lacks the permission `code.plan` that a plan needs",
-                                            "it has `map.read`", "add `code.plan`")),
-    "permissions-refused-apply": Case(action="apply", refused_by="Permissions",
-                                      words=("`code.diff` that an apply needs",)),
-    "permissions-refused-open-pr": Case(action="open_pr", refused_by="Permissions",
-                                        words=("`code.open_pr` that an open_pr needs",)),
+    "permissions-refused-plan": Case(
+        conduit="no.permission",
+        refused_by="Permissions",
+        words=(
+            "lacks the permission `code.plan` that a plan needs",
+            "it has `map.read`",
+            "add `code.plan`",
+        ),
+    ),
+    "permissions-refused-apply": Case(
+        action="apply", refused_by="Permissions", words=("`code.diff` that an apply needs",)
+    ),
+    "permissions-refused-open-pr": Case(
+        action="open_pr", refused_by="Permissions", words=("`code.open_pr` that an open_pr needs",)
+    ),
     "permissions-allowed-open-pr": Case(conduit=APPLY, action="open_pr", paths=("docs/x.md",)),
-    "permissions-allowed-rollback-as-diff": Case(conduit=APPLY, action="rollback",
-                                                 paths=("src/a.rs",)),
+    "permissions-allowed-rollback-as-diff": Case(
+        conduit=APPLY, action="rollback", paths=("src/a.rs",)
+    ),
     # Scopes: actions
-    "scopes-refused-no-scopes": Case(conduit="no.scopes", refused_by="Scopes",
-                                     words=("No scope of `no.scopes` lists `plan`",
-                                            "add it to a scope's `actions`")),
-    "scopes-refused-action-not-listed": Case(conduit="plan.scope.only", action="apply",
-                                             refused_by="Scopes",
-                                             words=("No scope of `plan.scope.only` lists "
-                                                    "`apply`",)),
+    "scopes-refused-no-scopes": Case(
+        conduit="no.scopes",
+        refused_by="Scopes",
+        words=("No scope of `no.scopes` lists `plan`", "add it to a scope's `actions`"),
+    ),
+    "scopes-refused-action-not-listed": Case(
+        conduit="plan.scope.only",
+        action="apply",
+        refused_by="Scopes",
+        words=("No scope of `plan.scope.only` lists `apply`",),
+    ),
     "scopes-allowed-apply-as-diff": Case(conduit=APPLY, action="apply", paths=("src/a.rs",)),
-    "scopes-allowed-apply-listed-as-apply": Case(conduit="any.repo", action="apply",
-                                                 paths=("anything/at/all",)),
+    "scopes-allowed-apply-listed-as-apply": Case(
+        conduit="any.repo", action="apply", paths=("anything/at/all",)
+    ),
     # Scopes: repository
-    "scopes-refused-other-repo": Case(repo=RepoInfo("elsewhere", "me/elsewhere", Path("/e"),
-                                                    "remote origin"),
-                                      refused_by="Scopes",
-                                      words=("may plan only in `ruinsofatlantis`",
-                                             "this workspace is `elsewhere` (from its remote "
-                                             "origin)", "add a scope for `elsewhere`")),
-    "scopes-refused-folder-name": Case(repo=RepoInfo("scratch", None, Path("/s"),
-                                                     "folder name"),
-                                       refused_by="Scopes", words=("from its folder name",)),
+    "scopes-refused-other-repo": Case(
+        repo=RepoInfo("elsewhere", "me/elsewhere", Path("/e"), "remote origin"),
+        refused_by="Scopes",
+        words=(
+            "may plan only in `ruinsofatlantis`",
+            "this workspace is `elsewhere` (from its remote origin)",
+            "add a scope for `elsewhere`",
+        ),
+    ),
+    "scopes-refused-folder-name": Case(
+        repo=RepoInfo("scratch", None, Path("/s"), "folder name"),
+        refused_by="Scopes",
+        words=("from its folder name",),
+    ),
     "scopes-allowed-owner-and-name": Case(conduit=APPLY, action="apply", paths=("src/a.rs",)),
-    "scopes-refused-owner-differs": Case(conduit=APPLY, action="apply", paths=("src/a.rs",),
-                                         repo=RepoInfo("ruinsofatlantis", "fork/ruinsofatlantis",
-                                                       Path("/f"), "remote origin"),
-                                         refused_by="Scopes",
-                                         words=("`OpenAgentsInc/ruinsofatlantis`",)),
-    "scopes-allowed-star": Case(conduit="any.repo", repo=RepoInfo("x", None, Path("/x"),
-                                                                  "folder name")),
-    "scopes-allowed-outside-git": Case(repo=None, note=("Not in a git repository",
-                                                        "repository check is skipped")),
+    "scopes-refused-owner-differs": Case(
+        conduit=APPLY,
+        action="apply",
+        paths=("src/a.rs",),
+        repo=RepoInfo("ruinsofatlantis", "fork/ruinsofatlantis", Path("/f"), "remote origin"),
+        refused_by="Scopes",
+        words=("`OpenAgentsInc/ruinsofatlantis`",),
+    ),
+    "scopes-allowed-star": Case(
+        conduit="any.repo", repo=RepoInfo("x", None, Path("/x"), "folder name")
+    ),
+    "scopes-allowed-outside-git": Case(
+        repo=None, note=("Not in a git repository", "repository check is skipped")
+    ),
     "scopes-allowed-bundled-registry-any-repo": Case(
-        registry=bundled_registry(), repo=RepoInfo("mine", "me/mine", Path("/m"),
-                                                   "remote origin"),
-        note=("bundled registry is upstream's own", "matches any repository")),
+        registry=bundled_registry(),
+        repo=RepoInfo("mine", "me/mine", Path("/m"), "remote origin"),
+        note=("bundled registry is upstream's own", "matches any repository"),
+    ),
     # Scopes: paths
-    "scopes-allowed-paths-inside": Case(conduit=APPLY, action="apply",
-                                        paths=("src/a.rs", "src/deep/b.rs", "docs/x/y.md")),
-    "scopes-refused-path-outside": Case(conduit=APPLY, action="apply",
-                                        paths=("src/a.rs", "README.md"), refused_by="Scopes",
-                                        words=("`README.md` is outside the paths",
-                                               "`src/**`, `docs/`, `!src/secrets/**`",
-                                               "widen the scope's `paths`")),
-    "scopes-refused-negated-path": Case(conduit=APPLY, action="apply",
-                                        paths=("src/secrets/key.rs",), refused_by="Scopes",
-                                        words=("`src/secrets/key.rs` is outside",)),
+    "scopes-allowed-paths-inside": Case(
+        conduit=APPLY, action="apply", paths=("src/a.rs", "src/deep/b.rs", "docs/x/y.md")
+    ),
+    "scopes-refused-path-outside": Case(
+        conduit=APPLY,
+        action="apply",
+        paths=("src/a.rs", "README.md"),
+        refused_by="Scopes",
+        words=(
+            "`README.md` is outside the paths",
+            "`src/**`, `docs/`, `!src/secrets/**`",
+            "widen the scope's `paths`",
+        ),
+    ),
+    "scopes-refused-negated-path": Case(
+        conduit=APPLY,
+        action="apply",
+        paths=("src/secrets/key.rs",),
+        refused_by="Scopes",
+        words=("`src/secrets/key.rs` is outside",),
+    ),
     "scopes-allowed-no-paths-given": Case(conduit=APPLY, action="apply", paths=()),
     # Limits
     "limits-allowed-under": Case(usage=Usage(9, 199, 19, 0.0), note_of="Limits"),
-    "limits-refused-per-wish": Case(usage=Usage(10, 10, 0, 0.0), refused_by="Limits",
-                                    words=("used all 10 of its", "`per_wish_calls`",
-                                           "write a new wish or raise the limit")),
-    "limits-refused-per-day": Case(usage=Usage(2, 200, 0, 0.0), refused_by="Limits",
-                                   words=("all 200 of today's calls", "after midnight UTC")),
-    "limits-refused-rate": Case(usage=Usage(2, 30, 20, 12.2), refused_by="Limits",
-                                words=("20 calls in the last minute", "`rate_per_min` of 20",
-                                       "try again in 13 seconds")),
-    "limits-allowed-shadow-past-every-limit": Case(mode="shadow", usage=Usage(50, 500, 90, 1.0),
-                                                   note_of="Limits",
-                                                   note=("Shadow runs are recorded but do not "
-                                                         "count",)),
-    "limits-refused-ledger-unreadable": Case(usage=None, ledger_problem="Cannot read the ledger "
-                                             "/r/l.jsonl: Permission denied.",
-                                             refused_by="Limits",
-                                             words=("Cannot read the ledger /r/l.jsonl: "
-                                                    "Permission denied, so the limits",
-                                                    "set `[ledger] path`")),
+    "limits-refused-per-wish": Case(
+        usage=Usage(10, 10, 0, 0.0),
+        refused_by="Limits",
+        words=("used all 10 of its", "`per_wish_calls`", "write a new wish or raise the limit"),
+    ),
+    "limits-refused-per-day": Case(
+        usage=Usage(2, 200, 0, 0.0),
+        refused_by="Limits",
+        words=("all 200 of today's calls", "after midnight UTC"),
+    ),
+    "limits-refused-rate": Case(
+        usage=Usage(2, 30, 20, 12.2),
+        refused_by="Limits",
+        words=("20 calls in the last minute", "`rate_per_min` of 20", "try again in 13 seconds"),
+    ),
+    "limits-allowed-shadow-past-every-limit": Case(
+        mode="shadow",
+        usage=Usage(50, 500, 90, 1.0),
+        note_of="Limits",
+        note=("Shadow runs are recorded but do not count",),
+    ),
+    "limits-refused-ledger-unreadable": Case(
+        usage=None,
+        ledger_problem="Cannot read the ledger /r/l.jsonl: Permission denied.",
+        refused_by="Limits",
+        words=(
+            "Cannot read the ledger /r/l.jsonl: Permission denied, so the limits",
+            "set `[ledger] path`",
+        ),
+    ),
     "limits-allowed-ledger-unreadable-in-shadow": Case(mode="shadow", usage=None),
-    "limits-allowed-no-limits-without-ledger": Case(conduit="any.repo", usage=None,
-                                                    note_of="Limits",
-                                                    note=("`per_wish_entities` is not enforced",
-                                                          "does not count entities")),
-    "limits-allowed-apply-without-day-limit": Case(conduit=APPLY, action="apply",
-                                                   paths=("src/a.rs",),
-                                                   usage=Usage(2, 10_000, 500, 0.0)),
-    "limits-refused-apply-per-wish": Case(conduit=APPLY, action="apply", paths=("src/a.rs",),
-                                          usage=Usage(3, 3, 0, 0.0), refused_by="Limits",
-                                          words=("all 3 of its",)),
+    "limits-allowed-no-limits-without-ledger": Case(
+        conduit="any.repo",
+        usage=None,
+        note_of="Limits",
+        note=("`per_wish_entities` is not enforced", "does not count entities"),
+    ),
+    "limits-allowed-apply-without-day-limit": Case(
+        conduit=APPLY, action="apply", paths=("src/a.rs",), usage=Usage(2, 10_000, 500, 0.0)
+    ),
+    "limits-refused-apply-per-wish": Case(
+        conduit=APPLY,
+        action="apply",
+        paths=("src/a.rs",),
+        usage=Usage(3, 3, 0, 0.0),
+        refused_by="Limits",
+        words=("all 3 of its",),
+    ),
     # Court
-    "court-refused-in-commit": Case(scores=POOR, refused_by="Court",
-                                    words=("The clarity score is 50, below the meso threshold "
-                                           "of 75", "raise it with")),
-    "court-allowed-in-shadow": Case(scores=POOR, mode="shadow", note_of="Court",
-                                    note=("In commit mode: The clarity score is 50",)),
+    "court-refused-in-commit": Case(
+        scores=POOR,
+        refused_by="Court",
+        words=("The clarity score is 50, below the meso threshold of 75", "raise it with"),
+    ),
+    "court-allowed-in-shadow": Case(
+        scores=POOR,
+        mode="shadow",
+        note_of="Court",
+        note=("In commit mode: The clarity score is 50",),
+    ),
     "court-allowed-without-tier": Case(scores=POOR, tier=None),
-    "court-allowed-rollback-whatever-the-scores": Case(conduit=APPLY, action="rollback",
-                                                       paths=("src/a.rs",), scores=POOR,
-                                                       note_of="Court",
-                                                       words=("A rollback is not held",)),
+    "court-allowed-rollback-whatever-the-scores": Case(
+        conduit=APPLY,
+        action="rollback",
+        paths=("src/a.rs",),
+        scores=POOR,
+        note_of="Court",
+        words=("A rollback is not held",),
+    ),
     "court-allowed-meeting-macro": Case(tier=Tier.MACRO, scores=CourtScores(85, 85, 80)),
-    "court-refused-macro-by-one": Case(tier=Tier.MACRO, scores=CourtScores(85, 85, 79),
-                                       refused_by="Court",
-                                       words=("reversibility score is 79", "of 80")),
+    "court-refused-macro-by-one": Case(
+        tier=Tier.MACRO,
+        scores=CourtScores(85, 85, 79),
+        refused_by="Court",
+        words=("reversibility score is 79", "of 80"),
+    ),
 }
 
 
@@ -269,7 +362,7 @@ def test_gate(case: Case) -> None:
         assert refusal is not None and refusal.name == case.refused_by
         assert verdict.reason == refusal.reason
         assert refusal.reason.endswith(".") and refusal.reason.count(". ") == 0
-        gates_before = verdict.gates[:GATE_NAMES.index(case.refused_by)]
+        gates_before = verdict.gates[: GATE_NAMES.index(case.refused_by)]
         assert all(gate.passed for gate in gates_before)
         deciding = refusal
     for words in case.words:
@@ -282,22 +375,30 @@ def test_the_first_refusal_decides_when_several_gates_refuse() -> None:
     verdict = Case(tools=(), usage=Usage(10, 200, 20, 5.0), scores=POOR).verdict()
     assert verdict.refusal is not None and verdict.refusal.name == "Binding"
     assert [gate.name for gate in verdict.gates if not gate.passed] == [
-        "Binding", "Limits", "Court"]
+        "Binding",
+        "Limits",
+        "Court",
+    ]
 
 
 def test_an_unknown_conduit_leaves_the_other_gates_unchecked() -> None:
     verdict = Case(conduit="missing.conduit").verdict()
     assert [gate.passed for gate in verdict.gates] == [False] * 6
-    assert all(gate.reason.startswith("Not checked: `missing.conduit` is not in")
-               for gate in verdict.gates[1:])
+    assert all(
+        gate.reason.startswith("Not checked: `missing.conduit` is not in")
+        for gate in verdict.gates[1:]
+    )
     assert verdict.remaining is None
 
 
 def test_a_scope_without_repo_matches_any_repository() -> None:
-    text = REGISTRY_TEXT.replace('    - repo: "ruinsofatlantis"\n', "    - paths: [\"**\"]\n", 1)
+    text = REGISTRY_TEXT.replace('    - repo: "ruinsofatlantis"\n', '    - paths: ["**"]\n', 1)
     registry = registry_from_text(text, Path("/r/registry.yaml"))
-    assert replace(Case(), registry=registry,
-                   repo=RepoInfo("other", None, Path("/o"), "folder name")).verdict().allowed
+    assert (
+        replace(Case(), registry=registry, repo=RepoInfo("other", None, Path("/o"), "folder name"))
+        .verdict()
+        .allowed
+    )
 
 
 # -- the calls left ------------------------------------------------------------------------
@@ -308,17 +409,24 @@ def test_the_code_lens_shows_the_calls_left() -> None:
     assert verdict.remaining == Remaining("plan", 3, 10, 12, 200)
     assert verdict.remaining.label() == "plan 3/10 · today 12/200"
     assert verdict.remaining.tooltip() == (
-        "3 of 10 plan calls left for this wish; 12 of 200 left today (UTC).")
+        "3 of 10 plan calls left for this wish; 12 of 200 left today (UTC)."
+    )
     limits = next(gate for gate in verdict.gates if gate.name == "Limits")
-    assert limits.reason == ("Within the limits: 3 of 10 plan calls left for this wish; 12 of "
-                             "200 left today (UTC); 1 of 20 calls in the last minute.")
+    assert limits.reason == (
+        "Within the limits: 3 of 10 plan calls left for this wish; 12 of "
+        "200 left today (UTC); 1 of 20 calls in the last minute."
+    )
 
 
-@pytest.mark.parametrize(("conduit", "usage", "label"), [
-    (PLANNER, Usage(12, 250, 0, 0.0), "plan 0/10 · today 0/200"),
-    (APPLY, Usage(1, 0, 0, 0.0), "plan 2/3"),
-    ("any.repo", Usage(5, 5, 0, 0.0), "plan: no limits"),
-], ids=["overdrawn-shows-zero", "per-wish-only", "no-limits"])
+@pytest.mark.parametrize(
+    ("conduit", "usage", "label"),
+    [
+        (PLANNER, Usage(12, 250, 0, 0.0), "plan 0/10 · today 0/200"),
+        (APPLY, Usage(1, 0, 0, 0.0), "plan 2/3"),
+        ("any.repo", Usage(5, 5, 0, 0.0), "plan: no limits"),
+    ],
+    ids=["overdrawn-shows-zero", "per-wish-only", "no-limits"],
+)
 def test_remaining_labels(conduit: str, usage: Usage, label: str) -> None:
     descriptor = REGISTRY.get(conduit)
     assert descriptor is not None
@@ -329,21 +437,36 @@ def test_remaining_labels(conduit: str, usage: Usage, label: str) -> None:
 
 
 def test_wish_facts_from_a_valid_wish_and_from_lenient_data() -> None:
-    data = {"title": "t", "objective": "Place 3 lamps within 5 days",
-            "scope": {"region": "r", "duration_days": 1}, "invariants": ["No harm to civilians"],
-            "budget": {"chrono_sand": 1, "genie_slots": 1, "gold_cap": 0},
-            "tools": [PLANNER], "plan": ["a", "b"], "safety_tests": [], "rollback": ["undo"],
-            "tier": "MESO"}
+    data = {
+        "title": "t",
+        "objective": "Place 3 lamps within 5 days",
+        "scope": {"region": "r", "duration_days": 1},
+        "invariants": ["No harm to civilians"],
+        "budget": {"chrono_sand": 1, "genie_slots": 1, "gold_cap": 0},
+        "tools": [PLANNER],
+        "plan": ["a", "b"],
+        "safety_tests": [],
+        "rollback": ["undo"],
+        "tier": "MESO",
+    }
     strict = WishFacts.from_wish(Wish.model_validate(data))
     lenient = WishFacts.from_data({**data, "tools": [PLANNER, 3], "tier": "Meso"})
     assert strict == lenient == WishFacts((PLANNER,), Tier.MESO, CourtScores(75, 59, 55))
     assert WishFacts.from_data({"tools": "x", "tier": 5}) == WishFacts(
-        (), None, CourtScores(50, 50, 50))
+        (), None, CourtScores(50, 50, 50)
+    )
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("plan", "plan"), ("apply", "apply"), ("diff", "apply"), ("open_pr", "open_pr"),
-    ("rollback", "rollback")])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("plan", "plan"),
+        ("apply", "apply"),
+        ("diff", "apply"),
+        ("open_pr", "open_pr"),
+        ("rollback", "rollback"),
+    ],
+)
 def test_normalise_action(given: str, expected: str) -> None:
     assert normalise_action(given) == expected
 
@@ -361,20 +484,23 @@ def test_the_tier_gate_and_the_lint_rule_share_the_allowed_risk_setting() -> Non
     assert config.refused_risk(Tier.MESO, RiskClass.MEDIUM) == [RiskClass.LOW]
     assert config.refused_risk(Tier.MESO, RiskClass.LOW) is None
     assert config.refused_risk(None, RiskClass.HIGH) is None
-    request = CallRequest(PLANNER, "plan", "commit", WishFacts((PLANNER,), Tier.MESO, GOOD),
-                          (), HOME)
+    request = CallRequest(
+        PLANNER, "plan", "commit", WishFacts((PLANNER,), Tier.MESO, GOOD), (), HOME
+    )
     verdict = evaluate(request, REGISTRY, config, FRESH)
     assert verdict.refusal is not None and verdict.refusal.name == "Tier"
-    assert verdict.reason.startswith("`openai.codex.v2025.plan` is Medium-risk, which a meso "
-                                     "wish may not use (allowed: Low)")
+    assert verdict.reason.startswith(
+        "`openai.codex.v2025.plan` is Medium-risk, which a meso wish may not use (allowed: Low)"
+    )
 
 
 def test_the_court_gate_and_the_lint_rule_share_the_thresholds() -> None:
     config = LintConfig.model_validate(
-        {"courtThresholds": {"meso": {"clarity": 10, "safety": 95, "reversibility": 10}}})
+        {"courtThresholds": {"meso": {"clarity": 10, "safety": 95, "reversibility": 10}}}
+    )
     shortfalls = config.court_shortfalls(Tier.MESO, GOOD)
-    assert [(item.court, item.score, item.threshold) for item in shortfalls] == [
-        ("safety", 90, 95)]
-    request = CallRequest(PLANNER, "plan", "commit", WishFacts((PLANNER,), Tier.MESO, GOOD),
-                          (), HOME)
+    assert [(item.court, item.score, item.threshold) for item in shortfalls] == [("safety", 90, 95)]
+    request = CallRequest(
+        PLANNER, "plan", "commit", WishFacts((PLANNER,), Tier.MESO, GOOD), (), HOME
+    )
     assert evaluate(request, REGISTRY, config, FRESH).reason == shortfalls[0].message

@@ -49,8 +49,9 @@ GLOBS = [
 ]
 
 
-@pytest.mark.parametrize(("pattern", "path", "expected"), [case[1:] for case in GLOBS],
-                         ids=[case[0] for case in GLOBS])
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"), [case[1:] for case in GLOBS], ids=[case[0] for case in GLOBS]
+)
 def test_glob_match(pattern: str, path: str, expected: bool) -> None:
     assert glob_match(pattern, path) is expected
 
@@ -59,8 +60,12 @@ SCOPES = [
     ("inside", ["src/**"], "src/a.rs", True),
     ("negated", ["src/**", "!src/secrets/**"], "src/secrets/k.rs", False),
     ("negation-spares-the-rest", ["src/**", "!src/secrets/**"], "src/a.rs", True),
-    ("re-included-after-negation", ["src/**", "!src/gen/**", "src/gen/keep.rs"],
-     "src/gen/keep.rs", True),
+    (
+        "re-included-after-negation",
+        ["src/**", "!src/gen/**", "src/gen/keep.rs"],
+        "src/gen/keep.rs",
+        True,
+    ),
     ("last-match-wins-order-matters", ["!src/gen/**", "src/**"], "src/gen/x.rs", True),
     ("only-negations-allow-nothing", ["!secrets/**"], "src/a.rs", False),
     ("no-patterns-allow-nothing", [], "src/a.rs", False),
@@ -68,8 +73,11 @@ SCOPES = [
 ]
 
 
-@pytest.mark.parametrize(("patterns", "path", "expected"), [case[1:] for case in SCOPES],
-                         ids=[case[0] for case in SCOPES])
+@pytest.mark.parametrize(
+    ("patterns", "path", "expected"),
+    [case[1:] for case in SCOPES],
+    ids=[case[0] for case in SCOPES],
+)
 def test_paths_allowed(patterns: list[str], path: str, expected: bool) -> None:
     assert paths_allowed(patterns, path) is expected
 
@@ -82,17 +90,28 @@ def test_first_path_outside() -> None:
 
 
 URLS = [
-    ("https", "https://github.com/OpenAgentsInc/ruinsofatlantis.git",
-     ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis")),
-    ("https-no-suffix", "https://github.com/OpenAgentsInc/ruinsofatlantis",
-     ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis")),
-    ("https-trailing-slash", "https://gitlab.example/group/sub/proj/",
-     ("proj", "sub/proj")),
+    (
+        "https",
+        "https://github.com/OpenAgentsInc/ruinsofatlantis.git",
+        ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis"),
+    ),
+    (
+        "https-no-suffix",
+        "https://github.com/OpenAgentsInc/ruinsofatlantis",
+        ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis"),
+    ),
+    ("https-trailing-slash", "https://gitlab.example/group/sub/proj/", ("proj", "sub/proj")),
     ("https-with-user-and-port", "https://user@host:8443/o/r.git", ("r", "o/r")),
-    ("ssh-scp-like", "git@github.com:OpenAgentsInc/ruinsofatlantis.git",
-     ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis")),
-    ("ssh-url", "ssh://git@github.com:22/OpenAgentsInc/ruinsofatlantis.git",
-     ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis")),
+    (
+        "ssh-scp-like",
+        "git@github.com:OpenAgentsInc/ruinsofatlantis.git",
+        ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis"),
+    ),
+    (
+        "ssh-url",
+        "ssh://git@github.com:22/OpenAgentsInc/ruinsofatlantis.git",
+        ("ruinsofatlantis", "OpenAgentsInc/ruinsofatlantis"),
+    ),
     ("scp-like-no-owner", "host:repo.git", ("repo", None)),
     ("local-path", "/srv/git/game.git", ("game", "git/game")),
     ("file-url", "file:///srv/git/game.git", ("game", "git/game")),
@@ -102,8 +121,9 @@ URLS = [
 ]
 
 
-@pytest.mark.parametrize(("url", "expected"), [case[1:] for case in URLS],
-                         ids=[case[0] for case in URLS])
+@pytest.mark.parametrize(
+    ("url", "expected"), [case[1:] for case in URLS], ids=[case[0] for case in URLS]
+)
 def test_repo_name_from_url(url: str, expected: tuple[str, str | None] | None) -> None:
     assert repo_name_from_url(url) == expected
 
@@ -120,8 +140,10 @@ def test_remote_urls_from_a_git_config() -> None:
 [branch "main"]
 \tremote = origin
 """
-    assert remote_urls_from_config(text) == {"upstream": "https://github.com/up/game.git",
-                                             "origin": "git@github.com:me/game.git"}
+    assert remote_urls_from_config(text) == {
+        "upstream": "https://github.com/up/game.git",
+        "origin": "git@github.com:me/game.git",
+    }
 
 
 def _git(folder: Path, *args: str) -> None:
@@ -136,7 +158,10 @@ def test_find_repo_prefers_origin(tmp_path: Path) -> None:
     found = find_repo(tmp_path / "data" / "wishes" / "w.yaml")
     assert found is not None
     assert (found.name, found.full_name, found.source) == (
-        "ruinsofatlantis", "me/ruinsofatlantis", "remote origin")
+        "ruinsofatlantis",
+        "me/ruinsofatlantis",
+        "remote origin",
+    )
     assert found.root == tmp_path
     assert found.relative(tmp_path / "data" / "wishes" / "w.yaml") == "data/wishes/w.yaml"
     assert found.relative(Path("/elsewhere/x")) == "/elsewhere/x"
@@ -148,7 +173,10 @@ def test_find_repo_uses_another_remote_then_the_folder_name(tmp_path: Path) -> N
     _git(repo, "init", "-q")
     found = find_repo(repo)
     assert found is not None and (found.name, found.full_name, found.source) == (
-        "my-game", None, "folder name")
+        "my-game",
+        None,
+        "folder name",
+    )
     _git(repo, "remote", "add", "upstream", "https://github.com/up/first.git")
     found = find_repo(repo)
     assert found is not None and (found.name, found.source) == ("first", "remote upstream")
@@ -159,8 +187,18 @@ def test_find_repo_in_a_linked_worktree(tmp_path: Path) -> None:
     main.mkdir()
     _git(main, "init", "-q")
     _git(main, "remote", "add", "origin", "https://github.com/o/shared.git")
-    _git(main, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
-         "-m", "init")
+    _git(
+        main,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "init",
+    )
     _git(main, "worktree", "add", "-q", str(tmp_path / "linked"))
     assert (tmp_path / "linked" / ".git").is_file()
     found = find_repo(tmp_path / "linked")

@@ -37,18 +37,35 @@ NOW = datetime(2026, 3, 14, 12, 0, 0, tzinfo=UTC)
 PLANNER = "openai.codex.v2025.plan"
 
 
-def entry(wish: str = "data/wishes/a.yaml", *, conduit: str = PLANNER, mode: str = "commit",
-          outcome: str = "complete", **fields: Any) -> LedgerEntry:
+def entry(
+    wish: str = "data/wishes/a.yaml",
+    *,
+    conduit: str = PLANNER,
+    mode: str = "commit",
+    outcome: str = "complete",
+    **fields: Any,
+) -> LedgerEntry:
     """A ledger entry with the fields a plan call records."""
-    return LedgerEntry.model_validate({
-        "conduit": conduit, "action": "plan", "mode": mode, "wish": wish, "outcome": outcome,
-        "prompt_hash": "ab" * 32, "model": "gpt-5", "tokens_used": 2900, **fields})
+    return LedgerEntry.model_validate(
+        {
+            "conduit": conduit,
+            "action": "plan",
+            "mode": mode,
+            "wish": wish,
+            "outcome": outcome,
+            "prompt_hash": "ab" * 32,
+            "model": "gpt-5",
+            "tokens_used": 2900,
+            **fields,
+        }
+    )
 
 
 def write_entries(path: Path, count: int, **fields: Any) -> list[LedgerEntry]:
     """Append `count` entries a second apart, starting at NOW."""
-    return [append(path, entry(**fields), now=NOW + timedelta(seconds=n)).entry
-            for n in range(count)]
+    return [
+        append(path, entry(**fields), now=NOW + timedelta(seconds=n)).entry for n in range(count)
+    ]
 
 
 def chained(entries: list[LedgerEntry]) -> bytes:
@@ -82,8 +99,11 @@ def test_canonical_json_sorts_keys_drops_spaces_and_keeps_unicode() -> None:
 
 def test_entry_hash_covers_everything_but_itself() -> None:
     obj = {"prev": GENESIS, "conduit": "c", "hash": "ignored"}
-    expected = __import__("hashlib").sha256(
-        b'{"conduit":"c","prev":"' + GENESIS.encode() + b'"}').hexdigest()
+    expected = (
+        __import__("hashlib")
+        .sha256(b'{"conduit":"c","prev":"' + GENESIS.encode() + b'"}')
+        .hexdigest()
+    )
     assert entry_hash(obj) == expected
     assert entry_hash({**obj, "hash": "other"}) == expected
     assert entry_hash({**obj, "conduit": "d"}) != expected
@@ -103,16 +123,45 @@ def test_each_line_is_the_canonical_json_of_its_entry(tmp_path: Path) -> None:
 
 def test_the_entry_holds_upstreams_fields_and_the_audit_fields(tmp_path: Path) -> None:
     path = tmp_path / "wishes.jsonl"
-    append(path, entry(wish_hash="cd" * 32, author_id="player-4821", anchor_id="A-1",
-                       summary="3 steps", request_id="req-1", cf_ray="ray-1"), now=NOW)
+    append(
+        path,
+        entry(
+            wish_hash="cd" * 32,
+            author_id="player-4821",
+            anchor_id="A-1",
+            summary="3 steps",
+            request_id="req-1",
+            cf_ray="ray-1",
+        ),
+        now=NOW,
+    )
     obj = json.loads(lines_of(path)[0])
-    assert {key: obj[key] for key in ("wish_hash", "author_id", "anchor_id", "summary",
-                                      "timestamp", "diff_hash", "pr_url")} == {
-        "wish_hash": "cd" * 32, "author_id": "player-4821", "anchor_id": "A-1",
-        "summary": "3 steps", "timestamp": "2026-03-14T12:00:00.000Z", "diff_hash": None,
-        "pr_url": None}
+    assert {
+        key: obj[key]
+        for key in (
+            "wish_hash",
+            "author_id",
+            "anchor_id",
+            "summary",
+            "timestamp",
+            "diff_hash",
+            "pr_url",
+        )
+    } == {
+        "wish_hash": "cd" * 32,
+        "author_id": "player-4821",
+        "anchor_id": "A-1",
+        "summary": "3 steps",
+        "timestamp": "2026-03-14T12:00:00.000Z",
+        "diff_hash": None,
+        "pr_url": None,
+    }
     assert (obj["conduit"], obj["action"], obj["mode"], obj["outcome"]) == (
-        PLANNER, "plan", "commit", "complete")
+        PLANNER,
+        "plan",
+        "commit",
+        "complete",
+    )
     assert (obj["prompt_hash"], obj["model"], obj["tokens_used"]) == ("ab" * 32, "gpt-5", 2900)
     assert (obj["request_id"], obj["cf_ray"]) == ("req-1", "ray-1")
 
@@ -130,10 +179,18 @@ def test_no_token_ever_reaches_the_file(tmp_path: Path) -> None:
     token = "tok-ledger-secret-0123456789abcdef"
     remember_secrets(token)
     path = tmp_path / "wishes.jsonl"
-    result = append(path, entry(
-        outcome="failed", reason=f"401 for Bearer {token}",
-        summary="header echoed eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3OCJ9.c2lnbmF0dXJlMTIz",
-        model=f"gpt-5 {token}", request_id=token, wish=f"data/wishes/{token}.yaml"), now=NOW)
+    result = append(
+        path,
+        entry(
+            outcome="failed",
+            reason=f"401 for Bearer {token}",
+            summary="header echoed eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3OCJ9.c2lnbmF0dXJlMTIz",
+            model=f"gpt-5 {token}",
+            request_id=token,
+            wish=f"data/wishes/{token}.yaml",
+        ),
+        now=NOW,
+    )
     text = path.read_text()
     assert token not in text and "eyJhbGciOiJIUzI1NiJ9" not in text
     assert text.count("[redacted]") == 5
@@ -178,21 +235,32 @@ def _no_hash(lines: list[bytes]) -> list[bytes]:
 TAMPERING = [
     ("value-edited", _edit_value, 3, "the line was edited"),
     ("edited-and-rehashed", _rehash_edit, 4, "does not match the hash of line 3"),
-    ("line-removed", lambda lines: [lines[0], *lines[2:]], 2,
-     "does not match the hash of line 1"),
-    ("lines-swapped", lambda lines: [lines[0], lines[2], lines[1], *lines[3:]], 2,
-     "a line was removed, inserted or moved"),
-    ("line-duplicated", lambda lines: [*lines[:3], lines[2], *lines[3:]], 4,
-     "does not match the hash of line 3"),
+    ("line-removed", lambda lines: [lines[0], *lines[2:]], 2, "does not match the hash of line 1"),
+    (
+        "lines-swapped",
+        lambda lines: [lines[0], lines[2], lines[1], *lines[3:]],
+        2,
+        "a line was removed, inserted or moved",
+    ),
+    (
+        "line-duplicated",
+        lambda lines: [*lines[:3], lines[2], *lines[3:]],
+        4,
+        "does not match the hash of line 3",
+    ),
     ("first-line-removed", lambda lines: lines[1:], 1, "the start of the ledger"),
     ("hash-missing", _no_hash, 2, "not a ledger entry"),
 ]
 
 
-@pytest.mark.parametrize(("change", "bad_line", "words"),
-                         [case[1:] for case in TAMPERING], ids=[case[0] for case in TAMPERING])
-def test_verify_names_the_first_bad_line(tmp_path: Path, change: Any, bad_line: int,
-                                         words: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "bad_line", "words"),
+    [case[1:] for case in TAMPERING],
+    ids=[case[0] for case in TAMPERING],
+)
+def test_verify_names_the_first_bad_line(
+    tmp_path: Path, change: Any, bad_line: int, words: str
+) -> None:
     path = tmp_path / "wishes.jsonl"
     write_entries(path, 5)
     path.write_bytes(b"\n".join(change(lines_of(path))) + b"\n")
@@ -226,14 +294,13 @@ def test_a_torn_last_line_is_reported_skipped_and_never_rewritten(tmp_path: Path
 
     # The next append isolates it on its own line and chains to the last good entry.
     appended = append(path, entry(), now=NOW + timedelta(minutes=1))
-    assert appended.torn_tail == TornLine(0, len(before) - len(torn_bytes), len(torn_bytes),
-                                          False)
+    assert appended.torn_tail == TornLine(0, len(before) - len(torn_bytes), len(torn_bytes), False)
     assert appended.torn_tail is not None
     assert f"torn write of {len(torn_bytes)} bytes" in appended.torn_tail.describe(path)
     assert appended.entry.prev == written[-1].hash
     after = path.read_bytes()
     assert after.startswith(before)  # history, torn bytes included, is never rewritten
-    assert after[len(before):len(before) + 1] == b"\n"
+    assert after[len(before) : len(before) + 1] == b"\n"
     assert lines_of(path)[3] == torn_bytes
     result = verify(path)
     assert (result.ok, result.entries, [item.line for item in result.torn]) == (True, 4, [4])
@@ -279,11 +346,14 @@ def test_invalid_utf8_is_a_torn_line(tmp_path: Path) -> None:
 
 
 @settings(max_examples=75)  # each case appends with fsync
-@given(lengths=st.lists(st.integers(min_value=0, max_value=90), min_size=1, max_size=12),
-       torn=st.booleans(), chunk=st.integers(min_value=1, max_value=200))
+@given(
+    lengths=st.lists(st.integers(min_value=0, max_value=90), min_size=1, max_size=12),
+    torn=st.booleans(),
+    chunk=st.integers(min_value=1, max_value=200),
+)
 def test_reading_backwards_finds_every_entry_whatever_the_chunk(
-        tmp_path_factory: pytest.TempPathFactory, lengths: list[int], torn: bool,
-        chunk: int) -> None:
+    tmp_path_factory: pytest.TempPathFactory, lengths: list[int], torn: bool, chunk: int
+) -> None:
     path = tmp_path_factory.mktemp("backward") / "wishes.jsonl"
     path.write_bytes(chained([entry(summary="x" * length) for length in lengths]))
     if torn:
@@ -310,10 +380,14 @@ def test_recent_entries_filters_by_conduit_newest_first(tmp_path: Path) -> None:
         append(path, entry(conduit=conduit, summary=str(number)), now=NOW)
     assert [item.summary for item in recent_entries(path, "a", limit=2)] == ["4", "2"]
     assert [item.summary for item in recent_entries(path, None, limit=10)] == [
-        "4", "3", "2", "1", "0"]
+        "4",
+        "3",
+        "2",
+        "1",
+        "0",
+    ]
     assert recent_entries(tmp_path / "none.jsonl", "a") == []
-    assert [item.summary for item in recent_entries(path, "a", limit=5, scan_lines=3)] == [
-        "4", "2"]
+    assert [item.summary for item in recent_entries(path, "a", limit=5, scan_lines=3)] == ["4", "2"]
     append(path, entry(conduit="a.b", summary="5"), now=NOW)
     assert [item.summary for item in recent_entries(path, "a", limit=1)] == ["4"]  # not "a.b"
 
@@ -369,19 +443,22 @@ def test_an_unwritable_ledger_gives_one_sentence_even_as_root(tmp_path: Path) ->
 COUNTING = [
     ("commit-complete", {"mode": "commit", "outcome": "complete"}, True),
     ("commit-incomplete", {"mode": "commit", "outcome": "incomplete"}, True),
-    ("commit-failed-after-an-answer", {"mode": "commit", "outcome": "failed",
-                                       "request_id": "req-1"}, True),
+    (
+        "commit-failed-after-an-answer",
+        {"mode": "commit", "outcome": "failed", "request_id": "req-1"},
+        True,
+    ),
     ("commit-failed-with-cf-ray", {"mode": "commit", "outcome": "failed", "cf_ray": "r"}, True),
     ("commit-failed-before-any-answer", {"mode": "commit", "outcome": "failed"}, False),
     ("commit-refused", {"mode": "commit", "outcome": "refused", "request_id": "x"}, False),
     ("shadow-complete", {"mode": "shadow", "outcome": "complete"}, False),
-    ("shadow-failed-with-ids", {"mode": "shadow", "outcome": "failed", "request_id": "r"},
-     False),
+    ("shadow-failed-with-ids", {"mode": "shadow", "outcome": "failed", "request_id": "r"}, False),
 ]
 
 
-@pytest.mark.parametrize(("obj", "counts"), [case[1:] for case in COUNTING],
-                         ids=[case[0] for case in COUNTING])
+@pytest.mark.parametrize(
+    ("obj", "counts"), [case[1:] for case in COUNTING], ids=[case[0] for case in COUNTING]
+)
 def test_which_calls_count_toward_the_limits(obj: dict[str, Any], counts: bool) -> None:
     assert counts_toward_limits(obj) is counts
 
@@ -406,20 +483,30 @@ def test_usage_counts_per_wish_per_utc_day_and_per_minute(tmp_path: Path) -> Non
     later = ledger.usage(path, PLANNER, "w/a.yaml", NOW + timedelta(minutes=2), cache)
     assert (later.minute_calls, later.retry_after_seconds) == (0, 0.0)
     assert ledger.usage(path, "other", "w/a.yaml", NOW, cache).wish_calls == 1
-    assert ledger.usage(tmp_path / "none.jsonl", PLANNER, "w/a.yaml", NOW, cache) == \
-        ledger.Usage(0, 0, 0, 0.0)
+    assert ledger.usage(tmp_path / "none.jsonl", PLANNER, "w/a.yaml", NOW, cache) == ledger.Usage(
+        0, 0, 0, 0.0
+    )
 
 
 def test_the_utc_day_turns_at_midnight_utc_whatever_the_writers_zone(tmp_path: Path) -> None:
     path = tmp_path / "wishes.jsonl"
     paris = datetime(2026, 3, 15, 0, 30, tzinfo=UTC).astimezone(
-        __import__("datetime").timezone(timedelta(hours=1)))
+        __import__("datetime").timezone(timedelta(hours=1))
+    )
     append(path, entry(), now=paris)  # 00:30 UTC on the 15th, 01:30 in Paris
     cache = SummaryCache()
-    assert ledger.usage(path, PLANNER, "data/wishes/a.yaml",
-                        datetime(2026, 3, 15, 23, 0, tzinfo=UTC), cache).day_calls == 1
-    assert ledger.usage(path, PLANNER, "data/wishes/a.yaml",
-                        datetime(2026, 3, 14, 23, 59, tzinfo=UTC), cache).day_calls == 0
+    assert (
+        ledger.usage(
+            path, PLANNER, "data/wishes/a.yaml", datetime(2026, 3, 15, 23, 0, tzinfo=UTC), cache
+        ).day_calls
+        == 1
+    )
+    assert (
+        ledger.usage(
+            path, PLANNER, "data/wishes/a.yaml", datetime(2026, 3, 14, 23, 59, tzinfo=UTC), cache
+        ).day_calls
+        == 0
+    )
 
 
 # -- the counts cache -------------------------------------------------------------------------
@@ -443,7 +530,8 @@ def test_an_unchanged_file_is_answered_from_the_cache(tmp_path: Path) -> None:
 
 
 def test_appends_after_caching_are_read_from_the_tail_only(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "wishes.jsonl"
     write_entries(path, 3)
     cache = SummaryCache()
@@ -524,8 +612,9 @@ def _feed_offsets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return fed
 
 
-def test_a_new_process_starts_from_the_stored_summary(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_process_starts_from_the_stored_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ledger, "STORE_EVERY_BYTES", 2_000)
     store = tmp_path / "cache"
     path = tmp_path / "wishes.jsonl"
@@ -540,8 +629,9 @@ def test_a_new_process_starts_from_the_stored_summary(tmp_path: Path,
 
 
 @pytest.mark.parametrize("damage", ["garbage", "other-ledger", "file-replaced", "rewritten"])
-def test_a_stale_or_broken_stored_summary_is_ignored(tmp_path: Path, damage: str,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stale_or_broken_stored_summary_is_ignored(
+    tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ledger, "STORE_EVERY_BYTES", 2_000)
     store = tmp_path / "cache"
     path = tmp_path / "wishes.jsonl"
@@ -570,8 +660,12 @@ def test_only_the_last_hour_of_times_is_kept(tmp_path: Path) -> None:
         append(path, entry(), now=NOW + timedelta(minutes=minutes))
     summary = SummaryCache().summary(path)
     assert len(summary.times[PLANNER]) == 2
-    assert summary.usage(PLANNER, "data/wishes/a.yaml",
-                         NOW + timedelta(minutes=100, seconds=30)).minute_calls == 1
+    assert (
+        summary.usage(
+            PLANNER, "data/wishes/a.yaml", NOW + timedelta(minutes=100, seconds=30)
+        ).minute_calls
+        == 1
+    )
 
 
 # -- finding the ledger --------------------------------------------------------------------
@@ -588,28 +682,73 @@ def _layout(root: Path, files: dict[str, str]) -> None:
 
 
 FINDING = [
-    ("registry-folder", {"data/conduits/registry.yaml": "[]"}, "data/wishes/a.yaml",
-     "data/ledger/wishes.jsonl", "", "found upward"),
-    ("wishes-folder", {"data/wishes/inbox/": ""}, "data/wishes/inbox/W.yaml",
-     "data/ledger/wishes.jsonl", "", "found upward"),
-    ("existing-ledger-nearest", {"data/conduits/registry.yaml": "[]",
-                                 "sub/data/ledger/wishes.jsonl": ""},
-     "sub/w.yaml", "sub/data/ledger/wishes.jsonl", "sub", "found upward"),
-    ("configured-relative", {"data/config/wishcraft.toml": '[ledger]\npath = "audit/l.jsonl"\n'},
-     "data/wishes/a.yaml", "audit/l.jsonl", "", "wishcraft.toml"),
-    ("config-without-ledger-table", {"data/config/wishcraft.toml": "[lint]\n"},
-     "data/wishes/a.yaml", "data/ledger/wishes.jsonl", "", "found upward"),
-    ("git-root", {".git/": "", "deep/er/": ""}, "deep/er/w.yaml", "data/ledger/wishes.jsonl", "",
-     "git repository"),
-    ("lone-wish", {"lone/": ""}, "lone/w.yaml", "lone/data/ledger/wishes.jsonl", "lone",
-     "beside the wish"),
+    (
+        "registry-folder",
+        {"data/conduits/registry.yaml": "[]"},
+        "data/wishes/a.yaml",
+        "data/ledger/wishes.jsonl",
+        "",
+        "found upward",
+    ),
+    (
+        "wishes-folder",
+        {"data/wishes/inbox/": ""},
+        "data/wishes/inbox/W.yaml",
+        "data/ledger/wishes.jsonl",
+        "",
+        "found upward",
+    ),
+    (
+        "existing-ledger-nearest",
+        {"data/conduits/registry.yaml": "[]", "sub/data/ledger/wishes.jsonl": ""},
+        "sub/w.yaml",
+        "sub/data/ledger/wishes.jsonl",
+        "sub",
+        "found upward",
+    ),
+    (
+        "configured-relative",
+        {"data/config/wishcraft.toml": '[ledger]\npath = "audit/l.jsonl"\n'},
+        "data/wishes/a.yaml",
+        "audit/l.jsonl",
+        "",
+        "wishcraft.toml",
+    ),
+    (
+        "config-without-ledger-table",
+        {"data/config/wishcraft.toml": "[lint]\n"},
+        "data/wishes/a.yaml",
+        "data/ledger/wishes.jsonl",
+        "",
+        "found upward",
+    ),
+    (
+        "git-root",
+        {".git/": "", "deep/er/": ""},
+        "deep/er/w.yaml",
+        "data/ledger/wishes.jsonl",
+        "",
+        "git repository",
+    ),
+    (
+        "lone-wish",
+        {"lone/": ""},
+        "lone/w.yaml",
+        "lone/data/ledger/wishes.jsonl",
+        "lone",
+        "beside the wish",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("files", "wish", "expected", "root", "source"),
-                         [case[1:] for case in FINDING], ids=[case[0] for case in FINDING])
-def test_find_ledger(tmp_path: Path, files: dict[str, str], wish: str, expected: str,
-                     root: str, source: str) -> None:
+@pytest.mark.parametrize(
+    ("files", "wish", "expected", "root", "source"),
+    [case[1:] for case in FINDING],
+    ids=[case[0] for case in FINDING],
+)
+def test_find_ledger(
+    tmp_path: Path, files: dict[str, str], wish: str, expected: str, root: str, source: str
+) -> None:
     _layout(tmp_path, files)
     (tmp_path / wish).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / wish).write_text("title: x\n")
@@ -626,12 +765,16 @@ def test_an_absolute_configured_path_and_an_explicit_config(tmp_path: Path) -> N
     assert find_ledger(tmp_path / "w.yaml", config).path == tmp_path / "abs.jsonl"
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("[ledger]\npath = 3\n", "[ledger] path must be a non-empty string"),
-    ('[ledger]\npath = " "\n', "[ledger] path must be a non-empty string"),
-    ("ledger = 1\n", "[ledger] must be a table"),
-    ("[ledger\n", "cannot read the configuration"),
-], ids=["number", "blank", "not-a-table", "bad-toml"])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[ledger]\npath = 3\n", "[ledger] path must be a non-empty string"),
+        ('[ledger]\npath = " "\n', "[ledger] path must be a non-empty string"),
+        ("ledger = 1\n", "[ledger] must be a table"),
+        ("[ledger\n", "cannot read the configuration"),
+    ],
+    ids=["number", "blank", "not-a-table", "bad-toml"],
+)
 def test_a_bad_ledger_setting_names_the_file(tmp_path: Path, text: str, words: str) -> None:
     config = tmp_path / "data" / "config" / "wishcraft.toml"
     config.parent.mkdir(parents=True)

@@ -36,14 +36,28 @@ print("done", flush=True)
 def test_twenty_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "data" / "ledger" / "wishes.jsonl"
     cache = SummaryCache()
-    append(path, LedgerEntry(conduit="openai.codex.v2025.plan", action="plan", mode="shadow",
-                             wish="data/wishes/seed.yaml", outcome="complete"),
-           now=datetime.now(UTC))
+    append(
+        path,
+        LedgerEntry(
+            conduit="openai.codex.v2025.plan",
+            action="plan",
+            mode="shadow",
+            wish="data/wishes/seed.yaml",
+            outcome="complete",
+        ),
+        now=datetime.now(UTC),
+    )
     assert cache.summary(path).entries == 1
 
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(path), str(worker),
-                                 str(APPENDS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True) for worker in range(PROCESSES)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(path), str(worker), str(APPENDS)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for worker in range(PROCESSES)
+    ]
     try:
         for worker in workers:  # wait until every interpreter is up and has imported us
             assert worker.stdout is not None and worker.stdout.readline() == "ready\n"
@@ -63,8 +77,9 @@ def test_twenty_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None
     assert (result.ok, result.entries, result.torn) == (True, 1 + PROCESSES * APPENDS, [])
     entries, _ = read_entries(path)
     summaries = sorted(item.summary or "" for _, item in entries[1:])
-    assert summaries == sorted(f"{worker}:{number}" for worker in range(PROCESSES)
-                               for number in range(APPENDS))
+    assert summaries == sorted(
+        f"{worker}:{number}" for worker in range(PROCESSES) for number in range(APPENDS)
+    )
     for index in range(PROCESSES):  # each process's lines are in its own order
         mine = [item.summary for _, item in entries if item.wish == f"data/wishes/w{index}.yaml"]
         assert mine == [f"{index}:{number}" for number in range(APPENDS)]
@@ -72,7 +87,12 @@ def test_twenty_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None
     summary = cache.summary(path)  # extended from the tail: the counts of a fresh read
     fresh = SummaryCache().summary(path)
     assert summary.entries == fresh.entries == 1 + PROCESSES * APPENDS
-    assert summary.wish_calls == fresh.wish_calls == {
-        ("openai.codex.v2025.plan", f"data/wishes/w{index}.yaml"): APPENDS
-        for index in range(PROCESSES)}
+    assert (
+        summary.wish_calls
+        == fresh.wish_calls
+        == {
+            ("openai.codex.v2025.plan", f"data/wishes/w{index}.yaml"): APPENDS
+            for index in range(PROCESSES)
+        }
+    )
     assert sum(summary.day_calls.values()) == PROCESSES * APPENDS

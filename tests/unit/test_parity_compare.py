@@ -70,8 +70,12 @@ def test_the_capture_is_what_the_comparison_expects_of_codex() -> None:
     assert body["input"][0]["role"] == "developer"
     template = catalog()["models"][1]["model_messages"]["instructions_template"]
     assert body["input"][0]["content"][0]["text"] == template
-    assert headers["session-id"] == headers["thread-id"] == headers["x-client-request-id"] \
+    assert (
+        headers["session-id"]
+        == headers["thread-id"]
+        == headers["x-client-request-id"]
         == body["prompt_cache_key"]
+    )
     assert headers["x-codex-window-id"] == headers["session-id"] + ":0"
     assert headers["version"] == "0.169.0"
     assert "openai-beta" not in headers
@@ -90,8 +94,11 @@ def allowed_variant() -> dict[str, Any]:
     body["input"] = [body["input"][0], body["input"][-1]]
     for item in body["input"]:
         item.pop("internal_chat_message_metadata_passthrough", None)
-    body["client_metadata"] = {key: value for key, value in body["client_metadata"].items()
-                               if key not in parity.CODEX_ONLY_METADATA}
+    body["client_metadata"] = {
+        key: value
+        for key, value in body["client_metadata"].items()
+        if key not in parity.CODEX_ONLY_METADATA
+    }
     return request
 
 
@@ -100,10 +107,17 @@ def test_allowed_differences_pass_each_with_its_reason() -> None:
     assert parity.failed(rows) == []
     allowed = {row.field: row.reason for row in rows if row.verdict == "allowed"}
     assert set(allowed) == {
-        "header names", "header content-encoding", "header accept-encoding",
-        "header x-codex-turn-metadata", "header x-codex-beta-features", "tools declared",
-        "parallel_tool_calls", "input item count", "input item metadata passthrough",
-        "client_metadata extra keys"}
+        "header names",
+        "header content-encoding",
+        "header accept-encoding",
+        "header x-codex-turn-metadata",
+        "header x-codex-beta-features",
+        "tools declared",
+        "parallel_tool_calls",
+        "input item count",
+        "input item metadata passthrough",
+        "client_metadata extra keys",
+    }
     assert all(allowed.values())
 
 
@@ -131,63 +145,100 @@ def _underscore_session(request: dict[str, Any]) -> None:
 
 
 MUTATIONS: dict[str, tuple[Change, set[str]]] = {
-    "top-level instructions": (_body(lambda b: b.update(instructions="You are a planner.")),
-                               {"top-level instructions", "body key order"}),
+    "top-level instructions": (
+        _body(lambda b: b.update(instructions="You are a planner.")),
+        {"top-level instructions", "body key order"},
+    ),
     "another model": (_body(lambda b: b.update(model="gpt-5")), {"model", "first item text"}),
     "an old version": (lambda r: set_header(r, "version", "0.124.0"), {"header version"}),
-    "OpenAI-Beta sent": (lambda r: set_header(r, "OpenAI-Beta", "responses=experimental"),
-                         {"header openai-beta", "header names"}),
+    "OpenAI-Beta sent": (
+        lambda r: set_header(r, "OpenAI-Beta", "responses=experimental"),
+        {"header openai-beta", "header names"},
+    ),
     "session_id with an underscore": (
         _underscore_session,
-        {"header session-id", "header session_id", "header names",
-         "one id: session/thread/request/cache key/window/metadata"}),
+        {
+            "header session-id",
+            "header session_id",
+            "header names",
+            "one id: session/thread/request/cache key/window/metadata",
+        },
+    ),
     "thread-id not the session id": (
         lambda r: set_header(r, "thread-id", OTHER_ID),
-        {"one id: session/thread/request/cache key/window/metadata"}),
+        {"one id: session/thread/request/cache key/window/metadata"},
+    ),
     "window id without :0": (
         lambda r: set_header(r, "x-codex-window-id", parity.headers_of(r)["session-id"]),
-        {"header x-codex-window-id",
-         "one id: session/thread/request/cache key/window/metadata"}),
+        {"header x-codex-window-id", "one id: session/thread/request/cache key/window/metadata"},
+    ),
     "body keys reordered": (_body(_reorder), {"body key order"}),
     "first item a user message": (
         _body(lambda b: b["input"][0].update(role="user")),
-        {"first input item", "input roles in order"}),
+        {"first input item", "input roles in order"},
+    ),
     "user before developer": (
         _body(lambda b: b["input"].insert(0, b["input"].pop())),
-        {"first input item", "first item text", "input roles in order"}),
+        {"first input item", "first item text", "input roles in order"},
+    ),
     "first item text not the catalog's": (
-        _body(lambda b: _first_text(b, "You are the planning conduit.")), {"first item text"}),
+        _body(lambda b: _first_text(b, "You are the planning conduit.")),
+        {"first item text"},
+    ),
     "template filled when Codex sends it as is": (
-        _body(lambda b: _first_text(b, b["input"][0]["content"][0]["text"].replace(
-            "{{ personality }}", "You are pragmatic and precise."))), {"first item text"}),
+        _body(
+            lambda b: _first_text(
+                b,
+                b["input"][0]["content"][0]["text"].replace(
+                    "{{ personality }}", "You are pragmatic and precise."
+                ),
+            )
+        ),
+        {"first item text"},
+    ),
     "an item of another type": (
-        _body(lambda b: b["input"].insert(0, {"type": "additional_tools", "role": "developer",
-                                              "id": "at_1", "tools": []})),
-        {"input item types", "first input item", "first item text", "input item ids",
-         "input item keys"}),
+        _body(
+            lambda b: b["input"].insert(
+                0, {"type": "additional_tools", "role": "developer", "id": "at_1", "tools": []}
+            )
+        ),
+        {
+            "input item types",
+            "first input item",
+            "first item text",
+            "input item ids",
+            "input item keys",
+        },
+    ),
     "item ids of another shape": (
         _body(lambda b: [item.update(id=f"item_{n}") for n, item in enumerate(b["input"])]),
-        {"input item ids"}),
+        {"input item ids"},
+    ),
     "another effort": (_body(lambda b: b["reasoning"].update(effort="high")), {"reasoning"}),
     "no summary": (_body(lambda b: b["reasoning"].pop("summary")), {"reasoning"}),
-    "no output schema": (_body(lambda b: b["text"].pop("format")),
-                         {"text.format", "text keys"}),
-    "no verbosity": (_body(lambda b: b["text"].pop("verbosity")),
-                     {"text.verbosity", "text keys"}),
+    "no output schema": (_body(lambda b: b["text"].pop("format")), {"text.format", "text keys"}),
+    "no verbosity": (_body(lambda b: b["text"].pop("verbosity")), {"text.verbosity", "text keys"}),
     "stored": (_body(lambda b: b.update(store=True)), {"store"}),
     "not streamed": (_body(lambda b: b.update(stream=False)), {"stream"}),
     "nothing included": (_body(lambda b: b.update(include=[])), {"include"}),
     "tool_choice none": (_body(lambda b: b.update(tool_choice="none")), {"tool_choice"}),
-    "no tools key": (_body(lambda b: b.pop("tools")),
-                     {"tools", "body key order"}),
+    "no tools key": (_body(lambda b: b.pop("tools")), {"tools", "body key order"}),
     "window_id in client_metadata": (
-        _body(lambda b: b["client_metadata"].update(
-            window_id=b["client_metadata"].pop("x-codex-window-id"))),
-        {"client_metadata keys", "client_metadata x-codex-window-id"}),
-    "another originator": (lambda r: set_header(r, "originator", "codex_cli_rs"),
-                           {"header originator"}),
-    "a user agent of another shape": (lambda r: set_header(r, "user-agent", "wishcraft/1.0"),
-                                      {"header user-agent"}),
+        _body(
+            lambda b: b["client_metadata"].update(
+                window_id=b["client_metadata"].pop("x-codex-window-id")
+            )
+        ),
+        {"client_metadata keys", "client_metadata x-codex-window-id"},
+    ),
+    "another originator": (
+        lambda r: set_header(r, "originator", "codex_cli_rs"),
+        {"header originator"},
+    ),
+    "a user agent of another shape": (
+        lambda r: set_header(r, "user-agent", "wishcraft/1.0"),
+        {"header user-agent"},
+    ),
 }
 
 
@@ -200,29 +251,36 @@ def test_a_difference_not_allowed_fails(name: str) -> None:
     assert {row.field for row in parity.failed(rows)} == expected
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    (lambda r: r.update(query={"client_version": ["0.124.0"]}), "models query"),
-    (lambda r: r.update(query={}), "models query"),
-    (lambda r: r.update(path="/backend-api/models"), "models path"),
-    (lambda r: set_header(r, "version", "0.124.0"), "models header version"),
-    (lambda r: set_header(r, "chatgpt-account-id", None), "models header chatgpt-account-id"),
-])
-def test_the_models_request_is_compared(change: Change,
-                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda r: r.update(query={"client_version": ["0.124.0"]}), "models query"),
+        (lambda r: r.update(query={}), "models query"),
+        (lambda r: r.update(path="/backend-api/models"), "models path"),
+        (lambda r: set_header(r, "version", "0.124.0"), "models header version"),
+        (lambda r: set_header(r, "chatgpt-account-id", None), "models header chatgpt-account-id"),
+    ],
+)
+def test_the_models_request_is_compared(change: Change, field: str) -> None:
     ours = models()
     change(ours)
     assert [row.field for row in parity.failed(parity.compare_models(models(), ours))] == [field]
 
 
 def write_recording(path: Path, ours_post: dict[str, Any]) -> Path:
-    lines = [{**models(), "phase": "ours"}, {**ours_post, "phase": "ours"},
-             {**models(), "phase": "codex"}, {**post(), "phase": "codex"}]
+    lines = [
+        {**models(), "phase": "ours"},
+        {**ours_post, "phase": "ours"},
+        {**models(), "phase": "codex"},
+        {**post(), "phase": "codex"},
+    ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     return path
 
 
 def test_main_prints_the_table_and_fails_on_a_difference(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert parity.main([str(write_recording(tmp_path / "same.jsonl", allowed_variant()))]) == 0
     out = capsys.readouterr().out
     assert "| allowed: Codex declares its agent tools" in out
@@ -239,21 +297,45 @@ def test_a_client_that_sent_nothing_fails(tmp_path: Path) -> None:
     path.write_text(json.dumps({**post(), "phase": "codex"}) + "\n", encoding="utf-8")
     rows = parity.compare_recording(parity.load_records(path), catalog())
     assert [(row.field, row.verdict) for row in parity.failed(rows)] == [
-        ("POST /responses recorded", "DIFF"), ("GET /models recorded", "DIFF")]
+        ("POST /responses recorded", "DIFF"),
+        ("GET /models recorded", "DIFF"),
+    ]
 
 
 def test_redaction_keeps_no_token_and_no_codex_text() -> None:
-    record = {"method": "POST", "path": "/backend-api/codex/responses", "query": {},
-              "headers": [["Authorization", "Bearer aaa.bbb.ccc"]],
-              "body": {"input": [
-                  {"type": "message", "role": "developer",
-                   "content": [{"type": "input_text", "text": "catalog text"}]},
-                  {"type": "message", "role": "developer",
-                   "content": [{"type": "input_text", "text": "Codex's own words"}]},
-                  {"type": "message", "role": "user",
-                   "content": [{"type": "input_text", "text": "our prompt"}]}],
-                  "tools": [{"type": "function", "name": "shell", "description": "secret sauce",
-                             "parameters": {"type": "object"}}]}}
+    record = {
+        "method": "POST",
+        "path": "/backend-api/codex/responses",
+        "query": {},
+        "headers": [["Authorization", "Bearer aaa.bbb.ccc"]],
+        "body": {
+            "input": [
+                {
+                    "type": "message",
+                    "role": "developer",
+                    "content": [{"type": "input_text", "text": "catalog text"}],
+                },
+                {
+                    "type": "message",
+                    "role": "developer",
+                    "content": [{"type": "input_text", "text": "Codex's own words"}],
+                },
+                {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "our prompt"}],
+                },
+            ],
+            "tools": [
+                {
+                    "type": "function",
+                    "name": "shell",
+                    "description": "secret sauce",
+                    "parameters": {"type": "object"},
+                }
+            ],
+        },
+    }
     text = json.dumps(parity.redact(record))
     assert "aaa.bbb.ccc" not in text and "Codex's own words" not in text
     assert "secret sauce" not in text and '"name": "shell"' in text
@@ -267,18 +349,22 @@ def test_the_saved_capture_is_redacted() -> None:
         assert parity.headers_of(request)["authorization"] == parity.REDACTED_TOKEN
     items = data["responses_request"]["body"]["input"]
     for item in items[1:-1]:
-        assert all(part["text"].startswith("<Codex text left out")
-                   for part in item["content"])
-    assert all(set(tool) == {"type", "name", "left_out"}
-               for tool in data["responses_request"]["body"]["tools"])
+        assert all(part["text"].startswith("<Codex text left out") for part in item["content"])
+    assert all(
+        set(tool) == {"type", "name", "left_out"}
+        for tool in data["responses_request"]["body"]["tools"]
+    )
 
 
 def as_capture(request: Recorded) -> dict[str, Any]:
     """A request the loopback server received, in the comparer's form."""
-    return {"method": request.method, "path": request.path,
-            "query": parse_qs(request.query, keep_blank_values=True),
-            "headers": [[name, value] for name, value in request.headers.items()],
-            "body": request.json}
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": parse_qs(request.query, keep_blank_values=True),
+        "headers": [[name, value] for name, value in request.headers.items()],
+        "body": request.json,
+    }
 
 
 async def test_ours_matches_the_real_codex_capture(tmp_path: Path) -> None:
@@ -290,19 +376,22 @@ async def test_ours_matches_the_real_codex_capture(tmp_path: Path) -> None:
     from wishcraft.plan.pipeline import new_job, plan_wish
 
     home = write_codex_home(tmp_path / "codex-home")
-    answer = json.dumps({"steps": [{"title": "t", "detail": "d", "acceptance": "a"}],
-                         "notes": []})
+    answer = json.dumps({"steps": [{"title": "t", "detail": "d", "acceptance": "a"}], "notes": []})
     with LoopbackCodex() as server:
         server.enqueue("responses", sse(success_transcript([answer])))
-        config = ConduitConfig(base_url=server.base_url, refresh_url=server.refresh_url,
-                               codex_home=home)
+        config = ConduitConfig(
+            base_url=server.base_url, refresh_url=server.refresh_url, codex_home=home
+        )
         job = new_job(LIGHTHOUSE, LIGHTHOUSE_TEXT, LIGHTHOUSE_PATH, ExecMode.COMMIT)
         async with CodexClient(config, catalogs=CatalogStore()) as client:
             artifact, error = await plan_wish(job, config, client=client)
         assert error is None, error
         ours_post = next(as_capture(r) for r in server.requests if r.method == "POST")
-        ours_models = next(as_capture(r) for r in server.requests
-                           if r.method == "GET" and r.path.endswith("/models"))
+        ours_models = next(
+            as_capture(r)
+            for r in server.requests
+            if r.method == "GET" and r.path.endswith("/models")
+        )
     rows = parity.compare_responses(post(), ours_post, catalog())
     rows += parity.compare_models(models(), ours_models)
     assert parity.failed(rows) == [], parity.table(parity.failed(rows))
@@ -310,8 +399,12 @@ async def test_ours_matches_the_real_codex_capture(tmp_path: Path) -> None:
 
 def test_ours_after_codex_must_read_the_cache_codex_wrote() -> None:
     """The script's third run: a `GET /models` there, or another model, fails."""
-    base = [{**models(), "phase": "ours"}, {**post(), "phase": "ours"},
-            {**models(), "phase": "codex"}, {**post(), "phase": "codex"}]
+    base = [
+        {**models(), "phase": "ours"},
+        {**post(), "phase": "ours"},
+        {**models(), "phase": "codex"},
+        {**post(), "phase": "codex"},
+    ]
     again = {**post(), "phase": parity.CACHED_PHASE}
     fetched = {**models(), "phase": parity.CACHED_PHASE}
     other = copy.deepcopy(again)
@@ -322,4 +415,5 @@ def test_ours_after_codex_must_read_the_cache_codex_wrote() -> None:
     assert parity.cache_row(base).verdict == "DIFF"
     rows = parity.compare_recording(base + [fetched, again], catalog())
     assert [row.field for row in parity.failed(rows)] == [
-        "ours after Codex wrote models_cache.json"]
+        "ours after Codex wrote models_cache.json"
+    ]

@@ -44,20 +44,27 @@ def update(path: str, *chunks: Chunk, move_to: str | None = None) -> Patch:
 
 def test_the_example_from_codex_instructions() -> None:
     patch = parse(FULL)
-    assert patch == Patch((
-        AddFile("hello.txt", ("Hello world", "")),
-        UpdateFile("src/app.py", "src/main.py", (
-            Chunk("def greet():", (("-", 'print("Hi")'), ("+", 'print("Hello, world!")'))),)),
-        DeleteFile("obsolete.txt"),
-    ))
+    assert patch == Patch(
+        (
+            AddFile("hello.txt", ("Hello world", "")),
+            UpdateFile(
+                "src/app.py",
+                "src/main.py",
+                (Chunk("def greet():", (("-", 'print("Hi")'), ("+", 'print("Hello, world!")'))),),
+            ),
+            DeleteFile("obsolete.txt"),
+        )
+    )
     add = patch.operations[0]
     assert isinstance(add, AddFile) and add.contents == "Hello world\n\n"
     assert patch.paths() == ["hello.txt", "src/app.py", "src/main.py", "obsolete.txt"]
 
 
 def test_multiple_chunks_end_of_file_and_line_numbers() -> None:
-    text = ("*** Begin Patch\n*** Update File: m.txt\n@@\n foo\n-bar\n+BAR\n@@ class C\n baz\n"
-            "-qux\n+QUX\n@@\n+tail\n*** End of File\n*** End Patch")
+    text = (
+        "*** Begin Patch\n*** Update File: m.txt\n@@\n foo\n-bar\n+BAR\n@@ class C\n baz\n"
+        "-qux\n+QUX\n@@\n+tail\n*** End of File\n*** End Patch"
+    )
     patch = parse(text)
     operation = patch.operations[0]
     assert isinstance(operation, UpdateFile)
@@ -72,28 +79,36 @@ def test_multiple_chunks_end_of_file_and_line_numbers() -> None:
 
 
 def test_an_empty_line_in_a_chunk_is_empty_context() -> None:
-    patch = parse("*** Begin Patch\n*** Update File: f\n@@ ctx\n\n context\n-remove\n+add\n"
-                  "*** End Patch")
+    patch = parse(
+        "*** Begin Patch\n*** Update File: f\n@@ ctx\n\n context\n-remove\n+add\n*** End Patch"
+    )
     operation = patch.operations[0]
     assert isinstance(operation, UpdateFile)
-    assert operation.chunks[0].lines == ((" ", ""), (" ", "context"), ("-", "remove"),
-                                         ("+", "add"))
+    assert operation.chunks[0].lines == ((" ", ""), (" ", "context"), ("-", "remove"), ("+", "add"))
 
 
 def test_chunk_followed_by_another_operation() -> None:
-    patch = parse("*** Begin Patch\n*** Update File: file.py\n@@\n+line\n*** Add File: other.py\n"
-                  "+content\n*** End Patch")
-    assert patch == Patch((UpdateFile("file.py", None, (Chunk(None, (("+", "line"),)),)),
-                           AddFile("other.py", ("content",))))
+    patch = parse(
+        "*** Begin Patch\n*** Update File: file.py\n@@\n+line\n*** Add File: other.py\n"
+        "+content\n*** End Patch"
+    )
+    assert patch == Patch(
+        (
+            UpdateFile("file.py", None, (Chunk(None, (("+", "line"),)),)),
+            AddFile("other.py", ("content",)),
+        )
+    )
 
 
 def test_paths_are_kept_as_written_for_the_safety_check() -> None:
-    patch = parse("*** Begin Patch\n*** Delete File: /etc/passwd\n*** Add File: ../x\n+y\n"
-                  "*** End Patch")
+    patch = parse(
+        "*** Begin Patch\n*** Delete File: /etc/passwd\n*** Add File: ../x\n+y\n*** End Patch"
+    )
     assert patch.paths() == ["/etc/passwd", "../x"]
 
 
 # Leniencies Codex has, one by one.
+
 
 def test_leniency_whitespace_around_the_text_and_the_markers() -> None:
     text = "\n\n  *** Begin Patch \n  *** Update File: foo.txt\n@@\n-old\n+new\n *** End Patch \n\n"
@@ -117,13 +132,15 @@ def test_heredoc_with_mismatched_quotes_is_refused() -> None:
 
 
 def test_leniency_first_chunk_without_at_at() -> None:
-    assert parse("*** Begin Patch\n*** Update File: file2.py\n import foo\n+bar\n*** End Patch") \
-        == update("file2.py", Chunk(None, ((" ", "import foo"), ("+", "bar"))))
+    assert parse(
+        "*** Begin Patch\n*** Update File: file2.py\n import foo\n+bar\n*** End Patch"
+    ) == update("file2.py", Chunk(None, ((" ", "import foo"), ("+", "bar"))))
 
 
 def test_leniency_blank_lines_before_the_first_chunk_are_skipped() -> None:
-    assert parse("*** Begin Patch\n*** Update File: f\n\n   \n@@\n-a\n+b\n*** End Patch") \
-        == update("f", Chunk(None, (("-", "a"), ("+", "b"))))
+    assert parse("*** Begin Patch\n*** Update File: f\n\n   \n@@\n-a\n+b\n*** End Patch") == update(
+        "f", Chunk(None, (("-", "a"), ("+", "b")))
+    )
 
 
 def test_leniency_add_file_with_no_lines_is_an_empty_file() -> None:
@@ -135,43 +152,102 @@ def test_leniency_add_file_with_no_lines_is_an_empty_file() -> None:
 
 # Refusals: each names the line (counted in the text as given) and what was expected.
 
-@pytest.mark.parametrize(("text", "line", "expected"), [
-    pytest.param("", 1, "'*** Begin Patch' as the first line", id="empty"),
-    pytest.param("bad", 1, "'*** Begin Patch' as the first line", id="no-begin"),
-    pytest.param("*** Begin Patch\nbad", 2, "'*** End Patch' as the last line", id="no-end"),
-    pytest.param("*** Begin Patch", 1, "'*** End Patch' as the last line", id="begin-only"),
-    pytest.param("\n\n*** Begin Patch\n*** End Patch", 4, "changes no file", id="no-operation"),
-    pytest.param("*** Begin Patch\n*** Frobnicate File: foo\n*** End Patch", 2,
-                 "expected '*** Add File: <path>'", id="unknown-operation"),
-    pytest.param("*** Begin Patch\n*** Add File: a\n+x\nnot-a-plus\n*** End Patch", 4,
-                 "found 'not-a-plus'", id="add-line-without-plus"),
-    pytest.param("*** Begin Patch\n*** Add File:\n*** End Patch", 2,
-                 "expected '*** Add File: <path>'", id="add-without-path"),
-    pytest.param("*** Begin Patch\n*** Update File: test.py\n*** End Patch", 2,
-                 "the update of 'test.py' has no hunk", id="update-without-hunk"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n*** Move to: \n@@\n-a\n*** End Patch", 3,
-                 "expected a path after '*** Move to: '", id="move-without-path"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@\n*** End Patch", 4,
-                 "the hunk is empty", id="at-at-then-end"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@\nbad\n*** End Patch", 4,
-                 "expected a line starting with ' ' (context), '-' (remove) or '+' (add), "
-                 "found 'bad'", id="bad-hunk-line"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@\n*** End of File\n*** End Patch", 4,
-                 "the hunk is empty before '*** End of File'", id="empty-end-of-file"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@\n-a\n@@\n@@\n-b\n*** End Patch", 6,
-                 "found '@@'", id="at-at-twice"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@\n-a\n+b\n*** End of File\nstray\n"
-                 "*** End Patch", 7, "expected '@@' to start the next hunk, found 'stray'",
-                 id="line-after-end-of-file"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@\n-a\n*** Bogus\n*** End Patch", 5,
-                 "found '*** Bogus'", id="star-line-in-update"),
-    pytest.param("*** Begin Patch\n*** Add File: a\n+x\n\n*** End Patch", 4,
-                 "expected '*** Add File: <path>'", id="blank-line-between-operations"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@@\n-a\n*** End Patch", 3,
-                 "found '@@@'", id="three-at-signs"),
-    pytest.param("*** Begin Patch\n*** Update File: f\n@@\n-a\n@@\t\n-b\n*** End Patch", 5,
-                 "expected '@@' to start the next hunk", id="at-at-tab"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        pytest.param("", 1, "'*** Begin Patch' as the first line", id="empty"),
+        pytest.param("bad", 1, "'*** Begin Patch' as the first line", id="no-begin"),
+        pytest.param("*** Begin Patch\nbad", 2, "'*** End Patch' as the last line", id="no-end"),
+        pytest.param("*** Begin Patch", 1, "'*** End Patch' as the last line", id="begin-only"),
+        pytest.param("\n\n*** Begin Patch\n*** End Patch", 4, "changes no file", id="no-operation"),
+        pytest.param(
+            "*** Begin Patch\n*** Frobnicate File: foo\n*** End Patch",
+            2,
+            "expected '*** Add File: <path>'",
+            id="unknown-operation",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Add File: a\n+x\nnot-a-plus\n*** End Patch",
+            4,
+            "found 'not-a-plus'",
+            id="add-line-without-plus",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Add File:\n*** End Patch",
+            2,
+            "expected '*** Add File: <path>'",
+            id="add-without-path",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: test.py\n*** End Patch",
+            2,
+            "the update of 'test.py' has no hunk",
+            id="update-without-hunk",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n*** Move to: \n@@\n-a\n*** End Patch",
+            3,
+            "expected a path after '*** Move to: '",
+            id="move-without-path",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@\n*** End Patch",
+            4,
+            "the hunk is empty",
+            id="at-at-then-end",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@\nbad\n*** End Patch",
+            4,
+            "expected a line starting with ' ' (context), '-' (remove) or '+' (add), found 'bad'",
+            id="bad-hunk-line",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@\n*** End of File\n*** End Patch",
+            4,
+            "the hunk is empty before '*** End of File'",
+            id="empty-end-of-file",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@\n-a\n@@\n@@\n-b\n*** End Patch",
+            6,
+            "found '@@'",
+            id="at-at-twice",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@\n-a\n+b\n*** End of File\nstray\n"
+            "*** End Patch",
+            7,
+            "expected '@@' to start the next hunk, found 'stray'",
+            id="line-after-end-of-file",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@\n-a\n*** Bogus\n*** End Patch",
+            5,
+            "found '*** Bogus'",
+            id="star-line-in-update",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Add File: a\n+x\n\n*** End Patch",
+            4,
+            "expected '*** Add File: <path>'",
+            id="blank-line-between-operations",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@@\n-a\n*** End Patch",
+            3,
+            "found '@@@'",
+            id="three-at-signs",
+        ),
+        pytest.param(
+            "*** Begin Patch\n*** Update File: f\n@@\n-a\n@@\t\n-b\n*** End Patch",
+            5,
+            "expected '@@' to start the next hunk",
+            id="at-at-tab",
+        ),
+    ],
+)
 def test_malformed_patches_name_the_line(text: str, line: int, expected: str) -> None:
     with pytest.raises(PatchSyntaxError) as caught:
         parse(text)
@@ -193,24 +269,31 @@ def test_a_long_bad_line_is_cut_in_the_message() -> None:
 
 
 def test_render_is_canonical() -> None:
-    spelled = ("<<'EOF'\n *** Begin Patch\r\n*** Update File: f\r\n a\r\n-b\r\n+c\r\n"
-               "*** End Patch\nEOF")
-    assert render(parse(spelled)) == ("*** Begin Patch\n*** Update File: f\n@@\n a\n-b\n+c\n"
-                                      "*** End Patch\n")
+    spelled = (
+        "<<'EOF'\n *** Begin Patch\r\n*** Update File: f\r\n a\r\n-b\r\n+c\r\n*** End Patch\nEOF"
+    )
+    assert render(parse(spelled)) == (
+        "*** Begin Patch\n*** Update File: f\n@@\n a\n-b\n+c\n*** End Patch\n"
+    )
 
 
-TEXT = st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=["Cs"]),
-               max_size=12)
+TEXT = st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=["Cs"]), max_size=12)
 PATH = st.from_regex(r"[a-z0-9_][a-z0-9_./-]{0,15}", fullmatch=True).filter(
-    lambda path: not path.endswith(" "))
+    lambda path: not path.endswith(" ")
+)
 KIND = st.sampled_from([" ", "-", "+"])
-CHUNK = st.builds(Chunk, st.none() | TEXT, st.lists(st.tuples(KIND, TEXT), min_size=1,
-                                                  max_size=5).map(tuple), st.booleans())
+CHUNK = st.builds(
+    Chunk,
+    st.none() | TEXT,
+    st.lists(st.tuples(KIND, TEXT), min_size=1, max_size=5).map(tuple),
+    st.booleans(),
+)
 OPERATION = st.one_of(
     st.builds(AddFile, PATH, st.lists(TEXT, max_size=4).map(tuple)),
     st.builds(DeleteFile, PATH),
-    st.builds(UpdateFile, PATH, st.none() | PATH, st.lists(CHUNK, min_size=1, max_size=3)
-              .map(tuple)),
+    st.builds(
+        UpdateFile, PATH, st.none() | PATH, st.lists(CHUNK, min_size=1, max_size=3).map(tuple)
+    ),
 )
 
 

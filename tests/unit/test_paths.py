@@ -15,11 +15,13 @@ def test_path_to_span() -> None:
     index = index_of(VALID_WISH)
     assert underlined(VALID_WISH, index.value_span(parse_path("budget.genie_slots"))) == "2"
     assert underlined(VALID_WISH, index.key_span(("budget",))) == "budget"
-    assert underlined(VALID_WISH, index.value_span(parse_path("plan[1]"))) == \
-        '"Place 3 beacon lamps"'
+    assert (
+        underlined(VALID_WISH, index.value_span(parse_path("plan[1]"))) == '"Place 3 beacon lamps"'
+    )
     assert index.value_span(("nope",)) is None
-    assert underlined(VALID_WISH, index.nearest_span(("budget", "nope"), prefer_key=True)) == \
-        "budget"
+    assert (
+        underlined(VALID_WISH, index.nearest_span(("budget", "nope"), prefer_key=True)) == "budget"
+    )
 
 
 def test_format_and_parse_path_round_trip() -> None:

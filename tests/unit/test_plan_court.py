@@ -77,7 +77,8 @@ def test_another_repository_is_refused_by_the_scopes_gate(tmp_path: Path) -> Non
     assert refusal is not None and refusal.name == "Scopes"
     assert hearing.verdict.reason.startswith(
         f"`{PLANNER}` may plan only in `ruinsofatlantis`, and this workspace is `otherrepo` "
-        "(from its remote origin)")
+        "(from its remote origin)"
+    )
     assert hearing.repo is not None and hearing.repo.name == "otherrepo"
 
 
@@ -88,8 +89,9 @@ def test_the_scope_repository_and_paths_are_matched_against_the_repo(tmp_path: P
     hearing = hear(parsed(registry), wish, "commit", registry, default_lint_config())
     assert hearing.verdict.allowed, hearing.verdict.reason
     scopes = next(gate for gate in hearing.verdict.gates if gate.name == "Scopes")
-    assert scopes.reason == (f"A scope of `{PLANNER}` allows plan in repository "
-                             "`ruinsofatlantis`, 1 path(s) inside **.")
+    assert scopes.reason == (
+        f"A scope of `{PLANNER}` allows plan in repository `ruinsofatlantis`, 1 path(s) inside **."
+    )
     assert not any("repository check" in note for note in hearing.notes)
 
 
@@ -100,12 +102,13 @@ def test_the_bundled_registry_matches_any_repository_and_says_so(tmp_path: Path)
     assert registry.source is None  # the bundled one
     hearing = hear(parsed(registry), wish, "commit", registry, default_lint_config())
     assert hearing.verdict.allowed, hearing.verdict.reason
-    assert ("The bundled registry is upstream's own, written for its repository, so its `repo` "
-            "matches any repository.") in hearing.notes
+    assert (
+        "The bundled registry is upstream's own, written for its repository, so its `repo` "
+        "matches any repository."
+    ) in hearing.notes
 
 
-def test_an_unreadable_ledger_configuration_refuses_live_calls_and_is_said(
-        tmp_path: Path) -> None:
+def test_an_unreadable_ledger_configuration_refuses_live_calls_and_is_said(tmp_path: Path) -> None:
     wish = workspace(tmp_path)
     config = tmp_path / "data" / "config" / "wishcraft.toml"
     config.parent.mkdir(parents=True)
@@ -130,10 +133,15 @@ def test_record_leaves_one_line_and_a_refusal_its_reason(tmp_path: Path) -> None
     assert not hearing.verdict.allowed
     assert record_refusal(hearing, unbound, "ab" * 32) == []
     assert hearing.location is not None
-    (line,) = [json.loads(text) for text in
-               hearing.location.path.read_text(encoding="utf-8").splitlines()]
+    (line,) = [
+        json.loads(text) for text in hearing.location.path.read_text(encoding="utf-8").splitlines()
+    ]
     assert (line["outcome"], line["mode"], line["wish"], line["author_id"]) == (
-        "refused", "shadow", "data/wishes/w.wish.yaml", "player-4821")
+        "refused",
+        "shadow",
+        "data/wishes/w.wish.yaml",
+        "player-4821",
+    )
     assert line["reason"] == hearing.verdict.reason and line["wish_hash"] == "ab" * 32
     assert line["summary"] == "Refused by the Binding gate."
 
@@ -153,8 +161,10 @@ def test_a_torn_last_line_is_reported_by_the_next_record(tmp_path: Path) -> None
     registry = registry_of(wish)
     hearing = hear(parsed(registry), wish, "shadow", registry, default_lint_config())
     assert hearing.location is not None
-    append(hearing.location.path, LedgerEntry(conduit=PLANNER, action="plan", mode="shadow",
-                                              wish="x", outcome="complete"))
+    append(
+        hearing.location.path,
+        LedgerEntry(conduit=PLANNER, action="plan", mode="shadow", wish="x", outcome="complete"),
+    )
     with hearing.location.path.open("ab") as handle:
         handle.write(b'{"conduit":"openai')
     (problem,) = record(hearing, CallRecord("complete"))
@@ -162,14 +172,18 @@ def test_a_torn_last_line_is_reported_by_the_next_record(tmp_path: Path) -> None
     assert record(hearing, CallRecord("complete")) == []  # said once: it is behind us now
 
 
-@pytest.mark.parametrize(("files", "env", "expected"), [
-    ((), {}, False),
-    (("auth.json",), {}, True),
-    ((), {"OPENAI_API_KEY": "sk-test"}, True),
-    (("config.toml",), {}, False),
-])
-def test_login_likely_sees_a_login_file_or_an_api_key(tmp_path: Path, files: tuple[str, ...],
-                                        env: dict[str, str], expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("files", "env", "expected"),
+    [
+        ((), {}, False),
+        (("auth.json",), {}, True),
+        ((), {"OPENAI_API_KEY": "sk-test"}, True),
+        (("config.toml",), {}, False),
+    ],
+)
+def test_login_likely_sees_a_login_file_or_an_api_key(
+    tmp_path: Path, files: tuple[str, ...], env: dict[str, str], expected: bool
+) -> None:
     for name in files:
         (tmp_path / name).write_text("{}")
     assert login_likely({"CODEX_HOME": str(tmp_path), **env}) is expected

@@ -36,33 +36,56 @@ def test_next_to_the_wish_by_default(tmp_path: Path) -> None:
     assert paths.artifact == tmp_path / "lighthouse.wish.plan.json"
 
 
-@pytest.mark.parametrize(("name", "stem"), [
-    ("W-20251016-173223-2f49.yaml", "W-20251016-173223-2f49"),
-    ("lighthouse.wish.yml", "lighthouse.wish"),
-    ("灯塔.wish.yaml", "灯塔.wish"),
-    ("Ünïcødé-wish.YAML", "Ünïcødé-wish"),
-    ("x.plan.md", "x.plan.md"),
-    ("a b$c.yml", "a_b_c" + HASHED),
-    ("..hidden.yaml", "hidden" + HASHED),
-    (".yaml", "wish" + HASHED),
-    ("...yaml", "wish" + HASHED),
-    ("a\\b.yaml", "a_b" + HASHED),
-    ("x:y|z?*<>\".yaml", "x_y_z_" + HASHED),
-    ("line\nbreak\ttab.yaml", "line_break_tab" + HASHED),
-    ("CON.yaml", "_CON" + HASHED),
-    ("nul.wish.yaml", "_nul.wish" + HASHED),
-    ("lpt1.yaml", "_lpt1" + HASHED),
-    ("COM¹.yaml", "_COM¹" + HASHED),
-    ("console.yaml", "console"),
-], ids=["dated", "yml", "cjk", "accents", "plan-like", "punctuation", "leading-dots",
-        "only-suffix", "dots", "backslash", "windows-invalid", "control", "CON", "nul.wish",
-        "lpt1", "com-superscript", "console-is-fine"])
+@pytest.mark.parametrize(
+    ("name", "stem"),
+    [
+        ("W-20251016-173223-2f49.yaml", "W-20251016-173223-2f49"),
+        ("lighthouse.wish.yml", "lighthouse.wish"),
+        ("灯塔.wish.yaml", "灯塔.wish"),
+        ("Ünïcødé-wish.YAML", "Ünïcødé-wish"),
+        ("x.plan.md", "x.plan.md"),
+        ("a b$c.yml", "a_b_c" + HASHED),
+        ("..hidden.yaml", "hidden" + HASHED),
+        (".yaml", "wish" + HASHED),
+        ("...yaml", "wish" + HASHED),
+        ("a\\b.yaml", "a_b" + HASHED),
+        ('x:y|z?*<>".yaml', "x_y_z_" + HASHED),
+        ("line\nbreak\ttab.yaml", "line_break_tab" + HASHED),
+        ("CON.yaml", "_CON" + HASHED),
+        ("nul.wish.yaml", "_nul.wish" + HASHED),
+        ("lpt1.yaml", "_lpt1" + HASHED),
+        ("COM¹.yaml", "_COM¹" + HASHED),
+        ("console.yaml", "console"),
+    ],
+    ids=[
+        "dated",
+        "yml",
+        "cjk",
+        "accents",
+        "plan-like",
+        "punctuation",
+        "leading-dots",
+        "only-suffix",
+        "dots",
+        "backslash",
+        "windows-invalid",
+        "control",
+        "CON",
+        "nul.wish",
+        "lpt1",
+        "com-superscript",
+        "console-is-fine",
+    ],
+)
 def test_stem_is_safe(name: str, stem: str) -> None:
     assert re.fullmatch(stem, plan_stem(Path(name)))
 
 
-@pytest.mark.parametrize("name", ["a" * 250 + ".yaml", "灯" * 80 + ".yaml",
-                                  "😀" * 62 + ".yaml"], ids=["ascii", "cjk", "emoji"])
+@pytest.mark.parametrize(
+    "name",
+    ["a" * 250 + ".yaml", "灯" * 80 + ".yaml", "😀" * 62 + ".yaml"],
+    ids=["ascii", "cjk", "emoji"],
+)
 def test_long_names_are_cut_within_the_byte_limit_and_stay_unique(name: str) -> None:
     stem = plan_stem(Path(name))
     assert len(stem.encode("utf-8")) <= MAX_STEM_BYTES and re.search(HASHED + "$", stem)
@@ -71,14 +94,29 @@ def test_long_names_are_cut_within_the_byte_limit_and_stay_unique(name: str) -> 
 
 
 def test_names_that_clean_up_alike_get_different_plans() -> None:
-    names = ["a b.yaml", "a_b.yaml", "a$b.yaml", "a  b.yaml", "a\\b.yaml", ".a_b.yaml",
-             ".yaml", "wish.yaml", "CON.yaml", "_CON.yaml"]
+    names = [
+        "a b.yaml",
+        "a_b.yaml",
+        "a$b.yaml",
+        "a  b.yaml",
+        "a\\b.yaml",
+        ".a_b.yaml",
+        ".yaml",
+        "wish.yaml",
+        "CON.yaml",
+        "_CON.yaml",
+    ]
     stems = [plan_stem(Path(name)) for name in names]
     assert len(set(stems)) == len(names), stems
 
 
-@given(st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=["Cs"]),
-               min_size=1, max_size=300))
+@given(
+    st.text(
+        st.characters(blacklist_characters="/\x00", blacklist_categories=["Cs"]),
+        min_size=1,
+        max_size=300,
+    )
+)
 def test_any_file_name_gives_a_safe_plan_inside_the_folder(name: str) -> None:
     if name in (".", ".."):
         return
@@ -90,9 +128,11 @@ def test_any_file_name_gives_a_safe_plan_inside_the_folder(name: str) -> None:
         assert target.parent == folder and target.name != name
 
 
-@pytest.mark.parametrize("title", ["../../etc/passwd", "a/b\\c", "nul\x00byte", "..",
-                                   "x" * 10_000, "CON"], ids=["traversal", "slashes", "nul",
-                                                              "dotdot", "long", "device"])
+@pytest.mark.parametrize(
+    "title",
+    ["../../etc/passwd", "a/b\\c", "nul\x00byte", "..", "x" * 10_000, "CON"],
+    ids=["traversal", "slashes", "nul", "dotdot", "long", "device"],
+)
 def test_the_title_never_steers_the_path(tmp_path: Path, title: str) -> None:
     # plan_paths does not even take the title: the file name alone decides.
     assert "title" not in plan_paths.__code__.co_varnames
@@ -131,8 +171,9 @@ def test_a_wish_outside_the_workspace_needs_a_plan_folder(tmp_path: Path) -> Non
     (tmp_path / "ws").mkdir()
     with pytest.raises(PlanPathError, match="outside the workspace"):
         plan_paths(tmp_path / "elsewhere" / "w.yaml", workspace_root=tmp_path / "ws")
-    paths = plan_paths(tmp_path / "elsewhere" / "w.yaml", folder="plans",
-                       workspace_root=tmp_path / "ws")
+    paths = plan_paths(
+        tmp_path / "elsewhere" / "w.yaml", folder="plans", workspace_root=tmp_path / "ws"
+    )
     assert paths.markdown == tmp_path / "ws" / "plans" / "w.plan.md"
 
 
@@ -181,8 +222,10 @@ def test_impossible_wish_paths_are_one_clear_error(tmp_path: Path, make: str) ->
 
 # Atomic writes ------------------------------------------------------------------------------
 
-def test_writes_go_through_a_temporary_beside_the_target(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_writes_go_through_a_temporary_beside_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     renames: list[tuple[Path, Path]] = []
     real_replace = os.replace
 
@@ -202,7 +245,8 @@ def test_writes_go_through_a_temporary_beside_the_target(tmp_path: Path,
 
 
 def test_a_failed_write_keeps_the_old_file_and_no_temporary(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "w.plan.json"
     target.write_text("old")
 
@@ -225,8 +269,11 @@ def test_stale_temporaries_are_removed_and_fresh_or_foreign_ones_kept(tmp_path: 
     target = tmp_path / "w.plan.md"
     prefix = temporary_prefix(target)
     stale, fresh = tmp_path / f"{prefix}abcdefgh.tmp", tmp_path / f"{prefix}ijklmnop.tmp"
-    foreign = [tmp_path / ".other.plan.md.abcdefgh.tmp", tmp_path / f"{prefix}x.tmp",
-               tmp_path / "w.plan.md"]
+    foreign = [
+        tmp_path / ".other.plan.md.abcdefgh.tmp",
+        tmp_path / f"{prefix}x.tmp",
+        tmp_path / "w.plan.md",
+    ]
     for path in (stale, fresh, *foreign):
         path.write_text("x")
     os.utime(stale, (1, 1))
@@ -241,8 +288,9 @@ WISH = (LSP_WORKSPACE / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
 
 
 def hostile(title: str) -> str:
-    return WISH.replace('title: "Relight the Sunken Quarter lighthouse"',
-                        f"title: {json.dumps(title)}")
+    return WISH.replace(
+        'title: "Relight the Sunken Quarter lighthouse"', f"title: {json.dumps(title)}"
+    )
 
 
 def plan(wish: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -253,8 +301,11 @@ def plan(wish: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[in
 def files(root: Path) -> set[str]:
     """Every file and folder under `root` but the ledger's (`data/ledger/` beside the wish,
     since these folders have no `data/`: each plan leaves a line there, tested elsewhere)."""
-    return {str(relative) for path in root.rglob("*")
-            if not _is_ledger(relative := path.relative_to(root))}
+    return {
+        str(relative)
+        for path in root.rglob("*")
+        if not _is_ledger(relative := path.relative_to(root))
+    }
 
 
 def _is_ledger(relative: Path) -> bool:
@@ -262,30 +313,39 @@ def _is_ledger(relative: Path) -> bool:
     return "data" in parts and (parts[-1] == "data" or "ledger" in parts)
 
 
-@pytest.mark.parametrize("title", ["../../etc/passwd", "a/b\\c", "nul\x00byte", "..",
-                                   "x" * 5_000, "CON", "w.wish.yaml"],
-                         ids=["traversal", "slashes", "nul", "dotdot", "long", "device",
-                              "the-wish-name"])
-def test_a_hostile_title_plans_next_to_the_wish(tmp_path: Path, title: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "title",
+    ["../../etc/passwd", "a/b\\c", "nul\x00byte", "..", "x" * 5_000, "CON", "w.wish.yaml"],
+    ids=["traversal", "slashes", "nul", "dotdot", "long", "device", "the-wish-name"],
+)
+def test_a_hostile_title_plans_next_to_the_wish(
+    tmp_path: Path, title: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "ws" / "wishes"
     folder.mkdir(parents=True)
     wish = folder / "w.wish.yaml"
     wish.write_text(hostile(title))
     status, err = plan(wish, capsys)
     assert status == 0, err
-    assert files(tmp_path) == {"ws", "ws/wishes", "ws/wishes/w.wish.yaml",
-                               "ws/wishes/w.wish.plan.json", "ws/wishes/w.wish.plan.md"}
+    assert files(tmp_path) == {
+        "ws",
+        "ws/wishes",
+        "ws/wishes/w.wish.yaml",
+        "ws/wishes/w.wish.plan.json",
+        "ws/wishes/w.wish.plan.md",
+    }
     assert wish.read_text() == hostile(title)
     assert json.loads((folder / "w.wish.plan.json").read_text())["wish_title"] == title
     (line,) = (folder / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()
     assert json.loads(line)["wish"] == "w.wish.yaml"  # relative to the ledger's root
 
 
-@pytest.mark.parametrize("name", ["CON.yaml", "a b$c.wish.yaml", "灯塔.wish.yaml",
-                                  "x" * 240 + ".yaml", "x.plan.json"])
-def test_a_hostile_wish_name_plans_beside_it(tmp_path: Path, name: str,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "name", ["CON.yaml", "a b$c.wish.yaml", "灯塔.wish.yaml", "x" * 240 + ".yaml", "x.plan.json"]
+)
+def test_a_hostile_wish_name_plans_beside_it(
+    tmp_path: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     wish = tmp_path / name
     wish.write_text(WISH)
     status, err = plan(wish, capsys)
@@ -306,9 +366,9 @@ def test_out_may_not_be_the_wish(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert wish.read_text() == WISH and files(tmp_path) == {"w.wish.yaml", "link.json"}
 
 
-def test_an_unsafe_plan_path_is_refused_before_planning(tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]
-                                                        ) -> None:
+def test_an_unsafe_plan_path_is_refused_before_planning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "ws").mkdir()
     wish = tmp_path / "ws" / "w.wish.yaml"
     wish.write_text(WISH)
@@ -320,9 +380,9 @@ def test_an_unsafe_plan_path_is_refused_before_planning(tmp_path: Path,
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions and fork")
-def test_an_unwritable_folder_is_one_sentence(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unwritable_folder_is_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Plan once elsewhere first: it imports everything the child needs (the child may not read
     # the interpreter's files), and keeps the per-process ledger lock away from the child's.
     (tmp_path / "w.wish.yaml").write_text(WISH)
@@ -344,8 +404,9 @@ def test_an_unwritable_folder_is_one_sentence(tmp_path: Path,
     assert "Permission denied" in err
 
 
-def test_a_failing_write_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_write_is_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     wish = tmp_path / "w.wish.yaml"
     wish.write_text(WISH)
 

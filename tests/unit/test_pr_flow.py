@@ -46,8 +46,9 @@ def branch_of(scenario: Scenario) -> str:
     return f"wish/tune-the-widget-cache-2-tiers-{scenario.anchor.anchor_id[-12:-4]}"
 
 
-def assert_no_token(scenario: Scenario, result: PrResult, caplog: pytest.LogCaptureFixture,
-                    github: LoopbackGitHub) -> None:
+def assert_no_token(
+    scenario: Scenario, result: PrResult, caplog: pytest.LogCaptureFixture, github: LoopbackGitHub
+) -> None:
     """The token appears nowhere: result, log, git's argv, commits, ledger, PR bodies."""
     outputs = {
         "result": repr(result),
@@ -73,7 +74,8 @@ def last_line(scenario: Scenario) -> LedgerEntry:
 
 
 def test_an_applied_wish_becomes_a_draft_pull_request(
-        scenario: Scenario, github: LoopbackGitHub, pr_log: pytest.LogCaptureFixture) -> None:
+    scenario: Scenario, github: LoopbackGitHub, pr_log: pytest.LogCaptureFixture
+) -> None:
     # Changes the opener must leave alone: a tracked edit, a staged edit, an untracked file.
     (scenario.work / "src/other.py").write_text("OTHER = 2\n")
     (scenario.work / "README.md").write_text("# widgets, staged\n")
@@ -102,10 +104,11 @@ def test_an_applied_wish_becomes_a_draft_pull_request(
     tip = scenario.git("rev-parse", f"refs/heads/{branch}", cwd=scenario.remote).strip()
     assert tip == result.commit
     changed = scenario.git("diff", "--name-status", "main", branch, cwd=scenario.remote)
-    assert sorted(changed.splitlines()) == ["A\tsrc/tiers.py", "D\tsrc/old.py",
-                                            "M\tsrc/cache.py"]
-    assert scenario.git("show", f"{branch}:src/cache.py", cwd=scenario.remote) == \
-        (scenario.work / "src/cache.py").read_text()
+    assert sorted(changed.splitlines()) == ["A\tsrc/tiers.py", "D\tsrc/old.py", "M\tsrc/cache.py"]
+    assert (
+        scenario.git("show", f"{branch}:src/cache.py", cwd=scenario.remote)
+        == (scenario.work / "src/cache.py").read_text()
+    )
     assert scenario.git("rev-parse", f"{branch}^", cwd=scenario.remote).strip() == head_before
     assert scenario.git("rev-list", "--count", f"main..{branch}", cwd=scenario.remote) == "1\n"
 
@@ -137,10 +140,17 @@ def test_an_applied_wish_becomes_a_draft_pull_request(
     assert body["title"] == "Tune the widget cache: 2 tiers"
     assert body["head"] == branch and body["base"] == "main" and body["draft"] is True
     text = body["body"]
-    for expected in ("1. Read the cache module", "2. Split it in two tiers",
-                     "| 75 | 75 | 70 |", "| meso |", "- No change to the public API",
-                     "- Revert the pull request", f"`{scenario.anchor.anchor_id}`",
-                     f"`{scenario.anchor.diff_hash}`", "- `src/tiers.py`"):
+    for expected in (
+        "1. Read the cache module",
+        "2. Split it in two tiers",
+        "| 75 | 75 | 70 |",
+        "| meso |",
+        "- No change to the public API",
+        "- Revert the pull request",
+        f"`{scenario.anchor.anchor_id}`",
+        f"`{scenario.anchor.diff_hash}`",
+        "- `src/tiers.py`",
+    ):
         assert expected in text, expected
 
     # The ledger: one open_pr line with the pull request and the branch; the chain holds.
@@ -163,7 +173,8 @@ def test_an_applied_wish_becomes_a_draft_pull_request(
 
 
 def test_draft_false_and_a_second_pull_request_is_refused(
-        scenario: Scenario, github: LoopbackGitHub) -> None:
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     scenario.set_config("[pr]\ndraft = false\n")
     assert scenario.open().outcome == "complete"
     assert github.requests[0].json["draft"] is False
@@ -173,20 +184,19 @@ def test_draft_false_and_a_second_pull_request_is_refused(
     assert len(github.requests) == 1
 
 
-def test_a_workspace_below_the_repository_root(tmp_path: Path,
-                                               github: LoopbackGitHub) -> None:
+def test_a_workspace_below_the_repository_root(tmp_path: Path, github: LoopbackGitHub) -> None:
     scenario = make_scenario(tmp_path, github.base_url, subdir="pkg")
     result = scenario.open()
     assert result.outcome == "complete", result.message
     assert set(result.files) == {f"pkg/{path}" for path in APPLIED}
-    changed = scenario.git("diff", "--name-only", "main", str(result.branch),
-                           cwd=scenario.remote)
+    changed = scenario.git("diff", "--name-only", "main", str(result.branch), cwd=scenario.remote)
     assert sorted(changed.split()) == sorted(f"pkg/{path}" for path in APPLIED)
     assert "- `pkg/src/tiers.py`" in github.requests[0].json["body"]
 
 
-def test_refused_when_head_already_holds_the_change(scenario: Scenario,
-                                                    github: LoopbackGitHub) -> None:
+def test_refused_when_head_already_holds_the_change(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     scenario.git("add", "-A", "src")
     scenario.git("commit", "-q", "-m", "Committed by hand")
     result = scenario.open()
@@ -200,12 +210,12 @@ def test_an_executable_file_keeps_its_mode(scenario: Scenario, github: LoopbackG
     assert result.outcome == "complete", result.message
     tree = scenario.git("ls-tree", "-r", str(result.branch), "src/", cwd=scenario.remote)
     modes = {line.split("\t")[1]: line.split()[0] for line in tree.splitlines()}
-    assert modes == {"src/cache.py": "100644", "src/other.py": "100644",
-                     "src/tiers.py": "100755"}
+    assert modes == {"src/cache.py": "100644", "src/other.py": "100644", "src/tiers.py": "100755"}
 
 
-def test_the_token_may_come_from_gh(scenario: Scenario, github: LoopbackGitHub,
-                                    pr_log: pytest.LogCaptureFixture) -> None:
+def test_the_token_may_come_from_gh(
+    scenario: Scenario, github: LoopbackGitHub, pr_log: pytest.LogCaptureFixture
+) -> None:
     gh = scenario.tmp / "bin" / "gh"
     gh.write_text(f"#!/bin/sh\n[ \"$1 $2\" = 'auth token' ] && echo {TOKEN}\n")
     gh.chmod(0o755)
@@ -265,8 +275,7 @@ def assert_nothing_pushed(scenario: Scenario, github: LoopbackGitHub) -> None:
     assert github.requests == []
 
 
-def test_refused_without_the_open_pr_permission(scenario: Scenario,
-                                                github: LoopbackGitHub) -> None:
+def test_refused_without_the_open_pr_permission(scenario: Scenario, github: LoopbackGitHub) -> None:
     scenario.registry_text = REGISTRY.replace('"code.diff", "code.open_pr"', '"code.diff"')
     result = scenario.open()
     refused(result, "Permissions", "code.open_pr")
@@ -274,8 +283,9 @@ def test_refused_without_the_open_pr_permission(scenario: Scenario,
     assert_nothing_pushed(scenario, github)
 
 
-def test_refused_without_a_scope_listing_open_pr(scenario: Scenario,
-                                                 github: LoopbackGitHub) -> None:
+def test_refused_without_a_scope_listing_open_pr(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     scenario.registry_text = REGISTRY.replace('["diff", "open_pr"]', '["diff"]')
     result = scenario.open()
     refused(result, "Scopes", "open_pr", "actions")
@@ -283,28 +293,37 @@ def test_refused_without_a_scope_listing_open_pr(scenario: Scenario,
     assert_nothing_pushed(scenario, github)
 
 
-def test_refused_when_the_scope_is_for_another_repository(scenario: Scenario,
-                                                          github: LoopbackGitHub) -> None:
+def test_refused_when_the_scope_is_for_another_repository(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     scenario.registry_text = REGISTRY.replace('repo: "widgets"', 'repo: "gadgets"')
     result = scenario.open()
     refused(result, "Scopes", "gadgets", "widgets")
     assert_nothing_pushed(scenario, github)
 
 
-def test_refused_when_per_wish_calls_are_used_up(scenario: Scenario,
-                                                 github: LoopbackGitHub) -> None:
+def test_refused_when_per_wish_calls_are_used_up(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     for _ in range(2):  # the apply was the first call; limit 3
-        append(scenario.ledger, LedgerEntry(
-            conduit=CONDUIT, action="apply", mode="commit", wish="data/wishes/cache.wish.yaml",
-            outcome="complete", anchor_id="A-20260101T000000Z-000000000000"))
+        append(
+            scenario.ledger,
+            LedgerEntry(
+                conduit=CONDUIT,
+                action="apply",
+                mode="commit",
+                wish="data/wishes/cache.wish.yaml",
+                outcome="complete",
+                anchor_id="A-20260101T000000Z-000000000000",
+            ),
+        )
     result = scenario.open()
     refused(result, "Limits", "per_wish_calls", "3")
     assert_refused_line(scenario, result)
     assert_nothing_pushed(scenario, github)
 
 
-def test_refused_when_the_ledger_holds_no_apply(scenario: Scenario,
-                                                github: LoopbackGitHub) -> None:
+def test_refused_when_the_ledger_holds_no_apply(scenario: Scenario, github: LoopbackGitHub) -> None:
     scenario.ledger.unlink()
     result = scenario.open(wish_key="data/wishes/cache.wish.yaml")
     refused(result, "Ledger", "holds no apply", scenario.anchor.anchor_id)
@@ -313,8 +332,9 @@ def test_refused_when_the_ledger_holds_no_apply(scenario: Scenario,
     assert_nothing_pushed(scenario, github)
 
 
-def test_refused_when_the_anchor_is_unknown_or_undone(scenario: Scenario,
-                                                      github: LoopbackGitHub) -> None:
+def test_refused_when_the_anchor_is_unknown_or_undone(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     result = scenario.open(ledger=LedgerPlace(scenario.ledger, scenario.tmp / "elsewhere"))
     refused(result, "Ledger", "no applied change")
     rollback(scenario.anchor.anchor_id, state_dir=scenario.state_dir)
@@ -323,8 +343,9 @@ def test_refused_when_the_anchor_is_unknown_or_undone(scenario: Scenario,
     assert_nothing_pushed(scenario, github)
 
 
-def test_refused_when_an_applied_file_changed_since(scenario: Scenario,
-                                                    github: LoopbackGitHub) -> None:
+def test_refused_when_an_applied_file_changed_since(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     (scenario.work / "src/cache.py").write_text("SIZE = 3\n")
     result = scenario.open()
     refused(result, "Files", "'src/cache.py' changed after the change was applied")
@@ -332,8 +353,7 @@ def test_refused_when_an_applied_file_changed_since(scenario: Scenario,
     assert_nothing_pushed(scenario, github)
 
 
-def test_refused_when_a_removed_file_came_back(scenario: Scenario,
-                                               github: LoopbackGitHub) -> None:
+def test_refused_when_a_removed_file_came_back(scenario: Scenario, github: LoopbackGitHub) -> None:
     (scenario.work / "src/old.py").write_text("OLD = True\n")
     refused(scenario.open(), "Files", "'src/old.py'")
     assert_nothing_pushed(scenario, github)
@@ -351,8 +371,9 @@ def test_refused_without_the_remote(scenario: Scenario, github: LoopbackGitHub) 
     assert github.requests == []
 
 
-def test_the_pr_remote_names_the_repository_for_the_scopes(scenario: Scenario,
-                                                          github: LoopbackGitHub) -> None:
+def test_the_pr_remote_names_the_repository_for_the_scopes(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     """`[pr] remote = "upstream"`: the scope's `repo` is matched against upstream's name."""
     url = scenario.git("config", "--get", "remote.origin.url").strip()
     scenario.git("remote", "rename", "origin", "upstream")
@@ -363,8 +384,12 @@ def test_the_pr_remote_names_the_repository_for_the_scopes(scenario: Scenario,
     assert result.outcome == "complete", result.message
     assert url.endswith("acme/widgets.git")
     assert github.requests[0].path == "/repos/acme/widgets/pulls"
-    assert scenario.git("for-each-ref", "--format=%(refname)", "refs/heads/wish",
-                        cwd=scenario.remote).strip() == f"refs/heads/{result.branch}"
+    assert (
+        scenario.git(
+            "for-each-ref", "--format=%(refname)", "refs/heads/wish", cwd=scenario.remote
+        ).strip()
+        == f"refs/heads/{result.branch}"
+    )
 
 
 def test_refused_outside_a_git_repository(scenario: Scenario, github: LoopbackGitHub) -> None:
@@ -403,26 +428,28 @@ def test_never_pushes_to_the_default_branch(scenario: Scenario, github: Loopback
     assert github.requests == []
 
 
-def test_refused_when_the_check_fails(scenario: Scenario, github: LoopbackGitHub,
-                                      pr_log: pytest.LogCaptureFixture) -> None:
+def test_refused_when_the_check_fails(
+    scenario: Scenario, github: LoopbackGitHub, pr_log: pytest.LogCaptureFixture
+) -> None:
     script = scenario.tmp / "check.sh"
-    script.write_text("#!/bin/sh\necho running 12 tests\necho FAILED test_cache - SIZE is 2\n"
-                      "exit 1\n")
+    script.write_text(
+        "#!/bin/sh\necho running 12 tests\necho FAILED test_cache - SIZE is 2\nexit 1\n"
+    )
     script.chmod(0o755)
     scenario.set_config(f'[pr]\ncheck = "{script} --quick"\n')
     result = scenario.open()
-    refused(result, "Check", f"`{script} --quick` failed (exit 1)",
-            "FAILED test_cache - SIZE is 2")
+    refused(result, "Check", f"`{script} --quick` failed (exit 1)", "FAILED test_cache - SIZE is 2")
     assert_refused_line(scenario, result)
     assert "check| running 12 tests" in pr_log.text
     assert_nothing_pushed(scenario, github)
 
 
-def test_the_check_runs_without_the_token_and_passes(scenario: Scenario,
-                                                     github: LoopbackGitHub) -> None:
+def test_the_check_runs_without_the_token_and_passes(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
     seen = scenario.tmp / "seen.txt"
     script = scenario.tmp / "check.sh"
-    script.write_text(f"#!/bin/sh\npwd > {seen}\necho \"[$GH_TOKEN]\" >> {seen}\n")
+    script.write_text(f'#!/bin/sh\npwd > {seen}\necho "[$GH_TOKEN]" >> {seen}\n')
     script.chmod(0o755)
     scenario.set_config(f'[pr]\ncheck = "{script}"\n')
     assert scenario.open().outcome == "complete"
@@ -437,7 +464,7 @@ def test_refused_when_the_check_times_out(scenario: Scenario, github: LoopbackGi
 
 
 def test_a_bad_pr_table_is_bad_input(scenario: Scenario, github: LoopbackGitHub) -> None:
-    scenario.set_config("[pr]\ndraft = \"yes\"\n")
+    scenario.set_config('[pr]\ndraft = "yes"\n')
     result = scenario.open()
     assert (result.outcome, result.exit_code) == ("failed", 2)
     assert "[pr] draft must be true or false" in result.message
@@ -454,15 +481,30 @@ def assert_failed_line(scenario: Scenario, result: PrResult) -> None:
     assert entry.reason == result.message and entry.pr_url is None
 
 
-def test_a_422_quotes_github(scenario: Scenario, github: LoopbackGitHub,
-                             pr_log: pytest.LogCaptureFixture) -> None:
-    github.enqueue(Answer(422, {"message": "Validation Failed", "errors": [
-        {"resource": "PullRequest", "code": "custom",
-         "message": "A pull request already exists for acme:wish/x."}]}))
+def test_a_422_quotes_github(
+    scenario: Scenario, github: LoopbackGitHub, pr_log: pytest.LogCaptureFixture
+) -> None:
+    github.enqueue(
+        Answer(
+            422,
+            {
+                "message": "Validation Failed",
+                "errors": [
+                    {
+                        "resource": "PullRequest",
+                        "code": "custom",
+                        "message": "A pull request already exists for acme:wish/x.",
+                    }
+                ],
+            },
+        )
+    )
     result = scenario.open()
     assert (result.outcome, result.exit_code, result.pushed) == ("failed", 1, True)
-    assert ("GitHub did not open the pull request: Validation Failed (A pull request already "
-            "exists for acme:wish/x)") in result.message
+    assert (
+        "GitHub did not open the pull request: Validation Failed (A pull request already "
+        "exists for acme:wish/x)"
+    ) in result.message
     assert f"(the branch {branch_of(scenario)} is on the remote: open" in result.message
     assert result.message.count(". ") == 0
     assert_failed_line(scenario, result)
@@ -471,14 +513,15 @@ def test_a_422_quotes_github(scenario: Scenario, github: LoopbackGitHub,
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_a_token_that_cannot_open_pull_requests(scenario: Scenario, github: LoopbackGitHub,
-                                                pr_log: pytest.LogCaptureFixture,
-                                                status: int) -> None:
+def test_a_token_that_cannot_open_pull_requests(
+    scenario: Scenario, github: LoopbackGitHub, pr_log: pytest.LogCaptureFixture, status: int
+) -> None:
     github.enqueue(Answer(status, {"message": "Bad credentials"}))
     result = scenario.open()
     assert (result.outcome, result.exit_code) == ("failed", 1)
-    assert f"GitHub refused the token from GH_TOKEN (HTTP {status}: Bad credentials)" in \
-        result.message
+    assert (
+        f"GitHub refused the token from GH_TOKEN (HTTP {status}: Bad credentials)" in result.message
+    )
     assert "cannot push to or open pull requests on acme/widgets" in result.message
     assert_failed_line(scenario, result)
     assert_no_token(scenario, result, pr_log, github)
@@ -502,15 +545,18 @@ def test_the_network_failing(scenario: Scenario, github: LoopbackGitHub) -> None
     assert "GITHUB_API_URL" in result.message
 
 
-def test_a_push_rejected_by_a_hook(scenario: Scenario, github: LoopbackGitHub,
-                                   pr_log: pytest.LogCaptureFixture) -> None:
+def test_a_push_rejected_by_a_hook(
+    scenario: Scenario, github: LoopbackGitHub, pr_log: pytest.LogCaptureFixture
+) -> None:
     hook = scenario.remote / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho 'wish branches are frozen' >&2\nexit 1\n")
     hook.chmod(0o755)
     result = scenario.open()
     assert (result.outcome, result.exit_code, result.pushed) == ("failed", 1, False)
-    assert result.message.startswith(f"The remote `origin` rejected the push of "
-                                     f"{branch_of(scenario)} (pre-receive hook declined)")
+    assert result.message.startswith(
+        f"The remote `origin` rejected the push of "
+        f"{branch_of(scenario)} (pre-receive hook declined)"
+    )
     assert_failed_line(scenario, result)
     assert github.requests == []
     # The local branch is gone again, so a second try after the fix starts clean.

@@ -36,8 +36,8 @@ def served(tmp_path: Path, github: LoopbackGitHub) -> Iterator[tuple[Scenario, G
 
 
 def test_every_request_to_an_https_remote_carries_the_token(
-        served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub,
-        caplog: pytest.LogCaptureFixture) -> None:
+    served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     scenario, server = served
     result = scenario.open()
@@ -46,17 +46,23 @@ def test_every_request_to_an_https_remote_carries_the_token(
     assert server.authorizations and set(server.authorizations) == {expected}
     assert any("git-receive-pack" in path for path in server.paths)  # the push went over HTTP
     assert result.branch is not None
-    assert scenario.git("rev-parse", f"refs/heads/{result.branch}",
-                        cwd=scenario.remote).strip() == result.commit
+    assert (
+        scenario.git("rev-parse", f"refs/heads/{result.branch}", cwd=scenario.remote).strip()
+        == result.commit
+    )
     assert github.requests[0].path == "/repos/acme/widgets/pulls"
-    for text in (caplog.text, scenario.argv_log.read_text(), repr(result),
-                 scenario.ledger.read_text()):
+    for text in (
+        caplog.text,
+        scenario.argv_log.read_text(),
+        repr(result),
+        scenario.ledger.read_text(),
+    ):
         assert TOKEN not in text and expected[6:] not in text
 
 
 def test_a_token_the_remote_refuses_is_one_sentence(
-        served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub,
-        caplog: pytest.LogCaptureFixture) -> None:
+    served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     scenario, server = served
     wrong = "ghp_" + "N0tTh3R1ghtT0k3nAtA11x" * 2
@@ -71,13 +77,13 @@ def test_a_token_the_remote_refuses_is_one_sentence(
         assert wrong not in text
 
 
-def test_the_configured_url_names_the_repository(served: tuple[Scenario, GitHttpServer],
-                                                 github: LoopbackGitHub) -> None:
+def test_the_configured_url_names_the_repository(
+    served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub
+) -> None:
     """owner/repo come from `remote.origin.url`, even when `insteadOf` rewrites it."""
     scenario, server = served
     scenario.git("remote", "set-url", "origin", HOST_URL.replace("acme", "octo"))
-    scenario.git("config", f"url.{server.base_url}/acme/.insteadOf",
-                 "https://github.example/octo/")
+    scenario.git("config", f"url.{server.base_url}/acme/.insteadOf", "https://github.example/octo/")
     result = scenario.open()
     assert result.outcome == "complete", result.message
     assert github.requests[0].path == "/repos/octo/widgets/pulls"

@@ -35,28 +35,40 @@ def write_config(tmp_path: Path, text: str) -> Path:
 def test_pr_config_defaults_and_values(tmp_path: Path) -> None:
     assert load_pr_config(None).remote == "origin"
     defaults = load_pr_config(write_config(tmp_path, "[lint]\nplanMaxSteps = 5\n"))
-    assert (defaults.remote, defaults.draft, defaults.check, defaults.check_timeout) == \
-        ("origin", True, None, 600.0)
+    assert (defaults.remote, defaults.draft, defaults.check, defaults.check_timeout) == (
+        "origin",
+        True,
+        None,
+        600.0,
+    )
     assert defaults.check_argv() is None
-    config = load_pr_config(write_config(tmp_path, '[pr]\nremote = "up"\ndraft = false\n'
-                                         "check = \"pytest -q -k 'not slow'\"\n"
-                                         "check_timeout = 90\n"))
+    config = load_pr_config(
+        write_config(
+            tmp_path,
+            '[pr]\nremote = "up"\ndraft = false\n'
+            "check = \"pytest -q -k 'not slow'\"\n"
+            "check_timeout = 90\n",
+        )
+    )
     assert (config.remote, config.draft, config.check_timeout) == ("up", False, 90.0)
     assert config.check_argv() == ["pytest", "-q", "-k", "not slow"]
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("[pr]\nbranch = \"x\"\n", "[pr] branch is not a known key"),
-    ("[pr]\nremote = \"\"\n", "[pr] remote must be a remote's name"),
-    ("[pr]\nremote = \"--upload-pack=x\"\n", "[pr] remote must be a remote's name"),
-    ("[pr]\ndraft = 1\n", "[pr] draft must be true or false"),
-    ("[pr]\ncheck = \"  \"\n", "[pr] check must be a command in quotes"),
-    ("[pr]\ncheck = \"pytest 'oops\"\n", "[pr] check cannot be split into words"),
-    ("[pr]\ncheck_timeout = 0\n", "[pr] check_timeout must be a number of seconds above 0"),
-    ("[pr]\ncheck_timeout = true\n", "[pr] check_timeout must be a number"),
-    ("pr = 3\n", "[pr] must be a table"),
-    ("[pr\n", "cannot read the configuration"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('[pr]\nbranch = "x"\n', "[pr] branch is not a known key"),
+        ('[pr]\nremote = ""\n', "[pr] remote must be a remote's name"),
+        ('[pr]\nremote = "--upload-pack=x"\n', "[pr] remote must be a remote's name"),
+        ("[pr]\ndraft = 1\n", "[pr] draft must be true or false"),
+        ('[pr]\ncheck = "  "\n', "[pr] check must be a command in quotes"),
+        ('[pr]\ncheck = "pytest \'oops"\n', "[pr] check cannot be split into words"),
+        ("[pr]\ncheck_timeout = 0\n", "[pr] check_timeout must be a number of seconds above 0"),
+        ("[pr]\ncheck_timeout = true\n", "[pr] check_timeout must be a number"),
+        ("pr = 3\n", "[pr] must be a table"),
+        ("[pr\n", "cannot read the configuration"),
+    ],
+)
 def test_pr_config_errors_are_one_sentence(tmp_path: Path, text: str, words: str) -> None:
     with pytest.raises(PrBadInput) as caught:
         load_pr_config(write_config(tmp_path, text))
@@ -67,15 +79,18 @@ def test_pr_config_errors_are_one_sentence(tmp_path: Path, text: str, words: str
 # -- names and URLs -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://github.com/acme/widgets.git", ("acme", "widgets")),
-    ("https://github.com/acme/widgets", ("acme", "widgets")),
-    ("https://user:secret@github.com/acme/widgets.git", ("acme", "widgets")),
-    ("ssh://git@github.com/acme/widgets.git", ("acme", "widgets")),
-    ("ssh://git@github.com:22/acme/widgets.git", ("acme", "widgets")),
-    ("git@github.com:acme/widgets.git", ("acme", "widgets")),
-    ("/srv/git/acme/widgets.git", ("acme", "widgets")),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://github.com/acme/widgets.git", ("acme", "widgets")),
+        ("https://github.com/acme/widgets", ("acme", "widgets")),
+        ("https://user:secret@github.com/acme/widgets.git", ("acme", "widgets")),
+        ("ssh://git@github.com/acme/widgets.git", ("acme", "widgets")),
+        ("ssh://git@github.com:22/acme/widgets.git", ("acme", "widgets")),
+        ("git@github.com:acme/widgets.git", ("acme", "widgets")),
+        ("/srv/git/acme/widgets.git", ("acme", "widgets")),
+    ],
+)
 def test_owner_and_repo_from_remote_urls(url: str, expected: tuple[str, str]) -> None:
     assert gitops.owner_repo(url) == expected
 
@@ -90,26 +105,38 @@ def test_a_url_without_an_owner_is_refused_without_its_password() -> None:
 
 def test_branch_names() -> None:
     anchor = "A-20261130T075610Z-0ef996a07f37"
-    assert gitops.branch_name("Tune the widget cache: 2 tiers", anchor) == \
-        "wish/tune-the-widget-cache-2-tiers-0ef996a0"
+    assert (
+        gitops.branch_name("Tune the widget cache: 2 tiers", anchor)
+        == "wish/tune-the-widget-cache-2-tiers-0ef996a0"
+    )
     assert gitops.branch_name("¡¿", anchor) == "wish/wish-0ef996a0"
     long = gitops.branch_name("A " * 60, anchor)
     assert long == "wish/" + "-".join("a" * 20) + "-0ef996a0"
     for title in ("..lock", "a..b", "x@{y}", "~^:?*[\\"):
         name = gitops.branch_name(title, anchor)
-        done = subprocess.run([real_git(), "check-ref-format", f"refs/heads/{name}"],
-                              check=False)
+        done = subprocess.run([real_git(), "check-ref-format", f"refs/heads/{name}"], check=False)
         assert done.returncode == 0, name
 
 
 def test_commit_message_trailers_parse_as_git_trailers(tmp_path: Path) -> None:
-    message = gitops.commit_message("Title", "Do 2 things\nacross lines", ["a", "b"], ["undo"],
-                                    "A-20261130T075610Z-0ef996a07f37", "f" * 64)
+    message = gitops.commit_message(
+        "Title",
+        "Do 2 things\nacross lines",
+        ["a", "b"],
+        ["undo"],
+        "A-20261130T075610Z-0ef996a07f37",
+        "f" * 64,
+    )
     assert message.startswith("Title\n\nObjective: Do 2 things across lines\n\n")
-    done = subprocess.run([real_git(), "interpret-trailers", "--parse"], input=message,
-                          capture_output=True, text=True, check=True, cwd=tmp_path)
-    assert done.stdout == ("Wish-Anchor: A-20261130T075610Z-0ef996a07f37\n"
-                           f"Wish-Hash: {'f' * 64}\n")
+    done = subprocess.run(
+        [real_git(), "interpret-trailers", "--parse"],
+        input=message,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert done.stdout == (f"Wish-Anchor: A-20261130T075610Z-0ef996a07f37\nWish-Hash: {'f' * 64}\n")
 
 
 # -- git's environment -----------------------------------------------------------------------
@@ -118,8 +145,7 @@ def test_commit_message_trailers_parse_as_git_trailers(tmp_path: Path) -> None:
 def test_credentials_only_for_http_remotes_scoped_to_the_host() -> None:
     token = "ghp_CredentialTest0123456789abcdef"
     assert gitops.credentials(["git@github.com:a/b.git", "/srv/a/b.git"], token) == ()
-    pairs = gitops.credentials(["https://me@github.com/a/b.git", "https://github.com/a/c"],
-                               token)
+    pairs = gitops.credentials(["https://me@github.com/a/b.git", "https://github.com/a/c"], token)
     assert pairs[0] == ("credential.helper", "")
     assert len(pairs) == 2 and pairs[1][0] == "http.https://github.com/.extraHeader"
     value = pairs[1][1].removeprefix("Authorization: Basic ")
@@ -128,12 +154,22 @@ def test_credentials_only_for_http_remotes_scoped_to_the_host() -> None:
 
 
 def test_git_environment_keeps_the_users_settings(tmp_path: Path) -> None:
-    git = gitops.Git(tmp_path, {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.x",
-                                "GIT_CONFIG_VALUE_0": "y", "SSH_ASKPASS": "/usr/bin/ask"})
+    git = gitops.Git(
+        tmp_path,
+        {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "core.x",
+            "GIT_CONFIG_VALUE_0": "y",
+            "SSH_ASKPASS": "/usr/bin/ask",
+        },
+    )
     env = git.with_config(("a.b", "c"), ("d.e", "f")).env()
     assert env["GIT_CONFIG_COUNT"] == "3"
-    assert (env["GIT_CONFIG_KEY_0"], env["GIT_CONFIG_KEY_1"], env["GIT_CONFIG_VALUE_2"]) == \
-        ("core.x", "a.b", "f")
+    assert (env["GIT_CONFIG_KEY_0"], env["GIT_CONFIG_KEY_1"], env["GIT_CONFIG_VALUE_2"]) == (
+        "core.x",
+        "a.b",
+        "f",
+    )
     assert env["GIT_TERMINAL_PROMPT"] == "0" and env["GIT_ASKPASS"] == ""
     assert env["GIT_SSH_COMMAND"] == "ssh -o BatchMode=yes"
     assert gitops.Git(tmp_path, {"GIT_SSH_COMMAND": "mine"}).env()["GIT_SSH_COMMAND"] == "mine"
@@ -150,8 +186,7 @@ def test_changed_paths_lists_renames_spaces_and_untracked(tmp_path: Path) -> Non
     git.run("mv", "old name.txt", "new\nname.txt")
     (tmp_path / "dir").mkdir()
     (tmp_path / "dir" / "fresh.txt").write_text("f\n")
-    assert sorted(gitops.changed_paths(git)) == ["dir/fresh.txt", "new\nname.txt",
-                                                 "old name.txt"]
+    assert sorted(gitops.changed_paths(git)) == ["dir/fresh.txt", "new\nname.txt", "old name.txt"]
 
 
 def test_push_refuses_the_default_branch_and_foreign_branches(tmp_path: Path) -> None:
@@ -171,10 +206,10 @@ def test_git_missing_is_one_sentence(tmp_path: Path) -> None:
 
 
 def test_token_order_and_gh(tmp_path: Path) -> None:
-    assert resolve_token({"GH_TOKEN": "first-token", "GITHUB_TOKEN": "second-token"}) == \
-        Token("first-token", "GH_TOKEN")
-    assert resolve_token({"GH_TOKEN": " ", "GITHUB_TOKEN": "second-token"}).source == \
-        "GITHUB_TOKEN"
+    assert resolve_token({"GH_TOKEN": "first-token", "GITHUB_TOKEN": "second-token"}) == Token(
+        "first-token", "GH_TOKEN"
+    )
+    assert resolve_token({"GH_TOKEN": " ", "GITHUB_TOKEN": "second-token"}).source == "GITHUB_TOKEN"
     gh = tmp_path / "gh"
     gh.write_text("#!/bin/sh\necho gh-token-value-1234\n")
     gh.chmod(0o755)
@@ -190,8 +225,9 @@ def test_token_order_and_gh(tmp_path: Path) -> None:
 
 def test_api_url() -> None:
     assert api_url({}) == "https://api.github.com"
-    assert api_url({"GITHUB_API_URL": "https://ghe.example/api/v3/"}) == \
-        "https://ghe.example/api/v3"
+    assert (
+        api_url({"GITHUB_API_URL": "https://ghe.example/api/v3/"}) == "https://ghe.example/api/v3"
+    )
 
 
 DRAFT = PullRequestDraft("acme", "widgets", "T", "B", "wish/x-1", "main", True)
@@ -202,19 +238,30 @@ def answer(status: int, body: object) -> httpx.MockTransport:
     return httpx.MockTransport(lambda request: httpx.Response(status, json=body))
 
 
-@pytest.mark.parametrize(("status", "body", "words"), [
-    (422, {"message": "Validation Failed", "errors": [{"code": "missing_field", "field": "base"},
-                                                      {"message": "No commits between."}]},
-     "GitHub did not open the pull request: Validation Failed (missing_field; No commits "
-     "between)"),
-    (422, {"errors": ["head is invalid"]}, "the pull request: head is invalid;"),
-    (401, {"message": "Bad credentials"}, "(HTTP 401: Bad credentials): it cannot push"),
-    (403, {"message": "Resource not accessible by integration"}, "HTTP 403: Resource not"),
-    (404, {"message": "Not Found"}, "GitHub answered 404 for acme/widgets"),
-    (500, {"message": "boom"}, "GitHub answered HTTP 500: boom; try again later."),
-    (201, {"number": 3}, "without the pull request's address"),
-    (301, None, "redirect (HTTP 301), which is not followed"),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "words"),
+    [
+        (
+            422,
+            {
+                "message": "Validation Failed",
+                "errors": [
+                    {"code": "missing_field", "field": "base"},
+                    {"message": "No commits between."},
+                ],
+            },
+            "GitHub did not open the pull request: Validation Failed (missing_field; No commits "
+            "between)",
+        ),
+        (422, {"errors": ["head is invalid"]}, "the pull request: head is invalid;"),
+        (401, {"message": "Bad credentials"}, "(HTTP 401: Bad credentials): it cannot push"),
+        (403, {"message": "Resource not accessible by integration"}, "HTTP 403: Resource not"),
+        (404, {"message": "Not Found"}, "GitHub answered 404 for acme/widgets"),
+        (500, {"message": "boom"}, "GitHub answered HTTP 500: boom; try again later."),
+        (201, {"number": 3}, "without the pull request's address"),
+        (301, None, "redirect (HTTP 301), which is not followed"),
+    ],
+)
 def test_github_answers_become_sentences(status: int, body: object, words: str) -> None:
     with pytest.raises(PrFailed) as caught:
         open_pull_request(DRAFT, TOKEN, "https://api.example", transport=answer(status, body))
@@ -224,14 +271,20 @@ def test_github_answers_become_sentences(status: int, body: object, words: str) 
 
 def test_a_token_echoed_by_github_is_not_shown() -> None:
     with pytest.raises(PrFailed) as caught:
-        open_pull_request(DRAFT, TOKEN, "https://api.example", transport=answer(
-            422, {"message": f"token {TOKEN.value} is odd"}))
+        open_pull_request(
+            DRAFT,
+            TOKEN,
+            "https://api.example",
+            transport=answer(422, {"message": f"token {TOKEN.value} is odd"}),
+        )
     assert TOKEN.value not in str(caught.value) and "[redacted]" in str(caught.value)
 
 
 def test_github_token_shapes_are_redacted_even_when_never_read() -> None:
     from wishcraft.redaction import redact
 
-    text = ("old ghp_0123456789abcdefghijABCDEFGHIJ and github_pat_11ABCDEFG0123456789_abcdefghij"
-            " but not ghost_writer or gh_pages")
+    text = (
+        "old ghp_0123456789abcdefghijABCDEFGHIJ and github_pat_11ABCDEFG0123456789_abcdefghij"
+        " but not ghost_writer or gh_pages"
+    )
     assert redact(text) == "old [redacted] and [redacted] but not ghost_writer or gh_pages"

@@ -18,39 +18,146 @@ def test_valid_wish_has_no_findings() -> None:
 # (id, old line, new line, code, severity, underlined text, words in the message, quick-fix data)
 LineCase = tuple[str, str, str, str, Severity, str, str, dict[str, object]]
 LINE_CASES: list[LineCase] = [
-    ("objective-empty", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
-     'objective: ""', "objective-empty", E, '""', "non-empty and measurable", {}),
-    ("objective-pronoun", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
-     'objective: "Place 3 lamps on it within 5 days"', "objective-pronoun", W, "it",
-     "prefer explicit nouns", {"word": "it"}),
-    ("objective-no-quantity", 'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
-     'objective: "Place beacon lamps on the lighthouse by Friday"', "objective-no-quantity", INFO,
-     '"Place beacon lamps on the lighthouse by Friday"', "concrete quantity", {}),
-    ("objective-no-time-bound",
-     'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
-     'objective: "Place 3 beacon lamps on the lighthouse"', "objective-no-time-bound", INFO,
-     '"Place 3 beacon lamps on the lighthouse"', "time bound", {}),
-    ("out-of-range-u8", "  genie_slots: 2", "  genie_slots: 256", "out-of-range", E, "256",
-     "u8 maximum 255", {"maximum": 255}),
-    ("out-of-range-negative", "  gold_cap: 1500", "  gold_cap: -1", "out-of-range", E, "-1",
-     "cannot be negative", {}),
-    ("out-of-range-u16", "  duration_days: 5", "  duration_days: 65536", "out-of-range", E,
-     "65536", "u16 maximum 65535", {}),
-    ("wrong-type-text-for-int", "  chrono_sand: 12", '  chrono_sand: "12"', "wrong-type", E,
-     '"12"', "must be an integer (u16), not text", {}),
-    ("wrong-type-float", "  chrono_sand: 12", "  chrono_sand: 1.5", "wrong-type", E, "1.5",
-     "not the number 1.5", {}),
-    ("scalar-as-string", 'title: "Relight the lighthouse"', "title: 2025", "scalar-as-string", W,
-     "2025", 'reads it as the text "2025"', {}),
-    ("invalid-tier", "tier: meso", "tier: mezo", "invalid-tier", E, "mezo", "did you mean `meso`",
-     {"replacement": "meso"}),
-    ("unknown-conduit", '  - "worldsmith.place"', '  - "worldsmith.plase"', "unknown-conduit", E,
-     '"worldsmith.plase"', "did you mean `worldsmith.place`",
-     {"replacement": "worldsmith.place"}),
-    ("unknown-key", "tier: meso", "tier: meso\ntiers: macro", "unknown-key", W, "tiers",
-     "upstream ignores it", {"key": "tiers"}),
-    ("invalid-timestamp", "tier: meso", 'tier: meso\nmeta: {created_at: "last tuesday"}',
-     "invalid-timestamp", W, '"last tuesday"', "ISO 8601", {}),
+    (
+        "objective-empty",
+        'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+        'objective: ""',
+        "objective-empty",
+        E,
+        '""',
+        "non-empty and measurable",
+        {},
+    ),
+    (
+        "objective-pronoun",
+        'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+        'objective: "Place 3 lamps on it within 5 days"',
+        "objective-pronoun",
+        W,
+        "it",
+        "prefer explicit nouns",
+        {"word": "it"},
+    ),
+    (
+        "objective-no-quantity",
+        'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+        'objective: "Place beacon lamps on the lighthouse by Friday"',
+        "objective-no-quantity",
+        INFO,
+        '"Place beacon lamps on the lighthouse by Friday"',
+        "concrete quantity",
+        {},
+    ),
+    (
+        "objective-no-time-bound",
+        'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+        'objective: "Place 3 beacon lamps on the lighthouse"',
+        "objective-no-time-bound",
+        INFO,
+        '"Place 3 beacon lamps on the lighthouse"',
+        "time bound",
+        {},
+    ),
+    (
+        "out-of-range-u8",
+        "  genie_slots: 2",
+        "  genie_slots: 256",
+        "out-of-range",
+        E,
+        "256",
+        "u8 maximum 255",
+        {"maximum": 255},
+    ),
+    (
+        "out-of-range-negative",
+        "  gold_cap: 1500",
+        "  gold_cap: -1",
+        "out-of-range",
+        E,
+        "-1",
+        "cannot be negative",
+        {},
+    ),
+    (
+        "out-of-range-u16",
+        "  duration_days: 5",
+        "  duration_days: 65536",
+        "out-of-range",
+        E,
+        "65536",
+        "u16 maximum 65535",
+        {},
+    ),
+    (
+        "wrong-type-text-for-int",
+        "  chrono_sand: 12",
+        '  chrono_sand: "12"',
+        "wrong-type",
+        E,
+        '"12"',
+        "must be an integer (u16), not text",
+        {},
+    ),
+    (
+        "wrong-type-float",
+        "  chrono_sand: 12",
+        "  chrono_sand: 1.5",
+        "wrong-type",
+        E,
+        "1.5",
+        "not the number 1.5",
+        {},
+    ),
+    (
+        "scalar-as-string",
+        'title: "Relight the lighthouse"',
+        "title: 2025",
+        "scalar-as-string",
+        W,
+        "2025",
+        'reads it as the text "2025"',
+        {},
+    ),
+    (
+        "invalid-tier",
+        "tier: meso",
+        "tier: mezo",
+        "invalid-tier",
+        E,
+        "mezo",
+        "did you mean `meso`",
+        {"replacement": "meso"},
+    ),
+    (
+        "unknown-conduit",
+        '  - "worldsmith.place"',
+        '  - "worldsmith.plase"',
+        "unknown-conduit",
+        E,
+        '"worldsmith.plase"',
+        "did you mean `worldsmith.place`",
+        {"replacement": "worldsmith.place"},
+    ),
+    (
+        "unknown-key",
+        "tier: meso",
+        "tier: meso\ntiers: macro",
+        "unknown-key",
+        W,
+        "tiers",
+        "upstream ignores it",
+        {"key": "tiers"},
+    ),
+    (
+        "invalid-timestamp",
+        "tier: meso",
+        'tier: meso\nmeta: {created_at: "last tuesday"}',
+        "invalid-timestamp",
+        W,
+        '"last tuesday"',
+        "ISO 8601",
+        {},
+    ),
 ]
 
 
@@ -75,9 +182,11 @@ def test_unknown_key_suggests_the_missing_one() -> None:
 
 
 def test_missing_top_level_key_is_on_the_first_line() -> None:
-    wish = VALID_WISH.replace('rollback:\n  - "Remove the 3 lamps"\n  - "Restore the gallery '
-                              'tiles"\n  - "Reset the keeper schedule"\n  - "Refund the gold"\n',
-                              "")
+    wish = VALID_WISH.replace(
+        'rollback:\n  - "Remove the 3 lamps"\n  - "Restore the gallery '
+        'tiles"\n  - "Reset the keeper schedule"\n  - "Refund the gold"\n',
+        "",
+    )
     finding = only(wish, "missing-key")
     assert (finding.span.start.line, finding.span.start.column) == (0, 0)
     assert underlined(wish, finding.span) == 'title: "Relight the lighthouse"'
@@ -102,8 +211,7 @@ def test_wrong_container_type() -> None:
 
 def test_empty_rollback_and_invariants() -> None:
     wish = VALID_WISH.split("rollback:")[0] + "rollback: []\ntier: micro\n"
-    wish = wish.split("invariants:")[0] + "invariants: []\n" + "budget:" + \
-        wish.split("budget:")[1]
+    wish = wish.split("invariants:")[0] + "invariants: []\n" + "budget:" + wish.split("budget:")[1]
     rollback = only(wish, "rollback-empty")
     assert rollback.severity is E and underlined(wish, rollback.span) == "[]"
     invariants = only(wish, "invariants-empty")
@@ -179,9 +287,10 @@ def test_severity_overrides_and_turning_rules_off() -> None:
         LintConfig.model_validate({"severity": {"no-such-rule": "error"}})
 
 
-@pytest.mark.parametrize(("text", "code"), [("- a\n- b\n", "not-a-mapping"),
-                                            ("just text\n", "not-a-mapping"),
-                                            ("", "yaml-empty")])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("- a\n- b\n", "not-a-mapping"), ("just text\n", "not-a-mapping"), ("", "yaml-empty")],
+)
 def test_a_wish_must_be_a_mapping(text: str, code: str) -> None:
     assert codes(text) == [code]
 

@@ -40,8 +40,10 @@ def test_every_field_has_a_description_and_example() -> None:
 
 def test_wish_schema_accepts_real_wishes_and_rejects_broken_ones() -> None:
     validator = jsonschema.Draft7Validator(_schema("wish.schema.json"))
-    for path in [SHARED_EXAMPLES / "wishcraft-docs.yaml",
-                 EXAMPLES / "data/wishes/lighthouse.wish.yaml"]:
+    for path in [
+        SHARED_EXAMPLES / "wishcraft-docs.yaml",
+        EXAMPLES / "data/wishes/lighthouse.wish.yaml",
+    ]:
         assert list(validator.iter_errors(yaml.safe_load(path.read_text()))) == []
     broken = yaml.safe_load((EXAMPLES / "broken/typos.wish.yaml").read_text())
     messages = " ".join(e.message for e in validator.iter_errors(broken))
@@ -69,9 +71,11 @@ def test_registry_is_found_upward_and_falls_back_to_the_bundled_one(tmp_path: Pa
     assert cache.for_document(wish_dir / "w.yaml").source is None
     registry_file = tmp_path / "data" / "conduits" / "registry.yaml"
     registry_file.parent.mkdir(parents=True)
-    registry_file.write_text("- id: solo\n  label: Solo\n  disposition: literalist\n"
-                             "  risk_class: low\n  determinism: mockable\n"
-                             "  latency_class: instant\n")
+    registry_file.write_text(
+        "- id: solo\n  label: Solo\n  disposition: literalist\n"
+        "  risk_class: low\n  determinism: mockable\n"
+        "  latency_class: instant\n"
+    )
     assert find_registry_file(wish_dir / "w.yaml") == registry_file
     registry = cache.for_document(wish_dir / "w.yaml")
     assert list(registry.conduits) == ["solo"]
@@ -92,7 +96,14 @@ def test_registry_must_be_a_list() -> None:
 
 @pytest.mark.parametrize("spelling", ["Literalist", "literalist", "LITERALIST"])
 def test_enum_spellings_are_accepted(spelling: str) -> None:
-    descriptor = ConduitDescriptor.model_validate({
-        "id": "x", "label": "X", "disposition": spelling, "risk_class": "Low",
-        "determinism": "deterministic", "latency_class": "instant"})
+    descriptor = ConduitDescriptor.model_validate(
+        {
+            "id": "x",
+            "label": "X",
+            "disposition": spelling,
+            "risk_class": "Low",
+            "determinism": "deterministic",
+            "latency_class": "instant",
+        }
+    )
     assert descriptor.disposition.value == "Literalist"

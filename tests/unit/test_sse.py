@@ -11,15 +11,17 @@ from wishcraft.conduit.sse import SSEDecoder, SSEMessage, message_text, parse_ev
 
 FRAMES: list[dict[str, Any]] = [
     {"type": "response.created", "response": {"id": "resp_1"}},
-    {"type": "response.output_text.delta", "delta": "{\"steps\":[{\"title\":\"Validate 😀\"},"},
-    {"type": "response.output_text.delta", "delta": "{\"title\":\"中文\"}]}"},
+    {"type": "response.output_text.delta", "delta": '{"steps":[{"title":"Validate 😀"},'},
+    {"type": "response.output_text.delta", "delta": '{"title":"中文"}]}'},
     {"type": "response.completed", "response": {"id": "resp_1", "usage": {"total_tokens": 9}}},
 ]
 
 
 def transcript(line_end: str = "\n") -> bytes:
-    text = "".join(f"event: {frame['type']}{line_end}data: {json.dumps(frame)}{line_end}"
-                   f"{line_end}" for frame in FRAMES)
+    text = "".join(
+        f"event: {frame['type']}{line_end}data: {json.dumps(frame)}{line_end}{line_end}"
+        for frame in FRAMES
+    )
     return text.encode("utf-8")
 
 
@@ -48,7 +50,7 @@ def test_every_split_point_gives_the_same_events(line_end: str) -> None:
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 64])
 def test_small_chunks(size: int) -> None:
     data = transcript("\r\n")
-    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
     messages = decode(chunks)
     assert [m.event for m in messages] == [frame["type"] for frame in FRAMES]
     assert [json.loads(m.data) for m in messages] == expected()
@@ -62,8 +64,10 @@ def test_three_way_splits_of_a_crlf_and_a_multibyte_character() -> None:
 
 
 def test_comments_multiline_data_fields_and_blank_events() -> None:
-    text = (": keep-alive\n\nid: 7\nevent: x\ndata: line one\ndata:line two\ndata\n"
-            "retry: 10\nunknown: y\n\n\n\n")
+    text = (
+        ": keep-alive\n\nid: 7\nevent: x\ndata: line one\ndata:line two\ndata\n"
+        "retry: 10\nunknown: y\n\n\n\n"
+    )
     (message,) = decode([text.encode()])
     assert message == SSEMessage("line one\nline two\n", "x", "7")
 
@@ -78,19 +82,31 @@ def test_a_message_without_its_blank_line_is_not_dispatched() -> None:
     assert decoder.flush() == []
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    ('{"type":"response.output_text.delta","delta":"x"}', "response.output_text.delta"),
-    ("not json", None), ("[DONE]", None), ('{"no":"type"}', None), ("[1,2]", None),
-    ('{"type":"response.something.new"}', "response.something.new"),
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        ('{"type":"response.output_text.delta","delta":"x"}', "response.output_text.delta"),
+        ("not json", None),
+        ("[DONE]", None),
+        ('{"no":"type"}', None),
+        ("[1,2]", None),
+        ('{"type":"response.something.new"}', "response.something.new"),
+    ],
+)
 def test_parse_event(data: str, kind: str | None) -> None:
     event = parse_event(SSEMessage(data))
     assert (event.type if event else None) == kind
 
 
 def test_message_text_joins_output_text_parts() -> None:
-    item = {"type": "message", "role": "assistant", "content": [
-        {"type": "output_text", "text": "a"}, {"type": "refusal", "text": "no"},
-        {"type": "output_text", "text": "b"}]}
+    item = {
+        "type": "message",
+        "role": "assistant",
+        "content": [
+            {"type": "output_text", "text": "a"},
+            {"type": "refusal", "text": "no"},
+            {"type": "output_text", "text": "b"},
+        ],
+    }
     assert message_text(item) == "ab"
     assert message_text({"type": "reasoning"}) is None

@@ -30,11 +30,13 @@ from wishcraft.conduit import errors
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "troubleshooting.md"
 PACKAGE = ROOT / "server" / "wishcraft"
-SOURCES = sorted((PACKAGE / "conduit").glob("*.py")) + sorted(
-    (PACKAGE / "plan").glob("*.py")) + [PACKAGE / "lsp" / "runner.py", PACKAGE / "cli" / "plan.py",
-                                        PACKAGE / "cli" / "models.py"] + sorted(
-    (PACKAGE / "pr").glob("*.py")) + [PACKAGE / "cli" / "pr.py",
-                                      PACKAGE / "lsp" / "features" / "pull_request.py"]
+SOURCES = (
+    sorted((PACKAGE / "conduit").glob("*.py"))
+    + sorted((PACKAGE / "plan").glob("*.py"))
+    + [PACKAGE / "lsp" / "runner.py", PACKAGE / "cli" / "plan.py", PACKAGE / "cli" / "models.py"]
+    + sorted((PACKAGE / "pr").glob("*.py"))
+    + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
+)
 CLI_SOURCES = {"plan.py", "models.py", "pr.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
@@ -45,8 +47,11 @@ STEM_WORDS = 6
 
 def conduit_error_classes() -> list[type[errors.ConduitError]]:
     """Every class of the conduit's exception tree, the root included."""
-    return [value for _, value in inspect.getmembers(errors, inspect.isclass)
-            if issubclass(value, errors.ConduitError)]
+    return [
+        value
+        for _, value in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(value, errors.ConduitError)
+    ]
 
 
 def error_names() -> set[str]:
@@ -81,8 +86,11 @@ def _segments(node: ast.expr) -> tuple[str, ...] | None:
         left, right = _segments(node.left), _segments(node.right)
         if left is not None and right is not None:
             return (*left[:-1], left[-1] + right[0], *right[1:])
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-            node.func.attr in ("replace", "strip"):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("replace", "strip")
+    ):
         return _segments(node.func.value)  # `f"…".replace("  ", " ")`
     return None
 
@@ -106,8 +114,11 @@ def _assignments(function: ast.AST) -> dict[str, list[ast.expr]]:
             for target in node.targets:
                 if isinstance(target, ast.Name):
                     found.setdefault(target.id, []).append(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and \
-                node.value is not None:
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.value is not None
+        ):
             found.setdefault(node.target.id, []).append(node.value)
     return found
 
@@ -134,8 +145,14 @@ def sentences_in(source: str, filename: str, names: set[str]) -> list[Sentence]:
             for segments in _strings(candidate):
                 found.append(Sentence(where, segments))
 
-    scopes: list[ast.AST] = [tree, *(node for node in ast.walk(tree)
-                                      if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef))]
+    scopes: list[ast.AST] = [
+        tree,
+        *(
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        ),
+    ]
     seen: set[int] = set()
     for scope in reversed(scopes):  # innermost function first, so names resolve locally
         for node in ast.walk(scope):
@@ -146,27 +163,40 @@ def sentences_in(source: str, filename: str, names: set[str]) -> list[Sentence]:
                 if name in names and node.args:
                     seen.add(id(node))
                     add(node, node.args[0], scope)
-                elif name == "append" and isinstance(node.func, ast.Attribute) and \
-                        isinstance(node.func.value, ast.Name | ast.Attribute) and \
-                        (getattr(node.func.value, "id", None) == "notes"
-                         or getattr(node.func.value, "attr", None) == "notes") and node.args:
+                elif (
+                    name == "append"
+                    and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name | ast.Attribute)
+                    and (
+                        getattr(node.func.value, "id", None) == "notes"
+                        or getattr(node.func.value, "attr", None) == "notes"
+                    )
+                    and node.args
+                ):
                     seen.add(id(node))
                     add(node, node.args[0], scope)
                 elif filename in CLI_SOURCES and name in ("print", "write") and node.args:
                     seen.add(id(node))
                     for segments in _strings(node.args[0]):
                         sentence = Sentence(f"{filename}:{node.lineno}", segments)
-                        if segments[0].startswith("wishcraft: ") or \
-                                (name == "write" and stem(sentence) is not None):
+                        if segments[0].startswith("wishcraft: ") or (
+                            name == "write" and stem(sentence) is not None
+                        ):
                             found.append(sentence)
             elif isinstance(node, ast.Assign) and any(
-                    isinstance(target, ast.Attribute) and target.attr == "incomplete_reason"
-                    for target in node.targets):
+                isinstance(target, ast.Attribute) and target.attr == "incomplete_reason"
+                for target in node.targets
+            ):
                 seen.add(id(node))
                 add(node, node.value, scope)
-            elif isinstance(node, ast.Assign) and any(
+            elif (
+                isinstance(node, ast.Assign)
+                and any(
                     isinstance(target, ast.Name) and target.id in MESSAGE_TABLES
-                    for target in node.targets) and isinstance(node.value, ast.Dict):
+                    for target in node.targets
+                )
+                and isinstance(node.value, ast.Dict)
+            ):
                 seen.add(id(node))
                 for value in node.value.values:
                     add(node, value, scope)
@@ -215,24 +245,31 @@ def missing_from(doc: str, sentences: list[Sentence]) -> list[str]:
     folded = _fold(doc)
     missing: list[str] = []
     for sentence in sentences:
-        missing.extend(f"{sentence.where}: {words!r}" for words in stems(sentence)
-                       if words not in folded)
+        missing.extend(
+            f"{sentence.where}: {words!r}" for words in stems(sentence) if words not in folded
+        )
     return missing
 
 
 def all_sentences() -> list[Sentence]:
     """Every sentence of every scanned module."""
     names = error_names()
-    return [sentence for path in SOURCES
-            for sentence in sentences_in(path.read_text(encoding="utf-8"), path.name, names)]
+    return [
+        sentence
+        for path in SOURCES
+        for sentence in sentences_in(path.read_text(encoding="utf-8"), path.name, names)
+    ]
 
 
 def test_every_conduit_error_class_is_named_in_the_doc() -> None:
     doc = DOC.read_text(encoding="utf-8")
     classes = conduit_error_classes()
     assert len(classes) >= 18
-    absent = [cls.__name__ for cls in classes
-              if cls is not errors.ConduitError and f"`{cls.__name__}`" not in doc]
+    absent = [
+        cls.__name__
+        for cls in classes
+        if cls is not errors.ConduitError and f"`{cls.__name__}`" not in doc
+    ]
     assert not absent, f"docs/troubleshooting.md does not name {absent}"
 
 
@@ -242,19 +279,28 @@ def test_every_user_facing_sentence_has_a_doc_entry() -> None:
     assert len(sentences) >= 60, len(sentences)
     assert any(sentence.where.startswith("plan.py") for sentence in sentences)
     assert any(sentence.where.startswith("auth.py") for sentence in sentences)
-    assert sum(sentence.where.startswith(("opener.py", "git.py", "github.py"))
-               for sentence in sentences) >= 30  # the pull-request opener's (PR_ERRORS)
+    assert (
+        sum(
+            sentence.where.startswith(("opener.py", "git.py", "github.py"))
+            for sentence in sentences
+        )
+        >= 30
+    )  # the pull-request opener's (PR_ERRORS)
     missing = missing_from(DOC.read_text(encoding="utf-8"), sentences)
     assert not missing, "docs/troubleshooting.md lacks:\n" + "\n".join(missing)
 
 
 def test_every_sentence_has_a_recognisable_stem() -> None:
     """A sentence of placeholders only (`f"{a}: {b}"`) would escape the check above."""
+
     def frame(run: str) -> bool:  # `wishcraft: {error}`, `… note: {warning}`, `… {step} …`
         return run.removeprefix("wishcraft: ").strip(" :.…") in ("", "note")
 
-    without = [sentence for sentence in all_sentences() if stem(sentence) is None
-               and not all(frame(run) for run in sentence.segments)]
+    without = [
+        sentence
+        for sentence in all_sentences()
+        if stem(sentence) is None and not all(frame(run) for run in sentence.segments)
+    ]
     assert not without, [sentence.where for sentence in without]
 
 
@@ -276,21 +322,33 @@ def test_the_check_fails_for_an_undocumented_error() -> None:
     """The checker itself: a new error without a doc entry is caught, a documented one is not."""
     sentences = sentences_in(NEW_ERROR, "new.py", error_names() | {"TeapotRefused"})
     assert [stem(sentence) for sentence in sentences] == [
-        "the backend is a teapot and", "codex sent a kettle instead of"]
+        "the backend is a teapot and",
+        "codex sent a kettle instead of",
+    ]
     doc = DOC.read_text(encoding="utf-8")
     assert missing_from(doc, sentences) == [
-        "new.py:10: 'the backend is a teapot and'", "new.py:11: 'codex sent a kettle instead of'",
-        "new.py:11: 'descale it'"]
-    documented = doc + ("\n> The backend is a teapot and refused `<model>`; brew `<model>`\n"
-                        "> elsewhere.\n\n> Codex sent a kettle instead of `<model>`; boil it.\n")
+        "new.py:10: 'the backend is a teapot and'",
+        "new.py:11: 'codex sent a kettle instead of'",
+        "new.py:11: 'descale it'",
+    ]
+    documented = doc + (
+        "\n> The backend is a teapot and refused `<model>`; brew `<model>`\n"
+        "> elsewhere.\n\n> Codex sent a kettle instead of `<model>`; boil it.\n"
+    )
     # The second sentence's start is quoted, but its end was reworded: still caught.
     assert missing_from(documented, sentences) == ["new.py:11: 'descale it'"]
 
 
-@pytest.mark.parametrize("section", ["## Login and refresh", "## API-key mode",
-                                     "## The model catalog and the version presented",
-                                     "## Network: proxies, certificates, redirects",
-                                     "## Rate and usage limits",
-                                     "## How to see the request that was sent"])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "## Login and refresh",
+        "## API-key mode",
+        "## The model catalog and the version presented",
+        "## Network: proxies, certificates, redirects",
+        "## Rate and usage limits",
+        "## How to see the request that was sent",
+    ],
+)
 def test_the_doc_has_its_sections(section: str) -> None:
     assert section in DOC.read_text(encoding="utf-8").splitlines()

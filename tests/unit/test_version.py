@@ -30,7 +30,8 @@ def test_the_package_reports_its_metadata_version() -> None:
 def test_the_vscode_extension_has_the_package_version() -> None:
     manifest = json.loads((ROOT / "client-vscode" / "package.json").read_text(encoding="utf-8"))
     assert manifest["version"] == VERSION, (
-        "client-vscode/package.json and pyproject.toml must carry one version")
+        "client-vscode/package.json and pyproject.toml must carry one version"
+    )
 
 
 def test_the_server_announces_the_package_version() -> None:
@@ -40,15 +41,23 @@ def test_the_server_announces_the_package_version() -> None:
 
 def test_both_commands_print_the_package_version() -> None:
     for module, name in (("wishcraft.cli", "wishcraft"), ("wishcraft.lsp", "wishcraft-lsp")):
-        done = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True,
-                              text=True, timeout=60, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         assert done.stdout.split() == [name, VERSION]
 
 
 def test_no_module_holds_a_copy_of_the_version() -> None:
-    copies = [str(path.relative_to(ROOT)) for path in (ROOT / "server").rglob("*.py")
-              if VERSION in (text := path.read_text(encoding="utf-8"))
-              or re.search(r"^__version__\s*=", text, re.MULTILINE)]
+    copies = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "server").rglob("*.py")
+        if VERSION in (text := path.read_text(encoding="utf-8"))
+        or re.search(r"^__version__\s*=", text, re.MULTILINE)
+    ]
     assert copies == []
 
 

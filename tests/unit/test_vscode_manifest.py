@@ -55,19 +55,25 @@ def ts_command_calls() -> dict[str, str]:
     match = re.search(r"CLIENT_COMMAND_CALLS[^=]*= \{(.*?)\};", NAMES_TS, re.DOTALL)
     assert match, "CLIENT_COMMAND_CALLS is not in names.ts"
     constants = ts_constants()
-    return {constants[client]: constants[server]
-            for client, server in re.findall(r"\[(\w+)\]: (\w+)", match.group(1))}
+    return {
+        constants[client]: constants[server]
+        for client, server in re.findall(r"\[(\w+)\]: (\w+)", match.group(1))
+    }
 
 
-def server_settings(model: type[BaseModel] = Settings,
-                    prefix: str = "wishcraft.") -> dict[str, FieldInfo]:
+def server_settings(
+    model: type[BaseModel] = Settings, prefix: str = "wishcraft."
+) -> dict[str, FieldInfo]:
     """Every leaf setting of the server's model, by its VS Code key (camelCase aliases)."""
     out: dict[str, FieldInfo] = {}
     for name, info in model.model_fields.items():
         key = prefix + (info.alias or name)
         annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and \
-                info.default_factory is not None:
+        if (
+            isinstance(annotation, type)
+            and issubclass(annotation, BaseModel)
+            and info.default_factory is not None
+        ):
             out.update(server_settings(annotation, key + "."))
         else:
             out[key] = info
@@ -86,8 +92,11 @@ def json_types(annotation: Any) -> set[str]:
         return {"null"}
     if origin in (tuple, list) or annotation in (tuple, list):
         return {"array"}
-    if origin is dict or annotation is dict or (
-            isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+    if (
+        origin is dict
+        or annotation is dict
+        or (isinstance(annotation, type) and issubclass(annotation, BaseModel))
+    ):
         return {"object"}
     simple = {bool: "boolean", int: "integer", float: "number", str: "string"}
     return {simple[annotation]}
@@ -111,10 +120,8 @@ def test_package_json_contributes_exactly_the_server_settings_and_the_listed_ext
 
 
 def test_names_ts_lists_the_same_server_and_extension_settings() -> None:
-    assert {f"wishcraft.{k}" for k in ts_string_list("SERVER_SETTING_KEYS")} == \
-        set(SERVER_SETTINGS)
-    assert {f"wishcraft.{k}" for k in ts_string_list("EXTENSION_SETTING_KEYS")} == \
-        EXTENSION_ONLY
+    assert {f"wishcraft.{k}" for k in ts_string_list("SERVER_SETTING_KEYS")} == set(SERVER_SETTINGS)
+    assert {f"wishcraft.{k}" for k in ts_string_list("EXTENSION_SETTING_KEYS")} == EXTENSION_ONLY
 
 
 @pytest.mark.parametrize("key", sorted(SERVER_SETTINGS))
@@ -144,8 +151,12 @@ def test_setting_default_is_the_server_default(key: str) -> None:
         assert error is None and settings == Settings()
 
 
-BOUND_KEYWORDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum",
-                  "lt": "exclusiveMaximum"}
+BOUND_KEYWORDS = {
+    "ge": "minimum",
+    "le": "maximum",
+    "gt": "exclusiveMinimum",
+    "lt": "exclusiveMaximum",
+}
 """pydantic's numeric constraints and the JSON Schema keyword each one is written as."""
 
 
@@ -163,8 +174,9 @@ def server_bounds(info: FieldInfo) -> dict[str, object]:
 @pytest.mark.parametrize("key", sorted(SERVER_SETTINGS))
 def test_numeric_bounds_match(key: str) -> None:
     # Both ways: a bound on one side only (the manifest's or the server's) is a mismatch too.
-    manifest = {word: PROPERTIES[key][word] for word in BOUND_KEYWORDS.values()
-                if word in PROPERTIES[key]}
+    manifest = {
+        word: PROPERTIES[key][word] for word in BOUND_KEYWORDS.values() if word in PROPERTIES[key]
+    }
     assert manifest == server_bounds(SERVER_SETTINGS[key])
 
 
@@ -175,22 +187,36 @@ def test_the_server_reads_package_json_defaults_as_its_own() -> None:
 
 def test_shared_names_match_the_server() -> None:
     constants = ts_constants()
-    for name in ("SETTINGS_SECTION", "COMMAND_PLAN_WISH", "COMMAND_INSERT_PLAN_STEPS",
-                 "COMMAND_CANCEL_PLAN", "COMMAND_PLAN_LOCATION", "NOTIFICATION_PLAN_UPDATED",
-                 "COMMAND_APPLY_PLAN", "COMMAND_UNDO_APPLY", "COMMAND_OPEN_PULL_REQUEST"):
+    for name in (
+        "SETTINGS_SECTION",
+        "COMMAND_PLAN_WISH",
+        "COMMAND_INSERT_PLAN_STEPS",
+        "COMMAND_CANCEL_PLAN",
+        "COMMAND_PLAN_LOCATION",
+        "NOTIFICATION_PLAN_UPDATED",
+        "COMMAND_APPLY_PLAN",
+        "COMMAND_UNDO_APPLY",
+        "COMMAND_OPEN_PULL_REQUEST",
+    ):
         assert constants[name] == getattr(names, name), name
     assert constants["REGISTRY_GLOB"] in WATCHED_FILES
 
 
 def test_client_commands_are_contributed_and_call_commands_the_server_registers() -> None:
     server_commands = set(create_server().protocol.fm.commands)
-    assert server_commands == {names.COMMAND_PLAN_WISH, names.COMMAND_INSERT_PLAN_STEPS,
-                               names.COMMAND_CANCEL_PLAN, names.COMMAND_PLAN_LOCATION,
-                               names.COMMAND_APPLY_PLAN, names.COMMAND_UNDO_APPLY,
-                               names.COMMAND_OPEN_PULL_REQUEST}
+    assert server_commands == {
+        names.COMMAND_PLAN_WISH,
+        names.COMMAND_INSERT_PLAN_STEPS,
+        names.COMMAND_CANCEL_PLAN,
+        names.COMMAND_PLAN_LOCATION,
+        names.COMMAND_APPLY_PLAN,
+        names.COMMAND_UNDO_APPLY,
+        names.COMMAND_OPEN_PULL_REQUEST,
+    }
     contributed = {c["command"] for c in MANIFEST["contributes"]["commands"]}
-    client_commands = {value for name, value in ts_constants().items()
-                       if name.startswith("CLIENT_COMMAND_")}
+    client_commands = {
+        value for name, value in ts_constants().items() if name.startswith("CLIENT_COMMAND_")
+    }
     assert contributed == client_commands
     # vscode-languageclient registers the server's commands itself; the same id twice fails.
     assert not contributed & server_commands
@@ -215,8 +241,10 @@ def test_the_extension_stands_alone_and_packages_offline() -> None:
 # VS Code's settings editor flags what the server would refuse (and nothing it accepts).
 
 LINT_SCHEMA: dict[str, Any] = PROPERTIES["wishcraft.lint"]
-TIER_MODELS: dict[str, type[BaseModel]] = {"tierLimits": TierLimits,
-                                           "courtThresholds": CourtThreshold}
+TIER_MODELS: dict[str, type[BaseModel]] = {
+    "tierLimits": TierLimits,
+    "courtThresholds": CourtThreshold,
+}
 
 
 def model_keys(model: type[BaseModel]) -> dict[str, FieldInfo]:
@@ -233,13 +261,15 @@ def assert_object_schema_matches(schema: dict[str, Any], model: type[BaseModel])
     assert set(schema.get("required", [])) == {k for k, f in fields.items() if f.is_required()}
     for key, info in fields.items():
         prop = schema["properties"][key]
-        assert set([prop["type"]] if isinstance(prop["type"], str) else prop["type"]) == \
-            json_types(info.annotation), key
+        assert set([prop["type"]] if isinstance(prop["type"], str) else prop["type"]) == json_types(
+            info.annotation
+        ), key
         bounds = {type(m).__name__: m for m in info.metadata}
         assert prop.get("minimum") == (bounds["Ge"].ge if "Ge" in bounds else None), key
         assert prop.get("maximum") == (bounds["Le"].le if "Le" in bounds else None), key
-        assert prop.get("minItems") == (bounds["MinLen"].min_length if "MinLen" in bounds
-                                        else None), key
+        assert prop.get("minItems") == (
+            bounds["MinLen"].min_length if "MinLen" in bounds else None
+        ), key
 
 
 def test_lint_schema_has_the_lint_config_keys_and_nothing_else() -> None:
@@ -292,11 +322,17 @@ LINT_ACCEPTED = [
     {},
     {"planMaxSteps": 5},
     {"severity": {"plan-too-long": "off", "yaml-tab": "warning", "yaml-bom": None}},
-    {"tierLimits": {"micro": {"duration_days": 3, "chrono_sand": 1, "genie_slots": 1,
-                              "gold_cap": 10}}},
+    {
+        "tierLimits": {
+            "micro": {"duration_days": 3, "chrono_sand": 1, "genie_slots": 1, "gold_cap": 10}
+        }
+    },
     {"courtThresholds": {"Macro": {"clarity": 100, "safety": 0, "reversibility": 50}}},
-    {"requiredInvariants": [{"label": "no fire", "keywords": ["fire"], "tiers": ["meso"],
-                             "suggestion": "No fire"}]},
+    {
+        "requiredInvariants": [
+            {"label": "no fire", "keywords": ["fire"], "tiers": ["meso"], "suggestion": "No fire"}
+        ]
+    },
     {"allowedRisk": {"micro": ["Low"], "macro": ["low", "High"]}},
 ]
 
@@ -307,17 +343,25 @@ LINT_REFUSED = [
     {"severity": {"no-such-rule": "error"}},
     {"severity": {"plan-too-long": "fatal"}},
     {"severity": {"plan-too-long": 2}},
-    {"tierLimits": {"mega": {"duration_days": 1, "chrono_sand": 1, "genie_slots": 1,
-                             "gold_cap": 1}}},
+    {
+        "tierLimits": {
+            "mega": {"duration_days": 1, "chrono_sand": 1, "genie_slots": 1, "gold_cap": 1}
+        }
+    },
     {"tierLimits": {"micro": {"duration_days": 1}}},
-    {"tierLimits": {"micro": {"duration_days": -1, "chrono_sand": 1, "genie_slots": 1,
-                              "gold_cap": 1}}},
+    {
+        "tierLimits": {
+            "micro": {"duration_days": -1, "chrono_sand": 1, "genie_slots": 1, "gold_cap": 1}
+        }
+    },
     {"courtThresholds": {"meso": {"clarity": 101, "safety": 1, "reversibility": 1}}},
     {"courtThresholds": {"meso": {"clarity": 1, "safety": 1, "reversibility": 1, "x": 1}}},
-    {"requiredInvariants": [{"label": "x", "keywords": [], "tiers": ["meso"],
-                             "suggestion": "x"}]},
-    {"requiredInvariants": [{"label": "x", "keywords": ["x"], "tiers": ["giga"],
-                             "suggestion": "x"}]},
+    {"requiredInvariants": [{"label": "x", "keywords": [], "tiers": ["meso"], "suggestion": "x"}]},
+    {
+        "requiredInvariants": [
+            {"label": "x", "keywords": ["x"], "tiers": ["giga"], "suggestion": "x"}
+        ]
+    },
     {"allowedRisk": {"micro": ["Extreme"]}},
     {"allowedRisk": {"micro": "Low"}},
 ]
@@ -325,8 +369,7 @@ LINT_REFUSED = [
 
 def validate_lint_schema(value: Any) -> list[str]:
     """What VS Code's settings validation (JSON Schema draft 7) says about a value."""
-    return [error.message for error in
-            jsonschema.Draft7Validator(LINT_SCHEMA).iter_errors(value)]
+    return [error.message for error in jsonschema.Draft7Validator(LINT_SCHEMA).iter_errors(value)]
 
 
 @pytest.mark.parametrize("value", LINT_ACCEPTED, ids=json.dumps)

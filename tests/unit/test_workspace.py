@@ -199,8 +199,9 @@ def test_the_configured_registry_path_wins(tmp_path: Path, repo: Path, where: st
     # An absolute path serves every folder; a relative one is taken in the wish's own folder.
     expected = custom if where == "absolute" else other
     assert ws.registry_path_for(wish) == expected
-    assert ("custom.plan" if where == "absolute" else "second.plan") in \
-        ws.registry_for(wish).conduits
+    assert ("custom.plan" if where == "absolute" else "second.plan") in ws.registry_for(
+        wish
+    ).conduits
 
 
 def test_a_relative_registry_path_without_folders_is_beside_the_wish(repo: Path) -> None:

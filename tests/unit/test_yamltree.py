@@ -12,9 +12,24 @@ from wishcraft.findings import Position, Severity
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("yes", "yes"), ("on", "on"), ("true", True), ("False", False), ("~", None),
-     ("null", None), ("", None), ("42", 42), ("-7", -7), ("0o17", 15), ("0x1F", 31),
-     ("017", 17), ("1.5", 1.5), ("1e3", 1000.0), ("1_000", "1_000"), ("text", "text")],
+    [
+        ("yes", "yes"),
+        ("on", "on"),
+        ("true", True),
+        ("False", False),
+        ("~", None),
+        ("null", None),
+        ("", None),
+        ("42", 42),
+        ("-7", -7),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("017", 17),
+        ("1.5", 1.5),
+        ("1e3", 1000.0),
+        ("1_000", "1_000"),
+        ("text", "text"),
+    ],
     ids=lambda v: repr(v),
 )
 def test_plain_scalars_follow_yaml_1_2_core_schema(text: str, value: object) -> None:
@@ -103,8 +118,9 @@ def test_alias_bomb_is_bounded_and_reported() -> None:
     assert parsed.findings[0].span.start.line >= 4
 
 
-@pytest.mark.parametrize(("text", "why"), [("a: *nope\n", "not defined"),
-                                           ("a: &x [*x]\n", "refers to itself")])
+@pytest.mark.parametrize(
+    ("text", "why"), [("a: *nope\n", "not defined"), ("a: &x [*x]\n", "refers to itself")]
+)
 def test_bad_alias(text: str, why: str) -> None:
     (finding,) = parse_yaml(text).findings
     assert finding.code == "yaml-bad-alias"
@@ -152,8 +168,9 @@ def test_pure_python_parser_gives_the_same_tree(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(yamltree, "_PARSER_LOADER", yaml.SafeLoader)
     slow = parse_yaml(text)
     assert fast.data == slow.data
-    assert PathIndex(fast.root).value_span(("scope", "region")) == \
-        PathIndex(slow.root).value_span(("scope", "region"))
+    assert PathIndex(fast.root).value_span(("scope", "region")) == PathIndex(slow.root).value_span(
+        ("scope", "region")
+    )
 
 
 def test_crlf_and_lone_cr_line_ends_keep_positions() -> None:
@@ -163,7 +180,7 @@ def test_crlf_and_lone_cr_line_ends_keep_positions() -> None:
     index = PathIndex(parse_yaml(text).root)
     span = index.value_span(("scope", "region"))
     assert span is not None and span.start == Position(2, 10)
-    assert split_lines(text)[2][span.start.column:span.end.column] == "😀 r"
+    assert split_lines(text)[2][span.start.column : span.end.column] == "😀 r"
     assert split_lines("a\rb\r\nc\nd") == ["a", "b", "c", "d"]
 
 

@@ -63,8 +63,9 @@ def find_place(wish_path: Path) -> Place:
     else:
         root = wish_path.parent
     ledger_file = location.path if location is not None else root / "data/ledger/wishes.jsonl"
-    return Place(Path(os.path.realpath(root)), ledger_file.parent / ANCHORS_FOLDER, location,
-                 problem, repo)
+    return Place(
+        Path(os.path.realpath(root)), ledger_file.parent / ANCHORS_FOLDER, location, problem, repo
+    )
 
 
 def plan_problem(plan_path: Path, wish_text: str) -> str | None:
@@ -88,8 +89,9 @@ def plan_problem(plan_path: Path, wish_text: str) -> str | None:
     return None
 
 
-def scope_globs(registry: Registry, repo: RepoInfo | None,
-                conduit_id: str = APPLY_CONDUIT_ID) -> tuple[str, ...] | None:
+def scope_globs(
+    registry: Registry, repo: RepoInfo | None, conduit_id: str = APPLY_CONDUIT_ID
+) -> tuple[str, ...] | None:
     """The `paths` globs of the apply conduit's scopes that list the action and match the
     repository; None when one of them has no `paths` (any path)."""
     conduit = registry.get(conduit_id)
@@ -100,8 +102,12 @@ def scope_globs(registry: Registry, repo: RepoInfo | None,
         if not any(action in SCOPE_ACTIONS["apply"] for action in scope.actions or []):
             continue
         wanted = (scope.repo or "*").strip().removesuffix(".git").lower()
-        if (repo is not None and registry.source is not None and wanted != "*"
-                and wanted not in {repo.name.lower(), (repo.full_name or "").lower()}):
+        if (
+            repo is not None
+            and registry.source is not None
+            and wanted != "*"
+            and wanted not in {repo.name.lower(), (repo.full_name or "").lower()}
+        ):
             continue
         if scope.paths is None:
             return None
@@ -110,21 +116,35 @@ def scope_globs(registry: Registry, repo: RepoInfo | None,
 
 
 def registry_line(registry: Registry, conduit_id: str = APPLY_CONDUIT_ID) -> str:
-    """The sentence of a Scopes refusal when no scope lists `diff`: the line to add, and where.
-    """
+    """The sentence of a Scopes refusal when no scope lists `diff`: the line to add, and where."""
     conduit = registry.get(conduit_id)
-    actions = [action for scope in (conduit.scopes if conduit else [])
-               for action in scope.actions or []]
+    actions = [
+        action for scope in (conduit.scopes if conduit else []) for action in scope.actions or []
+    ]
     listed = ", ".join(f'"{action}"' for action in [*dict.fromkeys(actions), "diff"])
-    where = (str(registry.source) if registry.source is not None else
-             "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only)")
-    return (f"No scope of `{conduit_id}` lists `diff` in `actions`, so it may not change "
-            f"files here; add `actions: [{listed}]` to its scope in {where}.")
+    where = (
+        str(registry.source)
+        if registry.source is not None
+        else "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only)"
+    )
+    return (
+        f"No scope of `{conduit_id}` lists `diff` in `actions`, so it may not change "
+        f"files here; add `actions: [{listed}]` to its scope in {where}."
+    )
 
 
-def hear_apply(wish: Wish, wish_path: Path, place: Place, mode: Mode, registry: Registry,
-               config: LintConfig, *, paths: Sequence[str] = (), now: datetime | None = None,
-               conduit_id: str = APPLY_CONDUIT_ID) -> Hearing:
+def hear_apply(
+    wish: Wish,
+    wish_path: Path,
+    place: Place,
+    mode: Mode,
+    registry: Registry,
+    config: LintConfig,
+    *,
+    paths: Sequence[str] = (),
+    now: datetime | None = None,
+    conduit_id: str = APPLY_CONDUIT_ID,
+) -> Hearing:
     """The court's gates for applying the wish's plan.
 
     Before the exchange the files are not known (`paths` empty): the Scopes gate then checks
@@ -137,15 +157,17 @@ def hear_apply(wish: Wish, wish_path: Path, place: Place, mode: Mode, registry: 
             counted = usage(location.path, conduit_id, location.wish_key(wish_path), now)
         except LedgerError as error:
             problem = str(error)
-    request = CallRequest(conduit_id, "apply", mode, WishFacts.from_wish(wish), tuple(paths),
-                          place.repo)
+    request = CallRequest(
+        conduit_id, "apply", mode, WishFacts.from_wish(wish), tuple(paths), place.repo
+    )
     verdict = evaluate(request, registry, config, counted, ledger_problem=problem)
     refusal = verdict.refusal
-    if (refusal is not None and refusal.name == "Scopes"
-            and "in `actions`" in refusal.reason):
-        gates = tuple(GateResult(gate.name, False, registry_line(registry, conduit_id),
-                                 gate.note) if gate is refusal else gate
-                      for gate in verdict.gates)
+    if refusal is not None and refusal.name == "Scopes" and "in `actions`" in refusal.reason:
+        gates = tuple(
+            GateResult(gate.name, False, registry_line(registry, conduit_id), gate.note)
+            if gate is refusal
+            else gate
+            for gate in verdict.gates
+        )
         verdict = Verdict(gates, verdict.remaining)
-    return Hearing(conduit_id, "apply", mode, wish_path, verdict, location, problem,
-                   place.repo)
+    return Hearing(conduit_id, "apply", mode, wish_path, verdict, location, problem, place.repo)

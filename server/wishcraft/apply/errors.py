@@ -67,7 +67,8 @@ class ContextMismatch(ApplyError):
         super().__init__(
             f"The patch does not fit '{path}': the line {missing!r} (line {patch_line} of the "
             "patch) is not in the file as it is now; plan again to get a fresh patch.",
-            path=path)
+            path=path,
+        )
         self.missing = missing
         self.patch_line = patch_line
 
@@ -87,7 +88,8 @@ class StaleChange(ApplyError):
     def __init__(self, path: str) -> None:
         """Name the file that changed."""
         super().__init__(
-            f"'{path}' changed after the patch was staged; stage the patch again.", path=path)
+            f"'{path}' changed after the patch was staged; stage the patch again.", path=path
+        )
 
 
 class TransactionFailed(ApplyError):
@@ -96,8 +98,11 @@ class TransactionFailed(ApplyError):
     def __init__(self, path: str | None, cause: str, *, restored: bool) -> None:
         """Say what failed and whether the workspace was restored."""
         where = f" while writing '{path}'" if path else ""
-        outcome = ("every file was restored; nothing changed" if restored else
-                   "the workspace could not be fully restored; run recovery before editing")
+        outcome = (
+            "every file was restored; nothing changed"
+            if restored
+            else "the workspace could not be fully restored; run recovery before editing"
+        )
         super().__init__(f"The change failed{where} ({cause}); {outcome}.", path=path)
         self.restored = restored
 

@@ -45,11 +45,32 @@ class Tolerance(enum.IntEnum):
 
 
 _PUNCTUATION = str.maketrans(
-    {**dict.fromkeys(["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"], "-"),
-     **dict.fromkeys(["\u2018", "\u2019", "\u201a", "\u201b"], "'"),
-     **dict.fromkeys(["\u201c", "\u201d", "\u201e", "\u201f"], '"'),
-     **dict.fromkeys(["\u00a0", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006", "\u2007",
-                      "\u2008", "\u2009", "\u200a", "\u202f", "\u205f", "\u3000"], " ")})
+    {
+        **dict.fromkeys(
+            ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212"], "-"
+        ),
+        **dict.fromkeys(["\u2018", "\u2019", "\u201a", "\u201b"], "'"),
+        **dict.fromkeys(["\u201c", "\u201d", "\u201e", "\u201f"], '"'),
+        **dict.fromkeys(
+            [
+                "\u00a0",
+                "\u2002",
+                "\u2003",
+                "\u2004",
+                "\u2005",
+                "\u2006",
+                "\u2007",
+                "\u2008",
+                "\u2009",
+                "\u200a",
+                "\u202f",
+                "\u205f",
+                "\u3000",
+            ],
+            " ",
+        ),
+    }
+)
 
 _KEYS: dict[Tolerance, Callable[[str], str]] = {
     Tolerance.EXACT: lambda line: line,
@@ -74,8 +95,9 @@ class _Lines:
         return self._keys[tolerance]
 
 
-def seek(lines: Sequence[str], pattern: Sequence[str], start: int, *,
-         end_of_file: bool = False) -> tuple[int, Tolerance] | None:
+def seek(
+    lines: Sequence[str], pattern: Sequence[str], start: int, *, end_of_file: bool = False
+) -> tuple[int, Tolerance] | None:
     """Find `pattern` in `lines` at or after `start`; return (index, tolerance used) or None.
 
     With `end_of_file`, only the position that ends at the last line is tried.
@@ -83,8 +105,9 @@ def seek(lines: Sequence[str], pattern: Sequence[str], start: int, *,
     return _seek(_Lines(lines), pattern, start, end_of_file)
 
 
-def _seek(lines: _Lines, pattern: Sequence[str], start: int,
-          end_of_file: bool) -> tuple[int, Tolerance] | None:
+def _seek(
+    lines: _Lines, pattern: Sequence[str], start: int, end_of_file: bool
+) -> tuple[int, Tolerance] | None:
     count = len(lines.texts)
     if not pattern:
         return start, Tolerance.EXACT
@@ -100,7 +123,7 @@ def _seek(lines: _Lines, pattern: Sequence[str], start: int,
         keys = lines.keys(tolerance)
         head = wanted[0]
         for index in range(first, last + 1):
-            if keys[index] == head and keys[index:index + len(wanted)] == wanted:
+            if keys[index] == head and keys[index : index + len(wanted)] == wanted:
                 return index, tolerance
     return None
 
@@ -162,8 +185,9 @@ def apply_chunks(path: str, text: str, chunks: Sequence[Chunk]) -> Applied:
     out: list[str] = []
     position = 0
     for start, length, new_lines in replacements:
-        out.extend(t + e for t, e in zip(texts[position:start], endings[position:start],
-                                         strict=True))
+        out.extend(
+            t + e for t, e in zip(texts[position:start], endings[position:start], strict=True)
+        )
         out.extend(line + newline for line in new_lines)
         position = max(position, start + length)
     out.extend(t + e for t, e in zip(texts[position:], endings[position:], strict=True))

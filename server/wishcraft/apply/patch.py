@@ -51,8 +51,10 @@ CHUNK = "@@"
 CHUNK_WITH_HEADER = "@@ "
 HEREDOC_OPENERS = ("<<EOF", "<<'EOF'", '<<"EOF"')
 
-WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 """Unicode's White_Space set, which Rust's `str::trim` strips (Python's `strip()` also
 strips the ASCII separators U+001C..U+001F, which Codex keeps)."""
 
@@ -201,10 +203,13 @@ class _Parser:
 
     def __init__(self, text: str) -> None:
         stripped = text.strip(WHITESPACE)
-        leading = text[:len(text) - len(text.lstrip(WHITESPACE))]
+        leading = text[: len(text) - len(text.lstrip(WHITESPACE))]
         first_number = leading.count("\n") + 1
-        self.lines = [line[:-1] if line.endswith("\r") else line
-                      for line in stripped.split("\n")] if stripped else []
+        self.lines = (
+            [line[:-1] if line.endswith("\r") else line for line in stripped.split("\n")]
+            if stripped
+            else []
+        )
         self.numbers = [first_number + index for index in range(len(self.lines))]
         self.end = len(self.lines)
 
@@ -223,8 +228,9 @@ class _Parser:
             operation, index = self._operation(index)
             operations.append(operation)
         if not operations:
-            raise PatchSyntaxError(self.number(self.end),
-                                   f"the patch changes no file: expected {_OPERATIONS}")
+            raise PatchSyntaxError(
+                self.number(self.end), f"the patch changes no file: expected {_OPERATIONS}"
+            )
         return Patch(tuple(operations))
 
     def _envelope(self) -> tuple[int, int]:
@@ -233,8 +239,7 @@ class _Parser:
             return self._markers(0, len(self.lines))
         except PatchSyntaxError:
             lines = self.lines
-            if (len(lines) >= 4 and lines[0] in HEREDOC_OPENERS
-                    and lines[-1].endswith("EOF")):
+            if len(lines) >= 4 and lines[0] in HEREDOC_OPENERS and lines[-1].endswith("EOF"):
                 return self._markers(1, len(lines) - 1)
             raise
 
@@ -242,12 +247,14 @@ class _Parser:
         """Check that lines[first] begins and lines[stop - 1] ends the patch."""
         if stop <= first or self.lines[first].strip(WHITESPACE) != BEGIN:
             found = self.lines[first] if stop > first else ""
-            raise PatchSyntaxError(self.number(first),
-                                   f"expected '{BEGIN}' as the first line, found {_quote(found)}")
+            raise PatchSyntaxError(
+                self.number(first), f"expected '{BEGIN}' as the first line, found {_quote(found)}"
+            )
         if stop - 1 == first or self.lines[stop - 1].strip(WHITESPACE) != END:
             raise PatchSyntaxError(
                 self.number(stop - 1),
-                f"expected '{END}' as the last line, found {_quote(self.lines[stop - 1])}")
+                f"expected '{END}' as the last line, found {_quote(self.lines[stop - 1])}",
+            )
         return first + 1, stop - 1
 
     def _operation(self, index: int) -> tuple[Operation, int]:
@@ -260,11 +267,11 @@ class _Parser:
             while index < self.end and self.lines[index].startswith("+"):
                 texts.append(self.lines[index][1:])
                 index += 1
-            return AddFile(header[len(ADD):], tuple(texts), line), index
+            return AddFile(header[len(ADD) :], tuple(texts), line), index
         if header.startswith(DELETE):
-            return DeleteFile(header[len(DELETE):], line), index + 1
+            return DeleteFile(header[len(DELETE) :], line), index + 1
         if header.startswith(UPDATE):
-            return self._update(header[len(UPDATE):], index)
+            return self._update(header[len(UPDATE) :], index)
         raise PatchSyntaxError(line, f"expected {_OPERATIONS}, found {_quote(self.lines[index])}")
 
     def _update(self, path: str, index: int) -> tuple[UpdateFile, int]:
@@ -273,7 +280,7 @@ class _Parser:
         index += 1
         move_to: str | None = None
         if index < self.end and self.lines[index].startswith(MOVE):
-            move_to = self.lines[index][len(MOVE):]
+            move_to = self.lines[index][len(MOVE) :]
             if not move_to.strip(WHITESPACE):
                 raise PatchSyntaxError(self.number(index), f"expected a path after '{MOVE}'")
             index += 1
@@ -289,7 +296,8 @@ class _Parser:
             chunks.append(chunk)
         if not chunks:
             raise PatchSyntaxError(
-                line, f"the update of '{path}' has no hunk: expected '@@' and then {_HUNK_LINE}")
+                line, f"the update of '{path}' has no hunk: expected '@@' and then {_HUNK_LINE}"
+            )
         return UpdateFile(path, move_to, tuple(chunks), line), index
 
     def _chunk(self, index: int, *, first: bool) -> tuple[Chunk, int]:
@@ -299,11 +307,12 @@ class _Parser:
         if current == CHUNK:
             index += 1
         elif current.startswith(CHUNK_WITH_HEADER):
-            context = current[len(CHUNK_WITH_HEADER):]
+            context = current[len(CHUNK_WITH_HEADER) :]
             index += 1
         elif not first:
-            raise PatchSyntaxError(self.number(index),
-                                   f"expected '@@' to start the next hunk, found {_quote(current)}")
+            raise PatchSyntaxError(
+                self.number(index), f"expected '@@' to start the next hunk, found {_quote(current)}"
+            )
         if index >= self.end:
             raise PatchSyntaxError(self.number(index), f"the hunk is empty: expected {_HUNK_LINE}")
         body_start = index
@@ -315,7 +324,8 @@ class _Parser:
                 if not body:
                     raise PatchSyntaxError(
                         self.number(index),
-                        f"the hunk is empty before '{END_OF_FILE}': expected {_HUNK_LINE}")
+                        f"the hunk is empty before '{END_OF_FILE}': expected {_HUNK_LINE}",
+                    )
                 end_of_file = True
                 index += 1
                 break
@@ -324,8 +334,9 @@ class _Parser:
             elif current[0] in " -+":
                 body.append((_kind(current[0]), current[1:]))
             elif not body:
-                raise PatchSyntaxError(self.number(index),
-                                       f"expected {_HUNK_LINE}, found {_quote(current)}")
+                raise PatchSyntaxError(
+                    self.number(index), f"expected {_HUNK_LINE}, found {_quote(current)}"
+                )
             else:
                 break
             index += 1

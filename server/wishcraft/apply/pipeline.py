@@ -73,10 +73,27 @@ from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo
 
-__all__ = ["ANCHORS_FOLDER", "ApplyJob", "ApplyRefused", "ApplyRun", "WorkspaceTools",
-           "anchor_meta", "change_summary", "hear_job", "load_plan", "named_files",
-           "plan_problem", "prepare", "record_apply", "record_rollback", "registry_line",
-           "run_apply", "save_patch", "scope_globs", "shown_files"]
+__all__ = [
+    "ANCHORS_FOLDER",
+    "ApplyJob",
+    "ApplyRefused",
+    "ApplyRun",
+    "WorkspaceTools",
+    "anchor_meta",
+    "change_summary",
+    "hear_job",
+    "load_plan",
+    "named_files",
+    "plan_problem",
+    "prepare",
+    "record_apply",
+    "record_rollback",
+    "registry_line",
+    "run_apply",
+    "save_patch",
+    "scope_globs",
+    "shown_files",
+]
 
 if TYPE_CHECKING:
     from wishcraft.conduit.client import CodexClient, ProgressCallback
@@ -134,20 +151,22 @@ def text_hash(text: str) -> str:
 
 
 def load_plan(wish_path: Path, wish_text: str, plan_path: Path | None = None) -> PlanArtifact:
-    """The wish's plan, if it is complete and current; else `ApplyRefused` saying "plan again".
-    """
+    """The wish's plan, if it is complete and current; else `ApplyRefused` saying "plan again"."""
     path = plan_path if plan_path is not None else plan_paths(wish_path).artifact
     try:
         plan = PlanArtifact.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ApplyRefused(f"The wish has no plan at {path}; plan it first "
-                           f"(`wishcraft plan {wish_path.name}` or \"Plan this wish\").") from None
+        raise ApplyRefused(
+            f"The wish has no plan at {path}; plan it first "
+            f'(`wishcraft plan {wish_path.name}` or "Plan this wish").'
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         logger.info("plan %s unreadable: %s", path, error)
         raise ApplyRefused(f"The plan {path} cannot be read; plan again.") from None
     if plan.status is not PlanStatus.COMPLETE:
-        raise ApplyRefused(f"The plan {path.name} is {plan.status.value}, not complete; "
-                           "plan again.")
+        raise ApplyRefused(
+            f"The plan {path.name} is {plan.status.value}, not complete; plan again."
+        )
     if plan.wish_hash != text_hash(wish_text):
         raise ApplyRefused(f"The wish changed since {path.name} was made; plan again.")
     if not plan.plan_steps:
@@ -155,24 +174,40 @@ def load_plan(wish_path: Path, wish_text: str, plan_path: Path | None = None) ->
     return plan
 
 
-def prepare(wish: Wish, wish_text: str, wish_path: Path,
-            plan_path: Path | None = None) -> ApplyJob:
+def prepare(wish: Wish, wish_text: str, wish_path: Path, plan_path: Path | None = None) -> ApplyJob:
     """Check the plan and find the workspace, the ledger and the undo folder."""
     wish_path = wish_path.resolve()
     plan = load_plan(wish_path, wish_text, plan_path)
     place = find_place(wish_path)
-    patch_path = (plan_path.parent if plan_path is not None else plan_paths(wish_path).artifact
-                  .parent) / f"{plan_stem(wish_path)}.patch"
-    return ApplyJob(wish, wish_text, wish_path, plan, place.root, place.state_dir, patch_path,
-                    place.location, place.ledger_problem, place.repo)
+    patch_path = (
+        plan_path.parent if plan_path is not None else plan_paths(wish_path).artifact.parent
+    ) / f"{plan_stem(wish_path)}.patch"
+    return ApplyJob(
+        wish,
+        wish_text,
+        wish_path,
+        plan,
+        place.root,
+        place.state_dir,
+        patch_path,
+        place.location,
+        place.ledger_problem,
+        place.repo,
+    )
 
 
-def hear_job(job: ApplyJob, mode: Mode, registry: Registry, config: LintConfig, *,
-             paths: Sequence[str] = (), now: datetime | None = None) -> Hearing:
+def hear_job(
+    job: ApplyJob,
+    mode: Mode,
+    registry: Registry,
+    config: LintConfig,
+    *,
+    paths: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Hearing:
     """The court's gates for applying `job`'s plan (see `apply.court.hear_apply`)."""
     place = Place(job.root, job.state_dir, job.location, job.ledger_problem, job.repo)
-    return hear_apply(job.wish, job.wish_path, place, mode, registry, config, paths=paths,
-                      now=now)
+    return hear_apply(job.wish, job.wish_path, place, mode, registry, config, paths=paths, now=now)
 
 
 # The tools ---------------------------------------------------------------------------------
@@ -181,6 +216,7 @@ def hear_job(job: ApplyJob, mode: Mode, registry: Registry, config: LintConfig, 
 def make_scope(globs: Sequence[str] | None, excluded: Sequence[str] = ()) -> Scope:
     """The scope predicate: inside the globs (`!` negations included; None: any path), and
     never under an excluded folder (the ledger's, which holds the undo records)."""
+
     def in_scope(path: str) -> bool:
         if any(path == folder or path.startswith(folder + "/") for folder in excluded):
             return False
@@ -225,8 +261,10 @@ class WorkspaceTools:
             raise ToolRefused(f"error: no such file: {checked}")
         size = target.stat().st_size
         if size > READ_CAP_BYTES:
-            raise ToolRefused(f"error: {checked} is {size} bytes, over the read cap of "
-                              f"{READ_CAP_BYTES}; change a smaller file.")
+            raise ToolRefused(
+                f"error: {checked} is {size} bytes, over the read cap of "
+                f"{READ_CAP_BYTES}; change a smaller file."
+            )
         try:
             return decode_content(checked, target.read_bytes(), self.limits)
         except ApplyError as error:
@@ -242,8 +280,11 @@ class WorkspaceTools:
         for folder, dirs, files in os.walk(self.root):
             relative = Path(folder).relative_to(self.root).as_posix()
             prefix = "" if relative == "." else relative + "/"
-            dirs[:] = sorted(name for name in dirs if name != ".git"
-                             and not os.path.islink(os.path.join(folder, name)))
+            dirs[:] = sorted(
+                name
+                for name in dirs
+                if name != ".git" and not os.path.islink(os.path.join(folder, name))
+            )
             for name in sorted(files):
                 path = prefix + name
                 if not glob_match(glob.lstrip("!"), path) or not self.scope(path):
@@ -259,8 +300,9 @@ class WorkspaceTools:
     async def stage_patch(self, text: str) -> str:
         """Stage the patch (in a thread: it reads files); refuse it with the reason."""
         try:
-            change = await asyncio.to_thread(stage, text, self.root, scope=self.scope,
-                                             limits=self.limits)
+            change = await asyncio.to_thread(
+                stage, text, self.root, scope=self.scope, limits=self.limits
+            )
         except ApplyError as error:
             raise ToolRefused(f"The patch was refused: {error}") from None
         self.staged.append(change)
@@ -297,8 +339,11 @@ _PATHLIKE = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+|[A-Za-z0-9_\-]+\
 def named_files(job: ApplyJob) -> tuple[str, ...]:
     """The workspace paths the plan's text names (for a shadow run): words that look like
     paths and are files of the workspace, or folders' globs; in order, once each."""
-    texts = [*job.plan.plan_steps, *job.plan.notes,
-             *(f"{step.title} {step.detail} {step.acceptance}" for step in job.plan.steps)]
+    texts = [
+        *job.plan.plan_steps,
+        *job.plan.notes,
+        *(f"{step.title} {step.detail} {step.acceptance}" for step in job.plan.steps),
+    ]
     found: dict[str, None] = {}
     for text in texts:
         for word in _PATHLIKE.findall(text):
@@ -308,34 +353,51 @@ def named_files(job: ApplyJob) -> tuple[str, ...]:
     return tuple(found)
 
 
-async def run_apply(job: ApplyJob, mode: Mode, client: CodexClient | None, globs: Sequence[str]
-                    | None, *, on_progress: ProgressCallback | None = None,
-                    state: ApplyExchange | None = None) -> ApplyRun:
+async def run_apply(
+    job: ApplyJob,
+    mode: Mode,
+    client: CodexClient | None,
+    globs: Sequence[str] | None,
+    *,
+    on_progress: ProgressCallback | None = None,
+    state: ApplyExchange | None = None,
+) -> ApplyRun:
     """Run the apply call; never raises for a Codex failure (the run is `failed`).
 
     Shadow mode calls nothing and stages nothing. In commit mode `client` must be given; the
     caller owns `state` (to keep what arrived when it cancels the task)."""
     if mode == "shadow":
         files = named_files(job)
-        return ApplyRun("shadow", "complete",
-                        "Shadow run: nothing was staged; Codex was not called.",
-                        named_files=files)
+        return ApplyRun(
+            "shadow",
+            "complete",
+            "Shadow run: nothing was staged; Codex was not called.",
+            named_files=files,
+        )
     assert client is not None
     tools = WorkspaceTools(job.root, make_scope(globs, excluded_folders(job)))
-    request = ApplyRequest(job.wish, job.wish_text, job.wish_name, job.plan.plan_steps,
-                           paths=tuple(globs) if globs is not None else (),
-                           notes=job.plan.notes)
+    request = ApplyRequest(
+        job.wish,
+        job.wish_text,
+        job.wish_name,
+        job.plan.plan_steps,
+        paths=tuple(globs) if globs is not None else (),
+        notes=job.plan.notes,
+    )
     state = state if state is not None else ApplyExchange()
-    await run_apply_exchange(client, request, tools.tools(), state, on_progress,
-                             wish_id=job.wish_name)
+    await run_apply_exchange(
+        client, request, tools.tools(), state, on_progress, wish_id=job.wish_name
+    )
     staged = tools.staged[0] if tools.staged else None
     if state.status == "failed":
         return ApplyRun("commit", "failed", state.reason, staged, state)
     if staged is None:
         refusals = [call for call in state.calls if call.name == "apply_patch"]
-        reason = ("Codex sent no patch that could be staged"
-                  + (f" ({len(refusals)} refused; the log has the reasons)" if refusals else "")
-                  + "; nothing was written.")
+        reason = (
+            "Codex sent no patch that could be staged"
+            + (f" ({len(refusals)} refused; the log has the reasons)" if refusals else "")
+            + "; nothing was written."
+        )
         outcome: Outcome = "incomplete" if state.status == "incomplete" else "failed"
         return ApplyRun("commit", outcome, reason, None, state)
     if state.status == "incomplete":
@@ -365,24 +427,36 @@ def shown_files(staged: StagedChange) -> list[str]:
     for change in staged.files:
         if change.moved_to is not None:
             continue
-        names.append(f"{change.moved_from} \u2192 {change.path}" if change.moved_from
-                     else change.path)
+        names.append(
+            f"{change.moved_from} \u2192 {change.path}" if change.moved_from else change.path
+        )
     return names
 
 
 def anchor_meta(job: ApplyJob, run: ApplyRun) -> dict[str, str]:
     """What the undo record keeps about the apply: the wish (its ledger key) and the model."""
-    wish = (job.location.wish_key(job.wish_path) if job.location is not None
-            else job.wish_path.as_posix())
-    return {"wish": wish, "wish_path": str(job.wish_path), "model": run.model or "",
-            "conduit": APPLY_CONDUIT_ID}
+    wish = (
+        job.location.wish_key(job.wish_path)
+        if job.location is not None
+        else job.wish_path.as_posix()
+    )
+    return {
+        "wish": wish,
+        "wish_path": str(job.wish_path),
+        "model": run.model or "",
+        "conduit": APPLY_CONDUIT_ID,
+    }
 
 
 # The ledger --------------------------------------------------------------------------------
 
 
-def _append(location: LedgerLocation | None, problem: str | None, entry: LedgerEntry,
-            now: datetime | None = None) -> list[str]:
+def _append(
+    location: LedgerLocation | None,
+    problem: str | None,
+    entry: LedgerEntry,
+    now: datetime | None = None,
+) -> list[str]:
     if location is None:
         message = f"This call is not in the ledger: {problem or 'no ledger'}"
         logger.warning("%s", message)
@@ -400,10 +474,17 @@ def _append(location: LedgerLocation | None, problem: str | None, entry: LedgerE
     return []
 
 
-def record_apply(hearing: Hearing, job: ApplyJob, run: ApplyRun | None, *,
-                 outcome: Outcome | None = None, reason: str | None = None,
-                 anchor: Anchor | None = None, summary: str | None = None,
-                 now: datetime | None = None) -> list[str]:
+def record_apply(
+    hearing: Hearing,
+    job: ApplyJob,
+    run: ApplyRun | None,
+    *,
+    outcome: Outcome | None = None,
+    reason: str | None = None,
+    anchor: Anchor | None = None,
+    summary: str | None = None,
+    now: datetime | None = None,
+) -> list[str]:
     """Leave the apply call's one ledger line; return the problems to show.
 
     The `anchor_id` is set only when `anchor` is given: the change was applied (by the CLI, or
@@ -418,29 +499,52 @@ def record_apply(hearing: Hearing, job: ApplyJob, run: ApplyRun | None, *,
         reason = hearing.verdict.reason
     usage_ = exchange.usage if exchange is not None else None
     entry = LedgerEntry(
-        conduit=hearing.conduit, action="apply", mode=hearing.mode, wish=hearing.wish_key,
-        outcome=outcome, reason=scrub(reason) if reason else None, wish_hash=job.wish_hash,
+        conduit=hearing.conduit,
+        action="apply",
+        mode=hearing.mode,
+        wish=hearing.wish_key,
+        outcome=outcome,
+        reason=scrub(reason) if reason else None,
+        wish_hash=job.wish_hash,
         diff_hash=staged.diff_hash if staged is not None else None,
-        author_id=author_of(job.wish), anchor_id=anchor.anchor_id if anchor else None,
+        author_id=author_of(job.wish),
+        anchor_id=anchor.anchor_id if anchor else None,
         summary=scrub(summary) if summary else None,
         prompt_hash=exchange.prompt_hash if exchange is not None else None,
         model=run.model if run is not None else None,
         tokens_used=usage_.total if usage_ is not None else None,
-        request_id=scrub(exchange.request_ids[-1]) if exchange and exchange.request_ids
-        else None,
-        cf_ray=scrub(exchange.stream.cf_ray) if exchange and exchange.stream.cf_ray else None)
+        request_id=scrub(exchange.request_ids[-1]) if exchange and exchange.request_ids else None,
+        cf_ray=scrub(exchange.stream.cf_ray) if exchange and exchange.stream.cf_ray else None,
+    )
     return _append(hearing.location, hearing.ledger_problem, entry, now)
 
 
-def record_rollback(location: LedgerLocation | None, anchor: Anchor, *, outcome: Outcome,
-                    reason: str | None = None, files: Sequence[str] = (),
-                    now: datetime | None = None) -> list[str]:
+def record_rollback(
+    location: LedgerLocation | None,
+    anchor: Anchor,
+    *,
+    outcome: Outcome,
+    reason: str | None = None,
+    files: Sequence[str] = (),
+    now: datetime | None = None,
+) -> list[str]:
     """The `rollback` ledger line of an undo (done, or refused with the reason)."""
     wish = anchor.meta.get("wish") or "?"
-    summary = (f"Undid {len(files)} file{'s' if len(files) != 1 else ''}: {', '.join(files)}"
-               if outcome == "complete" else None)
-    entry = LedgerEntry(conduit=anchor.meta.get("conduit") or APPLY_CONDUIT_ID,
-                        action="rollback", mode="commit", wish=wish, outcome=outcome,
-                        reason=reason, diff_hash=anchor.diff_hash, anchor_id=anchor.anchor_id,
-                        model=anchor.meta.get("model") or None, summary=summary)
+    summary = (
+        f"Undid {len(files)} file{'s' if len(files) != 1 else ''}: {', '.join(files)}"
+        if outcome == "complete"
+        else None
+    )
+    entry = LedgerEntry(
+        conduit=anchor.meta.get("conduit") or APPLY_CONDUIT_ID,
+        action="rollback",
+        mode="commit",
+        wish=wish,
+        outcome=outcome,
+        reason=reason,
+        diff_hash=anchor.diff_hash,
+        anchor_id=anchor.anchor_id,
+        model=anchor.meta.get("model") or None,
+        summary=summary,
+    )
     return _append(location, None, entry, now)

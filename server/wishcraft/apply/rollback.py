@@ -50,12 +50,14 @@ def load_anchor(anchor_id: str, *, state_dir: Path) -> Anchor:
     except FileNotFoundError:
         raise RollbackRefused(anchor_id, f"there is no such anchor in {state_dir}") from None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise RollbackRefused(anchor_id, f"its record {record.name} is unreadable "
-                                         f"({error})") from error
+        raise RollbackRefused(
+            anchor_id, f"its record {record.name} is unreadable ({error})"
+        ) from error
 
 
-def rollback(anchor_id: str, *, state_dir: Path, root: Path | None = None,
-             step_hook: StepHook | None = None) -> Undone:
+def rollback(
+    anchor_id: str, *, state_dir: Path, root: Path | None = None, step_hook: StepHook | None = None
+) -> Undone:
     """Reverse exactly the change recorded as `anchor_id`, all or none.
 
     Refuses (`RollbackRefused`) an unknown or already undone anchor, an anchor of another
@@ -80,13 +82,22 @@ def rollback(anchor_id: str, *, state_dir: Path, root: Path | None = None,
             else:
                 changed = sha256_text(now) != file.after_sha256
             if changed:
-                raise RollbackRefused(anchor_id, f"'{file.path}' changed after the change was "
-                                                 "applied; undo or save that edit first",
-                                      path=file.path)
+                raise RollbackRefused(
+                    anchor_id,
+                    f"'{file.path}' changed after the change was "
+                    "applied; undo or save that edit first",
+                    path=file.path,
+                )
             writes.append(Write(file.path, now, file.before, file.mode))
         undone_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        commit(anchor.root, writes, state_dir=state_dir, journal_id=f"U{anchor_id[1:]}",
-               marker=marker, step_hook=step_hook,
-               marker_text=json.dumps({"anchor_id": anchor_id, "undone_at": undone_at}) + "\n")
+        commit(
+            anchor.root,
+            writes,
+            state_dir=state_dir,
+            journal_id=f"U{anchor_id[1:]}",
+            marker=marker,
+            step_hook=step_hook,
+            marker_text=json.dumps({"anchor_id": anchor_id, "undone_at": undone_at}) + "\n",
+        )
         remove_folders(anchor.root, anchor.created_dirs)
     return Undone(anchor, undone_at, tuple(file.path for file in anchor.files))

@@ -119,15 +119,17 @@ def check_patch_size(text: str, limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse a patch text over the cap, before parsing it."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > limits.max_patch_bytes:
-        raise ContentRefused(None, f"it is {_size(size)}, over the cap of "
-                                   f"{_size(limits.max_patch_bytes)}")
+        raise ContentRefused(
+            None, f"it is {_size(size)}, over the cap of {_size(limits.max_patch_bytes)}"
+        )
 
 
 def check_file_size(path: str, size: int, limits: Limits = DEFAULT_LIMITS) -> None:
     """Refuse a file over the per-file cap (before reading it)."""
     if size > limits.max_file_bytes:
-        raise ContentRefused(path, f"it is {_size(size)}, over the cap of "
-                                   f"{_size(limits.max_file_bytes)} per file")
+        raise ContentRefused(
+            path, f"it is {_size(size)}, over the cap of {_size(limits.max_file_bytes)} per file"
+        )
 
 
 def decode_content(path: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -150,8 +152,10 @@ def check_text(path: str, text: str, limits: Limits = DEFAULT_LIMITS) -> int:
     except UnicodeEncodeError as error:
         raise ContentRefused(path, "it is not valid Unicode text") from error
     if size > limits.max_file_bytes:
-        raise ContentRefused(path, f"it would be {_size(size)}, over the cap of "
-                                   f"{_size(limits.max_file_bytes)} per file")
+        raise ContentRefused(
+            path,
+            f"it would be {_size(size)}, over the cap of {_size(limits.max_file_bytes)} per file",
+        )
     return size
 
 
@@ -191,7 +195,7 @@ def _translate(glob: str) -> str:
             index += 1
         elif char == "[" and glob.find("]", index + 2) != -1:
             close = glob.find("]", index + 2)  # a "]" right after "[" is part of the class
-            body = glob[index + 1:close]
+            body = glob[index + 1 : close]
             negate = body.startswith("!")
             body = body[1:] if negate else body
             out.append("[" + ("^/" if negate else "") + body.replace("\\", "\\\\") + "]")

@@ -99,16 +99,18 @@ def diff_hash(patch: Patch) -> str:
     return hashlib.sha256(render(patch).encode("utf-8")).hexdigest()
 
 
-def stage(patch: Patch | str, root: Path, *, scope: Scope | None = None,
-          limits: Limits = DEFAULT_LIMITS) -> StagedChange:
+def stage(
+    patch: Patch | str, root: Path, *, scope: Scope | None = None, limits: Limits = DEFAULT_LIMITS
+) -> StagedChange:
     """Check `patch` against the workspace at `root` and compute the change; write nothing."""
     if isinstance(patch, str):
         check_patch_size(patch, limits)
         patch = parse(patch)
     root = Path(os.path.realpath(root))
     if len(patch.paths()) > limits.max_files:
-        raise ContentRefused(None, f"it names {len(patch.paths())} files, over the cap of "
-                                   f"{limits.max_files}")
+        raise ContentRefused(
+            None, f"it names {len(patch.paths())} files, over the cap of {limits.max_files}"
+        )
     checked = {path: check_path(root, path, scope=scope) for path in patch.paths()}
     view = _View(root, limits)
     loosest = Tolerance.EXACT
@@ -135,17 +137,21 @@ def stage(patch: Patch | str, root: Path, *, scope: Scope | None = None,
     files = view.changes(moves)
     if not files:
         raise ApplyError("The patch changes nothing: every file it names would stay as it is.")
-    total = sum(check_text(change.path, change.after, limits)
-                for change in files if change.after is not None)
-    total += sum(len(change.before.encode("utf-8")) for change in files
-                 if change.before is not None)
+    total = sum(
+        check_text(change.path, change.after, limits)
+        for change in files
+        if change.after is not None
+    )
+    total += sum(
+        len(change.before.encode("utf-8")) for change in files if change.before is not None
+    )
     if total > limits.max_total_bytes:
-        raise ContentRefused(None, f"its files come to {total} bytes, over the cap of "
-                                   f"{limits.max_total_bytes}")
+        raise ContentRefused(
+            None, f"its files come to {total} bytes, over the cap of {limits.max_total_bytes}"
+        )
     diff, summary = render_diff(files)
     new_folders = tuple(_missing_folders(root, files))
-    return StagedChange(root, patch, files, diff, summary, diff_hash(patch), loosest,
-                        new_folders)
+    return StagedChange(root, patch, files, diff, summary, diff_hash(patch), loosest, new_folders)
 
 
 def _missing_folders(root: Path, files: tuple[FileChange, ...]) -> list[str]:
@@ -262,9 +268,12 @@ def render_diff(files: tuple[FileChange, ...]) -> tuple[str, Summary]:
             header += [f"rename from {old_name}", f"rename to {new_name}"]
         old_lines = _lines(source.before)
         new_lines = _lines(change.after)
-        body = unified(old_lines, new_lines,
-                       old_name="/dev/null" if source.before is None else f"a/{old_name}",
-                       new_name="/dev/null" if change.after is None else f"b/{new_name}")
+        body = unified(
+            old_lines,
+            new_lines,
+            old_name="/dev/null" if source.before is None else f"a/{old_name}",
+            new_name="/dev/null" if change.after is None else f"b/{new_name}",
+        )
         for line in body[2:]:
             if line.startswith("+"):
                 added += 1
@@ -285,7 +294,8 @@ def _lines(text: str | None) -> list[str]:
     if not text:
         return []
     return [line + "\n" for line in text.split("\n")[:-1]] + (
-        [text.rsplit("\n", 1)[-1]] if not text.endswith("\n") else [])
+        [text.rsplit("\n", 1)[-1]] if not text.endswith("\n") else []
+    )
 
 
 def _terminated(lines: list[str]) -> list[str]:

@@ -94,22 +94,37 @@ class Anchor:
 
     def to_json(self) -> str:
         """The record as written to `<anchor>.json`."""
-        return json.dumps({
-            "version": RECORD_VERSION, "anchor_id": self.anchor_id, "created": self.created,
-            "root": str(self.root), "diff_hash": self.diff_hash,
-            "files": [file.__dict__ for file in self.files],
-            "created_dirs": list(self.created_dirs), "meta": dict(self.meta),
-        }, ensure_ascii=False, indent=1) + "\n"
+        return (
+            json.dumps(
+                {
+                    "version": RECORD_VERSION,
+                    "anchor_id": self.anchor_id,
+                    "created": self.created,
+                    "root": str(self.root),
+                    "diff_hash": self.diff_hash,
+                    "files": [file.__dict__ for file in self.files],
+                    "created_dirs": list(self.created_dirs),
+                    "meta": dict(self.meta),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+            + "\n"
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Anchor:
         """Read a record written by `to_json`."""
         data = json.loads(text)
         return cls(
-            anchor_id=data["anchor_id"], created=data["created"], root=Path(data["root"]),
+            anchor_id=data["anchor_id"],
+            created=data["created"],
+            root=Path(data["root"]),
             diff_hash=data["diff_hash"],
             files=tuple(AnchorFile(**item) for item in data["files"]),
-            created_dirs=tuple(data.get("created_dirs", ())), meta=data.get("meta", {}))
+            created_dirs=tuple(data.get("created_dirs", ())),
+            meta=data.get("meta", {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -134,8 +149,9 @@ def new_anchor_id() -> str:
 def anchor_path(state_dir: Path, anchor_id: str) -> Path:
     """The undo record's file; refuses anything that is not an anchor id (it names a file)."""
     if not ANCHOR_ID.match(anchor_id):
-        raise RollbackRefused(anchor_id, "this is not an anchor id (like A-20260101T120000Z-"
-                                         "0123456789ab)")
+        raise RollbackRefused(
+            anchor_id, "this is not an anchor id (like A-20260101T120000Z-0123456789ab)"
+        )
     return state_dir / f"{anchor_id}.json"
 
 
@@ -150,17 +166,22 @@ def state_lock(state_dir: Path) -> filelock.FileLock:
     return filelock.FileLock(str(state_dir / LOCK_NAME), timeout=LOCK_TIMEOUT_SECONDS)
 
 
-def apply_change(staged: StagedChange, *, state_dir: Path,
-                 meta: Mapping[str, str] | None = None,
-                 step_hook: StepHook | None = None) -> Anchor:
+def apply_change(
+    staged: StagedChange,
+    *,
+    state_dir: Path,
+    meta: Mapping[str, str] | None = None,
+    step_hook: StepHook | None = None,
+) -> Anchor:
     """Apply `staged` to its workspace all or none; return the undo record (the anchor).
 
     `meta` (e.g. the wish and the model) is kept in the record. Raises `StaleChange` when a
     file changed since staging, `UnsafePath` when a path became unsafe, `TransactionFailed`
     when writing failed (the tree is then as it was).
     """
-    writes = [Write(change.path, change.before, change.after, change.mode)
-              for change in staged.files]
+    writes = [
+        Write(change.path, change.before, change.after, change.mode) for change in staged.files
+    ]
     anchor_id = new_anchor_id()
     with locked(state_dir):
         recover_locked(state_dir)
@@ -168,20 +189,40 @@ def apply_change(staged: StagedChange, *, state_dir: Path,
         anchor = Anchor(
             anchor_id=anchor_id,
             created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            root=staged.root, diff_hash=staged.diff_hash,
-            files=tuple(AnchorFile(write.path, sha256_text(write.before),
-                                   sha256_text(write.after), write.before, write.mode)
-                        for write in writes),
-            created_dirs=created, meta=dict(meta or {}))
-        commit(staged.root, writes, state_dir=state_dir, journal_id=anchor_id,
-               marker=anchor_path(state_dir, anchor_id), marker_text=anchor.to_json(),
-               step_hook=step_hook)
+            root=staged.root,
+            diff_hash=staged.diff_hash,
+            files=tuple(
+                AnchorFile(
+                    write.path,
+                    sha256_text(write.before),
+                    sha256_text(write.after),
+                    write.before,
+                    write.mode,
+                )
+                for write in writes
+            ),
+            created_dirs=created,
+            meta=dict(meta or {}),
+        )
+        commit(
+            staged.root,
+            writes,
+            state_dir=state_dir,
+            journal_id=anchor_id,
+            marker=anchor_path(state_dir, anchor_id),
+            marker_text=anchor.to_json(),
+            step_hook=step_hook,
+        )
     return anchor
 
 
-def record_applied(staged: StagedChange, *, state_dir: Path,
-                   paths: Collection[str] | None = None,
-                   meta: Mapping[str, str] | None = None) -> Anchor:
+def record_applied(
+    staged: StagedChange,
+    *,
+    state_dir: Path,
+    paths: Collection[str] | None = None,
+    meta: Mapping[str, str] | None = None,
+) -> Anchor:
     """Write the undo record of a change someone else applied; return the anchor.
 
     For the editor: the client applies the WorkspaceEdit (`workspace/applyEdit`) and reports
@@ -197,17 +238,31 @@ def record_applied(staged: StagedChange, *, state_dir: Path,
     chosen = [change for change in staged.files if change.path in wanted]
     if not chosen:
         raise ApplyError("No file of the change was applied, so there is nothing to record.")
-    needed = {"/".join(change.path.split("/")[:count]) for change in chosen
-              if change.after is not None for count in range(1, change.path.count("/") + 1)}
+    needed = {
+        "/".join(change.path.split("/")[:count])
+        for change in chosen
+        if change.after is not None
+        for count in range(1, change.path.count("/") + 1)
+    }
     anchor_id = new_anchor_id()
     anchor = Anchor(
-        anchor_id=anchor_id, created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        root=staged.root, diff_hash=staged.diff_hash,
-        files=tuple(AnchorFile(change.path, sha256_text(change.before),
-                               sha256_text(change.after), change.before, change.mode)
-                    for change in chosen),
+        anchor_id=anchor_id,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        root=staged.root,
+        diff_hash=staged.diff_hash,
+        files=tuple(
+            AnchorFile(
+                change.path,
+                sha256_text(change.before),
+                sha256_text(change.after),
+                change.before,
+                change.mode,
+            )
+            for change in chosen
+        ),
         created_dirs=tuple(folder for folder in staged.new_folders if folder in needed),
-        meta=dict(meta or {}))
+        meta=dict(meta or {}),
+    )
     with locked(state_dir):
         write_atomically(anchor_path(state_dir, anchor_id), anchor.to_json(), mode=0o600)
     return anchor
@@ -228,12 +283,22 @@ def locked(state_dir: Path) -> Iterator[None]:
         with state_lock(state_dir):
             yield
     except filelock.Timeout as error:
-        raise ApplyError(f"Another apply or undo is running (lock {error.lock_file}); "
-                         "wait for it to finish and try again.") from error
+        raise ApplyError(
+            f"Another apply or undo is running (lock {error.lock_file}); "
+            "wait for it to finish and try again."
+        ) from error
 
 
-def commit(root: Path, writes: Sequence[Write], *, state_dir: Path, journal_id: str,
-           marker: Path, marker_text: str, step_hook: StepHook | None = None) -> None:
+def commit(
+    root: Path,
+    writes: Sequence[Write],
+    *,
+    state_dir: Path,
+    journal_id: str,
+    marker: Path,
+    marker_text: str,
+    step_hook: StepHook | None = None,
+) -> None:
     """Write `writes` under `root` all or none, journalled; `marker` is the commit point.
 
     The caller holds the lock. Every file must hold its `before` text now.
@@ -245,26 +310,41 @@ def commit(root: Path, writes: Sequence[Write], *, state_dir: Path, journal_id: 
         except UnicodeDecodeError:
             raise StaleChange(write.path) from None
         except OSError as error:
-            raise TransactionFailed(write.path, error.strerror or str(error),
-                                    restored=True) from error
+            raise TransactionFailed(
+                write.path, error.strerror or str(error), restored=True
+            ) from error
         if sha256_text(now) != sha256_text(write.before):
             raise StaleChange(write.path)
     token = secrets.token_hex(4)  # 8 characters, like fileio's temporaries
-    entries = [{
-        "path": write.path, "before": write.before, "mode": write.mode,
-        "before_sha256": sha256_text(write.before), "after_sha256": sha256_text(write.after),
-        "temp": None if write.after is None else (
-            temporary_prefix(root / write.path) + token + TEMP_SUFFIX),
-    } for write in writes]
+    entries = [
+        {
+            "path": write.path,
+            "before": write.before,
+            "mode": write.mode,
+            "before_sha256": sha256_text(write.before),
+            "after_sha256": sha256_text(write.after),
+            "temp": None
+            if write.after is None
+            else (temporary_prefix(root / write.path) + token + TEMP_SUFFIX),
+        }
+        for write in writes
+    ]
     created_dirs = _missing_folders(root, writes)
-    journal = {"version": RECORD_VERSION, "id": journal_id, "root": str(root),
-               "marker": str(marker), "entries": entries, "created_dirs": created_dirs}
+    journal = {
+        "version": RECORD_VERSION,
+        "id": journal_id,
+        "root": str(root),
+        "marker": str(marker),
+        "entries": entries,
+        "created_dirs": created_dirs,
+    }
     journal_file = state_dir / JOURNAL_FOLDER / f"{journal_id}.json"
     try:
         write_atomically(journal_file, json.dumps(journal, ensure_ascii=False), mode=0o600)
     except OSError as error:
-        raise TransactionFailed(None, f"the journal could not be written: "
-                                      f"{error.strerror or error}", restored=True) from error
+        raise TransactionFailed(
+            None, f"the journal could not be written: {error.strerror or error}", restored=True
+        ) from error
 
     current: str | None = None
     try:
@@ -274,8 +354,7 @@ def commit(root: Path, writes: Sequence[Write], *, state_dir: Path, journal_id: 
         for write, entry in zip(writes, entries, strict=True):
             if write.after is not None:
                 current = write.path
-                _write_temporary(root / write.path, str(entry["temp"]), write.after,
-                                 write.mode)
+                _write_temporary(root / write.path, str(entry["temp"]), write.after, write.mode)
         for index, (write, entry) in enumerate(zip(writes, entries, strict=True)):
             current = write.path
             target = root / write.path
@@ -297,8 +376,9 @@ def commit(root: Path, writes: Sequence[Write], *, state_dir: Path, journal_id: 
             restored = not conflicts
         if isinstance(error, Exception):
             cause = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-            raise TransactionFailed(current, cause or type(error).__name__,
-                                    restored=restored) from error
+            raise TransactionFailed(
+                current, cause or type(error).__name__, restored=restored
+            ) from error
         raise
     with contextlib.suppress(OSError):
         journal_file.unlink()

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 Opcode = tuple[str, int, int, int, int]
 
 
-def unified(old: Sequence[str], new: Sequence[str], *, old_name: str, new_name: str,
-            context: int = 3) -> list[str]:
+def unified(
+    old: Sequence[str], new: Sequence[str], *, old_name: str, new_name: str, context: int = 3
+) -> list[str]:
     """The unified diff of two line lists (lines keep their endings), header included.
 
     Empty when the lists are equal.
@@ -63,15 +64,27 @@ def opcodes(old: Sequence[str], new: Sequence[str]) -> list[Opcode]:
     return out
 
 
-def _anchors(old: Sequence[str], old_start: int, old_stop: int, new: Sequence[str],
-             new_start: int, new_stop: int) -> list[tuple[int, int]]:
+def _anchors(
+    old: Sequence[str],
+    old_start: int,
+    old_stop: int,
+    new: Sequence[str],
+    new_start: int,
+    new_stop: int,
+) -> list[tuple[int, int]]:
     """Lines unique on both sides, paired, keeping the longest run in order on both sides."""
     old_counts = Counter(old[old_start:old_stop])
     new_counts = Counter(new[new_start:new_stop])
-    where = {line: index for index, line in enumerate(new[new_start:new_stop], new_start)
-             if new_counts[line] == 1 and old_counts[line] == 1}
-    pairs = [(index, where[line]) for index, line in enumerate(old[old_start:old_stop],
-                                                               old_start) if line in where]
+    where = {
+        line: index
+        for index, line in enumerate(new[new_start:new_stop], new_start)
+        if new_counts[line] == 1 and old_counts[line] == 1
+    }
+    pairs = [
+        (index, where[line])
+        for index, line in enumerate(old[old_start:old_stop], old_start)
+        if line in where
+    ]
     if all(earlier[1] < later[1] for earlier, later in itertools.pairwise(pairs)):
         return pairs  # the usual case: nothing moved, every anchor is kept
     # Longest increasing subsequence of the new-side indexes (patience sorting).
@@ -95,8 +108,9 @@ def _anchors(old: Sequence[str], old_start: int, old_stop: int, new: Sequence[st
     return chain[::-1]
 
 
-def _gap(out: list[Opcode], old: Sequence[str], i1: int, i2: int, new: Sequence[str], j1: int,
-         j2: int) -> None:
+def _gap(
+    out: list[Opcode], old: Sequence[str], i1: int, i2: int, new: Sequence[str], j1: int, j2: int
+) -> None:
     """Diff the stretch between two anchors with difflib, in the whole file's coordinates."""
     if i1 == i2 and j1 == j2:
         return

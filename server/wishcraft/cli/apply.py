@@ -36,22 +36,45 @@ def register(subparsers: Any) -> None:
     """Add the `apply` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("apply", help="apply a wish's plan as one reviewed change")
     parser.add_argument("wish", type=Path, metavar="WISH.yaml")
-    parser.add_argument("--plan", type=Path, default=None,
-                        help="the plan artifact (default: <wish>.plan.json next to the wish)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="stage the change and print the diff; write nothing but the "
-                             ".patch")
-    parser.add_argument("--yes", "-y", action="store_true",
-                        help="apply without asking (needed when there is no terminal)")
+    parser.add_argument(
+        "--plan",
+        type=Path,
+        default=None,
+        help="the plan artifact (default: <wish>.plan.json next to the wish)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="stage the change and print the diff; write nothing but the .patch",
+    )
+    parser.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="apply without asking (needed when there is no terminal)",
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--shadow", dest="mode", action="store_const", const="shadow",
-                      help="call nothing: list the files the plan names")
-    mode.add_argument("--live", dest="mode", action="store_const", const="live",
-                      help="call Codex (the default when a Codex login exists)")
+    mode.add_argument(
+        "--shadow",
+        dest="mode",
+        action="store_const",
+        const="shadow",
+        help="call nothing: list the files the plan names",
+    )
+    mode.add_argument(
+        "--live",
+        dest="mode",
+        action="store_const",
+        const="live",
+        help="call Codex (the default when a Codex login exists)",
+    )
     parser.add_argument("--model", default=None, help="the Codex model (as for `plan`)")
-    parser.add_argument("--open-pr", action="store_true",
-                        help="once applied, open a pull request of the change (as `wishcraft "
-                             "pr ANCHOR`; the exit status is then the pull request's)")
+    parser.add_argument(
+        "--open-pr",
+        action="store_true",
+        help="once applied, open a pull request of the change (as `wishcraft "
+        "pr ANCHOR`; the exit status is then the pull request's)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
     parser.set_defaults(handler=command_apply, mode="auto")
 
@@ -81,13 +104,15 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wishcraft.plan.pipeline import resolve_mode
 
     if args.verbose:
-        logging.basicConfig(level=logging.INFO, stream=err,
-                            format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, stream=err, format="%(levelname)s %(name)s: %(message)s"
+        )
     try:
         text = args.wish.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}",
-              file=err)
+        print(
+            f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}", file=err
+        )
         return EXIT_USAGE
     wish_path = args.wish.resolve()
     registry = RegistryCache().for_document(wish_path)
@@ -98,8 +123,11 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     analysis = analyse_wish(text, registry, lint_config)
     if analysis.wish is None:
-        print(f"wishcraft: {args.wish} is not a valid wish "
-              f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.", file=err)
+        print(
+            f"wishcraft: {args.wish} is not a valid wish "
+            f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.",
+            file=err,
+        )
         return EXIT_USAGE
     try:
         job = prepare(analysis.wish, text, wish_path, args.plan)
@@ -107,9 +135,11 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
     try:
-        config = load_config(wish_path.parent,
-                             overrides={"model": args.model} if args.model else None,
-                             overrides_source="--model")
+        config = load_config(
+            wish_path.parent,
+            overrides={"model": args.model} if args.model else None,
+            overrides_source="--model",
+        )
     except ConduitError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
@@ -120,8 +150,9 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: note: {note}", file=err)
     if not hearing.verdict.allowed:
         print(f"wishcraft: refused by the court: {hearing.verdict.reason}", file=err)
-        for problem in record_apply(hearing, job, None, outcome="refused",
-                                    summary=f"Refused by the {_gate(hearing)} gate."):
+        for problem in record_apply(
+            hearing, job, None, outcome="refused", summary=f"Refused by the {_gate(hearing)} gate."
+        ):
             print(f"wishcraft: {problem}", file=err)
         return EXIT_REFUSED
     globs = scope_globs(registry, job.repo)
@@ -141,11 +172,17 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.write(staged.diff)
     out.flush()
     described = change_summary(staged)
-    print(f"wishcraft: staged {described} (diff_hash {staged.diff_hash[:12]}…); the diff is "
-          f"in {job.patch_path}", file=err)
+    print(
+        f"wishcraft: staged {described} (diff_hash {staged.diff_hash[:12]}…); the diff is "
+        f"in {job.patch_path}",
+        file=err,
+    )
     if run.outcome != "complete":
-        print(f"wishcraft: note: the exchange ended early ({run.reason}); the patch was "
-              "staged before that.", file=err)
+        print(
+            f"wishcraft: note: the exchange ended early ({run.reason}); the patch was "
+            "staged before that.",
+            file=err,
+        )
     for problem in problems:
         print(f"wishcraft: {problem}", file=err)
     if args.dry_run:
@@ -156,8 +193,11 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         answer = _confirm(staged.summary.describe(), err)
         if answer is None:
             _record(hearing, job, run, err, summary=f"Not applied (no terminal): {described}.")
-            print(f"wishcraft: not applied: there is no terminal to confirm on; review "
-                  f"{job.patch_path.name} and run again with --yes.", file=err)
+            print(
+                f"wishcraft: not applied: there is no terminal to confirm on; review "
+                f"{job.patch_path.name} and run again with --yes.",
+                file=err,
+            )
             return EXIT_USAGE
         if not answer:
             _record(hearing, job, run, err, summary=f"Not applied (declined): {described}.")
@@ -166,13 +206,23 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         anchor = apply_change(staged, state_dir=job.state_dir, meta=anchor_meta(job, run))
     except ApplyError as exc:
-        _record(hearing, job, run, err, outcome="failed", reason=str(exc),
-                summary=f"Not applied: {described}.")
+        _record(
+            hearing,
+            job,
+            run,
+            err,
+            outcome="failed",
+            reason=str(exc),
+            summary=f"Not applied: {described}.",
+        )
         print(f"wishcraft: {exc}", file=err)
         return EXIT_FAILED
     _record(hearing, job, run, err, anchor=anchor, summary=f"Applied {described}.")
-    print(f"wishcraft: applied {described}; anchor {anchor.anchor_id} (undo with "
-          f"`wishcraft rollback {anchor.anchor_id}`).", file=err)
+    print(
+        f"wishcraft: applied {described}; anchor {anchor.anchor_id} (undo with "
+        f"`wishcraft rollback {anchor.anchor_id}`).",
+        file=err,
+    )
     if args.open_pr:
         from wishcraft.cli.pr import open_pr
 
@@ -204,13 +254,17 @@ def _confirm(described: str, err: TextIO) -> bool | None:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _shadow(args: argparse.Namespace, job: ApplyJob, hearing: Any, config: ConduitConfig,
-            err: TextIO) -> int:
+def _shadow(
+    args: argparse.Namespace, job: ApplyJob, hearing: Any, config: ConduitConfig, err: TextIO
+) -> int:
     from wishcraft.apply.pipeline import record_apply, run_apply
 
     run = asyncio.run(run_apply(job, "shadow", None, None))
-    reason = "as asked" if args.mode == "shadow" else \
-        f"no Codex login at {config.codex_home / 'auth.json'}"
+    reason = (
+        "as asked"
+        if args.mode == "shadow"
+        else f"no Codex login at {config.codex_home / 'auth.json'}"
+    )
     print(f"wishcraft: shadow run ({reason}): nothing was staged or applied.", file=err)
     if run.named_files:
         print("wishcraft: the plan names these files:", file=err)
@@ -219,8 +273,9 @@ def _shadow(args: argparse.Namespace, job: ApplyJob, hearing: Any, config: Condu
     else:
         print("wishcraft: the plan names no file of the workspace.", file=err)
     files = ", ".join(run.named_files) or "none"
-    for problem in record_apply(hearing, job, run,
-                                summary=f"Shadow run: nothing staged; the plan names: {files}."):
+    for problem in record_apply(
+        hearing, job, run, summary=f"Shadow run: nothing staged; the plan names: {files}."
+    ):
         print(f"wishcraft: {problem}", file=err)
     return EXIT_OK
 

@@ -32,16 +32,31 @@ COLUMNS = ("time", "conduit", "action", "mode", "outcome", "model", "tokens", "w
 def register(subparsers: Any) -> None:
     """Add the `ledger` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser(
-        "ledger", help="list the wish ledger's conduit calls, or verify its hash chain",
+        "ledger",
+        help="list the wish ledger's conduit calls, or verify its hash chain",
         description="List the conduit calls in the wish ledger (all, or one WISH's); "
-                    "`wishcraft ledger verify` checks the hash chain.")
-    parser.add_argument("target", nargs="?", metavar="WISH | verify",
-                        help="a wish file (only its calls), or `verify` to check the chain")
-    parser.add_argument("--ledger", type=Path, default=None, metavar="FILE",
-                        help="the ledger file (default: found from the wish or the current "
-                             "folder upward, as a plan finds it)")
-    parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="a readable table, or the JSON lines as stored")
+        "`wishcraft ledger verify` checks the hash chain.",
+    )
+    parser.add_argument(
+        "target",
+        nargs="?",
+        metavar="WISH | verify",
+        help="a wish file (only its calls), or `verify` to check the chain",
+    )
+    parser.add_argument(
+        "--ledger",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the ledger file (default: found from the wish or the current "
+        "folder upward, as a plan finds it)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="a readable table, or the JSON lines as stored",
+    )
     parser.set_defaults(handler=command_ledger)
 
 
@@ -50,8 +65,7 @@ def command_ledger(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     checking = args.target == "verify" and not Path(args.target).is_file()
     wish = None if checking or args.target is None else Path(args.target)
     if wish is not None and not wish.is_file():
-        print(f"wishcraft: no wish at {wish}; give a wish file, `verify`, or nothing.",
-              file=err)
+        print(f"wishcraft: no wish at {wish}; give a wish file, `verify`, or nothing.", file=err)
         return EXIT_USAGE
     try:
         location = _locate(args.ledger, wish)
@@ -70,8 +84,11 @@ def command_ledger(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _locate(ledger: Path | None, wish: Path | None) -> LedgerLocation:
     if ledger is not None:
         path = ledger.resolve()
-        root = path.parents[2] if path.parent.name == "ledger" and \
-            path.parent.parent.name == "data" else path.parent
+        root = (
+            path.parents[2]
+            if path.parent.name == "ledger" and path.parent.parent.name == "data"
+            else path.parent
+        )
         return LedgerLocation(path, root, "--ledger")
     return find_ledger((wish or Path.cwd()).resolve())
 
@@ -81,15 +98,16 @@ def _verify(path: Path, out: TextIO, err: TextIO) -> int:
     for torn in result.torn:
         print(f"wishcraft: {torn.describe(path)}", file=err)
     if not path.exists():
-        print(f"wishcraft: there is no ledger at {path} yet; the first conduit call "
-              "creates it.", file=err)
+        print(
+            f"wishcraft: there is no ledger at {path} yet; the first conduit call creates it.",
+            file=err,
+        )
         return EXIT_OK
     print(result.describe(path), file=out if result.ok else err)
     return EXIT_OK if result.ok else EXIT_BAD
 
 
-def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO,
-          err: TextIO) -> int:
+def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO, err: TextIO) -> int:
     key = location.wish_key(wish) if wish is not None else None
     rows: list[dict[str, Any]] = []
     torn: list[TornLine] = []
@@ -101,8 +119,11 @@ def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO,
     for line in torn:
         print(f"wishcraft: {line.describe(location.path)}", file=err)
     if not location.path.exists():
-        print(f"wishcraft: there is no ledger at {location.path} yet; the first conduit call "
-              "creates it.", file=err)
+        print(
+            f"wishcraft: there is no ledger at {location.path} yet; the first conduit call "
+            "creates it.",
+            file=err,
+        )
         return EXIT_OK
     if fmt == "json":
         for row in rows:
@@ -128,7 +149,11 @@ def table(rows: list[dict[str, Any]]) -> str:
     """The entries as an aligned text table, a header first (the wish column last, unpadded)."""
     cells = [list(COLUMNS)] + [[_cell(row, column) for column in COLUMNS] for row in rows]
     widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
-    lines = ["  ".join(value.ljust(width) if index < len(COLUMNS) - 1 else value
-                       for index, (value, width) in enumerate(zip(line, widths, strict=True)))
-             for line in cells]
+    lines = [
+        "  ".join(
+            value.ljust(width) if index < len(COLUMNS) - 1 else value
+            for index, (value, width) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in cells
+    ]
     return "\n".join(lines) + "\n"

@@ -21,8 +21,11 @@ def register(subparsers: Any) -> None:
     """Add the `models` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("models", help="list the Codex models a plan chooses from")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--offline", action="store_true",
-                        help="do not ask the backend; show the best catalog at hand")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not ask the backend; show the best catalog at hand",
+    )
     parser.add_argument("--all", action="store_true", help="include hidden models")
     parser.add_argument("--model", default=None, help="show the choice for this model")
     parser.set_defaults(handler=command_models)
@@ -34,8 +37,9 @@ def command_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wishcraft.conduit.errors import ConduitError
 
     try:
-        config = load_config(Path.cwd(), overrides={"model": args.model},
-                             overrides_source="--model")
+        config = load_config(
+            Path.cwd(), overrides={"model": args.model}, overrides_source="--model"
+        )
         report = asyncio.run(_gather(config, offline=args.offline))
     except ConduitError as error:
         print(f"wishcraft: {error}", file=err)
@@ -65,22 +69,34 @@ async def _gather(config: Any, *, offline: bool) -> dict[str, Any]:
     choice = choose_model(config, catalog, api=api)
     default = catalog.default(api=api)
     return {
-        "catalog": {"source": catalog.source,
-                    "fetched_at": catalog.fetched_at.isoformat() if catalog.fetched_at
-                    else None},
+        "catalog": {
+            "source": catalog.source,
+            "fetched_at": catalog.fetched_at.isoformat() if catalog.fetched_at else None,
+        },
         "client_version": {"version": version.version, "source": version.source},
         "login": None if login is None else login.mode,
         "default": default.slug if default else None,
-        "plan": {"model": choice.slug, "source": choice.source, "effort": choice.effort,
-                 "notes": list(choice.notes)},
-        "models": [{"slug": info.slug, "display_name": info.display_name,
-                    "visibility": info.visibility, "priority": info.priority,
-                    "efforts": list(info.efforts), "default_effort": info.default_effort,
-                    "minimal_client_version": info.minimal_client_version,
-                    "supported_in_api": info.supported_in_api,
-                    "supports_verbosity": info.supports_verbosity,
-                    "default": default is not None and info.slug == default.slug}
-                   for info in sorted(catalog.models, key=lambda info: info.priority)],
+        "plan": {
+            "model": choice.slug,
+            "source": choice.source,
+            "effort": choice.effort,
+            "notes": list(choice.notes),
+        },
+        "models": [
+            {
+                "slug": info.slug,
+                "display_name": info.display_name,
+                "visibility": info.visibility,
+                "priority": info.priority,
+                "efforts": list(info.efforts),
+                "default_effort": info.default_effort,
+                "minimal_client_version": info.minimal_client_version,
+                "supported_in_api": info.supported_in_api,
+                "supports_verbosity": info.supports_verbosity,
+                "default": default is not None and info.slug == default.slug,
+            }
+            for info in sorted(catalog.models, key=lambda info: info.priority)
+        ],
     }
 
 
@@ -89,18 +105,32 @@ def _print_table(report: dict[str, Any], out: TextIO, *, show_hidden: bool) -> N
     for model in report["models"]:
         if model["visibility"] != "list" and not show_hidden:
             continue
-        efforts = " ".join(f"{effort}*" if effort == model["default_effort"] else effort
-                           for effort in model["efforts"]) or "-"
-        mark = ">" if model["slug"] == report["plan"]["model"] else \
-            ("d" if model["default"] else "")
+        efforts = (
+            " ".join(
+                f"{effort}*" if effort == model["default_effort"] else effort
+                for effort in model["efforts"]
+            )
+            or "-"
+        )
+        mark = (
+            ">" if model["slug"] == report["plan"]["model"] else ("d" if model["default"] else "")
+        )
         hidden = "" if model["visibility"] == "list" else f" ({model['visibility']})"
-        rows.append((mark, model["slug"] + hidden, efforts,
-                     model["minimal_client_version"] or "-",
-                     "yes" if model["supported_in_api"] else "no"))
+        rows.append(
+            (
+                mark,
+                model["slug"] + hidden,
+                efforts,
+                model["minimal_client_version"] or "-",
+                "yes" if model["supported_in_api"] else "no",
+            )
+        )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
-        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-                  .rstrip() + "\n")
+        out.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            + "\n"
+        )
     catalog, version, plan = report["catalog"], report["client_version"], report["plan"]
     fetched = f", fetched {catalog['fetched_at']}" if catalog["fetched_at"] else ""
     out.write(f"\ncatalog: {catalog['source']}{fetched}\n")

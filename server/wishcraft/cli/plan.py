@@ -36,16 +36,33 @@ def register(subparsers: Any) -> None:
     """Add the `plan` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("plan", help="plan a wish with the Codex conduit")
     parser.add_argument("wish", type=Path, metavar="WISH.yaml")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="artifact path (default: <wish>.plan.json next to the wish)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="artifact path (default: <wish>.plan.json next to the wish)",
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--shadow", dest="mode", action="store_const", const="shadow",
-                      help="plan offline from the wish's own fields")
-    mode.add_argument("--live", dest="mode", action="store_const", const="live",
-                      help="call Codex (the default when a Codex login exists)")
-    parser.add_argument("--model", default=None,
-                        help="the Codex model (default: as Codex chooses: OPENAI_MODEL, "
-                             "[conduit] model, ~/.codex/config.toml, else the catalog's default)")
+    mode.add_argument(
+        "--shadow",
+        dest="mode",
+        action="store_const",
+        const="shadow",
+        help="plan offline from the wish's own fields",
+    )
+    mode.add_argument(
+        "--live",
+        dest="mode",
+        action="store_const",
+        const="live",
+        help="call Codex (the default when a Codex login exists)",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="the Codex model (default: as Codex chooses: OPENAI_MODEL, "
+        "[conduit] model, ~/.codex/config.toml, else the catalog's default)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="do not stream the text")
     parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
     parser.set_defaults(handler=command_plan, mode="auto")
@@ -72,13 +89,15 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
 
     if args.verbose:
-        logging.basicConfig(level=logging.INFO, stream=err,
-                            format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, stream=err, format="%(levelname)s %(name)s: %(message)s"
+        )
     try:
         text = args.wish.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        print(f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}",
-              file=err)
+        print(
+            f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}", file=err
+        )
         return EXIT_USAGE
     registry = RegistryCache().for_document(args.wish.resolve())
     try:
@@ -88,13 +107,18 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     analysis = analyse_wish(text, registry, lint_config)
     if analysis.wish is None:
-        print(f"wishcraft: {args.wish} is not a valid wish "
-              f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.", file=err)
+        print(
+            f"wishcraft: {args.wish} is not a valid wish "
+            f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.",
+            file=err,
+        )
         return EXIT_USAGE
     try:
-        config = load_config(args.wish.resolve().parent,
-                             overrides={"model": args.model} if args.model else None,
-                             overrides_source="--model")
+        config = load_config(
+            args.wish.resolve().parent,
+            overrides={"model": args.model} if args.model else None,
+            overrides_source="--model",
+        )
     except ConduitError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
@@ -114,10 +138,15 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"wishcraft: {problem}", file=err)
         return EXIT_REFUSED
     if mode is ExecMode.SHADOW_RUN:
-        reason = "as asked" if args.mode == "shadow" else \
-            f"no Codex login at {config.codex_home / 'auth.json'}"
-        print(f"wishcraft: shadow run ({reason}): planning offline from the wish's own fields.",
-              file=err)
+        reason = (
+            "as asked"
+            if args.mode == "shadow"
+            else f"no Codex login at {config.codex_home / 'auth.json'}"
+        )
+        print(
+            f"wishcraft: shadow run ({reason}): planning offline from the wish's own fields.",
+            file=err,
+        )
     else:
         model = f" ({config.model}, {config.source_of('model')})" if config.model else ""
         print(f"wishcraft: planning with Codex{model} …", file=err)
@@ -138,9 +167,12 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     elif artifact.status is not PlanStatus.COMPLETE:
         print(f"wishcraft: the plan is incomplete: {artifact.status_reason}.", file=err)
     usage = f", {artifact.tokens_used:,} tokens" if artifact.tokens_used else ""
-    print(f"wishcraft: {len(artifact.steps)} steps ({artifact.status.value}, "
-          f"{artifact.model or 'no model'}{usage}) written to {paths.artifact} and "
-          f"{paths.markdown.name}", file=err)
+    print(
+        f"wishcraft: {len(artifact.steps)} steps ({artifact.status.value}, "
+        f"{artifact.model or 'no model'}{usage}) written to {paths.artifact} and "
+        f"{paths.markdown.name}",
+        file=err,
+    )
     return EXIT_OK if artifact.status is PlanStatus.COMPLETE else EXIT_FAILED
 
 
@@ -159,8 +191,9 @@ def _destinations(wish: Path, out: Path | None) -> PlanPaths:
     return PlanPaths(markdown=markdown, artifact=out)
 
 
-def _run(job: PlanJob, config: Any, out: TextIO, *,
-         quiet: bool) -> tuple[PlanArtifact, ConduitError | None]:
+def _run(
+    job: PlanJob, config: Any, out: TextIO, *, quiet: bool
+) -> tuple[PlanArtifact, ConduitError | None]:
     from wishcraft.plan.pipeline import partial_artifact, plan_wish
     from wishcraft.redaction import StreamScrubber
 

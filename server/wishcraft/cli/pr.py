@@ -28,34 +28,44 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 def register(subparsers: Any) -> None:
     """Add the `pr` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("pr", help="open a pull request from an applied change")
-    parser.add_argument("anchor", metavar="ANCHOR",
-                        help="the anchor `wishcraft apply` printed (A-…)")
+    parser.add_argument(
+        "anchor", metavar="ANCHOR", help="the anchor `wishcraft apply` printed (A-…)"
+    )
     add_draft_options(parser)
-    parser.add_argument("--verbose", "-v", action="store_true",
-                        help="log each git and GitHub step to stderr")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="log each git and GitHub step to stderr"
+    )
     parser.set_defaults(handler=command_pr)
 
 
 def add_draft_options(parser: argparse.ArgumentParser) -> None:
     """`--draft` / `--ready`: override `[pr] draft` (shared with `wishcraft apply --open-pr`)."""
     draft = parser.add_mutually_exclusive_group()
-    draft.add_argument("--draft", dest="draft", action="store_const", const=True,
-                       help="open the pull request as a draft (the default, `[pr] draft`)")
-    draft.add_argument("--ready", dest="draft", action="store_const", const=False,
-                       help="open it ready for review")
+    draft.add_argument(
+        "--draft",
+        dest="draft",
+        action="store_const",
+        const=True,
+        help="open the pull request as a draft (the default, `[pr] draft`)",
+    )
+    draft.add_argument(
+        "--ready", dest="draft", action="store_const", const=False, help="open it ready for review"
+    )
     parser.set_defaults(draft=None)
 
 
 def command_pr(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Open the pull request of the applied change `args.anchor`."""
     if args.verbose:
-        logging.basicConfig(level=logging.INFO, stream=err,
-                            format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, stream=err, format="%(levelname)s %(name)s: %(message)s"
+        )
     return open_pr(args.anchor, Path.cwd(), out, err, draft=args.draft)
 
 
-def open_pr(anchor_id: str, start: Path, out: TextIO, err: TextIO, *,
-            draft: bool | None = None) -> int:
+def open_pr(
+    anchor_id: str, start: Path, out: TextIO, err: TextIO, *, draft: bool | None = None
+) -> int:
     """Find the applied change from `start`, open its pull request, print the outcome; return
     the exit status. `wishcraft apply --open-pr` calls this with the anchor it just made."""
     # Imported here: `wishcraft lint` must not pay for httpx and git at start-up.
@@ -78,10 +88,18 @@ def open_pr(anchor_id: str, start: Path, out: TextIO, err: TextIO, *,
         print(f"wishcraft: {redact(step)} …", file=err, flush=True)
 
     result = open_pull_request(
-        applied.workspace, anchor_id, wish=inputs.wish, plan_steps=inputs.plan_steps,
-        registry=inputs.registry, lint_config=inputs.lint_config, ledger=applied.ledger,
-        config_file=inputs.config_file, wish_key=applied.entry.wish, draft=draft,
-        progress=progress)
+        applied.workspace,
+        anchor_id,
+        wish=inputs.wish,
+        plan_steps=inputs.plan_steps,
+        registry=inputs.registry,
+        lint_config=inputs.lint_config,
+        ledger=applied.ledger,
+        config_file=inputs.config_file,
+        wish_key=applied.entry.wish,
+        draft=draft,
+        progress=progress,
+    )
     show_result(result, out, err)
     return result.exit_code
 
@@ -92,13 +110,17 @@ def show_result(result: PrResult, out: TextIO, err: TextIO) -> None:
     if result.outcome == "complete":
         print(f"wishcraft: {result.message}", file=err)
         if result.other_changes:
-            print(f"wishcraft: left uncommitted (not part of the apply): "
-                  f"{', '.join(result.other_changes)}", file=err)
+            print(
+                f"wishcraft: left uncommitted (not part of the apply): "
+                f"{', '.join(result.other_changes)}",
+                file=err,
+            )
         out.write(f"{result.pr_url}\n")
         out.flush()
     elif result.outcome == "refused":
-        print(f"wishcraft: refused by the {result.gate or 'court'} gate: {result.message}",
-              file=err)
+        print(
+            f"wishcraft: refused by the {result.gate or 'court'} gate: {result.message}", file=err
+        )
     else:
         print(f"wishcraft: {result.message}", file=err)
     if result.ledger_problem:

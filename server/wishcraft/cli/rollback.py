@@ -22,8 +22,12 @@ def register(subparsers: Any) -> None:
     """Add the `rollback` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("rollback", help="undo an applied change by its anchor")
     parser.add_argument("anchor", metavar="ANCHOR", help="the anchor id `wishcraft apply` printed")
-    parser.add_argument("--workspace", type=Path, default=None,
-                        help="a folder of the workspace (default: the current folder)")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        help="a folder of the workspace (default: the current folder)",
+    )
     parser.set_defaults(handler=command_rollback)
 
 
@@ -61,6 +65,9 @@ def command_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for problem in record_rollback(location, anchor, outcome="complete", files=undone.files):
         print(f"wishcraft: {problem}", file=err)
     noun = "file" if len(undone.files) == 1 else "files"
-    print(f"wishcraft: undid {args.anchor}: {len(undone.files)} {noun} restored "
-          f"({', '.join(undone.files)}).", file=err)
+    print(
+        f"wishcraft: undid {args.anchor}: {len(undone.files)} {noun} restored "
+        f"({', '.join(undone.files)}).",
+        file=err,
+    )
     return EXIT_OK

@@ -50,7 +50,7 @@ FATAL_FAILURE_CODES = {
     "server_is_overloaded": "the model is at capacity",
     "slow_down": "the model is at capacity",
     "cyber_policy": "the request was stopped by OpenAI's cyber-security policy (reword the "
-                    "wish; retrying the same request will not help)",
+    "wish; retrying the same request will not help)",
 }
 
 _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
@@ -113,13 +113,17 @@ def rate_limits_from_headers(headers: httpx.Headers) -> RateLimitSnapshot | None
             windows[name] = None
             continue
         windows[name] = RateLimitWindow(
-            used_percent=used, window_minutes=int(minutes) if minutes is not None else None,
-            resets_at=_timestamp(reset) if reset else None)
+            used_percent=used,
+            window_minutes=int(minutes) if minutes is not None else None,
+            resets_at=_timestamp(reset) if reset else None,
+        )
     snapshot = RateLimitSnapshot(
-        primary=windows["primary"], secondary=windows["secondary"],
+        primary=windows["primary"],
+        secondary=windows["secondary"],
         has_credits=_header_bool(headers, "x-codex-credits-has-credits"),
         unlimited_credits=_header_bool(headers, "x-codex-credits-unlimited"),
-        credits_balance=headers.get("x-codex-credits-balance"))
+        credits_balance=headers.get("x-codex-credits-balance"),
+    )
     return snapshot if snapshot.model_dump(exclude_none=True) else None
 
 
@@ -134,18 +138,21 @@ def usage_of(payload: Any) -> TokenUsage | None:
     output_details = payload.get("output_tokens_details") or {}
     return TokenUsage(
         input=number(payload.get("input_tokens")),
-        cached=number(input_details.get("cached_tokens") if isinstance(input_details, dict)
-                      else 0),
+        cached=number(input_details.get("cached_tokens") if isinstance(input_details, dict) else 0),
         output=number(payload.get("output_tokens")),
-        reasoning=number(output_details.get("reasoning_tokens")
-                         if isinstance(output_details, dict) else 0),
-        total=number(payload.get("total_tokens")))
+        reasoning=number(
+            output_details.get("reasoning_tokens") if isinstance(output_details, dict) else 0
+        ),
+        total=number(payload.get("total_tokens")),
+    )
 
 
 def ids_of(response: httpx.Response) -> dict[str, str | None]:
-    return {"request_id": response.headers.get("x-request-id")
-            or response.headers.get("x-oai-request-id"),
-            "cf_ray": response.headers.get("cf-ray")}
+    return {
+        "request_id": response.headers.get("x-request-id")
+        or response.headers.get("x-oai-request-id"),
+        "cf_ray": response.headers.get("cf-ray"),
+    }
 
 
 def _error_json(response: httpx.Response, body: str) -> dict[str, Any]:
@@ -177,37 +184,54 @@ class RequestContext:
     api_key: bool = False
 
     @classmethod
-    def of(cls, url: str, choice: ModelChoice, version: ClientVersion,
-           api_key: bool = False) -> RequestContext:
+    def of(
+        cls, url: str, choice: ModelChoice, version: ClientVersion, api_key: bool = False
+    ) -> RequestContext:
         """The context of one request."""
-        return cls(url, choice.slug, choice.source, version.version, version.source,
-                   choice.effort, choice.offered, api_key)
+        return cls(
+            url,
+            choice.slug,
+            choice.source,
+            version.version,
+            version.source,
+            choice.effort,
+            choice.offered,
+            api_key,
+        )
 
 
 def _base_setting(context: RequestContext) -> str:
     """The setting that decides where requests go, in the words users set it."""
-    return "OPENAI_BASE_URL" if context.api_key else \
-        "`base_url` under [conduit] (or CHATGPT_BASE_URL)"
+    return (
+        "OPENAI_BASE_URL" if context.api_key else "`base_url` under [conduit] (or CHATGPT_BASE_URL)"
+    )
 
 
 def _chosen(context: RequestContext) -> str:
     """`set by `model` in ~/.codex/config.toml`, or `the catalog's default`."""
-    return "the catalog's default" if context.model_source.startswith("the catalog's default") \
+    return (
+        "the catalog's default"
+        if context.model_source.startswith("the catalog's default")
         else f"set by {context.model_source}"
+    )
 
 
 def _offered(context: RequestContext) -> str:
     shown = list(context.offered[:6])
-    return ", ".join(shown) + (" …" if len(context.offered) > 6 else "") if shown else \
-        "see `wishcraft models`"
+    return (
+        ", ".join(shown) + (" …" if len(context.offered) > 6 else "")
+        if shown
+        else "see `wishcraft models`"
+    )
 
 
 def _detail(data: dict[str, Any], error: dict[str, Any], body: str) -> str:
     return str(error.get("message") or data.get("detail") or body or "")
 
 
-def status_error(response: httpx.Response, body: str,
-                 context: RequestContext | str) -> ConduitError:
+def status_error(
+    response: httpx.Response, body: str, context: RequestContext | str
+) -> ConduitError:
     """Translate an error status into the right `ConduitError`, with its ids."""
     if isinstance(context, str):
         context = RequestContext(url=str(response.request.url), model=context)
@@ -222,83 +246,151 @@ def status_error(response: httpx.Response, body: str,
     if 300 <= status < 400:
         location = response.headers.get("location", "")
         target = urlsplit(location)
-        place = f"{target.scheme}://{target.netloc}{target.path}" if target.netloc else \
-            (target.path or "nowhere")
+        place = (
+            f"{target.scheme}://{target.netloc}{target.path}"
+            if target.netloc
+            else (target.path or "nowhere")
+        )
         return RedirectRefused(
             f"Codex answered with a redirect ({status}) to {redact(place)}{where}; it is not "
             f"followed, so the login is never sent elsewhere: check {_base_setting(context)} "
-            "and any proxy or captive portal.", location=location,
-            status=status, body=body, detail=f"Location: {location}", **ids)
+            "and any proxy or captive portal.",
+            location=location,
+            status=status,
+            body=body,
+            detail=f"Location: {location}",
+            **ids,
+        )
     if status == 429 and kind in ("usage_limit_reached", "usage_not_included"):
         resets_at = _timestamp(error.get("resets_at"))
         resets_in = error.get("resets_in_seconds")
-        if resets_at is None and isinstance(resets_in, int | float) and \
-                not isinstance(resets_in, bool):
-            resets_at = _timestamp(time.time() + resets_in) if math.isfinite(resets_in) \
-                else None
+        if (
+            resets_at is None
+            and isinstance(resets_in, int | float)
+            and not isinstance(resets_in, bool)
+        ):
+            resets_at = _timestamp(time.time() + resets_in) if math.isfinite(resets_in) else None
         plan = text_or_none(error.get("plan_type"))
         if kind == "usage_not_included":
-            message = "This ChatGPT plan does not include Codex; upgrade the plan or plan " \
-                      "offline with --shadow."
+            message = (
+                "This ChatGPT plan does not include Codex; upgrade the plan or plan "
+                "offline with --shadow."
+            )
         else:
-            message = (f"The Codex usage limit of this ChatGPT {plan or ''} plan is reached; "
-                       f"it resets {describe_reset(resets_at)}: wait until then, or plan "
-                       "offline with --shadow.").replace("  ", " ")
-        return UsageLimitReached(message, resets_at=resets_at, plan_type=plan, status=status,
-                                 body=body, detail=body[:1000], **ids)
+            message = (
+                f"The Codex usage limit of this ChatGPT {plan or ''} plan is reached; "
+                f"it resets {describe_reset(resets_at)}: wait until then, or plan "
+                "offline with --shadow."
+            ).replace("  ", " ")
+        return UsageLimitReached(
+            message,
+            resets_at=resets_at,
+            plan_type=plan,
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
+        )
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return RateLimited(f"Codex is rate-limiting requests{where}; try again in a moment.",
-                           retry_after=retry_after, status=status, body=body, **ids)
+        return RateLimited(
+            f"Codex is rate-limiting requests{where}; try again in a moment.",
+            retry_after=retry_after,
+            status=status,
+            body=body,
+            **ids,
+        )
     detail = _detail(data, error, body).lower()
     if status == 404:
         return EndpointNotFound(
             f"Codex answered 404 Not Found for {context.url}{where}: check "
             f"{_base_setting(context)}; nothing was sent anywhere else.",
-            status=status, body=body, detail=body[:1000], **ids)
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
+        )
     if status == 400 and "requires a newer version" in detail:
         configured = "client_version" in context.version_source
-        fix = ("raise `client_version` under [conduit] in data/config/wishcraft.toml"
-               if configured else "update the Codex CLI (npm install -g @openai/codex), or set "
-               "`client_version` under [conduit] in data/config/wishcraft.toml to a newer "
-               "release")
+        fix = (
+            "raise `client_version` under [conduit] in data/config/wishcraft.toml"
+            if configured
+            else "update the Codex CLI (npm install -g @openai/codex), or set "
+            "`client_version` under [conduit] in data/config/wishcraft.toml to a newer "
+            "release"
+        )
         return ClientTooOld(
             f"The model {model!r} requires a newer Codex than version {context.version}, the "
             f"version sent (from {context.version_source or 'the built-in default'}): {fix}.",
-            status=status, body=body, detail=body[:1000], **ids)
-    if status == 400 and "model" in detail and "not supported" in detail and \
-            "effort" not in detail:
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
+        )
+    if status == 400 and "model" in detail and "not supported" in detail and "effort" not in detail:
         login = "an API key" if context.api_key else "a ChatGPT login"
         return ModelNotSupported(
             f"The model {model!r} ({_chosen(context)}) is not available with {login}: "
             f"choose one the catalog offers ({_offered(context)}).",
-            status=status, body=body, detail=body[:1000], **ids)
-    if status == 400 and "effort" in detail and ("not supported" in detail or
-                                                  "unsupported" in detail or
-                                                  "invalid" in detail):
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
+        )
+    if (
+        status == 400
+        and "effort" in detail
+        and ("not supported" in detail or "unsupported" in detail or "invalid" in detail)
+    ):
         return EffortNotSupported(
             f"The model {model!r} does not accept reasoning effort {context.effort!r}: set "
             "`model_reasoning_effort` to one the model supports (`wishcraft models` lists "
-            "them).", status=status, body=body, detail=body[:1000], **ids)
+            "them).",
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
+        )
     if status == 400 and "instructions are not valid" in body.lower():
         return InstructionsRejected(
             f"The Codex backend rejected the instructions sent for {model}: set "
             "`model_instructions_file` under [conduit] in data/config/wishcraft.toml (or in "
             "$CODEX_HOME/config.toml) to Codex's official prompt for this model.",
-            status=status, body=body, **ids)
+            status=status,
+            body=body,
+            **ids,
+        )
     if status == 503 and error.get("code") in ("server_is_overloaded", "slow_down"):
-        return ServerOverloaded(f"The Codex model is at capacity{where}; try again later.",
-                                status=status, body=body, **ids)
+        return ServerOverloaded(
+            f"The Codex model is at capacity{where}; try again later.",
+            status=status,
+            body=body,
+            **ids,
+        )
     if status == 403 and "cloudflare" in body.lower() and "blocked" in body.lower():
-        return HTTPStatusError("Access to Codex was blocked by Cloudflare; check the network "
-                               "or VPN.", status=status, body=body, **ids)
+        return HTTPStatusError(
+            "Access to Codex was blocked by Cloudflare; check the network or VPN.",
+            status=status,
+            body=body,
+            **ids,
+        )
     if status >= 500:
-        return HTTPStatusError(f"Codex had a server error ({status}){where}; try again later.",
-                               status=status, body=body, detail=body[:1000], **ids)
+        return HTTPStatusError(
+            f"Codex had a server error ({status}){where}; try again later.",
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
+        )
     message = str(error.get("message") or data.get("detail") or body or "no details")[:200]
-    return HTTPStatusError(f"Codex answered {status}: {message}{where}; try again, and if it "
-                           "persists look at the request with `wishcraft plan -v`.", status=status,
-                           body=body, detail=body[:1000], **ids)
+    return HTTPStatusError(
+        f"Codex answered {status}: {message}{where}; try again, and if it "
+        "persists look at the request with `wishcraft plan -v`.",
+        status=status,
+        body=body,
+        detail=body[:1000],
+        **ids,
+    )
 
 
 def served_model(headers: Any) -> str | None:
@@ -314,26 +406,40 @@ def served_model(headers: Any) -> str | None:
     return None
 
 
-def failure_error(event: StreamEvent, request_id: str | None,
-                  cf_ray: str | None) -> ResponseFailed:
+def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None) -> ResponseFailed:
     """Classify a `response.failed` event as Codex does."""
     error = event.response.get("error")
     ids = {"request_id": request_id, "cf_ray": cf_ray}
     if not isinstance(error, dict):
-        return ResponseFailed("Codex ended the response with a failure; try again.",
-                              code=None, retryable=True, request_id=request_id, cf_ray=cf_ray)
+        return ResponseFailed(
+            "Codex ended the response with a failure; try again.",
+            code=None,
+            retryable=True,
+            request_id=request_id,
+            cf_ray=cf_ray,
+        )
     code = error.get("code") if isinstance(error.get("code"), str) else None
     text = redact(str(error.get("message") or ""))  # before any cut, see _read_error_body
     if code in FATAL_FAILURE_CODES:
-        return ResponseFailed(f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.", code=code,
-                              detail=text, request_id=ids["request_id"], cf_ray=ids["cf_ray"])
+        return ResponseFailed(
+            f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.",
+            code=code,
+            detail=text,
+            request_id=ids["request_id"],
+            cf_ray=ids["cf_ray"],
+        )
     delay = None
     if code == "rate_limit_exceeded":
         match = _TRY_AGAIN.search(text)
         if match:
             amount = float(match.group(1))
             delay = amount / 1000 if match.group(2).lower() == "ms" else amount
-    return ResponseFailed(f"Codex stopped the response ({code or 'no code'}): {text[:200]}; "
-                          "try again later.",
-                          code=code, retry_after=delay, retryable=True, detail=text,
-                          request_id=ids["request_id"], cf_ray=ids["cf_ray"])
+    return ResponseFailed(
+        f"Codex stopped the response ({code or 'no code'}): {text[:200]}; try again later.",
+        code=code,
+        retry_after=delay,
+        retryable=True,
+        detail=text,
+        request_id=ids["request_id"],
+        cf_ray=ids["cf_ray"],
+    )

@@ -94,15 +94,20 @@ Rules:
 - When the patch is staged, end your turn with a short summary: the files and why.
 """
 
-READ_FILE_DESCRIPTION = ("Read one text file of the workspace. `path` is relative to the "
-                         "workspace root. Large files are cut and binary files refused.")
-LIST_FILES_DESCRIPTION = ("List the workspace files whose paths match a glob, relative to "
-                          "the workspace root (`*` stays within a folder, `**` crosses "
-                          "folders).")
+READ_FILE_DESCRIPTION = (
+    "Read one text file of the workspace. `path` is relative to the "
+    "workspace root. Large files are cut and binary files refused."
+)
+LIST_FILES_DESCRIPTION = (
+    "List the workspace files whose paths match a glob, relative to "
+    "the workspace root (`*` stays within a folder, `**` crosses "
+    "folders)."
+)
 FREEFORM_PATCH_DESCRIPTION = (
     "Stage a change to the workspace as one patch in the apply_patch format. This is a "
     "FREEFORM tool: send the patch text itself, never wrapped in JSON. The patch is staged "
-    "for review, not applied.")
+    "for review, not applied."
+)
 FUNCTION_PATCH_DESCRIPTION = """\
 Stage a change to the workspace as one patch in the apply_patch format; it is staged for
 review, not applied. The patch is one envelope:
@@ -122,10 +127,14 @@ function header); their lines start with a space (context), - (removed) or + (ad
 three lines of context around each change. Paths are relative, never absolute.
 """
 
-STAGED_ANSWER = ("The patch is staged for review; it is not applied yet. Do not send another "
-                 "patch: end your turn with a short summary of the change.")
-ALREADY_STAGED_ANSWER = ("A patch is already staged for review; only one patch is staged per "
-                         "apply, so this one was ignored. End your turn with a short summary.")
+STAGED_ANSWER = (
+    "The patch is staged for review; it is not applied yet. Do not send another "
+    "patch: end your turn with a short summary of the change."
+)
+ALREADY_STAGED_ANSWER = (
+    "A patch is already staged for review; only one patch is staged per "
+    "apply, so this one was ignored. End your turn with a short summary."
+)
 
 
 class ToolRefused(Exception):
@@ -250,11 +259,21 @@ def patch_tool_type(choice: ModelChoice) -> PatchToolType:
     return "function" if kind == "function" else "freeform"
 
 
-def _function_tool(name: str, description: str, properties: dict[str, Any], *,
-                   strict: bool) -> dict[str, Any]:
-    return {"type": "function", "name": name, "description": description, "strict": strict,
-            "parameters": {"type": "object", "properties": properties,
-                           "required": list(properties), "additionalProperties": False}}
+def _function_tool(
+    name: str, description: str, properties: dict[str, Any], *, strict: bool
+) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "name": name,
+        "description": description,
+        "strict": strict,
+        "parameters": {
+            "type": "object",
+            "properties": properties,
+            "required": list(properties),
+            "additionalProperties": False,
+        },
+    }
 
 
 def declare_tools(kind: PatchToolType, grammar: str) -> list[dict[str, Any]]:
@@ -265,20 +284,47 @@ def declare_tools(kind: PatchToolType, grammar: str) -> list[dict[str, Any]]:
     `{type: custom, name, description, format: {type: grammar, syntax: lark, definition}}`;
     the function form of `apply_patch` is not strict, as Codex's is not."""
     tools = [
-        _function_tool("read_file", READ_FILE_DESCRIPTION, {"path": {
-            "type": "string", "description": "The file's path, relative to the workspace "
-                                             "root."}}, strict=True),
-        _function_tool("list_files", LIST_FILES_DESCRIPTION, {"glob": {
-            "type": "string", "description": "A glob such as `src/**/*.py`."}}, strict=True),
+        _function_tool(
+            "read_file",
+            READ_FILE_DESCRIPTION,
+            {
+                "path": {
+                    "type": "string",
+                    "description": "The file's path, relative to the workspace root.",
+                }
+            },
+            strict=True,
+        ),
+        _function_tool(
+            "list_files",
+            LIST_FILES_DESCRIPTION,
+            {"glob": {"type": "string", "description": "A glob such as `src/**/*.py`."}},
+            strict=True,
+        ),
     ]
     if kind == "function":
-        tools.append(_function_tool("apply_patch", FUNCTION_PATCH_DESCRIPTION, {"input": {
-            "type": "string", "description": "The whole patch, from *** Begin Patch to "
-                                             "*** End Patch."}}, strict=False))
+        tools.append(
+            _function_tool(
+                "apply_patch",
+                FUNCTION_PATCH_DESCRIPTION,
+                {
+                    "input": {
+                        "type": "string",
+                        "description": "The whole patch, from *** Begin Patch to *** End Patch.",
+                    }
+                },
+                strict=False,
+            )
+        )
     else:
-        tools.append({"type": "custom", "name": "apply_patch",
-                      "description": FREEFORM_PATCH_DESCRIPTION,
-                      "format": {"type": "grammar", "syntax": "lark", "definition": grammar}})
+        tools.append(
+            {
+                "type": "custom",
+                "name": "apply_patch",
+                "description": FREEFORM_PATCH_DESCRIPTION,
+                "format": {"type": "grammar", "syntax": "lark", "definition": grammar},
+            }
+        )
     return tools
 
 
@@ -291,8 +337,8 @@ def build_apply_prompt(request: ApplyRequest) -> str:
         f"Objective: {wish.objective}",
         "Invariants:",
         *[f"- {invariant}" for invariant in wish.invariants],
-        "Files you may change: " + (", ".join(request.paths) if request.paths
-                                    else "any file of the workspace"),
+        "Files you may change: "
+        + (", ".join(request.paths) if request.paths else "any file of the workspace"),
         "",
         "The plan to carry out:",
         *[f"{number}. {step}" for number, step in enumerate(request.plan_steps, 1)],
@@ -318,12 +364,16 @@ def apply_prompt_hash(request: ApplyRequest) -> str:
 
 def build_apply_input(request: ApplyRequest, choice: ModelChoice) -> list[dict[str, Any]]:
     """The first input: the model's instructions, our apply instructions, the wish."""
-    return [*instructions_items(choice), message_item("developer", APPLY_INSTRUCTIONS),
-            message_item("user", build_apply_prompt(request))]
+    return [
+        *instructions_items(choice),
+        message_item("developer", APPLY_INSTRUCTIONS),
+        message_item("user", build_apply_prompt(request)),
+    ]
 
 
-def build_apply_body(choice: ModelChoice, ids: TurnIds, items: list[dict[str, Any]],
-                     tools: list[dict[str, Any]]) -> dict[str, Any]:
+def build_apply_body(
+    choice: ModelChoice, ids: TurnIds, items: list[dict[str, Any]], tools: list[dict[str, Any]]
+) -> dict[str, Any]:
     """One request of the exchange: the conversation so far and the tools (no output schema:
     the final answer is a free-text summary)."""
     return responses_body(choice, ids, items, tools=tools, text=text_param(choice))
@@ -335,8 +385,12 @@ def tool_calls(items: Sequence[dict[str, Any]]) -> list[ToolCall]:
     for item in items:
         kind = item.get("type")
         call_id, name = item.get("call_id"), item.get("name")
-        if kind not in ("function_call", "custom_tool_call") or not isinstance(call_id, str) \
-                or not call_id or not isinstance(name, str):
+        if (
+            kind not in ("function_call", "custom_tool_call")
+            or not isinstance(call_id, str)
+            or not call_id
+            or not isinstance(name, str)
+        ):
             continue
         payload = item.get("arguments" if kind == "function_call" else "input")
         calls.append(ToolCall(kind, call_id, name, payload if isinstance(payload, str) else ""))
@@ -350,38 +404,53 @@ def replay_item(item: dict[str, Any]) -> dict[str, Any] | None:
     kind = item.get("type")
     if kind == "reasoning":
         summary = item.get("summary")
-        replay: dict[str, Any] = {"type": "reasoning",
-                                  "summary": summary if isinstance(summary, list) else []}
+        replay: dict[str, Any] = {
+            "type": "reasoning",
+            "summary": summary if isinstance(summary, list) else [],
+        }
         content = item.get("content")
-        if isinstance(content, list) and any(isinstance(part, dict) and
-                                             part.get("type") == "reasoning_text"
-                                             for part in content):
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") == "reasoning_text" for part in content
+        ):
             replay["content"] = content
         replay["encrypted_content"] = item.get("encrypted_content")
         return replay
     if kind == "message":
         parts = item.get("content")
-        return {"type": "message", "role": item.get("role", "assistant"),
-                "content": [{"type": part.get("type"), "text": part.get("text", "")}
-                            for part in (parts if isinstance(parts, list) else [])
-                            if isinstance(part, dict)]}
+        return {
+            "type": "message",
+            "role": item.get("role", "assistant"),
+            "content": [
+                {"type": part.get("type"), "text": part.get("text", "")}
+                for part in (parts if isinstance(parts, list) else [])
+                if isinstance(part, dict)
+            ],
+        }
     if kind == "function_call":
-        return {"type": "function_call", "name": item.get("name"),
-                "arguments": item.get("arguments", ""), "call_id": item.get("call_id")}
+        return {
+            "type": "function_call",
+            "name": item.get("name"),
+            "arguments": item.get("arguments", ""),
+            "call_id": item.get("call_id"),
+        }
     if kind == "custom_tool_call":
         replay = {"type": "custom_tool_call"}
         if isinstance(item.get("status"), str):
             replay["status"] = item["status"]
-        replay.update({"call_id": item.get("call_id"), "name": item.get("name"),
-                       "input": item.get("input", "")})
+        replay.update(
+            {
+                "call_id": item.get("call_id"),
+                "name": item.get("name"),
+                "input": item.get("input", ""),
+            }
+        )
         return replay
     return None
 
 
 def output_item(call: ToolCall, text: str) -> dict[str, Any]:
     """The answer to a call, by `call_id`, of the type that matches the call's."""
-    kind = "function_call_output" if call.type == "function_call" else \
-        "custom_tool_call_output"
+    kind = "function_call_output" if call.type == "function_call" else "custom_tool_call_output"
     return {"type": kind, "call_id": call.call_id, "output": text}
 
 
@@ -404,10 +473,13 @@ def _add_usage(total: TokenUsage | None, more: TokenUsage | None) -> TokenUsage 
         return total
     if total is None:
         return more.model_copy()
-    return TokenUsage(input=total.input + more.input, cached=total.cached + more.cached,
-                      output=total.output + more.output,
-                      reasoning=total.reasoning + more.reasoning,
-                      total=total.total + more.total)
+    return TokenUsage(
+        input=total.input + more.input,
+        cached=total.cached + more.cached,
+        output=total.output + more.output,
+        reasoning=total.reasoning + more.reasoning,
+        total=total.total + more.total,
+    )
 
 
 def _size(count: int) -> str:
@@ -417,11 +489,17 @@ def _size(count: int) -> str:
 # The loop -----------------------------------------------------------------------------------
 
 
-async def run_apply_exchange(client: CodexClient, request: ApplyRequest, tools: ApplyTools,
-                             state: ApplyExchange | None = None,
-                             on_progress: ProgressCallback | None = None, *,
-                             wish_id: str = "", max_turns: int = MAX_TURNS,
-                             max_read_bytes: int = MAX_READ_BYTES) -> ApplyExchange:
+async def run_apply_exchange(
+    client: CodexClient,
+    request: ApplyRequest,
+    tools: ApplyTools,
+    state: ApplyExchange | None = None,
+    on_progress: ProgressCallback | None = None,
+    *,
+    wish_id: str = "",
+    max_turns: int = MAX_TURNS,
+    max_read_bytes: int = MAX_READ_BYTES,
+) -> ApplyExchange:
     """Run the exchange to its end and return `state` (a new one when none is given).
 
     Never raises a `ConduitError`: a failure is `status == "failed"` with the error kept. A
@@ -437,13 +515,20 @@ async def run_apply_exchange(client: CodexClient, request: ApplyRequest, tools: 
         _end(state, "incomplete", "cancelled")
         raise
     except ConduitError as error:
-        logger.warning("apply exchange %s failed: %s %s", wish_id or request.wish_name,
-                       error.detail or error, error.ids())
+        logger.warning(
+            "apply exchange %s failed: %s %s",
+            wish_id or request.wish_name,
+            error.detail or error,
+            error.ids(),
+        )
         state.error = error
         _end(state, "failed", _failure_sentence(error))
     except Exception:
-        _end(state, "failed", "The apply exchange stopped on an internal error; the log has "
-                              "the details.")
+        _end(
+            state,
+            "failed",
+            "The apply exchange stopped on an internal error; the log has the details.",
+        )
         raise
     return state
 
@@ -472,12 +557,21 @@ def _end(state: ApplyExchange, status: Status, reason: str | None) -> None:
         state.status, state.reason = status, reason
 
 
-async def _run(client: CodexClient, request: ApplyRequest, tools: ApplyTools,
-               state: ApplyExchange, report: ProgressCallback, wish_id: str, max_turns: int,
-               max_read_bytes: int) -> None:
+async def _run(
+    client: CodexClient,
+    request: ApplyRequest,
+    tools: ApplyTools,
+    state: ApplyExchange,
+    report: ProgressCallback,
+    wish_id: str,
+    max_turns: int,
+    max_read_bytes: int,
+) -> None:
     if client.config.wire_api == "chat":
-        raise ConduitConfigError("Applying a plan needs the Responses API (tools); remove "
-                                 "`wire_api = \"chat\"` from the configuration.")
+        raise ConduitConfigError(
+            "Applying a plan needs the Responses API (tools); remove "
+            '`wire_api = "chat"` from the configuration.'
+        )
     session = await client.open_session(state.stream, report)
     choice = session.choice
     opened = state.stream
@@ -505,20 +599,25 @@ async def _run(client: CodexClient, request: ApplyRequest, tools: ApplyTools,
             state.final_text = stream.text
             _end(state, "complete", None)
             return
-        conversation += [item for item in map(replay_item, stream.output_items)
-                         if item is not None]
+        conversation += [item for item in map(replay_item, stream.output_items) if item is not None]
         for call in calls:
             text = await _answer(call, tools, state, report, turn)
             if state.bytes_read > max_read_bytes:
-                _end(state, "incomplete",
-                     f"Codex read more than {_size(max_read_bytes)} through the tools "
-                     f"({_size(state.bytes_read)}); the exchange stopped there")
+                _end(
+                    state,
+                    "incomplete",
+                    f"Codex read more than {_size(max_read_bytes)} through the tools "
+                    f"({_size(state.bytes_read)}); the exchange stopped there",
+                )
                 return
             conversation.append(output_item(call, text))
         state.final_text = stream.text
         _log_turn(state, wish_id)
-    _end(state, "incomplete",
-         f"Codex was still calling tools after {max_turns} turns; the exchange stopped there")
+    _end(
+        state,
+        "incomplete",
+        f"Codex was still calling tools after {max_turns} turns; the exchange stopped there",
+    )
 
 
 def _absorb(state: ApplyExchange, stream: StreamState) -> None:
@@ -531,8 +630,9 @@ def _absorb(state: ApplyExchange, stream: StreamState) -> None:
     state.usage = _add_usage(state.usage, stream.usage)
 
 
-async def _answer(call: ToolCall, tools: ApplyTools, state: ApplyExchange,
-                  report: ProgressCallback, turn: int) -> str:
+async def _answer(
+    call: ToolCall, tools: ApplyTools, state: ApplyExchange, report: ProgressCallback, turn: int
+) -> str:
     """Run one call through the caller's callbacks and return the model's answer."""
     try:
         if call.name == "read_file":
@@ -545,8 +645,10 @@ async def _answer(call: ToolCall, tools: ApplyTools, state: ApplyExchange,
             return _count(state, turn, call.name, glob, await tools.list_files(glob))
         if call.name == "apply_patch":
             return await _stage(call, tools, state, report, turn)
-        raise ToolRefused(f"error: there is no tool named {call.name!r}; the tools are "
-                          "read_file, list_files and apply_patch.")
+        raise ToolRefused(
+            f"error: there is no tool named {call.name!r}; the tools are "
+            "read_file, list_files and apply_patch."
+        )
     except ToolRefused as refusal:
         answer = redact(str(refusal)) or "error: the call was refused."
         state.calls.append(CallRecord(turn, call.name, _shown(call), "refused"))
@@ -572,8 +674,9 @@ def _count(state: ApplyExchange, turn: int, name: str, argument: str, text: str)
     return text
 
 
-async def _stage(call: ToolCall, tools: ApplyTools, state: ApplyExchange,
-                 report: ProgressCallback, turn: int) -> str:
+async def _stage(
+    call: ToolCall, tools: ApplyTools, state: ApplyExchange, report: ProgressCallback, turn: int
+) -> str:
     """Stage the first acceptable patch; answer any later one that a patch is staged."""
     if state.patch is not None:
         state.calls.append(CallRecord(turn, call.name, _shown(call), "ignored"))
@@ -587,16 +690,40 @@ async def _stage(call: ToolCall, tools: ApplyTools, state: ApplyExchange,
 
 
 def _log_turn(state: ApplyExchange, wish_id: str) -> None:
-    record = {"wish": wish_id, "turn": state.turns, "model": state.model,
-              "bytes_read": state.bytes_read, "staged": state.staged,
-              "calls": [f"{call.name} {call.argument} {call.outcome}"
-                        for call in state.calls if call.turn == state.turns]}
+    record = {
+        "wish": wish_id,
+        "turn": state.turns,
+        "model": state.model,
+        "bytes_read": state.bytes_read,
+        "staged": state.staged,
+        "calls": [
+            f"{call.name} {call.argument} {call.outcome}"
+            for call in state.calls
+            if call.turn == state.turns
+        ],
+    }
     logger.info("codex apply turn %s", json.dumps(record), extra={"wishcraft": record})
 
 
 __all__ = [
-    "ALREADY_STAGED_ANSWER", "APPLY_INSTRUCTIONS", "MAX_READ_BYTES", "MAX_TURNS", "STAGED_ANSWER",
-    "ApplyExchange", "ApplyRequest", "ApplyTools", "CallRecord", "ToolCall", "ToolRefused",
-    "apply_prompt_hash", "build_apply_input", "build_apply_prompt", "declare_tools",
-    "output_item", "patch_tool_type", "replay_item", "run_apply_exchange", "tool_calls",
+    "ALREADY_STAGED_ANSWER",
+    "APPLY_INSTRUCTIONS",
+    "MAX_READ_BYTES",
+    "MAX_TURNS",
+    "STAGED_ANSWER",
+    "ApplyExchange",
+    "ApplyRequest",
+    "ApplyTools",
+    "CallRecord",
+    "ToolCall",
+    "ToolRefused",
+    "apply_prompt_hash",
+    "build_apply_input",
+    "build_apply_prompt",
+    "declare_tools",
+    "output_item",
+    "patch_tool_type",
+    "replay_item",
+    "run_apply_exchange",
+    "tool_calls",
 ]

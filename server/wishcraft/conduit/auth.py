@@ -96,7 +96,6 @@ def parse_timestamp(value: object) -> float | None:
     return parsed.timestamp() if parsed is not None else None
 
 
-
 @dataclass(slots=True)
 class CodexAuth:
     """The tokens of a ChatGPT login. `repr` never shows them."""
@@ -126,8 +125,7 @@ class CodexAuth:
             return soon
         if self.last_refresh is None:
             return False
-        return (time.time() if now is None else now) - self.last_refresh >= \
-            REFRESH_AFTER_SECONDS
+        return (time.time() if now is None else now) - self.last_refresh >= REFRESH_AFTER_SECONDS
 
 
 LOGIN_HINT = "run `codex login`, or plan offline with --shadow"
@@ -141,8 +139,9 @@ def load_auth(home: Path) -> CodexAuth:
     except FileNotFoundError:
         raise LoginMissing(f"No Codex login found at {path}: {LOGIN_HINT}.") from None
     except OSError as exc:
-        raise LoginMissing(f"Cannot read the Codex login at {path} ({exc.strerror}): "
-                           f"{LOGIN_HINT}.") from None
+        raise LoginMissing(
+            f"Cannot read the Codex login at {path} ({exc.strerror}): {LOGIN_HINT}."
+        ) from None
     return parse_auth(raw, path)
 
 
@@ -155,8 +154,7 @@ def parse_auth(raw: str, path: Path) -> CodexAuth:
     if not isinstance(tokens, dict) or not isinstance(tokens.get("access_token"), str):
         mode = data.get("auth_mode") if isinstance(data, dict) else None
         extra = " (its API-key login holds no key)" if mode == "apikey" else ""
-        raise LoginMissing(f"The Codex login at {path} has no ChatGPT tokens{extra}: "
-                           f"{LOGIN_HINT}.")
+        raise LoginMissing(f"The Codex login at {path} has no ChatGPT tokens{extra}: {LOGIN_HINT}.")
     id_token = tokens.get("id_token") if isinstance(tokens.get("id_token"), str) else None
     account_id = tokens.get("account_id")
     if not isinstance(account_id, str) or not account_id:
@@ -164,12 +162,15 @@ def parse_auth(raw: str, path: Path) -> CodexAuth:
         account_id = claims.get("chatgpt_account_id") if isinstance(claims, dict) else None
     refresh = tokens.get("refresh_token")
     remember_secrets(tokens.get("access_token"), refresh, id_token, account_id)
-    return CodexAuth(path=path, access_token=tokens["access_token"],
-                     refresh_token=refresh if isinstance(refresh, str) else None,
-                     id_token=id_token,
-                     account_id=account_id if isinstance(account_id, str) else None,
-                     last_refresh=parse_timestamp(data.get("last_refresh")),
-                     source=str(path))
+    return CodexAuth(
+        path=path,
+        access_token=tokens["access_token"],
+        refresh_token=refresh if isinstance(refresh, str) else None,
+        id_token=id_token,
+        account_id=account_id if isinstance(account_id, str) else None,
+        last_refresh=parse_timestamp(data.get("last_refresh")),
+        source=str(path),
+    )
 
 
 def _api_key_of(data: Any) -> str | None:
@@ -200,8 +201,15 @@ def load_login(home: Path, env: dict[str, str] | os._Environ[str] | None = None)
     stored_key = _api_key_of(data)
     if stored_key is not None:
         remember_secrets(stored_key)
-        return CodexAuth(path=path, access_token=stored_key, refresh_token=None,
-                         id_token=None, account_id=None, mode="apikey", source=str(path))
+        return CodexAuth(
+            path=path,
+            access_token=stored_key,
+            refresh_token=None,
+            id_token=None,
+            account_id=None,
+            mode="apikey",
+            source=str(path),
+        )
     try:
         return load_auth(home)
     except LoginMissing:
@@ -209,8 +217,15 @@ def load_login(home: Path, env: dict[str, str] | os._Environ[str] | None = None)
         if not key:
             raise
     remember_secrets(key)
-    return CodexAuth(path=path, access_token=key, refresh_token=None, id_token=None,
-                     account_id=None, mode="apikey", source="OPENAI_API_KEY")
+    return CodexAuth(
+        path=path,
+        access_token=key,
+        refresh_token=None,
+        id_token=None,
+        account_id=None,
+        mode="apikey",
+        source="OPENAI_API_KEY",
+    )
 
 
 TOKEN_KEYS = ("access_token", "refresh_token", "id_token", "account_id")
@@ -265,8 +280,9 @@ async def _reread(path: Path) -> tuple[dict[str, Any] | None, bool]:
     return None, False
 
 
-async def _store_refreshed(stored: CodexAuth, snapshot: dict[str, Any],
-                           fresh: dict[str, Any]) -> CodexAuth:
+async def _store_refreshed(
+    stored: CodexAuth, snapshot: dict[str, Any], fresh: dict[str, Any]
+) -> CodexAuth:
     """Write the refreshed tokens back, unless another program changed the login meanwhile.
 
     The file is read again just before the write: if its tokens are no longer the ones we
@@ -277,21 +293,28 @@ async def _store_refreshed(stored: CodexAuth, snapshot: dict[str, Any],
     path = stored.path
     latest, readable = await _reread(path)
     if readable and latest is None:
-        raise LoginMissing(f"The Codex login at {path} was removed while it was being "
-                           f"refreshed: {LOGIN_HINT}.")
+        raise LoginMissing(
+            f"The Codex login at {path} was removed while it was being refreshed: {LOGIN_HINT}."
+        )
     if latest is not None and _tokens_of(latest) != _tokens_of(snapshot):
         logger.info("auth.json changed while refreshing; keeping the newer login")
         return parse_auth(json.dumps(latest), path)
     if latest is None:
-        logger.warning("auth.json became unreadable while refreshing; rewriting it from the "
-                       "copy read before the refresh")
+        logger.warning(
+            "auth.json became unreadable while refreshing; rewriting it from the "
+            "copy read before the refresh"
+        )
     merged = _merge_tokens(latest if latest is not None else snapshot, fresh)
     try:
         write_atomically(path, json.dumps(merged, indent=2) + "\n", mode=0o600)
     except OSError as exc:
         # The old refresh token is spent; the new tokens still serve this request.
-        logger.warning("could not save the refreshed Codex login to %s (%s); the next "
-                       "refresh will ask for `codex login`", path, exc.strerror or exc)
+        logger.warning(
+            "could not save the refreshed Codex login to %s (%s); the next "
+            "refresh will ask for `codex login`",
+            path,
+            exc.strerror or exc,
+        )
     logger.info("refreshed the Codex login at %s", path)
     return parse_auth(json.dumps(merged), path)
 
@@ -302,52 +325,77 @@ def _refresh_error(status: int, text: str) -> RefreshFailed:
     code = None
     if isinstance(body, dict):
         error = body.get("error")
-        code = (error.get("code") if isinstance(error, dict) else error
-                if isinstance(error, str) else body.get("code"))
+        code = (
+            error.get("code")
+            if isinstance(error, dict)
+            else error
+            if isinstance(error, str)
+            else body.get("code")
+        )
     if 300 <= status < 400:
         return RefreshFailed(
             f"The Codex token endpoint answered with a redirect ({status}), which is not "
             "followed so the refresh token never leaves it; check "
-            "CODEX_REFRESH_TOKEN_URL_OVERRIDE and any proxy.", reason=f"redirect {status}",
-            permanent=False, detail=text[:500])
-    permanent = status == 401 or code in PERMANENT_REFRESH_ERRORS or \
-        (status == 400 and code == "invalid_grant")
+            "CODEX_REFRESH_TOKEN_URL_OVERRIDE and any proxy.",
+            reason=f"redirect {status}",
+            permanent=False,
+            detail=text[:500],
+        )
+    permanent = (
+        status == 401
+        or code in PERMANENT_REFRESH_ERRORS
+        or (status == 400 and code == "invalid_grant")
+    )
     reason = str(code or f"status {status}")
     if permanent:
         why = PERMANENT_REFRESH_ERRORS.get(str(code), "the Codex login was refused")
-        return RefreshFailed(f"Could not refresh the Codex login: {why}; run `codex login`.",
-                             reason=reason, permanent=True,
-                             detail=f"token endpoint answered {status}: {reason}")
+        return RefreshFailed(
+            f"Could not refresh the Codex login: {why}; run `codex login`.",
+            reason=reason,
+            permanent=True,
+            detail=f"token endpoint answered {status}: {reason}",
+        )
     return RefreshFailed(
         f"Could not refresh the Codex login (the token endpoint answered "
-        f"{status}); try again shortly.", reason=reason, permanent=False,
-        detail=text[:500])
+        f"{status}); try again shortly.",
+        reason=reason,
+        permanent=False,
+        detail=text[:500],
+    )
 
 
-async def _post_refresh(client: httpx.AsyncClient, url: str, body: dict[str, str],
-                        headers: dict[str, str]) -> tuple[int, str]:
+async def _post_refresh(
+    client: httpx.AsyncClient, url: str, body: dict[str, str], headers: dict[str, str]
+) -> tuple[int, str]:
     """POST to the token endpoint; read at most `REFRESH_BODY_BYTES` of the answer."""
     try:
         async with asyncio.timeout(REFRESH_SECONDS):
             async with client.stream("POST", url, json=body, headers=headers) as response:
                 data = bytearray()
                 async for chunk in response.aiter_bytes():
-                    data += chunk[:REFRESH_BODY_BYTES - len(data)]
+                    data += chunk[: REFRESH_BODY_BYTES - len(data)]
                     if len(data) >= REFRESH_BODY_BYTES:
                         break
                 return response.status_code, data.decode("utf-8", "replace")
     except (httpx.HTTPError, TimeoutError) as exc:
-        raise TransportError(f"Could not reach the Codex token endpoint "
-                             f"({type(exc).__name__}); check the network and try again.",
-                             detail=repr(exc)) from None
+        raise TransportError(
+            f"Could not reach the Codex token endpoint "
+            f"({type(exc).__name__}); check the network and try again.",
+            detail=repr(exc),
+        ) from None
 
 
 RefreshReason = Literal["proactive_expiry", "unauthorized_recovery"]
 
 
-async def refresh_auth(current: CodexAuth, client: httpx.AsyncClient, *, url: str,
-                       headers: dict[str, str],
-                       reason: RefreshReason = "proactive_expiry") -> CodexAuth:
+async def refresh_auth(
+    current: CodexAuth,
+    client: httpx.AsyncClient,
+    *,
+    url: str,
+    headers: dict[str, str],
+    reason: RefreshReason = "proactive_expiry",
+) -> CodexAuth:
     """Refresh the login under a file lock; adopt tokens another process already refreshed.
 
     `reason` goes in the body as Codex sends it: `proactive_expiry` before a request,
@@ -356,22 +404,34 @@ async def refresh_auth(current: CodexAuth, client: httpx.AsyncClient, *, url: st
     try:
         await lock.acquire()
     except Timeout:
-        raise RefreshFailed(f"Another program has been refreshing the Codex login for "
-                            f"{LOCK_TIMEOUT_SECONDS:g} s (it holds {lock.lock_file}); try "
-                            "again in a moment.", reason="lock_timeout",
-                            permanent=False) from None
+        raise RefreshFailed(
+            f"Another program has been refreshing the Codex login for "
+            f"{LOCK_TIMEOUT_SECONDS:g} s (it holds {lock.lock_file}); try "
+            "again in a moment.",
+            reason="lock_timeout",
+            permanent=False,
+        ) from None
     except OSError as exc:
-        raise RefreshFailed(f"Cannot lock the Codex login for its refresh ({lock.lock_file}: "
-                            f"{exc.strerror or exc}); check that folder's permissions.",
-                            reason="lock_failed", permanent=False) from None
+        raise RefreshFailed(
+            f"Cannot lock the Codex login for its refresh ({lock.lock_file}: "
+            f"{exc.strerror or exc}); check that folder's permissions.",
+            reason="lock_failed",
+            permanent=False,
+        ) from None
     try:
         return await _refresh_locked(current, client, url=url, headers=headers, reason=reason)
     finally:
         await lock.release()
 
 
-async def _refresh_locked(current: CodexAuth, client: httpx.AsyncClient, *, url: str,
-                          headers: dict[str, str], reason: RefreshReason) -> CodexAuth:
+async def _refresh_locked(
+    current: CodexAuth,
+    client: httpx.AsyncClient,
+    *,
+    url: str,
+    headers: dict[str, str],
+    reason: RefreshReason,
+) -> CodexAuth:
     # Under the lock nobody else writes auth.json through us: a temporary is a crash's leftover.
     remove_stale_temporaries(current.path)
     snapshot, _ = await _reread(current.path)
@@ -380,24 +440,37 @@ async def _refresh_locked(current: CodexAuth, client: httpx.AsyncClient, *, url:
         raise LoginMissing(f"The Codex login at {current.path} cannot be read: {LOGIN_HINT}.")
     stored = parse_auth(json.dumps(snapshot), current.path)
     if stored.account_id and current.account_id and stored.account_id != current.account_id:
-        raise RefreshFailed("The Codex login changed to another account while planning; "
-                            "plan again.", reason="account_changed", permanent=True)
-    if stored.access_token != current.access_token and (reason == "unauthorized_recovery"
-                                                         or not stored.needs_refresh()):
+        raise RefreshFailed(
+            "The Codex login changed to another account while planning; plan again.",
+            reason="account_changed",
+            permanent=True,
+        )
+    if stored.access_token != current.access_token and (
+        reason == "unauthorized_recovery" or not stored.needs_refresh()
+    ):
         logger.info("adopting the Codex tokens another process refreshed")
         return stored
     if not stored.refresh_token:
-        raise RefreshFailed(f"The Codex login at {stored.path} has no refresh token; "
-                            "run `codex login`.", reason="no_refresh_token", permanent=True)
-    body = {"client_id": CLIENT_ID, "grant_type": "refresh_token", "refresh_reason": reason,
-            "refresh_token": stored.refresh_token}
+        raise RefreshFailed(
+            f"The Codex login at {stored.path} has no refresh token; run `codex login`.",
+            reason="no_refresh_token",
+            permanent=True,
+        )
+    body = {
+        "client_id": CLIENT_ID,
+        "grant_type": "refresh_token",
+        "refresh_reason": reason,
+        "refresh_token": stored.refresh_token,
+    }
     status, text = await _post_refresh(client, url, body, headers)
     if status != 200:
         raise _refresh_error(status, text)
     fresh = loads(text)
     if not isinstance(fresh, dict):
-        raise RefreshFailed("The Codex token endpoint sent an unreadable answer; try again.",
-                            reason="bad_json", permanent=False)
-    remember_secrets(*(fresh.get(key) for key in ("access_token", "refresh_token",
-                                                   "id_token")))
+        raise RefreshFailed(
+            "The Codex token endpoint sent an unreadable answer; try again.",
+            reason="bad_json",
+            permanent=False,
+        )
+    remember_secrets(*(fresh.get(key) for key in ("access_token", "refresh_token", "id_token")))
     return await _store_refreshed(stored, snapshot, fresh)

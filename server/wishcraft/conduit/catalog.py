@@ -48,7 +48,6 @@ EFFORT_RANKS = ("none", "minimal", "low", "medium", "high", "xhigh", "max", "ult
 """Reasoning efforts from the least to the most, as Codex ranks them."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class ModelInfo:
     """What the catalog says of one model (the fields of Codex's `ModelInfo` we use)."""
@@ -103,14 +102,18 @@ class Catalog:
 
     def default(self, *, api: bool = False) -> ModelInfo | None:
         """The listed entry with the lowest priority (among API models in API-key mode)."""
-        candidates = [info for info in self.models
-                      if info.listed and (info.supported_in_api or not api)]
+        candidates = [
+            info for info in self.models if info.listed and (info.supported_in_api or not api)
+        ]
         return min(candidates, key=lambda info: info.priority) if candidates else None
 
     def listed_slugs(self, *, api: bool = False) -> list[str]:
         """The slugs a user may choose, in Codex's order."""
-        return [info.slug for info in sorted(self.models, key=lambda info: info.priority)
-                if info.listed and (info.supported_in_api or not api)]
+        return [
+            info.slug
+            for info in sorted(self.models, key=lambda info: info.priority)
+            if info.listed and (info.supported_in_api or not api)
+        ]
 
     def age_seconds(self, now: float | None = None) -> float | None:
         """How old the catalog is, when known."""
@@ -126,26 +129,42 @@ class Catalog:
 
 _FOUR = ("low", "medium", "high", "xhigh")
 BUILTIN_MODELS: tuple[ModelInfo, ...] = (
-    ModelInfo("gpt-6.1-sol", "GPT-6.1 Sol", "list", 1, "0.155.0", _FOUR, "medium", "auto",
-              True, "low"),
-    ModelInfo("gpt-6.1-terra", "GPT-6.1 Terra", "list", 2, "0.155.0", _FOUR, "medium",
-              "auto", True, "low"),
-    ModelInfo("gpt-6-astra", "GPT-6 Astra", "list", 3, "0.150.0", _FOUR, "medium", "auto",
-              True, "low"),
-    ModelInfo("gpt-6-sol", "GPT-6 Sol", "list", 4, "0.148.0", _FOUR, "medium", "auto", True,
-              "low"),
-    ModelInfo("gpt-6-luna", "GPT-6 Luna", "list", 5, "0.142.2", _FOUR, "medium", "auto",
-              True, "low"),
-    ModelInfo("gpt-5.6-sol", "GPT-5.6 Sol", "list", 6, "0.130.0", _FOUR, "medium", "auto",
-              True, "low"),
-    ModelInfo("gpt-5.6-terra", "GPT-5.6 Terra", "list", 7, "0.130.0", _FOUR, "medium",
-              "auto", True, "low"),
-    ModelInfo("gpt-5.6-luna", "GPT-5.6 Luna", "list", 8, "0.130.0", _FOUR, "medium", "auto",
-              True, "low"),
-    ModelInfo("gpt-5.5", "GPT-5.5", "list", 9, "0.98.0", _FOUR, "medium", "auto", True,
-              "low"),
-    ModelInfo("codex-auto-review", "Codex auto review", "hide", 0, "0.150.0", _FOUR,
-              "medium", "auto", False, None, supported_in_api=False),
+    ModelInfo(
+        "gpt-6.1-sol", "GPT-6.1 Sol", "list", 1, "0.155.0", _FOUR, "medium", "auto", True, "low"
+    ),
+    ModelInfo(
+        "gpt-6.1-terra", "GPT-6.1 Terra", "list", 2, "0.155.0", _FOUR, "medium", "auto", True, "low"
+    ),
+    ModelInfo(
+        "gpt-6-astra", "GPT-6 Astra", "list", 3, "0.150.0", _FOUR, "medium", "auto", True, "low"
+    ),
+    ModelInfo("gpt-6-sol", "GPT-6 Sol", "list", 4, "0.148.0", _FOUR, "medium", "auto", True, "low"),
+    ModelInfo(
+        "gpt-6-luna", "GPT-6 Luna", "list", 5, "0.142.2", _FOUR, "medium", "auto", True, "low"
+    ),
+    ModelInfo(
+        "gpt-5.6-sol", "GPT-5.6 Sol", "list", 6, "0.130.0", _FOUR, "medium", "auto", True, "low"
+    ),
+    ModelInfo(
+        "gpt-5.6-terra", "GPT-5.6 Terra", "list", 7, "0.130.0", _FOUR, "medium", "auto", True, "low"
+    ),
+    ModelInfo(
+        "gpt-5.6-luna", "GPT-5.6 Luna", "list", 8, "0.130.0", _FOUR, "medium", "auto", True, "low"
+    ),
+    ModelInfo("gpt-5.5", "GPT-5.5", "list", 9, "0.98.0", _FOUR, "medium", "auto", True, "low"),
+    ModelInfo(
+        "codex-auto-review",
+        "Codex auto review",
+        "hide",
+        0,
+        "0.150.0",
+        _FOUR,
+        "medium",
+        "auto",
+        False,
+        None,
+        supported_in_api=False,
+    ),
 )
 """The catalog compiled into Codex 0.169.0, as facts only: slugs, hidden entries and the
 minimal versions it spans (0.98.0 to 0.155.0), ordered so that its default, `gpt-6.1-sol`,
@@ -184,16 +203,22 @@ def parse_model(entry: Any) -> ModelInfo | None:
     if not isinstance(entry, dict) or not _string(entry.get("slug")):
         return None
     levels = entry.get("supported_reasoning_levels")
-    efforts = tuple(level["effort"] for level in levels if isinstance(level, dict)
-                    and isinstance(level.get("effort"), str)) if isinstance(levels, list) else ()
+    efforts = (
+        tuple(
+            level["effort"]
+            for level in levels
+            if isinstance(level, dict) and isinstance(level.get("effort"), str)
+        )
+        if isinstance(levels, list)
+        else ()
+    )
     priority = entry.get("priority")
     window = entry.get("context_window")
     return ModelInfo(
         slug=entry["slug"],
         display_name=_string(entry.get("display_name")) or entry["slug"],
         visibility=_string(entry.get("visibility")) or "list",
-        priority=priority if isinstance(priority, int) and not isinstance(priority, bool)
-        else 1000,
+        priority=priority if isinstance(priority, int) and not isinstance(priority, bool) else 1000,
         minimal_client_version=_string(entry.get("minimal_client_version")),
         efforts=efforts,
         default_effort=_string(entry.get("default_reasoning_level")),
@@ -202,8 +227,7 @@ def parse_model(entry: Any) -> ModelInfo | None:
         default_verbosity=_string(entry.get("default_verbosity")),
         instructions=_instructions(entry),
         apply_patch_tool_type=_string(entry.get("apply_patch_tool_type")),
-        context_window=window if isinstance(window, int) and not isinstance(window, bool)
-        else None,
+        context_window=window if isinstance(window, int) and not isinstance(window, bool) else None,
         supported_in_api=entry.get("supported_in_api") is not False,
     )
 
@@ -233,13 +257,21 @@ def read_cache_file(home: Path) -> Catalog | None:
     models = parse_models(data)
     if not models:
         return None
-    return Catalog(models, CACHE_FILE, parse_rfc3339(data.get("fetched_at")),
-                   _string(data.get("etag")), _string(data.get("client_version")))
+    return Catalog(
+        models,
+        CACHE_FILE,
+        parse_rfc3339(data.get("fetched_at")),
+        _string(data.get("etag")),
+        _string(data.get("client_version")),
+    )
 
 
 def _stale(catalog: Catalog) -> Catalog:
-    return catalog if catalog.source.startswith("stale ") else \
-        replace(catalog, source=f"stale {catalog.source}")
+    return (
+        catalog
+        if catalog.source.startswith("stale ")
+        else replace(catalog, source=f"stale {catalog.source}")
+    )
 
 
 # Fetching --------------------------------------------------------------------------------
@@ -271,8 +303,13 @@ class CatalogStore:
                 return catalog
         return _stale(candidates[0]) if candidates else builtin_catalog()
 
-    async def load(self, home: Path, http: httpx.AsyncClient,
-                   request: CatalogRequest | None, now: float | None = None) -> Catalog:
+    async def load(
+        self,
+        home: Path,
+        http: httpx.AsyncClient,
+        request: CatalogRequest | None,
+        now: float | None = None,
+    ) -> Catalog:
         """The catalog for a plan, asking `/models` when no fresh copy is at hand.
 
         `request` is None when the backend has no catalog to ask (API-key mode): then the
@@ -302,28 +339,40 @@ class CatalogStore:
             headers["if-none-match"] = self._memory.etag
         url = f"{request.base_url}/models"
         try:
-            async with http.stream("GET", url, params={"client_version":
-                                                       request.client_version},
-                                   headers=headers,
-                                   timeout=CATALOG_TIMEOUT_SECONDS) as response:
+            async with http.stream(
+                "GET",
+                url,
+                params={"client_version": request.client_version},
+                headers=headers,
+                timeout=CATALOG_TIMEOUT_SECONDS,
+            ) as response:
                 if response.status_code == 304 and self._memory is not None:
                     self._memory = replace(self._memory, fetched_at=datetime.now(UTC))
                     return self._memory
                 if response.status_code != 200:
-                    logger.warning("the Codex model catalog answered %s at %s; using a "
-                                   "cached or built-in catalog", response.status_code, url)
+                    logger.warning(
+                        "the Codex model catalog answered %s at %s; using a "
+                        "cached or built-in catalog",
+                        response.status_code,
+                        url,
+                    )
                     return None
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > CATALOG_BYTES:
-                        logger.warning("the Codex model catalog is over %d bytes; ignored",
-                                       CATALOG_BYTES)
+                        logger.warning(
+                            "the Codex model catalog is over %d bytes; ignored", CATALOG_BYTES
+                        )
                         return None
                 etag = response.headers.get("etag")
         except httpx.HTTPError as exc:
-            logger.warning("cannot fetch the Codex model catalog at %s (%s); using a cached "
-                           "or built-in catalog", url, type(exc).__name__)
+            logger.warning(
+                "cannot fetch the Codex model catalog at %s (%s); using a cached "
+                "or built-in catalog",
+                url,
+                type(exc).__name__,
+            )
             return None
         try:
             models = parse_models(json.loads(bytes(body)))
@@ -349,14 +398,14 @@ def nearest_effort(wanted: str, supported: Iterable[str]) -> str | None:
     if not choices or wanted in choices:
         return wanted if wanted in choices else None
     target = effort_rank(wanted)
-    return min(choices, key=lambda effort: (abs(effort_rank(effort) - target),
-                                            effort_rank(effort)))
+    return min(choices, key=lambda effort: (abs(effort_rank(effort) - target), effort_rank(effort)))
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
     """`0.142.2` as (0, 142, 2); non-numeric parts count as 0."""
-    return tuple(int(part) if part.isdigit() else 0
-                 for part in re.split(r"[.\-+]", version.strip())[:3])
+    return tuple(
+        int(part) if part.isdigit() else 0 for part in re.split(r"[.\-+]", version.strip())[:3]
+    )
 
 
 def version_below(version: str, minimal: str | None) -> bool:

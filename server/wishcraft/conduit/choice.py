@@ -53,7 +53,8 @@ def _instructions_file(config: ConduitConfig) -> str:
     except OSError as exc:
         raise ConduitConfigError(
             f"Cannot read model_instructions_file {path} ({exc.strerror}); fix the path or "
-            "remove the setting.") from None
+            "remove the setting."
+        ) from None
 
 
 def choose_model(config: ConduitConfig, catalog: Catalog, *, api: bool = False) -> ModelChoice:
@@ -61,22 +62,29 @@ def choose_model(config: ConduitConfig, catalog: Catalog, *, api: bool = False) 
     default = catalog.default(api=api) or builtin_catalog().default(api=api)
     assert default is not None
     slug = config.model or default.slug
-    source = (config.source_of("model") or "the configuration") if config.model else \
-        f"{DEFAULT_SOURCE} ({catalog.source})"
+    source = (
+        (config.source_of("model") or "the configuration")
+        if config.model
+        else f"{DEFAULT_SOURCE} ({catalog.source})"
+    )
     info = catalog.get(slug)
     notes: list[str] = []
     if info is None and not catalog.builtin:
-        notes.append(f"The model {slug!r} ({source}) is not in the Codex catalog "
-                     f"({catalog.source}); it is sent as configured, without the model's own "
-                     "instructions (`wishcraft models` lists the catalog).")
+        notes.append(
+            f"The model {slug!r} ({source}) is not in the Codex catalog "
+            f"({catalog.source}); it is sent as configured, without the model's own "
+            "instructions (`wishcraft models` lists the catalog)."
+        )
 
     effort = config.reasoning_effort
     if info is not None and info.efforts:
         if effort is not None and effort not in info.efforts:
             nearest = nearest_effort(effort, info.efforts)
-            notes.append(f"{slug} does not support reasoning effort {effort!r} "
-                         f"({config.source_of('reasoning_effort') or 'configured'}); "
-                         f"using {nearest!r} (it supports {', '.join(info.efforts)}).")
+            notes.append(
+                f"{slug} does not support reasoning effort {effort!r} "
+                f"({config.source_of('reasoning_effort') or 'configured'}); "
+                f"using {nearest!r} (it supports {', '.join(info.efforts)})."
+            )
             effort = nearest
         effort = effort or info.default_effort
     summary = config.reasoning_summary or (info.default_summary if info else None) or "auto"
@@ -88,23 +96,33 @@ def choose_model(config: ConduitConfig, catalog: Catalog, *, api: bool = False) 
 
     if config.instructions_file is not None:
         instructions: str | None = _instructions_file(config)
-        instructions_source: str | None = config.source_of("instructions_file") or \
-            str(config.instructions_file)
+        instructions_source: str | None = config.source_of("instructions_file") or str(
+            config.instructions_file
+        )
     else:
         instructions = info.instructions if info is not None else None
         instructions_source = "the catalog" if instructions else None
     return ModelChoice(
-        slug=slug, source=source, info=info, catalog_source=catalog.source, effort=effort,
-        summary=None if summary == "none" else summary, verbosity=verbosity,
-        instructions=instructions, instructions_source=instructions_source,
-        notes=tuple(notes), offered=tuple(catalog.listed_slugs(api=api)))
+        slug=slug,
+        source=source,
+        info=info,
+        catalog_source=catalog.source,
+        effort=effort,
+        summary=None if summary == "none" else summary,
+        verbosity=verbosity,
+        instructions=instructions,
+        instructions_source=instructions_source,
+        notes=tuple(notes),
+        offered=tuple(catalog.listed_slugs(api=api)),
+    )
 
 
 def describe_choice(choice: ModelChoice, version: str | None = None) -> str:
     """One line for hover and logs: `gpt-6.1-sol (effort medium), the catalog's default …`."""
     effort = f" (effort {choice.effort})" if choice.effort else ""
-    where = f"set by {choice.source}" if not choice.source.startswith(DEFAULT_SOURCE) \
-        else choice.source
+    where = (
+        f"set by {choice.source}" if not choice.source.startswith(DEFAULT_SOURCE) else choice.source
+    )
     parts = [f"{choice.slug}{effort}, {where}"]
     if version:
         parts.append(f"presented as Codex {version}")

@@ -103,6 +103,7 @@ FEED_BYTES = 1024 * 1024
 
 Phase = Literal["connecting", "refreshing", "waiting", "thinking", "writing", "retrying"]
 
+
 @dataclass(slots=True)
 class PlanProgress:
     """One progress report: the phase, the new text, and the text so far on demand."""
@@ -192,17 +193,22 @@ def ssl_context(config: ConduitConfig) -> ssl.SSLContext:
             raise ConduitConfigError(
                 f"Cannot use the CA certificate {config.ca_certificate} (from "
                 f"CODEX_CA_CERTIFICATE or SSL_CERT_FILE): {exc}; fix the path or unset the "
-                "variable.") from None
+                "variable."
+            ) from None
     return context
 
 
 class CodexClient:
     """Sends plan requests to Codex; one instance per process, shared by all plans."""
 
-    def __init__(self, config: ConduitConfig, *,
-                 transport: httpx.AsyncBaseTransport | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 catalogs: CatalogStore | None = None) -> None:
+    def __init__(
+        self,
+        config: ConduitConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        catalogs: CatalogStore | None = None,
+    ) -> None:
         """Create the HTTP client; `transport` lets tests swap the network.
 
         The environment's proxies are honoured (httpx reads them when no transport is
@@ -210,12 +216,19 @@ class CodexClient:
         self.config = config
         self._sleep = sleep
         self.catalogs = catalogs or SHARED_STORE
-        timeout = httpx.Timeout(connect=config.connect_timeout_seconds,
-                                read=config.stream_idle_timeout_seconds,
-                                write=30.0, pool=30.0)
-        self._http = httpx.AsyncClient(timeout=timeout, transport=transport,
-                                       follow_redirects=False, trust_env=True,
-                                       verify=ssl_context(config))
+        timeout = httpx.Timeout(
+            connect=config.connect_timeout_seconds,
+            read=config.stream_idle_timeout_seconds,
+            write=30.0,
+            pool=30.0,
+        )
+        self._http = httpx.AsyncClient(
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=True,
+            verify=ssl_context(config),
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -228,8 +241,7 @@ class CodexClient:
         await self.aclose()
 
     def _backoff(self, attempt: int) -> float:
-        return float(self.config.retry_base_seconds * 2 ** (attempt - 1)
-                     * random.uniform(0.9, 1.1))
+        return float(self.config.retry_base_seconds * 2 ** (attempt - 1) * random.uniform(0.9, 1.1))
 
     async def _auth(self, report: ProgressCallback) -> CodexAuth:
         """The login, refreshed first when Codex would refresh it.
@@ -249,14 +261,18 @@ class CodexClient:
                 logger.warning("proactive refresh failed: %s", exc.detail or exc)
         return auth
 
-    async def _refresh(self, auth: CodexAuth, reason: Literal["proactive_expiry",
-                                                              "unauthorized_recovery"]
-                       ) -> CodexAuth:
+    async def _refresh(
+        self, auth: CodexAuth, reason: Literal["proactive_expiry", "unauthorized_recovery"]
+    ) -> CodexAuth:
         version = await self.client_version()
-        headers = {"originator": self.config.originator, "accept": "*/*",
-                   "user-agent": base_headers(None, self.config, version.version)["user-agent"]}
-        return await refresh_auth(auth, self._http, url=self.config.refresh_url,
-                                  headers=headers, reason=reason)
+        headers = {
+            "originator": self.config.originator,
+            "accept": "*/*",
+            "user-agent": base_headers(None, self.config, version.version)["user-agent"],
+        }
+        return await refresh_auth(
+            auth, self._http, url=self.config.refresh_url, headers=headers, reason=reason
+        )
 
     async def client_version(self) -> ClientVersion:
         """The Codex version we present (may run `codex --version` once, off the loop)."""
@@ -266,18 +282,20 @@ class CodexClient:
         """The model catalog: Codex's cache, `/models` with this login, or built in."""
         request = None
         if auth is not None and not auth.is_api_key:
-            request = CatalogRequest(self.config.base_url,
-                                     base_headers(auth, self.config, version.version),
-                                     version.version)
+            request = CatalogRequest(
+                self.config.base_url,
+                base_headers(auth, self.config, version.version),
+                version.version,
+            )
         return await self.catalogs.load(self.config.codex_home, self._http, request)
 
     def _url(self, auth: CodexAuth) -> str:
         base = self.config.api_base_url if auth.is_api_key else self.config.base_url
-        return f"{base}/chat/completions" if self.config.wire_api == "chat" else \
-            f"{base}/responses"
+        return f"{base}/chat/completions" if self.config.wire_api == "chat" else f"{base}/responses"
 
-    async def open_session(self, state: StreamState,
-                           report: ProgressCallback | None = None) -> Session:
+    async def open_session(
+        self, state: StreamState, report: ProgressCallback | None = None
+    ) -> Session:
         """Everything a request needs before it is sent: the login (refreshed when due), the
         version presented, the catalog, the model and fresh ids; `state` learns which.
 
@@ -298,14 +316,23 @@ class CodexClient:
                 state.notes.append(note)
                 logger.warning("%s", note)
         if choice.instructions is None and catalog.builtin:
-            state.notes.append("No model catalog could be read, so the model's own "
-                               "instructions were not sent; only the planner text was.")
+            state.notes.append(
+                "No model catalog could be read, so the model's own "
+                "instructions were not sent; only the planner text was."
+            )
         context = RequestContext.of(self._url(auth), choice, version, auth.is_api_key)
         return Session(auth, version, catalog, choice, ids, context)
 
-    async def plan(self, wish: Wish, wish_text: str, wish_name: str, state: StreamState,
-                   on_progress: ProgressCallback | None = None, *,
-                   wish_id: str = "") -> str:
+    async def plan(
+        self,
+        wish: Wish,
+        wish_text: str,
+        wish_name: str,
+        state: StreamState,
+        on_progress: ProgressCallback | None = None,
+        *,
+        wish_id: str = "",
+    ) -> str:
         """Ask Codex for a plan; fill `state` as events arrive; return the prompt hash.
 
         Raises a `ConduitError` on failure. A truncated stream is not an error: `state`
@@ -317,9 +344,16 @@ class CodexClient:
         await self.send(session, body, state, report, wish_id=wish_id)
         return digest
 
-    async def send(self, session: Session, body: dict[str, Any], state: StreamState,
-                   report: ProgressCallback | None = None, *, wish_id: str = "",
-                   what: str = "plan") -> None:
+    async def send(
+        self,
+        session: Session,
+        body: dict[str, Any],
+        state: StreamState,
+        report: ProgressCallback | None = None,
+        *,
+        wish_id: str = "",
+        what: str = "plan",
+    ) -> None:
         """POST one body and fold its stream into `state`, with every retry Codex makes.
 
         Transport errors, 5xx and 429 are retried in `_turn`, a 401 recovers the login there
@@ -332,18 +366,32 @@ class CodexClient:
         for turn in range(1, self.config.stream_max_retries + 2):
             state.reset_text()
             try:
-                session.auth = await self._turn(session.auth, body, session.ids,
-                                                session.version.version, session.context,
-                                                state, report, turn)
+                session.auth = await self._turn(
+                    session.auth,
+                    body,
+                    session.ids,
+                    session.version.version,
+                    session.context,
+                    state,
+                    report,
+                    turn,
+                )
             except ResponseFailed as exc:
                 last_error = exc
                 if not exc.retryable or turn > self.config.stream_max_retries:
                     raise
-                delay = min(exc.retry_after if exc.retry_after is not None
-                            else self._backoff(turn), self.config.max_retry_after_seconds)
-                report(PlanProgress("retrying", f"Codex asked to wait {delay:.1f} s; retrying "
-                                    f"({turn}/{self.config.stream_max_retries})",
-                                    attempt=turn + 1))
+                delay = min(
+                    exc.retry_after if exc.retry_after is not None else self._backoff(turn),
+                    self.config.max_retry_after_seconds,
+                )
+                report(
+                    PlanProgress(
+                        "retrying",
+                        f"Codex asked to wait {delay:.1f} s; retrying "
+                        f"({turn}/{self.config.stream_max_retries})",
+                        attempt=turn + 1,
+                    )
+                )
                 await self._sleep(delay)
                 continue
             finally:
@@ -352,25 +400,46 @@ class CodexClient:
         assert last_error is not None
         raise last_error
 
-    def _log(self, wish_id: str, state: StreamState, started: float, turn: int,
-             what: str = "plan") -> None:
+    def _log(
+        self, wish_id: str, state: StreamState, started: float, turn: int, what: str = "plan"
+    ) -> None:
         record = {
-            "wish": wish_id, "request_id": state.request_id, "cf_ray": state.cf_ray,
-            "response_id": state.response_id, "model": state.model,
-            "status": "complete" if state.completed else
-            f"incomplete: {state.incomplete_reason}" if state.incomplete_reason else "failed",
+            "wish": wish_id,
+            "request_id": state.request_id,
+            "cf_ray": state.cf_ray,
+            "response_id": state.response_id,
+            "model": state.model,
+            "status": "complete"
+            if state.completed
+            else f"incomplete: {state.incomplete_reason}"
+            if state.incomplete_reason
+            else "failed",
             "usage": state.usage.model_dump() if state.usage else None,
             "rate_limits": state.rate_limits.model_dump(mode="json", exclude_none=True)
-            if state.rate_limits else None,
-            "events": state.events, "attempt": turn,
+            if state.rate_limits
+            else None,
+            "events": state.events,
+            "attempt": turn,
             "seconds": round(time.perf_counter() - started, 3),
         }
-        logger.info("codex %s request %s", what, json.dumps(record, default=str),
-                    extra={"wishcraft": record})
+        logger.info(
+            "codex %s request %s",
+            what,
+            json.dumps(record, default=str),
+            extra={"wishcraft": record},
+        )
 
-    async def _turn(self, auth: CodexAuth, body: dict[str, Any], ids: TurnIds, version: str,
-                    context: RequestContext, state: StreamState, report: ProgressCallback,
-                    turn: int) -> CodexAuth:
+    async def _turn(
+        self,
+        auth: CodexAuth,
+        body: dict[str, Any],
+        ids: TurnIds,
+        version: str,
+        context: RequestContext,
+        state: StreamState,
+        report: ProgressCallback,
+        turn: int,
+    ) -> CodexAuth:
         """One request with transport retries and auth recovery, then its stream."""
         url = context.url
         chat = self.config.wire_api == "chat"
@@ -378,8 +447,9 @@ class CodexClient:
         transport_retries = 0
         auth_step = 0
         while True:
-            headers = build_headers(auth, self.config, version=version, ids=ids,
-                                    model=context.model)
+            headers = build_headers(
+                auth, self.config, version=version, ids=ids, model=context.model
+            )
             if transport_retries == 0 and auth_step == 0 and turn == 1:
                 _log_request(url, headers, payload)
             request = self._http.build_request("POST", url, json=payload, headers=headers)
@@ -389,13 +459,19 @@ class CodexClient:
                 unreachable = TransportError(
                     f"Could not reach Codex at {url} ({type(exc).__name__}); check the "
                     "network (and HTTPS_PROXY or NO_PROXY behind a proxy) and try again.",
-                    detail=redact(repr(exc)))
+                    detail=redact(repr(exc)),
+                )
                 if transport_retries >= self.config.request_max_retries:
                     raise unreachable from None
                 transport_retries += 1
-                report(PlanProgress("retrying", f"Network error; retrying "
-                                    f"({transport_retries}/{self.config.request_max_retries})",
-                                    attempt=turn))
+                report(
+                    PlanProgress(
+                        "retrying",
+                        f"Network error; retrying "
+                        f"({transport_retries}/{self.config.request_max_retries})",
+                        attempt=turn,
+                    )
+                )
                 await self._sleep(self._backoff(transport_retries))
                 continue
             try:
@@ -413,46 +489,72 @@ class CodexClient:
             status = response.status_code
             logger.debug("codex answered %s: %s", status, redact(text[:500]))
             if status == 401 and auth.is_api_key:
-                raise AuthError(f"The API key (from {auth.source}) was refused; check it, or "
-                                "run `codex login` to plan with ChatGPT.", detail=text[:500],
-                                **ids_of(response))
+                raise AuthError(
+                    f"The API key (from {auth.source}) was refused; check it, or "
+                    "run `codex login` to plan with ChatGPT.",
+                    detail=text[:500],
+                    **ids_of(response),
+                )
             if status == 401 and auth_step < 2:
                 auth_step += 1
                 report(PlanProgress("refreshing", "Refreshing the Codex login"))
                 stored = load_login(self.config.codex_home)
-                if auth_step == 1 and stored.access_token != auth.access_token and \
-                        (not auth.account_id or stored.account_id == auth.account_id):
+                if (
+                    auth_step == 1
+                    and stored.access_token != auth.access_token
+                    and (not auth.account_id or stored.account_id == auth.account_id)
+                ):
                     auth = stored  # a newer login is on disk: resend with it first
                     continue
                 auth_step = 2
                 auth = await self._refresh(stored, "unauthorized_recovery")
                 continue
             if status == 401:
-                raise AuthError("Codex refused the login even after a refresh; run "
-                                "`codex login`.", detail=text[:500], **ids_of(response))
+                raise AuthError(
+                    "Codex refused the login even after a refresh; run `codex login`.",
+                    detail=text[:500],
+                    **ids_of(response),
+                )
             error = status_error(response, text, context)
-            if isinstance(error, RateLimited) and transport_retries < \
-                    self.config.request_max_retries:
+            if (
+                isinstance(error, RateLimited)
+                and transport_retries < self.config.request_max_retries
+            ):
                 transport_retries += 1
-                delay = min(error.retry_after if error.retry_after is not None
-                            else self._backoff(transport_retries),
-                            self.config.max_retry_after_seconds)
-                report(PlanProgress("retrying", f"Rate-limited; retrying in {delay:.0f} s",
-                                    attempt=turn))
+                delay = min(
+                    error.retry_after
+                    if error.retry_after is not None
+                    else self._backoff(transport_retries),
+                    self.config.max_retry_after_seconds,
+                )
+                report(
+                    PlanProgress(
+                        "retrying", f"Rate-limited; retrying in {delay:.0f} s", attempt=turn
+                    )
+                )
                 await self._sleep(delay)
                 continue
-            if error.retryable and not isinstance(error, RateLimited) and \
-                    transport_retries < self.config.request_max_retries:
+            if (
+                error.retryable
+                and not isinstance(error, RateLimited)
+                and transport_retries < self.config.request_max_retries
+            ):
                 transport_retries += 1
-                report(PlanProgress("retrying", f"Codex answered {status}; retrying "
-                                    f"({transport_retries}/{self.config.request_max_retries})",
-                                    attempt=turn))
+                report(
+                    PlanProgress(
+                        "retrying",
+                        f"Codex answered {status}; retrying "
+                        f"({transport_retries}/{self.config.request_max_retries})",
+                        attempt=turn,
+                    )
+                )
                 await self._sleep(self._backoff(transport_retries))
                 continue
             raise error
 
-    async def _read_stream(self, response: httpx.Response, state: StreamState,
-                           report: ProgressCallback, turn: int) -> None:
+    async def _read_stream(
+        self, response: httpx.Response, state: StreamState, report: ProgressCallback, turn: int
+    ) -> None:
         """Fold the SSE events of one response into `state`."""
         ids = ids_of(response)
         state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
@@ -471,8 +573,9 @@ class CodexClient:
         if not state.completed and state.incomplete_reason is None:
             state.incomplete_reason = "the stream closed before response.completed"
 
-    async def _pump(self, response: httpx.Response, state: StreamState,
-                    on_message: Callable[[SSEMessage], bool]) -> None:
+    async def _pump(
+        self, response: httpx.Response, state: StreamState, on_message: Callable[[SSEMessage], bool]
+    ) -> None:
         """Feed the body through the SSE decoder into `on_message`, within every limit.
 
         Returns when `on_message` says the stream is finished, the body ends, or a limit
@@ -488,11 +591,12 @@ class CodexClient:
                 async for chunk in response.aiter_bytes():
                     received += len(chunk)
                     if received > config.max_stream_bytes:
-                        state.incomplete_reason = (f"the stream passed "
-                                                   f"{_size(config.max_stream_bytes)}")
+                        state.incomplete_reason = (
+                            f"the stream passed {_size(config.max_stream_bytes)}"
+                        )
                         return
                     for start in range(0, len(chunk), FEED_BYTES):
-                        messages = decoder.feed(chunk[start:start + FEED_BYTES])
+                        messages = decoder.feed(chunk[start : start + FEED_BYTES])
                         if messages:
                             last_event = time.monotonic()
                         for message in messages:
@@ -500,31 +604,32 @@ class CodexClient:
                                 return
                             if state.chars > config.max_response_chars:
                                 state.incomplete_reason = (
-                                    f"the answer passed {config.max_response_chars:,} "
-                                    "characters")
+                                    f"the answer passed {config.max_response_chars:,} characters"
+                                )
                                 return
                     if time.monotonic() - last_event > config.stream_idle_timeout_seconds:
                         state.incomplete_reason = self._idle_reason()
                         return
         except TimeoutError:
-            state.incomplete_reason = (f"the stream took longer than "
-                                       f"{config.max_stream_seconds:g} s")
+            state.incomplete_reason = f"the stream took longer than {config.max_stream_seconds:g} s"
         except httpx.ReadTimeout:
             state.incomplete_reason = self._idle_reason()
         except SSEOverflow as exc:
             raise StreamOverflow(
-                f"Codex sent {exc}; the stream was stopped (the server or a proxy is "
-                "broken).",
-                detail=f"after {received:,} bytes", request_id=state.request_id,
-                cf_ray=state.cf_ray) from None
+                f"Codex sent {exc}; the stream was stopped (the server or a proxy is broken).",
+                detail=f"after {received:,} bytes",
+                request_id=state.request_id,
+                cf_ray=state.cf_ray,
+            ) from None
         except httpx.HTTPError as exc:
             state.incomplete_reason = f"the stream broke off ({type(exc).__name__})"
 
     def _idle_reason(self) -> str:
         return f"no event for {self.config.stream_idle_timeout_seconds:g} s (idle timeout)"
 
-    def _fold(self, event: StreamEvent, state: StreamState, report: ProgressCallback,
-              turn: int) -> bool:
+    def _fold(
+        self, event: StreamEvent, state: StreamState, report: ProgressCallback, turn: int
+    ) -> bool:
         """Apply one event; return True when the stream is finished."""
         kind = event.type
         response_of_event = event.response
@@ -533,11 +638,13 @@ class CodexClient:
         if kind == "response.output_text.delta":
             state.deltas.append(event.delta)
             state.chars += len(event.delta)
-            report(PlanProgress("writing", "Writing the plan", delta=event.delta,
-                                attempt=turn, state=state))
+            report(
+                PlanProgress(
+                    "writing", "Writing the plan", delta=event.delta, attempt=turn, state=state
+                )
+            )
         elif kind == "response.reasoning_summary_text.delta":
-            report(PlanProgress("thinking", "The model is thinking", attempt=turn,
-                                state=state))
+            report(PlanProgress("thinking", "The model is thinking", attempt=turn, state=state))
         elif kind == "response.created":
             state.response_id = text_or_none(event.response.get("id")) or state.response_id
         elif kind == "response.output_item.done":
@@ -561,8 +668,9 @@ class CodexClient:
             return True
         return False
 
-    async def _read_chat_stream(self, response: httpx.Response, state: StreamState,
-                                report: ProgressCallback) -> None:
+    async def _read_chat_stream(
+        self, response: httpx.Response, state: StreamState, report: ProgressCallback
+    ) -> None:
         """Fold a chat-completions stream (only with `wire_api = "chat"`) into `state`."""
         ids = ids_of(response)
         state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
@@ -580,8 +688,7 @@ class CodexClient:
                 if isinstance(delta, str) and delta:
                     state.deltas.append(delta)
                     state.chars += len(delta)
-                    report(PlanProgress("writing", "Writing the plan", delta=delta,
-                                        state=state))
+                    report(PlanProgress("writing", "Writing the plan", delta=delta, state=state))
             return False
 
         await self._pump(response, state, on_message)
@@ -593,10 +700,16 @@ def _log_request(url: str, headers: dict[str, str], body: dict[str, Any]) -> Non
     """The request as sent, with the login redacted (what `wishcraft plan -v` shows)."""
     if not logger.isEnabledFor(logging.INFO):
         return
-    shown = {name: "Bearer [redacted]" if name == "authorization" else value
-             for name, value in headers.items()}
-    logger.info("codex request: POST %s\nheaders: %s\nbody: %s", url,
-                redact(json.dumps(shown, indent=2)), redact(json.dumps(body, indent=2)))
+    shown = {
+        name: "Bearer [redacted]" if name == "authorization" else value
+        for name, value in headers.items()
+    }
+    logger.info(
+        "codex request: POST %s\nheaders: %s\nbody: %s",
+        url,
+        redact(json.dumps(shown, indent=2)),
+        redact(json.dumps(body, indent=2)),
+    )
 
 
 def chat_body(body: dict[str, Any]) -> dict[str, Any]:
@@ -616,7 +729,7 @@ async def _read_error_body(response: httpx.Response) -> str:
     try:
         async with asyncio.timeout(ERROR_BODY_SECONDS):
             async for chunk in response.aiter_bytes():
-                data += chunk[:ERROR_BODY_BYTES - len(data)]
+                data += chunk[: ERROR_BODY_BYTES - len(data)]
                 if len(data) >= ERROR_BODY_BYTES:
                     break
     except TimeoutError:

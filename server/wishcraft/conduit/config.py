@@ -91,18 +91,26 @@ class ConduitConfig:
 
 
 _TOML_KEYS = {
-    "model": "model", "model_reasoning_effort": "reasoning_effort",
-    "model_reasoning_summary": "reasoning_summary", "model_verbosity": "verbosity",
-    "model_instructions_file": "instructions_file", "base_url": "base_url",
-    "chatgpt_base_url_for_responses": "base_url", "request_max_retries": "request_max_retries",
+    "model": "model",
+    "model_reasoning_effort": "reasoning_effort",
+    "model_reasoning_summary": "reasoning_summary",
+    "model_verbosity": "verbosity",
+    "model_instructions_file": "instructions_file",
+    "base_url": "base_url",
+    "chatgpt_base_url_for_responses": "base_url",
+    "request_max_retries": "request_max_retries",
     "stream_max_retries": "stream_max_retries",
     "stream_idle_timeout_ms": "stream_idle_timeout_seconds",
     "max_retry_after_seconds": "max_retry_after_seconds",
-    "client_version": "client_version", "wire_api": "wire_api",
+    "client_version": "client_version",
+    "wire_api": "wire_api",
 }
-_USER_NAMES = {"reasoning_effort": "model_reasoning_effort",
-               "reasoning_summary": "model_reasoning_summary", "verbosity": "model_verbosity",
-               "api_base_url": "OPENAI_BASE_URL"}
+_USER_NAMES = {
+    "reasoning_effort": "model_reasoning_effort",
+    "reasoning_summary": "model_reasoning_summary",
+    "verbosity": "model_verbosity",
+    "api_base_url": "OPENAI_BASE_URL",
+}
 """The names users write (Codex's config.toml keys) for the fields checked here."""
 _OWN_KEYS = ("client_version", "wire_api")
 """Keys only our own `[conduit]` table sets: Codex's config.toml means other things by them."""
@@ -111,26 +119,35 @@ _OWN_KEYS = ("client_version", "wire_api")
 def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
     """Validate and convert the values read from one source."""
     out: dict[str, Any] = {}
-    choices = {"reasoning_effort": EFFORTS, "reasoning_summary": SUMMARIES,
-               "verbosity": VERBOSITIES, "wire_api": WIRE_APIS}
+    choices = {
+        "reasoning_effort": EFFORTS,
+        "reasoning_summary": SUMMARIES,
+        "verbosity": VERBOSITIES,
+        "wire_api": WIRE_APIS,
+    }
     for key, value in values.items():
         if key in choices:
             if not isinstance(value, str) or value not in choices[key]:
                 raise ConduitConfigError(
                     f"{source}: {_USER_NAMES.get(key, key)} must be one of "
-                    f"{', '.join(choices[key])}, not {value!r}.")
+                    f"{', '.join(choices[key])}, not {value!r}."
+                )
         elif key == "client_version":
             if not isinstance(value, str) or not value.strip()[:1].isdigit():
-                raise ConduitConfigError(f"{source}: client_version must be a version such as "
-                                         f"\"0.169.0\", not {value!r}.")
+                raise ConduitConfigError(
+                    f'{source}: client_version must be a version such as "0.169.0", not {value!r}.'
+                )
             value = value.strip()
         elif key in ("model", "base_url", "api_base_url"):
             if not isinstance(value, str) or not value.strip():
-                raise ConduitConfigError(f"{source}: {_USER_NAMES.get(key, key)} must be a "
-                                         "non-empty string.")
+                raise ConduitConfigError(
+                    f"{source}: {_USER_NAMES.get(key, key)} must be a non-empty string."
+                )
             if key.endswith("base_url") and not value.startswith(("http://", "https://")):
-                raise ConduitConfigError(f"{source}: {_USER_NAMES.get(key, key)} must start "
-                                         "with https:// (or http:// on a local network).")
+                raise ConduitConfigError(
+                    f"{source}: {_USER_NAMES.get(key, key)} must start "
+                    "with https:// (or http:// on a local network)."
+                )
             value = value.strip().rstrip("/")
         elif key == "instructions_file":
             if not isinstance(value, str):
@@ -138,8 +155,9 @@ def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
             value = Path(value).expanduser()
         elif key == "stream_idle_timeout_seconds":
             if not isinstance(value, int) or value <= 0:
-                raise ConduitConfigError(f"{source}: stream_idle_timeout_ms must be a positive "
-                                         "integer.")
+                raise ConduitConfigError(
+                    f"{source}: stream_idle_timeout_ms must be a positive integer."
+                )
             value = value / 1000
         elif key in ("request_max_retries", "stream_max_retries"):
             if not isinstance(value, int) or not 0 <= value <= 100:
@@ -165,8 +183,9 @@ def _read_toml(path: Path, table: str | None) -> tuple[dict[str, Any], dict[str,
         if not path.is_file():
             return {}, {}
     except OSError as exc:  # a folder on the way that cannot be entered
-        raise ConduitConfigError(f"{path}: cannot read the configuration "
-                                 f"({exc.strerror or exc}).") from None
+        raise ConduitConfigError(
+            f"{path}: cannot read the configuration ({exc.strerror or exc})."
+        ) from None
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -176,8 +195,11 @@ def _read_toml(path: Path, table: str | None) -> tuple[dict[str, Any], dict[str,
     if not isinstance(section, dict):
         raise ConduitConfigError(f"{path}: [{table}] must be a table.")
     own = table is not None
-    raw = {key: value for key, value in section.items()
-           if key in _TOML_KEYS and (own or key not in _OWN_KEYS)}
+    raw = {
+        key: value
+        for key, value in section.items()
+        if key in _TOML_KEYS and (own or key not in _OWN_KEYS)
+    }
     out = {_TOML_KEYS[key]: value for key, value in raw.items()}
     if "instructions_file" in out and isinstance(out["instructions_file"], str):
         candidate = Path(out["instructions_file"]).expanduser()
@@ -200,24 +222,38 @@ def find_workspace_config(start: Path | None) -> Path | None:
     return None
 
 
-def load_config(workspace: Path | None = None, *,
-                env: dict[str, str] | os._Environ[str] | None = None,
-                overrides: dict[str, Any] | None = None,
-                overrides_source: str = "the settings") -> ConduitConfig:
+def load_config(
+    workspace: Path | None = None,
+    *,
+    env: dict[str, str] | os._Environ[str] | None = None,
+    overrides: dict[str, Any] | None = None,
+    overrides_source: str = "the settings",
+) -> ConduitConfig:
     """Merge the sources in order; `overrides` (command line, editor settings) come first and
     `overrides_source` names them in messages (`--model`, `the wishcraft.plan.model setting`)."""
     env = os.environ if env is None else env
     home = codex_home(env)
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
-    environment = {key: value for key, value in (
-        ("model", env.get("OPENAI_MODEL")), ("base_url", env.get("CHATGPT_BASE_URL")),
-        ("api_base_url", env.get("OPENAI_BASE_URL"))) if value}
-    env_names = {"model": "OPENAI_MODEL", "base_url": "CHATGPT_BASE_URL",
-                 "api_base_url": "OPENAI_BASE_URL"}
+    environment = {
+        key: value
+        for key, value in (
+            ("model", env.get("OPENAI_MODEL")),
+            ("base_url", env.get("CHATGPT_BASE_URL")),
+            ("api_base_url", env.get("OPENAI_BASE_URL")),
+        )
+        if value
+    }
+    env_names = {
+        "model": "OPENAI_MODEL",
+        "base_url": "CHATGPT_BASE_URL",
+        "api_base_url": "OPENAI_BASE_URL",
+    }
     layers: list[tuple[dict[str, Any], dict[str, str]]] = [
         (_check(given, overrides_source), {key: overrides_source for key in given}),
-        (_check(environment, "the environment"),
-         {key: f"the environment variable {env_names[key]}" for key in environment}),
+        (
+            _check(environment, "the environment"),
+            {key: f"the environment variable {env_names[key]}" for key in environment},
+        ),
         _read_toml(find_workspace_config(workspace) or Path("/nonexistent"), "conduit"),
         _read_toml(home / "config.toml", None),
     ]
@@ -229,10 +265,15 @@ def load_config(workspace: Path | None = None, *,
                 merged[key] = value
                 sources[key] = words.get(key, "")
     ca = env.get("CODEX_CA_CERTIFICATE") or env.get("SSL_CERT_FILE")
-    config = ConduitConfig(codex_home=home, refresh_url=refresh_url(env),
-                           originator=env.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")
-                           or DEFAULT_ORIGINATOR,
-                           ca_certificate=Path(ca).expanduser() if ca else None)
+    config = ConduitConfig(
+        codex_home=home,
+        refresh_url=refresh_url(env),
+        originator=env.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE") or DEFAULT_ORIGINATOR,
+        ca_certificate=Path(ca).expanduser() if ca else None,
+    )
     known = {f.name for f in fields(ConduitConfig)}
-    return replace(config, **{k: v for k, v in merged.items() if k in known},
-                   sources=tuple(sorted(sources.items())))
+    return replace(
+        config,
+        **{k: v for k, v in merged.items() if k in known},
+        sources=tuple(sorted(sources.items())),
+    )

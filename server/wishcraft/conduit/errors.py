@@ -38,8 +38,14 @@ class ConduitError(Exception):
 
     retryable = False
 
-    def __init__(self, message: str, *, detail: str = "", request_id: str | None = None,
-                 cf_ray: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
+    ) -> None:
         """Keep the sentence for the user and the detail (redacted) for the log."""
         super().__init__(redact(message))
         self.detail = redact(detail)
@@ -139,8 +145,9 @@ class RateLimited(HTTPStatusError):
 class UsageLimitReached(HTTPStatusError):
     """The ChatGPT plan's Codex usage is used up until `resets_at`."""
 
-    def __init__(self, message: str, *, resets_at: datetime | None, plan_type: str | None,
-                 **kwargs: object) -> None:
+    def __init__(
+        self, message: str, *, resets_at: datetime | None, plan_type: str | None, **kwargs: object
+    ) -> None:
         """Remember when the limit resets and on which plan."""
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.resets_at = resets_at
@@ -162,8 +169,15 @@ class StreamOverflow(StreamError):
 class ResponseFailed(StreamError):
     """The backend ended the response with `response.failed`."""
 
-    def __init__(self, message: str, *, code: str | None, retry_after: float | None = None,
-                 retryable: bool = False, **kwargs: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None,
+        retry_after: float | None = None,
+        retryable: bool = False,
+        **kwargs: str | None,
+    ) -> None:
         """Remember the error code and whether a retry may help."""
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.code = code

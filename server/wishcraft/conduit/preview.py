@@ -38,7 +38,8 @@ def preview_plan(config: ConduitConfig) -> PlanPreview:
     version = resolve_client_version(config, probe=False)
     try:
         choice: ModelChoice | None = choose_model(
-            config, catalog, api=login is not None and login.is_api_key)
+            config, catalog, api=login is not None and login.is_api_key
+        )
     except ConduitError as error:
         return PlanPreview(login, catalog, version, None, str(error))
     return PlanPreview(login, catalog, version, choice)
@@ -50,16 +51,18 @@ def preview_markdown(preview: PlanPreview) -> str:
         return f"**Plans** cannot start: {preview.problem}"
     choice = preview.choice
     effort = f" · effort {choice.effort}" if choice.effort else ""
-    chosen = choice.source if choice.source.startswith(DEFAULT_SOURCE) else \
-        f"set by {choice.source}"
+    chosen = (
+        choice.source if choice.source.startswith(DEFAULT_SOURCE) else f"set by {choice.source}"
+    )
     if preview.login is None:
         login = "no Codex login: plans are offline shadow runs until `codex login`"
     elif preview.login.is_api_key:
         login = f"API key from {preview.login.source}"
     else:
         login = "ChatGPT login"
-    lines = [f"**Plans use** `{choice.slug}`{effort}",
-             f"{chosen} · as Codex {preview.version.version} ({preview.version.source}) · "
-             f"{login}"]
+    lines = [
+        f"**Plans use** `{choice.slug}`{effort}",
+        f"{chosen} · as Codex {preview.version.version} ({preview.version.source}) · {login}",
+    ]
     lines.extend(f"Note: {note}" for note in choice.notes)
     return "\n\n".join(lines)

@@ -68,8 +68,10 @@ Rules:
 - Never print secrets, tokens or credentials.
 """
 
-DEVELOPER_MESSAGE = ("Produce an execution plan as JSON for the wish below: "
-                     '{"steps": [{"title", "detail", "acceptance"}], "notes": [...]}.')
+DEVELOPER_MESSAGE = (
+    "Produce an execution plan as JSON for the wish below: "
+    '{"steps": [{"title", "detail", "acceptance"}], "notes": [...]}.'
+)
 
 
 def build_prompt(wish: Wish, wish_text: str, wish_name: str) -> str:
@@ -128,8 +130,12 @@ _INSTRUCTIONS_NAMESPACE = uuid.UUID("6f6b1d53-3d5e-4c2a-9a55-1b0f8f1c1e0a")
 
 def message_item(role: str, text: str, item_id: str | None = None) -> dict[str, Any]:
     """An input `message` item with one `input_text` part and an id, as Codex sends them."""
-    return {"type": "message", "id": item_id or f"msg_{new_session_id()}", "role": role,
-            "content": [{"type": "input_text", "text": text}]}
+    return {
+        "type": "message",
+        "id": item_id or f"msg_{new_session_id()}",
+        "role": role,
+        "content": [{"type": "input_text", "text": text}],
+    }
 
 
 def instructions_items(choice: ModelChoice) -> list[dict[str, Any]]:
@@ -139,12 +145,18 @@ def instructions_items(choice: ModelChoice) -> list[dict[str, Any]]:
     time-ordered (UUIDv7)."""
     if not choice.instructions:
         return []
-    return [message_item("developer", choice.instructions,
-                         f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}")]
+    return [
+        message_item(
+            "developer",
+            choice.instructions,
+            f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}",
+        )
+    ]
 
 
-def build_input(wish: Wish, wish_text: str, wish_name: str,
-                choice: ModelChoice) -> list[dict[str, Any]]:
+def build_input(
+    wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice
+) -> list[dict[str, Any]]:
     """The input items: the model's instructions, our planner text, then the wish."""
     items = instructions_items(choice)
     items.append(message_item("developer", PLANNER_INSTRUCTIONS + "\n" + DEVELOPER_MESSAGE))
@@ -164,9 +176,15 @@ def reasoning_param(choice: ModelChoice) -> dict[str, Any] | None:
     return reasoning
 
 
-def responses_body(choice: ModelChoice, ids: TurnIds, items: list[dict[str, Any]], *,
-                   tools: list[dict[str, Any]], text: dict[str, Any],
-                   parallel_tool_calls: bool = False) -> dict[str, Any]:
+def responses_body(
+    choice: ModelChoice,
+    ids: TurnIds,
+    items: list[dict[str, Any]],
+    *,
+    tools: list[dict[str, Any]],
+    text: dict[str, Any],
+    parallel_tool_calls: bool = False,
+) -> dict[str, Any]:
     """A `POST /responses` body with Codex's key order, for any input and tools.
 
     `store` is false, as Codex sends it: nothing is kept on the server, so a conversation
@@ -185,8 +203,12 @@ def responses_body(choice: ModelChoice, ids: TurnIds, items: list[dict[str, Any]
         "include": ["reasoning.encrypted_content"] if reasoning is not None else [],
         "prompt_cache_key": ids.session_id,
         "text": text,
-        "client_metadata": {"session_id": ids.session_id, "turn_id": ids.turn_id,
-                            "x-codex-window-id": ids.window_id, "thread_id": ids.session_id},
+        "client_metadata": {
+            "session_id": ids.session_id,
+            "turn_id": ids.turn_id,
+            "x-codex-window-id": ids.window_id,
+            "thread_id": ids.session_id,
+        },
     }
 
 
@@ -195,14 +217,20 @@ def text_param(choice: ModelChoice) -> dict[str, Any]:
     return {"verbosity": choice.verbosity} if choice.verbosity is not None else {}
 
 
-def build_body(wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice,
-               ids: TurnIds) -> tuple[dict[str, Any], str]:
+def build_body(
+    wish: Wish, wish_text: str, wish_name: str, choice: ModelChoice, ids: TurnIds
+) -> tuple[dict[str, Any], str]:
     """The JSON body of `POST /responses` with Codex's key order, and the prompt hash."""
     text = text_param(choice)
-    text["format"] = {"type": "json_schema", "strict": True, "name": "codex_output_schema",
-                      "schema": PLAN_SCHEMA}
-    body = responses_body(choice, ids, build_input(wish, wish_text, wish_name, choice),
-                          tools=[], text=text)
+    text["format"] = {
+        "type": "json_schema",
+        "strict": True,
+        "name": "codex_output_schema",
+        "schema": PLAN_SCHEMA,
+    }
+    body = responses_body(
+        choice, ids, build_input(wish, wish_text, wish_name, choice), tools=[], text=text
+    )
     return body, wish_prompt_hash(wish, wish_text, wish_name)
 
 
@@ -246,14 +274,19 @@ def _terminal() -> str:
 def user_agent(config: ConduitConfig, version: str) -> str:
     """`codex_exec/0.169.0 (Debian 12.0.0; x86_64) xterm (codex_exec; 0.169.0)`."""
     origin = config.originator
-    return (f"{origin}/{version} ({_os_description()}; {platform.machine()}) {_terminal()} "
-            f"({origin}; {version})")
+    return (
+        f"{origin}/{version} ({_os_description()}; {platform.machine()}) {_terminal()} "
+        f"({origin}; {version})"
+    )
 
 
 def base_headers(auth: CodexAuth | None, config: ConduitConfig, version: str) -> dict[str, str]:
     """The headers of every Codex call: login, account, version, originator, User-Agent."""
-    headers = {"version": version, "originator": config.originator,
-               "user-agent": user_agent(config, version)}
+    headers = {
+        "version": version,
+        "originator": config.originator,
+        "user-agent": user_agent(config, version),
+    }
     if auth is not None:
         headers["authorization"] = f"Bearer {auth.access_token}"
         if auth.account_id and not auth.is_api_key:
@@ -261,8 +294,9 @@ def base_headers(auth: CodexAuth | None, config: ConduitConfig, version: str) ->
     return headers
 
 
-def build_headers(auth: CodexAuth, config: ConduitConfig, *, version: str, ids: TurnIds,
-                  model: str) -> dict[str, str]:
+def build_headers(
+    auth: CodexAuth, config: ConduitConfig, *, version: str, ids: TurnIds, model: str
+) -> dict[str, str]:
     """Every header Codex sends with `POST /responses`."""
     return {
         **base_headers(auth, config, version),
@@ -280,8 +314,13 @@ def new_session_id() -> str:
     """A UUIDv7 (time-ordered), as Codex uses for sessions and threads."""
     millis = int(time.time() * 1000)
     rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis << 80) | (0x7 << 76) | ((rand >> 68) & 0xFFF) << 64 | (0b10 << 62) | \
-        (rand & ((1 << 62) - 1))
+    value = (
+        (millis << 80)
+        | (0x7 << 76)
+        | ((rand >> 68) & 0xFFF) << 64
+        | (0b10 << 62)
+        | (rand & ((1 << 62) - 1))
+    )
     return str(uuid.UUID(int=value))
 
 

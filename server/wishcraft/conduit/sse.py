@@ -65,8 +65,9 @@ class SSEDecoder:
     once it passes `max_line_chars`.
     """
 
-    def __init__(self, *, max_line_chars: int = MAX_LINE_CHARS,
-                 max_event_chars: int = MAX_EVENT_CHARS) -> None:
+    def __init__(
+        self, *, max_line_chars: int = MAX_LINE_CHARS, max_event_chars: int = MAX_EVENT_CHARS
+    ) -> None:
         """Start with empty buffers."""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending: list[str] = []
@@ -213,7 +214,11 @@ def message_text(item: dict[str, Any]) -> str | None:
     parts = item.get("content")
     if not isinstance(parts, list):
         return None
-    texts = [part.get("text", "") for part in parts
-             if isinstance(part, dict) and part.get("type") == "output_text"
-             and isinstance(part.get("text", ""), str)]
+    texts = [
+        part.get("text", "")
+        for part in parts
+        if isinstance(part, dict)
+        and part.get("type") == "output_text"
+        and isinstance(part.get("text", ""), str)
+    ]
     return "".join(texts)

@@ -48,8 +48,13 @@ def installed_codex_version(executable: str | None) -> str | None:
         return None
     _ASKED.add(executable)
     try:
-        done = subprocess.run([executable, "--version"], capture_output=True, text=True,
-                              timeout=VERSION_SECONDS, check=False)
+        done = subprocess.run(
+            [executable, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=VERSION_SECONDS,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         logger.info("cannot ask %s for its version: %s", executable, exc)
         return None
@@ -61,8 +66,9 @@ def resolve_client_version(config: ConduitConfig, *, probe: bool = True) -> Clie
     """The version to present, and where it came from. `probe=False` asks `codex --version`
     only if it was asked before (hover must not wait for a process)."""
     if config.client_version:
-        return ClientVersion(config.client_version,
-                             config.source_of("client_version") or "the configuration")
+        return ClientVersion(
+            config.client_version, config.source_of("client_version") or "the configuration"
+        )
     cached = read_cache_file(config.codex_home)
     if cached is not None and cached.client_version:
         return ClientVersion(cached.client_version, "the Codex model cache")

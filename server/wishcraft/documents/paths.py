@@ -67,8 +67,11 @@ class PathIndex:
                 if pair is None:
                     return None
                 key, node = pair.key, pair.value
-            elif node.kind is NodeKind.SEQUENCE and isinstance(part, int) \
-                    and 0 <= part < len(node.items):
+            elif (
+                node.kind is NodeKind.SEQUENCE
+                and isinstance(part, int)
+                and 0 <= part < len(node.items)
+            ):
                 key, node = None, node.items[part]
             else:
                 return None
@@ -98,11 +101,14 @@ class PathIndex:
                     self._all.append(path)
                     if value.kind is NodeKind.MAPPING:
                         names = self._pairs_by_name(value)
-                        stack.extend(((*path, name), pair.value)
-                                     for name, pair in reversed(names.items()))
+                        stack.extend(
+                            ((*path, name), pair.value) for name, pair in reversed(names.items())
+                        )
                     elif value.kind is NodeKind.SEQUENCE:
-                        stack.extend(((*path, index), value.items[index])
-                                     for index in range(len(value.items) - 1, -1, -1))
+                        stack.extend(
+                            ((*path, index), value.items[index])
+                            for index in range(len(value.items) - 1, -1, -1)
+                        )
         return self._all
 
     def value_span(self, path: Path) -> Span | None:

@@ -18,8 +18,9 @@ from wishcraft.findings import Position, Span
 class PositionMapper:
     """Converts positions of one document version between code points and client units."""
 
-    def __init__(self, lines: list[str],
-                 encoding: types.PositionEncodingKind | str | None = None) -> None:
+    def __init__(
+        self, lines: list[str], encoding: types.PositionEncodingKind | str | None = None
+    ) -> None:
         """Remember the document's lines (split as LSP splits them) and the client encoding."""
         self.lines = lines
         self._counter = PositionCodec(encoding or types.PositionEncodingKind.Utf16).impl

@@ -178,8 +178,7 @@ class ParsedYaml:
             count = len(self.lines)
             table = [count] * (count + 1)
             following = count
-            for number, text in zip(range(count - 1, -1, -1), reversed(self.lines),
-                                    strict=True):
+            for number, text in zip(range(count - 1, -1, -1), reversed(self.lines), strict=True):
                 stripped = text.lstrip(" ")
                 if stripped and not stripped.startswith("#"):
                     following = number
@@ -251,7 +250,11 @@ def _resolve_scalar(event: yaml.ScalarEvent) -> Any:
         return text
     resolved = resolve_plain_scalar(text)
     expected: dict[str, type | tuple[type, ...]] = {
-        "int": int, "float": (int, float), "bool": bool, "null": type(None)}
+        "int": int,
+        "float": (int, float),
+        "bool": bool,
+        "null": type(None),
+    }
     kind = tag.removeprefix(_TAG_PREFIX)
     if kind in expected and isinstance(resolved, expected[kind]):
         return float(resolved) if kind == "float" else resolved  # type: ignore[arg-type]
@@ -313,13 +316,15 @@ class _Composer:
             return Position(self.last_line, self.last_line_length)
         return Position(line, column)
 
-    def add(self, code: str, message: str, span: Span, severity: Severity = Severity.ERROR,
-            **data: Any) -> None:
+    def add(
+        self, code: str, message: str, span: Span, severity: Severity = Severity.ERROR, **data: Any
+    ) -> None:
         """Record a YAML-level finding."""
         self.findings.append(Finding(code, severity, message, span, (), dict(data)))
 
-    def compose(self, events: Iterator[Any],
-                stop: Callable[[], Position]) -> tuple[Node | None, bool]:
+    def compose(
+        self, events: Iterator[Any], stop: Callable[[], Position]
+    ) -> tuple[Node | None, bool]:
         """Consume events into a tree; return the root and whether the tree is complete.
 
         Containers still open when the events run out (after a syntax error) are closed at
@@ -331,14 +336,17 @@ class _Composer:
         except _TooManyNodes:
             self.refused = True
             self.findings = [f for f in self.findings if f.code == "yaml-bom"]
-            self.add("yaml-too-large",
-                     f"The file has more than {MAX_NODES:,} YAML nodes (keys, values and list "
-                     "items), more than we check; a wish has about a hundred.",
-                     Span.at(0, 0, 0, 0))
+            self.add(
+                "yaml-too-large",
+                f"The file has more than {MAX_NODES:,} YAML nodes (keys, values and list "
+                "items), more than we check; a wish has about a hundred.",
+                Span.at(0, 0, 0, 0),
+            )
             return None, False
 
-    def _compose(self, events: Iterator[Any],
-                 stop: Callable[[], Position]) -> tuple[Node | None, bool]:
+    def _compose(
+        self, events: Iterator[Any], stop: Callable[[], Position]
+    ) -> tuple[Node | None, bool]:
         stack: list[_Open] = []
         root: Node | None = None
         documents = 0
@@ -362,8 +370,9 @@ class _Composer:
                     )
                     return root, True
                 continue
-            if isinstance(event, yaml.StreamStartEvent | yaml.StreamEndEvent |
-                          yaml.DocumentEndEvent):
+            if isinstance(
+                event, yaml.StreamStartEvent | yaml.StreamEndEvent | yaml.DocumentEndEvent
+            ):
                 continue
             if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 node = stack.pop().node
@@ -402,8 +411,15 @@ class _Composer:
             raise _TooManyNodes
         span = self.span(event.start_mark, event.end_mark)
         if event.__class__ is yaml.ScalarEvent:
-            node = Node(NodeKind.SCALAR, span, tag=event.tag, anchor=event.anchor,
-                        style=event.style, value=_resolve_scalar(event), text=event.value)
+            node = Node(
+                NodeKind.SCALAR,
+                span,
+                tag=event.tag,
+                anchor=event.anchor,
+                style=event.style,
+                value=_resolve_scalar(event),
+                text=event.value,
+            )
         elif isinstance(event, yaml.AliasEvent):
             node = Node(NodeKind.ALIAS, span, anchor=event.anchor)
             target = self.anchors.get(event.anchor or "")
@@ -426,10 +442,10 @@ class _Composer:
             node.size = target.size
             return node
         elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            kind = NodeKind.MAPPING if isinstance(event, yaml.MappingStartEvent) \
-                else NodeKind.SEQUENCE
-            node = Node(kind, span, tag=event.tag, anchor=event.anchor,
-                        flow=bool(event.flow_style))
+            kind = (
+                NodeKind.MAPPING if isinstance(event, yaml.MappingStartEvent) else NodeKind.SEQUENCE
+            )
+            node = Node(kind, span, tag=event.tag, anchor=event.anchor, flow=bool(event.flow_style))
             if event.anchor:
                 self.open_anchors.add(event.anchor)
                 self.anchors[event.anchor] = node
@@ -467,12 +483,13 @@ class _Composer:
             "yaml-duplicate-key",
             f"The key `{key.text}` appears twice in this mapping (first on line "
             f"{first.line + 1}); upstream rejects the file. Remove one of them.",
-            key.span, key=key.text, firstLine=first.line,
+            key.span,
+            key=key.text,
+            firstLine=first.line,
         )
         return True
 
-    def _close(self, stack: list[_Open], root: Node | None,
-               at: Position) -> Node | None:
+    def _close(self, stack: list[_Open], root: Node | None, at: Position) -> Node | None:
         """Close every open container at `at` (after an error) and return the root."""
         while stack:
             top = stack.pop()
@@ -480,16 +497,19 @@ class _Composer:
             node.span = Span(node.span.start, at)
             if top.key is not None:  # a key without its value: give it an empty one
                 key = top.key
-                node.pairs.append(Pair(key, Node(NodeKind.SCALAR, Span(key.span.end,
-                                                                       key.span.end))))
+                node.pairs.append(
+                    Pair(key, Node(NodeKind.SCALAR, Span(key.span.end, key.span.end)))
+                )
             self._attach(stack, node)
             if not stack:
                 root = node
         return root
 
 
-_TOO_DEEP_MESSAGE = (f"The document nests deeper than {MAX_DEPTH} levels; a wish needs four "
-                     "at most, so the rest is not read.")
+_TOO_DEEP_MESSAGE = (
+    f"The document nests deeper than {MAX_DEPTH} levels; a wish needs four "
+    "at most, so the rest is not read."
+)
 
 
 def _syntax_finding(error: Exception, composer: _Composer, text: str) -> Finding:
@@ -498,8 +518,9 @@ def _syntax_finding(error: Exception, composer: _Composer, text: str) -> Finding
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     if mark is None:
-        return Finding("yaml-syntax", Severity.ERROR, f"YAML syntax error: {problem}.",
-                       Span.at(0, 0, 0, 0))
+        return Finding(
+            "yaml-syntax", Severity.ERROR, f"YAML syntax error: {problem}.", Span.at(0, 0, 0, 0)
+        )
     context_mark = getattr(error, "context_mark", None)
     if context_mark is not None and context == "while scanning a simple key":
         mark = context_mark  # point at the half-typed key, not at where the scanner gave up
@@ -514,14 +535,18 @@ def _syntax_finding(error: Exception, composer: _Composer, text: str) -> Finding
     if "\t" in problem or (position.column < len(line_text) and line_text[position.column] == "\t"):
         tab_column = line_text.find("\t")
         start = Position(position.line, max(tab_column, 0))
-        return Finding("yaml-tab", Severity.ERROR,
-                       "YAML does not allow tabs here; indent with spaces.",
-                       Span(start, Position(start.line, start.column + 1)))
+        return Finding(
+            "yaml-tab",
+            Severity.ERROR,
+            "YAML does not allow tabs here; indent with spaces.",
+            Span(start, Position(start.line, start.column + 1)),
+        )
     message = problem[:1].upper() + problem[1:]
     if context:
         message = f"{message} ({context})"
-    return Finding("yaml-syntax", Severity.ERROR, f"YAML syntax error: {message}.",
-                   Span(position, end))
+    return Finding(
+        "yaml-syntax", Severity.ERROR, f"YAML syntax error: {message}.", Span(position, end)
+    )
 
 
 def to_python(node: Node | None) -> Any:
@@ -564,30 +589,53 @@ def parse_yaml(text: str) -> ParsedYaml:
     """Parse one YAML document without ever raising; every problem becomes a finding."""
     lines = split_lines(text)
     if len(text) > MAX_DOCUMENT_CHARS:  # before anything else reads the whole text
-        return ParsedYaml(text, None, None, [Finding(
-            "yaml-too-large", Severity.ERROR,
-            f"The file has {len(text):,} characters, more than the {MAX_DOCUMENT_CHARS:,} "
-            "we check; a wish is a few kilobytes.", Span.at(0, 0, 0, 0))], False, lines)
+        return ParsedYaml(
+            text,
+            None,
+            None,
+            [
+                Finding(
+                    "yaml-too-large",
+                    Severity.ERROR,
+                    f"The file has {len(text):,} characters, more than the {MAX_DOCUMENT_CHARS:,} "
+                    "we check; a wish is a few kilobytes.",
+                    Span.at(0, 0, 0, 0),
+                )
+            ],
+            False,
+            lines,
+        )
     bom = text.startswith("\ufeff")
     body = text[1:] if bom else text
     composer = _Composer(text, bom, lines)
     if bom:
-        composer.add("yaml-bom", "The file starts with a byte order mark; it is accepted, but "
-                     "YAML files are better saved as UTF-8 without one.",
-                     Span.at(0, 0, 0, 1), Severity.HINT)
+        composer.add(
+            "yaml-bom",
+            "The file starts with a byte order mark; it is accepted, but "
+            "YAML files are better saved as UTF-8 without one.",
+            Span.at(0, 0, 0, 1),
+            Severity.HINT,
+        )
     if "\x00" in text:
         where = _position_of_index(text, text.index("\x00"))
         line, column = where.line, where.column
-        composer.add("yaml-syntax", "YAML syntax error: the file contains a NUL character, "
-                     "which YAML does not allow.", Span.at(line, column, line, column + 1))
+        composer.add(
+            "yaml-syntax",
+            "YAML syntax error: the file contains a NUL character, which YAML does not allow.",
+            Span.at(line, column, line, column + 1),
+        )
         return ParsedYaml(text, None, None, composer.findings, False, lines)
     if _SURROGATE.search(body):
         # An editor can send lone UTF-16 surrogates; libyaml cannot encode them. U+FFFD keeps
         # every position where it was.
         where = _position_of_index(text, _SURROGATE.search(text).start())  # type: ignore[union-attr]
         line, column = where.line, where.column
-        composer.add("yaml-syntax", "The file contains an invalid character (a lone UTF-16 "
-                     "surrogate); it is read as U+FFFD.", Span.at(line, column, line, column + 1))
+        composer.add(
+            "yaml-syntax",
+            "The file contains an invalid character (a lone UTF-16 "
+            "surrogate); it is read as U+FFFD.",
+            Span.at(line, column, line, column + 1),
+        )
         body = _SURROGATE.sub("\ufffd", body)
     errors: list[Exception] = []
     loader = _PARSER_LOADER(body)
@@ -600,8 +648,11 @@ def parse_yaml(text: str) -> ParsedYaml:
 
     def stop() -> Position:
         mark = getattr(errors[0], "problem_mark", None) if errors else None
-        return composer.position(mark) if mark is not None else Position(len(lines) - 1,
-                                                                         len(lines[-1]))
+        return (
+            composer.position(mark)
+            if mark is not None
+            else Position(len(lines) - 1, len(lines[-1]))
+        )
 
     with gc_paused():
         try:
@@ -614,7 +665,10 @@ def parse_yaml(text: str) -> ParsedYaml:
         composer.findings.append(_syntax_finding(error, composer, text))
         complete = False
     elif root is None and not composer.refused:
-        composer.add("yaml-empty", "The file is empty; a wish needs at least title, objective, "
-                     "scope, invariants, budget, tools, plan, safety_tests and rollback.",
-                     Span.at(0, 0, 0, 0))
+        composer.add(
+            "yaml-empty",
+            "The file is empty; a wish needs at least title, objective, "
+            "scope, invariants, budget, tools, plan, safety_tests and rollback.",
+            Span.at(0, 0, 0, 0),
+        )
     return ParsedYaml(text, root, data, composer.findings, complete, lines)

@@ -43,13 +43,21 @@ RULES: dict[str, Rule] = {
         # The schema (what upstream's parser rejects).
         Rule("missing-key", E, "upstream", "A required key is missing."),
         Rule("wrong-type", E, "upstream", "A value has the wrong type."),
-        Rule("scalar-as-string", W, "upstream",
-             "A number or boolean stands where text is expected; upstream reads it as text."),
+        Rule(
+            "scalar-as-string",
+            W,
+            "upstream",
+            "A number or boolean stands where text is expected; upstream reads it as text.",
+        ),
         Rule("out-of-range", E, "upstream", "An integer is negative or too large for its type."),
         Rule("invalid-tier", E, "upstream", "`tier` is not micro, meso or macro."),
         Rule("invalid-enum", E, "upstream", "A descriptor field has a value outside its enum."),
-        Rule("unknown-key", W, "wishcraft",
-             "A key the format does not define; upstream silently ignores it."),
+        Rule(
+            "unknown-key",
+            W,
+            "wishcraft",
+            "A key the format does not define; upstream silently ignores it.",
+        ),
         Rule("invalid-timestamp", W, "design", "`meta.created_at` is not ISO 8601."),
         # Upstream lint rules (the wishcraft crate).
         Rule("objective-empty", E, "upstream", "The objective is empty."),
@@ -63,8 +71,12 @@ RULES: dict[str, Rule] = {
         Rule("plan-too-long", W, "design", "The plan has more steps than allowed."),
         Rule("tier-limit", W, "design", "A duration or budget exceeds the tier's maximum."),
         Rule("missing-invariant", W, "design", "A required invariant is not covered."),
-        Rule("conduit-not-allowed", W, "design",
-             "A conduit's risk class is not allowed for the tier."),
+        Rule(
+            "conduit-not-allowed",
+            W,
+            "design",
+            "A conduit's risk class is not allowed for the tier.",
+        ),
         Rule("court-threshold", W, "design", "A court score is below the tier's threshold."),
         # Registry rules.
         Rule("duplicate-conduit-id", E, "wishcraft", "Two descriptors share one id."),

@@ -63,13 +63,15 @@ class RequiredInvariant(BaseModel):
 # construction, and test_lint_config_defaults_validate checks it), so that using them builds
 # no validator.
 
+
 def _default_tier_limits() -> dict[Tier, TierLimits]:
     limits = TierLimits.model_construct
     return {
         Tier.MICRO: limits(duration_days=7, chrono_sand=10, genie_slots=2, gold_cap=1_000),
         Tier.MESO: limits(duration_days=30, chrono_sand=100, genie_slots=8, gold_cap=100_000),
-        Tier.MACRO: limits(duration_days=365, chrono_sand=1_000, genie_slots=32,
-                           gold_cap=10_000_000),
+        Tier.MACRO: limits(
+            duration_days=365, chrono_sand=1_000, genie_slots=32, gold_cap=10_000_000
+        ),
     }
 
 
@@ -85,12 +87,24 @@ def _default_thresholds() -> dict[Tier, CourtThreshold]:
 def _default_required_invariants() -> list[RequiredInvariant]:
     invariant = RequiredInvariant.model_construct
     return [
-        invariant(label="no harm to civilians", keywords=["civilian"],
-                  tiers=[Tier.MESO, Tier.MACRO], suggestion="No harm to civilians"),
-        invariant(label="no removal of player agency", keywords=["agency"],
-                  tiers=[Tier.MESO, Tier.MACRO], suggestion="No removal of player agency"),
-        invariant(label="no currency duplication", keywords=["currency", "duplication", "dupe"],
-                  tiers=[Tier.MESO, Tier.MACRO], suggestion="No currency duplication"),
+        invariant(
+            label="no harm to civilians",
+            keywords=["civilian"],
+            tiers=[Tier.MESO, Tier.MACRO],
+            suggestion="No harm to civilians",
+        ),
+        invariant(
+            label="no removal of player agency",
+            keywords=["agency"],
+            tiers=[Tier.MESO, Tier.MACRO],
+            suggestion="No removal of player agency",
+        ),
+        invariant(
+            label="no currency duplication",
+            keywords=["currency", "duplication", "dupe"],
+            tiers=[Tier.MESO, Tier.MACRO],
+            suggestion="No currency duplication",
+        ),
     ]
 
 
@@ -111,16 +125,24 @@ class LintConfig(BaseModel):
         default_factory=dict,
         description="Per-code severity overrides: error, warning, info, hint, or off.",
     )
-    plan_max_steps: int = Field(default=7, ge=1, alias="planMaxSteps",
-                                description="The most plan steps (the design doc says 7).")
-    tier_limits: dict[Tier, TierLimits] = Field(default_factory=_default_tier_limits,
-                                                alias="tierLimits")
-    court_thresholds: dict[Tier, CourtThreshold] = Field(default_factory=_default_thresholds,
-                                                         alias="courtThresholds")
+    plan_max_steps: int = Field(
+        default=7,
+        ge=1,
+        alias="planMaxSteps",
+        description="The most plan steps (the design doc says 7).",
+    )
+    tier_limits: dict[Tier, TierLimits] = Field(
+        default_factory=_default_tier_limits, alias="tierLimits"
+    )
+    court_thresholds: dict[Tier, CourtThreshold] = Field(
+        default_factory=_default_thresholds, alias="courtThresholds"
+    )
     required_invariants: list[RequiredInvariant] = Field(
-        default_factory=_default_required_invariants, alias="requiredInvariants")
-    allowed_risk: dict[Tier, list[RiskClass]] = Field(default_factory=_default_allowed_risk,
-                                                      alias="allowedRisk")
+        default_factory=_default_required_invariants, alias="requiredInvariants"
+    )
+    allowed_risk: dict[Tier, list[RiskClass]] = Field(
+        default_factory=_default_allowed_risk, alias="allowedRisk"
+    )
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -147,7 +169,6 @@ class LintConfig(BaseModel):
             return self.severity[code]
         return RULES[code].severity
 
-
     def refused_risk(self, tier: Tier | None, risk: RiskClass) -> list[RiskClass] | None:
         """The risk classes a `tier` wish may use when `risk` is not one of them, else None.
 
@@ -160,30 +181,36 @@ class LintConfig(BaseModel):
             return None
         return allowed
 
-    def court_shortfalls(self, tier: Tier | None,
-                         scores: CourtScores) -> list[CourtShortfall]:
+    def court_shortfalls(self, tier: Tier | None, scores: CourtScores) -> list[CourtShortfall]:
         """Each court score below the `tier`'s threshold, in the order clarity, safety,
         reversibility. One source for the `court-threshold` rule and the court's Court gate."""
         threshold = self.court_thresholds.get(tier) if tier is not None else None
         if tier is None or threshold is None:
             return []
-        checks = [("clarity", scores.clarity, threshold.clarity),
-                  ("safety", scores.safety, threshold.safety),
-                  ("reversibility", scores.reversibility, threshold.reversibility)]
-        return [CourtShortfall(name, score, minimum, tier, COURT_REMEDIES[name])
-                for name, score, minimum in checks if score < minimum]
+        checks = [
+            ("clarity", scores.clarity, threshold.clarity),
+            ("safety", scores.safety, threshold.safety),
+            ("reversibility", scores.reversibility, threshold.reversibility),
+        ]
+        return [
+            CourtShortfall(name, score, minimum, tier, COURT_REMEDIES[name])
+            for name, score, minimum in checks
+            if score < minimum
+        ]
 
 
-def conduit_not_allowed_message(conduit_id: str, risk: RiskClass, tier: Tier,
-                                allowed: list[RiskClass]) -> str:
+def conduit_not_allowed_message(
+    conduit_id: str, risk: RiskClass, tier: Tier, allowed: list[RiskClass]
+) -> str:
     """The sentence for a conduit whose risk class the wish's tier does not allow."""
-    return (f"`{conduit_id}` is {risk.value}-risk, which a {tier.value} wish may not use "
-            f"(allowed: {', '.join(r.value for r in allowed)}).")
+    return (
+        f"`{conduit_id}` is {risk.value}-risk, which a {tier.value} wish may not use "
+        f"(allowed: {', '.join(r.value for r in allowed)})."
+    )
 
 
 COURT_REMEDIES = {
-    "clarity": "a number in the objective, 2 or more plan steps, an objective under 120 "
-               "characters",
+    "clarity": "a number in the objective, 2 or more plan steps, an objective under 120 characters",
     "safety": "more invariants (4 points each, up to 20), one about civilians",
     "reversibility": "more rollback steps (5 points each, up to 25)",
 }
@@ -203,8 +230,10 @@ class CourtShortfall:
     @property
     def message(self) -> str:
         """The sentence that says which score is short and how to raise it."""
-        return (f"The {self.court} score is {self.score}, below the {self.tier.value} threshold "
-                f"of {self.threshold}; raise it with {self.remedy}.")
+        return (
+            f"The {self.court} score is {self.score}, below the {self.tier.value} threshold "
+            f"of {self.threshold}; raise it with {self.remedy}."
+        )
 
 
 @cache
@@ -224,8 +253,10 @@ def _read_table(path: Path, name: str) -> Any:
         with path.open("rb") as handle:
             return tomllib.load(handle).get(name, {})
     except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself
-        raise ConfigError(f"{path}: cannot read the configuration: it is not UTF-8 (byte "
-                          f"0x{exc.object[exc.start]:02x} at offset {exc.start})") from exc
+        raise ConfigError(
+            f"{path}: cannot read the configuration: it is not UTF-8 (byte "
+            f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
 
@@ -251,8 +282,10 @@ def load_file_globs(path: Path | None) -> tuple[str, ...]:
         return DEFAULT_GLOBS
     table = _read_table(path, "files")
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [files] must be a table, such as [files] followed by "
-                          "globs = [\"**/*.wish.yaml\"]")
+        raise ConfigError(
+            f"{path}: [files] must be a table, such as [files] followed by "
+            'globs = ["**/*.wish.yaml"]'
+        )
     unknown = sorted(set(table) - {"globs"})
     if unknown:
         raise ConfigError(f"{path}: [files] {unknown[0]}: unknown key (the only key is globs)")

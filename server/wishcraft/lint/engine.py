@@ -76,18 +76,27 @@ def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
         if severity is None:
             continue
         if severity != finding.severity:
-            finding = Finding(finding.code, severity, finding.message, finding.span,
-                              finding.path, finding.data)
+            finding = Finding(
+                finding.code, severity, finding.message, finding.span, finding.path, finding.data
+            )
         out.append(finding)
     if len(out) > MAX_FINDINGS or omitted != 0:
         out.sort(key=lambda f: (int(f.severity), f.span.start.line, f.span.start.column))
         shown_past = max(len(out) - MAX_FINDINGS, 0)
-        what = (f"{shown_past + omitted:,} more findings are" if omitted is not None
-                else "More findings are")
+        what = (
+            f"{shown_past + omitted:,} more findings are"
+            if omitted is not None
+            else "More findings are"
+        )
         out = out[:MAX_FINDINGS]
-        out.append(Finding(OMITTED, Severity.INFORMATION,
-                           f"{what} not shown; fix the ones above first.",
-                           Span.at(0, 0, 0, 0)))
+        out.append(
+            Finding(
+                OMITTED,
+                Severity.INFORMATION,
+                f"{what} not shown; fix the ones above first.",
+                Span.at(0, 0, 0, 0),
+            )
+        )
     out.sort(key=lambda f: (f.span.start.line, f.span.start.column, int(f.severity), f.code))
     return out
 
@@ -103,8 +112,13 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
     data = parsed.data
     if parsed.root is None or parsed.root.resolved().kind is not NodeKind.MAPPING:
         if parsed.root is not None:
-            findings.append(_not_mapping(parsed, "A wish must be a mapping of keys (title, "
-                                         "objective, …), not " + _kind_words(parsed)))
+            findings.append(
+                _not_mapping(
+                    parsed,
+                    "A wish must be a mapping of keys (title, "
+                    "objective, …), not " + _kind_words(parsed),
+                )
+            )
         analysis.findings = apply_config(findings, config)
         return analysis
     assert isinstance(data, dict)
@@ -122,13 +136,15 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
     analysis.findings = apply_config(findings, config)
     analysis.scores = scores_of(data)
     tools = data.get("tools")
-    analysis.conduit_ids = [t for t in tools if isinstance(t, str)] if isinstance(tools,
-                                                                                   list) else []
+    analysis.conduit_ids = (
+        [t for t in tools if isinstance(t, str)] if isinstance(tools, list) else []
+    )
     tier_value = data.get("tier")
     tier = Tier.parse(tier_value) if isinstance(tier_value, str) else None
     plan = data.get("plan")
     analysis.heat = heat_estimate(
-        tier if isinstance(tier, Tier) else None, analysis.scores,
+        tier if isinstance(tier, Tier) else None,
+        analysis.scores,
         len(plan) if isinstance(plan, list) else 0,
         [c for c in (registry.get(i) for i in analysis.conduit_ids) if c is not None],
     )
@@ -162,13 +178,19 @@ def lint_registry_parsed(parsed: ParsedYaml, index: PathIndex) -> list[Finding]:
     if root is None:
         return findings
     if root.kind is not NodeKind.SEQUENCE:
-        findings.append(Finding("not-a-list", RULES["not-a-list"].severity,
-                                "A conduit registry must be a YAML list of conduit descriptors.",
-                                root.span))
+        findings.append(
+            Finding(
+                "not-a-list",
+                RULES["not-a-list"].severity,
+                "A conduit registry must be a YAML list of conduit descriptors.",
+                root.span,
+            )
+        )
         return findings
     if not parsed.has_errors:
-        findings.extend(validation_findings(ConduitRegistry, parsed.data, index, parsed.text,
-                                               MAX_FINDINGS))
+        findings.extend(
+            validation_findings(ConduitRegistry, parsed.data, index, parsed.text, MAX_FINDINGS)
+        )
     findings.extend(unknown_key_findings(ConduitRegistry, index, MAX_FINDINGS))
     findings.extend(_duplicate_ids(parsed.data, index))
     return findings
@@ -187,10 +209,17 @@ def _duplicate_ids(data: Any, index: PathIndex) -> list[Finding]:
             first = index.value_span((seen[conduit_id], "id"))
             line = first.start.line + 1 if first else 0
             span = index.value_span((position, "id")) or Span.at(0, 0, 0, 0)
-            findings.append(Finding(
-                "duplicate-conduit-id", RULES["duplicate-conduit-id"].severity,
-                f"The conduit id `{conduit_id}` is already defined on line {line}; ids must be "
-                "unique.", span, (position, "id"), {"conduit": conduit_id}))
+            findings.append(
+                Finding(
+                    "duplicate-conduit-id",
+                    RULES["duplicate-conduit-id"].severity,
+                    f"The conduit id `{conduit_id}` is already defined on line {line}; ids must be "
+                    "unique.",
+                    span,
+                    (position, "id"),
+                    {"conduit": conduit_id},
+                )
+            )
         else:
             seen[conduit_id] = position
     return findings

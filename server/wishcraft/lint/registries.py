@@ -34,9 +34,12 @@ def load_registry_file(path: Path) -> Registry:
         from wishcraft.lint.catalog import RULES
 
         reason = getattr(exc, "strerror", None) or exc
-        finding = Finding("yaml-syntax", RULES["yaml-syntax"].severity,
-                          f"Cannot read the registry {path}: {reason}.",
-                          Span.at(0, 0, 0, 0))
+        finding = Finding(
+            "yaml-syntax",
+            RULES["yaml-syntax"].severity,
+            f"Cannot read the registry {path}: {reason}.",
+            Span.at(0, 0, 0, 0),
+        )
         return Registry({}, path, {}, [finding])
     return registry_from_text(text, path)
 

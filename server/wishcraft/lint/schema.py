@@ -65,7 +65,7 @@ def display_path(path: Path) -> str:
     """Name a path for messages, quoted; a registry path names the conduit by its number."""
     if path and isinstance(path[0], int):
         rest = format_path(path[1:]) if len(path) > 1 else ""
-        return (f"`{rest}` of conduit {path[0] + 1}" if rest else f"conduit {path[0] + 1}")
+        return f"`{rest}` of conduit {path[0] + 1}" if rest else f"conduit {path[0] + 1}"
     return f"`{format_path(path)}`"
 
 
@@ -94,12 +94,19 @@ def omitted_finding(count: int | None) -> Finding:
     """A placeholder for findings not computed (`count` of them, None if not known);
     `apply_config` turns every placeholder of a document into one finding."""
     what = f"{count:,} more findings are" if count is not None else "More findings are"
-    return Finding(OMITTED, Severity.INFORMATION, f"{what} not computed.",
-                   Span.at(0, 0, 0, 0), (), {"omitted": count})
+    return Finding(
+        OMITTED,
+        Severity.INFORMATION,
+        f"{what} not computed.",
+        Span.at(0, 0, 0, 0),
+        (),
+        {"omitted": count},
+    )
 
 
-def validation_findings(model: type[BaseModel], data: Any, index: PathIndex,
-                        text: str, limit: int | None = None) -> list[Finding]:
+def validation_findings(
+    model: type[BaseModel], data: Any, index: PathIndex, text: str, limit: int | None = None
+) -> list[Finding]:
     """Validate `data` against `model` and turn every error into a finding.
 
     Only one finding is kept per path (a union reports one error per branch). Past `limit`
@@ -139,24 +146,26 @@ def _strip_union_tags(model: type[BaseModel], loc: Path) -> Path:
     return tuple(clean)
 
 
-def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathIndex,
-                   text: str) -> Finding | None:
+def _error_finding(
+    model: type[BaseModel], error: Any, loc: Path, index: PathIndex, text: str
+) -> Finding | None:
     kind = error["type"]
     value = error.get("input")
     name = display_path(loc)
     if kind == "missing":
         key = str(loc[-1])
         parent = loc[:-1]
-        span = first_line_span(text) if not parent else index.nearest_span(parent,
-                                                                           prefer_key=True)
+        span = first_line_span(text) if not parent else index.nearest_span(parent, prefer_key=True)
         where = "the wish" if not parent else f"`{format_path(parent)}`"
         if parent and isinstance(parent[0], int):
             where = display_path(parent)
         return _finding(
             "missing-key",
             f"Missing required key `{key}` in {where}{_field_summary(model, loc)}",
-            span or first_line_span(text), parent,
-            missingKey=key, parentPath=format_path(parent) if parent else "",
+            span or first_line_span(text),
+            parent,
+            missingKey=key,
+            parentPath=format_path(parent) if parent else "",
         )
     span = index.nearest_span(loc) or first_line_span(text)
     if kind in ("greater_than_equal", "less_than_equal"):
@@ -165,22 +174,26 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
         if kind == "greater_than_equal":
             message = f"{name} is {value}; it cannot be negative ({type_name})."
         else:
-            message = (f"{name} is {value}, more than the {type_name} maximum "
-                       f"{bound.get('le')}.")
-        return _finding("out-of-range", message, span, loc, maximum=bound.get("le"),
-                        minimum=bound.get("ge"))
+            message = f"{name} is {value}, more than the {type_name} maximum {bound.get('le')}."
+        return _finding(
+            "out-of-range", message, span, loc, maximum=bound.get("le"), minimum=bound.get("ge")
+        )
     if kind == "enum":
         enum = _enum_of(model, loc)
         allowed = [member.value for member in enum] if enum else []
-        suggestion = difflib.get_close_matches(str(value).lower(),
-                                               [a.lower() for a in allowed], n=1, cutoff=0.5)
-        replacement = next((a for a in allowed if suggestion and a.lower() == suggestion[0]),
-                           None)
+        suggestion = difflib.get_close_matches(
+            str(value).lower(), [a.lower() for a in allowed], n=1, cutoff=0.5
+        )
+        replacement = next((a for a in allowed if suggestion and a.lower() == suggestion[0]), None)
         hint = f"; did you mean `{replacement}`?" if replacement else "."
         code = "invalid-tier" if loc == ("tier",) else "invalid-enum"
         return _finding(
-            code, f"{name} must be one of {', '.join(allowed)}, not `{value}`{hint}",
-            span, loc, replacement=replacement, allowed=allowed,
+            code,
+            f"{name} must be one of {', '.join(allowed)}, not `{value}`{hint}",
+            span,
+            loc,
+            replacement=replacement,
+            allowed=allowed,
         )
     if kind == "string_type" and isinstance(value, bool | int | float):
         located = index.get(loc)
@@ -188,24 +201,32 @@ def _error_finding(model: type[BaseModel], error: Any, loc: Path, index: PathInd
         return _finding(
             "scalar-as-string",
             f"{name} is {describe_value(value)}; upstream reads it as the text "
-            f"\"{source}\", so quote it.",
-            span, loc,
+            f'"{source}", so quote it.',
+            span,
+            loc,
         )
     expected = _EXPECTED.get(kind) or str(error.get("msg", "a valid value")).removeprefix(
-        "Input should be ")
+        "Input should be "
+    )
     integer_name = integer_type_name(model_for_path(model, loc))
     if integer_name:
         expected = f"{expected} ({integer_name})"
-    return _finding("wrong-type", f"{name} must be {expected}, not {describe_value(value)}.",
-                    span, loc, expected=expected)
+    return _finding(
+        "wrong-type",
+        f"{name} must be {expected}, not {describe_value(value)}.",
+        span,
+        loc,
+        expected=expected,
+    )
 
 
 MAX_SUGGESTIONS = 100
 """Past this many unknown keys, stop looking for "did you mean" (a hostile file has 20,000)."""
 
 
-def unknown_key_findings(model: type[BaseModel], index: PathIndex,
-                         limit: int | None = None) -> list[Finding]:
+def unknown_key_findings(
+    model: type[BaseModel], index: PathIndex, limit: int | None = None
+) -> list[Finding]:
     """Warn about keys the format does not define, suggesting the closest known key.
 
     The walk follows the model, so it visits only mappings the format defines (not the items
@@ -220,8 +241,7 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
     if issubclass(model, RootModel):
         item_model = nested_model(model.model_fields["root"])
         if item_model is not None and root.kind is NodeKind.SEQUENCE:
-            todo.extend(((position,), item, item_model) for position, item in
-                        enumerate(root.items))
+            todo.extend(((position,), item, item_model) for position, item in enumerate(root.items))
     else:
         todo.append(((), root, model))
     while todo:
@@ -239,8 +259,10 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
                 if child is None:
                     continue
                 if pair.value.kind is NodeKind.SEQUENCE:
-                    todo.extend(((*path, name, position), item, child)
-                                for position, item in enumerate(pair.value.items))
+                    todo.extend(
+                        ((*path, name, position), item, child)
+                        for position, item in enumerate(pair.value.items)
+                    )
                 else:
                     todo.append(((*path, name), pair.value, child))
                 continue
@@ -248,16 +270,27 @@ def unknown_key_findings(model: type[BaseModel], index: PathIndex,
                 omitted += 1
                 continue
             candidates = [k for k in known if k not in present]
-            close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6) \
-                if len(findings) < MAX_SUGGESTIONS else []
-            hint = f"; did you mean `{close[0]}`?" if close else \
-                f"; known keys here: {', '.join(known)}."
+            close = (
+                difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+                if len(findings) < MAX_SUGGESTIONS
+                else []
+            )
+            hint = (
+                f"; did you mean `{close[0]}`?"
+                if close
+                else f"; known keys here: {', '.join(known)}."
+            )
             where = display_path(path) if path else "a wish"
-            findings.append(_finding(
-                "unknown-key",
-                f"`{pair.key.text}` is not a key of {where}, so upstream ignores it{hint}",
-                pair.key.span, (*path, name), replacement=close[0] if close else None, key=name,
-            ))
+            findings.append(
+                _finding(
+                    "unknown-key",
+                    f"`{pair.key.text}` is not a key of {where}, so upstream ignores it{hint}",
+                    pair.key.span,
+                    (*path, name),
+                    replacement=close[0] if close else None,
+                    key=name,
+                )
+            )
     findings.sort(key=lambda f: (f.span.start.line, f.span.start.column))
     if omitted:
         findings.append(omitted_finding(omitted))
@@ -269,5 +302,4 @@ def severity_order(finding: Finding) -> tuple[int, int, int]:
     return (finding.span.start.line, finding.span.start.column, int(finding.severity))
 
 
-__all__ = ["OMITTED", "Severity", "omitted_finding", "unknown_key_findings",
-           "validation_findings"]
+__all__ = ["OMITTED", "Severity", "omitted_finding", "unknown_key_findings", "validation_findings"]

@@ -22,11 +22,15 @@ from wishcraft.model import Tier
 from wishcraft.registry import Registry
 
 PRONOUNS = re.compile(r"\b(this|that|it|they|them)\b", re.IGNORECASE)
-NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
-                r"thirty|fifty|hundred|thousand|million|dozen|single|double|half")
+NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+    r"thirty|fifty|hundred|thousand|million|dozen|single|double|half"
+)
 QUANTITY = re.compile(rf"\d|\b(?:{NUMBER_WORDS})\b|%|\bpercent\b", re.IGNORECASE)
-TIME_UNITS = r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|sprints?|" \
-             r"turns?|ticks?|sessions?|h|d|w)"
+TIME_UNITS = (
+    r"(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|sprints?|"
+    r"turns?|ticks?|sessions?|h|d|w)"
+)
 TIME_BOUND = re.compile(
     rf"\b(?:within|in|by|before|under|after|for|over|inside|during)\s+"
     rf"(?:the\s+next\s+|a\s+|an\s+|\d+(?:\.\d+)?\s*|(?:{NUMBER_WORDS})\s+)?{TIME_UNITS}\b"
@@ -49,8 +53,7 @@ class WishContext:
     config: LintConfig
     lines: list[str]
 
-    def finding(self, code: str, message: str, span: Span, path: Path,
-                **data: Any) -> Finding:
+    def finding(self, code: str, message: str, span: Span, path: Path, **data: Any) -> Finding:
         """Make a finding with the rule's default severity (config is applied later)."""
         return Finding(code, RULES[code].severity, message, span, path, dict(data))
 
@@ -68,8 +71,7 @@ class WishContext:
 
     def tier(self) -> Tier | None:
         """The wish's tier if it is a valid one."""
-        return Tier.parse(self.data.get("tier")) if isinstance(self.data.get("tier"),
-                                                               str) else None  # type: ignore[return-value]
+        return Tier.parse(self.data.get("tier")) if isinstance(self.data.get("tier"), str) else None  # type: ignore[return-value]
 
     def blame_span(self, path: Path) -> Span:
         """The span to blame for a list: the value when it has width, else the key."""
@@ -77,8 +79,11 @@ class WishContext:
         if located is None:
             return self.index.nearest_span(path, prefer_key=True) or Span.at(0, 0, 0, 0)
         value = located.value
-        if value.span.start != value.span.end and value.kind is not NodeKind.MAPPING \
-                and not (value.kind is NodeKind.SEQUENCE and value.items):
+        if (
+            value.span.start != value.span.end
+            and value.kind is not NodeKind.MAPPING
+            and not (value.kind is NodeKind.SEQUENCE and value.items)
+        ):
             return value.span
         return (located.key or value).span
 
@@ -96,8 +101,7 @@ class WishContext:
             begin = span.start.column if line_number == span.start.line else 0
             end = span.end.column if line_number == span.end.line else len(line)
             for match in pattern.finditer(line, begin, end):
-                yield Span(Position(line_number, match.start()),
-                           Position(line_number, match.end()))
+                yield Span(Position(line_number, match.start()), Position(line_number, match.end()))
 
 
 def objective_rules(ctx: WishContext) -> Iterator[Finding]:
@@ -108,9 +112,12 @@ def objective_rules(ctx: WishContext) -> Iterator[Finding]:
         return
     path: Path = ("objective",)
     if not objective.strip():
-        yield ctx.finding("objective-empty",
-                          "The objective is empty; it must be non-empty and measurable.",
-                          ctx.blame_span(path), path)
+        yield ctx.finding(
+            "objective-empty",
+            "The objective is empty; it must be non-empty and measurable.",
+            ctx.blame_span(path),
+            path,
+        )
         return
     pronouns = [match.group(0) for match in PRONOUNS.finditer(objective)]
     if pronouns:
@@ -120,45 +127,65 @@ def objective_rules(ctx: WishContext) -> Iterator[Finding]:
         for word, span in list(zip(pronouns, spans, strict=True))[:5]:
             yield ctx.finding(
                 "objective-pronoun",
-                f"The objective uses the pronoun \"{word}\"; prefer explicit nouns.",
-                span, path, word=word,
+                f'The objective uses the pronoun "{word}"; prefer explicit nouns.',
+                span,
+                path,
+                word=word,
             )
     if not QUANTITY.search(objective):
         yield ctx.finding(
             "objective-no-quantity",
             "The objective names no concrete quantity; say how much or how many "
-            "(e.g. \"3 pages\", \"95% of requests\").", located.value.span, path)
+            '(e.g. "3 pages", "95% of requests").',
+            located.value.span,
+            path,
+        )
     if not TIME_BOUND.search(objective):
         yield ctx.finding(
             "objective-no-time-bound",
-            "The objective names no time bound; say by when (e.g. \"within 2 days\").",
-            located.value.span, path)
+            'The objective names no time bound; say by when (e.g. "within 2 days").',
+            located.value.span,
+            path,
+        )
 
 
 def list_rules(ctx: WishContext) -> Iterator[Finding]:
     """Upstream: rollback must not be empty, invariants should not be. Design: plan ≤ 7."""
     rollback = ctx.data.get("rollback")
     if isinstance(rollback, list) and not rollback:
-        yield ctx.finding("rollback-empty",
-                          "The rollback list is empty; give at least one explicit revert action.",
-                          ctx.blame_span(("rollback",)), ("rollback",))
+        yield ctx.finding(
+            "rollback-empty",
+            "The rollback list is empty; give at least one explicit revert action.",
+            ctx.blame_span(("rollback",)),
+            ("rollback",),
+        )
     invariants = ctx.data.get("invariants")
     if isinstance(invariants, list) and not invariants:
-        yield ctx.finding("invariants-empty",
-                          "The invariants list is empty; state the world laws this wish must "
-                          "keep.", ctx.blame_span(("invariants",)), ("invariants",))
+        yield ctx.finding(
+            "invariants-empty",
+            "The invariants list is empty; state the world laws this wish must keep.",
+            ctx.blame_span(("invariants",)),
+            ("invariants",),
+        )
     plan = ctx.data.get("plan")
     limit = ctx.config.plan_max_steps
     if isinstance(plan, list) and len(plan) > limit:
         first = ctx.index.get(("plan", limit))
         last = ctx.index.get(("plan", len(plan) - 1))
-        span = (Span(first.value.span.start, last.value.span.end) if first and last
-                else ctx.key_span(("plan",)))
+        span = (
+            Span(first.value.span.start, last.value.span.end)
+            if first and last
+            else ctx.key_span(("plan",))
+        )
         yield ctx.finding(
             "plan-too-long",
             f"The plan has {len(plan)} steps; the design doc allows at most {limit}, so "
             f"merge or drop {len(plan) - limit}.",
-            span, ("plan",), count=len(plan), limit=limit)
+            span,
+            ("plan",),
+            count=len(plan),
+            limit=limit,
+        )
 
 
 def tool_rules(ctx: WishContext) -> Iterator[Finding]:
@@ -183,7 +210,10 @@ def tool_rules(ctx: WishContext) -> Iterator[Finding]:
             yield ctx.finding(
                 "unknown-conduit",
                 f"`{tool}` is not a conduit of {ctx.registry.label}{hint}",
-                span, path, replacement=close[0] if close else None, conduit=tool,
+                span,
+                path,
+                replacement=close[0] if close else None,
+                conduit=tool,
             )
             continue
         allowed = ctx.config.refused_risk(tier, conduit.risk_class)
@@ -191,7 +221,10 @@ def tool_rules(ctx: WishContext) -> Iterator[Finding]:
             yield ctx.finding(
                 "conduit-not-allowed",
                 conduit_not_allowed_message(tool, conduit.risk_class, tier, allowed),
-                span, path, conduit=tool)
+                span,
+                path,
+                conduit=tool,
+            )
 
 
 def tier_rules(ctx: WishContext) -> Iterator[Finding]:
@@ -201,10 +234,12 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
         return
     limits = ctx.config.tier_limits.get(tier)
     if limits is not None:
-        checks = [(("scope", "duration_days"), limits.duration_days),
-                  (("budget", "chrono_sand"), limits.chrono_sand),
-                  (("budget", "genie_slots"), limits.genie_slots),
-                  (("budget", "gold_cap"), limits.gold_cap)]
+        checks = [
+            (("scope", "duration_days"), limits.duration_days),
+            (("budget", "chrono_sand"), limits.chrono_sand),
+            (("budget", "genie_slots"), limits.genie_slots),
+            (("budget", "gold_cap"), limits.gold_cap),
+        ]
         for path, maximum in checks:
             section = ctx.data.get(str(path[0]))
             value = section.get(path[1]) if isinstance(section, dict) else None
@@ -213,7 +248,10 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
                     "tier-limit",
                     f"`{format_path(path)}` is {value:,}, over the {tier.value} maximum of "
                     f"{maximum:,}; lower it or raise the tier.",
-                    ctx.index.value_span(path) or ctx.key_span(path), path, maximum=maximum)
+                    ctx.index.value_span(path) or ctx.key_span(path),
+                    path,
+                    maximum=maximum,
+                )
     invariants = ctx.strings("invariants")
     if invariants is not None:
         lowered = [invariant.lower() for invariant in invariants]
@@ -224,16 +262,28 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
                 continue
             yield ctx.finding(
                 "missing-invariant",
-                f"A {tier.value} wish must state the invariant \"{required.label}\".",
-                ctx.key_span(("invariants",)), ("invariants",),
-                suggestion=required.suggestion, label=required.label)
-    blamed_paths: dict[str, Path] = {"clarity": ("objective",), "safety": ("invariants",),
-                                     "reversibility": ("rollback",)}
+                f'A {tier.value} wish must state the invariant "{required.label}".',
+                ctx.key_span(("invariants",)),
+                ("invariants",),
+                suggestion=required.suggestion,
+                label=required.label,
+            )
+    blamed_paths: dict[str, Path] = {
+        "clarity": ("objective",),
+        "safety": ("invariants",),
+        "reversibility": ("rollback",),
+    }
     for shortfall in ctx.config.court_shortfalls(tier, scores_of(ctx.data)):
         blamed = blamed_paths[shortfall.court]
         yield ctx.finding(
-            "court-threshold", shortfall.message, ctx.key_span(blamed), blamed,
-            score=shortfall.score, threshold=shortfall.threshold, court=shortfall.court)
+            "court-threshold",
+            shortfall.message,
+            ctx.key_span(blamed),
+            blamed,
+            score=shortfall.score,
+            threshold=shortfall.threshold,
+            court=shortfall.court,
+        )
 
 
 def meta_rules(ctx: WishContext) -> Iterator[Finding]:
@@ -248,20 +298,27 @@ def meta_rules(ctx: WishContext) -> Iterator[Finding]:
         path: Path = ("meta", "created_at")
         yield ctx.finding(
             "invalid-timestamp",
-            f"`meta.created_at` is \"{created}\", not an ISO 8601 timestamp such as "
-            "2025-10-16T17:32:23Z.", ctx.index.value_span(path) or ctx.key_span(path), path)
+            f'`meta.created_at` is "{created}", not an ISO 8601 timestamp such as '
+            "2025-10-16T17:32:23Z.",
+            ctx.index.value_span(path) or ctx.key_span(path),
+            path,
+        )
 
 
 def scores_of(data: dict[str, Any]) -> CourtScores:
     """Court scores of a wish's data, counting fields of the wrong type as empty."""
+
     def strings(key: str) -> list[str]:
         value = data.get(key)
-        return [item for item in value if isinstance(item, str)] if isinstance(value,
-                                                                               list) else []
+        return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
 
     objective = data.get("objective")
-    return court_scores(objective if isinstance(objective, str) else "", strings("plan"),
-                        strings("invariants"), strings("rollback"))
+    return court_scores(
+        objective if isinstance(objective, str) else "",
+        strings("plan"),
+        strings("invariants"),
+        strings("rollback"),
+    )
 
 
 WISH_RULES = (objective_rules, list_rules, tool_rules, tier_rules, meta_rules)

@@ -17,14 +17,19 @@ from wishcraft.redaction import RedactingFilter
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Read the command line."""
-    parser = argparse.ArgumentParser(prog="wishcraft-lsp",
-                                     description="The Wishcraft language server.")
+    parser = argparse.ArgumentParser(
+        prog="wishcraft-lsp", description="The Wishcraft language server."
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (default)")
     mode.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port for debugging")
     parser.add_argument("--log-file", help="write the log to this file instead of stderr")
-    parser.add_argument("--log-level", default="WARNING",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default WARNING")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default WARNING",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser.parse_args(argv)
 
@@ -39,8 +44,11 @@ def _address(text: str) -> tuple[str, int]:
 def main(argv: list[str] | None = None) -> None:
     """Configure logging and run the server until the client exits."""
     args = parse_args(argv)
-    handler: logging.Handler = (logging.FileHandler(args.log_file, encoding="utf-8")
-                                if args.log_file else logging.StreamHandler(sys.stderr))
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file, encoding="utf-8")
+        if args.log_file
+        else logging.StreamHandler(sys.stderr)
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     # Every record that reaches the log, whichever library wrote it, is redacted here: a
     # handler's filter sees propagated records, a logger's filter only its own.

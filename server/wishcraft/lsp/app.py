@@ -28,7 +28,17 @@ def create_server() -> WishcraftLanguageServer:
     server = WishcraftLanguageServer()
     lifecycle.register(server)
     diagnostics.register(server)
-    for module in (completion, hover, code_actions, symbols, folding, definition, code_lens,
-                   planning, applying, pull_request):
+    for module in (
+        completion,
+        hover,
+        code_actions,
+        symbols,
+        folding,
+        definition,
+        code_lens,
+        planning,
+        applying,
+        pull_request,
+    ):
         module.register(server)
     return server

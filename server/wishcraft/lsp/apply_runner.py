@@ -123,15 +123,18 @@ class ApplyHost(Protocol):
         """Write to the client's log."""
 
     async def window_show_document_async(
-            self, params: types.ShowDocumentParams) -> types.ShowDocumentResult:
+        self, params: types.ShowDocumentParams
+    ) -> types.ShowDocumentResult:
         """Ask the client to show a document."""
 
     async def window_show_message_request_async(
-            self, params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        self, params: types.ShowMessageRequestParams
+    ) -> types.MessageActionItem | None:
         """Ask the user to choose."""
 
     async def workspace_apply_edit_async(
-            self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        self, params: types.ApplyWorkspaceEditParams
+    ) -> types.ApplyWorkspaceEditResult:
         """Ask the client to apply an edit."""
 
 
@@ -178,11 +181,15 @@ def text_edits(before: str, after: str, encoding: str = "utf-16") -> list[types.
     for tag, i1, i2, j1, j2 in opcodes(old, new):
         if tag == "equal":
             continue
-        start = (_end_of(old, i1, encoding) if i1 == len(old) and old
-                 else types.Position(line=i1, character=0))
+        start = (
+            _end_of(old, i1, encoding)
+            if i1 == len(old) and old
+            else types.Position(line=i1, character=0)
+        )
         end = _end_of(old, i2, encoding)
-        edits.append(types.TextEdit(range=types.Range(start=start, end=end),
-                                    new_text="".join(new[j1:j2])))
+        edits.append(
+            types.TextEdit(range=types.Range(start=start, end=end), new_text="".join(new[j1:j2]))
+        )
     return edits
 
 
@@ -195,9 +202,13 @@ class BuiltEdit:
     paths: tuple[str, ...]
 
 
-def workspace_edit(staged: StagedChange, *, versions: dict[str, int | None],
-                   annotation: types.ChangeAnnotation | None,
-                   encoding: str = "utf-16") -> BuiltEdit:
+def workspace_edit(
+    staged: StagedChange,
+    *,
+    versions: dict[str, int | None],
+    annotation: types.ChangeAnnotation | None,
+    encoding: str = "utf-16",
+) -> BuiltEdit:
     """The WorkspaceEdit of `staged`: `CreateFile`, `RenameFile`, `DeleteFile` and versioned
     `TextDocumentEdit`s (`versions`: the open documents' versions by path), every one with
     the annotation `wishcraft-apply` when `annotation` is given."""
@@ -214,19 +225,29 @@ def workspace_edit(staged: StagedChange, *, versions: dict[str, int | None],
         if before is None:
             # A new file: replace its whole (empty) text, ending past its one line, so a
             # client that keeps a last empty line (Neovim) drops it and saves `after` as is.
-            whole = types.Range(start=types.Position(line=0, character=0),
-                                end=types.Position(line=1, character=0))
+            whole = types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
+            )
             plain = [types.TextEdit(range=whole, new_text=after)] if after else []
         else:
             plain = text_edits(before, after, encoding)
         edits: list[Any] = [
-            types.AnnotatedTextEdit(range=edit.range, new_text=edit.new_text,
-                                    annotation_id=annotation_id) if annotation_id else edit
-            for edit in plain]
+            types.AnnotatedTextEdit(
+                range=edit.range, new_text=edit.new_text, annotation_id=annotation_id
+            )
+            if annotation_id
+            else edit
+            for edit in plain
+        ]
         if edits:
-            operations.append(types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=uri(path), version=versions.get(path)), edits=edits))
+            operations.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri(path), version=versions.get(path)
+                    ),
+                    edits=edits,
+                )
+            )
             paths.append(path)
 
     by_path = {change.path: change for change in staged.files}
@@ -235,39 +256,53 @@ def workspace_edit(staged: StagedChange, *, versions: dict[str, int | None],
             continue  # the source of a move: renamed with its target
         if change.moved_from is not None:
             source: FileChange = by_path[change.moved_from]
-            operations.append(types.RenameFile(
-                old_uri=uri(change.moved_from), new_uri=uri(change.path),
-                options=types.RenameFileOptions(overwrite=change.before is not None),
-                annotation_id=annotation_id))
+            operations.append(
+                types.RenameFile(
+                    old_uri=uri(change.moved_from),
+                    new_uri=uri(change.path),
+                    options=types.RenameFileOptions(overwrite=change.before is not None),
+                    annotation_id=annotation_id,
+                )
+            )
             paths.append(change.moved_from)
             text_edit(change.path, source.before, change.after or "")
         elif change.before is None:
-            operations.append(types.CreateFile(uri=uri(change.path),
-                                               options=types.CreateFileOptions(overwrite=False),
-                                               annotation_id=annotation_id))
+            operations.append(
+                types.CreateFile(
+                    uri=uri(change.path),
+                    options=types.CreateFileOptions(overwrite=False),
+                    annotation_id=annotation_id,
+                )
+            )
             paths.append(change.path)
             text_edit(change.path, None, change.after or "")
         elif change.after is None:
-            operations.append(types.DeleteFile(uri=uri(change.path),
-                                               annotation_id=annotation_id))
+            operations.append(types.DeleteFile(uri=uri(change.path), annotation_id=annotation_id))
             paths.append(change.path)
         else:
             text_edit(change.path, change.before, change.after)
     annotations = {annotation_id: annotation} if annotation_id and annotation else None
-    return BuiltEdit(types.WorkspaceEdit(document_changes=operations,
-                                         change_annotations=annotations), tuple(paths))
+    return BuiltEdit(
+        types.WorkspaceEdit(document_changes=operations, change_annotations=annotations),
+        tuple(paths),
+    )
 
 
-def applied_paths(built: BuiltEdit, result: types.ApplyWorkspaceEditResult,
-                  failure_handling: types.FailureHandlingKind | None) -> list[str]:
+def applied_paths(
+    built: BuiltEdit,
+    result: types.ApplyWorkspaceEditResult,
+    failure_handling: types.FailureHandlingKind | None,
+) -> list[str]:
     """The paths the client changed, by its answer: all when applied; on a failure with the
     `abort` handling (or none declared), those of the operations before `failedChange`."""
     if result.applied:
         return list(dict.fromkeys(built.paths))
     if result.failed_change is None or failure_handling not in (
-            None, types.FailureHandlingKind.Abort):
+        None,
+        types.FailureHandlingKind.Abort,
+    ):
         return []
-    return list(dict.fromkeys(built.paths[:result.failed_change]))
+    return list(dict.fromkeys(built.paths[: result.failed_change]))
 
 
 def held_paths(staged: StagedChange) -> list[str]:
@@ -289,8 +324,11 @@ def held_paths(staged: StagedChange) -> list[str]:
 def last_anchor(location: LedgerLocation, wish_key: str) -> str | None:
     """The wish's last applied anchor that was not undone since, from the ledger."""
     entries, _ = read_entries(location.path, wish=wish_key, conduit=APPLY_CONDUIT_ID)
-    undone = {entry.anchor_id for _, entry in entries
-              if entry.action == "rollback" and entry.outcome == "complete"}
+    undone = {
+        entry.anchor_id
+        for _, entry in entries
+        if entry.action == "rollback" and entry.outcome == "complete"
+    }
     for _, entry in reversed(entries):
         if entry.action == "apply" and entry.anchor_id and entry.anchor_id not in undone:
             return entry.anchor_id
@@ -325,8 +363,7 @@ class ApplyRunner:
         return bool(edit and edit.change_annotation_support is not None)
 
     def _show(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_show_message(types.ShowMessageParams(type=kind,
-                                                                message=scrub(message)))
+        self.server.window_show_message(types.ShowMessageParams(type=kind, message=scrub(message)))
 
     def _encoding(self) -> str:
         workspace = getattr(self.server, "workspace", None)
@@ -340,8 +377,10 @@ class ApplyRunner:
         wish = snapshot.analysis.wish
         if wish is None:
             errors = snapshot.analysis.error_count
-            raise ApplyRefused(f"Fix the wish's {errors} error{'s' if errors != 1 else ''} "
-                               "before applying its plan.")
+            raise ApplyRefused(
+                f"Fix the wish's {errors} error{'s' if errors != 1 else ''} "
+                "before applying its plan."
+            )
         try:
             plan = self.server.plan_paths_for(snapshot.path).artifact
         except PlanPathError as error:
@@ -361,17 +400,22 @@ class ApplyRunner:
         except (ApplyRefused, ConduitError) as error:
             return self._refused(str(error))
         mode = ledger_mode(resolve_mode("auto", config))
-        hearing = hear_job(job, mode, snapshot.registry,
-                           self.server.lint_config_for(snapshot.path))
+        hearing = hear_job(job, mode, snapshot.registry, self.server.lint_config_for(snapshot.path))
         if not hearing.verdict.allowed:
-            for problem in record_apply(hearing, job, None, outcome="refused",
-                                        summary="Refused by the court's gates."):
+            for problem in record_apply(
+                hearing, job, None, outcome="refused", summary="Refused by the court's gates."
+            ):
                 self._show(types.MessageType.Warning, problem)
             self.server.refresh_code_lenses()
             return self._refused(hearing.verdict.reason)
-        session = ApplySession(uri, job, hearing, config, scope_globs(snapshot.registry,
-                                                                      job.repo),
-                               token=f"wishcraft-apply-{uuid.uuid4()}")
+        session = ApplySession(
+            uri,
+            job,
+            hearing,
+            config,
+            scope_globs(snapshot.registry, job.repo),
+            token=f"wishcraft-apply-{uuid.uuid4()}",
+        )
         self.sessions[uri] = session
         session.task = self.server.spawn(self._run(session), name=f"apply {uri}")
         return {"started": True, "token": session.token}
@@ -383,8 +427,9 @@ class ApplyRunner:
     def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
         """Cancel the apply of `uri` (or with progress `token`)."""
         for session in list(self.sessions.values()):
-            if (uri is not None and session.uri == uri) or \
-                    (token is not None and session.token == token):
+            if (uri is not None and session.uri == uri) or (
+                token is not None and session.token == token
+            ):
                 if session.task is not None and not session.task.done():
                     session.task.cancel()
                     return True
@@ -392,8 +437,11 @@ class ApplyRunner:
 
     def _conduit_config(self, wish_path: Path) -> ConduitConfig:
         model = self.server.settings.plan.model
-        return load_config(wish_path.parent, overrides={"model": model} if model else None,
-                           overrides_source="the wishcraft.plan.model setting")
+        return load_config(
+            wish_path.parent,
+            overrides={"model": model} if model else None,
+            overrides_source="the wishcraft.plan.model setting",
+        )
 
     def _client_for(self, config: ConduitConfig) -> CodexClient:
         if self._client is None or self._client_config != config:
@@ -413,9 +461,13 @@ class ApplyRunner:
             mode = session.hearing.mode
             try:
                 run = await run_apply(
-                    job, mode, self._client_for(session.config) if mode == "commit" else None,
-                    session.globs, on_progress=lambda p: self._on_progress(session, p),
-                    state=session.state)
+                    job,
+                    mode,
+                    self._client_for(session.config) if mode == "commit" else None,
+                    session.globs,
+                    on_progress=lambda p: self._on_progress(session, p),
+                    state=session.state,
+                )
             except asyncio.CancelledError:
                 run = ApplyRun("commit", "incomplete", "cancelled", None, session.state)
                 self._record(session, run, summary="Cancelled: nothing was written.")
@@ -435,10 +487,10 @@ class ApplyRunner:
         job = session.job
         if run.mode == "shadow":
             files = ", ".join(run.named_files) or "none"
-            self._record(session, run, summary=f"Shadow run: nothing staged; the plan names: "
-                                               f"{files}.")
-            message = (f"Shadow run (no Codex login): nothing was staged. The plan names: "
-                       f"{files}.")
+            self._record(
+                session, run, summary=f"Shadow run: nothing staged; the plan names: {files}."
+            )
+            message = f"Shadow run (no Codex login): nothing was staged. The plan names: {files}."
             self._show(types.MessageType.Info, message)
             return "Shadow run: nothing staged."
         staged = run.staged
@@ -454,15 +506,19 @@ class ApplyRunner:
         session.progress = False
         unsaved = self._unsaved(staged.root, [change.path for change in staged.files])
         if unsaved is not None:
-            message = (f"'{unsaved}' has unsaved changes in the editor; save it, then apply "
-                       "the plan again.")
+            message = (
+                f"'{unsaved}' has unsaved changes in the editor; save it, then apply "
+                "the plan again."
+            )
             self._record(session, run, summary=f"Not applied (unsaved editor): {described}.")
             self._show(types.MessageType.Warning, message)
             return message
         if not self.supports_annotations() and not await self._ask(session, staged):
             self._record(session, run, summary=f"Not applied (declined): {described}.")
-            self._show(types.MessageType.Info, f"The change was not applied; its diff is in "
-                                               f"{job.patch_path}.")
+            self._show(
+                types.MessageType.Info,
+                f"The change was not applied; its diff is in {job.patch_path}.",
+            )
             return "Not applied."
         return await self._send_edit(session, run, staged)
 
@@ -473,10 +529,15 @@ class ApplyRunner:
             try:
                 answer = await self.server.window_show_message_request_async(
                     types.ShowMessageRequestParams(
-                        type=types.MessageType.Info, message=scrub(question),
-                        actions=[types.MessageActionItem(title=CHOICE_APPLY),
-                                 types.MessageActionItem(title=CHOICE_SHOW_DIFF),
-                                 types.MessageActionItem(title=CHOICE_CANCEL)]))
+                        type=types.MessageType.Info,
+                        message=scrub(question),
+                        actions=[
+                            types.MessageActionItem(title=CHOICE_APPLY),
+                            types.MessageActionItem(title=CHOICE_SHOW_DIFF),
+                            types.MessageActionItem(title=CHOICE_CANCEL),
+                        ],
+                    )
+                )
             except Exception as error:
                 logger.info("showMessageRequest failed: %s", error)
                 return False
@@ -492,30 +553,36 @@ class ApplyRunner:
         window = self._window()
         if window and window.show_document and window.show_document.support:
             try:
-                await self.server.window_show_document_async(types.ShowDocumentParams(
-                    uri=path.as_uri(), take_focus=True))
+                await self.server.window_show_document_async(
+                    types.ShowDocumentParams(uri=path.as_uri(), take_focus=True)
+                )
                 return
             except Exception as error:
                 logger.info("showDocument failed: %s", error)
         self._show(types.MessageType.Info, f"The diff is in {path}")
 
-    async def _send_edit(self, session: ApplySession, run: ApplyRun,
-                         staged: StagedChange) -> str:
+    async def _send_edit(self, session: ApplySession, run: ApplyRun, staged: StagedChange) -> str:
         job = session.job
-        annotation = (types.ChangeAnnotation(label=job.wish.title, needs_confirmation=True,
-                                             description=f"Apply plan: "
-                                                         f"{staged.summary.describe()}")
-                      if self.supports_annotations() else None)
+        annotation = (
+            types.ChangeAnnotation(
+                label=job.wish.title,
+                needs_confirmation=True,
+                description=f"Apply plan: {staged.summary.describe()}",
+            )
+            if self.supports_annotations()
+            else None
+        )
         versions = {}
         for change in staged.files:
-            document = self.server.open_document(from_fs_path(str(staged.root / change.path))
-                                                 or "")
+            document = self.server.open_document(from_fs_path(str(staged.root / change.path)) or "")
             if document is not None:
                 versions[change.path] = document.version
-        built = workspace_edit(staged, versions=versions, annotation=annotation,
-                               encoding=self._encoding())
-        result = await self.server.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-            edit=built.edit, label=f"Apply plan: {job.wish.title}"))
+        built = workspace_edit(
+            staged, versions=versions, annotation=annotation, encoding=self._encoding()
+        )
+        result = await self.server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=built.edit, label=f"Apply plan: {job.wish.title}")
+        )
         capabilities = self._edit_capabilities()
         handling = capabilities.failure_handling if capabilities else None
         paths = applied_paths(built, result, handling)
@@ -533,11 +600,17 @@ class ApplyRunner:
             self._show(types.MessageType.Warning, f"The change was not applied: {reason}.")
             return "Not applied."
         try:
-            anchor = record_applied(staged, state_dir=job.state_dir, paths=paths,
-                                    meta=anchor_meta(job, run))
+            anchor = record_applied(
+                staged, state_dir=job.state_dir, paths=paths, meta=anchor_meta(job, run)
+            )
         except ApplyError as error:
-            self._record(session, run, outcome="failed", reason=str(error),
-                         summary=f"Applied by the editor, but not recorded: {described}.")
+            self._record(
+                session,
+                run,
+                outcome="failed",
+                reason=str(error),
+                summary=f"Applied by the editor, but not recorded: {described}.",
+            )
             self._show(types.MessageType.Error, str(error))
             return str(error)
         if len(anchor.files) == len(staged.files):
@@ -548,12 +621,17 @@ class ApplyRunner:
             shown = [file.path for file in anchor.files]
             applied = f"{len(shown)} of {len(staged.summary.files)} files: {', '.join(shown)}"
             count = len(shown)
-            partial = (" (the other files were left out in the review)" if result.applied
-                       else " (partly: the client stopped at a failed change)")
+            partial = (
+                " (the other files were left out in the review)"
+                if result.applied
+                else " (partly: the client stopped at a failed change)"
+            )
         self._record(session, run, anchor=anchor, summary=f"Applied {applied}{partial}.")
-        self._show(types.MessageType.Info,
-                   f"Applied {count} file{'s' if count != 1 else ''}{partial}; "
-                   f"undo with “Undo apply” (anchor {anchor.anchor_id}).")
+        self._show(
+            types.MessageType.Info,
+            f"Applied {count} file{'s' if count != 1 else ''}{partial}; "
+            f"undo with “Undo apply” (anchor {anchor.anchor_id}).",
+        )
         return f"Applied: anchor {anchor.anchor_id}"
 
     def _record(self, session: ApplySession, run: ApplyRun, **fields: Any) -> None:
@@ -578,8 +656,11 @@ class ApplyRunner:
 
     async def _begin(self, session: ApplySession) -> None:
         title = f"Applying the plan of “{session.job.wish.title}”"
-        first = ("Shadow run: no Codex login" if session.hearing.mode == "shadow"
-                 else "Connecting to Codex")
+        first = (
+            "Shadow run: no Codex login"
+            if session.hearing.mode == "shadow"
+            else "Connecting to Codex"
+        )
         window = self._window()
         if window and window.work_done_progress:
             try:
@@ -588,26 +669,32 @@ class ApplyRunner:
                 logger.info("progress refused by the client: %s", error)
             else:
                 session.progress = True
-                self.server.work_done_progress.begin(session.token, types.WorkDoneProgressBegin(
-                    title=title, cancellable=True, message=first))
+                self.server.work_done_progress.begin(
+                    session.token,
+                    types.WorkDoneProgressBegin(title=title, cancellable=True, message=first),
+                )
                 future = self.server.work_done_progress.tokens.get(session.token)
                 if future is not None and session.task is not None:
                     task = session.task
                     future.add_done_callback(
-                        lambda done: task.cancel() if done.cancelled() else None)
+                        lambda done: task.cancel() if done.cancelled() else None
+                    )
                 return
         self._show(types.MessageType.Info, f"{title}: {first}.")
 
     def _on_progress(self, session: ApplySession, progress: PlanProgress) -> None:
         if session.progress and progress.message:
-            self.server.work_done_progress.report(session.token, types.WorkDoneProgressReport(
-                message=scrub(progress.message), cancellable=True))
+            self.server.work_done_progress.report(
+                session.token,
+                types.WorkDoneProgressReport(message=scrub(progress.message), cancellable=True),
+            )
 
     def _end(self, session: ApplySession, summary: str) -> None:
         if session.progress:
             session.progress = False
-            self.server.work_done_progress.end(session.token,
-                                               types.WorkDoneProgressEnd(message=scrub(summary)))
+            self.server.work_done_progress.end(
+                session.token, types.WorkDoneProgressEnd(message=scrub(summary))
+            )
             self.server.work_done_progress.tokens.pop(session.token, None)
 
     # Undo -------------------------------------------------------------------------------
@@ -624,8 +711,11 @@ class ApplyRunner:
             return self._refused(str(error))
         unsaved = self._unsaved(anchor.root, [file.path for file in anchor.files])
         if unsaved is not None:
-            refusal = RollbackRefused(anchor_id, f"'{unsaved}' has unsaved changes in the "
-                                                 "editor; save that edit first", path=unsaved)
+            refusal = RollbackRefused(
+                anchor_id,
+                f"'{unsaved}' has unsaved changes in the editor; save that edit first",
+                path=unsaved,
+            )
             self._undo_refused(location, anchor, refusal)
             return {"started": False, "reason": scrub(str(refusal))}
         try:
@@ -633,13 +723,15 @@ class ApplyRunner:
         except ApplyError as error:
             self._undo_refused(location, anchor, error)
             return {"started": False, "reason": scrub(str(error))}
-        for problem in record_rollback(location, anchor, outcome="complete",
-                                       files=undone.files):
+        for problem in record_rollback(location, anchor, outcome="complete", files=undone.files):
             self._show(types.MessageType.Warning, problem)
         files = list(undone.files)
-        self._show(types.MessageType.Info, f"Undid {anchor_id}: "
-                                           f"{len(files)} file{'s' if len(files) != 1 else ''} "
-                                           f"restored ({', '.join(files)}).")
+        self._show(
+            types.MessageType.Info,
+            f"Undid {anchor_id}: "
+            f"{len(files)} file{'s' if len(files) != 1 else ''} "
+            f"restored ({', '.join(files)}).",
+        )
         self.server.refresh_code_lenses()
         return {"started": True, "anchorId": anchor_id, "files": files}
 

@@ -29,15 +29,22 @@ def register(server: WishcraftLanguageServer) -> None:
         ls.spawn(ls.watch_files(), "watch registry files")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(ls: WishcraftLanguageServer,
-                                 params: types.DidChangeConfigurationParams) -> None:
+    def did_change_configuration(
+        ls: WishcraftLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
         ls.spawn(ls.load_settings(params.settings), "reload settings")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: WishcraftLanguageServer,
-                                 params: types.DidChangeWatchedFilesParams) -> None:
-        ls.project.files_changed([Path(path) for change in params.changes
-                                  if (path := to_fs_path(change.uri)) is not None])
+    def did_change_watched_files(
+        ls: WishcraftLanguageServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        ls.project.files_changed(
+            [
+                Path(path)
+                for change in params.changes
+                if (path := to_fs_path(change.uri)) is not None
+            ]
+        )
         ls.request_recheck()
 
     @server.feature(types.SHUTDOWN)

@@ -102,13 +102,16 @@ class PlanHost(Protocol):
         """Write to the client's log."""
 
     async def window_show_document_async(
-            self, params: types.ShowDocumentParams) -> types.ShowDocumentResult:
+        self, params: types.ShowDocumentParams
+    ) -> types.ShowDocumentResult:
         """Ask the client to show a document."""
+
 
 logger = protect_logger(logging.getLogger(__name__))
 
 REPORT_INTERVAL_SECONDS = 0.1
 """The least time between two progress reports (and side-document rewrites: × 2.5)."""
+
 
 @dataclass(slots=True)
 class PlanSession:
@@ -155,12 +158,10 @@ class PlanRunner:
     # Messages ---------------------------------------------------------------------------
 
     def _show(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_show_message(types.ShowMessageParams(type=kind,
-                                                                message=scrub(message)))
+        self.server.window_show_message(types.ShowMessageParams(type=kind, message=scrub(message)))
 
     def _log(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_log_message(types.LogMessageParams(type=kind,
-                                                              message=scrub(message)))
+        self.server.window_log_message(types.LogMessageParams(type=kind, message=scrub(message)))
 
     # Starting and cancelling ------------------------------------------------------------
 
@@ -178,8 +179,9 @@ class PlanRunner:
         wish = snapshot.analysis.wish
         if wish is None:
             errors = snapshot.analysis.error_count
-            message = (f"Fix the wish's {errors} error{'s' if errors != 1 else ''} before "
-                       "planning it.")
+            message = (
+                f"Fix the wish's {errors} error{'s' if errors != 1 else ''} before planning it."
+            )
             self._show(types.MessageType.Warning, message)
             return {"started": False, "reason": message, "shown": True}
         try:
@@ -187,8 +189,9 @@ class PlanRunner:
         except PlanPathError as error:
             self._show(types.MessageType.Error, str(error))
             return {"started": False, "reason": str(error), "shown": True}
-        session = PlanSession(uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}",
-                              registry=snapshot.registry)
+        session = PlanSession(
+            uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}", registry=snapshot.registry
+        )
         text = snapshot.analysis.parsed.text
         try:
             session.config = self._conduit_config(snapshot.path)
@@ -198,18 +201,21 @@ class PlanRunner:
             if not self._hear(session, text, snapshot.path, session.config).verdict.allowed:
                 return self._refuse(session)
         self.sessions[uri] = session
-        session.task = self.server.spawn(self._run(session, text, snapshot.path),
-                                         name=f"plan {uri}")
+        session.task = self.server.spawn(
+            self._run(session, text, snapshot.path), name=f"plan {uri}"
+        )
         return {"started": True, "planUri": paths.markdown.as_uri(), "token": session.token}
 
-    def _hear(self, session: PlanSession, text: str, wish_path: Path,
-              config: ConduitConfig) -> Hearing:
+    def _hear(
+        self, session: PlanSession, text: str, wish_path: Path, config: ConduitConfig
+    ) -> Hearing:
         """The job in the mode the plan will run in, and the court's gates on it (as
         `wishcraft plan` hears them); the gates' notes go to the client's log."""
         session.job = new_job(session.wish, text, wish_path, resolve_mode("auto", config))
         assert session.registry is not None
-        session.hearing = hear_plan(session.job, session.registry,
-                                    self.server.lint_config_for(wish_path))
+        session.hearing = hear_plan(
+            session.job, session.registry, self.server.lint_config_for(wish_path)
+        )
         for note in session.hearing.notes:
             self._log(types.MessageType.Info, note)
         return session.hearing
@@ -227,8 +233,9 @@ class PlanRunner:
     def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
         """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
         for session in list(self.sessions.values()):
-            if (uri is not None and session.uri == uri) or \
-                    (token is not None and session.token == token):
+            if (uri is not None and session.uri == uri) or (
+                token is not None and session.token == token
+            ):
                 if session.task is not None and not session.task.done():
                     session.task.cancel()
                     return True
@@ -236,8 +243,11 @@ class PlanRunner:
 
     def _conduit_config(self, wish_path: Path) -> ConduitConfig:
         model = self.server.settings.plan.model
-        return load_config(wish_path.parent, overrides={"model": model} if model else None,
-                           overrides_source="the wishcraft.plan.model setting")
+        return load_config(
+            wish_path.parent,
+            overrides={"model": model} if model else None,
+            overrides_source="the wishcraft.plan.model setting",
+        )
 
     def _client_for(self, config: ConduitConfig) -> CodexClient:
         if self._client is None or self._client_config != config:
@@ -268,9 +278,12 @@ class PlanRunner:
             await self._begin(session, mode)
             try:
                 artifact, error = await plan_wish(
-                    job, config, client=self._client_for(config) if mode is
-                    ExecMode.COMMIT else None, on_progress=lambda p: self._on_progress(
-                        session, p), wish_id=wish_path.name)
+                    job,
+                    config,
+                    client=self._client_for(config) if mode is ExecMode.COMMIT else None,
+                    on_progress=lambda p: self._on_progress(session, p),
+                    wish_id=wish_path.name,
+                )
             except asyncio.CancelledError:
                 artifact, error = partial_artifact(job, "cancelled"), None
                 summary = f"Cancelled: kept {len(artifact.steps)} step(s), marked incomplete."
@@ -286,12 +299,16 @@ class PlanRunner:
                     self._show(types.MessageType.Warning, warning)
             if error is not None:
                 self._show(types.MessageType.Error, str(error))
-                self._log(types.MessageType.Error, f"Planning {wish_path.name} failed: "
-                          f"{error.detail or error} {error.ids()}".strip())
+                self._log(
+                    types.MessageType.Error,
+                    f"Planning {wish_path.name} failed: "
+                    f"{error.detail or error} {error.ids()}".strip(),
+                )
             elif artifact.status is not PlanStatus.COMPLETE:
-                self._show(types.MessageType.Warning,
-                           f"The plan is incomplete ({artifact.status_reason}); what arrived "
-                           "is kept.")
+                self._show(
+                    types.MessageType.Warning,
+                    f"The plan is incomplete ({artifact.status_reason}); what arrived is kept.",
+                )
             await self._show_document(session)
         except Exception as unexpected:  # keep serving; the log gets the traceback
             logger.exception("planning %s failed unexpectedly", session.uri)
@@ -303,8 +320,11 @@ class PlanRunner:
 
     async def _begin(self, session: PlanSession, mode: ExecMode) -> None:
         title = f"Planning “{session.wish.title}”"
-        first = ("Shadow run: no Codex login, planning offline" if mode is
-                 ExecMode.SHADOW_RUN else "Connecting to Codex")
+        first = (
+            "Shadow run: no Codex login, planning offline"
+            if mode is ExecMode.SHADOW_RUN
+            else "Connecting to Codex"
+        )
         if self._supports_progress():
             try:
                 await self.server.work_done_progress.create_async(session.token)
@@ -312,8 +332,10 @@ class PlanRunner:
                 logger.info("progress refused by the client: %s", error)
             else:
                 session.progress = True
-                self.server.work_done_progress.begin(session.token, types.WorkDoneProgressBegin(
-                    title=title, cancellable=True, message=first))
+                self.server.work_done_progress.begin(
+                    session.token,
+                    types.WorkDoneProgressBegin(title=title, cancellable=True, message=first),
+                )
                 return
         self._show(types.MessageType.Info, f"{title}: {first}.")
 
@@ -321,17 +343,21 @@ class PlanRunner:
         now = time.perf_counter()
         phase_changed = progress.phase != session.last_phase
         session.last_phase = progress.phase
-        if session.progress and (phase_changed or
-                                 now - session.last_report >= REPORT_INTERVAL_SECONDS):
+        if session.progress and (
+            phase_changed or now - session.last_report >= REPORT_INTERVAL_SECONDS
+        ):
             session.last_report = now
             message = progress.message
             if progress.phase == "writing":
                 steps = count_steps_so_far(progress.text)
                 message = f"Writing the plan: {steps} step{'s' if steps != 1 else ''} so far"
-            self.server.work_done_progress.report(session.token, types.WorkDoneProgressReport(
-                message=message, cancellable=True))
-        if progress.phase == "writing" and \
-                now - session.last_write >= REPORT_INTERVAL_SECONDS * 2.5:
+            self.server.work_done_progress.report(
+                session.token, types.WorkDoneProgressReport(message=message, cancellable=True)
+            )
+        if (
+            progress.phase == "writing"
+            and now - session.last_write >= REPORT_INTERVAL_SECONDS * 2.5
+        ):
             session.last_write = now
             self._write_partial(session, progress.text)
 
@@ -348,13 +374,19 @@ class PlanRunner:
         try:
             write_atomically(session.paths.markdown, markdown)
         except OSError as error:
-            self._log(types.MessageType.Warning,
-                      f"Could not write {session.paths.markdown}: {error.strerror}")
+            self._log(
+                types.MessageType.Warning,
+                f"Could not write {session.paths.markdown}: {error.strerror}",
+            )
         self._notify(session, markdown, done=done)
 
     def _notify(self, session: PlanSession, markdown: str, *, done: bool) -> None:
-        update: PlanUpdated = {"uri": session.uri, "planUri": session.paths.markdown.as_uri(),
-                               "markdown": markdown, "done": done}
+        update: PlanUpdated = {
+            "uri": session.uri,
+            "planUri": session.paths.markdown.as_uri(),
+            "markdown": markdown,
+            "done": done,
+        }
         self.server.protocol.notify(NOTIFICATION_PLAN_UPDATED, update)
 
     def _finish_files(self, session: PlanSession, artifact: PlanArtifact) -> None:
@@ -375,31 +407,39 @@ class PlanRunner:
         uri = session.paths.markdown.as_uri()
         if self._supports_show_document():
             try:
-                await self.server.window_show_document_async(types.ShowDocumentParams(
-                    uri=uri, external=False, take_focus=False))
+                await self.server.window_show_document_async(
+                    types.ShowDocumentParams(uri=uri, external=False, take_focus=False)
+                )
                 return
             except Exception as error:
                 logger.info("showDocument failed: %s", error)
         self._show(types.MessageType.Info, f"The plan is in {session.paths.markdown}")
 
-    def _summary(self, session: PlanSession, artifact: PlanArtifact,
-                 error: ConduitError | None) -> str:
+    def _summary(
+        self, session: PlanSession, artifact: PlanArtifact, error: ConduitError | None
+    ) -> str:
         seconds = time.perf_counter() - session.started
         if error is not None:
             return f"Failed: {error}"
-        parts = [f"{len(artifact.steps)} step{'s' if len(artifact.steps) != 1 else ''}",
-                 artifact.model or "no model"]
+        parts = [
+            f"{len(artifact.steps)} step{'s' if len(artifact.steps) != 1 else ''}",
+            artifact.model or "no model",
+        ]
         if artifact.tokens_used:
             parts.append(f"{artifact.tokens_used:,} tokens")
         parts.append(f"{seconds:.1f} s")
-        status = "" if artifact.status is PlanStatus.COMPLETE else \
-            f"Incomplete ({artifact.status_reason}): "
+        status = (
+            ""
+            if artifact.status is PlanStatus.COMPLETE
+            else f"Incomplete ({artifact.status_reason}): "
+        )
         return status + " · ".join(parts)
 
     def _end(self, session: PlanSession, summary: str) -> None:
         if session.progress:
-            self.server.work_done_progress.end(session.token,
-                                               types.WorkDoneProgressEnd(message=scrub(summary)))
+            self.server.work_done_progress.end(
+                session.token, types.WorkDoneProgressEnd(message=scrub(summary))
+            )
             self.server.work_done_progress.tokens.pop(session.token, None)
         else:
             self._show(types.MessageType.Info, f"Planning “{session.wish.title}”: {summary}")

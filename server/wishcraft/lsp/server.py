@@ -75,8 +75,7 @@ def describe_bad_params(error: BaseException | None) -> str:
     problems = []
     for line in cattrs.transform_error(error, path="", format_exception=_why)[:3]:
         why, _, where = line.rpartition(" @ ")
-        path = ".".join(_camel(part) for part in where.removeprefix(".params").split(".")
-                        if part)
+        path = ".".join(_camel(part) for part in where.removeprefix(".params").split(".") if part)
         problems.append(f"{why} at `{path}`" if path else why)
     return "; ".join(problems)
 
@@ -107,13 +106,13 @@ class WishcraftProtocol(LanguageServerProtocol):
                 waiting = self._request_futures.pop(data["id"], None)
                 if waiting is None or waiting.done():
                     raise
-                waiting.set_exception(JsonRpcException(f"The client's answer is not what was "
-                                                       f"asked for: {why}."))
+                waiting.set_exception(
+                    JsonRpcException(f"The client's answer is not what was asked for: {why}.")
+                )
                 return _ANSWERED
             message = f"Invalid params for {method}: {why}."
             logger.warning("%s", message)
-            self._send_response(data["id"], None,
-                                JsonRpcInvalidParams(message).to_response_error())
+            self._send_response(data["id"], None, JsonRpcInvalidParams(message).to_response_error())
             return _ANSWERED
 
     def handle_message(self, message: Any) -> None:
@@ -132,8 +131,12 @@ class WishcraftProtocol(LanguageServerProtocol):
         if document.version is not None and sent.version <= document.version:
             # Over stdio messages arrive in order, so the client numbered them wrong; its
             # text is still the truth (its next edits are made against it), so apply it.
-            logger.warning("Version %s of %s follows version %s; applied as the latest.",
-                           sent.version, sent.uri, document.version)
+            logger.warning(
+                "Version %s of %s follows version %s; applied as the latest.",
+                sent.version,
+                sent.uri,
+                document.version,
+            )
         yield from super().lsp_text_document__did_change(params)
 
 
@@ -149,11 +152,13 @@ class WishcraftLanguageServer(LanguageServer):
 
     def __init__(self) -> None:
         """Create the server with default settings and empty caches; features register later."""
-        super().__init__(SERVER_NAME, __version__,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
-                         protocol_cls=WishcraftProtocol)
-        self.project: Workspace = Workspace(folders=self._folders,
-                                            on_problem=self._show_problem)
+        super().__init__(
+            SERVER_NAME,
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=WishcraftProtocol,
+        )
+        self.project: Workspace = Workspace(folders=self._folders, on_problem=self._show_problem)
         """Documents, registries, lint rules and snapshots (no pygls in there)."""
         self.settings_error: str | None = None
         """The last settings problem shown to the user, so it is shown once, not per edit.
@@ -176,8 +181,11 @@ class WishcraftLanguageServer(LanguageServer):
         return self.project.settings
 
     def _folders(self) -> list[Path]:
-        folders = [Path(root) for folder in self.workspace.folders.values()
-                   if (root := to_fs_path(folder.uri))]
+        folders = [
+            Path(root)
+            for folder in self.workspace.folders.values()
+            if (root := to_fs_path(folder.uri))
+        ]
         root = self.workspace.root_path
         if root and Path(root) not in folders:
             folders.insert(0, Path(root))
@@ -185,8 +193,9 @@ class WishcraftLanguageServer(LanguageServer):
 
     def _show_problem(self, message: str) -> None:
         logger.warning("%s", message)
-        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                         message=message))
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a coroutine as a tracked background task whose failure is logged."""
@@ -232,14 +241,20 @@ class WishcraftLanguageServer(LanguageServer):
         loop = asyncio.get_running_loop()
         reader: Any = asyncio.StreamReader()
         try:
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader),
-                                         sys.stdin.buffer)
+            await loop.connect_read_pipe(
+                lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer
+            )
         except ValueError:  # stdin is a regular file: no pipe transport for it
             reader = StdinAsyncReader(sys.stdin.buffer, self.thread_pool)
         assert self._stop_event is not None
         try:
-            await run_async(stop_event=self._stop_event, reader=reader, protocol=self.protocol,
-                            logger=logger, error_handler=self.unreadable_message)
+            await run_async(
+                stop_event=self._stop_event,
+                reader=reader,
+                protocol=self.protocol,
+                logger=logger,
+                error_handler=self.unreadable_message,
+            )
         except asyncio.IncompleteReadError:
             logger.error("The client closed stdin in the middle of a message.")
 
@@ -250,8 +265,11 @@ class WishcraftLanguageServer(LanguageServer):
         not fit (a request is answered with InvalidParams before this). There is no request to
         answer and nothing the user can do, so no pop-up; pygls logged the traceback already.
         """
-        logger.error("Ignored a message from the client that cannot be read: %s: %s",
-                     type(error).__name__, error)
+        logger.error(
+            "Ignored a message from the client that cannot be read: %s: %s",
+            type(error).__name__,
+            error,
+        )
 
     # Settings -----------------------------------------------------------------------------
 
@@ -271,23 +289,28 @@ class WishcraftLanguageServer(LanguageServer):
                 try:
                     async with asyncio.timeout(SETTINGS_ANSWER_SECONDS):
                         result = await self.workspace_configuration_async(
-                            types.ConfigurationParams(items=[
-                                types.ConfigurationItem(section=SETTINGS_SECTION)]))
+                            types.ConfigurationParams(
+                                items=[types.ConfigurationItem(section=SETTINGS_SECTION)]
+                            )
+                        )
                 except TimeoutError:
-                    logger.warning("The client did not answer workspace/configuration; "
-                                   "the settings in force stay.")
+                    logger.warning(
+                        "The client did not answer workspace/configuration; "
+                        "the settings in force stay."
+                    )
                     return
                 except JsonRpcException as error:
-                    self.settings_problem(f"The client's answer to workspace/configuration "
-                                          f"could not be read ({error.message})")
+                    self.settings_problem(
+                        f"The client's answer to workspace/configuration "
+                        f"could not be read ({error.message})"
+                    )
                     return
                 raw = result[0] if result else None
             elif isinstance(pushed, dict) and SETTINGS_SECTION in pushed:
                 raw = pushed[SETTINGS_SECTION]
             elif pushed is _NOT_PUSHED or isinstance(pushed, dict):
                 options = self.initialization_options
-                raw = options.get(SETTINGS_SECTION, options) if isinstance(options, dict) \
-                    else None
+                raw = options.get(SETTINGS_SECTION, options) if isinstance(options, dict) else None
             elif pushed is None:
                 return
             else:
@@ -309,12 +332,15 @@ class WishcraftLanguageServer(LanguageServer):
 
     def settings_problem(self, problem: str) -> None:
         """Keep the settings in force and say why, once for each distinct problem."""
-        message = (f"{problem}; the last valid settings (at start-up, the defaults) stay in "
-                   "force until it is fixed.")
+        message = (
+            f"{problem}; the last valid settings (at start-up, the defaults) stay in "
+            "force until it is fixed."
+        )
         if message != self.settings_error:
             logger.warning("%s", message)
-            self.window_show_message(types.ShowMessageParams(
-                type=types.MessageType.Warning, message=message))
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+            )
         self.settings_error = message
 
     # Documents ----------------------------------------------------------------------------
@@ -337,8 +363,13 @@ class WishcraftLanguageServer(LanguageServer):
         document = self.open_document(uri)
         if document is None:
             return None
-        return self.project.snapshot(uri, document.version, document_path(document),
-                                     document.source, self.workspace.position_encoding)
+        return self.project.snapshot(
+            uri,
+            document.version,
+            document_path(document),
+            document.source,
+            self.workspace.position_encoding,
+        )
 
     def plan_paths_for(self, wish_path: Path) -> PlanPaths:
         """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
@@ -359,8 +390,9 @@ class WishcraftLanguageServer(LanguageServer):
         future = self.protocol.send_request(types.WORKSPACE_CODE_LENS_REFRESH, None)
         future.add_done_callback(_log_refresh_failure)
 
-    def request_recheck(self, *, kind: DocumentKind | None = None,
-                        include_unmatched: bool = False) -> None:
+    def request_recheck(
+        self, *, kind: DocumentKind | None = None, include_unmatched: bool = False
+    ) -> None:
         """Ask for the open documents of `kind` (all if None) to be checked again; with
         `include_unmatched`, documents no longer ours lose their diagnostics."""
         for listener in self.recheck_listeners:
@@ -398,15 +430,22 @@ class WishcraftLanguageServer(LanguageServer):
         watched = workspace.did_change_watched_files if workspace else None
         if watched is None or not watched.dynamic_registration:
             return
-        await self.client_register_capability_async(types.RegistrationParams(registrations=[
-            types.Registration(
-                id=f"{DIAGNOSTIC_SOURCE}-watched-files",
-                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[
-                    types.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED_FILES
-                ]),
+        await self.client_register_capability_async(
+            types.RegistrationParams(
+                registrations=[
+                    types.Registration(
+                        id=f"{DIAGNOSTIC_SOURCE}-watched-files",
+                        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                            watchers=[
+                                types.FileSystemWatcher(glob_pattern=pattern)
+                                for pattern in WATCHED_FILES
+                            ]
+                        ),
+                    )
+                ]
             )
-        ]))
+        )
 
 
 def _log_refresh_failure(future: Any) -> None:

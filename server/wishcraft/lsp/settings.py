@@ -23,8 +23,7 @@ DEFAULT_DEBOUNCE_MS = 15
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True,
-                              defer_build=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True, defer_build=True)
 
 
 class FilesSettings(_Section):
@@ -48,8 +47,13 @@ class FilesSettings(_Section):
 class DiagnosticsSettings(_Section):
     """When diagnostics are published."""
 
-    debounce_ms: int = Field(default=DEFAULT_DEBOUNCE_MS, ge=0, le=5_000, alias="debounceMs",
-                             description="Quiet time after an edit before the wish is checked.")
+    debounce_ms: int = Field(
+        default=DEFAULT_DEBOUNCE_MS,
+        ge=0,
+        le=5_000,
+        alias="debounceMs",
+        description="Quiet time after an edit before the wish is checked.",
+    )
 
 
 class RegistrySettings(_Section):
@@ -58,8 +62,8 @@ class RegistrySettings(_Section):
     path: str | None = Field(
         default=None,
         description="A registry file (absolute, or relative to the workspace folder); empty "
-                    "means `data/conduits/registry.yaml` found from the wish upward, else the "
-                    "bundled registry.",
+        "means `data/conduits/registry.yaml` found from the wish upward, else the "
+        "bundled registry.",
     )
 
 
@@ -79,7 +83,7 @@ class Settings(_Section):
     lint: LintConfig | None = Field(
         default=None,
         description="Lint rules, as `[lint]` of wishcraft.toml; when unset the repository's "
-                    "data/config/wishcraft.toml applies.",
+        "data/config/wishcraft.toml applies.",
     )
     plan: PlanSettings = Field(default_factory=PlanSettings)
 
@@ -97,10 +101,12 @@ class Settings(_Section):
 def default_settings() -> Settings:
     """The defaults, made without validating anything (they are the models' own defaults),
     so that no pydantic validator is built for a client that sends no settings."""
-    return Settings.model_construct(files=FilesSettings.model_construct(),
-                                    diagnostics=DiagnosticsSettings.model_construct(),
-                                    registry=RegistrySettings.model_construct(),
-                                    plan=PlanSettings.model_construct())
+    return Settings.model_construct(
+        files=FilesSettings.model_construct(),
+        diagnostics=DiagnosticsSettings.model_construct(),
+        registry=RegistrySettings.model_construct(),
+        plan=PlanSettings.model_construct(),
+    )
 
 
 def read_settings(raw: Any) -> tuple[Settings, str | None]:
@@ -112,13 +118,17 @@ def read_settings(raw: Any) -> tuple[Settings, str | None]:
     if raw is None or raw == "":
         return default_settings(), None
     if not isinstance(raw, dict):
-        return default_settings(), (f"Wishcraft settings must be an object, not "
-                                    f"{type(raw).__name__}")
+        return default_settings(), (
+            f"Wishcraft settings must be an object, not {type(raw).__name__}"
+        )
     try:
         return Settings.model_validate(raw), None
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in error["loc"] if not str(part).startswith(
-            ("function-", "constrained-")))
+        where = ".".join(
+            str(part)
+            for part in error["loc"]
+            if not str(part).startswith(("function-", "constrained-"))
+        )
         message = str(error["msg"]).removeprefix("Value error, ")
         return default_settings(), f"The setting `wishcraft.{where}` is invalid ({message})"

@@ -119,16 +119,18 @@ class Workspace:
 
     def plan_paths_for(self, wish_path: Path) -> PlanPaths:
         """Where the plan files of a wish go under the settings in force (or PlanPathError)."""
-        return plan_paths(wish_path, folder=self.settings.plan.folder or None,
-                          workspace_root=self.root_for(wish_path))
+        return plan_paths(
+            wish_path,
+            folder=self.settings.plan.folder or None,
+            workspace_root=self.root_for(wish_path),
+        )
 
     # Registries and lint rules -------------------------------------------------------------
 
     def _discover(self, folder: Path) -> tuple[Path | None, Path | None]:
         found = self.discovered.get(folder)
         if found is None:
-            found = self.discovered[folder] = (find_registry_file(folder),
-                                               find_config_file(folder))
+            found = self.discovered[folder] = (find_registry_file(folder), find_config_file(folder))
         return found
 
     def registry_path_for(self, path: Path) -> Path | None:
@@ -180,8 +182,14 @@ class Workspace:
 
     # Snapshots -----------------------------------------------------------------------------
 
-    def snapshot(self, uri: str, version: int | None, path: Path | None, text: str,
-                 encoding: str | None = None) -> DocumentSnapshot | None:
+    def snapshot(
+        self,
+        uri: str,
+        version: int | None,
+        path: Path | None,
+        text: str,
+        encoding: str | None = None,
+    ) -> DocumentSnapshot | None:
         """The analysed version of a document of ours, computed at most once.
 
         A cached analysis is reused only for the same text, not only the same version number:
@@ -195,8 +203,11 @@ class Workspace:
         cached = self.cache.get(uri)
         if cached is not None:
             self.cache.move_to_end(uri)
-            if (cached.snapshot.version != version or cached.config is not config
-                    or cached.snapshot.analysis.parsed.text != text):
+            if (
+                cached.snapshot.version != version
+                or cached.config is not config
+                or cached.snapshot.analysis.parsed.text != text
+            ):
                 cached = None
         if kind is DocumentKind.WISH:
             registry = self.registry_for(path)
@@ -207,8 +218,9 @@ class Workspace:
             if cached is not None and cached.snapshot.kind is kind:
                 return cached.snapshot
             analysis = analyse_registry(text, config)
-            registry = registry_from_parsed(analysis.parsed, analysis.index,
-                                            analysis.findings, path)
+            registry = registry_from_parsed(
+                analysis.parsed, analysis.index, analysis.findings, path
+            )
         positions = PositionMapper(analysis.parsed.lines, encoding)
         snapshot = DocumentSnapshot(uri, version, path, analysis, positions, registry)
         self.cache[uri] = _Cached(snapshot, config)

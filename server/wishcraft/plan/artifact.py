@@ -37,12 +37,20 @@ class PlanStep(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    title: str = Field(description="What to do, in a short imperative sentence.",
-                       examples=["Survey crates/wishcraft"])
-    detail: str = Field(default="", description="How to do it, concretely.",
-                        examples=["Read schema.rs, lint.rs and heat.rs"])
-    acceptance: str = Field(default="", description="The check that proves the step is done.",
-                            examples=["docs/wish.md lists every lint rule"])
+    title: str = Field(
+        description="What to do, in a short imperative sentence.",
+        examples=["Survey crates/wishcraft"],
+    )
+    detail: str = Field(
+        default="",
+        description="How to do it, concretely.",
+        examples=["Read schema.rs, lint.rs and heat.rs"],
+    )
+    acceptance: str = Field(
+        default="",
+        description="The check that proves the step is done.",
+        examples=["docs/wish.md lists every lint rule"],
+    )
 
 
 class PlanArtifact(BaseModel):
@@ -60,8 +68,9 @@ class PlanArtifact(BaseModel):
     conduit: str = Field(default=PLANNING_CONDUIT_ID, description="The conduit that planned.")
     mode: ExecMode = Field(description="ShadowRun (offline) or Commit (live).")
     status: PlanStatus = Field(description="complete, incomplete or failed.")
-    status_reason: str | None = Field(default=None,
-                                      description="Why the plan is incomplete or failed.")
+    status_reason: str | None = Field(
+        default=None, description="Why the plan is incomplete or failed."
+    )
     wish_title: str = Field(default="", description="The wish's title.")
     wish_path: str | None = Field(default=None, description="The wish file.")
     wish_hash: str = Field(default="", description="sha256 (hex) of the wish file's text.")
@@ -71,25 +80,34 @@ class PlanArtifact(BaseModel):
     response_id: str | None = Field(default=None, description="The Responses API id.")
     request_id: str | None = Field(default=None, description="The x-request-id header.")
     cf_ray: str | None = Field(default=None, description="The cf-ray header.")
-    rate_limits: RateLimitSnapshot | None = Field(default=None,
-                                                  description="The rate-limit snapshot.")
+    rate_limits: RateLimitSnapshot | None = Field(
+        default=None, description="The rate-limit snapshot."
+    )
     requested_model: str | None = Field(default=None, description="The model asked for.")
-    rerouted: bool = Field(default=False, description="Whether the backend served another "
-                           "model than the one asked for (`OpenAI-Model`).")
-    model_source: str | None = Field(default=None,
-                                     description="Where the model was chosen, in words.")
+    rerouted: bool = Field(
+        default=False,
+        description="Whether the backend served another "
+        "model than the one asked for (`OpenAI-Model`).",
+    )
+    model_source: str | None = Field(
+        default=None, description="Where the model was chosen, in words."
+    )
     reasoning_effort: str | None = Field(default=None, description="The effort sent.")
-    client_version: str | None = Field(default=None,
-                                       description="The Codex version presented.")
-    catalog_source: str | None = Field(default=None,
-                                       description="Where the model catalog came from.")
-    auth_mode: str | None = Field(default=None, description="chatgpt (a ChatGPT login) or "
-                                  "apikey (an OpenAI API key).")
+    client_version: str | None = Field(default=None, description="The Codex version presented.")
+    catalog_source: str | None = Field(
+        default=None, description="Where the model catalog came from."
+    )
+    auth_mode: str | None = Field(
+        default=None, description="chatgpt (a ChatGPT login) or apikey (an OpenAI API key)."
+    )
     model_instructions_sent: bool | None = Field(
-        default=None, description="Whether the model's own instructions were sent (not when "
-        "no catalog could be read).")
-    warnings: list[str] = Field(default_factory=list,
-                                description="What the conduit changed or could not do.")
+        default=None,
+        description="Whether the model's own instructions were sent (not when "
+        "no catalog could be read).",
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="What the conduit changed or could not do."
+    )
     started_at: datetime = Field(description="When planning started (UTC).")
     finished_at: datetime | None = Field(default=None, description="When it ended (UTC).")
 

@@ -82,8 +82,11 @@ class Hearing:
 
 
 def _sentences(note: str) -> list[str]:
-    return [part.strip() + ("" if part.strip().endswith(".") else ".")
-            for part in note.replace(". ", ".\n").splitlines() if part.strip()]
+    return [
+        part.strip() + ("" if part.strip().endswith(".") else ".")
+        for part in note.replace(". ", ".\n").splitlines()
+        if part.strip()
+    ]
 
 
 def ledger_mode(mode: ExecMode) -> Mode:
@@ -101,9 +104,17 @@ def login_likely(env: dict[str, str] | os._Environ[str] | None = None) -> bool:
     return (folder / "auth.json").is_file() or bool(env.get("OPENAI_API_KEY"))
 
 
-def hear(wish: Wish, wish_path: Path, mode: Mode, registry: Registry, config: LintConfig, *,
-         conduit: str = PLANNING_CONDUIT_ID, action: Action = "plan",
-         now: datetime | None = None) -> Hearing:
+def hear(
+    wish: Wish,
+    wish_path: Path,
+    mode: Mode,
+    registry: Registry,
+    config: LintConfig,
+    *,
+    conduit: str = PLANNING_CONDUIT_ID,
+    action: Action = "plan",
+    now: datetime | None = None,
+) -> Hearing:
     """Run the gates for one call of `conduit` on the wish at `wish_path`.
 
     A ledger that cannot be found or read is not an exception: the Limits gate refuses a
@@ -159,15 +170,25 @@ def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -
     """Append the call's one ledger line; return what the user must be told (one sentence
     each): the ledger could not be written, or its last line was torn by a crash."""
     if hearing.location is None:
-        message = (f"This call is not in the ledger: {hearing.ledger_problem or 'no ledger'}")
+        message = f"This call is not in the ledger: {hearing.ledger_problem or 'no ledger'}"
         logger.warning("%s", message)
         return [message]
     entry = LedgerEntry(
-        conduit=hearing.conduit, action=hearing.action, mode=hearing.mode,
-        wish=hearing.wish_key, outcome=call.outcome, reason=call.reason,
-        wish_hash=call.wish_hash, author_id=call.author_id, prompt_hash=call.prompt_hash,
-        model=call.model, tokens_used=call.tokens_used, request_id=call.request_id,
-        cf_ray=call.cf_ray, summary=call.summary)
+        conduit=hearing.conduit,
+        action=hearing.action,
+        mode=hearing.mode,
+        wish=hearing.wish_key,
+        outcome=call.outcome,
+        reason=call.reason,
+        wish_hash=call.wish_hash,
+        author_id=call.author_id,
+        prompt_hash=call.prompt_hash,
+        model=call.model,
+        tokens_used=call.tokens_used,
+        request_id=call.request_id,
+        cf_ray=call.cf_ray,
+        summary=call.summary,
+    )
     try:
         result = append(hearing.location.path, entry, now=now)
     except LedgerError as error:
@@ -183,9 +204,16 @@ def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -
 
 def record_refusal(hearing: Hearing, wish: Wish, wish_hash: str) -> list[str]:
     """Append the `refused` line of a call the gates stopped (see `record`)."""
-    return record(hearing, CallRecord("refused", hearing.verdict.reason, wish_hash=wish_hash,
-                                      author_id=author_of(wish),
-                                      summary=f"Refused by the {_refusing_gate(hearing)} gate."))
+    return record(
+        hearing,
+        CallRecord(
+            "refused",
+            hearing.verdict.reason,
+            wish_hash=wish_hash,
+            author_id=author_of(wish),
+            summary=f"Refused by the {_refusing_gate(hearing)} gate.",
+        ),
+    )
 
 
 def _refusing_gate(hearing: Hearing) -> str:

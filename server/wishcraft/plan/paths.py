@@ -19,8 +19,7 @@ from pathlib import Path
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 _YAML_SUFFIX = re.compile(r"\.ya?ml$", re.IGNORECASE)
-_WINDOWS_DEVICE = re.compile(r"^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\.|$)",
-                             re.IGNORECASE)
+_WINDOWS_DEVICE = re.compile(r"^(?:con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(?:\.|$)", re.IGNORECASE)
 MAX_STEM_BYTES = 120
 """The longest plan-file stem, in UTF-8 bytes. File names may have 255 bytes; the stem gets
 `.plan.json` and, while it is written, a temporary's `.` and `.XXXXXXXX.tmp` around it."""
@@ -60,8 +59,9 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def plan_paths(wish_path: Path, *, folder: str | Path | None = None,
-               workspace_root: Path | None = None) -> PlanPaths:
+def plan_paths(
+    wish_path: Path, *, folder: str | Path | None = None, workspace_root: Path | None = None
+) -> PlanPaths:
     """Decide where the plan files of `wish_path` go.
 
     `folder` is the configured plan folder: absolute, or relative to the workspace root (or to
@@ -71,34 +71,44 @@ def plan_paths(wish_path: Path, *, folder: str | Path | None = None,
     try:
         wish = wish_path.resolve()
         root = workspace_root.resolve() if workspace_root is not None else None
-        configured = None if folder is None or str(folder).strip() == "" else \
-            Path(folder).expanduser()
+        configured = (
+            None if folder is None or str(folder).strip() == "" else Path(folder).expanduser()
+        )
         if configured is None:
             target = wish.parent
             if root is not None and not _inside(target, root):
                 raise PlanPathError(
                     f"The wish {wish} is outside the workspace {root}, and plans are only "
                     "written inside it; set `wishcraft.plan.folder` to a folder in the "
-                    "workspace.")
+                    "workspace."
+                )
         else:
             base = root if root is not None else wish.parent
             target = (configured if configured.is_absolute() else base / configured).resolve()
             if root is not None and not _inside(target, root):
                 raise PlanPathError(
                     f"The plan folder {target} is outside the workspace {root}; set "
-                    "`wishcraft.plan.folder` to a folder inside it.")
+                    "`wishcraft.plan.folder` to a folder inside it."
+                )
         stem = plan_stem(wish)
-        paths = PlanPaths(markdown=target / f"{stem}.plan.md",
-                          artifact=target / f"{stem}.plan.json")
+        paths = PlanPaths(
+            markdown=target / f"{stem}.plan.md", artifact=target / f"{stem}.plan.json"
+        )
         for path in (paths.markdown, paths.artifact):
             resolved = path.resolve()
-            if not _inside(resolved, target) or resolved == wish or \
-                    (resolved.exists() and not resolved.is_file()):
-                raise PlanPathError(f"Refusing to write the plan to {resolved}: it is not a "
-                                    "file of its own inside the plan folder.")
+            if (
+                not _inside(resolved, target)
+                or resolved == wish
+                or (resolved.exists() and not resolved.is_file())
+            ):
+                raise PlanPathError(
+                    f"Refusing to write the plan to {resolved}: it is not a "
+                    "file of its own inside the plan folder."
+                )
     except (ValueError, OSError, RuntimeError) as error:  # a NUL, a loop of links (3.11), …
         if isinstance(error, PlanPathError):
             raise
-        raise PlanPathError(f"The plan files of {wish_path!s} cannot be placed "
-                            f"({error}).") from None
+        raise PlanPathError(
+            f"The plan files of {wish_path!s} cannot be placed ({error})."
+        ) from None
     return paths

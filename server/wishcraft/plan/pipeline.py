@@ -104,25 +104,43 @@ def build_artifact(job: PlanJob, status: PlanStatus, reason: str | None = None) 
     steps, notes = parse_plan_text(text) if text else ([], [])
     if job.mode is ExecMode.SHADOW_RUN:
         steps, notes = shadow_steps(job.wish)
+
     def clean(value: str | None) -> str | None:
         return scrub(value) if value else value
 
     return PlanArtifact(
-        plan_steps=step_lines(steps), notes=notes, model=clean(state.model),
+        plan_steps=step_lines(steps),
+        notes=notes,
+        model=clean(state.model),
         tokens_used=state.usage.total if state.usage else None,
-        prompt_hash=job.prompt_hash, mode=job.mode, status=status, status_reason=clean(reason),
-        wish_title=job.wish.title, wish_path=str(job.wish_path) if job.wish_path else None,
+        prompt_hash=job.prompt_hash,
+        mode=job.mode,
+        status=status,
+        status_reason=clean(reason),
+        wish_title=job.wish.title,
+        wish_path=str(job.wish_path) if job.wish_path else None,
         wish_hash=hashlib.sha256(job.wish_text.encode("utf-8")).hexdigest(),
-        steps=steps, text=text, usage=state.usage, response_id=clean(state.response_id),
-        request_id=clean(state.request_id), cf_ray=clean(state.cf_ray),
-        rate_limits=state.rate_limits, started_at=job.started_at,
-        finished_at=datetime.now(UTC), requested_model=state.requested_model,
-        rerouted=bool(state.model and state.requested_model
-                      and state.model != state.requested_model),
-        model_source=state.model_source, reasoning_effort=state.effort,
-        client_version=state.client_version, catalog_source=state.catalog_source,
-        auth_mode=state.auth_mode, model_instructions_sent=state.instructions_sent,
-        warnings=[scrub(note) for note in state.notes])
+        steps=steps,
+        text=text,
+        usage=state.usage,
+        response_id=clean(state.response_id),
+        request_id=clean(state.request_id),
+        cf_ray=clean(state.cf_ray),
+        rate_limits=state.rate_limits,
+        started_at=job.started_at,
+        finished_at=datetime.now(UTC),
+        requested_model=state.requested_model,
+        rerouted=bool(
+            state.model and state.requested_model and state.model != state.requested_model
+        ),
+        model_source=state.model_source,
+        reasoning_effort=state.effort,
+        client_version=state.client_version,
+        catalog_source=state.catalog_source,
+        auth_mode=state.auth_mode,
+        model_instructions_sent=state.instructions_sent,
+        warnings=[scrub(note) for note in state.notes],
+    )
 
 
 def partial_artifact(job: PlanJob, reason: str = "cancelled") -> PlanArtifact:
@@ -130,9 +148,14 @@ def partial_artifact(job: PlanJob, reason: str = "cancelled") -> PlanArtifact:
     return build_artifact(job, PlanStatus.INCOMPLETE, reason)
 
 
-async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient | None = None,
-                    on_progress: ProgressCallback | None = None,
-                    wish_id: str = "") -> tuple[PlanArtifact, ConduitError | None]:
+async def plan_wish(
+    job: PlanJob,
+    config: ConduitConfig,
+    *,
+    client: CodexClient | None = None,
+    on_progress: ProgressCallback | None = None,
+    wish_id: str = "",
+) -> tuple[PlanArtifact, ConduitError | None]:
     """Run the job to its end; return the artifact and the error that ended it, if any."""
     report = on_progress or (lambda progress: None)
     if job.mode is ExecMode.SHADOW_RUN:
@@ -141,11 +164,16 @@ async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient 
     client = client or CodexClient(config)
     try:
         job.prompt_hash = wish_prompt_hash(job.wish, job.wish_text, job.wish_name)
-        job.prompt_hash = await client.plan(job.wish, job.wish_text, job.wish_name, job.state,
-                                            report, wish_id=wish_id)
+        job.prompt_hash = await client.plan(
+            job.wish, job.wish_text, job.wish_name, job.state, report, wish_id=wish_id
+        )
     except ConduitError as error:
-        logger.warning("planning %s failed: %s %s", wish_id or job.wish_name,
-                       error.detail or error, error.ids())
+        logger.warning(
+            "planning %s failed: %s %s",
+            wish_id or job.wish_name,
+            error.detail or error,
+            error.ids(),
+        )
         # The answer's ids, when the failure is an answer: the artifact and the ledger keep
         # them, and the ledger counts a failure that reached the conduit by them.
         job.state.request_id = job.state.request_id or error.request_id
@@ -162,13 +190,13 @@ async def plan_wish(job: PlanJob, config: ConduitConfig, *, client: CodexClient 
 def _shadow(job: PlanJob, report: ProgressCallback) -> PlanArtifact:
     steps, notes = shadow_steps(job.wish)
     text = shadow_text(steps, notes)
-    job.prompt_hash = prompt_hash("shadow-run", build_prompt(job.wish, job.wish_text,
-                                                            job.wish_name))
+    job.prompt_hash = prompt_hash(
+        "shadow-run", build_prompt(job.wish, job.wish_text, job.wish_name)
+    )
     job.state.model = "shadow-run"
     for line in text.splitlines(keepends=True):
         job.state.deltas.append(line)
-        report(PlanProgress("writing", "Writing the shadow plan", delta=line,
-                            state=job.state))
+        report(PlanProgress("writing", "Writing the shadow plan", delta=line, state=job.state))
     job.state.completed = True
     return build_artifact(job, PlanStatus.COMPLETE)
 
@@ -194,19 +222,21 @@ def save_plan(job: PlanJob, artifact: PlanArtifact, paths: PlanPaths) -> list[st
     try:
         write_atomically(paths.markdown, plan_markdown(job, artifact))
     except OSError as error:
-        problems.append(f"Could not write the plan {paths.markdown}: "
-                        f"{error.strerror or error}.")
+        problems.append(f"Could not write the plan {paths.markdown}: {error.strerror or error}.")
     try:
         artifact.write(paths.artifact)
     except OSError as error:
-        problems.append(f"Could not write the plan artifact {paths.artifact}: "
-                        f"{error.strerror or error}.")
+        problems.append(
+            f"Could not write the plan artifact {paths.artifact}: {error.strerror or error}."
+        )
     return problems
 
 
-OUTCOMES: dict[PlanStatus, Outcome] = {PlanStatus.COMPLETE: "complete",
-                                       PlanStatus.INCOMPLETE: "incomplete",
-                                       PlanStatus.FAILED: "failed"}
+OUTCOMES: dict[PlanStatus, Outcome] = {
+    PlanStatus.COMPLETE: "complete",
+    PlanStatus.INCOMPLETE: "incomplete",
+    PlanStatus.FAILED: "failed",
+}
 """The ledger's outcome of each plan status (`refused` is the court's)."""
 
 
@@ -231,9 +261,18 @@ def record_plan(hearing: Hearing, job: PlanJob, artifact: PlanArtifact) -> list[
     with the planning conduit's audit fields; return the problems to show (one sentence each).
     """
     steps = len(artifact.steps)
-    return record(hearing, CallRecord(
-        outcome=OUTCOMES[artifact.status], reason=artifact.status_reason,
-        wish_hash=artifact.wish_hash or wish_hash(job), author_id=author_of(job.wish),
-        prompt_hash=artifact.prompt_hash or None, model=artifact.model,
-        tokens_used=artifact.tokens_used, request_id=artifact.request_id,
-        cf_ray=artifact.cf_ray, summary=f"{steps} step{'s' if steps != 1 else ''} planned."))
+    return record(
+        hearing,
+        CallRecord(
+            outcome=OUTCOMES[artifact.status],
+            reason=artifact.status_reason,
+            wish_hash=artifact.wish_hash or wish_hash(job),
+            author_id=author_of(job.wish),
+            prompt_hash=artifact.prompt_hash or None,
+            model=artifact.model,
+            tokens_used=artifact.tokens_used,
+            request_id=artifact.request_id,
+            cf_ray=artifact.cf_ray,
+            summary=f"{steps} step{'s' if steps != 1 else ''} planned.",
+        ),
+    )

@@ -23,8 +23,10 @@ def _cell(text: str) -> str:
 def _tokens(usage: TokenUsage | None) -> str:
     if usage is None:
         return "—"
-    return (f"{usage.total:,} (input {usage.input:,}, cached {usage.cached:,}; output "
-            f"{usage.output:,}, reasoning {usage.reasoning:,})")
+    return (
+        f"{usage.total:,} (input {usage.input:,}, cached {usage.cached:,}; output "
+        f"{usage.output:,}, reasoning {usage.reasoning:,})"
+    )
 
 
 def _limits(limits: RateLimitSnapshot | None) -> str:
@@ -49,20 +51,33 @@ def _time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "—"
 
 
-def render_plan(wish: Wish, artifact: PlanArtifact, *, streaming: bool = False,
-                steps: list[PlanStep] | None = None) -> str:
+def render_plan(
+    wish: Wish,
+    artifact: PlanArtifact,
+    *,
+    streaming: bool = False,
+    steps: list[PlanStep] | None = None,
+) -> str:
     """Render the plan document; `steps` overrides the artifact's while streaming."""
     shown = steps if steps is not None else artifact.steps
     lines = [f"# Plan: {wish.title}", "", f"> {wish.objective}", ""]
     if artifact.mode is ExecMode.SHADOW_RUN:
-        lines += ["**Shadow run**: planned offline from the wish's own fields; no model was "
-                  "called. Log in with `codex login` for a Codex plan.", ""]
+        lines += [
+            "**Shadow run**: planned offline from the wish's own fields; no model was "
+            "called. Log in with `codex login` for a Codex plan.",
+            "",
+        ]
     if streaming:
-        lines += [f"_Writing the plan… {len(shown)} step{'s' if len(shown) != 1 else ''} so "
-                  "far._", ""]
+        lines += [
+            f"_Writing the plan… {len(shown)} step{'s' if len(shown) != 1 else ''} so far._",
+            "",
+        ]
     elif artifact.status is not PlanStatus.COMPLETE:
-        lines += [f"**{artifact.status.value.capitalize()}**: "
-                  f"{artifact.status_reason or 'the plan did not finish'}.", ""]
+        lines += [
+            f"**{artifact.status.value.capitalize()}**: "
+            f"{artifact.status_reason or 'the plan did not finish'}.",
+            "",
+        ]
     lines += ["## Steps", ""]
     if not shown:
         lines.append("_No steps yet._" if streaming else "_No steps._")
@@ -73,10 +88,8 @@ def render_plan(wish: Wish, artifact: PlanArtifact, *, streaming: bool = False,
     lines.append("")
     if artifact.notes and not streaming:
         lines += ["## Notes", "", *[f"- {note}" for note in artifact.notes], ""]
-    for heading, items in (("Invariants to respect", wish.invariants),
-                           ("Rollback", wish.rollback)):
-        lines += [f"## {heading}", "", *([f"- {item}" for item in items] or ["_None stated._"]),
-                  ""]
+    for heading, items in (("Invariants to respect", wish.invariants), ("Rollback", wish.rollback)):
+        lines += [f"## {heading}", "", *([f"- {item}" for item in items] or ["_None stated._"]), ""]
     rows = [
         ("conduit", f"`{artifact.conduit}`"),
         ("mode", artifact.mode.value),
@@ -91,6 +104,12 @@ def render_plan(wish: Wish, artifact: PlanArtifact, *, streaming: bool = False,
         ("started", _time(artifact.started_at)),
         ("finished", "—" if streaming else _time(artifact.finished_at)),
     ]
-    lines += ["## Audit", "", "| field | value |", "|---|---|",
-              *[f"| {name} | {_cell(value)} |" for name, value in rows], ""]
+    lines += [
+        "## Audit",
+        "",
+        "| field | value |",
+        "|---|---|",
+        *[f"| {name} | {_cell(value)} |" for name, value in rows],
+        "",
+    ]
     return "\n".join(lines)

@@ -19,19 +19,27 @@ def shadow_steps(wish: Wish) -> tuple[list[PlanStep], list[str]]:
     steps = []
     for number, draft in enumerate(wish.plan[:7], start=1):
         words = _words(draft)
-        overlap, best = max(((len(words & _words(test)), test) for test in tests),
-                            default=(0, ""))
-        acceptance = best if overlap else (
-            f"Step {number} is done within {wish.scope.region} and every safety test holds")
-        steps.append(PlanStep(
-            title=draft.strip(),
-            detail=f"Within {wish.scope.region}; keep every invariant "
-                   f"({len(wish.invariants)}).",
-            acceptance=acceptance))
+        overlap, best = max(((len(words & _words(test)), test) for test in tests), default=(0, ""))
+        acceptance = (
+            best
+            if overlap
+            else (f"Step {number} is done within {wish.scope.region} and every safety test holds")
+        )
+        steps.append(
+            PlanStep(
+                title=draft.strip(),
+                detail=f"Within {wish.scope.region}; keep every invariant "
+                f"({len(wish.invariants)}).",
+                acceptance=acceptance,
+            )
+        )
     if len(wish.plan) > 7:
         merged = "; ".join(step.strip() for step in wish.plan[7:])
-        steps[-1] = PlanStep(title=steps[-1].title, detail=steps[-1].detail + f" Then: {merged}.",
-                             acceptance=steps[-1].acceptance)
+        steps[-1] = PlanStep(
+            title=steps[-1].title,
+            detail=steps[-1].detail + f" Then: {merged}.",
+            acceptance=steps[-1].acceptance,
+        )
     notes = [SHADOW_NOTE]
     if wish.rollback:
         notes.append("Rollback: " + "; ".join(wish.rollback))
@@ -46,6 +54,8 @@ def _words(text: str) -> set[str]:
 
 def shadow_text(steps: list[PlanStep], notes: list[str]) -> str:
     """The shadow plan as numbered text, as a model would stream it."""
-    lines = [f"{number}. {step.title} (acceptance: {step.acceptance})"
-             for number, step in enumerate(steps, start=1)]
+    lines = [
+        f"{number}. {step.title} (acceptance: {step.acceptance})"
+        for number, step in enumerate(steps, start=1)
+    ]
     return "\n".join(lines + [""] + [f"Note: {note}" for note in notes]) + "\n"

@@ -13,8 +13,9 @@ from wishcraft.conduit.sse import loads
 from wishcraft.plan.artifact import PlanStep
 
 _NUMBERED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+(.*\S)\s*$")
-_ACCEPTANCE = re.compile(r"\s*(?:[—–-]\s*)?\(?(?:acceptance(?: check)?|check|verify)\s*:\s*",
-                         re.IGNORECASE)
+_ACCEPTANCE = re.compile(
+    r"\s*(?:[—–-]\s*)?\(?(?:acceptance(?: check)?|check|verify)\s*:\s*", re.IGNORECASE
+)
 _TITLE_FIELD = re.compile(r'"title"\s*:\s*"')
 
 
@@ -28,10 +29,13 @@ def parse_plan_text(text: str) -> tuple[list[PlanStep], list[str]]:
         steps = []
         for item in data["steps"]:
             if isinstance(item, dict) and isinstance(item.get("title"), str):
-                steps.append(PlanStep(
-                    title=item["title"].strip(),
-                    detail=str(item.get("detail") or "").strip(),
-                    acceptance=str(item.get("acceptance") or "").strip()))
+                steps.append(
+                    PlanStep(
+                        title=item["title"].strip(),
+                        detail=str(item.get("detail") or "").strip(),
+                        acceptance=str(item.get("acceptance") or "").strip(),
+                    )
+                )
             elif isinstance(item, str) and item.strip():
                 steps.append(PlanStep(title=item.strip()))
         notes = [str(note).strip() for note in data.get("notes") or [] if str(note).strip()]
@@ -87,11 +91,15 @@ def partial_steps(partial: str) -> list[PlanStep]:
         elif char == "}":
             depth -= 1
             if depth == 0 and begin >= 0:
-                item = loads(partial[begin:index + 1])
+                item = loads(partial[begin : index + 1])
                 if isinstance(item, dict) and isinstance(item.get("title"), str):
-                    steps.append(PlanStep(title=item["title"],
-                                          detail=str(item.get("detail") or ""),
-                                          acceptance=str(item.get("acceptance") or "")))
+                    steps.append(
+                        PlanStep(
+                            title=item["title"],
+                            detail=str(item.get("detail") or ""),
+                            acceptance=str(item.get("acceptance") or ""),
+                        )
+                    )
         elif char == "]" and depth == 0:
             break
     return steps
@@ -106,5 +114,7 @@ def count_steps_so_far(partial: str) -> int:
 
 def step_lines(steps: list[PlanStep]) -> list[str]:
     """Steps as upstream's `plan_steps` strings: the title, then the acceptance check."""
-    return [f"{step.title} (acceptance: {step.acceptance})" if step.acceptance else step.title
-            for step in steps]
+    return [
+        f"{step.title} (acceptance: {step.acceptance})" if step.acceptance else step.title
+        for step in steps
+    ]

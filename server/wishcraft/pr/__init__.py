@@ -25,7 +25,17 @@ from wishcraft.pr.opener import (
 )
 
 __all__ = [
-    "Applied", "LedgerPlace", "PrBadInput", "PrConfig", "PrError", "PrFailed", "PrRefused",
-    "PrResult", "find_applied", "find_apply_entry", "load_pr_config", "open_pull_request",
+    "Applied",
+    "LedgerPlace",
+    "PrBadInput",
+    "PrConfig",
+    "PrError",
+    "PrFailed",
+    "PrRefused",
+    "PrResult",
+    "find_applied",
+    "find_apply_entry",
+    "load_pr_config",
+    "open_pull_request",
     "pull_request_body",
 ]

@@ -25,31 +25,47 @@ CHECK_ENV_DROPPED = ("GH_TOKEN", "GITHUB_TOKEN")
 """The check runs the project's code: it gets no GitHub token."""
 
 
-def run_check(argv: Sequence[str], command: str, *, cwd: Path, timeout: float,
-              environ: Mapping[str, str]) -> None:
+def run_check(
+    argv: Sequence[str], command: str, *, cwd: Path, timeout: float, environ: Mapping[str, str]
+) -> None:
     """Run the check; return when it exits 0, else refuse with one sentence."""
     env = {key: value for key, value in environ.items() if key not in CHECK_ENV_DROPPED}
     log.info("check: running %s in %s (timeout %gs)", command, cwd, timeout)
     try:
-        process = subprocess.Popen(list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     except OSError as error:
-        raise PrRefused(f"The check `{command}` could not start ({error.strerror or error}); "
-                        "fix `[pr] check` in data/config/wishcraft.toml.", gate="Check") from None
+        raise PrRefused(
+            f"The check `{command}` could not start ({error.strerror or error}); "
+            "fix `[pr] check` in data/config/wishcraft.toml.",
+            gate="Check",
+        ) from None
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
         output, _ = process.communicate()
         _log_output(output)
-        raise PrRefused(f"The check `{command}` did not finish within {timeout:g} seconds; "
-                        "make it faster or raise `[pr] check_timeout`.", gate="Check") from None
+        raise PrRefused(
+            f"The check `{command}` did not finish within {timeout:g} seconds; "
+            "make it faster or raise `[pr] check_timeout`.",
+            gate="Check",
+        ) from None
     text = _log_output(output)
     if process.returncode != 0:
         line = last_line(text) or "no output"
-        raise PrRefused(f"The check `{command}` failed (exit {process.returncode}): {line}; "
-                        "fix it and try again.", gate="Check")
+        raise PrRefused(
+            f"The check `{command}` failed (exit {process.returncode}): {line}; "
+            "fix it and try again.",
+            gate="Check",
+        )
     log.info("check: %s passed", command)
 
 

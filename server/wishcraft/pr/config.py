@@ -49,15 +49,16 @@ def load_pr_config(path: Path | None) -> PrConfig:
         with path.open("rb") as handle:
             table = tomllib.load(handle).get("pr", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise PrBadInput(f"{path}: cannot read the configuration ({error}); fix the file's "
-                         "TOML syntax.") from None
+        raise PrBadInput(
+            f"{path}: cannot read the configuration ({error}); fix the file's TOML syntax."
+        ) from None
     if not isinstance(table, dict):
-        raise PrBadInput(f"{path}: [pr] must be a table, such as [pr] followed by "
-                         'remote = "origin".')
+        raise PrBadInput(
+            f'{path}: [pr] must be a table, such as [pr] followed by remote = "origin".'
+        )
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise PrBadInput(f"{path}: [pr] {unknown[0]} is not a known key; use "
-                         f"{', '.join(KEYS)}.")
+        raise PrBadInput(f"{path}: [pr] {unknown[0]} is not a known key; use {', '.join(KEYS)}.")
     remote = table.get("remote", DEFAULT_REMOTE)
     if not isinstance(remote, str) or not remote.strip() or remote.startswith("-"):
         raise PrBadInput(f'{path}: [pr] remote must be a remote\'s name, such as "origin".')
@@ -67,15 +68,18 @@ def load_pr_config(path: Path | None) -> PrConfig:
     check = table.get("check")
     if check is not None:
         if not isinstance(check, str) or not check.strip():
-            raise PrBadInput(f'{path}: [pr] check must be a command in quotes, such as '
-                             '"pytest -q".')
+            raise PrBadInput(
+                f'{path}: [pr] check must be a command in quotes, such as "pytest -q".'
+            )
         try:
             shlex.split(check)
         except ValueError as error:
-            raise PrBadInput(f"{path}: [pr] check cannot be split into words ({error}); close "
-                             "its quotes.") from None
+            raise PrBadInput(
+                f"{path}: [pr] check cannot be split into words ({error}); close its quotes."
+            ) from None
     timeout = table.get("check_timeout", DEFAULT_CHECK_TIMEOUT_SECONDS)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        raise PrBadInput(f"{path}: [pr] check_timeout must be a number of seconds above 0, "
-                         "such as 600.")
+        raise PrBadInput(
+            f"{path}: [pr] check_timeout must be a number of seconds above 0, such as 600."
+        )
     return PrConfig(remote.strip(), draft, check, float(timeout), path)

@@ -80,9 +80,13 @@ class Git:
         env.update(extra or {})
         return env
 
-    def run(self, *args: str, stdin: str | bytes | None = None,
-            extra_env: Mapping[str, str] | None = None, timeout: float = GIT_TIMEOUT_SECONDS,
-            ) -> subprocess.CompletedProcess[bytes]:
+    def run(
+        self,
+        *args: str,
+        stdin: str | bytes | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        timeout: float = GIT_TIMEOUT_SECONDS,
+    ) -> subprocess.CompletedProcess[bytes]:
         """Run `git args…` in the root; never raises on a non-zero exit (callers decide).
 
         Raises `PrFailed` when git cannot be started or does not finish in time.
@@ -91,21 +95,37 @@ class Git:
         log.debug("git: %s", " ".join(argv))
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
         try:
-            done = subprocess.run(argv, cwd=self.root, env=self.env(extra_env), input=data,
-                                  capture_output=True, timeout=timeout, check=False)
+            done = subprocess.run(
+                argv,
+                cwd=self.root,
+                env=self.env(extra_env),
+                input=data,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
         except FileNotFoundError:
-            raise PrFailed("git is not installed or not on PATH; install git and try "
-                           "again.") from None
+            raise PrFailed(
+                "git is not installed or not on PATH; install git and try again."
+            ) from None
         except subprocess.TimeoutExpired:
-            raise PrFailed(f"`git {args[0]}` did not finish within {timeout:g} seconds; check "
-                           "the network and the remote, then try again.") from None
+            raise PrFailed(
+                f"`git {args[0]}` did not finish within {timeout:g} seconds; check "
+                "the network and the remote, then try again."
+            ) from None
         if done.returncode != 0:
-            log.info("git %s exited %d: %s", args[0], done.returncode,
-                     redact(_text(done.stderr)).strip())
+            log.info(
+                "git %s exited %d: %s", args[0], done.returncode, redact(_text(done.stderr)).strip()
+            )
         return done
 
-    def out(self, *args: str, fail: str, stdin: str | bytes | None = None,
-            extra_env: Mapping[str, str] | None = None) -> str:
+    def out(
+        self,
+        *args: str,
+        fail: str,
+        stdin: str | bytes | None = None,
+        extra_env: Mapping[str, str] | None = None,
+    ) -> str:
         """Run git and return its stdout stripped; `fail` is the sentence on a non-zero exit."""
         done = self.run(*args, stdin=stdin, extra_env=extra_env)
         if done.returncode != 0:
@@ -116,10 +136,18 @@ class Git:
 def _refused_credentials(stderr: str) -> bool:
     """Whether git's message says the remote wanted other credentials than ours."""
     lowered = stderr.lower()
-    return any(sign in lowered for sign in (
-        "authentication failed", "terminal prompts disabled", "could not read username",
-        "could not read password", "permission denied", "the requested url returned error: 403",
-        "the requested url returned error: 401"))
+    return any(
+        sign in lowered
+        for sign in (
+            "authentication failed",
+            "terminal prompts disabled",
+            "could not read username",
+            "could not read password",
+            "permission denied",
+            "the requested url returned error: 403",
+            "the requested url returned error: 401",
+        )
+    )
 
 
 def _int(value: str | None) -> int:
@@ -147,9 +175,12 @@ def repository_root(start: Path, environ: Mapping[str, str]) -> Path:
     probe = Git(start if start.is_dir() else start.parent, environ)
     done = probe.run("rev-parse", "--show-toplevel")
     if done.returncode != 0:
-        raise PrRefused(f"{start} is not in a git repository; open the repository's folder, "
-                        "or run `git init` and add a remote.", gate="Repository",
-                        detail=_text(done.stderr))
+        raise PrRefused(
+            f"{start} is not in a git repository; open the repository's folder, "
+            "or run `git init` and add a remote.",
+            gate="Repository",
+            detail=_text(done.stderr),
+        )
     return Path(_text(done.stdout).strip())
 
 
@@ -159,10 +190,13 @@ def remote_url(git: Git, remote: str) -> str:
     done = git.run("config", "--get", f"remote.{remote}.url")
     url = _text(done.stdout).strip()
     if done.returncode != 0 or not url:
-        raise PrRefused(f"The repository has no remote `{remote}`; add it with `git remote add "
-                        f"{remote} <url>`, or name another one with `[pr] remote` in "
-                        "data/config/wishcraft.toml.", gate="Repository",
-                        detail=_text(done.stderr))
+        raise PrRefused(
+            f"The repository has no remote `{remote}`; add it with `git remote add "
+            f"{remote} <url>`, or name another one with `[pr] remote` in "
+            "data/config/wishcraft.toml.",
+            gate="Repository",
+            detail=_text(done.stderr),
+        )
     return url
 
 
@@ -177,9 +211,12 @@ def owner_repo(url: str) -> tuple[str, str]:
     (`ssh://git@github.com/o/r.git`) or scp-like (`git@github.com:o/r.git`)."""
     named = repo_name_from_url(url)
     if named is None or named[1] is None:
-        raise PrRefused(f"The remote URL {redact(_without_userinfo(url))} names no "
-                        "owner/repository; point the remote at a GitHub repository, such as "
-                        "https://github.com/OWNER/REPO.git.", gate="Repository")
+        raise PrRefused(
+            f"The remote URL {redact(_without_userinfo(url))} names no "
+            "owner/repository; point the remote at a GitHub repository, such as "
+            "https://github.com/OWNER/REPO.git.",
+            gate="Repository",
+        )
     owner, _, name = named[1].partition("/")
     return owner, name
 
@@ -213,9 +250,10 @@ def credentials(urls: Sequence[str], token: str) -> tuple[tuple[str, str], ...]:
                 origins.append(origin)
     if not origins:
         return ()
-    return (("credential.helper", ""),
-            *((f"http.{origin}.extraHeader", f"Authorization: Basic {basic}")
-              for origin in origins))
+    return (
+        ("credential.helper", ""),
+        *((f"http.{origin}.extraHeader", f"Authorization: Basic {basic}") for origin in origins),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,29 +266,42 @@ class RemoteHeads:
 
 def remote_heads(git: Git, remote: str, branch: str) -> RemoteHeads:
     """Ask the remote for its HEAD (`ls-remote --symref`) and for `branch`, in one call."""
-    done = git.run("ls-remote", "--symref", "--", remote, "HEAD", f"refs/heads/{branch}",
-                   timeout=NETWORK_TIMEOUT_SECONDS)
+    done = git.run(
+        "ls-remote",
+        "--symref",
+        "--",
+        remote,
+        "HEAD",
+        f"refs/heads/{branch}",
+        timeout=NETWORK_TIMEOUT_SECONDS,
+    )
     if done.returncode != 0:
         if _refused_credentials(_text(done.stderr)):
-            raise PrFailed(f"The remote `{remote}` refused the credentials "
-                           f"({redact(last_line(_text(done.stderr)))}); over https give GH_TOKEN "
-                           "a token that may push to the repository, over ssh check your key.",
-                           detail=_text(done.stderr))
+            raise PrFailed(
+                f"The remote `{remote}` refused the credentials "
+                f"({redact(last_line(_text(done.stderr)))}); over https give GH_TOKEN "
+                "a token that may push to the repository, over ssh check your key.",
+                detail=_text(done.stderr),
+            )
         reason = redact(last_line(_text(done.stderr))) or f"git exited {done.returncode}"
-        raise PrFailed(f"Cannot read the remote `{remote}` ({reason}); check its URL, the "
-                       "network and that GH_TOKEN may read the repository.",
-                       detail=_text(done.stderr))
+        raise PrFailed(
+            f"Cannot read the remote `{remote}` ({reason}); check its URL, the "
+            "network and that GH_TOKEN may read the repository.",
+            detail=_text(done.stderr),
+        )
     default: str | None = None
     exists = False
     for line in _text(done.stdout).splitlines():
         head, _, ref = line.partition("\t")
         if head.startswith("ref: ") and ref.strip() == "HEAD":
-            default = head[len("ref: "):].strip().removeprefix("refs/heads/")
+            default = head[len("ref: ") :].strip().removeprefix("refs/heads/")
         elif ref.strip() == f"refs/heads/{branch}":
             exists = True
     if not default:
-        raise PrFailed(f"The remote `{remote}` has no default branch (its HEAD names none); "
-                       "push the default branch first.")
+        raise PrFailed(
+            f"The remote `{remote}` has no default branch (its HEAD names none); "
+            "push the default branch first."
+        )
     return RemoteHeads(default, exists)
 
 
@@ -281,8 +332,10 @@ def changed_paths(git: Git) -> list[str]:
     relative to the repository root (`git status --porcelain=v1 -z`)."""
     done = git.run("status", "--porcelain=v1", "-z", "--untracked-files=all")
     if done.returncode != 0:
-        raise PrFailed("`git status` failed; run it yourself to see why, fix the repository, "
-                       "and try again.", detail=_text(done.stderr))
+        raise PrFailed(
+            "`git status` failed; run it yourself to see why, fix the repository, and try again.",
+            detail=_text(done.stderr),
+        )
     fields = _text(done.stdout).split("\0")
     paths: list[str] = []
     index = 0
@@ -313,8 +366,11 @@ def head_commit(git: Git) -> str:
     """HEAD's commit; refuses in a repository without one."""
     done = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     if done.returncode != 0:
-        raise PrRefused("The repository has no commit yet; commit once, push the default "
-                        "branch, and try again.", gate="Repository")
+        raise PrRefused(
+            "The repository has no commit yet; commit once, push the default "
+            "branch, and try again.",
+            gate="Repository",
+        )
     return _text(done.stdout).strip()
 
 
@@ -327,43 +383,75 @@ def create_branch(git: Git, branch: str, files: Sequence[FileToCommit], message:
     head = head_commit(git)
     with tempfile.TemporaryDirectory(prefix="wishcraft-pr-") as folder:
         index_env = {"GIT_INDEX_FILE": str(Path(folder) / "index")}
-        git.out("read-tree", head, fail="`git read-tree HEAD` failed; check the repository "
-                                        "with `git fsck`.", extra_env=index_env)
+        git.out(
+            "read-tree",
+            head,
+            fail="`git read-tree HEAD` failed; check the repository with `git fsck`.",
+            extra_env=index_env,
+        )
         lines: list[str] = []
         for file in files:
             if file.content is None:
                 lines.append(f"0 {NULL_SHA}\t{file.path}")
                 continue
-            blob = git.out("hash-object", "-w", "--stdin", f"--path={file.path}",
-                           stdin=file.content,
-                           fail=f"git could not store '{file.path}'; check the repository "
-                                "with `git fsck`.")
+            blob = git.out(
+                "hash-object",
+                "-w",
+                "--stdin",
+                f"--path={file.path}",
+                stdin=file.content,
+                fail=f"git could not store '{file.path}'; check the repository with `git fsck`.",
+            )
             lines.append(f"{'100755' if file.executable else '100644'} {blob}\t{file.path}")
-        git.out("update-index", "--index-info", stdin="".join(line + "\n" for line in lines),
-                fail="git could not stage the applied files; check the repository with "
-                     "`git fsck`.", extra_env=index_env)
-        tree = git.out("write-tree", fail="`git write-tree` failed; check the repository "
-                                          "with `git fsck`.", extra_env=index_env)
-    if tree == git.out("rev-parse", f"{head}^{{tree}}", fail="HEAD's tree cannot be read; "
-                                                             "check the repository."):
-        raise PrRefused("HEAD already holds every applied file, so the branch would have no "
-                        "change; push your own branch and open the pull request from it.",
-                        gate="Repository")
+        git.out(
+            "update-index",
+            "--index-info",
+            stdin="".join(line + "\n" for line in lines),
+            fail="git could not stage the applied files; check the repository with `git fsck`.",
+            extra_env=index_env,
+        )
+        tree = git.out(
+            "write-tree",
+            fail="`git write-tree` failed; check the repository with `git fsck`.",
+            extra_env=index_env,
+        )
+    if tree == git.out(
+        "rev-parse", f"{head}^{{tree}}", fail="HEAD's tree cannot be read; check the repository."
+    ):
+        raise PrRefused(
+            "HEAD already holds every applied file, so the branch would have no "
+            "change; push your own branch and open the pull request from it.",
+            gate="Repository",
+        )
     done = git.run("commit-tree", tree, "-p", head, stdin=message)
     if done.returncode != 0:
         stderr = _text(done.stderr)
         if "identity" in stderr or "user.email" in stderr or "user.name" in stderr:
-            raise PrFailed("git does not know who you are; set `git config user.name` and "
-                           "`git config user.email`, then try again.", detail=stderr)
-        raise PrFailed(f"git could not make the commit ({redact(last_line(stderr))}); fix "
-                       "the repository and try again.", detail=stderr)
+            raise PrFailed(
+                "git does not know who you are; set `git config user.name` and "
+                "`git config user.email`, then try again.",
+                detail=stderr,
+            )
+        raise PrFailed(
+            f"git could not make the commit ({redact(last_line(stderr))}); fix "
+            "the repository and try again.",
+            detail=stderr,
+        )
     commit = _text(done.stdout).strip()
-    done = git.run("update-ref", "-m", "wishcraft: open a pull request",
-                   f"refs/heads/{branch}", commit, NULL_SHA)
+    done = git.run(
+        "update-ref",
+        "-m",
+        "wishcraft: open a pull request",
+        f"refs/heads/{branch}",
+        commit,
+        NULL_SHA,
+    )
     if done.returncode != 0:
-        raise PrFailed(f"The branch {branch} exists already; delete it (`git branch -D "
-                       f"{branch}`) or apply the wish again for a new anchor.",
-                       detail=_text(done.stderr))
+        raise PrFailed(
+            f"The branch {branch} exists already; delete it (`git branch -D "
+            f"{branch}`) or apply the wish again for a new anchor.",
+            detail=_text(done.stderr),
+        )
     return commit
 
 
@@ -375,35 +463,61 @@ def delete_branch(git: Git, branch: str, commit: str) -> None:
 def push(git: Git, remote: str, branch: str, default_branch: str) -> None:
     """Push `branch` to the same name on `remote`: never forced, never the default branch."""
     if branch in (default_branch, f"refs/heads/{default_branch}") or not branch.startswith(
-            BRANCH_PREFIX):
-        raise PrRefused(f"The branch {branch} is the remote's default branch or not a wish "
-                        "branch, and the opener never pushes there; apply the wish again for a "
-                        "new branch.", gate="Repository")
-    done = git.run("push", "--porcelain", "--", remote,
-                   f"refs/heads/{branch}:refs/heads/{branch}", timeout=NETWORK_TIMEOUT_SECONDS)
+        BRANCH_PREFIX
+    ):
+        raise PrRefused(
+            f"The branch {branch} is the remote's default branch or not a wish "
+            "branch, and the opener never pushes there; apply the wish again for a "
+            "new branch.",
+            gate="Repository",
+        )
+    done = git.run(
+        "push",
+        "--porcelain",
+        "--",
+        remote,
+        f"refs/heads/{branch}:refs/heads/{branch}",
+        timeout=NETWORK_TIMEOUT_SECONDS,
+    )
     if done.returncode == 0:
         return
     output = _text(done.stdout) + "\n" + _text(done.stderr)
     rejected = re.search(r"\[(?:remote )?rejected\][^(\n]*\(([^)\n]*)\)", output)
     if rejected:
         reason = redact(rejected.group(1).strip())
-        raise PrFailed(f"The remote `{remote}` rejected the push of {branch} ({reason}); "
-                       "read its rules (hooks, protected branches), fix the cause, and try "
-                       "again.", detail=output)
+        raise PrFailed(
+            f"The remote `{remote}` rejected the push of {branch} ({reason}); "
+            "read its rules (hooks, protected branches), fix the cause, and try "
+            "again.",
+            detail=output,
+        )
     if _refused_credentials(output):
-        raise PrFailed(f"The remote `{remote}` refused the credentials for the push of "
-                       f"{branch} ({redact(last_line(_text(done.stderr)))}); over https give "
-                       "GH_TOKEN a token that may push to the repository, over ssh check your "
-                       "key.", detail=output)
+        raise PrFailed(
+            f"The remote `{remote}` refused the credentials for the push of "
+            f"{branch} ({redact(last_line(_text(done.stderr)))}); over https give "
+            "GH_TOKEN a token that may push to the repository, over ssh check your "
+            "key.",
+            detail=output,
+        )
     reason = redact(last_line(_text(done.stderr))) or f"git exited {done.returncode}"
-    raise PrFailed(f"The push of {branch} to `{remote}` failed ({reason}); check the remote "
-                   "and the network, then try again.", detail=output)
+    raise PrFailed(
+        f"The push of {branch} to `{remote}` failed ({reason}); check the remote "
+        "and the network, then try again.",
+        detail=output,
+    )
 
 
-def commit_message(title: str, objective: str, invariants: Sequence[str],
-                   rollback: Sequence[str], anchor_id: str, wish_hash: str) -> str:
+def commit_message(
+    title: str,
+    objective: str,
+    invariants: Sequence[str],
+    rollback: Sequence[str],
+    anchor_id: str,
+    wish_hash: str,
+) -> str:
     """The commit's message: the title, the objective, invariants and rollback steps, and the
     `Wish-Anchor:` and `Wish-Hash:` trailers (git's trailer block: the last paragraph)."""
+
     def one_line(text: str) -> str:
         return " ".join(text.split())
 
@@ -414,4 +528,3 @@ def commit_message(title: str, objective: str, invariants: Sequence[str],
         parts.append("Rollback:\n" + "\n".join(f"- {one_line(item)}" for item in rollback))
     parts.append(f"Wish-Anchor: {anchor_id}\nWish-Hash: {wish_hash}")
     return "\n\n".join(parts) + "\n"
-

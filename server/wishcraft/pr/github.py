@@ -57,8 +57,14 @@ def resolve_token(environ: Mapping[str, str]) -> Token:
     gh = shutil.which("gh", path=environ.get("PATH"))
     if gh is not None:
         try:
-            done = subprocess.run([gh, "auth", "token"], capture_output=True, text=True,
-                                  timeout=GH_TIMEOUT_SECONDS, env=dict(environ), check=False)
+            done = subprocess.run(
+                [gh, "auth", "token"],
+                capture_output=True,
+                text=True,
+                timeout=GH_TIMEOUT_SECONDS,
+                env=dict(environ),
+                check=False,
+            )
         except (OSError, subprocess.SubprocessError) as error:
             log.info("gh auth token failed: %s", error)
         else:
@@ -67,8 +73,11 @@ def resolve_token(environ: Mapping[str, str]) -> Token:
                 remember_secrets(value)
                 return Token(value, "gh auth token")
             log.info("gh auth token exited %d: %s", done.returncode, redact(done.stderr))
-    raise PrRefused("No GitHub token: set GH_TOKEN to a token that may push to the repository "
-                    "and open pull requests (or log in with `gh auth login`).", gate="Token")
+    raise PrRefused(
+        "No GitHub token: set GH_TOKEN to a token that may push to the repository "
+        "and open pull requests (or log in with `gh auth login`).",
+        gate="Token",
+    )
 
 
 def api_url(environ: Mapping[str, str]) -> str:
@@ -98,60 +107,91 @@ class PullRequestDraft:
 
     def payload(self) -> dict[str, Any]:
         """The JSON body GitHub expects."""
-        return {"title": self.title, "body": self.body, "head": self.head, "base": self.base,
-                "draft": self.draft}
+        return {
+            "title": self.title,
+            "body": self.body,
+            "head": self.head,
+            "base": self.base,
+            "draft": self.draft,
+        }
 
 
 def headers(token: str) -> dict[str, str]:
     """The request headers GitHub's REST API documents."""
-    return {"Accept": MEDIA_TYPE, "X-GitHub-Api-Version": API_VERSION,
-            "Authorization": f"Bearer {token}", "User-Agent": "wishcraft"}
+    return {
+        "Accept": MEDIA_TYPE,
+        "X-GitHub-Api-Version": API_VERSION,
+        "Authorization": f"Bearer {token}",
+        "User-Agent": "wishcraft",
+    }
 
 
-def open_pull_request(draft: PullRequestDraft, token: Token, base_url: str, *,
-                      transport: httpx.BaseTransport | None = None,
-                      timeout: float = HTTP_TIMEOUT_SECONDS) -> PullRequest:
+def open_pull_request(
+    draft: PullRequestDraft,
+    token: Token,
+    base_url: str,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = HTTP_TIMEOUT_SECONDS,
+) -> PullRequest:
     """Open the pull request; return its page's URL, or raise `PrFailed` with one sentence."""
     protect_http_loggers()
     remember_secrets(token.value)
     url = f"{base_url}/repos/{draft.owner}/{draft.repo}/pulls"
     where = f"{draft.owner}/{draft.repo}"
     try:
-        with httpx.Client(transport=transport, timeout=timeout, follow_redirects=False,
-                          trust_env=transport is None) as client:
+        with httpx.Client(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=transport is None,
+        ) as client:
             response = client.post(url, json=draft.payload(), headers=headers(token.value))
     except httpx.HTTPError as error:
-        raise PrFailed(f"Cannot reach the GitHub API at {base_url} "
-                       f"({redact(str(error)) or type(error).__name__}); check the network or "
-                       "GITHUB_API_URL, then try again.") from None
+        raise PrFailed(
+            f"Cannot reach the GitHub API at {base_url} "
+            f"({redact(str(error)) or type(error).__name__}); check the network or "
+            "GITHUB_API_URL, then try again."
+        ) from None
     status = response.status_code
     data = _json(response)
     log.info("GitHub answered %d to POST %s", status, url)
     if status == 201:
         html_url = data.get("html_url") if isinstance(data, dict) else None
         if not isinstance(html_url, str) or not html_url:
-            raise PrFailed("GitHub answered 201 without the pull request's address "
-                           "(html_url); look for it on the repository's pull requests page.")
+            raise PrFailed(
+                "GitHub answered 201 without the pull request's address "
+                "(html_url); look for it on the repository's pull requests page."
+            )
         number = data.get("number") if isinstance(data, dict) else None
         return PullRequest(html_url, number if isinstance(number, int) else None)
     message = _message(data)
     if status in (401, 403):
-        raise PrFailed(f"GitHub refused the token from {token.source} (HTTP {status}"
-                       f"{': ' + message if message else ''}): it cannot push to or open pull "
-                       f"requests on {where}; give it the `repo` scope (or Contents and Pull "
-                       "requests: write) and try again.")
+        raise PrFailed(
+            f"GitHub refused the token from {token.source} (HTTP {status}"
+            f"{': ' + message if message else ''}): it cannot push to or open pull "
+            f"requests on {where}; give it the `repo` scope (or Contents and Pull "
+            "requests: write) and try again."
+        )
     if status == 422:
-        raise PrFailed(f"GitHub did not open the pull request: {message or 'Validation Failed'}"
-                       "; fix what it names (an open pull request for the branch, a missing "
-                       "base) and try again.")
+        raise PrFailed(
+            f"GitHub did not open the pull request: {message or 'Validation Failed'}"
+            "; fix what it names (an open pull request for the branch, a missing "
+            "base) and try again."
+        )
     if 300 <= status < 400:
-        raise PrFailed(f"GitHub answered with a redirect (HTTP {status}), which is not "
-                       f"followed; set GITHUB_API_URL to the API's own address.")
+        raise PrFailed(
+            f"GitHub answered with a redirect (HTTP {status}), which is not "
+            f"followed; set GITHUB_API_URL to the API's own address."
+        )
     if status == 404:
-        raise PrFailed(f"GitHub answered 404 for {where}: the repository does not exist or the "
-                       "token cannot see it; check the remote and the token's access.")
-    raise PrFailed(f"GitHub answered HTTP {status}{': ' + message if message else ''}; try "
-                   "again later.")
+        raise PrFailed(
+            f"GitHub answered 404 for {where}: the repository does not exist or the "
+            "token cannot see it; check the remote and the token's access."
+        )
+    raise PrFailed(
+        f"GitHub answered HTTP {status}{': ' + message if message else ''}; try again later."
+    )
 
 
 def _json(response: httpx.Response) -> Any:

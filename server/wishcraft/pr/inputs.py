@@ -40,9 +40,13 @@ class PrInputs:
     """Where the steps came from (the artifact's path, or the wish's own `plan`)."""
 
 
-def load_inputs(applied: Applied, *, registries: RegistryCache | None = None,
-                lint_config: LintConfig | None = None, artifact: Path | None = None,
-                ) -> PrInputs:
+def load_inputs(
+    applied: Applied,
+    *,
+    registries: RegistryCache | None = None,
+    lint_config: LintConfig | None = None,
+    artifact: Path | None = None,
+) -> PrInputs:
     """Read the wish `applied` names and what the gates need; `PrBadInput` (exit code 2) with
     one sentence when the wish cannot be read, is not a valid wish, or the configuration is
     wrong.
@@ -55,8 +59,10 @@ def load_inputs(applied: Applied, *, registries: RegistryCache | None = None,
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or error
-        raise PrBadInput(f"Cannot read the wish {path} ({reason}); restore it, since the pull "
-                         "request's title and body come from it.") from None
+        raise PrBadInput(
+            f"Cannot read the wish {path} ({reason}); restore it, since the pull "
+            "request's title and body come from it."
+        ) from None
     registry = (registries or RegistryCache()).for_document(path.resolve())
     config_file = find_config_file(path.resolve().parent)
     if lint_config is None:
@@ -66,14 +72,17 @@ def load_inputs(applied: Applied, *, registries: RegistryCache | None = None,
             raise PrBadInput(f"{str(error).rstrip('.')}; fix the configuration.") from None
     analysis = analyse_wish(text, registry, lint_config)
     if analysis.wish is None:
-        raise PrBadInput(f"The wish {path} has {analysis.error_count} error(s); run "
-                         f"`wishcraft lint {path}` and fix them first.")
+        raise PrBadInput(
+            f"The wish {path} has {analysis.error_count} error(s); run "
+            f"`wishcraft lint {path}` and fix them first."
+        )
     steps, source = plan_steps(path, analysis.wish, artifact)
     return PrInputs(analysis.wish, steps, registry, lint_config, config_file, source)
 
 
-def plan_steps(wish_path: Path, wish: Wish,
-               artifact: Path | None = None) -> tuple[tuple[str, ...], str]:
+def plan_steps(
+    wish_path: Path, wish: Wish, artifact: Path | None = None
+) -> tuple[tuple[str, ...], str]:
     """The steps of the wish's saved plan (`plan_steps` of `<wish>.plan.json`, or
     `artifact`), else the wish's own `plan`; and where they came from. Read as plain JSON: a
     plan written by an older or newer version still gives its steps."""
@@ -94,16 +103,27 @@ def last_applied_anchor(location: LedgerLocation, wish_key: str) -> str:
     try:
         entries, _ = read_entries(location.path, wish=wish_key, conduit=APPLY_CONDUIT_ID)
     except LedgerError as error:
-        raise PrRefused(f"{str(error).rstrip('.')}; fix the ledger, then open the pull "
-                        "request.", gate="Ledger") from None
-    undone = {entry.anchor_id for _, entry in entries
-              if entry.action == "rollback" and entry.outcome == "complete"}
+        raise PrRefused(
+            f"{str(error).rstrip('.')}; fix the ledger, then open the pull request.", gate="Ledger"
+        ) from None
+    undone = {
+        entry.anchor_id
+        for _, entry in entries
+        if entry.action == "rollback" and entry.outcome == "complete"
+    }
     for _, entry in reversed(entries):
-        if entry.action == "apply" and entry.outcome == "complete" and entry.anchor_id and \
-                entry.anchor_id not in undone:
+        if (
+            entry.action == "apply"
+            and entry.outcome == "complete"
+            and entry.anchor_id
+            and entry.anchor_id not in undone
+        ):
             return entry.anchor_id
-    raise PrRefused(f"The ledger {location.path} holds no applied change of {wish_key}; apply "
-                    "its plan first, then open the pull request.", gate="Ledger")
+    raise PrRefused(
+        f"The ledger {location.path} holds no applied change of {wish_key}; apply "
+        "its plan first, then open the pull request.",
+        gate="Ledger",
+    )
 
 
 __all__ = ["PrInputs", "last_applied_anchor", "load_inputs", "plan_steps"]

@@ -139,8 +139,7 @@ def find_apply_entry(ledger_path: Path, anchor_id: str) -> LedgerEntry | None:
     entries, _ = read_entries(ledger_path)
     found = None
     for _, entry in entries:
-        if entry.anchor_id == anchor_id and entry.action == "apply" and \
-                entry.outcome == "complete":
+        if entry.anchor_id == anchor_id and entry.action == "apply" and entry.outcome == "complete":
             found = entry
     return found
 
@@ -176,19 +175,31 @@ def find_applied(start: Path, anchor_id: str) -> Applied:
     except LedgerError as error:
         raise PrRefused(str(error), gate="Ledger") from None
     if entry is None:
-        raise PrRefused(f"The ledger {location.path} holds no apply of {anchor_id}; apply the "
-                        "wish first, then open the pull request.", gate="Ledger")
-    wish_path = Path(entry.wish) if Path(entry.wish).is_absolute() else \
-        location.root / entry.wish
+        raise PrRefused(
+            f"The ledger {location.path} holds no apply of {anchor_id}; apply the "
+            "wish first, then open the pull request.",
+            gate="Ledger",
+        )
+    wish_path = Path(entry.wish) if Path(entry.wish).is_absolute() else location.root / entry.wish
     return Applied(place, location, entry, wish_path, anchor.root)
 
 
-def open_pull_request(workspace: Path, anchor_id: str, *, wish: Wish,
-                      plan_steps: Sequence[str], registry: Registry, lint_config: LintConfig,
-                      ledger: LedgerPlace, config_file: Path | None = None,
-                      wish_key: str | None = None, environ: Mapping[str, str] | None = None,
-                      draft: bool | None = None, transport: httpx.BaseTransport | None = None,
-                      progress: Progress | None = None) -> PrResult:
+def open_pull_request(
+    workspace: Path,
+    anchor_id: str,
+    *,
+    wish: Wish,
+    plan_steps: Sequence[str],
+    registry: Registry,
+    lint_config: LintConfig,
+    ledger: LedgerPlace,
+    config_file: Path | None = None,
+    wish_key: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    draft: bool | None = None,
+    transport: httpx.BaseTransport | None = None,
+    progress: Progress | None = None,
+) -> PrResult:
     """Open a pull request for the applied change `anchor_id`; never raises a `PrError`.
 
     `wish` is the wish the change was applied for and `plan_steps` its plan's steps (for the
@@ -201,20 +212,30 @@ def open_pull_request(workspace: Path, anchor_id: str, *, wish: Wish,
     run = _Run(anchor_id, wish_key or "")
     try:
         config = load_pr_config(config_file)
-        url = _flow(run, workspace, wish, plan_steps, registry, lint_config, ledger, config,
-                    env, draft, transport, progress or (lambda _: None))
+        url = _flow(
+            run,
+            workspace,
+            wish,
+            plan_steps,
+            registry,
+            lint_config,
+            ledger,
+            config,
+            env,
+            draft,
+            transport,
+            progress or (lambda _: None),
+        )
     except PrError as error:
         return _finish(run, ledger, error, None)
     return _finish(run, ledger, None, url)
 
 
-def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None,
-            url: str | None) -> PrResult:
+def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None, url: str | None) -> PrResult:
     outcome: Outcome
     if error is None:
         outcome, exit_code, gate = "complete", 0, None
-        message = (f"Opened {url} from {run.branch} into {run.base} "
-                   f"({len(run.files)} file(s)).")
+        message = f"Opened {url} from {run.branch} into {run.base} ({len(run.files)} file(s))."
     else:
         outcome = "refused" if isinstance(error, PrRefused) else "failed"
         exit_code, gate = error.exit_code, getattr(error, "gate", None)
@@ -226,22 +247,48 @@ def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None,
         problem = _record(run, ledger, outcome, message, url)
     if problem:
         log.warning("%s", problem)
-    return PrResult(outcome, message, exit_code, run.anchor_id, gate, url, run.branch,
-                    run.base, run.commit, run.pushed, run.files, run.other_changes, problem)
+    return PrResult(
+        outcome,
+        message,
+        exit_code,
+        run.anchor_id,
+        gate,
+        url,
+        run.branch,
+        run.base,
+        run.commit,
+        run.pushed,
+        run.files,
+        run.other_changes,
+        problem,
+    )
 
 
-def _record(run: _Run, ledger: LedgerPlace, outcome: Outcome, message: str,
-            url: str | None) -> str | None:
+def _record(
+    run: _Run, ledger: LedgerPlace, outcome: Outcome, message: str, url: str | None
+) -> str | None:
     """Append the call's line; return the sentence to show when it cannot be written."""
     summary = None
     if run.branch:
-        summary = f"branch {run.branch}" + (f" into {run.base}" if run.base else "") + (
-            " (pushed)" if run.pushed else "") + f"; {len(run.files)} file(s)"
-    entry = LedgerEntry(conduit=APPLY_CONDUIT_ID, action="open_pr", mode="commit",
-                        wish=run.wish_key, outcome=outcome,
-                        reason=None if outcome == "complete" else message,
-                        wish_hash=run.wish_hash, diff_hash=run.diff_hash,
-                        anchor_id=run.anchor_id, summary=summary, pr_url=url)
+        summary = (
+            f"branch {run.branch}"
+            + (f" into {run.base}" if run.base else "")
+            + (" (pushed)" if run.pushed else "")
+            + f"; {len(run.files)} file(s)"
+        )
+    entry = LedgerEntry(
+        conduit=APPLY_CONDUIT_ID,
+        action="open_pr",
+        mode="commit",
+        wish=run.wish_key,
+        outcome=outcome,
+        reason=None if outcome == "complete" else message,
+        wish_hash=run.wish_hash,
+        diff_hash=run.diff_hash,
+        anchor_id=run.anchor_id,
+        summary=summary,
+        pr_url=url,
+    )
     try:
         append(ledger.path, entry)
     except LedgerError as error:
@@ -249,16 +296,28 @@ def _record(run: _Run, ledger: LedgerPlace, outcome: Outcome, message: str,
     return None
 
 
-def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
-          registry: Registry, lint_config: LintConfig, ledger: LedgerPlace, config: PrConfig,
-          env: dict[str, str], draft: bool | None, transport: httpx.BaseTransport | None,
-          progress: Progress) -> str:
+def _flow(
+    run: _Run,
+    workspace: Path,
+    wish: Wish,
+    plan_steps: Sequence[str],
+    registry: Registry,
+    lint_config: LintConfig,
+    ledger: LedgerPlace,
+    config: PrConfig,
+    env: dict[str, str],
+    draft: bool | None,
+    transport: httpx.BaseTransport | None,
+    progress: Progress,
+) -> str:
     # 1. The anchor and its apply on the ledger.
     anchor = _load_anchor(run.anchor_id, ledger.state_dir)
     if Path(os.path.realpath(workspace)) != Path(os.path.realpath(anchor.root)):
-        raise PrRefused(f"The change {run.anchor_id} was applied in {anchor.root}, not in "
-                        f"{workspace}; open the pull request from that workspace.",
-                        gate="Ledger")
+        raise PrRefused(
+            f"The change {run.anchor_id} was applied in {anchor.root}, not in "
+            f"{workspace}; open the pull request from that workspace.",
+            gate="Ledger",
+        )
     run.wish_key = run.wish_key or anchor.meta.get("wish", "")
     run.diff_hash = anchor.diff_hash
     applied = _ledger_gate(run, ledger.path)
@@ -267,16 +326,21 @@ def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
 
     # 2. The court's gates, for the applied paths in this repository.
     repo = _repo_of(anchor.root, config.remote, env)
-    paths = tuple(repo.relative(anchor.root / file.path) if repo else file.path
-                  for file in anchor.files)
+    paths = tuple(
+        repo.relative(anchor.root / file.path) if repo else file.path for file in anchor.files
+    )
     try:
         counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
         problem = None
     except LedgerError as error:
         counted, problem = None, str(error)
-    verdict = evaluate(CallRequest(APPLY_CONDUIT_ID, "open_pr", "commit",
-                                   WishFacts.from_wish(wish), paths, repo),
-                       registry, lint_config, counted, ledger_problem=problem)
+    verdict = evaluate(
+        CallRequest(APPLY_CONDUIT_ID, "open_pr", "commit", WishFacts.from_wish(wish), paths, repo),
+        registry,
+        lint_config,
+        counted,
+        ledger_problem=problem,
+    )
     refusal = verdict.refusal
     if refusal is not None:
         raise PrRefused(refusal.reason, gate=refusal.name)
@@ -294,8 +358,9 @@ def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
 
     # 5. The token; git gets it through the environment only.
     token = resolve_token(env)
-    git = git.with_config(*gitops.credentials(
-        (url, gitops.transport_url(git, config.remote)), token.value))
+    git = git.with_config(
+        *gitops.credentials((url, gitops.transport_url(git, config.remote)), token.value)
+    )
 
     # 6. The branch.
     branch = gitops.branch_name(wish.title, run.anchor_id)
@@ -304,20 +369,25 @@ def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
     heads = gitops.remote_heads(git, config.remote, branch)
     run.base = heads.default_branch
     if branch == heads.default_branch:
-        raise PrRefused(f"The branch {branch} is the remote's default branch, and the opener "
-                        "never pushes there; rename the remote's default branch or the wish.",
-                        gate="Branch")
+        raise PrRefused(
+            f"The branch {branch} is the remote's default branch, and the opener "
+            "never pushes there; rename the remote's default branch or the wish.",
+            gate="Branch",
+        )
     if heads.branch_exists or gitops.local_branch_exists(git, branch):
         where = "on the remote" if heads.branch_exists else "in this repository"
-        raise PrRefused(f"The branch {branch} exists already {where}; delete it (`git branch "
-                        f"-D {branch}`, `git push {config.remote} --delete {branch}`) or apply "
-                        "the wish again for a new anchor.", gate="Branch")
+        raise PrRefused(
+            f"The branch {branch} exists already {where}; delete it (`git branch "
+            f"-D {branch}`, `git push {config.remote} --delete {branch}`) or apply "
+            "the wish again for a new anchor.",
+            gate="Branch",
+        )
     applied_paths = set(run.files)
-    run.other_changes = tuple(path for path in gitops.changed_paths(git)
-                              if path not in applied_paths)
+    run.other_changes = tuple(
+        path for path in gitops.changed_paths(git) if path not in applied_paths
+    )
     if run.other_changes:
-        log.info("open_pr %s: left uncommitted: %s", run.anchor_id,
-                 ", ".join(run.other_changes))
+        log.info("open_pr %s: left uncommitted: %s", run.anchor_id, ", ".join(run.other_changes))
 
     # 7. The check.
     argv = config.check_argv()
@@ -327,9 +397,16 @@ def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
 
     # The change: one commit, the branch, the push, the pull request.
     progress(f"Committing {len(to_commit)} file(s) on {branch}")
-    message = scrub(gitops.commit_message(wish.title, wish.objective, wish.invariants,
-                                          wish.rollback, run.anchor_id,
-                                          run.wish_hash or "unknown"))
+    message = scrub(
+        gitops.commit_message(
+            wish.title,
+            wish.objective,
+            wish.invariants,
+            wish.rollback,
+            run.anchor_id,
+            run.wish_hash or "unknown",
+        )
+    )
     run.commit = gitops.create_branch(git, branch, to_commit, message)
     progress(f"Pushing {branch} to {config.remote}")
     try:
@@ -339,17 +416,33 @@ def _flow(run: _Run, workspace: Path, wish: Wish, plan_steps: Sequence[str],
         raise
     run.pushed = True
     progress("Opening the pull request")
-    body = scrub(pull_request_body(wish, plan_steps, registry, run.anchor_id, anchor.diff_hash,
-                                   run.wish_hash, run.files))
+    body = scrub(
+        pull_request_body(
+            wish, plan_steps, registry, run.anchor_id, anchor.diff_hash, run.wish_hash, run.files
+        )
+    )
     try:
-        opened = post_pull(PullRequestDraft(owner, name, scrub(wish.title), body, branch,
-                                            heads.default_branch,
-                                            config.draft if draft is None else draft),
-                           token, api_url(env), transport=transport)
+        opened = post_pull(
+            PullRequestDraft(
+                owner,
+                name,
+                scrub(wish.title),
+                body,
+                branch,
+                heads.default_branch,
+                config.draft if draft is None else draft,
+            ),
+            token,
+            api_url(env),
+            transport=transport,
+        )
     except PrFailed as error:
-        raise PrFailed(f"{error.message.removesuffix('.')} (the branch {branch} is on the "
-                       "remote: open the pull request from it by hand, or delete it before "
-                       "trying again).", detail=error.detail) from None
+        raise PrFailed(
+            f"{error.message.removesuffix('.')} (the branch {branch} is on the "
+            "remote: open the pull request from it by hand, or delete it before "
+            "trying again).",
+            detail=error.detail,
+        ) from None
     return opened.html_url
 
 
@@ -360,8 +453,9 @@ def _repo_of(root: Path, remote: str, env: Mapping[str, str]) -> RepoInfo | None
     if repo is None or remote == "origin":
         return repo
     done = gitops.Git(repo.root, env).run("config", "--get", f"remote.{remote}.url")
-    named = repo_name_from_url(done.stdout.decode("utf-8", "replace")) \
-        if done.returncode == 0 else None
+    named = (
+        repo_name_from_url(done.stdout.decode("utf-8", "replace")) if done.returncode == 0 else None
+    )
     if named is None:
         return repo  # the Repository gate refuses later, naming the missing remote
     return RepoInfo(named[0], named[1], repo.root, f"remote {remote}")
@@ -369,21 +463,30 @@ def _repo_of(root: Path, remote: str, env: Mapping[str, str]) -> RepoInfo | None
 
 def _load_anchor(anchor_id: str, state_dir: Path) -> Anchor:
     if not ANCHOR_ID.match(anchor_id):
-        raise PrRefused(f"{anchor_id!r} is not an anchor id (like A-20260101T120000Z-"
-                        "0123456789ab); give the anchor the apply printed.", gate="Ledger")
+        raise PrRefused(
+            f"{anchor_id!r} is not an anchor id (like A-20260101T120000Z-"
+            "0123456789ab); give the anchor the apply printed.",
+            gate="Ledger",
+        )
     record = anchor_path(state_dir, anchor_id)
     try:
         anchor = Anchor.from_json(record.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise PrRefused(f"There is no applied change {anchor_id} in {state_dir}; apply the "
-                        "wish first, or give the anchor the apply printed.",
-                        gate="Ledger") from None
+        raise PrRefused(
+            f"There is no applied change {anchor_id} in {state_dir}; apply the "
+            "wish first, or give the anchor the apply printed.",
+            gate="Ledger",
+        ) from None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise PrRefused(f"The undo record of {anchor_id} is unreadable ({error}); apply the "
-                        "wish again.", gate="Ledger") from None
+        raise PrRefused(
+            f"The undo record of {anchor_id} is unreadable ({error}); apply the wish again.",
+            gate="Ledger",
+        ) from None
     if undone_marker(state_dir, anchor_id).exists():
-        raise PrRefused(f"The change {anchor_id} was undone; apply the wish again to open a "
-                        "pull request.", gate="Ledger")
+        raise PrRefused(
+            f"The change {anchor_id} was undone; apply the wish again to open a pull request.",
+            gate="Ledger",
+        )
     return anchor
 
 
@@ -391,8 +494,11 @@ def _ledger_gate(run: _Run, ledger_path: Path) -> LedgerEntry:
     try:
         entries, _ = read_entries(ledger_path)
     except LedgerError as error:
-        raise PrRefused(f"{str(error).rstrip('.')}, so the apply of {run.anchor_id} cannot be "
-                        "checked; fix the ledger.", gate="Ledger") from None
+        raise PrRefused(
+            f"{str(error).rstrip('.')}, so the apply of {run.anchor_id} cannot be "
+            "checked; fix the ledger.",
+            gate="Ledger",
+        ) from None
     applied: LedgerEntry | None = None
     for _, entry in entries:
         if entry.anchor_id != run.anchor_id:
@@ -402,12 +508,17 @@ def _ledger_gate(run: _Run, ledger_path: Path) -> LedgerEntry:
         elif entry.action == "rollback" and entry.outcome == "complete":
             applied = None
         elif entry.action == "open_pr" and entry.outcome == "complete" and entry.pr_url:
-            raise PrRefused(f"A pull request was already opened for {run.anchor_id}: "
-                            f"{entry.pr_url}; update that one instead.", gate="Ledger")
+            raise PrRefused(
+                f"A pull request was already opened for {run.anchor_id}: "
+                f"{entry.pr_url}; update that one instead.",
+                gate="Ledger",
+            )
     if applied is None:
-        raise PrRefused(f"The ledger {ledger_path} holds no apply of {run.anchor_id} (or it "
-                        "was undone); apply the wish first, then open the pull request.",
-                        gate="Ledger")
+        raise PrRefused(
+            f"The ledger {ledger_path} holds no apply of {run.anchor_id} (or it "
+            "was undone); apply the wish first, then open the pull request.",
+            gate="Ledger",
+        )
     return applied
 
 
@@ -416,8 +527,10 @@ def _applied_files(anchor: Anchor, git_root: Path) -> list[gitops.FileToCommit]:
     files: list[gitops.FileToCommit] = []
     git_real = Path(os.path.realpath(git_root))
     for file in anchor.files:
-        changed = f"'{file.path}' changed after the change was applied; undo that edit, or " \
-                  "apply the wish again, before opening the pull request."
+        changed = (
+            f"'{file.path}' changed after the change was applied; undo that edit, or "
+            "apply the wish again, before opening the pull request."
+        )
         try:
             check_path(anchor.root, file.path)
         except ApplyError:
@@ -436,39 +549,57 @@ def _applied_files(anchor: Anchor, git_root: Path) -> list[gitops.FileToCommit]:
             raise PrRefused(changed, gate="Files")
         relative = os.path.relpath(os.path.realpath(anchor.root / file.path), git_real)
         if relative.startswith(".."):
-            raise PrRefused(f"'{file.path}' is outside the git repository {git_root}; open the "
-                            "pull request from the repository that holds the workspace.",
-                            gate="Repository")
+            raise PrRefused(
+                f"'{file.path}' is outside the git repository {git_root}; open the "
+                "pull request from the repository that holds the workspace.",
+                gate="Repository",
+            )
         files.append(gitops.FileToCommit(Path(relative).as_posix(), content, executable))
     return files
 
 
-def pull_request_body(wish: Wish, plan_steps: Sequence[str], registry: Registry,
-                      anchor_id: str, diff_hash: str, wish_hash: str | None,
-                      files: Sequence[str]) -> str:
+def pull_request_body(
+    wish: Wish,
+    plan_steps: Sequence[str],
+    registry: Registry,
+    anchor_id: str,
+    diff_hash: str,
+    wish_hash: str | None,
+    files: Sequence[str],
+) -> str:
     """The pull request's Markdown: the objective, plan steps, court scores and heat,
     invariants, rollback steps, the files and the ledger anchor."""
-    scores: CourtScores = court_scores(wish.objective, wish.plan, wish.invariants,
-                                       wish.rollback)
+    scores: CourtScores = court_scores(wish.objective, wish.plan, wish.invariants, wish.rollback)
     conduits = [item for item in (registry.get(tool) for tool in wish.tools) if item]
     heat = heat_estimate(wish.tier, scores, len(wish.plan), conduits)
     tier = wish.tier.value if wish.tier else "none"
     steps = [step for step in plan_steps if step.strip()] or list(wish.plan)
     lines = [
-        f"**Objective:** {_one_line(wish.objective)}", "",
-        "### Plan", *(f"{number}. {_one_line(step)}" for number, step in enumerate(steps, 1)),
-        "", "### Court",
+        f"**Objective:** {_one_line(wish.objective)}",
+        "",
+        "### Plan",
+        *(f"{number}. {_one_line(step)}" for number, step in enumerate(steps, 1)),
+        "",
+        "### Court",
         "| clarity | safety | reversibility | heat | tier |",
         "|---:|---:|---:|---:|:--|",
         f"| {scores.clarity} | {scores.safety} | {scores.reversibility} | {heat:.2f} | {tier} |",
-        "", "### Invariants", *(f"- {_one_line(item)}" for item in wish.invariants or ["none"]),
-        "", "### Rollback", *(f"- {_one_line(item)}" for item in wish.rollback or ["none"]),
-        "", "### Files", *(f"- `{path}`" for path in files),
-        "", "### Ledger",
+        "",
+        "### Invariants",
+        *(f"- {_one_line(item)}" for item in wish.invariants or ["none"]),
+        "",
+        "### Rollback",
+        *(f"- {_one_line(item)}" for item in wish.rollback or ["none"]),
+        "",
+        "### Files",
+        *(f"- `{path}`" for path in files),
+        "",
+        "### Ledger",
         f"- anchor: `{anchor_id}` (undo with `wishcraft rollback {anchor_id}`)",
         f"- diff_hash: `{diff_hash}`",
         f"- wish_hash: `{wish_hash or 'unknown'}`",
-        "", "_Opened by wishcraft from an applied wish._",
+        "",
+        "_Opened by wishcraft from an applied wish._",
     ]
     return "\n".join(lines) + "\n"
 
@@ -477,5 +608,12 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-__all__ = ["Applied", "LedgerPlace", "PrResult", "find_applied", "find_apply_entry",
-           "open_pull_request", "pull_request_body"]
+__all__ = [
+    "Applied",
+    "LedgerPlace",
+    "PrResult",
+    "find_applied",
+    "find_apply_entry",
+    "open_pull_request",
+    "pull_request_body",
+]

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 APPLY_KIND = types.CodeActionKind.Source.value + ".wishcraft.apply"
 
-_RUNNERS: weakref.WeakKeyDictionary[WishcraftLanguageServer, ApplyRunner] = \
+_RUNNERS: weakref.WeakKeyDictionary[WishcraftLanguageServer, ApplyRunner] = (
     weakref.WeakKeyDictionary()
+)
 
 
 def runner(server: WishcraftLanguageServer) -> ApplyRunner:
@@ -46,8 +47,10 @@ def refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> str 
     errors = snapshot.analysis.error_count
     wish = snapshot.analysis.wish
     if errors or wish is None:
-        return (f"The wish has {errors} error{'s' if errors != 1 else ''}; fix "
-                f"{'them' if errors != 1 else 'it'} before applying its plan.")
+        return (
+            f"The wish has {errors} error{'s' if errors != 1 else ''}; fix "
+            f"{'them' if errors != 1 else 'it'} before applying its plan."
+        )
     found = _RUNNERS.get(server)
     if found is not None and snapshot.uri in found.sessions:
         return "The plan of this wish is already being applied."
@@ -61,15 +64,21 @@ def refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> str 
     problem = plan_problem(plan, snapshot.analysis.parsed.text)
     if problem is not None:
         return problem
-    hearing = hear_apply(wish, snapshot.path.resolve(), find_place(snapshot.path.resolve()),
-                         "commit" if login_likely() else "shadow", snapshot.registry,
-                         server.lint_config_for(snapshot.path))
+    hearing = hear_apply(
+        wish,
+        snapshot.path.resolve(),
+        find_place(snapshot.path.resolve()),
+        "commit" if login_likely() else "shadow",
+        snapshot.registry,
+        server.lint_config_for(snapshot.path),
+    )
     return hearing.verdict.reason or None
 
 
-def apply_actions(server: WishcraftLanguageServer, snapshot: DocumentSnapshot, *,
-                  supports_disabled: bool) -> list[types.CodeAction]:
-    """"Apply plan", disabled with the reason (or titled with it for clients that cannot show
+def apply_actions(
+    server: WishcraftLanguageServer, snapshot: DocumentSnapshot, *, supports_disabled: bool
+) -> list[types.CodeAction]:
+    """ "Apply plan", disabled with the reason (or titled with it for clients that cannot show
     disabled actions)."""
     if snapshot.kind is not DocumentKind.WISH or not _binds_apply(snapshot):
         return []
@@ -79,10 +88,16 @@ def apply_actions(server: WishcraftLanguageServer, snapshot: DocumentSnapshot, *
     if disabled is not None and not supports_disabled:
         title = f"Apply plan (warning: {disabled.reason.rstrip('.')})"
         disabled = None
-    return [types.CodeAction(
-        title=title, kind=APPLY_KIND, disabled=disabled,
-        command=types.Command(title="Apply plan", command=COMMAND_APPLY_PLAN,
-                              arguments=[snapshot.uri]))]
+    return [
+        types.CodeAction(
+            title=title,
+            kind=APPLY_KIND,
+            disabled=disabled,
+            command=types.Command(
+                title="Apply plan", command=COMMAND_APPLY_PLAN, arguments=[snapshot.uri]
+            ),
+        )
+    ]
 
 
 def _binds_apply(snapshot: DocumentSnapshot) -> bool:
@@ -94,15 +109,17 @@ def _binds_apply(snapshot: DocumentSnapshot) -> bool:
     return APPLY_CONDUIT_ID in snapshot.analysis.parsed.text
 
 
-def actions_for(server: WishcraftLanguageServer, snapshot: DocumentSnapshot,
-                only: list[str] | None) -> list[types.CodeAction]:
+def actions_for(
+    server: WishcraftLanguageServer, snapshot: DocumentSnapshot, only: list[str] | None
+) -> list[types.CodeAction]:
     """The apply actions the client asked for (by `only` kinds)."""
     if only is not None and not any(APPLY_KIND.startswith(kind) for kind in only):
         return []
     document = server.client_capabilities.text_document
     code_action = document.code_action if document else None
-    return apply_actions(server, snapshot,
-                         supports_disabled=bool(code_action and code_action.disabled_support))
+    return apply_actions(
+        server, snapshot, supports_disabled=bool(code_action and code_action.disabled_support)
+    )
 
 
 def register(server: WishcraftLanguageServer) -> None:

@@ -21,8 +21,15 @@ from wishcraft.lsp.workspace import DocumentSnapshot
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
 
-FIXABLE = ("missing-key", "unknown-conduit", "unknown-key", "invalid-tier", "invalid-enum",
-           "yaml-duplicate-key", "missing-invariant")
+FIXABLE = (
+    "missing-key",
+    "unknown-conduit",
+    "unknown-key",
+    "invalid-tier",
+    "invalid-enum",
+    "yaml-duplicate-key",
+    "missing-invariant",
+)
 """The codes that have a quick fix."""
 
 
@@ -30,9 +37,9 @@ def _overlaps(span: Span, wanted: Span) -> bool:
     return span.start <= wanted.end and wanted.start <= span.end
 
 
-def quick_fixes(snapshot: DocumentSnapshot, wanted: Span) -> list[tuple[Finding, str,
-                                                                          list[tuple[Span,
-                                                                                     str]]]]:
+def quick_fixes(
+    snapshot: DocumentSnapshot, wanted: Span
+) -> list[tuple[Finding, str, list[tuple[Span, str]]]]:
     """The fixes for findings touching `wanted`: (finding, title, [(span, new text)])."""
     fixes = []
     for finding in snapshot.analysis.findings:
@@ -44,8 +51,9 @@ def quick_fixes(snapshot: DocumentSnapshot, wanted: Span) -> list[tuple[Finding,
     return fixes
 
 
-def fix_for(snapshot: DocumentSnapshot,
-            finding: Finding) -> tuple[str, list[tuple[Span, str]]] | None:
+def fix_for(
+    snapshot: DocumentSnapshot, finding: Finding
+) -> tuple[str, list[tuple[Span, str]]] | None:
     """The title and edits that fix one finding, or None when it has no safe fix."""
     data = finding.data
     if finding.code == "missing-key":
@@ -55,8 +63,7 @@ def fix_for(snapshot: DocumentSnapshot,
         if not isinstance(replacement, str):
             return None
         node = _node_at(snapshot, finding.span)
-        return (f"Replace with `{replacement}`",
-                [(finding.span, _quoted_like(node, replacement))])
+        return (f"Replace with `{replacement}`", [(finding.span, _quoted_like(node, replacement))])
     if finding.code == "yaml-duplicate-key":
         return _remove_block(snapshot, finding)
     if finding.code == "missing-invariant":
@@ -105,8 +112,9 @@ def _insert_at_line(lines: list[str], line: int) -> tuple[Position, str]:
     return Position(last, len(lines[last])), ("\n" if lines[last] else "")
 
 
-def _add_key(snapshot: DocumentSnapshot, parent: tuple[str | int, ...],
-             key: str) -> tuple[str, list[tuple[Span, str]]] | None:
+def _add_key(
+    snapshot: DocumentSnapshot, parent: tuple[str | int, ...], key: str
+) -> tuple[str, list[tuple[Span, str]]] | None:
     lines = snapshot.lines
     located = snapshot.analysis.index.get(parent) if parent else None
     if parent and located is None:
@@ -117,8 +125,11 @@ def _add_key(snapshot: DocumentSnapshot, parent: tuple[str | int, ...],
             return None
         pairs = root.pairs
         indent = pairs[0].key.span.start.column if pairs else 0
-        after = _end_of_block(snapshot.analysis.parsed, pairs[-1].key.span.start.line,
-                              indent) if pairs else len(lines)
+        after = (
+            _end_of_block(snapshot.analysis.parsed, pairs[-1].key.span.start.line, indent)
+            if pairs
+            else len(lines)
+        )
     else:
         assert located is not None
         value = located.value.resolved()
@@ -128,8 +139,9 @@ def _add_key(snapshot: DocumentSnapshot, parent: tuple[str | int, ...],
             return None
         if value.kind is NodeKind.MAPPING and value.pairs:
             indent = value.pairs[0].key.span.start.column
-            after = _end_of_block(snapshot.analysis.parsed, value.pairs[-1].key.span.start.line,
-                                  indent)
+            after = _end_of_block(
+                snapshot.analysis.parsed, value.pairs[-1].key.span.start.line, indent
+            )
         else:
             anchor = (located.key or located.value).span.start
             indent = anchor.column + 2
@@ -140,11 +152,12 @@ def _add_key(snapshot: DocumentSnapshot, parent: tuple[str | int, ...],
     return f"Add `{key}`", [(Span(position, position), prefix + text + "\n")]
 
 
-def _remove_block(snapshot: DocumentSnapshot,
-                  finding: Finding) -> tuple[str, list[tuple[Span, str]]] | None:
+def _remove_block(
+    snapshot: DocumentSnapshot, finding: Finding
+) -> tuple[str, list[tuple[Span, str]]] | None:
     lines = snapshot.lines
     start = finding.span.start
-    before = lines[start.line][:start.column]
+    before = lines[start.line][: start.column]
     if before.strip():
         return None  # a flow mapping or `- key:`: not a whole-line block
     end = _end_of_block(snapshot.analysis.parsed, start.line, start.column)
@@ -158,8 +171,9 @@ def _remove_block(snapshot: DocumentSnapshot,
     return f"Remove the duplicate `{key}`", [(span, "")]
 
 
-def _add_invariant(snapshot: DocumentSnapshot,
-                   suggestion: str) -> tuple[str, list[tuple[Span, str]]] | None:
+def _add_invariant(
+    snapshot: DocumentSnapshot, suggestion: str
+) -> tuple[str, list[tuple[Span, str]]] | None:
     located = snapshot.analysis.index.get(("invariants",))
     if located is None:
         return None
@@ -175,30 +189,34 @@ def _add_invariant(snapshot: DocumentSnapshot,
     after = _end_of_block(snapshot.analysis.parsed, last.span.start.line, dash_column)
     position, prefix = _insert_at_line(snapshot.lines, after)
     text = " " * dash_column + "- " + json.dumps(suggestion, ensure_ascii=False)
-    return f"Add the invariant \"{suggestion}\"", [(Span(position, position),
-                                                    prefix + text + "\n")]
+    return f'Add the invariant "{suggestion}"', [(Span(position, position), prefix + text + "\n")]
 
 
-def code_actions(snapshot: DocumentSnapshot, wanted: Span,
-                 only: list[str] | None) -> list[types.CodeAction]:
+def code_actions(
+    snapshot: DocumentSnapshot, wanted: Span, only: list[str] | None
+) -> list[types.CodeAction]:
     """Quick-fix code actions for the findings touching `wanted`, in client units."""
-    if only is not None and not any(types.CodeActionKind.QuickFix.value.startswith(kind)
-                                     for kind in only):
+    if only is not None and not any(
+        types.CodeActionKind.QuickFix.value.startswith(kind) for kind in only
+    ):
         return []
     positions = snapshot.positions
     eol = "\r\n" if "\r\n" in snapshot.analysis.parsed.text else "\n"
     actions = []
     for finding, title, edits in quick_fixes(snapshot, wanted):
-        text_edits = [types.TextEdit(range=positions.to_range(span),
-                                     new_text=text.replace("\n", eol))
-                      for span, text in edits]
-        actions.append(types.CodeAction(
-            title=title,
-            kind=types.CodeActionKind.QuickFix,
-            diagnostics=[to_diagnostic(finding, positions)],
-            is_preferred=True,
-            edit=types.WorkspaceEdit(changes={snapshot.uri: text_edits}),
-        ))
+        text_edits = [
+            types.TextEdit(range=positions.to_range(span), new_text=text.replace("\n", eol))
+            for span, text in edits
+        ]
+        actions.append(
+            types.CodeAction(
+                title=title,
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[to_diagnostic(finding, positions)],
+                is_preferred=True,
+                edit=types.WorkspaceEdit(changes={snapshot.uri: text_edits}),
+            )
+        )
     return actions
 
 
@@ -207,16 +225,27 @@ def register(server: WishcraftLanguageServer) -> None:
 
     from wishcraft.lsp.features import applying, planning
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix, planning.PLAN_KIND,
-                           planning.INSERT_KIND, applying.APPLY_KIND]))
-    def code_action(ls: WishcraftLanguageServer,
-                    params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[
+                types.CodeActionKind.QuickFix,
+                planning.PLAN_KIND,
+                planning.INSERT_KIND,
+                applying.APPLY_KIND,
+            ]
+        ),
+    )
+    def code_action(
+        ls: WishcraftLanguageServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
         wanted = snapshot.positions.from_range(params.range)
         only = [str(kind) for kind in params.context.only] if params.context.only else None
-        return (code_actions(snapshot, wanted, only) + planning.actions_for(ls, snapshot, only)
-                + applying.actions_for(ls, snapshot, only))
-
+        return (
+            code_actions(snapshot, wanted, only)
+            + planning.actions_for(ls, snapshot, only)
+            + applying.actions_for(ls, snapshot, only)
+        )

@@ -26,8 +26,10 @@ def lens_title(snapshot: DocumentSnapshot) -> str | None:
     scores = analysis.scores
     if scores is None or analysis.heat is None:
         return None
-    return (f"Court C {scores.clarity} · S {scores.safety} · R {scores.reversibility} · "
-            f"heat {analysis.heat:.2f}")
+    return (
+        f"Court C {scores.clarity} · S {scores.safety} · R {scores.reversibility} · "
+        f"heat {analysis.heat:.2f}"
+    )
 
 
 def calls_left_title(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> str | None:
@@ -38,19 +40,22 @@ def calls_left_title(server: WishcraftLanguageServer, snapshot: DocumentSnapshot
         return None
     from wishcraft.plan.court import hear  # the ledger and the gates: loaded on first lens
 
-    hearing = hear(wish, snapshot.path, "commit", snapshot.registry,
-                   server.lint_config_for(snapshot.path))
+    hearing = hear(
+        wish, snapshot.path, "commit", snapshot.registry, server.lint_config_for(snapshot.path)
+    )
     left = hearing.verdict.remaining
     if left is None:
-        return "plan: calls left unknown (the ledger cannot be read)" \
-            if hearing.ledger_problem else None
+        return (
+            "plan: calls left unknown (the ledger cannot be read)"
+            if hearing.ledger_problem
+            else None
+        )
     refusal = hearing.verdict.refusal
     limited = refusal is not None and refusal.name == "Limits"
     return left.label() + (" · limit reached" if limited else "")
 
 
-def code_lenses(snapshot: DocumentSnapshot,
-                calls_left: str | None = None) -> list[types.CodeLens]:
+def code_lenses(snapshot: DocumentSnapshot, calls_left: str | None = None) -> list[types.CodeLens]:
     """Lenses above `title` (or the first line) of a wish: the court's, then `calls_left`."""
     if snapshot.kind is not DocumentKind.WISH:
         return []
@@ -64,12 +69,14 @@ def code_lenses(snapshot: DocumentSnapshot,
             return []
         span = root.span
     line = snapshot.positions.to_range(span).start.line
-    where = types.Range(start=types.Position(line=line, character=0),
-                        end=types.Position(line=line, character=0))
+    where = types.Range(
+        start=types.Position(line=line, character=0), end=types.Position(line=line, character=0)
+    )
     lenses = [types.CodeLens(range=where, command=types.Command(title=title, command=""))]
     if calls_left is not None:
-        lenses.append(types.CodeLens(range=where,
-                                     command=types.Command(title=calls_left, command="")))
+        lenses.append(
+            types.CodeLens(range=where, command=types.Command(title=calls_left, command=""))
+        )
     return lenses
 
 
@@ -77,8 +84,9 @@ def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/codeLens`."""
 
     @server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=False))
-    def code_lens(ls: WishcraftLanguageServer,
-                  params: types.CodeLensParams) -> list[types.CodeLens] | None:
+    def code_lens(
+        ls: WishcraftLanguageServer, params: types.CodeLensParams
+    ) -> list[types.CodeLens] | None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None

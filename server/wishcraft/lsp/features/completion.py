@@ -132,8 +132,8 @@ def cursor_context(lines: list[str], position: Position) -> CursorContext | None
     if position.line >= len(lines):
         return None
     line = lines[position.line]
-    before = line[:position.column]
-    after = _WORD_AFTER.match(line[position.column:])
+    before = line[: position.column]
+    after = _WORD_AFTER.match(line[position.column :])
     end = position.column + (len(after.group(0)) if after else 0)
     match = _LINE.match(before)
     if match is None or "#" in before:
@@ -152,43 +152,48 @@ def cursor_context(lines: list[str], position: Position) -> CursorContext | None
         if value.startswith("["):
             word = re.search(r"[\"']?[\w.-]*$", value)
             typed = word.group(0) if word else ""
-            return _item_or_value(Slot.ITEM, (*key_path, 0), content_indent, position, end,
-                                  typed, line)
+            return _item_or_value(
+                Slot.ITEM, (*key_path, 0), content_indent, position, end, typed, line
+            )
         if re.fullmatch(r"[\"']?[\w.-]*", value):
-            return _item_or_value(Slot.VALUE, key_path, content_indent, position, end, value,
-                                  line)
+            return _item_or_value(Slot.VALUE, key_path, content_indent, position, end, value, line)
         return None
     if not re.fullmatch(r"[\"']?[\w.-]*", rest):
         return None
     if dash:
         list_path = ancestors(lines, position.line, indent, item=True)
-        return _item_or_value(Slot.ITEM, (*list_path, 0), content_indent, position, end, rest,
-                              line)
-    if rest.startswith(("\"", "'")):
+        return _item_or_value(Slot.ITEM, (*list_path, 0), content_indent, position, end, rest, line)
+    if rest.startswith(('"', "'")):
         return None
     path = ancestors(lines, position.line, indent, item=False)
     return CursorContext(Slot.KEY, path, indent, position.column - len(rest), end, rest)
 
 
-def _item_or_value(slot: Slot, path: Path, indent: int, position: Position, end: int,
-                   typed: str, line: str) -> CursorContext:
-    quote = typed[:1] if typed[:1] in ("\"", "'") else ""
-    if quote and line[end:end + 1] == quote:
+def _item_or_value(
+    slot: Slot, path: Path, indent: int, position: Position, end: int, typed: str, line: str
+) -> CursorContext:
+    quote = typed[:1] if typed[:1] in ('"', "'") else ""
+    if quote and line[end : end + 1] == quote:
         end += 1  # replace the closing quote too
-    return CursorContext(slot, path, indent, position.column - len(typed), end,
-                         typed[len(quote):], quote)
+    return CursorContext(
+        slot, path, indent, position.column - len(typed), end, typed[len(quote) :], quote
+    )
 
 
-def present_keys(snapshot: DocumentSnapshot, context: CursorContext,
-                 position: Position) -> set[str]:
+def present_keys(
+    snapshot: DocumentSnapshot, context: CursorContext, position: Position
+) -> set[str]:
     """Keys already written in the mapping being completed, the line being typed left out."""
     analysis = snapshot.analysis
     if analysis.parsed.complete:
         located = analysis.index.get(context.path)
         if located is None:
             return set()
-        return {str(pair.key.value) for pair in located.value.resolved().pairs
-                if pair.key.span.start.line != position.line}
+        return {
+            str(pair.key.value)
+            for pair in located.value.resolved().pairs
+            if pair.key.span.start.line != position.line
+        }
     return _present_keys_in_text(snapshot.lines, position.line, context.indent)
 
 
@@ -216,29 +221,50 @@ def _present_keys_in_text(lines: list[str], line_number: int, indent: int) -> se
 
 def _edit(context: CursorContext, line: int, text: str) -> types.TextEdit:
     return types.TextEdit(
-        range=types.Range(start=types.Position(line=line, character=context.start),
-                          end=types.Position(line=line, character=context.end)),
-        new_text=text)
+        range=types.Range(
+            start=types.Position(line=line, character=context.start),
+            end=types.Position(line=line, character=context.end),
+        ),
+        new_text=text,
+    )
 
 
-def complete(snapshot: DocumentSnapshot, position: Position, *,
-             snippets: bool) -> list[types.CompletionItem]:
+def complete(
+    snapshot: DocumentSnapshot, position: Position, *, snippets: bool
+) -> list[types.CompletionItem]:
     """Completion items at a code-point position (edit ranges in code points, converted by
     the caller)."""
     lines = snapshot.lines
     if snapshot.kind is DocumentKind.WISH and not any(
-            line.strip() and not line.lstrip().startswith("#") for line in lines):
-        return [_skeleton_item(position, snippets), *(_key_items(
-            snapshot, CursorContext(Slot.KEY, (), position.column, position.column,
-                                    position.column, ""), position, snippets))]
+        line.strip() and not line.lstrip().startswith("#") for line in lines
+    ):
+        return [
+            _skeleton_item(position, snippets),
+            *(
+                _key_items(
+                    snapshot,
+                    CursorContext(
+                        Slot.KEY, (), position.column, position.column, position.column, ""
+                    ),
+                    position,
+                    snippets,
+                )
+            ),
+        ]
     context = cursor_context(lines, position)
     if context is None:
         return []
     if context.slot is Slot.KEY:
         if context.path and list_item(field_at(snapshot.kind, context.path)) is not None:
             # An indented blank line under `tools:`: offer items with their dash.
-            item = CursorContext(Slot.ITEM, (*context.path, 0), context.indent,
-                                 context.start, context.end, context.prefix)
+            item = CursorContext(
+                Slot.ITEM,
+                (*context.path, 0),
+                context.indent,
+                context.start,
+                context.end,
+                context.prefix,
+            )
             return _value_items(snapshot, item, position, lead="- ")
         return _key_items(snapshot, context, position, snippets)
     return _value_items(snapshot, context, position)
@@ -250,21 +276,28 @@ def _skeleton_item(position: Position, snippets: bool) -> types.CompletionItem:
         label="wish",
         kind=types.CompletionItemKind.Snippet,
         detail="A whole wish: every required key and tier",
-        documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                          value="```yaml\n" + wish_skeleton(snippets=False)
-                                          + "```"),
-        insert_text_format=(types.InsertTextFormat.Snippet if snippets
-                            else types.InsertTextFormat.PlainText),
-        text_edit=types.TextEdit(range=types.Range(
-            start=types.Position(line=position.line, character=0),
-            end=types.Position(line=position.line, character=position.column)), new_text=text),
+        documentation=types.MarkupContent(
+            kind=types.MarkupKind.Markdown,
+            value="```yaml\n" + wish_skeleton(snippets=False) + "```",
+        ),
+        insert_text_format=(
+            types.InsertTextFormat.Snippet if snippets else types.InsertTextFormat.PlainText
+        ),
+        text_edit=types.TextEdit(
+            range=types.Range(
+                start=types.Position(line=position.line, character=0),
+                end=types.Position(line=position.line, character=position.column),
+            ),
+            new_text=text,
+        ),
         sort_text="0",
         preselect=True,
     )
 
 
-def _key_items(snapshot: DocumentSnapshot, context: CursorContext, position: Position,
-               snippets: bool) -> list[types.CompletionItem]:
+def _key_items(
+    snapshot: DocumentSnapshot, context: CursorContext, position: Position, snippets: bool
+) -> list[types.CompletionItem]:
     model = model_at(snapshot.kind, context.path)
     if model is None:
         return []
@@ -274,30 +307,39 @@ def _key_items(snapshot: DocumentSnapshot, context: CursorContext, position: Pos
     for order, (name, field) in enumerate(model.model_fields.items()):
         if name in present:
             continue
-        text = key_text(snapshot.kind, (*context.path, name), context.indent,
-                        snippets=snippets)
-        items.append(types.CompletionItem(
-            label=name,
-            kind=types.CompletionItemKind.Property,
-            detail=type_words(field),
-            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                              value=field.description or ""),
-            insert_text_format=(types.InsertTextFormat.Snippet if snippets
-                                else types.InsertTextFormat.PlainText),
-            insert_text_mode=types.InsertTextMode.AsIs,
-            text_edit=_edit(context, position.line, text),
-            filter_text=name,
-            sort_text=f"{0 if name in required else 1}{order:02d}",
-        ))
+        text = key_text(snapshot.kind, (*context.path, name), context.indent, snippets=snippets)
+        items.append(
+            types.CompletionItem(
+                label=name,
+                kind=types.CompletionItemKind.Property,
+                detail=type_words(field),
+                documentation=types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=field.description or ""
+                ),
+                insert_text_format=(
+                    types.InsertTextFormat.Snippet if snippets else types.InsertTextFormat.PlainText
+                ),
+                insert_text_mode=types.InsertTextMode.AsIs,
+                text_edit=_edit(context, position.line, text),
+                filter_text=name,
+                sort_text=f"{0 if name in required else 1}{order:02d}",
+            )
+        )
     return items
 
 
-def _value_items(snapshot: DocumentSnapshot, context: CursorContext, position: Position,
-                 lead: str = "") -> list[types.CompletionItem]:
+def _value_items(
+    snapshot: DocumentSnapshot, context: CursorContext, position: Position, lead: str = ""
+) -> list[types.CompletionItem]:
     root = root_model(snapshot.kind)
     path = context.path
-    if (snapshot.kind is DocumentKind.WISH and root is Wish and len(path) == 2
-            and path[0] == "tools" and context.slot is Slot.ITEM):
+    if (
+        snapshot.kind is DocumentKind.WISH
+        and root is Wish
+        and len(path) == 2
+        and path[0] == "tools"
+        and context.slot is Slot.ITEM
+    ):
         return _conduit_items(snapshot.registry, context, position, lead)
     field = field_at(snapshot.kind, path if context.slot is Slot.VALUE else path[:-1])
     if field is None:
@@ -308,38 +350,46 @@ def _value_items(snapshot: DocumentSnapshot, context: CursorContext, position: P
     items = []
     for order, member in enumerate(enum):
         text = f"{lead}{context.quote}{member.value}{context.quote}"
-        items.append(types.CompletionItem(
-            label=member.value,
-            kind=types.CompletionItemKind.EnumMember,
-            detail=enum.__doc__.strip().splitlines()[0] if enum.__doc__ else None,
-            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                              value=member.description),
-            text_edit=_edit(context, position.line, text),
-            filter_text=text,
-            sort_text=f"{order:02d}",
-        ))
+        items.append(
+            types.CompletionItem(
+                label=member.value,
+                kind=types.CompletionItemKind.EnumMember,
+                detail=enum.__doc__.strip().splitlines()[0] if enum.__doc__ else None,
+                documentation=types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=member.description
+                ),
+                text_edit=_edit(context, position.line, text),
+                filter_text=text,
+                sort_text=f"{order:02d}",
+            )
+        )
     return items
 
 
-def _conduit_items(registry: Registry, context: CursorContext, position: Position,
-                   lead: str) -> list[types.CompletionItem]:
+def _conduit_items(
+    registry: Registry, context: CursorContext, position: Position, lead: str
+) -> list[types.CompletionItem]:
     items = []
     for conduit_id, descriptor in sorted(registry.conduits.items()):
         text = f"{lead}{context.quote}{conduit_id}{context.quote}"
-        items.append(types.CompletionItem(
-            label=conduit_id,
-            kind=types.CompletionItemKind.Value,
-            detail=f"{descriptor.label} · {descriptor.risk_class.value} risk",
-            documentation=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                              value=conduit_markdown(descriptor, registry)),
-            text_edit=_edit(context, position.line, text),
-            filter_text=text,
-        ))
+        items.append(
+            types.CompletionItem(
+                label=conduit_id,
+                kind=types.CompletionItemKind.Value,
+                detail=f"{descriptor.label} · {descriptor.risk_class.value} risk",
+                documentation=types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=conduit_markdown(descriptor, registry)
+                ),
+                text_edit=_edit(context, position.line, text),
+                filter_text=text,
+            )
+        )
     return items
 
 
-def _to_client(items: list[types.CompletionItem], snapshot: DocumentSnapshot,
-               markup: types.MarkupKind) -> list[types.CompletionItem]:
+def _to_client(
+    items: list[types.CompletionItem], snapshot: DocumentSnapshot, markup: types.MarkupKind
+) -> list[types.CompletionItem]:
     """Convert edit ranges (on one line) to client units, line ends to the document's, and
     documentation to `markup`."""
     crlf = "\r\n" in snapshot.analysis.parsed.text
@@ -348,10 +398,12 @@ def _to_client(items: list[types.CompletionItem], snapshot: DocumentSnapshot,
         if isinstance(edit, types.TextEdit):
             if crlf:
                 edit.new_text = edit.new_text.replace("\n", "\r\n")
-            start = snapshot.positions.to_client(Position(edit.range.start.line,
-                                                          edit.range.start.character))
-            end = snapshot.positions.to_client(Position(edit.range.end.line,
-                                                        edit.range.end.character))
+            start = snapshot.positions.to_client(
+                Position(edit.range.start.line, edit.range.start.character)
+            )
+            end = snapshot.positions.to_client(
+                Position(edit.range.end.line, edit.range.end.character)
+            )
             edit.range = types.Range(start=start, end=end)
         if isinstance(item.documentation, types.MarkupContent):
             item.documentation.kind = markup
@@ -361,10 +413,13 @@ def _to_client(items: list[types.CompletionItem], snapshot: DocumentSnapshot,
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/completion`."""
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION,
-                    types.CompletionOptions(trigger_characters=[" ", "-", "\"", "'"]))
-    def completion(ls: WishcraftLanguageServer,
-                   params: types.CompletionParams) -> types.CompletionList | None:
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=[" ", "-", '"', "'"]),
+    )
+    def completion(
+        ls: WishcraftLanguageServer, params: types.CompletionParams
+    ) -> types.CompletionList | None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
@@ -374,5 +429,4 @@ def register(server: WishcraftLanguageServer) -> None:
         completion_caps = document.completion if document else None
         item_caps = completion_caps.completion_item if completion_caps else None
         markup = ls.markup_kind(item_caps.documentation_format if item_caps else None)
-        return types.CompletionList(is_incomplete=False,
-                                    items=_to_client(items, snapshot, markup))
+        return types.CompletionList(is_incomplete=False, items=_to_client(items, snapshot, markup))

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
 
 
-def definition_at(snapshot: DocumentSnapshot, position: Position,
-                  encoding: str | None = None) -> types.Location | None:
+def definition_at(
+    snapshot: DocumentSnapshot, position: Position, encoding: str | None = None
+) -> types.Location | None:
     """The registry entry of the conduit id under the cursor, or None.
 
     The bundled registry has no file to go to, so its conduits have no definition.
@@ -44,10 +45,14 @@ def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/definition`."""
 
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    def definition(ls: WishcraftLanguageServer,
-                   params: types.DefinitionParams) -> types.Location | None:
+    def definition(
+        ls: WishcraftLanguageServer, params: types.DefinitionParams
+    ) -> types.Location | None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
-        return definition_at(snapshot, snapshot.positions.from_client(params.position),
-                             ls.workspace.position_encoding)
+        return definition_at(
+            snapshot,
+            snapshot.positions.from_client(params.position),
+            ls.workspace.position_encoding,
+        )

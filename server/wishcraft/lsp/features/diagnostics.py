@@ -68,13 +68,17 @@ class Diagnostics:
         current = server.open_document(uri)
         if current is None or current.version != snapshot.version:
             return
-        server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, diagnostics=to_diagnostics(snapshot), version=snapshot.version))
+        server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=to_diagnostics(snapshot), version=snapshot.version
+            )
+        )
 
     def clear(self, uri: str) -> None:
         """Publish an empty list for a document (closed, or no longer one of ours)."""
-        self.server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, diagnostics=[]))
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
 
     def schedule(self, uri: str, *, delay_ms: int | None = None) -> None:
         """Publish a document's diagnostics after the debounce, replacing a pending run."""
@@ -86,7 +90,8 @@ class Diagnostics:
             previous.cancel()
         delay = self.server.settings.diagnostics.debounce_ms if delay_ms is None else delay_ms
         self.pending[uri] = self.server.spawn(
-            self._debounced(uri, document.version, delay / 1000), f"diagnostics {uri}")
+            self._debounced(uri, document.version, delay / 1000), f"diagnostics {uri}"
+        )
 
     async def _debounced(self, uri: str, version: int | None, delay: float) -> None:
         try:
@@ -115,10 +120,10 @@ class Diagnostics:
         diagnostics are out (its unsaved text is then the registry in use)."""
         self.schedule(uri)
         document = self.server.open_document(uri)
-        if document is not None and \
-                self.server.document_kind(document) is DocumentKind.REGISTRY:
-            self.server.spawn(self._recheck_after_registry_edit(uri, document.version),
-                              f"registry edit {uri}")
+        if document is not None and self.server.document_kind(document) is DocumentKind.REGISTRY:
+            self.server.spawn(
+                self._recheck_after_registry_edit(uri, document.version), f"registry edit {uri}"
+            )
 
     async def _recheck_after_registry_edit(self, uri: str, version: int | None) -> None:
         task = self.pending.get(uri)
@@ -162,18 +167,17 @@ def register(server: WishcraftLanguageServer) -> Diagnostics:
     server.recheck_listeners.append(diagnostics.recheck)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    async def did_open(ls: WishcraftLanguageServer,
-                       params: types.DidOpenTextDocumentParams) -> None:
+    async def did_open(
+        ls: WishcraftLanguageServer, params: types.DidOpenTextDocumentParams
+    ) -> None:
         await diagnostics.opened(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: WishcraftLanguageServer,
-                   params: types.DidChangeTextDocumentParams) -> None:
+    def did_change(ls: WishcraftLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         diagnostics.changed(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: WishcraftLanguageServer,
-                  params: types.DidCloseTextDocumentParams) -> None:
+    def did_close(ls: WishcraftLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         diagnostics.closed(params.text_document.uri)
 
     return diagnostics

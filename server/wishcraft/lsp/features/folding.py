@@ -25,7 +25,7 @@ def _last_line(node: Node, parsed: ParsedYaml) -> int:
     line = end.line
     # A block ends where the next token starts: column 0, or the indentation of the next
     # list item's dash (`  - `), which is not part of this block.
-    if line > node.span.start.line and not parsed.lines[line][:end.column].strip():
+    if line > node.span.start.line and not parsed.lines[line][: end.column].strip():
         line -= 1
     return parsed.last_content_line(line, node.span.start.line)
 
@@ -48,16 +48,20 @@ def folding_ranges(snapshot: DocumentSnapshot) -> list[types.FoldingRange]:
         elif node.kind is NodeKind.SEQUENCE:
             stack.extend((item.span.start, item) for item in node.items)
     found.sort()
-    return [types.FoldingRange(start_line=start, end_line=-negative_end,
-                               kind=types.FoldingRangeKind.Region)
-            for start, negative_end in found[:MAX_FOLDING_RANGES]]
+    return [
+        types.FoldingRange(
+            start_line=start, end_line=-negative_end, kind=types.FoldingRangeKind.Region
+        )
+        for start, negative_end in found[:MAX_FOLDING_RANGES]
+    ]
 
 
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/foldingRange`."""
 
     @server.feature(types.TEXT_DOCUMENT_FOLDING_RANGE)
-    def folding(ls: WishcraftLanguageServer,
-                params: types.FoldingRangeParams) -> list[types.FoldingRange] | None:
+    def folding(
+        ls: WishcraftLanguageServer, params: types.FoldingRangeParams
+    ) -> list[types.FoldingRange] | None:
         snapshot = ls.snapshot(params.text_document.uri)
         return folding_ranges(snapshot) if snapshot is not None else None

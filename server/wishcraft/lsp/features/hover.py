@@ -25,14 +25,18 @@ if TYPE_CHECKING:
 def conduit_markdown(descriptor: ConduitDescriptor, registry: Registry) -> str:
     """Describe a conduit: label, disposition, risk, determinism, latency, permissions, limits,
     audit fields, and its heat factor."""
-    limits = ", ".join(f"{name.replace('_', ' ')} {value:,}"
-                       for name, value in descriptor.limits.model_dump().items()
-                       if value is not None) or "none"
+    limits = (
+        ", ".join(
+            f"{name.replace('_', ' ')} {value:,}"
+            for name, value in descriptor.limits.model_dump().items()
+            if value is not None
+        )
+        or "none"
+    )
     rows = [
         ("disposition", f"{descriptor.disposition.value}: {descriptor.disposition.description}"),
         ("risk", f"{descriptor.risk_class.value}: {descriptor.risk_class.description}"),
-        ("determinism",
-         f"{descriptor.determinism.value}: {descriptor.determinism.description}"),
+        ("determinism", f"{descriptor.determinism.value}: {descriptor.determinism.description}"),
         ("latency", f"{descriptor.latency_class.value}: {descriptor.latency_class.description}"),
         ("domains", ", ".join(domain.value for domain in descriptor.domains) or "none"),
         ("permissions", ", ".join(f"`{p}`" for p in descriptor.permissions) or "none"),
@@ -40,8 +44,10 @@ def conduit_markdown(descriptor: ConduitDescriptor, registry: Registry) -> str:
         ("audit fields", ", ".join(f"`{a}`" for a in descriptor.audit_fields) or "none"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-    return (f"**{descriptor.label}** · `{descriptor.id}`\n\n| | |\n|---|---|\n{table}\n\n"
-            f"Heat × {conduit_factor(descriptor):.3g} · from {registry.label}")
+    return (
+        f"**{descriptor.label}** · `{descriptor.id}`\n\n| | |\n|---|---|\n{table}\n\n"
+        f"Heat × {conduit_factor(descriptor):.3g} · from {registry.label}"
+    )
 
 
 def court_markdown(analysis: Analysis) -> str | None:
@@ -49,8 +55,10 @@ def court_markdown(analysis: Analysis) -> str | None:
     scores = analysis.scores
     if scores is None or analysis.heat is None:
         return None
-    return (f"**Court** · clarity {scores.clarity} · safety {scores.safety} · "
-            f"reversibility {scores.reversibility}\n\n**Heat** ≈ {analysis.heat:.2f}")
+    return (
+        f"**Court** · clarity {scores.clarity} · safety {scores.safety} · "
+        f"reversibility {scores.reversibility}\n\n**Heat** ≈ {analysis.heat:.2f}"
+    )
 
 
 def key_markdown(kind: DocumentKind, path: Path) -> str | None:
@@ -85,8 +93,9 @@ ConduitNote = Callable[[str], str | None]
 """More to say about a conduit id (the planning conduit's model), or None."""
 
 
-def hover_at(snapshot: DocumentSnapshot, position: Position,
-             conduit_note: ConduitNote | None = None) -> tuple[str, Span] | None:
+def hover_at(
+    snapshot: DocumentSnapshot, position: Position, conduit_note: ConduitNote | None = None
+) -> tuple[str, Span] | None:
     """The hover text at a code-point position and the span it is about, or None."""
     analysis = snapshot.analysis
     place = analysis.index.place_at(position)
@@ -104,8 +113,7 @@ def hover_at(snapshot: DocumentSnapshot, position: Position,
         return text, node.span
     conduit = _conduit_at(snapshot, path, node.value)
     if conduit is not None:
-        note = conduit_note(node.value) if conduit_note and isinstance(node.value, str) \
-            else None
+        note = conduit_note(node.value) if conduit_note and isinstance(node.value, str) else None
         return (f"{conduit}\n\n---\n\n{note}" if note else conduit), node.span
     if snapshot.kind is DocumentKind.WISH and path == ("title",):
         court = court_markdown(analysis)
@@ -152,9 +160,11 @@ def planning_note(ls: WishcraftLanguageServer, uri: str, conduit: str) -> str | 
     path = document_path(document) if document is not None else None
     model = ls.settings.plan.model
     try:
-        config = load_config(path.parent if path else None,
-                             overrides={"model": model} if model else None,
-                             overrides_source="the wishcraft.plan.model setting")
+        config = load_config(
+            path.parent if path else None,
+            overrides={"model": model} if model else None,
+            overrides_source="the wishcraft.plan.model setting",
+        )
     except ConduitError as error:
         return f"**Plans** cannot start: {error}"
     return preview_markdown(preview_plan(config))
@@ -177,13 +187,17 @@ def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
     try:
         location = find_ledger(snapshot.path)
         entries = recent_entries(location.path, conduit, RECENT_LEDGER_LINES)
-        counted = usage(location.path, conduit, location.wish_key(snapshot.path)) \
-            if snapshot.kind is DocumentKind.WISH else None
+        counted = (
+            usage(location.path, conduit, location.wish_key(snapshot.path))
+            if snapshot.kind is DocumentKind.WISH
+            else None
+        )
     except LedgerError as error:
         return f"**Ledger** · {error}"
     parts = []
-    if counted is not None and (descriptor.limits.per_wish_calls is not None
-                                or descriptor.limits.per_day_calls is not None):
+    if counted is not None and (
+        descriptor.limits.per_wish_calls is not None or descriptor.limits.per_day_calls is not None
+    ):
         action = "plan" if conduit == PLANNING_CONDUIT_ID else "calls"
         parts.append(f"**Calls left** · {remaining(descriptor, action, counted).label()}")
     if not entries:
@@ -199,8 +213,10 @@ def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
             cells.append(f"`{entry.wish}`")
             reason = f" ({entry.reason})" if entry.reason else ""
             lines.append("- " + " · ".join(cells) + reason)
-        parts.append(f"**Ledger** · the last {len(entries)} call(s) of `{conduit}`, newest "
-                     "first\n\n" + "\n".join(lines))
+        parts.append(
+            f"**Ledger** · the last {len(entries)} call(s) of `{conduit}`, newest "
+            "first\n\n" + "\n".join(lines)
+        )
     return "\n\n".join(parts)
 
 
@@ -212,9 +228,12 @@ def register(server: WishcraftLanguageServer) -> None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
+
         def note(conduit: str) -> str | None:
-            notes = [planning_note(ls, params.text_document.uri, conduit),
-                     ledger_note(snapshot, conduit)]
+            notes = [
+                planning_note(ls, params.text_document.uri, conduit),
+                ledger_note(snapshot, conduit),
+            ]
             return "\n\n---\n\n".join(text for text in notes if text) or None
 
         found = hover_at(snapshot, snapshot.positions.from_client(params.position), note)
@@ -223,6 +242,7 @@ def register(server: WishcraftLanguageServer) -> None:
         text, span = found
         document = ls.client_capabilities.text_document
         formats = document.hover.content_format if document and document.hover else None
-        return types.Hover(contents=types.MarkupContent(kind=ls.markup_kind(formats),
-                                                        value=text),
-                           range=snapshot.positions.to_range(span))
+        return types.Hover(
+            contents=types.MarkupContent(kind=ls.markup_kind(formats), value=text),
+            range=snapshot.positions.to_range(span),
+        )

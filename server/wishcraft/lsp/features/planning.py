@@ -42,8 +42,9 @@ PLAN_KIND = types.CodeActionKind.Source.value + ".wishcraft.plan"
 INSERT_KIND = types.CodeActionKind.RefactorRewrite.value + ".wishcraft.insertPlanSteps"
 
 
-_RUNNERS: weakref.WeakKeyDictionary[WishcraftLanguageServer, PlanRunner] = \
+_RUNNERS: weakref.WeakKeyDictionary[WishcraftLanguageServer, PlanRunner] = (
     weakref.WeakKeyDictionary()
+)
 """The plan runner of each server, made on its first plan."""
 
 
@@ -64,15 +65,17 @@ def is_running(server: WishcraftLanguageServer, uri: str) -> bool:
     return found is not None and uri in found.sessions
 
 
-def cancel(server: WishcraftLanguageServer, *, uri: str | None = None,
-           token: str | None = None) -> bool:
+def cancel(
+    server: WishcraftLanguageServer, *, uri: str | None = None, token: str | None = None
+) -> bool:
     """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
     found = _RUNNERS.get(server)
     return found is not None and found.cancel(uri=uri, token=token)
 
 
-def load_artifact(server: WishcraftLanguageServer,
-                  snapshot: DocumentSnapshot) -> PlanArtifact | None:
+def load_artifact(
+    server: WishcraftLanguageServer, snapshot: DocumentSnapshot
+) -> PlanArtifact | None:
     """The saved plan artifact of this wish, if one can be read."""
     try:
         text = server.plan_paths_for(snapshot.path).artifact.read_text(encoding="utf-8")
@@ -97,14 +100,24 @@ def gate_refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) ->
         return None
     from wishcraft.plan.court import hear, login_likely
 
-    hearing = hear(wish, snapshot.path, "commit" if login_likely() else "shadow",
-                   snapshot.registry, server.lint_config_for(snapshot.path))
+    hearing = hear(
+        wish,
+        snapshot.path,
+        "commit" if login_likely() else "shadow",
+        snapshot.registry,
+        server.lint_config_for(snapshot.path),
+    )
     return hearing.verdict.reason or None
 
 
-def plan_actions(snapshot: DocumentSnapshot, *, supports_disabled: bool, running: bool,
-                 artifact: PlanArtifact | None,
-                 refusal: str | None = None) -> list[types.CodeAction]:
+def plan_actions(
+    snapshot: DocumentSnapshot,
+    *,
+    supports_disabled: bool,
+    running: bool,
+    artifact: PlanArtifact | None,
+    refusal: str | None = None,
+) -> list[types.CodeAction]:
     """The planning code actions for a wish; `refusal` is the court's sentence, if any."""
     if snapshot.kind is not DocumentKind.WISH:
         return []
@@ -116,30 +129,43 @@ def plan_actions(snapshot: DocumentSnapshot, *, supports_disabled: bool, running
     elif errors:
         disabled = types.CodeActionDisabled(
             reason=f"The wish has {errors} error{'s' if errors != 1 else ''}; fix "
-                   f"{'them' if errors != 1 else 'it'} before planning.")
+            f"{'them' if errors != 1 else 'it'} before planning."
+        )
     elif refusal:
         disabled = types.CodeActionDisabled(reason=refusal)
     if disabled is not None and not supports_disabled:
         title = f"Plan this wish (warning: {disabled.reason.rstrip('.')})"
         disabled = None
-    actions = [types.CodeAction(
-        title=title, kind=PLAN_KIND, disabled=disabled,
-        command=types.Command(title="Plan this wish", command=COMMAND_PLAN_WISH,
-                              arguments=[snapshot.uri]))]
+    actions = [
+        types.CodeAction(
+            title=title,
+            kind=PLAN_KIND,
+            disabled=disabled,
+            command=types.Command(
+                title="Plan this wish", command=COMMAND_PLAN_WISH, arguments=[snapshot.uri]
+            ),
+        )
+    ]
     if artifact is not None and _is_complete(artifact):
         current = hashlib.sha256(snapshot.analysis.parsed.text.encode("utf-8")).hexdigest()
         stale = current != artifact.wish_hash
         insert_disabled = None
         if stale:
             insert_disabled = types.CodeActionDisabled(
-                reason="The wish changed since the plan was made; plan it again.")
+                reason="The wish changed since the plan was made; plan it again."
+            )
         if stale and not supports_disabled:
             return actions
         edit = None if stale else insert_steps_edit(snapshot, artifact)
         if edit is not None or stale:
-            actions.append(types.CodeAction(
-                title="Insert plan steps into wish", kind=INSERT_KIND,
-                disabled=insert_disabled, edit=edit))
+            actions.append(
+                types.CodeAction(
+                    title="Insert plan steps into wish",
+                    kind=INSERT_KIND,
+                    disabled=insert_disabled,
+                    edit=edit,
+                )
+            )
     return actions
 
 
@@ -149,8 +175,9 @@ def _is_complete(artifact: PlanArtifact) -> bool:
     return artifact.status is PlanStatus.COMPLETE and bool(artifact.steps)
 
 
-def insert_steps_edit(snapshot: DocumentSnapshot,
-                      artifact: PlanArtifact) -> types.WorkspaceEdit | None:
+def insert_steps_edit(
+    snapshot: DocumentSnapshot, artifact: PlanArtifact
+) -> types.WorkspaceEdit | None:
     """Replace the `plan:` list with the plan's step titles (None when there is no list)."""
     located = snapshot.analysis.index.get(("plan",))
     if located is None:
@@ -160,16 +187,16 @@ def insert_steps_edit(snapshot: DocumentSnapshot,
     if value.kind is NodeKind.SEQUENCE and not value.flow and value.items:
         column = value.span.start.column
         indent = " " * column
-        text = ("\n" + indent).join("- " + json.dumps(title, ensure_ascii=False)
-                                    for title in titles)
+        text = ("\n" + indent).join(
+            "- " + json.dumps(title, ensure_ascii=False) for title in titles
+        )
         end = value.items[-1].span.end
         span = type(value.span)(value.span.start, end)
     else:
         text = json.dumps(titles, ensure_ascii=False)
         span = value.span
     eol = "\r\n" if "\r\n" in snapshot.analysis.parsed.text else "\n"
-    edit = types.TextEdit(range=snapshot.positions.to_range(span),
-                          new_text=text.replace("\n", eol))
+    edit = types.TextEdit(range=snapshot.positions.to_range(span), new_text=text.replace("\n", eol))
     return types.WorkspaceEdit(changes={snapshot.uri: [edit]})
 
 
@@ -180,16 +207,22 @@ def supports_disabled(server: WishcraftLanguageServer) -> bool:
     return bool(code_action and code_action.disabled_support)
 
 
-def actions_for(server: WishcraftLanguageServer, snapshot: DocumentSnapshot,
-                only: list[str] | None) -> list[types.CodeAction]:
+def actions_for(
+    server: WishcraftLanguageServer, snapshot: DocumentSnapshot, only: list[str] | None
+) -> list[types.CodeAction]:
     """The planning actions the client asked for (by `only` kinds)."""
-    if only is not None and not any(PLAN_KIND.startswith(kind) or INSERT_KIND.startswith(kind)
-                                     for kind in only):
+    if only is not None and not any(
+        PLAN_KIND.startswith(kind) or INSERT_KIND.startswith(kind) for kind in only
+    ):
         return []
     artifact = load_artifact(server, snapshot)
-    actions = plan_actions(snapshot, supports_disabled=supports_disabled(server),
-                           running=is_running(server, snapshot.uri), artifact=artifact,
-                           refusal=gate_refusal(server, snapshot))
+    actions = plan_actions(
+        snapshot,
+        supports_disabled=supports_disabled(server),
+        running=is_running(server, snapshot.uri),
+        artifact=artifact,
+        refusal=gate_refusal(server, snapshot),
+    )
     if only is None:
         return actions
     return [a for a in actions if any(str(a.kind).startswith(kind) for kind in only)]
@@ -214,8 +247,11 @@ def register(server: WishcraftLanguageServer) -> None:
         client can open a plan made in an earlier session or from the terminal."""
         snapshot = ls.snapshot(uri)
         if snapshot is None or snapshot.kind is not DocumentKind.WISH:
-            return {"planUri": None, "exists": False,
-                    "reason": "This document is not an open wish."}
+            return {
+                "planUri": None,
+                "exists": False,
+                "reason": "This document is not an open wish.",
+            }
         try:
             paths = ls.plan_paths_for(snapshot.path)
         except PlanPathError as error:
@@ -227,23 +263,35 @@ def register(server: WishcraftLanguageServer) -> None:
         snapshot = ls.snapshot(uri)
         if snapshot is None or snapshot.kind is not DocumentKind.WISH:
             reason = "This document is not an open wish."
-            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                           message=reason))
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=reason)
+            )
             return {"applied": False, "reason": reason}
         artifact = load_artifact(ls, snapshot)
-        actions = [a for a in plan_actions(snapshot, supports_disabled=True, running=False,
-                                           artifact=artifact) if a.kind == INSERT_KIND]
+        actions = [
+            a
+            for a in plan_actions(
+                snapshot, supports_disabled=True, running=False, artifact=artifact
+            )
+            if a.kind == INSERT_KIND
+        ]
         if not actions or actions[0].edit is None:
-            reason = actions[0].disabled.reason if actions and actions[0].disabled else \
-                "There is no complete plan for this wish."
-            ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                           message=reason))
+            reason = (
+                actions[0].disabled.reason
+                if actions and actions[0].disabled
+                else "There is no complete plan for this wish."
+            )
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=reason)
+            )
             return {"applied": False, "reason": reason}
-        ls.workspace_apply_edit(types.ApplyWorkspaceEditParams(
-            edit=actions[0].edit, label="Insert plan steps"))
+        ls.workspace_apply_edit(
+            types.ApplyWorkspaceEditParams(edit=actions[0].edit, label="Insert plan steps")
+        )
         return {"applied": True}
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
-    def progress_cancelled(ls: WishcraftLanguageServer,
-                           params: types.WorkDoneProgressCancelParams) -> None:
+    def progress_cancelled(
+        ls: WishcraftLanguageServer, params: types.WorkDoneProgressCancelParams
+    ) -> None:
         cancel(ls, token=str(params.token))

@@ -40,8 +40,7 @@ logger = protect_logger(logging.getLogger(__name__))
 ANCHOR_TARGET = re.compile(r"^A-[0-9A-Za-z]")
 """An argument that names an anchor, not a uri."""
 
-_RUNNING: weakref.WeakKeyDictionary[WishcraftLanguageServer, set[str]] = \
-    weakref.WeakKeyDictionary()
+_RUNNING: weakref.WeakKeyDictionary[WishcraftLanguageServer, set[str]] = weakref.WeakKeyDictionary()
 """The anchors whose pull request each server is opening now (one at a time per anchor)."""
 
 
@@ -60,13 +59,23 @@ class PullRequestResult(TypedDict, total=False):
     otherChanges: list[str]
 
 
-def _refused(server: WishcraftLanguageServer, message: str, *, gate: str | None = None,
-             exit_code: int = 3, anchor_id: str | None = None) -> PullRequestResult:
+def _refused(
+    server: WishcraftLanguageServer,
+    message: str,
+    *,
+    gate: str | None = None,
+    exit_code: int = 3,
+    anchor_id: str | None = None,
+) -> PullRequestResult:
     message = scrub(message)
-    server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning,
-                                                       message=message))
-    result: PullRequestResult = {"outcome": "refused" if exit_code == 3 else "failed",
-                                 "message": message, "exitCode": exit_code}
+    server.window_show_message(
+        types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+    )
+    result: PullRequestResult = {
+        "outcome": "refused" if exit_code == 3 else "failed",
+        "message": message,
+        "exitCode": exit_code,
+    }
     if gate:
         result["gate"] = gate
     if anchor_id:
@@ -90,8 +99,11 @@ def find_target(server: WishcraftLanguageServer, target: str) -> Applied:
         return find_applied(_workspace_root(server), target)
     path_text = to_fs_path(target) if "://" in target else None
     if not path_text:
-        raise PrRefused("Open Pull Request needs a wish's uri or an anchor id (A-…); run it "
-                        "from a wish, or give the anchor “Apply plan” reported.", gate="Ledger")
+        raise PrRefused(
+            "Open Pull Request needs a wish's uri or an anchor id (A-…); run it "
+            "from a wish, or give the anchor “Apply plan” reported.",
+            gate="Ledger",
+        )
     wish = Path(path_text)
     try:
         location = find_ledger(wish)
@@ -109,21 +121,30 @@ async def open_for(server: WishcraftLanguageServer, target: str) -> PullRequestR
     try:
         applied = find_target(server, target)
     except PrError as error:
-        return _refused(server, str(error), gate=getattr(error, "gate", None),
-                        exit_code=error.exit_code)
+        return _refused(
+            server, str(error), gate=getattr(error, "gate", None), exit_code=error.exit_code
+        )
     anchor_id = applied.entry.anchor_id or ""
     running = _RUNNING.setdefault(server, set())
     if anchor_id in running:
-        return _refused(server, f"The pull request of {anchor_id} is being opened already; wait "
-                                "for its message.", anchor_id=anchor_id, gate="Ledger")
+        return _refused(
+            server,
+            f"The pull request of {anchor_id} is being opened already; wait for its message.",
+            anchor_id=anchor_id,
+            gate="Ledger",
+        )
     try:
-        inputs = load_inputs(applied, lint_config=server.lint_config_for(applied.wish_path),
-                             artifact=_artifact(server, applied.wish_path))
+        inputs = load_inputs(
+            applied,
+            lint_config=server.lint_config_for(applied.wish_path),
+            artifact=_artifact(server, applied.wish_path),
+        )
     except PrError as error:
         return _refused(server, str(error), exit_code=error.exit_code, anchor_id=anchor_id)
     running.add(anchor_id)
-    task = server.spawn(_run(server, applied, inputs, anchor_id),
-                        name=f"open the pull request of {anchor_id}")
+    task = server.spawn(
+        _run(server, applied, inputs, anchor_id), name=f"open the pull request of {anchor_id}"
+    )
     # Shielded: a client that gives up waiting (a cancelled request) does not stop the run
     # half-way; its outcome is still shown and recorded.
     result: PullRequestResult = await asyncio.shield(task)
@@ -139,8 +160,9 @@ def _artifact(server: WishcraftLanguageServer, wish_path: Path) -> Path | None:
         return None
 
 
-async def _run(server: WishcraftLanguageServer, applied: Applied, inputs: Any,
-               anchor_id: str) -> PullRequestResult:
+async def _run(
+    server: WishcraftLanguageServer, applied: Applied, inputs: Any, anchor_id: str
+) -> PullRequestResult:
     from wishcraft.pr import open_pull_request
 
     progress = _Progress(server, f"Opening a pull request for “{scrub(inputs.wish.title)}”")
@@ -152,11 +174,18 @@ async def _run(server: WishcraftLanguageServer, applied: Applied, inputs: Any,
 
     try:
         result = await asyncio.to_thread(
-            open_pull_request, applied.workspace, anchor_id, wish=inputs.wish,
-            plan_steps=inputs.plan_steps, registry=inputs.registry,
-            lint_config=inputs.lint_config, ledger=applied.ledger,
-            config_file=inputs.config_file, wish_key=applied.entry.wish,
-            progress=step)
+            open_pull_request,
+            applied.workspace,
+            anchor_id,
+            wish=inputs.wish,
+            plan_steps=inputs.plan_steps,
+            registry=inputs.registry,
+            lint_config=inputs.lint_config,
+            ledger=applied.ledger,
+            config_file=inputs.config_file,
+            wish_key=applied.entry.wish,
+            progress=step,
+        )
     finally:
         _RUNNING.get(server, set()).discard(anchor_id)
     progress.end(result.message)
@@ -166,9 +195,13 @@ async def _run(server: WishcraftLanguageServer, applied: Applied, inputs: Any,
 
 
 def _answer(result: PrResult) -> PullRequestResult:
-    answer: PullRequestResult = {"outcome": result.outcome, "message": result.message,
-                                 "exitCode": result.exit_code, "anchorId": result.anchor_id,
-                                 "otherChanges": list(result.other_changes)}
+    answer: PullRequestResult = {
+        "outcome": result.outcome,
+        "message": result.message,
+        "exitCode": result.exit_code,
+        "anchorId": result.anchor_id,
+        "otherChanges": list(result.other_changes),
+    }
     if result.gate:
         answer["gate"] = result.gate
     if result.pr_url:
@@ -184,21 +217,25 @@ async def _show(server: WishcraftLanguageServer, result: PrResult) -> None:
         kind = types.MessageType.Info
         message = result.message
         if result.other_changes:
-            message += (f" Left uncommitted (not part of the apply): "
-                        f"{', '.join(result.other_changes)}.")
+            message += (
+                f" Left uncommitted (not part of the apply): {', '.join(result.other_changes)}."
+            )
     else:
-        kind = (types.MessageType.Warning if result.outcome == "refused"
-                else types.MessageType.Error)
+        kind = types.MessageType.Warning if result.outcome == "refused" else types.MessageType.Error
         message = result.message
     server.window_show_message(types.ShowMessageParams(type=kind, message=scrub(message)))
     if result.ledger_problem:
-        server.window_show_message(types.ShowMessageParams(
-            type=types.MessageType.Warning, message=scrub(result.ledger_problem)))
+        server.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Warning, message=scrub(result.ledger_problem)
+            )
+        )
     window = server.client_capabilities.window
     if result.pr_url and window and window.show_document and window.show_document.support:
         try:
-            await server.window_show_document_async(types.ShowDocumentParams(
-                uri=result.pr_url, external=True))
+            await server.window_show_document_async(
+                types.ShowDocumentParams(uri=result.pr_url, external=True)
+            )
         except Exception as error:  # the message above already holds the address
             logger.info("showDocument of the pull request failed: %s", error)
 
@@ -222,19 +259,23 @@ class _Progress:
             logger.info("progress refused by the client: %s", error)
             return
         self.active = True
-        self.server.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
-            title=self.title, cancellable=False, message=message))
+        self.server.work_done_progress.begin(
+            self.token,
+            types.WorkDoneProgressBegin(title=self.title, cancellable=False, message=message),
+        )
 
     def report(self, step: str) -> None:
         if self.active:
-            self.server.work_done_progress.report(self.token, types.WorkDoneProgressReport(
-                message=scrub(step), cancellable=False))
+            self.server.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=scrub(step), cancellable=False)
+            )
 
     def end(self, message: str) -> None:
         if self.active:
             self.active = False
-            self.server.work_done_progress.end(self.token,
-                                               types.WorkDoneProgressEnd(message=scrub(message)))
+            self.server.work_done_progress.end(
+                self.token, types.WorkDoneProgressEnd(message=scrub(message))
+            )
             self.server.work_done_progress.tokens.pop(self.token, None)
 
 

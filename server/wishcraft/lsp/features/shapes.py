@@ -109,8 +109,9 @@ class _Placeholders:
             return options[0]
         number = self.next_number
         self.next_number += 1
-        escaped = [escape_snippet(option).replace(",", "\\,").replace("|", "\\|")
-                   for option in options]
+        escaped = [
+            escape_snippet(option).replace(",", "\\,").replace("|", "\\|") for option in options
+        ]
         return f"${{{number}|{','.join(escaped)}|}}"
 
 
@@ -127,8 +128,14 @@ def _scalar(value: Any) -> str:
     return json.dumps(value)
 
 
-def key_text(kind: DocumentKind, path: Path, indent: int, *, snippets: bool,
-             placeholders: _Placeholders | None = None) -> str:
+def key_text(
+    kind: DocumentKind,
+    path: Path,
+    indent: int,
+    *,
+    snippets: bool,
+    placeholders: _Placeholders | None = None,
+) -> str:
     """Write `key: value-shape` for the key at `path`, the key at column `indent`.
 
     Nested lines carry their absolute indentation, so the text is inserted as it is.
@@ -141,19 +148,26 @@ def key_text(kind: DocumentKind, path: Path, indent: int, *, snippets: bool,
     return key + ":" + _value_shape(kind, path, field, indent, holder)
 
 
-def _value_shape(kind: DocumentKind, path: Path, field: FieldInfo, indent: int,
-                 holder: _Placeholders) -> str:
+def _value_shape(
+    kind: DocumentKind, path: Path, field: FieldInfo, indent: int, holder: _Placeholders
+) -> str:
     inner = " " * (indent + 2)
     model = model_class(field)
     enum = enum_class(field)
     item = list_item(field)
     example = example_of(field)
     if model is not None:
-        keys = [name for name, sub in model.model_fields.items() if sub.is_required()] \
-            or list(model.model_fields)
-        return "".join("\n" + inner + key_text(kind, (*path, name), indent + 2,
-                                                snippets=holder.snippets, placeholders=holder)
-                       for name in keys)
+        keys = [name for name, sub in model.model_fields.items() if sub.is_required()] or list(
+            model.model_fields
+        )
+        return "".join(
+            "\n"
+            + inner
+            + key_text(
+                kind, (*path, name), indent + 2, snippets=holder.snippets, placeholders=holder
+            )
+            for name in keys
+        )
     if item is not None:
         examples = example if isinstance(example, list) and example else [None]
         item_enum = enum_class(item)
@@ -178,5 +192,10 @@ def wish_skeleton(*, snippets: bool) -> str:
     """A whole wish: every required key and `tier`, with examples as placeholders."""
     holder = _Placeholders(snippets)
     keys = [*Wish.REQUIRED_KEYS, "tier"]
-    return "\n".join(key_text(DocumentKind.WISH, (key,), 0, snippets=snippets,
-                              placeholders=holder) for key in keys) + "\n"
+    return (
+        "\n".join(
+            key_text(DocumentKind.WISH, (key,), 0, snippets=snippets, placeholders=holder)
+            for key in keys
+        )
+        + "\n"
+    )

@@ -43,7 +43,7 @@ def _kind(node: Node) -> types.SymbolKind:
 
 def _short(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= MAX_NAME else text[:MAX_NAME - 1] + "…"
+    return text if len(text) <= MAX_NAME else text[: MAX_NAME - 1] + "…"
 
 
 def _detail(node: Node) -> str | None:
@@ -93,19 +93,22 @@ class _Outline:
             for pair in node.pairs:
                 if pair.duplicate:
                     continue
-                span = _trimmed(Span(pair.key.span.start,
-                                     max(pair.key.span.end, pair.value.span.end)),
-                                self.parsed)
+                span = _trimmed(
+                    Span(pair.key.span.start, max(pair.key.span.end, pair.value.span.end)),
+                    self.parsed,
+                )
                 if not self._room(span):
                     break
-                out.append(types.DocumentSymbol(
-                    name=pair.key.text or "(empty key)",
-                    kind=_kind(pair.value),
-                    detail=_detail(pair.value),
-                    range=positions.to_range(span),
-                    selection_range=positions.to_range(pair.key.span),
-                    children=self.children(pair.value, depth + 1) or None,
-                ))
+                out.append(
+                    types.DocumentSymbol(
+                        name=pair.key.text or "(empty key)",
+                        kind=_kind(pair.value),
+                        detail=_detail(pair.value),
+                        range=positions.to_range(span),
+                        selection_range=positions.to_range(pair.key.span),
+                        children=self.children(pair.value, depth + 1) or None,
+                    )
+                )
         elif node.kind is NodeKind.SEQUENCE:
             for index, item in enumerate(node.items):
                 span = _trimmed(item.span, self.parsed)
@@ -119,16 +122,20 @@ class _Outline:
                     named = resolved.get("id") or resolved.get("label")
                     if named is not None and named.value.resolved().text:
                         name = _short(named.value.resolved().text)
-                children = self.children(item, depth + 1) \
-                    if resolved.kind is not NodeKind.SCALAR else []
-                out.append(types.DocumentSymbol(
-                    name=name,
-                    kind=_kind(item) if resolved.kind is not NodeKind.SCALAR
-                    else types.SymbolKind.String,
-                    range=positions.to_range(span),
-                    selection_range=positions.to_range(span),
-                    children=children or None,
-                ))
+                children = (
+                    self.children(item, depth + 1) if resolved.kind is not NodeKind.SCALAR else []
+                )
+                out.append(
+                    types.DocumentSymbol(
+                        name=name,
+                        kind=_kind(item)
+                        if resolved.kind is not NodeKind.SCALAR
+                        else types.SymbolKind.String,
+                        range=positions.to_range(span),
+                        selection_range=positions.to_range(span),
+                        children=children or None,
+                    )
+                )
         return out
 
 
@@ -141,9 +148,15 @@ def document_symbols(snapshot: DocumentSnapshot) -> list[types.DocumentSymbol]:
     symbols = outline.children(root.resolved(), 0)
     if outline.cut is not None:
         where = snapshot.positions.to_range(Span(outline.cut.start, outline.cut.start))
-        symbols.append(types.DocumentSymbol(
-            name="…", kind=types.SymbolKind.Null, range=where, selection_range=where,
-            detail=f"the outline stops at {MAX_SYMBOLS:,} symbols"))
+        symbols.append(
+            types.DocumentSymbol(
+                name="…",
+                kind=types.SymbolKind.Null,
+                range=where,
+                selection_range=where,
+                detail=f"the outline stops at {MAX_SYMBOLS:,} symbols",
+            )
+        )
     return symbols
 
 
@@ -151,7 +164,8 @@ def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/documentSymbol`."""
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    def symbols(ls: WishcraftLanguageServer,
-                params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
+    def symbols(
+        ls: WishcraftLanguageServer, params: types.DocumentSymbolParams
+    ) -> list[types.DocumentSymbol] | None:
         snapshot = ls.snapshot(params.text_document.uri)
         return document_symbols(snapshot) if snapshot is not None else None
