@@ -20,13 +20,12 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
 from lsprotocol import types
-from pygls.progress import Progress
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
@@ -51,16 +50,15 @@ from wishcraft.apply.stage import FileChange, StagedChange
 from wishcraft.apply.transaction import record_applied
 from wishcraft.apply.unidiff import opcodes
 from wishcraft.conduit.apply_exchange import ApplyExchange
-from wishcraft.conduit.client import CodexClient, PlanProgress
-from wishcraft.conduit.config import ConduitConfig, load_config
+from wishcraft.conduit.client import PlanProgress
+from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError
 from wishcraft.ledger import LedgerError, LedgerLocation, Outcome, find_ledger, read_entries
-from wishcraft.lint.config import LintConfig
-from wishcraft.lsp.settings import Settings
+from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
 from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.plan.court import Hearing, ledger_mode
-from wishcraft.plan.paths import PlanPathError, PlanPaths
+from wishcraft.plan.paths import PlanPathError
 from wishcraft.plan.pipeline import resolve_mode
 from wishcraft.redaction import protect_logger, scrub
 
@@ -83,49 +81,12 @@ class ApplyResult(TypedDict, total=False):
     files: list[str]
 
 
-class ApplyHost(Protocol):
-    """What the runner needs of the language server, and no more (as `runner.PlanHost`)."""
-
-    @property
-    def client_capabilities(self) -> types.ClientCapabilities:
-        """What the client supports (progress, annotations, showDocument)."""
-
-    @property
-    def settings(self) -> Settings:
-        """The settings in force (`wishcraft.plan.model`)."""
-
-    @property
-    def work_done_progress(self) -> Progress:
-        """pygls' work-done progress helper."""
-
-    def snapshot(self, uri: str) -> DocumentSnapshot | None:
-        """The analysed open document."""
+class ApplyHost(ConduitHost, Protocol):
+    """What "Apply plan" needs of the server: a conduit run's host, the open documents (their
+    versions go in the edit), and the client's answers to a question and to an edit."""
 
     def open_document(self, uri: str) -> TextDocument | None:
         """An open document (any kind), for its version and unsaved text."""
-
-    def plan_paths_for(self, wish_path: Path) -> PlanPaths:
-        """Where a wish's plan files go."""
-
-    def lint_config_for(self, path: Path) -> LintConfig:
-        """The lint rules of a wish (the Tier and Court gates read them)."""
-
-    def refresh_code_lenses(self) -> None:
-        """Ask the client to ask for code lenses again."""
-
-    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Run a tracked background task."""
-
-    def window_show_message(self, params: types.ShowMessageParams) -> None:
-        """Show one sentence."""
-
-    def window_log_message(self, params: types.LogMessageParams) -> None:
-        """Write to the client's log."""
-
-    async def window_show_document_async(
-        self, params: types.ShowDocumentParams
-    ) -> types.ShowDocumentResult:
-        """Ask the client to show a document."""
 
     async def window_show_message_request_async(
         self, params: types.ShowMessageRequestParams
@@ -338,15 +299,10 @@ def last_anchor(location: LedgerLocation, wish_key: str) -> str | None:
 # The runner --------------------------------------------------------------------------------
 
 
-class ApplyRunner:
+class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
     """Starts, tracks and cancels applies, and undoes them, for the language server."""
 
-    def __init__(self, server: ApplyHost) -> None:
-        """Run applies for `server`; the HTTP client is made on first use and shared."""
-        self.server = server
-        self.sessions: dict[str, ApplySession] = {}
-        self._client: CodexClient | None = None
-        self._client_config: ConduitConfig | None = None
+    what = "apply"
 
     # Capabilities -----------------------------------------------------------------------
 
@@ -361,9 +317,6 @@ class ApplyRunner:
         """Whether the client shows change annotations (and so asks before applying)."""
         edit = self._edit_capabilities()
         return bool(edit and edit.change_annotation_support is not None)
-
-    def _show(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_show_message(types.ShowMessageParams(type=kind, message=scrub(message)))
 
     def _encoding(self) -> str:
         workspace = getattr(self.server, "workspace", None)
@@ -423,33 +376,6 @@ class ApplyRunner:
     def _refused(self, message: str) -> ApplyResult:
         self._show(types.MessageType.Warning, message)
         return {"started": False, "reason": scrub(message)}
-
-    def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
-        """Cancel the apply of `uri` (or with progress `token`)."""
-        for session in list(self.sessions.values()):
-            if (uri is not None and session.uri == uri) or (
-                token is not None and session.token == token
-            ):
-                if session.task is not None and not session.task.done():
-                    session.task.cancel()
-                    return True
-        return False
-
-    def _conduit_config(self, wish_path: Path) -> ConduitConfig:
-        model = self.server.settings.plan.model
-        return load_config(
-            wish_path.parent,
-            overrides={"model": model} if model else None,
-            overrides_source="the wishcraft.plan.model setting",
-        )
-
-    def _client_for(self, config: ConduitConfig) -> CodexClient:
-        if self._client is None or self._client_config != config:
-            if self._client is not None:
-                self.server.spawn(self._client.aclose(), name="close codex client")
-            self._client = CodexClient(config)
-            self._client_config = config
-        return self._client
 
     # The run ----------------------------------------------------------------------------
 
@@ -770,18 +696,3 @@ class ApplyRunner:
         workspace = getattr(self.server, "workspace", None)
         root = getattr(workspace, "root_path", None)
         return Path(root) if root else Path.cwd()
-
-    # Shutdown ---------------------------------------------------------------------------
-
-    def shutdown(self) -> None:
-        """Cancel running applies and close the HTTP pool, without making the client wait."""
-        self.server.spawn(self.aclose(), name="close the apply runner")
-
-    async def aclose(self) -> None:
-        """Cancel running applies (nothing is written) and close the HTTP client."""
-        tasks = [session.task for session in self.sessions.values() if session.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()

@@ -18,23 +18,19 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from lsprotocol import types
-from pygls.progress import Progress
 from pygls.protocol import LanguageServerProtocol
 
-from wishcraft.conduit.client import CodexClient, PlanProgress
-from wishcraft.conduit.config import ConduitConfig, load_config
+from wishcraft.conduit.client import PlanProgress
+from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError
 from wishcraft.fileio import write_atomically
-from wishcraft.lint.config import LintConfig
+from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
 from wishcraft.lsp.payloads import PlanUpdated, PlanWishResult
-from wishcraft.lsp.settings import Settings
-from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.model import ExecMode, Wish
 from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
@@ -59,52 +55,13 @@ from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry
 
 
-class PlanHost(Protocol):
-    """What the runner needs of the language server, and no more (the server is one).
-
-    A small surface keeps the runner testable and the server free of planning code."""
-
-    @property
-    def client_capabilities(self) -> types.ClientCapabilities:
-        """What the client supports (progress, showDocument)."""
-
-    @property
-    def settings(self) -> Settings:
-        """The settings in force (`wishcraft.plan.model`)."""
-
-    @property
-    def work_done_progress(self) -> Progress:
-        """pygls' work-done progress helper."""
+class PlanHost(ConduitHost, Protocol):
+    """What "Plan this wish" needs of the server: a conduit run's host, and the protocol to
+    send `wishcraft/planUpdated`."""
 
     @property
     def protocol(self) -> LanguageServerProtocol:
         """The protocol, to send our own notification."""
-
-    def snapshot(self, uri: str) -> DocumentSnapshot | None:
-        """The analysed open document."""
-
-    def plan_paths_for(self, wish_path: Path) -> PlanPaths:
-        """Where a wish's plan files go."""
-
-    def lint_config_for(self, path: Path) -> LintConfig:
-        """The lint rules of a wish (the Tier and Court gates read them)."""
-
-    def refresh_code_lenses(self) -> None:
-        """Ask the client to ask for code lenses again (the calls left changed)."""
-
-    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Run a tracked background task."""
-
-    def window_show_message(self, params: types.ShowMessageParams) -> None:
-        """Show one sentence to the user."""
-
-    def window_log_message(self, params: types.LogMessageParams) -> None:
-        """Write to the client's log."""
-
-    async def window_show_document_async(
-        self, params: types.ShowDocumentParams
-    ) -> types.ShowDocumentResult:
-        """Ask the client to show a document."""
 
 
 logger = protect_logger(logging.getLogger(__name__))
@@ -133,17 +90,16 @@ class PlanSession:
     progress: bool = False
 
 
-class PlanRunner:
+class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
     """Starts, tracks and cancels plans for the language server."""
+
+    what = "plan"
 
     def __init__(self, server: PlanHost) -> None:
         """Run plans for `server`; the HTTP client is made on first use and shared."""
-        self.server = server
-        self.sessions: dict[str, PlanSession] = {}
-        self._client: CodexClient | None = None
+        super().__init__(server)
         self._said: set[str] = set()
         """Conduit warnings already shown (an effort mapped, no catalog), each said once."""
-        self._client_config: ConduitConfig | None = None
 
     # Capabilities -----------------------------------------------------------------------
 
@@ -154,14 +110,6 @@ class PlanRunner:
     def _supports_show_document(self) -> bool:
         window = self.server.client_capabilities.window
         return bool(window and window.show_document and window.show_document.support)
-
-    # Messages ---------------------------------------------------------------------------
-
-    def _show(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_show_message(types.ShowMessageParams(type=kind, message=scrub(message)))
-
-    def _log(self, kind: types.MessageType, message: str) -> None:
-        self.server.window_log_message(types.LogMessageParams(type=kind, message=scrub(message)))
 
     # Starting and cancelling ------------------------------------------------------------
 
@@ -229,33 +177,6 @@ class PlanRunner:
             self._show(types.MessageType.Warning, problem)
         self.server.refresh_code_lenses()
         return {"started": False, "reason": message, "shown": True}
-
-    def cancel(self, uri: str | None = None, token: str | None = None) -> bool:
-        """Cancel the plan of `uri` (or with progress `token`); tell whether one was running."""
-        for session in list(self.sessions.values()):
-            if (uri is not None and session.uri == uri) or (
-                token is not None and session.token == token
-            ):
-                if session.task is not None and not session.task.done():
-                    session.task.cancel()
-                    return True
-        return False
-
-    def _conduit_config(self, wish_path: Path) -> ConduitConfig:
-        model = self.server.settings.plan.model
-        return load_config(
-            wish_path.parent,
-            overrides={"model": model} if model else None,
-            overrides_source="the wishcraft.plan.model setting",
-        )
-
-    def _client_for(self, config: ConduitConfig) -> CodexClient:
-        if self._client is None or self._client_config != config:
-            if self._client is not None:
-                self.server.spawn(self._client.aclose(), name="close codex client")
-            self._client = CodexClient(config)
-            self._client_config = config
-        return self._client
 
     # The run ----------------------------------------------------------------------------
 
@@ -443,19 +364,3 @@ class PlanRunner:
             self.server.work_done_progress.tokens.pop(session.token, None)
         else:
             self._show(types.MessageType.Info, f"Planning “{session.wish.title}”: {summary}")
-
-    def shutdown(self) -> None:
-        """Stop for a server shutdown without making the client wait: each running plan is
-        cancelled (it then writes what arrived, marked incomplete) and the HTTP pool closes
-        once they are done."""
-        self.server.spawn(self.aclose(), name="close the plan runner")
-
-    async def aclose(self) -> None:
-        """Cancel running plans and close the HTTP client (server shutdown)."""
-        tasks = [session.task for session in self.sessions.values() if session.task is not None]
-        for task in tasks:
-            task.cancel()
-        # Each cancelled plan writes what arrived, marked incomplete, before it ends.
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
