@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from wishcraft.cli.wish_input import log_verbosely, read_wish
 
 if TYPE_CHECKING:
     from wishcraft.apply.pipeline import ApplyJob, ApplyRun
@@ -94,53 +95,19 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         scope_globs,
     )
     from wishcraft.apply.transaction import apply_change
-    from wishcraft.conduit.config import load_config
-    from wishcraft.conduit.errors import ConduitError
-    from wishcraft.lint import ConfigError, analyse_wish
-    from wishcraft.lint.config import find_config_file, load_lint_config
-    from wishcraft.lint.registries import RegistryCache
     from wishcraft.model import ExecMode
     from wishcraft.plan.court import ledger_mode
     from wishcraft.plan.pipeline import resolve_mode
 
-    if args.verbose:
-        logging.basicConfig(
-            level=logging.INFO, stream=err, format="%(levelname)s %(name)s: %(message)s"
-        )
+    log_verbosely(args, err)
+    given = read_wish(args.wish, args.model, err)
+    if isinstance(given, int):
+        return given
+    text, wish_path, config = given.text, given.path, given.config
+    registry, lint_config = given.registry, given.lint_config
     try:
-        text = args.wish.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(
-            f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}", file=err
-        )
-        return EXIT_USAGE
-    wish_path = args.wish.resolve()
-    registry = RegistryCache().for_document(wish_path)
-    try:
-        lint_config = load_lint_config(find_config_file(wish_path.parent))
-    except ConfigError as exc:
-        print(f"wishcraft: {exc}", file=err)
-        return EXIT_USAGE
-    analysis = analyse_wish(text, registry, lint_config)
-    if analysis.wish is None:
-        print(
-            f"wishcraft: {args.wish} is not a valid wish "
-            f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.",
-            file=err,
-        )
-        return EXIT_USAGE
-    try:
-        job = prepare(analysis.wish, text, wish_path, args.plan)
+        job = prepare(given.wish, text, wish_path, args.plan)
     except ApplyRefused as exc:
-        print(f"wishcraft: {exc}", file=err)
-        return EXIT_USAGE
-    try:
-        config = load_config(
-            wish_path.parent,
-            overrides={"model": args.model} if args.model else None,
-            overrides_source="--model",
-        )
-    except ConduitError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
     exec_mode = resolve_mode(args.mode, config)

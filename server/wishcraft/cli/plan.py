@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from wishcraft.cli.wish_input import log_verbosely, read_wish
 from wishcraft.plan.paths import PlanPathError, PlanPaths, plan_paths
 
 if TYPE_CHECKING:
@@ -72,11 +72,6 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Plan the wish; print the text as it streams; write the artifact."""
     # Imported here, not at the top: `wishcraft lint` in CI must not pay for httpx and the
     # conduit at start-up (about 250 ms) only because the parser lists this subcommand.
-    from wishcraft.conduit.config import load_config
-    from wishcraft.conduit.errors import ConduitError
-    from wishcraft.lint import ConfigError, analyse_wish
-    from wishcraft.lint.config import find_config_file, load_lint_config
-    from wishcraft.lint.registries import RegistryCache
     from wishcraft.model import ExecMode
     from wishcraft.plan.artifact import PlanStatus
     from wishcraft.plan.pipeline import (
@@ -88,48 +83,19 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         save_plan,
     )
 
-    if args.verbose:
-        logging.basicConfig(
-            level=logging.INFO, stream=err, format="%(levelname)s %(name)s: %(message)s"
-        )
-    try:
-        text = args.wish.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(
-            f"wishcraft: cannot read {args.wish}: {getattr(exc, 'strerror', None) or exc}", file=err
-        )
-        return EXIT_USAGE
-    registry = RegistryCache().for_document(args.wish.resolve())
-    try:
-        lint_config = load_lint_config(find_config_file(args.wish.resolve().parent))
-    except ConfigError as exc:
-        print(f"wishcraft: {exc}", file=err)
-        return EXIT_USAGE
-    analysis = analyse_wish(text, registry, lint_config)
-    if analysis.wish is None:
-        print(
-            f"wishcraft: {args.wish} is not a valid wish "
-            f"({analysis.error_count} error(s)); run `wishcraft lint {args.wish}`.",
-            file=err,
-        )
-        return EXIT_USAGE
-    try:
-        config = load_config(
-            args.wish.resolve().parent,
-            overrides={"model": args.model} if args.model else None,
-            overrides_source="--model",
-        )
-    except ConduitError as exc:
-        print(f"wishcraft: {exc}", file=err)
-        return EXIT_USAGE
+    log_verbosely(args, err)
+    given = read_wish(args.wish, args.model, err)
+    if isinstance(given, int):
+        return given
+    config = given.config
     try:
         paths = _destinations(args.wish, args.out)
     except PlanPathError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
     mode = resolve_mode(args.mode, config)
-    job = new_job(analysis.wish, text, args.wish.resolve(), mode)
-    hearing = hear_plan(job, registry, lint_config)
+    job = new_job(given.wish, given.text, given.path, mode)
+    hearing = hear_plan(job, given.registry, given.lint_config)
     for note in hearing.notes:
         print(f"wishcraft: note: {note}", file=err)
     if not hearing.verdict.allowed:
