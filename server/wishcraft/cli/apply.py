@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wishcraft.cli.wish_input import log_verbosely, read_wish
+from wishcraft.cli.wish_input import add_conduit_options, log_verbosely, read_wish
 
 if TYPE_CHECKING:
     from wishcraft.apply.pipeline import ApplyJob, ApplyRun
@@ -54,30 +54,14 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="apply without asking (needed when there is no terminal)",
     )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--shadow",
-        dest="mode",
-        action="store_const",
-        const="shadow",
-        help="call nothing: list the files the plan names",
-    )
-    mode.add_argument(
-        "--live",
-        dest="mode",
-        action="store_const",
-        const="live",
-        help="call Codex (the default when a Codex login exists)",
-    )
-    parser.add_argument("--model", default=None, help="the Codex model (as for `plan`)")
+    add_conduit_options(parser, shadow_help="call nothing: list the files the plan names")
     parser.add_argument(
         "--open-pr",
         action="store_true",
         help="once applied, open a pull request of the change (as `wishcraft "
         "pr ANCHOR`; the exit status is then the pull request's)",
     )
-    parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
-    parser.set_defaults(handler=command_apply, mode="auto")
+    parser.set_defaults(handler=command_apply)
 
 
 def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from wishcraft.cli.wish_input import log_verbosely, read_wish
+from wishcraft.cli.wish_input import add_conduit_options, log_verbosely, read_wish
 from wishcraft.plan.paths import PlanPathError, PlanPaths, plan_paths
 
 if TYPE_CHECKING:
@@ -42,30 +42,9 @@ def register(subparsers: Any) -> None:
         default=None,
         help="artifact path (default: <wish>.plan.json next to the wish)",
     )
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--shadow",
-        dest="mode",
-        action="store_const",
-        const="shadow",
-        help="plan offline from the wish's own fields",
-    )
-    mode.add_argument(
-        "--live",
-        dest="mode",
-        action="store_const",
-        const="live",
-        help="call Codex (the default when a Codex login exists)",
-    )
-    parser.add_argument(
-        "--model",
-        default=None,
-        help="the Codex model (default: as Codex chooses: OPENAI_MODEL, "
-        "[conduit] model, ~/.codex/config.toml, else the catalog's default)",
-    )
+    add_conduit_options(parser, shadow_help="plan offline from the wish's own fields")
     parser.add_argument("--quiet", "-q", action="store_true", help="do not stream the text")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
-    parser.set_defaults(handler=command_plan, mode="auto")
+    parser.set_defaults(handler=command_plan)
 
 
 def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -35,6 +35,29 @@ class WishInput:
     config: ConduitConfig
 
 
+def add_conduit_options(parser: argparse.ArgumentParser, *, shadow_help: str) -> None:
+    """`--shadow`/`--live`, `--model` and `-v`: how a command that calls a conduit is run."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--shadow", dest="mode", action="store_const", const="shadow", help=shadow_help
+    )
+    mode.add_argument(
+        "--live",
+        dest="mode",
+        action="store_const",
+        const="live",
+        help="call Codex (the default when a Codex login exists)",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="the Codex model (default: as Codex chooses: OPENAI_MODEL, "
+        "[conduit] model, ~/.codex/config.toml, else the catalog's default)",
+    )
+    parser.add_argument("--verbose", "-v", action="store_true", help="log requests to stderr")
+    parser.set_defaults(mode="auto")
+
+
 def log_verbosely(args: argparse.Namespace, err: TextIO) -> None:
     """With `-v`, log to stderr at INFO (the request, redacted, among it)."""
     if getattr(args, "verbose", False):
