@@ -229,78 +229,48 @@ def _detail(data: dict[str, Any], error: dict[str, Any], body: str) -> str:
     return str(error.get("message") or data.get("detail") or body or "")
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """An error answer as read once: its status, body, JSON, `error` object and ids."""
+
+    status: int
+    body: str
+    data: dict[str, Any]
+    error: dict[str, Any]
+    ids: dict[str, str | None]
+
+    @property
+    def where(self) -> str:
+        """` (request id …)` for sentences, or nothing."""
+        request_id = self.ids["request_id"]
+        return f" (request id {request_id})" if request_id else ""
+
+    @property
+    def detail(self) -> str:
+        """The backend's own words, lower-cased, for matching."""
+        return _detail(self.data, self.error, self.body).lower()
+
+
 def status_error(
     response: httpx.Response, body: str, context: RequestContext | str
 ) -> ConduitError:
     """Translate an error status into the right `ConduitError`, with its ids."""
     if isinstance(context, str):
         context = RequestContext(url=str(response.request.url), model=context)
-    model = context.model
-    status = response.status_code
-    ids = ids_of(response)
     data = _error_json(response, body)
     raw_error = data.get("error")
-    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
-    kind = error.get("type") or error.get("code")
-    where = f" (request id {ids['request_id']})" if ids["request_id"] else ""
+    answer = _Answer(
+        response.status_code,
+        body,
+        data,
+        raw_error if isinstance(raw_error, dict) else {},
+        ids_of(response),
+    )
+    status, ids, where = answer.status, answer.ids, answer.where
     if 300 <= status < 400:
-        location = response.headers.get("location", "")
-        target = urlsplit(location)
-        place = (
-            f"{target.scheme}://{target.netloc}{target.path}"
-            if target.netloc
-            else (target.path or "nowhere")
-        )
-        return RedirectRefused(
-            f"Codex answered with a redirect ({status}) to {redact(place)}{where}; it is not "
-            f"followed, so the login is never sent elsewhere: check {_base_setting(context)} "
-            "and any proxy or captive portal.",
-            location=location,
-            status=status,
-            body=body,
-            detail=f"Location: {location}",
-            **ids,
-        )
-    if status == 429 and kind in ("usage_limit_reached", "usage_not_included"):
-        resets_at = _timestamp(error.get("resets_at"))
-        resets_in = error.get("resets_in_seconds")
-        if (
-            resets_at is None
-            and isinstance(resets_in, int | float)
-            and not isinstance(resets_in, bool)
-        ):
-            resets_at = _timestamp(time.time() + resets_in) if math.isfinite(resets_in) else None
-        plan = text_or_none(error.get("plan_type"))
-        if kind == "usage_not_included":
-            message = (
-                "This ChatGPT plan does not include Codex; upgrade the plan or plan "
-                "offline with --shadow."
-            )
-        else:
-            message = (
-                f"The Codex usage limit of this ChatGPT {plan or ''} plan is reached; "
-                f"it resets {describe_reset(resets_at)}: wait until then, or plan "
-                "offline with --shadow."
-            ).replace("  ", " ")
-        return UsageLimitReached(
-            message,
-            resets_at=resets_at,
-            plan_type=plan,
-            status=status,
-            body=body,
-            detail=body[:1000],
-            **ids,
-        )
+        return _redirect_error(response, answer, context)
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return RateLimited(
-            f"Codex is rate-limiting requests{where}; try again in a moment.",
-            retry_after=retry_after,
-            status=status,
-            body=body,
-            **ids,
-        )
-    detail = _detail(data, error, body).lower()
+        return _too_many_error(response, answer)
     if status == 404:
         return EndpointNotFound(
             f"Codex answered 404 Not Found for {context.url}{where}: check "
@@ -310,57 +280,11 @@ def status_error(
             detail=body[:1000],
             **ids,
         )
-    if status == 400 and "requires a newer version" in detail:
-        configured = "client_version" in context.version_source
-        fix = (
-            "raise `client_version` under [conduit] in data/config/wishcraft.toml"
-            if configured
-            else "update the Codex CLI (npm install -g @openai/codex), or set "
-            "`client_version` under [conduit] in data/config/wishcraft.toml to a newer "
-            "release"
-        )
-        return ClientTooOld(
-            f"The model {model!r} requires a newer Codex than version {context.version}, the "
-            f"version sent (from {context.version_source or 'the built-in default'}): {fix}.",
-            status=status,
-            body=body,
-            detail=body[:1000],
-            **ids,
-        )
-    if status == 400 and "model" in detail and "not supported" in detail and "effort" not in detail:
-        login = "an API key" if context.api_key else "a ChatGPT login"
-        return ModelNotSupported(
-            f"The model {model!r} ({_chosen(context)}) is not available with {login}: "
-            f"choose one the catalog offers ({_offered(context)}).",
-            status=status,
-            body=body,
-            detail=body[:1000],
-            **ids,
-        )
-    if (
-        status == 400
-        and "effort" in detail
-        and ("not supported" in detail or "unsupported" in detail or "invalid" in detail)
-    ):
-        return EffortNotSupported(
-            f"The model {model!r} does not accept reasoning effort {context.effort!r}: set "
-            "`model_reasoning_effort` to one the model supports (`wishcraft models` lists "
-            "them).",
-            status=status,
-            body=body,
-            detail=body[:1000],
-            **ids,
-        )
-    if status == 400 and "instructions are not valid" in body.lower():
-        return InstructionsRejected(
-            f"The Codex backend rejected the instructions sent for {model}: set "
-            "`model_instructions_file` under [conduit] in data/config/wishcraft.toml (or in "
-            "$CODEX_HOME/config.toml) to Codex's official prompt for this model.",
-            status=status,
-            body=body,
-            **ids,
-        )
-    if status == 503 and error.get("code") in ("server_is_overloaded", "slow_down"):
+    if status == 400:
+        refused = _bad_request_error(answer, context)
+        if refused is not None:
+            return refused
+    if status == 503 and answer.error.get("code") in ("server_is_overloaded", "slow_down"):
         return ServerOverloaded(
             f"The Codex model is at capacity{where}; try again later.",
             status=status,
@@ -382,15 +306,127 @@ def status_error(
             detail=body[:1000],
             **ids,
         )
-    message = str(error.get("message") or data.get("detail") or body or "no details")[:200]
+    message = str(answer.error.get("message") or data.get("detail") or body or "no details")
     return HTTPStatusError(
-        f"Codex answered {status}: {message}{where}; try again, and if it "
+        f"Codex answered {status}: {message[:200]}{where}; try again, and if it "
         "persists look at the request with `wishcraft plan -v`.",
         status=status,
         body=body,
         detail=body[:1000],
         **ids,
     )
+
+
+def _redirect_error(
+    response: httpx.Response, answer: _Answer, context: RequestContext
+) -> RedirectRefused:
+    """A 3xx: never followed, so the login never leaves the origin; say where it pointed."""
+    location = response.headers.get("location", "")
+    target = urlsplit(location)
+    place = (
+        f"{target.scheme}://{target.netloc}{target.path}"
+        if target.netloc
+        else (target.path or "nowhere")
+    )
+    return RedirectRefused(
+        f"Codex answered with a redirect ({answer.status}) to {redact(place)}{answer.where}; "
+        f"it is not followed, so the login is never sent elsewhere: check "
+        f"{_base_setting(context)} and any proxy or captive portal.",
+        location=location,
+        status=answer.status,
+        body=answer.body,
+        detail=f"Location: {location}",
+        **answer.ids,
+    )
+
+
+def _too_many_error(response: httpx.Response, answer: _Answer) -> ConduitError:
+    """A 429: the plan's usage limit (fatal, with its reset time) or a rate limit (retried)."""
+    error, status, ids = answer.error, answer.status, answer.ids
+    kind = error.get("type") or error.get("code")
+    if kind not in ("usage_limit_reached", "usage_not_included"):
+        return RateLimited(
+            f"Codex is rate-limiting requests{answer.where}; try again in a moment.",
+            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            status=status,
+            body=answer.body,
+            **ids,
+        )
+    resets_at = _timestamp(error.get("resets_at"))
+    resets_in = error.get("resets_in_seconds")
+    if resets_at is None and isinstance(resets_in, int | float) and not isinstance(resets_in, bool):
+        resets_at = _timestamp(time.time() + resets_in) if math.isfinite(resets_in) else None
+    plan = text_or_none(error.get("plan_type"))
+    if kind == "usage_not_included":
+        message = (
+            "This ChatGPT plan does not include Codex; upgrade the plan or plan "
+            "offline with --shadow."
+        )
+    else:
+        message = (
+            f"The Codex usage limit of this ChatGPT {plan or ''} plan is reached; "
+            f"it resets {describe_reset(resets_at)}: wait until then, or plan "
+            "offline with --shadow."
+        ).replace("  ", " ")
+    return UsageLimitReached(
+        message,
+        resets_at=resets_at,
+        plan_type=plan,
+        status=status,
+        body=answer.body,
+        detail=answer.body[:1000],
+        **ids,
+    )
+
+
+def _bad_request_error(answer: _Answer, context: RequestContext) -> ConduitError | None:
+    """A 400 today's backend is known to send (an old client, a retired model, an effort, the
+    instructions), or None for any other."""
+    detail, model = answer.detail, context.model
+    fields: dict[str, Any] = {
+        "status": answer.status,
+        "body": answer.body,
+        "detail": answer.body[:1000],
+        **answer.ids,
+    }
+    if "requires a newer version" in detail:
+        configured = "client_version" in context.version_source
+        fix = (
+            "raise `client_version` under [conduit] in data/config/wishcraft.toml"
+            if configured
+            else "update the Codex CLI (npm install -g @openai/codex), or set "
+            "`client_version` under [conduit] in data/config/wishcraft.toml to a newer "
+            "release"
+        )
+        return ClientTooOld(
+            f"The model {model!r} requires a newer Codex than version {context.version}, the "
+            f"version sent (from {context.version_source or 'the built-in default'}): {fix}.",
+            **fields,
+        )
+    if "model" in detail and "not supported" in detail and "effort" not in detail:
+        login = "an API key" if context.api_key else "a ChatGPT login"
+        return ModelNotSupported(
+            f"The model {model!r} ({_chosen(context)}) is not available with {login}: "
+            f"choose one the catalog offers ({_offered(context)}).",
+            **fields,
+        )
+    if "effort" in detail and any(
+        words in detail for words in ("not supported", "unsupported", "invalid")
+    ):
+        return EffortNotSupported(
+            f"The model {model!r} does not accept reasoning effort {context.effort!r}: set "
+            "`model_reasoning_effort` to one the model supports (`wishcraft models` lists "
+            "them).",
+            **fields,
+        )
+    if "instructions are not valid" in answer.body.lower():
+        return InstructionsRejected(
+            f"The Codex backend rejected the instructions sent for {model}: set "
+            "`model_instructions_file` under [conduit] in data/config/wishcraft.toml (or in "
+            "$CODEX_HOME/config.toml) to Codex's official prompt for this model.",
+            **fields,
+        )
+    return None
 
 
 def served_model(headers: Any) -> str | None:
