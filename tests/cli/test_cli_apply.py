@@ -254,6 +254,16 @@ def test_a_stale_plan_says_plan_again(ws: Path, home: Path, codex: LoopbackCodex
     assert codex.route_requests("responses") == [] and ledger(ws) == []
 
 
+@pytest.mark.parametrize("mode", ["--dry-run", "--shadow"])
+def test_open_pr_with_nothing_applied_is_bad_input(
+    ws: Path, home: Path, codex: LoopbackCodex, mode: str
+) -> None:
+    before = tree(ws)
+    done = run(ws, home, codex, mode, "--open-pr", "--yes")
+    assert done.returncode == 2 and "--open-pr" in done.stderr and "Traceback" not in done.stderr
+    assert codex.requests == [] and tree(ws) == before
+
+
 def test_shadow_run_stages_nothing_and_names_the_plans_files(
     ws: Path, home: Path, codex: LoopbackCodex
 ) -> None:

@@ -84,6 +84,13 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wishcraft.plan.pipeline import resolve_mode
 
     log_verbosely(args, err)
+    if args.open_pr and (args.dry_run or args.mode == "shadow"):
+        print(
+            "wishcraft: --open-pr opens a pull request of an applied change; it cannot go "
+            "with --dry-run or --shadow, which apply nothing.",
+            file=err,
+        )
+        return EXIT_USAGE
     given = read_wish(args.wish, args.model, err)
     if isinstance(given, int):
         return given
