@@ -5,7 +5,8 @@
 -- (`:wall`), then run "Undo apply" on the wish. Writes what happened as JSON to $RESULT_FILE.
 local wish = os.getenv("WISH_FILE")
 local result_file = os.getenv("RESULT_FILE")
-local attached_client = dofile(os.getenv("HELPERS")).attached_client
+local helpers = dofile(os.getenv("HELPERS"))
+local attached_client = helpers.attached_client
 local result = { steps = {}, messages = {}, questions = {} }
 
 local function finish()
@@ -55,19 +56,8 @@ local ok, err = pcall(function()
   result.commands = client.server_capabilities.executeCommandProvider.commands
   step("started")
 
-  local params = {
-    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
-    range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 0 } },
-    context = { diagnostics = {} },
-  }
-  local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/codeAction", params, 10000)
   local apply
-  result.actions = {}
-  for _, action in ipairs(responses[client_id].result or {}) do
-    table.insert(result.actions, action.title)
-    if action.title == "Apply plan" then apply = action end
-  end
-  if not apply then error("no 'Apply plan' action") end
+  result.actions, apply = helpers.code_action(bufnr, client_id, "Apply plan")
   step("code actions")
 
   local reply = client.request_sync("workspace/executeCommand",

@@ -30,4 +30,22 @@ function M.attached_client(bufnr)
   return found
 end
 
+--- The code actions at the start of `bufnr` (their titles, in order) and the one titled
+--- `title`; error when it is not offered.
+function M.code_action(bufnr, client_id, title)
+  local params = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 0 } },
+    context = { diagnostics = {} },
+  }
+  local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/codeAction", params, 10000)
+  local titles, found = {}, nil
+  for _, action in ipairs(responses[client_id].result or {}) do
+    table.insert(titles, action.title)
+    if action.title == title then found = action end
+  end
+  if not found then error("no '" .. title .. "' action") end
+  return titles, found
+end
+
 return M

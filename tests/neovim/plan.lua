@@ -6,7 +6,8 @@
 --   nvim --headless -u NONE -c 'luafile readme-snippet.lua' -c 'luafile plan.lua'
 local wish = os.getenv("WISH_FILE")
 local result_file = os.getenv("RESULT_FILE")
-local attached_client = dofile(os.getenv("HELPERS")).attached_client
+local helpers = dofile(os.getenv("HELPERS"))
+local attached_client = helpers.attached_client
 local result = { steps = {}, progress = {}, messages = {} }
 
 local function finish()
@@ -39,19 +40,8 @@ local ok, err = pcall(function()
   result.commands = client.server_capabilities.executeCommandProvider.commands
   step("started")
 
-  local params = {
-    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
-    range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 0 } },
-    context = { diagnostics = {} },
-  }
-  local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/codeAction", params, 10000)
   local plan
-  result.actions = {}
-  for _, action in ipairs(responses[client_id].result or {}) do
-    table.insert(result.actions, action.title)
-    if action.title == "Plan this wish" then plan = action end
-  end
-  if not plan then error("no 'Plan this wish' action") end
+  result.actions, plan = helpers.code_action(bufnr, client_id, "Plan this wish")
   step("code actions")
 
   local command = plan.command
