@@ -193,6 +193,33 @@ def _abort_with_reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
+def created_frame(response_id: str, model: str) -> str:
+    """`response.created` of a response in progress."""
+    return frame(
+        "response.created",
+        {
+            "type": "response.created",
+            "response": {"id": response_id, "status": "in_progress", "model": model},
+        },
+    )
+
+
+def completed_frame(response_id: str, model: str, usage: dict[str, Any]) -> str:
+    """`response.completed` with the model and the token usage."""
+    return frame(
+        "response.completed",
+        {
+            "type": "response.completed",
+            "response": {
+                "id": response_id,
+                "status": "completed",
+                "model": model,
+                "usage": usage,
+            },
+        },
+    )
+
+
 def success_transcript(
     text_chunks: list[str],
     *,
@@ -211,13 +238,7 @@ def success_transcript(
     }
     message = {"type": "message", "id": "msg_68f0a1b2bb02", "role": "assistant"}
     frames = [
-        frame(
-            "response.created",
-            {
-                "type": "response.created",
-                "response": {"id": response_id, "status": "in_progress", "model": model},
-            },
-        ),
+        created_frame(response_id, model),
         frame(
             "response.in_progress",
             {
@@ -281,18 +302,7 @@ def success_transcript(
                 },
             },
         ),
-        frame(
-            "response.completed",
-            {
-                "type": "response.completed",
-                "response": {
-                    "id": response_id,
-                    "status": "completed",
-                    "model": model,
-                    "usage": usage,
-                },
-            },
-        ),
+        completed_frame(response_id, model, usage),
     ]
     return frames
 
@@ -348,15 +358,7 @@ def tool_call_transcript(
         "output_tokens_details": {"reasoning_tokens": 40},
         "total_tokens": 1080,
     }
-    frames = [
-        frame(
-            "response.created",
-            {
-                "type": "response.created",
-                "response": {"id": response_id, "status": "in_progress", "model": model},
-            },
-        )
-    ]
+    frames = [created_frame(response_id, model)]
     index = 0
     if reasoning is not None:
         frames += [
@@ -433,20 +435,7 @@ def tool_call_transcript(
             ),
         ]
         index += 1
-    frames.append(
-        frame(
-            "response.completed",
-            {
-                "type": "response.completed",
-                "response": {
-                    "id": response_id,
-                    "status": "completed",
-                    "model": model,
-                    "usage": usage,
-                },
-            },
-        )
-    )
+    frames.append(completed_frame(response_id, model, usage))
     return frames
 
 
