@@ -20,6 +20,7 @@ import pytest
 from testkit.catalog import catalog_with_patch_tool
 from testkit.loopback import (
     CATALOG_ETAG,
+    CODEX_BODY_KEYS,
     LoopbackCodex,
     custom_tool_call_item,
     failed_transcript,
@@ -214,20 +215,7 @@ async def test_read_then_freeform_patch_then_summary(
     first, second, third = bodies(codex_server)
     # Every request: the same tools, Codex's body keys and ids, no output schema.
     for body in (first, second, third):
-        assert list(body) == [
-            "model",
-            "stream",
-            "input",
-            "tools",
-            "tool_choice",
-            "parallel_tool_calls",
-            "reasoning",
-            "store",
-            "include",
-            "prompt_cache_key",
-            "text",
-            "client_metadata",
-        ]
+        assert list(body) == CODEX_BODY_KEYS
         assert body["store"] is False and body["include"] == ["reasoning.encrypted_content"]
         assert body["text"] == {"verbosity": "low"} and body["tool_choice"] == "auto"
         assert body["tools"] == first["tools"]

@@ -56,6 +56,21 @@ ROUTES = {
     "refresh": "/oauth/token",
     "api": f"{API_PATH}/responses",
 }
+CODEX_BODY_KEYS = [
+    "model",
+    "stream",
+    "input",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "reasoning",
+    "store",
+    "include",
+    "prompt_cache_key",
+    "text",
+    "client_metadata",
+]
+"""The keys of Codex 0.169.0's `POST /responses` body, in its order (measured)."""
 CATALOG_ETAG = '"catalog-etag-1"'
 
 DEFAULT_HEADERS = {

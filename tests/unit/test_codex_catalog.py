@@ -14,6 +14,7 @@ import pytest
 
 from testkit import catalog as loopback_catalog
 from testkit.codex_home import fake_jwt, write_codex_home
+from testkit.loopback import CODEX_BODY_KEYS
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_TEXT
 from wishcraft.conduit import version as version_module
 from wishcraft.conduit.auth import CodexAuth, load_auth, load_login
@@ -316,20 +317,7 @@ def test_the_body_has_codex_key_order_no_instructions_and_model_instructions_fir
     choice = choose_model(ConduitConfig(model="gpt-6.1-sol"), CATALOG)
     ids = TurnIds.new()
     body, digest = build_body(LIGHTHOUSE, LIGHTHOUSE_TEXT, "lighthouse.wish.yaml", choice, ids)
-    assert list(body) == [
-        "model",
-        "stream",
-        "input",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "reasoning",
-        "store",
-        "include",
-        "prompt_cache_key",
-        "text",
-        "client_metadata",
-    ]
+    assert list(body) == CODEX_BODY_KEYS
     assert "instructions" not in body
     first, planner, user = body["input"]
     assert [item["role"] for item in body["input"]] == ["developer", "developer", "user"]
