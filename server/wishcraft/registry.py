@@ -7,6 +7,7 @@ upward (or a configured path). Pure: reading a file and checking it is `wishcraf
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,12 @@ def registry_from_parsed(
     return Registry(conduits, source, definitions, findings, text)
 
 
+@functools.lru_cache(maxsize=1)
 def bundled_registry_text() -> str:
-    """The registry shipped with the package (the conduits of the real Wishcraft registry)."""
+    """The registry shipped with the package (the conduits of the real Wishcraft registry).
+
+    Read once per process: it is part of the installed package and never changes while the
+    process runs, and every `RegistryCache` (one per CLI command) would read it again."""
     return (
         importlib.resources.files("wishcraft")
         .joinpath("data/registry.yaml")
