@@ -225,9 +225,11 @@ async function main() {
   }
 
   async function runCommand(title) {
-    // Commands act on the active editor; focus it as a user would before pressing F1.
+    // Commands act on the active editor; focus it as a user would before pressing F1. The
+    // editor may still be settling its layout (a panel opening beside it), which Playwright
+    // calls "not stable" and waits out for 30 s; a click for focus needs no stable box.
     await page.locator(".editor-group-container").first().locator(".view-lines")
-      .click({ position: { x: 200, y: 10 } });
+      .click({ position: { x: 200, y: 10 }, force: true });
     await page.keyboard.press("F1");
     const input = page.locator(".quick-input-widget input");
     await input.waitFor({ timeout: WAIT });
