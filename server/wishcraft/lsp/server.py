@@ -316,18 +316,25 @@ class WishcraftLanguageServer(LanguageServer):
             else:
                 raw = pushed  # not an object: read_settings says so
         finally:
+            # Set before: a document was published with the settings in force (a later load,
+            # or one that came after `wait_for_settings` gave up), so it is checked again.
+            # Not set: every open document is still waiting in `Diagnostics.opened` and is
+            # published once, with these settings, as soon as the event is set; checking it
+            # again too would publish the same version twice.
+            published_before = self.settings_loaded.is_set()
             self.settings_loaded.set()
-        self.apply_settings(raw)
+        self.apply_settings(raw, recheck=published_before)
 
-    def apply_settings(self, raw: Any) -> None:
+    def apply_settings(self, raw: Any, *, recheck: bool = True) -> None:
         """Validate and adopt new settings; on a bad value keep the last valid ones and show
-        one message saying what was wrong."""
+        one message saying what was wrong. With `recheck`, open documents are checked again
+        when the settings changed."""
         settings, error = read_settings(raw)
         if error is not None:
             self.settings_problem(error)  # the server keeps what it had, not the defaults
             return
         self.settings_error = None
-        if self.project.use_settings(settings):
+        if self.project.use_settings(settings) and recheck:
             self.request_recheck(include_unmatched=True)
 
     def settings_problem(self, problem: str) -> None:
