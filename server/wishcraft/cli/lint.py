@@ -1,11 +1,12 @@
 """`wishcraft lint PATH...`: lint wish and registry files, or every one below a folder, for CI.
 
 It prints `path:line:col: severity CODE message` (one-based line and column, the column in
-characters), the form editors and CI annotators parse, and exits 1 when any error is found, 2
-for unusable input. It shares the engine with the language server, so both report the same
-findings, and `wishcraft.kinds` with it, so both agree on which files are wishes: the wish
-globs come from `[files] globs` of the nearest wishcraft.toml, as the `wishcraft.files.globs`
-setting gives them to the server.
+characters), the form editors and CI annotators parse; `--format json` for scripts, `github`
+for annotations on a pull request's lines, `sarif` for code scanning (`cli/lint_report.py`).
+It exits 1 when any error is found, 2 for unusable input. It shares the engine with the
+language server, so both report the same findings, and `wishcraft.kinds` with it, so both agree
+on which files are wishes: the wish globs come from `[files] globs` of the nearest
+wishcraft.toml, as the `wishcraft.files.globs` setting gives them to the server.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from wishcraft.cli.lint_report import Located, github_annotation, sarif_log
 from wishcraft.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_registry_and_format
 from wishcraft.findings import Finding, Severity, format_path
 from wishcraft.kinds import DocumentKind, classify, is_wish_path, is_yaml_name
@@ -43,7 +45,7 @@ def register(subparsers: Any) -> None:
     """Add the `lint` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("lint", help="lint wish and registry files or folders")
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    add_registry_and_format(parser)
+    add_registry_and_format(parser, ("text", "json", "github", "sarif"))
     parser.add_argument(
         "--config",
         type=Path,
@@ -242,6 +244,9 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     counts = {severity: 0 for severity in Severity}
     unreadable = 0
     records: list[dict[str, Any]] = []
+    located: list[Located] = []
+    problems: list[str] = []
+    base = Path.cwd()
     checked = 0
     for (path, _), outcome in zip(files, lint_files(linter, files, jobs), strict=True):
         if outcome.usage_error:
@@ -249,6 +254,7 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return EXIT_USAGE
         if outcome.problem is not None:
             unreadable += 1
+            problems.append(outcome.problem)
             print(f"wishcraft: {outcome.problem}", file=err)
             continue
         if outcome.findings is None:
@@ -258,10 +264,19 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             counts[finding.severity] += 1
             if args.format == "json":
                 records.append(_finding_json(path, finding))
-            elif finding.severity <= args.min_severity:
+            elif finding.severity > args.min_severity:
+                continue
+            elif args.format == "sarif":
+                located.append(Located(path, finding))
+            elif args.format == "github":
+                print(github_annotation(Located(path, finding), base), file=out)
+            else:
                 print(_finding_line(path, finding), file=out)
     if args.format == "json":
         json.dump({"files": checked, "findings": records}, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif args.format == "sarif":
+        json.dump(sarif_log(located, problems, base), out, indent=2, ensure_ascii=False)
         out.write("\n")
     errors = counts[Severity.ERROR] + unreadable
     if checked == 0 and not unreadable:

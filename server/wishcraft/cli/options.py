@@ -11,8 +11,10 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 
-def add_registry_and_format(parser: argparse.ArgumentParser) -> None:
-    """Add `--registry FILE` and `--format text|json` to a subcommand."""
+def add_registry_and_format(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")
+) -> None:
+    """Add `--registry FILE` and `--format` (text or json, unless `formats` says more)."""
     parser.add_argument(
         "--registry",
         type=Path,
@@ -20,4 +22,4 @@ def add_registry_and_format(parser: argparse.ArgumentParser) -> None:
         help="conduit registry file (default: data/conduits/registry.yaml "
         "found upward, else the bundled one)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=formats, default="text")
