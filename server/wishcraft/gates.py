@@ -276,7 +276,7 @@ def _permissions(
             False,
             f"`{conduit.id}` lacks the permission `{needed}` that {_a(request)} "
             f"needs (it has {held}); add `{needed}` to its `permissions` in "
-            f"{registry.label}.",
+            f"{registry.label}{_init_hint(registry)}.",
         )
     return GateResult("Permissions", True, f"`{conduit.id}` holds `{needed}`.")
 
@@ -295,6 +295,13 @@ def _repo_matches(scope: ConduitScope, repo: RepoInfo | None, any_repo: bool) ->
     return wanted in names
 
 
+def _init_hint(registry: Registry) -> str:
+    """What a refusal by the bundled registry adds: the command that writes one's own."""
+    if registry.source is not None:
+        return ""
+    return " (`wishcraft init` writes a registry scoped to this repository)"
+
+
 def _scopes(request: CallRequest, conduit: ConduitDescriptor, registry: Registry) -> GateResult:
     names = SCOPE_ACTIONS[request.action]
     listing = [
@@ -305,7 +312,7 @@ def _scopes(request: CallRequest, conduit: ConduitDescriptor, registry: Registry
             "Scopes",
             False,
             f"No scope of `{conduit.id}` lists `{request.action}` in `actions`; "
-            f"add it to a scope's `actions` in {registry.label}.",
+            f"add it to a scope's `actions` in {registry.label}{_init_hint(registry)}.",
         )
     bundled = registry.source is None
     notes = []
@@ -326,7 +333,7 @@ def _scopes(request: CallRequest, conduit: ConduitDescriptor, registry: Registry
             False,
             f"`{conduit.id}` may {request.action} only in {wanted}, and this "
             f"workspace is `{repo.name}` (from its {repo.source}); add a scope "
-            f"for `{repo.name}` in {registry.label}.",
+            f"for `{repo.name}` in {registry.label}{_init_hint(registry)}.",
         )
     outside: str | None = None
     for scope in in_repo:
@@ -341,7 +348,7 @@ def _scopes(request: CallRequest, conduit: ConduitDescriptor, registry: Registry
         False,
         f"`{outside}` is outside the paths `{conduit.id}` may touch ({globs}); "
         f"leave it out of the {request.action} or widen the scope's `paths` in "
-        f"{registry.label}.",
+        f"{registry.label}{_init_hint(registry)}.",
         " ".join(notes),
     )
 

@@ -88,10 +88,11 @@ def test_scope_globs_and_the_registry_line(wish: Path) -> None:
     assert bundled.source is None
     assert scope_globs(bundled, None) == ()
     assert registry_line(bundled) == (
-        "No scope of `openai.codex.v2025.apply` lists `diff` in `actions`, so it may not "
-        'change files here; add `actions: ["open_pr", "diff"]` to its scope in '
-        "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only)."
+        "The bundled registry's `openai.codex.v2025.apply` lists no `diff` in its scopes' "
+        "`actions`, so it may not change files here; run `wishcraft init` to write "
+        "data/conduits/registry.yaml scoped to this repository."
     )
+    assert registry_line(registry).endswith(f"to its scope in {registry.source}.")
 
 
 def test_the_scope_keeps_negations_and_the_ledger_folder_out() -> None:

@@ -244,6 +244,21 @@ def test_missing_invariant_for_the_tier() -> None:
     assert "missing-invariant" not in codes(replace_line(wish, "tier: meso", "tier: micro"))
 
 
+def test_world_invariants_are_asked_only_of_wishes_that_act_on_the_world() -> None:
+    """The game's invariants (civilians, agency, currency) are not asked of a code change:
+    a wish whose every tool is a known Code-only conduit; any world conduit brings them back."""
+    world = replace_line(VALID_WISH, '  - "No currency duplication"', '  - "Lamps stay lit"')
+    assert codes(world).count("missing-invariant") == 1
+    code_only = replace_line(world, '  - "worldsmith.place"', '  - "openai.codex.v2025.plan"')
+    assert "missing-invariant" not in codes(code_only)
+    both = replace_line(
+        world, '  - "worldsmith.place"', '  - "openai.codex.v2025.plan"\n  - "worldsmith.place"'
+    )
+    assert codes(both).count("missing-invariant") == 1
+    unknown = replace_line(world, '  - "worldsmith.place"', '  - "openai.codex.v2025.plann"')
+    assert "missing-invariant" in codes(unknown)  # an unknown tool may act on anything
+
+
 def test_conduit_not_allowed_for_the_tier() -> None:
     wish = replace_line(VALID_WISH, '  - "worldsmith.place"', '  - "openai.codex.v2025.apply"')
     wish = replace_line(wish, "tier: meso", "tier: micro")

@@ -122,14 +122,15 @@ def registry_line(registry: Registry, conduit_id: str = APPLY_CONDUIT_ID) -> str
         action for scope in (conduit.scopes if conduit else []) for action in scope.actions or []
     ]
     listed = ", ".join(f'"{action}"' for action in [*dict.fromkeys(actions), "diff"])
-    where = (
-        str(registry.source)
-        if registry.source is not None
-        else "data/conduits/registry.yaml (a copy of the bundled registry, which is read-only)"
-    )
+    if registry.source is None:
+        return (
+            f"The bundled registry's `{conduit_id}` lists no `diff` in its scopes' `actions`, "
+            "so it may not change files here; run `wishcraft init` to write "
+            "data/conduits/registry.yaml scoped to this repository."
+        )
     return (
         f"No scope of `{conduit_id}` lists `diff` in `actions`, so it may not change "
-        f"files here; add `actions: [{listed}]` to its scope in {where}."
+        f"files here; add `actions: [{listed}]` to its scope in {registry.source}."
     )
 
 

@@ -14,9 +14,21 @@ import sys
 from collections.abc import Sequence
 
 from wishcraft import __version__
-from wishcraft.cli import apply, conduits, court, ledger, lint, models, plan, pr, rollback, schema
+from wishcraft.cli import (
+    apply,
+    conduits,
+    court,
+    init,
+    ledger,
+    lint,
+    models,
+    plan,
+    pr,
+    rollback,
+    schema,
+)
 
-COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
+COMMANDS = (init, lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 

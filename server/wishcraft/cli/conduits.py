@@ -1,7 +1,9 @@
 """`wishcraft conduits list`: the conduits a wish in the current folder may name in `tools`.
 
 A wish author (or a CI log) needs the ids, labels and risk classes of the registry the linter
-checks against; `--format json` prints every descriptor for scripts. Errors in the registry are
+checks against; `--format json` prints every descriptor for scripts, `--format yaml` a
+registry file that loads (to start one's own from; `wishcraft init` writes one scoped to the
+repository). Errors in the registry are
 named on stderr but do not stop the listing: the valid conduits are still the ones in force.
 """
 
@@ -12,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+import yaml
+
 from wishcraft.cli.options import EXIT_OK, add_registry_and_format
 from wishcraft.findings import Severity
 from wishcraft.lint.registries import RegistryCache
@@ -21,7 +25,7 @@ def register(subparsers: Any) -> None:
     """Add the `conduits` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("conduits", help="list the conduit registry")
     parser.add_argument("action", choices=("list",))
-    add_registry_and_format(parser)
+    add_registry_and_format(parser, ("text", "json", "yaml"))
     parser.set_defaults(handler=command_conduits)
 
 
@@ -36,6 +40,16 @@ def command_conduits(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 file=err,
             )
     rows = [(c.id, c.label, c.risk_class.value) for c in registry.conduits.values()]
+    if args.format == "yaml":
+        # A registry file that loads as it is: the descriptors in the registry's own shape.
+        descriptors = [
+            c.model_dump(mode="json", exclude_none=True) for c in registry.conduits.values()
+        ]
+        print(
+            f"# The conduits of {registry.label}, as `wishcraft conduits list` read them.", file=out
+        )
+        out.write(yaml.safe_dump(descriptors, sort_keys=False, allow_unicode=True))
+        return EXIT_OK
     if args.format == "json":
         json.dump(
             [c.model_dump(mode="json") for c in registry.conduits.values()],

@@ -18,7 +18,7 @@ from wishcraft.documents import Node, NodeKind, PathIndex
 from wishcraft.findings import Finding, Path, Position, Severity, Span, format_path
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import LintConfig, conduit_not_allowed_message
-from wishcraft.model import Tier
+from wishcraft.model import Domain, Tier
 from wishcraft.registry import Registry
 
 PRONOUNS = re.compile(r"\b(this|that|it|they|them)\b", re.IGNORECASE)
@@ -227,6 +227,25 @@ def tool_rules(ctx: WishContext) -> Iterator[Finding]:
             )
 
 
+def acts_on_world(ctx: WishContext) -> bool:
+    """Whether a wish's conduits may act on the game world, so its world invariants apply.
+
+    False only when every tool is a known conduit working in the `Code` domain alone: a code
+    change harms no civilians and mints no currency. A wish with no tools, an unknown tool, or
+    a conduit with any other domain (or none listed) is held to them, as before.
+    """
+    tools = ctx.data.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return True
+    for tool in tools:
+        conduit = ctx.registry.get(tool) if isinstance(tool, str) else None
+        if conduit is None or not conduit.domains:
+            return True
+        if any(domain is not Domain.CODE for domain in conduit.domains):
+            return True
+    return False
+
+
 def tier_rules(ctx: WishContext) -> Iterator[Finding]:
     """Design doc: per-tier maxima, required invariants and court thresholds."""
     tier = ctx.tier()
@@ -253,7 +272,7 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
                     maximum=maximum,
                 )
     invariants = ctx.strings("invariants")
-    if invariants is not None:
+    if invariants is not None and acts_on_world(ctx):
         lowered = [invariant.lower() for invariant in invariants]
         for required in ctx.config.required_invariants:
             if tier not in required.tiers:

@@ -1,0 +1,161 @@
+"""`wishcraft init` as a new user runs it: a fresh repository, one already set up, a plain folder.
+
+Each test runs the CLI as a subprocess in a real git repository (or folder) of its own and
+checks what is on disk: the registry is scoped to this repository and loads, the starter wish
+lints with no finding at all and passes the gates of a shadow plan and apply, nothing that
+exists is overwritten, and no link is followed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wishcraft.scaffold import CONFIG_PATH, IGNORED, REGISTRY_PATH, WISH_PATH
+
+
+def wishcraft(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "XDG_CACHE_HOME": str(cwd.parent / "cache")}
+    env.pop("CODEX_HOME", None)
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", *map(str, args)],
+        env={**env, "CODEX_HOME": str(cwd.parent / "no-codex-home")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    """A small Python project in git with a remote, as a new user has one."""
+    root = tmp_path / "kelvin-project"
+    (root / "src" / "kelvin").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "src" / "kelvin" / "__init__.py").write_text("ZERO = 273.15\n")
+    (root / "README.md").write_text("# Kelvin\n\nConverts temperatures.\n")
+    (root / "pyproject.toml").write_text('[project]\nname = "kelvin"\n')
+    git("init", "-q", cwd=root)
+    git("config", "user.name", "Ada Lovelace", cwd=root)
+    git("remote", "add", "origin", "git@github.com:ada/kelvin.git", cwd=root)
+    return root
+
+
+def lint_json(path: Path, cwd: Path) -> list[dict[str, object]]:
+    done = wishcraft("lint", "--format", "json", path, cwd=cwd)
+    findings: list[dict[str, object]] = json.loads(done.stdout)["findings"]
+    return findings
+
+
+def test_init_in_a_fresh_repository_sets_up_a_clean_loop(repo: Path) -> None:
+    done = wishcraft("init", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    for path in (REGISTRY_PATH, WISH_PATH, CONFIG_PATH, ".gitignore"):
+        assert (repo / path).is_file(), path
+    registry = yaml.safe_load((repo / REGISTRY_PATH).read_text())
+    plan, apply = registry
+    assert {scope["repo"] for entry in registry for scope in entry["scopes"]} == {"kelvin"}
+    assert apply["scopes"][0]["paths"] == ["README.md", "pyproject.toml", "src/**", "tests/**"]
+    assert "data/wishes/**" in plan["scopes"][0]["paths"]
+    assert "data/wishes/**" not in apply["scopes"][0]["paths"]
+    assert set(apply["scopes"][0]["actions"]) == {"apply", "rollback", "open_pr"}
+    # Lint clean: no error, no warning, not even information, for the wish and the registry.
+    assert lint_json(repo, cwd=repo) == []
+    wish = yaml.safe_load((repo / WISH_PATH).read_text())
+    assert wish["meta"]["author_id"] == "Ada Lovelace"
+    assert wish["tier"] == "meso"
+    # The gates let the starter wish through: a shadow plan, then the apply's shadow run.
+    planned = wishcraft("plan", WISH_PATH, "--shadow", cwd=repo)
+    assert planned.returncode == 0, planned.stderr
+    shadow = wishcraft("apply", WISH_PATH, "--shadow", cwd=repo)
+    assert shadow.returncode == 0, shadow.stderr
+    assert "README.md" in shadow.stderr
+    ignored = (repo / ".gitignore").read_text().splitlines()
+    assert set(IGNORED) <= set(ignored)
+    assert "kelvin" in done.stdout and WISH_PATH in done.stdout
+
+
+def test_init_twice_keeps_every_file_byte_for_byte(repo: Path) -> None:
+    assert wishcraft("init", cwd=repo).returncode == 0
+    (repo / WISH_PATH).write_text((repo / WISH_PATH).read_text() + "# my edit\n")
+    before = {path: (repo / path).read_bytes() for path in (REGISTRY_PATH, WISH_PATH, CONFIG_PATH)}
+    gitignore = (repo / ".gitignore").read_bytes()
+    again = wishcraft("init", cwd=repo)
+    assert again.returncode == 0
+    after = {path: (repo / path).read_bytes() for path in before}
+    assert after == before
+    assert (repo / ".gitignore").read_bytes() == gitignore
+    assert again.stdout.count("(it exists)") == 3
+    assert "--dry-run" in again.stdout
+
+
+def test_init_adds_only_the_missing_gitignore_lines(repo: Path) -> None:
+    (repo / ".gitignore").write_text("__pycache__/\n*.patch")  # no final newline
+    assert wishcraft("init", cwd=repo).returncode == 0
+    lines = (repo / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["__pycache__/", "*.patch"]
+    assert lines.count("*.patch") == 1
+    assert set(IGNORED) <= set(lines)
+
+
+def test_init_in_a_plain_folder_names_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    done = wishcraft("init", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    registry = yaml.safe_load((folder / REGISTRY_PATH).read_text())
+    assert {scope["repo"] for entry in registry for scope in entry["scopes"]} == {"notes"}
+    assert registry[1]["scopes"][0]["paths"] == ["**"]
+    assert "folder name" in done.stdout
+    assert lint_json(folder, cwd=folder) == []
+
+
+def test_dry_run_prints_every_file_and_writes_none(repo: Path) -> None:
+    done = wishcraft("init", "--dry-run", cwd=repo)
+    assert done.returncode == 0
+    for path in (REGISTRY_PATH, WISH_PATH, CONFIG_PATH, ".gitignore"):
+        assert f"--- would write {path} ---" in done.stdout
+        assert not (repo / path).exists()
+    assert 'repo: "kelvin"' in done.stdout
+
+
+def test_init_never_writes_through_a_link(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("precious\n")
+    (repo / "data" / "conduits").mkdir(parents=True)
+    (repo / REGISTRY_PATH).symlink_to(outside)
+    done = wishcraft("init", cwd=repo)
+    assert done.returncode == 0
+    assert outside.read_text() == "precious\n"
+    assert f"kept {REGISTRY_PATH}" in done.stdout
+
+
+def test_init_refuses_a_missing_folder(tmp_path: Path) -> None:
+    done = wishcraft("init", tmp_path / "nope", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "is not a folder" in done.stderr
+
+
+def test_a_bundled_registry_refusal_names_init(repo: Path) -> None:
+    """Before init, the bundled registry's apply conduit lists no apply: the refusal says
+    which command fixes that."""
+    (repo / "data" / "wishes").mkdir(parents=True)
+    text = wishcraft("init", "--dry-run", cwd=repo).stdout
+    wish = text.split(f"--- would write {WISH_PATH} ---\n", 1)[1].split("# --- would", 1)[0]
+    (repo / WISH_PATH).write_text(wish)
+    planned = wishcraft("plan", WISH_PATH, "--shadow", cwd=repo)
+    assert planned.returncode == 0, planned.stderr
+    refused = wishcraft("apply", WISH_PATH, "--dry-run", cwd=repo)
+    assert refused.returncode == 3
+    assert "run `wishcraft init` to write data/conduits/registry.yaml" in refused.stderr
