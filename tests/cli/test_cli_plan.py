@@ -196,3 +196,36 @@ def test_ctrl_c_keeps_the_partial_plan_marked_incomplete(
     assert artifact["status"] != "complete"
     assert artifact["text"] and PLAN.startswith(artifact["text"])
     assert_no_secret(home, stdout, stderr, json.dumps(artifact))
+
+
+def test_a_failed_plan_keeps_the_last_complete_one(
+    workspace: Path, codex: LoopbackCodex, tmp_path: Path
+) -> None:
+    """A live plan that fails after a complete one leaves the complete plan (JSON and
+    Markdown) byte for byte, and writes the failed attempt beside it, named in a message."""
+    home = write_codex_home(tmp_path / "home")
+    codex.enqueue("responses", sse(success_transcript(CHUNKS)))
+    assert run_plan(workspace, home, codex).returncode == 0
+    folder = workspace / "data" / "wishes"
+    stem = WISH.name.removesuffix(".yaml")
+    good = {name: (folder / name).read_bytes() for name in (f"{stem}.plan.json", f"{stem}.plan.md")}
+    codex.clear()  # the last queued answer repeats: replace it
+    codex.enqueue(
+        "responses",
+        json_response(
+            429, {"error": {"type": "usage_limit_reached", "message": "Usage limit reached."}}
+        ),
+    )
+    failed = run_plan(workspace, home, codex)
+    assert failed.returncode == 1, failed.stderr
+    assert {name: (folder / name).read_bytes() for name in good} == good
+    attempt = json.loads((folder / f"{stem}.plan.failed.json").read_text())
+    assert attempt["status"] == "failed"
+    assert f"kept in {stem}.plan.json and {stem}.plan.md" in failed.stderr
+    assert f"{stem}.plan.failed.json" in failed.stderr
+    assert artifact_of(workspace)["status"] == "complete"
+    # A complete plan afterwards replaces the kept one as usual.
+    codex.clear()
+    codex.enqueue("responses", sse(success_transcript(CHUNKS)))
+    assert run_plan(workspace, home, codex).returncode == 0
+    assert artifact_of(workspace)["status"] == "complete"

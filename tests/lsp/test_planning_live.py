@@ -171,6 +171,43 @@ async def test_cancel_closes_the_stream_and_keeps_the_partial_plan(
     codex.release_stalls()
 
 
+async def test_a_cancelled_plan_keeps_the_last_complete_one(
+    codex: LoopbackCodex, client: WishClient
+) -> None:
+    """The editor streams an attempt into the plan's Markdown; a cancelled attempt puts the
+    complete plan back, byte for byte, and goes beside it as `.plan.failed.json`."""
+    name = "data/wishes/l-keep.wish.yaml"
+    codex.enqueue("responses", sse(success_transcript(CHUNKS)))
+    result = await execute_plan(client, name)
+    await wait_for_progress_end(client, result["token"])
+    folder = client.root / "data" / "wishes"
+    names = ("l-keep.wish.plan.json", "l-keep.wish.plan.md")
+    good = {n: await asyncio.to_thread((folder / n).read_bytes) for n in names}
+    codex.clear()
+    codex.enqueue("responses", sse(success_transcript(CHUNKS), stall_after=10))
+    again = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])
+    )
+    assert isinstance(again, dict) and again["started"] is True
+    await wait_for_report(client, again["token"], "Writing the plan")
+    client.window_work_done_progress_cancel(
+        types.WorkDoneProgressCancelParams(token=again["token"])
+    )
+    await wait_for_progress_end(client, again["token"])
+    codex.release_stalls()
+    after = {n: await asyncio.to_thread((folder / n).read_bytes) for n in names}
+    assert after == good
+    attempt = json.loads(
+        await asyncio.to_thread((folder / "l-keep.wish.plan.failed.json").read_text)
+    )
+    assert (attempt["status"], attempt["status_reason"]) == ("incomplete", "cancelled")
+    message = await wait_for_message(client, "l-keep.wish.plan.failed.json")
+    assert "The last complete plan is kept in l-keep.wish.plan.json" in message.message
+    assert client.plan_updates[-1].done and "_Writing the plan…" not in (
+        client.plan_updates[-1].markdown
+    )
+
+
 async def test_usage_limit_ends_the_progress_with_one_clear_message(
     codex: LoopbackCodex, client: WishClient
 ) -> None:

@@ -96,7 +96,8 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         model = f" ({config.model}, {config.source_of('model')})" if config.model else ""
         print(f"wishcraft: planning with Codex{model} …", file=err)
     artifact, error = _run(job, config, out, quiet=args.quiet)
-    problems = save_plan(job, artifact, paths)
+    saved = save_plan(job, artifact, paths)
+    problems = saved.problems
     for problem in record_plan(hearing, job, artifact):
         print(f"wishcraft: {problem}", file=err)  # the plan is kept; the ledger said why not
     for problem in problems:
@@ -112,12 +113,16 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     elif artifact.status is not PlanStatus.COMPLETE:
         print(f"wishcraft: the plan is incomplete: {artifact.status_reason}.", file=err)
     usage = f", {artifact.tokens_used:,} tokens" if artifact.tokens_used else ""
+    written = (
+        f"{paths.artifact} and {paths.markdown.name}" if saved.failed is None else saved.failed
+    )
     print(
         f"wishcraft: {len(artifact.steps)} steps ({artifact.status.value}, "
-        f"{artifact.model or 'no model'}{usage}) written to {paths.artifact} and "
-        f"{paths.markdown.name}",
+        f"{artifact.model or 'no model'}{usage}) written to {written}",
         file=err,
     )
+    for message in saved.messages(paths):
+        print(f"wishcraft: {message}", file=err)
     return EXIT_OK if artifact.status is PlanStatus.COMPLETE else EXIT_FAILED
 
 

@@ -44,6 +44,7 @@ from wishcraft.plan.pipeline import (
     partial_artifact,
     plan_markdown,
     plan_wish,
+    read_complete_plan,
     record_plan,
     refuse_plan,
     resolve_mode,
@@ -313,9 +314,13 @@ class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
     def _finish_files(self, session: PlanSession, artifact: PlanArtifact) -> None:
         """Save the plan as `wishcraft plan` does, then tell the client the last text."""
         assert session.job is not None
-        for problem in save_plan(session.job, artifact, session.paths):
+        saved = save_plan(session.job, artifact, session.paths)
+        for problem in saved.problems:
             self._show(types.MessageType.Error, problem)
-        self._notify(session, plan_markdown(session.job, artifact), done=True)
+        for message in saved.messages(session.paths):
+            self._show(types.MessageType.Warning, message)
+        shown = artifact if saved.failed is None else read_complete_plan(session.paths.artifact)
+        self._notify(session, plan_markdown(session.job, shown or artifact), done=True)
 
     def _record(self, session: PlanSession, artifact: PlanArtifact) -> None:
         """Leave the call's ledger line, as `wishcraft plan` does; refresh the calls left."""

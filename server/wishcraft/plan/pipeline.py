@@ -210,26 +210,66 @@ def plan_markdown(job: PlanJob, artifact: PlanArtifact) -> str:
     return scrub(render_plan(job.wish, artifact))
 
 
-def save_plan(job: PlanJob, artifact: PlanArtifact, paths: PlanPaths) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class SavedPlan:
+    """What `save_plan` wrote: its problems, and where a plan that did not complete went."""
+
+    problems: list[str]
+    """One sentence each (an unwritable folder, a full disk)."""
+    failed: Path | None = None
+    """Set when this attempt did not complete and a complete plan was kept: where the
+    attempt was written instead (`<wish>.plan.failed.json`)."""
+
+    def messages(self, paths: PlanPaths) -> list[str]:
+        """What the user is told besides the problems: where the kept plan and the attempt are."""
+        if self.failed is None:
+            return []
+        return [
+            f"The last complete plan is kept in {paths.artifact.name} and "
+            f"{paths.markdown.name}; this attempt is in {self.failed.name}."
+        ]
+
+
+def failed_path(paths: PlanPaths) -> Path:
+    """Where an attempt that did not complete goes when a complete plan is kept."""
+    return paths.artifact.with_name(
+        paths.artifact.name.removesuffix(".plan.json") + ".plan.failed.json"
+    )
+
+
+def read_complete_plan(path: Path) -> PlanArtifact | None:
+    """The complete plan saved at `path`, or None (none, unreadable, or not complete)."""
+    try:
+        kept = PlanArtifact.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return kept if kept.status is PlanStatus.COMPLETE else None
+
+
+def save_plan(job: PlanJob, artifact: PlanArtifact, paths: PlanPaths) -> SavedPlan:
     """Write the Markdown plan and the JSON artifact, each atomically and without any token.
 
-    Returns the problems, one sentence each (an unwritable folder, a full disk); a failure to
-    write one file does not stop the other, so what can be kept is kept.
+    A plan is never lost: when this attempt did not complete (failed, cancelled, cut short)
+    and a complete plan is saved, the complete one stays (its Markdown is written again from
+    it, since the editor streams the attempt into that file), and the attempt goes to
+    `<wish>.plan.failed.json` beside it. A failure to write one file does not stop the other,
+    so what can be kept is kept.
     """
     problems = []
     for path in (paths.markdown, paths.artifact):
         remove_stale_temporaries(path, older_than=STALE_TEMPORARY_SECONDS)
+    kept = None if artifact.status is PlanStatus.COMPLETE else read_complete_plan(paths.artifact)
+    shown = artifact if kept is None else kept
     try:
-        write_atomically(paths.markdown, plan_markdown(job, artifact))
+        write_atomically(paths.markdown, plan_markdown(job, shown))
     except OSError as error:
         problems.append(f"Could not write the plan {paths.markdown}: {error.strerror or error}.")
+    target = paths.artifact if kept is None else failed_path(paths)
     try:
-        artifact.write(paths.artifact)
+        artifact.write(target)
     except OSError as error:
-        problems.append(
-            f"Could not write the plan artifact {paths.artifact}: {error.strerror or error}."
-        )
-    return problems
+        problems.append(f"Could not write the plan artifact {target}: {error.strerror or error}.")
+    return SavedPlan(problems, None if kept is None else target)
 
 
 OUTCOMES: dict[PlanStatus, Outcome] = {
