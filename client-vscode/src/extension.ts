@@ -14,9 +14,11 @@ import {
   CLIENT_COMMAND_PLAN_THIS_WISH,
   CLIENT_COMMAND_REINSTALL_SERVER,
   CLIENT_COMMAND_RESTART_SERVER,
+  CLIENT_COMMAND_SET_UP_HERE,
   CLIENT_COMMAND_SHOW_LOGS,
   CLIENT_COMMAND_UNDO_LAST_APPLY,
   COMMAND_APPLY_PLAN,
+  COMMAND_INIT_WORKSPACE,
   COMMAND_OPEN_PULL_REQUEST,
   COMMAND_UNDO_APPLY,
   CONTEXT_WISH_PATHS,
@@ -135,6 +137,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           log.info(`${command} ${document.uri.fsPath}: ${JSON.stringify(answer)}`);
         }
       })),
+    // Set up Wishcraft here: the server writes the files (as `wishcraft init`), says what it
+    // wrote and opens the starter wish; the client only picks the folder.
+    vscode.commands.registerCommand(CLIENT_COMMAND_SET_UP_HERE, async (resource: unknown) => {
+      const folders = vscode.workspace.workspaceFolders ?? [];
+      const folder = resource instanceof vscode.Uri ? resource
+        : folders.length === 1 ? folders[0]?.uri
+        : (await vscode.window.showWorkspaceFolderPick())?.uri;
+      if (folder === undefined) {
+        if (folders.length === 0) {
+          void vscode.window.showWarningMessage(
+            "Wishcraft: open a folder first; Set Up Wishcraft Here sets up its repository.");
+        }
+        return;
+      }
+      const client = await wishcraft.ready();
+      if (client !== undefined) {
+        const answer = await wishcraft.wishCommand(client, COMMAND_INIT_WORKSPACE, folder);
+        log.info(`${COMMAND_INIT_WORKSPACE} ${folder.fsPath}: ${JSON.stringify(answer)}`);
+      }
+    }),
     vscode.commands.registerCommand(CLIENT_COMMAND_RESTART_SERVER, () => wishcraft.restart()),
     vscode.commands.registerCommand(CLIENT_COMMAND_REINSTALL_SERVER, () => wishcraft.reinstall()),
     vscode.commands.registerCommand(CLIENT_COMMAND_SHOW_LOGS, () => {

@@ -9,6 +9,7 @@ import {
   COMMAND_CANCEL_PLAN,
   COMMAND_PLAN_LOCATION,
   COMMAND_INSERT_PLAN_STEPS,
+  COMMAND_INIT_WORKSPACE,
   COMMAND_OPEN_PULL_REQUEST,
   COMMAND_PLAN_WISH,
   COMMAND_UNDO_APPLY,
@@ -126,7 +127,7 @@ describe("package.json", () => {
   it("gives the client commands other ids than the server's, which the client registers", () => {
     const serverCommands = [
       COMMAND_PLAN_WISH, COMMAND_INSERT_PLAN_STEPS, COMMAND_CANCEL_PLAN, COMMAND_PLAN_LOCATION,
-      COMMAND_APPLY_PLAN, COMMAND_UNDO_APPLY, COMMAND_OPEN_PULL_REQUEST,
+      COMMAND_APPLY_PLAN, COMMAND_UNDO_APPLY, COMMAND_OPEN_PULL_REQUEST, COMMAND_INIT_WORKSPACE,
     ];
     const contributed = manifest.contributes.commands.map((c) => c.command);
     expect(contributed.filter((c) => serverCommands.includes(c))).toEqual([]);

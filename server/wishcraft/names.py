@@ -17,6 +17,7 @@ COMMAND_PLAN_LOCATION = "wishcraft.planLocation"
 COMMAND_APPLY_PLAN = "wishcraft.applyPlan"
 COMMAND_UNDO_APPLY = "wishcraft.undoApply"
 COMMAND_OPEN_PULL_REQUEST = "wishcraft.openPullRequest"
+COMMAND_INIT_WORKSPACE = "wishcraft.initWorkspace"
 
 NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated"
 

@@ -197,6 +197,7 @@ def test_shared_names_match_the_server() -> None:
         "COMMAND_APPLY_PLAN",
         "COMMAND_UNDO_APPLY",
         "COMMAND_OPEN_PULL_REQUEST",
+        "COMMAND_INIT_WORKSPACE",
     ):
         assert constants[name] == getattr(names, name), name
     assert constants["REGISTRY_GLOB"] in WATCHED_FILES
@@ -212,6 +213,7 @@ def test_client_commands_are_contributed_and_call_commands_the_server_registers(
         names.COMMAND_APPLY_PLAN,
         names.COMMAND_UNDO_APPLY,
         names.COMMAND_OPEN_PULL_REQUEST,
+        names.COMMAND_INIT_WORKSPACE,
     }
     contributed = {c["command"] for c in MANIFEST["contributes"]["commands"]}
     client_commands = {

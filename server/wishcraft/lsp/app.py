@@ -18,6 +18,7 @@ from wishcraft.lsp.features import (
     hover,
     planning,
     pull_request,
+    setup,
     symbols,
 )
 from wishcraft.lsp.server import WishcraftLanguageServer
@@ -39,6 +40,7 @@ def create_server() -> WishcraftLanguageServer:
         planning,
         applying,
         pull_request,
+        setup,
     ):
         module.register(server)
     return server
