@@ -193,15 +193,28 @@ class Tree:
         parent_path, _, name = relative.rpartition("/")
         parent = self.folder(parent_path, create=create)
         try:
-            handle = os.open(name, _DIR_FLAGS, dir_fd=parent)
+            handle = self._open_folder(parent, name)
         except FileNotFoundError:
             if not create:
                 raise
             with contextlib.suppress(FileExistsError):
                 os.mkdir(name, 0o777, dir_fd=parent)
-            handle = os.open(name, _DIR_FLAGS, dir_fd=parent)
+            handle = self._open_folder(parent, name)
         self._folders[relative] = handle
         return handle
+
+    @staticmethod
+    def _open_folder(parent: int, name: str) -> int:
+        """Open the folder `name` in `parent`; a link is ELOOP (Linux may say ENOTDIR)."""
+        try:
+            return os.open(name, _DIR_FLAGS, dir_fd=parent)
+        except NotADirectoryError:
+            info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+            if stat.S_ISLNK(info.st_mode):
+                raise OSError(
+                    errno.ELOOP, "a folder on the path is a symbolic link", name
+                ) from None
+            raise
 
     def mkdir(self, relative: str) -> None:
         """Create the folder `relative` in its (existing) parent; FileExistsError if there."""

@@ -319,8 +319,8 @@ def commit(
     except NoDescriptorWrites as error:
         raise TransactionFailed(
             None,
-            "this system cannot write without following links (Windows); apply from Linux, "
-            "macOS or WSL, or through the editor",
+            "this system cannot write relative to a folder descriptor, so a write could "
+            "follow a link; apply from WSL or through the editor",
             restored=True,
         ) from error
     except OSError as error:
