@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def test_no_operation_goes_through_a_linked_folder(linked: tuple[Path, Path]) ->
     root, outside = linked
     before = snapshot(outside)
     with Tree(root) as tree:
-        operations = [
+        operations: list[Callable[[], object]] = [
             lambda: tree.read("sub/x.txt"),
             lambda: tree.write_temporary("sub/x.txt", ".x.tmp", b"evil", 0o644),
             lambda: tree.write_atomically("sub/x.txt", b"evil", 0o644),
