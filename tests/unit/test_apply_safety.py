@@ -26,7 +26,6 @@ from wishcraft.apply.safety import (
         ("src/app.py", "src/app.py"),
         ("./src//app.py", "src/app.py"),
         ("a/./b", "a/b"),
-        ("...", "..."),
         ("..hidden", "..hidden"),
         (".github/workflows/ci.yml", ".github/workflows/ci.yml"),
         ("灯塔/说明.md", "灯塔/说明.md"),
@@ -60,6 +59,7 @@ def test_safe_spellings(path: str, normal: str) -> None:
         pytest.param("a\x00b", "control", id="nul"),
         pytest.param(".", "no file", id="dot"),
         pytest.param("./", "no file", id="dot-slash"),
+        pytest.param("...", "ends with a dot", id="dots-name-the-folder-on-windows"),
     ],
 )
 def test_unsafe_spellings(path: str, reason: str) -> None:

@@ -26,9 +26,9 @@ from wishcraft.apply import (
     apply_change,
     recover,
     stage,
-    transaction,
 )
 from wishcraft.apply.transaction import JOURNAL_FOLDER, sha256_text
+from wishcraft.fileio import Tree
 
 PATCH = """\
 *** Begin Patch
@@ -133,16 +133,16 @@ def test_a_failure_while_writing_temporaries_restores_everything(
     root, state = workspace(tmp_path)
     staged = stage(PATCH, root)
     before = snapshot(root)
-    real = transaction._write_temporary
+    real = Tree.write_temporary
     calls: list[str] = []
 
-    def flaky(target: Path, name: str, text: str, mode: int) -> None:
+    def flaky(tree: Tree, relative: str, name: str, data: bytes, mode: int) -> None:
         calls.append(name)
         if len(calls) == 2:
             raise OSError(5, "Input/output error")
-        real(target, name, text, mode)
+        real(tree, relative, name, data, mode)
 
-    monkeypatch.setattr(transaction, "_write_temporary", flaky)
+    monkeypatch.setattr(Tree, "write_temporary", flaky)
     with pytest.raises(TransactionFailed, match="Input/output error") as caught:
         apply_change(staged, state_dir=state)
     assert caught.value.restored

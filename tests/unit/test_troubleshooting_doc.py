@@ -6,6 +6,7 @@ a reworded one) without a doc entry fails here:
 - the first argument of every call to one of those classes (and to `PlanPathError`) in the
   conduit, the plan runner and the plan paths, resolved through a local variable when needed;
 - the CLI's own `wishcraft: …` sentences and the lines `wishcraft models` writes;
+- the sentences of what a change may touch (`SpellingError`, `PolicyUnknown` in `apply/`);
 - every note put in a plan's warnings (`notes.append(...)`), every incomplete-plan reason
   (`incomplete_reason = ...`), and the fixed texts of the fatal failure codes and refresh
   refusals.
@@ -37,10 +38,13 @@ SOURCES = (
     + [PACKAGE / "cli" / "wish_input.py"]
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
+    + [PACKAGE / "apply" / "safety.py", PACKAGE / "apply" / "policy.py"]
 )
 CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
+APPLY_ERRORS = {"SpellingError", "PolicyUnknown"}
+"""What a change may touch (`apply.safety`, `apply.policy`): first argument, a sentence."""
 MESSAGE_TABLES = {"FATAL_FAILURE_CODES", "PERMANENT_REFRESH_ERRORS"}
 """Module-level dicts whose values are parts of user-facing sentences."""
 STEM_WORDS = 6
@@ -57,7 +61,8 @@ def conduit_error_classes() -> list[type[errors.ConduitError]]:
 
 def error_names() -> set[str]:
     """The constructors whose first argument is a user-facing sentence."""
-    return {cls.__name__ for cls in conduit_error_classes()} | {"PlanPathError"} | PR_ERRORS
+    names = {cls.__name__ for cls in conduit_error_classes()} | {"PlanPathError"}
+    return names | PR_ERRORS | APPLY_ERRORS
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,7 @@ def test_every_user_facing_sentence_has_a_doc_entry() -> None:
         )
         >= 30
     )  # the pull-request opener's (PR_ERRORS)
+    assert sum(sentence.where.startswith(("safety.py", "policy.py")) for sentence in sentences) >= 7
     missing = missing_from(DOC.read_text(encoding="utf-8"), sentences)
     assert not missing, "docs/troubleshooting.md lacks:\n" + "\n".join(missing)
 

@@ -3,8 +3,9 @@
     ApplyError                one clear sentence for the user (`str(error)`); `path` names the
     │                         file concerned when there is one
     ├── PatchSyntaxError      the patch text is not Codex's format (`line`, 1-based)
-    ├── UnsafePath            a path is absolute, has `..`, lies under `.git/`, leaves the
-    │                         workspace through a symbolic link, or is outside the scope
+    ├── UnsafePath            a path is absolute, has `..`, lies under `.git/`, is a policy
+    │                         file, is too long or spelled for another file system, leaves
+    │                         the workspace through a symbolic link, or is outside the scope
     ├── ContentRefused        binary content, text that is not UTF-8, or over a size cap
     ├── ContextMismatch       a hunk's lines are not in the file as it is now
     ├── FileStateError        the file is not what the patch needs (missing, a folder, ...)

@@ -43,7 +43,16 @@ from wishcraft.apply.court import (
 )
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.patch import LARK_GRAMMAR
-from wishcraft.apply.safety import DEFAULT_LIMITS, Limits, Scope, check_path, decode_content
+from wishcraft.apply.policy import PolicyUnknown, protected_paths
+from wishcraft.apply.safety import (
+    DEFAULT_LIMITS,
+    NOTHING_MORE,
+    Limits,
+    Protected,
+    Scope,
+    check_path,
+    decode_content,
+)
 from wishcraft.apply.stage import StagedChange, stage
 from wishcraft.apply.transaction import Anchor
 from wishcraft.conduit.apply_exchange import (
@@ -234,6 +243,24 @@ def excluded_folders(job: ApplyJob) -> tuple[str, ...]:
     return (folder.as_posix(),) if folder.parts else ()
 
 
+def policy_of(job: ApplyJob) -> Protected:
+    """The policy paths of `job`'s workspace: its ledger, undo records, hook folders, and the
+    wish with its plan files (see `apply.policy`). Raises `PolicyUnknown`."""
+    plan = plan_paths(job.wish_path)
+    own = [
+        (job.wish_path, "the wish being applied"),
+        (job.patch_path, "the wish's patch"),
+        (plan.artifact, "the wish's plan"),
+        (plan.markdown, "the wish's plan"),
+    ]
+    return protected_paths(
+        job.root,
+        ledger=job.location.path if job.location is not None else None,
+        state_dir=job.state_dir,
+        own_files=own,
+    )
+
+
 @dataclass(slots=True)
 class WorkspaceTools:
     """The exchange's callbacks: read, list and stage within the workspace and the scope."""
@@ -242,6 +269,8 @@ class WorkspaceTools:
     scope: Scope
     limits: Limits = DEFAULT_LIMITS
     staged: list[StagedChange] = field(default_factory=list)
+    protected: Protected = NOTHING_MORE
+    """The workspace's own policy paths (`apply.policy`): never read, listed or staged."""
 
     def tools(self) -> ApplyTools:
         """The `ApplyTools` of the exchange."""
@@ -253,7 +282,7 @@ class WorkspaceTools:
 
     def _read(self, path: str) -> str:
         try:
-            checked = check_path(self.root, path, scope=self.scope)
+            checked = check_path(self.root, path, scope=self.scope, protected=self.protected)
         except ApplyError as error:
             raise ToolRefused(f"error: {error}") from None
         target = self.root / checked
@@ -289,6 +318,8 @@ class WorkspaceTools:
                 path = prefix + name
                 if not glob_match(glob.lstrip("!"), path) or not self.scope(path):
                     continue
+                if self.protected.reason(path) is not None:
+                    continue
                 if len(found) < LIST_CAP:
                     found.append(path)
                 else:
@@ -301,7 +332,12 @@ class WorkspaceTools:
         """Stage the patch (in a thread: it reads files); refuse it with the reason."""
         try:
             change = await asyncio.to_thread(
-                stage, text, self.root, scope=self.scope, limits=self.limits
+                stage,
+                text,
+                self.root,
+                scope=self.scope,
+                limits=self.limits,
+                protected=self.protected,
             )
         except ApplyError as error:
             raise ToolRefused(f"The patch was refused: {error}") from None
@@ -375,7 +411,11 @@ async def run_apply(
             named_files=files,
         )
     assert client is not None
-    tools = WorkspaceTools(job.root, make_scope(globs, excluded_folders(job)))
+    try:
+        protected = await asyncio.to_thread(policy_of, job)
+    except PolicyUnknown as error:
+        return ApplyRun("commit", "failed", str(error))
+    tools = WorkspaceTools(job.root, make_scope(globs, excluded_folders(job)), protected=protected)
     request = ApplyRequest(
         job.wish,
         job.wish_text,

@@ -31,7 +31,9 @@ from wishcraft.apply.match import Tolerance, apply_chunks
 from wishcraft.apply.patch import AddFile, DeleteFile, Patch, parse, render
 from wishcraft.apply.safety import (
     DEFAULT_LIMITS,
+    NOTHING_MORE,
     Limits,
+    Protected,
     Scope,
     check_file_size,
     check_patch_size,
@@ -100,9 +102,16 @@ def diff_hash(patch: Patch) -> str:
 
 
 def stage(
-    patch: Patch | str, root: Path, *, scope: Scope | None = None, limits: Limits = DEFAULT_LIMITS
+    patch: Patch | str,
+    root: Path,
+    *,
+    scope: Scope | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    protected: Protected = NOTHING_MORE,
 ) -> StagedChange:
-    """Check `patch` against the workspace at `root` and compute the change; write nothing."""
+    """Check `patch` against the workspace at `root` and compute the change; write nothing.
+
+    `protected` names the workspace's own policy paths (`apply.policy`), refused like `.git`."""
     if isinstance(patch, str):
         check_patch_size(patch, limits)
         patch = parse(patch)
@@ -111,7 +120,9 @@ def stage(
         raise ContentRefused(
             None, f"it names {len(patch.paths())} files, over the cap of {limits.max_files}"
         )
-    checked = {path: check_path(root, path, scope=scope) for path in patch.paths()}
+    checked = {
+        path: check_path(root, path, scope=scope, protected=protected) for path in patch.paths()
+    }
     view = _View(root, limits)
     loosest = Tolerance.EXACT
     moves: dict[str, str] = {}
@@ -188,6 +199,8 @@ class _View:
                 return self.original[path]
             except NotADirectoryError:
                 raise FileStateError(path, "one of its folders is a file") from None
+            except OSError as error:
+                raise FileStateError(path, f"it cannot be read ({error.strerror})") from None
             if stat.S_ISDIR(info.st_mode):
                 raise FileStateError(path, "it is a folder")
             if not stat.S_ISREG(info.st_mode):
@@ -223,6 +236,10 @@ class _View:
                 return
             except NotADirectoryError:
                 raise FileStateError(path, f"'{folder}' is not a folder") from None
+            except OSError as error:
+                raise FileStateError(
+                    path, f"'{folder}' cannot be read ({error.strerror})"
+                ) from None
             if not stat.S_ISDIR(info.st_mode):
                 raise FileStateError(path, f"'{folder}' is a file, not a folder")
 

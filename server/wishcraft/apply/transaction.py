@@ -13,6 +13,10 @@ record of each change, `<anchor>.json`, and unfinished work, `journal/<id>.json`
 6. Write the commit marker atomically (for an apply: the undo record). This is the commit.
 7. Remove the journal.
 
+Steps 2 to 5 and the undo go through one `fileio.Tree`: the workspace is opened once and each
+folder from its parent's descriptor without following links, so a folder swapped for a link
+after the check fails the change (and it is undone) instead of redirecting a write.
+
 When a step from 4 to 6 fails, the journal is undone at once and `TransactionFailed` says
 that nothing changed. When the process dies instead (SIGKILL, power loss), the journal stays;
 `recover(state_dir)`, which every apply and rollback runs first, undoes it: each file that
@@ -29,12 +33,12 @@ files.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import secrets
-import stat
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +50,14 @@ import filelock
 from wishcraft.apply.errors import ApplyError, RollbackRefused, StaleChange, TransactionFailed
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.stage import StagedChange
-from wishcraft.fileio import TEMP_SUFFIX, temporary_prefix, write_atomically
+from wishcraft.fileio import (
+    TEMP_SUFFIX,
+    NoDescriptorWrites,
+    NotAFile,
+    Tree,
+    temporary_prefix,
+    write_atomically,
+)
 
 RECORD_VERSION = 1
 JOURNAL_FOLDER = "journal"
@@ -303,16 +314,40 @@ def commit(
 
     The caller holds the lock. Every file must hold its `before` text now.
     """
+    try:
+        tree = Tree(root)
+    except NoDescriptorWrites as error:
+        raise TransactionFailed(
+            None,
+            "this system cannot write relative to a folder descriptor, so a write could "
+            "follow a link; apply from WSL or through the editor",
+            restored=True,
+        ) from error
+    except OSError as error:
+        raise TransactionFailed(None, _cause(error), restored=True) from error
+    with tree:
+        _commit(tree, writes, state_dir, journal_id, marker, marker_text, step_hook)
+
+
+def _commit(
+    tree: Tree,
+    writes: Sequence[Write],
+    state_dir: Path,
+    journal_id: str,
+    marker: Path,
+    marker_text: str,
+    step_hook: StepHook | None,
+) -> None:
+    """`commit`'s steps, every workspace file reached through `tree`."""
+    root = tree.root
     for write in writes:
         check_path(root, write.path)
         try:
-            now = read_text(root, write.path)
+            now = read_text(tree, write.path)
         except UnicodeDecodeError:
             raise StaleChange(write.path) from None
         except OSError as error:
-            raise TransactionFailed(
-                write.path, error.strerror or str(error), restored=True
-            ) from error
+            raise TransactionFailed(write.path, _cause(error), restored=True) from error
         if sha256_text(now) != sha256_text(write.before):
             raise StaleChange(write.path)
     token = secrets.token_hex(4)  # 8 characters, like fileio's temporaries
@@ -350,32 +385,33 @@ def commit(
     try:
         for folder in created_dirs:
             current = folder
-            os.mkdir(root / folder)
+            tree.mkdir(folder)
         for write, entry in zip(writes, entries, strict=True):
             if write.after is not None:
                 current = write.path
-                _write_temporary(root / write.path, str(entry["temp"]), write.after, write.mode)
+                tree.write_temporary(
+                    write.path, str(entry["temp"]), write.after.encode("utf-8"), write.mode
+                )
         for index, (write, entry) in enumerate(zip(writes, entries, strict=True)):
             current = write.path
-            target = root / write.path
             if write.after is None:
-                os.unlink(target)
+                tree.unlink(write.path)
             else:
-                os.replace(target.parent / str(entry["temp"]), target)
+                tree.replace(write.path, str(entry["temp"]))
             if step_hook is not None:
                 step_hook(index, write.path)
         current = None
-        _sync_folders(root / write.path for write in writes)
+        _sync_tree(tree, (write.path for write in writes))
         write_atomically(marker, marker_text, mode=0o600)
     except BaseException as error:
         try:
-            conflicts = _undo(journal, journal_file)
+            conflicts = _undo(journal, journal_file, tree)
         except Exception:  # the journal stays for `recover`
             restored = False
         else:
             restored = not conflicts
         if isinstance(error, Exception):
-            cause = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            cause = _cause(error) if isinstance(error, OSError) else str(error)
             raise TransactionFailed(
                 current, cause or type(error).__name__, restored=restored
             ) from error
@@ -405,7 +441,8 @@ def recover_locked(state_dir: Path) -> Recovery:
             conflicts.append(str(journal_file))
             continue
         if marker.exists():
-            _remove_temporaries(journal)
+            with contextlib.suppress(OSError), Tree(Path(journal["root"])) as tree:
+                _remove_temporaries(journal, tree)
             journal_file.unlink()
             completed.append(journal["id"])
             continue
@@ -414,15 +451,25 @@ def recover_locked(state_dir: Path) -> Recovery:
     return Recovery(tuple(rolled_back), tuple(completed), tuple(conflicts))
 
 
-def _undo(journal: dict[str, Any], journal_file: Path) -> list[str]:
-    """Put every file of `journal` back as it was; return the files left alone (conflicts)."""
-    root = Path(journal["root"])
+def _undo(journal: dict[str, Any], journal_file: Path, tree: Tree | None = None) -> list[str]:
+    """Put every file of `journal` back as it was; return the files left alone (conflicts).
+
+    `tree` is the commit's own (its folders already open); recovery opens one."""
+    if tree is None:
+        try:
+            opened = Tree(Path(journal["root"]))
+        except OSError:  # the workspace is gone or unreachable: keep the journal for a person
+            os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
+            return [entry["path"] for entry in journal["entries"]]
+        with opened:
+            return _undo(journal, journal_file, opened)
+    root = tree.root
     conflicts: list[str] = []
     for entry in reversed(journal["entries"]):
         path = entry["path"]
         try:
             check_path(root, path)
-            now = sha256_text(read_text(root, path))
+            now = sha256_text(read_text(tree, path))
         except (ApplyError, OSError, UnicodeDecodeError):
             conflicts.append(path)
             continue
@@ -432,12 +479,12 @@ def _undo(journal: dict[str, Any], journal_file: Path) -> list[str]:
             conflicts.append(path)
             continue
         if entry["before"] is None:
-            os.unlink(root / path)
+            tree.unlink(path)
         else:
-            write_atomically(root / path, entry["before"], mode=entry["mode"])
-    _remove_temporaries(journal)
-    remove_folders(root, journal["created_dirs"])
-    _sync_folders(root / entry["path"] for entry in journal["entries"])
+            tree.write_atomically(path, entry["before"].encode("utf-8"), entry["mode"])
+    _remove_temporaries(journal, tree)
+    _remove_folders(tree, journal["created_dirs"])
+    _sync_tree(tree, (entry["path"] for entry in journal["entries"]))
     if conflicts:
         os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
     else:
@@ -446,16 +493,18 @@ def _undo(journal: dict[str, Any], journal_file: Path) -> list[str]:
     return conflicts
 
 
-def read_text(root: Path, path: str) -> str | None:
-    """A file's text, None when absent; a folder or a link counts as a change."""
-    target = root / path
+def read_text(root: Path | Tree, path: str) -> str | None:
+    """A file's text, None when absent; a folder or a link counts as a change.
+
+    Read through a `Tree` (one is opened for a `Path`): no link on the way is followed."""
+    if not isinstance(root, Tree):
+        with Tree(root) as tree:
+            return read_text(tree, path)
     try:
-        info = os.lstat(target)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        raise StaleChange(path)
-    return target.read_bytes().decode("utf-8")
+        data = root.read(path)
+    except NotAFile:
+        raise StaleChange(path) from None
+    return None if data is None else data.decode("utf-8")
 
 
 def _missing_folders(root: Path, writes: Iterable[Write]) -> list[str]:
@@ -472,35 +521,39 @@ def _missing_folders(root: Path, writes: Iterable[Write]) -> list[str]:
     return list(missing)
 
 
-def _write_temporary(target: Path, name: str, text: str, mode: int) -> None:
-    """Write `text` to the temporary `name` beside `target`, with `mode`, and fsync it."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    temporary = target.parent / name
-    handle = os.open(temporary, flags, 0o600)
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(text.encode("utf-8"))
-        stream.flush()
-        if hasattr(os, "fchmod"):
-            os.fchmod(stream.fileno(), mode)
-        os.fsync(stream.fileno())
-    if not hasattr(os, "fchmod"):  # Windows before Python 3.13
-        os.chmod(temporary, mode)
-
-
-def _remove_temporaries(journal: Mapping[str, Any]) -> None:
-    """Remove the journal's temporaries that are still there."""
-    root = Path(journal["root"])
+def _remove_temporaries(journal: Mapping[str, Any], tree: Tree) -> None:
+    """Remove the journal's temporaries that are still there (not through a link)."""
     for entry in journal["entries"]:
         if entry["temp"]:
-            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-                os.unlink((root / entry["path"]).parent / entry["temp"])
+            with contextlib.suppress(OSError):
+                tree.remove_temporary(entry["path"], entry["temp"])
 
 
 def remove_folders(root: Path, folders: Iterable[str]) -> None:
     """Remove the folders a change created, deepest first, when they are empty."""
+    with contextlib.suppress(OSError), Tree(root) as tree:
+        _remove_folders(tree, folders)
+
+
+def _remove_folders(tree: Tree, folders: Iterable[str]) -> None:
     for folder in sorted(folders, key=lambda item: item.count("/"), reverse=True):
         with contextlib.suppress(OSError):
-            os.rmdir(root / folder)
+            tree.rmdir(folder)
+
+
+def _sync_tree(tree: Tree, paths: Iterable[str]) -> None:
+    """fsync the workspace folders holding `paths` (through the tree's descriptors)."""
+    for folder in {path.rpartition("/")[0] for path in paths}:
+        tree.sync(folder)
+
+
+def _cause(error: OSError) -> str:
+    """An OSError as the user reads it; a link or file swapped in for a folder says so."""
+    if error.errno in (errno.ELOOP, errno.ENOTDIR):
+        return "a folder on its path was replaced by a symbolic link or a file"
+    if error.errno == errno.ENAMETOOLONG:
+        return "the name is too long for this file system"
+    return error.strerror or str(error)
 
 
 def _sync_folders(paths: Iterable[Path]) -> None:
