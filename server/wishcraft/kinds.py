@@ -58,7 +58,11 @@ def glob_regex(pattern: str) -> LinearPattern:
     The regular expression pins the meaning; it is matched without backtracking
     (`wishcraft.linear_re`), so a hostile setting cannot stall the server.
     """
-    return LinearPattern(glob_expression(pattern))
+    expression = glob_expression(pattern)
+    try:
+        return LinearPattern(expression)
+    except ValueError as error:  # a class `re` refuses (`[z-a]`), or a glob too long
+        raise ValueError(f"the glob {pattern!r} cannot be used: {error}") from None
 
 
 def glob_expression(pattern: str) -> str:

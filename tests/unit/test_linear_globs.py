@@ -21,8 +21,8 @@ from wishcraft.apply.pipeline import WorkspaceTools
 from wishcraft.apply.safety import _translate, scope_from_globs
 from wishcraft.conduit.apply_exchange import ToolRefused
 from wishcraft.globs import glob_expression, glob_match
+from wishcraft.kinds import check_globs, glob_regex
 from wishcraft.kinds import glob_expression as wish_glob_expression
-from wishcraft.kinds import glob_regex
 from wishcraft.linear_re import MAX_DFA_STATES, MAX_PATTERN_CHARS, LinearPattern
 
 HOSTILE = (
@@ -179,3 +179,9 @@ def test_a_pattern_with_many_states_stays_correct_past_the_cache_cap() -> None:
         text = "".join(rng.choice("ab") for _ in range(rng.randint(10, 40)))
         assert linear.fullmatch(text) is (reference.fullmatch(text) is not None)
     assert len(linear._cache) <= MAX_DFA_STATES + 1
+
+
+def test_a_wish_glob_re_would_refuse_is_a_value_error_naming_it() -> None:
+    # `re` raised re.error here, which is not a ValueError: the settings check let it through.
+    with pytest.raises(ValueError, match=r"the glob '\[z-a\]\.yaml' cannot be used"):
+        check_globs(["[z-a].yaml"])
