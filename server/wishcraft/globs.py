@@ -21,6 +21,8 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from wishcraft.linear_re import LinearPattern
+
 
 def _segment_regex(segment: str) -> str:
     """Translate one path segment without `**` into a regular expression."""
@@ -49,9 +51,8 @@ def _segment_regex(segment: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=512)
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    """Compile one glob (without its `!`) into a regular expression over a whole path."""
+def glob_expression(pattern: str) -> str:
+    """One glob (without its `!`) as a regular expression over a whole path."""
     text = pattern.strip()
     if text.startswith("./"):
         text = text[2:]
@@ -67,7 +68,18 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
             parts.append(".*" if position == last else "(?:[^/]+/)*")
         else:
             parts.append(_segment_regex(segment) + ("" if position == last else "/"))
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+    return "".join(parts) + r"\Z"
+
+
+@lru_cache(maxsize=512)
+def compile_glob(pattern: str) -> LinearPattern:
+    """Compile one glob (without its `!`) into a matcher over a whole path.
+
+    The regular expression pins the glob's meaning; it is matched without backtracking
+    (`wishcraft.linear_re`), so a glob from the model costs at most its length times the
+    path's.
+    """
+    return LinearPattern(glob_expression(pattern), dotall=True)
 
 
 def normalise_path(path: str) -> str:
@@ -81,7 +93,7 @@ def normalise_path(path: str) -> str:
 def glob_match(pattern: str, path: str) -> bool:
     """Whether `path` matches one glob (a leading `!` is ignored here)."""
     body = pattern[1:] if pattern.startswith("!") else pattern
-    return compile_glob(body).match(normalise_path(path)) is not None
+    return compile_glob(body).fullmatch(normalise_path(path))
 
 
 def paths_allowed(patterns: Sequence[str], path: str) -> bool:

@@ -24,6 +24,7 @@ from enum import Enum
 from functools import lru_cache
 from pathlib import PurePath, PurePosixPath
 
+from wishcraft.linear_re import LinearPattern
 from wishcraft.model import Wish
 
 DEFAULT_GLOBS: tuple[str, ...] = (
@@ -51,8 +52,21 @@ def posix(path: str | PurePath) -> str:
 
 
 @lru_cache(maxsize=64)
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a glob (`**`, `*`, `?`, `{a,b}`, `[ab]`) into a regex over a whole posix path.
+def glob_regex(pattern: str) -> LinearPattern:
+    """Compile a wish glob into a matcher over a whole posix path (see `glob_expression`).
+
+    The regular expression pins the meaning; it is matched without backtracking
+    (`wishcraft.linear_re`), so a hostile setting cannot stall the server.
+    """
+    expression = glob_expression(pattern)
+    try:
+        return LinearPattern(expression)
+    except ValueError as error:  # a class `re` refuses (`[z-a]`), or a glob too long
+        raise ValueError(f"the glob {pattern!r} cannot be used: {error}") from None
+
+
+def glob_expression(pattern: str) -> str:
+    """A glob (`**`, `*`, `?`, `{a,b}`, `[ab]`) as a regular expression over a posix path.
 
     A pattern without `/` matches the file name in any folder; a relative pattern matches at
     any depth, as VS Code's file associations do. An unclosed `[` or `{` is a ValueError.
@@ -98,7 +112,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         index += 1
     if depth:
         raise ValueError(f"unclosed `{{` in the glob {pattern!r}")
-    return re.compile("".join(out))
+    return "".join(out)
 
 
 def check_globs(globs: Iterable[str]) -> tuple[str, ...]:

@@ -138,3 +138,19 @@ def protect_http_loggers() -> None:
     """Attach the redacting filter to the HTTP stack's loggers."""
     for name in HTTP_LOGGERS:
         protect_logger(logging.getLogger(name))
+
+
+ERROR_TEXT_CAP = 2048
+"""The most characters of a remote answer's text (GitHub's, Codex's) put in a message."""
+
+
+def cap_text(text: str, limit: int = ERROR_TEXT_CAP) -> str:
+    """`text` cut to `limit` characters, saying how many were left out.
+
+    Cap after `redact`, never before: a token cut in two no longer looks like one. The
+    marker keeps a 12 MB answer (200,000 errors) from becoming a 12 MB message, log or
+    ledger line while still saying that there was more.
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters)"

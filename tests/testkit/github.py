@@ -7,7 +7,9 @@
 
 It answers `POST /repos/{owner}/{repo}/pulls` with the next queued `Answer`, else with 201 and
 a pull request (`html_url`, `number`) as GitHub does; any other route gets 404. The server
-runs in its own thread and event loop, so sync tests and subprocesses can use it.
+runs in its own thread and event loop, so sync tests and subprocesses can use it. An answer
+with `trickle` is sent one byte every `trickle` seconds (from its first byte, or from its body
+with `trickle_headers=False`), as a slow or hostile API would; `stop` ends the trickle.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class Answer:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0
+    trickle_headers: bool = True
+    raw: bytes | None = None
+    """Sent as the body instead of `body` as JSON."""
 
 
 REASONS = {
@@ -73,6 +79,7 @@ class LoopbackGitHub:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
         self.numbers = 0
+        self._stopping = threading.Event()
 
     @property
     def base_url(self) -> str:
@@ -95,14 +102,23 @@ class LoopbackGitHub:
 
     def stop(self) -> None:
         """Close the server and its thread."""
+        self._stopping.set()
         if self._server is not None:
             self._server.close()
             asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(
                 WAIT_SECONDS
             )
+        # A trickling answer may still be sleeping: end its handler while the loop runs.
+        asyncio.run_coroutine_threadsafe(self._cancel_handlers(), self._loop).result(WAIT_SECONDS)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(WAIT_SECONDS)
         self._loop.close()
+
+    async def _cancel_handlers(self) -> None:
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def __enter__(self) -> LoopbackGitHub:
         return self.start()
@@ -124,7 +140,13 @@ class LoopbackGitHub:
             body = await reader.readexactly(length) if length else b""
             self.requests.append(Recorded(method, path, headers, body))
             answer = self._answer(method, path)
-            data = b"" if answer.body is None else json.dumps(answer.body).encode("utf-8")
+            data = (
+                answer.raw
+                if answer.raw is not None
+                else b""
+                if answer.body is None
+                else json.dumps(answer.body).encode("utf-8")
+            )
             out = [
                 f"HTTP/1.1 {answer.status} {REASONS.get(answer.status, 'Status')}",
                 "Content-Type: application/json; charset=utf-8",
@@ -132,12 +154,30 @@ class LoopbackGitHub:
                 "Connection: close",
                 *(f"{name}: {value}" for name, value in answer.headers.items()),
             ]
-            writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + data)
-            await writer.drain()
+            head_bytes = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
+            if answer.trickle:
+                await self._trickle(writer, head_bytes, data, answer)
+            else:
+                writer.write(head_bytes + data)
+                await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
             writer.close()
+
+    async def _trickle(
+        self, writer: asyncio.StreamWriter, head: bytes, data: bytes, answer: Answer
+    ) -> None:
+        """Send the answer one byte at a time, `answer.trickle` seconds apart."""
+        if not answer.trickle_headers:
+            writer.write(head)
+            await writer.drain()
+        for byte in head + data if answer.trickle_headers else data:
+            if self._stopping.is_set() or writer.is_closing():
+                return
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(answer.trickle)
 
     def _answer(self, method: str, path: str) -> Answer:
         matched = PULLS.match(path)

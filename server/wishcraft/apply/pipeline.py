@@ -63,7 +63,7 @@ from wishcraft.conduit.apply_exchange import (
     run_apply_exchange,
 )
 from wishcraft.fileio import write_atomically
-from wishcraft.globs import glob_match, paths_allowed
+from wishcraft.globs import compile_glob, glob_match, paths_allowed
 from wishcraft.ledger import (
     LedgerEntry,
     LedgerError,
@@ -304,6 +304,12 @@ class WorkspaceTools:
         return await asyncio.to_thread(self._list, glob)
 
     def _list(self, glob: str) -> str:
+        try:
+            compile_glob(glob.lstrip("!"))
+        except ValueError as error:
+            raise ToolRefused(
+                f"error: the glob cannot be used ({error}); send a simpler one."
+            ) from None
         found: list[str] = []
         more = 0
         for folder, dirs, files in os.walk(self.root):

@@ -43,6 +43,7 @@ from pathlib import Path
 
 from wishcraft.apply.errors import ContentRefused, UnsafePath
 from wishcraft.apply.patch import WHITESPACE
+from wishcraft.linear_re import LinearPattern
 
 Scope = Callable[[str], bool]
 """Whether a workspace-relative POSIX path may be changed."""
@@ -371,13 +372,13 @@ def scope_from_globs(globs: Iterable[str]) -> Scope:
 
     `*` and `?` stay within one folder, `**` crosses folders (`**/` may match none),
     `[abc]`/`[!abc]` are classes. `src` and `src/**` both cover everything under `src/`.
+    The globs are matched without backtracking (`wishcraft.linear_re`), in one pass over the
+    path for the path and all its folders.
     """
-    patterns = [re.compile(_translate(glob.strip("/"))) for glob in globs if glob.strip("/")]
+    patterns = [LinearPattern(_translate(glob.strip("/"))) for glob in globs if glob.strip("/")]
 
     def in_scope(path: str) -> bool:
-        parts = path.split("/")
-        prefixes = ["/".join(parts[:count]) for count in range(len(parts), 0, -1)]
-        return any(pattern.fullmatch(prefix) for pattern in patterns for prefix in prefixes)
+        return any(pattern.boundary_match(path) for pattern in patterns)
 
     return in_scope
 

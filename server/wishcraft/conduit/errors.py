@@ -23,14 +23,15 @@
 
 httpx exceptions are translated into this tree in exactly one place (`client.py`). No message
 or detail ever holds a token: `redact` removes the tokens this process has read and anything
-that looks like one.
+that looks like one. Neither is unbounded: the backend's text is capped (`cap_text`), the
+detail at 2 KiB and the sentence at 8 KiB.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wishcraft.redaction import redact
+from wishcraft.redaction import ERROR_TEXT_CAP, cap_text, redact
 
 
 class ConduitError(Exception):
@@ -46,9 +47,9 @@ class ConduitError(Exception):
         request_id: str | None = None,
         cf_ray: str | None = None,
     ) -> None:
-        """Keep the sentence for the user and the detail (redacted) for the log."""
-        super().__init__(redact(message))
-        self.detail = redact(detail)
+        """Keep the sentence for the user and the detail (redacted, capped) for the log."""
+        super().__init__(cap_text(redact(message), 4 * ERROR_TEXT_CAP))
+        self.detail = cap_text(redact(detail))
         self.request_id = request_id
         self.cf_ray = cf_ray
 

@@ -76,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
         server.start_tcp(host, port)
     else:
         server.start_io()
+        if server.stream_error is not None:
+            raise SystemExit(1)  # logged already; a non-zero status tells the editor to restart
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -22,7 +23,7 @@ from urllib.parse import unquote
 import cattrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.uris import to_fs_path
@@ -30,6 +31,7 @@ from pygls.workspace import TextDocument
 
 from wishcraft import __version__
 from wishcraft.lint import DocumentKind, LintConfig
+from wishcraft.lsp import framing
 from wishcraft.lsp.settings import Settings, read_settings
 from wishcraft.lsp.workspace import DocumentSnapshot, Workspace
 from wishcraft.names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
@@ -174,6 +176,9 @@ class WishcraftLanguageServer(LanguageServer):
         """Called when open documents must be checked again (see `request_recheck`)."""
         self.shutdown_hooks: list[Callable[[], None]] = []
         """Called on `shutdown`: running plans are stopped and the HTTP pool is closed."""
+        self.stream_error: str | None = None
+        """Why the client's stream was abandoned (`framing.StreamUnusable`); the process then
+        exits with status 1 so that the editor restarts it."""
 
     @property
     def settings(self) -> Settings:
@@ -238,32 +243,46 @@ class WishcraftLanguageServer(LanguageServer):
             self.shutdown()  # type: ignore[no-untyped-call]
 
     async def _serve_stdin(self) -> None:
+        """Read stdin through the bounded framing (`framing.py`) instead of pygls' loop."""
         loop = asyncio.get_running_loop()
-        reader: Any = asyncio.StreamReader()
+        stream = asyncio.StreamReader(limit=framing.CHUNK)
+        read_some: framing.ReadSome
         try:
             await loop.connect_read_pipe(
-                lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer
+                lambda: asyncio.StreamReaderProtocol(stream), sys.stdin.buffer
             )
+            read_some = stream.read
         except ValueError:  # stdin is a regular file: no pipe transport for it
-            reader = StdinAsyncReader(sys.stdin.buffer, self.thread_pool)
+            descriptor = sys.stdin.buffer.fileno()
+
+            def read_some(size: int) -> Awaitable[bytes]:
+                return loop.run_in_executor(self.thread_pool, os.read, descriptor, size)
+
         assert self._stop_event is not None
         try:
-            await run_async(
-                stop_event=self._stop_event,
-                reader=reader,
-                protocol=self.protocol,
-                logger=logger,
-                error_handler=self.unreadable_message,
+            await framing.serve(
+                framing.FrameReader(read_some),
+                self.protocol,
+                self._stop_event,
+                logger,
+                self.unreadable_message,
             )
         except asyncio.IncompleteReadError:
             logger.error("The client closed stdin in the middle of a message.")
+        except framing.StreamUnusable as error:
+            self.stream_error = str(error)
+            logger.error(
+                "The client's messages cannot be read any further: %s; the server stops so "
+                "that the editor can start it again.",
+                error,
+            )
 
     def unreadable_message(self, error: Exception, source: Any) -> None:
         """Log a message that could not be read or dispatched, and carry on.
 
         Such a message is not JSON, not a JSON-RPC object, or a notification whose params do
         not fit (a request is answered with InvalidParams before this). There is no request to
-        answer and nothing the user can do, so no pop-up; pygls logged the traceback already.
+        answer and nothing the user can do, so no pop-up; the traceback is logged at DEBUG.
         """
         logger.error(
             "Ignored a message from the client that cannot be read: %s: %s",

@@ -9,9 +9,13 @@
 
 The sentences never hold a token: they are built from our own words and git's or GitHub's
 answers, and `opener` passes each through `redaction.redact` before showing or recording it.
+They are bounded: GitHub's words are quoted up to 2 KiB (`github`), and every sentence and
+detail is capped here (8 KiB, 2 KiB) whatever git or the network put in it.
 """
 
 from __future__ import annotations
+
+from wishcraft.redaction import ERROR_TEXT_CAP, cap_text, redact
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -24,10 +28,11 @@ class PrError(Exception):
     exit_code = EXIT_FAILED
 
     def __init__(self, message: str, *, detail: str = "") -> None:
-        """Keep the sentence and the detail for the log."""
+        """Keep the sentence and the detail for the log, each redacted and capped."""
+        message = cap_text(redact(message), 4 * ERROR_TEXT_CAP)
         super().__init__(message)
         self.message = message
-        self.detail = detail
+        self.detail = cap_text(redact(detail))
 
 
 class PrRefused(PrError):

@@ -8,11 +8,19 @@ The request is `POST {GITHUB_API_URL or https://api.github.com}/repos/{owner}/{r
 with GitHub's media type and API version headers. Redirects are never followed: a redirect
 would carry the `Authorization` header to wherever it points. Each failure is one sentence
 (`PrFailed`): the token refused (401/403), a validation error (422, quoting GitHub's message
-and each error's), another status, or the network.
+and each error's), another status, the network, or no answer within the deadline.
+
+Bounded, whatever the server does: httpx's timeouts are per phase (a server that sends one
+byte every few seconds never trips a read timeout), so the whole call (connect, send, the
+answer's headers and body) runs under one total deadline, `DEADLINE_SECONDS`, and is
+cancelled when it passes. The answer is read up to `MAX_ANSWER_BYTES` (a pull request's JSON
+is tens of KB), and GitHub's words are quoted up to `redaction.ERROR_TEXT_CAP` characters.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import shutil
 import subprocess
@@ -23,14 +31,23 @@ from typing import Any
 import httpx
 
 from wishcraft.pr.errors import PrFailed, PrRefused
-from wishcraft.redaction import protect_http_loggers, protect_logger, redact, remember_secrets
+from wishcraft.redaction import (
+    cap_text,
+    protect_http_loggers,
+    protect_logger,
+    redact,
+    remember_secrets,
+)
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 MEDIA_TYPE = "application/vnd.github+json"
 TOKEN_VARIABLES = ("GH_TOKEN", "GITHUB_TOKEN")
 GH_TIMEOUT_SECONDS = 10.0
-HTTP_TIMEOUT_SECONDS = 30.0
+DEADLINE_SECONDS = 30.0
+"""The whole GitHub call, connect to the answer's last byte; the API answers in about 1 s."""
+MAX_ANSWER_BYTES = 1024 * 1024
+"""The most of an answer read: a pull request's JSON is tens of KB."""
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
 
@@ -131,30 +148,33 @@ def open_pull_request(
     token: Token,
     base_url: str,
     *,
-    transport: httpx.BaseTransport | None = None,
-    timeout: float = HTTP_TIMEOUT_SECONDS,
+    transport: httpx.AsyncBaseTransport | None = None,
+    deadline: float = DEADLINE_SECONDS,
 ) -> PullRequest:
-    """Open the pull request; return its page's URL, or raise `PrFailed` with one sentence."""
+    """Open the pull request; return its page's URL, or raise `PrFailed` with one sentence.
+
+    Synchronous for its callers (the CLI, the server's worker thread): it runs its own event
+    loop, so the deadline cancels the request wherever it is blocked.
+    """
     protect_http_loggers()
     remember_secrets(token.value)
     url = f"{base_url}/repos/{draft.owner}/{draft.repo}/pulls"
     where = f"{draft.owner}/{draft.repo}"
     try:
-        with httpx.Client(
-            transport=transport,
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=transport is None,
-        ) as client:
-            response = client.post(url, json=draft.payload(), headers=headers(token.value))
+        status, body = asyncio.run(_post(url, draft, token, transport, deadline))
+    except TimeoutError:
+        log.info("GitHub: no whole answer to POST %s within %g s", url, deadline)
+        raise PrFailed(
+            f"The GitHub API at {base_url} did not answer within {deadline:g} seconds; "
+            "check the network or GITHUB_API_URL, then try again."
+        ) from None
     except httpx.HTTPError as error:
         raise PrFailed(
             f"Cannot reach the GitHub API at {base_url} "
-            f"({redact(str(error)) or type(error).__name__}); check the network or "
+            f"({cap_text(redact(str(error))) or type(error).__name__}); check the network or "
             "GITHUB_API_URL, then try again."
         ) from None
-    status = response.status_code
-    data = _json(response)
+    data = _json(body)
     log.info("GitHub answered %d to POST %s", status, url)
     if status == 201:
         html_url = data.get("html_url") if isinstance(data, dict) else None
@@ -194,10 +214,45 @@ def open_pull_request(
     )
 
 
-def _json(response: httpx.Response) -> Any:
+async def _post(
+    url: str,
+    draft: PullRequestDraft,
+    token: Token,
+    transport: httpx.AsyncBaseTransport | None,
+    deadline: float,
+) -> tuple[int, bytes | None]:
+    """POST the draft under one total deadline; the status and the body (None when too big)."""
+    async with asyncio.timeout(deadline):
+        async with httpx.AsyncClient(
+            transport=transport,
+            timeout=deadline,
+            follow_redirects=False,
+            trust_env=transport is None,
+        ) as client:
+            request = client.build_request(
+                "POST", url, json=draft.payload(), headers=headers(token.value)
+            )
+            response = await client.send(request, stream=True)
+            try:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        log.info("GitHub's answer is over %d bytes; not read", MAX_ANSWER_BYTES)
+                        return response.status_code, None
+                    chunks.append(chunk)
+                return response.status_code, b"".join(chunks)
+            finally:
+                await response.aclose()
+
+
+def _json(body: bytes | None) -> Any:
+    if body is None:
+        return None
     try:
-        return response.json()
-    except ValueError:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: `[[[[…` nested past the stack
         return None
 
 
@@ -221,4 +276,4 @@ def _message(data: Any) -> str:
     text = "; ".join(parts)
     if details:
         text = f"{text} ({'; '.join(details)})" if text else "; ".join(details)
-    return redact(" ".join(text.split())).rstrip(".")
+    return cap_text(redact(" ".join(text.split())).rstrip("."))

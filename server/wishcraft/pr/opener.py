@@ -197,7 +197,7 @@ def open_pull_request(
     wish_key: str | None = None,
     environ: Mapping[str, str] | None = None,
     draft: bool | None = None,
-    transport: httpx.BaseTransport | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
     progress: Progress | None = None,
 ) -> PrResult:
     """Open a pull request for the applied change `anchor_id`; never raises a `PrError`.
@@ -307,7 +307,7 @@ def _flow(
     config: PrConfig,
     env: dict[str, str],
     draft: bool | None,
-    transport: httpx.BaseTransport | None,
+    transport: httpx.AsyncBaseTransport | None,
     progress: Progress,
 ) -> str:
     # 1. The anchor and its apply on the ledger.
