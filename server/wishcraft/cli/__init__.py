@@ -12,11 +12,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TextIO, cast
 
 from wishcraft import __version__
-from wishcraft.cli import apply, conduits, court, ledger, lint, models, plan, pr, rollback, schema
+from wishcraft.cli import (
+    apply,
+    conduits,
+    court,
+    ledger,
+    lint,
+    models,
+    plan,
+    pr,
+    rollback,
+    schema,
+    trust,
+)
+from wishcraft.visible import VisibleWriter
 
-COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
+COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models, trust)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 
@@ -31,11 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status."""
+    """Run the CLI; return the exit status.
+
+    Every command writes through `VisibleWriter`: model text, server errors and file names
+    reach the terminal with their control characters shown, never obeyed (`wishcraft.visible`).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    out = cast(TextIO, VisibleWriter(sys.stdout))
+    err = cast(TextIO, VisibleWriter(sys.stderr))
     try:
-        status: int = args.handler(args, sys.stdout, sys.stderr)
+        status: int = args.handler(args, out, err)
     except BrokenPipeError:  # `wishcraft lint … | head`
         return 0
     except KeyboardInterrupt:

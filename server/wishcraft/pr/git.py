@@ -18,12 +18,25 @@ environment as git's own configuration (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_n`,
 host, and an empty `credential.helper` list so no stored credential is sent instead. (A
 process's environment is readable only by its owner, unlike its command line.) ssh and local
 remotes get no token: git authenticates them its own way.
+
+Only git's HTTPS transport to GitHub gets it:
+- only the two commands that talk to the remote (`ls-remote`, `push`) carry it, and they run
+  with hooks off (`core.hooksPath` set to the null device, and `push --no-verify`): a hook is
+  the repository's code (husky puts `core.hooksPath` in the work tree, where a model may edit
+  it), and it inherits the environment. The local steps, whose hooks and `core.fsmonitor` may
+  run, never see the token;
+- the remote's configured URL must be `https://` on GitHub's host (`github.com`, or `GH_HOST`
+  for GitHub Enterprise); `GITHUB_API_URL` names the REST endpoint only, never where git goes;
+- a `url.<base>.insteadOf` that rewrites the remote may come from the user's own git config
+  (global, system, the environment), not from the repository's (`local`, `worktree`, or a file
+  it includes).
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import os
 import re
 import subprocess
 import tempfile
@@ -256,6 +269,73 @@ def credentials(urls: Sequence[str], token: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+NO_HOOKS = (("core.hooksPath", os.devnull), ("core.fsmonitor", "false"))
+"""The settings of every command that carries the token: no hook and no fsmonitor runs."""
+
+
+def github_hosts(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The hosts the token may be sent to by git: `github.com`, and `GH_HOST` when set."""
+    hosts = ["github.com"]
+    extra = (environ.get("GH_HOST") or "").strip().lower().rstrip("/")
+    if extra and extra not in hosts:
+        hosts.append(extra)
+    return tuple(hosts)
+
+
+def check_token_host(url: str, remote: str, environ: Mapping[str, str]) -> None:
+    """Refuse an http(s) remote that is not https on GitHub's host: the token would go there.
+
+    ssh, scp-like and local remotes pass (git gets no token for them)."""
+    if "://" not in url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "") + (f":{port}" if port else "")
+    hosts = github_hosts(environ)
+    if parts.scheme.lower() != "https" or (
+        host not in hosts and (parts.hostname or "") not in hosts
+    ):
+        raise PrRefused(
+            f"The remote `{remote}` is {redact(_without_userinfo(url))}, not https on "
+            f"GitHub ({' or '.join(hosts)}), and the GitHub token is sent only there; point "
+            "the remote at GitHub, or set GH_HOST to your GitHub Enterprise host.",
+            gate="Token",
+        )
+
+
+def check_rewrites(git: Git, remote: str, url: str) -> None:
+    """Refuse when the repository's own git config rewrites the remote's URL (`insteadOf`).
+
+    The user's rewrites (global or system config, the environment) are theirs to make, and
+    the tests' loopback servers rely on them; a repository's would send the token elsewhere."""
+    done = git.run("config", "--show-scope", "--get-regexp", r"^url\..*\.(push)?insteadof$")
+    for line in _text(done.stdout).splitlines():
+        scope, _, rest = line.partition("\t")
+        key, _, prefix = rest.partition(" ")
+        if scope in ("local", "worktree") and prefix and url.startswith(prefix):
+            raise PrRefused(
+                f"The repository's own git config rewrites the remote `{remote}` "
+                f"({redact(key)}), and the GitHub token would follow it; remove that "
+                "setting from .git/config (`git config --unset`), or set it in your own "
+                "~/.gitconfig.",
+                gate="Token",
+            )
+
+
+def pre_push_hook(git: Git) -> Path | None:
+    """The repository's executable pre-push hook (where `core.hooksPath` puts it), or None."""
+    done = git.run("rev-parse", "--git-path", "hooks/pre-push")
+    if done.returncode != 0:
+        return None
+    path = git.root / _text(done.stdout).strip()
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteHeads:
     """What the remote says: its default branch, and whether our branch is already there."""
@@ -474,6 +554,7 @@ def push(git: Git, remote: str, branch: str, default_branch: str) -> None:
     done = git.run(
         "push",
         "--porcelain",
+        "--no-verify",
         "--",
         remote,
         f"refs/heads/{branch}:refs/heads/{branch}",
