@@ -57,6 +57,9 @@ SLUG_MAX_CHARS = 40
 NULL_SHA = "0" * 40
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
+TOKEN_ENVIRONMENT = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+"""Where a GitHub token may sit in the environment (`github.TOKEN_VARIABLES`, and the
+Enterprise names `gh` reads): git, what it starts, and the check get none of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +80,9 @@ class Git:
         return Git(self.root, self.environ, self.config + pairs)
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The environment of one command."""
-        env = dict(self.environ)
+        """The environment of one command: never the token's variables (`TOKEN_ENVIRONMENT`),
+        which every hook and helper git starts would inherit."""
+        env = {key: value for key, value in self.environ.items() if key not in TOKEN_ENVIRONMENT}
         env["GIT_TERMINAL_PROMPT"] = "0"
         env["GIT_ASKPASS"] = ""  # set but empty: no askpass program (nor SSH_ASKPASS) runs
         env.setdefault("GCM_INTERACTIVE", "never")
