@@ -37,8 +37,9 @@ SOURCES = (
     + [PACKAGE / "cli" / "wish_input.py"]
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
+    + [PACKAGE / "trust.py", PACKAGE / "cli" / "trust.py"]
 )
-CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py"}
+CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "trust.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
 MESSAGE_TABLES = {"FATAL_FAILURE_CODES", "PERMANENT_REFRESH_ERRORS"}
@@ -57,7 +58,11 @@ def conduit_error_classes() -> list[type[errors.ConduitError]]:
 
 def error_names() -> set[str]:
     """The constructors whose first argument is a user-facing sentence."""
-    return {cls.__name__ for cls in conduit_error_classes()} | {"PlanPathError"} | PR_ERRORS
+    return (
+        {cls.__name__ for cls in conduit_error_classes()}
+        | {"PlanPathError", "TrustError"}
+        | PR_ERRORS
+    )
 
 
 @dataclass(frozen=True)
