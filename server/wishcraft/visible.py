@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import io
 import re
-from typing import TextIO
+import sys
+from typing import TextIO, cast
 
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 _CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
@@ -73,3 +74,8 @@ class VisibleWriter(io.TextIOBase):
     def encoding(self) -> str:  # type: ignore[override]
         """The wrapped stream's encoding."""
         return self._stream.encoding
+
+
+def visible_streams() -> tuple[TextIO, TextIO]:
+    """stdout and stderr, each wrapped in a `VisibleWriter`: what every command writes to."""
+    return cast(TextIO, VisibleWriter(sys.stdout)), cast(TextIO, VisibleWriter(sys.stderr))

@@ -68,6 +68,25 @@ def test_an_origin_off_github_gets_no_token(
     assert github.requests == []
 
 
+def test_a_push_url_off_github_gets_no_token(
+    served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub
+) -> None:
+    """`remote.origin.pushurl` sends the push elsewhere while `url` still says github.com."""
+    scenario, server = served
+    scenario.git("config", "remote.origin.pushurl", "https://gitlab.example/acme/widgets.git")
+    scenario.git(
+        "config",
+        "--global",
+        "--add",
+        f"url.{server.base_url}/.insteadOf",
+        "https://gitlab.example/",
+    )
+    result = scenario.open()
+    assert (result.outcome, result.gate) == ("refused", "Token")
+    assert "gitlab.example" in result.message
+    assert server.authorizations == [] and github.requests == []
+
+
 def test_gh_host_names_a_github_enterprise_host(
     served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub
 ) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import TextIO, cast
 
 from wishcraft import __version__
 from wishcraft.cli import (
@@ -28,7 +27,7 @@ from wishcraft.cli import (
     schema,
     trust,
 )
-from wishcraft.visible import VisibleWriter
+from wishcraft.visible import visible_streams
 
 COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models, trust)
 """The subcommands, in the order `wishcraft --help` lists them."""
@@ -52,8 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    out = cast(TextIO, VisibleWriter(sys.stdout))
-    err = cast(TextIO, VisibleWriter(sys.stderr))
+    out, err = visible_streams()
     try:
         status: int = args.handler(args, out, err)
     except BrokenPipeError:  # `wishcraft lint … | head`

@@ -312,16 +312,31 @@ def check_token_host(url: str, remote: str, environ: Mapping[str, str]) -> None:
         )
 
 
-def check_rewrites(git: Git, remote: str, url: str) -> None:
-    """Refuse when the repository's own git config rewrites the remote's URL (`insteadOf`).
+def push_urls(git: Git, remote: str) -> list[str]:
+    """The remote's `pushurl`s as configured (the push goes there instead of `url`)."""
+    done = git.run("config", "--get-all", f"remote.{remote}.pushurl")
+    return [line.strip() for line in _text(done.stdout).splitlines() if line.strip()]
+
+
+def check_rewrites(git: Git, remote: str, urls: Sequence[str]) -> None:
+    """Refuse when the repository's own git config rewrites one of the remote's `urls`
+    (`insteadOf`, `pushInsteadOf`).
 
     The user's rewrites (global or system config, the environment) are theirs to make, and
-    the tests' loopback servers rely on them; a repository's would send the token elsewhere."""
+    the tests' loopback servers rely on them; a repository's would send the token elsewhere.
+    When git cannot list the rewrites with their scope, nothing is sent (fail closed)."""
     done = git.run("config", "--show-scope", "--get-regexp", r"^url\..*\.(push)?insteadof$")
+    if done.returncode not in (0, 1):  # 1: no rewrite at all
+        raise PrRefused(
+            "git cannot list the URL rewrites with their origin (git 2.26 or later is "
+            "needed), so the GitHub token is not sent; update git and try again.",
+            gate="Token",
+            detail=_text(done.stderr),
+        )
     for line in _text(done.stdout).splitlines():
         scope, _, rest = line.partition("\t")
         key, _, prefix = rest.partition(" ")
-        if scope in ("local", "worktree") and prefix and url.startswith(prefix):
+        if scope in ("local", "worktree") and prefix and any(u.startswith(prefix) for u in urls):
             raise PrRefused(
                 f"The repository's own git config rewrites the remote `{remote}` "
                 f"({redact(key)}), and the GitHub token would follow it; remove that "

@@ -367,11 +367,13 @@ def _flow(
 
     # 5. The token: only for https on GitHub's host, through the environment of the two
     # commands that talk to the remote, which run no hook (`network`).
-    gitops.check_token_host(url, config.remote, env)
-    gitops.check_rewrites(git, config.remote, url)
+    configured = [url, *gitops.push_urls(git, config.remote)]
+    for each in configured:
+        gitops.check_token_host(each, config.remote, env)
+    gitops.check_rewrites(git, config.remote, configured)
     token = resolve_token(env)
     network = git.with_config(
-        *gitops.credentials((url, gitops.transport_url(git, config.remote)), token.value),
+        *gitops.credentials((*configured, gitops.transport_url(git, config.remote)), token.value),
         *gitops.NO_HOOKS,
     )
 
