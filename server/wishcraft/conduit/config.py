@@ -32,7 +32,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from wishcraft.conduit.auth import codex_home, refresh_url
 from wishcraft.conduit.errors import ConduitConfigError
@@ -231,16 +231,22 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _read_toml(
-    path: Path, table: str | None, *, repository: bool = False
-) -> tuple[dict[str, Any], dict[str, str]]:
+class _Layer(NamedTuple):
+    """One source's values, the words naming where each came from, and what it may not set."""
+
+    values: dict[str, Any]
+    words: dict[str, str]
+    ignored: tuple[str, ...] = ()
+
+
+def _read_toml(path: Path, table: str | None, *, repository: bool = False) -> _Layer:
     """The known keys of one TOML file (or one table of it), and the words naming each.
 
     With `repository` (the workspace's own file) only `REPOSITORY_KEYS` are read; each other
-    known key is named under the key `"!ignored"`, joined by newlines."""
+    known key is named in `ignored`."""
     try:
         if not path.is_file():
-            return {}, {}
+            return _Layer({}, {})
     except OSError as exc:  # a folder on the way that cannot be entered
         raise ConduitConfigError(
             f"{path}: cannot read the configuration ({exc.strerror or exc})."
@@ -268,9 +274,11 @@ def _read_toml(
         if not candidate.is_absolute():
             out["instructions_file"] = str(path.parent / candidate)
     words = {_TOML_KEYS[key]: f"`{key}`{where}" for key in raw}
-    if refused:
-        words["!ignored"] = "\n".join(f"`{key}`{where}" for key in refused)
-    return _check(out, str(path) + (f" [{table}]" if table else "")), words
+    return _Layer(
+        _check(out, str(path) + (f" [{table}]" if table else "")),
+        words,
+        tuple(f"`{key}`{where}" for key in refused),
+    )
 
 
 def find_workspace_config(start: Path | None) -> Path | None:
@@ -311,9 +319,9 @@ def load_config(
         "base_url": "CHATGPT_BASE_URL",
         "api_base_url": "OPENAI_BASE_URL",
     }
-    layers: list[tuple[dict[str, Any], dict[str, str]]] = [
-        (_check(given, overrides_source), {key: overrides_source for key in given}),
-        (
+    layers: list[_Layer] = [
+        _Layer(_check(given, overrides_source), {key: overrides_source for key in given}),
+        _Layer(
             _check(environment, "the environment"),
             {key: f"the environment variable {env_names[key]}" for key in environment},
         ),
@@ -323,12 +331,10 @@ def load_config(
         _read_toml(user_config_file(env), "conduit"),
         _read_toml(home / "config.toml", None),
     ]
-    ignored = tuple(
-        line for _, words in layers for line in words.pop("!ignored", "").splitlines() if line
-    )
+    ignored = tuple(words for layer in layers for words in layer.ignored)
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for values, words in layers:
+    for values, words, _ in layers:
         for key, value in values.items():
             if key not in merged:
                 merged[key] = value
