@@ -239,14 +239,24 @@ class _Layer(NamedTuple):
     ignored: tuple[str, ...] = ()
 
 
-def _read_toml(path: Path, table: str | None, *, repository: bool = False) -> _Layer:
+def _read_toml(
+    path: Path, table: str | None, *, repository: bool = False, unreachable_ok: bool = False
+) -> _Layer:
     """The known keys of one TOML file (or one table of it), and the words naming each.
 
     With `repository` (the workspace's own file) only `REPOSITORY_KEYS` are read; each other
-    known key is named in `ignored`."""
+    known key is named in `ignored`. With `unreachable_ok`, a folder on the way that this user
+    may not enter means no file, as git treats its XDG config (`sudo -u` keeps another user's
+    HOME); a file that is there but unreadable is still an error."""
     try:
         if not path.is_file():
             return _Layer({}, {})
+    except PermissionError:
+        if unreachable_ok:
+            return _Layer({}, {})
+        raise ConduitConfigError(
+            f"{path}: cannot read the configuration (Permission denied)."
+        ) from None
     except OSError as exc:  # a folder on the way that cannot be entered
         raise ConduitConfigError(
             f"{path}: cannot read the configuration ({exc.strerror or exc})."
@@ -328,7 +338,7 @@ def load_config(
         _read_toml(
             find_workspace_config(workspace) or Path("/nonexistent"), "conduit", repository=True
         ),
-        _read_toml(user_config_file(env), "conduit"),
+        _read_toml(user_config_file(env), "conduit", unreachable_ok=True),
         _read_toml(home / "config.toml", None),
     ]
     ignored = tuple(words for layer in layers for words in layer.ignored)
