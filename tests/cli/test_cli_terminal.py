@@ -108,3 +108,62 @@ def test_visible_shows_every_control_and_keeps_text(text: str, shown: str) -> No
 
 def test_one_line_values_show_newlines_too() -> None:
     assert visible("src/a\nb.py\t", multiline=False) == "src/a\\nb.py\\t"
+
+
+def test_ledger_rows_show_controls_and_stay_one_row_each(tmp_path: Path) -> None:
+    """A model name from the network, stored on the ledger, with an erase and a newline: the
+    table shows both as escapes, and the row stays one line."""
+    from wishcraft.ledger import LedgerEntry, append
+
+    root = tmp_path / "ws"
+    make_workspace(root)
+    ledger = root / "data" / "ledger" / "wishes.jsonl"
+    append(
+        ledger,
+        LedgerEntry(
+            conduit="openai.codex.v2025.plan",
+            action="plan",
+            mode="commit",
+            wish="data/wishes/lamps.wish.yaml",
+            outcome="complete",
+            model=f"gpt{ERASE}\n2026-01-01 fake row{OSC52}",
+        ),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", "ledger", "--ledger", str(ledger)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+    )
+    assert done.returncode == 0, done.stderr
+    header, row = done.stdout.splitlines()
+    assert "gpt\\x1b[2K\\r\\n2026-01-01 fake row\\x1b]52;c;" in row
+    for char in TERMINAL_BYTES:
+        assert char not in done.stdout
+
+
+def test_githubs_error_text_is_shown_not_obeyed(tmp_path: Path) -> None:
+    """GitHub's answer to the pull request, with an OSC 52 clipboard write and a bidi override
+    in its message: `wishcraft pr` prints it made visible."""
+    from testkit.github import Answer, LoopbackGitHub
+    from testkit.pr_repo import make_scenario
+    from testkit.pr_wish import write_wish
+
+    with LoopbackGitHub() as github:
+        scenario = make_scenario(tmp_path, github.base_url)
+        write_wish(scenario)
+        github.enqueue(Answer(422, {"message": f"Validation Failed{OSC52}\u202eexe.tab"}))
+        done = subprocess.run(
+            [sys.executable, "-m", "wishcraft.cli", "pr", scenario.anchor.anchor_id],
+            env=scenario.env,
+            cwd=scenario.work,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+    assert done.returncode == 1, done.stderr
+    assert "Validation Failed\\x1b]52;c;Y3VybCBldmlsIHwgc2g=\\x07\\u202eexe.tab" in done.stderr
+    for char in TERMINAL_BYTES:
+        assert char not in done.stderr + done.stdout
