@@ -251,13 +251,9 @@ def _read_toml(
     try:
         if not path.is_file():
             return _Layer({}, {})
-    except PermissionError:
-        if unreachable_ok:
-            return _Layer({}, {})
-        raise ConduitConfigError(
-            f"{path}: cannot read the configuration (Permission denied)."
-        ) from None
     except OSError as exc:  # a folder on the way that cannot be entered
+        if unreachable_ok and isinstance(exc, PermissionError):
+            return _Layer({}, {})
         raise ConduitConfigError(
             f"{path}: cannot read the configuration ({exc.strerror or exc})."
         ) from None
