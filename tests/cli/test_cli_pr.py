@@ -249,14 +249,14 @@ def test_apply_open_pr_applies_then_opens_the_pull_request(
         "GITHUB_API_URL": github.base_url,
         "CODEX_HOME": str(home),
     }
-    url = "https://github.example/acme/lamps.git"
+    url = "https://github.com/acme/lamps.git"
     run_git(env, tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     for args in (
         ("init", "-q", "-b", "main"),
         ("config", "user.name", "Ada Wisher"),
         ("config", "user.email", "ada@example.org"),
         ("remote", "add", "origin", url),
-        ("config", f"url.{remote}.insteadOf", url),
+        ("config", "--global", f"url.{remote}.insteadOf", url),
         ("add", "-A"),
         ("commit", "-q", "-m", "Start"),
         ("push", "-q", "origin", "main"),

@@ -269,3 +269,26 @@ async def test_the_editor_sends_what_the_cli_sends_and_says_a_mapped_effort_once
     assert sum("'xhigh'" in message.message for message in client.messages) == 1
     artifact = json.loads((client.root / "effort/data/wishes/e1.wish.plan.json").read_text())
     assert artifact["requested_model"] == "gpt-6-luna" and artifact["reasoning_effort"] == "medium"
+
+
+async def test_a_repository_base_url_reaches_nothing_and_is_said_once(
+    codex: LoopbackCodex, client: WishClient
+) -> None:
+    """The trust boundary in the editor: a workspace's `[conduit] base_url` is ignored (0
+    requests reach its host), and a window message says so once a session, not once a plan."""
+    before = len(codex.route_requests("responses"))
+    with LoopbackCodex() as other:
+        config = client.root / "cloned" / "data" / "config" / "wishcraft.toml"
+        config.parent.mkdir(parents=True)
+        config.write_text(f'[conduit]\nbase_url = "{other.base_url}"\n')
+        for attempt in range(2):
+            codex.enqueue("responses", sse(success_transcript(CHUNKS)))
+            result = await execute_plan(client, f"cloned/data/wishes/c{attempt}.wish.yaml")
+            *_, end = await wait_for_progress_end(client, result["token"])
+            assert end.message and "steps" in end.message
+        assert other.requests == []
+    assert len(codex.route_requests("responses")) == before + 2
+    warning = await wait_for_message(client, "ignored `base_url`")
+    assert warning.type == types.MessageType.Warning
+    assert "~/.config/wishcraft/config.toml" in warning.message
+    assert sum("ignored `base_url`" in message.message for message in client.messages) == 1

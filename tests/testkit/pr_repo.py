@@ -3,9 +3,10 @@
 `make_scenario(tmp_path, github_url)` builds:
 
 - `remote/acme/widgets.git`, a bare repository (default branch `main`), and `work/`, its clone,
-  whose `origin` is configured as `https://github.example/acme/widgets.git` and rewritten to the
-  bare repository by `url.<path>.insteadOf` (so owner/repo and the https credentials are real,
-  and the push goes to the bare repository);
+  whose `origin` is configured as `https://github.com/acme/widgets.git` and rewritten to the
+  bare repository by `url.<path>.insteadOf` in the user's global git config (`GIT_CONFIG_GLOBAL`:
+  a rewrite in the repository's own config is refused), so owner/repo and the https credentials
+  are real, and the push goes to the bare repository;
 - in `work/`: a registry whose apply conduit may open pull requests in `widgets`, a wish, some
   source files, committed and pushed to `main`;
 - a change applied with `wishcraft.apply` (an update, an added file and a removed file), its
@@ -39,7 +40,7 @@ TOKEN = "ghp_Wq7Zk2Lm9Xv4Rt8Yb3Nc6Hd1Jf5Gs0Pa2Ue"
 """The GitHub token of every scenario: tests scan every output for it."""
 BASIC = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode("ascii")
 """The token as git sends it to an https remote (HTTP Basic): scanned for too."""
-HOST_URL = "https://github.example/acme/widgets.git"
+HOST_URL = "https://github.com/acme/widgets.git"
 CONDUIT = "openai.codex.v2025.apply"
 
 REGISTRY = """\
@@ -153,11 +154,20 @@ class Scenario:
         options.update(kwargs)
         return open_pull_request(self.workspace or self.work, self.anchor.anchor_id, **options)
 
-    def set_config(self, text: str) -> None:
-        """Write `data/config/wishcraft.toml` (not committed: the tree's own change)."""
+    def set_config(self, text: str, *, trusted: bool = True) -> None:
+        """Write `data/config/wishcraft.toml` (not committed: the tree's own change); with
+        `trusted` (the default), trust it as `wishcraft trust` would, in the scenario's HOME."""
         path = self.work / "data/config/wishcraft.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        if trusted:
+            self.trust()
+
+    def trust(self) -> None:
+        """Trust the repository's wishcraft.toml as it is now (`wishcraft trust`)."""
+        from wishcraft.trust import trust
+
+        trust(self.work, self.env)
 
     def ledger_lines(self) -> list[LedgerEntry]:
         """Every entry on the ledger, in order."""
@@ -231,7 +241,7 @@ def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
         ("config", "user.name", "Ada Wisher"),
         ("config", "user.email", "ada@example.org"),
         ("remote", "add", "origin", HOST_URL),
-        ("config", f"url.{remote}.insteadOf", HOST_URL),
+        ("config", "--global", f"url.{remote}.insteadOf", HOST_URL),
     ):
         run_git(env, work, *args)
     prefix = f"{subdir}/" if subdir else ""

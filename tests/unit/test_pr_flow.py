@@ -169,7 +169,7 @@ def test_an_applied_wish_becomes_a_draft_pull_request(
     assert any(line.startswith("push ") for line in argv)
     assert not any("--force" in line or " -f " in line or "+refs" in line for line in argv)
     env_keys = scenario.argv_log.read_text()
-    assert "GIT_CONFIG_KEY_1=http.https://github.example/.extraHeader" in env_keys
+    assert "GIT_CONFIG_KEY_1=http.https://github.com/.extraHeader" in env_keys
 
 
 def test_draft_false_and_a_second_pull_request_is_refused(
@@ -377,7 +377,7 @@ def test_the_pr_remote_names_the_repository_for_the_scopes(
     """`[pr] remote = "upstream"`: the scope's `repo` is matched against upstream's name."""
     url = scenario.git("config", "--get", "remote.origin.url").strip()
     scenario.git("remote", "rename", "origin", "upstream")
-    scenario.git("remote", "add", "origin", "https://github.example/acme/gadgets.git")
+    scenario.git("remote", "add", "origin", "https://github.com/acme/gadgets.git")
     refused(scenario.open(), "Scopes", "`gadgets`")
     scenario.set_config('[pr]\nremote = "upstream"\n')
     result = scenario.open()

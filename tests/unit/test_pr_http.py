@@ -30,8 +30,11 @@ def github() -> Iterator[LoopbackGitHub]:
 def served(tmp_path: Path, github: LoopbackGitHub) -> Iterator[tuple[Scenario, GitHttpServer]]:
     scenario = make_scenario(tmp_path, github.base_url)
     with GitHttpServer(tmp_path / "remote", password=TOKEN) as server:
-        scenario.git("config", "--unset", f"url.{scenario.remote}.insteadOf")
-        scenario.git("remote", "set-url", "origin", f"{server.base_url}/acme/widgets.git")
+        # origin stays github.com; the user's own git config sends it to the loopback server.
+        scenario.git("config", "--global", "--unset", f"url.{scenario.remote}.insteadOf")
+        scenario.git(
+            "config", "--global", f"url.{server.base_url}/.insteadOf", "https://github.com/"
+        )
         yield scenario, server
 
 
@@ -83,7 +86,9 @@ def test_the_configured_url_names_the_repository(
     """owner/repo come from `remote.origin.url`, even when `insteadOf` rewrites it."""
     scenario, server = served
     scenario.git("remote", "set-url", "origin", HOST_URL.replace("acme", "octo"))
-    scenario.git("config", f"url.{server.base_url}/acme/.insteadOf", "https://github.example/octo/")
+    scenario.git(
+        "config", "--global", f"url.{server.base_url}/acme/.insteadOf", "https://github.com/octo/"
+    )
     result = scenario.open()
     assert result.outcome == "complete", result.message
     assert github.requests[0].path == "/repos/octo/widgets/pulls"

@@ -39,8 +39,9 @@ SOURCES = (
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
     + [PACKAGE / "apply" / "safety.py", PACKAGE / "apply" / "policy.py"]
+    + [PACKAGE / "trust.py", PACKAGE / "cli" / "trust.py"]
 )
-CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py"}
+CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "trust.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
 APPLY_ERRORS = {"SpellingError", "PolicyUnknown"}
@@ -61,7 +62,7 @@ def conduit_error_classes() -> list[type[errors.ConduitError]]:
 
 def error_names() -> set[str]:
     """The constructors whose first argument is a user-facing sentence."""
-    names = {cls.__name__ for cls in conduit_error_classes()} | {"PlanPathError"}
+    names = {cls.__name__ for cls in conduit_error_classes()} | {"PlanPathError", "TrustError"}
     return names | PR_ERRORS | APPLY_ERRORS
 
 

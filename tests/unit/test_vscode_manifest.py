@@ -413,3 +413,22 @@ def test_the_package_carries_the_server_wheel_and_says_where_it_comes_from() -> 
     assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", MANIFEST["publisher"])
     assert MANIFEST["repository"]["url"].startswith("https://")
     assert MANIFEST["repository"]["directory"] == "client-vscode"
+
+
+def test_untrusted_workspaces_read_every_path_setting_from_user_scope() -> None:
+    """VS Code's Workspace Trust: each setting that names a program, a file or a folder (the
+    ones that could run code or reach outside the workspace) is in `restrictedConfigurations`,
+    so an untrusted folder's own settings cannot set it; and the server has no setting that
+    says where the Codex login goes (those are user scope only: the environment and the
+    user's config files)."""
+    trust = MANIFEST["capabilities"]["untrustedWorkspaces"]
+    assert trust["supported"] == "limited" and "wishcraft trust" in trust["description"]
+    restricted = set(trust["restrictedConfigurations"])
+    assert restricted <= set(PROPERTIES)
+    naming_paths = {
+        key
+        for key in PROPERTIES
+        if key.endswith((".path", ".folder", ".command", ".check")) or "url" in key.lower()
+    }
+    assert naming_paths == restricted
+    assert not [key for key in PROPERTIES if "url" in key.lower() or "instructions" in key]

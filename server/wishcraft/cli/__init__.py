@@ -26,9 +26,11 @@ from wishcraft.cli import (
     pr,
     rollback,
     schema,
+    trust,
 )
+from wishcraft.visible import visible_streams
 
-COMMANDS = (init, lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
+COMMANDS = (init, lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models, trust)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 
@@ -43,11 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; return the exit status."""
+    """Run the CLI; return the exit status.
+
+    Every command writes through `VisibleWriter`: model text, server errors and file names
+    reach the terminal with their control characters shown, never obeyed (`wishcraft.visible`).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    out, err = visible_streams()
     try:
-        status: int = args.handler(args, sys.stdout, sys.stderr)
+        status: int = args.handler(args, out, err)
     except BrokenPipeError:  # `wishcraft lint … | head`
         return 0
     except KeyboardInterrupt:

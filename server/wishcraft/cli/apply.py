@@ -264,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="wishcraft")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["apply", *(argv if argv is not None else sys.argv[1:])])
-    status: int = args.handler(args, sys.stdout, sys.stderr)
+    from wishcraft.visible import visible_streams
+
+    status: int = args.handler(args, *visible_streams())
     return status
 
 

@@ -24,6 +24,7 @@ from wishcraft.ledger import (
     iter_lines,
     verify,
 )
+from wishcraft.visible import visible
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
 COLUMNS = ("time", "conduit", "action", "mode", "outcome", "model", "tokens", "wish")
@@ -136,6 +137,12 @@ def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO, er
 
 
 def _cell(row: dict[str, Any], column: str) -> str:
+    """One cell, on one line: a newline or control in a stored value is shown as its escape
+    (a value cannot start a row of its own, nor move the cursor)."""
+    return visible(_value(row, column), multiline=False)
+
+
+def _value(row: dict[str, Any], column: str) -> str:
     if column == "time":
         return str(row.get("timestamp") or "")
     if column == "tokens":

@@ -33,13 +33,15 @@ def register(subparsers: Any) -> None:
 
 def command_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Print the catalog and the model a plan would use."""
-    from wishcraft.conduit.config import load_config
+    from wishcraft.conduit.config import ignored_message, load_config
     from wishcraft.conduit.errors import ConduitError
 
     try:
         config = load_config(
             Path.cwd(), overrides={"model": args.model}, overrides_source="--model"
         )
+        for words in config.ignored:
+            print(f"wishcraft: {ignored_message(words)}", file=err)
         report = asyncio.run(_gather(config, offline=args.offline))
     except ConduitError as error:
         print(f"wishcraft: {error}", file=err)

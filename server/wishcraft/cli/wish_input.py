@@ -69,7 +69,7 @@ def log_verbosely(args: argparse.Namespace, err: TextIO) -> None:
 def read_wish(wish_arg: Path, model: str | None, err: TextIO) -> WishInput | int:
     """The wish and the configuration for a conduit call, or `EXIT_USAGE` after one sentence."""
     # Imported here: `wishcraft lint` must not pay for the conduit at start-up.
-    from wishcraft.conduit.config import load_config
+    from wishcraft.conduit.config import ignored_message, load_config
     from wishcraft.conduit.errors import ConduitError
     from wishcraft.lint import ConfigError, analyse_wish
     from wishcraft.lint.config import find_config_file, load_lint_config
@@ -105,4 +105,6 @@ def read_wish(wish_arg: Path, model: str | None, err: TextIO) -> WishInput | int
     except ConduitError as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
+    for words in config.ignored:
+        print(f"wishcraft: {ignored_message(words)}", file=err)
     return WishInput(analysis.wish, text, path, registry, lint_config, config)

@@ -422,7 +422,7 @@ def _bad_request_error(answer: _Answer, context: RequestContext) -> ConduitError
     if "instructions are not valid" in answer.body.lower():
         return InstructionsRejected(
             f"The Codex backend rejected the instructions sent for {model}: set "
-            "`model_instructions_file` under [conduit] in data/config/wishcraft.toml (or in "
+            "`model_instructions_file` under [conduit] in ~/.config/wishcraft/config.toml (or in "
             "$CODEX_HOME/config.toml) to Codex's official prompt for this model.",
             **fields,
         )

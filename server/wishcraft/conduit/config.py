@@ -1,15 +1,25 @@
-"""The conduit's configuration: settings, the environment, the workspace, Codex's, defaults.
+"""The conduit's configuration: settings, the environment, the workspace, the user's own files.
 
 Sources, first one wins for each key:
 1. the command line (`--model`) or the editor's settings (`wishcraft.plan.model`);
 2. the environment: `OPENAI_MODEL`, `CHATGPT_BASE_URL`, `OPENAI_BASE_URL` (API-key mode),
    `CODEX_REFRESH_TOKEN_URL_OVERRIDE`, `CODEX_INTERNAL_ORIGINATOR_OVERRIDE`,
    `CODEX_CA_CERTIFICATE` (else `SSL_CERT_FILE`);
-3. `[conduit]` in `data/config/wishcraft.toml` found from the workspace upward (also
-   `client_version` and `wire_api`, which only we read);
-4. `$CODEX_HOME/config.toml` (`model`, `model_reasoning_effort`, `model_reasoning_summary`,
-   `model_verbosity`, `model_instructions_file`);
-5. the defaults below. With no model set, the catalog's default is used (see `catalog.py`).
+3. `[conduit]` in `data/config/wishcraft.toml` found from the workspace upward, for the
+   keys in `REPOSITORY_KEYS` only (also `client_version` and `wire_api`, which only we read);
+4. `[conduit]` in the user's own wishcraft config (`user_config_file`:
+   `$XDG_CONFIG_HOME/wishcraft/config.toml`, else `~/.config/wishcraft/config.toml`);
+5. `$CODEX_HOME/config.toml` (`model`, `model_reasoning_effort`, `model_reasoning_summary`,
+   `model_verbosity`, `model_instructions_file`, `chatgpt_base_url_for_responses`);
+6. the defaults below. With no model set, the catalog's default is used (see `catalog.py`).
+
+The trust boundary: a repository is somebody else's input, so its `[conduit]` table may tune
+the call (model, effort, retries) but never decide where the login goes or which file outside
+it is read. `base_url`, `chatgpt_base_url_for_responses` and `model_instructions_file` there
+are ignored and listed in `ConduitConfig.ignored`, for the caller to say once; they count
+only from the user's own scope (4, 5 and the environment), as Codex ignores
+`openai_base_url` in a project's config even when the project is trusted.
+
 Where each value came from is kept (`source_of`), so an error about the model can say
 "`model` in ~/.codex/config.toml". An invalid value is a `ConduitConfigError` naming the file
 and key.
@@ -19,9 +29,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from wishcraft.conduit.auth import codex_home, refresh_url
 from wishcraft.conduit.errors import ConduitConfigError
@@ -75,6 +86,9 @@ class ConduitConfig:
     codex_home: Path = Path("~/.codex")
     sources: tuple[tuple[str, str], ...] = ()
     """Where each configured value came from, as (field, words for the user)."""
+    ignored: tuple[str, ...] = ()
+    """The repository's settings left out by the trust boundary, in words
+    (`` `base_url` under [conduit] in /r/data/config/wishcraft.toml``); see `ignored_message`."""
     request_max_retries: int = 4
     stream_max_retries: int = 2
     retry_base_seconds: float = 0.2
@@ -114,6 +128,46 @@ _USER_NAMES = {
 """The names users write (Codex's config.toml keys) for the fields checked here."""
 _OWN_KEYS = ("client_version", "wire_api")
 """Keys only our own `[conduit]` table sets: Codex's config.toml means other things by them."""
+REPOSITORY_KEYS = (
+    "model",
+    "model_reasoning_effort",
+    "model_reasoning_summary",
+    "model_verbosity",
+    "client_version",
+    "wire_api",
+    "request_max_retries",
+    "stream_max_retries",
+    "stream_idle_timeout_ms",
+    "max_retry_after_seconds",
+)
+"""The keys a repository's own `[conduit]` may set: they tune the call, and none of them says
+where the login goes or which file is read. Every other key there (`base_url`,
+`chatgpt_base_url_for_responses`, `model_instructions_file`) is ignored."""
+USER_CONFIG_NAME = "config.toml"
+
+
+def user_config_file(env: Mapping[str, str]) -> Path:
+    """The user's own wishcraft config: `$XDG_CONFIG_HOME/wishcraft/config.toml`, else
+    `~/.config/wishcraft/config.toml` (`%APPDATA%\\wishcraft\\config.toml` on Windows).
+
+    `wishcraft.trust.user_config_dir` names the same folder (the conduit imports nothing from
+    the core; a test keeps the two in step)."""
+    base = env.get("XDG_CONFIG_HOME")
+    if not base and os.name == "nt" and env.get("APPDATA"):
+        base = env["APPDATA"]
+    if not base:
+        home = env.get("HOME") or env.get("USERPROFILE")
+        base = str(Path(home) / ".config") if home else str(Path.home() / ".config")
+    return Path(base).expanduser() / "wishcraft" / USER_CONFIG_NAME
+
+
+def ignored_message(words: str) -> str:
+    """The sentence for one repository setting the trust boundary ignored."""
+    return (
+        f"ignored {words}: where the login goes and which files outside the repository are "
+        "read come only from your own configuration; set it in ~/.config/wishcraft/config.toml "
+        "under [conduit], in $CODEX_HOME/config.toml or in the environment."
+    )
 
 
 def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
@@ -177,12 +231,29 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _read_toml(path: Path, table: str | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """The known keys of one TOML file (or one table of it), and the words naming each."""
+class _Layer(NamedTuple):
+    """One source's values, the words naming where each came from, and what it may not set."""
+
+    values: dict[str, Any]
+    words: dict[str, str]
+    ignored: tuple[str, ...] = ()
+
+
+def _read_toml(
+    path: Path, table: str | None, *, repository: bool = False, unreachable_ok: bool = False
+) -> _Layer:
+    """The known keys of one TOML file (or one table of it), and the words naming each.
+
+    With `repository` (the workspace's own file) only `REPOSITORY_KEYS` are read; each other
+    known key is named in `ignored`. With `unreachable_ok`, a folder on the way that this user
+    may not enter means no file, as git treats its XDG config (`sudo -u` keeps another user's
+    HOME); a file that is there but unreadable is still an error."""
     try:
         if not path.is_file():
-            return {}, {}
+            return _Layer({}, {})
     except OSError as exc:  # a folder on the way that cannot be entered
+        if unreachable_ok and isinstance(exc, PermissionError):
+            return _Layer({}, {})
         raise ConduitConfigError(
             f"{path}: cannot read the configuration ({exc.strerror or exc})."
         ) from None
@@ -200,14 +271,20 @@ def _read_toml(path: Path, table: str | None) -> tuple[dict[str, Any], dict[str,
         for key, value in section.items()
         if key in _TOML_KEYS and (own or key not in _OWN_KEYS)
     }
+    where = f" under [{table}] in {_display(path)}" if table else f" in {_display(path)}"
+    refused = sorted(key for key in raw if repository and key not in REPOSITORY_KEYS)
+    raw = {key: value for key, value in raw.items() if key not in refused}
     out = {_TOML_KEYS[key]: value for key, value in raw.items()}
     if "instructions_file" in out and isinstance(out["instructions_file"], str):
         candidate = Path(out["instructions_file"]).expanduser()
         if not candidate.is_absolute():
             out["instructions_file"] = str(path.parent / candidate)
-    where = f" under [{table}] in {_display(path)}" if table else f" in {_display(path)}"
     words = {_TOML_KEYS[key]: f"`{key}`{where}" for key in raw}
-    return _check(out, str(path) + (f" [{table}]" if table else "")), words
+    return _Layer(
+        _check(out, str(path) + (f" [{table}]" if table else "")),
+        words,
+        tuple(f"`{key}`{where}" for key in refused),
+    )
 
 
 def find_workspace_config(start: Path | None) -> Path | None:
@@ -248,18 +325,22 @@ def load_config(
         "base_url": "CHATGPT_BASE_URL",
         "api_base_url": "OPENAI_BASE_URL",
     }
-    layers: list[tuple[dict[str, Any], dict[str, str]]] = [
-        (_check(given, overrides_source), {key: overrides_source for key in given}),
-        (
+    layers: list[_Layer] = [
+        _Layer(_check(given, overrides_source), {key: overrides_source for key in given}),
+        _Layer(
             _check(environment, "the environment"),
             {key: f"the environment variable {env_names[key]}" for key in environment},
         ),
-        _read_toml(find_workspace_config(workspace) or Path("/nonexistent"), "conduit"),
+        _read_toml(
+            find_workspace_config(workspace) or Path("/nonexistent"), "conduit", repository=True
+        ),
+        _read_toml(user_config_file(env), "conduit", unreachable_ok=True),
         _read_toml(home / "config.toml", None),
     ]
+    ignored = tuple(words for layer in layers for words in layer.ignored)
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for values, words in layers:
+    for values, words, _ in layers:
         for key, value in values.items():
             if key not in merged:
                 merged[key] = value
@@ -276,4 +357,5 @@ def load_config(
         config,
         **{k: v for k, v in merged.items() if k in known},
         sources=tuple(sorted(sources.items())),
+        ignored=ignored,
     )

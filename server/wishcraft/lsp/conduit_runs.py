@@ -17,7 +17,7 @@ from lsprotocol import types
 from pygls.progress import Progress
 
 from wishcraft.conduit.client import CodexClient
-from wishcraft.conduit.config import ConduitConfig, load_config
+from wishcraft.conduit.config import ConduitConfig, ignored_message, load_config
 from wishcraft.lint import LintConfig
 from wishcraft.lsp.settings import Settings
 from wishcraft.lsp.workspace import DocumentSnapshot
@@ -77,6 +77,10 @@ class RunningSession(Protocol):
     task: asyncio.Task[Any] | None
 
 
+_SAID_IGNORED: set[str] = set()
+"""The ignored repository settings already shown this session (one server process is one
+editor session; planning and applying share it, so a setting is shown once, not once each)."""
+
 H = TypeVar("H", bound=ConduitHost)
 S = TypeVar("S", bound=RunningSession)
 
@@ -112,12 +116,21 @@ class ConduitRuns(Generic[H, S]):
         return False
 
     def _conduit_config(self, wish_path: Path) -> ConduitConfig:
+        """The conduit's configuration for a wish; each repository setting the trust boundary
+        ignored is said once a session (a window message), then only logged."""
         model = self.server.settings.plan.model
-        return load_config(
+        config = load_config(
             wish_path.parent,
             overrides={"model": model} if model else None,
             overrides_source="the wishcraft.plan.model setting",
         )
+        for words in config.ignored:
+            if words in _SAID_IGNORED:
+                self._log(types.MessageType.Warning, ignored_message(words))
+            else:
+                _SAID_IGNORED.add(words)
+                self._show(types.MessageType.Warning, ignored_message(words))
+        return config
 
     def _client_for(self, config: ConduitConfig) -> CodexClient:
         """The shared client, made again when the configuration changed."""

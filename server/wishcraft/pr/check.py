@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wishcraft.pr.errors import PrRefused
-from wishcraft.pr.git import last_line
+from wishcraft.pr.git import TOKEN_ENVIRONMENT, last_line
 from wishcraft.redaction import protect_logger, redact
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
-CHECK_ENV_DROPPED = ("GH_TOKEN", "GITHUB_TOKEN")
+CHECK_ENV_DROPPED = TOKEN_ENVIRONMENT
 """The check runs the project's code: it gets no GitHub token."""
 
 

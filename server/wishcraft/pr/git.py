@@ -18,12 +18,25 @@ environment as git's own configuration (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_n`,
 host, and an empty `credential.helper` list so no stored credential is sent instead. (A
 process's environment is readable only by its owner, unlike its command line.) ssh and local
 remotes get no token: git authenticates them its own way.
+
+Only git's HTTPS transport to GitHub gets it:
+- only the two commands that talk to the remote (`ls-remote`, `push`) carry it, and they run
+  with hooks off (`core.hooksPath` set to the null device, and `push --no-verify`): a hook is
+  the repository's code (husky puts `core.hooksPath` in the work tree, where a model may edit
+  it), and it inherits the environment. The local steps, whose hooks and `core.fsmonitor` may
+  run, never see the token;
+- the remote's configured URL must be `https://` on GitHub's host (`github.com`, or `GH_HOST`
+  for GitHub Enterprise); `GITHUB_API_URL` names the REST endpoint only, never where git goes;
+- a `url.<base>.insteadOf` that rewrites the remote may come from the user's own git config
+  (global, system, the environment), not from the repository's (`local`, `worktree`, or a file
+  it includes).
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import os
 import re
 import subprocess
 import tempfile
@@ -44,6 +57,9 @@ SLUG_MAX_CHARS = 40
 NULL_SHA = "0" * 40
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
+TOKEN_ENVIRONMENT = ("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN")
+"""Where a GitHub token may sit in the environment (`github.TOKEN_VARIABLES`, and the
+Enterprise names `gh` reads): git, what it starts, and the check get none of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +80,9 @@ class Git:
         return Git(self.root, self.environ, self.config + pairs)
 
     def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The environment of one command."""
-        env = dict(self.environ)
+        """The environment of one command: never the token's variables (`TOKEN_ENVIRONMENT`),
+        which every hook and helper git starts would inherit."""
+        env = {key: value for key, value in self.environ.items() if key not in TOKEN_ENVIRONMENT}
         env["GIT_TERMINAL_PROMPT"] = "0"
         env["GIT_ASKPASS"] = ""  # set but empty: no askpass program (nor SSH_ASKPASS) runs
         env.setdefault("GCM_INTERACTIVE", "never")
@@ -254,6 +271,88 @@ def credentials(urls: Sequence[str], token: str) -> tuple[tuple[str, str], ...]:
         ("credential.helper", ""),
         *((f"http.{origin}.extraHeader", f"Authorization: Basic {basic}") for origin in origins),
     )
+
+
+NO_HOOKS = (("core.hooksPath", os.devnull), ("core.fsmonitor", "false"))
+"""The settings of every command that carries the token: no hook and no fsmonitor runs."""
+
+
+def github_hosts(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The hosts the token may be sent to by git: `github.com`, and `GH_HOST` when set."""
+    hosts = ["github.com"]
+    extra = (environ.get("GH_HOST") or "").strip().lower().rstrip("/")
+    if extra and extra not in hosts:
+        hosts.append(extra)
+    return tuple(hosts)
+
+
+def check_token_host(url: str, remote: str, environ: Mapping[str, str]) -> None:
+    """Refuse an http(s) remote that is not https on GitHub's host: the token would go there.
+
+    ssh, scp-like and local remotes pass (git gets no token for them)."""
+    if "://" not in url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "") + (f":{port}" if port else "")
+    hosts = github_hosts(environ)
+    if parts.scheme.lower() != "https" or (
+        host not in hosts and (parts.hostname or "") not in hosts
+    ):
+        raise PrRefused(
+            f"The remote `{remote}` is {redact(_without_userinfo(url))}, not https on "
+            f"GitHub ({' or '.join(hosts)}), and the GitHub token is sent only there; point "
+            "the remote at GitHub, or set GH_HOST to your GitHub Enterprise host.",
+            gate="Token",
+        )
+
+
+def push_urls(git: Git, remote: str) -> list[str]:
+    """The remote's `pushurl`s as configured (the push goes there instead of `url`)."""
+    done = git.run("config", "--get-all", f"remote.{remote}.pushurl")
+    return [line.strip() for line in _text(done.stdout).splitlines() if line.strip()]
+
+
+def check_rewrites(git: Git, remote: str, urls: Sequence[str]) -> None:
+    """Refuse when the repository's own git config rewrites one of the remote's `urls`
+    (`insteadOf`, `pushInsteadOf`).
+
+    The user's rewrites (global or system config, the environment) are theirs to make, and
+    the tests' loopback servers rely on them; a repository's would send the token elsewhere.
+    When git cannot list the rewrites with their scope, nothing is sent (fail closed)."""
+    done = git.run("config", "--show-scope", "--get-regexp", r"^url\..*\.(push)?insteadof$")
+    if done.returncode not in (0, 1):  # 1: no rewrite at all
+        raise PrRefused(
+            "git cannot list the URL rewrites with their origin (git 2.26 or later is "
+            "needed), so the GitHub token is not sent; update git and try again.",
+            gate="Token",
+            detail=_text(done.stderr),
+        )
+    for line in _text(done.stdout).splitlines():
+        scope, _, rest = line.partition("\t")
+        key, _, prefix = rest.partition(" ")
+        if scope in ("local", "worktree") and prefix and any(u.startswith(prefix) for u in urls):
+            raise PrRefused(
+                f"The repository's own git config rewrites the remote `{remote}` "
+                f"({redact(key)}), and the GitHub token would follow it; remove that "
+                "setting from .git/config (`git config --unset`), or set it in your own "
+                "~/.gitconfig.",
+                gate="Token",
+            )
+
+
+def pre_push_hook(git: Git) -> Path | None:
+    """The repository's executable pre-push hook (where `core.hooksPath` puts it), or None."""
+    done = git.run("rev-parse", "--git-path", "hooks/pre-push")
+    if done.returncode != 0:
+        return None
+    path = git.root / _text(done.stdout).strip()
+    return path if path.is_file() and os.access(path, os.X_OK) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +573,7 @@ def push(git: Git, remote: str, branch: str, default_branch: str) -> None:
     done = git.run(
         "push",
         "--porcelain",
+        "--no-verify",
         "--",
         remote,
         f"refs/heads/{branch}:refs/heads/{branch}",

@@ -74,8 +74,13 @@ from wishcraft.pr.github import open_pull_request as post_pull
 from wishcraft.redaction import protect_logger, redact, scrub
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo, repo_name_from_url
+from wishcraft.trust import Trust, TrustError, repository_root, trust_of, untrusted_message
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
+HOOK_SKIPPED = (
+    "Pushed without running the repository's pre-push hook: the push carries your GitHub "
+    "token, and a hook is the repository's code; run the hook yourself if it checks something."
+)
 
 Progress = Callable[[str], None]
 """Told each step as it starts (`Running the check`, `Pushing wish/…`), for progress UI."""
@@ -128,6 +133,8 @@ class _Run:
     base: str | None = None
     commit: str | None = None
     pushed: bool = False
+    hook_skipped: bool = False
+    """The repository has a pre-push hook, which the push did not run (it carries the token)."""
 
 
 def find_apply_entry(ledger_path: Path, anchor_id: str) -> LedgerEntry | None:
@@ -242,6 +249,8 @@ def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None, url: str | No
         message = redact(error.message)
         if error.detail:
             log.info("open_pr %s: %s", run.anchor_id, redact(error.detail).strip())
+    if run.pushed and run.hook_skipped:
+        message += " " + HOOK_SKIPPED
     problem = None
     if error is None or exit_code != 2:
         problem = _record(run, ledger, outcome, message, url)
@@ -356,17 +365,23 @@ def _flow(
     owner, name = gitops.owner_repo(url)
     gitops.head_commit(git)
 
-    # 5. The token; git gets it through the environment only.
+    # 5. The token: only for https on GitHub's host, through the environment of the two
+    # commands that talk to the remote, which run no hook (`network`).
+    configured = [url, *gitops.push_urls(git, config.remote)]
+    for each in configured:
+        gitops.check_token_host(each, config.remote, env)
+    gitops.check_rewrites(git, config.remote, configured)
     token = resolve_token(env)
-    git = git.with_config(
-        *gitops.credentials((url, gitops.transport_url(git, config.remote)), token.value)
+    network = git.with_config(
+        *gitops.credentials((*configured, gitops.transport_url(git, config.remote)), token.value),
+        *gitops.NO_HOOKS,
     )
 
     # 6. The branch.
     branch = gitops.branch_name(wish.title, run.anchor_id)
     run.branch = branch
     progress(f"Reading the remote {config.remote}")
-    heads = gitops.remote_heads(git, config.remote, branch)
+    heads = gitops.remote_heads(network, config.remote, branch)
     run.base = heads.default_branch
     if branch == heads.default_branch:
         raise PrRefused(
@@ -392,6 +407,7 @@ def _flow(
     # 7. The check.
     argv = config.check_argv()
     if argv and config.check:
+        _require_trust(config, root, env)
         progress(f"Running the check: {config.check}")
         run_check(argv, config.check, cwd=root, timeout=config.check_timeout, environ=env)
 
@@ -409,8 +425,9 @@ def _flow(
     )
     run.commit = gitops.create_branch(git, branch, to_commit, message)
     progress(f"Pushing {branch} to {config.remote}")
+    run.hook_skipped = gitops.pre_push_hook(git) is not None
     try:
-        gitops.push(git, config.remote, branch, heads.default_branch)
+        gitops.push(network, config.remote, branch, heads.default_branch)
     except PrError:
         gitops.delete_branch(git, branch, run.commit)
         raise
@@ -444,6 +461,21 @@ def _flow(
             detail=error.detail,
         ) from None
     return opened.html_url
+
+
+def _require_trust(config: PrConfig, root: Path, env: Mapping[str, str]) -> None:
+    """Refuse to run `[pr] check` unless the user trusts the repository's wishcraft.toml as it
+    is now (`wishcraft trust`). Refused, not skipped: the check gates the push, and skipping it
+    would push a change nobody tested."""
+    where = config.source.parent if config.source is not None else root
+    try:
+        state = trust_of(where, env)
+    except TrustError as error:
+        raise PrRefused(str(error), gate="Check") from None
+    if state is not Trust.TRUSTED:
+        raise PrRefused(
+            untrusted_message("`[pr] check`", state, repository_root(where)), gate="Check"
+        )
 
 
 def _repo_of(root: Path, remote: str, env: Mapping[str, str]) -> RepoInfo | None:
