@@ -125,7 +125,7 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
             )
         analysis.findings = apply_config(findings, config)
         return analysis
-    reading = read_as_upstream(Wish, parsed.root)
+    reading = read_as_upstream(Wish, parsed.root, MAX_FINDINGS)
     data = reading.data if isinstance(reading.data, dict) else data
     assert isinstance(data, dict)
     analysis.data = data
@@ -245,7 +245,7 @@ def registry_reading(parsed: ParsedYaml, index: PathIndex) -> tuple[list[Finding
             )
         )
         return findings, parsed.data
-    reading = read_as_upstream(ConduitRegistry, root)
+    reading = read_as_upstream(ConduitRegistry, root, MAX_FINDINGS)
     data = reading.data if isinstance(reading.data, list) else parsed.data
     findings = _downgrade_repeats(findings, reading)
     syntax_ok = not any(_blocks_schema(f) for f in findings)

@@ -32,6 +32,7 @@ from wishcraft.documents import Node, NodeKind
 from wishcraft.documents.yamltree import to_python
 from wishcraft.findings import Finding, Path, Span, format_path
 from wishcraft.lint.catalog import RULES
+from wishcraft.lint.schema import omitted_finding
 from wishcraft.model import SpelledEnum, Tier
 from wishcraft.modelinfo import (
     enum_class,
@@ -47,6 +48,14 @@ SERDE_YAML = "serde_yaml 0.9"
 """The YAML reader upstream links (its Cargo.lock: serde_yaml 0.9.34, unsafe-libyaml 0.2.11)."""
 
 _NULL_WORDS = frozenset({"null", "Null", "NULL", "~"})
+
+_RUST_NAMES = {"LatencyClass": "Latency"}
+"""Our enums whose upstream Rust type has another name (`conduit.rs`)."""
+
+
+def rust_name(enum: type[SpelledEnum]) -> str:
+    """The name of the upstream Rust type an enum mirrors."""
+    return _RUST_NAMES.get(enum.__name__, enum.__name__)
 
 
 def kebab(value: str) -> str:
@@ -136,15 +145,21 @@ class Reading:
     """Keys repeated in a mapping that upstream's type does not know: upstream ignores them."""
 
 
-def read_as_upstream(model: type[BaseModel], root: Node | None) -> Reading:
-    """Read `root` as serde_yaml fills `model` (a wish, or the registry's list)."""
+def read_as_upstream(model: type[BaseModel], root: Node | None, limit: int = 500) -> Reading:
+    """Read `root` as serde_yaml fills `model` (a wish, or the registry's list).
+
+    Past `limit` findings the others are only counted (a plan of 50,000 numbers).
+    """
     reading = Reading(None)
     if root is None:
         return reading
+    reader = _Reader(reading, limit)
     if issubclass(model, RootModel):
-        reading.data = _Reader(reading).value(root, model.model_fields["root"], ())
+        reading.data = reader.value(root, model.model_fields["root"], ())
     else:
-        reading.data = _Reader(reading).struct(root, model, ())
+        reading.data = reader.struct(root, model, ())
+    if reader.omitted:
+        reading.findings.append(omitted_finding(reader.omitted))
     return reading
 
 
@@ -155,37 +170,77 @@ def _name(path: Path) -> str:
     return f"`{format_path(path)}`"
 
 
+_SHAPES: dict[int, tuple[str, Any, bool]] = {}
+"""`_shape` by the id of the field or annotation: the models' fields live as long as the process,
+and asking `typing` again for every node of a long list is most of the walk's time."""
+
+
+def _shape(target: Any) -> tuple[str, Any, bool]:
+    """What a field holds: ("struct", model), ("list", item), ("enum", class), ("integer", None),
+    ("text", None) or ("other", None), and whether it may be null."""
+    key = id(target)
+    found = _SHAPES.get(key)
+    if found is None:
+        nullable = is_nullable(target)
+        model = model_class(target)
+        item = list_item(target)
+        enum = enum_class(target)
+        if model is not None:
+            found = ("struct", model, nullable)
+        elif item is not None:
+            found = ("list", item, nullable)
+        elif enum is not None:
+            found = ("enum", enum, nullable)
+        elif integer_bounds(target) is not None:
+            found = ("integer", None, nullable)
+        elif str in members(target):
+            found = ("text", None, nullable)
+        else:
+            found = ("other", None, nullable)
+        _SHAPES[key] = found
+        _KEEP.append(target)  # an id stays unique only while its object lives
+    return found
+
+
+_KEEP: list[Any] = []
+
+
 class _Reader:
     """One walk of the tree along the model, collecting into a `Reading`."""
 
-    def __init__(self, reading: Reading) -> None:
+    def __init__(self, reading: Reading, limit: int) -> None:
         self.reading = reading
+        self.limit = limit
+        self.omitted = 0
 
     def finding(self, code: str, message: str, node: Node, path: Path, **data: Any) -> None:
-        """Record a finding and mark its path as explained."""
+        """Record a finding (or count it past the limit) and mark its path as explained."""
+        self.reading.explained.add(path)
+        if len(self.reading.findings) >= self.limit:
+            self.omitted += 1
+            return
         self.reading.findings.append(
             Finding(code, RULES[code].severity, message, node.span, path, dict(data))
         )
-        self.reading.explained.add(path)
 
     def value(self, node: Node, target: Any, path: Path) -> Any:
         """The value of `node` for a field (or list item annotation) `target`."""
         node = node.resolved()
         if node.kind is NodeKind.ALIAS:  # not expanded (a bomb or a bad alias): reported
             return None
-        model = model_class(target)
-        if model is not None:
-            return self.struct(node, model, path)
-        item = list_item(target)
-        if item is not None:
-            return self.sequence(node, item, is_nullable(target), path)
-        enum = enum_class(target)
-        if enum is not None:
-            return self.enum(node, enum, is_nullable(target), path)
-        if integer_bounds(target) is not None:
+        shape, inner, nullable = _shape(target)
+        if shape == "struct":
+            return self.struct(node, inner, path)
+        if shape == "list":
+            return self.sequence(node, inner, nullable, path)
+        if shape == "enum":
+            return self.enum(node, inner, nullable, path)
+        if shape == "integer":
             return self.integer(node, target, path)
-        if str in members(target):
-            return self.text(node, is_nullable(target), path)
+        if shape == "text":
+            if node.kind is NodeKind.SCALAR and isinstance(node.value, str):
+                return node.value  # the common case, first
+            return self.text(node, nullable, path)
         return to_python(node)
 
     def struct(self, node: Node, model: type[BaseModel], path: Path) -> Any:
@@ -318,7 +373,7 @@ class _Reader:
             self.finding(
                 "upstream-spelling",
                 f"{_name(path)} is `{text}`, as upstream's own registry writes it, but "
-                f"upstream's {enum.__name__} type reads only {allowed}, so upstream's tools "
+                f"upstream's {rust_name(enum)} type reads only {allowed}, so upstream's tools "
                 f"fail to load this registry; Wishcraft accepts both. Write "
                 f"`{kebab(text)}` for upstream's tools.",
                 node,
@@ -333,7 +388,7 @@ class _Reader:
         also = "" if enum is Tier else f" (or `{member.value}`, as upstream's own registry)"
         self.finding(
             code,
-            f"{_name(path)} is `{text}`; upstream's {enum.__name__} type reads only {allowed}, "
+            f"{_name(path)} is `{text}`; upstream's {rust_name(enum)} type reads only {allowed}, "
             f"so upstream rejects the file: write `{kebab(member.value)}`{also}.",
             node,
             path,
