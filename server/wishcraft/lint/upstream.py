@@ -328,7 +328,7 @@ class _Reader:
         type_name = integer_type_name(target) or "an integer"
         if not _is_plain(node):
             number = serde_integer(node.text)
-            if number is not None and isinstance(node.value, int):
+            if number is not None:
                 self.finding(
                     "wrong-type",
                     f'{_name(path)} is the quoted text "{node.text}": upstream ({SERDE_YAML}) '
