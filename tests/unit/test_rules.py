@@ -95,7 +95,7 @@ LINE_CASES: list[LineCase] = [
         "wrong-type",
         E,
         '"12"',
-        "must be an integer (u16), not text",
+        "reads a quoted scalar as text whatever its tag, and text is not a u16",
         {},
     ),
     (
