@@ -11,6 +11,7 @@ import functools
 import importlib.resources
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -42,16 +43,26 @@ class Registry:
 
 
 def registry_from_parsed(
-    parsed: ParsedYaml, index: PathIndex, findings: list[Finding], source: Path | None
+    parsed: ParsedYaml,
+    index: PathIndex,
+    findings: list[Finding],
+    source: Path | None,
+    data: Any = None,
 ) -> Registry:
     """Build a registry from an already parsed and linted file (the language server has
-    analysed an open registry: parsing and validating it twice doubles the wait)."""
+    analysed an open registry: parsing and validating it twice doubles the wait).
+
+    `data` is the file as upstream's types read it (`wishcraft.lint.upstream`), so a conduit
+    upstream loads is known here too: `tokens_per_call: 3000` is the text "3000" upstream, and
+    its finding belongs to the registry, not to every wish that names the conduit.
+    """
     text = parsed.text
+    items = data if isinstance(data, list) else parsed.data
     conduits: dict[str, ConduitDescriptor] = {}
     definitions: dict[str, Span] = {}
     root = parsed.root.resolved() if parsed.root is not None else None
-    if root is not None and root.kind is NodeKind.SEQUENCE and isinstance(parsed.data, list):
-        for position, item in enumerate(parsed.data):
+    if root is not None and root.kind is NodeKind.SEQUENCE and isinstance(items, list):
+        for position, item in enumerate(items):
             try:
                 descriptor = ConduitDescriptor.model_validate(item)
             except ValidationError:

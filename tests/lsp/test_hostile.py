@@ -315,18 +315,19 @@ def nothing_wrong(diagnostics: list[types.Diagnostic]) -> None:
 
 
 def conduits(count: int) -> str:
-    """A registry of `count` valid conduits (36 nodes each)."""
+    """A registry of `count` valid conduits (36 nodes each), spelt as upstream's types read
+    them (PascalCase, as upstream's own registry, gets an info per value)."""
     return "".join(
         f"""- id: "worldsmith.place{number}"
   label: "Worldsmithing Placement {number}"
-  disposition: Literalist
-  domains: [WorldAuthoring]
+  disposition: literalist
+  domains: [world-authoring]
   scopes:
     - zone: "*"
       actions: ["place", "remove"]
-  risk_class: Low
-  determinism: Deterministic
-  latency_class: Instant
+  risk_class: low
+  determinism: deterministic
+  latency_class: instant
   permissions: ["place", "remove"]
   limits:
     per_wish_entities: 500

@@ -1,4 +1,4 @@
-"""Court scores and heat, exactly as the design defines them."""
+"""Court scores and heat, exactly as upstream's crate computes them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from wishcraft.court import (
     heat_estimate,
     reversibility_score,
     safety_score,
+    tool_id_factor,
 )
 from wishcraft.lint.registries import bundled_registry
 from wishcraft.model import ConduitDescriptor, Tier
@@ -31,6 +32,10 @@ def conduit(name: str) -> ConduitDescriptor:
         ("3 lamps", 2, 75),
         ("x" * 121, 1, 40),
         ("3" + "x" * 120, 5, 65),
+        ("é" * 61, 0, 40),  # 61 characters, 122 bytes: upstream's `len` counts bytes
+        ("é" * 60, 0, 50),
+        ("١٢ lamps", 0, 50),  # Arabic-Indic digits are not ASCII digits
+        ("１２ lamps", 0, 50),  # nor are full-width ones
     ],
 )
 def test_clarity(objective: str, plan_len: int, expected: int) -> None:
@@ -61,8 +66,9 @@ def test_heat_of_the_real_example() -> None:
     scores = court_scores("no digits, " + "x" * 200, ["s"] * 9, ["i"] * 5, ["r"] * 2)
     assert scores == CourtScores(50, 70, 60)
     heat = heat_estimate(None, scores, 9, [conduit("openai.codex.v2025.plan")])
-    # 10 × 0.5 × 1.0 (rev 60) × 1.2 (clarity 50) × 5/3 × (1.15 × 1.2)
-    assert heat == pytest.approx(10 * 0.5 * 1.0 * 1.2 * 5 / 3 * 1.15 * 1.2)
+    # 10 × 0.5 × 1.0 (rev 60) × 1.2 (clarity 50) × 5/3 × 1.15 (the id holds "plan")
+    # × (1.15 × 1.2) (Medium, Stochastic): 15.87, what upstream's build prints for it.
+    assert heat == pytest.approx(10 * 0.5 * 1.0 * 1.2 * 5 / 3 * 1.15 * 1.15 * 1.2)
 
 
 @pytest.mark.parametrize(
@@ -78,4 +84,24 @@ def test_heat_conduit_factors() -> None:
     base = CourtScores(60, 60, 60)
     apply = conduit("openai.codex.v2025.apply")  # High, Stochastic, Maximizer
     place = conduit("worldsmith.place")  # Low, Deterministic, Literalist
-    assert heat_estimate(None, base, 3, [apply, place]) == pytest.approx(5 * 1.3 * 1.2 * 1.1)
+    # The apply conduit's factors, and × 1.3 more for "apply" in its id (upstream's newest heat).
+    assert heat_estimate(None, base, 3, [apply, place]) == pytest.approx(5 * 1.3 * 1.2 * 1.1 * 1.3)
+
+
+@pytest.mark.parametrize(
+    ("tool_id", "factor"),
+    [
+        ("openai.codex.v2025.apply", 1.3),
+        ("github.open_pr", 1.3),
+        ("openai.codex.v2025.plan", 1.15),
+        ("codex.review", 1.15),
+        ("Planner.Tool", 1.15),
+        ("worldsmith.place", 1.0),
+        ("slow.lowkey", 1.0),
+    ],
+)
+def test_tool_id_factor_follows_upstreams_newest_heat(tool_id: str, factor: float) -> None:
+    """heat.rs at 818ba16: every tool, registered or not, by words in its lower-cased id."""
+    base = CourtScores(60, 60, 60)
+    assert tool_id_factor(tool_id) == factor
+    assert heat_estimate(None, base, 3, [], tool_ids=[tool_id]) == pytest.approx(5 * factor)

@@ -70,6 +70,12 @@ def test_duplicate_key_at_the_end_is_removed_with_its_block() -> None:
     assert _fix(text, "yaml-duplicate-key") == VALID
 
 
+def test_a_repeated_unknown_key_is_removed_with_its_block() -> None:
+    """Upstream ignores it (a warning), and the repeat goes as a known one does."""
+    text = VALID + "hue: 1\nhue:\n  - 2\n"
+    assert _fix(text, "duplicate-unknown-key") == VALID + "hue: 1\n"
+
+
 def test_missing_invariant_is_appended_to_the_list() -> None:
     text = VALID.replace('  - "No currency duplication through lamp salvage"\n', "")
     fixed = _fix(text, "missing-invariant")

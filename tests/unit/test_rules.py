@@ -95,7 +95,7 @@ LINE_CASES: list[LineCase] = [
         "wrong-type",
         E,
         '"12"',
-        "must be an integer (u16), not text",
+        "reads a quoted scalar as text whatever its tag, and text is not a u16",
         {},
     ),
     (
@@ -287,7 +287,7 @@ def test_ranges_point_at_the_right_characters_in_non_ascii_text() -> None:
     new = 'objective: "在灯塔 😀🏮 放置 3 盏灯 so that it shines within 5 days"'
     wish = replace_line(VALID_WISH, old, new)
     found = [f for f in findings_of(wish) if f.code == "objective-pronoun"]
-    assert [underlined(wish, f.span) for f in found] == ["that", "it"]
+    assert [underlined(wish, f.span) for f in found] == ["that"]  # upstream warns once
     wish = replace_line(VALID_WISH, '  - "worldsmith.place"', '  - "😀.place"')
     assert underlined(wish, only(wish, "unknown-conduit").span) == '"😀.place"'
 
@@ -316,3 +316,130 @@ def test_every_rule_code_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [code for code in RULES if f"`{code}`" not in readme]
     assert missing == []
+
+
+# How upstream's serde_yaml reads a value: (id, old line, new line, code or None for no finding
+# at all, severity, underlined text, words in the message). Each verdict is upstream's, measured
+# (tests/fixtures/upstream/verdicts.json); the message names upstream's rule and the fix.
+UPSTREAM_CASES: list[tuple[str, str, str, str | None, Severity, str, str]] = [
+    (
+        "title-null",
+        'title: "Relight the lighthouse"',
+        "title: null",
+        "scalar-as-string",
+        W,
+        "null",
+        'reads it as the text "null", which is surely a mistake',
+    ),
+    (
+        "title-empty",
+        'title: "Relight the lighthouse"',
+        "title:",
+        "scalar-as-string",
+        W,
+        "",
+        'empty text ""',
+    ),
+    (
+        "tier-pascal",
+        "tier: meso",
+        "tier: Meso",
+        "invalid-tier",
+        E,
+        "Meso",
+        "upstream's Tier type reads only `micro`, `meso`, `macro`",
+    ),
+    ("tier-spaced", "tier: meso", 'tier: " meso"', "invalid-tier", E, '" meso"', "write `meso`"),
+    (
+        "leading-zero",
+        "  duration_days: 5",
+        "  duration_days: 005",
+        "wrong-type",
+        E,
+        "005",
+        "reads a number with a leading zero as text",
+    ),
+    (
+        "quoted-int-tag",
+        "  duration_days: 5",
+        '  duration_days: !!int "5"',
+        "wrong-type",
+        E,
+        '!!int "5"',
+        "reads a quoted scalar as text whatever its tag",
+    ),
+    ("str-tag-int", "  duration_days: 5", "  duration_days: !!str 5", None, E, "", ""),
+    ("hex-int", "  duration_days: 5", "  duration_days: 0x5", None, E, "", ""),
+    ("meta-empty", "tier: meso", "tier: meso\nmeta:", None, E, "", ""),
+    (
+        "meta-null",
+        "tier: meso",
+        "tier: meso\nmeta: null",
+        "wrong-type",
+        E,
+        "null",
+        "leave `meta` out or write `meta: {}`",
+    ),
+    (
+        "unknown-twice",
+        "tier: meso",
+        "tier: meso\nhue: 1\nhue: 2",
+        "duplicate-unknown-key",
+        W,
+        "hue",
+        "upstream ignores a key it does not know",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", UPSTREAM_CASES, ids=[case[0] for case in UPSTREAM_CASES])
+def test_values_are_read_as_upstream_reads_them(
+    case: tuple[str, str, str, str | None, Severity, str, str],
+) -> None:
+    _, old, new, code, severity, text, words = case
+    wish = replace_line(VALID_WISH, old, new)
+    if code is None:
+        assert findings_of(wish) == []
+        return
+    finding = only(wish, code)
+    assert finding.severity is severity
+    assert underlined(wish, finding.span) == text
+    assert words in finding.message
+    assert [f.code for f in findings_of(wish) if f.severity is E] == (
+        [code] if severity is E else []
+    )
+
+
+def test_a_key_with_no_value_is_an_empty_list_as_upstream_reads_it() -> None:
+    """`invariants:` alone is an empty list upstream (a warning); `invariants: null` fails."""
+    kept = VALID_WISH.split("invariants:\n")[1].split("budget:")[1]
+    wish = VALID_WISH.split("invariants:\n")[0] + "invariants:\nbudget:" + kept
+    found = findings_of(wish)
+    assert "invariants-empty" in [f.code for f in found]
+    assert [f for f in found if f.severity is E] == []
+    nulled = wish.replace("invariants:\n", "invariants: null\n")
+    assert [f.code for f in findings_of(nulled) if f.severity is E] == ["wrong-type"]
+
+
+@pytest.mark.parametrize(
+    ("objective", "word"),
+    [
+        ("Fix it within 3 days", "it"),
+        ("It must place 3 lamps within 5 days", "it"),
+        ("Itemize 3 lamps within 5 days", "it"),  # upstream's rule is a prefix at the start
+        ("Place 3 lamps (This matters) within 5 days", None),
+        ("Place 3 lamps within 5 days like this", None),
+        ("Place 3 lamps, that is, within 5 days", "that"),
+        ("Place 3 lamps THEY chose within 5 days", "they"),
+    ],
+)
+def test_pronoun_rule_is_upstreams(objective: str, word: str | None) -> None:
+    wish = replace_line(
+        VALID_WISH,
+        'objective: "Place 3 beacon lamps on the lighthouse within 5 days"',
+        f'objective: "{objective}"',
+    )
+    found = [f for f in findings_of(wish) if f.code == "objective-pronoun"]
+    assert [f.data["word"] for f in found] == ([word] if word else [])
+    if word:
+        assert underlined(wish, found[0].span).lower() == word

@@ -11,10 +11,11 @@ import pytest
 import yaml
 
 from testkit.paths import EXAMPLES, ROOT, SHARED_EXAMPLES
-from wishcraft.lint import analyse_registry
+from wishcraft.findings import Severity
+from wishcraft.lint import analyse_registry, analyse_wish
 from wishcraft.lint.registries import RegistryCache, registry_from_text
 from wishcraft.model import ConduitDescriptor, Wish
-from wishcraft.registry import find_registry_file
+from wishcraft.registry import find_registry_file, registry_from_parsed
 from wishcraft.schemas import render_schemas
 
 
@@ -86,7 +87,7 @@ def test_broken_registry_keeps_the_valid_descriptors() -> None:
     text = (EXAMPLES / "broken-registry/conduits/registry.yaml").read_text()
     registry = registry_from_text(text, None)
     assert list(registry.conduits) == ["scribe.write"]
-    codes = [f.code for f in analyse_registry(text).findings]
+    codes = [f.code for f in analyse_registry(text).findings if f.code != "upstream-spelling"]
     assert codes == ["duplicate-conduit-id", "invalid-enum", "out-of-range", "missing-key"]
 
 
@@ -107,3 +108,36 @@ def test_enum_spellings_are_accepted(spelling: str) -> None:
         }
     )
     assert descriptor.disposition.value == "Literalist"
+
+
+def test_a_conduit_with_a_number_for_text_is_still_known() -> None:
+    """Regression: `tokens_per_call: 3000` is the text "3000" to upstream, which loads the
+    conduit; our loader dropped it, so every wish naming it got a false `unknown-conduit`.
+    The finding belongs to the registry (a warning), and the conduit stays known, both where
+    the CLI loads a registry file and where the language server builds one from its analysis.
+    """
+    text = (SHARED_EXAMPLES / "registry.yaml").read_text(encoding="utf-8")
+    text = text.replace('tokens_per_call: "~3k"', "tokens_per_call: 3000")
+    registry = registry_from_text(text, None)
+    plan = registry.get("openai.codex.v2025.plan")
+    assert plan is not None and plan.cost_profile.tokens_per_call == "3000"
+    analysis = analyse_registry(text)
+    (finding,) = [f for f in analysis.findings if f.code == "scalar-as-string"]
+    assert finding.path == (0, "cost_profile", "tokens_per_call")
+    assert [f for f in analysis.findings if f.severity is Severity.ERROR] == []
+    served = registry_from_parsed(
+        analysis.parsed, analysis.index, analysis.findings, None, analysis.data
+    )
+    assert (
+        list(served.conduits)
+        == list(registry.conduits)
+        == [
+            "openai.codex.v2025.plan",
+            "openai.codex.v2025.apply",
+            "worldsmith.place",
+        ]
+    )
+    wish = (SHARED_EXAMPLES / "wishcraft-docs.yaml").read_text(encoding="utf-8")
+    assert "openai.codex.v2025.plan" in wish
+    for known in (registry, served):
+        assert "unknown-conduit" not in [f.code for f in analyse_wish(wish, known).findings]

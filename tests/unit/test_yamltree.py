@@ -139,10 +139,10 @@ def test_empty_file() -> None:
     assert parsed.root is None
 
 
-def test_byte_order_mark_is_a_hint_and_columns_stay_right() -> None:
+def test_byte_order_mark_is_an_error_and_columns_stay_right() -> None:
     text = "\ufefftitle: x\n"
     parsed = parse_yaml(text)
-    assert [(f.code, f.severity) for f in parsed.findings] == [("yaml-bom", Severity.HINT)]
+    assert [(f.code, f.severity) for f in parsed.findings] == [("yaml-bom", Severity.ERROR)]
     index = PathIndex(parsed.root)
     assert underlined(text, index.key_span(("title",))) == "title"
 

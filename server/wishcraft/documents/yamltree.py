@@ -611,10 +611,11 @@ def parse_yaml(text: str) -> ParsedYaml:
     if bom:
         composer.add(
             "yaml-bom",
-            "The file starts with a byte order mark; it is accepted, but "
-            "YAML files are better saved as UTF-8 without one.",
+            "The file starts with a byte order mark, which upstream's YAML reader (serde_yaml "
+            "0.9) takes as part of the first key, so upstream rejects the file; save it as "
+            "UTF-8 without a BOM.",
             Span.at(0, 0, 0, 1),
-            Severity.HINT,
+            Severity.ERROR,
         )
     if "\x00" in text:
         where = _position_of_index(text, text.index("\x00"))

@@ -30,13 +30,19 @@ RULES: dict[str, Rule] = {
         Rule("yaml-syntax", E, "yaml", "The text is not valid YAML."),
         Rule("yaml-tab", E, "yaml", "A tab is used where YAML needs spaces."),
         Rule("yaml-duplicate-key", E, "upstream", "A key appears twice in one mapping."),
+        Rule(
+            "duplicate-unknown-key",
+            W,
+            "upstream",
+            "A key the format does not define appears twice; upstream ignores it.",
+        ),
         Rule("yaml-multiple-documents", E, "upstream", "The file holds more than one document."),
         Rule("yaml-bad-alias", E, "yaml", "An alias names no anchor, or itself."),
         Rule("yaml-alias-bomb", E, "yaml", "Aliases expand to more nodes than we allow."),
         Rule("yaml-too-deep", E, "yaml", "Nesting is deeper than we read."),
         Rule("yaml-too-large", E, "yaml", "The file is larger than we check."),
         Rule("yaml-empty", E, "upstream", "The file is empty."),
-        Rule("yaml-bom", H, "yaml", "The file starts with a byte order mark."),
+        Rule("yaml-bom", E, "upstream", "The file starts with a byte order mark."),
         Rule("too-many-findings", INFO, "wishcraft", "More findings than one document shows."),
         Rule("not-a-mapping", E, "upstream", "A wish (or descriptor) is not a mapping."),
         Rule("not-a-list", E, "upstream", "The registry is not a list of descriptors."),
@@ -47,11 +53,17 @@ RULES: dict[str, Rule] = {
             "scalar-as-string",
             W,
             "upstream",
-            "A number or boolean stands where text is expected; upstream reads it as text.",
+            "A number, boolean or null stands where text is expected; upstream reads it as text.",
         ),
         Rule("out-of-range", E, "upstream", "An integer is negative or too large for its type."),
         Rule("invalid-tier", E, "upstream", "`tier` is not micro, meso or macro."),
         Rule("invalid-enum", E, "upstream", "A descriptor field has a value outside its enum."),
+        Rule(
+            "upstream-spelling",
+            INFO,
+            "upstream",
+            "A registry value in PascalCase, as upstream's data writes it and its crate refuses.",
+        ),
         Rule(
             "unknown-key",
             W,
@@ -79,6 +91,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule("court-threshold", W, "design", "A court score is below the tier's threshold."),
         # Registry rules.
-        Rule("duplicate-conduit-id", E, "wishcraft", "Two descriptors share one id."),
+        Rule("duplicate-conduit-id", W, "wishcraft", "Two descriptors share one id."),
+        Rule("registry-empty", W, "wishcraft", "The registry holds no conduit."),
     ]
 }

@@ -28,6 +28,7 @@ from wishcraft.lint.schema import (
     unknown_key_findings,
     validation_findings,
 )
+from wishcraft.lint.upstream import Reading, read_as_upstream
 from wishcraft.lint.wish_rules import WISH_RULES, WishContext, scores_of
 from wishcraft.model import ConduitRegistry, Tier, Wish
 from wishcraft.registry import Registry
@@ -52,6 +53,9 @@ class Analysis:
     scores: CourtScores | None = None
     heat: float | None = None
     conduit_ids: list[str] = field(default_factory=list)
+    data: Any = None
+    """The document as upstream's types read it (`lint.upstream`): what rules and the
+    registry loader use."""
 
     @property
     def error_count(self) -> int:
@@ -121,10 +125,20 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
             )
         analysis.findings = apply_config(findings, config)
         return analysis
+    reading = read_as_upstream(Wish, parsed.root, MAX_FINDINGS)
+    data = reading.data if isinstance(reading.data, dict) else data
     assert isinstance(data, dict)
-    syntax_ok = not parsed.has_errors
+    analysis.data = data
+    findings = _downgrade_repeats(findings, reading)
+    syntax_ok = not any(_blocks_schema(f) for f in findings)
+    findings.extend(reading.findings)
+    analysis.findings = findings
     if syntax_ok:
-        findings.extend(validation_findings(Wish, data, index, text, MAX_FINDINGS))
+        findings.extend(
+            f
+            for f in validation_findings(Wish, data, index, text, MAX_FINDINGS)
+            if f.path not in reading.explained
+        )
     findings.extend(unknown_key_findings(Wish, index, MAX_FINDINGS))
     context = WishContext(data, index, registry, config, parsed.lines)
     for rule in WISH_RULES:
@@ -147,6 +161,7 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
         analysis.scores,
         len(plan) if isinstance(plan, list) else 0,
         [c for c in (registry.get(i) for i in analysis.conduit_ids) if c is not None],
+        tool_ids=analysis.conduit_ids,
     )
     if syntax_ok:
         try:
@@ -154,6 +169,38 @@ def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None
         except ValidationError:
             analysis.wish = None
     return analysis
+
+
+def _blocks_schema(finding: Finding) -> bool:
+    """Whether a YAML-level finding makes the tree unfit for the schema check.
+
+    A byte order mark is an error (upstream rejects the file) but the tree is whole.
+    """
+    return finding.severity is Severity.ERROR and finding.code != "yaml-bom"
+
+
+def _downgrade_repeats(findings: list[Finding], reading: Reading) -> list[Finding]:
+    """A repeated key that upstream's types do not know becomes a warning.
+
+    The YAML layer flags every repeated key as an error, which upstream's serde types give
+    only for the keys they know (`duplicate field`); a repeated unknown key is ignored twice.
+    """
+    repeats = set(reading.unknown_repeats)
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.code == "yaml-duplicate-key" and finding.span in repeats:
+            key = finding.data.get("key", "")
+            finding = Finding(
+                "duplicate-unknown-key",
+                RULES["duplicate-unknown-key"].severity,
+                f"The key `{key}` appears twice in this mapping; upstream ignores a key it does "
+                "not know, repeated or not, so remove one (or both).",
+                finding.span,
+                finding.path,
+                finding.data,
+            )
+        out.append(finding)
+    return out
 
 
 def _kind_words(parsed: ParsedYaml) -> str:
@@ -171,12 +218,23 @@ def _not_mapping(parsed: ParsedYaml, message: str) -> Finding:
 
 
 @gc_paused()
-def lint_registry_parsed(parsed: ParsedYaml, index: PathIndex) -> list[Finding]:
-    """Lint a parsed registry with default severities: schema, unknown keys, duplicate ids."""
+def registry_reading(parsed: ParsedYaml, index: PathIndex) -> tuple[list[Finding], Any]:
+    """Lint a parsed registry and read it as upstream does: the findings and the data."""
     findings = list(parsed.findings)
     root = parsed.root.resolved() if parsed.root else None
     if root is None:
-        return findings
+        if any(f.code == "yaml-empty" for f in findings):  # upstream reads no conduits
+            findings = [f for f in findings if f.code != "yaml-empty"]
+            findings.append(
+                Finding(
+                    "registry-empty",
+                    RULES["registry-empty"].severity,
+                    "The registry is empty; upstream reads it as no conduits, so every "
+                    "wish that names a tool fails. Add the conduits the wishes use.",
+                    first_line_span(parsed.text),
+                )
+            )
+        return findings, []
     if root.kind is not NodeKind.SEQUENCE:
         findings.append(
             Finding(
@@ -186,14 +244,21 @@ def lint_registry_parsed(parsed: ParsedYaml, index: PathIndex) -> list[Finding]:
                 root.span,
             )
         )
-        return findings
-    if not parsed.has_errors:
+        return findings, parsed.data
+    reading = read_as_upstream(ConduitRegistry, root, MAX_FINDINGS)
+    data = reading.data if isinstance(reading.data, list) else parsed.data
+    findings = _downgrade_repeats(findings, reading)
+    syntax_ok = not any(_blocks_schema(f) for f in findings)
+    findings.extend(reading.findings)
+    if syntax_ok:
         findings.extend(
-            validation_findings(ConduitRegistry, parsed.data, index, parsed.text, MAX_FINDINGS)
+            f
+            for f in validation_findings(ConduitRegistry, data, index, parsed.text, MAX_FINDINGS)
+            if f.path not in reading.explained
         )
     findings.extend(unknown_key_findings(ConduitRegistry, index, MAX_FINDINGS))
-    findings.extend(_duplicate_ids(parsed.data, index))
-    return findings
+    findings.extend(_duplicate_ids(data, index))
+    return findings, data
 
 
 def _duplicate_ids(data: Any, index: PathIndex) -> list[Finding]:
@@ -213,8 +278,8 @@ def _duplicate_ids(data: Any, index: PathIndex) -> list[Finding]:
                 Finding(
                     "duplicate-conduit-id",
                     RULES["duplicate-conduit-id"].severity,
-                    f"The conduit id `{conduit_id}` is already defined on line {line}; ids must be "
-                    "unique.",
+                    f"The conduit id `{conduit_id}` is already defined on line {line}; upstream "
+                    "uses the first and never this one, so remove or rename it.",
                     span,
                     (position, "id"),
                     {"conduit": conduit_id},
@@ -230,5 +295,6 @@ def analyse_registry(text: str, config: LintConfig | None = None) -> Analysis:
     """Parse and lint a conduit registry file; never raises on any text."""
     parsed = parse_yaml(text)
     index = PathIndex(parsed.root)
-    findings = apply_config(lint_registry_parsed(parsed, index), config or LintConfig())
-    return Analysis(DocumentKind.REGISTRY, parsed, index, findings)
+    found, data = registry_reading(parsed, index)
+    findings = apply_config(found, config or LintConfig())
+    return Analysis(DocumentKind.REGISTRY, parsed, index, findings, data=data)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from wishcraft.documents import PathIndex, parse_yaml
 from wishcraft.findings import Finding, Span
-from wishcraft.lint.engine import lint_registry_parsed
+from wishcraft.lint.engine import registry_reading
 from wishcraft.registry import (
     Registry,
     bundled_registry_text,
@@ -23,7 +23,8 @@ def registry_from_text(text: str, source: Path | None) -> Registry:
     """Build a registry from YAML text, keeping every descriptor that validates."""
     parsed = parse_yaml(text)
     index = PathIndex(parsed.root)
-    return registry_from_parsed(parsed, index, lint_registry_parsed(parsed, index), source)
+    findings, data = registry_reading(parsed, index)
+    return registry_from_parsed(parsed, index, findings, source, data)
 
 
 def load_registry_file(path: Path) -> Registry:

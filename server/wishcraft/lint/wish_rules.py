@@ -21,7 +21,8 @@ from wishcraft.lint.config import LintConfig, conduit_not_allowed_message
 from wishcraft.model import Domain, Tier
 from wishcraft.registry import Registry
 
-PRONOUNS = re.compile(r"\b(this|that|it|they|them)\b", re.IGNORECASE)
+PRONOUNS = ("this", "that", "it", "they", "them")
+"""The words upstream's lint warns about, in the order it tries them."""
 NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
     r"thirty|fifty|hundred|thousand|million|dozen|single|double|half"
@@ -119,19 +120,20 @@ def objective_rules(ctx: WishContext) -> Iterator[Finding]:
             path,
         )
         return
-    pronouns = [match.group(0) for match in PRONOUNS.finditer(objective)]
-    if pronouns:
-        spans = list(ctx.matches_in(located.value, PRONOUNS))
-        if len(spans) != len(pronouns):
-            spans = [located.value.span] * len(pronouns)
-        for word, span in list(zip(pronouns, spans, strict=True))[:5]:
-            yield ctx.finding(
-                "objective-pronoun",
-                f'The objective uses the pronoun "{word}"; prefer explicit nouns.',
-                span,
-                path,
-                word=word,
-            )
+    word = upstream_pronoun(objective)
+    if word is not None:
+        at_start = _ascii_lower(objective).startswith(word)
+        pattern = re.compile(word if at_start else rf"(?<= ){word}(?= )", re.IGNORECASE | re.ASCII)
+        span = next(ctx.matches_in(located.value, pattern), located.value.span)
+        where = "starts with" if at_start else "contains"
+        yield ctx.finding(
+            "objective-pronoun",
+            f'The objective {where} "{word}", which upstream\'s lint takes for an ambiguous '
+            "pronoun; prefer explicit nouns.",
+            span,
+            path,
+            word=word,
+        )
     if not QUANTITY.search(objective):
         yield ctx.finding(
             "objective-no-quantity",
@@ -147,6 +149,24 @@ def objective_rules(ctx: WishContext) -> Iterator[Finding]:
             located.value.span,
             path,
         )
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(ch.lower() if ch.isascii() else ch for ch in text)
+
+
+def upstream_pronoun(objective: str) -> str | None:
+    """The word upstream's pronoun rule warns about (`lint.rs` at 550b404c9802), else None.
+
+    It is the first of this, that, it, they, them that the ASCII-lower-cased objective holds
+    between two spaces, or starts with, as a prefix: so "Itemize…" warns and "(This" or
+    "…like this." do not. We follow it to the letter: the warning is upstream's own.
+    """
+    lowered = _ascii_lower(objective)
+    for word in PRONOUNS:
+        if f" {word} " in lowered or lowered.startswith(word):
+            return word
+    return None
 
 
 def list_rules(ctx: WishContext) -> Iterator[Finding]:

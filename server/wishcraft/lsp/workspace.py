@@ -219,7 +219,7 @@ class Workspace:
                 return cached.snapshot
             analysis = analyse_registry(text, config)
             registry = registry_from_parsed(
-                analysis.parsed, analysis.index, analysis.findings, path
+                analysis.parsed, analysis.index, analysis.findings, path, analysis.data
             )
         positions = PositionMapper(analysis.parsed.lines, encoding)
         snapshot = DocumentSnapshot(uri, version, path, analysis, positions, registry)

@@ -28,6 +28,7 @@ FIXABLE = (
     "invalid-tier",
     "invalid-enum",
     "yaml-duplicate-key",
+    "duplicate-unknown-key",
     "missing-invariant",
 )
 """The codes that have a quick fix."""
@@ -64,7 +65,7 @@ def fix_for(
             return None
         node = _node_at(snapshot, finding.span)
         return (f"Replace with `{replacement}`", [(finding.span, _quoted_like(node, replacement))])
-    if finding.code == "yaml-duplicate-key":
+    if finding.code in ("yaml-duplicate-key", "duplicate-unknown-key"):
         return _remove_block(snapshot, finding)
     if finding.code == "missing-invariant":
         return _add_invariant(snapshot, str(data.get("suggestion")))

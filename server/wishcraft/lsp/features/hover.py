@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from wishcraft.court import conduit_factor
+from wishcraft.court import conduit_factor, tool_id_factor
 from wishcraft.findings import Path, Position, Span
 from wishcraft.lint import Analysis, DocumentKind
 from wishcraft.lsp.features.shapes import example_of, field_at, range_words, type_words
@@ -46,7 +46,8 @@ def conduit_markdown(descriptor: ConduitDescriptor, registry: Registry) -> str:
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     return (
         f"**{descriptor.label}** · `{descriptor.id}`\n\n| | |\n|---|---|\n{table}\n\n"
-        f"Heat × {conduit_factor(descriptor):.3g} · from {registry.label}"
+        f"Heat × {conduit_factor(descriptor) * tool_id_factor(descriptor.id):.3g} · from "
+        f"{registry.label}"
     )
 
 
