@@ -98,12 +98,13 @@ def registry_text(facts: Facts) -> str:
 # check it: the conduit acts only in the repository `repo` (from {facts.repo_source}), only on
 # files matching `paths` (gitignore-like globs), only the listed `actions`, and at most `limits`
 # times. Wishcraft's own files (this registry, data/config/, the ledger, .git/ and its hooks,
-# .gitattributes) are outside every scope, whatever `paths` says.
+# .gitattributes) are outside every scope, whatever `paths` says. Values are spelt in
+# kebab-case, as upstream's own tools read them.
 
 - id: "{PLAN_CONDUIT}"
   label: "OpenAI Codex (Plan Builder)"
-  disposition: Literalist        # does what the wish says, no more
-  domains: [Code]
+  disposition: literalist        # does what the wish says, no more
+  domains: [code]
   scopes:
     - repo: {repo}
       paths: {plan_paths}
@@ -111,9 +112,9 @@ def registry_text(facts: Facts) -> str:
   cost_profile:
     tokens_per_call: "~3k"
     rate_per_min: 20             # at most 20 plans a minute
-  risk_class: Medium
-  determinism: Stochastic
-  latency_class: Short
+  risk_class: medium
+  determinism: stochastic
+  latency_class: short
   permissions: ["code.plan"]
   limits:
     per_wish_calls: 10           # plans per wish (live calls that reached the model)
@@ -122,15 +123,15 @@ def registry_text(facts: Facts) -> str:
 
 - id: "{APPLY_CONDUIT}"
   label: "OpenAI Codex (Apply Patch)"
-  disposition: Maximizer
-  domains: [Code]
+  disposition: maximizer
+  domains: [code]
   scopes:
     - repo: {repo}
       paths: {paths}
       actions: ["apply", "rollback", "open_pr"]
-  risk_class: High               # a micro wish may not use it; meso and macro may
-  determinism: Stochastic
-  latency_class: Short
+  risk_class: high               # a micro wish may not use it; meso and macro may
+  determinism: stochastic
+  latency_class: short
   permissions: ["code.diff", "code.open_pr"]
   limits:
     per_wish_calls: 5            # applies per wish

@@ -159,3 +159,20 @@ def test_a_bundled_registry_refusal_names_init(repo: Path) -> None:
     refused = wishcraft("apply", WISH_PATH, "--dry-run", cwd=repo)
     assert refused.returncode == 3
     assert "run `wishcraft init` to write data/conduits/registry.yaml" in refused.stderr
+
+
+def test_conduits_list_as_yaml_is_a_registry_that_loads_clean(tmp_path: Path) -> None:
+    """`wishcraft conduits list --format yaml` prints a registry file: saved as one, it lints
+    with no finding (kebab-case values, as upstream's tools read them) and lists the same."""
+    listed = wishcraft("conduits", "list", "--format", "yaml", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    copy = tmp_path / "mine" / "conduits" / "registry.yaml"
+    copy.parent.mkdir(parents=True)
+    copy.write_text(listed.stdout)
+    assert lint_json(copy, cwd=tmp_path) == []
+    again = wishcraft("conduits", "list", "--format", "json", cwd=copy.parent.parent)
+    bundled = wishcraft("conduits", "list", "--format", "json", cwd=tmp_path)
+    assert [c["id"] for c in json.loads(again.stdout)] == [
+        c["id"] for c in json.loads(bundled.stdout)
+    ]
+    assert json.loads(again.stdout) == json.loads(bundled.stdout)

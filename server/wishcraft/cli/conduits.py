@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,6 +20,7 @@ import yaml
 from wishcraft.cli.options import EXIT_OK, add_registry_and_format
 from wishcraft.findings import Severity
 from wishcraft.lint.registries import RegistryCache
+from wishcraft.model import SpelledEnum
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +29,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("action", choices=("list",))
     add_registry_and_format(parser, ("text", "json", "yaml"))
     parser.set_defaults(handler=command_conduits)
+
+
+def kebab_values(value: Any) -> Any:
+    """A descriptor's data with every enum value in kebab-case, the spelling upstream's tools
+    read (`Literalist` → `literalist`, `WorldAuthoring` → `world-authoring`)."""
+    if isinstance(value, SpelledEnum):
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", value.value).lower()
+    if isinstance(value, dict):
+        return {key: kebab_values(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [kebab_values(item) for item in value]
+    return value
 
 
 def command_conduits(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -43,7 +57,7 @@ def command_conduits(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "yaml":
         # A registry file that loads as it is: the descriptors in the registry's own shape.
         descriptors = [
-            c.model_dump(mode="json", exclude_none=True) for c in registry.conduits.values()
+            kebab_values(c.model_dump(exclude_none=True)) for c in registry.conduits.values()
         ]
         print(
             f"# The conduits of {registry.label}, as `wishcraft conduits list` read them.", file=out
