@@ -29,13 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from wishcraft.apply import Anchor, apply_change, stage
-from wishcraft.apply.undo_state import STATE_ENV, state_dir_for
 from wishcraft.ledger import LedgerEntry, append
 from wishcraft.lint.config import LintConfig, default_lint_config
 from wishcraft.lint.registries import registry_from_text
 from wishcraft.model import Wish
 from wishcraft.pr import LedgerPlace, PrResult, open_pull_request
 from wishcraft.registry import Registry
+from wishcraft.undo_state import STATE_ENV, state_dir_for
 
 TOKEN = "ghp_Wq7Zk2Lm9Xv4Rt8Yb3Nc6Hd1Jf5Gs0Pa2Ue"
 """The GitHub token of every scenario: tests scan every output for it."""

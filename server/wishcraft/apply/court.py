@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from wishcraft.apply.undo_state import state_dir_for
 from wishcraft.gates import SCOPE_ACTIONS, CallRequest, GateResult, Verdict, WishFacts, evaluate
 from wishcraft.ledger import LedgerError, LedgerLocation, Mode, find_ledger, usage
 from wishcraft.lint.config import LintConfig
@@ -32,6 +31,7 @@ from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.plan.court import Hearing
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo
+from wishcraft.undo_state import state_dir_for
 
 ANCHORS_FOLDER = "anchors"
 """Where undo records lived before, beside the ledger file (`data/ledger/anchors`); they are

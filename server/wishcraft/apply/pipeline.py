@@ -4,7 +4,7 @@ The CLI (`wishcraft apply`) and the language server ("Apply plan") run the same 
 
 1. `prepare`: the wish's plan must be complete and current (its `wish_hash` is the wish's text
    hash), else "plan again"; the workspace root (the git repository's, else the ledger's), the
-   state folder of the undo records (in the user's state folder, `apply.undo_state`), and
+   state folder of the undo records (in the user's state folder, `wishcraft.undo_state`), and
    the conduit scope's `paths` globs.
 2. `hear_apply`: the gates (`wishcraft.gates`) with the action `apply` (the registry's `diff`).
    Before the exchange the paths are not known yet, so the Scopes gate checks that some scope

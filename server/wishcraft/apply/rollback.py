@@ -37,7 +37,7 @@ from wishcraft.apply.transaction import (
     sha256_text,
     undone_marker,
 )
-from wishcraft.apply.undo_state import UntrustedRecord
+from wishcraft.undo_state import UntrustedRecord
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,9 @@ import filelock
 from wishcraft.apply.errors import ApplyError, RollbackRefused, StaleChange, TransactionFailed
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.stage import StagedChange
-from wishcraft.apply.undo_state import UntrustedRecord, ensure_private, seal, unseal
 from wishcraft.fileio import TEMP_SUFFIX, temporary_prefix, write_atomically
 from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append
+from wishcraft.undo_state import UntrustedRecord, ensure_private, seal, unseal
 
 RECORD_VERSION = 1
 JOURNAL_FOLDER = "journal"

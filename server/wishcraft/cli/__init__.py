@@ -1,8 +1,10 @@
 """The `wishcraft` command: lint wishes for CI, list conduits, score a wish, write the schemas.
 
-One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`),
-each with `register(subparsers)` and its handler `command_*(args, out, err) -> exit status`;
-this module only builds the parser from them and runs the chosen handler. Start-up stays
+One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`,
+`recover`, ...), each with `register(subparsers)` and its handler `command_*(args, out, err) ->
+exit status`; this module only builds the parser from them and runs the chosen handler, after
+finishing any apply that a killed process left half-made in the workspace
+(`recover.recover_first`; it costs a folder listing when nothing waits). Start-up stays
 light: `wishcraft lint` in CI must not pay for httpx and the conduit, so commands that need them
 import them in their handlers.
 """
@@ -14,9 +16,21 @@ import sys
 from collections.abc import Sequence
 
 from wishcraft import __version__
-from wishcraft.cli import apply, conduits, court, ledger, lint, models, plan, pr, rollback, schema
+from wishcraft.cli import (
+    apply,
+    conduits,
+    court,
+    ledger,
+    lint,
+    models,
+    plan,
+    pr,
+    recover,
+    rollback,
+    schema,
+)
 
-COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
+COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, recover, ledger, models)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 
@@ -35,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        recover.recover_first(args, sys.stderr)
         status: int = args.handler(args, sys.stdout, sys.stderr)
     except BrokenPipeError:  # `wishcraft lint … | head`
         return 0

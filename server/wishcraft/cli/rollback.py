@@ -2,7 +2,7 @@
 
 `wishcraft apply` (and the editor's "Apply plan") keep an undo record per change in the user's
 state folder, keyed by the workspace (never in the repository, whose records anyone could have
-written; see `wishcraft.apply.undo_state`). The undo runs only when every file of the change
+written; see `wishcraft.undo_state`). The undo runs only when every file of the change
 still holds what was applied; otherwise it is refused, naming the first file that changed
 since (undoing over a later edit would lose it). Either way the ledger gets a `rollback` line.
 
@@ -38,8 +38,8 @@ def command_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from wishcraft.apply.errors import ApplyError, RollbackRefused
     from wishcraft.apply.pipeline import record_rollback
     from wishcraft.apply.rollback import load_anchor, rollback
-    from wishcraft.apply.undo_state import state_dir_for
     from wishcraft.ledger import LedgerError, find_ledger
+    from wishcraft.undo_state import state_dir_for
 
     start = (args.workspace or Path.cwd()).resolve()
     try:

@@ -48,7 +48,6 @@ from wishcraft.apply.pipeline import (
 from wishcraft.apply.rollback import load_anchor, rollback
 from wishcraft.apply.stage import FileChange, StagedChange
 from wishcraft.apply.transaction import record_applied
-from wishcraft.apply.undo_state import state_dir_for
 from wishcraft.apply.unidiff import opcodes
 from wishcraft.conduit.apply_exchange import ApplyExchange
 from wishcraft.conduit.client import PlanProgress
@@ -62,6 +61,7 @@ from wishcraft.plan.court import Hearing, ledger_mode
 from wishcraft.plan.paths import PlanPathError
 from wishcraft.plan.pipeline import resolve_mode
 from wishcraft.redaction import protect_logger, scrub
+from wishcraft.undo_state import state_dir_for
 
 logger = protect_logger(logging.getLogger(__name__))
 

@@ -50,7 +50,6 @@ from wishcraft.apply.court import workspace_root
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.transaction import ANCHOR_ID, Anchor, anchor_path, read_record, undone_marker
-from wishcraft.apply.undo_state import state_dir_for
 from wishcraft.court import CourtScores, court_scores, heat_estimate
 from wishcraft.gates import CallRequest, WishFacts, evaluate
 from wishcraft.ledger import (
@@ -75,6 +74,7 @@ from wishcraft.pr.github import open_pull_request as post_pull
 from wishcraft.redaction import protect_logger, redact, scrub
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo, repo_name_from_url
+from wishcraft.undo_state import state_dir_for
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
 

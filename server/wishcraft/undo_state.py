@@ -180,3 +180,18 @@ def legacy_note(ledger_folder: Path, state_dir: Path) -> str | None:
         f"undo records under {old} are no longer read (anyone who can write the repository "
         f"could have written them); this workspace's undo state now lives in {state_dir}."
     )
+
+
+def interrupted_state_dirs() -> list[Path]:
+    """The workspaces' state folders holding a journal to finish: an apply or undo that was
+    killed. Cheap (a few folder listings, nothing read), so every command can ask first."""
+    found: list[Path] = []
+    with contextlib.suppress(OSError):
+        for repo in os.scandir(state_home() / REPOS_FOLDER):
+            with contextlib.suppress(OSError):
+                if any(
+                    entry.name.endswith(".json") and not entry.name.endswith(".conflict.json")
+                    for entry in os.scandir(Path(repo.path) / "journal")
+                ):
+                    found.append(Path(repo.path))
+    return sorted(found)
