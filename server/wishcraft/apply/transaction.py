@@ -59,7 +59,7 @@ from wishcraft.apply.errors import ApplyError, RollbackRefused, StaleChange, Tra
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.stage import StagedChange
 from wishcraft.fileio import TEMP_SUFFIX, temporary_prefix, write_atomically
-from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append
+from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append, recent_entries
 from wishcraft.undo_state import UntrustedRecord, ensure_private, seal, unseal
 
 RECORD_VERSION = 1
@@ -71,6 +71,8 @@ JOURNAL_ID = re.compile(r"^[AU]-\d{8}T\d{6}Z-[0-9a-f]{12}$")
 """An apply's journal is named by its anchor (`A-…`), an undo's by `U-…` and the same rest."""
 TEMP_TOKEN = re.compile(r"^[0-9a-f]{8}$")
 INTERRUPTED = "interrupted while writing; `wishcraft recover` put every file back"
+RECENT_LINES = 1000
+"""How far back recovery looks for a change's last line (others append in between)."""
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +188,20 @@ class LedgerNote:
             "anchor_id": anchor_id,
         }
         append(self.path, LedgerEntry.model_validate(fields))
+
+    def ended(self, journal_id: str) -> bool:
+        """Whether the ledger's tail already ends this change (a line with its anchor that is
+        not `pending`): a process killed after that line but before removing its journal."""
+        anchor_id = "A" + journal_id[1:]
+        conduit = str(self.entry.get("conduit"))
+        try:
+            recent = recent_entries(self.path, conduit, limit=20, scan_lines=RECENT_LINES)
+        except (LedgerError, OSError):
+            return False
+        for entry in recent:
+            if entry.anchor_id == anchor_id and entry.action == self.entry.get("action"):
+                return entry.outcome != "pending"
+        return False
 
 
 @dataclass(frozen=True)
@@ -531,11 +547,15 @@ def recover_locked(state_dir: Path, root: Path) -> Recovery:
         ledger = LedgerNote.from_json(journal["ledger"])
         if _committed(state_dir, journal_id):
             _remove_temporaries(journal, root)
-            problems += _finish(journal_file, journal_id, ledger, "complete", None, [])
+            problems += _finish(
+                journal_file, journal_id, ledger, "complete", None, [], recovering=True
+            )
             completed.append(journal_id)
             continue
         left = _undo(journal, root)
-        problems += _finish(journal_file, journal_id, ledger, "failed", INTERRUPTED, left)
+        problems += _finish(
+            journal_file, journal_id, ledger, "failed", INTERRUPTED, left, recovering=True
+        )
         conflicts += left
         rolled_back.append(journal_id)
     return Recovery(tuple(rolled_back), tuple(completed), tuple(conflicts), tuple(problems))
@@ -609,12 +629,16 @@ def _finish(
     outcome: Outcome,
     reason: str | None,
     conflicts: Sequence[str],
+    *,
+    recovering: bool = False,
 ) -> list[str]:
     """Write the change's last ledger line, then remove the journal (or set it aside).
 
     When the ledger cannot be written the journal stays, so the next recovery writes the line
-    (finishing a journal twice is harmless: its files already hold the right text)."""
-    if ledger is not None:
+    (finishing a journal twice is harmless: its files already hold the right text). Recovery
+    writes no line when the tail already holds one (killed between the line and the unlink).
+    """
+    if ledger is not None and not (recovering and ledger.ended(journal_id)):
         if conflicts:
             reason = f"{reason}; left alone, changed by someone else: {', '.join(conflicts)}"
         try:
