@@ -42,7 +42,8 @@ class StartRecovery:
     elsewhere: tuple[Path, ...] = ()
     problems: tuple[str, ...] = ()
     failed: bool = False
-    """Recovery could not run, or left a file alone that someone else changed."""
+    """Recovery could not run, left a file alone that someone else changed, or set aside a
+    journal that is not ours."""
 
     def sentences(self) -> list[str]:
         """One sentence per fact, for stderr or a window message."""
@@ -107,7 +108,8 @@ def recover_at_start(start: Path, *, note_legacy: bool = False) -> StartRecovery
         logger.warning("recovery in %s failed: %s", state_dir, error)
         problems.append(f"Recovery could not run: {str(error).rstrip('.')}.")
         failed = True
-    failed = failed or any(not Path(name).is_absolute() for name in recovery.conflicts)
+    # A file left alone, or a journal set aside (never acted on): a person should look.
+    failed = failed or bool(recovery.conflicts)
     if note_legacy and location is not None:
         note = legacy_note(location.path.parent, state_dir)
         if note is not None:
