@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,14 +155,15 @@ def _entry(path: str, mode: int = 0o755) -> dict[str, Any]:
     }
 
 
-PLANTS = {
+def _unsealed(root: Path) -> None:
+    folder = state_dir_for(root) / JOURNAL_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{JOURNAL_ID}.json").write_text(json.dumps(hostile_journal(root, root=str(root))))
+
+
+PLANTS: dict[str, Callable[[Path], None]] = {
     # Written into the user's state folder by someone without the key: no seal.
-    "unsealed": lambda root: (
-        (state_dir_for(root) / JOURNAL_FOLDER).mkdir(parents=True, exist_ok=True),
-        (state_dir_for(root) / JOURNAL_FOLDER / f"{JOURNAL_ID}.json").write_text(
-            json.dumps(hostile_journal(root, root=str(root)))
-        ),
-    ),
+    "unsealed": _unsealed,
     # Sealed (the key was used), but each with one thing the apply would never write.
     "root-is-git-hooks": lambda root: _sealed(root, hostile_journal(root)),
     "root-elsewhere": lambda root: _sealed(root, hostile_journal(root, root=str(root.parent))),

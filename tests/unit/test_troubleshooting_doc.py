@@ -37,8 +37,9 @@ SOURCES = (
     + [PACKAGE / "cli" / "wish_input.py"]
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
+    + [PACKAGE / "cli" / "recover.py"]
 )
-CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py"}
+CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "recover.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
 MESSAGE_TABLES = {"FATAL_FAILURE_CODES", "PERMANENT_REFRESH_ERRORS"}

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from wishcraft.apply.errors import ApplyError, RollbackRefused
+from wishcraft.apply.errors import ApplyError, RollbackRefused, UnsafePath
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.transaction import (
     Anchor,
@@ -75,9 +75,11 @@ def _check_anchor(anchor: Anchor) -> None:
     for file in anchor.files:
         try:
             path = check_path(anchor.root, file.path)
-        except ApplyError as error:
+        except UnsafePath as error:
             raise RollbackRefused(
-                anchor.anchor_id, str(error).rstrip("."), path=file.path
+                anchor.anchor_id,
+                f"it names '{file.path}', which the apply would refuse ({error.reason})",
+                path=file.path,
             ) from None
         if path != file.path or not 0 <= file.mode <= 0o777:
             raise RollbackRefused(anchor.anchor_id, f"its record of '{file.path}' is malformed")
