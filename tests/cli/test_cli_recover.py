@@ -20,90 +20,12 @@ from typing import Any
 
 import pytest
 
-from testkit.trees import build, snapshot
+from testkit.crash import LEDGER, NEW_STEPS, OLD_STEPS, PATCH, kill_apply, workspace
+from testkit.trees import snapshot
 from wishcraft.apply import apply_change, stage
 from wishcraft.apply.transaction import INTERRUPTED
 from wishcraft.ledger import read_entries, verify
 from wishcraft.undo_state import state_dir_for
-
-PATCH = """\
-*** Begin Patch
-*** Update File: a.txt
-@@
- one
--two
-+TWO
-*** Delete File: b.txt
-*** Add File: c/d/new.txt
-+fresh
-*** Update File: e.txt
-*** Move to: moved/e.txt
-@@
--e
-+E
-*** End Patch
-"""
-
-FILES = {"a.txt": "one\ntwo\n", "b.txt": "bee\n", "e.txt": "e\n", "keep/k.txt": "k\n"}
-LEDGER = "data/ledger/wishes.jsonl"
-
-# The steps a kill lands after, in the order the apply reaches them.
-OLD_STEPS = ["journal", "pending", "temp0", "temp1", "temp2", *(f"rename{i}" for i in range(5))]
-NEW_STEPS = ["anchor", "complete"]
-
-CHILD = """
-import os, signal, sys
-from pathlib import Path
-from wishcraft.apply import stage, transaction
-from wishcraft.apply.transaction import LedgerNote, apply_change
-from wishcraft.undo_state import state_dir_for
-
-root, patch, point = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-
-def die(step):
-    if step == point:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-real_record = transaction.write_record
-def write_record(path, kind, text):
-    real_record(path, kind, text)
-    die(kind)  # "journal", then "anchor" (the commit marker)
-transaction.write_record = write_record
-
-temps = []
-real_temporary = transaction._write_temporary
-def write_temporary(*args):
-    real_temporary(*args)
-    temps.append(1)
-    die(f"temp{len(temps) - 1}")
-transaction._write_temporary = write_temporary
-
-real_write = LedgerNote.write
-def write(self, journal_id, outcome, reason=None):
-    real_write(self, journal_id, outcome, reason)
-    die(outcome)  # "pending", then "complete"
-LedgerNote.write = write
-
-note = LedgerNote(
-    root / "data/ledger/wishes.jsonl",
-    {"conduit": "codex.apply", "action": "apply", "mode": "commit", "wish": "w.wish.yaml",
-     "request_id": "req-1"},
-    {"pending": "Applying.", "complete": "Applied.", "failed": "Not applied."},
-)
-apply_change(
-    stage(patch, root), state_dir=state_dir_for(root), ledger=note,
-    step_hook=lambda index, path: die(f"rename{index}"),
-)
-print("finished", flush=True)
-"""
-
-
-def workspace(folder: Path) -> Path:
-    """A git work tree holding FILES (b.txt executable)."""
-    root = build(folder, FILES)
-    os.chmod(root / "b.txt", 0o755)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    return root
 
 
 def tree(root: Path) -> dict[str, Any]:
@@ -152,13 +74,7 @@ def test_a_kill_at_any_step_leaves_all_old_or_all_new_with_its_ledger_line(
 ) -> None:
     root = workspace(tmp_path / "ws")
     old_tree = tree(root)
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(root), PATCH, point],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert child.returncode == -9, child.stdout + child.stderr  # SIGKILL, at that step
+    kill_apply(root, point)
     args = ["recover"] if next_command == "recover" else ["conduits", "list"]
     done = wishcraft(root, *args)
 
@@ -196,10 +112,7 @@ def test_a_kill_in_another_workspace_is_named_not_touched(tmp_path: Path) -> Non
     """A command run in B does not write files of A; it names the command that finishes A."""
     a = workspace(tmp_path / "a")
     b = workspace(tmp_path / "b")
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(a), PATCH, "rename1"], capture_output=True, text=True
-    )
-    assert child.returncode == -9
+    kill_apply(a, "rename1")
     half = tree(a)
     done = wishcraft(b, "conduits", "list")
     assert tree(a) == half  # not touched from B
