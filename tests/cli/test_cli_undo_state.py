@@ -131,10 +131,10 @@ def test_a_journal_committed_in_the_repository_is_never_acted_on(
     assert done.returncode == 0, done.stderr  # an ordinary apply, as in the breach
     untouched(ws, outside)
     assert json.loads(planted.read_text())["root"].endswith("hooks")  # left as it was
-    said = wishcraft(ws, "recover")
-    assert "are no longer read" in said.stderr and str(state_dir_for(ws)) in said.stderr
+    # Said once, by the apply, with where the state lives now.
+    assert "are no longer read" in done.stderr and str(state_dir_for(ws)) in done.stderr
     again = wishcraft(ws, "recover")
-    assert "no longer read" not in again.stderr  # said once
+    assert "no longer read" not in again.stderr
     untouched(ws, outside)
 
 
@@ -234,7 +234,7 @@ def test_an_anchor_committed_in_the_repository_is_not_an_anchor(ws: Path, tmp_pa
     assert done.returncode == 2 and "there is no such anchor" in done.stderr
     assert snapshot(tmp_path / "outside") == outside
     # The same record put in the user's state folder, unsealed, is refused as untrusted.
-    state_dir_for(ws).mkdir(parents=True)
+    state_dir_for(ws).mkdir(parents=True, exist_ok=True)
     shutil.copy(planted, anchor_path(state_dir_for(ws), JOURNAL_ID))
     done = wishcraft(ws, "rollback", JOURNAL_ID)
     assert done.returncode == 2 and "is not trusted" in done.stderr

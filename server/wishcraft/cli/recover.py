@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 EXIT_OK, EXIT_FAILED = 0, 1
+UNDO_COMMANDS = frozenset({"apply", "rollback", "pr"})
+"""The commands that make or read undo records."""
 
 
 def register(subparsers: Any) -> None:
@@ -51,16 +53,21 @@ def command_recover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def recover_first(args: argparse.Namespace, err: TextIO) -> None:
     """Before any command: finish this workspace's interrupted changes, and say so.
 
-    Cheap when nothing waits. The workspace is the command's own (`--workspace`, the wish's
-    folder) or the current folder's."""
+    Cheap when nothing waits (a folder listing). The workspace is the command's own
+    (`--workspace`, the wish's folder) or the current folder's."""
     from wishcraft.undo_state import interrupted_state_dirs
 
-    if getattr(args, "recovers_itself", False) or not interrupted_state_dirs():
+    if getattr(args, "recovers_itself", False):
+        return
+    # Commands that work with undo records also say, once, that old in-tree ones are ignored.
+    note_legacy = getattr(args, "command", None) in UNDO_COMMANDS
+    if not note_legacy and not interrupted_state_dirs():
         return
     from wishcraft.apply.recovery import recover_at_start
 
     start = getattr(args, "workspace", None) or _wish_folder(args) or Path.cwd()
-    for sentence in recover_at_start(Path(start).resolve()).sentences():
+    report = recover_at_start(Path(start).resolve(), note_legacy=note_legacy)
+    for sentence in report.sentences():
         print(f"wishcraft: {sentence}", file=err)
 
 

@@ -62,14 +62,13 @@ def register(server: WishcraftLanguageServer) -> None:
 
 
 def recover_interrupted(ls: WishcraftLanguageServer) -> None:
-    """Finish the interrupted applies of the workspace folders; one window message a fact."""
-    from wishcraft.undo_state import interrupted_state_dirs
+    """Finish the interrupted applies of the workspace folders; one window message a fact.
 
-    if not interrupted_state_dirs():  # the usual case: a folder listing, nothing more
-        return
+    Cheap when nothing waits: a folder listing, and finding each folder's ledger."""
     from wishcraft.apply.recovery import recover_at_start
 
-    reports = [recover_at_start(folder) for folder in ls.folders()]
+    # Also says, once per workspace, that old undo records in the repository are ignored.
+    reports = [recover_at_start(folder, note_legacy=True) for folder in ls.folders()]
     roots = {report.root for report in reports}
     said: dict[str, None] = {}
     for report in reports:
