@@ -533,6 +533,7 @@ def recover_locked(state_dir: Path, root: Path) -> Recovery:
             continue
         try:
             journal = _checked_journal(journal_file, root)
+            ledger = LedgerNote.from_json(journal.get("ledger"))
         except (OSError, ValueError, KeyError, TypeError, ApplyError) as error:
             # Not ours, of another workspace, or damaged: set aside for a person, never acted on.
             logger.warning("journal %s set aside: %s", journal_file, error)
@@ -540,11 +541,11 @@ def recover_locked(state_dir: Path, root: Path) -> Recovery:
                 os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
             conflicts.append(str(journal_file))
             problems.append(
-                f"The journal {journal_file.name} was set aside, not acted on: {error}."
+                f"The journal {journal_file.name} was set aside, not acted on: "
+                f"{str(error).rstrip('.')}."
             )
             continue
         journal_id = journal["id"]
-        ledger = LedgerNote.from_json(journal["ledger"])
         if _committed(state_dir, journal_id):
             _remove_temporaries(journal, root)
             problems += _finish(
