@@ -10,6 +10,18 @@ import pytest
 from testkit.paths import EXAMPLES
 
 
+@pytest.fixture(autouse=True)
+def undo_state_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh user state folder per test (`WISHCRAFT_STATE_DIR`): undo records and the
+    sealing key never go to the real user's folder, and tests never share them. Subprocesses
+    started with `os.environ` inherit it."""
+    folder = tmp_path_factory.mktemp("state-home")
+    monkeypatch.setenv("WISHCRAFT_STATE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def examples() -> Path:
     """The project's own example files."""

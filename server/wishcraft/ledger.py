@@ -66,10 +66,10 @@ RECENT_SCAN_LINES = 10_000
 
 Action = Literal["plan", "apply", "open_pr", "rollback"]
 Mode = Literal["shadow", "commit"]
-Outcome = Literal["complete", "incomplete", "failed", "refused"]
+Outcome = Literal["complete", "incomplete", "failed", "refused", "pending"]
 ACTIONS: tuple[Action, ...] = ("plan", "apply", "open_pr", "rollback")
 MODES: tuple[Mode, ...] = ("shadow", "commit")
-OUTCOMES: tuple[Outcome, ...] = ("complete", "incomplete", "failed", "refused")
+OUTCOMES: tuple[Outcome, ...] = ("complete", "incomplete", "failed", "refused", "pending")
 FREE_TEXT_FIELDS = ("reason", "summary")
 
 
@@ -90,7 +90,10 @@ class LedgerEntry(BaseModel):
     action: Action = Field(description="plan, apply, open_pr or rollback.")
     mode: Mode = Field(description="shadow (offline, simulated) or commit (live).")
     wish: str = Field(description="The wish's path relative to the ledger's root, with `/`.")
-    outcome: Outcome = Field(description="complete, incomplete, failed or refused.")
+    outcome: Outcome = Field(
+        description="complete, incomplete, failed or refused; pending: an apply's line written "
+        "before its files, which a later line with the same anchor_id completes."
+    )
     reason: str | None = Field(
         default=None, description="Why it was incomplete, failed or refused."
     )

@@ -114,7 +114,10 @@ def test_apply_each_operation_end_to_end(
     assert {path: after[path] for path in untouched} == {path: before[path] for path in untouched}
     patch_file = ws / "data" / "wishes" / "lamps.wish.patch"
     assert patch_file.read_text() == done.stdout
-    (line,) = [entry for entry in ledger(ws) if entry["action"] == "apply"]
+    # Written before the files (pending), completed after: the same anchor on both lines.
+    pending, line = [entry for entry in ledger(ws) if entry["action"] == "apply"]
+    assert pending["outcome"] == "pending" and pending["anchor_id"] == line["anchor_id"]
+    assert pending["diff_hash"] == line["diff_hash"] and pending["request_id"] == line["request_id"]
     assert line["conduit"] == APPLY_ID and line["outcome"] == "complete"
     assert line["mode"] == "commit" and line["model"] == "gpt-6.1-sol"
     assert len(line["diff_hash"]) == 64 and line["anchor_id"] == anchor_of(done.stderr)

@@ -51,6 +51,7 @@ from testkit.lsp_planning import (
 )
 from wishcraft.ledger import verify
 from wishcraft.names import COMMAND_APPLY_PLAN, COMMAND_UNDO_APPLY
+from wishcraft.undo_state import state_dir_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -246,7 +247,8 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
         "src/gallery.py \u2192 src/lantern/gallery.py."
     )
     anchor = line["anchor_id"]
-    assert (root / "data" / "ledger" / "anchors" / f"{anchor}.json").is_file()
+    assert (state_dir_for(root) / f"{anchor}.json").is_file()  # in the user's state folder
+    assert not (root / "data" / "ledger" / "anchors").exists()  # never in the repository
 
     undone = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
     assert undone["started"] is True and undone["anchorId"] == anchor, undone
@@ -280,11 +282,7 @@ async def test_declined_or_unapplied_edits_leave_no_anchor(
         assert editor.edits == [] and len(editor.questions) == 1
     else:
         assert len(editor.edits) == 1
-    assert (
-        not list((root / "data" / "ledger" / "anchors").glob("A-*.json"))
-        if (root / "data" / "ledger" / "anchors").exists()
-        else True
-    )
+    assert not list(state_dir_for(root).glob("A-*.json"))
 
 
 async def test_undo_refuses_an_unsaved_buffer_and_an_edited_file(

@@ -10,7 +10,8 @@
 - in `work/`: a registry whose apply conduit may open pull requests in `widgets`, a wish, some
   source files, committed and pushed to `main`;
 - a change applied with `wishcraft.apply` (an update, an added file and a removed file), its
-  undo record in `work/data/ledger/anchors/` and its `apply` line on the ledger
+  undo record in the user's state folder (`WISHCRAFT_STATE_DIR`, which the tests' conftest
+  points at a fresh folder) and its `apply` line on the ledger
   (`work/data/ledger/wishes.jsonl`), as `wishcraft apply` leaves them;
 - a `git` wrapper first on PATH that logs each command line and the names of git's
   environment settings (`argv.log`), then runs the real git;
@@ -35,6 +36,7 @@ from wishcraft.lint.registries import registry_from_text
 from wishcraft.model import Wish
 from wishcraft.pr import LedgerPlace, PrResult, open_pull_request
 from wishcraft.registry import Registry
+from wishcraft.undo_state import STATE_ENV, state_dir_for
 
 TOKEN = "ghp_Wq7Zk2Lm9Xv4Rt8Yb3Nc6Hd1Jf5Gs0Pa2Ue"
 """The GitHub token of every scenario: tests scan every output for it."""
@@ -231,6 +233,7 @@ def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
         "LANG": "C.UTF-8",
         "GH_TOKEN": TOKEN,
         "GITHUB_API_URL": github_url,
+        STATE_ENV: os.environ[STATE_ENV],
     }
     remote = tmp / "remote" / "acme" / "widgets.git"
     remote.mkdir(parents=True)
@@ -257,7 +260,7 @@ def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
     run_git(env, work, "commit", "-q", "-m", "Start")
     run_git(env, work, "push", "-q", "origin", "main")
     ledger = work / "data/ledger/wishes.jsonl"
-    state_dir = ledger.parent / "anchors"  # where `apply.court.find_place` keeps them
+    state_dir = state_dir_for(work)  # where `apply.court.find_place` keeps them
     workspace = work / subdir if subdir else work
     anchor = apply_change(
         stage(PATCH, workspace), state_dir=state_dir, meta={"wish": "data/wishes/cache.wish.yaml"}

@@ -70,13 +70,14 @@ def test_the_plan_must_be_complete_and_current(wish: Path) -> None:
     )
 
 
-def test_the_place_is_the_ledgers_root_and_the_undo_folder_sits_beside_the_ledger(
-    wish: Path,
+def test_the_place_is_the_ledgers_root_and_the_undo_folder_is_the_users(
+    wish: Path, undo_state_home: Path
 ) -> None:
     root = wish.parents[2]
     place = find_place(wish)
     assert place.root == root.resolve() and place.repo is None
-    assert place.state_dir == root / "data" / "ledger" / "anchors"
+    assert place.state_dir.parent == undo_state_home / "repos"
+    assert not place.state_dir.is_relative_to(root)
     job = prepare(parsed(), WISH_TEXT, wish)
     assert job.patch_path == wish.with_name("lamps.wish.patch")
 

@@ -103,7 +103,7 @@ def test_a_swapped_folder_never_redirects_a_write(tmp_path: Path) -> None:
         escaped += sum(1 for _ in outside.rglob("*"))
         assert {path.name for path in base.iterdir()} <= {"ws", "outside", "stop", "state"}
         if isinstance(failure, TransactionFailed) and not failure.restored:
-            recover(state)  # the folder is back in place now
+            recover(state, root)  # the folder is back in place now
         tree = snapshot(root)
         if failure is None:
             outcomes["applied"] += 1

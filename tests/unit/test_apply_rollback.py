@@ -139,9 +139,9 @@ def test_unknown_or_malformed_anchors(tmp_path: Path, anchor_id: str, reason: st
         rollback(anchor_id, state_dir=tmp_path)
 
 
-def test_an_unreadable_record_is_refused(tmp_path: Path) -> None:
+def test_an_unsealed_record_is_refused(tmp_path: Path) -> None:
     (tmp_path / "A-20260101T000000Z-000000000000.json").write_text("{not json")
-    with pytest.raises(RollbackRefused, match="is unreadable"):
+    with pytest.raises(RollbackRefused, match="is not trusted"):
         load_anchor("A-20260101T000000Z-000000000000", state_dir=tmp_path)
 
 
@@ -173,7 +173,7 @@ def test_a_killed_rollback_is_recovered_to_the_applied_state(tmp_path: Path) -> 
     os.kill(child.pid, signal.SIGKILL)
     child.communicate(timeout=30)
     assert snapshot(root) != after_apply
-    assert len(recover(state).rolled_back) == 1
+    assert len(recover(state, root).rolled_back) == 1
     assert snapshot(root) == after_apply
     rollback(anchor_id, state_dir=state)  # and the undo can be run again
     assert (root / "b.txt").read_text() == "bee\n"

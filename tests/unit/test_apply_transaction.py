@@ -27,7 +27,7 @@ from wishcraft.apply import (
     recover,
     stage,
 )
-from wishcraft.apply.transaction import JOURNAL_FOLDER, sha256_text
+from wishcraft.apply.transaction import JOURNAL_FOLDER, read_record, sha256_text
 from wishcraft.fileio import Tree
 
 PATCH = """\
@@ -76,8 +76,8 @@ def test_apply_writes_every_file_and_records_the_anchor(tmp_path: Path) -> None:
     assert journals(state) == []
     record = state / f"{anchor.anchor_id}.json"
     assert record.stat().st_mode & 0o777 == 0o600
-    assert Anchor.from_json(record.read_text()) == anchor
-    data = json.loads(record.read_text())
+    assert Anchor.from_json(read_record(record, "anchor")) == anchor
+    data = json.loads(read_record(record, "anchor"))
     assert data["diff_hash"] == staged.diff_hash and data["meta"]["model"] == "gpt-5"
     files = {file["path"]: file for file in data["files"]}
     assert files["a.txt"]["before"] == "one\ntwo\n"
@@ -206,7 +206,7 @@ def test_sigkill_between_two_files_then_recover(tmp_path: Path, stop_at: int, pa
     assert said == f"renamed {stop_at} {path}\n"
     assert snapshot(root) != before  # the kill did land between two files
     assert len(journals(state)) == 1
-    recovery = recover(state)
+    recovery = recover(state, root)
     assert len(recovery.rolled_back) == 1 and recovery.conflicts == ()
     assert snapshot(root) == before
     assert journals(state) == [] and not list(state.glob("A-*.json"))
@@ -218,7 +218,7 @@ def test_the_next_apply_recovers_first(tmp_path: Path) -> None:
     kill_during_apply(root, state, 1)
     assert snapshot(root) != before
     # Staging reads the half-changed tree, so stage after the recovery the apply runs...
-    recover(state)
+    recover(state, root)
     assert snapshot(root) == before
     # ...and an apply run straight after a crash recovers by itself before writing.
     kill_during_apply(root, state, 0)
@@ -236,13 +236,13 @@ def test_recovery_leaves_a_file_someone_else_changed(tmp_path: Path) -> None:
     root, state = workspace(tmp_path)
     kill_during_apply(root, state, 1)
     (root / "a.txt").write_text("edited after the crash\n")
-    recovery = recover(state)
+    recovery = recover(state, root)
     assert recovery.conflicts == ("a.txt",)
     assert (root / "a.txt").read_text() == "edited after the crash\n"
     assert (root / "b.txt").read_text() == "bee\n"
     assert (root / "b.txt").stat().st_mode & 0o777 == 0o755
     assert [name.endswith(".conflict.json") for name in journals(state)] == [True]
-    assert recover(state) == type(recovery)()  # a kept conflict is not retried
+    assert recover(state, root) == type(recovery)()  # a kept conflict is not retried
 
 
 def test_a_journal_whose_marker_exists_had_committed(tmp_path: Path) -> None:
@@ -258,13 +258,15 @@ def test_a_journal_whose_marker_exists_had_committed(tmp_path: Path) -> None:
     applied = snapshot(root)
     # As if killed after the commit marker was written but before the journal was removed.
     shutil.copy(saved, state / JOURNAL_FOLDER / f"{anchor.anchor_id}.json")
-    recovery = recover(state)
+    recovery = recover(state, root)
     assert recovery.completed == (anchor.anchor_id,) and recovery.rolled_back == ()
     assert snapshot(root) == applied and journals(state) == []
 
 
 def test_recover_without_a_state_folder_does_nothing(tmp_path: Path) -> None:
-    assert recover(tmp_path / "nothing") == type(recover(tmp_path / "nothing"))()
+    assert (
+        recover(tmp_path / "nothing", tmp_path) == type(recover(tmp_path / "nothing", tmp_path))()
+    )
     assert not (tmp_path / "nothing").exists()
 
 
@@ -272,7 +274,7 @@ def test_a_damaged_journal_is_set_aside_not_acted_on(tmp_path: Path) -> None:
     root, state = workspace(tmp_path)
     (state / JOURNAL_FOLDER).mkdir(parents=True)
     (state / JOURNAL_FOLDER / "A-x.json").write_text("{damaged")
-    recovery = recover(state)
+    recovery = recover(state, root)
     assert recovery.conflicts == (str(state / JOURNAL_FOLDER / "A-x.json"),)
     assert journals(state) == ["A-x.conflict.json"]
     apply_change(stage(PATCH, root), state_dir=state)  # and applying still works

@@ -39,9 +39,9 @@ SOURCES = (
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
     + [PACKAGE / "apply" / "safety.py", PACKAGE / "apply" / "policy.py"]
-    + [PACKAGE / "trust.py", PACKAGE / "cli" / "trust.py"]
+    + [PACKAGE / "trust.py", PACKAGE / "cli" / "trust.py", PACKAGE / "cli" / "recover.py"]
 )
-CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "trust.py"}
+CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "trust.py", "recover.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
 APPLY_ERRORS = {"SpellingError", "PolicyUnknown"}

@@ -5,7 +5,7 @@ only small files (the plan artifact as plain JSON, the git config, the ledger's 
 and imports neither the conduit nor the plan artifact's models; `apply.pipeline` builds on it.
 
 - `find_place`: the workspace root (the git repository's, else the ledger's root), the ledger,
-  and the undo folder (`anchors` beside the ledger, which no patch may touch);
+  and the undo folder (in the user's state folder, keyed by the workspace: `undo_state`);
 - `plan_problem`: why the wish's plan cannot be applied (missing, not complete, stale: "plan
   again"), or None;
 - `hear_apply`: the gates with the action `apply` (the registry's `diff`). A scope that does
@@ -31,9 +31,11 @@ from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.plan.court import Hearing
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo
+from wishcraft.undo_state import state_dir_for
 
 ANCHORS_FOLDER = "anchors"
-"""The undo records live in this folder beside the ledger file (`data/ledger/anchors`)."""
+"""Where undo records lived before, beside the ledger file (`data/ledger/anchors`); they are
+no longer read from there (see `undo_state`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,25 +49,30 @@ class Place:
     repo: RepoInfo | None
 
 
-def find_place(wish_path: Path) -> Place:
-    """The workspace, ledger and undo folder of the wish at `wish_path`."""
+def workspace_root(start: Path) -> tuple[Path, LedgerLocation | None, str | None, RepoInfo | None]:
+    """The workspace of a wish or folder: the git repository's root, else the ledger's root,
+    else the folder itself (a real path); with the ledger (or why not) and the repository."""
     location: LedgerLocation | None = None
     problem: str | None = None
     try:
-        location = find_ledger(wish_path)
+        location = find_ledger(start)
     except LedgerError as error:
         problem = str(error)
-    repo = find_repo(wish_path.parent)
+    folder = start if start.is_dir() else start.parent
+    repo = find_repo(folder)
     if repo is not None:
         root = repo.root
     elif location is not None:
         root = location.root
     else:
-        root = wish_path.parent
-    ledger_file = location.path if location is not None else root / "data/ledger/wishes.jsonl"
-    return Place(
-        Path(os.path.realpath(root)), ledger_file.parent / ANCHORS_FOLDER, location, problem, repo
-    )
+        root = folder
+    return Path(os.path.realpath(root)), location, problem, repo
+
+
+def find_place(wish_path: Path) -> Place:
+    """The workspace, ledger and undo folder of the wish at `wish_path`."""
+    root, location, problem, repo = workspace_root(wish_path)
+    return Place(root, state_dir_for(root), location, problem, repo)
 
 
 def plan_problem(plan_path: Path, wish_text: str) -> str | None:

@@ -14,7 +14,7 @@
     └── RollbackRefused       an anchor cannot be undone (unknown, undone, file changed since)
 
 Nothing is written when any of these is raised, except `TransactionFailed` with
-`restored=False`, whose message says to run recovery.
+`restored=False`, whose message says to run `wishcraft recover`.
 """
 
 from __future__ import annotations
@@ -96,16 +96,22 @@ class StaleChange(ApplyError):
 class TransactionFailed(ApplyError):
     """Writing the change failed part-way; `restored` says whether the tree is as before."""
 
-    def __init__(self, path: str | None, cause: str, *, restored: bool) -> None:
-        """Say what failed and whether the workspace was restored."""
+    def __init__(
+        self, path: str | None, cause: str, *, restored: bool, recorded: bool = False
+    ) -> None:
+        """Say what failed and whether the workspace was restored.
+
+        `recorded`: the transaction already wrote the change's ledger line (it had written
+        the pending one), so the caller must not write another."""
         where = f" while writing '{path}'" if path else ""
         outcome = (
             "every file was restored; nothing changed"
             if restored
-            else "the workspace could not be fully restored; run recovery before editing"
+            else "the workspace could not be fully restored; run `wishcraft recover` before editing"
         )
         super().__init__(f"The change failed{where} ({cause}); {outcome}.", path=path)
         self.restored = restored
+        self.recorded = recorded
 
 
 class RollbackRefused(ApplyError):

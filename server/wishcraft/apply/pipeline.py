@@ -4,7 +4,7 @@ The CLI (`wishcraft apply`) and the language server ("Apply plan") run the same 
 
 1. `prepare`: the wish's plan must be complete and current (its `wish_hash` is the wish's text
    hash), else "plan again"; the workspace root (the git repository's, else the ledger's), the
-   state folder of the undo records (`anchors` beside the ledger, outside every scope), and
+   state folder of the undo records (in the user's state folder, `wishcraft.undo_state`), and
    the conduit scope's `paths` globs.
 2. `hear_apply`: the gates (`wishcraft.gates`) with the action `apply` (the registry's `diff`).
    Before the exchange the paths are not known yet, so the Scopes gate checks that some scope
@@ -16,7 +16,10 @@ The CLI (`wishcraft apply`) and the language server ("Apply plan") run the same 
    shadow mode (no login) nothing is staged and the files the plan names are reported.
 4. `save_patch`: `<wish>.patch`, the staged change's unified diff, written atomically.
 5. `record_apply`: the call's one ledger line (`apply`, the `diff_hash`, the files, the model,
-   and the `anchor_id` only once the change is applied); `record_rollback` for an undo.
+   and the `anchor_id` only once the change is applied); `record_rollback` for an undo. A
+   change applied by the CLI is recorded by the transaction itself (`apply_note`): a
+   `pending` line before its files, and the `complete` (or `failed`) line after, which
+   recovery writes when the process was killed in between.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wishcraft.apply.court import (
     ANCHORS_FOLDER,
@@ -54,7 +57,7 @@ from wishcraft.apply.safety import (
     decode_content,
 )
 from wishcraft.apply.stage import StagedChange, stage
-from wishcraft.apply.transaction import Anchor
+from wishcraft.apply.transaction import Anchor, LedgerNote
 from wishcraft.conduit.apply_exchange import (
     ApplyExchange,
     ApplyRequest,
@@ -89,6 +92,7 @@ __all__ = [
     "ApplyRun",
     "WorkspaceTools",
     "anchor_meta",
+    "apply_note",
     "change_summary",
     "hear_job",
     "load_plan",
@@ -136,7 +140,7 @@ class ApplyJob:
     root: Path
     """The workspace root the patch's paths are relative to."""
     state_dir: Path
-    """Where the undo records go (`anchors` beside the ledger)."""
+    """Where the undo records go (the workspace's folder in the user's state folder)."""
     patch_path: Path
     """`<wish>.patch`, beside the plan."""
     location: LedgerLocation | None
@@ -235,9 +239,13 @@ def make_scope(globs: Sequence[str] | None, excluded: Sequence[str] = ()) -> Sco
 
 
 def excluded_folders(job: ApplyJob) -> tuple[str, ...]:
-    """The workspace-relative folders no patch may touch: the ledger's (undo records)."""
+    """The workspace-relative folders no patch may touch: the ledger's (and the old place of
+    undo records, `anchors/` inside it)."""
+    ledger_file = (
+        job.location.path if job.location is not None else job.root / "data/ledger/wishes.jsonl"
+    )
     try:
-        folder = Path(os.path.realpath(job.state_dir.parent)).relative_to(job.root)
+        folder = Path(os.path.realpath(ledger_file.parent)).relative_to(job.root)
     except ValueError:
         return ()
     return (folder.as_posix(),) if folder.parts else ()
@@ -535,34 +543,65 @@ def record_apply(
 
     The `anchor_id` is set only when `anchor` is given: the change was applied (by the CLI, or
     by the editor's client as it reported)."""
-    exchange = run.exchange if run is not None else None
-    staged = run.staged if run is not None else None
     if outcome is None:
         outcome = run.outcome if run is not None else "refused"
     if reason is None and run is not None:
         reason = run.reason if run.outcome != "complete" else None
     if outcome == "refused" and reason is None:
         reason = hearing.verdict.reason
-    usage_ = exchange.usage if exchange is not None else None
     entry = LedgerEntry(
-        conduit=hearing.conduit,
-        action="apply",
-        mode=hearing.mode,
-        wish=hearing.wish_key,
+        **_apply_fields(hearing, job, run),
         outcome=outcome,
         reason=scrub(reason) if reason else None,
-        wish_hash=job.wish_hash,
-        diff_hash=staged.diff_hash if staged is not None else None,
-        author_id=author_of(job.wish),
         anchor_id=anchor.anchor_id if anchor else None,
         summary=scrub(summary) if summary else None,
-        prompt_hash=exchange.prompt_hash if exchange is not None else None,
-        model=run.model if run is not None else None,
-        tokens_used=usage_.total if usage_ is not None else None,
-        request_id=scrub(exchange.request_ids[-1]) if exchange and exchange.request_ids else None,
-        cf_ray=scrub(exchange.stream.cf_ray) if exchange and exchange.stream.cf_ray else None,
     )
     return _append(hearing.location, hearing.ledger_problem, entry, now)
+
+
+def _apply_fields(hearing: Hearing, job: ApplyJob, run: ApplyRun | None) -> dict[str, Any]:
+    """The apply line's fields but its outcome, reason, summary and anchor."""
+    exchange = run.exchange if run is not None else None
+    staged = run.staged if run is not None else None
+    usage_ = exchange.usage if exchange is not None else None
+    return {
+        "conduit": hearing.conduit,
+        "action": "apply",
+        "mode": hearing.mode,
+        "wish": hearing.wish_key,
+        "wish_hash": job.wish_hash,
+        "diff_hash": staged.diff_hash if staged is not None else None,
+        "author_id": author_of(job.wish),
+        "prompt_hash": exchange.prompt_hash if exchange is not None else None,
+        "model": run.model if run is not None else None,
+        "tokens_used": usage_.total if usage_ is not None else None,
+        "request_id": (
+            scrub(exchange.request_ids[-1]) if exchange and exchange.request_ids else None
+        ),
+        "cf_ray": scrub(exchange.stream.cf_ray) if exchange and exchange.stream.cf_ray else None,
+    }
+
+
+def apply_note(hearing: Hearing, job: ApplyJob, run: ApplyRun, described: str) -> LedgerNote:
+    """The ledger line that `apply_change` writes around the files of an applied change.
+
+    Raises `ApplyRefused` when there is no ledger to write it to: a change the ledger cannot
+    record is not applied (it fails closed)."""
+    if hearing.location is None:
+        raise ApplyRefused(
+            "Not applied: the ledger cannot record the change "
+            f"({hearing.ledger_problem or 'no ledger'}); fix the ledger and apply again."
+        )
+    described = scrub(described)
+    return LedgerNote(
+        hearing.location.path,
+        _apply_fields(hearing, job, run),
+        {
+            "pending": f"Applying {described} (pending until a line with this anchor ends it).",
+            "complete": f"Applied {described}.",
+            "failed": f"Not applied: {described}.",
+        },
+    )
 
 
 def record_rollback(

@@ -1,29 +1,40 @@
 """Apply a staged change all or none, with a journal so that a crash leaves the tree as it was.
 
-Everything lives under `state_dir` (a parameter: the ledger's `anchors` folder): the undo
-record of each change, `<anchor>.json`, and unfinished work, `journal/<id>.json`. The steps:
+Everything lives under `state_dir`, the workspace's folder in the user's state folder
+(`undo_state.state_dir_for`; never in the repository, whose content anyone may have
+written): the undo record of each change, `<anchor>.json`, and unfinished work,
+`journal/<id>.json`. Each is sealed with the user's key (`undo_state.seal`). The steps:
 
 1. Take the lock `state_dir/.lock`; finish any journal a killed process left (`recover`).
 2. Check every path again (a symbolic link may have appeared) and that every file still
    holds what was staged (SHA-256); otherwise refuse with `StaleChange`. Nothing written yet.
 3. Write the journal atomically: per file its path, the text to restore, the SHA-256 before
-   and after, its mode and its temporary's name; the folders that will be created.
-4. Create those folders; write each new text to a temporary beside its target and fsync it.
-5. Rename each temporary over its target, or unlink a deleted file; fsync the folders.
-6. Write the commit marker atomically (for an apply: the undo record). This is the commit.
-7. Remove the journal.
+   and after, its mode and its temporary's name; the folders that will be created; the
+   ledger line to complete (`LedgerNote`), when one is given.
+4. Append the change's `pending` ledger line, so no applied change goes unrecorded.
+5. Create those folders; write each new text to a temporary beside its target and fsync it.
+6. Rename each temporary over its target, or unlink a deleted file; fsync the folders.
+7. Write the commit marker atomically (for an apply: the undo record). This is the commit.
+8. Append the `complete` ledger line; remove the journal.
 
-Steps 2 to 5 and the undo go through one `fileio.Tree`: the workspace is opened once and each
+Steps 2 to 6 and the undo go through one `fileio.Tree`: the workspace is opened once and each
 folder from its parent's descriptor without following links, so a folder swapped for a link
 after the check fails the change (and it is undone) instead of redirecting a write.
 
-When a step from 4 to 6 fails, the journal is undone at once and `TransactionFailed` says
-that nothing changed. When the process dies instead (SIGKILL, power loss), the journal stays;
-`recover(state_dir)`, which every apply and rollback runs first, undoes it: each file that
-holds its new text gets its old text back (or is removed), temporaries and created folders
-are removed. A journal whose marker exists had committed: it is only removed. A file that
+When a step from 4 to 7 fails, the journal is undone at once, the ledger line says `failed`,
+and `TransactionFailed` says that nothing changed. When the process dies instead (SIGKILL,
+power loss), the journal stays; `recover(state_dir, root)`, which every `wishcraft` command,
+the language server's start, every apply and every rollback run first, finishes it: without
+the marker, each file that holds its new text gets its old text back (or is removed),
+temporaries and created folders are removed, and the ledger line says `failed` (rolled back);
+with the marker the change had committed, and the `complete` line is written. A file that
 holds neither text was changed by someone else: it is left alone, reported, and the journal
 is kept as `journal/<id>.conflict.json`.
+
+A journal is acted on only when its seal verifies, its `root` is the workspace being
+recovered, its id names its file, and every path, temporary name, folder and mode passes the
+apply checks (`safety.check_path`: inside the workspace, never `.git/`); the marker's place is
+derived from the id, never read from the journal. Anything else is set aside, never acted on.
 
 The undo record (`Anchor`) holds, per file, the path, the SHA-256 before and after (None for
 an absent file) and the text before; it is written with mode 0600, since it copies workspace
@@ -36,6 +47,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -58,12 +70,22 @@ from wishcraft.fileio import (
     temporary_prefix,
     write_atomically,
 )
+from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append, recent_entries
+from wishcraft.undo_state import UntrustedRecord, ensure_private, seal, unseal
 
 RECORD_VERSION = 1
 JOURNAL_FOLDER = "journal"
 LOCK_NAME = ".lock"
 LOCK_TIMEOUT_SECONDS = 60.0
 ANCHOR_ID = re.compile(r"^A-\d{8}T\d{6}Z-[0-9a-f]{12}$")
+JOURNAL_ID = re.compile(r"^[AU]-\d{8}T\d{6}Z-[0-9a-f]{12}$")
+"""An apply's journal is named by its anchor (`A-…`), an undo's by `U-…` and the same rest."""
+TEMP_TOKEN = re.compile(r"^[0-9a-f]{8}$")
+INTERRUPTED = "interrupted while writing; `wishcraft recover` put every file back"
+RECENT_LINES = 1000
+"""How far back recovery looks for a change's last line (others append in between)."""
+
+logger = logging.getLogger(__name__)
 
 StepHook = Callable[[int, str], None]
 """Called after each file is renamed into place or removed, with its index and path. For
@@ -139,12 +161,74 @@ class Anchor:
 
 
 @dataclass(frozen=True)
+class LedgerNote:
+    """The ledger line of an applied change, which the transaction writes around the files.
+
+    `entry` holds the line's fields but `outcome`, `reason`, `summary` and `anchor_id`;
+    `summaries` the summary per outcome (`pending`, `complete`, `failed`)."""
+
+    path: Path
+    entry: Mapping[str, Any]
+    summaries: Mapping[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        """As kept in the journal, so that recovery writes the line a killed process did not."""
+        return {
+            "path": str(self.path),
+            "entry": dict(self.entry),
+            "summaries": dict(self.summaries),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> LedgerNote | None:
+        """Read `to_json`'s form (None stays None)."""
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            raise UntrustedRecord("the journal's ledger note is not an object")
+        return cls(Path(data["path"]), dict(data["entry"]), dict(data["summaries"]))
+
+    def write(self, journal_id: str, outcome: Outcome, reason: str | None = None) -> None:
+        """Append the line with `outcome`; raises `LedgerError` when it cannot be written."""
+        anchor_id = "A" + journal_id[1:]
+        fields = {
+            **self.entry,
+            "outcome": outcome,
+            "reason": reason,
+            "summary": self.summaries.get(outcome),
+            "anchor_id": anchor_id,
+        }
+        append(self.path, LedgerEntry.model_validate(fields))
+
+    def ended(self, journal_id: str) -> bool:
+        """Whether the ledger's tail already ends this change (a line with its anchor that is
+        not `pending`): a process killed after that line but before removing its journal."""
+        anchor_id = "A" + journal_id[1:]
+        conduit = str(self.entry.get("conduit"))
+        try:
+            recent = recent_entries(self.path, conduit, limit=20, scan_lines=RECENT_LINES)
+        except (LedgerError, OSError):
+            return False
+        for entry in recent:
+            if entry.anchor_id == anchor_id and entry.action == self.entry.get("action"):
+                return entry.outcome != "pending"
+        return False
+
+
+@dataclass(frozen=True)
 class Recovery:
     """What `recover` did: journals undone, journals found committed, files left alone."""
 
     rolled_back: tuple[str, ...] = ()
     completed: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
+    """Sentences to show: a journal set aside, a ledger line that could not be written."""
+
+    @property
+    def anything(self) -> bool:
+        """Whether there was anything to recover or report."""
+        return bool(self.rolled_back or self.completed or self.conflicts or self.problems)
 
 
 def sha256_text(text: str | None) -> str | None:
@@ -171,9 +255,27 @@ def undone_marker(state_dir: Path, anchor_id: str) -> Path:
     return state_dir / f"{anchor_id}.undone.json"
 
 
+def marker_of(state_dir: Path, journal_id: str) -> tuple[Path, str]:
+    """The commit marker of a journal and its record kind, derived from the journal's id."""
+    if journal_id.startswith("U"):
+        return undone_marker(state_dir, "A" + journal_id[1:]), "undone"
+    return anchor_path(state_dir, journal_id), "anchor"
+
+
+def write_record(path: Path, kind: str, text: str) -> None:
+    """Write a sealed record (0600), atomically."""
+    write_atomically(path, seal(kind, path.name, text), mode=0o600)
+
+
+def read_record(path: Path, kind: str) -> str:
+    """A sealed record's text; `UntrustedRecord` when its seal does not verify."""
+    return unseal(kind, path.name, path.read_text(encoding="utf-8"))
+
+
 def state_lock(state_dir: Path) -> filelock.FileLock:
     """The lock that serialises applies, rollbacks and recovery on one state folder."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private(state_dir)
+    ensure_private(state_dir / JOURNAL_FOLDER)
     return filelock.FileLock(str(state_dir / LOCK_NAME), timeout=LOCK_TIMEOUT_SECONDS)
 
 
@@ -183,19 +285,22 @@ def apply_change(
     state_dir: Path,
     meta: Mapping[str, str] | None = None,
     step_hook: StepHook | None = None,
+    ledger: LedgerNote | None = None,
 ) -> Anchor:
     """Apply `staged` to its workspace all or none; return the undo record (the anchor).
 
-    `meta` (e.g. the wish and the model) is kept in the record. Raises `StaleChange` when a
-    file changed since staging, `UnsafePath` when a path became unsafe, `TransactionFailed`
-    when writing failed (the tree is then as it was).
+    `meta` (e.g. the wish and the model) is kept in the record. `ledger`, when given, is the
+    change's ledger line: written `pending` before the first file and completed after (see
+    the module docstring). Raises `StaleChange` when a file changed since staging,
+    `UnsafePath` when a path became unsafe, `TransactionFailed` when writing failed (the tree
+    is then as it was).
     """
     writes = [
         Write(change.path, change.before, change.after, change.mode) for change in staged.files
     ]
     anchor_id = new_anchor_id()
     with locked(state_dir):
-        recover_locked(state_dir)
+        recover_locked(state_dir, staged.root)
         created = tuple(_missing_folders(staged.root, writes))
         anchor = Anchor(
             anchor_id=anchor_id,
@@ -220,9 +325,9 @@ def apply_change(
             writes,
             state_dir=state_dir,
             journal_id=anchor_id,
-            marker=anchor_path(state_dir, anchor_id),
             marker_text=anchor.to_json(),
             step_hook=step_hook,
+            ledger=ledger,
         )
     return anchor
 
@@ -275,16 +380,30 @@ def record_applied(
         meta=dict(meta or {}),
     )
     with locked(state_dir):
-        write_atomically(anchor_path(state_dir, anchor_id), anchor.to_json(), mode=0o600)
+        write_record(anchor_path(state_dir, anchor_id), "anchor", anchor.to_json())
     return anchor
 
 
-def recover(state_dir: Path) -> Recovery:
-    """Undo every change a killed process left half-made under `state_dir` (see above)."""
-    if not (state_dir / JOURNAL_FOLDER).is_dir():
+def pending_journals(state_dir: Path) -> bool:
+    """Whether `state_dir` holds a journal to finish (cheap: one folder listing, no lock)."""
+    try:
+        return any(
+            entry.name.endswith(".json") and not entry.name.endswith(".conflict.json")
+            for entry in os.scandir(state_dir / JOURNAL_FOLDER)
+        )
+    except OSError:
+        return False
+
+
+def recover(state_dir: Path, root: Path) -> Recovery:
+    """Finish every change a killed process left half-made in the workspace `root` (see above).
+
+    Only journals under `state_dir` whose seal verifies and whose root is `root` are acted on.
+    """
+    if not pending_journals(state_dir):
         return Recovery()
     with locked(state_dir):
-        return recover_locked(state_dir)
+        return recover_locked(state_dir, root)
 
 
 @contextlib.contextmanager
@@ -306,13 +425,14 @@ def commit(
     *,
     state_dir: Path,
     journal_id: str,
-    marker: Path,
     marker_text: str,
     step_hook: StepHook | None = None,
+    ledger: LedgerNote | None = None,
 ) -> None:
-    """Write `writes` under `root` all or none, journalled; `marker` is the commit point.
+    """Write `writes` under `root` all or none, journalled; the marker is the commit point.
 
-    The caller holds the lock. Every file must hold its `before` text now.
+    The marker's place follows from `journal_id` (`marker_of`). The caller holds the lock.
+    Every file must hold its `before` text now.
     """
     try:
         tree = Tree(root)
@@ -326,7 +446,7 @@ def commit(
     except OSError as error:
         raise TransactionFailed(None, _cause(error), restored=True) from error
     with tree:
-        _commit(tree, writes, state_dir, journal_id, marker, marker_text, step_hook)
+        _commit(tree, writes, state_dir, journal_id, marker_text, step_hook, ledger)
 
 
 def _commit(
@@ -334,12 +454,13 @@ def _commit(
     writes: Sequence[Write],
     state_dir: Path,
     journal_id: str,
-    marker: Path,
     marker_text: str,
     step_hook: StepHook | None,
+    ledger: LedgerNote | None,
 ) -> None:
     """`commit`'s steps, every workspace file reached through `tree`."""
     root = tree.root
+    marker, marker_kind = marker_of(state_dir, journal_id)
     for write in writes:
         check_path(root, write.path)
         try:
@@ -368,18 +489,28 @@ def _commit(
     journal = {
         "version": RECORD_VERSION,
         "id": journal_id,
-        "root": str(root),
-        "marker": str(marker),
+        "root": os.path.realpath(root),
         "entries": entries,
         "created_dirs": created_dirs,
+        "ledger": ledger.to_json() if ledger is not None else None,
     }
     journal_file = state_dir / JOURNAL_FOLDER / f"{journal_id}.json"
     try:
-        write_atomically(journal_file, json.dumps(journal, ensure_ascii=False), mode=0o600)
+        write_record(journal_file, "journal", json.dumps(journal, ensure_ascii=False))
     except OSError as error:
         raise TransactionFailed(
             None, f"the journal could not be written: {error.strerror or error}", restored=True
         ) from error
+    if ledger is not None:
+        try:
+            ledger.write(journal_id, "pending")
+        except (LedgerError, OSError, ValueError) as error:
+            # Fail closed: a change the ledger cannot record is not made.
+            with contextlib.suppress(OSError):
+                journal_file.unlink()
+            raise TransactionFailed(
+                None, f"the ledger could not record it first: {error}", restored=True
+            ) from error
 
     current: str | None = None
     try:
@@ -402,67 +533,188 @@ def _commit(
                 step_hook(index, write.path)
         current = None
         _sync_tree(tree, (write.path for write in writes))
-        write_atomically(marker, marker_text, mode=0o600)
+        write_record(marker, marker_kind, marker_text)
     except BaseException as error:
+        cause = (_cause(error) if isinstance(error, OSError) else str(error)) or type(
+            error
+        ).__name__
         try:
-            conflicts = _undo(journal, journal_file, tree)
+            conflicts = _undo(journal, tree)
         except Exception:  # the journal stays for `recover`
+            logger.exception("undoing %s failed; the journal stays for recovery", journal_id)
             restored = False
         else:
             restored = not conflicts
+            _finish(journal_file, journal_id, ledger, "failed", f"not applied: {cause}", conflicts)
         if isinstance(error, Exception):
-            cause = _cause(error) if isinstance(error, OSError) else str(error)
             raise TransactionFailed(
-                current, cause or type(error).__name__, restored=restored
+                current, cause, restored=restored, recorded=ledger is not None
             ) from error
         raise
-    with contextlib.suppress(OSError):
-        journal_file.unlink()
-        _sync_folders([journal_file])
+    _finish(journal_file, journal_id, ledger, "complete", None, [])
 
 
-def recover_locked(state_dir: Path) -> Recovery:
+def recover_locked(state_dir: Path, root: Path) -> Recovery:
     """`recover`, for a caller that holds the lock."""
     folder = state_dir / JOURNAL_FOLDER
     if not folder.is_dir():
         return Recovery()
+    root = Path(os.path.realpath(root))
     rolled_back: list[str] = []
     completed: list[str] = []
     conflicts: list[str] = []
+    problems: list[str] = []
     for journal_file in sorted(folder.glob("*.json")):
         if journal_file.name.endswith(".conflict.json"):
             continue
         try:
-            journal = json.loads(journal_file.read_text(encoding="utf-8"))
-            marker = Path(journal["marker"])
-        except (OSError, ValueError, KeyError, TypeError):
-            # Not ours or damaged by hand: keep it aside for a person, never act on it.
-            os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
+            journal = _checked_journal(journal_file, root)
+            ledger = LedgerNote.from_json(journal.get("ledger"))
+        except (OSError, ValueError, KeyError, TypeError, ApplyError) as error:
+            # Not ours, of another workspace, or damaged: set aside for a person, never acted on.
+            logger.warning("journal %s set aside: %s", journal_file, error)
+            with contextlib.suppress(OSError):
+                os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
             conflicts.append(str(journal_file))
+            problems.append(
+                f"The journal {journal_file.name} was set aside, not acted on: "
+                f"{str(error).rstrip('.')}."
+            )
             continue
-        if marker.exists():
-            with contextlib.suppress(OSError), Tree(Path(journal["root"])) as tree:
-                _remove_temporaries(journal, tree)
+        journal_id = journal["id"]
+        try:
+            tree = Tree(root)
+        except OSError as error:  # the workspace is gone or unreachable: keep it for a person
+            logger.warning(
+                "journal %s kept: the workspace cannot be opened: %s", journal_file, error
+            )
+            with contextlib.suppress(OSError):
+                os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
+            conflicts.append(str(journal_file))
+            problems.append(
+                f"The journal {journal_file.name} was set aside, not acted on: "
+                f"the workspace cannot be opened ({_cause(error)})."
+            )
+            continue
+        with tree:
+            if _committed(state_dir, journal_id):
+                with contextlib.suppress(OSError):
+                    _remove_temporaries(journal, tree)
+                problems += _finish(
+                    journal_file, journal_id, ledger, "complete", None, [], recovering=True
+                )
+                completed.append(journal_id)
+                continue
+            left = _undo(journal, tree)
+        problems += _finish(
+            journal_file, journal_id, ledger, "failed", INTERRUPTED, left, recovering=True
+        )
+        conflicts += left
+        rolled_back.append(journal_id)
+    return Recovery(tuple(rolled_back), tuple(completed), tuple(conflicts), tuple(problems))
+
+
+def _committed(state_dir: Path, journal_id: str) -> bool:
+    """Whether the journal's commit marker exists and is ours (its seal verifies)."""
+    marker, kind = marker_of(state_dir, journal_id)
+    try:
+        read_record(marker, kind)
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        logger.warning("commit marker %s is not ours; the change is rolled back", marker)
+        return False
+    return True
+
+
+def _checked_journal(journal_file: Path, root: Path) -> dict[str, Any]:
+    """The journal in `journal_file`, when it can be acted on in the workspace `root`.
+
+    Raises `UntrustedRecord` (a `ValueError`) or `UnsafePath` otherwise: a bad seal, another
+    root, an id that does not name the file, a path, temporary or folder the apply would
+    refuse, a mode with more than permission bits."""
+    journal_id = journal_file.name.removesuffix(".json")
+    if not JOURNAL_ID.match(journal_id):
+        raise UntrustedRecord(f"{journal_file.name} is not named like a journal")
+    journal = json.loads(read_record(journal_file, "journal"))
+    if not isinstance(journal, dict) or journal.get("id") != journal_id:
+        raise UntrustedRecord("its id does not name its file")
+    if journal.get("root") != str(root):
+        raise UntrustedRecord(f"it belongs to the workspace {journal.get('root')!r}")
+    entries = journal["entries"]
+    if not isinstance(entries, list):
+        raise UntrustedRecord("its entries are not a list")
+    parents: set[str] = set()
+    for entry in entries:
+        path = check_path(root, entry["path"])
+        if path != entry["path"]:
+            raise UntrustedRecord(f"{entry['path']!r} is not written as the apply writes it")
+        mode = entry["mode"]
+        if not isinstance(mode, int) or isinstance(mode, bool) or not 0 <= mode <= 0o777:
+            raise UntrustedRecord(f"the mode of {path!r} is not a permission")
+        temp = entry["temp"]
+        if temp is not None:
+            prefix = temporary_prefix(root / path)
+            token = str(temp)[len(prefix) : -len(TEMP_SUFFIX)]
+            if not (
+                isinstance(temp, str)
+                and temp.startswith(prefix)
+                and temp.endswith(TEMP_SUFFIX)
+                and TEMP_TOKEN.match(token)
+            ):
+                raise UntrustedRecord(f"the temporary of {path!r} is not one of ours")
+        for name in ("before", "before_sha256", "after_sha256"):
+            if not isinstance(entry[name], str | None):
+                raise UntrustedRecord(f"the {name} of {path!r} is not text")
+        parts = path.split("/")
+        parents |= {"/".join(parts[:count]) for count in range(1, len(parts))}
+    for folder in journal["created_dirs"]:
+        if not isinstance(folder, str) or folder not in parents:
+            raise UntrustedRecord(f"the folder {folder!r} is not a parent of its files")
+        check_path(root, folder)
+    return journal
+
+
+def _finish(
+    journal_file: Path,
+    journal_id: str,
+    ledger: LedgerNote | None,
+    outcome: Outcome,
+    reason: str | None,
+    conflicts: Sequence[str],
+    *,
+    recovering: bool = False,
+) -> list[str]:
+    """Write the change's last ledger line, then remove the journal (or set it aside).
+
+    When the ledger cannot be written the journal stays, so the next recovery writes the line
+    (finishing a journal twice is harmless: its files already hold the right text). Recovery
+    writes no line when the tail already holds one (killed between the line and the unlink).
+    """
+    if ledger is not None and not (recovering and ledger.ended(journal_id)):
+        if conflicts:
+            reason = f"{reason}; left alone, changed by someone else: {', '.join(conflicts)}"
+        try:
+            ledger.write(journal_id, outcome, reason)
+        except (LedgerError, OSError, ValueError) as error:
+            logger.warning("ledger line of %s not written: %s", journal_id, error)
+            return [
+                f"The ledger line of {'A' + journal_id[1:]} could not be written ({error}); "
+                "`wishcraft recover` writes it once the ledger can be written."
+            ]
+    with contextlib.suppress(OSError):
+        if conflicts:
+            os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
+        else:
             journal_file.unlink()
-            completed.append(journal["id"])
-            continue
-        conflicts += _undo(journal, journal_file)
-        rolled_back.append(journal["id"])
-    return Recovery(tuple(rolled_back), tuple(completed), tuple(conflicts))
+        _sync_folders([journal_file])
+    return []
 
 
-def _undo(journal: dict[str, Any], journal_file: Path, tree: Tree | None = None) -> list[str]:
+def _undo(journal: dict[str, Any], tree: Tree) -> list[str]:
     """Put every file of `journal` back as it was; return the files left alone (conflicts).
 
-    `tree` is the commit's own (its folders already open); recovery opens one."""
-    if tree is None:
-        try:
-            opened = Tree(Path(journal["root"]))
-        except OSError:  # the workspace is gone or unreachable: keep the journal for a person
-            os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
-            return [entry["path"] for entry in journal["entries"]]
-        with opened:
-            return _undo(journal, journal_file, opened)
+    `tree` is the commit's own (its folders already open), or the one recovery opened."""
     root = tree.root
     conflicts: list[str] = []
     for entry in reversed(journal["entries"]):
@@ -485,11 +737,6 @@ def _undo(journal: dict[str, Any], journal_file: Path, tree: Tree | None = None)
     _remove_temporaries(journal, tree)
     _remove_folders(tree, journal["created_dirs"])
     _sync_tree(tree, (entry["path"] for entry in journal["entries"]))
-    if conflicts:
-        os.replace(journal_file, journal_file.with_suffix(".conflict.json"))
-    else:
-        journal_file.unlink()
-    _sync_folders([journal_file])
     return conflicts
 
 

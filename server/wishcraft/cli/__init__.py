@@ -1,8 +1,10 @@
 """The `wishcraft` command: lint wishes for CI, list conduits, score a wish, write the schemas.
 
-One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`),
-each with `register(subparsers)` and its handler `command_*(args, out, err) -> exit status`;
-this module only builds the parser from them and runs the chosen handler. Start-up stays
+One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`,
+`recover`, ...), each with `register(subparsers)` and its handler `command_*(args, out, err) ->
+exit status`; this module only builds the parser from them and runs the chosen handler, after
+finishing any apply that a killed process left half-made in the workspace
+(`recover.recover_first`; it costs a folder listing when nothing waits). Start-up stays
 light: `wishcraft lint` in CI must not pay for httpx and the conduit, so commands that need them
 import them in their handlers.
 """
@@ -24,13 +26,28 @@ from wishcraft.cli import (
     models,
     plan,
     pr,
+    recover,
     rollback,
     schema,
     trust,
 )
 from wishcraft.visible import visible_streams
 
-COMMANDS = (init, lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models, trust)
+COMMANDS = (
+    init,
+    lint,
+    conduits,
+    court,
+    schema,
+    plan,
+    apply,
+    pr,
+    rollback,
+    recover,
+    ledger,
+    models,
+    trust,
+)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 
@@ -54,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out, err = visible_streams()
     try:
+        recover.recover_first(args, err)
         status: int = args.handler(args, out, err)
     except BrokenPipeError:  # `wishcraft lint … | head`
         return 0

@@ -6,8 +6,9 @@ leaves a `refused` ledger line and exits 3. Codex then reads the workspace throu
 tools and proposes one patch, which is staged (never applied by the exchange), written to
 `<wish>.patch` and printed as a unified diff. Without `--yes` the command asks on a terminal
 and refuses when there is none; `--dry-run` stops after the diff. The change is applied all or
-none (`wishcraft.apply.apply_change`), and its undo record is kept under `anchors/` beside the
-ledger: `wishcraft rollback ANCHOR` reverses it. Without a Codex login (or with `--shadow`)
+none (`wishcraft.apply.apply_change`), with its ledger line written `pending` before the files
+and completed after; its undo record is kept in the user's state folder (never in the
+repository): `wishcraft rollback ANCHOR` reverses it. Without a Codex login (or with `--shadow`)
 nothing is staged: the command lists the files the plan names.
 
 Exit status: 0 applied (or a dry or shadow run that staged what it could), 1 failed or not
@@ -67,10 +68,11 @@ def register(subparsers: Any) -> None:
 def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Stage the plan's change with Codex, show it, and apply it all or none."""
     # Imported here: `wishcraft lint` must not pay for the conduit at start-up.
-    from wishcraft.apply.errors import ApplyError
+    from wishcraft.apply.errors import ApplyError, TransactionFailed
     from wishcraft.apply.pipeline import (
         ApplyRefused,
         anchor_meta,
+        apply_note,
         change_summary,
         hear_job,
         prepare,
@@ -162,20 +164,27 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print("wishcraft: not applied.", file=err)
             return EXIT_FAILED
     try:
-        anchor = apply_change(staged, state_dir=job.state_dir, meta=anchor_meta(job, run))
-    except ApplyError as exc:
-        _record(
-            hearing,
-            job,
-            run,
-            err,
-            outcome="failed",
-            reason=str(exc),
-            summary=f"Not applied: {described}.",
-        )
+        ledger_note = apply_note(hearing, job, run, described)
+    except ApplyRefused as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_FAILED
-    _record(hearing, job, run, err, anchor=anchor, summary=f"Applied {described}.")
+    try:
+        anchor = apply_change(
+            staged, state_dir=job.state_dir, meta=anchor_meta(job, run), ledger=ledger_note
+        )
+    except ApplyError as exc:
+        if not (isinstance(exc, TransactionFailed) and exc.recorded):
+            _record(
+                hearing,
+                job,
+                run,
+                err,
+                outcome="failed",
+                reason=str(exc),
+                summary=f"Not applied: {described}.",
+            )
+        print(f"wishcraft: {exc}", file=err)
+        return EXIT_FAILED
     print(
         f"wishcraft: applied {described}; anchor {anchor.anchor_id} (undo with "
         f"`wishcraft rollback {anchor.anchor_id}`).",

@@ -29,9 +29,9 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
+from wishcraft.apply.court import workspace_root
 from wishcraft.apply.errors import ApplyError, RollbackRefused
 from wishcraft.apply.pipeline import (
-    ANCHORS_FOLDER,
     ApplyJob,
     ApplyRefused,
     ApplyRun,
@@ -61,6 +61,7 @@ from wishcraft.plan.court import Hearing, ledger_mode
 from wishcraft.plan.paths import PlanPathError
 from wishcraft.plan.pipeline import resolve_mode
 from wishcraft.redaction import protect_logger, scrub
+from wishcraft.undo_state import state_dir_for
 
 logger = protect_logger(logging.getLogger(__name__))
 
@@ -630,7 +631,8 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
         location, anchor_id = self._anchor_for(target)
         if location is None or anchor_id is None:
             return {"started": False, "reason": anchor_id or "No apply of this wish to undo."}
-        state_dir = location.path.parent / ANCHORS_FOLDER
+        root = workspace_root(location.root)[0]
+        state_dir = state_dir_for(root)
         try:
             anchor = load_anchor(anchor_id, state_dir=state_dir)
         except RollbackRefused as error:
@@ -645,7 +647,7 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             self._undo_refused(location, anchor, refusal)
             return {"started": False, "reason": scrub(str(refusal))}
         try:
-            undone = rollback(anchor_id, state_dir=state_dir)
+            undone = rollback(anchor_id, state_dir=state_dir, root=root)
         except ApplyError as error:
             self._undo_refused(location, anchor, error)
             return {"started": False, "reason": scrub(str(error))}

@@ -1,11 +1,15 @@
 """The server's lifecycle handlers: initialize, settings, and files changed on disk.
 
 Thin: each hands over to the server (settings) or its workspace (files), and asks for the open
-documents to be checked again where that changes what they mean.
+documents to be checked again where that changes what they mean. `initialized` first finishes
+any apply a killed process left half-made in the workspace folders (`apply.recovery`), and
+says so in a window message, as every `wishcraft` command does on stderr.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +18,8 @@ from pygls.uris import to_fs_path
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
+
+logger = logging.getLogger(__name__)
 
 
 def register(server: WishcraftLanguageServer) -> None:
@@ -25,6 +31,7 @@ def register(server: WishcraftLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: WishcraftLanguageServer, params: types.InitializedParams) -> None:
+        recover_interrupted(ls)
         ls.spawn(ls.load_settings(), "load settings")
         ls.spawn(ls.watch_files(), "watch registry files")
 
@@ -52,3 +59,24 @@ def register(server: WishcraftLanguageServer) -> None:
         # Synchronous, so the answer goes out at once: a client may send `exit` right after.
         for hook in list(ls.shutdown_hooks):
             hook()
+
+
+def recover_interrupted(ls: WishcraftLanguageServer) -> None:
+    """Finish the interrupted applies of the workspace folders; one window message a fact.
+
+    Cheap when nothing waits: a folder listing, and finding each folder's ledger."""
+    from wishcraft.apply.recovery import recover_at_start
+
+    # Also says, once per workspace, that old undo records in the repository are ignored.
+    reports = [recover_at_start(folder, note_legacy=True) for folder in ls.folders()]
+    roots = {report.root for report in reports}
+    said: dict[str, None] = {}
+    for report in reports:
+        others = tuple(other for other in report.elsewhere if other not in roots)
+        for sentence in replace(report, elsewhere=others).sentences():
+            said.setdefault(sentence, None)
+    for sentence in said:
+        logger.warning("%s", sentence)
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=sentence)
+        )

@@ -185,6 +185,10 @@ class WishcraftLanguageServer(LanguageServer):
         """The `wishcraft` settings in force (defaults until the client answers)."""
         return self.project.settings
 
+    def folders(self) -> list[Path]:
+        """The workspace's folders (the root first), as file-system paths."""
+        return self._folders()
+
     def _folders(self) -> list[Path]:
         folders = [
             Path(root)

@@ -46,10 +46,10 @@ from typing import Literal
 
 import httpx
 
-from wishcraft.apply.court import ANCHORS_FOLDER
+from wishcraft.apply.court import workspace_root
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.safety import check_path
-from wishcraft.apply.transaction import ANCHOR_ID, Anchor, anchor_path, undone_marker
+from wishcraft.apply.transaction import ANCHOR_ID, Anchor, anchor_path, read_record, undone_marker
 from wishcraft.court import CourtScores, court_scores, heat_estimate
 from wishcraft.gates import CallRequest, WishFacts, evaluate
 from wishcraft.ledger import (
@@ -75,6 +75,7 @@ from wishcraft.redaction import protect_logger, redact, scrub
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo, repo_name_from_url
 from wishcraft.trust import Trust, TrustError, repository_root, trust_of, untrusted_message
+from wishcraft.undo_state import state_dir_for
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
 HOOK_SKIPPED = (
@@ -165,7 +166,8 @@ class Applied:
 
 def find_applied(start: Path, anchor_id: str) -> Applied:
     """Find the applied change `anchor_id` from a folder (the CLI's working directory): the
-    ledger (`find_ledger`), its undo folder (`anchors` beside it), the complete `apply` line
+    ledger (`find_ledger`), the workspace's undo folder (in the user's state folder), the
+    complete `apply` line
     and the wish it names. Raises `PrRefused` (gate `Ledger`) with one sentence otherwise.
 
     The caller then reads the wish and its plan and calls `open_pull_request`; nothing is
@@ -175,7 +177,7 @@ def find_applied(start: Path, anchor_id: str) -> Applied:
         location = find_ledger(start)
     except LedgerError as error:
         raise PrRefused(str(error), gate="Ledger") from None
-    place = LedgerPlace(location.path, location.path.parent / ANCHORS_FOLDER)
+    place = LedgerPlace(location.path, state_dir_for(workspace_root(start)[0]))
     anchor = _load_anchor(anchor_id, place.state_dir)
     try:
         entry = find_apply_entry(location.path, anchor_id)
@@ -502,7 +504,7 @@ def _load_anchor(anchor_id: str, state_dir: Path) -> Anchor:
         )
     record = anchor_path(state_dir, anchor_id)
     try:
-        anchor = Anchor.from_json(record.read_text(encoding="utf-8"))
+        anchor = Anchor.from_json(read_record(record, "anchor"))
     except FileNotFoundError:
         raise PrRefused(
             f"There is no applied change {anchor_id} in {state_dir}; apply the "
