@@ -60,13 +60,14 @@ def write_record(path, kind, text):
     die(kind)  # "journal", then "anchor" (the commit marker)
 transaction.write_record = write_record
 
+from wishcraft.fileio import Tree
 temps = []
-real_temporary = transaction._write_temporary
-def write_temporary(*args):
-    real_temporary(*args)
+real_temporary = Tree.write_temporary
+def write_temporary(self, *args):
+    real_temporary(self, *args)
     temps.append(1)
     die(f"temp{len(temps) - 1}")
-transaction._write_temporary = write_temporary
+Tree.write_temporary = write_temporary
 
 real_write = LedgerNote.write
 def write(self, journal_id, outcome, reason=None):
