@@ -67,7 +67,7 @@ from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
-from wishcraft.plan.court import Hearing, author_of
+from wishcraft.plan.court import Hearing, Recorded, author_of, not_recorded
 from wishcraft.plan.paths import plan_paths, plan_stem
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry
@@ -456,22 +456,18 @@ def _append(
     problem: str | None,
     entry: LedgerEntry,
     now: datetime | None = None,
-) -> list[str]:
+) -> Recorded:
     if location is None:
-        message = f"This call is not in the ledger: {problem or 'no ledger'}"
-        logger.warning("%s", message)
-        return [message]
+        return not_recorded(problem or "no ledger was found.")
     try:
-        result = append(location.path, entry, now=now)
+        result = append(location, entry, now=now)
     except LedgerError as error:
-        message = f"This call is not in the ledger: {error}"
-        logger.warning("%s", message)
-        return [message]
+        return not_recorded(str(error))
     if result.torn_tail is not None:
         message = result.torn_tail.describe(location.path)
         logger.warning("%s", message)
-        return [message]
-    return []
+        return Recorded([message], written=True)
+    return Recorded([], written=True)
 
 
 def record_apply(
@@ -484,8 +480,9 @@ def record_apply(
     anchor: Anchor | None = None,
     summary: str | None = None,
     now: datetime | None = None,
-) -> list[str]:
-    """Leave the apply call's one ledger line; return the problems to show.
+) -> Recorded:
+    """Leave the apply call's one ledger line; return the problems to show (`written` False
+    when the line is missing: the caller fails).
 
     The `anchor_id` is set only when `anchor` is given: the change was applied (by the CLI, or
     by the editor's client as it reported)."""
@@ -497,6 +494,9 @@ def record_apply(
         reason = run.reason if run.outcome != "complete" else None
     if outcome == "refused" and reason is None:
         reason = hearing.verdict.reason
+    refusal = hearing.verdict.refusal
+    if outcome == "refused" and refusal is not None and refusal.name == "Ledger":
+        return Recorded([], written=False)  # no ledger to go in; the refusal says why
     usage_ = exchange.usage if exchange is not None else None
     entry = LedgerEntry(
         conduit=hearing.conduit,
@@ -527,7 +527,7 @@ def record_rollback(
     reason: str | None = None,
     files: Sequence[str] = (),
     now: datetime | None = None,
-) -> list[str]:
+) -> Recorded:
     """The `rollback` ledger line of an undo (done, or refused with the reason)."""
     wish = anchor.meta.get("wish") or "?"
     summary = (

@@ -59,6 +59,7 @@ from wishcraft.ledger import (
     Outcome,
     append,
     find_ledger,
+    probe,
     read_entries,
     usage,
 )
@@ -330,6 +331,7 @@ def _flow(
         repo.relative(anchor.root / file.path) if repo else file.path for file in anchor.files
     )
     try:
+        probe(ledger.path)  # the open_pr line must be writable before anything is pushed
         counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
         problem = None
     except LedgerError as error:
