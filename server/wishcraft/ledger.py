@@ -414,7 +414,7 @@ def _scan(fd: int, start: int, end: int) -> Iterator[tuple[int, int, bytes | Non
     an open file, read a chunk at a time. A line longer than `MAX_LINE_BYTES` is skipped
     unread (None), so memory stays bounded by the longest line allowed plus one chunk."""
     position = start
-    buffer = b""
+    buffer = bytearray()  # grown and trimmed in place: no second copy of a long line
     buffer_start = start
     skip_from: int | None = None  # the start of an overlong line being skipped
     while position < end:
@@ -423,24 +423,25 @@ def _scan(fd: int, start: int, end: int) -> Iterator[tuple[int, int, bytes | Non
             break
         position += len(chunk)
         buffer += chunk
+        del chunk
         cut = 0
         while (newline := buffer.find(b"\n", cut)) != -1:
             if skip_from is not None:
                 yield skip_from, buffer_start + newline - skip_from, None, True
                 skip_from = None
             else:
-                yield buffer_start + cut, newline - cut, buffer[cut:newline], True
+                yield buffer_start + cut, newline - cut, bytes(buffer[cut:newline]), True
             cut = newline + 1
-        buffer = buffer[cut:]
+        del buffer[:cut]
         buffer_start += cut
         if skip_from is not None or len(buffer) > MAX_LINE_BYTES:
             skip_from = buffer_start if skip_from is None else skip_from
             buffer_start += len(buffer)
-            buffer = b""
+            buffer.clear()
     if skip_from is not None:
         yield skip_from, buffer_start - skip_from, None, False
     elif buffer:
-        yield buffer_start, len(buffer), buffer, False
+        yield buffer_start, len(buffer), bytes(buffer), False
 
 
 def _split_lines(data: bytes, base_offset: int) -> Iterator[tuple[int, bytes]]:
@@ -937,7 +938,8 @@ def probe(
     """Check that a ledger line can be written, before the call it will record.
 
     Opens the ledger as `append` does (folders from the root down without links, the file for
-    appending, created when missing) and takes its lock, then lets go: the `Ledger` gate
+    appending, created when missing), checks that its disk has room (`MIN_FREE_BYTES`) and
+    takes its lock, then lets go: the `Ledger` gate
     refuses the call with the `LedgerError` sentence when any of it fails, so nothing is sent
     that could not be recorded. With `create=False, lock=False` (the editor's code actions)
     nothing is made or locked: only what exists is checked.
@@ -949,7 +951,10 @@ def probe(
     try:
         fd = _open_ledger(folder, location, create=create)
         if fd is not None:
-            os.close(fd)
+            try:
+                _check_room(fd, location)
+            finally:
+                os.close(fd)
         if lock:
             with _locked(folder, location, lock_timeout):
                 pass
@@ -958,6 +963,27 @@ def probe(
                 os.close(_open_in(folder, location.path.name + ".lock", os.O_RDONLY, location))
     finally:
         folder.close()
+
+
+MIN_FREE_BYTES = 1024 * 1024
+"""`probe` refuses when the ledger's file system has less room than this for the user: a line
+is at most `LINE_CAP_BYTES`, so a full disk is seen before the call, not after it."""
+
+
+def _check_room(fd: int, location: LedgerLocation) -> None:
+    statvfs = getattr(os, "fstatvfs", None)
+    if statvfs is None:
+        return
+    try:
+        info = statvfs(fd)
+    except OSError:
+        return  # not every file system answers; the append still reports a failed write
+    free = info.f_bavail * info.f_frsize
+    if free < MIN_FREE_BYTES:
+        raise LedgerError(
+            f"The disk holding the ledger {location.shown} is full ({free:,} bytes left); "
+            "free some space, then run again."
+        )
 
 
 def append(
