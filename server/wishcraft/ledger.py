@@ -765,7 +765,7 @@ def _folder_problem(
             "the repository."
         )
     return (
-        f"Cannot create the ledger folder {shown} of {location.shown}: "
+        f"Cannot create the folder {shown} for the ledger {location.shown}: "
         f"{exc.strerror or exc}; check its permissions."
     )
 

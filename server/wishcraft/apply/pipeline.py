@@ -62,6 +62,7 @@ from wishcraft.ledger import (
     Mode,
     Outcome,
     append,
+    fold_name,
 )
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
@@ -217,12 +218,20 @@ def make_scope(globs: Sequence[str] | None, excluded: Sequence[str] = ()) -> Sco
     """The scope predicate: inside the globs (`!` negations included; None: any path), and
     never under an excluded folder (the ledger's, which holds the undo records)."""
 
+    # Compared as a case-insensitive file system would: `data/LEDGER/x` is the ledger's folder.
+    folded = [_folded(folder) for folder in excluded]
+
     def in_scope(path: str) -> bool:
-        if any(path == folder or path.startswith(folder + "/") for folder in excluded):
+        spelled = _folded(path)
+        if any(spelled == folder or spelled.startswith(folder + "/") for folder in folded):
             return False
         return globs is None or paths_allowed(globs, path)
 
     return in_scope
+
+
+def _folded(path: str) -> str:
+    return "/".join(fold_name(part) for part in path.split("/") if part not in ("", "."))
 
 
 def excluded_folders(job: ApplyJob) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -113,6 +113,14 @@ class LedgerPlace:
 
     path: Path
     state_dir: Path
+    root: Path | None = field(default=None, compare=False)
+    """The ledger's root (`LedgerLocation.root`): the ledger is then opened from it down,
+    without symbolic links; without it only the ledger's own folder is taken on trust."""
+
+    @property
+    def target(self) -> Path | LedgerLocation:
+        """What `ledger.append` and `ledger.probe` take."""
+        return LedgerLocation(self.path, self.root, "pr") if self.root is not None else self.path
 
 
 @dataclass(slots=True)
@@ -169,7 +177,7 @@ def find_applied(start: Path, anchor_id: str) -> Applied:
         location = find_ledger(start)
     except LedgerError as error:
         raise PrRefused(str(error), gate="Ledger") from None
-    place = LedgerPlace(location.path, location.path.parent / ANCHORS_FOLDER)
+    place = LedgerPlace(location.path, location.path.parent / ANCHORS_FOLDER, location.root)
     anchor = _load_anchor(anchor_id, place.state_dir)
     try:
         entry = find_apply_entry(location.path, anchor_id)
@@ -291,7 +299,7 @@ def _record(
         pr_url=url,
     )
     try:
-        append(ledger.path, entry)
+        append(ledger.target, entry)
     except LedgerError as error:
         return f"The pull request step was not recorded: {error}"
     return None
@@ -331,7 +339,7 @@ def _flow(
         repo.relative(anchor.root / file.path) if repo else file.path for file in anchor.files
     )
     try:
-        probe(ledger.path)  # the open_pr line must be writable before anything is pushed
+        probe(ledger.target)  # the open_pr line must be writable before anything is pushed
         counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
         problem = None
     except LedgerError as error:
