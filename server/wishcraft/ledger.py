@@ -875,7 +875,8 @@ def _open_ledger(folder: _Folder, location: LedgerLocation, *, create: bool) -> 
     except FileNotFoundError:
         if create:
             raise LedgerError(
-                f"Cannot create the ledger {location.shown}; check its folder's permissions."
+                f"Cannot create the ledger {location.shown}: its folder was moved or removed "
+                "meanwhile; run again."
             ) from None
         return None
     try:
@@ -893,24 +894,36 @@ def _open_ledger(folder: _Folder, location: LedgerLocation, *, create: bool) -> 
     return fd
 
 
+def _open_lock(folder: _Folder, location: LedgerLocation) -> int:
+    try:
+        return _open_in(folder, location.path.name + ".lock", os.O_RDWR | os.O_CREAT, location)
+    except FileNotFoundError:  # the folder was removed or moved since it was opened
+        raise LedgerError(
+            f"Cannot create the lock {location.shown}.lock: its folder was moved or removed "
+            "meanwhile; run again."
+        ) from None
+
+
 @contextlib.contextmanager
 def _locked(folder: _Folder, location: LedgerLocation, timeout: float) -> Iterator[None]:
     """Hold the ledger's lock (`<ledger>.lock` beside it, never through a link)."""
-    name = location.path.name + ".lock"
     held = LedgerError(
         f"The ledger {location.shown} stayed locked by another process for {timeout:g} "
         f"seconds; try again, or remove {location.shown}.lock if no wishcraft process is "
         "running."
     )
     if folder.fd is None or sys.platform == "win32":
-        os.close(_open_in(folder, name, os.O_RDWR | os.O_CREAT, location))  # the link check
+        os.close(_open_lock(folder, location))  # the link check, then filelock by name
         try:
-            with _lock_for(folder.path / location.path.name).acquire(timeout=timeout):
-                yield
+            lock = _lock_for(folder.path / location.path.name).acquire(timeout=timeout)
         except Timeout:
             raise held from None
+        except OSError as exc:
+            raise LedgerError(_open_problem(f"{location.shown}.lock", exc, "lock")) from None
+        with lock:
+            yield
         return
-    fd = _open_in(folder, name, os.O_RDWR | os.O_CREAT, location)
+    fd = _open_lock(folder, location)
     try:
         deadline = time.monotonic() + timeout
         pause = 0.001

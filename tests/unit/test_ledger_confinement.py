@@ -509,3 +509,57 @@ def test_the_hash_chain_survives_the_caps(tmp_path: Path) -> None:
     digests = [json.loads(line)["hash"] for line in path.read_bytes().splitlines()]
     assert len(set(digests)) == 3 and all(len(d) == 64 for d in digests)
     assert hashlib.sha256(b"").hexdigest() not in digests
+
+
+def test_a_folder_swapped_for_a_link_while_appending_never_lets_a_line_out(
+    tmp_path: Path,
+) -> None:
+    """20 rounds of 25 appends while another thread keeps swapping `data/ledger` for a link
+    out of the repository (and back): each append lands inside or is refused, 0 escape."""
+    import threading
+
+    root = repository(tmp_path)
+    location = find_ledger(root / "data" / "wishes" / "w.yaml")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder = root / "data" / "ledger"
+    parked = root / "data" / "parked"
+    written = refused = swaps = 0
+    for _ in range(20):
+        folder.mkdir(exist_ok=True)
+        done = threading.Event()
+
+        def swap(done: threading.Event = done) -> None:
+            nonlocal swaps
+            while not done.is_set():
+                try:
+                    folder.rename(parked)
+                    folder.symlink_to(outside, target_is_directory=True)
+                    swaps += 1
+                    folder.unlink()
+                    parked.rename(folder)
+                except OSError:  # the append made a new folder meanwhile: start again
+                    if parked.exists() and not folder.exists():
+                        parked.rename(folder)
+
+        swapper = threading.Thread(target=swap)
+        swapper.start()
+        try:
+            for _ in range(25):
+                try:
+                    append(location, entry(), now=NOW)
+                    written += 1
+                except LedgerError:
+                    refused += 1
+        finally:
+            done.set()
+            swapper.join()
+        if folder.is_symlink():
+            folder.unlink()
+        for stray in (parked,):
+            if stray.exists():
+                for item in stray.iterdir():
+                    item.unlink()
+                stray.rmdir()
+    assert list(outside.iterdir()) == []  # 0 escapes
+    assert written + refused == 500 and swaps > 20
