@@ -465,9 +465,7 @@ def _not_a_ledger(path: Path | str, what: str) -> str:
 
 def _open_problem(path: Path | str, exc: OSError, verb: str) -> str:
     """One sentence for an `OSError` of opening the ledger (or its lock) at `path`."""
-    if isinstance(path, Path) and path.is_symlink():
-        return _not_a_ledger(path, "is a symbolic link")
-    if exc.errno == errno.ELOOP:
+    if exc.errno == errno.ELOOP or (isinstance(path, Path) and path.is_symlink()):
         return _not_a_ledger(path, "is a symbolic link")
     return f"Cannot {verb} the ledger {path}: {exc.strerror or exc}; check its permissions."
 

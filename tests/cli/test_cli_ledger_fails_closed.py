@@ -267,3 +267,22 @@ def test_apply_with_a_symlinked_ledger_is_refused_before_anything_is_sent(
     done = run(["apply", wish, "--yes"], home, codex, user_home, cwd=root)
     assert_refused_before_sending(done, codex, f"The ledger {LEDGER} is a symbolic link")
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command", [["ledger"], ["ledger", "verify"], ["ledger", "--format", "json"]]
+)
+def test_reading_a_symlinked_ledger_is_one_sentence_not_the_target(
+    workspace: Path, home: Path, codex: LoopbackCodex, command: list[str]
+) -> None:
+    secret = workspace.parent / "secret.jsonl"
+    secret.write_text('{"hash": "a", "prev": "b", "token": "do not print"}\n')
+    (workspace / LEDGER).parent.mkdir(parents=True)
+    (workspace / LEDGER).symlink_to(secret)
+    user_home = workspace.parent / "home"
+    user_home.mkdir()
+    done = run([*command], home, codex, user_home, cwd=workspace)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "do not print" not in done.stdout + done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("wishcraft: The ledger ") and "is a symbolic link" in line
