@@ -11,12 +11,19 @@ time is printed as the floor under every append. Also: `verify` of the whole cha
 hover's recent lines.
 
 Run: `python3 bench/bench_ledger.py [LINES]` (about half a minute at 100,000 lines).
+
+`python3 bench/bench_ledger.py --memory [MB]` builds a ledger of about MB megabytes (200 by
+default) and runs each reader (`verify`, the counts, `iter_lines`, the queries) in a process of
+its own, printing the rise of its peak resident memory over the process's start: the readers
+stream the file, so the rise stays a few megabytes whatever the ledger's size (target: under
+100 MB for 200 MB).
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -187,5 +194,57 @@ def main() -> None:
         )
 
 
+MEMORY_TARGET_MB = 100.0
+READERS = {
+    "verify": "verify(path)",
+    "counts (a fresh summary)": "SummaryCache().summary(path)",
+    "iter_lines": "sum(1 for _ in iter_lines(path))",
+    "read_entries (one wish)": "read_entries(path, wish='data/wishes/none.yaml')",
+    "recent_entries (all lines)": "recent_entries(path, 'none', scan_lines=None)",
+}
+CHILD = """
+import resource, sys
+from pathlib import Path
+from wishcraft.ledger import SummaryCache, iter_lines, read_entries, recent_entries, verify
+path = Path(sys.argv[1])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+{call}
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) / 1024)
+"""
+
+
+def memory(megabytes: float) -> None:
+    """Each reader's peak memory rise on a ledger of about `megabytes` MB, in a new process."""
+    lines = int(megabytes * 1e6 / 740)  # a sample line is about 740 bytes
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "wishes.jsonl"
+        start = time.perf_counter()
+        build(path, lines, datetime.now(UTC))
+        size = path.stat().st_size
+        print(
+            f"ledger: {lines:,} lines, {size / 1e6:.1f} MB, built in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+        for label, call in READERS.items():
+            begin = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", CHILD.format(call=call), str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            rise = float(done.stdout.strip())
+            verdict = "meets" if rise < MEMORY_TARGET_MB else "MISSES"
+            print(
+                f"{label:<28} peak RSS +{rise:7.1f} MB in {time.perf_counter() - begin:5.1f} s"
+                f"   ({verdict} the {MEMORY_TARGET_MB:g} MB target; {rise / (size / 1e6):.3f}×"
+                " the file)"
+            )
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--memory":
+        memory(float(sys.argv[2]) if len(sys.argv) > 2 else 200.0)
+    else:
+        main()

@@ -12,11 +12,15 @@ first refusal decides:
    `paths` globs (`globs.py`; no `paths`: any). Outside a git repository the repository check
    is skipped, and with the bundled registry (upstream's own, written for upstream's
    repository) any repository matches; the gate's note says so.
-5. **Limits**: in commit mode, the ledger's counts are under `limits.per_wish_calls` (this wish),
+5. **Ledger**: the call's ledger line can be written (`ledger.probe`, run by the caller: the
+   file opened from the repository down without symbolic links, its lock taken). In every mode:
+   a call that cannot be recorded does not run, so nothing is sent that the ledger would miss
+   and no limit is passed unseen. `ledger_problem` is the probe's sentence.
+6. **Limits**: in commit mode, the ledger's counts are under `limits.per_wish_calls` (this wish),
    `limits.per_day_calls` (this UTC day, all wishes) and `cost_profile.rate_per_min` (the last
    60 seconds). Shadow runs are recorded but never count and are never limited. A limit the
    ledger cannot count (`per_wish_entities`) is shown as not enforced.
-6. **Court**: in commit mode, the wish's court scores meet its tier's thresholds (the
+7. **Court**: in commit mode, the wish's court scores meet its tier's thresholds (the
    `court-threshold` rule's logic: `LintConfig.court_shortfalls`). A rollback is exempt:
    undoing a wish must stay possible whatever its scores.
 
@@ -39,7 +43,7 @@ from wishcraft.model import ConduitDescriptor, ConduitScope, Tier, Wish
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo
 
-GATE_NAMES = ("Binding", "Tier", "Permissions", "Scopes", "Limits", "Court")
+GATE_NAMES = ("Binding", "Tier", "Permissions", "Scopes", "Ledger", "Limits", "Court")
 
 ACTION_PERMISSIONS: dict[Action, str] = {
     "plan": "code.plan",
@@ -201,11 +205,12 @@ def evaluate(
     *,
     ledger_problem: str | None = None,
 ) -> Verdict:
-    """Run the six gates for `request` and return them in order.
+    """Run the seven gates for `request` and return them in order.
 
-    `usage` is the ledger's count for this conduit and wish (`ledger.usage`); pass None with
-    `ledger_problem` (one sentence) when the ledger could not be read: in commit mode a conduit
-    with call limits is then refused, since they cannot be checked.
+    `usage` is the ledger's count for this conduit and wish (`ledger.usage`). `ledger_problem`
+    is one sentence when the ledger cannot be found, read or written (`ledger.probe`): the
+    Ledger gate then refuses the call in any mode, and a missing `usage` refuses a limited
+    conduit's live call too, since its limits cannot be checked.
     """
     conduit = registry.get(request.conduit)
     binding = _binding(request, registry, conduit)
@@ -220,6 +225,7 @@ def evaluate(
         _tier(request, conduit, config),
         _permissions(request, conduit, registry),
         _scopes(request, conduit, registry),
+        _ledger(ledger_problem),
         _limits(request, conduit, registry, usage, ledger_problem),
         _court(request, config),
     )
@@ -361,6 +367,12 @@ def _scope_pass(conduit: ConduitDescriptor, request: CallRequest, scope: Conduit
         else "any path"
     )
     return f"A scope of `{conduit.id}` allows {request.action} in {where}, {paths}."
+
+
+def _ledger(ledger_problem: str | None) -> GateResult:
+    if ledger_problem:
+        return GateResult("Ledger", False, ledger_problem)
+    return GateResult("Ledger", True, "The ledger can record this call.")
 
 
 def _limits(

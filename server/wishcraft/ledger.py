@@ -31,20 +31,46 @@ the user's cache folder, so a new CLI process reads it and the tail, not the who
 
 No secret goes in: every string is scrubbed of the login's tokens (`secrets.scrub`), and the
 free-text fields (`reason`, `summary`) are also cleared of anything token-shaped (`redact`).
+Lines stay small: each string is cut at `FIELD_CAP_BYTES` (8 KiB) and each list at
+`LIST_CAP_ITEMS`, with a marker saying how much was cut, and a line over `LINE_CAP_BYTES`
+has its strings cut shorter still, so 200,000 API errors in a reason stay one short line.
+
+Inside the repository, and fail closed. The repository's `[ledger] path` is untrusted input:
+it must be a relative `.jsonl` path with no `~`, `..` or leading `/`, outside `.git`, and it is
+resolved inside the folder holding `data/` (the location's `root`). The file is never reached
+through a symbolic link: the root is opened, then each folder below it with
+`O_DIRECTORY|O_NOFOLLOW` from its parent's descriptor (missing ones made with `mkdir(dir_fd=)`),
+and the ledger and its lock with `O_NOFOLLOW` in the last one; the append writes through that
+descriptor. A ledger that is a symlink, has a symlink or a file on its path, has other names
+(hard links), is not a regular file, or does not start like a ledger is refused with one
+sentence. `probe` runs the same opening and takes the lock before a call, so a ledger that
+cannot be written refuses the call before anything is sent (the `Ledger` gate), instead of
+failing after it. On systems without `dir_fd` (Windows) each part of the path is checked with
+`lstat` before the open, which leaves a window between the check and the open.
+
+Reading streams. `iter_lines`, `verify`, the summary and the queries read the file a chunk at a
+time (`READ_CHUNK_BYTES`), never whole; a line longer than `MAX_LINE_BYTES` is skipped unread
+as torn, so memory stays bounded whatever the file holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
+import stat
+import sys
 import threading
+import time
 import tomllib
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from filelock import FileLock, Timeout
@@ -53,6 +79,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from wishcraft.fileio import write_atomically
 from wishcraft.redaction import redact, scrub
 from wishcraft.timestamps import parse_rfc3339
+
+if sys.platform != "win32":
+    import fcntl
 
 LEDGER_RELATIVE_PATH = Path("data/ledger/wishes.jsonl")
 CONFIG_RELATIVE_PATH = Path("data/config/wishcraft.toml")
@@ -63,6 +92,20 @@ LOCK_TIMEOUT_SECONDS = 10.0
 TAIL_CHUNK_BYTES = 16 * 1024
 RECENT_SCAN_LINES = 10_000
 """How far back `recent_entries` looks by default (the hover's recent lines)."""
+FIELD_CAP_BYTES = 8 * 1024
+"""The most UTF-8 bytes one string of an entry keeps; the rest is cut, and the marker says how
+much."""
+LIST_CAP_ITEMS = 64
+"""The most items one list of an entry keeps; a marker item says how many were left out."""
+LINE_CAP_BYTES = 64 * 1024
+"""A line over this, after the per-field caps, has its strings cut to `SHORT_FIELD_BYTES`."""
+SHORT_FIELD_BYTES = 1024
+READ_CHUNK_BYTES = 1024 * 1024
+"""How much of the file a reader holds at a time."""
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""A line longer than this is no entry (`LINE_CAP_BYTES` bounds what `append` writes): readers
+skip it unread, as torn, instead of holding it."""
+LEDGER_SUFFIX = ".jsonl"
 
 Action = Literal["plan", "apply", "open_pr", "rollback"]
 Mode = Literal["shadow", "commit"]
@@ -150,9 +193,24 @@ def counts_toward_limits(obj: dict[str, Any]) -> bool:
 # -- finding the file ----------------------------------------------------------------------
 
 
+def fold_name(name: str) -> str:
+    """One path component as case-insensitive file systems see it: NFC, case folded, trailing
+    dots and spaces dropped (Windows ignores them). `apply.safety` adds the other spellings."""
+    return unicodedata.normalize("NFC", name).casefold().rstrip(" .")
+
+
+def _is_git_name(name: str) -> bool:
+    folded = fold_name(name)
+    return folded == ".git" or re.fullmatch(r"git~\d+", folded) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class LedgerLocation:
-    """Where the ledger is, the root that wish paths are relative to, and how it was found."""
+    """Where the ledger is, the root that wish paths are relative to, and how it was found.
+
+    `path` is inside `root` (`find_ledger` refuses a configuration that leaves it); the ledger
+    is opened from `root` down, so `root` is where the check of symbolic links starts.
+    """
 
     path: Path
     root: Path
@@ -170,11 +228,44 @@ class LedgerLocation:
         except ValueError:
             return resolved.as_posix()
 
+    @property
+    def relative(self) -> PurePosixPath | None:
+        """The ledger's path relative to the root (`data/ledger/wishes.jsonl`); None when it is
+        not inside the root (only a `--ledger` given on the command line can be)."""
+        try:
+            return PurePosixPath(self.path.relative_to(self.root).as_posix())
+        except ValueError:
+            return None
+
+    @property
+    def folder(self) -> Path:
+        """The ledger's folder: it holds the ledger, its lock and the undo records, and no
+        patch may touch it."""
+        return self.path.parent
+
+    @property
+    def shown(self) -> str:
+        """The ledger's path as sentences name it: relative to the root when inside it."""
+        relative = self.relative
+        return relative.as_posix() if relative is not None else str(self.path)
+
+    def covers(self, relative: str) -> bool:
+        """Whether a root-relative path (with `/`) is the ledger's folder or inside it,
+        compared as a case-insensitive file system would (`fold_name`): `DATA/Ledger/x` is."""
+        own = self.relative
+        if own is None:
+            return False
+        folder = [fold_name(part) for part in own.parent.parts]
+        parts = [fold_name(part) for part in relative.split("/") if part not in ("", ".")]
+        return bool(folder) and parts[: len(folder)] == folder
+
 
 def configured_ledger_path(config_file: Path) -> Path | None:
     """`[ledger] path` of a wishcraft.toml, resolved against the folder holding `data/`.
 
-    Raises `LedgerError` naming the file when the value is not a non-empty string.
+    The file comes with the repository, so the value is untrusted: it must be a relative path
+    to a `.jsonl` file inside the repository (no `~`, `..` or leading `/`, nothing in `.git`).
+    Raises `LedgerError` naming the file, the key and the fix otherwise.
     """
     try:
         with config_file.open("rb") as handle:
@@ -193,8 +284,36 @@ def configured_ledger_path(config_file: Path) -> Path | None:
             f"{config_file}: [ledger] path must be a non-empty string, such as "
             f'"data/ledger/wishes.jsonl".'
         )
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else _config_root(config_file) / path
+    return _config_root(config_file).joinpath(*checked_ledger_setting(config_file, value).parts)
+
+
+def checked_ledger_setting(config_file: Path, value: str) -> PurePosixPath:
+    """The relative path a `[ledger] path` value names, or `LedgerError` saying why not."""
+    shown = json.dumps(value[:200])  # quoted and escaped: the value is the repository's
+    text = value.strip()
+    parts = text.replace("\\", "/").split("/")
+    if (
+        text.startswith(("/", "~"))
+        or re.match(r"^[A-Za-z]:", text)
+        or ".." in parts
+        or "\0" in text
+    ):
+        raise LedgerError(
+            f"{config_file}: [ledger] path {shown} leaves the repository; set a relative "
+            'path inside it, without ~, .. or a leading /, such as "data/ledger/wishes.jsonl".'
+        )
+    kept = [part for part in parts if part not in ("", ".")]
+    if any(_is_git_name(part) for part in kept):
+        raise LedgerError(
+            f"{config_file}: [ledger] path {shown} is inside .git, which the ledger may "
+            'not touch; set a path outside it, such as "data/ledger/wishes.jsonl".'
+        )
+    if not kept or text.endswith("/") or not fold_name(kept[-1]).endswith(LEDGER_SUFFIX):
+        raise LedgerError(
+            f"{config_file}: [ledger] path {shown} must name a {LEDGER_SUFFIX} file; set "
+            'a path such as "data/ledger/wishes.jsonl".'
+        )
+    return PurePosixPath(*kept)
 
 
 def _config_root(config_file: Path) -> Path:
@@ -287,6 +406,47 @@ def parse_line(raw: bytes) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted as the ledger must not hang a reader
+
+
+def _scan(fd: int, start: int, end: int) -> Iterator[tuple[int, int, bytes | None, bool]]:
+    """(offset, length, bytes or None, terminated) of each line between `start` and `end` of
+    an open file, read a chunk at a time. A line longer than `MAX_LINE_BYTES` is skipped
+    unread (None), so memory stays bounded by the longest line allowed plus one chunk."""
+    position = start
+    buffer = bytearray()  # grown and trimmed in place: no second copy of a long line
+    buffer_start = start
+    skip_from: int | None = None  # the start of an overlong line being skipped
+    while position < end:
+        chunk = os.pread(fd, min(READ_CHUNK_BYTES, end - position), position)
+        if not chunk:
+            break
+        position += len(chunk)
+        buffer += chunk
+        del chunk
+        cut = 0
+        while (newline := buffer.find(b"\n", cut)) != -1:
+            if skip_from is not None:
+                yield skip_from, buffer_start + newline - skip_from, None, True
+                skip_from = None
+            else:
+                yield buffer_start + cut, newline - cut, bytes(buffer[cut:newline]), True
+            cut = newline + 1
+        del buffer[:cut]
+        buffer_start += cut
+        if skip_from is not None or len(buffer) > MAX_LINE_BYTES:
+            skip_from = buffer_start if skip_from is None else skip_from
+            buffer_start += len(buffer)
+            buffer.clear()
+    if skip_from is not None:
+        yield skip_from, buffer_start - skip_from, None, False
+    elif buffer:
+        yield buffer_start, len(buffer), bytes(buffer), False
+
+
 def _split_lines(data: bytes, base_offset: int) -> Iterator[tuple[int, bytes]]:
     """(offset, line without newline) of each newline-terminated line in `data`."""
     start = 0
@@ -298,37 +458,62 @@ def _split_lines(data: bytes, base_offset: int) -> Iterator[tuple[int, bytes]]:
         start = end + 1
 
 
-def _read_all(path: Path) -> bytes:
+def _not_a_ledger(path: Path | str, what: str) -> str:
+    return (
+        f"The ledger {path} {what}, but a ledger is only ever a regular file reached without "
+        f"symbolic links; remove {path} (wishcraft creates it) or set `[ledger] path` in "
+        "data/config/wishcraft.toml to another file inside the repository."
+    )
+
+
+def _open_problem(path: Path | str, exc: OSError, verb: str) -> str:
+    """One sentence for an `OSError` of opening the ledger (or its lock) at `path`."""
+    if exc.errno == errno.ELOOP or (isinstance(path, Path) and path.is_symlink()):
+        return _not_a_ledger(path, "is a symbolic link")
+    return f"Cannot {verb} the ledger {path}: {exc.strerror or exc}; check its permissions."
+
+
+def _checked_regular(fd: int, path: Path | str) -> os.stat_result:
+    """The open file's status; `LedgerError` (and the descriptor closed) when it is not a
+    regular file."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise LedgerError(_not_a_ledger(path, "is not a regular file"))
+    return info
+
+
+def _open_for_reading(path: Path) -> int | None:
+    """A descriptor of the ledger at `path` to read, or None when there is none. The file is
+    opened with `O_NOFOLLOW` (a symlinked ledger is refused, not followed) and must be a
+    regular file."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC)
     except FileNotFoundError:
-        return b""
+        return None
     except OSError as exc:
-        raise LedgerError(
-            f"Cannot read the ledger {path}: {exc.strerror}; check its permissions."
-        ) from None
+        raise LedgerError(_open_problem(path, exc, "read")) from None
+    _checked_regular(fd, path)
+    return fd
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | TornLine]]:
     """(1-based line number, object or `TornLine`) of every line, the unterminated tail too.
 
-    Blank lines are skipped. A missing file has no lines.
+    Blank lines are skipped. A missing file has no lines. The file is read a chunk at a time.
     """
-    data = _read_all(path)
-    number = 0
-    last_end = 0
-    for offset, raw in _split_lines(data, 0):
-        number += 1
-        last_end = offset + len(raw) + 1
-        if not raw.strip():
-            continue
-        obj = parse_line(raw)
-        yield number, obj if obj is not None else TornLine(number, offset, len(raw), True)
-    tail = data[last_end:]
-    if tail.strip():
-        number += 1
-        obj = parse_line(tail)
-        yield number, obj if obj is not None else TornLine(number, last_end, len(tail), False)
+    fd = _open_for_reading(path)
+    if fd is None:
+        return
+    try:
+        size = os.fstat(fd).st_size
+        for number, (offset, length, raw, terminated) in enumerate(_scan(fd, 0, size), 1):
+            if raw is not None and not raw.strip():
+                continue
+            obj = parse_line(raw) if raw is not None else None
+            yield number, obj if obj is not None else TornLine(number, offset, length, terminated)
+    finally:
+        os.close(fd)
 
 
 def read_entries(
@@ -397,14 +582,9 @@ def recent_entries(
 
 def _backward_raw_of(path: Path) -> Iterator[tuple[int, bytes]]:
     """(offset, bytes) of the newline-terminated lines of a file from the end."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+    fd = _open_for_reading(path)
+    if fd is None:
         return
-    except OSError as exc:
-        raise LedgerError(
-            f"Cannot read the ledger {path}: {exc.strerror}; check its permissions."
-        ) from None
     try:
         yield from _backward_raw(fd, os.fstat(fd).st_size)
     finally:
@@ -429,21 +609,38 @@ def _backward_from(fd: int, size: int) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _backward_raw(fd: int, size: int) -> Iterator[tuple[int, bytes]]:
     """Walk the complete, non-blank lines before `size` of an open file backwards, a chunk at
-    a time. Bytes after the last newline are not a complete line and are not read as one."""
-    position = _tail_start(fd, size)
-    buffer = b""  # always starts at `position` and ends just after a newline
-    while position > 0:
+    a time. Bytes after the last newline are not a complete line and are not read as one; a
+    line over `MAX_LINE_BYTES` is skipped, not held (no entry is that long)."""
+    end = _tail_start(fd, size)
+    if end == 0:
+        return
+    position = end - 1  # the newline that ends the last complete line
+    pieces: list[bytes] = []  # the current line's bytes after `position`, rightmost first
+    held = 0
+    skipping = False
+    while True:
         start = max(0, position - TAIL_CHUNK_BYTES)
-        buffer = os.pread(fd, position - start, start) + buffer
+        chunk = os.pread(fd, position - start, start) if position > start else b""
+        cut = len(chunk)
+        while (newline := chunk.rfind(b"\n", 0, cut)) != -1:
+            if not skipping:
+                raw = chunk[newline + 1 : cut] + b"".join(reversed(pieces))
+                if raw.strip():
+                    yield start + newline + 1, raw
+            pieces, held, skipping = [], 0, False
+            cut = newline
+        if not skipping:
+            pieces.append(chunk[:cut])
+            held += cut
+            if held > MAX_LINE_BYTES:
+                pieces, held, skipping = [], 0, True
         position = start
-        parts = buffer.split(b"\n")  # the last part is empty: the buffer ends in a newline
-        complete = parts[1:-1] if start > 0 else parts[:-1]  # parts[0] may be cut short
-        offset = start + len(buffer)
-        for raw in reversed(complete):
-            offset -= len(raw) + 1
-            if raw.strip():
-                yield offset, raw
-        buffer = parts[0] + b"\n" if start > 0 else b""
+        if start == 0:
+            break
+    if not skipping:
+        raw = b"".join(reversed(pieces))
+        if raw.strip():
+            yield 0, raw
 
 
 # -- appending ------------------------------------------------------------------------------
@@ -458,13 +655,43 @@ class AppendResult:
     torn_tail: TornLine | None = None
 
 
+def _cut(text: str, cap: int) -> str:
+    """`text` in at most about `cap` UTF-8 bytes, with a marker saying how much was cut."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= cap:
+        return text
+    kept = data[: max(0, cap - 48)].decode("utf-8", "ignore")
+    cut = len(data) - len(kept.encode("utf-8", "surrogatepass"))
+    return f"{kept}… [{cut:,} of {len(data):,} bytes cut]"
+
+
+def _capped(value: Any, cap: int) -> Any:
+    """Strings cut at `cap` bytes and lists at `LIST_CAP_ITEMS` items, however deep."""
+    if isinstance(value, str):
+        return _cut(value, cap)
+    if isinstance(value, list):
+        kept = [_capped(item, cap) for item in value[:LIST_CAP_ITEMS]]
+        if len(value) > LIST_CAP_ITEMS:
+            kept.append(f"… [{len(value) - LIST_CAP_ITEMS:,} more items cut]")
+        return kept
+    if isinstance(value, dict):
+        return {key: _capped(item, cap) for key, item in value.items()}
+    return value
+
+
 def _clean(entry: LedgerEntry) -> dict[str, Any]:
-    """The entry's object with every string scrubbed of secrets."""
+    """The entry's object with every string scrubbed of secrets, then capped in size.
+
+    Scrubbed before it is cut, so a token split by the cut cannot survive as a prefix.
+    """
     obj = entry.model_dump(mode="json")
     for key, value in obj.items():
         if isinstance(value, str):
             obj[key] = redact(value) if key in FREE_TEXT_FIELDS else scrub(value)
-    return obj
+    capped: dict[str, Any] = _capped(obj, FIELD_CAP_BYTES)
+    if len(canonical_json(capped).encode("utf-8", "surrogatepass")) > LINE_CAP_BYTES - 256:
+        capped = _capped(obj, SHORT_FIELD_BYTES)  # 256: room for timestamp, prev and hash
+    return capped
 
 
 def _last_hash(fd: int, size: int) -> str:
@@ -476,38 +703,350 @@ def _last_hash(fd: int, size: int) -> str:
     return GENESIS
 
 
+# The ledger's file and lock are reached from the root down, one descriptor at a time, never
+# through a symbolic link. Where `dir_fd` is missing (Windows), each part is checked with lstat
+# before it is opened by name.
+_DIR_FD = (
+    sys.platform != "win32"
+    and os.open in os.supports_dir_fd
+    and os.mkdir in os.supports_dir_fd
+    and os.stat in os.supports_dir_fd
+    and bool(_NOFOLLOW and _DIRECTORY)
+)
+
+
+@dataclass(slots=True)
+class _Folder:
+    """The ledger's folder, open (`fd`), or only named where there is no `dir_fd`."""
+
+    path: Path
+    fd: int | None
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _location_of(target: Path | LedgerLocation) -> LedgerLocation:
+    """A bare path is its own folder's ledger: only that folder is taken on trust."""
+    if isinstance(target, LedgerLocation):
+        return target
+    return LedgerLocation(target, target.parent, "given path")
+
+
+def _is_link(folder_fd: int | None, name: str | Path) -> bool:
+    try:
+        info = (
+            os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+            if folder_fd is not None
+            else os.lstat(name)
+        )
+    except OSError:
+        return False
+    reparse = getattr(info, "st_file_attributes", 0) & getattr(
+        stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0
+    )
+    return stat.S_ISLNK(info.st_mode) or bool(reparse)
+
+
+def _folder_problem(
+    location: LedgerLocation, shown: str, exc: OSError, parent: int | None, name: str | Path
+) -> str:
+    if _is_link(parent, name):
+        return (
+            f"The ledger {location.shown} cannot be used: {shown} is a symbolic link, and the "
+            f"ledger is never reached through one; make {shown} a real folder inside the "
+            "repository."
+        )
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST, errno.ELOOP):
+        return (
+            f"The ledger {location.shown} cannot be used: {shown} is not a folder; move it "
+            "away, or set `[ledger] path` in data/config/wishcraft.toml elsewhere inside "
+            "the repository."
+        )
+    return (
+        f"Cannot create the folder {shown} for the ledger {location.shown}: "
+        f"{exc.strerror or exc}; check its permissions."
+    )
+
+
+def _open_folder(location: LedgerLocation, *, create: bool) -> _Folder | None:
+    """The ledger's folder, walked from the root down with `O_DIRECTORY|O_NOFOLLOW` (missing
+    folders made on the way when `create`); None when one is missing and not `create`."""
+    relative = location.relative
+    if relative is None:
+        raise LedgerError(
+            f"The ledger {location.path} is not inside {location.root}; set `[ledger] path` "
+            "in data/config/wishcraft.toml to a relative path inside the repository."
+        )
+    root = location.root
+    if not root.is_dir():  # the root is where the user works: its own path is taken on trust
+        if not create:
+            return None
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(
+                f"Cannot create the ledger folder {root}: {exc.strerror}; check its permissions."
+            ) from None
+    parts = relative.parts[:-1]
+    if not _DIR_FD:
+        return _walk_by_name(location, parts, create=create)
+    try:
+        fd = os.open(root, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+    except OSError as exc:
+        raise LedgerError(
+            f"Cannot open the ledger's root {root}: {exc.strerror}; check its permissions."
+        ) from None
+    flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+    for index, part in enumerate(parts):
+        try:
+            try:
+                inner = os.open(part, flags, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    os.close(fd)
+                    return None
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                inner = os.open(part, flags, dir_fd=fd)
+        except OSError as exc:
+            problem = _folder_problem(location, "/".join(parts[: index + 1]), exc, fd, part)
+            os.close(fd)
+            raise LedgerError(problem) from None
+        os.close(fd)
+        fd = inner
+    return _Folder(location.path.parent, fd)
+
+
+def _walk_by_name(location: LedgerLocation, parts: tuple[str, ...], *, create: bool) -> _Folder:
+    """Without `dir_fd`: each folder checked with lstat (a link refused), then made if missing."""
+    folder = location.root
+    for index, part in enumerate(parts):
+        folder = folder / part
+        shown = "/".join(parts[: index + 1])
+        try:
+            if _is_link(None, folder) or (folder.exists() and not folder.is_dir()):
+                raise NotADirectoryError(errno.ENOTDIR, "Not a directory")
+            if create:
+                folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(_folder_problem(location, shown, exc, None, folder)) from None
+    return _Folder(folder, None)
+
+
+def _open_in(folder: _Folder, name: str, flags: int, location: LedgerLocation) -> int:
+    """Open `name` in the ledger's folder without following a link, and check that it is one
+    regular file with one name. FileNotFoundError passes through."""
+    shown = f"{location.shown}.lock" if name.endswith(".lock") else location.shown
+    flags |= _NOFOLLOW | _CLOEXEC | _NONBLOCK  # a FIFO must not hang the open
+    try:
+        if folder.fd is not None:
+            fd = os.open(name, flags, 0o644, dir_fd=folder.fd)
+        else:
+            if _is_link(None, folder.path / name):
+                raise OSError(errno.ELOOP, "Too many levels of symbolic links")
+            fd = os.open(folder.path / name, flags, 0o644)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or _is_link(folder.fd, name):
+            raise LedgerError(_not_a_ledger(shown, "is a symbolic link")) from None
+        if exc.errno == errno.EISDIR:
+            raise LedgerError(_not_a_ledger(shown, "is a folder")) from None
+        raise LedgerError(
+            f"The ledger {shown} cannot be written: {exc.strerror or exc}; make it writable, "
+            "or set `[ledger] path` in data/config/wishcraft.toml to a writable place inside "
+            "the repository."
+        ) from None
+    info = _checked_regular(fd, shown)
+    if info.st_nlink > 1:  # another name of the same file may be anywhere on the disk
+        os.close(fd)
+        raise LedgerError(_not_a_ledger(shown, f"has {info.st_nlink} names (hard links)"))
+    return fd
+
+
+def _open_ledger(folder: _Folder, location: LedgerLocation, *, create: bool) -> int | None:
+    """The ledger open for appending, or None when it is missing and not `create`. An existing
+    file must start like a ledger (a JSON object), so no other file is ever appended to."""
+    flags = os.O_RDWR | os.O_APPEND | (os.O_CREAT if create else 0)
+    try:
+        fd = _open_in(folder, location.path.name, flags, location)
+    except FileNotFoundError:
+        if create:
+            raise LedgerError(
+                f"Cannot create the ledger {location.shown}: its folder was moved or removed "
+                "meanwhile; run again."
+            ) from None
+        return None
+    try:
+        first = os.pread(fd, 1, 0)
+    except OSError as exc:
+        os.close(fd)
+        raise LedgerError(_open_problem(location.shown, exc, "read")) from None
+    if first not in (b"", b"{", b"\n"):
+        os.close(fd)
+        raise LedgerError(
+            f"The file at {location.shown} is not a ledger (its first line is not a JSON "
+            "object), so nothing is appended to it; set `[ledger] path` in "
+            "data/config/wishcraft.toml to a new .jsonl file."
+        )
+    return fd
+
+
+def _open_lock(folder: _Folder, location: LedgerLocation) -> int:
+    try:
+        return _open_in(folder, location.path.name + ".lock", os.O_RDWR | os.O_CREAT, location)
+    except FileNotFoundError:  # the folder was removed or moved since it was opened
+        raise LedgerError(
+            f"Cannot create the lock {location.shown}.lock: its folder was moved or removed "
+            "meanwhile; run again."
+        ) from None
+
+
+@contextlib.contextmanager
+def _locked(folder: _Folder, location: LedgerLocation, timeout: float) -> Iterator[None]:
+    """Hold the ledger's lock (`<ledger>.lock` beside it, never through a link)."""
+    held = LedgerError(
+        f"The ledger {location.shown} stayed locked by another process for {timeout:g} "
+        f"seconds; try again, or remove {location.shown}.lock if no wishcraft process is "
+        "running."
+    )
+    if folder.fd is None or sys.platform == "win32":
+        os.close(_open_lock(folder, location))  # the link check, then filelock by name
+        try:
+            lock = _lock_for(folder.path / location.path.name).acquire(timeout=timeout)
+        except Timeout:
+            raise held from None
+        except OSError as exc:
+            raise LedgerError(_open_problem(f"{location.shown}.lock", exc, "lock")) from None
+        with lock:
+            yield
+        return
+    fd = _open_lock(folder, location)
+    try:
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise held from None
+                time.sleep(pause)  # flock has no timeout; filelock polls the same way
+                pause = min(pause * 2, 0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def probe(
+    target: Path | LedgerLocation,
+    *,
+    create: bool = True,
+    lock: bool = True,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+) -> None:
+    """Check that a ledger line can be written, before the call it will record.
+
+    Opens the ledger as `append` does (folders from the root down without links, the file for
+    appending, created when missing), checks that its disk has room (`MIN_FREE_BYTES`) and
+    takes its lock, then lets go: the `Ledger` gate
+    refuses the call with the `LedgerError` sentence when any of it fails, so nothing is sent
+    that could not be recorded. With `create=False, lock=False` (the editor's code actions)
+    nothing is made or locked: only what exists is checked.
+    """
+    location = _location_of(target)
+    folder = _open_folder(location, create=create)
+    if folder is None:
+        return
+    try:
+        fd = _open_ledger(folder, location, create=create)
+        if fd is not None:
+            try:
+                _check_room(fd, location)
+            finally:
+                os.close(fd)
+        if lock:
+            with _locked(folder, location, lock_timeout):
+                pass
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.close(_open_in(folder, location.path.name + ".lock", os.O_RDONLY, location))
+    finally:
+        folder.close()
+
+
+MIN_FREE_BYTES = 1024 * 1024
+"""`probe` refuses when the ledger's file system has less room than this for the user: a line
+is at most `LINE_CAP_BYTES`, so a full disk is seen before the call, not after it."""
+
+
+def _check_room(fd: int, location: LedgerLocation) -> None:
+    statvfs = getattr(os, "fstatvfs", None)
+    if statvfs is None:
+        return
+    try:
+        info = statvfs(fd)
+    except OSError:
+        return  # not every file system answers; the append still reports a failed write
+    free = info.f_bavail * info.f_frsize
+    if free < MIN_FREE_BYTES:
+        raise LedgerError(
+            f"The disk holding the ledger {location.shown} is full ({free:,} bytes left); "
+            "free some space, then run again."
+        )
+
+
 def append(
-    path: Path,
+    target: Path | LedgerLocation,
     entry: LedgerEntry,
     *,
     now: datetime | None = None,
     lock_timeout: float = LOCK_TIMEOUT_SECONDS,
 ) -> AppendResult:
-    """Append one entry to the ledger at `path` (created on first use), chained and durable.
+    """Append one entry to the ledger (created on first use), chained and durable.
 
+    Give the `LedgerLocation` (from `find_ledger`): the ledger is then opened from its root
+    down, and no symbolic link on the way is followed. A bare path trusts its own folder.
     Under the lock: read the tail for the last entry's hash; if the file does not end with a
     newline (a torn write), start the line with one, so the torn bytes keep a line of their
     own; write the line in one `os.write` with `O_APPEND`; flush it to disk. Raises
-    `LedgerError` with one sentence when the folder cannot be created, the lock is held too
-    long, or the write fails.
+    `LedgerError` with one sentence when the folder cannot be created, the file is not a
+    ledger or is reached through a link, the lock is held too long, or the write fails.
     """
+    location = _location_of(target)
     moment = now or datetime.now(UTC)
+    obj = _clean(entry)  # before the lock: scrubbing a long text takes a while
+    folder = _open_folder(location, create=True)
+    assert folder is not None  # created
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LedgerError(
-            f"Cannot create the ledger folder {path.parent}: {exc.strerror}; check its permissions."
-        ) from None
-    lock = _lock_for(path)
+        with _locked(folder, location, lock_timeout):
+            size_before = _size_in(folder, location)
+            fd = _open_ledger(folder, location, create=True)
+            assert fd is not None  # created
+            try:
+                result = _append_locked(fd, location, obj, moment)
+            finally:
+                os.close(fd)
+        if size_before is None and folder.fd is not None:
+            with contextlib.suppress(OSError):  # the new name, durable too
+                os.fsync(folder.fd)
+    finally:
+        folder.close()
+    return result
+
+
+def _size_in(folder: _Folder, location: LedgerLocation) -> int | None:
+    """The ledger's size, or None when it does not exist yet."""
     try:
-        with lock.acquire(timeout=lock_timeout):
-            return _append_locked(path, entry, moment)
-    except Timeout:
-        raise LedgerError(
-            f"The ledger {path} stayed locked by another process for "
-            f"{lock_timeout:g} seconds; try again, or remove {path}.lock if no "
-            "wishcraft process is running."
-        ) from None
+        if folder.fd is not None:
+            return os.stat(location.path.name, dir_fd=folder.fd, follow_symlinks=False).st_size
+        return os.lstat(folder.path / location.path.name).st_size
+    except OSError:
+        return None
 
 
 _locks: dict[str, FileLock] = {}
@@ -515,7 +1054,7 @@ _locks_guard = threading.Lock()
 
 
 def _lock_for(path: Path) -> FileLock:
-    """One lock object per ledger for the process (building one costs more than the write)."""
+    """One lock object per ledger for the process (where there is no `dir_fd`)."""
     name = str(path) + ".lock"
     with _locks_guard:
         lock = _locks.get(name)
@@ -524,21 +1063,20 @@ def _lock_for(path: Path) -> FileLock:
         return lock
 
 
-def _append_locked(path: Path, entry: LedgerEntry, moment: datetime) -> AppendResult:
-    created = not path.exists()
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise LedgerError(
-            f"Cannot open the ledger {path}: {exc.strerror}; check its permissions."
-        ) from None
+def _append_locked(
+    fd: int, location: LedgerLocation, obj: dict[str, Any], moment: datetime
+) -> AppendResult:
     try:
         size = os.fstat(fd).st_size
         torn: TornLine | None = None
         needs_newline = bool(size) and os.pread(fd, 1, size - 1) != b"\n"
         if needs_newline:
             tail_start = _tail_start(fd, size)
-            tail = parse_line(os.pread(fd, size - tail_start, tail_start))
+            tail = (
+                parse_line(os.pread(fd, size - tail_start, tail_start))
+                if size - tail_start <= MAX_LINE_BYTES
+                else None
+            )
             if tail is not None and isinstance(tail.get("hash"), str):
                 prev = str(tail["hash"])  # only the newline was lost: the entry is whole
             else:
@@ -546,7 +1084,7 @@ def _append_locked(path: Path, entry: LedgerEntry, moment: datetime) -> AppendRe
                 prev = _last_hash(fd, tail_start)
         else:
             prev = _last_hash(fd, size)
-        obj = _clean(entry)
+        obj = dict(obj)
         obj["timestamp"] = utc_timestamp(moment)
         obj["prev"] = prev
         obj["hash"] = entry_hash(obj)
@@ -555,17 +1093,14 @@ def _append_locked(path: Path, entry: LedgerEntry, moment: datetime) -> AppendRe
         while written < len(data):  # a short write (disk full); still under the lock
             step = os.write(fd, data[written:])
             if step <= 0:
-                raise OSError(28, "No space left on device")
+                raise OSError(errno.ENOSPC, "No space left on device")
             written += step
         _sync(fd)
     except OSError as exc:
         raise LedgerError(
-            f"Cannot write the ledger {path}: {exc.strerror}; check the disk and its permissions."
+            f"Cannot write the ledger {location.shown}: {exc.strerror}; check the disk and "
+            "its permissions."
         ) from None
-    finally:
-        os.close(fd)
-    if created:
-        _fsync_folder(path.parent)
     return AppendResult(LedgerEntry.model_validate(obj), size + needs_newline, torn)
 
 
@@ -584,15 +1119,6 @@ def _tail_start(fd: int, size: int) -> int:
 _sync = getattr(os, "fdatasync", os.fsync)
 """fdatasync where there is one: it flushes the appended bytes and the new size, which is all
 an append changes, and skips the timestamps' extra flush (a third of the time here)."""
-
-
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        handle = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
 
 
 # -- verifying ------------------------------------------------------------------------------
@@ -737,15 +1263,26 @@ class LedgerSummary:
 
     def feed(self, data: bytes, base_offset: int) -> None:
         """Count the complete lines of `data`, which starts at `base_offset` in the file."""
+        self.feed_lines(
+            (offset, len(raw), raw, True) for offset, raw in _split_lines(data, base_offset)
+        )
+
+    def feed_file(self, fd: int, start: int, end: int) -> None:
+        """Count the complete lines between `start` and `end` of an open file, a chunk at a
+        time."""
+        self.feed_lines(item for item in _scan(fd, start, end) if item[3])
+
+    def feed_lines(self, scanned: Iterator[tuple[int, int, bytes | None, bool]]) -> None:
+        """Count complete lines given as `_scan` gives them."""
         last: tuple[int, bytes] | None = None
-        for offset, raw in _split_lines(data, base_offset):
+        for offset, length, raw, _ in scanned:
             self.lines += 1
-            self.offset = offset + len(raw) + 1
-            if not raw.strip():
+            self.offset = offset + length + 1
+            if raw is not None and not raw.strip():
                 continue
-            obj = parse_line(raw) if b'"hash"' in raw else None  # no entry is without one
-            if obj is None:
-                self.torn.append(TornLine(self.lines, offset, len(raw), True))
+            obj = parse_line(raw) if raw is not None and b'"hash"' in raw else None
+            if obj is None or raw is None:  # no entry is without a hash
+                self.torn.append(TornLine(self.lines, offset, length, True))
                 continue
             self.entries += 1
             last = (offset, raw)
@@ -904,16 +1441,11 @@ class SummaryCache:
 
     def summary(self, path: Path) -> LedgerSummary:
         """The summary of the ledger at `path` as it is now (empty when it does not exist)."""
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
+        fd = _open_for_reading(path)
+        if fd is None:
             with self._lock:
                 self._summaries.pop(path, None)
             return LedgerSummary()
-        except OSError as exc:
-            raise LedgerError(
-                f"Cannot read the ledger {path}: {exc.strerror}; check its permissions."
-            ) from None
         try:
             key = _stat_key(os.fstat(fd))
             with self._lock:
@@ -968,8 +1500,7 @@ class SummaryCache:
             summary = cached.copy()
         else:
             summary = LedgerSummary()
-        start = summary.offset
-        summary.feed(os.pread(fd, size - start, start) if size > start else b"", start)
+        summary.feed_file(fd, summary.offset, size)
         summary.key = key
         summary.tail_bytes = size - summary.offset
         return summary

@@ -317,3 +317,35 @@ async def test_a_torn_last_line_is_said_once_and_the_plan_still_recorded(
     assert raw[0] == '{"v":1,"conduit":"openai.codex.v2'  # kept as it was
     line = json.loads(raw[1])
     assert line["outcome"] == "complete" and line["prev"] == "0" * 64
+
+
+async def test_a_symlinked_ledger_disables_plan_and_refuses_it_with_the_same_sentence(
+    client: WishClient, codex: LoopbackCodex, tmp_path: Path
+) -> None:
+    """Issue 18: a ledger reached through a symbolic link is never written; the plan is
+    refused before anything is sent, with one sentence, in the action and the message."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim").write_bytes(b"#!/bin/sh\n")
+    folder = client.root / "data" / "ledger"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "wishes.jsonl").symlink_to(outside / "victim")
+    refusal = (
+        "The ledger data/ledger/wishes.jsonl is a symbolic link, but a ledger is only ever a "
+        "regular file reached without symbolic links; remove data/ledger/wishes.jsonl "
+        "(wishcraft creates it) or set `[ledger] path` in data/config/wishcraft.toml to "
+        "another file inside the repository."
+    )
+    name = "data/wishes/linked.wish.yaml"
+    sent = len(codex.requests)
+    await client.open(name, VALID_WISH)
+    action = await plan_action(client, name)
+    if client.profile == "vscode":
+        assert action.disabled is not None and action.disabled.reason == refusal
+    result = await execute(client, name)
+    assert result == {"started": False, "reason": refusal, "shown": True}
+    shown = await wait_for_message(client, refusal)
+    assert shown.type == types.MessageType.Warning
+    assert len(codex.requests) == sent  # 0 requests reached the loopback server
+    assert (outside / "victim").read_bytes() == b"#!/bin/sh\n"
+    assert sorted(path.name for path in outside.iterdir()) == ["victim"]

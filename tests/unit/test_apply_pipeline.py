@@ -105,6 +105,15 @@ def test_the_scope_keeps_negations_and_the_ledger_folder_out() -> None:
     assert not anywhere("data/ledger") and anywhere("data/ledgers.txt")
 
 
+@pytest.mark.parametrize(
+    "spelling",
+    ["data/LEDGER/wishes.jsonl", "DATA/Ledger/anchors/A.json", "data/ledger./x", "./data/ledger"],
+)
+def test_the_ledger_folder_is_out_of_scope_in_any_case(spelling: str) -> None:
+    """Issue 18: a case-insensitive file system reads `data/LEDGER` as the ledger's folder."""
+    assert not make_scope(None, ("data/ledger",))(spelling)
+
+
 def test_the_tools_see_only_the_scope_with_caps(wish: Path) -> None:
     root = wish.parents[2].resolve()
     tools = WorkspaceTools(root, make_scope(("src/**", "!src/private/**"), ("data/ledger",)))

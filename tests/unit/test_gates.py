@@ -290,14 +290,29 @@ CASES: dict[str, Case] = {
         note_of="Limits",
         note=("Shadow runs are recorded but do not count",),
     ),
-    "limits-refused-ledger-unreadable": Case(
+    "ledger-refused-unreadable": Case(
         usage=None,
         ledger_problem="Cannot read the ledger /r/l.jsonl: Permission denied.",
+        refused_by="Ledger",
+        words=("Cannot read the ledger /r/l.jsonl: Permission denied.",),
+    ),
+    "ledger-refused-unwritable-in-shadow-too": Case(
+        mode="shadow",
+        usage=Usage(0, 0, 0, 0.0),
+        ledger_problem="The ledger data/ledger/wishes.jsonl is a symbolic link, but a ledger.",
+        refused_by="Ledger",
+        words=("is a symbolic link",),
+    ),
+    "ledger-refused-for-a-conduit-without-limits": Case(
+        conduit="any.repo",
+        usage=None,
+        ledger_problem="The ledger l.jsonl cannot be written: Permission denied; make it so.",
+        refused_by="Ledger",
+    ),
+    "limits-refused-usage-unknown": Case(
+        usage=None,
         refused_by="Limits",
-        words=(
-            "Cannot read the ledger /r/l.jsonl: Permission denied, so the limits",
-            "set `[ledger] path`",
-        ),
+        words=("The ledger cannot be read, so the limits", "set `[ledger] path`"),
     ),
     "limits-allowed-ledger-unreadable-in-shadow": Case(mode="shadow", usage=None),
     "limits-allowed-no-limits-without-ledger": Case(
@@ -383,7 +398,7 @@ def test_the_first_refusal_decides_when_several_gates_refuse() -> None:
 
 def test_an_unknown_conduit_leaves_the_other_gates_unchecked() -> None:
     verdict = Case(conduit="missing.conduit").verdict()
-    assert [gate.passed for gate in verdict.gates] == [False] * 6
+    assert [gate.passed for gate in verdict.gates] == [False] * len(GATE_NAMES)
     assert all(
         gate.reason.startswith("Not checked: `missing.conduit` is not in")
         for gate in verdict.gates[1:]

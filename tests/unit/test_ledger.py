@@ -433,7 +433,7 @@ def test_an_unwritable_folder_gives_one_sentence() -> None:
 def test_an_unwritable_ledger_gives_one_sentence_even_as_root(tmp_path: Path) -> None:
     path = tmp_path / "wishes.jsonl"
     path.mkdir()  # a folder where the file should be: no user can open it for writing
-    with pytest.raises(LedgerError, match=r"^Cannot open the ledger .*; check its permissions"):
+    with pytest.raises(LedgerError, match=r"^The ledger wishes.jsonl is a folder, but a ledger"):
         append(path, entry(), now=NOW)
 
 
@@ -602,13 +602,13 @@ def test_a_deleted_file_counts_nothing(tmp_path: Path) -> None:
 def _feed_offsets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record where each read of the ledger starts."""
     fed: list[int] = []
-    original = ledger.LedgerSummary.feed
+    original = ledger.LedgerSummary.feed_file
 
-    def spy(self: ledger.LedgerSummary, data: bytes, base_offset: int) -> None:
-        fed.append(base_offset)
-        original(self, data, base_offset)
+    def spy(self: ledger.LedgerSummary, fd: int, start: int, end: int) -> None:
+        fed.append(start)
+        original(self, fd, start, end)
 
-    monkeypatch.setattr(ledger.LedgerSummary, "feed", spy)
+    monkeypatch.setattr(ledger.LedgerSummary, "feed_file", spy)
     return fed
 
 
@@ -759,10 +759,11 @@ def test_find_ledger(
     assert found.wish_key(tmp_path / wish) == Path(wish).relative_to(root or ".").as_posix()
 
 
-def test_an_absolute_configured_path_and_an_explicit_config(tmp_path: Path) -> None:
+def test_an_explicit_config_sets_the_path_inside_its_folder(tmp_path: Path) -> None:
     config = tmp_path / "elsewhere.toml"
-    config.write_text(f'[ledger]\npath = "{tmp_path / "abs.jsonl"}"\n')
-    assert find_ledger(tmp_path / "w.yaml", config).path == tmp_path / "abs.jsonl"
+    config.write_text('[ledger]\npath = "audit/l.jsonl"\n')
+    found = find_ledger(tmp_path / "w.yaml", config)
+    assert (found.path, found.root) == (tmp_path / "audit" / "l.jsonl", tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -108,21 +108,28 @@ def test_the_bundled_registry_matches_any_repository_and_says_so(tmp_path: Path)
     ) in hearing.notes
 
 
-def test_an_unreadable_ledger_configuration_refuses_live_calls_and_is_said(tmp_path: Path) -> None:
+def test_an_unreadable_ledger_configuration_refuses_every_call_and_is_said(
+    tmp_path: Path,
+) -> None:
     wish = workspace(tmp_path)
     config = tmp_path / "data" / "config" / "wishcraft.toml"
     config.parent.mkdir(parents=True)
     config.write_text("[ledger]\npath = 3\n")
     registry = registry_of(wish)
-    live = hear(parsed(registry), wish, "commit", registry, default_lint_config())
-    assert live.location is None and live.ledger_problem is not None
-    assert "[ledger] path must be a non-empty string" in live.ledger_problem
-    assert live.verdict.reason.startswith(live.ledger_problem.rstrip("."))
-    assert "so the limits of `openai.codex.v2025.plan` cannot be checked" in live.verdict.reason
-    shadow = hear(parsed(registry), wish, "shadow", registry, default_lint_config())
-    assert shadow.verdict.allowed  # a shadow run is never limited
-    problems = record(shadow, CallRecord("complete"))
-    assert problems == [f"This call is not in the ledger: {live.ledger_problem}"]
+    for mode in ("commit", "shadow"):  # a call that cannot be recorded does not run
+        hearing = hear(parsed(registry), wish, mode, registry, default_lint_config())
+        assert hearing.location is None and hearing.ledger_problem is not None
+        assert "[ledger] path must be a non-empty string" in hearing.ledger_problem
+        refusal = hearing.verdict.refusal
+        assert refusal is not None and refusal.name == "Ledger"
+        assert hearing.verdict.reason == hearing.ledger_problem
+        # Nothing to write the refusal in: nothing is added to the gate's sentence.
+        assert record_refusal(hearing, parsed(registry), "ab" * 32) == []
+    recorded = record(hearing, CallRecord("complete"))
+    assert not recorded.written
+    assert recorded == [
+        f"The ledger line of this call could not be written: {hearing.ledger_problem}"
+    ]
 
 
 def test_record_leaves_one_line_and_a_refusal_its_reason(tmp_path: Path) -> None:
@@ -146,14 +153,24 @@ def test_record_leaves_one_line_and_a_refusal_its_reason(tmp_path: Path) -> None
     assert line["summary"] == "Refused by the Binding gate."
 
 
-def test_a_ledger_that_cannot_be_written_is_one_sentence(tmp_path: Path) -> None:
+def test_a_ledger_that_cannot_be_written_refuses_the_call_with_one_sentence(
+    tmp_path: Path,
+) -> None:
     wish = workspace(tmp_path)
     (tmp_path / "data" / "ledger").write_text("a file where the folder goes")
     registry = registry_of(wish)
     hearing = hear(parsed(registry), wish, "shadow", registry, default_lint_config())
-    (problem,) = record(hearing, CallRecord("complete", model="shadow-run"))
-    assert problem.startswith("This call is not in the ledger: Cannot ")
-    assert str(tmp_path / "data" / "ledger") in problem
+    refusal = hearing.verdict.refusal
+    assert refusal is not None and refusal.name == "Ledger"
+    assert refusal.reason == (
+        "The ledger data/ledger/wishes.jsonl cannot be used: data/ledger is not a folder; "
+        "move it away, or set `[ledger] path` in data/config/wishcraft.toml elsewhere inside "
+        "the repository."
+    )
+    # Had it been heard before the folder went wrong, the line's failure is an error.
+    recorded = record(hearing, CallRecord("complete", model="shadow-run"))
+    assert not recorded.written
+    assert recorded[0].startswith("The ledger line of this call could not be written: ")
 
 
 def test_a_torn_last_line_is_reported_by_the_next_record(tmp_path: Path) -> None:

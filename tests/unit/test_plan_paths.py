@@ -393,6 +393,13 @@ def test_an_unwritable_folder_is_one_sentence(
         assert status == 0, err
         wish = folder / "w.wish.yaml"
         wish.write_text(WISH)
+        # The ledger's folder stays writable: a ledger that cannot be written refuses the
+        # plan before it runs (exit 3); here only the plan's own folder is closed.
+        ledger_folder = folder / "data" / "ledger"
+        ledger_folder.mkdir(parents=True)
+        owner = folder.stat()
+        for made in (folder / "data", ledger_folder):
+            os.chown(made, owner.st_uid, owner.st_gid)
         folder.chmod(0o500)
 
         def plan_in_child() -> tuple[int, str]:

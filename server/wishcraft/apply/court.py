@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from wishcraft.gates import SCOPE_ACTIONS, CallRequest, GateResult, Verdict, WishFacts, evaluate
-from wishcraft.ledger import LedgerError, LedgerLocation, Mode, find_ledger, usage
+from wishcraft.ledger import LedgerError, LedgerLocation, Mode, find_ledger, probe, usage
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
@@ -152,19 +152,26 @@ def hear_apply(
     paths: Sequence[str] = (),
     now: datetime | None = None,
     conduit_id: str = APPLY_CONDUIT_ID,
+    probe_ledger: bool = True,
 ) -> Hearing:
     """The court's gates for applying the wish's plan.
 
     Before the exchange the files are not known (`paths` empty): the Scopes gate then checks
-    that a scope lists the action, and the staging checks each file against the scope."""
+    that a scope lists the action, and the staging checks each file against the scope. The
+    Ledger gate refuses when the apply's line could not be written (`ledger.probe`; with
+    `probe_ledger` False, as for a code action, only what exists is checked)."""
     location = place.location
     problem = place.ledger_problem
     counted = None
     if location is not None:
         try:
+            probe(location, create=probe_ledger, lock=probe_ledger)
+        except LedgerError as error:
+            problem = problem or str(error)
+        try:
             counted = usage(location.path, conduit_id, location.wish_key(wish_path), now)
         except LedgerError as error:
-            problem = str(error)
+            problem = problem or str(error)
     request = CallRequest(
         conduit_id, "apply", mode, WishFacts.from_wish(wish), tuple(paths), place.repo
     )

@@ -74,12 +74,13 @@ from wishcraft.ledger import (
     Mode,
     Outcome,
     append,
+    fold_name,
 )
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
-from wishcraft.plan.court import Hearing, author_of
+from wishcraft.plan.court import Hearing, Recorded, author_of, not_recorded
 from wishcraft.plan.paths import plan_paths, plan_stem
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry
@@ -230,12 +231,20 @@ def make_scope(globs: Sequence[str] | None, excluded: Sequence[str] = ()) -> Sco
     """The scope predicate: inside the globs (`!` negations included; None: any path), and
     never under an excluded folder (the ledger's, which holds the undo records)."""
 
+    # Compared as a case-insensitive file system would: `data/LEDGER/x` is the ledger's folder.
+    folded = [_folded(folder) for folder in excluded]
+
     def in_scope(path: str) -> bool:
-        if any(path == folder or path.startswith(folder + "/") for folder in excluded):
+        spelled = _folded(path)
+        if any(spelled == folder or spelled.startswith(folder + "/") for folder in folded):
             return False
         return globs is None or paths_allowed(globs, path)
 
     return in_scope
+
+
+def _folded(path: str) -> str:
+    return "/".join(fold_name(part) for part in path.split("/") if part not in ("", "."))
 
 
 def excluded_folders(job: ApplyJob) -> tuple[str, ...]:
@@ -510,22 +519,18 @@ def _append(
     problem: str | None,
     entry: LedgerEntry,
     now: datetime | None = None,
-) -> list[str]:
+) -> Recorded:
     if location is None:
-        message = f"This call is not in the ledger: {problem or 'no ledger'}"
-        logger.warning("%s", message)
-        return [message]
+        return not_recorded(problem or "no ledger was found.")
     try:
-        result = append(location.path, entry, now=now)
+        result = append(location, entry, now=now)
     except LedgerError as error:
-        message = f"This call is not in the ledger: {error}"
-        logger.warning("%s", message)
-        return [message]
+        return not_recorded(str(error))
     if result.torn_tail is not None:
         message = result.torn_tail.describe(location.path)
         logger.warning("%s", message)
-        return [message]
-    return []
+        return Recorded([message], written=True)
+    return Recorded([], written=True)
 
 
 def record_apply(
@@ -538,8 +543,9 @@ def record_apply(
     anchor: Anchor | None = None,
     summary: str | None = None,
     now: datetime | None = None,
-) -> list[str]:
-    """Leave the apply call's one ledger line; return the problems to show.
+) -> Recorded:
+    """Leave the apply call's one ledger line; return the problems to show (`written` False
+    when the line is missing: the caller fails).
 
     The `anchor_id` is set only when `anchor` is given: the change was applied (by the CLI, or
     by the editor's client as it reported)."""
@@ -549,6 +555,9 @@ def record_apply(
         reason = run.reason if run.outcome != "complete" else None
     if outcome == "refused" and reason is None:
         reason = hearing.verdict.reason
+    refusal = hearing.verdict.refusal
+    if outcome == "refused" and refusal is not None and refusal.name == "Ledger":
+        return Recorded([], written=False)  # no ledger to go in; the refusal says why
     entry = LedgerEntry(
         **_apply_fields(hearing, job, run),
         outcome=outcome,
@@ -612,7 +621,7 @@ def record_rollback(
     reason: str | None = None,
     files: Sequence[str] = (),
     now: datetime | None = None,
-) -> list[str]:
+) -> Recorded:
     """The `rollback` ledger line of an undo (done, or refused with the reason)."""
     wish = anchor.meta.get("wish") or "?"
     summary = (

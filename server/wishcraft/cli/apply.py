@@ -12,7 +12,8 @@ repository): `wishcraft rollback ANCHOR` reverses it. Without a Codex login (or 
 nothing is staged: the command lists the files the plan names.
 
 Exit status: 0 applied (or a dry or shadow run that staged what it could), 1 failed or not
-applied, 2 bad input (no current plan, no terminal to confirm on), 3 refused by a gate. With
+applied (or applied without its ledger line, which is said), 2 bad input (no current plan, no
+terminal to confirm on), 3 refused by a gate (a ledger that cannot be written refuses). With
 `--open-pr`, a change once applied goes on to `wishcraft pr ANCHOR` with its new anchor, and the
 exit status is the pull request's (the change stays applied whatever it is).
 """
@@ -146,9 +147,9 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for problem in problems:
         print(f"wishcraft: {problem}", file=err)
     if args.dry_run:
-        _record(hearing, job, run, err, summary=f"Dry run, not applied: {described}.")
+        written = _record(hearing, job, run, err, summary=f"Dry run, not applied: {described}.")
         print("wishcraft: dry run: nothing was applied.", file=err)
-        return EXIT_OK
+        return EXIT_OK if written else EXIT_FAILED
     if not args.yes:
         answer = _confirm(staged.summary.describe(), err)
         if answer is None:
@@ -202,11 +203,14 @@ def _gate(hearing: Any) -> str:
     return str(refusal.name) if refusal is not None else "court's"
 
 
-def _record(hearing: Any, job: ApplyJob, run: ApplyRun, err: TextIO, **fields: Any) -> None:
+def _record(hearing: Any, job: ApplyJob, run: ApplyRun, err: TextIO, **fields: Any) -> bool:
+    """Leave the apply's ledger line and print what it says; whether the line was written."""
     from wishcraft.apply.pipeline import record_apply
 
-    for problem in record_apply(hearing, job, run, **fields):
+    recorded = record_apply(hearing, job, run, **fields)
+    for problem in recorded:
         print(f"wishcraft: {problem}", file=err)
+    return recorded.written
 
 
 def _confirm(described: str, err: TextIO) -> bool | None:
@@ -240,11 +244,12 @@ def _shadow(
     else:
         print("wishcraft: the plan names no file of the workspace.", file=err)
     files = ", ".join(run.named_files) or "none"
-    for problem in record_apply(
+    recorded = record_apply(
         hearing, job, run, summary=f"Shadow run: nothing staged; the plan names: {files}."
-    ):
+    )
+    for problem in recorded:
         print(f"wishcraft: {problem}", file=err)
-    return EXIT_OK
+    return EXIT_OK if recorded.written else EXIT_FAILED
 
 
 def _run(job: ApplyJob, config: ConduitConfig, globs: Any, err: TextIO) -> ApplyRun:

@@ -112,11 +112,14 @@ def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO, er
     key = location.wish_key(wish) if wish is not None else None
     rows: list[dict[str, Any]] = []
     torn: list[TornLine] = []
-    for _, item in iter_lines(location.path):
+    for _, item in iter_lines(location.path):  # a line at a time; JSON is written as it comes
         if isinstance(item, TornLine):
             torn.append(item)
         elif key is None or item.get("wish") == key:
-            rows.append(item)
+            if fmt == "json":
+                out.write(canonical_json(item) + "\n")
+            else:
+                rows.append(item)
     for line in torn:
         print(f"wishcraft: {line.describe(location.path)}", file=err)
     if not location.path.exists():
@@ -127,8 +130,6 @@ def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO, er
         )
         return EXIT_OK
     if fmt == "json":
-        for row in rows:
-            out.write(canonical_json(row) + "\n")
         return EXIT_OK
     out.write(table(rows))
     which = f" of {key}" if key is not None else ""

@@ -7,8 +7,9 @@ to the wish, each written atomically; `--out` puts the artifact elsewhere, its `
 Before the call the court's gates run (`wishcraft.plan.court`): a refusal prints the gate's
 one sentence, leaves a `refused` line in the ledger and exits 3. Every call that runs leaves one
 ledger line too (`wishcraft ledger` lists them).
-Exit status: 0 complete, 1 failed or incomplete, 2 bad input, 3 refused by a gate. Ctrl-C keeps
-what arrived, marked incomplete.
+Exit status: 0 complete, 1 failed or incomplete (or its ledger line could not be written),
+2 bad input, 3 refused by a gate (a ledger that cannot be written refuses before any call).
+Ctrl-C keeps what arrived, marked incomplete.
 """
 
 from __future__ import annotations
@@ -98,11 +99,12 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     artifact, error = _run(job, config, out, quiet=args.quiet)
     saved = save_plan(job, artifact, paths)
     problems = saved.problems
-    for problem in record_plan(hearing, job, artifact):
+    recorded = record_plan(hearing, job, artifact)
+    for problem in recorded:
         print(f"wishcraft: {problem}", file=err)  # the plan is kept; the ledger said why not
     for problem in problems:
         print(f"wishcraft: {problem}", file=err)
-    if problems:
+    if problems or not recorded.written:  # a call missing from the ledger is a failure
         return EXIT_FAILED
     if not args.quiet and artifact.text and not artifact.text.endswith("\n"):
         out.write("\n")

@@ -66,7 +66,8 @@ def command_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(f"wishcraft: {problem}", file=err)
         print(f"wishcraft: {exc}", file=err)
         return EXIT_FAILED
-    for problem in record_rollback(location, anchor, outcome="complete", files=undone.files):
+    recorded = record_rollback(location, anchor, outcome="complete", files=undone.files)
+    for problem in recorded:
         print(f"wishcraft: {problem}", file=err)
     noun = "file" if len(undone.files) == 1 else "files"
     print(
@@ -74,4 +75,4 @@ def command_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"({', '.join(undone.files)}).",
         file=err,
     )
-    return EXIT_OK
+    return EXIT_OK if recorded.written else EXIT_FAILED  # undone, but not on the record

@@ -562,8 +562,10 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
         return f"Applied: anchor {anchor.anchor_id}"
 
     def _record(self, session: ApplySession, run: ApplyRun, **fields: Any) -> None:
-        for problem in record_apply(session.hearing, session.job, run, **fields):
-            self._show(types.MessageType.Warning, problem)
+        recorded = record_apply(session.hearing, session.job, run, **fields)
+        kind = types.MessageType.Warning if recorded.written else types.MessageType.Error
+        for problem in recorded:
+            self._show(kind, problem)
 
     def _unsaved(self, root: Path, paths: Sequence[str]) -> str | None:
         """The first path whose open editor buffer differs from the file on disk."""

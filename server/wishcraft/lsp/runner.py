@@ -325,8 +325,10 @@ class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
     def _record(self, session: PlanSession, artifact: PlanArtifact) -> None:
         """Leave the call's ledger line, as `wishcraft plan` does; refresh the calls left."""
         assert session.job is not None and session.hearing is not None
-        for problem in record_plan(session.hearing, session.job, artifact):
-            self._show(types.MessageType.Warning, problem)
+        recorded = record_plan(session.hearing, session.job, artifact)
+        kind = types.MessageType.Warning if recorded.written else types.MessageType.Error
+        for problem in recorded:
+            self._show(kind, problem)
         self.server.refresh_code_lenses()
 
     async def _show_document(self, session: PlanSession) -> None:

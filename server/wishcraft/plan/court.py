@@ -3,16 +3,19 @@
 Every planning call, from `wishcraft plan` or the editor's "Plan this wish", in shadow or in
 commit mode, goes through here twice:
 
-- before: `hear` runs the six gates (`wishcraft.gates`) with what they need found on disk: the
+- before: `hear` runs the gates (`wishcraft.gates`) with what they need found on disk: the
   ledger (`ledger.find_ledger`: `[ledger] path`, else `data/ledger/wishes.jsonl` beside the
-  registry's `data/` folder), its counts for this conduit and wish (`ledger.usage`, cached by
-  size and mtime, so asking on every code action is cheap), and the repository
+  registry's `data/` folder), whether its line can be written (`ledger.probe`: opened from the
+  root down without symbolic links, its lock taken; the Ledger gate refuses otherwise), its
+  counts for this conduit and wish (`ledger.usage`, cached by size and mtime, so asking on
+  every code action is cheap), and the repository
   (`repo.find_repo`, read from the git config file: no process). The paths the call touches
   are the wish's, relative to the repository root (outside git, relative to the ledger root).
 - after: `record` appends the call's one line: its outcome (`complete`, `incomplete`,
   `failed`, or `refused` when a gate said no) with the reason, and the conduit's audit fields.
   A failure to write the ledger, or a torn last line the append found, is returned as one
-  sentence for the caller to show (and logged); the call's own result is kept either way.
+  sentence for the caller to show (and logged); the call's own result is kept either way, and
+  `Recorded.written` tells the caller to fail (exit 1) when the line is missing.
 
 Nothing here touches the network or imports the conduit, so the editor asks it for every code
 action and code lens without loading the planning stack.
@@ -36,6 +39,7 @@ from wishcraft.ledger import (
     Outcome,
     append,
     find_ledger,
+    probe,
     usage,
 )
 from wishcraft.lint.config import LintConfig
@@ -114,17 +118,20 @@ def hear(
     conduit: str = PLANNING_CONDUIT_ID,
     action: Action = "plan",
     now: datetime | None = None,
+    probe_ledger: bool = True,
 ) -> Hearing:
     """Run the gates for one call of `conduit` on the wish at `wish_path`.
 
-    A ledger that cannot be found or read is not an exception: the Limits gate refuses a
-    commit-mode call of a limited conduit with the ledger's sentence, and `record` says the
-    line could not be written.
+    A ledger that cannot be found, read or written is not an exception: the Ledger gate
+    refuses the call with its sentence. `probe_ledger` opens the ledger for appending and takes
+    its lock, as the call's line will need (before a call); False only checks what exists
+    (the editor's code actions and lenses, asked on every keystroke).
     """
     location: LedgerLocation | None = None
     problem: str | None = None
     try:
         location = find_ledger(wish_path)
+        probe(location, create=probe_ledger, lock=probe_ledger)
     except LedgerError as error:
         problem = str(error)
     repo = find_repo(wish_path.parent)
@@ -139,7 +146,7 @@ def hear(
         try:
             counted = usage(location.path, conduit, location.wish_key(wish_path), now)
         except LedgerError as error:
-            problem = str(error)
+            problem = problem or str(error)
     request = CallRequest(conduit, action, mode, WishFacts.from_wish(wish), paths, repo)
     verdict = evaluate(request, registry, config, counted, ledger_problem=problem)
     return Hearing(conduit, action, mode, wish_path, verdict, location, problem, repo)
@@ -166,13 +173,28 @@ def author_of(wish: Wish) -> str | None:
     return wish.meta.author_id if wish.meta is not None else None
 
 
-def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -> list[str]:
+class Recorded(list[str]):
+    """What `record` says (one sentence each, a list as before) and whether the line was
+    written: when it was not, the caller fails (the CLI exits 1, the editor shows an error)."""
+
+    def __init__(self, messages: list[str], *, written: bool) -> None:
+        """The sentences to show; `written` is False when the ledger line is missing."""
+        super().__init__(messages)
+        self.written = written
+
+
+def not_recorded(problem: str) -> Recorded:
+    """The ledger line could not be written: one sentence, logged, and `written` False."""
+    message = f"The ledger line of this call could not be written: {problem}"
+    logger.error("%s", message)
+    return Recorded([message], written=False)
+
+
+def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -> Recorded:
     """Append the call's one ledger line; return what the user must be told (one sentence
-    each): the ledger could not be written, or its last line was torn by a crash."""
+    each): the ledger could not be written (`written` False), or its last line was torn."""
     if hearing.location is None:
-        message = f"This call is not in the ledger: {hearing.ledger_problem or 'no ledger'}"
-        logger.warning("%s", message)
-        return [message]
+        return not_recorded(hearing.ledger_problem or "no ledger was found.")
     entry = LedgerEntry(
         conduit=hearing.conduit,
         action=hearing.action,
@@ -190,20 +212,22 @@ def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -
         summary=call.summary,
     )
     try:
-        result = append(hearing.location.path, entry, now=now)
+        result = append(hearing.location, entry, now=now)
     except LedgerError as error:
-        message = f"This call is not in the ledger: {error}"
-        logger.warning("%s", message)
-        return [message]
+        return not_recorded(str(error))
     if result.torn_tail is not None:
         message = result.torn_tail.describe(hearing.location.path)
         logger.warning("%s", message)
-        return [message]
-    return []
+        return Recorded([message], written=True)
+    return Recorded([], written=True)
 
 
-def record_refusal(hearing: Hearing, wish: Wish, wish_hash: str) -> list[str]:
-    """Append the `refused` line of a call the gates stopped (see `record`)."""
+def record_refusal(hearing: Hearing, wish: Wish, wish_hash: str) -> Recorded:
+    """Append the `refused` line of a call the gates stopped (see `record`). A refusal by the
+    Ledger gate has no ledger to go in: its sentence already says so, and nothing is added."""
+    refusal = hearing.verdict.refusal
+    if refusal is not None and refusal.name == "Ledger":
+        return Recorded([], written=False)
     return record(
         hearing,
         CallRecord(

@@ -33,6 +33,7 @@ from wishcraft.plan.artifact import PlanArtifact, PlanStatus
 from wishcraft.plan.court import (
     CallRecord,
     Hearing,
+    Recorded,
     author_of,
     hear,
     ledger_mode,
@@ -291,14 +292,15 @@ def hear_plan(job: PlanJob, registry: Registry, config: LintConfig) -> Hearing:
     return hear(job.wish, path, ledger_mode(job.mode), registry, config)
 
 
-def refuse_plan(hearing: Hearing, job: PlanJob) -> list[str]:
+def refuse_plan(hearing: Hearing, job: PlanJob) -> Recorded:
     """Record the `refused` line of a plan the gates stopped; return the problems to show."""
     return record_refusal(hearing, job.wish, wish_hash(job))
 
 
-def record_plan(hearing: Hearing, job: PlanJob, artifact: PlanArtifact) -> list[str]:
+def record_plan(hearing: Hearing, job: PlanJob, artifact: PlanArtifact) -> Recorded:
     """Leave the plan's one ledger line (complete, incomplete or failed, shadow or commit)
-    with the planning conduit's audit fields; return the problems to show (one sentence each).
+    with the planning conduit's audit fields; return the problems to show (one sentence each)
+    and whether the line was written.
     """
     steps = len(artifact.steps)
     return record(

@@ -40,7 +40,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -59,6 +59,7 @@ from wishcraft.ledger import (
     Outcome,
     append,
     find_ledger,
+    probe,
     read_entries,
     usage,
 )
@@ -118,6 +119,14 @@ class LedgerPlace:
 
     path: Path
     state_dir: Path
+    root: Path | None = field(default=None, compare=False)
+    """The ledger's root (`LedgerLocation.root`): the ledger is then opened from it down,
+    without symbolic links; without it only the ledger's own folder is taken on trust."""
+
+    @property
+    def target(self) -> Path | LedgerLocation:
+        """What `ledger.append` and `ledger.probe` take."""
+        return LedgerLocation(self.path, self.root, "pr") if self.root is not None else self.path
 
 
 @dataclass(slots=True)
@@ -177,7 +186,7 @@ def find_applied(start: Path, anchor_id: str) -> Applied:
         location = find_ledger(start)
     except LedgerError as error:
         raise PrRefused(str(error), gate="Ledger") from None
-    place = LedgerPlace(location.path, state_dir_for(workspace_root(start)[0]))
+    place = LedgerPlace(location.path, state_dir_for(workspace_root(start)[0]), location.root)
     anchor = _load_anchor(anchor_id, place.state_dir)
     try:
         entry = find_apply_entry(location.path, anchor_id)
@@ -301,7 +310,7 @@ def _record(
         pr_url=url,
     )
     try:
-        append(ledger.path, entry)
+        append(ledger.target, entry)
     except LedgerError as error:
         return f"The pull request step was not recorded: {error}"
     return None
@@ -341,6 +350,7 @@ def _flow(
         repo.relative(anchor.root / file.path) if repo else file.path for file in anchor.files
     )
     try:
+        probe(ledger.target)  # the open_pr line must be writable before anything is pushed
         counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
         problem = None
     except LedgerError as error:

@@ -71,6 +71,7 @@ def refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> str 
         "commit" if login_likely() else "shadow",
         snapshot.registry,
         server.lint_config_for(snapshot.path),
+        probe_ledger=False,  # asked on every code action: nothing made or locked
     )
     return hearing.verdict.reason or None
 

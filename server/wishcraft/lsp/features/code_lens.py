@@ -41,7 +41,12 @@ def calls_left_title(server: WishcraftLanguageServer, snapshot: DocumentSnapshot
     from wishcraft.plan.court import hear  # the ledger and the gates: loaded on first lens
 
     hearing = hear(
-        wish, snapshot.path, "commit", snapshot.registry, server.lint_config_for(snapshot.path)
+        wish,
+        snapshot.path,
+        "commit",
+        snapshot.registry,
+        server.lint_config_for(snapshot.path),
+        probe_ledger=False,  # a lens only shows: nothing made or locked
     )
     left = hearing.verdict.remaining
     if left is None:
@@ -51,6 +56,8 @@ def calls_left_title(server: WishcraftLanguageServer, snapshot: DocumentSnapshot
             else None
         )
     refusal = hearing.verdict.refusal
+    if refusal is not None and refusal.name == "Ledger":
+        return left.label() + " · the ledger cannot be written"
     limited = refusal is not None and refusal.name == "Limits"
     return left.label() + (" · limit reached" if limited else "")
 

@@ -106,6 +106,7 @@ def gate_refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) ->
         "commit" if login_likely() else "shadow",
         snapshot.registry,
         server.lint_config_for(snapshot.path),
+        probe_ledger=False,  # asked on every code action: nothing made or locked
     )
     return hearing.verdict.reason or None
 
