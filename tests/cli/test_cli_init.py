@@ -176,3 +176,25 @@ def test_conduits_list_as_yaml_is_a_registry_that_loads_clean(tmp_path: Path) ->
         c["id"] for c in json.loads(bundled.stdout)
     ]
     assert json.loads(again.stdout) == json.loads(bundled.stdout)
+
+
+def test_the_readme_opens_with_the_quick_start_and_the_starter_wish(tmp_path: Path) -> None:
+    """The README's first 40 lines hold the description, the quick start and the example,
+    and the example is the starter wish `wishcraft init` writes (it lints clean)."""
+    from testkit.paths import ROOT
+    from wishcraft.scaffold import Facts, wish_text
+
+    head = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:40]
+    text = "\n".join(head)
+    assert "wishcraft init" in text and "wishcraft pr" in text
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    facts = Facts("kelvin", "its remote origin", ["README.md"], "Ada", "2026-12-05T00:00:00Z")
+    starter = yaml.safe_load(wish_text(facts))
+    del starter["meta"]
+    assert yaml.safe_load(example) == starter
+    root = tmp_path / "kelvin"
+    root.mkdir()
+    (root / "README.md").write_text("# Kelvin\n")
+    assert wishcraft("init", cwd=root).returncode == 0
+    (root / "data" / "wishes" / "readme.wish.yaml").write_text(example)
+    assert lint_json(root, cwd=root) == []
