@@ -515,7 +515,7 @@ async def test_401_on_a_later_turn_recovers_and_keeps_the_new_login(
     assert len(codex_server.route_requests("refresh")) == 1
 
 
-async def test_429_is_retried_after_its_delay(
+async def test_a_429_ends_the_exchange_with_its_retry_after_said(
     codex_server: LoopbackCodex, codex_home: Path, workspace: Workspace
 ) -> None:
     first, second, third = read_then_patch(custom_tool_call_item("p", "apply_patch", PATCH))
@@ -528,8 +528,9 @@ async def test_429_is_retried_after_its_delay(
     )
     sleeps = Sleeps()
     result = await exchange(codex_server, codex_home, workspace, sleeps=sleeps)
-    assert result.status == "complete" and result.patch == PATCH
-    assert sleeps.delays == [7.0]
+    assert result.status == "failed" and result.patch is None
+    assert result.reason is not None and "plan again in 7 s (its Retry-After)" in result.reason
+    assert len(codex_server.route_requests("responses")) == 2 and sleeps.delays == []
 
 
 async def test_usage_limit_fails_with_the_plan_clients_sentence(

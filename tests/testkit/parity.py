@@ -33,8 +33,8 @@ ALLOWED: dict[str, str] = {
         "Codex zstd-compresses its body; compression is optional for a client"
     ),
     "header accept-encoding": (
-        "httpx offers gzip/deflate for the answer; Codex's client offers none; the answer is "
-        "an event stream either way"
+        "Codex offers zstd,gzip for the answer (since 0.171.0), httpx gzip, deflate (zstd "
+        "would need another library); the backend may compress the event stream with either"
     ),
     "header x-codex-turn-metadata": (
         "Codex-internal turn telemetry (sandbox, agent name, installation id)"

@@ -1,4 +1,4 @@
-"""The parity comparer (testkit.parity) on a real capture of Codex 0.169.0, and ours against it.
+"""The parity comparer (testkit.parity) on a real capture of Codex 0.171.0, and ours against it.
 
 The capture (tests/fixtures/codex/) is what `codex exec --output-schema` sent to the parity
 recorder (scripts/codex-parity.sh), redacted. The comparer must pass Codex against itself,
@@ -23,7 +23,7 @@ from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, Recorded, sse, success_transcript
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "codex" / "codex-exec-0.169.0-request.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "codex" / "codex-exec-0.171.0-request.json"
 OTHER_ID = "01a22b54-ffff-7fff-bfff-ffffffffffff"
 
 
@@ -77,9 +77,9 @@ def test_the_capture_is_what_the_comparison_expects_of_codex() -> None:
         == body["prompt_cache_key"]
     )
     assert headers["x-codex-window-id"] == headers["session-id"] + ":0"
-    assert headers["version"] == "0.169.0"
+    assert headers["version"] == "0.171.0"
     assert "openai-beta" not in headers
-    assert models()["query"] == {"client_version": ["0.169.0"]}
+    assert models()["query"] == {"client_version": ["0.171.0"]}
 
 
 def allowed_variant() -> dict[str, Any]:

@@ -76,7 +76,7 @@ class ConduitConfig:
     sources: tuple[tuple[str, str], ...] = ()
     """Where each configured value came from, as (field, words for the user)."""
     request_max_retries: int = 4
-    stream_max_retries: int = 2
+    stream_max_retries: int = 5
     retry_base_seconds: float = 0.2
     max_retry_after_seconds: float = 60.0
     connect_timeout_seconds: float = 15.0
