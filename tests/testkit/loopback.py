@@ -235,6 +235,17 @@ def completed_frame(response_id: str, model: str, usage: dict[str, Any]) -> str:
     )
 
 
+def metadata_frame(headers: dict[str, str]) -> str:
+    """A `response.metadata` event: headers the backend hands over inside the stream (the
+    served model, the turn state)."""
+    return frame("response.metadata", {"type": "response.metadata", "headers": headers})
+
+
+def error_frame(code: str, message: str) -> str:
+    """An SSE `error` event, as the Responses API streams one."""
+    return frame("error", {"type": "error", "code": code, "message": message, "param": None})
+
+
 def success_transcript(
     text_chunks: list[str],
     *,
