@@ -517,7 +517,7 @@ async def test_401_on_a_later_turn_recovers_and_keeps_the_new_login(
     assert len(codex_server.route_requests("refresh")) == 1
 
 
-async def test_a_429_ends_the_exchange_with_its_retry_after_said(
+async def test_a_429_is_sent_again_after_its_delay(
     codex_server: LoopbackCodex, codex_home: Path, workspace: Workspace
 ) -> None:
     first, second, third = read_then_patch(custom_tool_call_item("p", "apply_patch", PATCH))
@@ -530,9 +530,9 @@ async def test_a_429_ends_the_exchange_with_its_retry_after_said(
     )
     sleeps = Sleeps()
     result = await exchange(codex_server, codex_home, workspace, sleeps=sleeps)
-    assert result.status == "failed" and result.patch is None
-    assert result.reason is not None and "plan again in 7 s (its Retry-After)" in result.reason
-    assert len(codex_server.route_requests("responses")) == 2 and sleeps.delays == []
+    assert result.status == "complete" and result.patch == PATCH
+    assert sleeps.delays == [7.0]
+    assert len(codex_server.route_requests("responses")) == 4
 
 
 async def test_usage_limit_fails_with_the_plan_clients_sentence(

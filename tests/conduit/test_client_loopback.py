@@ -207,23 +207,24 @@ async def test_refresh_failure_says_to_log_in_again(
     ("retry_after", "said"),
     [("3", "plan again in 3 s (its Retry-After)"), (None, "plan again in a moment")],
 )
-async def test_a_429_that_is_not_a_usage_limit_is_not_retried_and_its_retry_after_is_said(
+async def test_a_429_that_is_not_a_usage_limit_is_resent_by_turns_and_its_retry_after_said(
     codex_server: LoopbackCodex, codex_home: Path, retry_after: str | None, said: str
 ) -> None:
-    codex_server.enqueue(
-        "responses",
-        json_response(
-            429,
-            {"error": {"type": "rate_limit_exceeded"}},
-            headers={"Retry-After": retry_after} if retry_after else None,
-        ),
-        sse(success_transcript(CHUNKS)),
+    limited = json_response(
+        429,
+        {"error": {"type": "rate_limit_exceeded"}},
+        headers={"Retry-After": retry_after} if retry_after else None,
     )
+    codex_server.enqueue("responses", *[limited] * 6, sse(success_transcript(CHUNKS)))
     sleeps = Sleeps()
     artifact, error = await run(codex_server, codex_home, sleeps=sleeps)
     assert isinstance(error, RateLimited) and artifact.status is PlanStatus.FAILED
     assert str(error) == f"Codex is rate-limiting requests (request id req_loopback_429); {said}."
-    assert len(codex_server.route_requests("responses")) == 1 and sleeps.delays == []
+    # As Codex 0.171.0 (measured): no request-layer resend, 5 turn-layer ones, each after the
+    # longer of codex-rs's backoff and the Retry-After.
+    assert len(codex_server.route_requests("responses")) == 6 and len(sleeps.delays) == 5
+    if retry_after is not None:
+        assert sleeps.delays[:3] == [3.0, 3.0, 3.0]  # the backoff passes 3 s from the 5th on
 
 
 async def test_usage_limit_is_reported_with_its_reset_time(

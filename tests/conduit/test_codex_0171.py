@@ -105,6 +105,7 @@ async def test_a_plan_on_a_lite_model_has_codex_lite_shape(
     assert tools_item["id"].startswith("at_") and tools_item["id"][3:][14] == "7"  # UUIDv7
     assert tools_item["tools"] == []  # a plan offers no tool
     assert instructions["content"][0]["text"] == TEMPLATE_INSTRUCTIONS
+    assert instructions["id"][4:][14] == "7"  # time-ordered for a lite model (measured)
     assert [planner["role"], user["role"]] == ["developer", "user"]
     assert body["reasoning"] == {"effort": "low", "context": "all_turns"}
     assert body["parallel_tool_calls"] is False and body["tool_choice"] == "auto"
@@ -205,7 +206,7 @@ RETRY_TABLE: list[tuple[str, list[Response], int, Outcome]] = [
     (
         "429 rate limit",
         [json_response(429, {"error": {"type": "rate_limit_exceeded"}})],
-        1,
+        6,
         RateLimited,
     ),
     (
@@ -233,7 +234,7 @@ RETRY_TABLE: list[tuple[str, list[Response], int, Outcome]] = [
         1,
         PlanStatus.INCOMPLETE,
     ),
-    ("SSE error event", [sse([error_frame("server_error", "it broke")])], 1, StreamErrorEvent),
+    ("SSE error event", [sse([error_frame("server_error", "it broke")])], 6, StreamErrorEvent),
 ]
 
 
@@ -284,7 +285,7 @@ async def test_an_error_event_ends_the_plan_with_its_code_and_message(
 ) -> None:
     frames = success_transcript([PLAN_JSON])
     codex_server.enqueue("responses", sse([*frames[:3], error_frame("server_error", "it broke")]))
-    artifact, error = await plan(codex_server, codex_home)
+    artifact, error = await plan(codex_server, codex_home, stream_max_retries=0)
     assert isinstance(error, StreamErrorEvent) and error.code == "server_error"
     assert str(error).startswith("Codex sent an error in the stream (server_error): it broke;")
     assert artifact.status is PlanStatus.FAILED

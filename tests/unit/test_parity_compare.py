@@ -202,13 +202,7 @@ MUTATIONS: dict[str, tuple[Change, set[str]]] = {
                 0, {"type": "additional_tools", "role": "developer", "id": "at_1", "tools": []}
             )
         ),
-        {
-            "input item types",
-            "first input item",
-            "first item text",
-            "input item ids",
-            "input item keys",
-        },
+        {"input item types", "additional_tools item", "input item ids", "input item keys"},
     ),
     "item ids of another shape": (
         _body(lambda b: [item.update(id=f"item_{n}") for n, item in enumerate(b["input"])]),

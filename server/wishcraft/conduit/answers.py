@@ -2,18 +2,21 @@
 events as `ConduitError`s with one sentence each, the request ids, the rate-limit headers, the
 token usage, the model that served, the turn state and the catalog's ETag.
 
-The classification is codex-rs's (as Codex 0.171.0 behaved against scripted answers):
+The classification is codex-rs's, as the real Codex 0.171.0 behaved against scripted answers
+(`scripts/codex-parity.sh` counts its requests): where that differs from codex-wire §0.2's
+reading, the measurement wins (a plain 429 and an SSE `error` event are resent at the turn
+layer, 6 requests in all):
 
 | answer | error | retried |
 |---|---|---|
 | 503 `server_is_overloaded` / `slow_down` | `ServerOverloaded` | request layer only (5 in all) |
 | 429 `usage_limit_reached` / `usage_not_included` | `UsageLimitReached` | no |
-| any other 429 | `RateLimited`, its `Retry-After` said | no |
+| any other 429 | `RateLimited`, its `Retry-After` said | turn layer (6 in all) |
 | 400 `cyber_policy` | `CyberPolicyRefused` | no |
 | 500 and other 5xx | `HTTPStatusError` | request layer, then turn layer |
 | `response.failed`, a fatal code (`FATAL_FAILURE_CODES`, `cyber_policy`) | `ResponseFailed` | no |
 | `response.failed`, any other code | `ResponseFailed`, retryable | turn layer (6 in all) |
-| an SSE `error` event | `StreamErrorEvent` | no |
+| an SSE `error` event | `StreamErrorEvent` (`cyber_policy`: fatal) | turn layer (6 in all) |
 | `response.incomplete` | an incomplete answer (the reason kept) | no |
 
 Pure functions over httpx responses, headers and events (no I/O): the client (`client.py`)
@@ -558,8 +561,9 @@ def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None
 def error_event_error(
     event: StreamEvent, request_id: str | None, cf_ray: str | None
 ) -> ConduitError:
-    """An SSE `error` event: an error that ends the response, not retried. Its fields are at
-    the top (`code`, `message`) or in an `error` object (the WebSocket shape)."""
+    """An SSE `error` event: an error that ends the response, resent at the turn layer (a
+    `cyber_policy` one is fatal). Its fields are at the top (`code`, `message`) or in an
+    `error` object (the WebSocket shape)."""
     nested = event.payload.get("error")
     source = nested if isinstance(nested, dict) else event.payload
     code = text_or_none(source.get("code")) or text_or_none(source.get("type"))
@@ -570,6 +574,14 @@ def error_event_error(
         return ResponseFailed(
             "OpenAI flagged this request for possible cybersecurity risk; reword the wish "
             "(sending the same request again will not help).",
+            code=code,
+            detail=text,
+            request_id=request_id,
+            cf_ray=cf_ray,
+        )
+    if code in FATAL_FAILURE_CODES:
+        return ResponseFailed(
+            f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.",
             code=code,
             detail=text,
             request_id=request_id,

@@ -16,13 +16,13 @@ the apply exchange (`apply_exchange.py`) sends several bodies over one session.
 Retries, as codex-rs classifies them (`answers.py` has the table): the request layer resends
 5xx answers (overloaded 503s included) and network errors with exponential backoff and jitter,
 5 requests in all; the turn layer then sends the request again, up to `stream_max_retries`
-times (5), for what codex-rs calls retryable: other 5xx, network errors, and a
-`response.failed` with a code that is not fatal (after the delay a `rate_limit_exceeded`
-message names). A 429 is never retried (its `Retry-After` is said); a 401 first reloads
+times (5), for what Codex 0.171.0 sends again: other 5xx, network errors, a 429 that is not a
+usage limit (after its `Retry-After`), an SSE `error` event, and a `response.failed` with a code
+that is not fatal (after the delay a `rate_limit_exceeded` message names). A 401 first reloads
 auth.json (another process may have logged in again) and resends, then refreshes
-(`unauthorized_recovery`) and resends. An SSE `error` event ends the response with an error. A
-stream that ends without `response.completed`, or idles past the timeout, or a
-`response.incomplete`, is an incomplete result, not an error, and is not retried.
+(`unauthorized_recovery`) and resends. A stream that ends without `response.completed`, or
+idles past the timeout, or a `response.incomplete`, is an incomplete result, not an error, and
+is not retried.
 
 Turn state: an `x-codex-turn-state` answer header, or one inside a `response.metadata` event, is
 kept on the `Session` (one turn: a plan, or one apply exchange) and sent on every later request
@@ -83,6 +83,7 @@ from wishcraft.conduit.errors import (
     ConduitConfigError,
     ConduitError,
     RefreshFailed,
+    ResponseFailed,
     StreamOverflow,
     TransportError,
 )
@@ -389,10 +390,14 @@ class CodexClient:
             except ConduitError as exc:
                 if not exc.retryable or turn > retries:
                     raise
-                delay = min(
-                    getattr(exc, "retry_after", None) or self._backoff(turn),
-                    self.config.max_retry_after_seconds,
-                )
+                # As codex-rs: the delay a rate_limit_exceeded failure names, else the backoff;
+                # a 429's Retry-After (codex-rs ignores it) only ever makes the wait longer.
+                asked = getattr(exc, "retry_after", None)
+                if isinstance(exc, ResponseFailed) and asked is not None:
+                    delay = asked
+                else:
+                    delay = max(asked or 0.0, self._backoff(turn))
+                delay = min(delay, self.config.max_retry_after_seconds)
                 report(
                     PlanProgress(
                         "retrying",

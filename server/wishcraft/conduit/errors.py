@@ -14,13 +14,13 @@
     │   ├── ClientTooOld          400: the model needs a newer Codex than the version sent
     │   ├── EffortNotSupported    400: the model refuses the reasoning effort
     │   ├── CyberPolicyRefused    400 cyber_policy (fatal)
-    │   ├── RateLimited           429 other than a usage limit (fatal; its Retry-After said)
+    │   ├── RateLimited           429 other than a usage limit (turn retries; Retry-After said)
     │   ├── UsageLimitReached     429 usage_limit_reached / usage_not_included (fatal)
     │   └── ServerOverloaded      503 server_is_overloaded / slow_down (request retries only)
     └── StreamError               the SSE stream itself went wrong
         ├── StreamOverflow        a line or event longer than the parser buffers
         ├── ResponseFailed        a `response.failed` event, with its code
-        ├── StreamErrorEvent      an SSE `error` event, with its code (fatal)
+        ├── StreamErrorEvent      an SSE `error` event, with its code (turn retries)
         └── ResponseIncomplete    a `response.incomplete` event, with its reason
 
 Which of them are retried, and how often, is codex-rs's classification (`answers.py` and
@@ -146,13 +146,15 @@ class CyberPolicyRefused(HTTPStatusError):
 
 
 class RateLimited(HTTPStatusError):
-    """Too many requests (not a usage limit): not retried, as codex-rs; `retry_after` seconds
-    is what the backend asked for, said in the sentence."""
+    """Too many requests (not a usage limit). Codex 0.171.0 resends it at the turn layer only
+    (5 times; measured); `retry_after` seconds is what the backend asked for, waited for
+    between turns and said in the sentence."""
 
     def __init__(self, message: str, *, retry_after: float | None, **kwargs: object) -> None:
         """Remember how long the backend asked us to wait."""
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
+        self.retryable = True
 
 
 class UsageLimitReached(HTTPStatusError):
@@ -199,7 +201,10 @@ class ResponseFailed(StreamError):
 
 
 class StreamErrorEvent(StreamError):
-    """The stream carried an `error` event: the response ends there, not retried."""
+    """The stream carried an `error` event: the response ends there. Sent again at the turn
+    layer, as Codex 0.171.0 does (to it the stream closed before `response.completed`)."""
+
+    retryable = True
 
     def __init__(self, message: str, *, code: str | None, **kwargs: str | None) -> None:
         """Remember the event's error code."""

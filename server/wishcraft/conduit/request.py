@@ -155,16 +155,13 @@ def instructions_items(choice: ModelChoice) -> list[dict[str, Any]]:
     """The model's own instructions as the first developer item (none when unknown).
 
     As Codex: the instructions item's id is derived from its text (a UUIDv5), the others are
-    time-ordered (UUIDv7)."""
+    time-ordered (UUIDv7); for a lite model it is time-ordered too (measured, 0.171.0)."""
     if not choice.instructions:
         return []
-    return [
-        message_item(
-            "developer",
-            choice.instructions,
-            f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}",
-        )
-    ]
+    item_id = (
+        None if choice.lite else f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}"
+    )
+    return [message_item("developer", choice.instructions, item_id)]
 
 
 def build_input(
