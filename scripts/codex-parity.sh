@@ -206,17 +206,19 @@ run_lite() {
   codex_in codex-lite -m "$LITE_MODEL"
 }
 
-# Ours: `wishcraft apply --dry-run` of a wish that names the apply conduit (the court allows
-# the call), with a current plan of that wish, made first in a phase of its own.
+# Ours: `wishcraft apply --dry-run` in the apply tests' workspace (testkit.apply_ws: a registry
+# whose apply conduit may `diff`, a wish naming it, its current plan), so the court allows it.
 run_turn() {
   codex_in codex-turn
-  sed 's/^  - "openai.codex.v2025.plan"$/&\n  - "openai.codex.v2025.apply"/' "$WISH" \
-    >"$WORK/apply.wish.yaml"
-  grep -q openai.codex.v2025.apply "$WORK/apply.wish.yaml"
-  OURS_WISH=$WORK/apply.wish.yaml ours_in ours-turn-plan plan --live --quiet \
-    --out "$WORK/turn.plan.json" docs.wish.yaml
-  OURS_WISH=$WORK/apply.wish.yaml ours_in ours-turn apply --live --dry-run \
-    --plan "$WORK/turn.plan.json" docs.wish.yaml
+  local wish
+  wish=$(cd "$ROOT/tests" && "$PYTHON" -c 'import sys; from pathlib import Path
+from testkit.apply_ws import make_workspace
+print(make_workspace(Path(sys.argv[1])))' "$WORK/apply-workspace")
+  phase ours-turn
+  (cd "$WORK/apply-workspace" && client_env \
+    CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
+    timeout 120 "$PYTHON" -m wishcraft.cli apply --live --dry-run "$wish") \
+    >"$WORK/ours.ours-turn.log" 2>&1 || echo "parity: wishcraft apply in ours-turn: exit $?"
 }
 
 run_retries() {
