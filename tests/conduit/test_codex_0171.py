@@ -22,6 +22,7 @@ from testkit.loopback import (
     Response,
     error_frame,
     failed_transcript,
+    frame,
     incomplete_transcript,
     json_response,
     metadata_frame,
@@ -303,3 +304,20 @@ async def test_turn_retries_wait_as_codex_rs_backs_off(
     assert all(
         0.9 * base <= delay < 1.1 * base for base, delay in zip(bases, sleeps.delays, strict=True)
     )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "error", "code": "cyber_policy", "message": "flagged"},
+        {"type": "error", "status": 400, "error": {"code": "cyber_policy", "message": "flagged"}},
+    ],
+    ids=["top-level fields", "an error object"],
+)
+async def test_a_cyber_policy_error_event_is_final_in_either_shape(
+    codex_server: LoopbackCodex, codex_home: Path, event: dict[str, Any]
+) -> None:
+    codex_server.enqueue("responses", sse([frame("error", event)]))
+    _, error = await plan(codex_server, codex_home)
+    assert isinstance(error, ResponseFailed) and str(error) == CYBER_SENTENCE
+    assert len(codex_server.route_requests("responses")) == 1
