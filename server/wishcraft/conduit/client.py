@@ -8,7 +8,7 @@ HTTP stream at once: the `async with` around the response exits on `CancelledErr
 Before the request: the login (`auth.load_login`: a ChatGPT login, else an API key), refreshed
 five minutes before it expires; the version we present (`version.py`); the model catalog
 (`catalog.py`, from Codex's cache, `/models` or built in); the model and its effort
-(`choice.py`). Then one `POST /responses` shaped as Codex 0.169.0 sends it (`request.py`), to
+(`choice.py`). Then one `POST /responses` shaped as Codex 0.171.0 sends it (`request.py`), to
 the ChatGPT backend with a ChatGPT login or to the public API (`OPENAI_BASE_URL`) with a key.
 `open_session` does the first part and `send` posts one body; `plan` is the two in a row, and
 the apply exchange (`apply_exchange.py`) sends several bodies over one session.
