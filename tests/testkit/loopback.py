@@ -70,7 +70,8 @@ CODEX_BODY_KEYS = [
     "text",
     "client_metadata",
 ]
-"""The keys of Codex 0.169.0's `POST /responses` body, in its order (measured)."""
+"""The keys of Codex's `POST /responses` body, in its order (measured, 0.169.0 and 0.171.0; a lite
+model's body has no `tools`)."""
 CATALOG_ETAG = '"catalog-etag-1"'
 
 DEFAULT_HEADERS = {

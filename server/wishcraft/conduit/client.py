@@ -83,7 +83,6 @@ from wishcraft.conduit.errors import (
     ConduitConfigError,
     ConduitError,
     RefreshFailed,
-    ResponseFailed,
     StreamOverflow,
     TransportError,
 )
@@ -390,14 +389,13 @@ class CodexClient:
             except ConduitError as exc:
                 if not exc.retryable or turn > retries:
                     raise
-                # As codex-rs: the delay a rate_limit_exceeded failure names, else the backoff;
-                # a 429's Retry-After (codex-rs ignores it) only ever makes the wait longer.
+                # As Codex 0.171.0 waits (measured): the delay the backend named (a 429's
+                # Retry-After, a rate_limit_exceeded message), else the backoff; capped.
                 asked = getattr(exc, "retry_after", None)
-                if isinstance(exc, ResponseFailed) and asked is not None:
-                    delay = asked
-                else:
-                    delay = max(asked or 0.0, self._backoff(turn))
-                delay = min(delay, self.config.max_retry_after_seconds)
+                delay = min(
+                    asked if asked is not None else self._backoff(turn),
+                    self.config.max_retry_after_seconds,
+                )
                 report(
                     PlanProgress(
                         "retrying",

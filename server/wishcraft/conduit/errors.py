@@ -147,8 +147,8 @@ class CyberPolicyRefused(HTTPStatusError):
 
 class RateLimited(HTTPStatusError):
     """Too many requests (not a usage limit). Codex 0.171.0 resends it at the turn layer only
-    (5 times; measured); `retry_after` seconds is what the backend asked for, waited for
-    between turns and said in the sentence."""
+    (5 times, each after the `Retry-After`; measured); `retry_after` seconds is what the backend
+    asked for, waited for between turns and said in the sentence."""
 
     def __init__(self, message: str, *, retry_after: float | None, **kwargs: object) -> None:
         """Remember how long the backend asked us to wait."""
