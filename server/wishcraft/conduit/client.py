@@ -375,10 +375,12 @@ class CodexClient:
     ) -> None:
         """POST one body and fold its stream into `state`, with every retry Codex makes.
 
-        Transport errors, 5xx and 429 are retried in `_turn`, a 401 recovers the login there
-        (`session.auth` keeps the recovered one for the next request); a retryable
-        `response.failed` resends the same body here. Raises a `ConduitError` on failure; a
-        truncated stream is not one (`state.incomplete_reason` says why)."""
+        The request layer is `_turn` (5xx and network errors resent at once; a 401 recovers
+        the login there, and `session.auth` keeps the recovered one for the next request);
+        this is the turn layer: the same body sent again, up to `stream_max_retries` times,
+        for every error codex-rs calls retryable (`ConduitError.retryable`). Raises a
+        `ConduitError` on failure; a truncated stream is not one (`state.incomplete_reason`
+        says why)."""
         report = report or (lambda progress: None)
         started = time.perf_counter()
         retries = self.config.stream_max_retries
