@@ -2,7 +2,15 @@
 # Parity with the real Codex CLI: run `codex exec` (npm @openai/codex, pinned) and
 # `wishcraft plan --live` against one loopback HTTPS recorder with the same catalog, then compare
 # the two requests field by field (tests/testkit/parity.py). Exit 1 on any difference that is
-# not in the comparer's allow-list. Bumping CODEX_VERSION shows what the next release moved.
+# not in the comparer's allow-list. Phases, each a client run against the same recorder:
+#   ours / codex / ours-after-codex   the default (ordinary) model; /models; the cache Codex wrote
+#   ours-lite / codex-lite            a use_responses_lite model (a second request compared)
+#   codex-turn / ours-turn            a turn whose first answer calls a tool and sets
+#                                     x-codex-turn-state (`wishcraft apply --dry-run` for ours):
+#                                     the follow-up request is compared
+#   codex-retry:CASE / ours-retry:CASE  codex-wire's retry table, scripted: requests counted
+# WISHCRAFT_PARITY_CODEX_VERSION=latest asks npm for the newest release; the comparer then also
+# says what moved in Codex's own requests since the pinned capture (tests/fixtures/codex/).
 #
 # Idempotent: the Codex package (about 400 MB) is installed once under $WISHCRAFT_PARITY_CACHE
 # (default ~/.cache/wishcraft-parity); Debian's zstd (to read Codex's compressed body) and
@@ -12,7 +20,16 @@
 # 127.0.0.1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CODEX_VERSION=${WISHCRAFT_PARITY_CODEX_VERSION:-0.169.0}
+PINNED=0.171.0
+CODEX_VERSION=${WISHCRAFT_PARITY_CODEX_VERSION:-$PINNED}
+if [[ $CODEX_VERSION == latest ]]; then
+  CODEX_VERSION=$(npm view @openai/codex version 2>/dev/null) \
+    || { echo "parity: npm could not name the newest @openai/codex" >&2; exit 1; }
+  echo "parity: the newest @openai/codex on npm is $CODEX_VERSION (pinned: $PINNED)"
+fi
+LITE_MODEL=gpt-6.2-sol  # testkit.catalog's use_responses_lite entry
+RETRY_CASES=(503-overloaded 429-rate-limit 400-cyber-policy 500-eight-times failed-retryable
+  failed-cyber-policy incomplete error-event)
 CACHE=${WISHCRAFT_PARITY_CACHE:-$HOME/.cache/wishcraft-parity}
 CODEX_DIR=$CACHE/codex-$CODEX_VERSION
 CODEX=$CODEX_DIR/node_modules/.bin/codex
@@ -158,6 +175,60 @@ run_codex() {
     || { echo "parity: codex exec failed (exit $?); its output:"; tail -n 30 "$WORK/codex.log"; }
 }
 
+# One more run of a client in its own phase; a failure is expected in some phases (the retry
+# cases end in errors), so it is only logged: the comparer judges what was sent.
+codex_in() {
+  local name=$1
+  shift
+  phase "$name"
+  (cd "$WORK/project" && client_env timeout 180 "$CODEX" exec --skip-git-repo-check "$@" \
+    --output-schema "$WORK/schema.json" "Plan this wish: $(cat docs.wish.yaml)" \
+    </dev/null) >"$WORK/codex.$name.log" 2>&1 || echo "parity: codex exec in $name: exit $?"
+}
+
+# Each phase of ours plans in a folder of its own: the wish ledger there counts the plan calls
+# of that wish (the court stops a wish at 10), and this script makes more than 10.
+ours_in() {
+  local name=$1 wish=${OURS_WISH:-$WISH}
+  shift
+  phase "$name"
+  mkdir -p "$WORK/ours-$name"
+  cp "$wish" "$WORK/ours-$name/docs.wish.yaml"
+  (cd "$WORK/ours-$name" && client_env \
+    CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
+    timeout 120 "$PYTHON" -m wishcraft.cli "$@") >"$WORK/ours.$name.log" 2>&1 \
+    || echo "parity: wishcraft $1 in $name: exit $?"
+}
+
+run_lite() {
+  ours_in ours-lite plan --live --quiet --model "$LITE_MODEL" --out "$WORK/ours-lite.plan.json" \
+    docs.wish.yaml
+  codex_in codex-lite -m "$LITE_MODEL"
+}
+
+# Ours: `wishcraft apply --dry-run` in the apply tests' workspace (testkit.apply_ws: a registry
+# whose apply conduit may `diff`, a wish naming it, its current plan), so the court allows it.
+run_turn() {
+  codex_in codex-turn
+  local wish
+  wish=$(cd "$ROOT/tests" && "$PYTHON" -c 'import sys; from pathlib import Path
+from testkit.apply_ws import make_workspace
+print(make_workspace(Path(sys.argv[1])))' "$WORK/apply-workspace")
+  phase ours-turn
+  (cd "$WORK/apply-workspace" && client_env \
+    CHATGPT_BASE_URL="https://127.0.0.1:$PORT/backend-api/codex" \
+    timeout 120 "$PYTHON" -m wishcraft.cli apply --live --dry-run "$wish") \
+    >"$WORK/ours.ours-turn.log" 2>&1 || echo "parity: wishcraft apply in ours-turn: exit $?"
+}
+
+run_retries() {
+  local case
+  for case in "${RETRY_CASES[@]}"; do
+    codex_in "codex-retry:$case"
+    ours_in "ours-retry:$case" plan --live --quiet --out "$WORK/retry.plan.json" docs.wish.yaml
+  done
+}
+
 cleanup() {
   local status=$?
   if [[ -n ${SERVER_PID:-} ]]; then
@@ -186,9 +257,15 @@ codex_home "$WORK"
 step "wishcraft plan --live" run_ours
 step "codex exec" run_codex
 step "wishcraft plan --live, with the models_cache.json Codex wrote" run_ours_again
+step "a lite model: both clients" run_lite
+step "a turn with x-codex-turn-state: both clients" run_turn
+step "the retry table: both clients, ${#RETRY_CASES[@]} cases" run_retries
 kill "$SERVER_PID" && wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 echo "parity: recorded $(wc -l <"$WORK/requests.jsonl") requests; comparing"
 [[ -n ${WISHCRAFT_PARITY_SAVE:-} ]] && cp "$WORK/requests.jsonl" "$WISHCRAFT_PARITY_SAVE"
+MOVED=()
+[[ $CODEX_VERSION != "$PINNED" ]] \
+  && MOVED=(--moved-from "$ROOT/tests/fixtures/codex/codex-exec-$PINNED-request.json")
 (cd "$ROOT/tests" && "$PYTHON" -m testkit.parity "$WORK/requests.jsonl" \
-  --codex-version "$CODEX_VERSION")
+  --codex-version "$CODEX_VERSION" "${MOVED[@]}")

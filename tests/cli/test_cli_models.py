@@ -56,9 +56,9 @@ def test_the_catalog_from_the_backend_as_a_table(codex: LoopbackCodex, tmp_path:
     assert lines[1].split()[:2] == [">", "gpt-6.1-sol"]
     assert "codex-auto-review" not in done.stdout
     assert "catalog: GET /models" in done.stdout
-    assert "Codex version presented: 0.169.0 (the built-in default)" in done.stdout
+    assert "Codex version presented: 0.171.0 (the built-in default)" in done.stdout
     (request,) = codex.route_requests("models")
-    assert request.query == "client_version=0.169.0"
+    assert request.query == "client_version=0.171.0"
     assert "gpt-6-luna" in done.stdout and "minimal low* medium" in done.stdout
 
 

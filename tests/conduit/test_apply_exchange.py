@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from testkit.catalog import catalog_with_patch_tool
+from testkit.catalog import LITE_SLUG, catalog_with_patch_tool
 from testkit.loopback import (
     CATALOG_ETAG,
     CODEX_BODY_KEYS,
@@ -26,6 +26,7 @@ from testkit.loopback import (
     failed_transcript,
     function_call_item,
     json_response,
+    metadata_frame,
     sse,
     success_transcript,
     tool_call_transcript,
@@ -44,6 +45,7 @@ from wishcraft.conduit.apply_exchange import (
     ToolRefused,
     apply_prompt_hash,
     build_apply_prompt,
+    declare_tools,
     replay_item,
     run_apply_exchange,
 )
@@ -515,7 +517,7 @@ async def test_401_on_a_later_turn_recovers_and_keeps_the_new_login(
     assert len(codex_server.route_requests("refresh")) == 1
 
 
-async def test_429_is_retried_after_its_delay(
+async def test_a_429_is_sent_again_after_its_delay(
     codex_server: LoopbackCodex, codex_home: Path, workspace: Workspace
 ) -> None:
     first, second, third = read_then_patch(custom_tool_call_item("p", "apply_patch", PATCH))
@@ -530,6 +532,7 @@ async def test_429_is_retried_after_its_delay(
     result = await exchange(codex_server, codex_home, workspace, sleeps=sleeps)
     assert result.status == "complete" and result.patch == PATCH
     assert sleeps.delays == [7.0]
+    assert len(codex_server.route_requests("responses")) == 4
 
 
 async def test_usage_limit_fails_with_the_plan_clients_sentence(
@@ -714,3 +717,79 @@ def test_replay_drops_server_ids_and_unknown_items() -> None:
             "call_id": "c",
         }
     ) == {"type": "function_call", "name": "read_file", "arguments": "{}", "call_id": "c"}
+
+
+# Codex 0.171.0 (issue 19): the lite shape, and turn state across the follow-ups ----------------
+
+
+async def test_an_apply_exchange_on_a_lite_model_sends_its_tools_in_codex_lite_item(
+    codex_server: LoopbackCodex, codex_home: Path, workspace: Workspace
+) -> None:
+    for transcript in read_then_patch(custom_tool_call_item("call_patch", "apply_patch", PATCH)):
+        codex_server.enqueue("responses", sse(transcript))
+    result = await exchange(codex_server, codex_home, workspace, model=LITE_SLUG)
+    assert result.status == "complete" and result.patch == PATCH
+    requests = codex_server.route_requests("responses")
+    assert len(requests) == 3
+    expected_tools: list[dict[str, Any]] = [
+        {
+            "type": "namespace",
+            "name": "functions",
+            "description": "",
+            "tools": declare_tools("freeform", LARK_GRAMMAR),
+        }
+    ]
+    item_ids = set()
+    for request in requests:
+        body = request.json
+        assert "tools" not in body and list(body) == [k for k in CODEX_BODY_KEYS if k != "tools"]
+        first = body["input"][0]
+        assert (first["type"], first["role"], first["tools"]) == (
+            "additional_tools",
+            "developer",
+            expected_tools,
+        )
+        assert sum(item.get("type") == "additional_tools" for item in body["input"]) == 1
+        item_ids.add(first["id"])
+        assert body["reasoning"]["context"] == "all_turns"
+        assert request.headers["x-openai-internal-codex-responses-lite"] == "true"
+    assert len(item_ids) == 1  # one tools item for the whole turn
+    names = [tool["name"] for tool in expected_tools[0]["tools"]]
+    assert names == ["read_file", "list_files", "apply_patch"]
+
+
+@pytest.mark.parametrize("where", ["header", "response.metadata"])
+async def test_turn_state_goes_on_every_later_request_of_the_turn_and_no_other(
+    codex_server: LoopbackCodex, codex_home: Path, workspace: Workspace, where: str
+) -> None:
+    first, second, third = read_then_patch(custom_tool_call_item("p", "apply_patch", PATCH))
+    handed: dict[str, str] = {}
+    if where == "header":
+        handed = {"x-codex-turn-state": "ts-turn-1"}
+    else:
+        first = [first[0], metadata_frame({"X-Codex-Turn-State": "ts-turn-1"}), *first[1:]]
+    codex_server.enqueue(
+        "responses",
+        sse(first, headers=handed),
+        json_response(500, {"error": {"message": "boom"}}),  # retried within the turn
+        sse(second),
+        sse(third),
+    )
+    config = ConduitConfig(
+        base_url=codex_server.base_url, refresh_url=codex_server.refresh_url, codex_home=codex_home
+    )
+    async with CodexClient(config, sleep=Sleeps(), catalogs=CatalogStore()) as client:
+        done = await run_apply_exchange(client, REQUEST, workspace.tools())
+        assert done.status == "complete"
+        states = [
+            r.headers.get("x-codex-turn-state") for r in codex_server.route_requests("responses")
+        ]
+        assert states == [None, "ts-turn-1", "ts-turn-1", "ts-turn-1"]
+        # The next apply is another turn: it starts without the state, and so does a plan.
+        codex_server.enqueue("responses", sse(success_transcript([SUMMARY])))
+        again = await run_apply_exchange(
+            client, REQUEST, Workspace(workspace.root.parent / "b").tools()
+        )
+        assert again.status == "complete"
+    requests = codex_server.route_requests("responses")
+    assert len(requests) == 5 and "x-codex-turn-state" not in requests[4].headers

@@ -35,6 +35,7 @@ from wishcraft.conduit.errors import (
     ConduitError,
     EndpointNotFound,
     InstructionsRejected,
+    RateLimited,
     RefreshFailed,
     ResponseFailed,
     ServerOverloaded,
@@ -202,27 +203,31 @@ async def test_refresh_failure_says_to_log_in_again(
     assert artifact.status is PlanStatus.FAILED and "codex login" in artifact.status_reason
 
 
-async def test_429_retry_after_is_honoured_up_to_the_cap(
-    codex_server: LoopbackCodex, codex_home: Path
+@pytest.mark.parametrize(
+    ("retry_after", "said"),
+    [("3", "plan again in 3 s (its Retry-After)"), (None, "plan again in a moment")],
+)
+async def test_a_429_that_is_not_a_usage_limit_is_resent_by_turns_and_its_retry_after_said(
+    codex_server: LoopbackCodex, codex_home: Path, retry_after: str | None, said: str
 ) -> None:
-    codex_server.enqueue(
-        "responses",
-        json_response(
-            429, {"error": {"type": "rate_limit_exceeded"}}, headers={"Retry-After": "3"}
-        ),
-        json_response(
-            429,
-            {"error": {"type": "rate_limit_exceeded"}},
-            headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"},
-        ),
-        sse(success_transcript(CHUNKS)),
+    limited = json_response(
+        429,
+        {"error": {"type": "rate_limit_exceeded"}},
+        headers={"Retry-After": retry_after} if retry_after else None,
     )
+    codex_server.enqueue("responses", *[limited] * 6, sse(success_transcript(CHUNKS)))
     sleeps = Sleeps()
-    artifact, error = await run(
-        codex_server, codex_home, sleeps=sleeps, max_retry_after_seconds=30.0
-    )
-    assert error is None and artifact.status is PlanStatus.COMPLETE
-    assert sleeps.delays == [3.0, 30.0]
+    artifact, error = await run(codex_server, codex_home, sleeps=sleeps)
+    assert isinstance(error, RateLimited) and artifact.status is PlanStatus.FAILED
+    assert str(error) == f"Codex is rate-limiting requests (request id req_loopback_429); {said}."
+    # As Codex 0.171.0 (measured): no request-layer resend, 5 turn-layer ones, each after the
+    # Retry-After when there is one (Codex waited 1.01-1.04 s for `Retry-After: 1`), else
+    # codex-rs's backoff.
+    assert len(codex_server.route_requests("responses")) == 6 and len(sleeps.delays) == 5
+    if retry_after is not None:
+        assert sleeps.delays == [3.0] * 5
+    else:
+        assert all(0.18 <= delay < 3.6 for delay in sleeps.delays)
 
 
 async def test_usage_limit_is_reported_with_its_reset_time(
@@ -269,13 +274,20 @@ async def test_500_then_success_is_retried_with_backoff(
     assert len(sleeps.delays) == 1 and 0.18 <= sleeps.delays[0] <= 0.22
 
 
-async def test_overload_is_fatal(codex_server: LoopbackCodex, codex_home: Path) -> None:
-    codex_server.enqueue(
-        "responses", json_response(503, {"error": {"code": "server_is_overloaded"}})
-    )
-    _, error = await run(codex_server, codex_home)
-    assert (
-        isinstance(error, ServerOverloaded) and len(codex_server.route_requests("responses")) == 1
+@pytest.mark.parametrize("code", ["server_is_overloaded", "slow_down"])
+async def test_overload_is_retried_with_backoff_then_fatal(
+    codex_server: LoopbackCodex, codex_home: Path, code: str
+) -> None:
+    codex_server.enqueue("responses", json_response(503, {"error": {"code": code}}))
+    sleeps = Sleeps()
+    _, error = await run(codex_server, codex_home, sleeps=sleeps)
+    assert isinstance(error, ServerOverloaded)
+    # codex-rs: the request layer resends it (5 requests in all), the turn layer does not.
+    assert len(codex_server.route_requests("responses")) == 5
+    bases = [0.2 * 2**n for n in range(4)]  # 200 ms doubling, with codex-rs's 0.9–1.1 jitter
+    assert len(sleeps.delays) == 4
+    assert all(
+        0.9 * base <= delay < 1.1 * base for base, delay in zip(bases, sleeps.delays, strict=True)
     )
 
 
@@ -371,7 +383,9 @@ async def test_connection_reset_is_retried_then_reported(
     sleeps = Sleeps()
     _, error = await run(codex_server, codex_home, sleeps=sleeps, request_max_retries=2)
     assert isinstance(error, TransportError) and "check the network" in str(error)
-    assert len(sleeps.delays) == 2
+    # codex-rs: 2 request retries in each of 6 turns (5 stream retries), 5 waits between turns.
+    assert len(sleeps.delays) == 2 * 6 + 5
+    assert len(codex_server.route_requests("responses")) == 3 * 6
 
 
 async def test_rejected_instructions_say_what_to_set(
@@ -454,7 +468,9 @@ async def test_no_token_reaches_logs_errors_or_artifacts(
                 {"access_token": "fake-new-access-token", "refresh_token": "rt_fake_new_refresh"},
             ),
         )
-        artifact, error = await run(codex_server, codex_home, request_max_retries=1)
+        artifact, error = await run(
+            codex_server, codex_home, request_max_retries=1, stream_max_retries=0
+        )
         outputs.append(artifact.model_dump_json())
         if error is not None:
             outputs += [str(error), error.detail, repr(error)]

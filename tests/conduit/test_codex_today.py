@@ -172,11 +172,13 @@ async def test_no_catalog_at_all_uses_the_builtin_table_and_says_so(
     codex_server.enqueue("responses", sse(success_transcript([PLAN_JSON])))
     artifact, error = await plan(codex_server, home)
     assert error is None and artifact.catalog_source == "built-in"
-    assert artifact.requested_model == "gpt-6.1-sol"
+    assert artifact.requested_model == "gpt-6.2-sol"
     assert artifact.model_instructions_sent is False
     assert any("instructions were not sent" in warning for warning in artifact.warnings)
     (posted,) = codex_server.route_requests("responses")
-    assert [item["role"] for item in posted.json["input"]] == ["developer", "user"]
+    tools_item, *messages = posted.json["input"]
+    assert tools_item["type"] == "additional_tools"
+    assert [item["role"] for item in messages] == ["developer", "user"]
 
 
 # 2. Model and effort; 4. the request shape, accepted by a strict backend ----------------------
@@ -287,7 +289,10 @@ async def test_cyber_policy_is_fatal(codex_server: LoopbackCodex, tmp_path: Path
     )
     _, error = await plan(codex_server, home)
     assert isinstance(error, ResponseFailed) and not error.retryable
-    assert "cyber-security policy" in str(error)
+    assert str(error) == (
+        "OpenAI flagged this request for possible cybersecurity risk; reword the wish "
+        "(sending the same request again will not help)."
+    )
     assert len(codex_server.route_requests("responses")) == 1
 
 

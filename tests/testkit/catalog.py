@@ -37,6 +37,7 @@ def _model(
     template: bool = True,
     in_api: bool = True,
     patch_tool: str = "freeform",
+    lite: bool = False,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "slug": slug,
@@ -63,6 +64,10 @@ def _model(
         "truncation_policy": {"mode": "tokens", "limit": 10000},
         "experimental_supported_tools": [],
     }
+    if lite:
+        # As every lite entry of Codex 0.171.0's bundled catalog.
+        entry["use_responses_lite"] = True
+        entry["tool_mode"] = "code_mode_only"
     if template:
         entry["base_instructions"] = BASE_INSTRUCTIONS
         entry["model_messages"] = {
@@ -91,6 +96,17 @@ MODELS: list[dict[str, Any]] = [
     ),
     _model("gpt-5.5", 8, minimal="0.120.0", in_api=True),
     _model("gpt-5.6-terra", 6, minimal="0.148.0", in_api=False),
+    # A lite model (Codex's request shape differs), listed after the default so that the
+    # default stays an ordinary model: the parity script compares the two.
+    _model(
+        "gpt-6.2-sol",
+        2,
+        minimal="0.166.0",
+        efforts=("low", "medium", "high", "xhigh", "max", "ultra"),
+        default_effort="low",
+        summary="none",
+        lite=True,
+    ),
 ]
 
 
@@ -118,5 +134,7 @@ def catalog_with_patch_tool(slug: str, kind: str) -> dict[str, Any]:
     return answer
 
 
+LITE_SLUG = "gpt-6.2-sol"
+"""The catalog's `use_responses_lite` entry."""
 DEFAULT_SLUG = "gpt-6.1-sol"
 """The entry Codex picks with no model configured: `visibility: list`, lowest `priority`."""

@@ -70,7 +70,8 @@ CODEX_BODY_KEYS = [
     "text",
     "client_metadata",
 ]
-"""The keys of Codex 0.169.0's `POST /responses` body, in its order (measured)."""
+"""The keys of Codex's `POST /responses` body, in its order (measured, 0.169.0 and 0.171.0; a lite
+model's body has no `tools`)."""
 CATALOG_ETAG = '"catalog-etag-1"'
 
 DEFAULT_HEADERS = {
@@ -233,6 +234,17 @@ def completed_frame(response_id: str, model: str, usage: dict[str, Any]) -> str:
             },
         },
     )
+
+
+def metadata_frame(headers: dict[str, str]) -> str:
+    """A `response.metadata` event: headers the backend hands over inside the stream (the
+    served model, the turn state)."""
+    return frame("response.metadata", {"type": "response.metadata", "headers": headers})
+
+
+def error_frame(code: str, message: str) -> str:
+    """An SSE `error` event, as the Responses API streams one."""
+    return frame("error", {"type": "error", "code": code, "message": message, "param": None})
 
 
 def success_transcript(

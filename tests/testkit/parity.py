@@ -21,11 +21,12 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 ABSENT = "(absent)"
+LITE_PREFIX = "lite: "
 
 # Each entry: a row's field and why a difference there is fine. Keep it short and honest.
 ALLOWED: dict[str, str] = {
@@ -33,8 +34,8 @@ ALLOWED: dict[str, str] = {
         "Codex zstd-compresses its body; compression is optional for a client"
     ),
     "header accept-encoding": (
-        "httpx offers gzip/deflate for the answer; Codex's client offers none; the answer is "
-        "an event stream either way"
+        "Codex offers zstd,gzip for the answer (since 0.171.0), httpx gzip, deflate (zstd "
+        "would need another library); the backend may compress the event stream with either"
     ),
     "header x-codex-turn-metadata": (
         "Codex-internal turn telemetry (sandbox, agent name, installation id)"
@@ -44,6 +45,10 @@ ALLOWED: dict[str, str] = {
     ),
     "tools declared": (
         "Codex declares its agent tools (shell, patch, ...); a planner declares none"
+    ),
+    "additional_tools namespaces": (
+        "a lite request's tools item: Codex fills its `functions` namespace with its agent "
+        "tools; a planner offers none, and still sends the item first, as Codex always does"
     ),
     "parallel_tool_calls": (
         "Codex follows the catalog's supports_parallel_tool_calls; with no tools declared "
@@ -151,7 +156,11 @@ _MISSING = object()
 def _row(field: str, codex: str, ours: str) -> Row:
     if codex == ours:
         return Row(field, codex, ours, "same")
-    reason = ALLOWED.get(field) or ALLOWED.get(field.removeprefix("models "))
+    reason = (
+        ALLOWED.get(field)
+        or ALLOWED.get(field.removeprefix("models "))
+        or ALLOWED.get(field.removeprefix(LITE_PREFIX))
+    )
     if reason:
         return Row(field, codex, ours, "allowed", reason)
     return Row(field, codex, ours, "DIFF")
@@ -181,6 +190,56 @@ def _ids_agree(request: dict[str, Any]) -> str:
 def _items(body: dict[str, Any]) -> list[dict[str, Any]]:
     items = body.get("input")
     return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+TOOLS_ITEM = "additional_tools"
+
+
+def _messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items after a lite request's leading tools item (all of them otherwise)."""
+    return items[1:] if items and items[0].get("type") == TOOLS_ITEM else items
+
+
+def _tools_item(items: list[dict[str, Any]]) -> str:
+    """A lite request's first item: its keys, id shape and role (the tools apart)."""
+    if not items or items[0].get("type") != TOOLS_ITEM:
+        return ABSENT
+    item = items[0]
+    return (
+        f"first; keys {', '.join(item)}; id {shape(str(item.get('id')))}; role {item.get('role')}"
+    )
+
+
+def _namespaces(items: list[dict[str, Any]]) -> str:
+    if not items or items[0].get("type") != TOOLS_ITEM:
+        return ABSENT
+    tools = items[0].get("tools")
+    spaces = (
+        [
+            f"{tool.get('name')} ({', '.join(key for key in tool if key != 'tools')})"
+            for tool in tools
+            if isinstance(tool, dict) and tool.get("type") == "namespace"
+        ]
+        if isinstance(tools, list)
+        else []
+    )
+    return "; ".join(spaces) or "(none)"
+
+
+def _declared(body: dict[str, Any]) -> list[Any] | None:
+    """Every tool a request offers: top-level `tools`, or those in a lite tools item."""
+    tools = body.get("tools")
+    if isinstance(tools, list):
+        return tools
+    items = _items(body)
+    if items and items[0].get("type") == TOOLS_ITEM and isinstance(items[0].get("tools"), list):
+        return [
+            tool
+            for space in items[0]["tools"]
+            if isinstance(space, dict)
+            for tool in (space.get("tools") or [])
+        ]
+    return None
 
 
 def _role_runs(items: list[dict[str, Any]]) -> str:
@@ -286,10 +345,10 @@ def _metadata_shape(body: dict[str, Any], key: str) -> str:
 
 
 def _tools(body: dict[str, Any]) -> str:
-    tools = body.get("tools", _MISSING)
-    if tools is _MISSING:
-        return ABSENT
-    return f"{len(tools)} tools" if isinstance(tools, list) else "not a list"
+    tools = _declared(body)
+    if tools is None:
+        return ABSENT if "tools" not in body else "not a list"
+    return f"{len(tools)} tools"
 
 
 def _text(body: dict[str, Any], key: str) -> str:
@@ -390,12 +449,17 @@ def compare_responses(
         )
     )
     rows.append(_row("input item count", str(len(codex_items)), str(len(our_items))))
-    rows.append(_row("first input item", _first_item(codex_items), _first_item(our_items)))
+    rows.append(_row("additional_tools item", _tools_item(codex_items), _tools_item(our_items)))
+    rows.append(
+        _row("additional_tools namespaces", _namespaces(codex_items), _namespaces(our_items))
+    )
+    codex_messages, our_messages = _messages(codex_items), _messages(our_items)
+    rows.append(_row("first input item", _first_item(codex_messages), _first_item(our_messages)))
     rows.append(
         _row(
             "first item text",
-            _first_text(codex_items, catalog, str(codex_body.get("model"))),
-            _first_text(our_items, catalog, str(our_body.get("model"))),
+            _first_text(codex_messages, catalog, str(codex_body.get("model"))),
+            _first_text(our_messages, catalog, str(our_body.get("model"))),
         )
     )
     rows.append(_row("input item ids", _id_shapes(codex_items), _id_shapes(our_items)))
@@ -404,7 +468,12 @@ def compare_responses(
         _row("input item metadata passthrough", _passthrough(codex_items), _passthrough(our_items))
     )
     body_row(
-        "tools", lambda body: "a list" if isinstance(body.get("tools"), list) else _tools(body)
+        "tools",
+        lambda body: (
+            "a list"
+            if isinstance(body.get("tools"), list)
+            else (ABSENT if "tools" not in body else "not a list")
+        ),
     )
     body_row("tools declared", _tools)
     for key in (
@@ -494,7 +563,102 @@ def compare_recording(records: list[dict[str, Any]], catalog: dict[str, Any] | N
             rows += compare_models(codex, ours)
     if any(record.get("phase") == CACHED_PHASE for record in records):
         rows.append(cache_row(records))
+    if any(record.get("phase") in LITE_PHASES for record in records):
+        rows += lite_rows(records, catalog)
+    if any(record.get("phase") in TURN_PHASES for record in records):
+        rows += turn_rows(records)
+    rows += retry_rows(records)
     return rows
+
+
+LITE_PHASES = ("codex-lite", "ours-lite")
+"""Both clients asked for the catalog's `use_responses_lite` model (a second request)."""
+TURN_PHASES = ("codex-turn", "ours-turn")
+"""A turn whose first answer calls a tool and sets `x-codex-turn-state`."""
+RETRY_MARK = "-retry:"
+"""`codex-retry:CASE` and `ours-retry:CASE`: the scripted retry table."""
+
+
+def posts(records: Iterable[dict[str, Any]], phase: str) -> list[dict[str, Any]]:
+    """The `POST /responses` requests of one phase, in order."""
+    return [
+        record
+        for record in records
+        if record.get("phase") == phase
+        and record.get("method") == "POST"
+        and str(record.get("path", "")).endswith("/responses")
+    ]
+
+
+def lite_rows(records: list[dict[str, Any]], catalog: dict[str, Any] | None) -> list[Row]:
+    """Every row of the lite request, each field named `lite: …`."""
+    codex, ours = (find(records, phase, "POST", "/responses") for phase in LITE_PHASES)
+    if codex is None or ours is None:
+        return [
+            Row(
+                f"{LITE_PREFIX}POST /responses recorded",
+                "yes" if codex else "no",
+                "yes" if ours else "no",
+                "DIFF",
+                "a client did not send it",
+            )
+        ]
+    return [
+        replace(row, field=LITE_PREFIX + row.field)
+        for row in compare_responses(codex, ours, catalog)
+    ]
+
+
+def turn_rows(records: list[dict[str, Any]]) -> list[Row]:
+    """The turn state on the first request of the turn (none) and on the follow-up (the value
+    the first answer set), and that there was a follow-up."""
+    rows = []
+    sent = {phase: posts(records, phase) for phase in TURN_PHASES}
+    for label, index in (("first request", 0), ("follow-up request", 1)):
+        values = []
+        for phase in TURN_PHASES:
+            requests = sent[phase]
+            values.append(
+                header_shape("x", headers_of(requests[index]).get("x-codex-turn-state"))
+                if len(requests) > index
+                else "(no such request)"
+            )
+        rows.append(_row(f"turn: x-codex-turn-state on the {label}", *values))
+    return rows
+
+
+def retry_rows(records: list[dict[str, Any]]) -> list[Row]:
+    """For each scripted retry case, how many `POST /responses` each client made."""
+    cases: list[str] = []
+    for record in records:
+        phase = str(record.get("phase", ""))
+        if phase.startswith("codex" + RETRY_MARK):
+            case = phase.split(RETRY_MARK, 1)[1]
+            if case not in cases:
+                cases.append(case)
+    return [
+        _row(
+            f"retries: {case}",
+            f"{len(posts(records, 'codex' + RETRY_MARK + case))} requests",
+            f"{len(posts(records, 'ours' + RETRY_MARK + case))} requests",
+        )
+        for case in cases
+    ]
+
+
+def moved_rows(fixture: dict[str, Any], records: list[dict[str, Any]]) -> list[Row]:
+    """What Codex itself changed since the pinned capture: its requests then (the `codex`
+    column) against its requests now (the `ours` column), rows that differ only."""
+    post, models = (
+        find(records, "codex", "POST", "/responses"),
+        find(records, "codex", "GET", "/models"),
+    )
+    rows: list[Row] = []
+    if post is not None:
+        rows += compare_responses(fixture["responses_request"], post)
+    if models is not None:
+        rows += compare_models(fixture["models_request"], models)
+    return [row for row in rows if row.codex != row.ours]
 
 
 CACHED_PHASE = "ours-after-codex"
@@ -623,6 +787,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("recording", type=Path)
     parser.add_argument("--codex-version", default="?")
     parser.add_argument(
+        "--moved-from",
+        type=Path,
+        default=None,
+        help="a saved capture of the pinned Codex: also say what moved in Codex's requests",
+    )
+    parser.add_argument(
         "--save-fixture",
         type=Path,
         default=None,
@@ -644,6 +814,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     for row in bad:
         print(f"  DIFF {row.field}: codex {row.codex!r}, ours {row.ours!r}")
+    if args.moved_from is not None:
+        fixture = json.loads(args.moved_from.read_text(encoding="utf-8"))
+        moved = moved_rows(fixture, records)
+        print(
+            f"\nwhat moved in Codex's own requests from {fixture.get('codex_version')} to "
+            f"{args.codex_version}: {len(moved) or 'nothing'}"
+        )
+        for row in moved:
+            print(f"  {row.field}: {row.codex!r} -> {row.ours!r}")
     return 1 if bad else 0
 
 

@@ -12,6 +12,13 @@ against a loopback backend (found by running it):
 - `POST /oauth/token`: new fake tokens (the fake login does not expire, so it should stay unused);
 - `GET /__parity/phase?name=N`: not a backend route; the script says which client runs next.
 
+Two kinds of phase answer `POST /responses` differently (issue 19):
+- `…-turn` phases: the first request of the phase gets a tool call (`read_file` of the wish)
+  and the header `x-codex-turn-state: TURN_STATE`; later ones the plan. What the client sends
+  back (the follow-up request of the same turn) must carry the turn state;
+- `…-retry:CASE` phases: the scripted answers of `RETRY_CASES[CASE]` (the last one repeats),
+  so the number of requests each client makes is codex-rs's retry policy, counted.
+
 Every other request is recorded too (and answered 404). Each request becomes one JSON line:
 phase, method, path, query, headers in arrival order, and the body decoded. Codex compresses
 its POST body with zstd (`content-encoding: zstd`); it is decoded with the `zstd` command
@@ -30,13 +37,22 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from testkit.catalog import catalog
 from testkit.codex_home import ACCOUNT_ID, fake_jwt
-from testkit.loopback import success_transcript
+from testkit.loopback import (
+    error_frame,
+    failed_transcript,
+    function_call_item,
+    incomplete_transcript,
+    success_transcript,
+    tool_call_transcript,
+)
 
 ETAG = '"parity-catalog-1"'
 PLAN_ANSWER = {
@@ -67,7 +83,50 @@ ROUTING = {
     "account_ordering": [ACCOUNT_ID],
     "default_account_id": ACCOUNT_ID,
 }
-REASONS = {200: "OK", 404: "Not Found", 426: "Upgrade Required", 400: "Bad Request"}
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    426: "Upgrade Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+TURN_STATE = "ts_parity_sticky_route_1"
+Answer = tuple[int, dict[str, str], bytes | list[str]]
+
+
+def _json(status: int, value: Any, **extra: str) -> Answer:
+    return status, {"content-type": "application/json", **extra}, json.dumps(value).encode()
+
+
+def _events(frames: list[str]) -> Answer:
+    return 200, {"content-type": "text/event-stream"}, frames
+
+
+RETRY_CASES: dict[str, list[Callable[[], Answer]]] = {
+    "503-overloaded": [
+        lambda: _json(503, {"error": {"code": "server_is_overloaded", "message": "busy"}})
+    ],
+    "429-rate-limit": [
+        lambda: _json(
+            429,
+            {"error": {"type": "rate_limit_exceeded", "message": "slow down"}},
+            **{"retry-after": "1"},
+        )
+    ],
+    "400-cyber-policy": [
+        lambda: _json(400, {"error": {"code": "cyber_policy", "message": "flagged"}})
+    ],
+    "500-eight-times": [lambda: _json(500, {"error": {"message": "boom"}})] * 8 + [lambda: PLAN],
+    "failed-retryable": [lambda: _events(failed_transcript("server_error", "oops"))],
+    "failed-cyber-policy": [lambda: _events(failed_transcript("cyber_policy", "flagged"))],
+    "incomplete": [lambda: _events(incomplete_transcript("max_output_tokens"))],
+    "error-event": [lambda: _events([error_frame("server_error", "it broke")])],
+}
+"""The answers of codex-wire §0.2's retry table, per case: request n gets the n-th answer, the
+last one repeating. `PLAN` stands for the plan answer (the model's own), filled in `answer`."""
+PLAN: Answer = (0, {}, b"")
 
 
 def decode_body(raw: bytes, encoding: str) -> tuple[Any, str]:
@@ -98,11 +157,13 @@ class Recorder:
         self.models = models if models is not None else catalog()
         self.phase = "start"
         self.count = 0
+        self.posts: dict[str, int] = {}
+        """`POST /responses` per phase."""
 
     def record(self, entry: dict[str, Any]) -> None:
         """Append one request (flushed at once, so a killed server keeps what it saw)."""
         self.count += 1
-        entry = {"seq": self.count, "phase": self.phase, **entry}
+        entry = {"seq": self.count, "phase": self.phase, "at": round(time.monotonic(), 3), **entry}
         with self.out.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
 
@@ -130,15 +191,26 @@ class Recorder:
             return json_answer(200, ROUTING)
         if method == "POST" and path.endswith("/responses"):
             model = body.get("model", "unknown") if isinstance(body, dict) else "unknown"
+            self.posts[self.phase] = number = self.posts.get(self.phase, 0) + 1
+            ids = {"openai-model": model, "x-request-id": f"req_parity_{self.count + 1}"}
+            if self.phase.endswith("-turn") and number == 1:
+                call = function_call_item("call_parity_1", "read_file", {"path": "docs.wish.yaml"})
+                return (
+                    200,
+                    {"content-type": "text/event-stream", **ids, "x-codex-turn-state": TURN_STATE},
+                    tool_call_transcript([call], model=model, response_id="resp_parity_turn"),
+                )
+            if "-retry:" in self.phase:
+                case = RETRY_CASES.get(self.phase.split("-retry:", 1)[1])
+                if case is not None:
+                    status, headers, payload = case[min(number, len(case)) - 1]()
+                    if status:
+                        return status, {**headers, **ids}, payload
             text = json.dumps(PLAN_ANSWER)
             chunks = [text[i : i + 80] for i in range(0, len(text), 80)]
             return (
                 200,
-                {
-                    "content-type": "text/event-stream",
-                    "openai-model": model,
-                    "x-request-id": f"req_parity_{self.count}",
-                },
+                {"content-type": "text/event-stream", **ids},
                 success_transcript(chunks, model=model),
             )
         if method == "POST" and path == "/oauth/token":

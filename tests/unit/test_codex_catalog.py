@@ -15,6 +15,7 @@ import pytest
 from testkit import catalog as loopback_catalog
 from testkit.codex_home import fake_jwt, write_codex_home
 from testkit.loopback import CODEX_BODY_KEYS
+from testkit.paths import CODEX_FIXTURES
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_TEXT
 from wishcraft.conduit import version as version_module
 from wishcraft.conduit.auth import CodexAuth, load_auth, load_login
@@ -90,12 +91,42 @@ def test_api_key_mode_offers_only_models_the_api_serves() -> None:
     assert "gpt-5.6-terra" not in CATALOG.listed_slugs(api=True)
 
 
-def test_the_builtin_table_holds_facts_only_and_defaults_to_gpt_6_1_sol() -> None:
+def test_the_builtin_table_holds_facts_only_and_defaults_to_gpt_6_2_sol() -> None:
     catalog = Catalog(BUILTIN_MODELS, "built-in")
     default = catalog.default()
-    assert default is not None and default.slug == "gpt-6.1-sol"
+    assert default is not None and default.slug == "gpt-6.2-sol" and default.use_responses_lite
     assert all(info.instructions is None for info in BUILTIN_MODELS)
     assert "gpt-5" not in {info.slug for info in BUILTIN_MODELS}
+
+
+def test_the_builtin_table_is_codex_0_171_0s_bundled_catalog() -> None:
+    """Every fact of §0.2's table, entry by entry and in priority order (issue 19)."""
+    facts = json.loads(
+        (CODEX_FIXTURES / "bundled-catalog-0.171.0.json").read_text(encoding="utf-8")
+    )
+    every = facts["every_entry"]
+    table = [
+        {
+            "slug": info.slug,
+            "priority": info.priority,
+            "visibility": info.visibility,
+            "minimal_client_version": info.minimal_client_version,
+            "default_reasoning_level": info.default_effort,
+            "supported_reasoning_levels": list(info.efforts),
+            "use_responses_lite": info.use_responses_lite,
+            "default_verbosity": info.default_verbosity,
+        }
+        for info in sorted(BUILTIN_MODELS, key=lambda info: info.priority)
+    ]
+    assert table == facts["models"]
+    assert [info.slug for info in BUILTIN_MODELS] == [row["slug"] for row in facts["models"]]
+    for info in BUILTIN_MODELS:
+        assert info.apply_patch_tool_type == every["apply_patch_tool_type"]
+        assert info.supports_verbosity is every["support_verbosity"]
+        assert info.default_summary == every["default_reasoning_summary"]
+        assert info.supported_in_api is every["supported_in_api"]
+    default = Catalog(BUILTIN_MODELS, "built-in").default()
+    assert default is not None and default.slug == facts["default"]
 
 
 def test_a_slug_matches_exactly_else_by_its_longest_prefix() -> None:
@@ -290,7 +321,7 @@ def test_version_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert (
         resolve_client_version(ConduitConfig(codex_home=home)).version
         == BUILTIN_CLIENT_VERSION
-        == "0.169.0"
+        == "0.171.0"
     )
     fake = tmp_path / "codex-bin"
     fake.write_text("#!/bin/sh\necho 'codex-cli 0.171.2'\n")
@@ -298,8 +329,12 @@ def test_version_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: str(fake))
     found = resolve_client_version(ConduitConfig(codex_home=home))
     assert (found.version, found.source) == ("0.171.2", "`codex --version`")
+    # A cache written by an older Codex does not hide the newer installed one (issue 19).
     write_cache(home, age_seconds=9999, client_version="0.170.0")
-    assert resolve_client_version(ConduitConfig(codex_home=home)).version == "0.170.0"
+    assert resolve_client_version(ConduitConfig(codex_home=home)).version == "0.171.2"
+    write_cache(home, age_seconds=9999, client_version="0.172.0")
+    found = resolve_client_version(ConduitConfig(codex_home=home))
+    assert (found.version, found.source) == ("0.172.0", "the Codex model cache")
     configured = ConduitConfig(
         codex_home=home,
         client_version="0.160.1",
@@ -308,6 +343,33 @@ def test_version_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_client_version(configured) == version_module.ClientVersion(
         "0.160.1", "`client_version` under [conduit]"
     )
+
+
+def test_codex_version_is_asked_once_per_binary_path_and_mtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "codex"
+    home.mkdir()
+    calls = tmp_path / "calls"
+    fake = tmp_path / "codex-bin"
+    fake.write_text(f"#!/bin/sh\necho run >> {calls}\necho 'codex-cli 0.172.0'\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(shutil, "which", lambda name: str(fake))
+    config = ConduitConfig(codex_home=home)
+    # Not asked yet: hover (probe=False) runs no process and falls back.
+    assert resolve_client_version(config, probe=False).version == BUILTIN_CLIENT_VERSION
+    assert not calls.exists()
+    for _ in range(3):
+        assert resolve_client_version(config).version == "0.172.0"
+        assert resolve_client_version(config, probe=False).version == "0.172.0"
+    assert calls.read_text().count("run") == 1
+    # An upgrade in place (new mtime) is asked again, once.
+    fake.write_text(f"#!/bin/sh\necho run >> {calls}\necho 'codex-cli 0.173.0'\n")
+    stat = fake.stat()
+    os.utime(fake, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert resolve_client_version(config).version == "0.173.0"
+    assert resolve_client_version(config).version == "0.173.0"
+    assert calls.read_text().count("run") == 2
 
 
 # The request --------------------------------------------------------------------------------
@@ -343,8 +405,10 @@ def test_the_body_has_codex_key_order_no_instructions_and_model_instructions_fir
 def test_without_a_catalog_only_the_planner_text_is_sent() -> None:
     choice = choose_model(ConduitConfig(), Catalog(BUILTIN_MODELS, "built-in"))
     body, _ = build_body(LIGHTHOUSE, LIGHTHOUSE_TEXT, "w.yaml", choice, TurnIds.new())
-    assert [item["role"] for item in body["input"]] == ["developer", "user"]
-    assert body["model"] == "gpt-6.1-sol"
+    # The built-in default is lite: its (empty) tools item first, then no model instructions.
+    assert [item["type"] for item in body["input"]] == ["additional_tools", "message", "message"]
+    assert [item["role"] for item in body["input"][1:]] == ["developer", "user"]
+    assert body["model"] == "gpt-6.2-sol"
 
 
 def test_the_prompt_hash_does_not_change_with_the_model() -> None:

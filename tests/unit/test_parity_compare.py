@@ -1,4 +1,4 @@
-"""The parity comparer (testkit.parity) on a real capture of Codex 0.169.0, and ours against it.
+"""The parity comparer (testkit.parity) on a real capture of Codex 0.171.0, and ours against it.
 
 The capture (tests/fixtures/codex/) is what `codex exec --output-schema` sent to the parity
 recorder (scripts/codex-parity.sh), redacted. The comparer must pass Codex against itself,
@@ -23,7 +23,7 @@ from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, Recorded, sse, success_transcript
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "codex" / "codex-exec-0.169.0-request.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "codex" / "codex-exec-0.171.0-request.json"
 OTHER_ID = "01a22b54-ffff-7fff-bfff-ffffffffffff"
 
 
@@ -77,9 +77,9 @@ def test_the_capture_is_what_the_comparison_expects_of_codex() -> None:
         == body["prompt_cache_key"]
     )
     assert headers["x-codex-window-id"] == headers["session-id"] + ":0"
-    assert headers["version"] == "0.169.0"
+    assert headers["version"] == "0.171.0"
     assert "openai-beta" not in headers
-    assert models()["query"] == {"client_version": ["0.169.0"]}
+    assert models()["query"] == {"client_version": ["0.171.0"]}
 
 
 def allowed_variant() -> dict[str, Any]:
@@ -202,13 +202,7 @@ MUTATIONS: dict[str, tuple[Change, set[str]]] = {
                 0, {"type": "additional_tools", "role": "developer", "id": "at_1", "tools": []}
             )
         ),
-        {
-            "input item types",
-            "first input item",
-            "first item text",
-            "input item ids",
-            "input item keys",
-        },
+        {"input item types", "additional_tools item", "input item ids", "input item keys"},
     ),
     "item ids of another shape": (
         _body(lambda b: [item.update(id=f"item_{n}") for n, item in enumerate(b["input"])]),
@@ -416,4 +410,88 @@ def test_ours_after_codex_must_read_the_cache_codex_wrote() -> None:
     rows = parity.compare_recording(base + [fetched, again], catalog())
     assert [row.field for row in parity.failed(rows)] == [
         "ours after Codex wrote models_cache.json"
+    ]
+
+
+# Issue 19: the lite request, the turn-state follow-up, the retry table, what moved ------------
+
+
+def in_phase(request: dict[str, Any], phase: str) -> dict[str, Any]:
+    return {**copy.deepcopy(request), "phase": phase}
+
+
+def lite(request: dict[str, Any]) -> dict[str, Any]:
+    """The captured request reshaped as a lite one (what Codex sends for a lite model)."""
+    body = request["body"]
+    tools = body.pop("tools")
+    tools_item = {
+        "type": "additional_tools",
+        "id": f"at_{OTHER_ID}",
+        "role": "developer",
+        "tools": [{"type": "namespace", "name": "functions", "description": "", "tools": tools}],
+    }
+    body["input"].insert(0, tools_item)
+    set_header(request, "x-openai-internal-codex-responses-lite", "true")
+    return request
+
+
+def test_the_lite_rows_compare_the_tools_item_and_allow_only_its_tools() -> None:
+    codex = in_phase(lite(post()), "codex-lite")
+    ours = in_phase(lite(post()), "ours-lite")
+    ours["body"]["input"][0]["tools"] = []  # a planner offers none
+    rows = parity.lite_rows([codex, ours], catalog())
+    assert all(row.field.startswith("lite: ") for row in rows)
+    found = verdicts(rows)
+    assert found["lite: additional_tools namespaces"] == "allowed"
+    assert found["lite: tools declared"] == "allowed"
+    assert found["lite: first item text"] == "same"  # read after the tools item
+    assert parity.failed(rows) == []
+    set_header(ours, "x-openai-internal-codex-responses-lite", None)
+    ours["body"]["input"].pop(0)
+    failing = {row.field for row in parity.failed(parity.lite_rows([codex, ours], catalog()))}
+    assert {
+        "lite: header x-openai-internal-codex-responses-lite",
+        "lite: additional_tools item",
+    } <= failing
+    missing = parity.lite_rows([codex], catalog())
+    assert [(row.field, row.verdict) for row in missing] == [
+        ("lite: POST /responses recorded", "DIFF")
+    ]
+
+
+def test_the_turn_rows_want_the_state_on_the_follow_up_only() -> None:
+    def turn(phase: str, follow_up_state: str | None) -> list[dict[str, Any]]:
+        first, second = in_phase(post(), phase), in_phase(post(), phase)
+        set_header(second, "x-codex-turn-state", follow_up_state)
+        return [first, second]
+
+    good = turn("codex-turn", "ts_1") + turn("ours-turn", "ts_1")
+    assert parity.failed(parity.turn_rows(good)) == []
+    dropped = turn("codex-turn", "ts_1") + turn("ours-turn", None)
+    assert [row.field for row in parity.failed(parity.turn_rows(dropped))] == [
+        "turn: x-codex-turn-state on the follow-up request"
+    ]
+    alone = turn("codex-turn", "ts_1") + turn("ours-turn", "ts_1")[:1]
+    assert parity.failed(parity.turn_rows(alone))[0].ours == "(no such request)"
+
+
+def test_the_retry_rows_count_requests_per_case() -> None:
+    records = [in_phase(post(), "codex-retry:503") for _ in range(5)]
+    records += [in_phase(post(), "ours-retry:503") for _ in range(5)]
+    records += [in_phase(post(), "codex-retry:429") for _ in range(6)]
+    records += [in_phase(post(), "ours-retry:429")]
+    rows = parity.retry_rows(records)
+    assert [(row.field, row.codex, row.ours, row.verdict) for row in rows] == [
+        ("retries: 503", "5 requests", "5 requests", "same"),
+        ("retries: 429", "6 requests", "1 requests", "DIFF"),
+    ]
+
+
+def test_what_moved_names_only_what_codex_changed() -> None:
+    newer = in_phase(post(), "codex")
+    set_header(newer, "version", "0.172.0")
+    newer_models = in_phase(models(), "codex")
+    moved = parity.moved_rows(capture(), [newer, newer_models])
+    assert [(row.field, row.codex, row.ours) for row in moved] == [
+        ("header version", "0.171.0", "0.172.0")
     ]

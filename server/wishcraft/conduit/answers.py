@@ -1,6 +1,23 @@
-"""What Codex answers besides the text, read in one place: error statuses and failure events
-as `ConduitError`s with one sentence each, the request ids, the rate-limit headers, the token
-usage and the model that served.
+"""What Codex answers besides the text, read in one place: error statuses, failure and error
+events as `ConduitError`s with one sentence each, the request ids, the rate-limit headers, the
+token usage, the model that served, the turn state and the catalog's ETag.
+
+The classification is codex-rs's, as the real Codex 0.171.0 behaved against scripted answers
+(`scripts/codex-parity.sh` counts its requests): where that differs from codex-wire §0.2's
+reading, the measurement wins (a plain 429 and an SSE `error` event are resent at the turn
+layer, 6 requests in all):
+
+| answer | error | retried |
+|---|---|---|
+| 503 `server_is_overloaded` / `slow_down` | `ServerOverloaded` | request layer only (5 in all) |
+| 429 `usage_limit_reached` / `usage_not_included` | `UsageLimitReached` | no |
+| any other 429 | `RateLimited`, its `Retry-After` said | turn layer (6 in all) |
+| 400 `cyber_policy` | `CyberPolicyRefused` | no |
+| 500 and other 5xx | `HTTPStatusError` | request layer, then turn layer |
+| `response.failed`, a fatal code (`FATAL_FAILURE_CODES`, `cyber_policy`) | `ResponseFailed` | no |
+| `response.failed`, any other code | `ResponseFailed`, retryable | turn layer (6 in all) |
+| an SSE `error` event | `StreamErrorEvent` (`cyber_policy`: fatal) | turn layer (6 in all) |
+| `response.incomplete` | an incomplete answer (the reason kept) | no |
 
 Pure functions over httpx responses, headers and events (no I/O): the client (`client.py`)
 reads a body and hands it here. Every sentence names its fix; `docs/troubleshooting.md` lists
@@ -25,6 +42,7 @@ from wishcraft.conduit.choice import ModelChoice
 from wishcraft.conduit.errors import (
     ClientTooOld,
     ConduitError,
+    CyberPolicyRefused,
     EffortNotSupported,
     EndpointNotFound,
     HTTPStatusError,
@@ -34,6 +52,7 @@ from wishcraft.conduit.errors import (
     RedirectRefused,
     ResponseFailed,
     ServerOverloaded,
+    StreamErrorEvent,
     UsageLimitReached,
     describe_reset,
 )
@@ -49,9 +68,10 @@ FATAL_FAILURE_CODES = {
     "invalid_prompt": "the backend refused the prompt",
     "server_is_overloaded": "the model is at capacity",
     "slow_down": "the model is at capacity",
-    "cyber_policy": "the request was stopped by OpenAI's cyber-security policy (reword the "
-    "wish; retrying the same request will not help)",
 }
+CYBER_POLICY = "cyber_policy"
+TURN_STATE_HEADER = "x-codex-turn-state"
+MODELS_ETAG_HEADER = "x-models-etag"
 
 _TRY_AGAIN = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|seconds?)", re.IGNORECASE)
 
@@ -280,6 +300,15 @@ def status_error(
             detail=body[:1000],
             **ids,
         )
+    if status == 400 and answer.error.get("code") == CYBER_POLICY:
+        return CyberPolicyRefused(
+            f"OpenAI flagged this request for possible cybersecurity risk{where}; reword the "
+            "wish (sending the same request again will not help).",
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
+        )
     if status == 400:
         refused = _bad_request_error(answer, context)
         if refused is not None:
@@ -345,11 +374,18 @@ def _too_many_error(response: httpx.Response, answer: _Answer) -> ConduitError:
     error, status, ids = answer.error, answer.status, answer.ids
     kind = error.get("type") or error.get("code")
     if kind not in ("usage_limit_reached", "usage_not_included"):
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        when = (
+            f"in {math.ceil(retry_after):,} s (its Retry-After)"
+            if retry_after is not None
+            else "in a moment"
+        )
         return RateLimited(
-            f"Codex is rate-limiting requests{answer.where}; try again in a moment.",
-            retry_after=parse_retry_after(response.headers.get("retry-after")),
+            f"Codex is rate-limiting requests{answer.where}; plan again {when}.",
+            retry_after=retry_after,
             status=status,
             body=answer.body,
+            detail=answer.body[:1000],
             **ids,
         )
     resets_at = _timestamp(error.get("resets_at"))
@@ -429,17 +465,49 @@ def _bad_request_error(answer: _Answer, context: RequestContext) -> ConduitError
     return None
 
 
-def served_model(headers: Any) -> str | None:
-    """`OpenAI-Model` from response headers or an event's `response.headers`, in any case."""
+def header_value(headers: Any, *names: str) -> str | None:
+    """The first of `names` in response headers or an event's `headers` object, in any case
+    (an event may carry a list of values: the first counts)."""
     if isinstance(headers, httpx.Headers):
-        return text_or_none(headers.get("openai-model"))
+        for name in names:
+            value = text_or_none(headers.get(name))
+            if value is not None:
+                return value
+        return None
     if isinstance(headers, dict):
         for name, value in headers.items():
-            if isinstance(name, str) and name.lower() in ("openai-model", "x-openai-model"):
+            if isinstance(name, str) and name.lower() in names:
                 if isinstance(value, list) and value:
                     value = value[0]
                 return text_or_none(value)
     return None
+
+
+def served_model(headers: Any) -> str | None:
+    """`OpenAI-Model` from response headers, an event's `response.headers` or a
+    `response.metadata` event's `headers`, in any case."""
+    return header_value(headers, "openai-model", "x-openai-model")
+
+
+def turn_state(headers: Any) -> str | None:
+    """`x-codex-turn-state` from response headers or a `response.metadata` event's `headers`:
+    the backend's sticky routing for the rest of the turn."""
+    return header_value(headers, TURN_STATE_HEADER)
+
+
+def models_etag(headers: httpx.Headers) -> str | None:
+    """`X-Models-Etag`: the catalog the backend serves now (a different one means refetch)."""
+    value = headers.get(MODELS_ETAG_HEADER)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def metadata_headers(event: StreamEvent) -> dict[str, Any]:
+    """The `headers` object of a `response.metadata` event (or of its `response`)."""
+    for holder in (event.payload, event.response):
+        headers = holder.get("headers")
+        if isinstance(headers, dict):
+            return headers
+    return {}
 
 
 def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None) -> ResponseFailed:
@@ -456,6 +524,15 @@ def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None
         )
     code = error.get("code") if isinstance(error.get("code"), str) else None
     text = redact(str(error.get("message") or ""))  # before any cut, see _read_error_body
+    if code == CYBER_POLICY:
+        return ResponseFailed(
+            "OpenAI flagged this request for possible cybersecurity risk; reword the wish "
+            "(sending the same request again will not help).",
+            code=code,
+            detail=text,
+            request_id=ids["request_id"],
+            cf_ray=ids["cf_ray"],
+        )
     if code in FATAL_FAILURE_CODES:
         return ResponseFailed(
             f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.",
@@ -478,4 +555,43 @@ def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None
         detail=text,
         request_id=ids["request_id"],
         cf_ray=ids["cf_ray"],
+    )
+
+
+def error_event_error(
+    event: StreamEvent, request_id: str | None, cf_ray: str | None
+) -> ConduitError:
+    """An SSE `error` event: an error that ends the response, resent at the turn layer (a
+    `cyber_policy` one is fatal). Its fields are at the top (`code`, `message`) or in an
+    `error` object (the WebSocket shape)."""
+    nested = event.payload.get("error")
+    source = nested if isinstance(nested, dict) else event.payload
+    code = text_or_none(source.get("code")) or text_or_none(source.get("type"))
+    if code == "error":
+        code = None
+    text = redact(str(source.get("message") or ""))
+    if code == CYBER_POLICY:
+        return ResponseFailed(
+            "OpenAI flagged this request for possible cybersecurity risk; reword the wish "
+            "(sending the same request again will not help).",
+            code=code,
+            detail=text,
+            request_id=request_id,
+            cf_ray=cf_ray,
+        )
+    if code in FATAL_FAILURE_CODES:
+        return ResponseFailed(
+            f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.",
+            code=code,
+            detail=text,
+            request_id=request_id,
+            cf_ray=cf_ray,
+        )
+    return StreamErrorEvent(
+        f"Codex sent an error in the stream ({code or 'no code'}): {text[:200] or 'no message'}; "
+        "try again, and if it persists look at the request with `wishcraft plan -v`.",
+        code=code,
+        detail=text,
+        request_id=request_id,
+        cf_ray=cf_ray,
     )

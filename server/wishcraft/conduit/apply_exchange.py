@@ -279,10 +279,12 @@ def _function_tool(
 def declare_tools(kind: PatchToolType, grammar: str) -> list[dict[str, Any]]:
     """The `tools` of every request: the two read-only functions, then `apply_patch`.
 
-    Shaped as Codex 0.169.0 declares its own (measured by scripts/codex-parity.sh): a function
-    is `{type, name, description, strict, parameters}`; the freeform patch tool is
+    Shaped as Codex 0.169.0 and 0.171.0 declare their own (measured by scripts/codex-parity.sh):
+    a function is `{type, name, description, strict, parameters}`; the freeform patch tool is
     `{type: custom, name, description, format: {type: grammar, syntax: lark, definition}}`;
-    the function form of `apply_patch` is not strict, as Codex's is not."""
+    the function form of `apply_patch` is not strict, as Codex's is not. For a lite model the
+    same list goes in the request's first `additional_tools` item, in the `functions`
+    namespace (`request.responses_body`), where Codex 0.171.0 puts its own."""
     tools = [
         _function_tool(
             "read_file",

@@ -1,12 +1,13 @@
 """The Codex model catalog: which models exist, which one is the default, what each accepts.
 
-Codex 0.169.0 hard-codes no model: it asks the backend (`GET {base}/models?client_version=V`),
-caches the answer in `$CODEX_HOME/models_cache.json` and treats that file as fresh for five
-minutes. We read the same sources in the same order and never write Codex's files:
+Codex hard-codes no model (0.169.0 and 0.171.0 alike): it asks the backend
+(`GET {base}/models?client_version=V`), caches the answer in `$CODEX_HOME/models_cache.json`
+and treats that file as fresh for five minutes. We read the same sources in the same order
+and never write Codex's files:
 
 1. `models_cache.json` while it is fresh (the Codex CLI wrote it moments ago);
-2. `GET {base}/models`, kept in memory with its ETag and asked again when stale (a 304 keeps
-   the copy in memory);
+2. `GET {base}/models`, kept in memory with its ETag and asked again when stale, or when an
+   answer's `X-Models-Etag` names another catalog (a 304 keeps the copy in memory);
 3. a stale copy: the one in memory, else `models_cache.json` whatever its age;
 4. `BUILTIN_MODELS`, a small table of facts (slug, priority, efforts, minimal client version)
    without any prompt text. With it, the model's own instructions cannot be sent, and the
@@ -68,6 +69,9 @@ class ModelInfo:
     apply_patch_tool_type: str | None = None
     context_window: int | None = None
     supported_in_api: bool = True
+    use_responses_lite: bool = False
+    """Codex's lite request shape: tools in a first `additional_tools` item, the lite
+    header, `reasoning.context` (`request.py`)."""
 
     @property
     def listed(self) -> bool:
@@ -127,48 +131,71 @@ class Catalog:
         return age is not None and 0 <= age < FRESH_SECONDS
 
 
+_TO_ULTRA = ("low", "medium", "high", "xhigh", "max", "ultra")
+_TO_MAX = ("low", "medium", "high", "xhigh", "max")
 _FOUR = ("low", "medium", "high", "xhigh")
+
+
+def _builtin(
+    slug: str,
+    name: str,
+    priority: int,
+    minimal: str,
+    effort: str,
+    efforts: tuple[str, ...] = _TO_ULTRA,
+    *,
+    visibility: str = "list",
+    lite: bool = True,
+    verbosity: str = "low",
+) -> ModelInfo:
+    """One entry of the built-in table: every 0.171.0 entry is freeform-patch, supports
+    verbosity, has no default summary and is served by the API."""
+    return ModelInfo(
+        slug=slug,
+        display_name=name,
+        visibility=visibility,
+        priority=priority,
+        minimal_client_version=minimal,
+        efforts=efforts,
+        default_effort=effort,
+        default_summary="none",
+        supports_verbosity=True,
+        default_verbosity=verbosity,
+        apply_patch_tool_type="freeform",
+        supported_in_api=True,
+        use_responses_lite=lite,
+    )
+
+
 BUILTIN_MODELS: tuple[ModelInfo, ...] = (
-    ModelInfo(
-        "gpt-6.1-sol", "GPT-6.1 Sol", "list", 1, "0.155.0", _FOUR, "medium", "auto", True, "low"
-    ),
-    ModelInfo(
-        "gpt-6.1-terra", "GPT-6.1 Terra", "list", 2, "0.155.0", _FOUR, "medium", "auto", True, "low"
-    ),
-    ModelInfo(
-        "gpt-6-astra", "GPT-6 Astra", "list", 3, "0.150.0", _FOUR, "medium", "auto", True, "low"
-    ),
-    ModelInfo("gpt-6-sol", "GPT-6 Sol", "list", 4, "0.148.0", _FOUR, "medium", "auto", True, "low"),
-    ModelInfo(
-        "gpt-6-luna", "GPT-6 Luna", "list", 5, "0.142.2", _FOUR, "medium", "auto", True, "low"
-    ),
-    ModelInfo(
-        "gpt-5.6-sol", "GPT-5.6 Sol", "list", 6, "0.130.0", _FOUR, "medium", "auto", True, "low"
-    ),
-    ModelInfo(
-        "gpt-5.6-terra", "GPT-5.6 Terra", "list", 7, "0.130.0", _FOUR, "medium", "auto", True, "low"
-    ),
-    ModelInfo(
-        "gpt-5.6-luna", "GPT-5.6 Luna", "list", 8, "0.130.0", _FOUR, "medium", "auto", True, "low"
-    ),
-    ModelInfo("gpt-5.5", "GPT-5.5", "list", 9, "0.98.0", _FOUR, "medium", "auto", True, "low"),
-    ModelInfo(
-        "codex-auto-review",
-        "Codex auto review",
-        "hide",
-        0,
-        "0.150.0",
-        _FOUR,
+    _builtin("gpt-6.2-sol", "GPT-6.2 Sol", 1, "0.166.0", "low"),
+    _builtin("gpt-6.2-astra", "GPT-6.2 Astra", 2, "0.166.0", "low"),
+    _builtin("gpt-6.1-terra", "GPT-6.1 Terra", 3, "0.153.0", "low"),
+    _builtin("gpt-6.1-sol", "GPT-6.1 Sol", 4, "0.153.0", "low"),
+    _builtin("gpt-6-astra", "GPT-6 Astra", 5, "0.153.0", "low"),
+    _builtin("gpt-6-sol", "GPT-6 Sol", 6, "0.155.0", "medium"),
+    _builtin("gpt-6-luna", "GPT-6 Luna", 7, "0.155.0", "medium", _TO_MAX),
+    _builtin("gpt-5.6-sol", "GPT-5.6 Sol", 8, "0.144.0", "low"),
+    _builtin("gpt-5.6-terra", "GPT-5.6 Terra", 9, "0.144.0", "medium"),
+    _builtin("gpt-5.6-luna", "GPT-5.6 Luna", 10, "0.144.0", "medium", _TO_MAX),
+    _builtin("gpt-daybreak-blue-latest", "Daybreak Blue", 11, "0.144.0", "low", visibility="hide"),
+    _builtin(
+        "gpt-daybreak-red-latest",
+        "Daybreak Red",
+        12,
+        "0.142.2",
         "medium",
-        "auto",
-        False,
-        None,
-        supported_in_api=False,
+        visibility="hide",
+        verbosity="high",
+    ),
+    _builtin("gpt-5.5", "GPT-5.5", 13, "0.124.0", "medium", _FOUR, lite=False),
+    _builtin(
+        "codex-auto-review", "Codex auto review", 43, "0.98.0", "medium", _TO_MAX, visibility="hide"
     ),
 )
-"""The catalog compiled into Codex 0.169.0, as facts only: slugs, hidden entries and the
-minimal versions it spans (0.98.0 to 0.155.0), ordered so that its default, `gpt-6.1-sol`,
-comes first. Used only when neither the backend nor models_cache.json answers."""
+"""The catalog compiled into Codex 0.171.0, as facts only (no prompt text), listed by
+priority: its default is `gpt-6.2-sol`, a `use_responses_lite` model like all but `gpt-5.5`.
+Used only when neither the backend nor models_cache.json answers."""
 
 
 def builtin_catalog() -> Catalog:
@@ -229,6 +256,7 @@ def parse_model(entry: Any) -> ModelInfo | None:
         apply_patch_tool_type=_string(entry.get("apply_patch_tool_type")),
         context_window=window if isinstance(window, int) and not isinstance(window, bool) else None,
         supported_in_api=entry.get("supported_in_api") is not False,
+        use_responses_lite=entry.get("use_responses_lite") is True,
     )
 
 
@@ -292,6 +320,19 @@ class CatalogStore:
     def __init__(self) -> None:
         """Start with nothing in memory."""
         self._memory: Catalog | None = None
+        self._wanted_etag: str | None = None
+
+    def changed(self, etag: str) -> None:
+        """An answer's `X-Models-Etag` differs from the held catalog's: the next load fetches
+        `/models` again, whatever the age of the copies at hand (as Codex refetches)."""
+        self._wanted_etag = etag
+
+    def _usable(self, catalog: Catalog | None, now: float | None) -> bool:
+        return (
+            catalog is not None
+            and catalog.is_fresh(now)
+            and (self._wanted_etag is None or catalog.etag == self._wanted_etag)
+        )
 
     def offline(self, home: Path, now: float | None = None) -> Catalog:
         """The best catalog without a network call (for hover and `wishcraft models`
@@ -316,14 +357,15 @@ class CatalogStore:
         fresh or stale copies and the built-in table are all there is.
         """
         cached = read_cache_file(home)
-        if cached is not None and cached.is_fresh(now):
+        if cached is not None and self._usable(cached, now):
             return cached
-        if self._memory is not None and self._memory.is_fresh(now):
+        if self._memory is not None and self._usable(self._memory, now):
             return self._memory
         if request is not None:
             fetched = await self._fetch(http, request)
             if fetched is not None:
                 self._memory = fetched
+                self._wanted_etag = None
                 return fetched
         for catalog in (self._memory, cached):
             if catalog is not None:

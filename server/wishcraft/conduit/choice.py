@@ -44,6 +44,11 @@ class ModelChoice:
     offered: tuple[str, ...] = ()
     """The models the catalog offers, for error messages."""
 
+    @property
+    def lite(self) -> bool:
+        """Whether the catalog asks for Codex's lite request shape for this model."""
+        return self.info is not None and self.info.use_responses_lite
+
 
 def _instructions_file(config: ConduitConfig) -> str:
     path = Path(config.instructions_file) if config.instructions_file else None

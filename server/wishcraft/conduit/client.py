@@ -8,19 +8,29 @@ HTTP stream at once: the `async with` around the response exits on `CancelledErr
 Before the request: the login (`auth.load_login`: a ChatGPT login, else an API key), refreshed
 five minutes before it expires; the version we present (`version.py`); the model catalog
 (`catalog.py`, from Codex's cache, `/models` or built in); the model and its effort
-(`choice.py`). Then one `POST /responses` shaped as Codex 0.169.0 sends it (`request.py`), to
+(`choice.py`). Then one `POST /responses` shaped as Codex 0.171.0 sends it (`request.py`), to
 the ChatGPT backend with a ChatGPT login or to the public API (`OPENAI_BASE_URL`) with a key.
 `open_session` does the first part and `send` posts one body; `plan` is the two in a row, and
 the apply exchange (`apply_exchange.py`) sends several bodies over one session.
 
-Retries, as Codex does them: 5xx and network errors before the response are retried with
-exponential backoff and jitter; a 429 waits for its `Retry-After` (capped); a 401 first reloads
+Retries, as codex-rs classifies them (`answers.py` has the table): the request layer resends
+5xx answers (overloaded 503s included) and network errors with exponential backoff and jitter,
+5 requests in all; the turn layer then sends the request again, up to `stream_max_retries`
+times (5), for what Codex 0.171.0 sends again: other 5xx, network errors, a 429 that is not a
+usage limit (after its `Retry-After`), an SSE `error` event, and a `response.failed` with a code
+that is not fatal (after the delay a `rate_limit_exceeded` message names). A 401 first reloads
 auth.json (another process may have logged in again) and resends, then refreshes
-(`unauthorized_recovery`) and resends. A `response.failed` with `rate_limit_exceeded` is
-retried after the delay its message names; the fatal codes (`cyber_policy` among them) are not.
-A stream that ends without `response.completed`, or idles past the timeout, is an incomplete
-result, not an error. A 404 names the URL; no other endpoint is ever tried (Codex removed the
-chat-completions wire; `wire_api = "chat"` asks for it explicitly).
+(`unauthorized_recovery`) and resends. A stream that ends without `response.completed`, or
+idles past the timeout, or a `response.incomplete`, is an incomplete result, not an error, and
+is not retried.
+
+Turn state: an `x-codex-turn-state` answer header, or one inside a `response.metadata` event, is
+kept on the `Session` (one turn: a plan, or one apply exchange) and sent on every later request
+of it; a new session starts without one. An `X-Models-Etag` other than the held catalog's makes
+the next session fetch `/models` again.
+
+A 404 names the URL; no other endpoint is ever tried (Codex removed the chat-completions wire;
+`wire_api = "chat"` asks for it explicitly).
 
 Proxies and CAs: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured (httpx
 reads them), and `CODEX_CA_CERTIFICATE`, else `SSL_CERT_FILE`, adds a CA to the system's, for
@@ -52,12 +62,16 @@ import httpx
 
 from wishcraft.conduit.answers import (
     RequestContext,
+    error_event_error,
     failure_error,
     ids_of,
+    metadata_headers,
+    models_etag,
     rate_limits_from_headers,
     served_model,
     status_error,
     text_or_none,
+    turn_state,
     usage_of,
 )
 from wishcraft.conduit.auth import CodexAuth, load_login, refresh_auth
@@ -68,9 +82,7 @@ from wishcraft.conduit.errors import (
     AuthError,
     ConduitConfigError,
     ConduitError,
-    RateLimited,
     RefreshFailed,
-    ResponseFailed,
     StreamOverflow,
     TransportError,
 )
@@ -151,6 +163,10 @@ class StreamState:
     output_items: list[dict[str, Any]] = field(default_factory=list)
     """Every item of `response.output_item.done`, in order (reasoning, messages, tool calls):
     a tool exchange replays them and answers the calls among them."""
+    turn_state: str | None = None
+    """The `x-codex-turn-state` the last answer handed back (header or `response.metadata`)."""
+    models_etag: str | None = None
+    """The `X-Models-Etag` of the last answer."""
 
     @property
     def text(self) -> str:
@@ -181,6 +197,9 @@ class Session:
     choice: ModelChoice
     ids: TurnIds
     context: RequestContext
+    turn_state: str | None = None
+    """What the backend handed back as `x-codex-turn-state` in this turn; sent on every later
+    request of it. A session is one turn, so it never reaches another turn or wish."""
 
 
 def ssl_context(config: ConduitConfig) -> ssl.SSLContext:
@@ -356,49 +375,44 @@ class CodexClient:
     ) -> None:
         """POST one body and fold its stream into `state`, with every retry Codex makes.
 
-        Transport errors, 5xx and 429 are retried in `_turn`, a 401 recovers the login there
-        (`session.auth` keeps the recovered one for the next request); a retryable
-        `response.failed` resends the same body here. Raises a `ConduitError` on failure; a
-        truncated stream is not one (`state.incomplete_reason` says why)."""
+        The request layer is `_turn` (5xx and network errors resent at once; a 401 recovers
+        the login there, and `session.auth` keeps the recovered one for the next request);
+        this is the turn layer: the same body sent again, up to `stream_max_retries` times,
+        for every error codex-rs calls retryable (`ConduitError.retryable`). Raises a
+        `ConduitError` on failure; a truncated stream is not one (`state.incomplete_reason`
+        says why)."""
         report = report or (lambda progress: None)
         started = time.perf_counter()
-        last_error: ConduitError | None = None
-        for turn in range(1, self.config.stream_max_retries + 2):
+        retries = self.config.stream_max_retries
+        for turn in range(1, retries + 2):
             state.reset_text()
             try:
-                session.auth = await self._turn(
-                    session.auth,
-                    body,
-                    session.ids,
-                    session.version.version,
-                    session.context,
-                    state,
-                    report,
-                    turn,
-                )
-            except ResponseFailed as exc:
-                last_error = exc
-                if not exc.retryable or turn > self.config.stream_max_retries:
+                session.auth = await self._turn(session, body, state, report, turn)
+            except ConduitError as exc:
+                if not exc.retryable or turn > retries:
                     raise
+                # As Codex 0.171.0 waits (measured): the delay the backend named (a 429's
+                # Retry-After, a rate_limit_exceeded message), else the backoff; capped.
+                asked = getattr(exc, "retry_after", None)
                 delay = min(
-                    exc.retry_after if exc.retry_after is not None else self._backoff(turn),
+                    asked if asked is not None else self._backoff(turn),
                     self.config.max_retry_after_seconds,
                 )
                 report(
                     PlanProgress(
                         "retrying",
-                        f"Codex asked to wait {delay:.1f} s; retrying "
-                        f"({turn}/{self.config.stream_max_retries})",
+                        f"Reconnecting in {delay:.1f} s ({turn}/{retries})",
                         attempt=turn + 1,
                     )
                 )
                 await self._sleep(delay)
                 continue
             finally:
+                session.turn_state = state.turn_state or session.turn_state
                 self._log(wish_id, state, started, turn, what)
+            if state.models_etag and state.models_etag != session.catalog.etag:
+                self.catalogs.changed(state.models_etag)
             return
-        assert last_error is not None
-        raise last_error
 
     def _log(
         self, wish_id: str, state: StreamState, started: float, turn: int, what: str = "plan"
@@ -431,26 +445,31 @@ class CodexClient:
 
     async def _turn(
         self,
-        auth: CodexAuth,
+        session: Session,
         body: dict[str, Any],
-        ids: TurnIds,
-        version: str,
-        context: RequestContext,
         state: StreamState,
         report: ProgressCallback,
         turn: int,
     ) -> CodexAuth:
-        """One request with transport retries and auth recovery, then its stream."""
+        """One request with the request layer's retries and auth recovery, then its stream."""
+        auth, context = session.auth, session.context
         url = context.url
         chat = self.config.wire_api == "chat"
         payload = chat_body(body) if chat else body
-        transport_retries = 0
+        request_retries = 0
+        limit = self.config.request_max_retries
         auth_step = 0
         while True:
             headers = build_headers(
-                auth, self.config, version=version, ids=ids, model=context.model
+                auth,
+                self.config,
+                version=session.version.version,
+                ids=session.ids,
+                model=context.model,
+                lite=session.choice.lite and not chat,
+                turn_state=state.turn_state or session.turn_state,
             )
-            if transport_retries == 0 and auth_step == 0 and turn == 1:
+            if request_retries == 0 and auth_step == 0 and turn == 1:
                 _log_request(url, headers, payload)
             request = self._http.build_request("POST", url, json=payload, headers=headers)
             try:
@@ -461,18 +480,17 @@ class CodexClient:
                     "network (and HTTPS_PROXY or NO_PROXY behind a proxy) and try again.",
                     detail=redact(repr(exc)),
                 )
-                if transport_retries >= self.config.request_max_retries:
+                if request_retries >= limit:
                     raise unreachable from None
-                transport_retries += 1
+                request_retries += 1
                 report(
                     PlanProgress(
                         "retrying",
-                        f"Network error; retrying "
-                        f"({transport_retries}/{self.config.request_max_retries})",
+                        f"Network error; retrying ({request_retries}/{limit})",
                         attempt=turn,
                     )
                 )
-                await self._sleep(self._backoff(transport_retries))
+                await self._sleep(self._backoff(request_retries))
                 continue
             try:
                 if response.status_code == 200:
@@ -516,40 +534,18 @@ class CodexClient:
                     **ids_of(response),
                 )
             error = status_error(response, text, context)
-            if (
-                isinstance(error, RateLimited)
-                and transport_retries < self.config.request_max_retries
-            ):
-                transport_retries += 1
-                delay = min(
-                    error.retry_after
-                    if error.retry_after is not None
-                    else self._backoff(transport_retries),
-                    self.config.max_retry_after_seconds,
-                )
-                report(
-                    PlanProgress(
-                        "retrying", f"Rate-limited; retrying in {delay:.0f} s", attempt=turn
-                    )
-                )
-                await self._sleep(delay)
-                continue
-            if (
-                error.retryable
-                and not isinstance(error, RateLimited)
-                and transport_retries < self.config.request_max_retries
-            ):
-                transport_retries += 1
+            if error.request_retryable and request_retries < limit:
+                request_retries += 1
                 report(
                     PlanProgress(
                         "retrying",
-                        f"Codex answered {status}; retrying "
-                        f"({transport_retries}/{self.config.request_max_retries})",
+                        f"Codex answered {status}; retrying ({request_retries}/{limit})",
                         attempt=turn,
                     )
                 )
-                await self._sleep(self._backoff(transport_retries))
+                await self._sleep(self._backoff(request_retries))
                 continue
+            session.auth = auth
             raise error
 
     async def _read_stream(
@@ -560,6 +556,8 @@ class CodexClient:
         state.request_id, state.cf_ray = ids["request_id"], ids["cf_ray"]
         state.model = served_model(response.headers) or state.model
         state.rate_limits = rate_limits_from_headers(response.headers) or state.rate_limits
+        state.turn_state = turn_state(response.headers) or state.turn_state
+        state.models_etag = models_etag(response.headers) or state.models_etag
         report(PlanProgress("waiting", "Waiting for the model", attempt=turn, state=state))
 
         def on_message(message: SSEMessage) -> bool:
@@ -659,8 +657,14 @@ class CodexClient:
             state.usage = usage_of(response.get("usage")) or state.usage
             state.completed = True
             return True
+        elif kind == "response.metadata":
+            headers = metadata_headers(event)
+            state.model = served_model(headers) or state.model
+            state.turn_state = turn_state(headers) or state.turn_state
         elif kind == "response.failed":
             raise failure_error(event, state.request_id, state.cf_ray)
+        elif kind == "error":
+            raise error_event_error(event, state.request_id, state.cf_ray)
         elif kind == "response.incomplete":
             details = event.response.get("incomplete_details")
             reason = details.get("reason") if isinstance(details, dict) else None

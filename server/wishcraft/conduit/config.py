@@ -90,7 +90,7 @@ class ConduitConfig:
     """The repository's settings left out by the trust boundary, in words
     (`` `base_url` under [conduit] in /r/data/config/wishcraft.toml``); see `ignored_message`."""
     request_max_retries: int = 4
-    stream_max_retries: int = 2
+    stream_max_retries: int = 5
     retry_base_seconds: float = 0.2
     max_retry_after_seconds: float = 60.0
     connect_timeout_seconds: float = 15.0

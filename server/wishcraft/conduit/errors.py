@@ -13,13 +13,19 @@
     │   ├── ModelNotSupported     400: a retired model, or one the login may not use
     │   ├── ClientTooOld          400: the model needs a newer Codex than the version sent
     │   ├── EffortNotSupported    400: the model refuses the reasoning effort
-    │   ├── RateLimited           429 other than a usage limit (Retry-After honoured)
+    │   ├── CyberPolicyRefused    400 cyber_policy (fatal)
+    │   ├── RateLimited           429 other than a usage limit (turn retries; Retry-After said)
     │   ├── UsageLimitReached     429 usage_limit_reached / usage_not_included (fatal)
-    │   └── ServerOverloaded      503 server_is_overloaded / slow_down (fatal)
+    │   └── ServerOverloaded      503 server_is_overloaded / slow_down (request retries only)
     └── StreamError               the SSE stream itself went wrong
         ├── StreamOverflow        a line or event longer than the parser buffers
         ├── ResponseFailed        a `response.failed` event, with its code
+        ├── StreamErrorEvent      an SSE `error` event, with its code (turn retries)
         └── ResponseIncomplete    a `response.incomplete` event, with its reason
+
+Which of them are retried, and how often, is codex-rs's classification (`answers.py` and
+`CodexClient.send`): `request_retryable` errors are resent by the request layer (5 requests in
+all), `retryable` ones by the turn layer (each turn again with its request retries).
 
 httpx exceptions are translated into this tree in exactly one place (`client.py`). No message
 or detail ever holds a token: `redact` removes the tokens this process has read and anything
@@ -38,6 +44,9 @@ class ConduitError(Exception):
     """A planning call failed; `str()` is one sentence that names the fix."""
 
     retryable = False
+    """Whether the turn layer sends the request again (codex-rs `is_retryable`)."""
+    request_retryable = False
+    """Whether the request layer resends at once (5xx and network errors, as codex-rs)."""
 
     def __init__(
         self,
@@ -89,6 +98,7 @@ class TransportError(ConduitError):
     """The network failed before a response arrived."""
 
     retryable = True
+    request_retryable = True
 
 
 class HTTPStatusError(ConduitError):
@@ -99,6 +109,7 @@ class HTTPStatusError(ConduitError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.status = status
         self.body = redact(body[:1000])
+        self.request_retryable = status >= 500
         self.retryable = status >= 500 and not isinstance(self, ServerOverloaded)
 
 
@@ -131,10 +142,14 @@ class EffortNotSupported(HTTPStatusError):
     """The model refuses the reasoning effort sent."""
 
 
-class RateLimited(HTTPStatusError):
-    """Too many requests; `retry_after` seconds is what the backend asked for."""
+class CyberPolicyRefused(HTTPStatusError):
+    """The request was flagged for possible cybersecurity risk; resending it cannot help."""
 
-    retryable = True
+
+class RateLimited(HTTPStatusError):
+    """Too many requests (not a usage limit). Codex 0.171.0 resends it at the turn layer only
+    (5 times, each after the `Retry-After`; measured); `retry_after` seconds is what the backend
+    asked for, waited for between turns and said in the sentence."""
 
     def __init__(self, message: str, *, retry_after: float | None, **kwargs: object) -> None:
         """Remember how long the backend asked us to wait."""
@@ -184,6 +199,18 @@ class ResponseFailed(StreamError):
         self.code = code
         self.retry_after = retry_after
         self.retryable = retryable
+
+
+class StreamErrorEvent(StreamError):
+    """The stream carried an `error` event: the response ends there. Sent again at the turn
+    layer, as Codex 0.171.0 does (to it the stream closed before `response.completed`)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, code: str | None, **kwargs: str | None) -> None:
+        """Remember the event's error code."""
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.code = code
 
 
 class ResponseIncomplete(StreamError):

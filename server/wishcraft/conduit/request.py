@@ -1,6 +1,7 @@
-"""The request Codex 0.169.0 sends to the Responses endpoint, built from a wish (pure functions).
+"""The request Codex 0.171.0 sends to the Responses endpoint, built from a wish (pure functions).
 
-As measured from the real Codex CLI (`codex exec`) over HTTP:
+As measured from the real Codex CLI (`codex exec`) over HTTP (0.169.0 and 0.171.0 send the
+same shape):
 - no top-level `instructions`: the model's own instructions from the catalog are the first
   developer item of `input`; our planner text is a second developer item; the wish is the
   user message; every item has an id;
@@ -10,7 +11,17 @@ As measured from the real Codex CLI (`codex exec`) over HTTP:
 - headers `session-id`, `thread-id` and `x-client-request-id` carry one UUIDv7, which is also
   `prompt_cache_key`; `x-codex-window-id` is `<id>:0`; no `OpenAI-Beta`, `conversation_id` or
   `session_id` any more; `version`, the User-Agent and `originator` name the Codex version
-  we present (`version.py`).
+  we present (`version.py`);
+- a model whose catalog entry has `use_responses_lite: true` (the default of Codex's bundled
+  catalogs since 0.169.0) gets the lite shape: no top-level `tools`; the tools in a first input
+  item `{"type": "additional_tools", "id": "at_<uuidv7>", "role": "developer", "tools": [...]}`
+  whose tools sit in namespaces (`functions` first, description ""); the header
+  `x-openai-internal-codex-responses-lite: true` just before `x-codex-routing-hint`; and
+  `reasoning.context: "all_turns"`. Measured with the fewest tools Codex can be configured to
+  offer (three), it still sends the item first, so a plan, which offers none, sends it too, with
+  an empty `tools` list: the lite request always starts with its tools item;
+- `x-codex-turn-state`: the value an answer handed back, sent on every later request of the
+  same turn (`TurnState`), never on a new turn.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ import platform
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wishcraft.conduit.auth import CodexAuth
@@ -109,10 +120,12 @@ def wish_prompt_hash(wish: Wish, wish_text: str, wish_name: str) -> str:
 @dataclass(frozen=True, slots=True)
 class TurnIds:
     """The ids of one planning turn. Codex's `exec` uses one UUIDv7 as session, thread,
-    request and cache key; the window is the session's first (`<id>:0`)."""
+    request and cache key; the window is the session's first (`<id>:0`). A lite request's
+    tools item keeps one id (`at_<uuidv7>`) across the turn."""
 
     session_id: str
     turn_id: str
+    tools_item_id: str = field(default_factory=lambda: f"at_{new_session_id()}")
 
     @property
     def window_id(self) -> str:
@@ -142,16 +155,13 @@ def instructions_items(choice: ModelChoice) -> list[dict[str, Any]]:
     """The model's own instructions as the first developer item (none when unknown).
 
     As Codex: the instructions item's id is derived from its text (a UUIDv5), the others are
-    time-ordered (UUIDv7)."""
+    time-ordered (UUIDv7); for a lite model it is time-ordered too (measured, 0.171.0)."""
     if not choice.instructions:
         return []
-    return [
-        message_item(
-            "developer",
-            choice.instructions,
-            f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}",
-        )
-    ]
+    item_id = (
+        None if choice.lite else f"msg_{uuid.uuid5(_INSTRUCTIONS_NAMESPACE, choice.instructions)}"
+    )
+    return [message_item("developer", choice.instructions, item_id)]
 
 
 def build_input(
@@ -165,7 +175,8 @@ def build_input(
 
 
 def reasoning_param(choice: ModelChoice) -> dict[str, Any] | None:
-    """`reasoning` as Codex sends it for the model: the effort and the summary it has."""
+    """`reasoning` as Codex sends it for the model: the effort and the summary it has, and
+    `context: "all_turns"` for a lite model."""
     if choice.effort is None and choice.summary is None:
         return None
     reasoning: dict[str, Any] = {}
@@ -173,7 +184,25 @@ def reasoning_param(choice: ModelChoice) -> dict[str, Any] | None:
         reasoning["effort"] = choice.effort
     if choice.summary is not None:
         reasoning["summary"] = choice.summary
+    if choice.lite:
+        reasoning["context"] = "all_turns"
     return reasoning
+
+
+def additional_tools_item(ids: TurnIds, tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The lite request's first input item: the tools, in Codex's `functions` namespace
+    (none for a plan: an empty list, see the module docstring)."""
+    namespaces = (
+        [{"type": "namespace", "name": "functions", "description": "", "tools": tools}]
+        if tools
+        else []
+    )
+    return {
+        "type": "additional_tools",
+        "id": ids.tools_item_id,
+        "role": "developer",
+        "tools": namespaces,
+    }
 
 
 def responses_body(
@@ -185,17 +214,20 @@ def responses_body(
     text: dict[str, Any],
     parallel_tool_calls: bool = False,
 ) -> dict[str, Any]:
-    """A `POST /responses` body with Codex's key order, for any input and tools.
+    """A `POST /responses` body with Codex's key order, for any input and tools (the lite
+    shape for a lite model: the tools go in a first `additional_tools` item).
 
     `store` is false, as Codex sends it: nothing is kept on the server, so a conversation
     resends its whole history, and `reasoning.encrypted_content` is asked for (whenever
     reasoning is) so the model's reasoning can travel back with it."""
     reasoning = reasoning_param(choice)
-    return {
-        "model": choice.slug,
-        "stream": True,
-        "input": items,
-        "tools": tools,
+    body: dict[str, Any] = {"model": choice.slug, "stream": True}
+    if choice.lite:
+        body["input"] = [additional_tools_item(ids, tools), *items]
+    else:
+        body["input"] = items
+        body["tools"] = tools
+    return body | {
         "tool_choice": "auto",
         "parallel_tool_calls": parallel_tool_calls,
         "reasoning": reasoning,
@@ -294,20 +326,37 @@ def base_headers(auth: CodexAuth | None, config: ConduitConfig, version: str) ->
     return headers
 
 
+LITE_HEADER = "x-openai-internal-codex-responses-lite"
+TURN_STATE_HEADER = "x-codex-turn-state"
+
+
 def build_headers(
-    auth: CodexAuth, config: ConduitConfig, *, version: str, ids: TurnIds, model: str
+    auth: CodexAuth,
+    config: ConduitConfig,
+    *,
+    version: str,
+    ids: TurnIds,
+    model: str,
+    lite: bool = False,
+    turn_state: str | None = None,
 ) -> dict[str, str]:
-    """Every header Codex sends with `POST /responses`."""
-    return {
+    """Every header Codex sends with `POST /responses`: the lite header for a lite model,
+    and the turn state an earlier answer of the same turn handed back."""
+    headers = {
         **base_headers(auth, config, version),
         "session-id": ids.session_id,
         "thread-id": ids.session_id,
         "x-client-request-id": ids.session_id,
         "x-codex-window-id": ids.window_id,
-        "x-codex-routing-hint": f"model={model}",
-        "accept": "text/event-stream",
-        "content-type": "application/json",
     }
+    if turn_state is not None:
+        headers[TURN_STATE_HEADER] = turn_state
+    if lite:
+        headers[LITE_HEADER] = "true"
+    headers["x-codex-routing-hint"] = f"model={model}"
+    headers["accept"] = "text/event-stream"
+    headers["content-type"] = "application/json"
+    return headers
 
 
 def new_session_id() -> str:
