@@ -327,18 +327,25 @@ async function main() {
   const toast = page.locator(".notification-toast", { hasText: "Planning" });
   await toast.waitFor({ timeout: WAIT });
   await toast.locator(".monaco-button", { hasText: "Cancel" }).click();
-  const cancelled = await until("the cancelled plan artifact", () => {
+  // A plan is never lost: the cancelled attempt goes beside the complete plan, which stays
+  // (JSON and Markdown) and is what the view shows again.
+  const failedFile = artifactFile.replace(/\.plan\.json$/, ".plan.failed.json");
+  const cancelled = await until("the cancelled attempt beside the kept plan", () => {
     try {
-      const artifact = JSON.parse(fs.readFileSync(artifactFile, "utf8"));
+      const artifact = JSON.parse(fs.readFileSync(failedFile, "utf8"));
       return artifact.status_reason === "cancelled" ? artifact : false;
     } catch {
       return false;
     }
   });
-  await planGroup.locator(".view-lines", { hasText: "cancelled" }).waitFor({ timeout: WAIT });
   if (cancelled.status !== "incomplete") {
     throw new Error(`the cancelled plan is ${cancelled.status}`);
   }
+  const kept = JSON.parse(fs.readFileSync(artifactFile, "utf8"));
+  if (kept.status !== "complete") {
+    throw new Error(`the complete plan was not kept: ${kept.status}`);
+  }
+  await planGroup.locator(".view-lines", { hasText: "Place 3 lamps" }).waitFor({ timeout: WAIT });
   phase("Cancel in the progress notification reached the server");
   await page.screenshot({ path: path.join(artifacts, "plan.png") });
 
