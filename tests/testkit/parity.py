@@ -636,11 +636,15 @@ def retry_rows(records: list[dict[str, Any]]) -> list[Row]:
             case = phase.split(RETRY_MARK, 1)[1]
             if case not in cases:
                 cases.append(case)
+
+    def requests(count: int) -> str:
+        return f"{count} request" if count == 1 else f"{count} requests"
+
     return [
         _row(
             f"retries: {case}",
-            f"{len(posts(records, 'codex' + RETRY_MARK + case))} requests",
-            f"{len(posts(records, 'ours' + RETRY_MARK + case))} requests",
+            requests(len(posts(records, "codex" + RETRY_MARK + case))),
+            requests(len(posts(records, "ours" + RETRY_MARK + case))),
         )
         for case in cases
     ]

@@ -483,7 +483,7 @@ def test_the_retry_rows_count_requests_per_case() -> None:
     rows = parity.retry_rows(records)
     assert [(row.field, row.codex, row.ours, row.verdict) for row in rows] == [
         ("retries: 503", "5 requests", "5 requests", "same"),
-        ("retries: 429", "6 requests", "1 requests", "DIFF"),
+        ("retries: 429", "6 requests", "1 request", "DIFF"),
     ]
 
 
