@@ -21,6 +21,7 @@ stream the file, so the rise stays a few megabytes whatever the ledger's size (t
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -243,8 +244,52 @@ def memory(megabytes: float) -> None:
             )
 
 
+MERGE_TARGET_S = 2.0
+
+
+def merge(lines: int) -> None:
+    """Join two branches of `lines` entries each after a shared line, as git's driver does."""
+    from wishcraft.ledger_merge import join
+
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        shared = folder / "shared.jsonl"
+        build(shared, 1, now - timedelta(days=31))
+        head = shared.read_bytes()
+        sides = []
+        for side, shift in (("ours", 0), ("theirs", 1)):
+            path = folder / f"{side}.jsonl"
+            prev = json.loads(head)["hash"]
+            with path.open("wb") as handle:
+                handle.write(head)
+                for number in range(lines):
+                    obj = sample_entry(2 * number + shift).model_dump(mode="json")
+                    stamp = now - timedelta(seconds=2 * (lines - number) - shift)
+                    obj.update(timestamp=utc_timestamp(stamp), prev=prev)
+                    obj["hash"] = prev = entry_hash(obj)
+                    handle.write(canonical_json(obj).encode("utf-8") + b"\n")
+            sides.append(path.read_bytes())
+        cpu = time.process_time()
+        times = measure(lambda: join(sides[0], sides[1]), 3)
+        cpu_each = (time.process_time() - cpu) / 3
+        joined = join(sides[0], sides[1])
+        out = folder / "joined.jsonl"
+        out.write_bytes(joined.data)
+        assert verify(out).ok and joined.added == 2 * lines
+        median = statistics.median(times) / 1000
+        verdict = "meets" if median < MERGE_TARGET_S else "MISSES"
+        print(
+            f"merge of two {lines:,}-entry branches: median {median:.2f} s "
+            f"({verdict} the {MERGE_TARGET_S:g} s target; {median / MERGE_TARGET_S:.2f}× it); "
+            f"CPU {cpu_each:.2f} s each; {joined.added:,} entries re-chained, the result verifies"
+        )
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--memory":
         memory(float(sys.argv[2]) if len(sys.argv) > 2 else 200.0)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--merge":
+        merge(int(sys.argv[2]) if len(sys.argv) > 2 else 50_000)
     else:
         main()

@@ -387,14 +387,41 @@ class TornLine:
     length: int
     terminated: bool
     """False when it is the file's last bytes, without a newline yet."""
+    marker: bool = False
+    """True when it is one of git's conflict markers: an unresolved merge, not a crash."""
 
     def describe(self, path: Path) -> str:
         """One sentence for the user."""
         where = f"line {self.line}" if self.line else f"the end (byte {self.offset})"
+        if self.marker:
+            return (
+                f"{path}: {where} is a git conflict marker: a merge of the ledger was left "
+                f"unresolved; run `wishcraft ledger merge --fix {path}`."
+            )
         return (
             f"{path}: {where} is a torn write of {self.length} bytes (a crash mid-append); "
             "it is skipped and kept as it is."
         )
+
+
+CONFLICT_MARKERS = (b"<<<<<<<", b"|||||||", b">>>>>>>")
+
+
+def is_conflict_marker(raw: bytes) -> bool:
+    """Whether a line is one of git's conflict markers (`<<<<<<< ours`, `=======`, …)."""
+    line = raw.rstrip(b"\r\n")
+    return line == b"=======" or line.startswith(CONFLICT_MARKERS)
+
+
+def original_hash_ok(obj: dict[str, Any]) -> bool:
+    """Whether an entry a merge re-chained (`ledger_merge`) is the line its branch wrote: its
+    content with its `orig_prev` hashes to its `orig_hash`. True for an entry never moved."""
+    if "orig_hash" not in obj:
+        return True
+    chain = ("prev", "hash", "orig_prev", "orig_hash")
+    first = {key: value for key, value in obj.items() if key not in chain}
+    first["prev"] = obj.get("orig_prev")
+    return entry_hash(first) == obj.get("orig_hash")
 
 
 def parse_line(raw: bytes) -> dict[str, Any] | None:
@@ -511,7 +538,11 @@ def iter_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | TornLine]]:
             if raw is not None and not raw.strip():
                 continue
             obj = parse_line(raw) if raw is not None else None
-            yield number, obj if obj is not None else TornLine(number, offset, length, terminated)
+            if obj is not None:
+                yield number, obj
+            else:
+                marker = raw is not None and is_conflict_marker(raw)
+                yield number, TornLine(number, offset, length, terminated, marker)
     finally:
         os.close(fd)
 
@@ -1162,6 +1193,16 @@ def verify(path: Path) -> VerifyResult:
     torn: list[TornLine] = []
     for number, item in iter_lines(path):
         if isinstance(item, TornLine):
+            if item.marker:
+                return VerifyResult(
+                    False,
+                    entries,
+                    torn,
+                    number,
+                    "a git conflict marker: a merge of the ledger was left unresolved; run "
+                    f"`wishcraft ledger merge --fix {path}` (and `wishcraft ledger "
+                    "install-merge-driver` so the next merge needs no fixing).",
+                )
             torn.append(item)
             continue
         stated = item.get("hash")
@@ -1180,6 +1221,14 @@ def verify(path: Path) -> VerifyResult:
                 torn,
                 number,
                 "its hash does not match its content: the line was edited.",
+            )
+        if not original_hash_ok(item):
+            return VerifyResult(
+                False,
+                entries,
+                torn,
+                number,
+                "its orig_hash does not match its content: a merged line was edited.",
             )
         if item["prev"] != previous:
             after = (

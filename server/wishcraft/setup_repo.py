@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from wishcraft.ledger import LEDGER_RELATIVE_PATH
+from wishcraft.merge_driver import DriverError
+from wishcraft.merge_driver import install as install_merge_driver
 from wishcraft.repo import find_git_root, find_repo
 from wishcraft.scaffold import Facts, Planned, planned_files
 
@@ -35,6 +38,8 @@ class InitReport:
     written: list[str] = field(default_factory=list)
     appended: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What else was done (the ledger's merge driver), one phrase each."""
 
 
 def gather_facts(root: Path) -> Facts:
@@ -133,4 +138,9 @@ def init_repository(folder: Path) -> InitReport:
             report.appended.append(planned.path)
         else:
             report.written.append(planned.path)
+    if find_git_root(report.root) is not None:
+        try:
+            report.notes += install_merge_driver(report.root, LEDGER_RELATIVE_PATH.as_posix())
+        except DriverError as error:
+            report.notes.append(f"the ledger's merge driver was not set up: {error}")
     return report

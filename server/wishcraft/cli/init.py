@@ -58,6 +58,8 @@ def command_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"added lines to {path}", file=out)
     for path in report.kept:
         print(f"kept {path} (it exists)", file=out)
+    for note in report.notes:
+        print(note, file=out)
     if report.kept:
         print(
             "Existing files were left as they are; `wishcraft init --dry-run` prints what "

@@ -41,8 +41,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "target",
         nargs="?",
-        metavar="WISH | verify",
-        help="a wish file (only its calls), or `verify` to check the chain",
+        metavar="WISH | verify | merge | install-merge-driver",
+        help="a wish file (only its calls); `verify` to check the chain; `merge BASE OURS "
+        "THEIRS` (git's merge driver) or `merge --fix FILE`; `install-merge-driver` to set git "
+        "up to merge the ledger",
+    )
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--fix",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="with `merge`: resolve a ledger git left with conflict markers",
     )
     parser.add_argument(
         "--ledger",
@@ -62,7 +72,24 @@ def register(subparsers: Any) -> None:
 
 
 def command_ledger(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """List the entries, or verify the chain."""
+    """List the entries, verify the chain, or merge ledgers for git."""
+    if args.target == "merge" and not Path(args.target).is_file():
+        from wishcraft.cli.ledger_merge import fix_file, merge_files
+
+        if args.fix is not None:
+            return fix_file(args.fix, out, err)
+        return merge_files(list(args.files), out, err)
+    if args.target == "install-merge-driver":
+        from wishcraft.cli.ledger_merge import install_driver
+
+        try:
+            return install_driver(_locate(args.ledger, None), out, err)
+        except LedgerError as exc:
+            print(f"wishcraft: {exc}", file=err)
+            return EXIT_USAGE
+    if args.files or args.fix is not None:
+        print("wishcraft: FILE arguments and --fix go with `ledger merge` only.", file=err)
+        return EXIT_USAGE
     checking = args.target == "verify" and not Path(args.target).is_file()
     wish = None if checking or args.target is None else Path(args.target)
     if wish is not None and not wish.is_file():

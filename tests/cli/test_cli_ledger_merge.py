@@ -1,0 +1,210 @@
+"""The ledger in a team's git: real repositories, real merges, the merge driver that init sets up.
+
+Properties: two branches that each appended 50 entries merge with no conflict, the result
+verifies, every entry is there once, and the bytes are the same whichever branch merges into
+which; three branches merged in turn (git's octopus strategy runs no merge driver) and a
+repeated merge verify too; without the driver
+git's conflict markers are reported as an unresolved merge (never as torn writes) and `--fix`
+resolves them; the limits count the union of both branches' calls once each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from wishcraft.ledger import LedgerEntry, append, canonical_json, usage, verify
+from wishcraft.ledger_merge import identity
+
+LEDGER = "data/ledger/wishes.jsonl"
+START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def wishcraft(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+    )
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
+    if check:
+        assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
+    return done
+
+
+def add_entries(root: Path, branch: str, count: int, offset: int) -> None:
+    """`count` plan calls of wish `w-<branch>` on the checked-out branch, committed."""
+    for index in range(count):
+        entry = LedgerEntry(
+            conduit="openai.codex.v2025.plan",
+            action="plan",
+            mode="commit",
+            wish=f"data/wishes/w-{branch}.wish.yaml",
+            outcome="complete",
+            request_id=f"req-{branch}-{index}",
+        )
+        # Interleaved in time across branches, as two people working the same day.
+        append(root / LEDGER, entry, now=START + timedelta(seconds=2 * index + offset))
+    git(root, "add", LEDGER)
+    git(root, "commit", "-q", "-m", f"{count} calls on {branch}")
+
+
+def raw_identities(root: Path) -> list[str]:
+    return [identity(json.loads(line)) for line in (root / LEDGER).read_text().splitlines()]
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    """A repository set up by `wishcraft init` (the driver too), with one call on main."""
+    root = tmp_path / "team"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.name", "Ada")
+    git(root, "config", "user.email", "ada@example.org")
+    done = wishcraft("init", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert "merge=wishcraft-ledger" in (root / ".gitattributes").read_text()
+    add_entries(root, "main", 1, 0)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Set up", check=False)
+    return root
+
+
+def branch_with(root: Path, name: str, count: int, offset: int) -> None:
+    git(root, "checkout", "-q", "-b", name, "main")
+    add_entries(root, name, count, offset)
+    git(root, "checkout", "-q", "main")
+
+
+def test_two_branches_merge_with_no_conflict_the_same_bytes_either_way(repo: Path) -> None:
+    branch_with(repo, "alice", 50, 1)
+    branch_with(repo, "bob", 50, 2)
+    git(repo, "checkout", "-q", "-b", "a-into-b", "bob")
+    merged = git(repo, "merge", "-q", "--no-edit", "alice", check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    one = (repo / LEDGER).read_bytes()
+    git(repo, "checkout", "-q", "-b", "b-into-a", "alice")
+    assert git(repo, "merge", "-q", "--no-edit", "bob", check=False).returncode == 0
+    other = (repo / LEDGER).read_bytes()
+    assert one == other  # the same bytes whichever branch merges into which
+    result = verify(repo / LEDGER)
+    assert result.ok and result.entries == 101, result.describe(repo / LEDGER)
+    ids = raw_identities(repo)
+    assert len(ids) == len(set(ids)) == 101  # every entry once
+    git(repo, "checkout", "-q", "alice")
+    alice = set(raw_identities(repo))
+    git(repo, "checkout", "-q", "bob")
+    bob = set(raw_identities(repo))
+    assert set(ids) == alice | bob
+    verified = wishcraft("ledger", "verify", cwd=repo)
+    assert verified.returncode == 0, verified.stderr
+    for line in (repo / LEDGER).read_text().splitlines():  # written as `append` writes lines
+        assert canonical_json(json.loads(line)) == line
+
+
+def test_the_limits_count_the_union_after_a_merge(repo: Path) -> None:
+    branch_with(repo, "alice", 3, 1)
+    git(repo, "checkout", "-q", "-b", "bob", "main")
+    add_entries(repo, "alice", 2, 2)  # bob plans alice's wish too, twice
+    assert git(repo, "merge", "-q", "--no-edit", "alice", check=False).returncode == 0
+    now = START + timedelta(hours=1)
+    used = usage(repo / LEDGER, "openai.codex.v2025.plan", "data/wishes/w-alice.wish.yaml", now)
+    assert used.wish_calls == 5  # 3 on alice's branch and 2 on bob's, each once
+    assert used.day_calls == 6  # and main's one call
+
+
+def test_three_branches_merged_in_turn_and_a_repeated_merge_verify(repo: Path) -> None:
+    for offset, name in enumerate(("ann", "ben", "cal"), start=1):
+        branch_with(repo, name, 10, offset)
+    git(repo, "checkout", "-q", "-b", "octopus", "ann")
+    # git's octopus strategy never runs a merge driver (it stops at the first file both sides
+    # changed): three branches are merged one after the other, as git itself advises.
+    for name in ("ben", "cal"):
+        merged = git(repo, "merge", "-q", "--no-edit", name, check=False)
+        assert merged.returncode == 0, merged.stdout + merged.stderr
+    assert verify(repo / LEDGER).ok
+    assert len(set(raw_identities(repo))) == 31
+    # ben goes on working, and is merged again
+    git(repo, "checkout", "-q", "ben")
+    add_entries(repo, "ben", 5, 100)
+    git(repo, "checkout", "-q", "octopus")
+    again = git(repo, "merge", "-q", "--no-edit", "ben", check=False)
+    assert again.returncode == 0, again.stdout + again.stderr
+    result = verify(repo / LEDGER)
+    assert result.ok, result.describe(repo / LEDGER)
+    ids = raw_identities(repo)
+    assert len(ids) == len(set(ids)) == 36
+
+
+def test_without_the_driver_markers_are_an_unresolved_merge_and_fix_resolves(
+    repo: Path,
+) -> None:
+    # A repository that never set the driver up: no attributes line, no config.
+    (repo / ".gitattributes").unlink()
+    git(repo, "commit", "-q", "-am", "No merge driver")
+    git(repo, "config", "--remove-section", "merge.wishcraft-ledger")
+    branch_with(repo, "alice", 4, 1)
+    branch_with(repo, "bob", 4, 2)
+    git(repo, "checkout", "-q", "alice")
+    conflicted = git(repo, "merge", "--no-edit", "bob", check=False)
+    assert conflicted.returncode != 0
+    assert b"<<<<<<<" in (repo / LEDGER).read_bytes()
+    verified = wishcraft("ledger", "verify", cwd=repo)
+    assert verified.returncode == 1
+    assert "unresolved" in verified.stdout + verified.stderr
+    assert "torn" not in verified.stdout + verified.stderr
+    assert f"wishcraft ledger merge --fix {repo / LEDGER}" in verified.stdout + verified.stderr
+    fixed = wishcraft("ledger", "merge", "--fix", LEDGER, cwd=repo)
+    assert fixed.returncode == 0, fixed.stderr
+    result = verify(repo / LEDGER)
+    assert result.ok and result.entries == 9
+    git(repo, "add", LEDGER)
+    git(repo, "commit", "-q", "--no-edit")
+    installed = wishcraft("ledger", "install-merge-driver", cwd=repo)
+    assert installed.returncode == 0, installed.stderr
+    assert "merge=wishcraft-ledger" in (repo / ".gitattributes").read_text()
+    git(repo, "add", ".gitattributes")
+    git(repo, "commit", "-q", "-m", "Route the ledger's merges to the driver")
+    # In a fresh clone the config is missing: the command writes it, and no tracked file changes.
+    clone = repo.parent / "clone"
+    git(repo.parent, "clone", "-q", str(repo), str(clone))
+    again = wishcraft("ledger", "install-merge-driver", cwd=clone)
+    assert again.returncode == 0, again.stderr
+    assert "already routes" in again.stderr
+    assert git(clone, "status", "--porcelain").stdout == ""
+    assert (
+        "wishcraft.cli ledger merge %O %A %B"
+        in git(repo, "config", "merge.wishcraft-ledger.driver").stdout
+    )
+
+
+def test_an_edited_merged_line_fails_verify(repo: Path) -> None:
+    branch_with(repo, "alice", 2, 1)
+    branch_with(repo, "bob", 2, 2)
+    git(repo, "checkout", "-q", "alice")
+    assert git(repo, "merge", "-q", "--no-edit", "bob", check=False).returncode == 0
+    lines = (repo / LEDGER).read_text().splitlines()
+    moved = json.loads(lines[-1])
+    assert "orig_hash" in moved
+    moved["request_id"] = "forged"
+    from wishcraft.ledger import entry_hash
+
+    moved["hash"] = entry_hash(moved)  # a consistent chain hash, but not the original's
+    lines[-1] = canonical_json(moved)
+    (repo / LEDGER).write_text("\n".join(lines) + "\n")
+    result = verify(repo / LEDGER)
+    assert not result.ok and "orig_hash" in result.reason
