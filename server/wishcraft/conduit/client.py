@@ -62,7 +62,12 @@ from wishcraft.conduit.answers import rate_limits_from_headers, status_error
 from wishcraft.conduit.auth import CodexAuth
 from wishcraft.conduit.catalog import SHARED_STORE, Catalog, CatalogStore
 from wishcraft.conduit.config import ConduitConfig
-from wishcraft.conduit.errors import ConduitConfigError, ConduitError, TransportError
+from wishcraft.conduit.errors import (
+    ConduitConfigError,
+    ConduitError,
+    HTTPStatusError,
+    TransportError,
+)
 from wishcraft.conduit.request import build_body, build_headers
 from wishcraft.conduit.retry import jitter, request_schedule, retry_delay, turn_schedule
 from wishcraft.conduit.session import Recovery, Session, Sessions
@@ -271,16 +276,8 @@ class CodexClient:
                 if not isinstance(error, TransportError):
                     session.auth = auth  # the backend answered this login: keep it
                 raise error
-            why = (
-                "Network error"
-                if isinstance(error, TransportError)
-                else f"Codex answered {response.status_code}"
-            )
-            report(
-                PlanProgress(
-                    "retrying", f"{why}; retrying ({retry}/{schedule.retries})", attempt=turn
-                )
-            )
+            message = f"{_what_failed(error)}; retrying ({retry}/{schedule.retries})"
+            report(PlanProgress("retrying", message, attempt=turn))
             await self._sleep(delay)
 
     async def _post(
@@ -356,6 +353,13 @@ def _log(wish_id: str, state: StreamState, started: float, turn: int, what: str)
         json.dumps(record, default=str),
         extra={"wishcraft": record},
     )
+
+
+def _what_failed(error: ConduitError) -> str:
+    """The request layer's failure in a progress message: `Codex answered 502`."""
+    if isinstance(error, HTTPStatusError):
+        return f"Codex answered {error.status}"
+    return "Network error"
 
 
 def _log_request(url: str, headers: dict[str, str], body: dict[str, Any]) -> None:
