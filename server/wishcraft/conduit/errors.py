@@ -23,15 +23,18 @@
         ├── StreamErrorEvent      an SSE `error` event, with its code (turn retries)
         └── ResponseIncomplete    a `response.incomplete` event, with its reason
 
-Which of them are retried, and how often, is codex-rs's classification (`answers.py` and
-`CodexClient.send`): `request_retryable` errors are resent by the request layer (5 requests in
-all), `retryable` ones by the turn layer (each turn again with its request retries).
+Which of them are retried is codex-rs's classification (`answers.py`), and how often and after
+how long is `retry.py`'s one policy: `request_retryable` errors are resent by the request
+layer (5 requests in all), `retryable` ones by the turn layer (each turn again with its
+request retries).
 
 Every constructor takes the sentence first and everything else by keyword, as httpx's
 exceptions do (`HTTPStatusError(message, *, status=…, body=…)`), so a raise site names each
 field it fills and a type checker sees them all.
 
-httpx exceptions are translated into this tree in exactly one place (`client.py`). No message
+httpx exceptions become this tree where a request is sent and nowhere else: `client.py` for
+Codex, `auth.py` for the token endpoint (a stream that breaks off once its answer has begun is
+an incomplete answer, not an error: `stream.py`). No message
 or detail ever holds a token: `redact` removes the tokens this process has read and anything
 that looks like one. Neither is unbounded: the backend's text is capped (`cap_text`), the
 detail at 2 KiB and the sentence at 8 KiB.
