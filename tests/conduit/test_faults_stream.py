@@ -24,6 +24,7 @@ from wishcraft.conduit.client import CodexClient, PlanProgress, StreamState
 from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError, StreamOverflow
 from wishcraft.conduit.sse import MAX_LINE_CHARS, StreamEvent
+from wishcraft.conduit.stream import fold_event
 from wishcraft.model import ExecMode
 from wishcraft.plan.artifact import PlanStatus
 from wishcraft.plan.pipeline import new_job, plan_wish
@@ -221,7 +222,6 @@ def test_progress_does_not_join_the_text_for_every_delta() -> None:
             Counting.joins += 1
             return super().text
 
-    client = CodexClient(ConduitConfig())
     state = Counting()
     seen: list[PlanProgress] = []
     for index in range(5_000):
@@ -229,7 +229,7 @@ def test_progress_does_not_join_the_text_for_every_delta() -> None:
             "response.output_text.delta",
             {"type": "response.output_text.delta", "delta": f"{index} "},
         )
-        client._fold(event, state, seen.append, 1)
+        fold_event(event, state, seen.append, 1)
     assert Counting.joins == 0 and len(seen) == 5_000
     assert seen[-1].text.endswith("4999 ") and Counting.joins == 1
 

@@ -50,6 +50,7 @@ from wishcraft.conduit.errors import (
     ModelNotSupported,
     RateLimited,
     RedirectRefused,
+    RequestIds,
     ResponseFailed,
     ServerOverloaded,
     StreamErrorEvent,
@@ -167,7 +168,8 @@ def usage_of(payload: Any) -> TokenUsage | None:
     )
 
 
-def ids_of(response: httpx.Response) -> dict[str, str | None]:
+def ids_of(response: httpx.Response) -> RequestIds:
+    """The answer's request id and Cloudflare ray id, when it carries them."""
     return {
         "request_id": response.headers.get("x-request-id")
         or response.headers.get("x-oai-request-id"),
@@ -257,7 +259,7 @@ class _Answer:
     body: str
     data: dict[str, Any]
     error: dict[str, Any]
-    ids: dict[str, str | None]
+    ids: RequestIds
 
     @property
     def where(self) -> str:
@@ -419,12 +421,7 @@ def _bad_request_error(answer: _Answer, context: RequestContext) -> ConduitError
     """A 400 today's backend is known to send (an old client, a retired model, an effort, the
     instructions), or None for any other."""
     detail, model = answer.detail, context.model
-    fields: dict[str, Any] = {
-        "status": answer.status,
-        "body": answer.body,
-        "detail": answer.body[:1000],
-        **answer.ids,
-    }
+    status, body, ids = answer.status, answer.body, answer.ids
     if "requires a newer version" in detail:
         configured = "client_version" in context.version_source
         fix = (
@@ -437,14 +434,20 @@ def _bad_request_error(answer: _Answer, context: RequestContext) -> ConduitError
         return ClientTooOld(
             f"The model {model!r} requires a newer Codex than version {context.version}, the "
             f"version sent (from {context.version_source or 'the built-in default'}): {fix}.",
-            **fields,
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
         )
     if "model" in detail and "not supported" in detail and "effort" not in detail:
         login = "an API key" if context.api_key else "a ChatGPT login"
         return ModelNotSupported(
             f"The model {model!r} ({_chosen(context)}) is not available with {login}: "
             f"choose one the catalog offers ({_offered(context)}).",
-            **fields,
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
         )
     if "effort" in detail and any(
         words in detail for words in ("not supported", "unsupported", "invalid")
@@ -453,14 +456,20 @@ def _bad_request_error(answer: _Answer, context: RequestContext) -> ConduitError
             f"The model {model!r} does not accept reasoning effort {context.effort!r}: set "
             "`model_reasoning_effort` to one the model supports (`wishcraft models` lists "
             "them).",
-            **fields,
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
         )
     if "instructions are not valid" in answer.body.lower():
         return InstructionsRejected(
             f"The Codex backend rejected the instructions sent for {model}: set "
             "`model_instructions_file` under [conduit] in ~/.config/wishcraft/config.toml (or in "
             "$CODEX_HOME/config.toml) to Codex's official prompt for this model.",
-            **fields,
+            status=status,
+            body=body,
+            detail=body[:1000],
+            **ids,
         )
     return None
 
@@ -513,7 +522,6 @@ def metadata_headers(event: StreamEvent) -> dict[str, Any]:
 def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None) -> ResponseFailed:
     """Classify a `response.failed` event as Codex does."""
     error = event.response.get("error")
-    ids = {"request_id": request_id, "cf_ray": cf_ray}
     if not isinstance(error, dict):
         return ResponseFailed(
             "Codex ended the response with a failure; try again.",
@@ -530,16 +538,16 @@ def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None
             "(sending the same request again will not help).",
             code=code,
             detail=text,
-            request_id=ids["request_id"],
-            cf_ray=ids["cf_ray"],
+            request_id=request_id,
+            cf_ray=cf_ray,
         )
     if code in FATAL_FAILURE_CODES:
         return ResponseFailed(
             f"Codex could not plan: {FATAL_FAILURE_CODES[code]}.",
             code=code,
             detail=text,
-            request_id=ids["request_id"],
-            cf_ray=ids["cf_ray"],
+            request_id=request_id,
+            cf_ray=cf_ray,
         )
     delay = None
     if code == "rate_limit_exceeded":
@@ -553,8 +561,8 @@ def failure_error(event: StreamEvent, request_id: str | None, cf_ray: str | None
         retry_after=delay,
         retryable=True,
         detail=text,
-        request_id=ids["request_id"],
-        cf_ray=ids["cf_ray"],
+        request_id=request_id,
+        cf_ray=cf_ray,
     )
 
 

@@ -26,6 +26,7 @@ import httpx
 from filelock import AsyncFileLock, Timeout
 
 from wishcraft.conduit.errors import LoginMissing, RefreshFailed, TransportError
+from wishcraft.conduit.retry import REREAD_SCHEDULE, next_delay
 from wishcraft.conduit.sse import loads
 from wishcraft.fileio import remove_stale_temporaries, write_atomically
 from wishcraft.redaction import protect_logger, redact, remember_secrets
@@ -229,10 +230,6 @@ def load_login(home: Path, env: dict[str, str] | os._Environ[str] | None = None)
 
 
 TOKEN_KEYS = ("access_token", "refresh_token", "id_token", "account_id")
-REREAD_ATTEMPTS = 5
-REREAD_PAUSE_SECONDS = 0.02
-"""The Codex CLI writes auth.json in place (truncate, then write), so a read can catch it half
-written; we re-read a few times, 20 ms apart, before calling the file broken."""
 REFRESH_BODY_BYTES = 256 * 1024
 """The most of a token endpoint answer we read: three JWTs are a few KiB."""
 REFRESH_SECONDS = 60.0
@@ -271,13 +268,16 @@ def _merge_tokens(data: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]
 
 async def _reread(path: Path) -> tuple[dict[str, Any] | None, bool]:
     """Read auth.json again, waiting out a writer that is half way; (data, readable)."""
-    for attempt in range(REREAD_ATTEMPTS):
+    retry = 0
+    while True:
         try:
             return _read_json(path), True
         except (OSError, ValueError):
-            if attempt + 1 < REREAD_ATTEMPTS:
-                await asyncio.sleep(REREAD_PAUSE_SECONDS)
-    return None, False
+            retry += 1
+            pause = next_delay(REREAD_SCHEDULE, retry)
+            if pause is None:
+                return None, False
+            await asyncio.sleep(pause)
 
 
 async def _store_refreshed(

@@ -23,11 +23,18 @@
         ├── StreamErrorEvent      an SSE `error` event, with its code (turn retries)
         └── ResponseIncomplete    a `response.incomplete` event, with its reason
 
-Which of them are retried, and how often, is codex-rs's classification (`answers.py` and
-`CodexClient.send`): `request_retryable` errors are resent by the request layer (5 requests in
-all), `retryable` ones by the turn layer (each turn again with its request retries).
+Which of them are retried is codex-rs's classification (`answers.py`), and how often and after
+how long is `retry.py`'s one policy: `request_retryable` errors are resent by the request
+layer (5 requests in all), `retryable` ones by the turn layer (each turn again with its
+request retries).
 
-httpx exceptions are translated into this tree in exactly one place (`client.py`). No message
+Every constructor takes the sentence first and everything else by keyword, as httpx's
+exceptions do (`HTTPStatusError(message, *, status=…, body=…)`), so a raise site names each
+field it fills and a type checker sees them all.
+
+httpx exceptions become this tree where a request is sent and nowhere else: `client.py` for
+Codex, `auth.py` for the token endpoint (a stream that breaks off once its answer has begun is
+an incomplete answer, not an error: `stream.py`). No message
 or detail ever holds a token: `redact` removes the tokens this process has read and anything
 that looks like one. Neither is unbounded: the backend's text is capped (`cap_text`), the
 detail at 2 KiB and the sentence at 8 KiB.
@@ -36,8 +43,16 @@ detail at 2 KiB and the sentence at 8 KiB.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from wishcraft.redaction import ERROR_TEXT_CAP, cap_text, redact
+
+
+class RequestIds(TypedDict):
+    """The ids of one answer, for the log and the bug report (`**ids` fills both fields)."""
+
+    request_id: str | None
+    cf_ray: str | None
 
 
 class ConduitError(Exception):
@@ -87,9 +102,9 @@ class LoginMissing(AuthError):
 class RefreshFailed(AuthError):
     """The refresh token was refused; only `codex login` helps."""
 
-    def __init__(self, message: str, *, reason: str, permanent: bool, **kwargs: str) -> None:
+    def __init__(self, message: str, *, reason: str, permanent: bool, detail: str = "") -> None:
         """Remember why the refresh failed and whether retrying can help."""
-        super().__init__(message, **kwargs)
+        super().__init__(message, detail=detail)
         self.reason = reason
         self.permanent = permanent
 
@@ -104,9 +119,18 @@ class TransportError(ConduitError):
 class HTTPStatusError(ConduitError):
     """The backend answered with an error status."""
 
-    def __init__(self, message: str, *, status: int, body: str = "", **kwargs: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        body: str = "",
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
+    ) -> None:
         """Keep the status and (redacted, shortened) body."""
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, detail=detail, request_id=request_id, cf_ray=cf_ray)
         self.status = status
         self.body = redact(body[:1000])
         self.request_retryable = status >= 500
@@ -116,9 +140,26 @@ class HTTPStatusError(ConduitError):
 class RedirectRefused(HTTPStatusError):
     """The backend answered with a redirect, which we never follow."""
 
-    def __init__(self, message: str, *, location: str, **kwargs: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: str,
+        status: int,
+        body: str = "",
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
+    ) -> None:
         """Remember where the redirect pointed (redacted)."""
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(
+            message,
+            status=status,
+            body=body,
+            detail=detail,
+            request_id=request_id,
+            cf_ray=cf_ray,
+        )
         self.location = redact(location)
 
 
@@ -151,9 +192,26 @@ class RateLimited(HTTPStatusError):
     (5 times, each after the `Retry-After`; measured); `retry_after` seconds is what the backend
     asked for, waited for between turns and said in the sentence."""
 
-    def __init__(self, message: str, *, retry_after: float | None, **kwargs: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None,
+        status: int,
+        body: str = "",
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
+    ) -> None:
         """Remember how long the backend asked us to wait."""
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(
+            message,
+            status=status,
+            body=body,
+            detail=detail,
+            request_id=request_id,
+            cf_ray=cf_ray,
+        )
         self.retry_after = retry_after
         self.retryable = True
 
@@ -162,10 +220,26 @@ class UsageLimitReached(HTTPStatusError):
     """The ChatGPT plan's Codex usage is used up until `resets_at`."""
 
     def __init__(
-        self, message: str, *, resets_at: datetime | None, plan_type: str | None, **kwargs: object
+        self,
+        message: str,
+        *,
+        resets_at: datetime | None,
+        plan_type: str | None,
+        status: int,
+        body: str = "",
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
     ) -> None:
         """Remember when the limit resets and on which plan."""
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(
+            message,
+            status=status,
+            body=body,
+            detail=detail,
+            request_id=request_id,
+            cf_ray=cf_ray,
+        )
         self.resets_at = resets_at
         self.plan_type = plan_type
 
@@ -192,10 +266,12 @@ class ResponseFailed(StreamError):
         code: str | None,
         retry_after: float | None = None,
         retryable: bool = False,
-        **kwargs: str | None,
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
     ) -> None:
         """Remember the error code and whether a retry may help."""
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, detail=detail, request_id=request_id, cf_ray=cf_ray)
         self.code = code
         self.retry_after = retry_after
         self.retryable = retryable
@@ -207,18 +283,34 @@ class StreamErrorEvent(StreamError):
 
     retryable = True
 
-    def __init__(self, message: str, *, code: str | None, **kwargs: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None,
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
+    ) -> None:
         """Remember the event's error code."""
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, detail=detail, request_id=request_id, cf_ray=cf_ray)
         self.code = code
 
 
 class ResponseIncomplete(StreamError):
     """The backend ended the response with `response.incomplete`."""
 
-    def __init__(self, message: str, *, reason: str | None, **kwargs: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None,
+        detail: str = "",
+        request_id: str | None = None,
+        cf_ray: str | None = None,
+    ) -> None:
         """Remember why the response is incomplete."""
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, detail=detail, request_id=request_id, cf_ray=cf_ray)
         self.reason = reason
 
 
