@@ -70,7 +70,7 @@ from wishcraft.pr import git as gitops
 from wishcraft.pr.check import run_check
 from wishcraft.pr.config import PrConfig, load_pr_config
 from wishcraft.pr.errors import PrError, PrFailed, PrRefused
-from wishcraft.pr.github import PullRequestDraft, api_url, resolve_token
+from wishcraft.pr.github import PullRequestDraft, Token, api_url, resolve_token
 from wishcraft.pr.github import open_pull_request as post_pull
 from wishcraft.redaction import protect_logger, redact, scrub
 from wishcraft.registry import Registry
@@ -230,7 +230,7 @@ def open_pull_request(
     run = _Run(anchor_id, wish_key or "")
     try:
         config = load_pr_config(config_file)
-        url = _flow(
+        flow = _Flow(
             run,
             workspace,
             wish,
@@ -244,6 +244,7 @@ def open_pull_request(
             transport,
             progress or (lambda _: None),
         )
+        url = flow.run()
     except PrError as error:
         return _finish(run, ledger, error, None)
     return _finish(run, ledger, None, url)
@@ -316,163 +317,208 @@ def _record(
     return None
 
 
-def _flow(
-    run: _Run,
-    workspace: Path,
-    wish: Wish,
-    plan_steps: Sequence[str],
-    registry: Registry,
-    lint_config: LintConfig,
-    ledger: LedgerPlace,
-    config: PrConfig,
-    env: dict[str, str],
-    draft: bool | None,
-    transport: httpx.AsyncBaseTransport | None,
-    progress: Progress,
-) -> str:
-    # 1. The anchor and its apply on the ledger.
-    anchor = _load_anchor(run.anchor_id, ledger.state_dir)
-    if Path(os.path.realpath(workspace)) != Path(os.path.realpath(anchor.root)):
-        raise PrRefused(
-            f"The change {run.anchor_id} was applied in {anchor.root}, not in "
-            f"{workspace}; open the pull request from that workspace.",
-            gate="Ledger",
+@dataclass(slots=True)
+class _Flow:
+    """Opening one pull request: each gate a method that raises a `PrError` naming itself
+    (`gate=`), in order; `run` is the short driver. What later gates need from earlier ones is
+    kept on the flow, and what the ledger line and the result need on `state` (`_Run`)."""
+
+    state: _Run
+    workspace: Path
+    wish: Wish
+    plan_steps: Sequence[str]
+    registry: Registry
+    lint_config: LintConfig
+    ledger: LedgerPlace
+    config: PrConfig
+    env: dict[str, str]
+    draft: bool | None
+    transport: httpx.AsyncBaseTransport | None
+    progress: Progress
+
+    def run(self) -> str:
+        """Every gate, then the change: one commit, the branch, the push, the pull request."""
+        anchor = self.applied_change()
+        self.court(anchor)
+        root, to_commit = self.files(anchor)
+        git, owner, name, url = self.repository(root)
+        network, token = self.token(git, url)
+        branch, base = self.branch(git, network)
+        self.check(root)
+        self.commit_and_push(git, network, branch, base, to_commit)
+        return self.open(anchor, token, owner, name, branch, base)
+
+    def applied_change(self) -> Anchor:
+        """Gate Ledger: the anchor, in this workspace, and its complete apply on the ledger."""
+        run = self.state
+        anchor = _load_anchor(run.anchor_id, self.ledger.state_dir)
+        if Path(os.path.realpath(self.workspace)) != Path(os.path.realpath(anchor.root)):
+            raise PrRefused(
+                f"The change {run.anchor_id} was applied in {anchor.root}, not in "
+                f"{self.workspace}; open the pull request from that workspace.",
+                gate="Ledger",
+            )
+        run.wish_key = run.wish_key or anchor.meta.get("wish", "")
+        run.diff_hash = anchor.diff_hash
+        applied = _ledger_gate(run, self.ledger.path)
+        run.wish_key = applied.wish
+        run.wish_hash = applied.wish_hash or anchor.meta.get("wish_hash")
+        return anchor
+
+    def court(self, anchor: Anchor) -> None:
+        """The court's gates, for the applied paths in this repository."""
+        run, ledger = self.state, self.ledger
+        repo = _repo_of(anchor.root, self.config.remote, self.env)
+        paths = tuple(
+            repo.relative(anchor.root / file.path) if repo else file.path for file in anchor.files
         )
-    run.wish_key = run.wish_key or anchor.meta.get("wish", "")
-    run.diff_hash = anchor.diff_hash
-    applied = _ledger_gate(run, ledger.path)
-    run.wish_key = applied.wish
-    run.wish_hash = applied.wish_hash or anchor.meta.get("wish_hash")
-
-    # 2. The court's gates, for the applied paths in this repository.
-    repo = _repo_of(anchor.root, config.remote, env)
-    paths = tuple(
-        repo.relative(anchor.root / file.path) if repo else file.path for file in anchor.files
-    )
-    try:
-        probe(ledger.target)  # the open_pr line must be writable before anything is pushed
-        counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
-        problem = None
-    except LedgerError as error:
-        counted, problem = None, str(error)
-    verdict = evaluate(
-        CallRequest(APPLY_CONDUIT_ID, "open_pr", "commit", WishFacts.from_wish(wish), paths, repo),
-        registry,
-        lint_config,
-        counted,
-        ledger_problem=problem,
-    )
-    refusal = verdict.refusal
-    if refusal is not None:
-        raise PrRefused(refusal.reason, gate=refusal.name)
-
-    # 3. The files still hold what was applied.
-    root = gitops.repository_root(anchor.root, env)
-    to_commit = _applied_files(anchor, root)
-    run.files = tuple(file.path for file in to_commit)
-
-    # 4. The repository and its remote.
-    git = gitops.Git(root, env)
-    url = gitops.remote_url(git, config.remote)
-    owner, name = gitops.owner_repo(url)
-    gitops.head_commit(git)
-
-    # 5. The token: only for https on GitHub's host, through the environment of the two
-    # commands that talk to the remote, which run no hook (`network`).
-    configured = [url, *gitops.push_urls(git, config.remote)]
-    for each in configured:
-        gitops.check_token_host(each, config.remote, env)
-    gitops.check_rewrites(git, config.remote, configured)
-    token = resolve_token(env)
-    network = git.with_config(
-        *gitops.credentials((*configured, gitops.transport_url(git, config.remote)), token.value),
-        *gitops.NO_HOOKS,
-    )
-
-    # 6. The branch.
-    branch = gitops.branch_name(wish.title, run.anchor_id)
-    run.branch = branch
-    progress(f"Reading the remote {config.remote}")
-    heads = gitops.remote_heads(network, config.remote, branch)
-    run.base = heads.default_branch
-    if branch == heads.default_branch:
-        raise PrRefused(
-            f"The branch {branch} is the remote's default branch, and the opener "
-            "never pushes there; rename the remote's default branch or the wish.",
-            gate="Branch",
+        try:
+            probe(ledger.target)  # the open_pr line must be writable before anything is pushed
+            counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
+            problem = None
+        except LedgerError as error:
+            counted, problem = None, str(error)
+        request = CallRequest(
+            APPLY_CONDUIT_ID, "open_pr", "commit", WishFacts.from_wish(self.wish), paths, repo
         )
-    if heads.branch_exists or gitops.local_branch_exists(git, branch):
-        where = "on the remote" if heads.branch_exists else "in this repository"
-        raise PrRefused(
-            f"The branch {branch} exists already {where}; delete it (`git branch "
-            f"-D {branch}`, `git push {config.remote} --delete {branch}`) or apply "
-            "the wish again for a new anchor.",
-            gate="Branch",
+        verdict = evaluate(
+            request, self.registry, self.lint_config, counted, ledger_problem=problem
         )
-    applied_paths = set(run.files)
-    run.other_changes = tuple(
-        path for path in gitops.changed_paths(git) if path not in applied_paths
-    )
-    if run.other_changes:
-        log.info("open_pr %s: left uncommitted: %s", run.anchor_id, ", ".join(run.other_changes))
+        refusal = verdict.refusal
+        if refusal is not None:
+            raise PrRefused(refusal.reason, gate=refusal.name)
 
-    # 7. The check.
-    argv = config.check_argv()
-    if argv and config.check:
-        _require_trust(config, root, env)
-        progress(f"Running the check: {config.check}")
-        run_check(argv, config.check, cwd=root, timeout=config.check_timeout, environ=env)
+    def files(self, anchor: Anchor) -> tuple[Path, list[gitops.FileToCommit]]:
+        """Gate Files: the files still hold what was applied."""
+        root = gitops.repository_root(anchor.root, self.env)
+        to_commit = _applied_files(anchor, root)
+        self.state.files = tuple(file.path for file in to_commit)
+        return root, to_commit
 
-    # The change: one commit, the branch, the push, the pull request.
-    progress(f"Committing {len(to_commit)} file(s) on {branch}")
-    message = scrub(
-        gitops.commit_message(
-            wish.title,
-            wish.objective,
-            wish.invariants,
-            wish.rollback,
-            run.anchor_id,
-            run.wish_hash or "unknown",
+    def repository(self, root: Path) -> tuple[gitops.Git, str, str, str]:
+        """Gate Repository: the git repository, its remote and the remote's owner and name."""
+        git = gitops.Git(root, self.env)
+        url = gitops.remote_url(git, self.config.remote)
+        owner, name = gitops.owner_repo(url)
+        gitops.head_commit(git)
+        return git, owner, name, url
+
+    def token(self, git: gitops.Git, url: str) -> tuple[gitops.Git, Token]:
+        """Gate Token: only for https on GitHub's host, through the environment of the two
+        commands that talk to the remote, which run no hook (the returned `network` git)."""
+        remote = self.config.remote
+        configured = [url, *gitops.push_urls(git, remote)]
+        for each in configured:
+            gitops.check_token_host(each, remote, self.env)
+        gitops.check_rewrites(git, remote, configured)
+        token = resolve_token(self.env)
+        network = git.with_config(
+            *gitops.credentials((*configured, gitops.transport_url(git, remote)), token.value),
+            *gitops.NO_HOOKS,
         )
-    )
-    run.commit = gitops.create_branch(git, branch, to_commit, message)
-    progress(f"Pushing {branch} to {config.remote}")
-    run.hook_skipped = gitops.pre_push_hook(git) is not None
-    try:
-        gitops.push(network, config.remote, branch, heads.default_branch)
-    except PrError:
-        gitops.delete_branch(git, branch, run.commit)
-        raise
-    run.pushed = True
-    progress("Opening the pull request")
-    body = scrub(
-        pull_request_body(
-            wish, plan_steps, registry, run.anchor_id, anchor.diff_hash, run.wish_hash, run.files
+        return network, token
+
+    def branch(self, git: gitops.Git, network: gitops.Git) -> tuple[str, str]:
+        """Gate Branch: a new `wish/…` branch, neither the default one nor an existing one."""
+        run, remote = self.state, self.config.remote
+        branch = gitops.branch_name(self.wish.title, run.anchor_id)
+        run.branch = branch
+        self.progress(f"Reading the remote {remote}")
+        heads = gitops.remote_heads(network, remote, branch)
+        run.base = heads.default_branch
+        if branch == heads.default_branch:
+            raise PrRefused(
+                f"The branch {branch} is the remote's default branch, and the opener "
+                "never pushes there; rename the remote's default branch or the wish.",
+                gate="Branch",
+            )
+        if heads.branch_exists or gitops.local_branch_exists(git, branch):
+            where = "on the remote" if heads.branch_exists else "in this repository"
+            raise PrRefused(
+                f"The branch {branch} exists already {where}; delete it (`git branch "
+                f"-D {branch}`, `git push {remote} --delete {branch}`) or apply "
+                "the wish again for a new anchor.",
+                gate="Branch",
+            )
+        applied_paths = set(run.files)
+        run.other_changes = tuple(
+            path for path in gitops.changed_paths(git) if path not in applied_paths
         )
-    )
-    try:
-        opened = post_pull(
-            PullRequestDraft(
-                owner,
-                name,
-                scrub(wish.title),
-                body,
-                branch,
-                heads.default_branch,
-                config.draft if draft is None else draft,
-            ),
-            token,
-            api_url(env),
-            transport=transport,
+        if run.other_changes:
+            log.info(
+                "open_pr %s: left uncommitted: %s", run.anchor_id, ", ".join(run.other_changes)
+            )
+        return branch, heads.default_branch
+
+    def check(self, root: Path) -> None:
+        """Gate Check: `[pr] check` passes, in a repository the user trusts."""
+        config = self.config
+        argv = config.check_argv()
+        if argv and config.check:
+            _require_trust(config, root, self.env)
+            self.progress(f"Running the check: {config.check}")
+            run_check(argv, config.check, cwd=root, timeout=config.check_timeout, environ=self.env)
+
+    def commit_and_push(
+        self,
+        git: gitops.Git,
+        network: gitops.Git,
+        branch: str,
+        base: str,
+        to_commit: list[gitops.FileToCommit],
+    ) -> None:
+        """One commit of exactly the applied files on the new branch, pushed (hooks off)."""
+        run, wish = self.state, self.wish
+        self.progress(f"Committing {len(to_commit)} file(s) on {branch}")
+        message = scrub(
+            gitops.commit_message(
+                wish.title,
+                wish.objective,
+                wish.invariants,
+                wish.rollback,
+                run.anchor_id,
+                run.wish_hash or "unknown",
+            )
         )
-    except PrFailed as error:
-        raise PrFailed(
-            f"{error.message.removesuffix('.')} (the branch {branch} is on the "
-            "remote: open the pull request from it by hand, or delete it before "
-            "trying again).",
-            detail=error.detail,
-        ) from None
-    return opened.html_url
+        run.commit = gitops.create_branch(git, branch, to_commit, message)
+        self.progress(f"Pushing {branch} to {self.config.remote}")
+        run.hook_skipped = gitops.pre_push_hook(git) is not None
+        try:
+            gitops.push(network, self.config.remote, branch, base)
+        except PrError:
+            gitops.delete_branch(git, branch, run.commit)
+            raise
+        run.pushed = True
+
+    def open(
+        self, anchor: Anchor, token: Token, owner: str, name: str, branch: str, base: str
+    ) -> str:
+        """The GitHub call; its address."""
+        run, wish = self.state, self.wish
+        self.progress("Opening the pull request")
+        body = scrub(
+            pull_request_body(
+                wish,
+                self.plan_steps,
+                self.registry,
+                run.anchor_id,
+                anchor.diff_hash,
+                run.wish_hash,
+                run.files,
+            )
+        )
+        draft = self.config.draft if self.draft is None else self.draft
+        pull = PullRequestDraft(owner, name, scrub(wish.title), body, branch, base, draft)
+        try:
+            opened = post_pull(pull, token, api_url(self.env), transport=self.transport)
+        except PrFailed as error:
+            raise PrFailed(
+                f"{error.message.removesuffix('.')} (the branch {branch} is on the "
+                "remote: open the pull request from it by hand, or delete it before "
+                "trying again).",
+                detail=error.detail,
+            ) from None
+        return opened.html_url
 
 
 def _require_trust(config: PrConfig, root: Path, env: Mapping[str, str]) -> None:
