@@ -166,7 +166,7 @@ def test_the_bashrc_setting_leaves_the_file_unchanged_even_through_append(tmp_pa
 @pytest.fixture(params=[True, False], ids=["dir-fd", "by-name"])
 def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Run with descriptors (Linux, macOS) and with the by-name walk (Windows' fallback)."""
-    monkeypatch.setattr(ledger, "_DIR_FD", bool(request.param))
+    monkeypatch.setattr(ledger.files, "_DIR_FD", bool(request.param))
     return bool(request.param)
 
 
@@ -406,7 +406,7 @@ def test_every_field_long_at_once_still_fits_the_line_cap(tmp_path: Path) -> Non
 
 
 def test_strings_and_lists_are_capped_however_deep() -> None:
-    capped = ledger._capped({"files": ["x" * 20_000] * 500, "n": 3}, FIELD_CAP_BYTES)
+    capped = ledger.log._capped({"files": ["x" * 20_000] * 500, "n": 3}, FIELD_CAP_BYTES)
     assert len(capped["files"]) == LIST_CAP_ITEMS + 1
     assert capped["files"][-1] == f"… [{500 - LIST_CAP_ITEMS:,} more items cut]"
     assert all(len(item.encode()) <= FIELD_CAP_BYTES for item in capped["files"])
