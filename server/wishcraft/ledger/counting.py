@@ -30,6 +30,11 @@ from typing import Any
 
 from wishcraft.ledger.entry import LedgerEntry
 
+RULE = (
+    "Only calls that reached a model count: a rollback, a pull request, a shadow run, a "
+    "refused call and the apply of a reviewed (staged) patch never do."
+)
+"""The rule in one sentence, as the hover on a conduit shows it beside the calls left."""
 NEVER_COUNTED_ACTIONS = ("rollback", "open_pr")
 """Actions that make no model call, whatever their line says."""
 ANSWERED_OUTCOMES = ("complete", "incomplete", "failed")

@@ -57,10 +57,10 @@ from wishcraft.ledger import (
     LedgerError,
     LedgerLocation,
     Outcome,
-    append,
     find_ledger,
     probe,
     read_entries,
+    record,
     usage,
 )
 from wishcraft.lint.config import LintConfig
@@ -309,10 +309,9 @@ def _record(
         summary=summary,
         pr_url=url,
     )
-    try:
-        append(ledger.target, entry)
-    except LedgerError as error:
-        return f"The pull request step was not recorded: {error}"
+    recorded = record(ledger.target, entry)
+    if not recorded.written:
+        return f"The pull request step was not recorded: {recorded.problem}"
     return None
 
 
