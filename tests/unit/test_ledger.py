@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -612,6 +613,14 @@ def _feed_offsets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(ledger.LedgerSummary, "feed_file", spy)
     return fed
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are Linux's")
+def test_the_stored_summaries_live_in_the_users_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert ledger.default_store() == tmp_path / "xdg" / "wishcraft" / "ledger"
 
 
 def test_a_new_process_starts_from_the_stored_summary(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -300,6 +301,25 @@ def test_missing_folders_are_made_inside_the_root(tmp_path: Path) -> None:
     assert (root / "deep" / "er" / "wishes.jsonl.lock").is_file()
     append(location, entry(), now=NOW)
     assert verify(location.path).entries == 1
+
+
+def test_threads_appending_at_once_keep_one_chain(tmp_path: Path, walk: bool) -> None:
+    """Four threads of one process append 25 lines each, through descriptors and by name
+    (filelock's per-path singleton there): 100 entries, one unbroken chain."""
+    root = repository(tmp_path)
+    location = find_ledger(root / "data" / "wishes" / "w.yaml")
+
+    def writer(number: int) -> None:
+        for _ in range(25):
+            append(location, entry(summary=f"thread {number}"), now=NOW)
+
+    threads = [threading.Thread(target=writer, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = verify(location.path)
+    assert result.ok and result.entries == 100 and result.torn == []
 
 
 # -- the probe: what it sees before a call ------------------------------------------------

@@ -35,7 +35,7 @@ from wishcraft.ledger import (
 NOW = datetime(2026, 3, 14, 12, 0, 0, tzinfo=UTC)
 APPLY = "openai.codex.v2025.apply"
 WISH = "data/wishes/lamps.wish.yaml"
-REQUEST = {"request_id": "req_1", "prompt_hash": "a" * 64, "tokens_used": 812}
+REQUEST: dict[str, Any] = {"request_id": "req_1", "prompt_hash": "a" * 64, "tokens_used": 812}
 """What a line of a call that was answered carries."""
 
 
