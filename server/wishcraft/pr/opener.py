@@ -58,6 +58,8 @@ from wishcraft.ledger import (
     LedgerLocation,
     Outcome,
     find_ledger,
+    is_applied,
+    is_undone,
     probe,
     read_entries,
     record,
@@ -156,7 +158,7 @@ def find_apply_entry(ledger_path: Path, anchor_id: str) -> LedgerEntry | None:
     entries, _ = read_entries(ledger_path)
     found = None
     for _, entry in entries:
-        if entry.anchor_id == anchor_id and entry.action == "apply" and entry.outcome == "complete":
+        if entry.anchor_id == anchor_id and is_applied(entry):
             found = entry
     return found
 
@@ -546,9 +548,9 @@ def _ledger_gate(run: _Run, ledger_path: Path) -> LedgerEntry:
     for _, entry in entries:
         if entry.anchor_id != run.anchor_id:
             continue
-        if entry.action == "apply" and entry.outcome == "complete":
+        if is_applied(entry):  # the rule `ledger.last_applied` holds
             applied = entry
-        elif entry.action == "rollback" and entry.outcome == "complete":
+        elif is_undone(entry):
             applied = None
         elif entry.action == "open_pr" and entry.outcome == "complete" and entry.pr_url:
             raise PrRefused(
