@@ -32,7 +32,7 @@ from wishcraft.ledger.entry import LedgerEntry
 
 RULE = (
     "Only calls that reached a model count: a rollback, a pull request, a shadow run, a "
-    "refused call and the apply of a reviewed (staged) patch never do."
+    "refused call and the apply of a staged patch never do."
 )
 """The rule in one sentence, as the hover on a conduit shows it beside the calls left."""
 NEVER_COUNTED_ACTIONS = ("rollback", "open_pr")
