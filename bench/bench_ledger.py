@@ -38,6 +38,7 @@ from wishcraft.ledger import (
     SummaryCache,
     append,
     canonical_json,
+    counted_entry,
     entry_hash,
     recent_entries,
     utc_timestamp,
@@ -70,12 +71,13 @@ def sample_entry(number: int) -> LedgerEntry:
 
 
 def build(path: Path, lines: int, end: datetime) -> None:
-    """Write `lines` chained entries spread over 30 days up to `end`, as `append` would."""
+    """Write `lines` chained entries spread over 30 days up to `end`, as `record` would (each
+    line's `counted` decided)."""
     step = timedelta(days=30) / lines
     prev = GENESIS
     with path.open("wb") as handle:
         for number in range(lines):
-            obj = sample_entry(number).model_dump(mode="json")
+            obj = counted_entry(sample_entry(number)).model_dump(mode="json")
             obj.update(timestamp=utc_timestamp(end - step * (lines - number)), prev=prev)
             obj["hash"] = prev = entry_hash(obj)
             handle.write(canonical_json(obj).encode("utf-8") + b"\n")

@@ -18,8 +18,10 @@ first refusal decides:
    and no limit is passed unseen. `ledger_problem` is the probe's sentence.
 6. **Limits**: in commit mode, the ledger's counts are under `limits.per_wish_calls` (this wish),
    `limits.per_day_calls` (this UTC day, all wishes) and `cost_profile.rate_per_min` (the last
-   60 seconds). Shadow runs are recorded but never count and are never limited. A limit the
-   ledger cannot count (`per_wish_entities`) is shown as not enforced.
+   60 seconds). Only lines that count are counted: calls that reached a model
+   (`ledger.counting`); a rollback, a pull request, a refused call or a shadow run never does.
+   Shadow runs are never limited. A limit the ledger cannot count (`per_wish_entities`) is shown
+   as not enforced.
 7. **Court**: in commit mode, the wish's court scores meet its tier's thresholds (the
    `court-threshold` rule's logic: `LintConfig.court_shortfalls`). A rollback is exempt:
    undoing a wish must stay possible whatever its scores.

@@ -35,6 +35,7 @@ from testkit.lsp_planning import (
     wait_for_progress_end,
 )
 from testkit.samples import SAMPLE_PLAN, chunks
+from wishcraft.ledger.counting import RULE as COUNTING_RULE
 from wishcraft.names import COMMAND_PLAN_WISH
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -210,6 +211,7 @@ async def test_code_lens_and_hover_show_the_calls_left_before_and_after_a_plan(
     assert court.startswith("Court C 75") and calls == "plan 2/2 · today 200/200"
     before = await hover_text(client, name, PLANNER_LINE, 8)
     assert "**Calls left** · plan 2/2 · today 200/200" in before
+    assert COUNTING_RULE in before  # the rule, where the calls left are shown
     assert f"no call of `{PLANNER}` yet" in before
     action = await plan_action(client, name)
     assert action.disabled is None and action.title == "Plan this wish"
@@ -224,6 +226,7 @@ async def test_code_lens_and_hover_show_the_calls_left_before_and_after_a_plan(
     artifact = json.loads((client.root / "data/wishes/lens.wish.plan.json").read_text())
     (line,) = ledger_lines(client)
     assert_audited(line, name, artifact)
+    assert line["counted"] is True
 
 
 async def test_limits_are_counted_across_the_cli_and_the_running_server(

@@ -188,3 +188,64 @@ def test_the_core_does_not_reach_up() -> None:
         if target.startswith(upper)
     )
     assert offenders == []
+
+
+LEDGER = "wishcraft.ledger"
+LEDGER_MAX_LINES = 350
+
+
+def appends(module: str) -> list[str]:
+    """Where a module takes the ledger's `append` (imported, or as `ledger.append`)."""
+    found = []
+    for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith(LEDGER)
+            and any(alias.name == "append" for alias in node.names)
+        ):
+            found.append(f"{module}:{node.lineno}")
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "append"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "ledger"
+        ):
+            found.append(f"{module}:{node.lineno}")
+    return found
+
+
+def test_every_ledger_line_is_written_through_record() -> None:
+    """`ledger.record` decides `counted`; nothing outside the ledger package calls `append`
+    behind its back (the check finds the package's own use, so it can fail)."""
+    inside = [where for module in MODULES if module.startswith(LEDGER) for where in appends(module)]
+    assert any(where.startswith(f"{LEDGER}.recording:") for where in inside)
+    outside = [
+        where for module in MODULES if not module.startswith(LEDGER) for where in appends(module)
+    ]
+    assert outside == []
+
+
+def test_the_ledger_is_small_modules_on_the_core() -> None:
+    """No ledger module over 350 lines, and the ledger imports only the core's leaves."""
+    modules = [module for module in MODULES if module.startswith(LEDGER)]
+    assert len(modules) > 5
+    long = {
+        module: count
+        for module in modules
+        if (count := len(MODULES[module].read_text(encoding="utf-8").splitlines()))
+        > LEDGER_MAX_LINES
+    }
+    assert long == {}
+    allowed = (
+        "wishcraft.ledger",
+        "wishcraft.redaction",
+        "wishcraft.fileio",
+        "wishcraft.timestamps",
+    )
+    reaching = sorted(
+        f"{module} → {target}"
+        for module in modules
+        for target in GRAPH[module]
+        if not target.startswith(allowed)
+    )
+    assert reaching == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,8 @@ def chained(entries: list[LedgerEntry]) -> bytes:
     out, prev = [], GENESIS
     for number, item in enumerate(entries):
         obj = item.model_dump(mode="json")
+        if obj["counted"] is None:  # undecided (not written through `record`): left out
+            del obj["counted"]
         obj.update(timestamp=ledger.utc_timestamp(NOW + timedelta(seconds=number)), prev=prev)
         obj["hash"] = prev = entry_hash(obj)
         out.append(canonical_json(obj).encode() + b"\n")
@@ -360,14 +363,14 @@ def test_reading_backwards_finds_every_entry_whatever_the_chunk(
         with path.open("ab") as handle:
             handle.write(b'{"partial":')
     forward = [item for _, item in iter_lines(path) if isinstance(item, dict)]
-    original = ledger.TAIL_CHUNK_BYTES
-    ledger.TAIL_CHUNK_BYTES = chunk
+    original = ledger.lines.TAIL_CHUNK_BYTES
+    ledger.lines.TAIL_CHUNK_BYTES = chunk
     try:
-        backward = [obj for _, obj in ledger._backward_objects(path)]
+        backward = [obj for _, obj in ledger.lines.backward_objects(path)]
         newest = recent_entries(path, PLANNER, limit=3)
         follow = append(path, entry(), now=NOW + timedelta(hours=1))
     finally:
-        ledger.TAIL_CHUNK_BYTES = original
+        ledger.lines.TAIL_CHUNK_BYTES = original
     assert backward == list(reversed(forward))
     assert [item.hash for item in newest] == [obj["hash"] for obj in reversed(forward)][:3]
     assert follow.entry.prev == forward[-1]["hash"]
@@ -612,10 +615,18 @@ def _feed_offsets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return fed
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are Linux's")
+def test_the_stored_summaries_live_in_the_users_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert ledger.default_store() == tmp_path / "xdg" / "wishcraft" / "ledger"
+
+
 def test_a_new_process_starts_from_the_stored_summary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger, "STORE_EVERY_BYTES", 2_000)
+    monkeypatch.setattr(ledger.cache, "STORE_EVERY_BYTES", 2_000)
     store = tmp_path / "cache"
     path = tmp_path / "wishes.jsonl"
     write_entries(path, 6)
@@ -632,7 +643,7 @@ def test_a_new_process_starts_from_the_stored_summary(
 def test_a_stale_or_broken_stored_summary_is_ignored(
     tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger, "STORE_EVERY_BYTES", 2_000)
+    monkeypatch.setattr(ledger.cache, "STORE_EVERY_BYTES", 2_000)
     store = tmp_path / "cache"
     path = tmp_path / "wishes.jsonl"
     write_entries(path, 6)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -166,7 +167,7 @@ def test_the_bashrc_setting_leaves_the_file_unchanged_even_through_append(tmp_pa
 @pytest.fixture(params=[True, False], ids=["dir-fd", "by-name"])
 def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Run with descriptors (Linux, macOS) and with the by-name walk (Windows' fallback)."""
-    monkeypatch.setattr(ledger, "_DIR_FD", bool(request.param))
+    monkeypatch.setattr(ledger.files, "_DIR_FD", bool(request.param))
     return bool(request.param)
 
 
@@ -302,6 +303,25 @@ def test_missing_folders_are_made_inside_the_root(tmp_path: Path) -> None:
     assert verify(location.path).entries == 1
 
 
+def test_threads_appending_at_once_keep_one_chain(tmp_path: Path, walk: bool) -> None:
+    """Four threads of one process append 25 lines each, through descriptors and by name
+    (filelock's per-path singleton there): 100 entries, one unbroken chain."""
+    root = repository(tmp_path)
+    location = find_ledger(root / "data" / "wishes" / "w.yaml")
+
+    def writer(number: int) -> None:
+        for _ in range(25):
+            append(location, entry(summary=f"thread {number}"), now=NOW)
+
+    threads = [threading.Thread(target=writer, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result = verify(location.path)
+    assert result.ok and result.entries == 100 and result.torn == []
+
+
 # -- the probe: what it sees before a call ------------------------------------------------
 
 
@@ -406,7 +426,7 @@ def test_every_field_long_at_once_still_fits_the_line_cap(tmp_path: Path) -> Non
 
 
 def test_strings_and_lists_are_capped_however_deep() -> None:
-    capped = ledger._capped({"files": ["x" * 20_000] * 500, "n": 3}, FIELD_CAP_BYTES)
+    capped = ledger.log._capped({"files": ["x" * 20_000] * 500, "n": 3}, FIELD_CAP_BYTES)
     assert len(capped["files"]) == LIST_CAP_ITEMS + 1
     assert capped["files"][-1] == f"… [{500 - LIST_CAP_ITEMS:,} more items cut]"
     assert all(len(item.encode()) <= FIELD_CAP_BYTES for item in capped["files"])

@@ -69,18 +69,18 @@ from wishcraft.fileio import write_atomically
 from wishcraft.globs import compile_glob, glob_match, paths_allowed
 from wishcraft.ledger import (
     LedgerEntry,
-    LedgerError,
     LedgerLocation,
     Mode,
     Outcome,
-    append,
+    Recorded,
     fold_name,
+    record,
 )
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
-from wishcraft.plan.court import Hearing, Recorded, author_of, not_recorded
+from wishcraft.plan.court import Hearing, author_of
 from wishcraft.plan.paths import plan_paths, plan_stem
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry
@@ -520,17 +520,7 @@ def _append(
     entry: LedgerEntry,
     now: datetime | None = None,
 ) -> Recorded:
-    if location is None:
-        return not_recorded(problem or "no ledger was found.")
-    try:
-        result = append(location, entry, now=now)
-    except LedgerError as error:
-        return not_recorded(str(error))
-    if result.torn_tail is not None:
-        message = result.torn_tail.describe(location.path)
-        logger.warning("%s", message)
-        return Recorded([message], written=True)
-    return Recorded([], written=True)
+    return record(location, entry, problem=problem, now=now)
 
 
 def record_apply(

@@ -70,7 +70,7 @@ from wishcraft.fileio import (
     temporary_prefix,
     write_atomically,
 )
-from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, append, recent_entries
+from wishcraft.ledger import LedgerEntry, LedgerError, Outcome, recent_entries, record
 from wishcraft.undo_state import UntrustedRecord, ensure_private, seal, unseal
 
 RECORD_VERSION = 1
@@ -198,7 +198,9 @@ class LedgerNote:
             "summary": self.summaries.get(outcome),
             "anchor_id": anchor_id,
         }
-        append(self.path, LedgerEntry.model_validate(fields))
+        recorded = record(self.path, LedgerEntry.model_validate(fields))
+        if not recorded.written:
+            raise LedgerError(recorded.problem or "the ledger line could not be written.")
 
     def ended(self, journal_id: str) -> bool:
         """Whether the ledger's tail already ends this change (a line with its anchor that is

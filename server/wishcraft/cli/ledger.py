@@ -1,11 +1,14 @@
 """`wishcraft ledger [WISH]` and `wishcraft ledger verify`: read the wish ledger.
 
 The ledger (`wishcraft.ledger`) has one line per conduit call. `wishcraft ledger` lists them
-as a table (time, conduit, action, mode, outcome, model, tokens, wish), or with `--format json`
-as the lines themselves (JSON Lines, as stored); with a WISH, only that wish's calls, from the
-ledger that wish uses. `wishcraft ledger verify` checks the hash chain and names the first bad
-line. The ledger is found from the WISH (else the current folder) upward, as a plan finds it;
-`--ledger FILE` names it instead. Torn lines (a crash mid-append) are reported and skipped.
+as a table (time, conduit, action, mode, outcome, counted, model, tokens, wish), or with
+`--format json` as the lines themselves (JSON Lines, as stored, `counted` included); with a
+WISH, only that wish's calls, from the ledger that wish uses. `counted` says whether the call
+counts against the conduit's limits (it reached a model); an older line without the field is
+shown by the rule it was counted by. `wishcraft ledger verify` checks the hash chain and names
+the first bad line. The ledger is found from the WISH (else the current folder) upward, as a
+plan finds it; `--ledger FILE` names it instead. Torn lines (a crash mid-append) are reported
+and skipped.
 Exit status: 0, or 1 when `verify` finds a bad line, 2 when the ledger cannot be read.
 """
 
@@ -21,13 +24,14 @@ from wishcraft.ledger import (
     TornLine,
     canonical_json,
     find_ledger,
+    is_counted,
     iter_lines,
     verify,
 )
 from wishcraft.visible import visible
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
-COLUMNS = ("time", "conduit", "action", "mode", "outcome", "model", "tokens", "wish")
+COLUMNS = ("time", "conduit", "action", "mode", "outcome", "counted", "model", "tokens", "wish")
 
 
 def register(subparsers: Any) -> None:
@@ -173,6 +177,8 @@ def _cell(row: dict[str, Any], column: str) -> str:
 def _value(row: dict[str, Any], column: str) -> str:
     if column == "time":
         return str(row.get("timestamp") or "")
+    if column == "counted":  # an older line, without `counted`, by the rule it was counted by
+        return "yes" if is_counted(row) else "no"
     if column == "tokens":
         tokens = row.get("tokens_used")
         return f"{tokens:,}" if isinstance(tokens, int) else "-"

@@ -53,7 +53,7 @@ from wishcraft.conduit.apply_exchange import ApplyExchange
 from wishcraft.conduit.client import PlanProgress
 from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError
-from wishcraft.ledger import LedgerError, LedgerLocation, Outcome, find_ledger, read_entries
+from wishcraft.ledger import LedgerError, LedgerLocation, Outcome, find_ledger, last_applied
 from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
 from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import APPLY_CONDUIT_ID
@@ -284,17 +284,9 @@ def held_paths(staged: StagedChange) -> list[str]:
 
 
 def last_anchor(location: LedgerLocation, wish_key: str) -> str | None:
-    """The wish's last applied anchor that was not undone since, from the ledger."""
-    entries, _ = read_entries(location.path, wish=wish_key, conduit=APPLY_CONDUIT_ID)
-    undone = {
-        entry.anchor_id
-        for _, entry in entries
-        if entry.action == "rollback" and entry.outcome == "complete"
-    }
-    for _, entry in reversed(entries):
-        if entry.action == "apply" and entry.anchor_id and entry.anchor_id not in undone:
-            return entry.anchor_id
-    return None
+    """The wish's last applied anchor that was not undone since (`ledger.last_applied`)."""
+    applied = last_applied(location.path, wish_key, APPLY_CONDUIT_ID)
+    return applied.anchor_id if applied is not None else None
 
 
 # The runner --------------------------------------------------------------------------------

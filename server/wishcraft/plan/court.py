@@ -37,11 +37,13 @@ from wishcraft.ledger import (
     LedgerLocation,
     Mode,
     Outcome,
-    append,
     find_ledger,
     probe,
     usage,
 )
+from wishcraft.ledger import Recorded as Recorded  # re-exported: where callers meet it
+from wishcraft.ledger import not_recorded as not_recorded
+from wishcraft.ledger import record as record_line
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import ExecMode, Wish
 from wishcraft.names import PLANNING_CONDUIT_ID
@@ -173,28 +175,9 @@ def author_of(wish: Wish) -> str | None:
     return wish.meta.author_id if wish.meta is not None else None
 
 
-class Recorded(list[str]):
-    """What `record` says (one sentence each, a list as before) and whether the line was
-    written: when it was not, the caller fails (the CLI exits 1, the editor shows an error)."""
-
-    def __init__(self, messages: list[str], *, written: bool) -> None:
-        """The sentences to show; `written` is False when the ledger line is missing."""
-        super().__init__(messages)
-        self.written = written
-
-
-def not_recorded(problem: str) -> Recorded:
-    """The ledger line could not be written: one sentence, logged, and `written` False."""
-    message = f"The ledger line of this call could not be written: {problem}"
-    logger.error("%s", message)
-    return Recorded([message], written=False)
-
-
 def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -> Recorded:
     """Append the call's one ledger line; return what the user must be told (one sentence
     each): the ledger could not be written (`written` False), or its last line was torn."""
-    if hearing.location is None:
-        return not_recorded(hearing.ledger_problem or "no ledger was found.")
     entry = LedgerEntry(
         conduit=hearing.conduit,
         action=hearing.action,
@@ -211,15 +194,7 @@ def record(hearing: Hearing, call: CallRecord, *, now: datetime | None = None) -
         cf_ray=call.cf_ray,
         summary=call.summary,
     )
-    try:
-        result = append(hearing.location, entry, now=now)
-    except LedgerError as error:
-        return not_recorded(str(error))
-    if result.torn_tail is not None:
-        message = result.torn_tail.describe(hearing.location.path)
-        logger.warning("%s", message)
-        return Recorded([message], written=True)
-    return Recorded([], written=True)
+    return record_line(hearing.location, entry, problem=hearing.ledger_problem, now=now)
 
 
 def record_refusal(hearing: Hearing, wish: Wish, wish_hash: str) -> Recorded:

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from wishcraft.ledger import LedgerError, LedgerLocation, read_entries
+from wishcraft.ledger import LedgerError, LedgerLocation, last_applied
 from wishcraft.lint import ConfigError, analyse_wish
 from wishcraft.lint.config import LintConfig, find_config_file, load_lint_config
 from wishcraft.lint.registries import RegistryCache
@@ -101,24 +101,13 @@ def last_applied_anchor(location: LedgerLocation, wish_key: str) -> str:
     """The wish's last applied change that was not undone, for "Open Pull Request" given a
     wish: its anchor id. Refuses (gate `Ledger`) with one sentence when there is none."""
     try:
-        entries, _ = read_entries(location.path, wish=wish_key, conduit=APPLY_CONDUIT_ID)
+        applied = last_applied(location.path, wish_key, APPLY_CONDUIT_ID)
     except LedgerError as error:
         raise PrRefused(
             f"{str(error).rstrip('.')}; fix the ledger, then open the pull request.", gate="Ledger"
         ) from None
-    undone = {
-        entry.anchor_id
-        for _, entry in entries
-        if entry.action == "rollback" and entry.outcome == "complete"
-    }
-    for _, entry in reversed(entries):
-        if (
-            entry.action == "apply"
-            and entry.outcome == "complete"
-            and entry.anchor_id
-            and entry.anchor_id not in undone
-        ):
-            return entry.anchor_id
+    if applied is not None and applied.anchor_id:
+        return applied.anchor_id
     raise PrRefused(
         f"The ledger {location.path} holds no applied change of {wish_key}; apply "
         "its plan first, then open the pull request.",

@@ -57,10 +57,12 @@ from wishcraft.ledger import (
     LedgerError,
     LedgerLocation,
     Outcome,
-    append,
     find_ledger,
+    is_applied,
+    is_undone,
     probe,
     read_entries,
+    record,
     usage,
 )
 from wishcraft.lint.config import LintConfig
@@ -156,7 +158,7 @@ def find_apply_entry(ledger_path: Path, anchor_id: str) -> LedgerEntry | None:
     entries, _ = read_entries(ledger_path)
     found = None
     for _, entry in entries:
-        if entry.anchor_id == anchor_id and entry.action == "apply" and entry.outcome == "complete":
+        if entry.anchor_id == anchor_id and is_applied(entry):
             found = entry
     return found
 
@@ -310,10 +312,9 @@ def _record(
         summary=summary,
         pr_url=url,
     )
-    try:
-        append(ledger.target, entry)
-    except LedgerError as error:
-        return f"The pull request step was not recorded: {error}"
+    recorded = record(ledger.target, entry)
+    if not recorded.written:
+        return f"The pull request step was not recorded: {recorded.problem}"
     return None
 
 
@@ -593,9 +594,9 @@ def _ledger_gate(run: _Run, ledger_path: Path) -> LedgerEntry:
     for _, entry in entries:
         if entry.anchor_id != run.anchor_id:
             continue
-        if entry.action == "apply" and entry.outcome == "complete":
+        if is_applied(entry):  # the rule `ledger.last_applied` holds
             applied = entry
-        elif entry.action == "rollback" and entry.outcome == "complete":
+        elif is_undone(entry):
             applied = None
         elif entry.action == "open_pr" and entry.outcome == "complete" and entry.pr_url:
             raise PrRefused(

@@ -183,7 +183,8 @@ def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
         return None
     # The ledger is light (no conduit, no network); the tail is read, not the whole file.
     from wishcraft.gates import remaining
-    from wishcraft.ledger import LedgerError, find_ledger, recent_entries, usage
+    from wishcraft.ledger import LedgerError, find_ledger, is_counted, recent_entries, usage
+    from wishcraft.ledger.counting import RULE as COUNTING_RULE
 
     try:
         location = find_ledger(snapshot.path)
@@ -200,13 +201,17 @@ def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
         descriptor.limits.per_wish_calls is not None or descriptor.limits.per_day_calls is not None
     ):
         action = "plan" if conduit == PLANNING_CONDUIT_ID else "calls"
-        parts.append(f"**Calls left** · {remaining(descriptor, action, counted).label()}")
+        parts.append(
+            f"**Calls left** · {remaining(descriptor, action, counted).label()} · {COUNTING_RULE}"
+        )
     if not entries:
         parts.append(f"**Ledger** · no call of `{conduit}` yet in {location.path}")
     else:
         lines = []
         for entry in entries:
             cells = [entry.timestamp, entry.action, entry.mode, entry.outcome]
+            if entry.mode == "commit" and not is_counted(entry.model_dump()):
+                cells.append("not counted")
             if entry.model:
                 cells.append(entry.model)
             if entry.tokens_used is not None:
