@@ -47,9 +47,10 @@ export function initializationOptions(): { [SETTINGS_SECTION]: ServerSettings } 
 }
 
 /**
- * A wish glob as a VS Code document filter pattern. The server matches a relative pattern at
- * any depth (as VS Code's file associations do), while a document filter matches the whole
- * path, so such a pattern gets a leading `**` + `/`.
+ * A wish glob as a VS Code document filter pattern. The server's FILE dialect
+ * (server/wishcraft/globs.py) matches a relative pattern at any depth (as VS Code's file
+ * associations do), while a document filter matches the whole path, so such a pattern gets a
+ * leading `**` + `/`. test/globs.test.ts runs the server's glob table through this function.
  */
 export function filterPattern(glob: string): string {
   const text = glob.replace(/\\/g, "/");

@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from wishcraft.kinds import DEFAULT_GLOBS, glob_regex, is_wish_path
+from wishcraft.globs import check_file_globs
+from wishcraft.kinds import DEFAULT_GLOBS, is_wish_path
 from wishcraft.lint import LintConfig
 
 DEFAULT_DEBOUNCE_MS = 15
@@ -37,11 +38,7 @@ class FilesSettings(_Section):
     @field_validator("globs")
     @classmethod
     def _valid_globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            if not pattern.strip():
-                raise ValueError("a glob pattern is empty")
-            glob_regex(pattern)
-        return value
+        return check_file_globs(value)
 
 
 class DiagnosticsSettings(_Section):
