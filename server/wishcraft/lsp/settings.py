@@ -40,6 +40,12 @@ class FilesSettings(_Section):
     def _valid_globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return check_file_globs(value)
 
+    @property
+    def configured_globs(self) -> tuple[str, ...] | None:
+        """The globs when the client set them, else None: then `[files] globs` of the
+        repository's wishcraft.toml applies (`Workspace.wish_globs_for`), as in the CLI."""
+        return self.globs if "globs" in self.model_fields_set else None
+
 
 class DiagnosticsSettings(_Section):
     """When diagnostics are published."""
