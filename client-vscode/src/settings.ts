@@ -15,6 +15,24 @@ export type ServerSettings = Record<string, unknown>;
 /** The part of `WorkspaceConfiguration` this module reads (a plain object in tests). */
 export interface ConfigurationReader {
   get(section: string): unknown;
+  inspect?(section: string): Record<string, unknown> | undefined;
+}
+
+/**
+ * Settings sent only when the user set them: while `wishcraft.files.globs` is unset the server
+ * uses `[files] globs` of the repository's wishcraft.toml, as `wishcraft lint` does, and only
+ * then package.json's default (which the server shares).
+ */
+const SENT_ONLY_WHEN_SET: readonly string[] = ["files.globs"];
+
+/** Whether the user set `key` in some scope (not only package.json's default). */
+function isSet(config: ConfigurationReader, key: string): boolean {
+  const found = config.inspect?.(key);
+  if (found === undefined) {
+    return true; // a reader that cannot tell: send what it gives
+  }
+  return Object.entries(found).some(([scope, value]) =>
+    scope !== "key" && !scope.startsWith("default") && value !== undefined);
 }
 
 /** Build the nested `wishcraft` section from the flat keys the server knows. */
@@ -22,7 +40,7 @@ export function serverSettings(config: ConfigurationReader): ServerSettings {
   const out: ServerSettings = {};
   for (const key of SERVER_SETTING_KEYS) {
     const value = config.get(key);
-    if (value === undefined) {
+    if (value === undefined || (SENT_ONLY_WHEN_SET.includes(key) && !isSet(config, key))) {
       continue;
     }
     const parts = key.split(".");
@@ -47,9 +65,10 @@ export function initializationOptions(): { [SETTINGS_SECTION]: ServerSettings } 
 }
 
 /**
- * A wish glob as a VS Code document filter pattern. The server matches a relative pattern at
- * any depth (as VS Code's file associations do), while a document filter matches the whole
- * path, so such a pattern gets a leading `**` + `/`.
+ * A wish glob as a VS Code document filter pattern. The server's FILE dialect
+ * (server/wishcraft/globs.py) matches a relative pattern at any depth (as VS Code's file
+ * associations do), while a document filter matches the whole path, so such a pattern gets a
+ * leading `**` + `/`. test/globs.test.ts runs the server's glob table through this function.
  */
 export function filterPattern(glob: string): string {
   const text = glob.replace(/\\/g, "/");

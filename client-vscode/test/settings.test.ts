@@ -21,6 +21,7 @@ import {
   documentSelector,
   filterPattern,
   initializationOptions,
+  readServerSettings,
   serverSettings,
 } from "../src/settings";
 import { Uri, configuration } from "./vscode";
@@ -48,21 +49,27 @@ const token = { isCancellationRequested: false, onCancellationRequested: vi.fn()
 
 beforeEach(() => {
   configuration.values = defaults();
+  configuration.set.clear();
   configuration.scopes = [];
 });
 
 describe("the settings the server gets", () => {
-  it("are package.json's defaults, nested, when nothing is set", () => {
+  it("are package.json's defaults, nested, when nothing is set (the wish globs left out)", () => {
     expect(initializationOptions()).toEqual({
       wishcraft: {
-        files: { globs: ["**/*.wish.yaml", "**/*.wish.yml", "**/wishes/**/*.yaml",
-          "**/wishes/**/*.yml"] },
         diagnostics: { debounceMs: 15 },
         registry: { path: null },
         lint: {},
         plan: { folder: "", model: "" },
       },
     });
+  });
+
+  it("carry the wish globs once the user sets them, so [files] globs applies until then", () => {
+    expect(readServerSettings().files).toBeUndefined();
+    configuration.values["wishcraft.files.globs"] = ["**/*.spell"];
+    configuration.set.add("wishcraft.files.globs");
+    expect(readServerSettings().files).toEqual({ globs: ["**/*.spell"] });
   });
 
   it("carry the user's values and leave out the extension's own settings", () => {

@@ -183,6 +183,8 @@ export const window = {
 /** Flat `wishcraft.*` values returned by `getConfiguration("wishcraft").get(key)`. */
 export const configuration = {
   values: {} as Record<string, unknown>,
+  /** The keys the user set (the rest of `values` are package.json's defaults). */
+  set: new Set<string>(),
   scopes: [] as (Uri | undefined)[],
 };
 
@@ -197,6 +199,13 @@ export const workspace = {
       get<T>(key: string, fallback?: T): T | undefined {
         const full = section ? `${section}.${key}` : key;
         return (full in configuration.values ? configuration.values[full] : fallback) as T;
+      },
+      inspect(key: string): Record<string, unknown> {
+        const full = section ? `${section}.${key}` : key;
+        const value = configuration.values[full];
+        return configuration.set.has(full)
+          ? { key: full, defaultValue: undefined, globalValue: value }
+          : { key: full, defaultValue: value };
       },
     };
   }),

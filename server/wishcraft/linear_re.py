@@ -1,10 +1,10 @@
 """The glob translators' regular expressions, matched in time linear in the path.
 
 Python's `re` backtracks: `[^/]*a[^/]*a[^/]*a[^/]*b` against a long name of `a`s tries every
-way to split it, and a `list_files` glob from the model took 20.8 s of CPU that way. The three
-glob dialects (`globs`, `kinds`, `apply.safety`) keep translating their globs into the regular
-expressions they always did, which is what pins their meaning; this module compiles that small
-subset of the regex syntax into an automaton instead of a backtracking program:
+way to split it, and a `list_files` glob from the model took 20.8 s of CPU that way. The two
+glob dialects of `wishcraft.globs` (the only module that uses this one) translate their globs
+into regular expressions, which pins their meaning; this module compiles that small subset of
+the regex syntax into an automaton instead of a backtracking program:
 
 - literals, `re.escape`d or plain; `.` (any character, `\\n` only with `dotall`);
 - one-character classes `[...]`, checked by `re` itself one character at a time (so a class

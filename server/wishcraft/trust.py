@@ -31,7 +31,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-CONFIG_RELATIVE = Path("data") / "config" / "wishcraft.toml"
+from wishcraft.config import CONFIG_RELATIVE, config_root, find_config_file
+
 STORE_NAME = "trusted.json"
 STORE_VERSION = 1
 NO_CONFIG = "none"
@@ -86,10 +87,8 @@ def repository_root(start: Path) -> Path:
     folder = Path(os.path.realpath(start))
     if not folder.is_dir():
         folder = folder.parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / CONFIG_RELATIVE).is_file():
-            return candidate
-    return folder
+    found = find_config_file(folder)
+    return config_root(found) if found is not None else folder
 
 
 def config_digest(root: Path) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from testkit.trees import build
+from wishcraft.apply import scope_from_globs
 from wishcraft.apply.errors import ContentRefused, UnsafePath
 from wishcraft.apply.safety import (
     MIB,
@@ -16,7 +17,6 @@ from wishcraft.apply.safety import (
     check_text,
     decode_content,
     normalise,
-    scope_from_globs,
 )
 
 

@@ -41,6 +41,7 @@ from wishcraft.conduit.request import (
     user_agent,
 )
 from wishcraft.conduit.version import BUILTIN_CLIENT_VERSION, resolve_client_version
+from wishcraft.config import load_workspace_config
 from wishcraft.timestamps import codex_timestamp
 
 CATALOG = Catalog(parse_models(loopback_catalog.catalog()), "GET /models")
@@ -227,7 +228,7 @@ def config_with(
     (workspace / "data" / "config").mkdir(parents=True, exist_ok=True)
     (workspace / "data" / "config" / "wishcraft.toml").write_text(workspace_toml)
     return load_config(
-        workspace,
+        load_workspace_config(workspace),
         env={"CODEX_HOME": str(home), **(env or {})},
         overrides={"model": model},
         overrides_source="--model",

@@ -21,6 +21,7 @@ from wishcraft.conduit.errors import (
 )
 from wishcraft.conduit.request import new_session_id
 from wishcraft.conduit.usage import TokenUsage
+from wishcraft.config import load_workspace_config
 from wishcraft.model import ExecMode, Wish
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus, PlanStep
 from wishcraft.plan.render import render_plan
@@ -102,14 +103,14 @@ def test_config_layers(tmp_path: Path) -> None:
     (workspace / "data" / "config" / "wishcraft.toml").write_text(
         '[conduit]\nmodel_reasoning_effort = "low"\n'
     )
-    config = load_config(workspace, env={"CODEX_HOME": str(home)})
+    config = load_config(load_workspace_config(workspace), env={"CODEX_HOME": str(home)})
     assert (config.model, config.reasoning_effort, config.verbosity) == (
         "gpt-5-codex",
         "low",
         "low",
     )
     config = load_config(
-        workspace,
+        load_workspace_config(workspace),
         env={
             "CODEX_HOME": str(home),
             "OPENAI_MODEL": "gpt-5.1",

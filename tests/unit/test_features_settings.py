@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wishcraft.kinds import glob_regex
+from wishcraft.globs import file_glob
 from wishcraft.lsp.settings import DEFAULT_DEBOUNCE_MS, Settings, read_settings
 
 
@@ -68,7 +68,7 @@ def test_default_globs(path: str, expected: bool) -> None:
 
 
 def test_glob_syntax() -> None:
-    assert glob_regex("*.{yaml,yml}").fullmatch("a/b/c.yml")
-    assert glob_regex("w?.yaml").fullmatch("x/w1.yaml")
-    assert not glob_regex("w?.yaml").fullmatch("x/w/.yaml")
-    assert glob_regex("[!a]*.yaml").fullmatch("b.yaml")
+    assert file_glob("*.{yaml,yml}").fullmatch("a/b/c.yml")
+    assert file_glob("w?.yaml").fullmatch("x/w1.yaml")
+    assert not file_glob("w?.yaml").fullmatch("x/w/.yaml")
+    assert file_glob("[!a]*.yaml").fullmatch("b.yaml")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft.globs import first_path_outside, glob_match, paths_allowed
+from wishcraft.globs import first_path_outside, paths_allowed, scope_match
 from wishcraft.repo import (
     find_repo,
     remote_urls_from_config,
@@ -53,7 +53,7 @@ GLOBS = [
     ("pattern", "path", "expected"), [case[1:] for case in GLOBS], ids=[case[0] for case in GLOBS]
 )
 def test_glob_match(pattern: str, path: str, expected: bool) -> None:
-    assert glob_match(pattern, path) is expected
+    assert scope_match(pattern, path) is expected
 
 
 SCOPES = [

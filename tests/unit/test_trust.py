@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from wishcraft.conduit.config import REPOSITORY_KEYS, load_config
+from wishcraft.config import load_workspace_config
 from wishcraft.trust import (
     Trust,
     TrustError,
@@ -107,7 +108,7 @@ def test_a_repositorys_conduit_cannot_set_where_the_login_goes(
     repo: Path, env: dict[str, str], key: str
 ) -> None:
     (repo / "data/config/wishcraft.toml").write_text(f"[conduit]\n{key} = {USER_ONLY[key]}\n")
-    config = load_config(repo / "src", env=env)
+    config = load_config(load_workspace_config(repo / "src"), env=env)
     assert config.base_url == "https://chatgpt.com/backend-api/codex"
     assert config.instructions_file is None
     assert config.ignored == (f"`{key}` under [conduit] in {repo}/data/config/wishcraft.toml",)
@@ -118,7 +119,7 @@ def test_the_users_own_config_may_set_them(repo: Path, env: dict[str, str]) -> N
     user.parent.mkdir(parents=True)
     user.write_text('[conduit]\nbase_url = "https://proxy.corp.example/codex"\nmodel = "u"\n')
     (repo / "data/config/wishcraft.toml").write_text('[conduit]\nmodel = "r"\n')
-    config = load_config(repo, env=env)
+    config = load_config(load_workspace_config(repo), env=env)
     assert config.base_url == "https://proxy.corp.example/codex"
     assert config.model == "r"  # a harmless key: the repository's comes first, as in Codex
     assert config.ignored == ()

@@ -243,7 +243,7 @@ def test_a_broken_toml_is_said_once_and_the_defaults_apply(repo: Path) -> None:
     assert ws.lint_config_for(wish_in(repo)) is default_lint_config()
     assert len(said.messages) == 1, said.messages
     assert str(toml) in said.messages[0]
-    assert said.messages[0].endswith("using the default lint rules.")
+    assert said.messages[0].endswith("using the default rules and wish globs.")
 
 
 def test_a_different_breakage_is_said_too(repo: Path) -> None:
@@ -477,3 +477,30 @@ def test_plan_paths_follow_new_settings(tmp_path: Path) -> None:
     assert ws.plan_paths_for(wish).markdown.parent == (tmp_path / "a").resolve()
     ws.use_settings(settings({"plan": {"folder": "plans"}}))
     assert ws.plan_paths_for(wish).markdown.parent == (tmp_path / "a" / "plans").resolve()
+
+
+# The wish globs ----------------------------------------------------------------------------
+
+
+def test_the_toml_globs_apply_while_the_setting_is_unset(repo: Path) -> None:
+    toml = write(repo / TOML_PATH, '[files]\nglobs = ["**/*.spell"]\n')
+    unset = workspace([repo])
+    assert unset.kind_of(repo / "spells" / "fire.spell") is DocumentKind.WISH
+    assert unset.kind_of(wish_in(repo)) is None
+    chosen = workspace([repo], {"files": {"globs": ["**/*.wish.yaml"]}})
+    assert chosen.kind_of(repo / "spells" / "fire.spell") is None
+    assert chosen.kind_of(wish_in(repo)) is DocumentKind.WISH
+    write(toml, "[lint]\nplan_max_steps = 3\n")
+    bump_mtime(toml)
+    unset.files_changed([toml])
+    assert unset.kind_of(wish_in(repo)) is DocumentKind.WISH  # no [files]: the defaults
+
+
+def test_a_bad_files_table_is_said_once_and_the_default_globs_apply(repo: Path) -> None:
+    write(repo / TOML_PATH, '[files]\nglobs = ["data/[abc.yaml"]\n')
+    said = Said()
+    ws = workspace([repo], said=said)
+    assert ws.kind_of(wish_in(repo)) is DocumentKind.WISH
+    assert ws.kind_of(repo / "wishes" / "b.wish.yaml") is DocumentKind.WISH
+    assert len(said.messages) == 1 and "[files] globs" in said.messages[0]
+    assert said.messages[0].endswith("using the default wish globs.")

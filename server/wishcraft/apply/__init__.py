@@ -28,9 +28,10 @@ from wishcraft.apply.errors import (
 from wishcraft.apply.match import Tolerance
 from wishcraft.apply.patch import LARK_GRAMMAR, Patch, parse, render
 from wishcraft.apply.rollback import Undone, load_anchor, rollback
-from wishcraft.apply.safety import DEFAULT_LIMITS, Limits, Scope, scope_from_globs
+from wishcraft.apply.safety import DEFAULT_LIMITS, Limits, Scope
 from wishcraft.apply.stage import FileChange, StagedChange, Summary, stage
 from wishcraft.apply.transaction import Anchor, Recovery, apply_change, record_applied, recover
+from wishcraft.globs import scope_from_globs
 
 __all__ = [
     "DEFAULT_LIMITS",

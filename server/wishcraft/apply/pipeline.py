@@ -66,7 +66,7 @@ from wishcraft.conduit.apply_exchange import (
     run_apply_exchange,
 )
 from wishcraft.fileio import write_atomically
-from wishcraft.globs import compile_glob, glob_match, paths_allowed
+from wishcraft.globs import paths_allowed, scope_glob, scope_match
 from wishcraft.ledger import (
     LedgerEntry,
     LedgerLocation,
@@ -322,7 +322,7 @@ class WorkspaceTools:
 
     def _list(self, glob: str) -> str:
         try:
-            compile_glob(glob.lstrip("!"))
+            scope_glob(glob.lstrip("!"))
         except ValueError as error:
             raise ToolRefused(
                 f"error: the glob cannot be used ({error}); send a simpler one."
@@ -339,7 +339,7 @@ class WorkspaceTools:
             )
             for name in sorted(files):
                 path = prefix + name
-                if not glob_match(glob.lstrip("!"), path) or not self.scope(path):
+                if not scope_match(glob.lstrip("!"), path) or not self.scope(path):
                     continue
                 if self.protected.reason(path) is not None:
                     continue

@@ -8,8 +8,8 @@ depth, in any case or spelling, also when reached through a symbolic link: `poli
 the workspace's own `Protected` paths), leaves the workspace through a symbolic link (each
 existing parent is resolved), is itself a symbolic link (a rename would replace the link, a
 read would follow it), or falls outside the scope. The scope is a predicate on the
-workspace-relative POSIX path, so the gates can pass theirs; `scope_from_globs` builds one from
-globs.
+workspace-relative POSIX path, so the gates can pass theirs; `wishcraft.globs.scope_from_globs`
+(the `SCOPE` dialect, exported by `wishcraft.apply`) builds one from globs.
 
 Policy files decide what a wish may do, so no scope covers them: a change that could rewrite
 them could raise its own limits, move its ledger or choose the command `[pr] check` runs. They
@@ -37,13 +37,12 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from wishcraft.apply.errors import ContentRefused, UnsafePath
 from wishcraft.apply.patch import WHITESPACE
-from wishcraft.linear_re import LinearPattern
 
 Scope = Callable[[str], bool]
 """Whether a workspace-relative POSIX path may be changed."""
@@ -365,53 +364,6 @@ def check_text(path: str, text: str, limits: Limits = DEFAULT_LIMITS) -> int:
             f"it would be {_size(size)}, over the cap of {_size(limits.max_file_bytes)} per file",
         )
     return size
-
-
-def scope_from_globs(globs: Iterable[str]) -> Scope:
-    """A scope accepting paths matched by any glob, or lying under a folder one matches.
-
-    `*` and `?` stay within one folder, `**` crosses folders (`**/` may match none),
-    `[abc]`/`[!abc]` are classes. `src` and `src/**` both cover everything under `src/`.
-    The globs are matched without backtracking (`wishcraft.linear_re`), in one pass over the
-    path for the path and all its folders.
-    """
-    patterns = [LinearPattern(_translate(glob.strip("/"))) for glob in globs if glob.strip("/")]
-
-    def in_scope(path: str) -> bool:
-        return any(pattern.boundary_match(path) for pattern in patterns)
-
-    return in_scope
-
-
-def _translate(glob: str) -> str:
-    """A glob as a regular expression over POSIX paths."""
-    out: list[str] = []
-    index = 0
-    while index < len(glob):
-        char = glob[index]
-        if glob.startswith("**/", index):
-            out.append("(?:.*/)?")
-            index += 3
-        elif glob.startswith("**", index):
-            out.append(".*")
-            index += 2
-        elif char == "*":
-            out.append("[^/]*")
-            index += 1
-        elif char == "?":
-            out.append("[^/]")
-            index += 1
-        elif char == "[" and glob.find("]", index + 2) != -1:
-            close = glob.find("]", index + 2)  # a "]" right after "[" is part of the class
-            body = glob[index + 1 : close]
-            negate = body.startswith("!")
-            body = body[1:] if negate else body
-            out.append("[" + ("^/" if negate else "") + body.replace("\\", "\\\\") + "]")
-            index = close + 1
-        else:
-            out.append(re.escape(char))
-            index += 1
-    return "".join(out)
 
 
 def _size(count: int) -> str:

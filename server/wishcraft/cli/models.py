@@ -35,15 +35,18 @@ def command_models(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Print the catalog and the model a plan would use."""
     from wishcraft.conduit.config import ignored_message, load_config
     from wishcraft.conduit.errors import ConduitError
+    from wishcraft.config import ConfigFileError, load_workspace_config
 
     try:
         config = load_config(
-            Path.cwd(), overrides={"model": args.model}, overrides_source="--model"
+            load_workspace_config(Path.cwd()),
+            overrides={"model": args.model},
+            overrides_source="--model",
         )
         for words in config.ignored:
             print(f"wishcraft: {ignored_message(words)}", file=err)
         report = asyncio.run(_gather(config, offline=args.offline))
-    except ConduitError as error:
+    except (ConduitError, ConfigFileError) as error:
         print(f"wishcraft: {error}", file=err)
         return EXIT_FAILED
     if args.format == "json":

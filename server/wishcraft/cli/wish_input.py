@@ -71,6 +71,7 @@ def read_wish(wish_arg: Path, model: str | None, err: TextIO) -> WishInput | int
     # Imported here: `wishcraft lint` must not pay for the conduit at start-up.
     from wishcraft.conduit.config import ignored_message, load_config
     from wishcraft.conduit.errors import ConduitError
+    from wishcraft.config import ConfigFileError, load_workspace_config
     from wishcraft.lint import ConfigError, analyse_wish
     from wishcraft.lint.config import find_config_file, load_lint_config
     from wishcraft.lint.registries import RegistryCache
@@ -98,11 +99,11 @@ def read_wish(wish_arg: Path, model: str | None, err: TextIO) -> WishInput | int
         return EXIT_USAGE
     try:
         config = load_config(
-            path.parent,
+            load_workspace_config(path.parent),
             overrides={"model": model} if model else None,
             overrides_source="--model",
         )
-    except ConduitError as exc:
+    except (ConduitError, ConfigFileError) as exc:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
     for words in config.ignored:

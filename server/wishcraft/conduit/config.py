@@ -6,7 +6,9 @@ Sources, first one wins for each key:
    `CODEX_REFRESH_TOKEN_URL_OVERRIDE`, `CODEX_INTERNAL_ORIGINATOR_OVERRIDE`,
    `CODEX_CA_CERTIFICATE` (else `SSL_CERT_FILE`);
 3. `[conduit]` in `data/config/wishcraft.toml` found from the workspace upward, for the
-   keys in `REPOSITORY_KEYS` only (also `client_version` and `wire_api`, which only we read);
+   keys in `REPOSITORY_KEYS` only (also `client_version` and `wire_api`, which only we read).
+   The caller finds and parses that file (`wishcraft.config`, the one reader) and hands it in
+   (`RepositoryConfig`): the conduit reads only the user's own files;
 4. `[conduit]` in the user's own wishcraft config (`user_config_file`:
    `$XDG_CONFIG_HOME/wishcraft/config.toml`, else `~/.config/wishcraft/config.toml`);
 5. `$CODEX_HOME/config.toml` (`model`, `model_reasoning_effort`, `model_reasoning_summary`,
@@ -32,7 +34,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from wishcraft.conduit.auth import codex_home, refresh_url
 from wishcraft.conduit.errors import ConduitConfigError
@@ -239,15 +241,26 @@ class _Layer(NamedTuple):
     ignored: tuple[str, ...] = ()
 
 
-def _read_toml(
-    path: Path, table: str | None, *, repository: bool = False, unreachable_ok: bool = False
-) -> _Layer:
-    """The known keys of one TOML file (or one table of it), and the words naming each.
+class RepositoryConfig(Protocol):
+    """The repository's parsed wishcraft.toml as the caller found it (`wishcraft.config`'s
+    `ConfigFile`): the conduit reads no repository file itself, it is handed this."""
 
-    With `repository` (the workspace's own file) only `REPOSITORY_KEYS` are read; each other
-    known key is named in `ignored`. With `unreachable_ok`, a folder on the way that this user
-    may not enter means no file, as git treats its XDG config (`sudo -u` keeps another user's
-    HOME); a file that is there but unreadable is still an error."""
+    @property
+    def path(self) -> Path | None:
+        """The file, or None when the repository has none."""
+        ...
+
+    def table(self, name: str) -> Any:
+        """One top-level table (`{}` when absent)."""
+        ...
+
+
+def _read_toml(path: Path, table: str | None, *, unreachable_ok: bool = False) -> _Layer:
+    """The known keys of one of the user's own TOML files (or one table of it).
+
+    With `unreachable_ok`, a folder on the way that this user may not enter means no file, as
+    git treats its XDG config (`sudo -u` keeps another user's HOME); a file that is there but
+    unreadable is still an error."""
     try:
         if not path.is_file():
             return _Layer({}, {})
@@ -262,7 +275,21 @@ def _read_toml(
             data = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConduitConfigError(f"{path}: cannot read the configuration ({exc}).") from None
-    section = data.get(table, {}) if table else data
+    return _layer(path, table, data.get(table, {}) if table else data)
+
+
+def _repository_layer(repository: RepositoryConfig | None) -> _Layer:
+    """The repository's `[conduit]` table, within the trust boundary (`REPOSITORY_KEYS`)."""
+    if repository is None or repository.path is None:
+        return _Layer({}, {})
+    return _layer(repository.path, "conduit", repository.table("conduit"), repository=True)
+
+
+def _layer(path: Path, table: str | None, section: Any, *, repository: bool = False) -> _Layer:
+    """The known keys of one file's table (or the whole file), and the words naming each.
+
+    With `repository` (the workspace's own file) only `REPOSITORY_KEYS` are read; each other
+    known key is named in `ignored`."""
     if not isinstance(section, dict):
         raise ConduitConfigError(f"{path}: [{table}] must be a table.")
     own = table is not None
@@ -287,27 +314,18 @@ def _read_toml(
     )
 
 
-def find_workspace_config(start: Path | None) -> Path | None:
-    """`data/config/wishcraft.toml` in `start` or a folder above it."""
-    if start is None:
-        return None
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        path = candidate / "data" / "config" / "wishcraft.toml"
-        if path.is_file():
-            return path
-    return None
-
-
 def load_config(
-    workspace: Path | None = None,
+    repository: RepositoryConfig | None = None,
     *,
     env: dict[str, str] | os._Environ[str] | None = None,
     overrides: dict[str, Any] | None = None,
     overrides_source: str = "the settings",
 ) -> ConduitConfig:
     """Merge the sources in order; `overrides` (command line, editor settings) come first and
-    `overrides_source` names them in messages (`--model`, `the wishcraft.plan.model setting`)."""
+    `overrides_source` names them in messages (`--model`, `the wishcraft.plan.model setting`).
+
+    `repository` is the workspace's wishcraft.toml, found and parsed by the caller
+    (`wishcraft.config.load_workspace_config`); None or a `ConfigFile` without a path: none."""
     env = os.environ if env is None else env
     home = codex_home(env)
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
@@ -331,9 +349,7 @@ def load_config(
             _check(environment, "the environment"),
             {key: f"the environment variable {env_names[key]}" for key in environment},
         ),
-        _read_toml(
-            find_workspace_config(workspace) or Path("/nonexistent"), "conduit", repository=True
-        ),
+        _repository_layer(repository),
         _read_toml(user_config_file(env), "conduit", unreachable_ok=True),
         _read_toml(home / "config.toml", None),
     ]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from wishcraft.config import ConfigFileError, find_config_file, read_config_file
 from wishcraft.ledger.entry import (
-    CONFIG_RELATIVE_PATH,
     LEDGER_RELATIVE_PATH,
     LEDGER_SUFFIX,
     LedgerError,
@@ -98,12 +97,9 @@ def configured_ledger_path(config_file: Path) -> Path | None:
     Raises `LedgerError` naming the file, the key and the fix otherwise.
     """
     try:
-        with config_file.open("rb") as handle:
-            table = tomllib.load(handle).get("ledger", {})
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise LedgerError(f"{config_file}: cannot read the configuration ({exc}).") from None
+        table = read_config_file(config_file).table("ledger")
+    except ConfigFileError as exc:
+        raise LedgerError(str(exc)) from None
     if not isinstance(table, dict):
         raise LedgerError(f"{config_file}: [ledger] must be a table.")
     value = table.get("path")
@@ -167,14 +163,7 @@ def find_ledger(start: Path, config_file: Path | None = None) -> LedgerLocation:
     folder = start if start.is_dir() else start.parent
     chain = (folder, *folder.parents)
     if config_file is None:
-        config_file = next(
-            (
-                candidate / CONFIG_RELATIVE_PATH
-                for candidate in chain
-                if (candidate / CONFIG_RELATIVE_PATH).is_file()
-            ),
-            None,
-        )
+        config_file = find_config_file(folder)
     if config_file is not None:
         configured = configured_ledger_path(config_file)
         if configured is not None:

@@ -3,7 +3,8 @@
 The same model is read from `[lint]` in `data/config/wishcraft.toml` (CLI and server) and from
 the editor's `wishcraft.lint` settings (server), so a team can pin its rules in the repository.
 `[files] globs` of the same file says which files are wishes, as the `wishcraft.files.globs`
-setting does in an editor (`wishcraft.kinds` applies them).
+setting does in an editor (`wishcraft.kinds` applies them). The file is found and parsed by
+`wishcraft.config` only; this module checks its two tables.
 
 The models build their validators on the first configuration read, not at import, and the
 defaults are made without validation (`default_lint_config`): a wish's first diagnostics in a
@@ -12,7 +13,6 @@ new editor window do not wait for validators that only a wishcraft.toml or a set
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from wishcraft.config import ConfigFile, ConfigFileError, read_config_file
+from wishcraft.config import find_config_file as find_config_file
 from wishcraft.court import CourtScores
 from wishcraft.findings import Severity
 from wishcraft.kinds import DEFAULT_GLOBS, check_globs
@@ -246,41 +248,42 @@ class ConfigError(ValueError):
     """A configuration file or setting is invalid; the message says where and how."""
 
 
-def _read_table(path: Path, name: str) -> Any:
-    """One top-level table of a wishcraft.toml (`{}` when absent); a ConfigError when the file
-    cannot be read or parsed."""
+def _config_of(path: Path | None) -> ConfigFile:
+    """The parsed wishcraft.toml (`wishcraft.config`, the one reader), its errors as ours."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle).get(name, {})
-    except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself
-        raise ConfigError(
-            f"{path}: cannot read the configuration: it is not UTF-8 (byte "
-            f"0x{exc.object[exc.start]:02x} at offset {exc.start})"
-        ) from exc
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from exc
+        return read_config_file(path)
+    except ConfigFileError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def load_lint_config(path: Path | None) -> LintConfig:
     """Read `[lint]` from a wishcraft.toml, or return the defaults when there is no file."""
-    if path is None or not path.is_file():
+    return lint_config_from(_config_of(path))
+
+
+def lint_config_from(config: ConfigFile) -> LintConfig:
+    """The `[lint]` table of a parsed wishcraft.toml as rules (the defaults without a file)."""
+    if config.path is None:
         return default_lint_config()
-    table = _read_table(path, "lint")
     try:
-        return LintConfig.model_validate(table)
+        return LintConfig.model_validate(config.table("lint"))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: [lint] {where}: {first['msg']}") from exc
+        raise ConfigError(f"{config.path}: [lint] {where}: {first['msg']}") from exc
 
 
 def load_file_globs(path: Path | None) -> tuple[str, ...]:
-    """Read `globs` under `[files]` of a wishcraft.toml: the wish globs, as the
-    `wishcraft.files.globs` setting gives them to the server. The defaults when there is no
-    file, no `[files]` table or no `globs` in it."""
-    if path is None or not path.is_file():
-        return DEFAULT_GLOBS
-    table = _read_table(path, "files")
+    """Read `globs` under `[files]` of a wishcraft.toml (see `file_globs_from`)."""
+    return file_globs_from(_config_of(path)) or DEFAULT_GLOBS
+
+
+def file_globs_from(config: ConfigFile) -> tuple[str, ...] | None:
+    """`globs` under `[files]` of a parsed wishcraft.toml: the wish globs, as the
+    `wishcraft.files.globs` setting gives them to the server. None when there is no file, no
+    `[files]` table or no `globs` in it (the caller's defaults apply)."""
+    path = config.path
+    table = config.table("files")
     if not isinstance(table, dict):
         raise ConfigError(
             f"{path}: [files] must be a table, such as [files] followed by "
@@ -289,19 +292,12 @@ def load_file_globs(path: Path | None) -> tuple[str, ...]:
     unknown = sorted(set(table) - {"globs"})
     if unknown:
         raise ConfigError(f"{path}: [files] {unknown[0]}: unknown key (the only key is globs)")
-    globs = table.get("globs", DEFAULT_GLOBS)
-    if not isinstance(globs, list | tuple) or not all(isinstance(g, str) for g in globs):
+    if "globs" not in table:
+        return None
+    globs = table["globs"]
+    if not isinstance(globs, list) or not all(isinstance(g, str) for g in globs):
         raise ConfigError(f"{path}: [files] globs: must be a list of glob patterns in quotes")
     try:
         return check_globs(globs)
     except ValueError as exc:
         raise ConfigError(f"{path}: [files] globs: {exc}") from exc
-
-
-def find_config_file(start: Path) -> Path | None:
-    """Find `data/config/wishcraft.toml` in `start` or a folder above it."""
-    for folder in (start, *start.parents):
-        candidate = folder / "data" / "config" / "wishcraft.toml"
-        if candidate.is_file():
-            return candidate
-    return None

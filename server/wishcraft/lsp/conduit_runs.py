@@ -18,6 +18,8 @@ from pygls.progress import Progress
 
 from wishcraft.conduit.client import CodexClient
 from wishcraft.conduit.config import ConduitConfig, ignored_message, load_config
+from wishcraft.conduit.errors import ConduitConfigError
+from wishcraft.config import ConfigFileError, load_workspace_config
 from wishcraft.lint import LintConfig
 from wishcraft.lsp.settings import Settings
 from wishcraft.lsp.workspace import DocumentSnapshot
@@ -119,8 +121,12 @@ class ConduitRuns(Generic[H, S]):
         """The conduit's configuration for a wish; each repository setting the trust boundary
         ignored is said once a session (a window message), then only logged."""
         model = self.server.settings.plan.model
+        try:
+            repository = load_workspace_config(wish_path.parent)
+        except ConfigFileError as error:
+            raise ConduitConfigError(str(error)) from None
         config = load_config(
-            wish_path.parent,
+            repository,
             overrides={"model": model} if model else None,
             overrides_source="the wishcraft.plan.model setting",
         )

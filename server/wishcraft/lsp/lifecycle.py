@@ -52,7 +52,8 @@ def register(server: WishcraftLanguageServer) -> None:
                 if (path := to_fs_path(change.uri)) is not None
             ]
         )
-        ls.request_recheck()
+        # `[files] globs` may have changed: a document may have stopped being a wish.
+        ls.request_recheck(include_unmatched=True)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: WishcraftLanguageServer, params: None) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from wishcraft.kinds import DEFAULT_GLOBS, glob_regex, is_wish_path
+from wishcraft.globs import check_file_globs
+from wishcraft.kinds import DEFAULT_GLOBS, is_wish_path
 from wishcraft.lint import LintConfig
 
 DEFAULT_DEBOUNCE_MS = 15
@@ -37,11 +38,13 @@ class FilesSettings(_Section):
     @field_validator("globs")
     @classmethod
     def _valid_globs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            if not pattern.strip():
-                raise ValueError("a glob pattern is empty")
-            glob_regex(pattern)
-        return value
+        return check_file_globs(value)
+
+    @property
+    def configured_globs(self) -> tuple[str, ...] | None:
+        """The globs when the client set them, else None: then `[files] globs` of the
+        repository's wishcraft.toml applies (`Workspace.wish_globs_for`), as in the CLI."""
+        return self.globs if "globs" in self.model_fields_set else None
 
 
 class DiagnosticsSettings(_Section):

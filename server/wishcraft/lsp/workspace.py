@@ -7,8 +7,10 @@ Every rule here is a cache rule, and each one has a unit test (`tests/unit/test_
   would cost more than the analysis);
 - a registry file is read once and reread when its modification time changes; a registry open
   in the editor is taken from its unsaved text instead, until it is closed;
-- a `wishcraft.toml` is read once per modification time; a broken one is said once and the
-  default rules apply;
+- a `wishcraft.toml` is read once per modification time (`wishcraft.config`, the one reader);
+  a broken one is said once and the default rules apply; its `[lint]` gives the lint rules
+  unless the `wishcraft.lint` setting is set, and its `[files] globs` the wish globs unless the
+  `wishcraft.files.globs` setting is;
 - a snapshot is reused only for the same text, version, registry object and lint rules, and the
   32 most recently used documents keep theirs (a typical wish re-analyses in about a
   millisecond, which keeps 500 open wishes small).
@@ -23,8 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wishcraft.config import NO_CONFIG, ConfigFile, ConfigFileError, read_config_file
 from wishcraft.documents.positions import PositionMapper
-from wishcraft.kinds import classify
+from wishcraft.kinds import DEFAULT_GLOBS, classify
 from wishcraft.lint import (
     Analysis,
     ConfigError,
@@ -33,7 +36,12 @@ from wishcraft.lint import (
     analyse_registry,
     analyse_wish,
 )
-from wishcraft.lint.config import default_lint_config, find_config_file, load_lint_config
+from wishcraft.lint.config import (
+    default_lint_config,
+    file_globs_from,
+    find_config_file,
+    lint_config_from,
+)
 from wishcraft.lint.registries import RegistryCache
 from wishcraft.lsp.settings import Settings, default_settings
 from wishcraft.plan.paths import PlanPaths, plan_paths
@@ -93,7 +101,10 @@ class Workspace:
     """Says a configuration problem to the user (each distinct one once)."""
     registries: RegistryCache = field(default_factory=RegistryCache)
     open_registries: dict[Path, Registry] = field(default_factory=dict)
+    config_files: dict[Path, tuple[float, ConfigFile]] = field(default_factory=dict)
+    """Each wishcraft.toml read, by its modification time when read."""
     lint_configs: dict[Path, tuple[float, LintConfig]] = field(default_factory=dict)
+    file_globs: dict[Path, tuple[float, tuple[str, ...]]] = field(default_factory=dict)
     discovered: dict[Path, tuple[Path | None, Path | None]] = field(default_factory=dict)
     reported_problems: set[str] = field(default_factory=set)
     cache: OrderedDict[str, _Cached] = field(default_factory=OrderedDict)
@@ -103,7 +114,28 @@ class Workspace:
     def kind_of(self, path: Path | None) -> DocumentKind | None:
         """Whether a file is a wish, a registry, or none of ours (None): by name and folder
         only (`kinds.classify`), so a document's kind does not change as it is typed."""
-        return classify(path, globs=self.settings.files.globs) if path is not None else None
+        return classify(path, globs=self.wish_globs_for(path)) if path is not None else None
+
+    def wish_globs_for(self, path: Path) -> tuple[str, ...]:
+        """The wish globs for a file: the `wishcraft.files.globs` setting when the client set
+        it, else `[files] globs` of the wishcraft.toml found upward, else the defaults."""
+        configured = self.settings.files.configured_globs
+        if configured is not None:
+            return configured
+        found = self._config_file(path)
+        if found is None:
+            return DEFAULT_GLOBS
+        config_path, mtime, parsed = found
+        cached = self.file_globs.get(config_path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            globs = file_globs_from(parsed) or DEFAULT_GLOBS
+        except ConfigError as exc:
+            self._problem(f"{exc}; using the default wish globs.")
+            globs = DEFAULT_GLOBS
+        self.file_globs[config_path] = (mtime, globs)
+        return globs
 
     def root(self) -> Path | None:
         """The first workspace folder, if there is one."""
@@ -153,22 +185,40 @@ class Workspace:
         opened = self.open_registries.get(registry_path)
         return opened if opened is not None else self.registries.load(registry_path)
 
+    def _config_file(self, path: Path) -> tuple[Path, float, ConfigFile] | None:
+        """The wishcraft.toml that applies to a file (path, mtime, parsed), read once per
+        modification time; None when there is none. A broken one is said once and reads as
+        no file, so the defaults apply."""
+        config_path = self._discover(path.parent)[1]
+        if config_path is None:
+            return None
+        try:
+            mtime = config_path.stat().st_mtime
+        except OSError:
+            return None
+        cached = self.config_files.get(config_path)
+        if cached is None or cached[0] != mtime:
+            try:
+                parsed = read_config_file(config_path)
+            except ConfigFileError as exc:
+                self._problem(f"{str(exc).rstrip('.')}; using the default rules and wish globs.")
+                parsed = NO_CONFIG
+            cached = self.config_files[config_path] = (mtime, parsed)
+        return config_path, mtime, cached[1]
+
     def lint_config_for(self, path: Path) -> LintConfig:
         """The lint rules for a file: the `wishcraft.lint` setting, else wishcraft.toml."""
         if self.settings.lint is not None:
             return self.settings.lint
-        config_path = self._discover(path.parent)[1]
-        if config_path is None:
+        found = self._config_file(path)
+        if found is None:
             return default_lint_config()
-        try:
-            mtime = config_path.stat().st_mtime
-        except OSError:
-            return default_lint_config()
+        config_path, mtime, parsed = found
         cached = self.lint_configs.get(config_path)
         if cached is not None and cached[0] == mtime:
             return cached[1]
         try:
-            config = load_lint_config(config_path)
+            config = lint_config_from(parsed)
         except ConfigError as exc:
             self._problem(f"{exc}; using the default lint rules.")
             config = default_lint_config()
@@ -251,7 +301,9 @@ class Workspace:
         """Registry or config files changed on disk: read them again."""
         for path in paths:
             self.registries.invalidate(path)
+            self.config_files.pop(path, None)
             self.lint_configs.pop(path, None)
+            self.file_globs.pop(path, None)
         self.discovered.clear()
         self.cache.clear()
 

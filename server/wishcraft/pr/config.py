@@ -1,4 +1,5 @@
-"""The `[pr]` table of `data/config/wishcraft.toml`: which remote, draft or not, the check.
+"""The `[pr]` table of `data/config/wishcraft.toml` (read by `wishcraft.config`): which remote,
+draft or not, the check.
 
     [pr]
     remote = "origin"          # the remote to push to and read owner/repo from
@@ -14,10 +15,10 @@ naming the key and the fix (`PrBadInput`, exit code 2).
 from __future__ import annotations
 
 import shlex
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from wishcraft.config import ConfigFile, ConfigFileError, read_config_file
 from wishcraft.pr.errors import PrBadInput
 
 DEFAULT_REMOTE = "origin"
@@ -43,15 +44,19 @@ class PrConfig:
 
 def load_pr_config(path: Path | None) -> PrConfig:
     """Read `[pr]` from a wishcraft.toml; the defaults when there is no file or no table."""
-    if path is None or not path.is_file():
-        return PrConfig()
     try:
-        with path.open("rb") as handle:
-            table = tomllib.load(handle).get("pr", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise PrBadInput(
-            f"{path}: cannot read the configuration ({error}); fix the file's TOML syntax."
-        ) from None
+        config = read_config_file(path)
+    except ConfigFileError as error:
+        raise PrBadInput(str(error)) from None
+    return pr_config_from(config)
+
+
+def pr_config_from(config: ConfigFile) -> PrConfig:
+    """The `[pr]` table of a parsed wishcraft.toml (`wishcraft.config`, the one reader)."""
+    path = config.path
+    if path is None:
+        return PrConfig()
+    table = config.table("pr")
     if not isinstance(table, dict):
         raise PrBadInput(
             f'{path}: [pr] must be a table, such as [pr] followed by remote = "origin".'

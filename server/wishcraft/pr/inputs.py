@@ -69,7 +69,11 @@ def load_inputs(
         try:
             lint_config = load_lint_config(config_file)
         except ConfigError as error:
-            raise PrBadInput(f"{str(error).rstrip('.')}; fix the configuration.") from None
+            # A file that cannot be read already ends with its fix (`wishcraft.config`).
+            said = str(error)
+            raise PrBadInput(
+                said if said.endswith(".") else f"{said}; fix the configuration."
+            ) from None
     analysis = analyse_wish(text, registry, lint_config)
     if analysis.wish is None:
         raise PrBadInput(

@@ -155,6 +155,7 @@ def planning_note(ls: WishcraftLanguageServer, uri: str, conduit: str) -> str | 
     from wishcraft.conduit.config import load_config
     from wishcraft.conduit.errors import ConduitError
     from wishcraft.conduit.preview import preview_markdown, preview_plan
+    from wishcraft.config import ConfigFileError, load_workspace_config
     from wishcraft.lsp.server import document_path
 
     document = ls.open_document(uri)
@@ -162,11 +163,11 @@ def planning_note(ls: WishcraftLanguageServer, uri: str, conduit: str) -> str | 
     model = ls.settings.plan.model
     try:
         config = load_config(
-            path.parent if path else None,
+            load_workspace_config(path.parent if path else None),
             overrides={"model": model} if model else None,
             overrides_source="the wishcraft.plan.model setting",
         )
-    except ConduitError as error:
+    except (ConduitError, ConfigFileError) as error:
         return f"**Plans** cannot start: {error}"
     return preview_markdown(preview_plan(config))
 
