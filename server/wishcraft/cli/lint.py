@@ -3,6 +3,8 @@
 It prints `path:line:col: severity CODE message` (one-based line and column, the column in
 characters), the form editors and CI annotators parse; `--format json` for scripts, `github`
 for annotations on a pull request's lines, `sarif` for code scanning (`cli/lint_report.py`).
+With `--gates` it also hears the court's gates for each wish's live calls, calling nothing
+(`wishcraft.gate_findings`): a call they would refuse is an error naming the gate.
 It exits 1 when any error is found, 2 for unusable input. It shares the engine with the
 language server, so both report the same findings, and `wishcraft.kinds` with it, so both agree
 on which files are wishes: the wish globs come from `[files] globs` of the nearest
@@ -63,6 +65,12 @@ def register(subparsers: Any) -> None:
         help="print errors only",
     )
     parser.add_argument(
+        "--gates",
+        action="store_true",
+        help="also hear the court's gates for each wish's live calls (plan, apply), calling "
+        "nothing: a call they would refuse is an error naming the gate",
+    )
+    parser.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -75,8 +83,12 @@ def register(subparsers: Any) -> None:
 class Linter:
     """Lints files with one registry cache and one config per folder, as CI runs need."""
 
-    def __init__(self, registry_path: Path | None, config_path: Path | None) -> None:
-        """Remember the configured registry and config (None: find them from each file)."""
+    def __init__(
+        self, registry_path: Path | None, config_path: Path | None, *, gates: bool = False
+    ) -> None:
+        """Remember the configured registry and config (None: find them from each file), and
+        whether to hear the court's gates for each wish (`--gates`)."""
+        self.gates = gates
         self.registries = RegistryCache()
         self.registry_path = registry_path
         self.config_path = config_path
@@ -138,7 +150,13 @@ class Linter:
         config = self.config_for(path)
         if kind is DocumentKind.REGISTRY:
             return analyse_registry(text, config)
-        return analyse_wish(text, self.registry_for(path), config)
+        registry = self.registry_for(path)
+        analysis = analyse_wish(text, registry, config)
+        if self.gates:
+            from wishcraft.gate_findings import gate_findings  # the court: only when asked
+
+            analysis.findings = gate_findings(analysis, path, registry, config)
+        return analysis
 
 
 def discover(paths: Sequence[Path], linter: Linter) -> Iterator[tuple[Path, bool]]:
@@ -234,7 +252,7 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: {path}: no such file or folder", file=err)
     if missing:
         return EXIT_USAGE
-    linter = Linter(args.registry, args.config)
+    linter = Linter(args.registry, args.config, gates=args.gates)
     try:
         files = list(discover(args.paths, linter))
     except ConfigError as exc:  # a bad `[files] globs`, met while walking a folder
