@@ -5,10 +5,13 @@ characters), the form editors and CI annotators parse; `--format json` for scrip
 for annotations on a pull request's lines, `sarif` for code scanning (`cli/lint_report.py`).
 With `--gates` it also hears the court's gates for each wish's live calls, calling nothing
 (`wishcraft.gate_findings`): a call they would refuse is an error naming the gate.
-It exits 1 when any error is found, 2 for unusable input. It shares the engine with the
-language server, so both report the same findings, and `wishcraft.kinds` with it, so both agree
-on which files are wishes: the wish globs come from `[files] globs` of the nearest
-wishcraft.toml, as the `wishcraft.files.globs` setting gives them to the server.
+It shares the engine with the language server, so both report the same findings, and
+`wishcraft.kinds` with it, so both agree on which files are wishes: the wish globs come from
+`[files] globs` of the nearest wishcraft.toml, as the `wishcraft.files.globs` setting gives
+them to the server.
+
+Exit status: 0 no error found, 1 an error found, 2 unusable input (a missing file, a bad
+config).
 """
 
 from __future__ import annotations

@@ -43,6 +43,10 @@ EXIT_CODES = (
 """The exit statuses every command shares; `wishcraft --help` lists them."""
 
 
+WIDE = 1_000
+"""The layout width of a `wide` console: rows are never folded (a table is not padded out)."""
+
+
 def colour_wanted(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
     """Whether to colour `stream`: a terminal, and no `NO_COLOR`; `FORCE_COLOR` insists."""
     env = os.environ if env is None else env
@@ -56,12 +60,16 @@ def colour_wanted(stream: TextIO, env: Mapping[str, str] | None = None) -> bool:
         return False
 
 
-def console(stream: TextIO, env: Mapping[str, str] | None = None) -> Console | None:
+def console(
+    stream: TextIO, env: Mapping[str, str] | None = None, *, wide: bool = False
+) -> Console | None:
     """A rich console for `stream` when it is to be coloured, else None (print plain text).
 
     Colour needs rich's own escape sequences, which the command's `VisibleWriter` would show
     instead of obey; so a coloured console writes to the stream the writer wraps, and every
     untrusted string given to it must come through `cell` (made visible, never markup).
+    `wide`: lay out wider than the terminal (a table whose rows must stay whole, one line
+    each, as the plain table keeps them; the terminal wraps a long line as it would anyway).
     """
     if not colour_wanted(stream, env):
         return None
@@ -75,6 +83,7 @@ def console(stream: TextIO, env: Mapping[str, str] | None = None) -> Console | N
         emoji=False,
         highlight=False,
         soft_wrap=False,
+        width=WIDE if wide else None,
     )
 
 
@@ -126,7 +135,7 @@ def table(
 ) -> None:
     """Print a table: rich's, coloured, on a terminal; else `aligned` plain text. `styles`
     gives a rich style per row (e.g. `dim` for a dry run)."""
-    found = console(out, env)
+    found = console(out, env, wide=True)
     if found is None:
         out.write(aligned(header, rows))
         return
@@ -134,7 +143,7 @@ def table(
 
     shown = Table(box=None, header_style="bold", pad_edge=False)
     for name in header:
-        shown.add_column(name, overflow="fold")
+        shown.add_column(name, no_wrap=True)
     for position, row in enumerate(rows):
         style = styles[position] if position < len(styles) else ""
         shown.add_row(*(cell(value) for value in row), style=style or None)
