@@ -20,8 +20,11 @@ from pathlib import Path
 import pytest
 
 from testkit.codex_home import write_codex_home
+from testkit.github import LoopbackGitHub
 from testkit.loopback import LoopbackCodex, sse, success_transcript
 from testkit.paths import LSP_WORKSPACE
+from testkit.pr_repo import TOKEN, Scenario, make_scenario
+from testkit.pr_wish import write_wish
 from testkit.samples import chunks
 from wishcraft.cli import build_parser
 from wishcraft.cli.output import EXIT_CODES, aligned, colour_wanted
@@ -209,3 +212,62 @@ def test_aligned_pads_every_column_but_the_last() -> None:
     assert aligned(("a", "bb", "c"), [("xyz", "1", "tail"), ("-", "22", "t")]) == (
         "a    bb  c\nxyz  1   tail\n-    22  t\n"
     )
+
+
+@pytest.fixture
+def github() -> Iterator[LoopbackGitHub]:
+    with LoopbackGitHub() as server:
+        yield server
+
+
+@pytest.fixture
+def scenario(tmp_path: Path, github: LoopbackGitHub) -> Scenario:
+    found = make_scenario(tmp_path, github.base_url)
+    write_wish(found)
+    return found
+
+
+def in_scenario(scenario: Scenario, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", *args],
+        env=scenario.env,
+        cwd=scenario.work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_pr_format_json_is_one_document_for_scripts(
+    scenario: Scenario, github: LoopbackGitHub
+) -> None:
+    anchor = scenario.anchor.anchor_id
+    done = in_scenario(scenario, "pr", anchor, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["outcome"] == "complete" and result["exit_code"] == 0
+    assert result["pr_url"] == "https://github.example/acme/widgets/pull/1"
+    assert result["anchor_id"] == anchor and len(result["files"]) == 3
+    assert TOKEN not in done.stdout and TOKEN not in done.stderr
+    unknown = in_scenario(scenario, "pr", "A-20260101T000000Z-000000000000", "--format", "json")
+    refused = json.loads(unknown.stdout)
+    assert unknown.returncode == refused["exit_code"] != 0
+    assert refused["pr_url"] is None and refused["message"] in unknown.stderr
+
+
+def test_rollback_format_json_reports_each_outcome(scenario: Scenario) -> None:
+    anchor = scenario.anchor.anchor_id
+    done = in_scenario(scenario, "rollback", anchor, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    undone = json.loads(done.stdout)
+    assert (undone["anchor_id"], undone["outcome"], undone["exit_code"]) == (anchor, "complete", 0)
+    assert undone["files"] and undone["message"] in done.stderr
+    assert undone["ledger_problems"] == []
+    again = in_scenario(scenario, "rollback", anchor, "--format", "json")
+    assert again.returncode == 3
+    assert json.loads(again.stdout)["outcome"] == "refused"
+    unknown = in_scenario(
+        scenario, "rollback", "A-20260101T000000Z-000000000000", "--format", "json"
+    )
+    assert unknown.returncode == 2 and json.loads(unknown.stdout)["outcome"] == "failed"
