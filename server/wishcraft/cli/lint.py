@@ -41,6 +41,7 @@ from wishcraft.lint import (
 from wishcraft.lint.config import load_file_globs
 from wishcraft.lint.registries import RegistryCache
 from wishcraft.registry import Registry
+from wishcraft.words import plural
 
 PARALLEL_THRESHOLD = 200
 """Below this many files, starting workers costs more than it saves."""
@@ -303,9 +304,8 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if checked == 0 and not unreadable:
         print("wishcraft: no wish or registry files found", file=err)
     summary = (
-        f"{checked} file{'s' if checked != 1 else ''}: "
-        f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
-        f"{counts[Severity.INFORMATION]} info"
+        f"{plural(checked, 'file')}: {plural(counts[Severity.ERROR], 'error')}, "
+        f"{plural(counts[Severity.WARNING], 'warning')}, {counts[Severity.INFORMATION]:,} info"
     )
     if args.format == "text":
         print("lint: ok" if errors == 0 else "lint: failed", f"({summary})", file=err)
