@@ -593,12 +593,12 @@ def syntax_hint(
         start = f" on line {opened.line + 1}" if opened is not None else ""
         return f"the quote that opens{start} is never closed; close it on the same line"
     if "flow sequence" in context or "flow mapping" in context or "flow node" in context:
-        start = f" on line {opened.line + 1}" if opened is not None else ""
+        # A flow node's mark is where the value began, not its bracket: no line then.
+        known = opened is not None and "flow node" not in context
+        start = f" on line {opened.line + 1}" if known and opened is not None else ""
         bracket = "`{`" if "flow mapping" in context else "`[`"
-        return (
-            f"the {bracket} that opens{start} is never closed; close it, or write the list "
-            "one `- item` per line"
-        )
+        what = f"the {bracket} that opens{start}" if start else "a `[` or `{` above"
+        return f"{what} is never closed; close it, or write the list one `- item` per line"
     return ""
 
 
