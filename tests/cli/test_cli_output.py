@@ -271,3 +271,20 @@ def test_rollback_format_json_reports_each_outcome(scenario: Scenario) -> None:
         scenario, "rollback", "A-20260101T000000Z-000000000000", "--format", "json"
     )
     assert unknown.returncode == 2 and json.loads(unknown.stdout)["outcome"] == "failed"
+
+
+def test_coloured_lint_is_the_plain_lint_plus_colour_only(tmp_path: Path) -> None:
+    """A wish whose unknown key carries an erase, OSC 52 and bidi controls: on a terminal each
+    finding is the same line as in CI, with SGR colour and nothing else added."""
+    shutil.copytree(LSP_WORKSPACE, tmp_path / "ws")
+    wish = tmp_path / "ws" / "data" / "wishes" / "hostile.wish.yaml"
+    text = (LSP_WORKSPACE / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
+    wish.write_text(text + '"colour\\e[2K\\r\\e]52;c;Y3Vy\\a\\u202e": 1\n', encoding="utf-8")
+    plain = cli("lint", wish, cwd=tmp_path / "ws")
+    coloured = cli("lint", wish, cwd=tmp_path / "ws", env={"FORCE_COLOR": "1"})
+    assert plain.returncode == coloured.returncode == 0, plain.stderr
+    assert "unknown-key" in plain.stdout and "\\x1b]52;c;Y3Vy\\x07\\u202e" in plain.stdout
+    assert SGR.search(coloured.stdout)
+    assert SGR.sub("", coloured.stdout) == plain.stdout
+    no_color = cli("lint", wish, cwd=tmp_path / "ws", env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert no_color.stdout == plain.stdout

@@ -23,8 +23,9 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from wishcraft.cli import output
 from wishcraft.cli.lint_report import Located, github_annotation, sarif_log
 from wishcraft.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_registry_and_format
 from wishcraft.findings import Finding, Severity, format_path
@@ -42,6 +43,9 @@ from wishcraft.lint.config import load_file_globs
 from wishcraft.lint.registries import RegistryCache
 from wishcraft.registry import Registry
 from wishcraft.words import plural
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 PARALLEL_THRESHOLD = 200
 """Below this many files, starting workers costs more than it saves."""
@@ -183,6 +187,30 @@ def _finding_line(path: Path, finding: Finding) -> str:
     )
 
 
+SEVERITY_STYLES = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFORMATION: "blue",
+    Severity.HINT: "dim",
+}
+
+
+def _finding_text(path: Path, finding: Finding) -> Text:
+    """`_finding_line` coloured for a terminal: the same words, the file's text made visible."""
+    from rich.text import Text
+
+    start = finding.span.start
+    return Text.assemble(
+        output.cell(f"{path}:{start.line + 1}:{start.column + 1}:", "bold"),
+        " ",
+        (finding.severity.label, SEVERITY_STYLES.get(finding.severity, "")),
+        " ",
+        (finding.code, "dim"),
+        " ",
+        output.cell(finding.message),
+    )
+
+
 def _finding_json(path: Path, finding: Finding) -> dict[str, Any]:
     span = finding.span
     return {
@@ -270,6 +298,7 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     problems: list[str] = []
     base = Path.cwd()
     checked = 0
+    coloured = output.console(out, wide=True) if args.format == "text" else None  # terminals
     for (path, _), outcome in zip(files, lint_files(linter, files, jobs), strict=True):
         if outcome.usage_error:
             print(f"wishcraft: {outcome.problem}", file=err)
@@ -292,6 +321,8 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 located.append(Located(path, finding))
             elif args.format == "github":
                 print(github_annotation(Located(path, finding), base), file=out)
+            elif coloured is not None:
+                coloured.print(_finding_text(path, finding))
             else:
                 print(_finding_line(path, finding), file=out)
     if args.format == "json":
