@@ -5,6 +5,7 @@ Each case changes the test workspace (a copy, not a git repository) so that one 
 then runs the real CLI twice as subprocesses: `wishcraft plan --live` against a loopback Codex
 with a fake login (it must exit 3 and send nothing; its ledger line names the refusing gate),
 and `wishcraft lint --gates --format json` (it must exit 1 with an error naming that gate).
+The apply's hearing is held the same way against `wishcraft apply` (`testkit.apply_ws`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from testkit.apply_ws import APPLY_ID, make_workspace
 from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, sse, success_transcript
 from testkit.paths import LSP_WORKSPACE
@@ -189,3 +191,40 @@ def test_limits_already_spent_fail_lint_as_the_next_plan_is_refused(
     limits(workspace, codex)
     assert_lint_names(workspace, codex, "Limits")
     assert refusing_gate(workspace, codex) == "Limits"
+
+
+APPLY_CASES = {
+    "Scopes": ('      actions: ["open_pr", "diff"]', '      actions: ["open_pr"]'),
+    "Permissions": (
+        '  permissions: ["code.diff", "code.open_pr"]',
+        '  permissions: ["code.open_pr"]',
+    ),
+}
+
+
+@pytest.mark.parametrize("gate", sorted(APPLY_CASES))
+def test_lint_gates_names_the_gate_that_refuses_the_apply(
+    gate: str, tmp_path: Path, codex: LoopbackCodex
+) -> None:
+    """The apply's hearing too: a wish whose apply a gate refuses (exit 3, 0 requests) fails
+    `wishcraft lint --gates` with that gate named on the apply conduit."""
+    root = tmp_path / "ws"
+    wish = make_workspace(root)
+    edit(root / REGISTRY, *APPLY_CASES[gate])
+    done = wishcraft("apply", "--yes", wish, workspace=root, codex=codex)
+    assert done.returncode == 3, done.stderr
+    assert codex.requests == []
+    last = json.loads((root / "data/ledger/wishes.jsonl").read_text().splitlines()[-1])
+    assert (last["action"], last["outcome"]) == ("apply", "refused")
+    assert last["summary"] == f"Refused by the {gate} gate."
+    linted = wishcraft("lint", "--gates", "--format", "json", wish, workspace=root, codex=codex)
+    assert linted.returncode == 1, linted.stderr
+    named = [
+        record
+        for record in json.loads(linted.stdout)["findings"]
+        if record["severity"] == "error" and record["data"].get("gate") == gate
+    ]
+    assert [(r["code"], r["data"]["action"], r["data"]["conduit"]) for r in named] == [
+        (GATE_CODES[gate], "apply", APPLY_ID)
+    ]
+    assert f"A live apply would be refused by the {gate} gate: " in named[0]["message"]
