@@ -86,9 +86,11 @@ def gate_findings(
         for gate in hearing.verdict.gates:
             if gate.passed:
                 continue
-            actions = refused.setdefault((gate.name, hearing.conduit), [])
-            actions.append(hearing.action)
             code = GATE_CODES[gate.name]
+            # The court's thresholds are the wish's, not a conduit's: one list for every call.
+            owner = "" if code == "court-threshold" else hearing.conduit
+            actions = refused.setdefault((gate.name, owner), [])
+            actions.append(hearing.action)
             if code in RAISED and _raise(findings, code, gate.name, hearing, actions):
                 continue
             added.append(
