@@ -44,6 +44,7 @@ from wishcraft.lint.wish_rules import scores_of
 from wishcraft.model import ConduitDescriptor, ConduitScope, Tier, Wish
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo
+from wishcraft.words import plural
 
 GATE_NAMES = ("Binding", "Tier", "Permissions", "Scopes", "Ledger", "Limits", "Court")
 
@@ -364,7 +365,7 @@ def _scopes(request: CallRequest, conduit: ConduitDescriptor, registry: Registry
 def _scope_pass(conduit: ConduitDescriptor, request: CallRequest, scope: ConduitScope) -> str:
     where = f"repository `{scope.repo}`" if scope.repo else "any repository"
     paths = (
-        f"{len(request.paths)} path(s) inside {', '.join(scope.paths)}"
+        f"{plural(len(request.paths), 'path')} inside {', '.join(scope.paths)}"
         if scope.paths
         else "any path"
     )

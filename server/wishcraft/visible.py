@@ -62,6 +62,12 @@ class VisibleWriter(io.TextIOBase):
         """Flush the wrapped stream."""
         self._stream.flush()
 
+    @property
+    def raw(self) -> TextIO:
+        """The wrapped stream: only for rich's coloured output, whose every untrusted string
+        was made visible before (`cli.output`)."""
+        return self._stream
+
     def isatty(self) -> bool:
         """Whether the wrapped stream is a terminal."""
         return self._stream.isatty()

@@ -249,15 +249,28 @@ def test_ledger_lists_the_calls_as_a_table_or_json_and_by_wish(
         "mode",
         "outcome",
         "counted",
+        "anchor",
+        "pr",
         "model",
         "tokens",
         "wish",
     ]
     assert [row.split()[1:] for row in rows] == [
-        [PLANNER, "plan", "commit", "complete", "yes", "gpt-6.1-sol", "4,446", WISH_KEY],
-        [PLANNER, "plan", "commit", "refused", "no", "-", "-", "data/wishes/unbound.wish.yaml"],
+        [PLANNER, "plan", "commit", "complete", "yes", "-", "-", "gpt-6.1-sol", "4,446", WISH_KEY],
+        [
+            PLANNER,
+            "plan",
+            "commit",
+            "refused",
+            "no",
+            "-",
+            "-",
+            "-",
+            "-",
+            "data/wishes/unbound.wish.yaml",
+        ],
     ]
-    assert "2 call(s) in" in table.stderr
+    assert "2 calls in" in table.stderr
     stored = (workspace / "data/ledger/wishes.jsonl").read_text(encoding="utf-8").splitlines()
     as_json = wishcraft("ledger", "--format", "json", home=home, codex=codex, cwd=workspace)
     assert as_json.stdout.splitlines() == stored

@@ -1,6 +1,6 @@
 """`wishcraft plan` as users run it: a subprocess, a real loopback Codex server, a fake login.
 
-Each test checks the exit status, what the terminal shows (the streamed plan on stdout, one
+Each test checks the exit status, what the terminal shows (the numbered steps on stdout, one
 clear sentence on stderr, never a traceback) and the artifact written next to the wish, and
 that no token of the login appears anywhere.
 """
@@ -82,14 +82,23 @@ def assert_no_secret(home: Path, *texts: str) -> None:
             assert secret not in text
 
 
-def test_live_plan_streams_to_stdout_and_writes_the_artifact(
+def test_live_plan_prints_numbered_steps_and_writes_the_artifact(
     workspace: Path, codex: LoopbackCodex, tmp_path: Path
 ) -> None:
     home = write_codex_home(tmp_path / "home")
     codex.enqueue("responses", sse(success_transcript(CHUNKS)))
     completed = run_plan(workspace, home, codex)
     assert completed.returncode == 0, completed.stderr
-    assert PLAN in completed.stdout
+    assert completed.stdout.splitlines() == [
+        " 1. Survey the lighthouse",
+        "    cartographer.survey",
+        "    check: 12 tiles surveyed",
+        " 2. Place 3 lamps",
+        "    worldsmith.place",
+        "    check: 3 lamps lit",
+        "note: Test at night",
+    ]
+    assert "\x1b" not in completed.stdout  # not a terminal: no colour
     assert "planning with Codex" in completed.stderr
     assert "2 steps (complete" in completed.stderr and "Traceback" not in completed.stderr
     artifact = artifact_of(workspace)
@@ -102,6 +111,18 @@ def test_live_plan_streams_to_stdout_and_writes_the_artifact(
     assert "Lighthouse" in json.dumps(request.json) or "lighthouse" in json.dumps(request.json)
     artifact_text = json.dumps(artifact)
     assert_no_secret(home, completed.stdout, completed.stderr, artifact_text)
+
+
+def test_format_json_prints_the_artifact_as_saved(
+    workspace: Path, codex: LoopbackCodex, tmp_path: Path
+) -> None:
+    home = write_codex_home(tmp_path / "home")
+    codex.enqueue("responses", sse(success_transcript(CHUNKS)))
+    completed = run_plan(workspace, home, codex, "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout) == artifact_of(workspace)
+    assert completed.stdout.isascii()
+    assert_no_secret(home, completed.stdout, completed.stderr)
 
 
 def test_without_a_login_the_shadow_plan_says_so(

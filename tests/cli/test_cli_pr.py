@@ -83,10 +83,10 @@ def test_wishcraft_pr_opens_a_draft_pull_request_and_prints_its_address(
     url = "https://github.example/acme/widgets/pull/1"
     assert done.stdout == f"{url}\n"  # the address alone: `url=$(wishcraft pr …)`
     branch = branch_of(scenario)
-    assert f"wishcraft: Opened {url} from {branch} into main (3 file(s))." in done.stderr
+    assert f"wishcraft: Opened {url} from {branch} into main (3 files)." in done.stderr
     for step in (
         "Reading the remote origin …",
-        f"Committing 3 file(s) on {branch} …",
+        f"Committing 3 files on {branch} …",
         f"Pushing {branch} to origin …",
         "Opening the pull request …",
     ):

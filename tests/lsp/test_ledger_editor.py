@@ -220,7 +220,7 @@ async def test_code_lens_and_hover_show_the_calls_left_before_and_after_a_plan(
     assert (await lens_titles(client, name))[1] == "plan 1/2 · today 199/200"
     after = await hover_text(client, name, PLANNER_LINE, 8)
     assert "**Calls left** · plan 1/2 · today 199/200" in after
-    assert f"the last 1 call(s) of `{PLANNER}`" in after
+    assert f"the last call of `{PLANNER}`" in after
     (recent,) = [row for row in after.splitlines() if row.startswith("- ")]
     assert recent.endswith(f"· plan · commit · complete · gpt-6.1-sol · 4,446 tokens · `{name}`")
     artifact = json.loads((client.root / "data/wishes/lens.wish.plan.json").read_text())

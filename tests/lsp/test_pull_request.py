@@ -116,7 +116,7 @@ async def test_open_pull_request_from_the_wish_shows_the_address(
     steps = [value.message for value in reports]
     assert steps == [
         "Reading the remote origin",
-        f"Committing 3 file(s) on {branch_of(scenario)}",
+        f"Committing 3 files on {branch_of(scenario)}",
         f"Pushing {branch_of(scenario)} to origin",
         "Opening the pull request",
     ]

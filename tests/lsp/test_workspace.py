@@ -127,3 +127,36 @@ async def test_a_registry_changed_on_disk_rechecks_open_wishes(client: WishClien
         ] == ["worldsmith.place"]
     finally:
         path.write_text(original)
+
+
+def _one_invariant(text: str) -> str:
+    """The valid wish with only its first invariant: its safety score falls below meso's."""
+    start, end = text.index("invariants:\n"), text.index("budget:\n")
+    first = text[start:end].splitlines()[1]
+    return text[:start] + "invariants:\n" + first + "\n" + text[end:]
+
+
+async def test_the_gates_are_heard_by_default_and_a_setting_turns_them_off(
+    client: WishClient,
+) -> None:
+    """A wish the Court gate would refuse live: an error naming the gate, as `wishcraft lint
+    --gates` says it; with `wishcraft.diagnostics.gates` off, the rule's warning only."""
+    name = "data/wishes/w-gates.wish.yaml"
+    assert "openai.codex.v2025.plan" in VALID_WISH
+    published = await client.open(name, _one_invariant(VALID_WISH))
+    court = [d for d in published.diagnostics if d.code == "court-threshold"]
+    assert court and all(d.severity == types.DiagnosticSeverity.Error for d in court)
+    assert all("The Court gate refuses a live plan" in d.message for d in court)
+    after = client.published.count()
+    try:
+        await _configure(client, {"diagnostics": {"debounceMs": 10, "gates": False}})
+        published = await client.published.wait(
+            client.uri(name),
+            after=after,
+            until=lambda p: not any(d.severity == 1 for d in p.diagnostics),
+        )
+        court = [d for d in published.diagnostics if d.code == "court-threshold"]
+        assert court and all(d.severity == types.DiagnosticSeverity.Warning for d in court)
+        assert not any("gate" in d.message for d in court)
+    finally:
+        await _configure(client, {"diagnostics": {"debounceMs": 10}})

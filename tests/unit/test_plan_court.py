@@ -90,7 +90,7 @@ def test_the_scope_repository_and_paths_are_matched_against_the_repo(tmp_path: P
     assert hearing.verdict.allowed, hearing.verdict.reason
     scopes = next(gate for gate in hearing.verdict.gates if gate.name == "Scopes")
     assert scopes.reason == (
-        f"A scope of `{PLANNER}` allows plan in repository `ruinsofatlantis`, 1 path(s) inside **."
+        f"A scope of `{PLANNER}` allows plan in repository `ruinsofatlantis`, 1 path inside **."
     )
     assert not any("repository check" in note for note in hearing.notes)
 

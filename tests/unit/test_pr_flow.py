@@ -92,7 +92,7 @@ def test_an_applied_wish_becomes_a_draft_pull_request(
     assert result.exit_code == 0
     assert result.pr_url == "https://github.example/acme/widgets/pull/1"
     assert result.branch == branch and result.base == "main" and result.pushed
-    assert result.message == (f"Opened {result.pr_url} from {branch} into main (3 file(s)).")
+    assert result.message == (f"Opened {result.pr_url} from {branch} into main (3 files).")
     assert set(result.files) == set(APPLIED)
     assert {"src/other.py", "README.md", "notes.txt"} <= set(result.other_changes)
     assert not set(result.other_changes) & set(APPLIED)

@@ -206,3 +206,39 @@ def test_thousands_of_keys_stay_linear() -> None:
     parsed = parse_yaml(text)
     assert time.perf_counter() - start < 5  # quadratic duplicate checks took 30 s
     assert [f.code for f in parsed.findings] == ["yaml-duplicate-key"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        (
+            'title: "x"\nobjective: Fix the bridge: raise it 2 m\n',
+            1,
+            "a value that holds `: ` must be quoted",
+        ),
+        (
+            'title: "x"\nscope:\n  region: "a"\n   duration_days: 3\n',
+            3,
+            "check the indentation: line 4 starts in column 4, and its mapping starts in column 3",
+        ),
+        ('plan:\n  - "a"\n - "b"\n', 2, "check the indentation: line 3 starts in column 2"),
+        ('plan:\n  - "a"\n  b: 1\n', 2, "line 3 stands among the `-` items of a list"),
+        ('title: "x\nobjective: y\n', 2, "the quote that opens on line 1 is never closed"),
+        ('tools: ["a",\nplan: []\n', 1, "the `[` that opens on line 1 is never closed"),
+        ('title "x"\nobjective: y\n', 1, "the line before line 2 may lack its `:`"),
+    ],
+    ids=[
+        "unquoted-colon",
+        "over-indented-key",
+        "misaligned-item",
+        "key-among-items",
+        "unclosed-quote",
+        "unclosed-bracket",
+        "missing-colon",
+    ],
+)
+def test_syntax_errors_carry_a_hint_for_the_usual_causes(text: str, line: int, hint: str) -> None:
+    (finding,) = parse_yaml(text).findings
+    assert finding.code == "yaml-syntax" and finding.span.start.line >= line - 1
+    assert finding.message.startswith("YAML syntax error: ")
+    assert f"; {hint}" in finding.message and finding.message.endswith(".")

@@ -31,6 +31,7 @@ from wishcraft.cli import (
     schema,
     trust,
 )
+from wishcraft.cli.output import EXIT_CODES
 from wishcraft.visible import visible_streams
 
 COMMANDS = (
@@ -51,14 +52,54 @@ COMMANDS = (
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 
+DESCRIPTION = (
+    "Lint, plan and apply Wishcraft wishes: a wish says what to change and how to undo it; "
+    "the court's gates decide which conduit calls may run; the ledger records each one."
+)
+
+
+def epilog() -> str:
+    """The exit statuses and where to start, under `wishcraft --help`."""
+    codes = "\n".join(f"  {status:<4} {meaning}" for status, meaning in EXIT_CODES)
+    return (
+        f"exit status:\n{codes}\n\n"
+        "Output is text for people (coloured on a terminal, never with NO_COLOR set) and\n"
+        "`--format json` for scripts. `wishcraft COMMAND --help` describes one command."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="wishcraft", description=__doc__.splitlines()[0])
+    """The argument parser of every subcommand, with its one-line help and the exit codes."""
+    parser = argparse.ArgumentParser(
+        prog="wishcraft",
+        description=DESCRIPTION,
+        epilog=epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"wishcraft {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands"
+    )
     for command in COMMANDS:
+        before = set(subparsers.choices)
         command.register(subparsers)
+        for name in set(subparsers.choices) - before:
+            sub = subparsers.choices[name]
+            if sub.epilog is None:
+                sub.epilog = exit_statuses(command.__doc__ or "")
     return parser
+
+
+def exit_statuses(doc: str) -> str:
+    """A command's exit statuses for its `--help`: the "Exit status:" sentence of its module's
+    docstring, else the statuses every command shares."""
+    start = doc.find("Exit status:")
+    if start < 0:
+        return "Exit status: " + ", ".join(
+            f"{status} {meaning.split(':')[0].split(',')[0]}" for status, meaning in EXIT_CODES
+        )
+    paragraph = doc[start:].split("\n\n")[0]
+    return " ".join(paragraph.split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """`wishcraft ledger [WISH]` and `wishcraft ledger verify`: read the wish ledger.
 
 The ledger (`wishcraft.ledger`) has one line per conduit call. `wishcraft ledger` lists them
-as a table (time, conduit, action, mode, outcome, counted, model, tokens, wish), or with
+as a table (time, conduit, action, mode, outcome, counted, anchor, pr, model, tokens, wish;
+a dry run's mode is `dry-run`, and shadow and dry runs are dimmed on a terminal), or with
 `--format json` as the lines themselves (JSON Lines, as stored, `counted` included); with a
 WISH, only that wish's calls, from the ledger that wish uses. `counted` says whether the call
 counts against the conduit's limits (it reached a model); an older line without the field is
@@ -18,6 +19,8 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from wishcraft.cli.output import aligned, plural
+from wishcraft.cli.output import table as print_table
 from wishcraft.ledger import (
     LedgerError,
     LedgerLocation,
@@ -31,7 +34,21 @@ from wishcraft.ledger import (
 from wishcraft.visible import visible
 
 EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
-COLUMNS = ("time", "conduit", "action", "mode", "outcome", "counted", "model", "tokens", "wish")
+COLUMNS = (
+    "time",
+    "conduit",
+    "action",
+    "mode",
+    "outcome",
+    "counted",
+    "anchor",
+    "pr",
+    "model",
+    "tokens",
+    "wish",
+)
+COLUMN_FIELDS = {"anchor": "anchor_id", "pr": "pr_url"}
+"""The ledger field behind a column, where the names differ."""
 
 
 def register(subparsers: Any) -> None:
@@ -162,9 +179,14 @@ def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO, er
         return EXIT_OK
     if fmt == "json":
         return EXIT_OK
-    out.write(table(rows))
+    print_table(
+        out,
+        COLUMNS,
+        [[_cell(row, column) for column in COLUMNS] for row in rows],
+        ["dim" if is_dry_run(row) or row.get("mode") == "shadow" else "" for row in rows],
+    )
     which = f" of {key}" if key is not None else ""
-    print(f"wishcraft: {len(rows)} call(s){which} in {location.path}", file=err)
+    print(f"wishcraft: {plural(len(rows), 'call')}{which} in {location.path}", file=err)
     return EXIT_OK
 
 
@@ -172,6 +194,16 @@ def _cell(row: dict[str, Any], column: str) -> str:
     """One cell, on one line: a newline or control in a stored value is shown as its escape
     (a value cannot start a row of its own, nor move the cursor)."""
     return visible(_value(row, column), multiline=False)
+
+
+def is_dry_run(row: dict[str, Any]) -> bool:
+    """Whether a line records an apply's dry run (staged and shown, nothing applied)."""
+    if row.get("dry_run") is True:
+        return True
+    summary = row.get("summary")
+    return (
+        row.get("action") == "apply" and isinstance(summary, str) and summary.startswith("Dry run")
+    )
 
 
 def _value(row: dict[str, Any], column: str) -> str:
@@ -182,19 +214,12 @@ def _value(row: dict[str, Any], column: str) -> str:
     if column == "tokens":
         tokens = row.get("tokens_used")
         return f"{tokens:,}" if isinstance(tokens, int) else "-"
-    value = row.get(column)
+    if column == "mode" and is_dry_run(row):
+        return "dry-run"
+    value = row.get(COLUMN_FIELDS.get(column, column))
     return str(value) if value not in (None, "") else "-"
 
 
 def table(rows: list[dict[str, Any]]) -> str:
     """The entries as an aligned text table, a header first (the wish column last, unpadded)."""
-    cells = [list(COLUMNS)] + [[_cell(row, column) for column in COLUMNS] for row in rows]
-    widths = [max(len(line[index]) for line in cells) for index in range(len(COLUMNS))]
-    lines = [
-        "  ".join(
-            value.ljust(width) if index < len(COLUMNS) - 1 else value
-            for index, (value, width) in enumerate(zip(line, widths, strict=True))
-        )
-        for line in cells
-    ]
-    return "\n".join(lines) + "\n"
+    return aligned(COLUMNS, [[_cell(row, column) for column in COLUMNS] for row in rows])

@@ -3,10 +3,15 @@
 It prints `path:line:col: severity CODE message` (one-based line and column, the column in
 characters), the form editors and CI annotators parse; `--format json` for scripts, `github`
 for annotations on a pull request's lines, `sarif` for code scanning (`cli/lint_report.py`).
-It exits 1 when any error is found, 2 for unusable input. It shares the engine with the
-language server, so both report the same findings, and `wishcraft.kinds` with it, so both agree
-on which files are wishes: the wish globs come from `[files] globs` of the nearest
-wishcraft.toml, as the `wishcraft.files.globs` setting gives them to the server.
+With `--gates` it also hears the court's gates for each wish's live calls, calling nothing
+(`wishcraft.gate_findings`): a call they would refuse is an error naming the gate.
+It shares the engine with the language server, so both report the same findings, and
+`wishcraft.kinds` with it, so both agree on which files are wishes: the wish globs come from
+`[files] globs` of the nearest wishcraft.toml, as the `wishcraft.files.globs` setting gives
+them to the server.
+
+Exit status: 0 no error found, 1 an error found, 2 unusable input (a missing file, a bad
+config).
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from wishcraft.cli import output
 from wishcraft.cli.lint_report import Located, github_annotation, sarif_log
 from wishcraft.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_registry_and_format
 from wishcraft.findings import Finding, Severity, format_path
@@ -36,6 +42,10 @@ from wishcraft.lint import (
 from wishcraft.lint.config import load_file_globs
 from wishcraft.lint.registries import RegistryCache
 from wishcraft.registry import Registry
+from wishcraft.words import plural
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 PARALLEL_THRESHOLD = 200
 """Below this many files, starting workers costs more than it saves."""
@@ -63,6 +73,12 @@ def register(subparsers: Any) -> None:
         help="print errors only",
     )
     parser.add_argument(
+        "--gates",
+        action="store_true",
+        help="also hear the court's gates for each wish's live calls (plan, apply), calling "
+        "nothing: a call they would refuse is an error naming the gate",
+    )
+    parser.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -75,8 +91,12 @@ def register(subparsers: Any) -> None:
 class Linter:
     """Lints files with one registry cache and one config per folder, as CI runs need."""
 
-    def __init__(self, registry_path: Path | None, config_path: Path | None) -> None:
-        """Remember the configured registry and config (None: find them from each file)."""
+    def __init__(
+        self, registry_path: Path | None, config_path: Path | None, *, gates: bool = False
+    ) -> None:
+        """Remember the configured registry and config (None: find them from each file), and
+        whether to hear the court's gates for each wish (`--gates`)."""
+        self.gates = gates
         self.registries = RegistryCache()
         self.registry_path = registry_path
         self.config_path = config_path
@@ -138,7 +158,13 @@ class Linter:
         config = self.config_for(path)
         if kind is DocumentKind.REGISTRY:
             return analyse_registry(text, config)
-        return analyse_wish(text, self.registry_for(path), config)
+        registry = self.registry_for(path)
+        analysis = analyse_wish(text, registry, config)
+        if self.gates:
+            from wishcraft.gate_findings import gate_findings  # the court: only when asked
+
+            analysis.findings = gate_findings(analysis, path, registry, config)
+        return analysis
 
 
 def discover(paths: Sequence[Path], linter: Linter) -> Iterator[tuple[Path, bool]]:
@@ -158,6 +184,30 @@ def _finding_line(path: Path, finding: Finding) -> str:
     return (
         f"{path}:{start.line + 1}:{start.column + 1}: {finding.severity.label} "
         f"{finding.code} {finding.message}"
+    )
+
+
+SEVERITY_STYLES = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFORMATION: "blue",
+    Severity.HINT: "dim",
+}
+
+
+def _finding_text(path: Path, finding: Finding) -> Text:
+    """`_finding_line` coloured for a terminal: the same words, the file's text made visible."""
+    from rich.text import Text
+
+    start = finding.span.start
+    return Text.assemble(
+        output.cell(f"{path}:{start.line + 1}:{start.column + 1}:", "bold"),
+        " ",
+        (finding.severity.label, SEVERITY_STYLES.get(finding.severity, "")),
+        " ",
+        (finding.code, "dim"),
+        " ",
+        output.cell(finding.message),
     )
 
 
@@ -234,7 +284,7 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: {path}: no such file or folder", file=err)
     if missing:
         return EXIT_USAGE
-    linter = Linter(args.registry, args.config)
+    linter = Linter(args.registry, args.config, gates=args.gates)
     try:
         files = list(discover(args.paths, linter))
     except ConfigError as exc:  # a bad `[files] globs`, met while walking a folder
@@ -248,6 +298,7 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     problems: list[str] = []
     base = Path.cwd()
     checked = 0
+    coloured = output.console(out, wide=True) if args.format == "text" else None  # terminals
     for (path, _), outcome in zip(files, lint_files(linter, files, jobs), strict=True):
         if outcome.usage_error:
             print(f"wishcraft: {outcome.problem}", file=err)
@@ -270,6 +321,8 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 located.append(Located(path, finding))
             elif args.format == "github":
                 print(github_annotation(Located(path, finding), base), file=out)
+            elif coloured is not None:
+                coloured.print(_finding_text(path, finding))
             else:
                 print(_finding_line(path, finding), file=out)
     if args.format == "json":
@@ -282,9 +335,8 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if checked == 0 and not unreadable:
         print("wishcraft: no wish or registry files found", file=err)
     summary = (
-        f"{checked} file{'s' if checked != 1 else ''}: "
-        f"{counts[Severity.ERROR]} errors, {counts[Severity.WARNING]} warnings, "
-        f"{counts[Severity.INFORMATION]} info"
+        f"{plural(checked, 'file')}: {plural(counts[Severity.ERROR], 'error')}, "
+        f"{plural(counts[Severity.WARNING], 'warning')}, {counts[Severity.INFORMATION]:,} info"
     )
     if args.format == "text":
         print("lint: ok" if errors == 0 else "lint: failed", f"({summary})", file=err)

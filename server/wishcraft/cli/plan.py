@@ -1,4 +1,9 @@
-"""`wishcraft plan WISH.yaml`: plan a wish from the terminal, streaming the text as it arrives.
+"""`wishcraft plan WISH.yaml`: plan a wish from the terminal; print its numbered steps.
+
+Text for people by default: the plan's steps, numbered, each with its detail and its check
+(coloured on a terminal, `cli.output`); `--format json` prints the artifact instead, as saved,
+for scripts. The model's text is never printed as it streams (it is JSON meant for the
+artifact); `--quiet` prints nothing on stdout.
 
 With a Codex login (or `--live`) it calls Codex; without one (or with `--shadow`) it makes the
 offline shadow-run plan and says so. The plan is saved as the editor saves it (the one
@@ -16,16 +21,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from wishcraft.cli.output import cell, console, json_out
 from wishcraft.cli.wish_input import add_conduit_options, log_verbosely, read_wish
 from wishcraft.plan.paths import PlanPathError, PlanPaths, plan_paths
+from wishcraft.words import plural
 
 if TYPE_CHECKING:
-    from wishcraft.conduit.client import PlanProgress
     from wishcraft.conduit.errors import ConduitError
     from wishcraft.plan.artifact import PlanArtifact
     from wishcraft.plan.pipeline import PlanJob
@@ -44,7 +51,13 @@ def register(subparsers: Any) -> None:
         help="artifact path (default: <wish>.plan.json next to the wish)",
     )
     add_conduit_options(parser, shadow_help="plan offline from the wish's own fields")
-    parser.add_argument("--quiet", "-q", action="store_true", help="do not stream the text")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing on stdout")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="the numbered steps for people, or the plan artifact as JSON for scripts",
+    )
     parser.set_defaults(handler=command_plan)
 
 
@@ -96,7 +109,7 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         model = f" ({config.model}, {config.source_of('model')})" if config.model else ""
         print(f"wishcraft: planning with Codex{model} …", file=err)
-    artifact, error = _run(job, config, out, quiet=args.quiet)
+    artifact, error = _run(job, config)
     saved = save_plan(job, artifact, paths)
     problems = saved.problems
     recorded = record_plan(hearing, job, artifact)
@@ -106,8 +119,8 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: {problem}", file=err)
     if problems or not recorded.written:  # a call missing from the ledger is a failure
         return EXIT_FAILED
-    if not args.quiet and artifact.text and not artifact.text.endswith("\n"):
-        out.write("\n")
+    if not args.quiet:
+        show_plan(artifact, out, args.format)
     for warning in artifact.warnings:
         print(f"wishcraft: note: {warning}", file=err)
     if error is not None:
@@ -119,7 +132,7 @@ def command_plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{paths.artifact} and {paths.markdown.name}" if saved.failed is None else saved.failed
     )
     print(
-        f"wishcraft: {len(artifact.steps)} steps ({artifact.status.value}, "
+        f"wishcraft: {plural(len(artifact.steps), 'step')} ({artifact.status.value}, "
         f"{artifact.model or 'no model'}{usage}) written to {written}",
         file=err,
     )
@@ -143,26 +156,49 @@ def _destinations(wish: Path, out: Path | None) -> PlanPaths:
     return PlanPaths(markdown=markdown, artifact=out)
 
 
-def _run(
-    job: PlanJob, config: Any, out: TextIO, *, quiet: bool
-) -> tuple[PlanArtifact, ConduitError | None]:
+def _run(job: PlanJob, config: Any) -> tuple[PlanArtifact, ConduitError | None]:
     from wishcraft.plan.pipeline import partial_artifact, plan_wish
-    from wishcraft.redaction import StreamScrubber
-
-    scrubber = StreamScrubber()  # the text goes to a terminal or a log: never a token
-
-    def show(progress: PlanProgress) -> None:
-        if progress.delta and not quiet:
-            out.write(scrubber.feed(progress.delta))
-            out.flush()
 
     try:
-        return asyncio.run(plan_wish(job, config, on_progress=show, wish_id=job.wish_name))
+        return asyncio.run(plan_wish(job, config, wish_id=job.wish_name))
     except KeyboardInterrupt:
         return partial_artifact(job, "interrupted"), None
-    finally:
-        if not quiet:
-            out.write(scrubber.flush())
+
+
+def show_plan(artifact: PlanArtifact, out: TextIO, fmt: str = "text") -> None:
+    """Print the plan: numbered steps for people, or the artifact as JSON for scripts.
+
+    Everything printed comes from the model: it is scrubbed of the login's tokens (as the
+    artifact is) and made visible (`cli.output`), never read as markup."""
+    from wishcraft.redaction import scrub
+
+    if fmt == "json":
+        json_out(json.loads(scrub(artifact.model_dump_json())), out)
+        return
+    steps = [(step.title, step.detail, step.acceptance) for step in artifact.steps] or [
+        (text, "", "") for text in artifact.plan_steps
+    ]
+    shown = console(out)
+    if shown is None:
+        for number, (title, detail, acceptance) in enumerate(steps, 1):
+            out.write(f"{number:>2}. {scrub(title)}\n")
+            if detail:
+                out.write(f"    {scrub(detail)}\n")
+            if acceptance:
+                out.write(f"    check: {scrub(acceptance)}\n")
+        for note in artifact.notes:
+            out.write(f"note: {scrub(note)}\n")
+        return
+    from rich.text import Text
+
+    for number, (title, detail, acceptance) in enumerate(steps, 1):
+        shown.print(Text.assemble((f"{number:>2}. ", "bold cyan"), cell(scrub(title), "bold")))
+        if detail:
+            shown.print(Text.assemble("    ", cell(scrub(detail))))
+        if acceptance:
+            shown.print(Text.assemble(("    check: ", "green"), cell(scrub(acceptance))))
+    for note in artifact.notes:
+        shown.print(Text.assemble(("note: ", "yellow"), cell(scrub(note))))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,9 @@ The anchor (printed by the apply) leads to the ledger, the undo record and the w
 read as `wishcraft plan` reads them (`wishcraft.pr.inputs`), and `wishcraft.pr.open_pull_request`
 runs the gates, the check, the commit, the push and the GitHub call. Each step is told on
 stderr as it starts; the pull request's address is the only line on stdout, so
-`url=$(wishcraft pr A-…)` works. The opener writes its own ledger line (`open_pr`).
+`url=$(wishcraft pr A-…)` works; `--format json` prints instead one JSON document for every
+outcome (opened, refused, failed: the address, branch, commit, files, the gate that refused and
+its sentence). The opener writes its own ledger line (`open_pr`).
 
 Exit status: 0 opened, 1 failed (git, the push, GitHub), 2 bad input (the wish, `[pr]`),
 3 refused by a gate (the sentence names it). No token is ever printed.
@@ -18,6 +20,8 @@ import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from wishcraft.cli.output import json_out
 
 if TYPE_CHECKING:
     from wishcraft.pr import PrResult
@@ -32,6 +36,12 @@ def register(subparsers: Any) -> None:
         "anchor", metavar="ANCHOR", help="the anchor `wishcraft apply` printed (A-…)"
     )
     add_draft_options(parser)
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="the address for people, or the outcome as JSON for scripts",
+    )
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="log each git and GitHub step to stderr"
     )
@@ -60,14 +70,21 @@ def command_pr(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         logging.basicConfig(
             level=logging.INFO, stream=err, format="%(levelname)s %(name)s: %(message)s"
         )
-    return open_pr(args.anchor, Path.cwd(), out, err, draft=args.draft)
+    return open_pr(args.anchor, Path.cwd(), out, err, draft=args.draft, fmt=args.format)
 
 
 def open_pr(
-    anchor_id: str, start: Path, out: TextIO, err: TextIO, *, draft: bool | None = None
+    anchor_id: str,
+    start: Path,
+    out: TextIO,
+    err: TextIO,
+    *,
+    draft: bool | None = None,
+    fmt: str = "text",
 ) -> int:
-    """Find the applied change from `start`, open its pull request, print the outcome; return
-    the exit status. `wishcraft apply --open-pr` calls this with the anchor it just made."""
+    """Find the applied change from `start`, open its pull request, print the outcome (`fmt`:
+    text or json); return the exit status. `wishcraft apply --open-pr` calls this with the
+    anchor it just made."""
     # Imported here: `wishcraft lint` must not pay for httpx and git at start-up.
     from wishcraft.pr import PrError, PrRefused, find_applied, open_pull_request
     from wishcraft.pr.inputs import load_inputs
@@ -77,11 +94,19 @@ def open_pr(
         applied = find_applied(start, anchor_id)
     except PrRefused as error:
         print(f"wishcraft: refused by the {error.gate} gate: {redact(str(error))}", file=err)
+        if fmt == "json":
+            json_out(
+                _early(anchor_id, "refused", EXIT_REFUSED, redact(str(error)), error.gate), out
+            )
         return EXIT_REFUSED
     try:
         inputs = load_inputs(applied)
     except PrError as error:
         print(f"wishcraft: {redact(str(error))}", file=err)
+        if fmt == "json":
+            outcome = "refused" if isinstance(error, PrRefused) else "failed"
+            gate = error.gate if isinstance(error, PrRefused) else None
+            json_out(_early(anchor_id, outcome, error.exit_code, redact(str(error)), gate), out)
         return error.exit_code
 
     def progress(step: str) -> None:
@@ -100,13 +125,42 @@ def open_pr(
         draft=draft,
         progress=progress,
     )
-    show_result(result, out, err)
+    show_result(result, out, err, fmt)
     return result.exit_code
 
 
-def show_result(result: PrResult, out: TextIO, err: TextIO) -> None:
-    """The address on stdout; the sentence, the files left uncommitted and any ledger problem
-    on stderr."""
+def _early(
+    anchor_id: str, outcome: str, exit_code: int, message: str, gate: str | None
+) -> dict[str, Any]:
+    """The JSON outcome of a pull request stopped before the opener ran."""
+    return {
+        "anchor_id": anchor_id,
+        "outcome": outcome,
+        "exit_code": exit_code,
+        "gate": gate,
+        "message": message,
+        "pr_url": None,
+    }
+
+
+def result_json(result: PrResult) -> dict[str, Any]:
+    """The opener's outcome as plain data (its message is already scrubbed of tokens)."""
+    from dataclasses import asdict
+
+    from wishcraft.redaction import redact
+
+    data = asdict(result)
+    data["message"] = redact(result.message)
+    data["files"] = list(result.files)
+    data["other_changes"] = list(result.other_changes)
+    return data
+
+
+def show_result(result: PrResult, out: TextIO, err: TextIO, fmt: str = "text") -> None:
+    """The address on stdout (or the outcome as JSON); the sentence, the files left
+    uncommitted and any ledger problem on stderr."""
+    if fmt == "json":
+        json_out(result_json(result), out)
     if result.outcome == "complete":
         print(f"wishcraft: {result.message}", file=err)
         if result.other_changes:
@@ -115,8 +169,9 @@ def show_result(result: PrResult, out: TextIO, err: TextIO) -> None:
                 f"{', '.join(result.other_changes)}",
                 file=err,
             )
-        out.write(f"{result.pr_url}\n")
-        out.flush()
+        if fmt != "json":
+            out.write(f"{result.pr_url}\n")
+            out.flush()
     elif result.outcome == "refused":
         print(
             f"wishcraft: refused by the {result.gate or 'court'} gate: {result.message}", file=err

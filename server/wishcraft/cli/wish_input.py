@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from wishcraft.cli.options import EXIT_USAGE
+from wishcraft.words import plural
 
 if TYPE_CHECKING:
     from wishcraft.conduit.config import ConduitConfig
@@ -93,7 +94,7 @@ def read_wish(wish_arg: Path, model: str | None, err: TextIO) -> WishInput | int
     if analysis.wish is None:
         print(
             f"wishcraft: {wish_arg} is not a valid wish "
-            f"({analysis.error_count} error(s)); run `wishcraft lint {wish_arg}`.",
+            f"({plural(analysis.error_count, 'error')}); run `wishcraft lint {wish_arg}`.",
             file=err,
         )
         return EXIT_USAGE

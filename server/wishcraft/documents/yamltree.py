@@ -544,9 +544,62 @@ def _syntax_finding(error: Exception, composer: _Composer, text: str) -> Finding
     message = problem[:1].upper() + problem[1:]
     if context:
         message = f"{message} ({context})"
+    opened = composer.position(context_mark) if context_mark is not None else None
+    hint = syntax_hint(problem, context or "", line_text, position, opened)
     return Finding(
-        "yaml-syntax", Severity.ERROR, f"YAML syntax error: {message}.", Span(position, end)
+        "yaml-syntax",
+        Severity.ERROR,
+        f"YAML syntax error: {message}" + (f"; {hint}." if hint else "."),
+        Span(position, end),
     )
+
+
+def syntax_hint(
+    problem: str, context: str, line_text: str, position: Position, opened: Position | None
+) -> str:
+    """What usually causes a parser error, in words that name the fix (empty when unsure).
+
+    The usual causes, as a new user meets them: a value holding `: ` that is not quoted
+    (`objective: Fix it: now`), a line indented differently from its neighbours, a quote or a
+    bracket never closed. The parser's own words stay in the message before the hint.
+    """
+    where = f"line {position.line + 1}"
+    if "mapping values are not allowed" in problem:
+        before = line_text[: position.column]
+        if ": " in before or before.rstrip().endswith(":"):
+            return (
+                "a value that holds `: ` must be quoted, "
+                'as in `objective: "Fix the bridge: raise it 2 m"`'
+            )
+        return (
+            f"the line before {where} may lack its `:` or a closing quote, or {where} is "
+            "indented under a plain value"
+        )
+    if "could not find expected ':'" in problem:
+        return "a key lacks its `:`, or a value goes on over a line indented like a key"
+    if "expected '-' indicator" in problem:
+        return (
+            f"{where} stands among the `-` items of a list but is not one; start it with `- `, "
+            "or indent it less to leave the list"
+        )
+    if "expected key" in problem or "expected <block end>" in problem:
+        column = f"column {opened.column + 1}" if opened is not None else "one column"
+        return (
+            f"check the indentation: {where} starts in column {position.column + 1}, and "
+            f"its mapping starts in {column}; the keys of one mapping and the `-` items of one "
+            "list each line up in one column, indented with spaces"
+        )
+    if "quoted scalar" in context and "end of stream" in problem:
+        start = f" on line {opened.line + 1}" if opened is not None else ""
+        return f"the quote that opens{start} is never closed; close it on the same line"
+    if "flow sequence" in context or "flow mapping" in context or "flow node" in context:
+        # A flow node's mark is where the value began, not its bracket: no line then.
+        known = opened is not None and "flow node" not in context
+        start = f" on line {opened.line + 1}" if known and opened is not None else ""
+        bracket = "`{`" if "flow mapping" in context else "`[`"
+        what = f"the {bracket} that opens{start}" if start else "a `[` or `{` above"
+        return f"{what} is never closed; close it, or write the list one `- item` per line"
+    return ""
 
 
 def to_python(node: Node | None) -> Any:

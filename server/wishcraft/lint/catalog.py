@@ -90,6 +90,12 @@ RULES: dict[str, Rule] = {
             "A conduit's risk class is not allowed for the tier.",
         ),
         Rule("court-threshold", W, "design", "A court score is below the tier's threshold."),
+        # The court's gates, heard by `wishcraft lint --gates` and the editor (`gate_findings`).
+        Rule("gate-binding", E, "court", "A live call's conduit is not bound to the wish."),
+        Rule("gate-permissions", E, "court", "A live call's conduit lacks the permission."),
+        Rule("gate-scopes", E, "court", "No scope lets the conduit act on this repository."),
+        Rule("gate-ledger", E, "court", "The ledger cannot record the call."),
+        Rule("gate-limits", E, "court", "The conduit's call limits are already spent."),
         # Registry rules.
         Rule("duplicate-conduit-id", W, "wishcraft", "Two descriptors share one id."),
         Rule("registry-empty", W, "wishcraft", "The registry holds no conduit."),

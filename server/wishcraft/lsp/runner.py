@@ -54,6 +54,7 @@ from wishcraft.plan.render import render_plan
 from wishcraft.plan.steps import count_steps_so_far, partial_steps
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry
+from wishcraft.words import plural
 
 
 class PlanHost(ConduitHost, Protocol):
@@ -208,7 +209,9 @@ class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
                 )
             except asyncio.CancelledError:
                 artifact, error = partial_artifact(job, "cancelled"), None
-                summary = f"Cancelled: kept {len(artifact.steps)} step(s), marked incomplete."
+                summary = (
+                    f"Cancelled: kept {plural(len(artifact.steps), 'step')}, marked incomplete."
+                )
                 self._finish_files(session, artifact)
                 self._record(session, artifact)
                 return

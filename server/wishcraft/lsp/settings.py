@@ -57,6 +57,11 @@ class DiagnosticsSettings(_Section):
         alias="debounceMs",
         description="Quiet time after an edit before the wish is checked.",
     )
+    gates: bool = Field(
+        default=True,
+        description="Hear the court's gates for the wish's live calls as you type (nothing "
+        "is called), so a call the gates would refuse is an error naming the gate.",
+    )
 
 
 class RegistrySettings(_Section):

@@ -25,6 +25,7 @@ from wishcraft.plan.paths import PlanPathError, plan_paths
 from wishcraft.pr.errors import PrBadInput, PrRefused
 from wishcraft.pr.opener import Applied
 from wishcraft.registry import Registry
+from wishcraft.words import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def load_inputs(
     analysis = analyse_wish(text, registry, lint_config)
     if analysis.wish is None:
         raise PrBadInput(
-            f"The wish {path} has {analysis.error_count} error(s); run "
+            f"The wish {path} has {plural(analysis.error_count, 'error')}; run "
             f"`wishcraft lint {path}` and fix them first."
         )
     steps, source = plan_steps(path, analysis.wish, artifact)

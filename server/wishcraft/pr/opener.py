@@ -79,6 +79,7 @@ from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo, repo_name_from_url
 from wishcraft.trust import Trust, TrustError, repository_root, trust_of, untrusted_message
 from wishcraft.undo_state import state_dir_for
+from wishcraft.words import plural
 
 log = protect_logger(logging.getLogger("wishcraft.pr"))
 HOOK_SKIPPED = (
@@ -256,7 +257,9 @@ def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None, url: str | No
     outcome: Outcome
     if error is None:
         outcome, exit_code, gate = "complete", 0, None
-        message = f"Opened {url} from {run.branch} into {run.base} ({len(run.files)} file(s))."
+        message = (
+            f"Opened {url} from {run.branch} into {run.base} ({plural(len(run.files), 'file')})."
+        )
     else:
         outcome = "refused" if isinstance(error, PrRefused) else "failed"
         exit_code, gate = error.exit_code, getattr(error, "gate", None)
@@ -297,7 +300,7 @@ def _record(
             f"branch {run.branch}"
             + (f" into {run.base}" if run.base else "")
             + (" (pushed)" if run.pushed else "")
-            + f"; {len(run.files)} file(s)"
+            + f"; {plural(len(run.files), 'file')}"
         )
     entry = LedgerEntry(
         conduit=APPLY_CONDUIT_ID,
@@ -470,7 +473,7 @@ class _Flow:
     ) -> None:
         """One commit of exactly the applied files on the new branch, pushed (hooks off)."""
         run, wish = self.state, self.wish
-        self.progress(f"Committing {len(to_commit)} file(s) on {branch}")
+        self.progress(f"Committing {plural(len(to_commit), 'file')} on {branch}")
         message = scrub(
             gitops.commit_message(
                 wish.title,

@@ -40,9 +40,28 @@ def to_diagnostic(finding: Finding, positions: PositionMapper) -> types.Diagnost
     )
 
 
-def to_diagnostics(snapshot: DocumentSnapshot) -> list[types.Diagnostic]:
-    """Every finding of a snapshot as a diagnostic, in document order."""
-    return [to_diagnostic(finding, snapshot.positions) for finding in snapshot.analysis.findings]
+def to_diagnostics(
+    snapshot: DocumentSnapshot, findings: list[Finding] | None = None
+) -> list[types.Diagnostic]:
+    """Every finding of a snapshot (or `findings`, when given) as a diagnostic, in order."""
+    found = snapshot.analysis.findings if findings is None else findings
+    return [to_diagnostic(finding, snapshot.positions) for finding in found]
+
+
+def heard_findings(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> list[Finding]:
+    """A wish's findings with the court's hearing of its live calls (`gate_findings`), unless
+    `wishcraft.diagnostics.gates` is off. Heard at publish time, not cached with the analysis:
+    the ledger's counts move without the document changing."""
+    if snapshot.kind is not DocumentKind.WISH or not server.settings.diagnostics.gates:
+        return snapshot.analysis.findings
+    from wishcraft.gate_findings import gate_findings
+
+    return gate_findings(
+        snapshot.analysis,
+        snapshot.path,
+        snapshot.registry,
+        server.lint_config_for(snapshot.path),
+    )
 
 
 class Diagnostics:
@@ -70,7 +89,9 @@ class Diagnostics:
             return
         server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
-                uri=uri, diagnostics=to_diagnostics(snapshot), version=snapshot.version
+                uri=uri,
+                diagnostics=to_diagnostics(snapshot, heard_findings(server, snapshot)),
+                version=snapshot.version,
             )
         )
 

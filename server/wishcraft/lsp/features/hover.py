@@ -220,10 +220,8 @@ def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
             cells.append(f"`{entry.wish}`")
             reason = f" ({entry.reason})" if entry.reason else ""
             lines.append("- " + " · ".join(cells) + reason)
-        parts.append(
-            f"**Ledger** · the last {len(entries)} call(s) of `{conduit}`, newest "
-            "first\n\n" + "\n".join(lines)
-        )
+        last = "the last call" if len(entries) == 1 else f"the last {len(entries)} calls"
+        parts.append(f"**Ledger** · {last} of `{conduit}`, newest first\n\n" + "\n".join(lines))
     return "\n\n".join(parts)
 
 
