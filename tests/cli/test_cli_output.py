@@ -144,11 +144,26 @@ def test_the_ledger_table_shows_anchor_and_pr_and_marks_the_dry_run(tmp_path: Pa
     ledger = ledger_with_an_apply_and_a_dry_run(tmp_path)
     done = cli("ledger", "--ledger", ledger, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    header, dry, applied, opened = (line.split() for line in done.stdout.splitlines())
-    assert header[4:7] == ["outcome", "anchor", "pr"]
-    assert dry[2:7] == ["apply", "dry-run", "complete", "-", "-"]
-    assert applied[2:6] == ["apply", "commit", "complete", "A-20260101T000000Z-0123456789ab"]
-    assert opened[5:7] == ["A-20260101T000000Z-0123456789ab", "https://github.example/o/r/pull/7"]
+    header, *rows = (line.split() for line in done.stdout.splitlines())
+    assert header[4:8] == ["outcome", "counted", "anchor", "pr"]
+    dry, applied, opened = ({name: row[i] for i, name in enumerate(header)} for row in rows)
+    assert [dry[k] for k in ("action", "mode", "outcome", "anchor", "pr")] == [
+        "apply",
+        "dry-run",
+        "complete",
+        "-",
+        "-",
+    ]
+    assert [applied[k] for k in ("action", "mode", "outcome", "anchor")] == [
+        "apply",
+        "commit",
+        "complete",
+        "A-20260101T000000Z-0123456789ab",
+    ]
+    assert [opened[k] for k in ("anchor", "pr")] == [
+        "A-20260101T000000Z-0123456789ab",
+        "https://github.example/o/r/pull/7",
+    ]
     assert "wishcraft: 3 calls in" in done.stderr
 
 
