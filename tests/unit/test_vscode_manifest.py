@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 
 from wishcraft import names
 from wishcraft.findings import Severity
+from wishcraft.kinds import glob_regex
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import CourtThreshold, LintConfig, RequiredInvariant, TierLimits
 from wishcraft.lsp.app import create_server
@@ -199,7 +200,10 @@ def test_shared_names_match_the_server() -> None:
         "COMMAND_OPEN_PULL_REQUEST",
     ):
         assert constants[name] == getattr(names, name), name
-    assert constants["REGISTRY_GLOB"] in WATCHED_FILES
+    # The server watches every YAML file (the workspace index), which covers the registries.
+    for registry in ("data/conduits/registry.yaml", "x/conduits/registry.yml"):
+        assert glob_regex(constants["REGISTRY_GLOB"]).fullmatch(registry)
+        assert any(glob_regex(pattern).fullmatch(registry) for pattern in WATCHED_FILES)
 
 
 def test_client_commands_are_contributed_and_call_commands_the_server_registers() -> None:

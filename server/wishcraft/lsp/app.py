@@ -16,8 +16,10 @@ from wishcraft.lsp.features import (
     diagnostics,
     folding,
     hover,
+    indexing,
     planning,
     pull_request,
+    references,
     symbols,
 )
 from wishcraft.lsp.server import WishcraftLanguageServer
@@ -41,4 +43,6 @@ def create_server() -> WishcraftLanguageServer:
         pull_request,
     ):
         module.register(server)
+    indexer = indexing.register(server)
+    references.register(server, indexer)
     return server

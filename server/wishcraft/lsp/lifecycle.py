@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from wishcraft.lint import DocumentKind
+
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
 
@@ -27,6 +29,8 @@ def register(server: WishcraftLanguageServer) -> None:
     def initialized(ls: WishcraftLanguageServer, params: types.InitializedParams) -> None:
         ls.spawn(ls.load_settings(), "load settings")
         ls.spawn(ls.watch_files(), "watch registry files")
+        for hook in ls.initialized_hooks:
+            hook()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
@@ -38,14 +42,17 @@ def register(server: WishcraftLanguageServer) -> None:
     def did_change_watched_files(
         ls: WishcraftLanguageServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
-        ls.project.files_changed(
-            [
-                Path(path)
-                for change in params.changes
-                if (path := to_fs_path(change.uri)) is not None
-            ]
-        )
-        ls.request_recheck()
+        paths = [
+            Path(path) for change in params.changes if (path := to_fs_path(change.uri)) is not None
+        ]
+        # A wish changed on disk changes no other document; anything else may be a registry
+        # or a wishcraft.toml (a configured registry may have any name).
+        rules = [path for path in paths if ls.project.kind_of(path) is not DocumentKind.WISH]
+        if rules:
+            ls.project.files_changed(rules)
+            ls.request_recheck()
+        for listener in ls.watched_files_listeners:
+            listener(params.changes)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: WishcraftLanguageServer, params: None) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sys
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -43,8 +43,9 @@ SETTINGS_WAIT_SECONDS = 2.0
 SETTINGS_ANSWER_SECONDS = 10.0
 """How long a settings request waits for the client's answer before it is given up."""
 
-WATCHED_FILES = ("**/conduits/registry.{yaml,yml}", "**/data/config/wishcraft.toml")
-"""Files whose change on disk re-checks the open wishes."""
+WATCHED_FILES = ("**/*.{yaml,yml}", "**/data/config/wishcraft.toml")
+"""Files whose change on disk the server hears of: registries and wishcraft.toml re-check the
+open wishes, and every wish and registry keeps the workspace index current."""
 
 
 _ANSWERED = object()
@@ -174,6 +175,10 @@ class WishcraftLanguageServer(LanguageServer):
         """Called when open documents must be checked again (see `request_recheck`)."""
         self.shutdown_hooks: list[Callable[[], None]] = []
         """Called on `shutdown`: running plans are stopped and the HTTP pool is closed."""
+        self.initialized_hooks: list[Callable[[], None]] = []
+        """Called on `initialized`: the workspace index starts its background build."""
+        self.watched_files_listeners: list[Callable[[Sequence[types.FileEvent]], None]] = []
+        """Called with every batch of files changed on disk (the workspace index)."""
 
     @property
     def settings(self) -> Settings:
