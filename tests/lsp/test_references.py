@@ -302,3 +302,41 @@ async def test_a_wish_written_on_disk_joins_the_references(big: WishClient) -> N
     place = await _references(big, REGISTRY, _position_of(text, "worldsmith.place"))
     names = {_relative(big, loc.uri) for loc in place}
     assert wish_path(25) not in names and wish_path(24) in names
+
+
+async def _symbols(client: WishClient, query: str) -> list[types.SymbolInformation]:
+    """The symbols found (the client decodes them as SymbolInformation: same shape)."""
+    result = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))
+    assert result is not None
+    assert all(isinstance(symbol, types.SymbolInformation) for symbol in result), result[:1]
+    return [symbol for symbol in result if isinstance(symbol, types.SymbolInformation)]
+
+
+async def test_workspace_symbols_find_a_wish_by_title_with_its_folder(big: WishClient) -> None:
+    symbols = await _symbols(big, "repair number 1234")
+    best = symbols[0]
+    assert best.name == "Repair the granary number 1234"
+    assert best.kind == types.SymbolKind.Object
+    assert best.container_name == "data/wishes/area-14"
+    assert isinstance(best.location, types.Location)
+    assert _relative(big, best.location.uri) == wish_path(1234)
+    line = wish_text(1234).split("\n")[best.location.range.start.line]
+    assert line.startswith("title:")
+    assert len(symbols) <= 200
+
+
+async def test_workspace_symbols_find_a_wish_by_objective_and_file_name(big: WishClient) -> None:
+    by_words = await _symbols(big, "district 777")
+    assert by_words[0].name == "Repair the harbour number 777"  # "district" is in the objective
+    by_file = await _symbols(big, "w1999.wish")
+    assert by_file[0].name == "Repair the tower number 1999"
+
+
+async def test_workspace_symbols_find_conduits_by_id_and_label_fuzzily(big: WishClient) -> None:
+    by_label = await _symbols(big, "plan builder")
+    assert by_label[0].name == "openai.codex.v2025.plan"
+    assert by_label[0].kind == types.SymbolKind.Function
+    assert by_label[0].container_name == REGISTRY
+    fuzzy = await _symbols(big, "crtsrv")
+    assert fuzzy[0].name == "cartographer.survey"
+    assert await _symbols(big, "qqqzzz") == []

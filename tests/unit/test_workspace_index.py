@@ -13,6 +13,7 @@ from wishcraft.findings import Position, Span
 from wishcraft.kinds import DocumentKind, classify
 from wishcraft.lsp.conduit_ids import rename_refusal_reason, target_at, uses_of
 from wishcraft.lsp.index import IndexedFile, WorkspaceIndex, read_entry, walk
+from wishcraft.lsp.symbol_search import match_score, search
 
 WISH = DocumentKind.WISH
 REGISTRY = DocumentKind.REGISTRY
@@ -62,9 +63,9 @@ def test_a_registry_gives_its_ids_and_labels_in_order() -> None:
 
 
 def test_lines_that_are_not_ascii_are_kept_and_only_those() -> None:
-    text = 'title: "🌊"\nobjective: "x"\ntools: ["🌊.tide", "a.b"]\n'
+    text = 'title: "🌊"\nobjective: "🌊"\ntools: ["🌊.tide", "a.b"]\n'
     entry = read_entry(Path("/w/x.wish.yaml"), WISH, text)
-    assert entry.wide_lines == {2: 'tools: ["🌊.tide", "a.b"]'}
+    assert entry.wide_lines == {0: 'title: "🌊"', 2: 'tools: ["🌊.tide", "a.b"]'}
     assert entry.ids[1].inner == Span(Position(2, 19), Position(2, 22))
 
 
@@ -234,3 +235,48 @@ def test_a_unicode_line_separator_does_not_shift_the_lines_after_it() -> None:
     text = 'title: "a\u2028b"\ntools: [x.y]\n'
     entry = read_entry(Path("/w/x.wish.yaml"), WISH, text)
     assert entry.ids[0].span == Span(Position(1, 8), Position(1, 11))
+
+
+def _wish(name: str, title: str, objective: str) -> IndexedFile:
+    return read_entry(
+        Path(f"/w/{name}"), WISH, f'title: "{title}"\nobjective: "{objective}"\ntools: []\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        pytest.param("lighthouse", "Relight the lighthouse", id="word-in-title"),
+        pytest.param("rel light", "Relight the lighthouse", id="two-words"),
+        pytest.param("rlgt", "Relight the lighthouse", id="fuzzy-letters-in-order"),
+        pytest.param("granary", "Fill the granary", id="title-beats-objective"),
+        pytest.param("orchard.wish", "Plant trees", id="file-name"),
+        pytest.param("beacons", "Relight the lighthouse", id="objective-word"),
+        pytest.param("cartographer", "cartographer.survey", id="conduit-id"),
+        pytest.param("survey", "cartographer.survey", id="conduit-id-word"),
+        pytest.param("placement", "worldsmith.place", id="conduit-label"),
+    ],
+)
+def test_workspace_symbols_rank_the_best_match_first(query: str, first: str) -> None:
+    files = [
+        _wish("a.wish.yaml", "Relight the lighthouse", "Place 3 beacons within 2 days"),
+        _wish("b.wish.yaml", "Fill the granary", "Store 10 sacks within 3 days"),
+        _wish("c.wish.yaml", "Feed the town", "Bring grain from the granary within 2 days"),
+        _wish("orchard.wish.yaml", "Plant trees", "Plant 5 trees within 9 days"),
+        read_entry(
+            Path("/w/conduits/registry.yaml"),
+            REGISTRY,
+            '- id: worldsmith.place\n  label: "Worldsmithing Placement"\n'
+            '- id: cartographer.survey\n  label: "Cartographer Survey"\n',
+        ),
+    ]
+    found = search(query, files)
+    assert found and found[0].name == first
+    assert [item.score for item in found] == sorted((item.score for item in found), reverse=True)
+
+
+def test_a_query_matching_nothing_finds_nothing_and_an_empty_one_lists_all() -> None:
+    files = [_wish("a.wish.yaml", "Relight", "x"), _wish("b.wish.yaml", "Fill", "y")]
+    assert search("zzz", files) == []
+    assert {item.name for item in search("", files)} == {"Relight", "Fill"}
+    assert match_score("ab", "xaxb") > match_score("ab", "xaxxxxxb") > 0

@@ -21,6 +21,7 @@ from wishcraft.lsp.features import (
     pull_request,
     references,
     symbols,
+    workspace_symbols,
 )
 from wishcraft.lsp.server import WishcraftLanguageServer
 
@@ -45,4 +46,5 @@ def create_server() -> WishcraftLanguageServer:
         module.register(server)
     indexer = indexing.register(server)
     references.register(server, indexer)
+    workspace_symbols.register(server, indexer)
     return server

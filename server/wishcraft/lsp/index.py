@@ -70,11 +70,13 @@ class IndexedFile:
     stamp: tuple[int, int]
     """(modification time in ns, size): the file is re-read only when this changes."""
     title: str | None = None
+    title_span: Span | None = None
+    """Where the title's value is (a workspace symbol goes there)."""
     objective: str | None = None
     ids: tuple[IdPlace, ...] = ()
     """A wish's tools, or a registry's conduit ids, in document order."""
     wide_lines: dict[int, str] = field(default_factory=dict)
-    """The lines holding `ids` that are not ASCII, by number (for UTF-16 columns)."""
+    """The lines holding `ids` or the title that are not ASCII, by number (UTF-16 columns)."""
     readable: bool = True
     """False when the YAML could not be read: the file is known but has no ids."""
 
@@ -156,11 +158,17 @@ def read_entry(
     except RecursionError:
         return IndexedFile(path, kind, stamp, readable=False)
     title = objective = None
+    title_span: Span | None = None
     places: list[IdPlace] = []
     marks = _Marks(text, shift)
     if kind is DocumentKind.WISH:
         top = _pairs(root)
-        title = _scalar(top.get("title"))
+        title_node = top.get("title")
+        title = _scalar(title_node)
+        if title is not None and title_node is not None and not marks.broken:
+            title_span = Span(
+                marks.position(title_node.start_mark), marks.position(title_node.end_mark)
+            )
         objective = _scalar(top.get("objective"))
         tools = top.get("tools")
         if isinstance(tools, yaml.SequenceNode):
@@ -183,7 +191,12 @@ def read_entry(
             line = place.span.start.line
             if line < len(lines) and not lines[line].isascii():
                 wide[line] = lines[line]
-    return IndexedFile(path, kind, stamp, title, objective, tuple(places), wide)
+    if title_span is not None and not text.isascii():
+        lines = split_lines(text)
+        line = title_span.start.line
+        if line < len(lines) and not lines[line].isascii():
+            wide[line] = lines[line]
+    return IndexedFile(path, kind, stamp, title, title_span, objective, tuple(places), wide)
 
 
 def _stamp(info: os.stat_result) -> tuple[int, int]:
