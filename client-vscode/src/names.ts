@@ -44,6 +44,7 @@ export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
 export const SERVER_SETTING_KEYS = [
   "files.globs",
   "diagnostics.debounceMs",
+  "diagnostics.closedFiles",
   "registry.path",
   "lint",
   "plan.folder",

@@ -56,7 +56,7 @@ describe("the settings the server gets", () => {
       wishcraft: {
         files: { globs: ["**/*.wish.yaml", "**/*.wish.yml", "**/wishes/**/*.yaml",
           "**/wishes/**/*.yml"] },
-        diagnostics: { debounceMs: 15 },
+        diagnostics: { debounceMs: 15, closedFiles: 500 },
         registry: { path: null },
         lint: {},
         plan: { folder: "", model: "" },

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
 from testkit.big_workspace import (
@@ -18,6 +18,7 @@ from testkit.big_workspace import (
     WIDE_ID,
     build_workspace,
     expected_users,
+    start_on,
     tools_of,
     wish_path,
     wish_text,
@@ -40,18 +41,8 @@ async def big(
 ) -> Any:
     """A server for one client profile on a fresh workspace of 2,000 wishes."""
     root = build_workspace(tmp_path_factory.mktemp(f"big-{request.param}"), WISHES)
-    lsp_client.profile = request.param
-    lsp_client.root = root
-    lsp_client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(PROFILES[request.param]),
-            root_uri=from_fs_path(str(root)),
-            workspace_folders=[
-                types.WorkspaceFolder(uri=from_fs_path(str(root)) or "", name="big")
-            ],
-        )
-    )
+    capabilities = client_capabilities(PROFILES[request.param])
+    await start_on(lsp_client, root, request.param, capabilities)
     yield
     await lsp_client.shutdown_session()
 

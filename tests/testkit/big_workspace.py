@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from .lsp_client import WishClient
 from .paths import LSP_WORKSPACE
 
 REGISTRY = "data/conduits/registry.yaml"
@@ -85,3 +89,20 @@ def build_workspace(root: Path, count: int) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(wish_text(number), encoding="utf-8")
     return root
+
+
+async def start_on(
+    client: WishClient, root: Path, profile: str, capabilities: types.ClientCapabilities
+) -> None:
+    """Initialize `client` (of `profile`) on the workspace at `root`."""
+    client.profile = profile
+    client.root = root
+    client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
+    uri = from_fs_path(str(root)) or ""
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=uri,
+            workspace_folders=[types.WorkspaceFolder(uri=uri, name=root.name)],
+        )
+    )

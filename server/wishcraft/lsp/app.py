@@ -21,6 +21,7 @@ from wishcraft.lsp.features import (
     pull_request,
     references,
     symbols,
+    workspace_diagnostics,
     workspace_symbols,
 )
 from wishcraft.lsp.server import WishcraftLanguageServer
@@ -47,4 +48,5 @@ def create_server() -> WishcraftLanguageServer:
     indexer = indexing.register(server)
     references.register(server, indexer)
     workspace_symbols.register(server, indexer)
+    workspace_diagnostics.register(server, indexer)
     return server

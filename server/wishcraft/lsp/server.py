@@ -430,6 +430,13 @@ class WishcraftLanguageServer(LanguageServer):
         item = completion.completion_item if completion else None
         return bool(item and item.snippet_support)
 
+    @property
+    def pulls_diagnostics(self) -> bool:
+        """Whether the client pulls diagnostics (`textDocument/diagnostic`): then the server
+        publishes none itself, or the client would show each twice."""
+        document = self.client_capabilities.text_document
+        return document is not None and document.diagnostic is not None
+
     def markup_kind(self, formats: Any) -> types.MarkupKind:
         """Markdown when the client lists it among `formats`, else plain text."""
         if formats is None or types.MarkupKind.Markdown in formats:

@@ -20,6 +20,7 @@ from wishcraft.kinds import DEFAULT_GLOBS, glob_regex, is_wish_path
 from wishcraft.lint import LintConfig
 
 DEFAULT_DEBOUNCE_MS = 15
+DEFAULT_CLOSED_FILES = 500
 
 
 class _Section(BaseModel):
@@ -53,6 +54,15 @@ class DiagnosticsSettings(_Section):
         le=5_000,
         alias="debounceMs",
         description="Quiet time after an edit before the wish is checked.",
+    )
+    closed_files: int = Field(
+        default=DEFAULT_CLOSED_FILES,
+        ge=0,
+        le=100_000,
+        alias="closedFiles",
+        description="How many wishes that are not open are checked again and published when "
+        "a registry or wishcraft.toml changes (for editors that do not pull diagnostics); "
+        "0 turns it off.",
     )
 
 

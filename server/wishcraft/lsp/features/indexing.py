@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +63,8 @@ class Indexer:
         """Set when the first build finished (or failed): requests stop waiting then."""
         self.task: asyncio.Task[None] | None = None
         self.last_build_seconds: float | None = None
+        self.built_hooks: list[Callable[[], None]] = []
+        """Called after each build that finished (workspace diagnostics take a baseline)."""
 
     def classify(self, path: Path) -> DocumentKind | None:
         """What a file is, by the rules open documents follow (`Workspace.kind_of`)."""
@@ -107,6 +109,8 @@ class Indexer:
         logger.info(
             "Indexed %d files in %.2f s", self.index.count(), self.last_build_seconds or 0.0
         )
+        for hook in self.built_hooks:
+            hook()
 
     async def _progress_token(self) -> str | None:
         window = self.server.client_capabilities.window
