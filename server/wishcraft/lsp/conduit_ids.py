@@ -61,8 +61,9 @@ def uses_of(target: Target, files: Iterable[IndexedFile], registry_of: RegistryO
     definitions: list[Use] = []
     wishes: list[Use] = []
     registries: dict[Path, Path | None] = {}
-    for entry in sorted(files, key=lambda entry: entry.path):
-        matching = [place for place in entry.ids if place.conduit_id == target.conduit_id]
+    wanted = target.conduit_id
+    for entry in files:
+        matching = [place for place in entry.ids if place.conduit_id == wanted]
         if not matching:
             continue
         if entry.kind is DocumentKind.REGISTRY:
@@ -74,6 +75,9 @@ def uses_of(target: Target, files: Iterable[IndexedFile], registry_of: RegistryO
             registries[folder] = registry_of(entry.path)
         if registries[folder] == target.registry:
             wishes.extend(Use(entry.path, place, False) for place in matching)
+    # Sorted by path only (stable): the places of one file stay in file order.
+    definitions.sort(key=lambda use: str(use.path))  # str: Path comparisons cost 10x more
+    wishes.sort(key=lambda use: str(use.path))
     return definitions + wishes
 
 

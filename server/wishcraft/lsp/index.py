@@ -79,6 +79,9 @@ class IndexedFile:
     """The lines holding `ids` or the title that are not ASCII, by number (UTF-16 columns)."""
     readable: bool = True
     """False when the YAML could not be read: the file is known but has no ids."""
+    search_text: str = ""
+    """A wish's title, file name and objective, lower-cased, one a line: workspace symbols
+    reject most files with one regular-expression search of this before scoring any."""
 
     def words(self) -> list[str]:
         """The objective's words, lower-cased (what workspace symbols match)."""
@@ -196,7 +199,10 @@ def read_entry(
         line = title_span.start.line
         if line < len(lines) and not lines[line].isascii():
             wide[line] = lines[line]
-    return IndexedFile(path, kind, stamp, title, title_span, objective, tuple(places), wide)
+    search_text = "\n".join((title or "", path.name, objective or "")).lower()
+    return IndexedFile(
+        path, kind, stamp, title, title_span, objective, tuple(places), wide, True, search_text
+    )
 
 
 def _stamp(info: os.stat_result) -> tuple[int, int]:
@@ -242,6 +248,8 @@ class WorkspaceIndex:
     """True once a full walk finished (until the classifier or the folders change)."""
     generation: int = 0
     """Bumped on every change: a cheap "did anything move" for the workspace features."""
+    users: dict[str, set[Path]] = field(default_factory=dict)
+    """Which files name each conduit id: references read only those."""
     touched: set[Path] = field(default_factory=set)
     """Paths `update` changed while a build runs: the build keeps what they say."""
 
@@ -269,9 +277,9 @@ class WorkspaceIndex:
         entry = self.read(path, kind) if kind is not None else None
         if entry is None:
             below = [known for known in self.files if path in known.parents]
-            dropped = self.files.pop(path, None) is not None or bool(below)
+            dropped = self._drop(path) or bool(below)
             for known in below:
-                del self.files[known]
+                self._drop(known)
             if path.is_dir() and kind is None:
                 for found, found_kind in walk([path], classify):
                     dropped = self._put(self.read(found, found_kind)) or dropped
@@ -283,9 +291,28 @@ class WorkspaceIndex:
     def _put(self, entry: IndexedFile | None) -> bool:
         if entry is None or self.files.get(entry.path) is entry:
             return False
+        self._drop(entry.path)
         self.files[entry.path] = entry
+        for place in entry.ids:
+            self.users.setdefault(place.conduit_id, set()).add(entry.path)
         self.generation += 1
         return True
+
+    def _drop(self, path: Path) -> bool:
+        entry = self.files.pop(path, None)
+        if entry is None:
+            return False
+        for place in entry.ids:
+            paths = self.users.get(place.conduit_id)
+            if paths is not None:
+                paths.discard(path)
+                if not paths:
+                    del self.users[place.conduit_id]
+        return True
+
+    def naming(self, conduit_id: str) -> set[Path]:
+        """The indexed files that name `conduit_id` (in `tools`, or as a registry entry)."""
+        return self.users.get(conduit_id, set())
 
     def build(self, folders: list[Path], classify: Classifier, chunk: int = 100) -> Iterator[int]:
         """Index every file under `folders` afresh, yielding the count done after each `chunk`
@@ -302,14 +329,14 @@ class WorkspaceIndex:
             if path not in self.touched:
                 entry = self.read(path, kind)
                 if entry is None:
-                    self.files.pop(path, None)
+                    self._drop(path)
                 else:
                     self._put(entry)
             if done % chunk == 0:
                 yield done
         for path in [known for known in self.files if known not in seen]:
             if path not in self.touched:
-                del self.files[path]
+                self._drop(path)
         self.generation += 1
         self.ready = True
         yield len(found)

@@ -77,12 +77,20 @@ def _score(words: list[str], fields: list[tuple[str, float]]) -> float:
     return total
 
 
+def _sieve(word: str) -> re.Pattern[str]:
+    """The letters of `word` in order within one line: what any match needs at least."""
+    return re.compile("[^\n]*?".join(re.escape(char) for char in word))
+
+
 def search(query: str, files: Iterable[IndexedFile], limit: int = MAX_RESULTS) -> list[Found]:
     """The wishes and conduits that match `query`, best first (an empty query lists all)."""
     words = query.lower().split()
+    sieves = [_sieve(word) for word in words]
     found: list[Found] = []
     for entry in files:
         if entry.kind is DocumentKind.WISH:
+            if not all(sieve.search(entry.search_text) for sieve in sieves):
+                continue
             name = entry.title or entry.path.name
             fields = [(name, TITLE), (entry.path.name, FILE_NAME)]
             fields.extend((word, OBJECTIVE) for word in entry.words())
@@ -93,6 +101,9 @@ def search(query: str, files: Iterable[IndexedFile], limit: int = MAX_RESULTS) -
                 )
             continue
         for place in entry.ids:
+            text = f"{place.conduit_id}\n{place.label or ''}".lower()
+            if not all(sieve.search(text) for sieve in sieves):
+                continue
             fields = [(place.conduit_id, CONDUIT_ID)]
             if place.label:
                 fields.append((place.label, CONDUIT_LABEL))

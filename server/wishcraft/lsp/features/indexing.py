@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from wishcraft.lint import DocumentKind
 from wishcraft.lsp.index import IndexedFile, WorkspaceIndex, read_entry
@@ -44,12 +44,30 @@ READY_WAIT_SECONDS = 20.0
 
 @dataclass(frozen=True, slots=True)
 class Current:
-    """One file as a workspace feature sees it: its indexed entry, and the open document
-    (uri and version) when it is open in the editor, whose unsaved text the entry reflects."""
+    """The files as the workspace features see them: every indexed entry with the open
+    documents' unsaved text laid over it, and the uri and version of those open documents."""
 
-    entry: IndexedFile
-    uri: str | None = None
-    version: int | None = None
+    entries: dict[Path, IndexedFile]
+    opened: dict[Path, tuple[str, int | None]]
+    uris: dict[Path, str]
+    """The indexer's cache of uris made from paths (shared, so each is made once)."""
+
+    def uri(self, path: Path) -> str | None:
+        """The uri of a file: as the client wrote it when open, else made from the path."""
+        known = self.opened.get(path)
+        if known is not None:
+            return known[0]
+        uri = self.uris.get(path)
+        if uri is None:
+            uri = from_fs_path(str(path))
+            if uri is not None:
+                self.uris[path] = uri
+        return uri
+
+    def version(self, path: Path) -> int | None:
+        """The version of an open document (None for a file that is not open)."""
+        known = self.opened.get(path)
+        return known[1] if known is not None else None
 
 
 class Indexer:
@@ -63,6 +81,8 @@ class Indexer:
         """Set when the first build finished (or failed): requests stop waiting then."""
         self.task: asyncio.Task[None] | None = None
         self.last_build_seconds: float | None = None
+        self.uris: dict[Path, str] = {}
+        """Uris made from indexed paths (pygls makes one in about 15 µs: 2,000 add up)."""
         self.built_hooks: list[Callable[[], None]] = []
         """Called after each build that finished (workspace diagnostics take a baseline)."""
 
@@ -154,14 +174,18 @@ class Indexer:
             return None
         return read_entry(path, kind, document.source)
 
-    def current(self) -> dict[Path, Current]:
+    def current(self) -> Current:
         """Every indexed file, with open documents' unsaved text laid over the disk's."""
-        files = {path: Current(entry) for path, entry in self.index.files.items()}
+        entries = dict(self.index.files)
+        opened: dict[Path, tuple[str, int | None]] = {}
         for document in self.server.open_documents():
             entry = self.open_entry(document)
             if entry is not None:
-                files[entry.path] = Current(entry, document.uri, document.version)
-        return files
+                entries[entry.path] = entry
+                opened[entry.path] = (document.uri, document.version)
+        if len(self.uris) > 4 * len(entries) + 1000:
+            self.uris.clear()  # files came and went: do not grow without bound
+        return Current(entries, opened, self.uris)
 
 
 def register(server: WishcraftLanguageServer) -> Indexer:

@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.uris import from_fs_path
 
-from wishcraft.documents.positions import PositionMapper
 from wishcraft.findings import Span
 from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
 from wishcraft.lsp.features.indexing import Current, Indexer
@@ -35,20 +33,25 @@ class RenameRefused(JsonRpcException):
     code = -32803  # RequestFailed: the request was valid, the operation is not possible
 
 
+def _units(text: str, encoding: str | None) -> int:
+    """How many code units of the client's encoding `text` takes (at C speed)."""
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(text)
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def entry_range(entry: IndexedFile, span: Span, encoding: str | None) -> types.Range:
     """A span of an indexed file in client units (only lines that are not ASCII need its text)."""
     text = entry.wide_lines.get(span.start.line)
-    if text is None:
-        return types.Range(
-            start=types.Position(line=span.start.line, character=span.start.column),
-            end=types.Position(line=span.end.line, character=span.end.column),
-        )
-    mapper = PositionMapper([text], encoding)
-    start = mapper.to_client(span.start._replace(line=0))
-    end = mapper.to_client(span.end._replace(line=0))
+    start, end = span.start.column, span.end.column
+    if text is not None:
+        start = _units(text[:start], encoding)
+        end = _units(text[: span.end.column], encoding) if span.end.line == span.start.line else end
     return types.Range(
-        start=types.Position(line=span.start.line, character=start.character),
-        end=types.Position(line=span.end.line, character=end.character),
+        start=types.Position(line=span.start.line, character=start),
+        end=types.Position(line=span.end.line, character=end),
     )
 
 
@@ -77,37 +80,42 @@ class ConduitReferences:
             return None
         return target_at(entry, snapshot.positions.from_client(position), self.registry_of)
 
-    async def uses(self, target: Target) -> tuple[list[Use], dict[Path, Current]]:
+    async def uses(self, target: Target) -> tuple[list[Use], Current]:
         """Every place of the target's id in the workspace, and the files they are in."""
-        await self.indexer.wait()
+        index = await self.indexer.wait()
         files = self.indexer.current()
-        uses = uses_of(target, (current.entry for current in files.values()), self.registry_of)
+        # Only files naming the id on disk, and open documents (their text may now name it).
+        paths = index.naming(target.conduit_id) | files.opened.keys()
+        if target.registry is not None:
+            paths.add(target.registry)
+        candidates = [files.entries[path] for path in paths if path in files.entries]
+        uses = uses_of(target, candidates, self.registry_of)
         return uses, files
 
-    def location(self, use: Use, files: dict[Path, Current]) -> types.Location | None:
+    def location(self, use: Use, files: Current) -> types.Location | None:
         """Where one use is, for the client."""
-        current = files[use.path]
-        uri = current.uri or from_fs_path(str(use.path))
+        uri = files.uri(use.path)
         if uri is None:
             return None
         encoding = self.server.workspace.position_encoding
-        return types.Location(uri=uri, range=entry_range(current.entry, use.place.span, encoding))
+        entry = files.entries[use.path]
+        return types.Location(uri=uri, range=entry_range(entry, use.place.span, encoding))
 
-    def known_ids(self, target: Target, files: dict[Path, Current]) -> set[str]:
+    def known_ids(self, target: Target, files: Current) -> set[str]:
         """The ids the target's registry defines (empty when it is not indexed)."""
-        if target.registry is None or target.registry not in files:
+        if target.registry is None or target.registry not in files.entries:
             return set()
-        return {place.conduit_id for place in files[target.registry].entry.ids}
+        return {place.conduit_id for place in files.entries[target.registry].ids}
 
     def rename_edit(
-        self, target: Target, new_id: str, uses: list[Use], files: dict[Path, Current]
+        self, target: Target, new_id: str, uses: list[Use], files: Current
     ) -> types.WorkspaceEdit:
         """One edit over every file that names the id, as the client can take it."""
         encoding = self.server.workspace.position_encoding
         by_file: dict[Path, list[types.Range]] = {}
         for use in uses:
             by_file.setdefault(use.path, []).append(
-                entry_range(files[use.path].entry, use.place.inner, encoding)
+                entry_range(files.entries[use.path], use.place.inner, encoding)
             )
         capabilities = self.server.client_capabilities.workspace
         workspace_edit = capabilities.workspace_edit if capabilities else None
@@ -118,15 +126,14 @@ class ConduitReferences:
         if not (workspace_edit and workspace_edit.document_changes):
             changes: dict[str, list[types.TextEdit]] = {}
             for path, ranges in by_file.items():
-                uri = files[path].uri or from_fs_path(str(path))
+                uri = files.uri(path)
                 if uri is not None:
                     changes[uri] = [types.TextEdit(range=r, new_text=new_id) for r in ranges]
             return types.WorkspaceEdit(changes=changes)
         annotated = workspace_edit.change_annotation_support is not None
         document_changes: list[types.TextDocumentEdit] = []
         for path, ranges in by_file.items():
-            current = files[path]
-            uri = current.uri or from_fs_path(str(path))
+            uri = files.uri(path)
             if uri is None:
                 continue
             edits: list[types.TextEdit | types.AnnotatedTextEdit] = [
@@ -138,7 +145,7 @@ class ConduitReferences:
             document_changes.append(
                 types.TextDocumentEdit(
                     text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri, version=current.version
+                        uri=uri, version=files.version(path)
                     ),
                     edits=edits,
                 )

@@ -30,7 +30,7 @@ from wishcraft.documents.positions import PositionMapper
 from wishcraft.lint import DocumentKind, LintConfig
 from wishcraft.lsp.features.diagnostics import to_diagnostic, to_diagnostics
 from wishcraft.lsp.features.indexing import Indexer
-from wishcraft.lsp.file_checks import Checked, FileChecks, result_id
+from wishcraft.lsp.file_checks import Checked, FileChecks, Lookups, result_id
 from wishcraft.model import ConduitDescriptor
 from wishcraft.names import DIAGNOSTIC_SOURCE
 
@@ -127,10 +127,11 @@ class WorkspaceDiagnostics:
             | types.WorkspaceUnchangedDocumentDiagnosticReport
         ] = []
         open_uris = {document.uri: document for document in self.server.open_documents()}
+        lookups = Lookups(self.checks)
         checked_since_yield = 0
-        for path in sorted(index.files):
+        for path in sorted(index.files, key=str):
             entry = index.files.get(path)
-            uri = from_fs_path(str(path))
+            uri = self.uri_of(path)
             if entry is None or uri is None:
                 continue
             document = open_uris.get(uri)
@@ -138,8 +139,9 @@ class WorkspaceDiagnostics:
                 report = self.document_report(uri, known.get(uri))
                 version: int | None = document.version
             else:
-                cached = self.checks.cached(path, entry.kind, entry.stamp)
-                checked = cached or self.checks.check(path, entry.kind, entry.stamp)
+                inputs = lookups.inputs(path, entry.kind)
+                cached = self.checks.cached(path, entry.stamp, inputs)
+                checked = cached or self.checks.check(path, entry.kind, entry.stamp, inputs)
                 if cached is None:
                     checked_since_yield += 1
                 if checked is None:
@@ -168,6 +170,15 @@ class WorkspaceDiagnostics:
                 checked_since_yield = 0
                 await asyncio.sleep(0)  # let edits and requests in between
         return types.WorkspaceDiagnosticReport(items=items)
+
+    def uri_of(self, path: Path) -> str | None:
+        """The uri of a file, made once (a pass over the workspace asks for every one)."""
+        uri = self.indexer.uris.get(path)
+        if uri is None:
+            uri = from_fs_path(str(path))
+            if uri is not None:
+                self.indexer.uris[path] = uri
+        return uri
 
     def refresh(self) -> None:
         """Ask a pulling client to pull again, when it can be asked."""
@@ -229,7 +240,7 @@ class WorkspaceDiagnostics:
         open_uris = {document.uri for document in server.open_documents()}
         changed_by_registry: dict[Path | None, set[str] | None] = {}
         candidates: list[Path] = []
-        for path, entry in sorted(self.indexer.index.files.items()):
+        for path, entry in sorted(self.indexer.index.files.items(), key=lambda item: str(item[0])):
             if entry.kind is not DocumentKind.WISH:
                 continue
             uri = from_fs_path(str(path))

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.uris import from_fs_path
 
 from wishcraft.findings import Position, Span
 from wishcraft.kinds import DocumentKind
@@ -43,9 +42,8 @@ def register(server: WishcraftLanguageServer, indexer: Indexer) -> None:
         files = indexer.current()
         encoding = ls.workspace.position_encoding
         out: list[types.WorkspaceSymbol] = []
-        for found in search(params.query, (current.entry for current in files.values())):
-            current = files[found.path]
-            uri = current.uri or from_fs_path(str(found.path))
+        for found in search(params.query, files.entries.values()):
+            uri = files.uri(found.path)
             if uri is None:
                 continue
             root = ls.project.root_for(found.path)
@@ -60,7 +58,10 @@ def register(server: WishcraftLanguageServer, indexer: Indexer) -> None:
                     name=found.name,
                     kind=kind,
                     location=types.Location(
-                        uri=uri, range=entry_range(current.entry, found.span or ORIGIN, encoding)
+                        uri=uri,
+                        range=entry_range(
+                            files.entries[found.path], found.span or ORIGIN, encoding
+                        ),
                     ),
                     container_name=container,
                 )
