@@ -220,6 +220,21 @@ def code_actions(
     return actions
 
 
+def only_applicable(
+    actions: list[types.CodeAction], only: list[str] | None
+) -> list[types.CodeAction]:
+    """Leave disabled actions out of the everyday list (no `only`): "Plan this wish" that
+    cannot run is noise beside every quick fix. When the user asks for a kind (VS Code's
+    Source Action and Refactor menus, a keybinding with `only`), it is shown with the reason.
+
+    Clients that cannot show disabled actions get them enabled with the reason in the title
+    (`planning.plan_actions`); those stay, as the only way such a user learns why.
+    """
+    if only is not None:
+        return actions
+    return [action for action in actions if action.disabled is None]
+
+
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/codeAction`."""
 
@@ -244,8 +259,7 @@ def register(server: WishcraftLanguageServer) -> None:
             return None
         wanted = snapshot.positions.from_range(params.range)
         only = [str(kind) for kind in params.context.only] if params.context.only else None
-        return (
-            code_actions(snapshot, wanted, only)
-            + planning.actions_for(ls, snapshot, only)
-            + applying.actions_for(ls, snapshot, only)
+        commands = planning.actions_for(ls, snapshot, only) + applying.actions_for(
+            ls, snapshot, only
         )
+        return code_actions(snapshot, wanted, only) + only_applicable(commands, only)
