@@ -17,9 +17,11 @@ from wishcraft.lsp.features import (
     folding,
     hover,
     indexing,
+    links,
     planning,
     pull_request,
     references,
+    selection,
     symbols,
     workspace_diagnostics,
     workspace_symbols,
@@ -43,6 +45,8 @@ def create_server() -> WishcraftLanguageServer:
         planning,
         applying,
         pull_request,
+        selection,
+        links,
     ):
         module.register(server)
     indexer = indexing.register(server)

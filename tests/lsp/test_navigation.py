@@ -1,0 +1,109 @@
+"""Selection ranges and document links, end to end."""
+
+from __future__ import annotations
+
+import pytest
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from testkit.lsp_client import VALID_WISH, WishClient
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def _doc(client: WishClient, name: str) -> types.TextDocumentIdentifier:
+    return types.TextDocumentIdentifier(uri=client.uri(name))
+
+
+def _text_of(text: str, selected: types.Range) -> str:
+    """The text of an ASCII document under a range."""
+    lines = text.split("\n")
+    start, end = selected.start, selected.end
+    if start.line == end.line:
+        return lines[start.line][start.character : end.character]
+    return "\n".join(
+        [lines[start.line][start.character :], *lines[start.line + 1 : end.line]]
+        + [lines[end.line][: end.character]]
+    )
+
+
+def _contains(outer: types.Range, inner: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(outer.start) <= key(inner.start) and key(inner.end) <= key(outer.end)
+
+
+async def test_selection_grows_from_an_id_to_the_whole_wish(client: WishClient) -> None:
+    name = "data/wishes/n-select.wish.yaml"
+    await client.open(name, VALID_WISH)
+    line = VALID_WISH.split("\n").index('  - "worldsmith.place"')
+    result = await client.text_document_selection_range_async(
+        types.SelectionRangeParams(
+            text_document=_doc(client, name),
+            positions=[types.Position(line=line, character=10)],
+        )
+    )
+    assert result is not None and len(result) == 1
+    chain = []
+    selection: types.SelectionRange | None = result[0]
+    while selection is not None:
+        chain.append(selection.range)
+        selection = selection.parent
+    texts = [_text_of(VALID_WISH, r) for r in chain]
+    assert texts[0] == "worldsmith.place"
+    assert texts[1] == '"worldsmith.place"'
+    assert texts[2].startswith('- "worldsmith.place"\n  - "cartographer.survey"')
+    assert texts[3].startswith("tools:\n")
+    assert texts[-1].startswith("title:") and texts[-1].endswith('"2025-10-16T17:32:23Z"')
+    for inner, outer in zip(chain, chain[1:], strict=False):
+        assert _contains(outer, inner) and inner != outer
+
+
+async def test_links_to_the_registry_entry_and_to_docs_files(client: WishClient) -> None:
+    (client.root / "docs").mkdir(exist_ok=True)
+    (client.root / "docs" / "wish.md").write_text("# The wish\n")
+    name = "data/wishes/n-links.wish.yaml"
+    text = VALID_WISH.replace(
+        '  - "Place 3 beacon lamps on the lantern gallery"',
+        '  - "Write docs/wish.md, not docs/missing.md"',
+    )
+    await client.open(name, text)
+    links = await client.text_document_document_link_async(
+        types.DocumentLinkParams(text_document=_doc(client, name))
+    )
+    assert links is not None
+    found = {_text_of(text, link.range): link.target for link in links}
+    registry_uri = client.uri("data/conduits/registry.yaml")
+    registry_lines = (client.root / "data/conduits/registry.yaml").read_text().split("\n")
+    place_line = registry_lines.index('- id: "worldsmith.place"') + 1
+    assert found['"worldsmith.place"'] == f"{registry_uri}#L{place_line}"
+    assert (found['"cartographer.survey"'] or "").startswith(f"{registry_uri}#L")
+    docs_target = found["docs/wish.md"]
+    assert docs_target is not None
+    assert to_fs_path(docs_target) == str((client.root / "docs" / "wish.md").resolve())
+    assert "docs/missing.md" not in found  # not there: no link
+    assert len(found) == 4  # three tools, one document
+
+
+async def test_a_registry_links_scope_paths_that_exist(client: WishClient) -> None:
+    (client.root / "docs").mkdir(exist_ok=True)
+    (client.root / "docs" / "wish.md").write_text("# The wish\n")
+    name = "other/conduits/registry.yaml"
+    text = (
+        '- id: "docs.writer"\n'
+        '  label: "Docs writer"\n'
+        "  disposition: Literalist\n"
+        "  scopes:\n"
+        '    - paths: ["docs/wish.md", "docs/**", "../outside.md", "nope/file.md"]\n'
+        "  risk_class: Low\n"
+        "  determinism: Deterministic\n"
+        "  latency_class: Instant\n"
+    )
+    (client.root / "other" / "conduits").mkdir(parents=True, exist_ok=True)
+    await client.open(name, text)
+    links = await client.text_document_document_link_async(
+        types.DocumentLinkParams(text_document=_doc(client, name))
+    )
+    assert links is not None
+    assert [_text_of(text, link.range) for link in links] == ['"docs/wish.md"']
