@@ -1,11 +1,14 @@
-"""Selection ranges and document links, end to end."""
+"""Selection ranges, document links, and YAML anchors and aliases, end to end."""
 
 from __future__ import annotations
 
 import pytest
+import yaml
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
+from testkit.edits import apply_text_edits
 from testkit.lsp_client import VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -107,3 +110,64 @@ async def test_a_registry_links_scope_paths_that_exist(client: WishClient) -> No
     )
     assert links is not None
     assert [_text_of(text, link.range) for link in links] == ['"docs/wish.md"']
+
+
+ANCHORED = VALID_WISH.replace(
+    'invariants:\n  - "No harm to civilians in the Sunken Quarter"',
+    'invariants: &laws\n  - "No harm to civilians in the Sunken Quarter"',
+).replace("safety_tests:\n", "extra_laws: *laws\nsafety_tests:\n")
+
+
+def _position(text: str, needle: str) -> types.Position:
+    line = next(n for n, row in enumerate(text.split("\n")) if needle in row)
+    return types.Position(line=line, character=text.split("\n")[line].index(needle) + 1)
+
+
+async def test_an_alias_goes_to_its_anchor(client: WishClient) -> None:
+    name = "data/wishes/n-anchor.wish.yaml"
+    assert "&laws" in ANCHORED and "*laws" in ANCHORED
+    await client.open(name, ANCHORED)
+    found = await client.text_document_definition_async(
+        types.DefinitionParams(
+            text_document=_doc(client, name), position=_position(ANCHORED, "*laws")
+        )
+    )
+    assert isinstance(found, types.Location)
+    assert _text_of(ANCHORED, found.range) == "laws"
+    assert found.range.start == types.Position(
+        line=ANCHORED.split("\n").index("invariants: &laws"), character=13
+    )
+
+
+async def test_renaming_an_anchor_renames_its_aliases(client: WishClient) -> None:
+    name = "data/wishes/n-anchor-rename.wish.yaml"
+    await client.open(name, ANCHORED)
+    document = _doc(client, name)
+    prepared = await client.text_document_prepare_rename_async(
+        types.PrepareRenameParams(text_document=document, position=_position(ANCHORED, "*laws"))
+    )
+    assert isinstance(prepared, types.PrepareRenamePlaceholder) and prepared.placeholder == "laws"
+    edit = await client.text_document_rename_async(
+        types.RenameParams(
+            text_document=document, position=_position(ANCHORED, "&laws"), new_name="rules"
+        )
+    )
+    assert edit is not None and edit.changes is not None
+    renamed = apply_text_edits(client.uri(name), ANCHORED, edit.changes[client.uri(name)])
+    assert renamed == ANCHORED.replace("&laws", "&rules").replace("*laws", "*rules")
+    load = yaml.load(renamed, Loader=yaml.CSafeLoader)
+    assert load == yaml.load(ANCHORED, Loader=yaml.CSafeLoader)  # the same meaning
+    with pytest.raises(JsonRpcException, match="not a valid anchor name"):
+        await client.text_document_rename_async(
+            types.RenameParams(
+                text_document=document, position=_position(ANCHORED, "&laws"), new_name="a b"
+            )
+        )
+    highlights = await client.text_document_document_highlight_async(
+        types.DocumentHighlightParams(text_document=document, position=_position(ANCHORED, "*laws"))
+    )
+    assert highlights is not None
+    assert [(h.kind, _text_of(ANCHORED, h.range)) for h in highlights] == [
+        (types.DocumentHighlightKind.Write, "laws"),
+        (types.DocumentHighlightKind.Read, "laws"),
+    ]

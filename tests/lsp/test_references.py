@@ -150,7 +150,7 @@ async def test_prepare_rename_refuses_anything_but_an_id(big: WishClient) -> Non
     text = (big.root / relative).read_text()
     await big.open(relative, text)
     document = types.TextDocumentIdentifier(uri=big.uri(relative))
-    with pytest.raises(JsonRpcException, match="Only a conduit id can be renamed"):
+    with pytest.raises(JsonRpcException, match="Only a conduit id or a YAML anchor can be renamed"):
         await big.text_document_prepare_rename_async(
             types.PrepareRenameParams(text_document=document, position=_position_of(text, "Sunken"))
         )

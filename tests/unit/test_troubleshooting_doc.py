@@ -37,7 +37,7 @@ SOURCES = (
     + [PACKAGE / "cli" / "wish_input.py"]
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
-    + [PACKAGE / "lsp" / "conduit_ids.py"]
+    + [PACKAGE / "lsp" / "conduit_ids.py", PACKAGE / "documents" / "anchors.py"]
 )
 CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}

@@ -88,8 +88,8 @@ def rename_refusal_reason(target: Target | None, new_id: str | None, known: set[
     """
     if target is None:
         return (
-            "Only a conduit id can be renamed: put the cursor on an id in a wish's `tools` "
-            "or on a registry entry's `id`."
+            "Only a conduit id or a YAML anchor can be renamed: put the cursor on an id in a "
+            "wish's `tools`, on a registry entry's `id`, or on an `&anchor` or `*alias`."
         )
     if target.registry is None:
         return (

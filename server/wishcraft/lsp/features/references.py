@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from wishcraft.documents.anchors import anchor_rename_reason
 from wishcraft.findings import Span
 from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
+from wishcraft.lsp.features.anchors import anchor_at, anchor_highlights, anchor_rename_edits
 from wishcraft.lsp.features.indexing import Current, Indexer
 from wishcraft.lsp.index import IndexedFile
 
@@ -189,6 +191,13 @@ def register(server: WishcraftLanguageServer, indexer: Indexer) -> ConduitRefere
         ls: WishcraftLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenamePlaceholder | None:
         uri = params.text_document.uri
+        snapshot = ls.snapshot(uri)
+        anchor = anchor_at(snapshot, params.position) if snapshot is not None else None
+        if snapshot is not None and anchor is not None:
+            place = anchor[1]
+            return types.PrepareRenamePlaceholder(
+                range=snapshot.positions.to_range(place.span), placeholder=place.name
+            )
         target = refs.target(uri, params.position)
         reason = rename_refusal_reason(target, None, set())
         if reason is not None or target is None:
@@ -203,6 +212,14 @@ def register(server: WishcraftLanguageServer, indexer: Indexer) -> ConduitRefere
     async def rename(
         ls: WishcraftLanguageServer, params: types.RenameParams
     ) -> types.WorkspaceEdit | None:
+        snapshot = ls.snapshot(params.text_document.uri)
+        if snapshot is not None:
+            edits = anchor_rename_edits(snapshot, params.position, params.new_name.strip())
+            if edits is not None:
+                reason = anchor_rename_reason(params.new_name.strip())
+                if reason is not None:
+                    raise RenameRefused(reason)
+                return types.WorkspaceEdit(changes={params.text_document.uri: edits})
         target = refs.target(params.text_document.uri, params.position)
         new_id = params.new_name.strip()
         reason = rename_refusal_reason(target, new_id, set())
@@ -221,8 +238,11 @@ def register(server: WishcraftLanguageServer, indexer: Indexer) -> ConduitRefere
         ls: WishcraftLanguageServer, params: types.DocumentHighlightParams
     ) -> list[types.DocumentHighlight] | None:
         uri = params.text_document.uri
-        target = refs.target(uri, params.position)
         snapshot = ls.snapshot(uri)
+        anchors = anchor_highlights(snapshot, params.position) if snapshot is not None else None
+        if anchors is not None:
+            return anchors
+        target = refs.target(uri, params.position)
         document = ls.open_document(uri)
         if target is None or snapshot is None or document is None:
             return None
