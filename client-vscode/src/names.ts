@@ -45,6 +45,8 @@ export const SERVER_SETTING_KEYS = [
   "files.globs",
   "diagnostics.debounceMs",
   "diagnostics.closedFiles",
+  "inlayHints.callsLeft",
+  "inlayHints.tierLimits",
   "registry.path",
   "lint",
   "plan.folder",

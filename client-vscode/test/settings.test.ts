@@ -60,6 +60,7 @@ describe("the settings the server gets", () => {
         registry: { path: null },
         lint: {},
         plan: { folder: "", model: "" },
+        inlayHints: { callsLeft: true, tierLimits: true },
       },
     });
   });
@@ -69,9 +70,10 @@ describe("the settings the server gets", () => {
     configuration.values["wishcraft.lint"] = { planMaxSteps: 5 };
     configuration.values["wishcraft.server.path"] = "/opt/python";
     const sent = serverSettings({ get: (key) => configuration.values[`wishcraft.${key}`] });
-    expect(sent.diagnostics).toEqual({ debounceMs: 200 });
+    expect(sent.diagnostics).toEqual({ debounceMs: 200, closedFiles: 500 });
     expect(sent.lint).toEqual({ planMaxSteps: 5 });
-    expect(Object.keys(sent).sort()).toEqual(["diagnostics", "files", "lint", "plan", "registry"]);
+    expect(Object.keys(sent).sort()).toEqual(["diagnostics", "files", "inlayHints", "lint", "plan",
+      "registry"]);
   });
 
   it("answer workspace/configuration for `wishcraft` and pass other sections on", async () => {

@@ -171,3 +171,58 @@ async def test_renaming_an_anchor_renames_its_aliases(client: WishClient) -> Non
         (types.DocumentHighlightKind.Write, "laws"),
         (types.DocumentHighlightKind.Read, "laws"),
     ]
+
+
+async def _hints(client: WishClient, name: str, text: str) -> list[tuple[str, str]]:
+    lines = text.split("\n")
+    hints = await client.text_document_inlay_hint_async(
+        types.InlayHintParams(
+            text_document=_doc(client, name),
+            range=types.Range(
+                start=types.Position(line=0, character=0),
+                end=types.Position(line=len(lines) - 1, character=0),
+            ),
+        )
+    )
+    assert hints is not None
+    out = []
+    for hint in hints:
+        assert isinstance(hint.label, str)
+        before = lines[hint.position.line][: hint.position.character]
+        out.append((before.strip(), hint.label))
+    return out
+
+
+async def _configure(client: WishClient, name: str, settings: dict[str, object]) -> None:
+    """Change the settings as each editor does, and wait until the server applied them (it
+    checks the open documents again then)."""
+    after = client.published.count()
+    client.set_configuration(settings, section="wishcraft")
+    pushed = None if client.profile == "vscode" else {"wishcraft": settings}
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=pushed))
+    await client.published.wait(client.uri(name), after=after)
+
+
+async def test_inlay_hints_show_tier_limits_and_calls_left(client: WishClient) -> None:
+    name = "data/wishes/n-hints.wish.yaml"
+    await client.open(name, VALID_WISH)
+    hints = await _hints(client, name, VALID_WISH)
+    assert hints[:4] == [
+        ("duration_days: 5", "≤ 30 (meso)"),
+        ("chrono_sand: 12", "≤ 100 (meso)"),
+        ("genie_slots: 2", "≤ 8 (meso)"),
+        ("gold_cap: 1500", "≤ 100,000 (meso)"),
+    ]
+    # Only conduits with call limits: worldsmith.place limits entities, not calls.
+    assert hints[4:] == [('- "openai.codex.v2025.plan"', "plan 10/10 · today 200/200")]
+    try:
+        await _configure(
+            client, name, {"diagnostics": {"debounceMs": 10}, "inlayHints": {"tierLimits": False}}
+        )
+        assert await _hints(client, name, VALID_WISH) == hints[4:]
+        await _configure(
+            client, name, {"diagnostics": {"debounceMs": 10}, "inlayHints": {"callsLeft": False}}
+        )
+        assert await _hints(client, name, VALID_WISH) == hints[:4]
+    finally:
+        await _configure(client, name, {"diagnostics": {"debounceMs": 10}})

@@ -17,6 +17,7 @@ from wishcraft.lsp.features import (
     folding,
     hover,
     indexing,
+    inlay_hints,
     links,
     planning,
     pull_request,
@@ -47,6 +48,7 @@ def create_server() -> WishcraftLanguageServer:
         pull_request,
         selection,
         links,
+        inlay_hints,
     ):
         module.register(server)
     indexer = indexing.register(server)

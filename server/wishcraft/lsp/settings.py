@@ -77,6 +77,21 @@ class RegistrySettings(_Section):
     )
 
 
+class InlayHintSettings(_Section):
+    """Which inlay hints a wish shows."""
+
+    calls_left: bool = Field(
+        default=True,
+        alias="callsLeft",
+        description="The calls a conduit has left (from the ledger) after its id in `tools`.",
+    )
+    tier_limits: bool = Field(
+        default=True,
+        alias="tierLimits",
+        description="The tier's limit after `scope.duration_days` and each budget value.",
+    )
+
+
 class PlanSettings(_Section):
     """How the planning command (a later feature) runs."""
 
@@ -96,6 +111,7 @@ class Settings(_Section):
         "data/config/wishcraft.toml applies.",
     )
     plan: PlanSettings = Field(default_factory=PlanSettings)
+    inlay_hints: InlayHintSettings = Field(default_factory=InlayHintSettings, alias="inlayHints")
 
     @field_validator("lint", mode="before")
     @classmethod
@@ -116,6 +132,7 @@ def default_settings() -> Settings:
         diagnostics=DiagnosticsSettings.model_construct(),
         registry=RegistrySettings.model_construct(),
         plan=PlanSettings.model_construct(),
+        inlay_hints=InlayHintSettings.model_construct(),
     )
 
 
