@@ -226,3 +226,37 @@ async def test_inlay_hints_show_tier_limits_and_calls_left(client: WishClient) -
         assert await _hints(client, name, VALID_WISH) == hints[:4]
     finally:
         await _configure(client, name, {"diagnostics": {"debounceMs": 10}})
+
+
+async def test_semantic_tokens_mark_conduits_the_tier_and_ignored_keys(client: WishClient) -> None:
+    name = "data/wishes/n-tokens.wish.yaml"
+    text = VALID_WISH.replace("tier: meso\n", "tier: meso\ncolour: red\n").replace(
+        '  - "cartographer.survey"', '  - "nope.tool"'
+    )
+    await client.open(name, text)
+    result = await client.text_document_semantic_tokens_full_async(
+        types.SemanticTokensParams(text_document=_doc(client, name))
+    )
+    assert result is not None
+    legend = types.SemanticTokensLegend(
+        token_types=["function", "enumMember", "property"],
+        token_modifiers=["defaultLibrary", "deprecated"],
+    )
+    lines = text.split("\n")
+    decoded = []
+    line = column = 0
+    data = list(result.data)
+    for index in range(0, len(data), 5):
+        delta_line, delta_start, length, token_type, modifiers = data[index : index + 5]
+        line += delta_line
+        column = column + delta_start if delta_line == 0 else delta_start
+        names = [m for bit, m in enumerate(legend.token_modifiers) if modifiers & (1 << bit)]
+        decoded.append(
+            (lines[line][column : column + length], legend.token_types[token_type], names)
+        )
+    assert decoded == [
+        ('"worldsmith.place"', "function", []),
+        ('"openai.codex.v2025.plan"', "function", []),
+        ("meso", "enumMember", []),
+        ("colour", "property", ["deprecated"]),
+    ]

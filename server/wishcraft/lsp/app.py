@@ -23,6 +23,7 @@ from wishcraft.lsp.features import (
     pull_request,
     references,
     selection,
+    semantic_tokens,
     symbols,
     workspace_diagnostics,
     workspace_symbols,
@@ -49,6 +50,7 @@ def create_server() -> WishcraftLanguageServer:
         selection,
         links,
         inlay_hints,
+        semantic_tokens,
     ):
         module.register(server)
     indexer = indexing.register(server)
