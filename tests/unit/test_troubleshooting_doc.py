@@ -34,12 +34,12 @@ SOURCES = (
     sorted((PACKAGE / "conduit").glob("*.py"))
     + sorted((PACKAGE / "plan").glob("*.py"))
     + [PACKAGE / "lsp" / "runner.py", PACKAGE / "cli" / "plan.py", PACKAGE / "cli" / "models.py"]
-    + [PACKAGE / "cli" / "wish_input.py"]
+    + [PACKAGE / "cli" / "wish_input.py", PACKAGE / "cli" / "fmt.py"]
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
     + [PACKAGE / "lsp" / "conduit_ids.py", PACKAGE / "documents" / "anchors.py"]
 )
-CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py"}
+CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "fmt.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
 MESSAGE_TABLES = {"FATAL_FAILURE_CODES", "PERMANENT_REFRESH_ERRORS"}

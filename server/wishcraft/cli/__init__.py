@@ -1,6 +1,6 @@
 """The `wishcraft` command: lint wishes for CI, list conduits, score a wish, write the schemas.
 
-One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`),
+One module per command (`lint`, `fmt`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`),
 each with `register(subparsers)` and its handler `command_*(args, out, err) -> exit status`;
 this module only builds the parser from them and runs the chosen handler. Start-up stays
 light: `wishcraft lint` in CI must not pay for httpx and the conduit, so commands that need them
@@ -14,9 +14,21 @@ import sys
 from collections.abc import Sequence
 
 from wishcraft import __version__
-from wishcraft.cli import apply, conduits, court, ledger, lint, models, plan, pr, rollback, schema
+from wishcraft.cli import (
+    apply,
+    conduits,
+    court,
+    fmt,
+    ledger,
+    lint,
+    models,
+    plan,
+    pr,
+    rollback,
+    schema,
+)
 
-COMMANDS = (lint, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
+COMMANDS = (lint, fmt, conduits, court, schema, plan, apply, pr, rollback, ledger, models)
 """The subcommands, in the order `wishcraft --help` lists them."""
 
 

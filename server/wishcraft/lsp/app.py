@@ -15,6 +15,7 @@ from wishcraft.lsp.features import (
     definition,
     diagnostics,
     folding,
+    formatting,
     hover,
     indexing,
     inlay_hints,
@@ -51,6 +52,7 @@ def create_server() -> WishcraftLanguageServer:
         links,
         inlay_hints,
         semantic_tokens,
+        formatting,
     ):
         module.register(server)
     indexer = indexing.register(server)
