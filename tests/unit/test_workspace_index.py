@@ -280,3 +280,20 @@ def test_a_query_matching_nothing_finds_nothing_and_an_empty_one_lists_all() -> 
     assert search("zzz", files) == []
     assert {item.name for item in search("", files)} == {"Relight", "Fill"}
     assert match_score("ab", "xaxb") > match_score("ab", "xaxxxxxb") > 0
+
+
+def test_an_update_outside_the_folders_or_in_a_skipped_one_is_not_indexed(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "ws"
+    (root / "wishes").mkdir(parents=True)
+    index = WorkspaceIndex()
+    list(index.build([root], _classify))
+    outside = tmp_path / "elsewhere" / "wishes" / "a.yaml"
+    hidden = root / "node_modules" / "wishes" / "b.yaml"
+    inside = root / "wishes" / "c.yaml"
+    for path in (outside, hidden, inside):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("tools: [x]\n")
+        index.update(path, _classify)
+    assert sorted(index.files) == [inside]

@@ -252,6 +252,17 @@ class WorkspaceIndex:
     """Which files name each conduit id: references read only those."""
     touched: set[Path] = field(default_factory=set)
     """Paths `update` changed while a build runs: the build keeps what they say."""
+    folders: list[Path] = field(default_factory=list)
+    """The folders of the last build: an update outside them (or in a folder the walk skips)
+    is not indexed, so a watcher's event cannot add what a build would not."""
+
+    def walked(self, path: Path) -> bool:
+        """Whether a build would reach `path`: under a folder, through no skipped folder."""
+        for folder in self.folders:
+            if folder == path or folder in path.parents:
+                parts = path.relative_to(folder).parts[:-1]
+                return not any(part.startswith(".") or part in SKIPPED_FOLDERS for part in parts)
+        return False
 
     def read(self, path: Path, kind: DocumentKind) -> IndexedFile | None:
         """Read one file as `kind` (None: gone, unreadable or too large); not stored."""
@@ -273,7 +284,7 @@ class WorkspaceIndex:
         A path that is now a folder (or a deleted folder) drops everything indexed below it.
         """
         self.touched.add(path)
-        kind = classify(path)
+        kind = classify(path) if self.walked(path) else None
         entry = self.read(path, kind) if kind is not None else None
         if entry is None:
             below = [known for known in self.files if path in known.parents]
@@ -323,6 +334,7 @@ class WorkspaceIndex:
         """
         self.ready = False
         self.touched = set()
+        self.folders = list(folders)
         found = list(walk(folders, classify))
         seen = {path for path, _ in found}
         for done, (path, kind) in enumerate(found, 1):
