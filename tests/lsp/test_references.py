@@ -10,7 +10,7 @@ import pytest
 import yaml
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 from pytest_lsp import ClientServerConfig, client_capabilities
 
 from testkit.big_workspace import (
@@ -331,3 +331,46 @@ async def test_workspace_symbols_find_conduits_by_id_and_label_fuzzily(big: Wish
     fuzzy = await _symbols(big, "crtsrv")
     assert fuzzy[0].name == "cartographer.survey"
     assert await _symbols(big, "qqqzzz") == []
+
+
+async def test_a_configured_registry_outside_the_workspace_is_renamed_too(
+    big: WishClient, tmp_path: Path
+) -> None:
+    outside = tmp_path / "shared" / "registry.yaml"
+    outside.parent.mkdir()
+    outside.write_text((big.root / REGISTRY).read_text())
+    settings = {"diagnostics": {"debounceMs": 10}, "registry": {"path": str(outside)}}
+    relative = wish_path(30)
+    text = (big.root / relative).read_text()
+    await big.open(relative, text)
+    after = big.published.count()
+    try:
+        big.set_configuration(settings, section="wishcraft")
+        big.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings=None if big.profile == "vscode" else {"wishcraft": settings}
+            )
+        )
+        # Settings applied: the open wish is checked again against the new registry.
+        await big.published.wait(big.uri(relative), after=after)
+        edit = await big.text_document_rename_async(
+            types.RenameParams(
+                text_document=types.TextDocumentIdentifier(uri=big.uri(relative)),
+                position=_position_of(text, "cartographer.survey"),
+                new_name="cartographer.map",
+            )
+        )
+        assert edit is not None
+        uris = set(edits_by_uri(edit))
+        assert from_fs_path(str(outside)) in uris
+        assert big.uri(REGISTRY) not in uris  # the workspace's registry is not the one in use
+        assert len(uris) == len(expected_users(WISHES, "cartographer.survey")) + 1
+    finally:
+        plain = {"diagnostics": {"debounceMs": 10}}
+        big.set_configuration(plain, section="wishcraft")
+        big.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings=None if big.profile == "vscode" else {"wishcraft": plain}
+            )
+        )
+        big.close(relative)

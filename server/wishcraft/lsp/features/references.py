@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcException
 
 from wishcraft.documents.anchors import anchor_rename_reason
 from wishcraft.findings import Span
+from wishcraft.kinds import DocumentKind
 from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
 from wishcraft.lsp.features.anchors import anchor_at, anchor_highlights, anchor_rename_edits
 from wishcraft.lsp.features.indexing import Current, Indexer
@@ -90,6 +91,12 @@ class ConduitReferences:
         paths = index.naming(target.conduit_id) | files.opened.keys()
         if target.registry is not None:
             paths.add(target.registry)
+            if target.registry not in files.entries:
+                # A configured registry outside the workspace folders: read it too, or a
+                # rename would leave its entry behind.
+                outside = index.read(target.registry, DocumentKind.REGISTRY)
+                if outside is not None:
+                    files.entries[target.registry] = outside
         candidates = [files.entries[path] for path in paths if path in files.entries]
         uses = uses_of(target, candidates, self.registry_of)
         return uses, files
