@@ -107,6 +107,15 @@ async def test_references_from_the_registry_reach_every_wish_that_names_the_id(
         if getattr(value, "kind", None) == "end"
     ]
     assert f"{WISHES + 1:,} files indexed" in ends
+    (values,) = [
+        values
+        for values in big.progress_reports.values()
+        if getattr(values[0], "title", None) == "Indexing wishes"
+    ]
+    kinds = [getattr(value, "kind", None) for value in values]
+    assert kinds[0] == "begin" and kinds[-1] == "end" and set(kinds[1:-1]) == {"report"}
+    percentages = [int(getattr(value, "percentage", -1)) for value in values[1:-1]]
+    assert percentages == sorted(percentages) and percentages[-1] == 100
 
 
 async def test_each_reference_is_the_id_itself_in_utf16_columns(big: WishClient) -> None:

@@ -252,6 +252,8 @@ class WorkspaceIndex:
     """Which files name each conduit id: references read only those."""
     touched: set[Path] = field(default_factory=set)
     """Paths `update` changed while a build runs: the build keeps what they say."""
+    total: int = 0
+    """How many files the running (or last) build found to read."""
     folders: list[Path] = field(default_factory=list)
     """The folders of the last build: an update outside them (or in a folder the walk skips)
     is not indexed, so a watcher's event cannot add what a build would not."""
@@ -336,6 +338,7 @@ class WorkspaceIndex:
         self.touched = set()
         self.folders = list(folders)
         found = list(walk(folders, classify))
+        self.total = len(found)
         seen = {path for path, _ in found}
         for done, (path, kind) in enumerate(found, 1):
             if path not in self.touched:

@@ -114,7 +114,11 @@ class Indexer:
             for done in steps:
                 if token is not None:
                     server.work_done_progress.report(
-                        token, types.WorkDoneProgressReport(message=f"{done:,} files")
+                        token,
+                        types.WorkDoneProgressReport(
+                            message=f"{done:,} of {self.index.total:,} files",
+                            percentage=min(100, done * 100 // max(self.index.total, 1)),
+                        ),
                     )
                 await asyncio.sleep(0)  # let requests and edits run between chunks
         finally:
