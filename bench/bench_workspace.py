@@ -10,10 +10,11 @@ Measures, against the targets of issue 25:
 - workspace symbols: median and p99;
 - the server's memory (RSS) with the 2,000 wishes indexed and checked: under 200 MB.
 
-yaml-language-server has none of these features (no references or rename of values, no
-workspace symbols, no workspace diagnostics): `--yamlls` starts it once, when it is installed
-in `bench/.node/` (see bench_lsp.py), to print the capabilities it announces, so the claim is
-checked rather than assumed.
+yaml-language-server has none of these features (no references, no workspace symbols, no
+workspace diagnostics; its rename is for anchors): `--yamlls`, when it is installed in
+`bench/.node/` (see bench_lsp.py), prints the capabilities it announces, so the claim is
+checked rather than assumed, then times the features both servers have (formatting,
+selection ranges, document links) on the same wishes, with our/their ratios.
 
     python3 bench/bench_workspace.py            # about a minute; --quick for fewer runs
 """
@@ -196,6 +197,62 @@ async def run(root: Path, runs: int) -> dict[str, Any]:
     }
 
 
+def _requests(client: LanguageClient, document: types.TextDocumentIdentifier) -> dict[str, Any]:
+    """The requests both servers answer, each a callable returning an awaitable."""
+    middle = types.Position(line=6, character=8)
+    return {
+        "formatting": lambda: client.text_document_formatting_async(
+            types.DocumentFormattingParams(
+                text_document=document,
+                options=types.FormattingOptions(tab_size=2, insert_spaces=True),
+            )
+        ),
+        "selection range": lambda: client.text_document_selection_range_async(
+            types.SelectionRangeParams(text_document=document, positions=[middle])
+        ),
+        "document links": lambda: client.text_document_document_link_async(
+            types.DocumentLinkParams(text_document=document)
+        ),
+    }
+
+
+async def beside_yamlls(runs: int) -> dict[str, dict[str, list[float]]]:
+    """Formatting, selection ranges and document links on the same wishes (a typical one laid
+    out untidily, and a 5,000-line one), for our server and yaml-language-server: the features
+    both have. Milliseconds per request."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_lsp import TYPICAL, large_wish, servers
+
+    untidy = TYPICAL.replace("  region:", "      region:").replace(
+        "  duration_days: 5", "      duration_days:    5"
+    )
+    shapes = {"typical": untidy, "5,000 lines": large_wish(5_000)}
+    out: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "data" / "wishes").mkdir(parents=True)
+        for server in servers():
+            await server.start(root)
+            figures: dict[str, list[float]] = {}
+            for shape, text in shapes.items():
+                uri = (root / "data" / "wishes" / f"{shape[:3]}.wish.yaml").as_uri()
+                future = server.expect(uri)
+                server.open(uri, text)
+                await asyncio.wait_for(future, 60)
+                requests = _requests(server.client, types.TextDocumentIdentifier(uri=uri))
+                for name, request in requests.items():
+                    times = []
+                    for run in range(runs + 3):
+                        start = time.perf_counter()
+                        await request()
+                        if run >= 3:  # warm-up
+                            times.append((time.perf_counter() - start) * 1000)
+                    figures[f"{name} ({shape})"] = times
+            out[server.name] = figures
+            await server.stop()
+    return out
+
+
 async def yamlls_capabilities() -> dict[str, Any]:
     """What yaml-language-server announces for the features measured here."""
     client = LanguageClient("bench", "1")
@@ -262,6 +319,12 @@ def main() -> None:
         else:
             for name, value in asyncio.run(yamlls_capabilities()).items():
                 print(f"yaml-language-server {name:20} {value!r}")
+            both = asyncio.run(beside_yamlls(max(10, runs // 5)))
+            ours, theirs = both["wishcraft-lsp"], both["yaml-language-server"]
+            print("beside yaml-language-server (median ms, ours / theirs = ratio):")
+            for name in ours:
+                mine, other = statistics.median(ours[name]), statistics.median(theirs[name])
+                print(f"  {name:32} {mine:7.2f} / {other:7.2f} = {mine / other:5.2f}x")
 
 
 if __name__ == "__main__":
