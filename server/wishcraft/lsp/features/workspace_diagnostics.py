@@ -238,6 +238,10 @@ class WorkspaceDiagnostics:
         server = self.server
         limit = server.settings.diagnostics.closed_files
         open_uris = {document.uri for document in server.open_documents()}
+        for uri in open_uris:
+            # An open document's diagnostics are the editor feature's, and closing it clears
+            # them: what we published before is no longer shown.
+            self.published.pop(uri, None)
         changed_by_registry: dict[Path | None, set[str] | None] = {}
         candidates: list[Path] = []
         for path, entry in sorted(self.indexer.index.files.items(), key=lambda item: str(item[0])):
