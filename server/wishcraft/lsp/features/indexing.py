@@ -14,9 +14,9 @@ once the first build is done; `current()` lays the open documents' unsaved text 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 100
 """Files read between two yields to the event loop (about 30 ms of work)."""
+
+_TOKENS = itertools.count(1)
+"""Progress tokens, unique within the session."""
 
 READY_WAIT_SECONDS = 20.0
 """The longest a request waits for the first build before answering from what is indexed."""
@@ -140,7 +143,7 @@ class Indexer:
         window = self.server.client_capabilities.window
         if not (window and window.work_done_progress):
             return None
-        token = f"wishcraft-index-{uuid.uuid4().hex[:8]}"
+        token = f"wishcraft-index-{next(_TOKENS)}"
         try:
             await self.server.work_done_progress.create_async(token)
         except Exception as error:  # a client may refuse: index without progress
