@@ -4,6 +4,7 @@ what is read from a file, which files are walked, and that a change re-reads one
 from __future__ import annotations
 
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -223,11 +224,17 @@ def test_rename_refusals(registry: Path | None, new_id: str, refused: str | None
     assert "Only a conduit id" in (rename_refusal_reason(None, "x", set()) or "")
 
 
-def test_an_indexed_file_is_small() -> None:
-    """What is kept per wish is a handful of strings and spans, not the tree."""
-    entry = read_entry(Path("/w/x.wish.yaml"), WISH, 'title: "T"\ntools: [a]\nplan: [x]\n')
-    assert isinstance(entry, IndexedFile)
-    assert not hasattr(entry, "__dict__")  # slots
+def test_an_indexed_wish_costs_a_few_kilobytes(workspace: Path) -> None:
+    """What is kept per wish is a few strings and spans, not the tree (about 2 KB a wish)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        index = _built(workspace)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert index.count() == 301
+    assert held / index.count() < 4_000, f"{held / index.count():.0f} bytes a file"
 
 
 def test_a_unicode_line_separator_does_not_shift_the_lines_after_it() -> None:
