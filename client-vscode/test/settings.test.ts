@@ -57,10 +57,11 @@ describe("the settings the server gets", () => {
   it("are package.json's defaults, nested, when nothing is set (the wish globs left out)", () => {
     expect(initializationOptions()).toEqual({
       wishcraft: {
-        diagnostics: { debounceMs: 15 },
+        diagnostics: { debounceMs: 15, gates: true, closedFiles: 500 },
         registry: { path: null },
         lint: {},
         plan: { folder: "", model: "" },
+        inlayHints: { callsLeft: true, tierLimits: true },
       },
     });
   });
@@ -77,9 +78,10 @@ describe("the settings the server gets", () => {
     configuration.values["wishcraft.lint"] = { planMaxSteps: 5 };
     configuration.values["wishcraft.server.path"] = "/opt/python";
     const sent = serverSettings({ get: (key) => configuration.values[`wishcraft.${key}`] });
-    expect(sent.diagnostics).toEqual({ debounceMs: 200 });
+    expect(sent.diagnostics).toEqual({ debounceMs: 200, gates: true, closedFiles: 500 });
     expect(sent.lint).toEqual({ planMaxSteps: 5 });
-    expect(Object.keys(sent).sort()).toEqual(["diagnostics", "files", "lint", "plan", "registry"]);
+    expect(Object.keys(sent).sort()).toEqual(["diagnostics", "files", "inlayHints", "lint", "plan",
+      "registry"]);
   });
 
   it("answer workspace/configuration for `wishcraft` and pass other sections on", async () => {

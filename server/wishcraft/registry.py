@@ -31,11 +31,16 @@ class Registry:
     definitions: dict[str, Span] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     text: str = ""
+    display: str | None = None
+    """How to name the file to the user, when not by its full path: the language server
+    sets it relative to the workspace folder."""
 
     @property
     def label(self) -> str:
         """How messages name this registry: its path, or `the bundled registry`."""
-        return str(self.source) if self.source else "the bundled registry"
+        if self.source is None:
+            return "the bundled registry"
+        return self.display or str(self.source)
 
     def get(self, conduit_id: str) -> ConduitDescriptor | None:
         """Return the descriptor of `conduit_id`, or None."""

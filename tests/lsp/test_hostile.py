@@ -511,7 +511,9 @@ async def test_a_config_file_that_is_not_utf8_gives_one_message_and_default_rule
     )
     message = await asyncio.wait_for(shown, BOUND_SECONDS)
     assert message.type == types.MessageType.Warning
-    assert str(config) in message.message and "not UTF-8" in message.message
+    # Named relative to the workspace folder, as every message of the server names files.
+    assert "bad-toml/data/config/wishcraft.toml:" in message.message
+    assert str(config) not in message.message and "not UTF-8" in message.message
     assert [d.code for d in published.diagnostics] == ["invalid-tier"]
     FIGURES["config-not-utf8"] = Figures(chars=config.stat().st_size, diagnostics_s=seconds)
     await still_serving(client)

@@ -256,9 +256,11 @@ async def test_limits_are_counted_across_the_cli_and_the_running_server(
 
     await plan_live(client, codex, name)
     assert (await lens_titles(client, name))[1] == "plan 0/2 · today 198/200 · limit reached"
-    reason = (
+    # The editor names the registry relative to the workspace folder, the CLI by its path.
+    reason, cli_reason = (
         f"This wish has used all 2 of its `{PLANNER}` calls (`per_wish_calls`); write a "
-        f"new wish or raise the limit in {client.root / 'data/conduits/registry.yaml'}."
+        f"new wish or raise the limit in {registry}."
+        for registry in ("data/conduits/registry.yaml", client.root / "data/conduits/registry.yaml")
     )
     action = await plan_action(client, name)
     if client.profile == "vscode":
@@ -267,7 +269,7 @@ async def test_limits_are_counted_across_the_cli_and_the_running_server(
         assert action.title == f"Plan this wish (warning: {reason.rstrip('.')})"
 
     refused = await asyncio.to_thread(cli_plan)
-    assert refused.returncode == 3 and f"refused by the court: {reason}" in refused.stderr
+    assert refused.returncode == 3 and f"refused by the court: {cli_reason}" in refused.stderr
     result = await execute(client, name)
     assert result == {"started": False, "reason": reason, "shown": True}
     assert len(codex.route_requests("responses")) - sent == 2  # the refused calls never left

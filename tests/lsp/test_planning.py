@@ -123,6 +123,13 @@ async def test_plan_action_is_disabled_with_the_reason_when_the_wish_has_errors(
     else:  # Neovim 0.7 cannot show disabled actions: offered with the warning instead
         assert action.title == f"Plan this wish (warning: {reason.rstrip('.')})"
         assert action.disabled is None
+    # In the everyday list (no kind asked for), a disabled action is left out; a client that
+    # cannot show disabled actions keeps the one that says why.
+    everyday = await plan_actions(client, name, asked=False)
+    if client.profile == "vscode":
+        assert everyday == []
+    else:
+        assert [a.title for a in everyday] == [action.title]
     assert action.command is not None
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=COMMAND_PLAN_WISH, arguments=[client.uri(name)])

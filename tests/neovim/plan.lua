@@ -20,12 +20,18 @@ end
 local function step(name) table.insert(result.steps, name) end
 
 local ended = false
+local planning = {} -- the plan's progress tokens (the server also reports its indexing)
 local stock_progress = vim.lsp.handlers["$/progress"]
 vim.lsp.handlers["$/progress"] = function(err, params, ctx, config)
   local value = params.value or {}
-  table.insert(result.progress, { kind = value.kind, title = value.title,
-                                  message = value.message, cancellable = value.cancellable })
-  if value.kind == "end" then ended = true end
+  if value.kind == "begin" and (value.title or ""):find("^Planning") then
+    planning[params.token] = true
+  end
+  if planning[params.token] then
+    table.insert(result.progress, { kind = value.kind, title = value.title,
+                                    message = value.message, cancellable = value.cancellable })
+    if value.kind == "end" then ended = true end
+  end
   if stock_progress then return stock_progress(err, params, ctx, config) end
 end
 vim.lsp.handlers["window/showMessage"] = function(_, params)

@@ -107,6 +107,9 @@ class WishClient(LanguageClient):
     lens_refreshes: int
     """How many `workspace/codeLens/refresh` requests the server sent."""
     lens_refreshed: asyncio.Event
+    diagnostic_refreshes: int
+    """How many `workspace/diagnostic/refresh` requests the server sent."""
+    diagnostic_refreshed: asyncio.Event
     plan_updates: list[Any]
     """Every `wishcraft/planUpdated` notification, once `follow_plan_updates` was called."""
     plan_updated: asyncio.Event
@@ -179,6 +182,8 @@ def make_client() -> WishClient:
     client.registrations = []
     client.lens_refreshes = 0
     client.lens_refreshed = asyncio.Event()
+    client.diagnostic_refreshes = 0
+    client.diagnostic_refreshed = asyncio.Event()
 
     def publish(ls: WishClient, params: types.PublishDiagnosticsParams) -> None:
         ls.diagnostics[params.uri] = params.diagnostics
@@ -191,11 +196,16 @@ def make_client() -> WishClient:
         ls.lens_refreshes += 1
         ls.lens_refreshed.set()
 
+    def diagnostic_refresh(ls: WishClient, params: None) -> None:
+        ls.diagnostic_refreshes += 1
+        ls.diagnostic_refreshed.set()
+
     features = {
         **DEFAULT_CLIENT_FEATURES,
         types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: publish,
         types.CLIENT_REGISTER_CAPABILITY: register_capability,
         types.WORKSPACE_CODE_LENS_REFRESH: code_lens_refresh,
+        types.WORKSPACE_DIAGNOSTIC_REFRESH: diagnostic_refresh,
     }
     register_lsp_features(client, features)
     return client

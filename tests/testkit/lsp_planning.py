@@ -72,15 +72,20 @@ def supports_show_document(client: WishClient) -> bool:
     return bool(window and window.show_document and window.show_document.support)
 
 
-async def plan_actions(client: WishClient, name: str) -> list[types.CodeAction]:
-    """The planning code actions the server offers in the wish `name`."""
+async def plan_actions(
+    client: WishClient, name: str, *, asked: bool = True
+) -> list[types.CodeAction]:
+    """The planning code actions the server offers in the wish `name`: `asked` for their
+    kinds (as VS Code's Source Action menu does; disabled ones come with their reason), or
+    in the everyday list (no `only`; disabled ones are left out)."""
+    only = [types.CodeActionKind.Source, types.CodeActionKind.RefactorRewrite] if asked else None
     result = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=client.uri(name)),
             range=types.Range(
                 start=types.Position(line=3, character=0), end=types.Position(line=3, character=0)
             ),
-            context=types.CodeActionContext(diagnostics=[]),
+            context=types.CodeActionContext(diagnostics=[], only=only),
         )
     )
     return [

@@ -35,13 +35,14 @@ SOURCES = (
     sorted((PACKAGE / "conduit").glob("*.py"))
     + sorted((PACKAGE / "plan").glob("*.py"))
     + [PACKAGE / "lsp" / "runner.py", PACKAGE / "cli" / "plan.py", PACKAGE / "cli" / "models.py"]
-    + [PACKAGE / "cli" / "wish_input.py"]
+    + [PACKAGE / "cli" / "wish_input.py", PACKAGE / "cli" / "fmt.py"]
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]
     + [PACKAGE / "apply" / "safety.py", PACKAGE / "apply" / "policy.py"]
     + [PACKAGE / "trust.py", PACKAGE / "cli" / "trust.py", PACKAGE / "cli" / "recover.py"]
+    + [PACKAGE / "lsp" / "conduit_ids.py", PACKAGE / "documents" / "anchors.py"]
 )
-CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "trust.py", "recover.py"}
+CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "trust.py", "recover.py", "fmt.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
 """The pull-request opener's exception tree (`wishcraft.pr.errors`): first argument, a sentence."""
 APPLY_ERRORS = {"SpellingError", "PolicyUnknown"}

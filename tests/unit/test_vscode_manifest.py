@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 
 from wishcraft import names
 from wishcraft.findings import Severity
+from wishcraft.globs import file_matches
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import CourtThreshold, LintConfig, RequiredInvariant, TierLimits
 from wishcraft.lsp.app import create_server
@@ -200,7 +201,10 @@ def test_shared_names_match_the_server() -> None:
         "COMMAND_INIT_WORKSPACE",
     ):
         assert constants[name] == getattr(names, name), name
-    assert constants["REGISTRY_GLOB"] in WATCHED_FILES
+    # The server watches every YAML file (the workspace index), which covers the registries.
+    for registry in ("data/conduits/registry.yaml", "x/conduits/registry.yml"):
+        assert file_matches([constants["REGISTRY_GLOB"]], registry)
+        assert file_matches(WATCHED_FILES, registry)
 
 
 def test_client_commands_are_contributed_and_call_commands_the_server_registers() -> None:

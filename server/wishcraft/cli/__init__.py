@@ -1,9 +1,9 @@
 """The `wishcraft` command: lint wishes for CI, list conduits, score a wish, write the schemas.
 
-One module per command (`lint`, `conduits`, `court`, `schema`, `plan`, `ledger`, `models`,
-`recover`, ...), each with `register(subparsers)` and its handler `command_*(args, out, err) ->
-exit status`; this module only builds the parser from them and runs the chosen handler, after
-finishing any apply that a killed process left half-made in the workspace
+One module per command (`lint`, `fmt`, `conduits`, `court`, `schema`, `plan`, `ledger`,
+`models`, `recover`, ...), each with `register(subparsers)` and its handler `command_*(args,
+out, err) -> exit status`; this module only builds the parser from them and runs the chosen
+handler, after finishing any apply that a killed process left half-made in the workspace
 (`recover.recover_first`; it costs a folder listing when nothing waits). Start-up stays
 light: `wishcraft lint` in CI must not pay for httpx and the conduit, so commands that need them
 import them in their handlers.
@@ -20,6 +20,7 @@ from wishcraft.cli import (
     apply,
     conduits,
     court,
+    fmt,
     init,
     ledger,
     lint,
@@ -37,6 +38,7 @@ from wishcraft.visible import visible_streams
 COMMANDS = (
     init,
     lint,
+    fmt,
     conduits,
     court,
     schema,

@@ -270,16 +270,21 @@ def unknown_key_findings(
                 omitted += 1
                 continue
             candidates = [k for k in known if k not in present]
-            close = (
-                difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-                if len(findings) < MAX_SUGGESTIONS
+            suggest = len(findings) < MAX_SUGGESTIONS
+            close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6) if suggest else []
+            # A misspelt copy of a key that is already there (`safty_tests` beside
+            # `safety_tests`): renaming it would repeat the key, so the fix removes it.
+            twin = (
+                difflib.get_close_matches(name, [k for k in known if k in present], n=1, cutoff=0.6)
+                if suggest and not close
                 else []
             )
-            hint = (
-                f"; did you mean `{close[0]}`?"
-                if close
-                else f"; known keys here: {', '.join(known)}."
-            )
+            if close:
+                hint = f"; did you mean `{close[0]}`?"
+            elif twin:
+                hint = f"; `{twin[0]}` is already here, so this looks like a stray copy."
+            else:
+                hint = f"; known keys here: {', '.join(known)}."
             where = display_path(path) if path else "a wish"
             findings.append(
                 _finding(
@@ -289,6 +294,7 @@ def unknown_key_findings(
                     (*path, name),
                     replacement=close[0] if close else None,
                     key=name,
+                    existing=twin[0] if twin else None,
                 )
             )
     findings.sort(key=lambda f: (f.span.start.line, f.span.start.column))

@@ -15,11 +15,20 @@ from wishcraft.lsp.features import (
     definition,
     diagnostics,
     folding,
+    formatting,
     hover,
+    indexing,
+    inlay_hints,
+    links,
     planning,
     pull_request,
+    references,
+    selection,
+    semantic_tokens,
     setup,
     symbols,
+    workspace_diagnostics,
+    workspace_symbols,
 )
 from wishcraft.lsp.server import WishcraftLanguageServer
 
@@ -41,6 +50,15 @@ def create_server() -> WishcraftLanguageServer:
         applying,
         pull_request,
         setup,
+        selection,
+        links,
+        inlay_hints,
+        semantic_tokens,
+        formatting,
     ):
         module.register(server)
+    indexer = indexing.register(server)
+    references.register(server, indexer)
+    workspace_symbols.register(server, indexer)
+    workspace_diagnostics.register(server, indexer)
     return server

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from wishcraft.lint import DocumentKind
+
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
 
@@ -34,6 +36,8 @@ def register(server: WishcraftLanguageServer) -> None:
         recover_interrupted(ls)
         ls.spawn(ls.load_settings(), "load settings")
         ls.spawn(ls.watch_files(), "watch registry files")
+        for hook in ls.initialized_hooks:
+            hook()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
@@ -45,15 +49,18 @@ def register(server: WishcraftLanguageServer) -> None:
     def did_change_watched_files(
         ls: WishcraftLanguageServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
-        ls.project.files_changed(
-            [
-                Path(path)
-                for change in params.changes
-                if (path := to_fs_path(change.uri)) is not None
-            ]
-        )
-        # `[files] globs` may have changed: a document may have stopped being a wish.
-        ls.request_recheck(include_unmatched=True)
+        paths = [
+            Path(path) for change in params.changes if (path := to_fs_path(change.uri)) is not None
+        ]
+        # A wish changed on disk changes no other document; anything else may be a registry
+        # or a wishcraft.toml (a configured registry may have any name), and `[files] globs`
+        # may have changed: a document may have stopped being a wish.
+        rules = [path for path in paths if ls.project.kind_of(path) is not DocumentKind.WISH]
+        if rules:
+            ls.project.files_changed(rules)
+            ls.request_recheck(include_unmatched=True)
+        for listener in ls.watched_files_listeners:
+            listener(params.changes)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: WishcraftLanguageServer, params: None) -> None:

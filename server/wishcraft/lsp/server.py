@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -45,8 +45,9 @@ SETTINGS_WAIT_SECONDS = 2.0
 SETTINGS_ANSWER_SECONDS = 10.0
 """How long a settings request waits for the client's answer before it is given up."""
 
-WATCHED_FILES = ("**/conduits/registry.{yaml,yml}", "**/data/config/wishcraft.toml")
-"""Files whose change on disk re-checks the open wishes."""
+WATCHED_FILES = ("**/*.{yaml,yml}", "**/data/config/wishcraft.toml")
+"""Files whose change on disk the server hears of: registries and wishcraft.toml re-check the
+open wishes, and every wish and registry keeps the workspace index current."""
 
 
 _ANSWERED = object()
@@ -179,6 +180,10 @@ class WishcraftLanguageServer(LanguageServer):
         self.stream_error: str | None = None
         """Why the client's stream was abandoned (`framing.StreamUnusable`); the process then
         exits with status 1 so that the editor restarts it."""
+        self.initialized_hooks: list[Callable[[], None]] = []
+        """Called on `initialized`: the workspace index starts its background build."""
+        self.watched_files_listeners: list[Callable[[Sequence[types.FileEvent]], None]] = []
+        """Called with every batch of files changed on disk (the workspace index)."""
 
     @property
     def settings(self) -> Settings:
@@ -447,6 +452,13 @@ class WishcraftLanguageServer(LanguageServer):
         completion = document.completion if document else None
         item = completion.completion_item if completion else None
         return bool(item and item.snippet_support)
+
+    @property
+    def pulls_diagnostics(self) -> bool:
+        """Whether the client pulls diagnostics (`textDocument/diagnostic`): then the server
+        publishes none itself, or the client would show each twice."""
+        document = self.client_capabilities.text_document
+        return document is not None and document.diagnostic is not None
 
     def markup_kind(self, formats: Any) -> types.MarkupKind:
         """Markdown when the client lists it among `formats`, else plain text."""

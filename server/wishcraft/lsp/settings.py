@@ -21,6 +21,7 @@ from wishcraft.kinds import DEFAULT_GLOBS, is_wish_path
 from wishcraft.lint import LintConfig
 
 DEFAULT_DEBOUNCE_MS = 15
+DEFAULT_CLOSED_FILES = 500
 
 
 class _Section(BaseModel):
@@ -62,6 +63,15 @@ class DiagnosticsSettings(_Section):
         description="Hear the court's gates for the wish's live calls as you type (nothing "
         "is called), so a call the gates would refuse is an error naming the gate.",
     )
+    closed_files: int = Field(
+        default=DEFAULT_CLOSED_FILES,
+        ge=0,
+        le=100_000,
+        alias="closedFiles",
+        description="How many wishes that are not open are checked again and published when "
+        "a registry or wishcraft.toml changes (for editors that do not pull diagnostics); "
+        "0 turns it off.",
+    )
 
 
 class RegistrySettings(_Section):
@@ -72,6 +82,21 @@ class RegistrySettings(_Section):
         description="A registry file (absolute, or relative to the workspace folder); empty "
         "means `data/conduits/registry.yaml` found from the wish upward, else the "
         "bundled registry.",
+    )
+
+
+class InlayHintSettings(_Section):
+    """Which inlay hints a wish shows."""
+
+    calls_left: bool = Field(
+        default=True,
+        alias="callsLeft",
+        description="The calls a conduit has left (from the ledger) after its id in `tools`.",
+    )
+    tier_limits: bool = Field(
+        default=True,
+        alias="tierLimits",
+        description="The tier's limit after `scope.duration_days` and each budget value.",
     )
 
 
@@ -94,6 +119,7 @@ class Settings(_Section):
         "data/config/wishcraft.toml applies.",
     )
     plan: PlanSettings = Field(default_factory=PlanSettings)
+    inlay_hints: InlayHintSettings = Field(default_factory=InlayHintSettings, alias="inlayHints")
 
     @field_validator("lint", mode="before")
     @classmethod
@@ -114,6 +140,7 @@ def default_settings() -> Settings:
         diagnostics=DiagnosticsSettings.model_construct(),
         registry=RegistrySettings.model_construct(),
         plan=PlanSettings.model_construct(),
+        inlay_hints=InlayHintSettings.model_construct(),
     )
 
 

@@ -176,14 +176,25 @@ class Workspace:
             return candidate
         return self._discover(path.parent)[0]
 
+    def relative(self, path: Path) -> str:
+        """A path as messages show it: relative to its workspace folder when inside one."""
+        root = self.root_for(path)
+        if root is not None and root in path.parents:
+            return path.relative_to(root).as_posix()
+        return str(path)
+
     def registry_for(self, path: Path) -> Registry:
         """The registry a wish at `path` is checked against (an open registry's unsaved text
-        wins over the file on disk; none found: the bundled one)."""
+        wins over the file on disk; none found: the bundled one). Its messages name it
+        relative to the workspace folder."""
         registry_path = self.registry_path_for(path)
         if registry_path is None:
             return self.registries.bundled()
         opened = self.open_registries.get(registry_path)
-        return opened if opened is not None else self.registries.load(registry_path)
+        registry = opened if opened is not None else self.registries.load(registry_path)
+        if registry.display is None:
+            registry.display = self.relative(registry_path)
+        return registry
 
     def _config_file(self, path: Path) -> tuple[Path, float, ConfigFile] | None:
         """The wishcraft.toml that applies to a file (path, mtime, parsed), read once per
@@ -201,7 +212,8 @@ class Workspace:
             try:
                 parsed = read_config_file(config_path)
             except ConfigFileError as exc:
-                self._problem(f"{str(exc).rstrip('.')}; using the default rules and wish globs.")
+                shown = str(exc).replace(str(config_path), self.relative(config_path))
+                self._problem(f"{shown.rstrip('.')}; using the default rules and wish globs.")
                 parsed = NO_CONFIG
             cached = self.config_files[config_path] = (mtime, parsed)
         return config_path, mtime, cached[1]
@@ -220,7 +232,8 @@ class Workspace:
         try:
             config = lint_config_from(parsed)
         except ConfigError as exc:
-            self._problem(f"{exc}; using the default lint rules.")
+            shown = str(exc).replace(str(config_path), self.relative(config_path))
+            self._problem(f"{shown}; using the default lint rules.")
             config = default_lint_config()
         self.lint_configs[config_path] = (mtime, config)
         return config
@@ -271,6 +284,7 @@ class Workspace:
             registry = registry_from_parsed(
                 analysis.parsed, analysis.index, analysis.findings, path, analysis.data
             )
+            registry.display = self.relative(path)
         positions = PositionMapper(analysis.parsed.lines, encoding)
         snapshot = DocumentSnapshot(uri, version, path, analysis, positions, registry)
         self.cache[uri] = _Cached(snapshot, config)

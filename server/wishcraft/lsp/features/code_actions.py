@@ -1,5 +1,7 @@
-"""Quick fixes: add a missing key, replace an unknown id or key, remove a duplicate key,
-add a required invariant.
+"""Quick fixes: add a missing key, replace an unknown id or key, remove a duplicate key or a
+stray copy of a key, add a required invariant, bring a number back into range, give an empty
+rollback or invariants list its first item, add the rollback steps the reversibility court asks
+for (one "Undo: …" per plan step, newest first).
 
 Fixes are computed from the current version's findings that touch the requested range (not
 from the client's copy of the diagnostics), so they always edit the text as it is now.
@@ -30,6 +32,10 @@ FIXABLE = (
     "yaml-duplicate-key",
     "duplicate-unknown-key",
     "missing-invariant",
+    "out-of-range",
+    "rollback-empty",
+    "invariants-empty",
+    "court-threshold",
 )
 """The codes that have a quick fix."""
 
@@ -59,6 +65,8 @@ def fix_for(
     data = finding.data
     if finding.code == "missing-key":
         return _add_key(snapshot, finding.path, str(data.get("missingKey")))
+    if finding.code == "unknown-key" and isinstance(data.get("existing"), str):
+        return _remove_block(snapshot, finding, f"Remove the stray `{data.get('key')}`")
     if finding.code in ("unknown-conduit", "unknown-key", "invalid-tier", "invalid-enum"):
         replacement = data.get("replacement")
         if not isinstance(replacement, str):
@@ -69,6 +77,12 @@ def fix_for(
         return _remove_block(snapshot, finding)
     if finding.code == "missing-invariant":
         return _add_invariant(snapshot, str(data.get("suggestion")))
+    if finding.code == "out-of-range":
+        return _into_range(snapshot, finding)
+    if finding.code in ("rollback-empty", "invariants-empty"):
+        return _first_item(snapshot, finding.code.removesuffix("-empty"))
+    if finding.code == "court-threshold" and data.get("court") == "reversibility":
+        return _add_rollback_steps(snapshot, data.get("score"), data.get("threshold"))
     return None
 
 
@@ -154,7 +168,7 @@ def _add_key(
 
 
 def _remove_block(
-    snapshot: DocumentSnapshot, finding: Finding
+    snapshot: DocumentSnapshot, finding: Finding, title: str | None = None
 ) -> tuple[str, list[tuple[Span, str]]] | None:
     lines = snapshot.lines
     start = finding.span.start
@@ -169,7 +183,7 @@ def _remove_block(
     else:
         span = Span(Position(start.line, 0), Position(end, 0))
     key = finding.data.get("key", "the key")
-    return f"Remove the duplicate `{key}`", [(span, "")]
+    return title or f"Remove the duplicate `{key}`", [(span, "")]
 
 
 def _add_invariant(
@@ -191,6 +205,104 @@ def _add_invariant(
     position, prefix = _insert_at_line(snapshot.lines, after)
     text = " " * dash_column + "- " + json.dumps(suggestion, ensure_ascii=False)
     return f'Add the invariant "{suggestion}"', [(Span(position, position), prefix + text + "\n")]
+
+
+def _into_range(
+    snapshot: DocumentSnapshot, finding: Finding
+) -> tuple[str, list[tuple[Span, str]]] | None:
+    """Set a number to the nearest bound it broke (0 for a negative, the type's maximum)."""
+    node = _node_at(snapshot, finding.span)
+    if node is None or node.kind is not NodeKind.SCALAR:
+        return None
+    value = node.value
+    minimum, maximum = finding.data.get("minimum"), finding.data.get("maximum")
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    if isinstance(minimum, int) and value < minimum:
+        bound = minimum
+    elif isinstance(maximum, int) and value > maximum:
+        bound = maximum
+    else:
+        return None
+    return f"Set to {bound}", [(node.span, str(bound))]
+
+
+FIRST_ITEMS = {
+    "invariants": "No harm to civilians",
+    "rollback": "Revert every change this wish made",
+}
+"""What an empty list gets as its first item: a start the author edits, in the words of the
+examples (docs/wish-format.md)."""
+
+
+def _plan_steps(snapshot: DocumentSnapshot) -> list[str]:
+    plan = snapshot.analysis.index.get(("plan",))
+    if plan is None:
+        return []
+    value = plan.value.resolved()
+    if value.kind is not NodeKind.SEQUENCE:
+        return []
+    return [
+        " ".join(item.text.split())
+        for item in value.items
+        if item.kind is NodeKind.SCALAR and isinstance(item.value, str) and item.text.strip()
+    ]
+
+
+def _first_item(snapshot: DocumentSnapshot, key: str) -> tuple[str, list[tuple[Span, str]]] | None:
+    """Give an empty flow list (`rollback: []`) one item to start from."""
+    located = snapshot.analysis.index.get((key,))
+    if located is None:
+        return None
+    value = located.value
+    if value.kind is not NodeKind.SEQUENCE or not value.flow or value.items:
+        return None
+    steps = _plan_steps(snapshot)
+    text = f"Undo: {steps[-1]}" if key == "rollback" and steps else FIRST_ITEMS[key]
+    item = json.dumps(text, ensure_ascii=False)
+    noun = "rollback step" if key == "rollback" else "invariant"
+    return f"Add a first {noun}", [(value.span, f"[{item}]")]
+
+
+COURT_BASE, COURT_STEP, COURT_MAX = 50, 5, 75
+"""The reversibility court: 50 + 5 per rollback item, at most 75 (`court.reversibility_score`)."""
+
+
+def _add_rollback_steps(
+    snapshot: DocumentSnapshot, score: object, threshold: object
+) -> tuple[str, list[tuple[Span, str]]] | None:
+    """Add the rollback items that lift reversibility to the threshold: "Undo: <plan step>"
+    for the plan's steps, last first (undoing goes backwards), then numbered ones."""
+    if not isinstance(score, int) or not isinstance(threshold, int) or threshold > COURT_MAX:
+        return None
+    located = snapshot.analysis.index.get(("rollback",))
+    if located is None:
+        return None
+    value = located.value.resolved()
+    if value.kind is not NodeKind.SEQUENCE or value.flow or not value.items:
+        return None
+    needed = -(-(threshold - score) // COURT_STEP)
+    if needed <= 0:
+        return None
+    existing = {" ".join(item.text.split()) for item in value.items}
+    steps = [f"Undo: {step}" for step in reversed(_plan_steps(snapshot))]
+    texts = [text for text in steps if text not in existing][:needed]
+    number = 1
+    while len(texts) < needed:
+        candidate = f"Undo step {number}: describe how to revert it"
+        if candidate not in existing and candidate not in texts:
+            texts.append(candidate)
+        number += 1
+    first = value.items[0]
+    line = snapshot.lines[first.span.start.line]
+    dash_column = line.index("-") if "-" in line else max(first.span.start.column - 2, 0)
+    after = _end_of_block(snapshot.analysis.parsed, value.items[-1].span.start.line, dash_column)
+    position, prefix = _insert_at_line(snapshot.lines, after)
+    body = "".join(
+        " " * dash_column + "- " + json.dumps(text, ensure_ascii=False) + "\n" for text in texts
+    )
+    title = f"Add {needed} rollback step{'s' if needed != 1 else ''} (reversibility {threshold})"
+    return title, [(Span(position, position), prefix + body)]
 
 
 def code_actions(
@@ -221,6 +333,21 @@ def code_actions(
     return actions
 
 
+def only_applicable(
+    actions: list[types.CodeAction], only: list[str] | None
+) -> list[types.CodeAction]:
+    """Leave disabled actions out of the everyday list (no `only`): "Plan this wish" that
+    cannot run is noise beside every quick fix. When the user asks for a kind (VS Code's
+    Source Action and Refactor menus, a keybinding with `only`), it is shown with the reason.
+
+    Clients that cannot show disabled actions get them enabled with the reason in the title
+    (`planning.plan_actions`); those stay, as the only way such a user learns why.
+    """
+    if only is not None:
+        return actions
+    return [action for action in actions if action.disabled is None]
+
+
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/codeAction`."""
 
@@ -245,8 +372,7 @@ def register(server: WishcraftLanguageServer) -> None:
             return None
         wanted = snapshot.positions.from_range(params.range)
         only = [str(kind) for kind in params.context.only] if params.context.only else None
-        return (
-            code_actions(snapshot, wanted, only)
-            + planning.actions_for(ls, snapshot, only)
-            + applying.actions_for(ls, snapshot, only)
+        commands = planning.actions_for(ls, snapshot, only) + applying.actions_for(
+            ls, snapshot, only
         )
+        return code_actions(snapshot, wanted, only) + only_applicable(commands, only)

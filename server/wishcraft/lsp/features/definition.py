@@ -10,6 +10,7 @@ from pygls.uris import from_fs_path
 from wishcraft.documents.positions import PositionMapper
 from wishcraft.findings import Position, split_lines
 from wishcraft.lint import DocumentKind
+from wishcraft.lsp.features.anchors import anchor_definition
 from wishcraft.lsp.workspace import DocumentSnapshot
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ def register(server: WishcraftLanguageServer) -> None:
         snapshot = ls.snapshot(params.text_document.uri)
         if snapshot is None:
             return None
+        anchor = anchor_definition(snapshot, params.position)
+        if anchor is not None:
+            return anchor
         return definition_at(
             snapshot,
             snapshot.positions.from_client(params.position),

@@ -85,8 +85,8 @@ class Diagnostics:
         if snapshot.kind is DocumentKind.REGISTRY:
             server.project.registry_edited(snapshot)
         current = server.open_document(uri)
-        if current is None or current.version != snapshot.version:
-            return
+        if current is None or current.version != snapshot.version or server.pulls_diagnostics:
+            return  # a client that pulls asks for them (features/workspace_diagnostics.py)
         server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri,
@@ -134,7 +134,7 @@ class Diagnostics:
             return
         self.publish(uri, document.version)
         if server.document_kind(document) is DocumentKind.REGISTRY:
-            self.recheck(DocumentKind.WISH, False)
+            self.server.request_recheck(kind=DocumentKind.WISH)
 
     def changed(self, uri: str) -> None:
         """Schedule after an edit; an edited registry re-checks the open wishes once its own
@@ -152,7 +152,7 @@ class Diagnostics:
             await asyncio.gather(task, return_exceptions=True)
         document = self.server.open_document(uri)
         if document is not None and document.version == version:
-            self.recheck(DocumentKind.WISH, False)
+            self.server.request_recheck(kind=DocumentKind.WISH)
 
     def closed(self, uri: str) -> None:
         """Forget a closed document and clear its diagnostics; a closed registry re-checks
@@ -164,7 +164,7 @@ class Diagnostics:
         registry_closed = self.server.project.closed(uri, Path(path) if path else None)
         self.clear(uri)  # after the snapshot is dropped: its memory is free when this arrives
         if registry_closed:
-            self.recheck(DocumentKind.WISH, False)
+            self.server.request_recheck(kind=DocumentKind.WISH)
 
     def recheck(self, kind: DocumentKind | None, include_unmatched: bool) -> None:
         """Schedule every open document of `kind` (all if None); with `include_unmatched`,

@@ -206,7 +206,8 @@ def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
             f"**Calls left** · {remaining(descriptor, action, counted).label()} · {COUNTING_RULE}"
         )
     if not entries:
-        parts.append(f"**Ledger** · no call of `{conduit}` yet in {location.path}")
+        shown = location.wish_key(location.path)  # relative to the repository, as wishes are
+        parts.append(f"**Ledger** · no call of `{conduit}` yet in {shown}")
     else:
         lines = []
         for entry in entries:

@@ -1,0 +1,269 @@
+"""References, rename and document highlight of conduit ids, across the workspace.
+
+From a registry entry's `id` or any wish's `tools` item: every wish that names the id (open or
+not, through the workspace index with open documents' unsaved text laid over it) and its entry
+in the registry. `prepareRename` refuses anything but an id; a rename is one `WorkspaceEdit`
+over the registry and every wish, versioned for open documents, with a change annotation that
+says how many files it touches (where the client supports them). The pure part is
+`lsp/conduit_ids.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from wishcraft.documents.anchors import anchor_rename_reason
+from wishcraft.findings import Span
+from wishcraft.kinds import DocumentKind
+from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
+from wishcraft.lsp.features.anchors import anchor_at, anchor_highlights, anchor_rename_edits
+from wishcraft.lsp.features.indexing import Current, Indexer
+from wishcraft.lsp.index import IndexedFile
+
+if TYPE_CHECKING:
+    from wishcraft.lsp.server import WishcraftLanguageServer
+
+RENAME_ANNOTATION = "wishcraft.renameConduit"
+
+
+class RenameRefused(JsonRpcException):
+    """A rename that cannot be done; its message is the one sentence the user sees."""
+
+    code = -32803  # RequestFailed: the request was valid, the operation is not possible
+
+
+def _units(text: str, encoding: str | None) -> int:
+    """How many code units of the client's encoding `text` takes (at C speed)."""
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(text)
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def entry_range(entry: IndexedFile, span: Span, encoding: str | None) -> types.Range:
+    """A span of an indexed file in client units (only lines that are not ASCII need its text)."""
+    text = entry.wide_lines.get(span.start.line)
+    start, end = span.start.column, span.end.column
+    if text is not None:
+        start = _units(text[:start], encoding)
+        end = _units(text[: span.end.column], encoding) if span.end.line == span.start.line else end
+    return types.Range(
+        start=types.Position(line=span.start.line, character=start),
+        end=types.Position(line=span.end.line, character=end),
+    )
+
+
+class ConduitReferences:
+    """The references, rename and highlight handlers' shared steps for one server."""
+
+    def __init__(self, server: WishcraftLanguageServer, indexer: Indexer) -> None:
+        """Answer for `server` from `indexer`'s workspace index."""
+        self.server = server
+        self.indexer = indexer
+
+    def registry_of(self, path: Path) -> Path | None:
+        """The registry file a wish is checked against (None: the bundled one)."""
+        return self.server.project.registry_path_for(path)
+
+    def target(self, uri: str, position: types.Position) -> Target | None:
+        """The conduit id under the cursor of an open document, or None."""
+        document = self.server.open_document(uri)
+        if document is None:
+            return None
+        entry = self.indexer.open_entry(document)
+        if entry is None:
+            return None
+        snapshot = self.server.snapshot(uri)
+        if snapshot is None:
+            return None
+        return target_at(entry, snapshot.positions.from_client(position), self.registry_of)
+
+    async def uses(self, target: Target) -> tuple[list[Use], Current]:
+        """Every place of the target's id in the workspace, and the files they are in."""
+        index = await self.indexer.wait()
+        files = self.indexer.current()
+        # Only files naming the id on disk, and open documents (their text may now name it).
+        paths = index.naming(target.conduit_id) | files.opened.keys()
+        if target.registry is not None:
+            paths.add(target.registry)
+            if target.registry not in files.entries:
+                # A configured registry outside the workspace folders: read it too, or a
+                # rename would leave its entry behind.
+                outside = index.read(target.registry, DocumentKind.REGISTRY)
+                if outside is not None:
+                    files.entries[target.registry] = outside
+        candidates = [files.entries[path] for path in paths if path in files.entries]
+        uses = uses_of(target, candidates, self.registry_of)
+        return uses, files
+
+    def location(self, use: Use, files: Current) -> types.Location | None:
+        """Where one use is, for the client."""
+        uri = files.uri(use.path)
+        if uri is None:
+            return None
+        encoding = self.server.workspace.position_encoding
+        entry = files.entries[use.path]
+        return types.Location(uri=uri, range=entry_range(entry, use.place.span, encoding))
+
+    def known_ids(self, target: Target, files: Current) -> set[str]:
+        """The ids the target's registry defines (empty when it is not indexed)."""
+        if target.registry is None or target.registry not in files.entries:
+            return set()
+        return {place.conduit_id for place in files.entries[target.registry].ids}
+
+    def rename_edit(
+        self, target: Target, new_id: str, uses: list[Use], files: Current
+    ) -> types.WorkspaceEdit:
+        """One edit over every file that names the id, as the client can take it."""
+        encoding = self.server.workspace.position_encoding
+        by_file: dict[Path, list[types.Range]] = {}
+        for use in uses:
+            by_file.setdefault(use.path, []).append(
+                entry_range(files.entries[use.path], use.place.inner, encoding)
+            )
+        capabilities = self.server.client_capabilities.workspace
+        workspace_edit = capabilities.workspace_edit if capabilities else None
+        count = len(by_file)
+        label = f"Rename `{target.conduit_id}` to `{new_id}` in {count} file" + (
+            "" if count == 1 else "s"
+        )
+        if not (workspace_edit and workspace_edit.document_changes):
+            changes: dict[str, list[types.TextEdit]] = {}
+            for path, ranges in by_file.items():
+                uri = files.uri(path)
+                if uri is not None:
+                    changes[uri] = [types.TextEdit(range=r, new_text=new_id) for r in ranges]
+            return types.WorkspaceEdit(changes=changes)
+        annotated = workspace_edit.change_annotation_support is not None
+        document_changes: list[types.TextDocumentEdit] = []
+        for path, ranges in by_file.items():
+            uri = files.uri(path)
+            if uri is None:
+                continue
+            edits: list[types.TextEdit | types.AnnotatedTextEdit] = [
+                types.AnnotatedTextEdit(range=r, new_text=new_id, annotation_id=RENAME_ANNOTATION)
+                if annotated
+                else types.TextEdit(range=r, new_text=new_id)
+                for r in ranges
+            ]
+            document_changes.append(
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=files.version(path)
+                    ),
+                    edits=edits,
+                )
+            )
+        return types.WorkspaceEdit(
+            document_changes=document_changes,
+            change_annotations=(
+                {
+                    RENAME_ANNOTATION: types.ChangeAnnotation(
+                        label=label, needs_confirmation=False, description=label
+                    )
+                }
+                if annotated
+                else None
+            ),
+        )
+
+
+def register(server: WishcraftLanguageServer, indexer: Indexer) -> ConduitReferences:
+    """Wire references, prepareRename, rename and document highlight."""
+    refs = ConduitReferences(server, indexer)
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    async def references(
+        ls: WishcraftLanguageServer, params: types.ReferenceParams
+    ) -> list[types.Location] | None:
+        target = refs.target(params.text_document.uri, params.position)
+        if target is None:
+            return None
+        uses, files = await refs.uses(target)
+        include = params.context.include_declaration
+        return [
+            location
+            for use in uses
+            if include or not use.definition
+            if (location := refs.location(use, files)) is not None
+        ]
+
+    @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+    def prepare_rename(
+        ls: WishcraftLanguageServer, params: types.PrepareRenameParams
+    ) -> types.PrepareRenamePlaceholder | None:
+        uri = params.text_document.uri
+        snapshot = ls.snapshot(uri)
+        anchor = anchor_at(snapshot, params.position) if snapshot is not None else None
+        if snapshot is not None and anchor is not None:
+            place = anchor[1]
+            return types.PrepareRenamePlaceholder(
+                range=snapshot.positions.to_range(place.span), placeholder=place.name
+            )
+        target = refs.target(uri, params.position)
+        reason = rename_refusal_reason(target, None, set())
+        if reason is not None or target is None:
+            raise RenameRefused(reason)
+        snapshot = ls.snapshot(uri)
+        assert snapshot is not None  # the target was found in it
+        return types.PrepareRenamePlaceholder(
+            range=snapshot.positions.to_range(target.place.inner), placeholder=target.conduit_id
+        )
+
+    @server.feature(types.TEXT_DOCUMENT_RENAME)
+    async def rename(
+        ls: WishcraftLanguageServer, params: types.RenameParams
+    ) -> types.WorkspaceEdit | None:
+        snapshot = ls.snapshot(params.text_document.uri)
+        if snapshot is not None:
+            edits = anchor_rename_edits(snapshot, params.position, params.new_name.strip())
+            if edits is not None:
+                reason = anchor_rename_reason(params.new_name.strip())
+                if reason is not None:
+                    raise RenameRefused(reason)
+                return types.WorkspaceEdit(changes={params.text_document.uri: edits})
+        target = refs.target(params.text_document.uri, params.position)
+        new_id = params.new_name.strip()
+        reason = rename_refusal_reason(target, new_id, set())
+        if reason is not None or target is None:
+            raise RenameRefused(reason)
+        uses, files = await refs.uses(target)
+        reason = rename_refusal_reason(target, new_id, refs.known_ids(target, files))
+        if reason is not None:
+            raise RenameRefused(reason)
+        if new_id == target.conduit_id:
+            return None
+        return refs.rename_edit(target, new_id, uses, files)
+
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+    def highlight(
+        ls: WishcraftLanguageServer, params: types.DocumentHighlightParams
+    ) -> list[types.DocumentHighlight] | None:
+        uri = params.text_document.uri
+        snapshot = ls.snapshot(uri)
+        anchors = anchor_highlights(snapshot, params.position) if snapshot is not None else None
+        if anchors is not None:
+            return anchors
+        target = refs.target(uri, params.position)
+        document = ls.open_document(uri)
+        if target is None or snapshot is None or document is None:
+            return None
+        entry = indexer.open_entry(document)
+        if entry is None:
+            return None
+        kind = types.DocumentHighlightKind.Write if target.in_registry else None
+        return [
+            types.DocumentHighlight(
+                range=snapshot.positions.to_range(place.span),
+                kind=kind or types.DocumentHighlightKind.Read,
+            )
+            for place in entry.ids
+            if place.conduit_id == target.conduit_id
+        ]
+
+    return refs
