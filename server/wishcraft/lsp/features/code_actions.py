@@ -14,8 +14,10 @@ from lsprotocol import types
 
 from wishcraft.documents import Node, NodeKind, ParsedYaml
 from wishcraft.findings import Finding, Position, Span
+from wishcraft.lint import DocumentKind
+from wishcraft.lsp.features.completion import is_blank
 from wishcraft.lsp.features.diagnostics import to_diagnostic
-from wishcraft.lsp.features.shapes import key_text
+from wishcraft.lsp.features.shapes import key_text, wish_skeleton
 from wishcraft.lsp.workspace import DocumentSnapshot
 
 if TYPE_CHECKING:
@@ -221,6 +223,34 @@ def code_actions(
     return actions
 
 
+SKELETON_KIND = types.CodeActionKind.Source.value + ".wishcraft.skeleton"
+
+
+def skeleton_actions(
+    snapshot: DocumentSnapshot, only: list[str] | None, *, snippets: bool
+) -> list[types.CodeAction]:
+    """ "Insert wish skeleton" in a blank wish, for clients that cannot expand the completion
+    snippet: it writes real lines (every required key and `tier`) over the blank text."""
+    if snippets or snapshot.kind is not DocumentKind.WISH or not is_blank(snapshot.lines):
+        return []
+    if only is not None and not any(SKELETON_KIND.startswith(kind) for kind in only):
+        return []
+    lines = snapshot.lines
+    whole = Span(
+        Position(0, 0), Position(len(lines) - 1, len(lines[-1])) if lines else Position(0, 0)
+    )
+    eol = "\r\n" if "\r\n" in snapshot.analysis.parsed.text else "\n"
+    text = wish_skeleton(snippets=False).replace("\n", eol)
+    edit = types.TextEdit(range=snapshot.positions.to_range(whole), new_text=text)
+    return [
+        types.CodeAction(
+            title="Insert wish skeleton",
+            kind=SKELETON_KIND,
+            edit=types.WorkspaceEdit(changes={snapshot.uri: [edit]}),
+        )
+    ]
+
+
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/codeAction`."""
 
@@ -234,6 +264,8 @@ def register(server: WishcraftLanguageServer) -> None:
                 planning.PLAN_KIND,
                 planning.INSERT_KIND,
                 applying.APPLY_KIND,
+                applying.UNDO_KIND,
+                SKELETON_KIND,
             ]
         ),
     )
@@ -247,6 +279,7 @@ def register(server: WishcraftLanguageServer) -> None:
         only = [str(kind) for kind in params.context.only] if params.context.only else None
         return (
             code_actions(snapshot, wanted, only)
+            + skeleton_actions(snapshot, only, snippets=ls.snippet_support)
             + planning.actions_for(ls, snapshot, only)
             + applying.actions_for(ls, snapshot, only)
         )
