@@ -384,3 +384,45 @@ def test_keys_insert_the_skeleton_complete_a_key_and_a_conduit_and_show_hover(
     assert re.match(r"^\s+- ", result["tool_line"])
     assert any("title" in line.lower() for line in result["hover"]), result["hover"]
     no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_plan_opens_the_plan_beside_the_wish_live_with_progress_and_cancels(
+    nvim: str, tmp_path: Path
+) -> None:
+    shutil.copytree(WORKSPACE, tmp_path / "workspace")
+    wish = tmp_path / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
+    home = write_codex_home(tmp_path / "codex-home")
+    with LoopbackCodex() as codex:
+        codex.enqueue(
+            "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=0.02)
+        )
+        codex.enqueue(
+            "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=2.0)
+        )
+        result = run_neovim(
+            "plugin_plan.lua",
+            wish,
+            tmp_path,
+            {
+                "CODEX_HOME": str(home),
+                "CHATGPT_BASE_URL": codex.base_url,
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+            },
+            setup=plugin_setup(tmp_path),
+            nvim=nvim,
+        )
+    assert result["steps"] == ["started", "beside", "planned", "cancelled"]
+    # Beside the wish: a second window, and the cursor stays in the wish.
+    assert result["windows"] == 2 and result["current_is_wish"] is True
+    assert result["statuses"] and all(s.startswith("Wishcraft: ") for s in result["statuses"])
+    # Live: the plan buffer grew while it streamed, and ends as the file on disk.
+    assert len(result["plan_sizes"]) >= 2, result["plan_sizes"]
+    text = "\n".join(result["plan"])
+    assert "Survey the lighthouse" in text and "12 tiles surveyed" in text
+    assert result["plan_modified"] is False
+    (plan_file,) = (tmp_path / "workspace").rglob("lighthouse*.plan.md")
+    assert "Survey the lighthouse" in plan_file.read_text()
+    ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
+    assert any("cancel" in m.lower() for m in ours), ours
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
