@@ -426,3 +426,57 @@ def test_wish_plan_opens_the_plan_beside_the_wish_live_with_progress_and_cancels
     ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
     assert any("cancel" in m.lower() for m in ours), ours
     no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_apply_shows_the_diff_saves_the_files_and_wish_undo_restores_them(
+    nvim: str, tmp_path: Path
+) -> None:
+    from testkit.apply_ws import make_workspace, read_then_patch, tree
+
+    root = tmp_path / "workspace"
+    wish = make_workspace(root)
+    before = tree(root)
+    patch = (
+        "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
+        " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
+        "*** Delete File: src/old.py\n*** End Patch\n"
+    )
+    home = write_codex_home(tmp_path / "codex-home")
+    with LoopbackCodex() as codex:
+        codex.enqueue("responses", *read_then_patch(patch))
+        result = run_neovim(
+            "plugin_apply.lua",
+            wish,
+            tmp_path,
+            {
+                "CODEX_HOME": str(home),
+                "CHATGPT_BASE_URL": codex.base_url,
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+                "WORKSPACE_ROOT": str(root),
+            },
+            setup=plugin_setup(tmp_path),
+            nvim=nvim,
+        )
+    assert result["steps"] == ["started", "applied", "undone"]
+    # The diff was shown first: a read-only scratch split with the diff filetype.
+    (diff,) = result["diff_windows"]
+    assert diff["windows"] == 2 and diff["modifiable"] is False
+    assert "+lamps = 3" in diff["lines"] and "-lamps = 2" in diff["lines"]
+    # Applied means on disk, with no buffer left modified.
+    assert result["after"] == {
+        "lamps": "lamps = 3\nlit = False\n",
+        "beacon": "colour = 'amber'\n",
+        "old": None,
+    }
+    assert result["modified"] == []
+    assert "Undo apply" in result["actions"]
+    assert tree(root) == before
+    lines = [
+        json.loads(line)
+        for line in (root / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()
+    ]
+    applied = [line for line in lines if line["action"] == "apply"]
+    assert applied and applied[-1]["outcome"] == "complete" and applied[-1]["anchor_id"]
+    assert lines[-1]["action"] == "rollback" and lines[-1]["outcome"] == "complete"
+    no_absolute_paths(result["messages"], tmp_path, ROOT)

@@ -145,6 +145,8 @@ end
 local handlers = {}
 
 handlers["window/showDocument"] = function(_, params)
+  -- An address for the browser (a pull request): the server's message names it.
+  if params.external or not vim.startswith(params.uri, "file:") then return { success = false } end
   local path = vim.uri_to_fname(params.uri)
   if path:match("%.patch$") then return { success = show_diff(path) } end
   if path:match("%.plan%.md$") then
