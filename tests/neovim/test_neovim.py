@@ -480,3 +480,32 @@ def test_wish_apply_shows_the_diff_saves_the_files_and_wish_undo_restores_them(
     assert applied and applied[-1]["outcome"] == "complete" and applied[-1]["anchor_id"]
     assert lines[-1]["action"] == "rollback" and lines[-1]["outcome"] == "complete"
     no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_pr_opens_a_pull_request_against_the_loopback_github(
+    nvim: str, tmp_path: Path
+) -> None:
+    from testkit.github import LoopbackGitHub
+    from testkit.pr_repo import make_scenario
+    from testkit.pr_wish import WISH_FILE, token_leaks, write_wish
+
+    with LoopbackGitHub() as github:
+        (tmp_path / "pr").mkdir()
+        scenario = make_scenario(tmp_path / "pr", github.base_url)
+        write_wish(scenario)
+        result = run_neovim(
+            "plugin_apply.lua",
+            scenario.work / WISH_FILE,
+            tmp_path,
+            {**scenario.env, "PR_ONLY": "1"},
+            setup=plugin_setup(tmp_path),
+            nvim=nvim,
+        )
+        created = [r for r in github.requests if r.method == "POST" and r.path.endswith("/pulls")]
+    assert result["steps"] == ["started", "pr"]
+    assert len(created) == 1, [(r.method, r.path) for r in github.requests]
+    ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
+    assert any("Opened https://github.example/acme/widgets/pull/1" in m for m in ours), ours
+    assert token_leaks({"messages": "\n".join(result["messages"])}) == []
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
