@@ -58,7 +58,9 @@ end
 local answers = {}
 local typist = vim.loop.new_timer()
 typist:start(20, 20, function()
-  if #answers > 0 and vim.api.nvim_get_mode().blocking then
+  -- 0.7 reports a prompt as blocking; 0.11 reports inputlist() as command-line mode.
+  local mode = #answers > 0 and vim.api.nvim_get_mode()
+  if mode and (mode.blocking or mode.mode == "c" or mode.mode:sub(1, 1) == "r") then
     vim.api.nvim_input(table.remove(answers, 1))
   end
 end)

@@ -274,7 +274,7 @@ function M.omnifunc(findstart, base)
     return start
   end
   if not client then return {} end
-  local params = vim.lsp.util.make_position_params()
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
   local responses = vim.lsp.buf_request_sync(bufnr, "textDocument/completion", params, 5000) or {}
   local response = responses[client.id]
   local result = response and response.result or {}
