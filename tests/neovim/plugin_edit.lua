@@ -27,8 +27,8 @@ local ok, err = pcall(function()
   result.skeleton = lines()
   step("skeleton")
 
-  -- A key: on a new last line, "inv" then <C-x><C-o>.
-  helpers.type("Goinv<C-x><C-o><Esc>")
+  -- A key the skeleton lacks: on a new last line, "me" then <C-x><C-o>.
+  helpers.type("Gome<C-x><C-o><Esc>")
   result.key_lines = lines()
   step("key")
 

@@ -379,7 +379,9 @@ def test_keys_insert_the_skeleton_complete_a_key_and_a_conduit_and_show_hover(
         cwd=tmp_path / "workspace",
     )
     assert linted.returncode == 0, linted.stdout + linted.stderr
-    assert any(line.startswith("invariants:") for line in result["key_lines"]), result["key_lines"]
+    # `meta` is the one key the skeleton leaves out: completed from "me".
+    assert not any(line.startswith("meta") for line in result["skeleton"])
+    assert any(line.startswith("meta:") for line in result["key_lines"]), result["key_lines"]
     assert "cartographer.survey" in result["tool_line"], result["tool_line"]
     assert re.match(r"^\s+- ", result["tool_line"])
     assert any("title" in line.lower() for line in result["hover"]), result["hover"]
