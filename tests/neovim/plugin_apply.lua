@@ -54,6 +54,12 @@ local ok, err = pcall(function()
     end
     result.after = { lamps = read("src/lamps.py"), beacon = read("src/beacon.py"), old = read("src/old.py") }
     result.actions = helpers.code_action(bufnr, client.id, "Undo apply")
+    helpers.type(":WishLedger<CR>")
+    result.ledger = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+    result.ledger_scratch = vim.bo.buftype
+    helpers.type(":close<CR>")
+    -- The diff split closed with the answer; the ledger's with :close.
+    result.windows_after = #vim.api.nvim_tabpage_list_wins(0)
     helpers.type(":WishUndo<CR>")
     helpers.wait_for("the undo", function() return ours("Undid ") end)
     step("undone")

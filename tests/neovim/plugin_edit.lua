@@ -8,10 +8,14 @@ local function step(name) table.insert(result.steps, name) end
 local function lines() return vim.api.nvim_buf_get_lines(0, 0, -1, false) end
 
 local ok, err = pcall(function()
+  -- A user's own `gd` (global) is kept; `K` is the plugin's in wish buffers.
+  helpers.type(":nnoremap gd :echo 'mine'<CR>")
   helpers.type(":edit " .. vim.fn.fnameescape(wish) .. "<CR>")
   local bufnr = vim.api.nvim_get_current_buf()
   local client = helpers.attached_client(bufnr)
   result.omnifunc = vim.bo[bufnr].omnifunc
+  result.gd = vim.fn.maparg("gd", "n")
+  result.K_buffer_local = vim.fn.maparg("K", "n", false, true).buffer == 1
   step("started")
 
   -- Where "Insert wish skeleton" stands in the list the code-action key shows (observed, so

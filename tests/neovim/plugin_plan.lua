@@ -19,6 +19,18 @@ local ok, err = pcall(function()
   local client = helpers.attached_client(bufnr)
   step("started")
 
+  -- Code lenses: fetched on open, fetched again after the plan (the calls left change).
+  local function lenses()
+    local titles = {}
+    for _, lens in ipairs(vim.lsp.codelens.get(bufnr) or {}) do
+      table.insert(titles, lens.command and lens.command.title or "")
+    end
+    table.sort(titles)
+    return titles
+  end
+  helpers.wait_for("code lenses on open", function() return #lenses() > 0 end)
+  result.lenses_before = lenses()
+
   local wishcraft = require("wishcraft")
   helpers.type(":WishPlan<CR>")
   helpers.wait_for("the plan beside the wish", function() return plan_window() ~= nil end)
@@ -39,6 +51,10 @@ local ok, err = pcall(function()
   local plan_buf = vim.api.nvim_win_get_buf(plan_window())
   result.plan = vim.api.nvim_buf_get_lines(plan_buf, 0, -1, false)
   result.plan_modified = vim.bo[plan_buf].modified
+  helpers.wait_for("fresh code lenses", function()
+    return vim.inspect(lenses()) ~= vim.inspect(result.lenses_before)
+  end, 10000)
+  result.lenses_after = lenses()
   step("planned")
 
   helpers.type(":WishPlan<CR>")

@@ -375,6 +375,9 @@ def test_keys_insert_the_skeleton_complete_a_key_and_a_conduit_and_show_hover(
     result = run_neovim("plugin_edit.lua", wish, tmp_path, setup=plugin_setup(tmp_path), nvim=nvim)
     assert result["steps"] == ["started", "skeleton", "key", "conduit", "hover"]
     assert "wishcraft" in result["omnifunc"]
+    # The user's `gd` is kept; `K` is buffer-local (the plugin's, or on 0.10+ Neovim's own LSP
+    # default, which is also hover: pressing it below shows the hover either way).
+    assert "mine" in result["gd"] and result["K_buffer_local"] is True
     # The skeleton is real lines (no NUL-joined line), saved, and lints clean from the CLI.
     assert result["skeleton"][0].startswith("title:") and len(result["skeleton"]) > 5
     assert not any("\x00" in line or "^@" in line for line in result["skeleton"])
@@ -430,6 +433,7 @@ def test_wish_plan_opens_the_plan_beside_the_wish_live_with_progress_and_cancels
     text = "\n".join(result["plan"])
     assert "Survey the lighthouse" in text and "12 tiles surveyed" in text
     assert result["plan_modified"] is False
+    assert result["lenses_before"] and result["lenses_after"] != result["lenses_before"]
     (plan_file,) = (tmp_path / "workspace").rglob("lighthouse*.plan.md")
     assert "Survey the lighthouse" in plan_file.read_text()
     ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
@@ -480,6 +484,7 @@ def test_wish_apply_shows_the_diff_saves_the_files_and_wish_undo_restores_them(
     }
     assert result["modified"] == []
     assert "Undo apply" in result["actions"]
+    assert result["ledger_scratch"] == "nofile"
     assert tree(root) == before
     lines = [
         json.loads(line)
@@ -488,6 +493,12 @@ def test_wish_apply_shows_the_diff_saves_the_files_and_wish_undo_restores_them(
     applied = [line for line in lines if line["action"] == "apply"]
     assert applied and applied[-1]["outcome"] == "complete" and applied[-1]["anchor_id"]
     assert lines[-1]["action"] == "rollback" and lines[-1]["outcome"] == "complete"
+    # :WishLedger showed the wish's apply, complete, before the undo.
+    assert any(
+        " apply " in line and " complete " in line and "lamps.wish.yaml" in line
+        for line in result["ledger"]
+    ), result["ledger"]
+    assert result["windows_after"] == 1
     no_absolute_paths(result["messages"], tmp_path, ROOT)
 
 
@@ -517,4 +528,24 @@ def test_wish_pr_opens_a_pull_request_against_the_loopback_github(
     ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
     assert any("Opened https://github.example/acme/widgets/pull/1" in m for m in ours), ours
     assert token_leaks({"messages": "\n".join(result["messages"])}) == []
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_init_sets_a_new_repository_up_and_opens_the_starter_wish(
+    nvim: str, tmp_path: Path
+) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, timeout=30)
+    result = run_neovim(
+        "plugin_init.lua",
+        tmp_path / "unused.wish.yaml",
+        tmp_path,
+        setup=plugin_setup(tmp_path),
+        nvim=nvim,
+    )
+    assert result["steps"] == ["initialised"]
+    assert result["opened"] == "data/wishes/first-wish.yaml"
+    assert (tmp_path / "data" / "conduits" / "registry.yaml").is_file()
+    ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
+    assert any("wrote data/conduits/registry.yaml" in m for m in ours), ours
     no_absolute_paths(result["messages"], tmp_path, ROOT)

@@ -220,6 +220,13 @@ handlers["window/showMessageRequest"] = function(_, params)
   end
   vim.cmd("redraw")
   local picked = vim.fn.confirm("Wishcraft: " .. params.message, table.concat(choices, "\n"), 1)
+  -- The diff was for this question: close it once answered.
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    local name = vim.api.nvim_buf_get_name(vim.api.nvim_win_get_buf(win))
+    if name:match("^wishcraft://.*%.patch$") and #vim.api.nvim_tabpage_list_wins(0) > 1 then
+      vim.api.nvim_win_close(win, true)
+    end
+  end
   return order[picked] or vim.NIL
 end
 
@@ -444,6 +451,12 @@ function M.cancel()
   if not cancelled then say("Nothing is running.") end
 end
 
+--- The `wishcraft` command beside the configured `wishcraft-lsp` (the same install).
+local function cli()
+  local lsp = M.config.cmd[1] or "wishcraft-lsp"
+  return (lsp:gsub("wishcraft%-lsp$", "wishcraft"))
+end
+
 function M.init()
   local client = any_client()
   if client then
@@ -452,13 +465,21 @@ function M.init()
     end)
     return
   end
-  local output = vim.fn.system({ "wishcraft", "init" })
-  for _, line in ipairs(vim.split(output, "\n", { trimempty = true })) do say(line) end
+  -- No server yet (no wish open): `wishcraft init` in the current folder, then its starter wish.
+  local output = vim.fn.system({ cli(), "init" })
+  local failed = vim.v.shell_error ~= 0
+  local starter
+  for _, line in ipairs(vim.split(output, "\n", { trimempty = true })) do
+    say(line, failed and 1 or nil)
+    local path = line:match("^wrote (%S+%.ya?ml)$") or line:match("^kept (%S+%.ya?ml)")
+    if path and M.is_wishcraft_file("/" .. path) and not path:match("registry") then starter = starter or path end
+  end
+  if not failed and starter then vim.cmd("edit " .. vim.fn.fnameescape(starter)) end
 end
 
 function M.ledger()
   local name = vim.api.nvim_buf_get_name(0)
-  local args = { "wishcraft", "ledger" }
+  local args = { cli(), "ledger" }
   if M.is_wishcraft_file(name) and not name:match("registry%.ya?ml$") then table.insert(args, name) end
   local output = vim.fn.system(args)
   vim.cmd(M.config.split == "split" and "belowright new" or "belowright vnew")
