@@ -62,6 +62,7 @@ local ok, err = pcall(function()
     result.windows_after = #vim.api.nvim_tabpage_list_wins(0)
     helpers.type(":WishUndo<CR>")
     helpers.wait_for("the undo", function() return ours("Undid ") end)
+    result.actions_after_undo = helpers.code_action(bufnr, client.id, "Apply plan")
     step("undone")
   end
   result.messages = helpers.messages()

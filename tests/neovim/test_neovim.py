@@ -481,7 +481,9 @@ def test_wish_apply_shows_the_diff_saves_the_files_and_wish_undo_restores_them(
         "old": None,
     }
     assert result["modified"] == []
+    # "Undo apply" is offered while the wish has an applied change, and no longer once undone.
     assert "Undo apply" in result["actions"]
+    assert "Undo apply" not in result["actions_after_undo"]
     assert result["ledger_scratch"] == "nofile"
     assert tree(root) == before
     lines = [

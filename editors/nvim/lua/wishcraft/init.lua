@@ -187,6 +187,8 @@ handlers["$/progress"] = function(err, params, ctx, config)
   if value.kind == "end" then
     M.progress[token] = nil
     say(entry.title .. (value.message and (": " .. value.message) or ": done"))
+    -- A server that wrote files itself (an apply): buffers of unchanged-in-Neovim files reload.
+    vim.cmd("silent! checktime")
     refresh_all_lenses()
   else
     vim.api.nvim_echo({ { "Wishcraft: " .. text .. "  (:WishCancel to stop)" } }, false, {})
