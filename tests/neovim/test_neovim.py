@@ -549,3 +549,24 @@ def test_wish_init_sets_a_new_repository_up_and_opens_the_starter_wish(
     ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
     assert any("wrote data/conduits/registry.yaml" in m for m in ours), ours
     no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_the_plugin_as_a_package_serves_wish_and_registry_files_one_server_a_project(
+    nvim: str, tmp_path: Path
+) -> None:
+    """README's no-manager line: `editors/nvim` linked into a `pack/*/start` folder, then only
+    the `setup` call; wish and registry files get one server a project, other YAML none."""
+    start = tmp_path / "data" / "nvim" / "site" / "pack" / "wishcraft" / "start"
+    start.mkdir(parents=True)
+    (start / "wishcraft").symlink_to(ROOT / "editors" / "nvim")
+    files, wish = attach_case(tmp_path)
+    result = run_neovim(
+        "attach.lua",
+        wish,
+        tmp_path,
+        attach_env(files),
+        setup=["filetype on", "packloadall", "lua require('wishcraft').setup({})"],
+        nvim=nvim,
+    )
+    check_attachments(result, tmp_path)
