@@ -226,22 +226,33 @@ def code_actions(
 SKELETON_KIND = types.CodeActionKind.Source.value + ".wishcraft.skeleton"
 
 
+def skeleton_edit(lines: list[str], eol: str = "\n") -> tuple[Span, str]:
+    """Where the skeleton goes in a blank wish and the text to put there: after its last
+    comment line (comments are kept), over the blank lines that follow."""
+    text = wish_skeleton(snippets=False).replace("\n", eol)
+    if not lines:
+        return Span(Position(0, 0), Position(0, 0)), text
+    end = Position(len(lines) - 1, len(lines[-1]))
+    last = max((index for index, line in enumerate(lines) if line.strip()), default=-1)
+    if last == -1:
+        return Span(Position(0, 0), end), text
+    if last + 1 < len(lines):
+        return Span(Position(last + 1, 0), end), text
+    return Span(Position(last, len(lines[last])), end), eol + text
+
+
 def skeleton_actions(
     snapshot: DocumentSnapshot, only: list[str] | None, *, snippets: bool
 ) -> list[types.CodeAction]:
     """ "Insert wish skeleton" in a blank wish, for clients that cannot expand the completion
-    snippet: it writes real lines (every required key and `tier`) over the blank text."""
+    snippet: it writes real lines (every required key and `tier`), keeping comment lines."""
     if snippets or snapshot.kind is not DocumentKind.WISH or not is_blank(snapshot.lines):
         return []
     if only is not None and not any(SKELETON_KIND.startswith(kind) for kind in only):
         return []
-    lines = snapshot.lines
-    whole = Span(
-        Position(0, 0), Position(len(lines) - 1, len(lines[-1])) if lines else Position(0, 0)
-    )
     eol = "\r\n" if "\r\n" in snapshot.analysis.parsed.text else "\n"
-    text = wish_skeleton(snippets=False).replace("\n", eol)
-    edit = types.TextEdit(range=snapshot.positions.to_range(whole), new_text=text)
+    span, text = skeleton_edit(snapshot.lines, eol)
+    edit = types.TextEdit(range=snapshot.positions.to_range(span), new_text=text)
     return [
         types.CodeAction(
             title="Insert wish skeleton",
