@@ -10,6 +10,19 @@ local ok, err = pcall(function()
   result.opened = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(bufnr), ":.")
   local client = helpers.attached_client(bufnr)
   table.insert(result.steps, "initialised")
+  -- Nothing to undo, nothing running: one sentence each, never twice.
+  helpers.type(":WishUndo<CR>")
+  helpers.wait_for("the undo's answer", function()
+    return vim.fn.execute("messages"):find("no applied change", 1, true) ~= nil
+  end)
+  helpers.wait_for("the undo's reply", function()
+    for _, request in pairs(client.requests or {}) do
+      if request.type == "pending" then return false end
+    end
+    return true
+  end)
+  helpers.type(":WishCancel<CR>")
+  helpers.type(":new<CR>:WishPlan<CR>")
   result.messages = helpers.messages()
   vim.lsp.stop_client(client.id)
 end)

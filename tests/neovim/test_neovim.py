@@ -548,6 +548,11 @@ def test_wish_init_sets_a_new_repository_up_and_opens_the_starter_wish(
     assert (tmp_path / "data" / "conduits" / "registry.yaml").is_file()
     ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
     assert any("wrote data/conduits/registry.yaml" in m for m in ours), ours
+    assert len([m for m in ours if "no applied change to undo" in m]) == 1, ours
+    assert ours[-2:] == [
+        "Wishcraft: Nothing is running.",
+        "Wishcraft: Open a wish first: this buffer has no Wishcraft server.",
+    ]
     no_absolute_paths(result["messages"], tmp_path, ROOT)
 
 

@@ -74,9 +74,20 @@ end
 
 -- Messages ---------------------------------------------------------------------------------
 
+local recent = {} -- the last messages shown, so a command's reason is not shown twice
+
 local function say(text, level)
   local group = ({ [1] = "ErrorMsg", [2] = "WarningMsg" })[level] or "None"
   vim.api.nvim_echo({ { "Wishcraft: " .. text, group } }, true, {})
+  table.insert(recent, text)
+  if #recent > 10 then table.remove(recent, 1) end
+end
+
+local function said(text)
+  for _, seen in ipairs(recent) do
+    if seen == text then return true end
+  end
+  return false
 end
 
 -- Windows ----------------------------------------------------------------------------------
@@ -176,7 +187,8 @@ handlers["$/progress"] = function(err, params, ctx, config)
   local value = params.value or {}
   local token = tostring(params.token)
   if value.kind == "begin" then
-    M.progress[token] = { title = value.title, message = value.message, percentage = value.percentage }
+    M.progress[token] = { title = value.title, message = value.message, percentage = value.percentage,
+                          client_id = ctx.client_id }
   elseif M.progress[token] then
     local entry = M.progress[token]
     entry.message = value.message or entry.message
@@ -400,8 +412,9 @@ local function execute(command, arguments, bufnr, then_)
   end, bufnr)
 end
 
+--- Show why a command did not start, unless the server already said it.
 local function reason_of(result)
-  if result.reason and not result.shown then say(result.reason, 2) end
+  if result.reason and not result.shown and not said(result.reason) then say(result.reason, 2) end
 end
 
 function M.plan()
@@ -435,16 +448,14 @@ end
 function M.pull_request()
   local client, bufnr = need_client()
   if not client then return end
-  execute("wishcraft.openPullRequest", { vim.uri_from_bufnr(bufnr) }, bufnr, function(result)
-    if result.url or result.prUrl then say("Pull request: " .. (result.url or result.prUrl)) end
-    reason_of(result)
-  end)
+  -- The server's message names the pull request's address (or why none was opened).
+  execute("wishcraft.openPullRequest", { vim.uri_from_bufnr(bufnr) }, bufnr, reason_of)
 end
 
 function M.cancel()
-  local client = any_client()
   local cancelled = false
-  for token in pairs(M.progress) do
+  for token, entry in pairs(M.progress) do
+    local client = vim.lsp.get_client_by_id(entry.client_id)
     if client then
       client.notify("window/workDoneProgress/cancel", { token = token })
       cancelled = true
