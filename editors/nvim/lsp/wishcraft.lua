@@ -6,6 +6,8 @@
 -- and conduit registries, not for every YAML file: `root_dir` decides, so `root_markers` would
 -- go unused. The root is the nearest folder holding data/ (else .git, else the file's folder).
 -- Override any field with vim.lsp.config("wishcraft", { cmd = { "/abs/path/wishcraft-lsp" } }).
+-- The plugin beside this file (lua/wishcraft) builds on it: require("wishcraft").setup({})
+-- adds its handlers, keys and :Wish* commands, then enables the server (README.md, "Neovim").
 
 local function is_wishcraft_file(name)
   return name:match("%.wish%.ya?ml$") ~= nil

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
 
 APPLY_KIND = types.CodeActionKind.Source.value + ".wishcraft.apply"
+UNDO_KIND = types.CodeActionKind.Source.value + ".wishcraft.undo"
 
 _RUNNERS: weakref.WeakKeyDictionary[WishcraftLanguageServer, ApplyRunner] = (
     weakref.WeakKeyDictionary()
@@ -110,17 +111,50 @@ def _binds_apply(snapshot: DocumentSnapshot) -> bool:
     return APPLY_CONDUIT_ID in snapshot.analysis.parsed.text
 
 
+def undo_actions(snapshot: DocumentSnapshot) -> list[types.CodeAction]:
+    """ "Undo apply" on a wish whose last applied change is on the ledger and not undone.
+
+    Read from the ledger each time (no cache to go stale); a ledger that cannot be read offers
+    nothing here, and "Undo apply" run as a command then says why."""
+    if snapshot.kind is not DocumentKind.WISH or not _binds_apply(snapshot):
+        return []
+    from wishcraft.ledger import LedgerError, find_ledger
+    from wishcraft.lsp.apply_runner import last_anchor
+
+    try:
+        location = find_ledger(snapshot.path)
+        if not location.path.is_file():
+            return []
+        anchor_id = last_anchor(location, location.wish_key(snapshot.path))
+    except (LedgerError, OSError):
+        return []
+    if anchor_id is None:
+        return []
+    return [
+        types.CodeAction(
+            title="Undo apply",
+            kind=UNDO_KIND,
+            command=types.Command(
+                title="Undo apply", command=COMMAND_UNDO_APPLY, arguments=[snapshot.uri]
+            ),
+        )
+    ]
+
+
 def actions_for(
     server: WishcraftLanguageServer, snapshot: DocumentSnapshot, only: list[str] | None
 ) -> list[types.CodeAction]:
     """The apply actions the client asked for (by `only` kinds)."""
-    if only is not None and not any(APPLY_KIND.startswith(kind) for kind in only):
-        return []
-    document = server.client_capabilities.text_document
-    code_action = document.code_action if document else None
-    return apply_actions(
-        server, snapshot, supports_disabled=bool(code_action and code_action.disabled_support)
-    )
+    actions: list[types.CodeAction] = []
+    if only is None or any(APPLY_KIND.startswith(kind) for kind in only):
+        document = server.client_capabilities.text_document
+        code_action = document.code_action if document else None
+        actions += apply_actions(
+            server, snapshot, supports_disabled=bool(code_action and code_action.disabled_support)
+        )
+    if only is None or any(UNDO_KIND.startswith(kind) for kind in only):
+        actions += undo_actions(snapshot)
+    return actions
 
 
 def register(server: WishcraftLanguageServer) -> None:

@@ -16,8 +16,10 @@ from lsprotocol import types
 
 from wishcraft.documents import Node, NodeKind, ParsedYaml
 from wishcraft.findings import Finding, Position, Span
+from wishcraft.lint import DocumentKind
+from wishcraft.lsp.features.completion import is_blank
 from wishcraft.lsp.features.diagnostics import to_diagnostic
-from wishcraft.lsp.features.shapes import key_text
+from wishcraft.lsp.features.shapes import key_text, wish_skeleton
 from wishcraft.lsp.workspace import DocumentSnapshot
 
 if TYPE_CHECKING:
@@ -348,6 +350,45 @@ def only_applicable(
     return [action for action in actions if action.disabled is None]
 
 
+SKELETON_KIND = types.CodeActionKind.Source.value + ".wishcraft.skeleton"
+
+
+def skeleton_edit(lines: list[str], eol: str = "\n") -> tuple[Span, str]:
+    """Where the skeleton goes in a blank wish and the text to put there: after its last
+    comment line (comments are kept), over the blank lines that follow."""
+    text = wish_skeleton(snippets=False).replace("\n", eol)
+    if not lines:
+        return Span(Position(0, 0), Position(0, 0)), text
+    end = Position(len(lines) - 1, len(lines[-1]))
+    last = max((index for index, line in enumerate(lines) if line.strip()), default=-1)
+    if last == -1:
+        return Span(Position(0, 0), end), text
+    if last + 1 < len(lines):
+        return Span(Position(last + 1, 0), end), text
+    return Span(Position(last, len(lines[last])), end), eol + text
+
+
+def skeleton_actions(
+    snapshot: DocumentSnapshot, only: list[str] | None, *, snippets: bool
+) -> list[types.CodeAction]:
+    """ "Insert wish skeleton" in a blank wish, for clients that cannot expand the completion
+    snippet: it writes real lines (every required key and `tier`), keeping comment lines."""
+    if snippets or snapshot.kind is not DocumentKind.WISH or not is_blank(snapshot.lines):
+        return []
+    if only is not None and not any(SKELETON_KIND.startswith(kind) for kind in only):
+        return []
+    eol = "\r\n" if "\r\n" in snapshot.analysis.parsed.text else "\n"
+    span, text = skeleton_edit(snapshot.lines, eol)
+    edit = types.TextEdit(range=snapshot.positions.to_range(span), new_text=text)
+    return [
+        types.CodeAction(
+            title="Insert wish skeleton",
+            kind=SKELETON_KIND,
+            edit=types.WorkspaceEdit(changes={snapshot.uri: [edit]}),
+        )
+    ]
+
+
 def register(server: WishcraftLanguageServer) -> None:
     """Wire `textDocument/codeAction`."""
 
@@ -361,6 +402,8 @@ def register(server: WishcraftLanguageServer) -> None:
                 planning.PLAN_KIND,
                 planning.INSERT_KIND,
                 applying.APPLY_KIND,
+                applying.UNDO_KIND,
+                SKELETON_KIND,
             ]
         ),
     )
@@ -375,4 +418,8 @@ def register(server: WishcraftLanguageServer) -> None:
         commands = planning.actions_for(ls, snapshot, only) + applying.actions_for(
             ls, snapshot, only
         )
-        return code_actions(snapshot, wanted, only) + only_applicable(commands, only)
+        return (
+            code_actions(snapshot, wanted, only)
+            + skeleton_actions(snapshot, only, snippets=ls.snippet_support)
+            + only_applicable(commands, only)
+        )

@@ -229,17 +229,23 @@ def _edit(context: CursorContext, line: int, text: str) -> types.TextEdit:
     )
 
 
+def is_blank(lines: list[str]) -> bool:
+    """Whether a document holds nothing but blank and comment lines (a wish to start)."""
+    return not any(line.strip() and not line.lstrip().startswith("#") for line in lines)
+
+
 def complete(
     snapshot: DocumentSnapshot, position: Position, *, snippets: bool
 ) -> list[types.CompletionItem]:
     """Completion items at a code-point position (edit ranges in code points, converted by
     the caller)."""
     lines = snapshot.lines
-    if snapshot.kind is DocumentKind.WISH and not any(
-        line.strip() and not line.lstrip().startswith("#") for line in lines
-    ):
+    if snapshot.kind is DocumentKind.WISH and is_blank(lines):
+        # Multi-line text cannot go through an omnifunc (Neovim joins the lines with NULs):
+        # the skeleton is a completion item only where it expands as a snippet; other clients
+        # get the "Insert wish skeleton" code action.
         return [
-            _skeleton_item(position, snippets),
+            *([_skeleton_item(position, snippets)] if snippets else []),
             *(
                 _key_items(
                     snapshot,
