@@ -104,10 +104,14 @@ async def test_empty_document_offers_a_whole_wish(client: WishClient) -> None:
         text = edit.new_text
         assert "$" not in text
         published = await client.open("data/wishes/c-skeleton.wish.yaml", text)
+        # Valid YAML and a valid wish: no error but the gates' own (a skeleton's empty lists
+        # score below a live call's court thresholds until the author fills them in).
+        gates = ("court-threshold", "conduit-not-allowed")
         errors = [
             d.code
             for d in published.diagnostics
-            if d.severity == types.DiagnosticSeverity.Error or d.code in ("yaml-syntax",)
+            if (d.severity == types.DiagnosticSeverity.Error or d.code in ("yaml-syntax",))
+            and not (str(d.code) in gates or str(d.code).startswith("gate-"))
         ]
         assert errors == [], published.diagnostics
     for key in ("title:", "objective:", "scope:", "budget:", "tools:", "rollback:", "tier:"):

@@ -9,7 +9,14 @@ local result = { files = {} }
 
 local ok, err = pcall(function()
   local buffers = {}
+  -- The wish is opened last, so it is the visible buffer: Neovim 0.11 pulls diagnostics
+  -- (`textDocument/diagnostic`) for visible buffers only, as a user sees them.
+  local files, wish_file = {}, os.getenv("WISH_FILE")
   for file in os.getenv("FILES"):gmatch("[^\n]+") do
+    if file ~= wish_file then table.insert(files, file) end
+  end
+  table.insert(files, wish_file)
+  for _, file in ipairs(files) do
     vim.cmd("edit " .. vim.fn.fnameescape(file))
     buffers[file] = vim.api.nvim_get_current_buf()
   end
