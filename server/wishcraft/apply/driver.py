@@ -46,7 +46,6 @@ from wishcraft.apply.pipeline import (
     saved_keys,
 )
 from wishcraft.apply.transaction import Anchor, apply_change, record_applied
-from wishcraft.model import ExecMode
 from wishcraft.plan.court import Hearing, ledger_mode
 from wishcraft.plan.pipeline import resolve_mode
 from wishcraft.redaction import protect_logger
@@ -75,6 +74,8 @@ class Decision:
     why: str = ""
     """Why not, for the ledger's `Not applied (<why>): …` ("declined", "no terminal")."""
     ending: Ending = "not-applied"
+    message: str = ""
+    """The sentence to show (default: `Not applied (<why>).`)."""
 
 
 APPROVED = Decision(True)
@@ -143,6 +144,8 @@ class Result:
     """The files applied (or, for a shadow run, the files the plan names)."""
     recorded: bool = True
     """Whether the apply's ledger line was written."""
+    left_out: str = ""
+    """Why some files of the change were not applied (a client's partial apply), or ""."""
     problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -161,18 +164,33 @@ class Result:
 
 async def drive(request: Request, reviewer: Reviewer) -> Result:
     """Run one apply to its end; never raises for a refusal, a failure or a cancellation."""
-    job = request.job
-    exec_mode = resolve_mode(request.asked, request.config)
-    hearing = hear_job(job, ledger_mode(exec_mode), request.registry, request.lint_config)
+    hearing = hear(request)
     for note in hearing.notes:
         reviewer.say("note", note)
     if not hearing.verdict.allowed:
-        refusal = hearing.verdict.refusal
-        gate = refusal.name if refusal is not None else "court's"
-        result = Result("refused", hearing.verdict.reason, job, hearing)
-        _record(result, reviewer, None, outcome="refused", summary=f"Refused by the {gate} gate.")
-        return result
-    if exec_mode is ExecMode.SHADOW_RUN:
+        return refuse(request, hearing, reviewer)
+    return await proceed(request, hearing, reviewer)
+
+
+def hear(request: Request) -> Hearing:
+    """The mode (live with a login, else shadow, unless asked) and the court's gates."""
+    exec_mode = resolve_mode(request.asked, request.config)
+    return hear_job(request.job, ledger_mode(exec_mode), request.registry, request.lint_config)
+
+
+def refuse(request: Request, hearing: Hearing, reviewer: Reviewer) -> Result:
+    """Record the court's refusal (nothing was called)."""
+    refusal = hearing.verdict.refusal
+    gate = refusal.name if refusal is not None else "court's"
+    result = Result("refused", hearing.verdict.reason, request.job, hearing)
+    _record(result, reviewer, None, outcome="refused", summary=f"Refused by the {gate} gate.")
+    return result
+
+
+async def proceed(request: Request, hearing: Hearing, reviewer: Reviewer) -> Result:
+    """The apply after a hearing that allowed it: reuse or run, stage, review, apply, record."""
+    job = request.job
+    if hearing.mode == "shadow":
         return await _shadow(hearing, job, reviewer)
     keys = saved_keys(job)
     reuse = (
@@ -187,7 +205,7 @@ async def drive(request: Request, reviewer: Reviewer) -> Result:
         reviewer.say("info", f"Reusing the staged patch {job.patch_path.name}: no model call.")
     else:
         if reuse.changed is not None:
-            reviewer.say("note", f"Not reusing the staged patch: {reuse.changed}; asking again.")
+            reviewer.say("info", f"Not reusing the staged patch: {reuse.changed}; asking again.")
         got = await _exchange(request, hearing, reviewer)
         if isinstance(got, Result):
             return got
@@ -241,7 +259,8 @@ async def _review_and_apply(
         return base
     decision = await reviewer.decide(job, staged)
     if not decision.apply:
-        base.ending, base.message = decision.ending, f"Not applied ({decision.why})."
+        base.ending = decision.ending
+        base.message = decision.message or f"Not applied ({decision.why})."
         _record(base, reviewer, run, summary=f"Not applied ({decision.why}): {described}.")
         return base
     edit = await reviewer.client_apply(job, staged)
@@ -276,6 +295,7 @@ async def _review_and_apply(
         applied = described
     else:
         applied = f"{len(base.files)} of {len(staged.summary.files)} files: {', '.join(base.files)}"
+    base.left_out = edit.left_out
     base.message = f"Applied {applied}{edit.left_out}."
     _record(base, reviewer, run, anchor=anchor, summary=base.message)
     _forget(job)

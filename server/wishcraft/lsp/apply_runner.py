@@ -1,14 +1,20 @@
-"""Run "Apply plan" and "Undo apply" in the editor: progress, review, the client's edit, undo.
+"""Run "Apply plan" and "Undo apply" in the editor, through the apply driver (`apply.driver`).
 
-Flow of an apply: the command checks the plan (complete and current) and the court's gates as
-`wishcraft apply` does (`apply.pipeline`), then starts a tracked task and returns → cancellable
-work-done progress while Codex reads and stages its patch → `<wish>.patch` is written → a client
-with change annotations gets `workspace/applyEdit` whose every edit carries an annotation
-needing confirmation (VS Code shows its refactor preview); a client without them (Neovim 0.7)
-is first asked with `window/showMessageRequest` "Apply N files (+a −d)?" (Apply, Show diff,
-Cancel) → the ledger records only what the client reports as applied (`applied`,
-`failedChange`), with an undo record (`record_applied`) and its `anchor_id`.
+Flow of an apply: the command checks the plan (complete and current) and the court's gates
+(`driver.hear`), then starts a tracked task and returns → the driver runs: the staged patch of
+an earlier run is reused when nothing changed since (no model call), else cancellable work-done
+progress while Codex reads and stages its patch → `<wish>.patch` is written → the review:
 
+- a client with change annotations gets `workspace/applyEdit` whose every edit needs
+  confirmation (VS Code shows its refactor preview and saves what it applies); only the files
+  whose text on disk is then the new text are recorded as applied, with an undo record;
+- a client without them (Neovim 0.7, whose stock handler applies an edit to buffers and saves
+  nothing) is asked with `window/showMessageRequest` "Apply N files (+a −d)?" (Apply, Show diff,
+  Cancel); on Apply the server writes the files through the same all-or-none transaction as
+  `wishcraft apply` (the ledger line `pending` before the files, completed after), and the
+  client reloads them.
+
+"Applied" is said, and the anchor written, only once the files on disk hold the new text.
 "Undo apply" reverses an anchor with `apply.rollback` on disk; a file whose editor buffer holds
 unsaved changes is refused first ("save that edit first"), since the undo checks the disk.
 One apply per wish at a time. Every message passes through `scrub`.
@@ -18,10 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
@@ -30,36 +34,37 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from wishcraft.apply.court import workspace_root
+from wishcraft.apply.driver import (
+    APPROVED,
+    ClientApplied,
+    Decision,
+    Level,
+    Request,
+    Result,
+    hear,
+    proceed,
+    refuse,
+)
 from wishcraft.apply.errors import ApplyError, RollbackRefused
 from wishcraft.apply.pipeline import (
     ApplyJob,
     ApplyRefused,
-    ApplyRun,
-    anchor_meta,
-    change_summary,
-    hear_job,
     prepare,
-    record_apply,
     record_rollback,
-    run_apply,
-    save_patch,
     scope_globs,
 )
 from wishcraft.apply.rollback import load_anchor, rollback
 from wishcraft.apply.stage import StagedChange
-from wishcraft.apply.transaction import record_applied
-from wishcraft.conduit.apply_exchange import ApplyExchange
 from wishcraft.conduit.client import PlanProgress
-from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError
 from wishcraft.ledger import LedgerError, LedgerLocation, Outcome, find_ledger, read_entries
 from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
 from wishcraft.lsp.edits import applied_paths, held_paths, workspace_edit
+from wishcraft.lsp.progress import WorkProgress, new_token
 from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import APPLY_CONDUIT_ID
-from wishcraft.plan.court import Hearing, ledger_mode
+from wishcraft.plan.court import Hearing
 from wishcraft.plan.paths import PlanPathError
-from wishcraft.plan.pipeline import resolve_mode
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.undo_state import state_dir_for
 
@@ -70,6 +75,11 @@ CHOICE_SHOW_DIFF = "Show diff"
 CHOICE_CANCEL = "Cancel"
 ASK_ROUNDS = 3
 """How often the Neovim-like question is asked again after "Show diff"."""
+LEVELS = {
+    "info": types.MessageType.Info,
+    "warning": types.MessageType.Warning,
+    "error": types.MessageType.Error,
+}
 
 
 class ApplyResult(TypedDict, total=False):
@@ -102,18 +112,14 @@ class ApplyHost(ConduitHost, Protocol):
 
 @dataclass(slots=True)
 class ApplySession:
-    """One running apply: its task, progress token and job."""
+    """One running apply: its task, progress and the driver's request."""
 
     uri: str
-    job: ApplyJob
+    request: Request
     hearing: Hearing
-    config: ConduitConfig
-    globs: tuple[str, ...] | None
+    progress: WorkProgress
     token: str
     task: asyncio.Task[Any] | None = None
-    state: ApplyExchange = field(default_factory=ApplyExchange)
-    progress: bool = False
-    started: float = field(default_factory=time.perf_counter)
 
 
 def last_anchor(location: LedgerLocation, wish_key: str) -> str | None:
@@ -186,26 +192,27 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             config = self._conduit_config(snapshot.path)
         except (ApplyRefused, ConduitError) as error:
             return self._refused(str(error))
-        mode = ledger_mode(resolve_mode("auto", config))
-        hearing = hear_job(job, mode, snapshot.registry, self.server.lint_config_for(snapshot.path))
-        if not hearing.verdict.allowed:
-            for problem in record_apply(
-                hearing, job, None, outcome="refused", summary="Refused by the court's gates."
-            ):
-                self._show(types.MessageType.Warning, problem)
-            self.server.refresh_code_lenses()
-            return self._refused(hearing.verdict.reason)
-        session = ApplySession(
-            uri,
+        request = Request(
             job,
-            hearing,
+            snapshot.registry,
+            self.server.lint_config_for(snapshot.path),
             config,
             scope_globs(snapshot.registry, job.repo),
-            token=f"wishcraft-apply-{uuid.uuid4()}",
+            lambda: self._client_for(config),
         )
+        hearing = hear(request)
+        token = new_token("apply")
+        title = f"Applying the plan of “{job.wish.title}”"
+        session = ApplySession(
+            uri, request, hearing, WorkProgress(self.server, title, token), token
+        )
+        if not hearing.verdict.allowed:
+            refuse(request, hearing, EditorReviewer(self, session))
+            self.server.refresh_code_lenses()
+            return self._refused(hearing.verdict.reason)
         self.sessions[uri] = session
         session.task = self.server.spawn(self._run(session), name=f"apply {uri}")
-        return {"started": True, "token": session.token}
+        return {"started": True, "token": token}
 
     def _refused(self, message: str) -> ApplyResult:
         self._show(types.MessageType.Warning, message)
@@ -215,76 +222,55 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
 
     async def _run(self, session: ApplySession) -> None:
         summary = "Stopped."
-        job = session.job
         try:
-            await self._begin(session)
-            mode = session.hearing.mode
-            try:
-                run = await run_apply(
-                    job,
-                    mode,
-                    self._client_for(session.config) if mode == "commit" else None,
-                    session.globs,
-                    on_progress=lambda p: self._on_progress(session, p),
-                    state=session.state,
-                )
-            except asyncio.CancelledError:
-                run = ApplyRun("commit", "incomplete", "cancelled", None, session.state)
-                self._record(session, run, summary="Cancelled: nothing was written.")
-                summary = "Cancelled: nothing was written."
-                return
-            summary = await self._after_run(session, run)
+            first = (
+                "Shadow run: no Codex login"
+                if session.hearing.mode == "shadow"
+                else "Connecting to Codex"
+            )
+            await session.progress.begin(first, task=asyncio.current_task())
+            result = await proceed(session.request, session.hearing, EditorReviewer(self, session))
+            summary = self._finish(result)
+        except asyncio.CancelledError:
+            summary = "Cancelled: nothing was written."
         except Exception as unexpected:  # keep serving; the log gets the traceback
             logger.exception("applying %s failed unexpectedly", session.uri)
             summary = f"Applying failed: {type(unexpected).__name__}; see the log."
             self._show(types.MessageType.Error, summary)
         finally:
             self.sessions.pop(session.uri, None)
-            self._end(session, summary)
+            session.progress.end(summary)
             self.server.refresh_code_lenses()
 
-    async def _after_run(self, session: ApplySession, run: ApplyRun) -> str:
-        job = session.job
-        if run.mode == "shadow":
-            files = ", ".join(run.named_files) or "none"
-            self._record(
-                session, run, summary=f"Shadow run: nothing staged; the plan names: {files}."
-            )
+    def _finish(self, result: Result) -> str:
+        """Say how the apply ended; the progress's last message."""
+        if result.ending == "shadow":
+            files = ", ".join(result.files) or "none"
             message = f"Shadow run (no Codex login): nothing was staged. The plan names: {files}."
             self._show(types.MessageType.Info, message)
-            return "Shadow run: nothing staged."
-        staged = run.staged
-        if staged is None or run.outcome == "failed":
-            reason = run.reason or "Codex staged no patch; nothing was written."
-            self._record(session, run)
-            self._show(types.MessageType.Error, reason)
-            return f"Failed: {reason}"
-        for problem in save_patch(job, staged):
-            self._show(types.MessageType.Error, problem)
-        described = change_summary(staged)
-        self._end(session, f"Staged {staged.summary.describe()}; review the change.")
-        session.progress = False
-        unsaved = self._unsaved(staged.root, [change.path for change in staged.files])
-        if unsaved is not None:
-            message = (
-                f"'{unsaved}' has unsaved changes in the editor; save it, then apply "
-                "the plan again."
-            )
-            self._record(session, run, summary=f"Not applied (unsaved editor): {described}.")
-            self._show(types.MessageType.Warning, message)
-            return message
-        if not self.supports_annotations() and not await self._ask(session, staged):
-            self._record(session, run, summary=f"Not applied (declined): {described}.")
+            return result.message
+        if result.ending == "cancelled":
+            return result.message
+        if result.ending == "failed":
+            self._show(types.MessageType.Error, result.message)
+            return f"Failed: {result.message}"
+        if result.ending == "applied" and result.anchor is not None and result.staged:
+            anchor = result.anchor
+            whole = len(anchor.files) == len(result.staged.files)
+            count = len(result.staged.summary.files) if whole else len(anchor.files)
             self._show(
                 types.MessageType.Info,
-                f"The change was not applied; its diff is in {job.patch_path}.",
+                f"Applied {count} file{'s' if count != 1 else ''}{result.left_out}; "
+                f"undo with “Undo apply” (anchor {anchor.anchor_id}).",
             )
-            return "Not applied."
-        return await self._send_edit(session, run, staged)
+            return f"Applied: anchor {anchor.anchor_id}"
+        self._show(types.MessageType.Warning, result.message)
+        return "Not applied."
 
-    async def _ask(self, session: ApplySession, staged: StagedChange) -> bool:
+    async def ask(self, session: ApplySession, staged: StagedChange) -> bool:
         """The Neovim-like question: Apply, Show diff (then ask again), Cancel."""
-        question = f"Apply {staged.summary.describe()}? “{session.job.wish.title}”"
+        job = session.request.job
+        question = f"Apply {staged.summary.describe()}? “{job.wish.title}”"
         for _ in range(ASK_ROUNDS):
             try:
                 answer = await self.server.window_show_message_request_async(
@@ -306,7 +292,7 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
                 return True
             if choice != CHOICE_SHOW_DIFF:
                 return False
-            await self._show_patch(session.job.patch_path)
+            await self._show_patch(job.patch_path)
         return False
 
     async def _show_patch(self, path: Path) -> None:
@@ -321,16 +307,13 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
                 logger.info("showDocument failed: %s", error)
         self._show(types.MessageType.Info, f"The diff is in {path}")
 
-    async def _send_edit(self, session: ApplySession, run: ApplyRun, staged: StagedChange) -> str:
-        job = session.job
-        annotation = (
-            types.ChangeAnnotation(
-                label=job.wish.title,
-                needs_confirmation=True,
-                description=f"Apply plan: {staged.summary.describe()}",
-            )
-            if self.supports_annotations()
-            else None
+    async def send_edit(self, job: ApplyJob, staged: StagedChange) -> ClientApplied:
+        """Send the change as one annotated `workspace/applyEdit`; the files the client applied
+        whose new text is on disk (a file the client changed but did not save is not)."""
+        annotation = types.ChangeAnnotation(
+            label=job.wish.title,
+            needs_confirmation=True,
+            description=f"Apply plan: {staged.summary.describe()}",
         )
         versions = {}
         for change in staged.files:
@@ -346,61 +329,25 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
         capabilities = self._edit_capabilities()
         handling = capabilities.failure_handling if capabilities else None
         paths = applied_paths(built, result, handling)
-        if result.applied and annotation is not None:
-            # The refactor preview lets the user untick files and still answers `applied`;
-            # VS Code saves what it applied, so when some files hold their new text on disk
-            # and others do not, only those were accepted.
-            held = held_paths(staged)
-            if held and len(held) < len(paths):
-                paths = held
-        described = change_summary(staged)
         if not paths:
             reason = result.failure_reason or "the client did not apply the edit"
-            self._record(session, run, summary=f"Not applied ({reason}): {described}.")
-            self._show(types.MessageType.Warning, f"The change was not applied: {reason}.")
-            return "Not applied."
-        try:
-            anchor = record_applied(
-                staged, state_dir=job.state_dir, paths=paths, meta=anchor_meta(job, run)
+            return ClientApplied((), reason=reason)
+        held = set(await asyncio.to_thread(held_paths, staged))
+        on_disk = tuple(path for path in paths if path in held)
+        if not on_disk:
+            return ClientApplied(
+                (), reason="the editor saved none of the files it changed, so none is applied"
             )
-        except ApplyError as error:
-            self._record(
-                session,
-                run,
-                outcome="failed",
-                reason=str(error),
-                summary=f"Applied by the editor, but not recorded: {described}.",
-            )
-            self._show(types.MessageType.Error, str(error))
-            return str(error)
-        if len(anchor.files) == len(staged.files):
-            applied = change_summary(staged)
-            count = len(staged.summary.files)
-            partial = ""
-        else:
-            shown = [file.path for file in anchor.files]
-            applied = f"{len(shown)} of {len(staged.summary.files)} files: {', '.join(shown)}"
-            count = len(shown)
-            partial = (
+        left_out = ""
+        if len(on_disk) < len(paths) or not result.applied:
+            left_out = (
                 " (the other files were left out in the review)"
                 if result.applied
                 else " (partly: the client stopped at a failed change)"
             )
-        self._record(session, run, anchor=anchor, summary=f"Applied {applied}{partial}.")
-        self._show(
-            types.MessageType.Info,
-            f"Applied {count} file{'s' if count != 1 else ''}{partial}; "
-            f"undo with “Undo apply” (anchor {anchor.anchor_id}).",
-        )
-        return f"Applied: anchor {anchor.anchor_id}"
+        return ClientApplied(on_disk, left_out)
 
-    def _record(self, session: ApplySession, run: ApplyRun, **fields: Any) -> None:
-        recorded = record_apply(session.hearing, session.job, run, **fields)
-        kind = types.MessageType.Warning if recorded.written else types.MessageType.Error
-        for problem in recorded:
-            self._show(kind, problem)
-
-    def _unsaved(self, root: Path, paths: Sequence[str]) -> str | None:
+    def unsaved(self, root: Path, paths: Sequence[str]) -> str | None:
         """The first path whose open editor buffer differs from the file on disk."""
         for path in paths:
             document = self.server.open_document(from_fs_path(str(root / path)) or "")
@@ -413,51 +360,6 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             if disk != document.source:
                 return path
         return None
-
-    # Progress ---------------------------------------------------------------------------
-
-    async def _begin(self, session: ApplySession) -> None:
-        title = f"Applying the plan of “{session.job.wish.title}”"
-        first = (
-            "Shadow run: no Codex login"
-            if session.hearing.mode == "shadow"
-            else "Connecting to Codex"
-        )
-        window = self._window()
-        if window and window.work_done_progress:
-            try:
-                await self.server.work_done_progress.create_async(session.token)
-            except Exception as error:
-                logger.info("progress refused by the client: %s", error)
-            else:
-                session.progress = True
-                self.server.work_done_progress.begin(
-                    session.token,
-                    types.WorkDoneProgressBegin(title=title, cancellable=True, message=first),
-                )
-                future = self.server.work_done_progress.tokens.get(session.token)
-                if future is not None and session.task is not None:
-                    task = session.task
-                    future.add_done_callback(
-                        lambda done: task.cancel() if done.cancelled() else None
-                    )
-                return
-        self._show(types.MessageType.Info, f"{title}: {first}.")
-
-    def _on_progress(self, session: ApplySession, progress: PlanProgress) -> None:
-        if session.progress and progress.message:
-            self.server.work_done_progress.report(
-                session.token,
-                types.WorkDoneProgressReport(message=scrub(progress.message), cancellable=True),
-            )
-
-    def _end(self, session: ApplySession, summary: str) -> None:
-        if session.progress:
-            session.progress = False
-            self.server.work_done_progress.end(
-                session.token, types.WorkDoneProgressEnd(message=scrub(summary))
-            )
-            self.server.work_done_progress.tokens.pop(session.token, None)
 
     # Undo -------------------------------------------------------------------------------
 
@@ -472,7 +374,7 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             anchor = load_anchor(anchor_id, state_dir=state_dir)
         except RollbackRefused as error:
             return self._refused(str(error))
-        unsaved = self._unsaved(anchor.root, [file.path for file in anchor.files])
+        unsaved = self.unsaved(anchor.root, [file.path for file in anchor.files])
         if unsaved is not None:
             refusal = RollbackRefused(
                 anchor_id,
@@ -533,3 +435,53 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
         workspace = getattr(self.server, "workspace", None)
         root = getattr(workspace, "root_path", None)
         return Path(root) if root else Path.cwd()
+
+
+class EditorReviewer:
+    """The driver's `Reviewer` in the editor: window messages, work-done progress, the
+    client's question or refactor preview."""
+
+    def __init__(self, runner: ApplyRunner, session: ApplySession) -> None:
+        """Review for `runner`'s `session`."""
+        self.runner, self.session = runner, session
+
+    def say(self, level: Level, message: str) -> None:
+        """A window message; the court's notes go to the log."""
+        if level == "note":
+            self.runner._log(types.MessageType.Info, message)
+        else:
+            self.runner._show(LEVELS[level], message)
+
+    def progress(self, progress: PlanProgress) -> None:
+        """Report what Codex does."""
+        if progress.message:
+            self.session.progress.report(progress.message)
+
+    def staged(self, job: ApplyJob, change: StagedChange, *, reused: bool) -> None:
+        """End the progress: the review is the user's now."""
+        how = "Reused the staged patch" if reused else "Staged"
+        self.session.progress.end(f"{how} {change.summary.describe()}; review the change.")
+
+    async def decide(self, job: ApplyJob, change: StagedChange) -> Decision:
+        """Refuse over unsaved buffers; ask a client without a refactor preview."""
+        unsaved = self.runner.unsaved(change.root, [file.path for file in change.files])
+        if unsaved is not None:
+            return Decision(
+                False,
+                "unsaved editor",
+                message=f"'{unsaved}' has unsaved changes in the editor; save it, then apply "
+                "the plan again.",
+            )
+        if self.runner.supports_annotations() or await self.runner.ask(self.session, change):
+            return APPROVED
+        return Decision(
+            False,
+            "declined",
+            message=f"The change was not applied; its diff is in {job.patch_path}.",
+        )
+
+    async def client_apply(self, job: ApplyJob, change: StagedChange) -> ClientApplied | None:
+        """A refactor preview applies (and saves) the edit; otherwise the server writes."""
+        if not self.runner.supports_annotations():
+            return None
+        return await self.runner.send_edit(job, change)
