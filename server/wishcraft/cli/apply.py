@@ -1,15 +1,20 @@
 """`wishcraft apply WISH.yaml`: carry out a wish's plan as one reviewed change, all or none.
 
-The wish's plan (`<wish>.plan.json`, or `--plan`) must be complete and current. The court's
-gates run with the action `apply` (the registry's `diff`); a refusal prints the gate's sentence,
-leaves a `refused` ledger line and exits 3. Codex then reads the workspace through read-only
-tools and proposes one patch, which is staged (never applied by the exchange), written to
+A thin front end of the apply driver (`wishcraft.apply.driver`), which the editor shares: this
+module reads the wish, prepares the job and is the driver's `Reviewer` on a terminal. The wish's
+plan (`<wish>.plan.json`, or `--plan`) must be complete and current. The court's gates run with
+the action `apply` (the registry's `diff`); a refusal prints the gate's sentence, leaves a
+`refused` ledger line and exits 3. A patch staged earlier (by `--dry-run`, or a run that was
+not confirmed) is applied as is, with no model call, while the wish, the plan, the `.patch` and
+every file it touches are unchanged (`apply.saved`); otherwise (or with `--fresh`) Codex reads
+the workspace through read-only tools and proposes one patch, which is staged, written to
 `<wish>.patch` and printed as a unified diff. Without `--yes` the command asks on a terminal
 and refuses when there is none; `--dry-run` stops after the diff. The change is applied all or
 none (`wishcraft.apply.apply_change`), with its ledger line written `pending` before the files
 and completed after; its undo record is kept in the user's state folder (never in the
 repository): `wishcraft rollback ANCHOR` reverses it. Without a Codex login (or with `--shadow`)
-nothing is staged: the command lists the files the plan names.
+nothing is staged: the command lists the files the plan names. `--format json` prints one JSON
+object on stdout (the driver's `Result.to_json`) instead of the diff.
 
 Exit status: 0 applied (or a dry or shadow run that staged what it could), 1 failed or not
 applied (or applied without its ledger line, which is said), 2 bad input (no current plan, no
