@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,7 +35,7 @@ from testkit.apply_ws import (
     write_plan,
 )
 from testkit.codex_home import write_codex_home
-from testkit.loopback import LoopbackCodex
+from testkit.loopback import LoopbackCodex, custom_tool_call_item, sse, tool_call_transcript
 from wishcraft.undo_state import state_dir_for
 
 
@@ -233,3 +234,47 @@ def test_format_json_is_one_object_on_stdout(ws: Path, home: Path, codex: Loopba
     )
     assert result["anchor"].startswith("A-") and result["diff_hash"] == first["diff_hash"]
     assert result["anchor"] == ledger(ws)[-1]["anchor_id"]
+
+
+def test_ctrl_c_during_the_exchange_writes_nothing_and_records_it(
+    ws: Path, home: Path, codex: LoopbackCodex
+) -> None:
+    before = tree(ws)
+    first, *_ = read_then_patch(UPDATE)
+    codex.enqueue(
+        "responses",
+        first,
+        sse(
+            tool_call_transcript(
+                [custom_tool_call_item("call_patch", "apply_patch", UPDATE)], response_id="resp_2"
+            ),
+            stall_after=1,
+        ),
+    )
+    env = {
+        **os.environ,
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": codex.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wishcraft.cli", "apply", str(wish_of(ws)), "--yes"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        codex.wait_for_requests(2)  # the patch's answer is stalled after its first frame
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        codex.release_stalls()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, stderr
+    assert "Cancelled: nothing was written." in stderr and "Traceback" not in stderr
+    assert tree(ws) == before
+    (line,) = ledger(ws)
+    assert (line["outcome"], line["reason"], line["anchor_id"]) == ("incomplete", "cancelled", None)

@@ -125,6 +125,8 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         fresh=args.fresh,
     )
     result = reviewer.run(request)
+    if result is None:
+        return EXIT_FAILED
     status = reviewer.finish(result, args.mode, given.config)
     if result.ending == "applied" and result.anchor is not None and args.open_pr:
         from wishcraft.cli.pr import open_pr
@@ -155,18 +157,27 @@ class TerminalReviewer:
 
         return make
 
-    def run(self, request: Request) -> Result:
-        """Drive the apply to its end (Ctrl-C cancels it: nothing written); close the client."""
+    def run(self, request: Request) -> Result | None:
+        """Drive the apply to its end and close the client. Ctrl-C cancels the exchange (the
+        driver records it: nothing written); None when it came before the driver's end."""
         from wishcraft.apply.driver import drive
 
-        async def go() -> Result:
+        ended: list[Result] = []
+
+        async def go() -> None:
             try:
-                return await drive(request, self)
+                ended.append(await drive(request, self))
             finally:
                 for client in self._clients:
                     await client.aclose()
 
-        return asyncio.run(go())
+        try:
+            asyncio.run(go())
+        except KeyboardInterrupt:
+            # asyncio.run cancels the task on Ctrl-C, then raises this once it has ended.
+            if not ended:
+                self.say("info", "interrupted; nothing was written.")
+        return ended[0] if ended else None
 
     def say(self, level: Level, message: str) -> None:
         """One `wishcraft:` line on stderr."""
