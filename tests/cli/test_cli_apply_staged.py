@@ -136,6 +136,7 @@ def test_apply_after_a_dry_run_makes_no_model_call_and_writes_the_staged_patch(
     pending, applied = [line for line in ledger(ws) if line["anchor_id"]]
     assert applied["outcome"] == "complete" and applied["diff_hash"] == staged_line["diff_hash"]
     assert applied["request_id"] is None and applied["tokens_used"] is None  # no call made
+    assert applied["summary"].endswith("(the staged patch, reused: no model call).")
     # Applied: the record is spent; the next apply asks again (here: refused files, no reuse).
     assert not list((state_dir_for(ws) / "staged").glob("*.json"))
 

@@ -266,6 +266,16 @@ async def _review_and_apply(
     edit = await reviewer.client_apply(job, staged)
     if edit is None:
         return await _write(base, run, reviewer, described)
+    return await _record_client_apply(base, run, reviewer, edit)
+
+
+async def _record_client_apply(
+    base: Result, run: ApplyRun, reviewer: Reviewer, edit: ClientApplied
+) -> Result:
+    """Record what a client applied and saved: its undo record, then the ledger line."""
+    job, staged = base.job, run.staged
+    assert staged is not None
+    described = change_summary(staged)
     if not edit.paths:
         base.ending, base.message = "not-applied", f"The change was not applied: {edit.reason}."
         _record(base, reviewer, run, summary=f"Not applied ({edit.reason}): {described}.")
@@ -297,9 +307,14 @@ async def _review_and_apply(
         applied = f"{len(base.files)} of {len(staged.summary.files)} files: {', '.join(base.files)}"
     base.left_out = edit.left_out
     base.message = f"Applied {applied}{edit.left_out}."
-    _record(base, reviewer, run, anchor=anchor, summary=base.message)
+    _record(base, reviewer, run, anchor=anchor, summary=base.message[:-1] + _reused(base) + ".")
     _forget(job)
     return base
+
+
+def _reused(result: Result) -> str:
+    """What the ledger's summary adds for a staged patch applied again: no model call."""
+    return " (the staged patch, reused: no model call)" if result.reused else ""
 
 
 async def _write(base: Result, run: ApplyRun, reviewer: Reviewer, described: str) -> Result:
@@ -307,7 +322,7 @@ async def _write(base: Result, run: ApplyRun, reviewer: Reviewer, described: str
     job, staged = base.job, run.staged
     assert staged is not None
     try:
-        note = apply_note(base.hearing, job, run, described)
+        note = apply_note(base.hearing, job, run, described + _reused(base))
     except ApplyRefused as error:
         base.ending, base.message, base.recorded = "failed", str(error), False
         return base
