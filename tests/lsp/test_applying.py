@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,8 @@ class Editor:
     apply: bool = True
     saves: bool = True
     """Whether the client saves what it applies (Neovim 0.7's stock handler does not)."""
+    meddle: Callable[[], object] | None = None
+    """Something else that happens to the files while the edit is applied."""
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
     edited: asyncio.Event = field(default_factory=asyncio.Event)
@@ -130,6 +132,8 @@ async def start(profile: str, root: Path, codex: LoopbackCodex, home: Path) -> E
         editor.edits.append(params)
         if editor.apply and editor.saves:
             apply_to_disk(params.edit, editor.only)
+        if editor.meddle is not None:
+            editor.meddle()
         editor.edited.set()
         return types.ApplyWorkspaceEditResult(applied=editor.apply)
 
@@ -447,29 +451,66 @@ async def test_applied_is_said_only_once_the_files_on_disk_hold_the_new_text(
     editor: Editor, codex: LoopbackCodex
 ) -> None:
     """Issue 22: a client that applies edits to buffers and saves nothing (Neovim 0.7's stock
-    handler) must not leave a ledger saying "applied" over unchanged files."""
+    handler; VS Code for a one-file edit without auto save) must not leave a ledger saying
+    "applied" over unchanged files: when the server says Applied, the files on disk already
+    hold the new text, because the server wrote them."""
     client, root = editor.client, editor.root
+    editor.saves = False
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    await wait_for_message(client, "Applied 1 file")
+    # The client never writes a file here, so what the disk holds now it held when the server
+    # said Applied: the server wrote it first.
+    assert (root / "src" / "lamps.py").read_text() == "lamps = 3\nlit = False\n"
+    # Neovim gets no edit; the edit a client left unsaved was written by the server.
+    assert len(editor.edits) == (1 if client.profile == "vscode" else 0)
+    pending, line = ledger(root)
+    assert (pending["outcome"], line["outcome"]) == ("pending", "complete")
+    assert line["anchor_id"] and pending["anchor_id"] == line["anchor_id"]
+
+
+async def test_an_unsaved_multi_file_edit_is_not_recorded(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
+    """A client with a preview answered applied for a change of several files and saved none:
+    unticked and unsaved files look alike on disk, so nothing is written or recorded."""
+    client, root = editor.client, editor.root
+    if client.profile != "vscode":
+        pytest.skip("only a client with a refactor preview is sent the edit")
     before = tree(root)
     editor.saves = False
     await client.open(WISH, WISH_TEXT)
     codex.enqueue("responses", *read_then_patch(ALL))
     await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
-    if client.profile == "neovim":
-        # No edit is sent: the server writes the files, and says so only once they hold it.
-        await wait_for_message(client, "Applied 4 files")
-        after = tree(root)
-        assert after["src/lamps.py"] == "lamps = 3\nlit = False\n"
-        assert after["src/lantern/gallery.py"] == "tiles = 13\n" and "src/old.py" not in after
-        assert editor.edits == []
-        assert ledger(root)[-1]["outcome"] == "complete" and ledger(root)[-1]["anchor_id"]
-    else:
-        # The client answered `applied` but saved nothing: nothing is recorded as applied.
-        message = await wait_for_message(client, "not applied")
-        assert "saved none of the files" in message.message
-        assert tree(root) == before and len(editor.edits) == 1
-        (line,) = ledger(root)
-        assert line["anchor_id"] is None and line["summary"].startswith("Not applied")
-        assert not list(state_dir_for(root).glob("A-*.json"))
+    message = await wait_for_message(client, "not applied")
+    assert "saved none of the files" in message.message
+    assert tree(root) == before
+    (line,) = ledger(root)
+    assert line["anchor_id"] is None and line["summary"].startswith("Not applied")
+    assert not list(state_dir_for(root).glob("A-*.json"))
+    assert editor.edits[0].metadata is not None and editor.edits[0].metadata.is_refactoring
+
+
+async def test_an_unsaved_edit_over_changed_files_is_not_recorded(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
+    """The client answered applied, saved nothing, and a file changed on disk meanwhile: the
+    server cannot write the change as staged, so nothing is recorded as applied."""
+    client, root = editor.client, editor.root
+    if client.profile != "vscode":
+        pytest.skip("only a client with a refactor preview is sent the edit")
+    editor.saves = False
+    editor.meddle = lambda: (root / "src" / "lamps.py").write_text("lamps = 7\nlit = False\n")
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    message = await wait_for_message(client, "not applied")
+    assert "saved none of the files" in message.message
+    assert (root / "src" / "lamps.py").read_text() == "lamps = 7\nlit = False\n"
+    (line,) = ledger(root)
+    assert line["anchor_id"] is None and line["summary"].startswith("Not applied")
+    assert not list(state_dir_for(root).glob("A-*.json"))
 
 
 async def test_apply_plan_reuses_the_staged_patch_with_no_model_call(

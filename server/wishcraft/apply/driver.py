@@ -91,6 +91,9 @@ class ClientApplied:
     """` (the other files were left out in the review)` and the like, or ""."""
     reason: str = ""
     """Why nothing was applied, when `paths` is empty."""
+    write: bool = False
+    """The client changed its buffers and saved nothing (every file on disk is as before):
+    the driver writes the files through the transaction, as for a client without a preview."""
 
 
 class Reviewer(Protocol):
@@ -264,7 +267,7 @@ async def _review_and_apply(
         _record(base, reviewer, run, summary=f"Not applied ({decision.why}): {described}.")
         return base
     edit = await reviewer.client_apply(job, staged)
-    if edit is None:
+    if edit is None or edit.write:
         return await _write(base, run, reviewer, described)
     return await _record_client_apply(base, run, reviewer, edit)
 

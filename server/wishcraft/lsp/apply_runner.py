@@ -59,7 +59,7 @@ from wishcraft.conduit.client import PlanProgress
 from wishcraft.conduit.errors import ConduitError
 from wishcraft.ledger import LedgerError, LedgerLocation, Outcome, find_ledger, read_entries
 from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
-from wishcraft.lsp.edits import applied_paths, held_paths, workspace_edit
+from wishcraft.lsp.edits import all_before, applied_paths, held_paths, workspace_edit
 from wishcraft.lsp.progress import WorkProgress, new_token
 from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import APPLY_CONDUIT_ID
@@ -324,7 +324,13 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             staged, versions=versions, annotation=annotation, encoding=self._encoding()
         )
         result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=built.edit, label=f"Apply plan: {job.wish.title}")
+            types.ApplyWorkspaceEditParams(
+                edit=built.edit,
+                label=f"Apply plan: {job.wish.title}",
+                # A refactoring: VS Code then saves the files of a multi-file edit before it
+                # answers (`files.refactoring.autoSave`).
+                metadata=types.WorkspaceEditMetadata(is_refactoring=True),
+            )
         )
         capabilities = self._edit_capabilities()
         handling = capabilities.failure_handling if capabilities else None
@@ -335,6 +341,16 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
         held = set(await asyncio.to_thread(held_paths, staged))
         on_disk = tuple(path for path in paths if path in held)
         if not on_disk:
+            if (
+                result.applied
+                and len(staged.files) == 1
+                and await asyncio.to_thread(all_before, staged)
+            ):
+                # The one file was accepted, changed in its buffer and not saved (VS Code saves
+                # a one-file edit only with its auto save): the server writes it, so the disk
+                # holds what the editor shows. With more files, one left unticked and one left
+                # unsaved look alike on disk: nothing is written or recorded.
+                return ClientApplied((), write=True)
             return ClientApplied(
                 (), reason="the editor saved none of the files it changed, so none is applied"
             )

@@ -182,3 +182,18 @@ def held_paths(staged: StagedChange) -> list[str]:
         if now == change.after:
             held.append(change.path)
     return held
+
+
+def all_before(staged: StagedChange) -> bool:
+    """Whether every staged file still holds its text from before the change (absent when it
+    was absent): a client that changed only its buffers, and saved nothing, left them so."""
+    for change in staged.files:
+        try:
+            now: str | None = (staged.root / change.path).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            now = None
+        except (OSError, UnicodeDecodeError):
+            return False
+        if now != change.before:
+            return False
+    return True
