@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,10 @@ class Editor:
     answers: list[str] = field(default_factory=list)
     """The choices to pick in order, then "Apply"."""
     apply: bool = True
+    saves: bool = True
+    """Whether the client saves what it applies (Neovim 0.7's stock handler does not)."""
+    meddle: Callable[[], object] | None = None
+    """Something else that happens to the files while the edit is applied."""
     edits: list[types.ApplyWorkspaceEditParams] = field(default_factory=list)
     questions: list[types.ShowMessageRequestParams] = field(default_factory=list)
     edited: asyncio.Event = field(default_factory=asyncio.Event)
@@ -126,8 +130,10 @@ async def start(profile: str, root: Path, codex: LoopbackCodex, home: Path) -> E
         ls: Any, params: types.ApplyWorkspaceEditParams
     ) -> types.ApplyWorkspaceEditResult:
         editor.edits.append(params)
-        if editor.apply:
+        if editor.apply and editor.saves:
             apply_to_disk(params.edit, editor.only)
+        if editor.meddle is not None:
+            editor.meddle()
         editor.edited.set()
         return types.ApplyWorkspaceEditResult(applied=editor.apply)
 
@@ -189,22 +195,21 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
 
     started = await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
     assert started["started"] is True, started
-    await asyncio.wait_for(editor.edited.wait(), WAIT_SECONDS)
     message = await wait_for_message(client, "Applied 4 files")
     assert "Undo apply" in message.message
 
-    (params,) = editor.edits
-    edit = params.edit
-    kinds = [type(change).__name__ for change in edit.document_changes or []]
-    assert kinds == [
-        "TextDocumentEdit",
-        "CreateFile",
-        "TextDocumentEdit",
-        "DeleteFile",
-        "RenameFile",
-        "TextDocumentEdit",
-    ]
     if client.profile == "vscode":
+        (params,) = editor.edits
+        edit = params.edit
+        kinds = [type(change).__name__ for change in edit.document_changes or []]
+        assert kinds == [
+            "TextDocumentEdit",
+            "CreateFile",
+            "TextDocumentEdit",
+            "DeleteFile",
+            "RenameFile",
+            "TextDocumentEdit",
+        ]
         assert editor.questions == []
         assert edit.change_annotations is not None
         (annotation,) = edit.change_annotations.values()
@@ -226,12 +231,9 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
             "Show diff",
             "Cancel",
         ]
-        assert edit.change_annotations is None
-        for change in edit.document_changes or []:
-            if isinstance(change, types.TextDocumentEdit):
-                assert not any(isinstance(item, types.AnnotatedTextEdit) for item in change.edits)
-            else:
-                assert change.annotation_id is None
+        # Neovim 0.7 applies an edit to buffers and saves nothing: the server writes the files
+        # through the transaction instead, and sends no edit.
+        assert editor.edits == []
     after = tree(root)
     assert after["src/lamps.py"] == "lamps = 3\nlit = False\n"
     assert after["src/beacon.py"] == "colour = 'amber'\n"
@@ -239,7 +241,11 @@ async def test_apply_plan_then_undo(editor: Editor, codex: LoopbackCodex) -> Non
     assert after["src/lantern/gallery.py"] == "tiles = 13\n"
     assert "+lamps = 3" in (root / "data" / "wishes" / "lamps.wish.patch").read_text()
 
-    (line,) = ledger(root)
+    *pending, line = ledger(root)
+    if client.profile == "neovim":  # the transaction's line, pending before the files
+        assert [(p["outcome"], p["anchor_id"]) for p in pending] == [("pending", line["anchor_id"])]
+    else:
+        assert pending == []
     assert (line["conduit"], line["action"], line["outcome"]) == (APPLY_ID, "apply", "complete")
     assert line["anchor_id"] and len(line["diff_hash"]) == 64
     assert line["model"] == "gpt-6.1-sol" and line["summary"] == (
@@ -319,7 +325,9 @@ async def test_undo_refuses_an_unsaved_buffer_and_an_edited_file(
     assert "'src/lamps.py' changed after the change was applied" in refused["reason"]
     assert lamps.read_text() == "lamps = 4\nlit = False\n"
     outcomes = [(entry["action"], entry["outcome"]) for entry in ledger(root)]
-    assert outcomes == [("apply", "complete"), ("rollback", "refused"), ("rollback", "refused")]
+    applied = [("apply", "pending")] if client.profile == "neovim" else []
+    applied.append(("apply", "complete"))
+    assert outcomes == [*applied, ("rollback", "refused"), ("rollback", "refused")]
 
 
 async def test_apply_plan_is_disabled_with_the_reason(editor: Editor) -> None:
@@ -411,7 +419,7 @@ async def test_show_diff_then_apply(editor: Editor, codex: LoopbackCodex) -> Non
     shown = await wait_for_message(client, "The diff is in ")
     assert shown.message.endswith("lamps.wish.patch")
     await wait_for_message(client, "Applied 1 file")
-    assert len(editor.questions) == 2 and len(editor.edits) == 1
+    assert len(editor.questions) == 2 and editor.edits == []  # the server wrote the file
     assert (root / "src" / "lamps.py").read_text() == "lamps = 3\nlit = False\n"
 
 
@@ -437,3 +445,97 @@ async def test_files_unticked_in_the_preview_are_not_recorded(
     undone = await execute(client, COMMAND_UNDO_APPLY, client.uri(WISH))
     assert undone["started"] is True and undone["files"] == ["src/beacon.py"]
     assert tree(root) == before
+
+
+async def test_applied_is_said_only_once_the_files_on_disk_hold_the_new_text(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
+    """Issue 22: a client that applies edits to buffers and saves nothing (Neovim 0.7's stock
+    handler; VS Code for a one-file edit without auto save) must not leave a ledger saying
+    "applied" over unchanged files: when the server says Applied, the files on disk already
+    hold the new text, because the server wrote them."""
+    client, root = editor.client, editor.root
+    editor.saves = False
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    await wait_for_message(client, "Applied 1 file")
+    # The client never writes a file here, so what the disk holds now it held when the server
+    # said Applied: the server wrote it first.
+    assert (root / "src" / "lamps.py").read_text() == "lamps = 3\nlit = False\n"
+    # Neovim gets no edit; the edit a client left unsaved was written by the server.
+    assert len(editor.edits) == (1 if client.profile == "vscode" else 0)
+    pending, line = ledger(root)
+    assert (pending["outcome"], line["outcome"]) == ("pending", "complete")
+    assert line["anchor_id"] and pending["anchor_id"] == line["anchor_id"]
+
+
+async def test_an_unsaved_multi_file_edit_is_not_recorded(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
+    """A client with a preview answered applied for a change of several files and saved none:
+    unticked and unsaved files look alike on disk, so nothing is written or recorded."""
+    client, root = editor.client, editor.root
+    if client.profile != "vscode":
+        pytest.skip("only a client with a refactor preview is sent the edit")
+    before = tree(root)
+    editor.saves = False
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(ALL))
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    message = await wait_for_message(client, "not applied")
+    assert "saved none of the files" in message.message
+    assert tree(root) == before
+    (line,) = ledger(root)
+    assert line["anchor_id"] is None and line["summary"].startswith("Not applied")
+    assert not list(state_dir_for(root).glob("A-*.json"))
+    assert editor.edits[0].metadata is not None and editor.edits[0].metadata.is_refactoring
+
+
+async def test_an_unsaved_edit_over_changed_files_is_not_recorded(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
+    """The client answered applied, saved nothing, and a file changed on disk meanwhile: the
+    server cannot write the change as staged, so nothing is recorded as applied."""
+    client, root = editor.client, editor.root
+    if client.profile != "vscode":
+        pytest.skip("only a client with a refactor preview is sent the edit")
+    editor.saves = False
+    editor.meddle = lambda: (root / "src" / "lamps.py").write_text("lamps = 7\nlit = False\n")
+    await client.open(WISH, WISH_TEXT)
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    message = await wait_for_message(client, "not applied")
+    assert "saved none of the files" in message.message
+    assert (root / "src" / "lamps.py").read_text() == "lamps = 7\nlit = False\n"
+    (line,) = ledger(root)
+    assert line["anchor_id"] is None and line["summary"].startswith("Not applied")
+    assert not list(state_dir_for(root).glob("A-*.json"))
+
+
+async def test_apply_plan_reuses_the_staged_patch_with_no_model_call(
+    editor: Editor, codex: LoopbackCodex
+) -> None:
+    """Issue 21 item 5 in the editor: a patch staged and not applied (declined) is applied as
+    staged the next time, with no request to Codex."""
+    client, root = editor.client, editor.root
+    await client.open(WISH, WISH_TEXT)
+    codex.clear()
+    codex.enqueue("responses", *read_then_patch(UPDATE))
+    if client.profile == "vscode":
+        editor.apply = False
+    else:
+        editor.answers = ["Cancel"]
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    await wait_for_message(client, "not applied")
+    reviewed = (root / "data" / "wishes" / "lamps.wish.patch").read_text()
+    asked = len(codex.route_requests("responses"))
+    editor.apply = True
+    await execute(client, COMMAND_APPLY_PLAN, client.uri(WISH))
+    await wait_for_message(client, "Reusing the staged patch lamps.wish.patch: no model call.")
+    await wait_for_message(client, "Applied 1 file")
+    assert len(codex.route_requests("responses")) == asked
+    assert (root / "src" / "lamps.py").read_text() == "lamps = 3\nlit = False\n"
+    assert (root / "data" / "wishes" / "lamps.wish.patch").read_text() == reviewed
+    declined, *_, applied = [line for line in ledger(root) if line["action"] == "apply"]
+    assert applied["diff_hash"] == declined["diff_hash"] and applied["request_id"] is None

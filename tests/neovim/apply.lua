@@ -1,8 +1,8 @@
 -- Run "Apply plan" in Neovim 0.7 with the stock LSP client: list the code actions of a wish
 -- with a current plan, execute the apply command, answer the server's question
 -- (window/showMessageRequest: Apply, Show diff, Cancel) with "Apply" as a user picks it from the
--- stock handler's list, let the stock workspace/applyEdit handler change the files, save them
--- (`:wall`), then run "Undo apply" on the wish. Writes what happened as JSON to $RESULT_FILE.
+-- stock handler's list; the server writes the files (no workspace/applyEdit, which 0.7 would
+-- leave unsaved in buffers); read them and the modified buffers, then run "Undo apply". Writes what happened as JSON to $RESULT_FILE.
 local wish = os.getenv("WISH_FILE")
 local result_file = os.getenv("RESULT_FILE")
 local helpers = dofile(os.getenv("HELPERS"))
@@ -69,10 +69,18 @@ local ok, err = pcall(function()
 
   wait_for_message("Applied ")
   step("applied")
-  vim.cmd("silent! wall")
+  -- Read before any save: "Applied" means the files on disk hold the new text already, and
+  -- no buffer is left modified (issue 22).
   local root = os.getenv("WORKSPACE_ROOT")
   result.after = { lamps = read(root .. "/src/lamps.py"), beacon = read(root .. "/src/beacon.py"),
                    old = read(root .. "/src/old.py") }
+  result.modified = {}
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_option(buf, "modified") then
+      table.insert(result.modified, vim.api.nvim_buf_get_name(buf))
+    end
+  end
+  vim.cmd("silent! wall")
   step("saved")
 
   local undo = client.request_sync("workspace/executeCommand",

@@ -309,17 +309,20 @@ def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
         "beacon": "colour = 'amber'\n",
         "old": None,
     }
+    assert result["modified"] == []  # no unsaved buffer left behind (issue 22)
     assert result["undone"]["started"] is True, result["undone"]
     assert tree(root) == before
     lines = [
         json.loads(line)
         for line in (root / "data" / "ledger" / "wishes.jsonl").read_text().splitlines()
     ]
+    # The server wrote the files through the transaction: pending before them, complete after.
     assert [(line["action"], line["outcome"]) for line in lines] == [
+        ("apply", "pending"),
         ("apply", "complete"),
         ("rollback", "complete"),
     ]
-    assert lines[0]["anchor_id"] and lines[0]["anchor_id"] == lines[1]["anchor_id"]
+    assert lines[0]["anchor_id"] and len({line["anchor_id"] for line in lines}) == 1
 
 
 # The plugin (editors/nvim), driven by keystrokes ----------------------------------------

@@ -28,7 +28,7 @@ from wishcraft.apply.pipeline import (
 )
 from wishcraft.conduit.apply_exchange import ToolRefused
 from wishcraft.lint.registries import RegistryCache
-from wishcraft.lsp.apply_runner import BuiltEdit, applied_paths, text_edits, workspace_edit
+from wishcraft.lsp.edits import BuiltEdit, applied_paths, text_edits, workspace_edit
 from wishcraft.model import Wish
 from wishcraft.plan.artifact import PlanStatus
 

@@ -6,6 +6,7 @@ a reworded one) without a doc entry fails here:
 - the first argument of every call to one of those classes (and to `PlanPathError`) in the
   conduit, the plan runner and the plan paths, resolved through a local variable when needed;
 - the CLI's own `wishcraft: …` sentences and the lines `wishcraft models` writes;
+- the sentences the apply driver and `wishcraft apply` say (`Reviewer.say`);
 - the sentences of what a change may touch (`SpellingError`, `PolicyUnknown` in `apply/`);
 - every note put in a plan's warnings (`notes.append(...)`), every incomplete-plan reason
   (`incomplete_reason = ...`), and the fixed texts of the fatal failure codes and refresh
@@ -41,6 +42,7 @@ SOURCES = (
     + [PACKAGE / "apply" / "safety.py", PACKAGE / "apply" / "policy.py"]
     + [PACKAGE / "trust.py", PACKAGE / "cli" / "trust.py", PACKAGE / "cli" / "recover.py"]
     + [PACKAGE / "lsp" / "conduit_ids.py", PACKAGE / "documents" / "anchors.py"]
+    + [PACKAGE / "apply" / "driver.py", PACKAGE / "cli" / "apply.py"]
 )
 CLI_SOURCES = {"plan.py", "models.py", "pr.py", "wish_input.py", "trust.py", "recover.py", "fmt.py"}
 PR_ERRORS = {"PrError", "PrRefused", "PrFailed", "PrBadInput"}
@@ -183,6 +185,10 @@ def sentences_in(source: str, filename: str, names: set[str]) -> list[Sentence]:
                 ):
                     seen.add(id(node))
                     add(node, node.args[0], scope)
+                elif name == "say" and len(node.args) == 2:
+                    # The apply driver's `Reviewer.say(level, sentence)`, and the CLI's own.
+                    seen.add(id(node))
+                    add(node, node.args[1], scope)
                 elif filename in CLI_SOURCES and name in ("print", "write") and node.args:
                     seen.add(id(node))
                     for segments in _strings(node.args[0]):

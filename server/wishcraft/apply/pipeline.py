@@ -56,6 +56,7 @@ from wishcraft.apply.safety import (
     check_path,
     decode_content,
 )
+from wishcraft.apply.saved import Keys
 from wishcraft.apply.stage import StagedChange, stage
 from wishcraft.apply.transaction import Anchor, LedgerNote
 from wishcraft.conduit.apply_exchange import (
@@ -100,11 +101,14 @@ __all__ = [
     "named_files",
     "plan_problem",
     "prepare",
+    "read_plan",
     "record_apply",
     "record_rollback",
     "registry_line",
+    "restage",
     "run_apply",
     "save_patch",
+    "saved_keys",
     "scope_globs",
     "shown_files",
 ]
@@ -147,6 +151,10 @@ class ApplyJob:
     location: LedgerLocation | None
     ledger_problem: str | None
     repo: RepoInfo | None
+    plan_path: Path | None = None
+    """The plan artifact read (`<wish>.plan.json`, or the one given)."""
+    plan_hash: str = ""
+    """sha256 (hex) of the plan artifact's text as it was read."""
 
     @property
     def wish_name(self) -> str:
@@ -166,9 +174,18 @@ def text_hash(text: str) -> str:
 
 def load_plan(wish_path: Path, wish_text: str, plan_path: Path | None = None) -> PlanArtifact:
     """The wish's plan, if it is complete and current; else `ApplyRefused` saying "plan again"."""
+    return read_plan(wish_path, wish_text, plan_path)[0]
+
+
+def read_plan(
+    wish_path: Path, wish_text: str, plan_path: Path | None = None
+) -> tuple[PlanArtifact, str]:
+    """`load_plan`'s plan and the sha256 (hex) of the text it was read from (a staged patch
+    names the plan it was made for by this hash)."""
     path = plan_path if plan_path is not None else plan_paths(wish_path).artifact
     try:
-        plan = PlanArtifact.model_validate_json(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        plan = PlanArtifact.model_validate_json(text)
     except FileNotFoundError:
         raise ApplyRefused(
             f"The wish has no plan at {path}; plan it first "
@@ -185,13 +202,13 @@ def load_plan(wish_path: Path, wish_text: str, plan_path: Path | None = None) ->
         raise ApplyRefused(f"The wish changed since {path.name} was made; plan again.")
     if not plan.plan_steps:
         raise ApplyRefused(f"The plan {path.name} has no steps; plan again.")
-    return plan
+    return plan, text_hash(text)
 
 
 def prepare(wish: Wish, wish_text: str, wish_path: Path, plan_path: Path | None = None) -> ApplyJob:
     """Check the plan and find the workspace, the ledger and the undo folder."""
     wish_path = wish_path.resolve()
-    plan = load_plan(wish_path, wish_text, plan_path)
+    plan, plan_hash = read_plan(wish_path, wish_text, plan_path)
     place = find_place(wish_path)
     patch_path = (
         plan_path.parent if plan_path is not None else plan_paths(wish_path).artifact.parent
@@ -207,6 +224,8 @@ def prepare(wish: Wish, wish_text: str, wish_path: Path, plan_path: Path | None 
         place.location,
         place.ledger_problem,
         place.repo,
+        plan_path if plan_path is not None else plan_paths(wish_path).artifact,
+        plan_hash,
     )
 
 
@@ -269,6 +288,7 @@ def policy_of(job: ApplyJob) -> Protected:
         (job.patch_path, "the wish's patch"),
         (plan.artifact, "the wish's plan"),
         (plan.markdown, "the wish's plan"),
+        *([(job.plan_path, "the wish's plan")] if job.plan_path is not None else []),
     ]
     return protected_paths(
         job.root,
@@ -466,6 +486,23 @@ async def run_apply(
     if state.status == "incomplete":
         return ApplyRun("commit", "incomplete", state.reason, staged, state)
     return ApplyRun("commit", "complete", None, staged, state)
+
+
+def restage(job: ApplyJob, globs: Sequence[str] | None, patch: str) -> StagedChange:
+    """Stage a kept patch again, as the exchange's `apply_patch` would stage it now: the same
+    scope, limits and policy paths. Raises `ApplyError` (a policy that cannot be read too)."""
+    try:
+        protected = policy_of(job)
+    except PolicyUnknown as error:
+        raise ApplyError(str(error)) from None
+    return stage(
+        patch, job.root, scope=make_scope(globs, excluded_folders(job)), protected=protected
+    )
+
+
+def saved_keys(job: ApplyJob) -> Keys:
+    """What `job`'s staged patch is tied to (`apply.saved`)."""
+    return Keys(job.wish_path, job.wish_hash, job.plan_hash, job.patch_path, job.state_dir)
 
 
 def save_patch(job: ApplyJob, staged: StagedChange) -> list[str]:

@@ -1,15 +1,20 @@
 """`wishcraft apply WISH.yaml`: carry out a wish's plan as one reviewed change, all or none.
 
-The wish's plan (`<wish>.plan.json`, or `--plan`) must be complete and current. The court's
-gates run with the action `apply` (the registry's `diff`); a refusal prints the gate's sentence,
-leaves a `refused` ledger line and exits 3. Codex then reads the workspace through read-only
-tools and proposes one patch, which is staged (never applied by the exchange), written to
+A thin front end of the apply driver (`wishcraft.apply.driver`), which the editor shares: this
+module reads the wish, prepares the job and is the driver's `Reviewer` on a terminal. The wish's
+plan (`<wish>.plan.json`, or `--plan`) must be complete and current. The court's gates run with
+the action `apply` (the registry's `diff`); a refusal prints the gate's sentence, leaves a
+`refused` ledger line and exits 3. A patch staged earlier (by `--dry-run`, or a run that was
+not confirmed) is applied as is, with no model call, while the wish, the plan, the `.patch` and
+every file it touches are unchanged (`apply.saved`); otherwise (or with `--fresh`) Codex reads
+the workspace through read-only tools and proposes one patch, which is staged, written to
 `<wish>.patch` and printed as a unified diff. Without `--yes` the command asks on a terminal
 and refuses when there is none; `--dry-run` stops after the diff. The change is applied all or
 none (`wishcraft.apply.apply_change`), with its ledger line written `pending` before the files
 and completed after; its undo record is kept in the user's state folder (never in the
 repository): `wishcraft rollback ANCHOR` reverses it. Without a Codex login (or with `--shadow`)
-nothing is staged: the command lists the files the plan names.
+nothing is staged: the command lists the files the plan names. `--format json` prints one JSON
+object on stdout (the driver's `Result.to_json`) instead of the diff.
 
 Exit status: 0 applied (or a dry or shadow run that staged what it could), 1 failed or not
 applied (or applied without its ledger line, which is said), 2 bad input (no current plan, no
@@ -22,14 +27,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wishcraft.cli.wish_input import add_conduit_options, log_verbosely, read_wish
 
 if TYPE_CHECKING:
-    from wishcraft.apply.pipeline import ApplyJob, ApplyRun
+    from wishcraft.apply.driver import ClientApplied, Decision, Level, Request, Result
+    from wishcraft.apply.pipeline import ApplyJob
+    from wishcraft.apply.stage import StagedChange
+    from wishcraft.conduit.client import CodexClient, PlanProgress
     from wishcraft.conduit.config import ConduitConfig
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
@@ -51,6 +61,18 @@ def register(subparsers: Any) -> None:
         help="stage the change and print the diff; write nothing but the .patch",
     )
     parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="ask Codex again even when the patch staged by a dry run could be applied as is",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object on stdout (outcome, anchor, files, diff_hash, staged, "
+        "reused) instead of the diff",
+    )
+    parser.add_argument(
         "--yes",
         "-y",
         action="store_true",
@@ -67,24 +89,10 @@ def register(subparsers: Any) -> None:
 
 
 def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Stage the plan's change with Codex, show it, and apply it all or none."""
+    """Stage the plan's change with Codex (or reuse the staged one), show it, and apply it."""
     # Imported here: `wishcraft lint` must not pay for the conduit at start-up.
-    from wishcraft.apply.errors import ApplyError, TransactionFailed
-    from wishcraft.apply.pipeline import (
-        ApplyRefused,
-        anchor_meta,
-        apply_note,
-        change_summary,
-        hear_job,
-        prepare,
-        record_apply,
-        save_patch,
-        scope_globs,
-    )
-    from wishcraft.apply.transaction import apply_change
-    from wishcraft.model import ExecMode
-    from wishcraft.plan.court import ledger_mode
-    from wishcraft.plan.pipeline import resolve_mode
+    from wishcraft.apply.driver import Request
+    from wishcraft.apply.pipeline import ApplyRefused, prepare, scope_globs
 
     log_verbosely(args, err)
     if args.open_pr and (args.dry_run or args.mode == "shadow"):
@@ -97,120 +105,171 @@ def command_apply(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     given = read_wish(args.wish, args.model, err)
     if isinstance(given, int):
         return given
-    text, wish_path, config = given.text, given.path, given.config
-    registry, lint_config = given.registry, given.lint_config
     try:
-        job = prepare(given.wish, text, wish_path, args.plan)
+        job = prepare(given.wish, given.text, given.path, args.plan)
     except ApplyRefused as exc:
+        if args.format == "json":
+            print(json.dumps({"outcome": "bad-input", "message": str(exc)}), file=out)
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
-    exec_mode = resolve_mode(args.mode, config)
-    mode = ledger_mode(exec_mode)
-    hearing = hear_job(job, mode, registry, lint_config)
-    for note in hearing.notes:
-        print(f"wishcraft: note: {note}", file=err)
-    if not hearing.verdict.allowed:
-        print(f"wishcraft: refused by the court: {hearing.verdict.reason}", file=err)
-        for problem in record_apply(
-            hearing, job, None, outcome="refused", summary=f"Refused by the {_gate(hearing)} gate."
-        ):
-            print(f"wishcraft: {problem}", file=err)
-        return EXIT_REFUSED
-    globs = scope_globs(registry, job.repo)
-    if exec_mode is ExecMode.SHADOW_RUN:
-        return _shadow(args, job, hearing, config, err)
-    model = f" ({config.model}, {config.source_of('model')})" if config.model else ""
-    print(f"wishcraft: applying the plan with Codex{model} …", file=err)
-    run = _run(job, config, globs, err)
-    staged = run.staged
-    if staged is None or run.outcome == "failed":
-        reason = run.reason or "Codex staged no patch; nothing was written."
-        for problem in record_apply(hearing, job, run):
-            print(f"wishcraft: {problem}", file=err)
-        print(f"wishcraft: {reason}", file=err)
-        return EXIT_FAILED
-    problems = save_patch(job, staged)
-    out.write(staged.diff)
-    out.flush()
-    described = change_summary(staged)
-    print(
-        f"wishcraft: staged {described} (diff_hash {staged.diff_hash[:12]}…); the diff is "
-        f"in {job.patch_path}",
-        file=err,
+    reviewer = TerminalReviewer(out, err, yes=args.yes, machine=args.format == "json")
+    request = Request(
+        job,
+        given.registry,
+        given.lint_config,
+        given.config,
+        scope_globs(given.registry, job.repo),
+        reviewer.client(given.config),
+        asked=args.mode,
+        dry_run=args.dry_run,
+        fresh=args.fresh,
     )
-    if run.outcome != "complete":
-        print(
-            f"wishcraft: note: the exchange ended early ({run.reason}); the patch was "
-            "staged before that.",
-            file=err,
-        )
-    for problem in problems:
-        print(f"wishcraft: {problem}", file=err)
-    if args.dry_run:
-        written = _record(hearing, job, run, err, summary=f"Dry run, not applied: {described}.")
-        print("wishcraft: dry run: nothing was applied.", file=err)
-        return EXIT_OK if written else EXIT_FAILED
-    if not args.yes:
-        answer = _confirm(staged.summary.describe(), err)
-        if answer is None:
-            _record(hearing, job, run, err, summary=f"Not applied (no terminal): {described}.")
-            print(
-                f"wishcraft: not applied: there is no terminal to confirm on; review "
-                f"{job.patch_path.name} and run again with --yes.",
-                file=err,
-            )
-            return EXIT_USAGE
-        if not answer:
-            _record(hearing, job, run, err, summary=f"Not applied (declined): {described}.")
-            print("wishcraft: not applied.", file=err)
-            return EXIT_FAILED
-    try:
-        ledger_note = apply_note(hearing, job, run, described)
-    except ApplyRefused as exc:
-        print(f"wishcraft: {exc}", file=err)
+    result = reviewer.run(request)
+    if result is None:
         return EXIT_FAILED
-    try:
-        anchor = apply_change(
-            staged, state_dir=job.state_dir, meta=anchor_meta(job, run), ledger=ledger_note
-        )
-    except ApplyError as exc:
-        if not (isinstance(exc, TransactionFailed) and exc.recorded):
-            _record(
-                hearing,
-                job,
-                run,
-                err,
-                outcome="failed",
-                reason=str(exc),
-                summary=f"Not applied: {described}.",
-            )
-        print(f"wishcraft: {exc}", file=err)
-        return EXIT_FAILED
-    print(
-        f"wishcraft: applied {described}; anchor {anchor.anchor_id} (undo with "
-        f"`wishcraft rollback {anchor.anchor_id}`).",
-        file=err,
-    )
-    if args.open_pr:
+    status = reviewer.finish(result, args.mode, given.config)
+    if result.ending == "applied" and result.anchor is not None and args.open_pr:
         from wishcraft.cli.pr import open_pr
 
-        return open_pr(anchor.anchor_id, wish_path.parent, out, err)
-    return EXIT_OK
+        pr_status: int = open_pr(result.anchor.anchor_id, given.path.parent, out, err)
+        return pr_status
+    return status
 
 
-def _gate(hearing: Any) -> str:
-    refusal = hearing.verdict.refusal
-    return str(refusal.name) if refusal is not None else "court's"
+class TerminalReviewer:
+    """The driver's `Reviewer` on a terminal: sentences and progress on stderr, the diff on
+    stdout (or one JSON object with `--format json`), the question on the terminal."""
 
+    def __init__(self, out: TextIO, err: TextIO, *, yes: bool, machine: bool) -> None:
+        """Write to `out`/`err`; `yes` approves without asking; `machine`: JSON on stdout."""
+        self.out, self.err, self.yes, self.machine = out, err, yes, machine
+        self._clients: list[CodexClient] = []
 
-def _record(hearing: Any, job: ApplyJob, run: ApplyRun, err: TextIO, **fields: Any) -> bool:
-    """Leave the apply's ledger line and print what it says; whether the line was written."""
-    from wishcraft.apply.pipeline import record_apply
+    def client(self, config: ConduitConfig) -> Callable[[], CodexClient]:
+        """A factory making the Codex client on first use (closed by `run`)."""
 
-    recorded = record_apply(hearing, job, run, **fields)
-    for problem in recorded:
-        print(f"wishcraft: {problem}", file=err)
-    return recorded.written
+        def make() -> CodexClient:
+            from wishcraft.conduit.client import CodexClient
+
+            made = CodexClient(config)
+            self._clients.append(made)
+            return made
+
+        return make
+
+    def run(self, request: Request) -> Result | None:
+        """Drive the apply to its end and close the client. Ctrl-C cancels the exchange (the
+        driver records it: nothing written); None when it came before the driver's end."""
+        from wishcraft.apply.driver import drive
+
+        ended: list[Result] = []
+
+        async def go() -> None:
+            try:
+                ended.append(await drive(request, self))
+            finally:
+                for client in self._clients:
+                    await client.aclose()
+
+        try:
+            asyncio.run(go())
+        except KeyboardInterrupt:
+            # asyncio.run cancels the task on Ctrl-C, then raises this once it has ended.
+            if not ended:
+                self.say("info", "interrupted; nothing was written.")
+        return ended[0] if ended else None
+
+    def say(self, level: Level, message: str) -> None:
+        """One `wishcraft:` line on stderr."""
+        prefix = "note: " if level == "note" else ""
+        print(f"wishcraft: {prefix}{message}", file=self.err, flush=True)
+
+    def progress(self, progress: PlanProgress) -> None:
+        """Codex's thinking lines, as they come."""
+        if progress.phase == "thinking" and progress.message:
+            self.say("info", progress.message)
+
+    def staged(self, job: ApplyJob, change: StagedChange, *, reused: bool) -> None:
+        """Print the diff (stdout) and where it is kept (stderr)."""
+        from wishcraft.apply.pipeline import change_summary
+
+        if not self.machine:
+            self.out.write(change.diff)
+            self.out.flush()
+        how = "reused the staged patch:" if reused else "staged"
+        self.say(
+            "info",
+            f"{how} {change_summary(change)} (diff_hash {change.diff_hash[:12]}…); the diff "
+            f"is in {job.patch_path}",
+        )
+
+    async def decide(self, job: ApplyJob, change: StagedChange) -> Decision:
+        """`--yes`, else ask on the terminal (none: not applied, exit 2)."""
+        from wishcraft.apply.driver import APPROVED, Decision
+
+        if self.yes:
+            return APPROVED
+        answer = _confirm(change.summary.describe(), self.err)
+        if answer is None:
+            return Decision(False, "no terminal", "no-terminal")
+        return APPROVED if answer else Decision(False, "declined")
+
+    async def client_apply(self, job: ApplyJob, change: StagedChange) -> ClientApplied | None:
+        """The CLI writes the files itself (the transaction)."""
+        return None
+
+    def finish(self, result: Result, asked: str, config: ConduitConfig) -> int:
+        """The last sentences and the exit status; the JSON object with `--format json`."""
+        status = self._say_end(result, asked, config)
+        if self.machine:
+            print(json.dumps(result.to_json(), ensure_ascii=False), file=self.out)
+        return status
+
+    def _say_end(self, result: Result, asked: str, config: ConduitConfig) -> int:
+        recorded = EXIT_OK if result.recorded else EXIT_FAILED
+        if result.ending == "refused":
+            self.say("info", f"refused by the court: {result.message}")
+            return EXIT_REFUSED
+        if result.ending == "shadow":
+            why = (
+                "as asked"
+                if asked == "shadow"
+                else f"no Codex login at {config.codex_home / 'auth.json'}"
+            )
+            self.say("info", f"shadow run ({why}): nothing was staged or applied.")
+            self.say(
+                "info",
+                "the plan names these files:"
+                if result.files
+                else "the plan names no file of the workspace.",
+            )
+            for path in result.files:
+                print(f"  {path}", file=self.err)
+            return recorded
+        if result.ending == "dry-run":
+            self.say(
+                "info",
+                "dry run: nothing was applied. `wishcraft apply` applies this staged patch, with "
+                "no model call, while the wish, the plan and the files it touches are unchanged.",
+            )
+            return recorded
+        if result.ending == "no-terminal":
+            self.say(
+                "info",
+                "not applied: there is no terminal to confirm on; review "
+                f"{result.job.patch_path.name} and run again with --yes.",
+            )
+            return EXIT_USAGE
+        if result.ending == "applied" and result.anchor is not None:
+            anchor = result.anchor.anchor_id
+            described = result.message.removeprefix("Applied ").removesuffix(".")
+            self.say(
+                "info",
+                f"applied {described}; anchor {anchor} (undo with `wishcraft rollback {anchor}`).",
+            )
+            return EXIT_OK
+        self.say("info", "not applied." if result.ending == "not-applied" else result.message)
+        return EXIT_FAILED
 
 
 def _confirm(described: str, err: TextIO) -> bool | None:
@@ -223,54 +282,6 @@ def _confirm(described: str, err: TextIO) -> bool | None:
     except KeyboardInterrupt:
         return False
     return answer.strip().lower() in ("y", "yes")
-
-
-def _shadow(
-    args: argparse.Namespace, job: ApplyJob, hearing: Any, config: ConduitConfig, err: TextIO
-) -> int:
-    from wishcraft.apply.pipeline import record_apply, run_apply
-
-    run = asyncio.run(run_apply(job, "shadow", None, None))
-    reason = (
-        "as asked"
-        if args.mode == "shadow"
-        else f"no Codex login at {config.codex_home / 'auth.json'}"
-    )
-    print(f"wishcraft: shadow run ({reason}): nothing was staged or applied.", file=err)
-    if run.named_files:
-        print("wishcraft: the plan names these files:", file=err)
-        for path in run.named_files:
-            print(f"  {path}", file=err)
-    else:
-        print("wishcraft: the plan names no file of the workspace.", file=err)
-    files = ", ".join(run.named_files) or "none"
-    recorded = record_apply(
-        hearing, job, run, summary=f"Shadow run: nothing staged; the plan names: {files}."
-    )
-    for problem in recorded:
-        print(f"wishcraft: {problem}", file=err)
-    return EXIT_OK if recorded.written else EXIT_FAILED
-
-
-def _run(job: ApplyJob, config: ConduitConfig, globs: Any, err: TextIO) -> ApplyRun:
-    from wishcraft.apply.pipeline import ApplyRun, run_apply
-    from wishcraft.conduit.apply_exchange import ApplyExchange
-    from wishcraft.conduit.client import CodexClient, PlanProgress
-
-    state = ApplyExchange()
-
-    def show(progress: PlanProgress) -> None:
-        if progress.phase == "thinking" and progress.message:
-            print(f"wishcraft: {progress.message}", file=err, flush=True)
-
-    async def go() -> ApplyRun:
-        async with CodexClient(config) as client:
-            return await run_apply(job, "commit", client, globs, on_progress=show, state=state)
-
-    try:
-        return asyncio.run(go())
-    except KeyboardInterrupt:
-        return ApplyRun("commit", "incomplete", "interrupted; nothing was written", None, state)
 
 
 def main(argv: list[str] | None = None) -> int:

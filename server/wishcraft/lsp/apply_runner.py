@@ -1,14 +1,20 @@
-"""Run "Apply plan" and "Undo apply" in the editor: progress, review, the client's edit, undo.
+"""Run "Apply plan" and "Undo apply" in the editor, through the apply driver (`apply.driver`).
 
-Flow of an apply: the command checks the plan (complete and current) and the court's gates as
-`wishcraft apply` does (`apply.pipeline`), then starts a tracked task and returns → cancellable
-work-done progress while Codex reads and stages its patch → `<wish>.patch` is written → a client
-with change annotations gets `workspace/applyEdit` whose every edit carries an annotation
-needing confirmation (VS Code shows its refactor preview); a client without them (Neovim 0.7)
-is first asked with `window/showMessageRequest` "Apply N files (+a −d)?" (Apply, Show diff,
-Cancel) → the ledger records only what the client reports as applied (`applied`,
-`failedChange`), with an undo record (`record_applied`) and its `anchor_id`.
+Flow of an apply: the command checks the plan (complete and current) and the court's gates
+(`driver.hear`), then starts a tracked task and returns → the driver runs: the staged patch of
+an earlier run is reused when nothing changed since (no model call), else cancellable work-done
+progress while Codex reads and stages its patch → `<wish>.patch` is written → the review:
 
+- a client with change annotations gets `workspace/applyEdit` whose every edit needs
+  confirmation (VS Code shows its refactor preview and saves what it applies); only the files
+  whose text on disk is then the new text are recorded as applied, with an undo record;
+- a client without them (Neovim 0.7, whose stock handler applies an edit to buffers and saves
+  nothing) is asked with `window/showMessageRequest` "Apply N files (+a −d)?" (Apply, Show diff,
+  Cancel); on Apply the server writes the files through the same all-or-none transaction as
+  `wishcraft apply` (the ledger line `pending` before the files, completed after), and the
+  client reloads them.
+
+"Applied" is said, and the anchor written, only once the files on disk hold the new text.
 "Undo apply" reverses an anchor with `apply.rollback` on disk; a file whose editor buffer holds
 unsaved changes is refused first ("save that edit first"), since the undo checks the disk.
 One apply per wish at a time. Every message passes through `scrub`.
@@ -18,10 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypedDict
 
@@ -30,36 +34,37 @@ from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
 from wishcraft.apply.court import workspace_root
+from wishcraft.apply.driver import (
+    APPROVED,
+    ClientApplied,
+    Decision,
+    Level,
+    Request,
+    Result,
+    hear,
+    proceed,
+    refuse,
+)
 from wishcraft.apply.errors import ApplyError, RollbackRefused
 from wishcraft.apply.pipeline import (
     ApplyJob,
     ApplyRefused,
-    ApplyRun,
-    anchor_meta,
-    change_summary,
-    hear_job,
     prepare,
-    record_apply,
     record_rollback,
-    run_apply,
-    save_patch,
     scope_globs,
 )
 from wishcraft.apply.rollback import load_anchor, rollback
-from wishcraft.apply.stage import FileChange, StagedChange
-from wishcraft.apply.transaction import record_applied
-from wishcraft.apply.unidiff import opcodes
-from wishcraft.conduit.apply_exchange import ApplyExchange
+from wishcraft.apply.stage import StagedChange
 from wishcraft.conduit.client import PlanProgress
-from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError
 from wishcraft.ledger import LedgerError, LedgerLocation, Outcome, find_ledger, last_applied
 from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
+from wishcraft.lsp.edits import all_before, applied_paths, held_paths, workspace_edit
+from wishcraft.lsp.progress import WorkProgress, new_token
 from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import APPLY_CONDUIT_ID
-from wishcraft.plan.court import Hearing, ledger_mode
+from wishcraft.plan.court import Hearing
 from wishcraft.plan.paths import PlanPathError
-from wishcraft.plan.pipeline import resolve_mode
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.undo_state import state_dir_for
 
@@ -70,6 +75,11 @@ CHOICE_SHOW_DIFF = "Show diff"
 CHOICE_CANCEL = "Cancel"
 ASK_ROUNDS = 3
 """How often the Neovim-like question is asked again after "Show diff"."""
+LEVELS = {
+    "info": types.MessageType.Info,
+    "warning": types.MessageType.Warning,
+    "error": types.MessageType.Error,
+}
 
 
 class ApplyResult(TypedDict, total=False):
@@ -102,185 +112,14 @@ class ApplyHost(ConduitHost, Protocol):
 
 @dataclass(slots=True)
 class ApplySession:
-    """One running apply: its task, progress token and job."""
+    """One running apply: its task, progress and the driver's request."""
 
     uri: str
-    job: ApplyJob
+    request: Request
     hearing: Hearing
-    config: ConduitConfig
-    globs: tuple[str, ...] | None
+    progress: WorkProgress
     token: str
     task: asyncio.Task[Any] | None = None
-    state: ApplyExchange = field(default_factory=ApplyExchange)
-    progress: bool = False
-    started: float = field(default_factory=time.perf_counter)
-
-
-# The WorkspaceEdit (pure) -----------------------------------------------------------------
-
-
-def _units(text: str, encoding: str) -> int:
-    if encoding == types.PositionEncodingKind.Utf8:
-        return len(text.encode("utf-8"))
-    if encoding == types.PositionEncodingKind.Utf32:
-        return len(text)
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _end_of(lines: Sequence[str], index: int, encoding: str) -> types.Position:
-    """The position just after line `index - 1`'s end of line (or the document's end)."""
-    if index < len(lines) or not lines or lines[-1].endswith(("\n", "\r")):
-        return types.Position(line=index, character=0)
-    last = lines[-1]
-    return types.Position(line=len(lines) - 1, character=_units(last, encoding))
-
-
-def text_edits(before: str, after: str, encoding: str = "utf-16") -> list[types.TextEdit]:
-    """Line-based edits turning `before` into `after` (each hunk one edit)."""
-    old = before.splitlines(keepends=True)
-    new = after.splitlines(keepends=True)
-    edits = []
-    for tag, i1, i2, j1, j2 in opcodes(old, new):
-        if tag == "equal":
-            continue
-        start = (
-            _end_of(old, i1, encoding)
-            if i1 == len(old) and old
-            else types.Position(line=i1, character=0)
-        )
-        end = _end_of(old, i2, encoding)
-        edits.append(
-            types.TextEdit(range=types.Range(start=start, end=end), new_text="".join(new[j1:j2]))
-        )
-    return edits
-
-
-@dataclass(frozen=True, slots=True)
-class BuiltEdit:
-    """The WorkspaceEdit of a staged change, and the path each operation changes (the
-    index of `documentChanges`, for `failedChange`)."""
-
-    edit: types.WorkspaceEdit
-    paths: tuple[str, ...]
-
-
-def workspace_edit(
-    staged: StagedChange,
-    *,
-    versions: dict[str, int | None],
-    annotation: types.ChangeAnnotation | None,
-    encoding: str = "utf-16",
-) -> BuiltEdit:
-    """The WorkspaceEdit of `staged`: `CreateFile`, `RenameFile`, `DeleteFile` and versioned
-    `TextDocumentEdit`s (`versions`: the open documents' versions by path), every one with
-    the annotation `wishcraft-apply` when `annotation` is given."""
-    annotation_id = "wishcraft-apply" if annotation is not None else None
-    operations: list[Any] = []
-    paths: list[str] = []
-
-    def uri(path: str) -> str:
-        found: str | None = from_fs_path(str(staged.root / path))
-        assert found is not None
-        return found
-
-    def text_edit(path: str, before: str | None, after: str) -> None:
-        if before is None:
-            # A new file: replace its whole (empty) text, ending past its one line, so a
-            # client that keeps a last empty line (Neovim) drops it and saves `after` as is.
-            whole = types.Range(
-                start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
-            )
-            plain = [types.TextEdit(range=whole, new_text=after)] if after else []
-        else:
-            plain = text_edits(before, after, encoding)
-        edits: list[Any] = [
-            types.AnnotatedTextEdit(
-                range=edit.range, new_text=edit.new_text, annotation_id=annotation_id
-            )
-            if annotation_id
-            else edit
-            for edit in plain
-        ]
-        if edits:
-            operations.append(
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri(path), version=versions.get(path)
-                    ),
-                    edits=edits,
-                )
-            )
-            paths.append(path)
-
-    by_path = {change.path: change for change in staged.files}
-    for change in staged.files:
-        if change.moved_to is not None:
-            continue  # the source of a move: renamed with its target
-        if change.moved_from is not None:
-            source: FileChange = by_path[change.moved_from]
-            operations.append(
-                types.RenameFile(
-                    old_uri=uri(change.moved_from),
-                    new_uri=uri(change.path),
-                    options=types.RenameFileOptions(overwrite=change.before is not None),
-                    annotation_id=annotation_id,
-                )
-            )
-            paths.append(change.moved_from)
-            text_edit(change.path, source.before, change.after or "")
-        elif change.before is None:
-            operations.append(
-                types.CreateFile(
-                    uri=uri(change.path),
-                    options=types.CreateFileOptions(overwrite=False),
-                    annotation_id=annotation_id,
-                )
-            )
-            paths.append(change.path)
-            text_edit(change.path, None, change.after or "")
-        elif change.after is None:
-            operations.append(types.DeleteFile(uri=uri(change.path), annotation_id=annotation_id))
-            paths.append(change.path)
-        else:
-            text_edit(change.path, change.before, change.after)
-    annotations = {annotation_id: annotation} if annotation_id and annotation else None
-    return BuiltEdit(
-        types.WorkspaceEdit(document_changes=operations, change_annotations=annotations),
-        tuple(paths),
-    )
-
-
-def applied_paths(
-    built: BuiltEdit,
-    result: types.ApplyWorkspaceEditResult,
-    failure_handling: types.FailureHandlingKind | None,
-) -> list[str]:
-    """The paths the client changed, by its answer: all when applied; on a failure with the
-    `abort` handling (or none declared), those of the operations before `failedChange`."""
-    if result.applied:
-        return list(dict.fromkeys(built.paths))
-    if result.failed_change is None or failure_handling not in (
-        None,
-        types.FailureHandlingKind.Abort,
-    ):
-        return []
-    return list(dict.fromkeys(built.paths[: result.failed_change]))
-
-
-def held_paths(staged: StagedChange) -> list[str]:
-    """The staged files whose text on disk is now their new text (absent when deleted)."""
-    held = []
-    for change in staged.files:
-        target = staged.root / change.path
-        try:
-            now: str | None = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            now = None
-        except (OSError, UnicodeDecodeError):
-            continue
-        if now == change.after:
-            held.append(change.path)
-    return held
 
 
 def last_anchor(location: LedgerLocation, wish_key: str) -> str | None:
@@ -345,26 +184,27 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             config = self._conduit_config(snapshot.path)
         except (ApplyRefused, ConduitError) as error:
             return self._refused(str(error))
-        mode = ledger_mode(resolve_mode("auto", config))
-        hearing = hear_job(job, mode, snapshot.registry, self.server.lint_config_for(snapshot.path))
-        if not hearing.verdict.allowed:
-            for problem in record_apply(
-                hearing, job, None, outcome="refused", summary="Refused by the court's gates."
-            ):
-                self._show(types.MessageType.Warning, problem)
-            self.server.refresh_code_lenses()
-            return self._refused(hearing.verdict.reason)
-        session = ApplySession(
-            uri,
+        request = Request(
             job,
-            hearing,
+            snapshot.registry,
+            self.server.lint_config_for(snapshot.path),
             config,
             scope_globs(snapshot.registry, job.repo),
-            token=f"wishcraft-apply-{uuid.uuid4()}",
+            lambda: self._client_for(config),
         )
+        hearing = hear(request)
+        token = new_token("apply")
+        title = f"Applying the plan of “{job.wish.title}”"
+        session = ApplySession(
+            uri, request, hearing, WorkProgress(self.server, title, token), token
+        )
+        if not hearing.verdict.allowed:
+            refuse(request, hearing, EditorReviewer(self, session))
+            self.server.refresh_code_lenses()
+            return self._refused(hearing.verdict.reason)
         self.sessions[uri] = session
         session.task = self.server.spawn(self._run(session), name=f"apply {uri}")
-        return {"started": True, "token": session.token}
+        return {"started": True, "token": token}
 
     def _refused(self, message: str) -> ApplyResult:
         self._show(types.MessageType.Warning, message)
@@ -374,76 +214,55 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
 
     async def _run(self, session: ApplySession) -> None:
         summary = "Stopped."
-        job = session.job
         try:
-            await self._begin(session)
-            mode = session.hearing.mode
-            try:
-                run = await run_apply(
-                    job,
-                    mode,
-                    self._client_for(session.config) if mode == "commit" else None,
-                    session.globs,
-                    on_progress=lambda p: self._on_progress(session, p),
-                    state=session.state,
-                )
-            except asyncio.CancelledError:
-                run = ApplyRun("commit", "incomplete", "cancelled", None, session.state)
-                self._record(session, run, summary="Cancelled: nothing was written.")
-                summary = "Cancelled: nothing was written."
-                return
-            summary = await self._after_run(session, run)
+            first = (
+                "Shadow run: no Codex login"
+                if session.hearing.mode == "shadow"
+                else "Connecting to Codex"
+            )
+            await session.progress.begin(first, task=asyncio.current_task())
+            result = await proceed(session.request, session.hearing, EditorReviewer(self, session))
+            summary = self._finish(result)
+        except asyncio.CancelledError:
+            summary = "Cancelled: nothing was written."
         except Exception as unexpected:  # keep serving; the log gets the traceback
             logger.exception("applying %s failed unexpectedly", session.uri)
             summary = f"Applying failed: {type(unexpected).__name__}; see the log."
             self._show(types.MessageType.Error, summary)
         finally:
             self.sessions.pop(session.uri, None)
-            self._end(session, summary)
+            session.progress.end(summary)
             self.server.refresh_code_lenses()
 
-    async def _after_run(self, session: ApplySession, run: ApplyRun) -> str:
-        job = session.job
-        if run.mode == "shadow":
-            files = ", ".join(run.named_files) or "none"
-            self._record(
-                session, run, summary=f"Shadow run: nothing staged; the plan names: {files}."
-            )
+    def _finish(self, result: Result) -> str:
+        """Say how the apply ended; the progress's last message."""
+        if result.ending == "shadow":
+            files = ", ".join(result.files) or "none"
             message = f"Shadow run (no Codex login): nothing was staged. The plan names: {files}."
             self._show(types.MessageType.Info, message)
-            return "Shadow run: nothing staged."
-        staged = run.staged
-        if staged is None or run.outcome == "failed":
-            reason = run.reason or "Codex staged no patch; nothing was written."
-            self._record(session, run)
-            self._show(types.MessageType.Error, reason)
-            return f"Failed: {reason}"
-        for problem in save_patch(job, staged):
-            self._show(types.MessageType.Error, problem)
-        described = change_summary(staged)
-        self._end(session, f"Staged {staged.summary.describe()}; review the change.")
-        session.progress = False
-        unsaved = self._unsaved(staged.root, [change.path for change in staged.files])
-        if unsaved is not None:
-            message = (
-                f"'{unsaved}' has unsaved changes in the editor; save it, then apply "
-                "the plan again."
-            )
-            self._record(session, run, summary=f"Not applied (unsaved editor): {described}.")
-            self._show(types.MessageType.Warning, message)
-            return message
-        if not self.supports_annotations() and not await self._ask(session, staged):
-            self._record(session, run, summary=f"Not applied (declined): {described}.")
+            return result.message
+        if result.ending == "cancelled":
+            return result.message
+        if result.ending == "failed":
+            self._show(types.MessageType.Error, result.message)
+            return f"Failed: {result.message}"
+        if result.ending == "applied" and result.anchor is not None and result.staged:
+            anchor = result.anchor
+            whole = len(anchor.files) == len(result.staged.files)
+            count = len(result.staged.summary.files) if whole else len(anchor.files)
             self._show(
                 types.MessageType.Info,
-                f"The change was not applied; its diff is in {job.patch_path}.",
+                f"Applied {count} file{'s' if count != 1 else ''}{result.left_out}; "
+                f"undo with “Undo apply” (anchor {anchor.anchor_id}).",
             )
-            return "Not applied."
-        return await self._send_edit(session, run, staged)
+            return f"Applied: anchor {anchor.anchor_id}"
+        self._show(types.MessageType.Warning, result.message)
+        return "Not applied."
 
-    async def _ask(self, session: ApplySession, staged: StagedChange) -> bool:
+    async def ask(self, session: ApplySession, staged: StagedChange) -> bool:
         """The Neovim-like question: Apply, Show diff (then ask again), Cancel."""
-        question = f"Apply {staged.summary.describe()}? “{session.job.wish.title}”"
+        job = session.request.job
+        question = f"Apply {staged.summary.describe()}? “{job.wish.title}”"
         for _ in range(ASK_ROUNDS):
             try:
                 answer = await self.server.window_show_message_request_async(
@@ -465,7 +284,7 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
                 return True
             if choice != CHOICE_SHOW_DIFF:
                 return False
-            await self._show_patch(session.job.patch_path)
+            await self._show_patch(job.patch_path)
         return False
 
     async def _show_patch(self, path: Path) -> None:
@@ -480,16 +299,13 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
                 logger.info("showDocument failed: %s", error)
         self._show(types.MessageType.Info, f"The diff is in {path}")
 
-    async def _send_edit(self, session: ApplySession, run: ApplyRun, staged: StagedChange) -> str:
-        job = session.job
-        annotation = (
-            types.ChangeAnnotation(
-                label=job.wish.title,
-                needs_confirmation=True,
-                description=f"Apply plan: {staged.summary.describe()}",
-            )
-            if self.supports_annotations()
-            else None
+    async def send_edit(self, job: ApplyJob, staged: StagedChange) -> ClientApplied:
+        """Send the change as one annotated `workspace/applyEdit`; the files the client applied
+        whose new text is on disk (a file the client changed but did not save is not)."""
+        annotation = types.ChangeAnnotation(
+            label=job.wish.title,
+            needs_confirmation=True,
+            description=f"Apply plan: {staged.summary.describe()}",
         )
         versions = {}
         for change in staged.files:
@@ -500,66 +316,46 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             staged, versions=versions, annotation=annotation, encoding=self._encoding()
         )
         result = await self.server.workspace_apply_edit_async(
-            types.ApplyWorkspaceEditParams(edit=built.edit, label=f"Apply plan: {job.wish.title}")
+            types.ApplyWorkspaceEditParams(
+                edit=built.edit,
+                label=f"Apply plan: {job.wish.title}",
+                # A refactoring: VS Code then saves the files of a multi-file edit before it
+                # answers (`files.refactoring.autoSave`).
+                metadata=types.WorkspaceEditMetadata(is_refactoring=True),
+            )
         )
         capabilities = self._edit_capabilities()
         handling = capabilities.failure_handling if capabilities else None
         paths = applied_paths(built, result, handling)
-        if result.applied and annotation is not None:
-            # The refactor preview lets the user untick files and still answers `applied`;
-            # VS Code saves what it applied, so when some files hold their new text on disk
-            # and others do not, only those were accepted.
-            held = held_paths(staged)
-            if held and len(held) < len(paths):
-                paths = held
-        described = change_summary(staged)
         if not paths:
             reason = result.failure_reason or "the client did not apply the edit"
-            self._record(session, run, summary=f"Not applied ({reason}): {described}.")
-            self._show(types.MessageType.Warning, f"The change was not applied: {reason}.")
-            return "Not applied."
-        try:
-            anchor = record_applied(
-                staged, state_dir=job.state_dir, paths=paths, meta=anchor_meta(job, run)
+            return ClientApplied((), reason=reason)
+        held = set(await asyncio.to_thread(held_paths, staged))
+        on_disk = tuple(path for path in paths if path in held)
+        if not on_disk:
+            if (
+                result.applied
+                and len(staged.files) == 1
+                and await asyncio.to_thread(all_before, staged)
+            ):
+                # The one file was accepted, changed in its buffer and not saved (VS Code saves
+                # a one-file edit only with its auto save): the server writes it, so the disk
+                # holds what the editor shows. With more files, one left unticked and one left
+                # unsaved look alike on disk: nothing is written or recorded.
+                return ClientApplied((), write=True)
+            return ClientApplied(
+                (), reason="the editor saved none of the files it changed, so none is applied"
             )
-        except ApplyError as error:
-            self._record(
-                session,
-                run,
-                outcome="failed",
-                reason=str(error),
-                summary=f"Applied by the editor, but not recorded: {described}.",
-            )
-            self._show(types.MessageType.Error, str(error))
-            return str(error)
-        if len(anchor.files) == len(staged.files):
-            applied = change_summary(staged)
-            count = len(staged.summary.files)
-            partial = ""
-        else:
-            shown = [file.path for file in anchor.files]
-            applied = f"{len(shown)} of {len(staged.summary.files)} files: {', '.join(shown)}"
-            count = len(shown)
-            partial = (
+        left_out = ""
+        if len(on_disk) < len(paths) or not result.applied:
+            left_out = (
                 " (the other files were left out in the review)"
                 if result.applied
                 else " (partly: the client stopped at a failed change)"
             )
-        self._record(session, run, anchor=anchor, summary=f"Applied {applied}{partial}.")
-        self._show(
-            types.MessageType.Info,
-            f"Applied {count} file{'s' if count != 1 else ''}{partial}; "
-            f"undo with “Undo apply” (anchor {anchor.anchor_id}).",
-        )
-        return f"Applied: anchor {anchor.anchor_id}"
+        return ClientApplied(on_disk, left_out)
 
-    def _record(self, session: ApplySession, run: ApplyRun, **fields: Any) -> None:
-        recorded = record_apply(session.hearing, session.job, run, **fields)
-        kind = types.MessageType.Warning if recorded.written else types.MessageType.Error
-        for problem in recorded:
-            self._show(kind, problem)
-
-    def _unsaved(self, root: Path, paths: Sequence[str]) -> str | None:
+    def unsaved(self, root: Path, paths: Sequence[str]) -> str | None:
         """The first path whose open editor buffer differs from the file on disk."""
         for path in paths:
             document = self.server.open_document(from_fs_path(str(root / path)) or "")
@@ -572,51 +368,6 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             if disk != document.source:
                 return path
         return None
-
-    # Progress ---------------------------------------------------------------------------
-
-    async def _begin(self, session: ApplySession) -> None:
-        title = f"Applying the plan of “{session.job.wish.title}”"
-        first = (
-            "Shadow run: no Codex login"
-            if session.hearing.mode == "shadow"
-            else "Connecting to Codex"
-        )
-        window = self._window()
-        if window and window.work_done_progress:
-            try:
-                await self.server.work_done_progress.create_async(session.token)
-            except Exception as error:
-                logger.info("progress refused by the client: %s", error)
-            else:
-                session.progress = True
-                self.server.work_done_progress.begin(
-                    session.token,
-                    types.WorkDoneProgressBegin(title=title, cancellable=True, message=first),
-                )
-                future = self.server.work_done_progress.tokens.get(session.token)
-                if future is not None and session.task is not None:
-                    task = session.task
-                    future.add_done_callback(
-                        lambda done: task.cancel() if done.cancelled() else None
-                    )
-                return
-        self._show(types.MessageType.Info, f"{title}: {first}.")
-
-    def _on_progress(self, session: ApplySession, progress: PlanProgress) -> None:
-        if session.progress and progress.message:
-            self.server.work_done_progress.report(
-                session.token,
-                types.WorkDoneProgressReport(message=scrub(progress.message), cancellable=True),
-            )
-
-    def _end(self, session: ApplySession, summary: str) -> None:
-        if session.progress:
-            session.progress = False
-            self.server.work_done_progress.end(
-                session.token, types.WorkDoneProgressEnd(message=scrub(summary))
-            )
-            self.server.work_done_progress.tokens.pop(session.token, None)
 
     # Undo -------------------------------------------------------------------------------
 
@@ -631,7 +382,7 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             anchor = load_anchor(anchor_id, state_dir=state_dir)
         except RollbackRefused as error:
             return self._refused(str(error))
-        unsaved = self._unsaved(anchor.root, [file.path for file in anchor.files])
+        unsaved = self.unsaved(anchor.root, [file.path for file in anchor.files])
         if unsaved is not None:
             refusal = RollbackRefused(
                 anchor_id,
@@ -692,3 +443,53 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
         workspace = getattr(self.server, "workspace", None)
         root = getattr(workspace, "root_path", None)
         return Path(root) if root else Path.cwd()
+
+
+class EditorReviewer:
+    """The driver's `Reviewer` in the editor: window messages, work-done progress, the
+    client's question or refactor preview."""
+
+    def __init__(self, runner: ApplyRunner, session: ApplySession) -> None:
+        """Review for `runner`'s `session`."""
+        self.runner, self.session = runner, session
+
+    def say(self, level: Level, message: str) -> None:
+        """A window message; the court's notes go to the log."""
+        if level == "note":
+            self.runner._log(types.MessageType.Info, message)
+        else:
+            self.runner._show(LEVELS[level], message)
+
+    def progress(self, progress: PlanProgress) -> None:
+        """Report what Codex does."""
+        if progress.message:
+            self.session.progress.report(progress.message)
+
+    def staged(self, job: ApplyJob, change: StagedChange, *, reused: bool) -> None:
+        """End the progress: the review is the user's now."""
+        how = "Reused the staged patch" if reused else "Staged"
+        self.session.progress.end(f"{how} {change.summary.describe()}; review the change.")
+
+    async def decide(self, job: ApplyJob, change: StagedChange) -> Decision:
+        """Refuse over unsaved buffers; ask a client without a refactor preview."""
+        unsaved = self.runner.unsaved(change.root, [file.path for file in change.files])
+        if unsaved is not None:
+            return Decision(
+                False,
+                "unsaved editor",
+                message=f"'{unsaved}' has unsaved changes in the editor; save it, then apply "
+                "the plan again.",
+            )
+        if self.runner.supports_annotations() or await self.runner.ask(self.session, change):
+            return APPROVED
+        return Decision(
+            False,
+            "declined",
+            message=f"The change was not applied; its diff is in {job.patch_path}.",
+        )
+
+    async def client_apply(self, job: ApplyJob, change: StagedChange) -> ClientApplied | None:
+        """A refactor preview applies (and saves) the edit; otherwise the server writes."""
+        if not self.runner.supports_annotations():
+            return None
+        return await self.runner.send_edit(job, change)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +30,7 @@ from wishcraft.conduit.errors import ConduitError
 from wishcraft.fileio import write_atomically
 from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
 from wishcraft.lsp.payloads import PlanUpdated, PlanWishResult
+from wishcraft.lsp.progress import WorkProgress, new_token
 from wishcraft.model import ExecMode, Wish
 from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
@@ -89,7 +89,7 @@ class PlanSession:
     last_report: float = 0.0
     last_write: float = 0.0
     last_phase: str = ""
-    progress: bool = False
+    progress: WorkProgress | None = None
 
 
 class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
@@ -104,10 +104,6 @@ class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
         """Conduit warnings already shown (an effort mapped, no catalog), each said once."""
 
     # Capabilities -----------------------------------------------------------------------
-
-    def _supports_progress(self) -> bool:
-        window = self.server.client_capabilities.window
-        return bool(window and window.work_done_progress)
 
     def _supports_show_document(self) -> bool:
         window = self.server.client_capabilities.window
@@ -139,9 +135,7 @@ class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
         except PlanPathError as error:
             self._show(types.MessageType.Error, str(error))
             return {"started": False, "reason": str(error), "shown": True}
-        session = PlanSession(
-            uri, wish, paths, token=f"wishcraft-plan-{uuid.uuid4()}", registry=snapshot.registry
-        )
+        session = PlanSession(uri, wish, paths, token=new_token("plan"), registry=snapshot.registry)
         text = snapshot.analysis.parsed.text
         try:
             session.config = self._conduit_config(snapshot.path)
@@ -250,35 +244,24 @@ class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
             if mode is ExecMode.SHADOW_RUN
             else "Connecting to Codex"
         )
-        if self._supports_progress():
-            try:
-                await self.server.work_done_progress.create_async(session.token)
-            except Exception as error:  # a client may refuse; fall back to messages
-                logger.info("progress refused by the client: %s", error)
-            else:
-                session.progress = True
-                self.server.work_done_progress.begin(
-                    session.token,
-                    types.WorkDoneProgressBegin(title=title, cancellable=True, message=first),
-                )
-                return
-        self._show(types.MessageType.Info, f"{title}: {first}.")
+        session.progress = WorkProgress(self.server, title, session.token)
+        await session.progress.begin(first, task=asyncio.current_task())
 
     def _on_progress(self, session: PlanSession, progress: PlanProgress) -> None:
         now = time.perf_counter()
         phase_changed = progress.phase != session.last_phase
         session.last_phase = progress.phase
-        if session.progress and (
-            phase_changed or now - session.last_report >= REPORT_INTERVAL_SECONDS
+        if (
+            session.progress is not None
+            and session.progress.active
+            and (phase_changed or now - session.last_report >= REPORT_INTERVAL_SECONDS)
         ):
             session.last_report = now
             message = progress.message
             if progress.phase == "writing":
                 steps = count_steps_so_far(progress.text)
                 message = f"Writing the plan: {steps} step{'s' if steps != 1 else ''} so far"
-            self.server.work_done_progress.report(
-                session.token, types.WorkDoneProgressReport(message=message, cancellable=True)
-            )
+            session.progress.report(message)
         if (
             progress.phase == "writing"
             and now - session.last_write >= REPORT_INTERVAL_SECONDS * 2.5
@@ -367,10 +350,8 @@ class PlanRunner(ConduitRuns[PlanHost, PlanSession]):
         return status + " · ".join(parts)
 
     def _end(self, session: PlanSession, summary: str) -> None:
-        if session.progress:
-            self.server.work_done_progress.end(
-                session.token, types.WorkDoneProgressEnd(message=scrub(summary))
-            )
-            self.server.work_done_progress.tokens.pop(session.token, None)
+        fallback = f"Planning “{session.wish.title}”: {summary}"
+        if session.progress is not None:
+            session.progress.end(summary, fallback=fallback)
         else:
-            self._show(types.MessageType.Info, f"Planning “{session.wish.title}”: {summary}")
+            self._show(types.MessageType.Info, fallback)

@@ -295,4 +295,6 @@ def register(server: WishcraftLanguageServer) -> None:
     def progress_cancelled(
         ls: WishcraftLanguageServer, params: types.WorkDoneProgressCancelParams
     ) -> None:
-        cancel(ls, token=str(params.token))
+        from wishcraft.lsp.progress import cancel as cancel_run
+
+        cancel_run(str(params.token))  # the one path: plan or apply, whichever owns the token

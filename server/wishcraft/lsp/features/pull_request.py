@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import uuid
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from wishcraft.lsp.progress import WorkProgress, new_token
 from wishcraft.names import COMMAND_OPEN_PULL_REQUEST
 from wishcraft.redaction import protect_logger, scrub
 
@@ -165,8 +165,10 @@ async def _run(
 ) -> PullRequestResult:
     from wishcraft.pr import open_pull_request
 
-    progress = _Progress(server, f"Opening a pull request for “{scrub(inputs.wish.title)}”")
-    await progress.begin("Checking the gates")
+    progress = WorkProgress(
+        server, f"Opening a pull request for “{scrub(inputs.wish.title)}”", new_token("pr")
+    )
+    await progress.begin("Checking the gates", say=False)
     loop = asyncio.get_running_loop()
 
     def step(label: str) -> None:  # called from the opener's thread
@@ -238,45 +240,6 @@ async def _show(server: WishcraftLanguageServer, result: PrResult) -> None:
             )
         except Exception as error:  # the message above already holds the address
             logger.info("showDocument of the pull request failed: %s", error)
-
-
-class _Progress:
-    """Work-done progress with each step's label, when the client shows progress."""
-
-    def __init__(self, server: WishcraftLanguageServer, title: str) -> None:
-        self.server = server
-        self.title = title
-        self.token = f"wishcraft-pr-{uuid.uuid4()}"
-        self.active = False
-
-    async def begin(self, message: str) -> None:
-        window = self.server.client_capabilities.window
-        if not (window and window.work_done_progress):
-            return
-        try:
-            await self.server.work_done_progress.create_async(self.token)
-        except Exception as error:
-            logger.info("progress refused by the client: %s", error)
-            return
-        self.active = True
-        self.server.work_done_progress.begin(
-            self.token,
-            types.WorkDoneProgressBegin(title=self.title, cancellable=False, message=message),
-        )
-
-    def report(self, step: str) -> None:
-        if self.active:
-            self.server.work_done_progress.report(
-                self.token, types.WorkDoneProgressReport(message=scrub(step), cancellable=False)
-            )
-
-    def end(self, message: str) -> None:
-        if self.active:
-            self.active = False
-            self.server.work_done_progress.end(
-                self.token, types.WorkDoneProgressEnd(message=scrub(message))
-            )
-            self.server.work_done_progress.tokens.pop(self.token, None)
 
 
 def register(server: WishcraftLanguageServer) -> None:
