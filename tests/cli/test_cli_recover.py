@@ -23,7 +23,7 @@ import pytest
 from testkit.crash import LEDGER, NEW_STEPS, OLD_STEPS, PATCH, kill_apply, workspace
 from testkit.trees import snapshot
 from wishcraft.apply import apply_change, stage
-from wishcraft.apply.transaction import INTERRUPTED
+from wishcraft.apply.journal import INTERRUPTED
 from wishcraft.ledger import read_entries, verify
 from wishcraft.undo_state import state_dir_for
 

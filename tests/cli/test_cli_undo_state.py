@@ -28,7 +28,7 @@ from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex
 from testkit.trees import snapshot
 from wishcraft.apply import apply_change, stage
-from wishcraft.apply.transaction import JOURNAL_FOLDER, anchor_path, write_record
+from wishcraft.apply.journal import JOURNAL_FOLDER, anchor_path, write_record
 from wishcraft.undo_state import state_dir_for
 
 JOURNAL_ID = "A-20260101T000000Z-0123456789ab"

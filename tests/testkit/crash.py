@@ -45,7 +45,8 @@ CHILD = """
 import os, signal, sys
 from pathlib import Path
 from wishcraft.apply import stage, transaction
-from wishcraft.apply.transaction import LedgerNote, apply_change
+from wishcraft.apply.journal import LedgerNote
+from wishcraft.apply.transaction import apply_change
 from wishcraft.undo_state import state_dir_for
 
 root, patch, point = Path(sys.argv[1]), sys.argv[2], sys.argv[3]

@@ -27,7 +27,7 @@ from wishcraft.apply import (
     recover,
     stage,
 )
-from wishcraft.apply.transaction import JOURNAL_FOLDER, read_record, sha256_text
+from wishcraft.apply.journal import JOURNAL_FOLDER, read_record, sha256_text
 from wishcraft.fileio import Tree
 
 PATCH = """\

@@ -25,12 +25,13 @@ from wishcraft.apply.errors import (
     TransactionFailed,
     UnsafePath,
 )
+from wishcraft.apply.journal import Recovery, recover
 from wishcraft.apply.match import Tolerance
 from wishcraft.apply.patch import LARK_GRAMMAR, Patch, parse, render
 from wishcraft.apply.rollback import Undone, load_anchor, rollback
 from wishcraft.apply.safety import DEFAULT_LIMITS, Limits, Scope
 from wishcraft.apply.stage import FileChange, StagedChange, Summary, stage
-from wishcraft.apply.transaction import Anchor, Recovery, apply_change, record_applied, recover
+from wishcraft.apply.transaction import Anchor, apply_change, record_applied
 from wishcraft.globs import scope_from_globs
 
 __all__ = [

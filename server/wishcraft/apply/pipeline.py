@@ -45,6 +45,7 @@ from wishcraft.apply.court import (
     scope_globs,
 )
 from wishcraft.apply.errors import ApplyError
+from wishcraft.apply.journal import LedgerNote
 from wishcraft.apply.patch import LARK_GRAMMAR
 from wishcraft.apply.policy import PolicyUnknown, protected_paths
 from wishcraft.apply.safety import (
@@ -58,7 +59,7 @@ from wishcraft.apply.safety import (
 )
 from wishcraft.apply.saved import Keys
 from wishcraft.apply.stage import StagedChange, stage
-from wishcraft.apply.transaction import Anchor, LedgerNote
+from wishcraft.apply.transaction import Anchor
 from wishcraft.conduit.apply_exchange import (
     ApplyExchange,
     ApplyRequest,

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wishcraft.apply.court import workspace_root
 from wishcraft.apply.errors import ApplyError
-from wishcraft.apply.transaction import JOURNAL_FOLDER, Recovery, read_record, recover
+from wishcraft.apply.journal import JOURNAL_FOLDER, Recovery, read_record, recover
 from wishcraft.undo_state import (
     interrupted_state_dirs,
     legacy_note,

@@ -22,13 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wishcraft.apply.errors import ApplyError, RollbackRefused, UnsafePath
-from wishcraft.apply.safety import check_path
-from wishcraft.apply.transaction import (
-    Anchor,
-    StepHook,
-    Write,
+from wishcraft.apply.journal import (
     anchor_path,
-    commit,
     locked,
     read_record,
     read_text,
@@ -37,6 +32,8 @@ from wishcraft.apply.transaction import (
     sha256_text,
     undone_marker,
 )
+from wishcraft.apply.safety import check_path
+from wishcraft.apply.transaction import Anchor, StepHook, Write, commit
 from wishcraft.undo_state import UntrustedRecord
 
 

@@ -48,8 +48,9 @@ import httpx
 
 from wishcraft.apply.court import workspace_root
 from wishcraft.apply.errors import ApplyError
+from wishcraft.apply.journal import ANCHOR_ID, anchor_path, read_record, undone_marker
 from wishcraft.apply.safety import check_path
-from wishcraft.apply.transaction import ANCHOR_ID, Anchor, anchor_path, read_record, undone_marker
+from wishcraft.apply.transaction import Anchor
 from wishcraft.court import CourtScores, court_scores, heat_estimate
 from wishcraft.gates import CallRequest, WishFacts, evaluate
 from wishcraft.ledger import (
