@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft.ledger import LedgerEntry, append, canonical_json, usage, verify
+from wishcraft.ledger import LedgerEntry, append, canonical_json, record, usage, verify
 from wishcraft.ledger_merge import identity
 
 LEDGER = "data/ledger/wishes.jsonl"
+WISH = "data/wishes/first-wish.yaml"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
@@ -34,6 +35,19 @@ def wishcraft(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         cwd=cwd,
         env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
+    )
+
+
+def wishcraft_env(
+    *args: str | Path, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **env},
     )
 
 
@@ -208,3 +222,57 @@ def test_an_edited_merged_line_fails_verify(repo: Path) -> None:
     (repo / LEDGER).write_text("\n".join(lines) + "\n")
     result = verify(repo / LEDGER)
     assert not result.ok and "orig_hash" in result.reason
+
+
+def recorded_calls(root: Path, count: int) -> None:
+    """`count` live plan calls written as every writer writes them (`record`: the witness)."""
+    for index in range(count):
+        entry = LedgerEntry(
+            conduit="openai.codex.v2025.plan",
+            action="plan",
+            mode="commit",
+            wish="data/wishes/another.wish.yaml",
+            outcome="complete",
+            request_id=f"req-{index}",
+        )
+        assert record(root / LEDGER, entry, now=START + timedelta(seconds=index)).written
+
+
+@pytest.mark.parametrize("removed", [1, 10])
+def test_a_truncated_tail_is_caught_by_verify_and_the_gates_until_accepted(
+    repo: Path, removed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where the witness lives
+    env_cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    recorded_calls(repo, 12)
+    lines = (repo / LEDGER).read_text().splitlines(keepends=True)
+    (repo / LEDGER).write_text("".join(lines[:-removed]))  # the chain still verifies
+    assert verify(repo / LEDGER).ok
+    checked = wishcraft_env("ledger", "verify", cwd=repo, env=env_cache)
+    assert checked.returncode == 1
+    entries = "entry was" if removed == 1 else "entries were"
+    assert f"{removed} {entries} removed from the end" in checked.stderr
+    gates = wishcraft_env("lint", "--gates", WISH, cwd=repo, env=env_cache)
+    assert gates.returncode == 1 and "gate-ledger" in gates.stdout, gates.stdout
+    accepted = wishcraft_env("ledger", "verify", "--accept", cwd=repo, env=env_cache)
+    assert accepted.returncode == 0, accepted.stderr
+    assert wishcraft_env("ledger", "verify", cwd=repo, env=env_cache).returncode == 0
+    assert (
+        "gate-ledger" not in wishcraft_env("lint", "--gates", WISH, cwd=repo, env=env_cache).stdout
+    )
+
+
+def test_a_merge_keeps_the_witnessed_entry(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The witness names an entry by the hash it was first written with, so a merge that
+    re-chains it raises no false alarm."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    env_cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    branch_with(repo, "bob", 3, 2)
+    git(repo, "checkout", "-q", "-b", "alice", "main")
+    recorded_calls(repo, 3)
+    git(repo, "commit", "-q", "-am", "alice's calls")
+    assert git(repo, "merge", "-q", "--no-edit", "bob", check=False).returncode == 0
+    assert "orig_hash" in (repo / LEDGER).read_text()
+    assert wishcraft_env("ledger", "verify", cwd=repo, env=env_cache).returncode == 0

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from wishcraft.gates import SCOPE_ACTIONS, CallRequest, GateResult, Verdict, WishFacts, evaluate
 from wishcraft.ledger import LedgerError, LedgerLocation, Mode, find_ledger, probe, usage
+from wishcraft.ledger.witness import problem as lost_tail
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
@@ -166,6 +167,8 @@ def hear_apply(
     if location is not None:
         try:
             probe(location, create=probe_ledger, lock=probe_ledger)
+            if mode == "commit":
+                problem = problem or lost_tail(location.path)
         except LedgerError as error:
             problem = problem or str(error)
         try:

@@ -30,6 +30,7 @@ from wishcraft.ledger import (
     is_counted,
     iter_lines,
     verify,
+    witness,
 )
 from wishcraft.visible import visible
 
@@ -68,6 +69,12 @@ def register(subparsers: Any) -> None:
         "up to merge the ledger",
     )
     parser.add_argument("files", nargs="*", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--accept",
+        action="store_true",
+        help="with `verify`: go on from the ledger as it is now, when entries were removed "
+        "from its end since this machine last wrote it",
+    )
     parser.add_argument(
         "--fix",
         type=Path,
@@ -123,7 +130,7 @@ def command_ledger(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     try:
         if checking:
-            return _verify(location.path, out, err)
+            return _verify(location.path, out, err, accept=args.accept)
         return _list(location, wish, args.format, out, err)
     except LedgerError as exc:
         print(f"wishcraft: {exc}", file=err)
@@ -142,7 +149,7 @@ def _locate(ledger: Path | None, wish: Path | None) -> LedgerLocation:
     return find_ledger((wish or Path.cwd()).resolve())
 
 
-def _verify(path: Path, out: TextIO, err: TextIO) -> int:
+def _verify(path: Path, out: TextIO, err: TextIO, *, accept: bool = False) -> int:
     result = verify(path)
     for torn in result.torn:
         print(f"wishcraft: {torn.describe(path)}", file=err)
@@ -153,7 +160,22 @@ def _verify(path: Path, out: TextIO, err: TextIO) -> int:
         )
         return EXIT_OK
     print(result.describe(path), file=out if result.ok else err)
-    return EXIT_OK if result.ok else EXIT_BAD
+    if not result.ok:
+        return EXIT_BAD
+    if accept:
+        head = witness.accept(path)
+        entries = "entry" if head.entries == 1 else "entries"
+        print(
+            f"wishcraft: accepted the ledger as it is ({head.entries} {entries}); live calls "
+            "count from it.",
+            file=err,
+        )
+        return EXIT_OK
+    lost = witness.problem(path)
+    if lost is not None:
+        print(f"wishcraft: {lost}", file=err)
+        return EXIT_BAD
+    return EXIT_OK
 
 
 def _list(location: LedgerLocation, wish: Path | None, fmt: str, out: TextIO, err: TextIO) -> int:

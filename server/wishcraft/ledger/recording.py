@@ -18,6 +18,7 @@ from wishcraft.ledger.counting import reached_model
 from wishcraft.ledger.entry import LedgerEntry, LedgerError
 from wishcraft.ledger.location import LedgerLocation
 from wishcraft.ledger.log import append
+from wishcraft.ledger.witness import witness_append
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,9 @@ def record(
         result = append(target, counted_entry(entry), now=now)
     except LedgerError as error:
         return not_recorded(str(error))
+    path = target.path if isinstance(target, LedgerLocation) else target
+    witness_append(path, result.entry.hash)
     if result.torn_tail is not None:
-        path = target.path if isinstance(target, LedgerLocation) else target
         message = result.torn_tail.describe(path)
         logger.warning("%s", message)
         return Recorded([message], written=True, entry=result.entry)

@@ -44,6 +44,7 @@ from wishcraft.ledger import (
 from wishcraft.ledger import Recorded as Recorded  # re-exported: where callers meet it
 from wishcraft.ledger import not_recorded as not_recorded
 from wishcraft.ledger import record as record_line
+from wishcraft.ledger.witness import problem as lost_tail
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import ExecMode, Wish
 from wishcraft.names import PLANNING_CONDUIT_ID
@@ -134,6 +135,8 @@ def hear(
     try:
         location = find_ledger(wish_path)
         probe(location, create=probe_ledger, lock=probe_ledger)
+        if mode == "commit":
+            problem = lost_tail(location.path)  # a live call: the limits must count it all
     except LedgerError as error:
         problem = str(error)
     repo = find_repo(wish_path.parent)

@@ -66,6 +66,7 @@ from wishcraft.ledger import (
     record,
     usage,
 )
+from wishcraft.ledger.witness import problem as lost_tail
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
@@ -380,7 +381,7 @@ class _Flow:
         try:
             probe(ledger.target)  # the open_pr line must be writable before anything is pushed
             counted = usage(ledger.path, APPLY_CONDUIT_ID, run.wish_key)
-            problem = None
+            problem = lost_tail(ledger.path)
         except LedgerError as error:
             counted, problem = None, str(error)
         request = CallRequest(
