@@ -250,3 +250,44 @@ def test_the_ledger_is_small_modules_on_the_core() -> None:
         if not target.startswith(allowed)
     )
     assert reaching == []
+
+
+CLASS_MAX_LINES = 300
+FUNCTION_MAX_LINES = 80
+MODULE_MAX_LINES = 750
+
+
+def oversized(source: str, name: str) -> list[str]:
+    """The classes, functions and the module of `source` over the bars, as `name:line what`."""
+    import ast
+
+    found = []
+    if source.count("\n") > MODULE_MAX_LINES:
+        found.append(f"{name}: module of {source.count(chr(10))} lines")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            bar = CLASS_MAX_LINES if isinstance(node, ast.ClassDef) else FUNCTION_MAX_LINES
+            if length > bar:
+                found.append(f"{name}:{node.lineno} {node.name} ({length} lines)")
+    return found
+
+
+def test_no_class_function_or_module_of_the_package_is_oversized() -> None:
+    """Issue 20's bars: no class over 300 lines, no function over 80, no module over 750."""
+    found = [
+        problem
+        for module, path in MODULES.items()
+        for problem in oversized(path.read_text(encoding="utf-8"), module)
+    ]
+    assert found == []
+
+
+def test_the_size_check_catches_each_kind() -> None:
+    big_function = "def f():\n" + "    x = 1\n" * FUNCTION_MAX_LINES
+    big_class = "class C:\n" + "    x = 1\n" * CLASS_MAX_LINES
+    big_module = "x = 1\n" * (MODULE_MAX_LINES + 1)
+    assert oversized(big_function, "m") == ["m:1 f (81 lines)"]
+    assert oversized(big_class, "m") == ["m:1 C (301 lines)"]
+    assert oversized(big_module, "m") == [f"m: module of {MODULE_MAX_LINES + 1} lines"]
+    assert oversized("def f():\n    return 1\n", "m") == []

@@ -638,29 +638,23 @@ def _position_of_index(text: str, index: int) -> Position:
     return Position(line, index - line_start)
 
 
-def parse_yaml(text: str) -> ParsedYaml:
-    """Parse one YAML document without ever raising; every problem becomes a finding."""
-    lines = split_lines(text)
-    if len(text) > MAX_DOCUMENT_CHARS:  # before anything else reads the whole text
-        return ParsedYaml(
-            text,
-            None,
-            None,
-            [
-                Finding(
-                    "yaml-too-large",
-                    Severity.ERROR,
-                    f"The file has {len(text):,} characters, more than the {MAX_DOCUMENT_CHARS:,} "
-                    "we check; a wish is a few kilobytes.",
-                    Span.at(0, 0, 0, 0),
-                )
-            ],
-            False,
-            lines,
-        )
+def _too_large(text: str, lines: list[str]) -> ParsedYaml:
+    """The one finding of a file larger than we check (nothing else reads it)."""
+    finding = Finding(
+        "yaml-too-large",
+        Severity.ERROR,
+        f"The file has {len(text):,} characters, more than the {MAX_DOCUMENT_CHARS:,} "
+        "we check; a wish is a few kilobytes.",
+        Span.at(0, 0, 0, 0),
+    )
+    return ParsedYaml(text, None, None, [finding], False, lines)
+
+
+def _prepared_body(text: str, composer: _Composer) -> str | None:
+    """The text libyaml is given: without its BOM (said), lone surrogates as U+FFFD (said);
+    None when a NUL character makes it unreadable (said)."""
     bom = text.startswith("\ufeff")
     body = text[1:] if bom else text
-    composer = _Composer(text, bom, lines)
     if bom:
         composer.add(
             "yaml-bom",
@@ -678,11 +672,12 @@ def parse_yaml(text: str) -> ParsedYaml:
             "YAML syntax error: the file contains a NUL character, which YAML does not allow.",
             Span.at(line, column, line, column + 1),
         )
-        return ParsedYaml(text, None, None, composer.findings, False, lines)
-    if _SURROGATE.search(body):
+        return None
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
         # An editor can send lone UTF-16 surrogates; libyaml cannot encode them. U+FFFD keeps
         # every position where it was.
-        where = _position_of_index(text, _SURROGATE.search(text).start())  # type: ignore[union-attr]
+        where = _position_of_index(text, surrogate.start())
         line, column = where.line, where.column
         composer.add(
             "yaml-syntax",
@@ -691,6 +686,18 @@ def parse_yaml(text: str) -> ParsedYaml:
             Span.at(line, column, line, column + 1),
         )
         body = _SURROGATE.sub("\ufffd", body)
+    return body
+
+
+def parse_yaml(text: str) -> ParsedYaml:
+    """Parse one YAML document without ever raising; every problem becomes a finding."""
+    lines = split_lines(text)
+    if len(text) > MAX_DOCUMENT_CHARS:  # before anything else reads the whole text
+        return _too_large(text, lines)
+    composer = _Composer(text, text.startswith("\ufeff"), lines)
+    body = _prepared_body(text, composer)
+    if body is None:
+        return ParsedYaml(text, None, None, composer.findings, False, lines)
     errors: list[Exception] = []
     loader = _PARSER_LOADER(body)
 

@@ -373,7 +373,11 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
 
     def undo(self, target: str) -> ApplyResult:
         """Undo an anchor (`A-…`), or the last apply of the wish at the uri `target`."""
-        location, anchor_id = self._anchor_for(target)
+        workspace = getattr(self.server, "workspace", None)
+        folder = getattr(workspace, "root_path", None)
+        location, anchor_id = anchor_for(target, Path(folder) if folder else Path.cwd())
+        if location is None and anchor_id == NOTHING_TO_UNDO:
+            self._show(types.MessageType.Info, NOTHING_TO_UNDO)
         if location is None or anchor_id is None:
             return {"started": False, "reason": anchor_id or "No apply of this wish to undo."}
         root = workspace_root(location.root)[0]
@@ -414,35 +418,35 @@ class ApplyRunner(ConduitRuns[ApplyHost, ApplySession]):
             self._show(types.MessageType.Warning, problem)
         self._show(types.MessageType.Warning, str(error))
 
-    def _anchor_for(self, target: str) -> tuple[LedgerLocation | None, str | None]:
-        """The ledger and the anchor id to undo; (None, the reason) when there is none."""
-        if target.startswith("A-"):
-            start = self._any_root()
-            anchor_id: str | None = target
-        else:
-            path = to_fs_path(target)
-            if not path:
-                return None, "This is not a wish's uri or an anchor id."
-            start = Path(path)
-            anchor_id = None
+
+def anchor_for(target: str, workspace_root: Path) -> tuple[LedgerLocation | None, str | None]:
+    """The ledger and the anchor id to undo: `target` is an anchor id (found from the
+    workspace's root) or a wish's uri (its last applied change not undone); (None, the
+    reason) when there is none."""
+    if target.startswith("A-"):
+        start = workspace_root
+        anchor_id: str | None = target
+    else:
+        path = to_fs_path(target)
+        if not path:
+            return None, "This is not a wish's uri or an anchor id."
+        start = Path(path)
+        anchor_id = None
+    try:
+        location = find_ledger(start)
+    except LedgerError as error:
+        return None, str(error)
+    if anchor_id is None:
         try:
-            location = find_ledger(start)
+            anchor_id = last_anchor(location, location.wish_key(start))
         except LedgerError as error:
             return None, str(error)
         if anchor_id is None:
-            try:
-                anchor_id = last_anchor(location, location.wish_key(start))
-            except LedgerError as error:
-                return None, str(error)
-            if anchor_id is None:
-                self._show(types.MessageType.Info, "This wish has no applied change to undo.")
-                return None, "This wish has no applied change to undo."
-        return location, anchor_id
+            return None, NOTHING_TO_UNDO
+    return location, anchor_id
 
-    def _any_root(self) -> Path:
-        workspace = getattr(self.server, "workspace", None)
-        root = getattr(workspace, "root_path", None)
-        return Path(root) if root else Path.cwd()
+
+NOTHING_TO_UNDO = "This wish has no applied change to undo."
 
 
 class EditorReviewer:

@@ -10,7 +10,8 @@ talks to a client; `lsp.apply_runner` sends the edit and reads the answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -65,6 +66,82 @@ class BuiltEdit:
     paths: tuple[str, ...]
 
 
+@dataclass
+class _EditBuilder:
+    """The operations of one WorkspaceEdit as they are added, and the paths they touch."""
+
+    root: Path
+    versions: dict[str, int | None]
+    annotation_id: str | None
+    encoding: str
+    operations: list[Any] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+    def uri(self, path: str) -> str:
+        found: str | None = from_fs_path(str(self.root / path))
+        assert found is not None
+        return found
+
+    def text_edit(self, path: str, before: str | None, after: str) -> None:
+        """A versioned `TextDocumentEdit` turning `before` into `after` (None: a new file)."""
+        if before is None:
+            # A new file: replace its whole (empty) text, ending past its one line, so a
+            # client that keeps a last empty line (Neovim) drops it and saves `after` as is.
+            whole = types.Range(
+                start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
+            )
+            plain = [types.TextEdit(range=whole, new_text=after)] if after else []
+        else:
+            plain = text_edits(before, after, self.encoding)
+        edits: list[Any] = [
+            types.AnnotatedTextEdit(
+                range=edit.range, new_text=edit.new_text, annotation_id=self.annotation_id
+            )
+            if self.annotation_id
+            else edit
+            for edit in plain
+        ]
+        if edits:
+            document = types.OptionalVersionedTextDocumentIdentifier(
+                uri=self.uri(path), version=self.versions.get(path)
+            )
+            self.operations.append(types.TextDocumentEdit(text_document=document, edits=edits))
+            self.paths.append(path)
+
+    def add(self, change: FileChange, by_path: dict[str, FileChange]) -> None:
+        """One file's operations: a rename with its text, a creation, a deletion or an edit."""
+        annotation_id = self.annotation_id
+        if change.moved_from is not None:
+            source = by_path[change.moved_from]
+            self.operations.append(
+                types.RenameFile(
+                    old_uri=self.uri(change.moved_from),
+                    new_uri=self.uri(change.path),
+                    options=types.RenameFileOptions(overwrite=change.before is not None),
+                    annotation_id=annotation_id,
+                )
+            )
+            self.paths.append(change.moved_from)
+            self.text_edit(change.path, source.before, change.after or "")
+        elif change.before is None:
+            self.operations.append(
+                types.CreateFile(
+                    uri=self.uri(change.path),
+                    options=types.CreateFileOptions(overwrite=False),
+                    annotation_id=annotation_id,
+                )
+            )
+            self.paths.append(change.path)
+            self.text_edit(change.path, None, change.after or "")
+        elif change.after is None:
+            self.operations.append(
+                types.DeleteFile(uri=self.uri(change.path), annotation_id=annotation_id)
+            )
+            self.paths.append(change.path)
+        else:
+            self.text_edit(change.path, change.before, change.after)
+
+
 def workspace_edit(
     staged: StagedChange,
     *,
@@ -76,78 +153,15 @@ def workspace_edit(
     `TextDocumentEdit`s (`versions`: the open documents' versions by path), every one with
     the annotation `wishcraft-apply` when `annotation` is given."""
     annotation_id = "wishcraft-apply" if annotation is not None else None
-    operations: list[Any] = []
-    paths: list[str] = []
-
-    def uri(path: str) -> str:
-        found: str | None = from_fs_path(str(staged.root / path))
-        assert found is not None
-        return found
-
-    def text_edit(path: str, before: str | None, after: str) -> None:
-        if before is None:
-            # A new file: replace its whole (empty) text, ending past its one line, so a
-            # client that keeps a last empty line (Neovim) drops it and saves `after` as is.
-            whole = types.Range(
-                start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
-            )
-            plain = [types.TextEdit(range=whole, new_text=after)] if after else []
-        else:
-            plain = text_edits(before, after, encoding)
-        edits: list[Any] = [
-            types.AnnotatedTextEdit(
-                range=edit.range, new_text=edit.new_text, annotation_id=annotation_id
-            )
-            if annotation_id
-            else edit
-            for edit in plain
-        ]
-        if edits:
-            operations.append(
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri(path), version=versions.get(path)
-                    ),
-                    edits=edits,
-                )
-            )
-            paths.append(path)
-
+    builder = _EditBuilder(staged.root, versions, annotation_id, encoding)
     by_path = {change.path: change for change in staged.files}
     for change in staged.files:
-        if change.moved_to is not None:
-            continue  # the source of a move: renamed with its target
-        if change.moved_from is not None:
-            source: FileChange = by_path[change.moved_from]
-            operations.append(
-                types.RenameFile(
-                    old_uri=uri(change.moved_from),
-                    new_uri=uri(change.path),
-                    options=types.RenameFileOptions(overwrite=change.before is not None),
-                    annotation_id=annotation_id,
-                )
-            )
-            paths.append(change.moved_from)
-            text_edit(change.path, source.before, change.after or "")
-        elif change.before is None:
-            operations.append(
-                types.CreateFile(
-                    uri=uri(change.path),
-                    options=types.CreateFileOptions(overwrite=False),
-                    annotation_id=annotation_id,
-                )
-            )
-            paths.append(change.path)
-            text_edit(change.path, None, change.after or "")
-        elif change.after is None:
-            operations.append(types.DeleteFile(uri=uri(change.path), annotation_id=annotation_id))
-            paths.append(change.path)
-        else:
-            text_edit(change.path, change.before, change.after)
+        if change.moved_to is None:  # the source of a move is renamed with its target
+            builder.add(change, by_path)
     annotations = {annotation_id: annotation} if annotation_id and annotation else None
     return BuiltEdit(
-        types.WorkspaceEdit(document_changes=operations, change_annotations=annotations),
-        tuple(paths),
+        types.WorkspaceEdit(document_changes=builder.operations, change_annotations=annotations),
+        tuple(builder.paths),
     )
 
 

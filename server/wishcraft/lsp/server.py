@@ -253,38 +253,10 @@ class WishcraftLanguageServer(LanguageServer):
 
     async def _serve_stdin(self) -> None:
         """Read stdin through the bounded framing (`framing.py`) instead of pygls' loop."""
-        loop = asyncio.get_running_loop()
-        stream = asyncio.StreamReader(limit=framing.CHUNK)
-        read_some: framing.ReadSome
-        try:
-            await loop.connect_read_pipe(
-                lambda: asyncio.StreamReaderProtocol(stream), sys.stdin.buffer
-            )
-            read_some = stream.read
-        except ValueError:  # stdin is a regular file: no pipe transport for it
-            descriptor = sys.stdin.buffer.fileno()
-
-            def read_some(size: int) -> Awaitable[bytes]:
-                return loop.run_in_executor(self.thread_pool, os.read, descriptor, size)
-
         assert self._stop_event is not None
-        try:
-            await framing.serve(
-                framing.FrameReader(read_some),
-                self.protocol,
-                self._stop_event,
-                logger,
-                self.unreadable_message,
-            )
-        except asyncio.IncompleteReadError:
-            logger.error("The client closed stdin in the middle of a message.")
-        except framing.StreamUnusable as error:
-            self.stream_error = str(error)
-            logger.error(
-                "The client's messages cannot be read any further: %s; the server stops so "
-                "that the editor can start it again.",
-                error,
-            )
+        self.stream_error = await serve_stdin(
+            self.protocol, self._stop_event, self.thread_pool, self.unreadable_message
+        )
 
     def unreadable_message(self, error: Exception, source: Any) -> None:
         """Log a message that could not be read or dispatched, and carry on.
@@ -302,47 +274,10 @@ class WishcraftLanguageServer(LanguageServer):
     # Settings -----------------------------------------------------------------------------
 
     async def load_settings(self, pushed: Any = _NOT_PUSHED) -> None:
-        """Pull the `wishcraft` section (or read what the client pushed), then apply it.
-
-        `pushed` is the payload of didChangeConfiguration: a client that can answer
-        `workspace/configuration` is asked instead; for one that cannot, a payload without
-        our section falls back to `initializationOptions`, and a null payload (a bare "settings
-        changed") keeps the settings in force.
-        """
+        """Pull the `wishcraft` section (or read what the client pushed), then apply it
+        (`client_settings` says where they come from)."""
         try:
-            capabilities = self.client_capabilities.workspace
-            if capabilities is not None and capabilities.configuration:
-                # asyncio.timeout, not wait_for: no extra task, so the client is asked before
-                # the next message is handled, and answers with the settings of that moment.
-                try:
-                    async with asyncio.timeout(SETTINGS_ANSWER_SECONDS):
-                        result = await self.workspace_configuration_async(
-                            types.ConfigurationParams(
-                                items=[types.ConfigurationItem(section=SETTINGS_SECTION)]
-                            )
-                        )
-                except TimeoutError:
-                    logger.warning(
-                        "The client did not answer workspace/configuration; "
-                        "the settings in force stay."
-                    )
-                    return
-                except JsonRpcException as error:
-                    self.settings_problem(
-                        f"The client's answer to workspace/configuration "
-                        f"could not be read ({error.message})"
-                    )
-                    return
-                raw = result[0] if result else None
-            elif isinstance(pushed, dict) and SETTINGS_SECTION in pushed:
-                raw = pushed[SETTINGS_SECTION]
-            elif pushed is _NOT_PUSHED or isinstance(pushed, dict):
-                options = self.initialization_options
-                raw = options.get(SETTINGS_SECTION, options) if isinstance(options, dict) else None
-            elif pushed is None:
-                return
-            else:
-                raw = pushed  # not an object: read_settings says so
+            raw = await client_settings(self, pushed)
         finally:
             # Set before: a document was published with the settings in force (a later load,
             # or one that came after `wait_for_settings` gave up), so it is checked again.
@@ -351,7 +286,8 @@ class WishcraftLanguageServer(LanguageServer):
             # again too would publish the same version twice.
             published_before = self.settings_loaded.is_set()
             self.settings_loaded.set()
-        self.apply_settings(raw, recheck=published_before)
+        if raw is not _KEEP:
+            self.apply_settings(raw, recheck=published_before)
 
     def apply_settings(self, raw: Any, *, recheck: bool = True) -> None:
         """Validate and adopt new settings; on a bad value keep the last valid ones and show
@@ -500,3 +436,84 @@ def document_path(document: TextDocument) -> Path | None:
     """The file path of a document, or None for a uri that is not a file."""
     path = to_fs_path(document.uri)
     return Path(path) if path else None
+
+
+_KEEP = object()
+"""`client_settings`' answer when the settings in force stay (no answer, a bare change)."""
+
+
+async def client_settings(server: WishcraftLanguageServer, pushed: Any) -> Any:
+    """The raw `wishcraft` settings, or `_KEEP`.
+
+    `pushed` is the payload of didChangeConfiguration: a client that can answer
+    `workspace/configuration` is asked instead; for one that cannot, a payload without our
+    section falls back to `initializationOptions`, and a null payload (a bare "settings
+    changed") keeps the settings in force.
+    """
+    capabilities = server.client_capabilities.workspace
+    if capabilities is not None and capabilities.configuration:
+        # asyncio.timeout, not wait_for: no extra task, so the client is asked before the
+        # next message is handled, and answers with the settings of that moment.
+        try:
+            async with asyncio.timeout(SETTINGS_ANSWER_SECONDS):
+                result = await server.workspace_configuration_async(
+                    types.ConfigurationParams(
+                        items=[types.ConfigurationItem(section=SETTINGS_SECTION)]
+                    )
+                )
+        except TimeoutError:
+            logger.warning(
+                "The client did not answer workspace/configuration; the settings in force stay."
+            )
+            return _KEEP
+        except JsonRpcException as error:
+            server.settings_problem(
+                f"The client's answer to workspace/configuration "
+                f"could not be read ({error.message})"
+            )
+            return _KEEP
+        return result[0] if result else None
+    if isinstance(pushed, dict) and SETTINGS_SECTION in pushed:
+        return pushed[SETTINGS_SECTION]
+    if pushed is _NOT_PUSHED or isinstance(pushed, dict):
+        options = server.initialization_options
+        return options.get(SETTINGS_SECTION, options) if isinstance(options, dict) else None
+    if pushed is None:
+        return _KEEP
+    return pushed  # not an object: read_settings says so
+
+
+async def serve_stdin(
+    protocol: Any,
+    stop_event: threading.Event,
+    thread_pool: Any,
+    unreadable: Callable[[Exception, Any], None],
+) -> str | None:
+    """Serve stdin through `framing`; why the stream was abandoned, if it was (the process
+    then exits with status 1 so that the editor restarts it)."""
+    loop = asyncio.get_running_loop()
+    stream = asyncio.StreamReader(limit=framing.CHUNK)
+    read_some: framing.ReadSome
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), sys.stdin.buffer)
+        read_some = stream.read
+    except ValueError:  # stdin is a regular file: no pipe transport for it
+        descriptor = sys.stdin.buffer.fileno()
+
+        def read_some(size: int) -> Awaitable[bytes]:
+            return loop.run_in_executor(thread_pool, os.read, descriptor, size)
+
+    try:
+        await framing.serve(
+            framing.FrameReader(read_some), protocol, stop_event, logger, unreadable
+        )
+    except asyncio.IncompleteReadError:
+        logger.error("The client closed stdin in the middle of a message.")
+    except framing.StreamUnusable as error:
+        logger.error(
+            "The client's messages cannot be read any further: %s; the server stops so "
+            "that the editor can start it again.",
+            error,
+        )
+        return str(error)
+    return None

@@ -173,6 +173,103 @@ class ConduitReferences:
         )
 
 
+async def find_references(
+    refs: ConduitReferences, params: types.ReferenceParams
+) -> list[types.Location] | None:
+    """Every use of the conduit id under the cursor (its registry entry when asked)."""
+    target = refs.target(params.text_document.uri, params.position)
+    if target is None:
+        return None
+    uses, files = await refs.uses(target)
+    include = params.context.include_declaration
+    return [
+        location
+        for use in uses
+        if include or not use.definition
+        if (location := refs.location(use, files)) is not None
+    ]
+
+
+def prepare_rename(
+    ls: WishcraftLanguageServer, refs: ConduitReferences, params: types.PrepareRenameParams
+) -> types.PrepareRenamePlaceholder | None:
+    """The range and text a rename starts from: an anchor's name, or a conduit id; anything
+    else is refused with one sentence."""
+    uri = params.text_document.uri
+    snapshot = ls.snapshot(uri)
+    anchor = anchor_at(snapshot, params.position) if snapshot is not None else None
+    if snapshot is not None and anchor is not None:
+        place = anchor[1]
+        return types.PrepareRenamePlaceholder(
+            range=snapshot.positions.to_range(place.span), placeholder=place.name
+        )
+    target = refs.target(uri, params.position)
+    reason = rename_refusal_reason(target, None, set())
+    if reason is not None or target is None:
+        raise RenameRefused(reason)
+    snapshot = ls.snapshot(uri)
+    assert snapshot is not None  # the target was found in it
+    return types.PrepareRenamePlaceholder(
+        range=snapshot.positions.to_range(target.place.inner), placeholder=target.conduit_id
+    )
+
+
+async def rename(
+    ls: WishcraftLanguageServer, refs: ConduitReferences, params: types.RenameParams
+) -> types.WorkspaceEdit | None:
+    """An anchor renamed with its aliases, or a conduit id across the registry and wishes."""
+    snapshot = ls.snapshot(params.text_document.uri)
+    new_id = params.new_name.strip()
+    if snapshot is not None:
+        edits = anchor_rename_edits(snapshot, params.position, new_id)
+        if edits is not None:
+            reason = anchor_rename_reason(new_id)
+            if reason is not None:
+                raise RenameRefused(reason)
+            return types.WorkspaceEdit(changes={params.text_document.uri: edits})
+    target = refs.target(params.text_document.uri, params.position)
+    reason = rename_refusal_reason(target, new_id, set())
+    if reason is not None or target is None:
+        raise RenameRefused(reason)
+    uses, files = await refs.uses(target)
+    reason = rename_refusal_reason(target, new_id, refs.known_ids(target, files))
+    if reason is not None:
+        raise RenameRefused(reason)
+    if new_id == target.conduit_id:
+        return None
+    return refs.rename_edit(target, new_id, uses, files)
+
+
+def highlight(
+    ls: WishcraftLanguageServer,
+    refs: ConduitReferences,
+    indexer: Indexer,
+    params: types.DocumentHighlightParams,
+) -> list[types.DocumentHighlight] | None:
+    """The anchor and its aliases, or the conduit id's other places, in this file."""
+    uri = params.text_document.uri
+    snapshot = ls.snapshot(uri)
+    anchors = anchor_highlights(snapshot, params.position) if snapshot is not None else None
+    if anchors is not None:
+        return anchors
+    target = refs.target(uri, params.position)
+    document = ls.open_document(uri)
+    if target is None or snapshot is None or document is None:
+        return None
+    entry = indexer.open_entry(document)
+    if entry is None:
+        return None
+    kind = types.DocumentHighlightKind.Write if target.in_registry else None
+    return [
+        types.DocumentHighlight(
+            range=snapshot.positions.to_range(place.span),
+            kind=kind or types.DocumentHighlightKind.Read,
+        )
+        for place in entry.ids
+        if place.conduit_id == target.conduit_id
+    ]
+
+
 def register(server: WishcraftLanguageServer, indexer: Indexer) -> ConduitReferences:
     """Wire references, prepareRename, rename and document highlight."""
     refs = ConduitReferences(server, indexer)
@@ -181,89 +278,24 @@ def register(server: WishcraftLanguageServer, indexer: Indexer) -> ConduitRefere
     async def references(
         ls: WishcraftLanguageServer, params: types.ReferenceParams
     ) -> list[types.Location] | None:
-        target = refs.target(params.text_document.uri, params.position)
-        if target is None:
-            return None
-        uses, files = await refs.uses(target)
-        include = params.context.include_declaration
-        return [
-            location
-            for use in uses
-            if include or not use.definition
-            if (location := refs.location(use, files)) is not None
-        ]
+        return await find_references(refs, params)
 
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
-    def prepare_rename(
+    def prepare(
         ls: WishcraftLanguageServer, params: types.PrepareRenameParams
     ) -> types.PrepareRenamePlaceholder | None:
-        uri = params.text_document.uri
-        snapshot = ls.snapshot(uri)
-        anchor = anchor_at(snapshot, params.position) if snapshot is not None else None
-        if snapshot is not None and anchor is not None:
-            place = anchor[1]
-            return types.PrepareRenamePlaceholder(
-                range=snapshot.positions.to_range(place.span), placeholder=place.name
-            )
-        target = refs.target(uri, params.position)
-        reason = rename_refusal_reason(target, None, set())
-        if reason is not None or target is None:
-            raise RenameRefused(reason)
-        snapshot = ls.snapshot(uri)
-        assert snapshot is not None  # the target was found in it
-        return types.PrepareRenamePlaceholder(
-            range=snapshot.positions.to_range(target.place.inner), placeholder=target.conduit_id
-        )
+        return prepare_rename(ls, refs, params)
 
     @server.feature(types.TEXT_DOCUMENT_RENAME)
-    async def rename(
+    async def renamed(
         ls: WishcraftLanguageServer, params: types.RenameParams
     ) -> types.WorkspaceEdit | None:
-        snapshot = ls.snapshot(params.text_document.uri)
-        if snapshot is not None:
-            edits = anchor_rename_edits(snapshot, params.position, params.new_name.strip())
-            if edits is not None:
-                reason = anchor_rename_reason(params.new_name.strip())
-                if reason is not None:
-                    raise RenameRefused(reason)
-                return types.WorkspaceEdit(changes={params.text_document.uri: edits})
-        target = refs.target(params.text_document.uri, params.position)
-        new_id = params.new_name.strip()
-        reason = rename_refusal_reason(target, new_id, set())
-        if reason is not None or target is None:
-            raise RenameRefused(reason)
-        uses, files = await refs.uses(target)
-        reason = rename_refusal_reason(target, new_id, refs.known_ids(target, files))
-        if reason is not None:
-            raise RenameRefused(reason)
-        if new_id == target.conduit_id:
-            return None
-        return refs.rename_edit(target, new_id, uses, files)
+        return await rename(ls, refs, params)
 
     @server.feature(types.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
-    def highlight(
+    def highlighted(
         ls: WishcraftLanguageServer, params: types.DocumentHighlightParams
     ) -> list[types.DocumentHighlight] | None:
-        uri = params.text_document.uri
-        snapshot = ls.snapshot(uri)
-        anchors = anchor_highlights(snapshot, params.position) if snapshot is not None else None
-        if anchors is not None:
-            return anchors
-        target = refs.target(uri, params.position)
-        document = ls.open_document(uri)
-        if target is None or snapshot is None or document is None:
-            return None
-        entry = indexer.open_entry(document)
-        if entry is None:
-            return None
-        kind = types.DocumentHighlightKind.Write if target.in_registry else None
-        return [
-            types.DocumentHighlight(
-                range=snapshot.positions.to_range(place.span),
-                kind=kind or types.DocumentHighlightKind.Read,
-            )
-            for place in entry.ids
-            if place.conduit_id == target.conduit_id
-        ]
+        return highlight(ls, refs, indexer, params)
 
     return refs
