@@ -40,7 +40,7 @@ from wishcraft.names import COMMAND_PLAN_WISH
 
 PLANNING_STACK = (
     "httpx",
-    "wishcraft.lsp.runner",
+    "wishcraft.lsp.plan_runner",
     "wishcraft.conduit.client",
     "wishcraft.plan.pipeline",
     "wishcraft.plan.artifact",
@@ -172,4 +172,4 @@ async def test_planning_loads_the_planning_stack_and_the_plan_is_written(
 
     await asyncio.wait_for(written(), WAIT_SECONDS)
     loaded = await asyncio.to_thread(imported, record)
-    assert {"wishcraft.lsp.runner", "wishcraft.conduit.client"} <= loaded
+    assert {"wishcraft.lsp.plan_runner", "wishcraft.conduit.client"} <= loaded

@@ -35,7 +35,11 @@ PACKAGE = ROOT / "server" / "wishcraft"
 SOURCES = (
     sorted((PACKAGE / "conduit").glob("*.py"))
     + sorted((PACKAGE / "plan").glob("*.py"))
-    + [PACKAGE / "lsp" / "runner.py", PACKAGE / "cli" / "plan.py", PACKAGE / "cli" / "models.py"]
+    + [
+        PACKAGE / "lsp" / "plan_runner.py",
+        PACKAGE / "cli" / "plan.py",
+        PACKAGE / "cli" / "models.py",
+    ]
     + [PACKAGE / "cli" / "wish_input.py", PACKAGE / "cli" / "fmt.py"]
     + sorted((PACKAGE / "pr").glob("*.py"))
     + [PACKAGE / "cli" / "pr.py", PACKAGE / "lsp" / "features" / "pull_request.py"]

@@ -34,7 +34,7 @@ from wishcraft.names import (
 from wishcraft.plan.paths import PlanPathError
 
 if TYPE_CHECKING:
-    from wishcraft.lsp.runner import PlanRunner
+    from wishcraft.lsp.plan_runner import PlanRunner
     from wishcraft.lsp.server import WishcraftLanguageServer
     from wishcraft.plan.artifact import PlanArtifact
 
@@ -52,7 +52,7 @@ def runner(server: WishcraftLanguageServer) -> PlanRunner:
     """The server's plan runner, importing the planning stack on first use."""
     found = _RUNNERS.get(server)
     if found is None:
-        from wishcraft.lsp.runner import PlanRunner
+        from wishcraft.lsp.plan_runner import PlanRunner
 
         found = _RUNNERS[server] = PlanRunner(server)
         server.shutdown_hooks.append(found.shutdown)  # stop running plans, close the HTTP pool
