@@ -26,6 +26,7 @@ from testkit.loopback import (
     success_transcript,
 )
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
+from testkit.sleeps import Sleeps
 from wishcraft.conduit.client import CodexClient
 from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import (
@@ -50,16 +51,6 @@ PLAN = json.dumps(
     }
 )
 CHUNKS = [PLAN[:30], PLAN[30:60], PLAN[60:]]
-
-
-class Sleeps:
-    """asyncio.sleep that records the delays instead of waiting."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 async def run(

@@ -31,6 +31,7 @@ from wishcraft.cli import (
     schema,
     trust,
 )
+from wishcraft.exitcodes import ExitCode
 from wishcraft.visible import visible_streams
 
 COMMANDS = (
@@ -74,9 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         recover.recover_first(args, err)
         status: int = args.handler(args, out, err)
     except BrokenPipeError:  # `wishcraft lint … | head`
-        return 0
+        return ExitCode.OK
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     return status
 
 

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from wishcraft.exitcodes import EXIT_BAD, EXIT_OK, EXIT_USAGE
 from wishcraft.ledger import (
     LedgerError,
     LedgerLocation,
@@ -26,7 +27,6 @@ from wishcraft.ledger import (
 )
 from wishcraft.visible import visible
 
-EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
 COLUMNS = ("time", "conduit", "action", "mode", "outcome", "model", "tokens", "wish")
 
 

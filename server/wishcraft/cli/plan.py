@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wishcraft.cli.wish_input import add_conduit_options, log_verbosely, read_wish
+from wishcraft.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from wishcraft.plan.paths import PlanPathError, PlanPaths, plan_paths
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from wishcraft.conduit.errors import ConduitError
     from wishcraft.plan.artifact import PlanArtifact
     from wishcraft.plan.pipeline import PlanJob
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def register(subparsers: Any) -> None:

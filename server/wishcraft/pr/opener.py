@@ -51,6 +51,7 @@ from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.transaction import ANCHOR_ID, Anchor, anchor_path, read_record, undone_marker
 from wishcraft.court import CourtScores, court_scores, heat_estimate
+from wishcraft.exitcodes import ExitCode
 from wishcraft.gates import CallRequest, WishFacts, evaluate
 from wishcraft.ledger import (
     LedgerEntry,
@@ -252,7 +253,7 @@ def open_pull_request(
 def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None, url: str | None) -> PrResult:
     outcome: Outcome
     if error is None:
-        outcome, exit_code, gate = "complete", 0, None
+        outcome, exit_code, gate = "complete", ExitCode.OK, None
         message = f"Opened {url} from {run.branch} into {run.base} ({len(run.files)} file(s))."
     else:
         outcome = "refused" if isinstance(error, PrRefused) else "failed"
@@ -263,7 +264,7 @@ def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None, url: str | No
     if run.pushed and run.hook_skipped:
         message += " " + HOOK_SKIPPED
     problem = None
-    if error is None or exit_code != 2:
+    if error is None or exit_code != ExitCode.BAD_INPUT:
         problem = _record(run, ledger, outcome, message, url)
     if problem:
         log.warning("%s", problem)
