@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from wishcraft.documents import Node, NodeKind, ParsedYaml
-from wishcraft.findings import Finding, Position, Span
+from wishcraft.findings import (
+    FIX_DATA,
+    DuplicateKeyData,
+    Finding,
+    InvariantData,
+    MissingKeyData,
+    Position,
+    ReplacementData,
+    Span,
+    fix_data,
+)
 from wishcraft.lsp.features.diagnostics import to_diagnostic
 from wishcraft.lsp.features.shapes import key_text
 from wishcraft.lsp.workspace import DocumentSnapshot
@@ -56,19 +66,19 @@ def fix_for(
     snapshot: DocumentSnapshot, finding: Finding
 ) -> tuple[str, list[tuple[Span, str]]] | None:
     """The title and edits that fix one finding, or None when it has no safe fix."""
-    data = finding.data
-    if finding.code == "missing-key":
-        return _add_key(snapshot, finding.path, str(data.get("missingKey")))
-    if finding.code in ("unknown-conduit", "unknown-key", "invalid-tier", "invalid-enum"):
-        replacement = data.get("replacement")
-        if not isinstance(replacement, str):
+    shape = FIX_DATA.get(finding.code)
+    if shape is MissingKeyData and (missing := fix_data(finding, MissingKeyData)):
+        return _add_key(snapshot, finding.path, missing["missingKey"])
+    if shape is ReplacementData and (wrong := fix_data(finding, ReplacementData)):
+        replacement = wrong["replacement"]
+        if replacement is None:
             return None
         node = _node_at(snapshot, finding.span)
         return (f"Replace with `{replacement}`", [(finding.span, _quoted_like(node, replacement))])
-    if finding.code in ("yaml-duplicate-key", "duplicate-unknown-key"):
-        return _remove_block(snapshot, finding)
-    if finding.code == "missing-invariant":
-        return _add_invariant(snapshot, str(data.get("suggestion")))
+    if shape is DuplicateKeyData and (repeated := fix_data(finding, DuplicateKeyData)):
+        return _remove_block(snapshot, finding, repeated["key"])
+    if shape is InvariantData and (invariant := fix_data(finding, InvariantData)):
+        return _add_invariant(snapshot, invariant["suggestion"])
     return None
 
 
@@ -154,7 +164,7 @@ def _add_key(
 
 
 def _remove_block(
-    snapshot: DocumentSnapshot, finding: Finding
+    snapshot: DocumentSnapshot, finding: Finding, key: str
 ) -> tuple[str, list[tuple[Span, str]]] | None:
     lines = snapshot.lines
     start = finding.span.start
@@ -168,7 +178,6 @@ def _remove_block(
             span = Span(Position(start.line - 1, len(lines[start.line - 1])), span.end)
     else:
         span = Span(Position(start.line, 0), Position(end, 0))
-    key = finding.data.get("key", "the key")
     return f"Remove the duplicate `{key}`", [(span, "")]
 
 
