@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,13 @@ def delta(text: str) -> bytes:
     return frame(
         "response.output_text.delta", {"type": "response.output_text.delta", "delta": text}
     ).encode()
+
+
+DRIP_PIECES = 300
+"""A drip's length in pieces: 6 s at 0.02 s a piece, 12 times the longest limit tested with it
+and within `GUARD_SECONDS`. A client that ignored its limit would read to the end; one that
+obeys stops far before, whatever the machine's speed (a slow machine only drips fewer pieces
+before the limit fires). The count says so, not a clock."""
 
 
 class Counted:
@@ -156,26 +162,31 @@ async def test_endless_events_without_text_stop_at_the_byte_cap(
 async def test_keep_alive_comments_do_not_count_as_activity(
     codex_server: LoopbackCodex, codex_home: Path
 ) -> None:
-    body = Counted([CREATED.encode(), delta("1. Survey\n")], b": keep-alive\n\n")
+    first = [CREATED.encode(), delta("1. Survey\n")]
+    piece = b": keep-alive\n\n"
+    limit = DRIP_PIECES * len(piece) + sum(map(len, first))
+    body = Counted(first, piece, limit=limit)
     codex_server.enqueue("responses", stream(body, per_chunk_delay=0.02))
-    started = time.perf_counter()
     artifact, error = await run(codex_server, codex_home, stream_idle_timeout_seconds=0.3)
     assert error is None and artifact.status is PlanStatus.INCOMPLETE
     assert artifact.status_reason == "no event for 0.3 s (idle timeout)"
-    assert time.perf_counter() - started < 3
+    assert body.produced < limit, "the client stopped before the server ran out"
+    assert len(codex_server.route_requests("responses")) == 1, "and did not send it again"
 
 
 async def test_a_slow_endless_drip_stops_at_the_stream_time_limit(
     codex_server: LoopbackCodex, codex_home: Path
 ) -> None:
-    body = Counted([CREATED.encode()], delta("step "))
+    piece = delta("step ")
+    limit = DRIP_PIECES * len(piece) + len(CREATED)
+    body = Counted([CREATED.encode()], piece, limit=limit)
     codex_server.enqueue("responses", stream(body, per_chunk_delay=0.02))
-    started = time.perf_counter()
     artifact, error = await run(codex_server, codex_home, max_stream_seconds=0.5)
     assert error is None and artifact.status is PlanStatus.INCOMPLETE
     assert artifact.status_reason == "the stream took longer than 0.5 s"
     assert artifact.text.startswith("step step ")
-    assert time.perf_counter() - started < 3
+    assert body.produced < limit, "the client stopped before the server ran out"
+    assert len(codex_server.route_requests("responses")) == 1, "and did not send it again"
 
 
 async def test_the_chat_wire_has_the_same_limits(
