@@ -4,7 +4,8 @@
     1  FAILED       the work failed (lint and court: findings; ledger verify: a broken chain)
     2  USAGE        bad input: the command line, a file, the configuration; the sentence names
                     the fix
-    3  REFUSED      a gate refused before anything changed (the court, the trust boundary)
+    3  REFUSED      refused before anything changed: a court gate (plan, apply, pr), or a
+                    change that cannot be undone (rollback)
     130 INTERRUPTED Ctrl-C, as a shell reports it
 
 Commands return these (an `IntEnum` is an `int`, so `sys.exit` and tests see the number). The
