@@ -36,6 +36,17 @@ def pytest_terminal_summary(
         )
 
 
+@pytest.fixture(autouse=True)
+def fresh_model_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget the model catalog held in memory (`conduit.catalog.SHARED_STORE`: one per
+    process, as Codex keeps it) before each test, so whether a test's client asks `/models`
+    does not depend on which test ran before it in this process (the order is random)."""
+    from wishcraft.conduit.catalog import SHARED_STORE
+
+    monkeypatch.setattr(SHARED_STORE, "_memory", None)
+    monkeypatch.setattr(SHARED_STORE, "_wanted_etag", None)
+
+
 @pytest.fixture
 def examples() -> Path:
     """The project's own example files."""

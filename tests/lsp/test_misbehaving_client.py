@@ -590,10 +590,11 @@ def make_stubborn_client() -> StubbornClient:
 
 @lsp_fixture(
     config=ClientServerConfig(server_command=SERVER, client_factory=make_stubborn_client),
-    scope="module",
+    loop_scope="module",
 )
 async def stubborn(lsp_client: StubbornClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The server for a VS Code-like client that never answers its settings request."""
+    """The server for a VS Code-like client that never answers its settings request; one per
+    test, since what is under test is the server's first wait for settings."""
     root = tmp_path_factory.mktemp("workspace-stubborn")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
     lsp_client.profile = "vscode"
