@@ -4,6 +4,8 @@ Prints figures and ratios against the targets of the wish-core issue:
 - a typical wish (about 40 lines): under 2 ms;
 - a 5,000-line wish: under 100 ms;
 - `wishcraft lint` on 2,000 files: over 1,000 files a second.
+Then a 20,000-key mapping with one repeated key (the duplicate check once made it take 30 s;
+tests/unit/test_yamltree.py holds its growth linear by counting lines run, not by timing).
 It also times PyYAML's own `yaml.safe_load` on the same text, the baseline a script would use.
 
 Run: `python3 bench/bench_lint.py` (about half a minute).
@@ -93,6 +95,14 @@ def bench_documents() -> None:
         )
 
 
+def bench_many_keys(count: int = 20_000) -> None:
+    """Parse a mapping of `count` keys, one of them repeated, and one of 4 times as many."""
+    for keys in (count, count * 4):
+        text = "".join(f"key{i}: {i}\n" for i in range(keys)) + "key7: again\n"
+        times = measure(lambda t=text: yamltree.parse_yaml(t), repeat=5, warmup=1)
+        print(f"  {keys:>7,} keys, one repeated: {describe(times)}")
+
+
 def bench_cli(files: int = 2_000) -> None:
     """`wishcraft lint` over a folder of `files` wishes, timed as a whole process."""
     with tempfile.TemporaryDirectory() as folder:
@@ -148,6 +158,7 @@ def main() -> None:
         f"libyaml {'yes' if yamltree.HAS_LIBYAML else 'no'}"
     )
     bench_documents()
+    bench_many_keys()
     bench_cli()
 
 

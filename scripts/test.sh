@@ -14,6 +14,10 @@ bin=.venv/bin
 "$bin/ruff" check server tests bench
 "$bin/mypy"  # server/wishcraft and tests/, strict
 # The tests start `wishcraft-lsp` and `nvim` runs it by name: the venv's commands come first.
+# The order is random on every run, here and in CI (pytest-randomly, from the test extras), so a
+# test that leans on another's leftovers fails; the seed is printed last ("random order: seed
+# N"), and `bash scripts/test.sh -p randomly --randomly-seed=N` replays it (`-p no:randomly`
+# runs in file order).
 PATH="$PWD/$bin:$PATH" "$bin/python" -m pytest -q "$@"
 if [ "${WISHCRAFT_SKIP_EXTENSION:-0}" = 1 ]; then
   echo "test: the VS Code extension is skipped (WISHCRAFT_SKIP_EXTENSION=1)"

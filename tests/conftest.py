@@ -1,4 +1,6 @@
-"""Shared test helpers: paths to the examples and the reference files."""
+"""Shared test helpers: paths to the examples and the reference files, a fresh user state
+folder per test, the hypothesis profiles, and the random order's seed printed under the results.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +22,29 @@ def undo_state_home(
     folder = tmp_path_factory.mktemp("state-home")
     monkeypatch.setenv("WISHCRAFT_STATE_DIR", str(folder))
     return folder
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print the seed of the random order (pytest-randomly) last, where a failure is read, so a
+    failing order can be replayed: its own header line is hidden by `-q`."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if config.pluginmanager.has_plugin("randomly") and isinstance(seed, int):
+        terminalreporter.write_line(
+            f"random order: seed {seed}; replay it with -p randomly --randomly-seed={seed}"
+        )
+
+
+@pytest.fixture(autouse=True)
+def fresh_model_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget the model catalog held in memory (`conduit.catalog.SHARED_STORE`: one per
+    process, as Codex keeps it) before each test, so whether a test's client asks `/models`
+    does not depend on which test ran before it in this process (the order is random)."""
+    from wishcraft.conduit.catalog import SHARED_STORE
+
+    monkeypatch.setattr(SHARED_STORE, "_memory", None)
+    monkeypatch.setattr(SHARED_STORE, "_wanted_etag", None)
 
 
 @pytest.fixture

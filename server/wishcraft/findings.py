@@ -7,9 +7,12 @@ one place (`documents.positions`), and the CLI prints one-based code-point colum
 
 from __future__ import annotations
 
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, TypeVar
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -79,8 +82,10 @@ class Finding:
     """One problem found in a document.
 
     `code` is stable and documented (it is what settings and quick fixes key on); `path` is the
-    path of the node at fault; `data` carries what a quick fix needs (for example
-    `{"replacement": "tools"}` or `{"missingKey": "rollback"}`).
+    path of the node at fault; `data` carries what a quick fix needs, shaped per code as
+    `FIX_DATA` says (for example `ReplacementData`, `{"replacement": "tools"}`). It also goes
+    to the editor as the diagnostic's `data` and to `lint --format json`, hence the camelCase
+    keys. Read it with `fix_data`, which checks the shape.
     """
 
     code: str
@@ -89,6 +94,101 @@ class Finding:
     span: Span
     path: Path = ()
     data: dict[str, Any] = field(default_factory=dict)
+
+
+class MissingKeyData(TypedDict):
+    """`missing-key`: the key to add (`missingKey`) under `parentPath` ("" for the top)."""
+
+    missingKey: str  # noqa: N815  (the editor's JSON spelling)
+    parentPath: str  # noqa: N815
+
+
+class _Replacement(TypedDict):
+    replacement: str | None
+
+
+class ReplacementData(_Replacement, total=False):
+    """`unknown-conduit`, `unknown-key`, `invalid-tier`, `invalid-enum`: the value or key to
+    write instead (None when nothing is close), and what the rule knows about the wrong one.
+
+    (Optional keys by `total=False`, not `NotRequired`: with postponed annotations Python 3.11
+    counts a `NotRequired` key as required.)
+    """
+
+    allowed: list[str]
+    conduit: str
+    key: str
+    existing: str | None
+    """`unknown-key`: the known key this one misspells that the mapping holds already (the
+    fix then removes the stray copy)."""
+
+
+class DuplicateKeyData(TypedDict):
+    """`yaml-duplicate-key`, `duplicate-unknown-key`: the repeated key and its first line."""
+
+    key: str
+    firstLine: int  # noqa: N815  (zero-based)
+
+
+class InvariantData(TypedDict):
+    """`missing-invariant`: the sentence a quick fix adds, and the invariant's label."""
+
+    suggestion: str
+    label: str
+
+
+class OmittedData(TypedDict):
+    """`too-many-findings`: how many findings a producer dropped past its limit (None: unknown)."""
+
+    omitted: int | None
+
+
+FIX_DATA: Mapping[str, type[Any]] = {
+    "missing-key": MissingKeyData,
+    "unknown-conduit": ReplacementData,
+    "unknown-key": ReplacementData,
+    "invalid-tier": ReplacementData,
+    "invalid-enum": ReplacementData,
+    "yaml-duplicate-key": DuplicateKeyData,
+    "duplicate-unknown-key": DuplicateKeyData,
+    "missing-invariant": InvariantData,
+    "too-many-findings": OmittedData,
+}
+"""The contract between the rules and their readers (the quick fixes, the limit on findings):
+the shape of `data` per finding code. Codes not listed carry data nobody reads back."""
+
+Shape = TypeVar("Shape")
+
+
+def conforms(value: object, annotation: Any) -> bool:
+    """Tell whether `value` fits `annotation` (a class, `X | None`, `list[X]` or a TypedDict)."""
+    if annotation is Any:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(conforms(value, option) for option in typing.get_args(annotation))
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation)
+        return isinstance(value, list) and all(conforms(element, item) for element in value)
+    if typing.is_typeddict(annotation):
+        if not isinstance(value, dict) or not annotation.__required_keys__ <= value.keys():
+            return False
+        hints = typing.get_type_hints(annotation)
+        return all(conforms(value[key], hints[key]) for key in hints if key in value)
+    if annotation is type(None):
+        return value is None
+    if annotation is int:  # a bool is an int to isinstance, never to the editor
+        return type(value) is int
+    return isinstance(value, annotation)
+
+
+def fix_data(
+    finding: Finding, shape: type[Shape], codes: Mapping[str, type[Any]] = FIX_DATA
+) -> Shape | None:
+    """The finding's `data` as `shape`, or None when its code has another shape or the data
+    does not fit (a quick fix then offers nothing: it never edits from a guess)."""
+    if codes.get(finding.code) is not shape or not conforms(finding.data, shape):
+        return None
+    return typing.cast(Shape, finding.data)
 
 
 def split_lines(text: str) -> list[str]:

@@ -32,6 +32,7 @@ from testkit.loopback import (
     tool_call_transcript,
 )
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
+from testkit.sleeps import Sleeps
 from wishcraft.apply import LARK_GRAMMAR, ApplyError, StagedChange, scope_from_globs, stage
 from wishcraft.apply.safety import check_path
 from wishcraft.conduit.apply_exchange import (
@@ -72,16 +73,6 @@ PATCH = (
     " lit = False\n*** End Patch\n"
 )
 SUMMARY = "All three lamps are placed; src/lamps.py now counts 3."
-
-
-class Sleeps:
-    """asyncio.sleep that records the delays instead of waiting."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 class Workspace:

@@ -28,6 +28,7 @@ from testkit.loopback import (
     success_transcript,
 )
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
+from testkit.sleeps import Sleeps
 from wishcraft.conduit.client import CodexClient, PlanProgress
 from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import (
@@ -65,16 +66,6 @@ PLAN_JSON = json.dumps(
     }
 )
 CHUNKS = [PLAN_JSON[:40], PLAN_JSON[40:90], PLAN_JSON[90:]]
-
-
-class Sleeps:
-    """A stand-in for asyncio.sleep that records the delays instead of waiting."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 def auth_tokens(home: Path) -> dict[str, Any]:

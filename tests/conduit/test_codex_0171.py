@@ -30,6 +30,7 @@ from testkit.loopback import (
     success_transcript,
 )
 from testkit.samples import LIGHTHOUSE, LIGHTHOUSE_PATH, LIGHTHOUSE_TEXT
+from testkit.sleeps import Sleeps
 from wishcraft.conduit.catalog import CatalogStore
 from wishcraft.conduit.client import CodexClient
 from wishcraft.conduit.config import ConduitConfig
@@ -54,16 +55,6 @@ CYBER_SENTENCE = (
     "OpenAI flagged this request for possible cybersecurity risk; reword the wish "
     "(sending the same request again will not help)."
 )
-
-
-class Sleeps:
-    """asyncio.sleep that records the delays instead of waiting."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 def settings(server: LoopbackCodex, home: Path, **values: Any) -> ConduitConfig:

@@ -7,7 +7,13 @@ from lsprotocol import types
 
 from testkit.lsp_client import TYPOS_WISH, VALID_WISH, WishClient, diagnostic_data
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+def client(shared_client: WishClient) -> WishClient:
+    """This module only opens its own documents: it shares the session's server per profile."""
+    return shared_client
 
 
 async def test_open_publishes_every_finding_with_code_source_and_data(client: WishClient) -> None:

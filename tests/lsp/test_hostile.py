@@ -2,8 +2,9 @@
 
 Each document gets a clear diagnostic or a bounded analysis; every request on it answers; the
 server's memory stays bounded (read from /proc); and a normal wish is served normally after
-it. Bounds are generous (`BOUND_SECONDS`) so a busy CI machine does not flake; run with `-v`
-to print the measured figures.
+it. Nothing here is a bound in seconds: the work is bounded by counts (the last tests), and
+`HANG_SECONDS` only tells a lost answer from a slow one. The times are figures, printed with
+`-v`; `bench/bench_hostile.py` runs this module that way.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ from wishcraft.lsp.workspace import DocumentSnapshot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-BOUND_SECONDS = 5.0
-"""The most any answer may take here; the aim (and the figures printed with -v) is < 1 s."""
+HANG_SECONDS = 60.0
+"""An answer not back by then is lost, not slow: a hang guard, not a speed claim (the aim, and
+the figures `bench/bench_hostile.py` prints, is < 1 s)."""
 
 PEAK_RSS_MB = 400
 """The most the server may hold while reading a hostile document (it starts at about 60 MB;
@@ -146,14 +148,14 @@ def _print_figures(report: Any) -> None:
 
 
 async def timed(request: Any) -> tuple[Any, float]:
-    """Await a request's answer within the bound; return it with the seconds it took."""
+    """Await a request's answer (a lost one fails); return it with the seconds it took."""
     start = time.perf_counter()
-    answer = await asyncio.wait_for(request, BOUND_SECONDS)
+    answer = await asyncio.wait_for(request, HANG_SECONDS)
     return answer, time.perf_counter() - start
 
 
 async def still_serving(client: WishClient) -> None:
-    """A normal wish still gets its hover and completion, promptly."""
+    """A normal wish still gets its hover and completion."""
     document = types.TextDocumentIdentifier(uri=client.uri(NORMAL))
     hover, _ = await timed(
         client.text_document_hover_async(
@@ -429,7 +431,7 @@ async def test_hostile_document(client: WishClient, name: str) -> None:
             start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
         ),
     )
-    await asyncio.wait_for(client.published.wait(uri, version=version, after=after), BOUND_SECONDS)
+    await asyncio.wait_for(client.published.wait(uri, version=version, after=after), HANG_SECONDS)
     figures.edit_s = time.perf_counter() - start
 
     await still_serving(client)
@@ -440,8 +442,6 @@ async def test_hostile_document(client: WishClient, name: str) -> None:
     figures.after_close_mb = memory_mb(client)
     assert figures.peak_mb < PEAK_RSS_MB
     assert figures.after_close_mb < SETTLED_RSS_MB
-    for seconds in (figures.diagnostics_s, figures.slowest_request_s, figures.edit_s):
-        assert seconds < BOUND_SECONDS
 
 
 async def test_a_burst_of_1000_edits_publishes_the_last_version(client: WishClient) -> None:
@@ -459,7 +459,7 @@ async def test_a_burst_of_1000_edits_publishes_the_last_version(client: WishClie
         version = client.change(name, "mega" if edit == 999 else ("mezo", "meso")[edit % 2], tier)
     assert version == 1_001
     final = await asyncio.wait_for(
-        client.published.wait(uri, version=version, after=after), BOUND_SECONDS
+        client.published.wait(uri, version=version, after=after), HANG_SECONDS
     )
     figures = FIGURES["burst-1000-edits"] = Figures(
         chars=len(VALID_WISH), diagnostics_s=time.perf_counter() - start
@@ -509,7 +509,7 @@ async def test_a_config_file_that_is_not_utf8_gives_one_message_and_default_rule
             "bad-toml/data/wishes/w.wish.yaml", VALID_WISH.replace("tier: meso", "tier: mezo")
         )
     )
-    message = await asyncio.wait_for(shown, BOUND_SECONDS)
+    message = await asyncio.wait_for(shown, HANG_SECONDS)
     assert message.type == types.MessageType.Warning
     # Named relative to the workspace folder, as every message of the server names files.
     assert "bad-toml/data/config/wishcraft.toml:" in message.message

@@ -590,10 +590,11 @@ def make_stubborn_client() -> StubbornClient:
 
 @lsp_fixture(
     config=ClientServerConfig(server_command=SERVER, client_factory=make_stubborn_client),
-    scope="module",
+    loop_scope="module",
 )
 async def stubborn(lsp_client: StubbornClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The server for a VS Code-like client that never answers its settings request."""
+    """The server for a VS Code-like client that never answers its settings request; one per
+    test, since what is under test is the server's first wait for settings."""
     root = tmp_path_factory.mktemp("workspace-stubborn")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
     lsp_client.profile = "vscode"
@@ -612,13 +613,17 @@ async def stubborn(lsp_client: StubbornClient, tmp_path_factory: pytest.TempPath
 async def test_a_client_that_never_sends_settings_delays_only_the_first_document(
     stubborn: StubbornClient,
 ) -> None:
+    """The first document waits out `SETTINGS_WAIT_SECONDS` (a lower bound: a slow machine only
+    waits longer); the second is published without that wait, so in less than half the
+    first's time, two figures of the same machine at the same moment rather than a bound in
+    seconds. The pure rule (wait once) is tested in test_features_settings.py."""
     start = time.perf_counter()
     await stubborn.open("data/wishes/s-first.wish.yaml", TYPOS_WISH)
     first = time.perf_counter() - start
     assert first >= SETTINGS_WAIT_SECONDS * 0.9, "the first waits for settings, then defaults"
     start = time.perf_counter()
     await stubborn.open("data/wishes/s-second.wish.yaml", TYPOS_WISH)
-    assert time.perf_counter() - start < 1.0, "the second does not wait again"
+    assert time.perf_counter() - start < first / 2, "the second does not wait again"
 
 
 async def test_a_settings_answer_that_is_not_settings_is_reported_once(

@@ -7,7 +7,14 @@ from lsprotocol import types
 
 from testkit.lsp_client import VALID_WISH, WishClient, diagnostic_data
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture
+def client(shared_client: WishClient) -> WishClient:
+    """This module only opens its own documents: it shares the session's server per profile."""
+    return shared_client
+
 
 PREFIX = 'tools: ["🌊\t灯台", '
 WISH = VALID_WISH.replace(

@@ -89,12 +89,13 @@ def test_the_default_lint_config_made_without_validation_is_a_valid_one() -> Non
     assert default_lint_config() is defaults  # one object: cached analyses compare identity
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(loop_scope="module")
 async def recorded(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[WishClient, Path]]:
     """A VS Code-like client on a server that records its imports, with no Codex login (so
-    a plan is the offline shadow run)."""
+    a plan is the offline shadow run). One server per test: a test reads what that process
+    imported, which another test's plan would change."""
     root = tmp_path_factory.mktemp("startup")
     shutil.copytree(WORKSPACE, root, dirs_exist_ok=True)
     record = tmp_path_factory.mktemp("imports") / "imports.txt"

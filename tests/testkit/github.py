@@ -73,6 +73,8 @@ class LoopbackGitHub:
     def __init__(self) -> None:
         """Prepare; nothing listens until `start`."""
         self.requests: list[Recorded] = []
+        self.trickled = 0
+        """How many bytes trickled answers sent, all told (a count for deadline tests)."""
         self._answers: deque[Answer] = deque()
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.Server | None = None
@@ -177,6 +179,7 @@ class LoopbackGitHub:
                 return
             writer.write(bytes([byte]))
             await writer.drain()
+            self.trickled += 1
             await asyncio.sleep(answer.trickle)
 
     def _answer(self, method: str, path: str) -> Answer:

@@ -72,3 +72,27 @@ def test_glob_syntax() -> None:
     assert file_glob("w?.yaml").fullmatch("x/w1.yaml")
     assert not file_glob("w?.yaml").fullmatch("x/w/.yaml")
     assert file_glob("[!a]*.yaml").fullmatch("b.yaml")
+
+
+async def test_the_server_waits_for_settings_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that never sends settings costs one wait: after it the defaults hold, so the
+    next document is not held back (the end-to-end case is in test_misbehaving_client.py)."""
+    from wishcraft.lsp import server as server_module
+    from wishcraft.lsp.app import create_server
+
+    monkeypatch.setattr(server_module, "SETTINGS_WAIT_SECONDS", 0.01)
+    server = create_server()
+    assert not server.settings_loaded.is_set()
+    waits = 0
+    wait = server.settings_loaded.wait
+
+    async def counted() -> bool:
+        nonlocal waits
+        waits += 1
+        return await wait()
+
+    monkeypatch.setattr(server.settings_loaded, "wait", counted)
+    await server.wait_for_settings()
+    await server.wait_for_settings()
+    await server.wait_for_settings()
+    assert server.settings_loaded.is_set() and waits == 1

@@ -20,9 +20,7 @@ from wishcraft.redaction import ERROR_TEXT_CAP, cap_text
 DRAFT = PullRequestDraft("acme", "widgets", "T", "B", "wish/x-1", "main", True)
 TOKEN = Token("ghp_BoundsTestToken0123456789abcdefgh", "GH_TOKEN")
 DEADLINE = 2.0
-SLACK = 2.0
-"""Wall-clock slack over the deadline: the event loop's start and the cancellation take
-milliseconds; without the deadline the trickled answer below would take over 100 s."""
+"""Without the deadline the trickled answer below would take over 100 s."""
 
 
 @pytest.fixture
@@ -53,7 +51,10 @@ def test_a_trickling_api_is_abandoned_at_the_deadline(
     )
     message, took = fail(github)
     assert len(github.requests) == 1  # it was sent, and then waited on
-    assert DEADLINE - 0.1 <= took < DEADLINE + SLACK, took
+    assert took >= DEADLINE - 0.1, took  # a lower bound: a slow machine only waits longer
+    # The client hung up at its deadline, not at the answer's end (over 100 bytes, a second
+    # each): the server sent a few bytes of it, far from all (the time is a figure: `took`).
+    assert 0 < github.trickled < 50, github.trickled
     assert message == (
         f"The GitHub API at {github.base_url} did not answer within 2 seconds; check the "
         "network or GITHUB_API_URL, then try again."

@@ -33,6 +33,7 @@ from wishcraft.cli import (
     trust,
 )
 from wishcraft.cli.output import EXIT_CODES
+from wishcraft.exitcodes import ExitCode
 from wishcraft.visible import visible_streams
 
 COMMANDS = (
@@ -117,9 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         recover.recover_first(args, err)
         status: int = args.handler(args, out, err)
     except BrokenPipeError:  # `wishcraft lint … | head`
-        return 0
+        return ExitCode.OK
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     return status
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wishcraft.cli.wish_input import add_conduit_options, log_verbosely, read_wish
+from wishcraft.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
 if TYPE_CHECKING:
     from wishcraft.apply.driver import ClientApplied, Decision, Level, Request, Result
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from wishcraft.apply.stage import StagedChange
     from wishcraft.conduit.client import CodexClient, PlanProgress
     from wishcraft.conduit.config import ConduitConfig
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def register(subparsers: Any) -> None:

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from wishcraft.cli.output import aligned, plural
 from wishcraft.cli.output import table as print_table
+from wishcraft.exitcodes import EXIT_BAD, EXIT_OK, EXIT_USAGE
 from wishcraft.ledger import (
     LedgerError,
     LedgerLocation,
@@ -34,7 +35,6 @@ from wishcraft.ledger import (
 )
 from wishcraft.visible import visible
 
-EXIT_OK, EXIT_BAD, EXIT_USAGE = 0, 1, 2
 COLUMNS = (
     "time",
     "conduit",

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from wishcraft.exitcodes import EXIT_FAILED, EXIT_OK
 
 
 def register(subparsers: Any) -> None:

@@ -1,14 +1,15 @@
-"""What several `wishcraft` commands share: their exit statuses and the `--registry` and
-`--format` options, so `lint`, `conduits` and `court` spell them the same way."""
+"""What several `wishcraft` commands share: their exit statuses (`wishcraft.exitcodes`) and the
+`--registry` and `--format` options, so `lint`, `conduits` and `court` spell them the same way."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
+# The commands import their exit statuses from here too (explicit re-exports).
+from wishcraft.exitcodes import EXIT_FINDINGS as EXIT_FINDINGS
+from wishcraft.exitcodes import EXIT_OK as EXIT_OK
+from wishcraft.exitcodes import EXIT_USAGE as EXIT_USAGE
 
 
 def add_registry_and_format(

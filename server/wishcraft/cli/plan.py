@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from wishcraft.cli.output import cell, console, json_out
 from wishcraft.cli.wish_input import add_conduit_options, log_verbosely, read_wish
+from wishcraft.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from wishcraft.plan.paths import PlanPathError, PlanPaths, plan_paths
 from wishcraft.words import plural
 
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
     from wishcraft.conduit.errors import ConduitError
     from wishcraft.plan.artifact import PlanArtifact
     from wishcraft.plan.pipeline import PlanJob
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def register(subparsers: Any) -> None:

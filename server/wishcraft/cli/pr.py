@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wishcraft.cli.output import json_out
+from wishcraft.exitcodes import EXIT_REFUSED
 
 if TYPE_CHECKING:
     from wishcraft.pr import PrResult
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def register(subparsers: Any) -> None:

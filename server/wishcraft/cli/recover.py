@@ -17,7 +17,8 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_FAILED = 0, 1
+from wishcraft.exitcodes import EXIT_FAILED, EXIT_OK
+
 UNDO_COMMANDS = frozenset({"apply", "rollback", "pr"})
 """The commands that make or read undo records."""
 

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from wishcraft.cli.output import json_out
+from wishcraft.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from wishcraft.words import plural
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 def register(subparsers: Any) -> None:

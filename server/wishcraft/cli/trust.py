@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from wishcraft.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 def register(subparsers: Any) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from wishcraft.findings import Finding, Position, Severity, Span, split_lines
+from wishcraft.findings import DuplicateKeyData, Finding, Position, Severity, Span, split_lines
 
 try:
     _PARSER_LOADER: type = yaml.CSafeLoader
@@ -484,8 +484,7 @@ class _Composer:
             f"The key `{key.text}` appears twice in this mapping (first on line "
             f"{first.line + 1}); upstream rejects the file. Remove one of them.",
             key.span,
-            key=key.text,
-            firstLine=first.line,
+            **DuplicateKeyData(key=key.text, firstLine=first.line),
         )
         return True
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from wishcraft.court import CourtScores, heat_estimate
 from wishcraft.documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
 from wishcraft.documents.yamltree import gc_paused
-from wishcraft.findings import Finding, Severity, Span
+from wishcraft.findings import DuplicateKeyData, Finding, OmittedData, Severity, Span, fix_data
 from wishcraft.kinds import DocumentKind
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import LintConfig
@@ -73,7 +73,8 @@ def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
     omitted: int | None = 0
     for finding in findings:
         if finding.code == OMITTED:
-            count = finding.data.get("omitted")
+            placeholder = fix_data(finding, OmittedData)
+            count = placeholder["omitted"] if placeholder is not None else None
             omitted = omitted + count if omitted is not None and count is not None else None
             continue
         severity = config.severity_of(finding.code)
@@ -87,11 +88,8 @@ def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
     if len(out) > MAX_FINDINGS or omitted != 0:
         out.sort(key=lambda f: (int(f.severity), f.span.start.line, f.span.start.column))
         shown_past = max(len(out) - MAX_FINDINGS, 0)
-        what = (
-            f"{shown_past + omitted:,} more findings are"
-            if omitted is not None
-            else "More findings are"
-        )
+        hidden = shown_past + omitted if omitted is not None else None
+        what = f"{hidden:,} more findings are" if hidden is not None else "More findings are"
         out = out[:MAX_FINDINGS]
         out.append(
             Finding(
@@ -99,6 +97,8 @@ def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
                 Severity.INFORMATION,
                 f"{what} not shown; fix the ones above first.",
                 Span.at(0, 0, 0, 0),
+                (),
+                dict(OmittedData(omitted=hidden)),
             )
         )
     out.sort(key=lambda f: (f.span.start.line, f.span.start.column, int(f.severity), f.code))
@@ -189,7 +189,8 @@ def _downgrade_repeats(findings: list[Finding], reading: Reading) -> list[Findin
     out: list[Finding] = []
     for finding in findings:
         if finding.code == "yaml-duplicate-key" and finding.span in repeats:
-            key = finding.data.get("key", "")
+            repeated = fix_data(finding, DuplicateKeyData)
+            key = repeated["key"] if repeated is not None else ""
             finding = Finding(
                 "duplicate-unknown-key",
                 RULES["duplicate-unknown-key"].severity,

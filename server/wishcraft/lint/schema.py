@@ -13,7 +13,17 @@ from pydantic import BaseModel, RootModel, ValidationError
 
 from wishcraft.documents import Node, NodeKind, PathIndex
 from wishcraft.documents.paths import key_name
-from wishcraft.findings import Finding, Path, Severity, Span, format_path, split_lines
+from wishcraft.findings import (
+    Finding,
+    MissingKeyData,
+    OmittedData,
+    Path,
+    ReplacementData,
+    Severity,
+    Span,
+    format_path,
+    split_lines,
+)
 from wishcraft.lint.catalog import RULES
 from wishcraft.model import SpelledEnum
 from wishcraft.modelinfo import (
@@ -100,7 +110,7 @@ def omitted_finding(count: int | None) -> Finding:
         f"{what} not computed.",
         Span.at(0, 0, 0, 0),
         (),
-        {"omitted": count},
+        dict(OmittedData(omitted=count)),
     )
 
 
@@ -164,8 +174,7 @@ def _error_finding(
             f"Missing required key `{key}` in {where}{_field_summary(model, loc)}",
             span or first_line_span(text),
             parent,
-            missingKey=key,
-            parentPath=format_path(parent) if parent else "",
+            **MissingKeyData(missingKey=key, parentPath=format_path(parent) if parent else ""),
         )
     span = index.nearest_span(loc) or first_line_span(text)
     if kind in ("greater_than_equal", "less_than_equal"):
@@ -192,8 +201,7 @@ def _error_finding(
             f"{name} must be one of {', '.join(allowed)}, not `{value}`{hint}",
             span,
             loc,
-            replacement=replacement,
-            allowed=allowed,
+            **ReplacementData(replacement=replacement, allowed=allowed),
         )
     if kind == "string_type" and isinstance(value, bool | int | float):
         located = index.get(loc)
@@ -292,9 +300,11 @@ def unknown_key_findings(
                     f"`{pair.key.text}` is not a key of {where}, so upstream ignores it{hint}",
                     pair.key.span,
                     (*path, name),
-                    replacement=close[0] if close else None,
-                    key=name,
-                    existing=twin[0] if twin else None,
+                    **ReplacementData(
+                        replacement=close[0] if close else None,
+                        key=name,
+                        existing=twin[0] if twin else None,
+                    ),
                 )
             )
     findings.sort(key=lambda f: (f.span.start.line, f.span.start.column))

@@ -30,7 +30,7 @@ from pydantic import BaseModel, RootModel
 
 from wishcraft.documents import Node, NodeKind
 from wishcraft.documents.yamltree import to_python
-from wishcraft.findings import Finding, Path, Span, format_path
+from wishcraft.findings import Finding, Path, ReplacementData, Span, format_path
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.schema import omitted_finding
 from wishcraft.model import SpelledEnum, Tier
@@ -392,8 +392,7 @@ class _Reader:
             f"so upstream rejects the file: write `{kebab(member.value)}`{also}.",
             node,
             path,
-            replacement=kebab(member.value),
-            allowed=list(spelt),
+            **ReplacementData(replacement=kebab(member.value), allowed=list(spelt)),
         )
         return member.value
 

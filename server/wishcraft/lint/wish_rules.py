@@ -15,7 +15,16 @@ from typing import Any
 
 from wishcraft.court import CourtScores, court_scores
 from wishcraft.documents import Node, NodeKind, PathIndex
-from wishcraft.findings import Finding, Path, Position, Severity, Span, format_path
+from wishcraft.findings import (
+    Finding,
+    InvariantData,
+    Path,
+    Position,
+    ReplacementData,
+    Severity,
+    Span,
+    format_path,
+)
 from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import LintConfig, conduit_not_allowed_message
 from wishcraft.model import Domain, Tier
@@ -232,8 +241,7 @@ def tool_rules(ctx: WishContext) -> Iterator[Finding]:
                 f"`{tool}` is not a conduit of {ctx.registry.label}{hint}",
                 span,
                 path,
-                replacement=close[0] if close else None,
-                conduit=tool,
+                **ReplacementData(replacement=close[0] if close else None, conduit=tool),
             )
             continue
         allowed = ctx.config.refused_risk(tier, conduit.risk_class)
@@ -304,8 +312,7 @@ def tier_rules(ctx: WishContext) -> Iterator[Finding]:
                 f'A {tier.value} wish must state the invariant "{required.label}".',
                 ctx.key_span(("invariants",)),
                 ("invariants",),
-                suggestion=required.suggestion,
-                label=required.label,
+                **InvariantData(suggestion=required.suggestion, label=required.label),
             )
     blamed_paths: dict[str, Path] = {
         "clarity": ("objective",),

@@ -15,11 +15,8 @@ detail is capped here (8 KiB, 2 KiB) whatever git or the network put in it.
 
 from __future__ import annotations
 
+from wishcraft.exitcodes import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_REFUSED
 from wishcraft.redaction import ERROR_TEXT_CAP, cap_text, redact
-
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_REFUSED = 3
 
 
 class PrError(Exception):

@@ -52,6 +52,7 @@ from wishcraft.apply.journal import ANCHOR_ID, anchor_path, read_record, undone_
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.transaction import Anchor
 from wishcraft.court import CourtScores, court_scores, heat_estimate
+from wishcraft.exitcodes import ExitCode
 from wishcraft.gates import CallRequest, WishFacts, evaluate
 from wishcraft.ledger import (
     LedgerEntry,
@@ -258,7 +259,7 @@ def open_pull_request(
 def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None, url: str | None) -> PrResult:
     outcome: Outcome
     if error is None:
-        outcome, exit_code, gate = "complete", 0, None
+        outcome, exit_code, gate = "complete", ExitCode.OK, None
         message = (
             f"Opened {url} from {run.branch} into {run.base} ({plural(len(run.files), 'file')})."
         )
@@ -271,7 +272,7 @@ def _finish(run: _Run, ledger: LedgerPlace, error: PrError | None, url: str | No
     if run.pushed and run.hook_skipped:
         message += " " + HOOK_SKIPPED
     problem = None
-    if error is None or exit_code != 2:
+    if error is None or exit_code != ExitCode.BAD_INPUT:
         problem = _record(run, ledger, outcome, message, url)
     if problem:
         log.warning("%s", problem)

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from wishcraft.documents import Node, NodeKind, ParsedYaml
-from wishcraft.findings import Finding, Position, Span
+from wishcraft.findings import (
+    FIX_DATA,
+    DuplicateKeyData,
+    Finding,
+    InvariantData,
+    MissingKeyData,
+    Position,
+    ReplacementData,
+    Span,
+    fix_data,
+)
 from wishcraft.lint import DocumentKind
 from wishcraft.lsp.features.completion import is_blank
 from wishcraft.lsp.features.diagnostics import to_diagnostic
@@ -64,21 +74,23 @@ def fix_for(
     snapshot: DocumentSnapshot, finding: Finding
 ) -> tuple[str, list[tuple[Span, str]]] | None:
     """The title and edits that fix one finding, or None when it has no safe fix."""
+    shape = FIX_DATA.get(finding.code)
     data = finding.data
-    if finding.code == "missing-key":
-        return _add_key(snapshot, finding.path, str(data.get("missingKey")))
-    if finding.code == "unknown-key" and isinstance(data.get("existing"), str):
-        return _remove_block(snapshot, finding, f"Remove the stray `{data.get('key')}`")
-    if finding.code in ("unknown-conduit", "unknown-key", "invalid-tier", "invalid-enum"):
-        replacement = data.get("replacement")
-        if not isinstance(replacement, str):
+    if shape is MissingKeyData and (missing := fix_data(finding, MissingKeyData)):
+        return _add_key(snapshot, finding.path, missing["missingKey"])
+    if shape is ReplacementData and (wrong := fix_data(finding, ReplacementData)):
+        existing, key = wrong.get("existing"), wrong.get("key")
+        if finding.code == "unknown-key" and isinstance(existing, str) and key:
+            return _remove_block(snapshot, finding, key, f"Remove the stray `{key}`")
+        replacement = wrong["replacement"]
+        if replacement is None:
             return None
         node = _node_at(snapshot, finding.span)
         return (f"Replace with `{replacement}`", [(finding.span, _quoted_like(node, replacement))])
-    if finding.code in ("yaml-duplicate-key", "duplicate-unknown-key"):
-        return _remove_block(snapshot, finding)
-    if finding.code == "missing-invariant":
-        return _add_invariant(snapshot, str(data.get("suggestion")))
+    if shape is DuplicateKeyData and (repeated := fix_data(finding, DuplicateKeyData)):
+        return _remove_block(snapshot, finding, repeated["key"])
+    if shape is InvariantData and (invariant := fix_data(finding, InvariantData)):
+        return _add_invariant(snapshot, invariant["suggestion"])
     if finding.code == "out-of-range":
         return _into_range(snapshot, finding)
     if finding.code in ("rollback-empty", "invariants-empty"):
@@ -170,7 +182,7 @@ def _add_key(
 
 
 def _remove_block(
-    snapshot: DocumentSnapshot, finding: Finding, title: str | None = None
+    snapshot: DocumentSnapshot, finding: Finding, key: str, title: str | None = None
 ) -> tuple[str, list[tuple[Span, str]]] | None:
     lines = snapshot.lines
     start = finding.span.start
@@ -184,7 +196,6 @@ def _remove_block(
             span = Span(Position(start.line - 1, len(lines[start.line - 1])), span.end)
     else:
         span = Span(Position(start.line, 0), Position(end, 0))
-    key = finding.data.get("key", "the key")
     return title or f"Remove the duplicate `{key}`", [(span, "")]
 
 
