@@ -63,3 +63,24 @@ settings.register_profile(
     "deep", max_examples=5_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the tests of an `in_order` module back in the order they are written, in the slots
+    the random order gave that module (pytest-randomly keeps a module's tests together): the
+    modules still run in a random order, and every other module's tests too."""
+    slots: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        if item.get_closest_marker("in_order") is not None:
+            slots.setdefault(item.nodeid.split("::", 1)[0], []).append(index)
+    for indexes in slots.values():
+        # By parameter first (one client profile's server, then the other's), then as written.
+        ordered = sorted((items[i] for i in indexes), key=_written_order)
+        for index, item in zip(indexes, ordered, strict=True):
+            items[index] = item
+
+
+def _written_order(item: pytest.Item) -> tuple[str, int]:
+    callspec = getattr(item, "callspec", None)
+    return (callspec.id if callspec is not None else "", item.location[1] or 0)

@@ -143,6 +143,25 @@ class OmittedData(TypedDict):
     omitted: int | None
 
 
+class RangeData(TypedDict):
+    """`out-of-range`: the bounds the value broke (None: no bound on that side)."""
+
+    minimum: int | None
+    maximum: int | None
+
+
+class ThresholdData(TypedDict):
+    """`court-threshold`: which court score fell short, and by how much."""
+
+    court: str
+    score: int
+    threshold: int
+
+
+class NoData(TypedDict):
+    """`rollback-empty`, `invariants-empty`: the fix needs nothing but the code."""
+
+
 FIX_DATA: Mapping[str, type[Any]] = {
     "missing-key": MissingKeyData,
     "unknown-conduit": ReplacementData,
@@ -153,6 +172,10 @@ FIX_DATA: Mapping[str, type[Any]] = {
     "duplicate-unknown-key": DuplicateKeyData,
     "missing-invariant": InvariantData,
     "too-many-findings": OmittedData,
+    "out-of-range": RangeData,
+    "court-threshold": ThresholdData,
+    "rollback-empty": NoData,
+    "invariants-empty": NoData,
 }
 """The contract between the rules and their readers (the quick fixes, the limit on findings):
 the shape of `data` per finding code. Codes not listed carry data nobody reads back."""

@@ -36,6 +36,7 @@ from testkit.apply_ws import (
 )
 from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, custom_tool_call_item, sse, tool_call_transcript
+from testkit.signals import interruptible
 from wishcraft.undo_state import state_dir_for
 
 
@@ -265,6 +266,7 @@ def test_ctrl_c_during_the_exchange_writes_nothing_and_records_it(
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
+        preexec_fn=interruptible,  # SIGINT reaches it (testkit.signals)
     )
     try:
         codex.wait_for_requests(2)  # the patch's answer is stalled after its first frame

@@ -24,6 +24,7 @@ from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, json_response, sse, success_transcript
 from testkit.paths import ROOT
 from testkit.samples import SAMPLE_PLAN, chunks
+from testkit.signals import interruptible
 
 WISH = ROOT / "tests" / "lsp" / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
 TYPOS = WISH.with_name("typos.wish.yaml")
@@ -197,6 +198,7 @@ def test_ctrl_c_keeps_the_partial_plan_marked_incomplete(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,  # SIGINT reaches it (testkit.signals)
     )
     try:
         codex.wait_for_requests(1)

@@ -26,7 +26,8 @@ from testkit.big_workspace import (
 from testkit.edits import apply_workspace_edit, edits_by_uri, versions
 from testkit.lsp_client import PROFILES, SERVER, WishClient, lsp_fixture, make_client
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# One generated 2,000-wish workspace per profile, which some tests change on disk.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.in_order]
 
 WISHES = 2_000
 

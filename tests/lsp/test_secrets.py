@@ -56,6 +56,7 @@ from testkit.lsp_client import (
     start_wish_client,
 )
 from testkit.lsp_planning import wait_for_progress_end
+from testkit.signals import interruptible
 
 STARTUP_SECONDS = 60.0
 """How long the CLI subprocesses, started side by side, may take to reach the server."""
@@ -467,6 +468,7 @@ def start_cli(run: CliRun) -> None:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=interruptible,  # SIGINT reaches it (testkit.signals)
     )
 
 

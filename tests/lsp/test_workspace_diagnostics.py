@@ -23,7 +23,8 @@ from testkit.big_workspace import (
 )
 from testkit.lsp_client import PROFILES, SERVER, WAIT_SECONDS, WishClient, lsp_fixture, make_client
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# One generated 2,000-wish workspace per profile, which some tests change on disk.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.in_order]
 
 WISHES = 2_000
 CONFIG = ClientServerConfig(server_command=SERVER, client_factory=make_client)

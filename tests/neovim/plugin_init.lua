@@ -22,6 +22,9 @@ local ok, err = pcall(function()
     return true
   end)
   helpers.type(":WishCancel<CR>")
+  helpers.wait_for("the cancel's answer", function()
+    return vim.fn.execute("messages"):find("Nothing is running", 1, true) ~= nil
+  end)
   helpers.type(":new<CR>:WishPlan<CR>")
   result.messages = helpers.messages()
   vim.lsp.stop_client(client.id)

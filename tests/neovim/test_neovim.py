@@ -551,11 +551,14 @@ def test_wish_init_sets_a_new_repository_up_and_opens_the_starter_wish(
     assert (tmp_path / "data" / "conduits" / "registry.yaml").is_file()
     ours = [m for m in result["messages"] if m.startswith("Wishcraft:")]
     assert any("wrote data/conduits/registry.yaml" in m for m in ours), ours
-    assert len([m for m in ours if "no applied change to undo" in m]) == 1, ours
-    assert ours[-2:] == [
+    # Each of the three refusals is said exactly once (in whatever order the server's and the
+    # plugin's messages arrive on a loaded machine).
+    for sentence in (
+        "Wishcraft: This wish has no applied change to undo.",
         "Wishcraft: Nothing is running.",
         "Wishcraft: Open a wish first: this buffer has no Wishcraft server.",
-    ]
+    ):
+        assert ours.count(sentence) == 1, (sentence, ours)
     no_absolute_paths(result["messages"], tmp_path, ROOT)
 
 

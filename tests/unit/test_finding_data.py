@@ -36,6 +36,10 @@ WISHES = {
     "duplicate-unknown-key": VALID_WISH + "extra: 1\nextra: 2\n",
     "missing-invariant": VALID_WISH.replace('  - "No harm to civilians"\n', ""),
     "too-many-findings": VALID_WISH + "".join(f"k{i}: 1\n" for i in range(600)),
+    "out-of-range": VALID_WISH.replace("duration_days: 5", "duration_days: 70000"),
+    "rollback-empty": VALID_WISH.split("rollback:")[0] + "rollback: []\ntier: meso\n",
+    "invariants-empty": VALID_WISH.replace("invariants:", "invariants: []\nformer_invariants:"),
+    "court-threshold": VALID_WISH.replace("tier: meso", "tier: macro"),
 }
 REGISTRIES = {
     "invalid-enum": '- id: "a"\n  label: "A"\n  disposition: Literalist\n  risk_class: Loww\n'

@@ -23,6 +23,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from wishcraft.exitcodes import ExitCode
 from wishcraft.visible import VisibleWriter, visible
 from wishcraft.words import plural
 
@@ -34,11 +35,11 @@ __all__ = ["EXIT_CODES", "aligned", "block", "cell", "colour_wanted", "console",
 __all__ += ["plural", "table"]
 
 EXIT_CODES = (
-    (0, "success: nothing to report, or the call completed"),
-    (1, "findings (lint), or the call failed or is incomplete"),
-    (2, "bad input: a file that cannot be read, a bad option or setting"),
-    (3, "refused by a gate of the court (nothing was called)"),
-    (130, "interrupted (Ctrl-C)"),
+    (ExitCode.OK, "success: nothing to report, or the call completed"),
+    (ExitCode.FAILED, "findings (lint), or the call failed or is incomplete"),
+    (ExitCode.USAGE, "bad input: a file that cannot be read, a bad option or setting"),
+    (ExitCode.REFUSED, "refused by a gate of the court (nothing was called)"),
+    (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 """The exit statuses every command shares; `wishcraft --help` lists them."""
 

@@ -21,9 +21,12 @@ from wishcraft.findings import (
     Finding,
     InvariantData,
     MissingKeyData,
+    NoData,
     Position,
+    RangeData,
     ReplacementData,
     Span,
+    ThresholdData,
     fix_data,
 )
 from wishcraft.lint import DocumentKind
@@ -75,7 +78,6 @@ def fix_for(
 ) -> tuple[str, list[tuple[Span, str]]] | None:
     """The title and edits that fix one finding, or None when it has no safe fix."""
     shape = FIX_DATA.get(finding.code)
-    data = finding.data
     if shape is MissingKeyData and (missing := fix_data(finding, MissingKeyData)):
         return _add_key(snapshot, finding.path, missing["missingKey"])
     if shape is ReplacementData and (wrong := fix_data(finding, ReplacementData)):
@@ -91,12 +93,13 @@ def fix_for(
         return _remove_block(snapshot, finding, repeated["key"])
     if shape is InvariantData and (invariant := fix_data(finding, InvariantData)):
         return _add_invariant(snapshot, invariant["suggestion"])
-    if finding.code == "out-of-range":
-        return _into_range(snapshot, finding)
-    if finding.code in ("rollback-empty", "invariants-empty"):
+    if shape is RangeData and (bounds := fix_data(finding, RangeData)):
+        return _into_range(snapshot, finding, bounds)
+    if shape is NoData and fix_data(finding, NoData) is not None:
         return _first_item(snapshot, finding.code.removesuffix("-empty"))
-    if finding.code == "court-threshold" and data.get("court") == "reversibility":
-        return _add_rollback_steps(snapshot, data.get("score"), data.get("threshold"))
+    if shape is ThresholdData and (short := fix_data(finding, ThresholdData)):
+        if short["court"] == "reversibility":
+            return _add_rollback_steps(snapshot, short["score"], short["threshold"])
     return None
 
 
@@ -221,14 +224,14 @@ def _add_invariant(
 
 
 def _into_range(
-    snapshot: DocumentSnapshot, finding: Finding
+    snapshot: DocumentSnapshot, finding: Finding, bounds: RangeData
 ) -> tuple[str, list[tuple[Span, str]]] | None:
     """Set a number to the nearest bound it broke (0 for a negative, the type's maximum)."""
     node = _node_at(snapshot, finding.span)
     if node is None or node.kind is not NodeKind.SCALAR:
         return None
     value = node.value
-    minimum, maximum = finding.data.get("minimum"), finding.data.get("maximum")
+    minimum, maximum = bounds["minimum"], bounds["maximum"]
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     if isinstance(minimum, int) and value < minimum:
