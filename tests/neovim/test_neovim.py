@@ -407,8 +407,10 @@ def test_wish_plan_opens_the_plan_beside_the_wish_live_with_progress_and_cancels
     wish = tmp_path / "workspace" / "data" / "wishes" / "lighthouse.wish.yaml"
     home = write_codex_home(tmp_path / "codex-home")
     with LoopbackCodex() as codex:
+        # Frames far enough apart that the server's throttled updates show the plan growing
+        # even on a loaded machine.
         codex.enqueue(
-            "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=0.02)
+            "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=0.15)
         )
         codex.enqueue(
             "responses", sse(success_transcript(chunks(SAMPLE_PLAN)), per_frame_delay=2.0)
