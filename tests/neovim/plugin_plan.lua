@@ -45,8 +45,12 @@ local ok, err = pcall(function()
     if win then
       local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
       if result.plan_sizes[#result.plan_sizes] ~= #lines then table.insert(result.plan_sizes, #lines) end
+      -- Until the finished plan shows: its last update may land just after the progress ends.
+      if #result.statuses > 0 and status == "" then
+        return table.concat(lines, "\n"):find("12 tiles surveyed", 1, true) ~= nil
+      end
     end
-    return #result.statuses > 0 and status == ""
+    return false
   end)
   local plan_buf = vim.api.nvim_win_get_buf(plan_window())
   result.plan = vim.api.nvim_buf_get_lines(plan_buf, 0, -1, false)
