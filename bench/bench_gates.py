@@ -1,7 +1,7 @@
 """Benchmark the court's hearing as the editor asks it: on every code action and code lens.
 
 "Plan this wish" is disabled with the gate's reason and the code lens shows the calls left, so
-the language server runs the seven gates (`wishcraft.plan.court.hear`: find the ledger, check
+the language server runs the seven gates (`wishcraft.court.plan.hear`: find the ledger, check
 it without making or locking anything, find the repository, count the ledger, evaluate) for
 every code action and lens request, with no network. This prints the time of one hearing on a
 project whose ledger has 100,000 lines: the first one (the ledger counted whole), warm (the
@@ -35,11 +35,11 @@ def main() -> None:
         # The persistent summaries go to the scratch folder, not the user's cache.
         os.environ["XDG_CACHE_HOME"] = str(folder / "cache")
         from bench_ledger import build, measure, report, sample_entry
+        from wishcraft.court.plan import hear
         from wishcraft.ledger import append
         from wishcraft.lint import analyse_wish
         from wishcraft.lint.config import default_lint_config
         from wishcraft.lint.registries import RegistryCache
-        from wishcraft.plan.court import hear
 
         shutil.copytree(ROOT / "examples" / "data" / "conduits", folder / "data" / "conduits")
         wish_path = folder / "data" / "wishes" / "inbox" / "W-20260301-000001-2f49.yaml"

@@ -26,7 +26,7 @@ from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, sse, success_transcript
 from testkit.paths import LSP_WORKSPACE
 from testkit.samples import SAMPLE_PLAN, chunks
-from wishcraft.gate_findings import GATE_CODES
+from wishcraft.court.findings import GATE_CODES
 
 PLANNER = "openai.codex.v2025.plan"
 WISH = Path("data/wishes/lighthouse.wish.yaml")

@@ -373,7 +373,9 @@ async function main() {
   const applied = await until("the apply's ledger line", () => {
     try {
       const entries = fs.readFileSync(ledgerFile, "utf8").trim().split("\n").map(JSON.parse);
-      return entries.find((entry) => entry.action === "apply" && entry.anchor_id) ?? false;
+      // The change's ending line (a `pending` line before the files may precede it).
+      return entries.find((entry) => entry.action === "apply" && entry.anchor_id
+        && entry.outcome === "complete") ?? false;
     } catch {
       return false;
     }

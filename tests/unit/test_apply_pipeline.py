@@ -15,7 +15,6 @@ from lsprotocol import types
 
 from testkit.apply_ws import ALL, WISH_TEXT, apply_text, make_workspace, write_plan
 from wishcraft.apply import stage
-from wishcraft.apply.court import find_place, plan_problem, registry_line, scope_globs
 from wishcraft.apply.pipeline import (
     READ_CAP_BYTES,
     ApplyRefused,
@@ -27,6 +26,7 @@ from wishcraft.apply.pipeline import (
     shown_files,
 )
 from wishcraft.conduit.apply_exchange import ToolRefused
+from wishcraft.court.apply import find_place, plan_problem, registry_line, scope_globs
 from wishcraft.lint.registries import RegistryCache
 from wishcraft.lsp.edits import BuiltEdit, applied_paths, text_edits, workspace_edit
 from wishcraft.model import Wish

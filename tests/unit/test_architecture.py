@@ -171,7 +171,7 @@ def test_the_core_does_not_reach_up() -> None:
         "wishcraft.documents",
         "wishcraft.lint",
         "wishcraft.registry",
-        "wishcraft.court",
+        "wishcraft.scores",
     )
     upper = (
         "wishcraft.lsp",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from wishcraft.court import (
+from wishcraft.lint.registries import bundled_registry
+from wishcraft.model import ConduitDescriptor, Tier
+from wishcraft.scores import (
     CourtScores,
     clarity_score,
     court_scores,
@@ -13,8 +15,6 @@ from wishcraft.court import (
     safety_score,
     tool_id_factor,
 )
-from wishcraft.lint.registries import bundled_registry
-from wishcraft.model import ConduitDescriptor, Tier
 
 
 def conduit(name: str) -> ConduitDescriptor:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from testkit.apply_ws import WISH_TEXT, make_workspace
+from wishcraft.court.findings import gate_findings
 from wishcraft.findings import Severity
-from wishcraft.gate_findings import gate_findings
 from wishcraft.lint import LintConfig, analyse_wish
 from wishcraft.lint.registries import RegistryCache
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft.court import CourtScores
-from wishcraft.gates import (
+from wishcraft.court.gates import (
     GATE_NAMES,
     CallRequest,
     Remaining,
@@ -24,6 +23,7 @@ from wishcraft.lint.registries import bundled_registry, registry_from_text
 from wishcraft.model import RiskClass, Tier, Wish
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo
+from wishcraft.scores import CourtScores
 
 PLANNER = "openai.codex.v2025.plan"
 APPLY = "openai.codex.v2025.apply"

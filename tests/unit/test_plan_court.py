@@ -1,4 +1,4 @@
-"""plan/court.py: the gates heard with what is found on disk (the ledger, the repository, the
+"""court/plan.py: the gates heard with what is found on disk (the ledger, the repository, the
 registry in use), and the one ledger line each call leaves, or the sentence saying why not."""
 
 from __future__ import annotations
@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 
 from testkit.paths import LSP_WORKSPACE
-from wishcraft.ledger import LedgerEntry, append
-from wishcraft.lint import analyse_wish
-from wishcraft.lint.config import default_lint_config
-from wishcraft.lint.registries import RegistryCache
-from wishcraft.model import ExecMode, Wish
-from wishcraft.plan.court import (
+from wishcraft.court.plan import (
     CallRecord,
     hear,
     ledger_mode,
@@ -23,6 +18,11 @@ from wishcraft.plan.court import (
     record,
     record_refusal,
 )
+from wishcraft.ledger import LedgerEntry, append
+from wishcraft.lint import analyse_wish
+from wishcraft.lint.config import default_lint_config
+from wishcraft.lint.registries import RegistryCache
+from wishcraft.model import ExecMode, Wish
 from wishcraft.registry import Registry
 
 PLANNER = "openai.codex.v2025.plan"

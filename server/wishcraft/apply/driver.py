@@ -46,7 +46,7 @@ from wishcraft.apply.pipeline import (
     saved_keys,
 )
 from wishcraft.apply.transaction import Anchor, apply_change, record_applied
-from wishcraft.plan.court import Hearing, ledger_mode
+from wishcraft.court.plan import Hearing, ledger_mode
 from wishcraft.plan.pipeline import resolve_mode
 from wishcraft.redaction import protect_logger
 

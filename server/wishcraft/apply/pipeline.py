@@ -6,7 +6,8 @@ The CLI (`wishcraft apply`) and the language server ("Apply plan") run the same 
    hash), else "plan again"; the workspace root (the git repository's, else the ledger's), the
    state folder of the undo records (in the user's state folder, `wishcraft.undo_state`), and
    the conduit scope's `paths` globs.
-2. `hear_apply`: the gates (`wishcraft.gates`) with the action `apply` (the registry's `diff`).
+2. `hear_apply`: the gates (`wishcraft.court.gates`) with the action `apply` (the registry's
+   `diff`).
    Before the exchange the paths are not known yet, so the Scopes gate checks that some scope
    lists the action; the files themselves are checked by the scope predicate when the patch
    is staged. A scope that does not list `diff` is refused with the line to add to the
@@ -35,15 +36,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wishcraft.apply.court import (
-    ANCHORS_FOLDER,
-    Place,
-    find_place,
-    hear_apply,
-    plan_problem,
-    registry_line,
-    scope_globs,
-)
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.journal import LedgerNote
 from wishcraft.apply.patch import LARK_GRAMMAR
@@ -67,6 +59,16 @@ from wishcraft.conduit.apply_exchange import (
     ToolRefused,
     run_apply_exchange,
 )
+from wishcraft.court.apply import (
+    ANCHORS_FOLDER,
+    Place,
+    find_place,
+    hear_apply,
+    plan_problem,
+    registry_line,
+    scope_globs,
+)
+from wishcraft.court.plan import Hearing, author_of
 from wishcraft.fileio import write_atomically
 from wishcraft.globs import paths_allowed, scope_glob, scope_match
 from wishcraft.ledger import (
@@ -82,7 +84,6 @@ from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
-from wishcraft.plan.court import Hearing, author_of
 from wishcraft.plan.paths import plan_paths, plan_stem
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.registry import Registry

@@ -18,9 +18,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wishcraft.apply.court import workspace_root
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.journal import JOURNAL_FOLDER, Recovery, read_record, recover
+from wishcraft.court.apply import workspace_root
 from wishcraft.undo_state import (
     interrupted_state_dirs,
     legacy_note,

@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 from wishcraft.cli.lint import Linter
 from wishcraft.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_registry_and_format
-from wishcraft.court import CourtScores
 from wishcraft.kinds import DocumentKind
+from wishcraft.scores import CourtScores
 
 
 def register(subparsers: Any) -> None:

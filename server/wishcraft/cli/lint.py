@@ -4,7 +4,7 @@ It prints `path:line:col: severity CODE message` (one-based line and column, the
 characters), the form editors and CI annotators parse; `--format json` for scripts, `github`
 for annotations on a pull request's lines, `sarif` for code scanning (`cli/lint_report.py`).
 With `--gates` it also hears the court's gates for each wish's live calls, calling nothing
-(`wishcraft.gate_findings`): a call they would refuse is an error naming the gate.
+(`wishcraft.court.findings`): a call they would refuse is an error naming the gate.
 It shares the engine with the language server, so both report the same findings, and
 `wishcraft.kinds` with it, so both agree on which files are wishes: the wish globs come from
 `[files] globs` of the nearest wishcraft.toml, as the `wishcraft.files.globs` setting gives
@@ -161,7 +161,7 @@ class Linter:
         registry = self.registry_for(path)
         analysis = analyse_wish(text, registry, config)
         if self.gates:
-            from wishcraft.gate_findings import gate_findings  # the court: only when asked
+            from wishcraft.court.findings import gate_findings  # the court: only when asked
 
             analysis.findings = gate_findings(analysis, path, registry, config)
         return analysis

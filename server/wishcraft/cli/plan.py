@@ -9,7 +9,7 @@ With a Codex login (or `--live`) it calls Codex; without one (or with `--shadow`
 offline shadow-run plan and says so. The plan is saved as the editor saves it (the one
 pipeline, `wishcraft.plan.pipeline`): `<wish>.plan.md` and the artifact `<wish>.plan.json` next
 to the wish, each written atomically; `--out` puts the artifact elsewhere, its `.md` beside it.
-Before the call the court's gates run (`wishcraft.plan.court`): a refusal prints the gate's
+Before the call the court's gates run (`wishcraft.court.plan`): a refusal prints the gate's
 one sentence, leaves a `refused` line in the ledger and exits 3. Every call that runs leaves one
 ledger line too (`wishcraft ledger` lists them).
 Exit status: 0 complete, 1 failed or incomplete (or its ledger line could not be written),

@@ -70,10 +70,10 @@ def _report(
 
 def command_rollback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Reverse the change recorded as ANCHOR when its files still hold what was applied."""
-    from wishcraft.apply.court import workspace_root
     from wishcraft.apply.errors import ApplyError, RollbackRefused
     from wishcraft.apply.pipeline import record_rollback
     from wishcraft.apply.rollback import load_anchor, rollback
+    from wishcraft.court.apply import workspace_root
     from wishcraft.ledger import LedgerError, find_ledger
     from wishcraft.undo_state import state_dir_for
 

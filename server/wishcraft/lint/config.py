@@ -22,11 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wishcraft.config import ConfigFile, ConfigFileError, read_config_file
 from wishcraft.config import find_config_file as find_config_file
-from wishcraft.court import CourtScores
 from wishcraft.findings import Severity
 from wishcraft.kinds import DEFAULT_GLOBS, check_globs
 from wishcraft.lint.catalog import RULES
 from wishcraft.model import RiskClass, Tier
+from wishcraft.scores import CourtScores
 
 
 class TierLimits(BaseModel):

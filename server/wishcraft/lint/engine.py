@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from wishcraft.court import CourtScores, heat_estimate
 from wishcraft.documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
 from wishcraft.documents.yamltree import gc_paused
 from wishcraft.findings import DuplicateKeyData, Finding, OmittedData, Severity, Span, fix_data
@@ -32,6 +31,7 @@ from wishcraft.lint.upstream import Reading, read_as_upstream
 from wishcraft.lint.wish_rules import WISH_RULES, WishContext, scores_of
 from wishcraft.model import ConduitRegistry, Tier, Wish
 from wishcraft.registry import Registry
+from wishcraft.scores import CourtScores, heat_estimate
 
 MAX_FINDINGS = 500
 """The most findings one document reports: editors slow down with thousands of squiggles."""

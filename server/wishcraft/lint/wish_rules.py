@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from wishcraft.court import CourtScores, court_scores
 from wishcraft.documents import Node, NodeKind, PathIndex
 from wishcraft.findings import (
     Finding,
@@ -29,6 +28,7 @@ from wishcraft.lint.catalog import RULES
 from wishcraft.lint.config import LintConfig, conduit_not_allowed_message
 from wishcraft.model import Domain, Tier
 from wishcraft.registry import Registry
+from wishcraft.scores import CourtScores, court_scores
 
 PRONOUNS = ("this", "that", "it", "they", "them")
 """The words upstream's lint warns about, in the order it tries them."""

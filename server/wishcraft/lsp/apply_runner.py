@@ -33,7 +33,6 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace import TextDocument
 
-from wishcraft.apply.court import workspace_root
 from wishcraft.apply.driver import (
     APPROVED,
     ClientApplied,
@@ -57,13 +56,14 @@ from wishcraft.apply.rollback import load_anchor, rollback
 from wishcraft.apply.stage import StagedChange
 from wishcraft.conduit.client import PlanProgress
 from wishcraft.conduit.errors import ConduitError
+from wishcraft.court.apply import workspace_root
+from wishcraft.court.plan import Hearing
 from wishcraft.ledger import LedgerError, LedgerLocation, Outcome, find_ledger, last_applied
 from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
 from wishcraft.lsp.edits import all_before, applied_paths, held_paths, workspace_edit
 from wishcraft.lsp.progress import WorkProgress, new_token
 from wishcraft.lsp.workspace import DocumentSnapshot
 from wishcraft.names import APPLY_CONDUIT_ID
-from wishcraft.plan.court import Hearing
 from wishcraft.plan.paths import PlanPathError
 from wishcraft.redaction import protect_logger, scrub
 from wishcraft.undo_state import state_dir_for

@@ -27,6 +27,7 @@ from pygls.protocol import LanguageServerProtocol
 from wishcraft.conduit.client import PlanProgress
 from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError
+from wishcraft.court.plan import Hearing
 from wishcraft.fileio import write_atomically
 from wishcraft.lsp.conduit_runs import ConduitHost, ConduitRuns
 from wishcraft.lsp.payloads import PlanUpdated, PlanWishResult
@@ -34,7 +35,6 @@ from wishcraft.lsp.progress import WorkProgress, new_token
 from wishcraft.model import ExecMode, Wish
 from wishcraft.names import NOTIFICATION_PLAN_UPDATED
 from wishcraft.plan.artifact import PlanArtifact, PlanStatus
-from wishcraft.plan.court import Hearing
 from wishcraft.plan.paths import PlanPathError, PlanPaths
 from wishcraft.plan.pipeline import (
     PlanJob,

@@ -25,12 +25,7 @@ from wishcraft.conduit.client import CodexClient, PlanProgress, ProgressCallback
 from wishcraft.conduit.config import ConduitConfig
 from wishcraft.conduit.errors import ConduitError, LoginMissing
 from wishcraft.conduit.request import build_prompt, prompt_hash, wish_prompt_hash
-from wishcraft.fileio import remove_stale_temporaries, write_atomically
-from wishcraft.ledger import Outcome
-from wishcraft.lint.config import LintConfig
-from wishcraft.model import ExecMode, Wish
-from wishcraft.plan.artifact import PlanArtifact, PlanStatus
-from wishcraft.plan.court import (
+from wishcraft.court.plan import (
     CallRecord,
     Hearing,
     Recorded,
@@ -40,6 +35,11 @@ from wishcraft.plan.court import (
     record,
     record_refusal,
 )
+from wishcraft.fileio import remove_stale_temporaries, write_atomically
+from wishcraft.ledger import Outcome
+from wishcraft.lint.config import LintConfig
+from wishcraft.model import ExecMode, Wish
+from wishcraft.plan.artifact import PlanArtifact, PlanStatus
 from wishcraft.plan.paths import PlanPaths
 from wishcraft.plan.render import render_plan
 from wishcraft.plan.shadow import shadow_steps, shadow_text

@@ -46,14 +46,13 @@ from typing import Literal
 
 import httpx
 
-from wishcraft.apply.court import workspace_root
 from wishcraft.apply.errors import ApplyError
 from wishcraft.apply.journal import ANCHOR_ID, anchor_path, read_record, undone_marker
 from wishcraft.apply.safety import check_path
 from wishcraft.apply.transaction import Anchor
-from wishcraft.court import CourtScores, court_scores, heat_estimate
+from wishcraft.court.apply import workspace_root
+from wishcraft.court.gates import CallRequest, WishFacts, evaluate
 from wishcraft.exitcodes import ExitCode
-from wishcraft.gates import CallRequest, WishFacts, evaluate
 from wishcraft.ledger import (
     LedgerEntry,
     LedgerError,
@@ -80,6 +79,7 @@ from wishcraft.pr.github import open_pull_request as post_pull
 from wishcraft.redaction import protect_logger, redact, scrub
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo, repo_name_from_url
+from wishcraft.scores import CourtScores, court_scores, heat_estimate
 from wishcraft.trust import Trust, TrustError, repository_root, trust_of, untrusted_message
 from wishcraft.undo_state import state_dir_for
 from wishcraft.words import plural

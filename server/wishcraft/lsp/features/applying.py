@@ -55,8 +55,8 @@ def refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) -> str 
     found = _RUNNERS.get(server)
     if found is not None and snapshot.uri in found.sessions:
         return "The plan of this wish is already being applied."
-    from wishcraft.apply.court import find_place, hear_apply, plan_problem
-    from wishcraft.plan.court import login_likely
+    from wishcraft.court.apply import find_place, hear_apply, plan_problem
+    from wishcraft.court.plan import login_likely
 
     try:
         plan = server.plan_paths_for(snapshot.path).artifact

@@ -38,7 +38,7 @@ def calls_left_title(server: WishcraftLanguageServer, snapshot: DocumentSnapshot
     wish = snapshot.analysis.wish
     if wish is None or PLANNING_CONDUIT_ID not in wish.tools:
         return None
-    from wishcraft.plan.court import hear  # the ledger and the gates: loaded on first lens
+    from wishcraft.court.plan import hear  # the ledger and the gates: loaded on first lens
 
     hearing = hear(
         wish,

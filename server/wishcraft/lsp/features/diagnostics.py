@@ -54,7 +54,7 @@ def heard_findings(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) 
     the ledger's counts move without the document changing."""
     if snapshot.kind is not DocumentKind.WISH or not server.settings.diagnostics.gates:
         return snapshot.analysis.findings
-    from wishcraft.gate_findings import gate_findings
+    from wishcraft.court.findings import gate_findings
 
     return gate_findings(
         snapshot.analysis,

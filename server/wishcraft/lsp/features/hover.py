@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from wishcraft.court import conduit_factor, tool_id_factor
 from wishcraft.findings import Path, Position, Span
 from wishcraft.lint import Analysis, DocumentKind
 from wishcraft.lsp.features.shapes import example_of, field_at, range_words, type_words
@@ -17,6 +16,7 @@ from wishcraft.model import ConduitDescriptor, Tier
 from wishcraft.modelinfo import enum_class
 from wishcraft.names import PLANNING_CONDUIT_ID
 from wishcraft.registry import Registry
+from wishcraft.scores import conduit_factor, tool_id_factor
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
@@ -183,7 +183,7 @@ def ledger_note(snapshot: DocumentSnapshot, conduit: str) -> str | None:
     if descriptor is None:
         return None
     # The ledger is light (no conduit, no network); the tail is read, not the whole file.
-    from wishcraft.gates import remaining
+    from wishcraft.court.gates import remaining
     from wishcraft.ledger import LedgerError, find_ledger, is_counted, recent_entries, usage
     from wishcraft.ledger.counting import RULE as COUNTING_RULE
 

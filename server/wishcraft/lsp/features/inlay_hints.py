@@ -79,7 +79,7 @@ def calls_left_hints(snapshot: DocumentSnapshot, wanted: Span) -> list[tuple[Pos
     if not limited:
         return []
     # The ledger (and the gates' arithmetic) load on the first wish with a limited conduit.
-    from wishcraft.gates import remaining
+    from wishcraft.court.gates import remaining
     from wishcraft.ledger import LedgerError, find_ledger, usage
 
     try:

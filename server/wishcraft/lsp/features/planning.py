@@ -98,7 +98,7 @@ def gate_refusal(server: WishcraftLanguageServer, snapshot: DocumentSnapshot) ->
     wish = snapshot.analysis.wish
     if wish is None or snapshot.kind is not DocumentKind.WISH:
         return None
-    from wishcraft.plan.court import hear, login_likely
+    from wishcraft.court.plan import hear, login_likely
 
     hearing = hear(
         wish,

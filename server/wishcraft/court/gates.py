@@ -36,7 +36,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wishcraft.court import CourtScores, court_scores
 from wishcraft.globs import first_path_outside
 from wishcraft.ledger import Action, Mode, Usage
 from wishcraft.lint.config import LintConfig, conduit_not_allowed_message
@@ -44,6 +43,7 @@ from wishcraft.lint.wish_rules import scores_of
 from wishcraft.model import ConduitDescriptor, ConduitScope, Tier, Wish
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo
+from wishcraft.scores import CourtScores, court_scores
 from wishcraft.words import plural
 
 GATE_NAMES = ("Binding", "Tier", "Permissions", "Scopes", "Ledger", "Limits", "Court")

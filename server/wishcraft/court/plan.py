@@ -3,7 +3,7 @@
 Every planning call, from `wishcraft plan` or the editor's "Plan this wish", in shadow or in
 commit mode, goes through here twice:
 
-- before: `hear` runs the gates (`wishcraft.gates`) with what they need found on disk: the
+- before: `hear` runs the gates (`wishcraft.court.gates`) with what they need found on disk: the
   ledger (`ledger.find_ledger`: `[ledger] path`, else `data/ledger/wishes.jsonl` beside the
   registry's `data/` folder), whether its line can be written (`ledger.probe`: opened from the
   root down without symbolic links, its lock taken; the Ledger gate refuses otherwise), its
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from wishcraft.gates import CallRequest, Verdict, WishFacts, evaluate
+from wishcraft.court.gates import CallRequest, Verdict, WishFacts, evaluate
 from wishcraft.ledger import (
     Action,
     LedgerEntry,

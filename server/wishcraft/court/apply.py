@@ -23,13 +23,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from wishcraft.gates import SCOPE_ACTIONS, CallRequest, GateResult, Verdict, WishFacts, evaluate
+from wishcraft.court.gates import (
+    SCOPE_ACTIONS,
+    CallRequest,
+    GateResult,
+    Verdict,
+    WishFacts,
+    evaluate,
+)
+from wishcraft.court.plan import Hearing
 from wishcraft.ledger import LedgerError, LedgerLocation, Mode, find_ledger, probe, usage
 from wishcraft.ledger.witness import problem as lost_tail
 from wishcraft.lint.config import LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID
-from wishcraft.plan.court import Hearing
 from wishcraft.registry import Registry
 from wishcraft.repo import RepoInfo, find_repo
 from wishcraft.undo_state import state_dir_for

@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from wishcraft.court.plan import Hearing, hear
 from wishcraft.findings import Finding, Severity, Span
 from wishcraft.lint import Analysis, LintConfig
 from wishcraft.model import Wish
 from wishcraft.names import APPLY_CONDUIT_ID, PLANNING_CONDUIT_ID
-from wishcraft.plan.court import Hearing, hear
 from wishcraft.registry import Registry
 
 GATE_CODES = {
@@ -48,7 +48,7 @@ def hearings(wish: Wish, wish_path: Path, registry: Registry, config: LintConfig
     if PLANNING_CONDUIT_ID in wish.tools and registry.get(PLANNING_CONDUIT_ID) is not None:
         found.append(hear(wish, wish_path, "commit", registry, config, probe_ledger=False))
     if APPLY_CONDUIT_ID in wish.tools and registry.get(APPLY_CONDUIT_ID) is not None:
-        from wishcraft.apply.court import find_place, hear_apply  # only for an apply wish
+        from wishcraft.court.apply import find_place, hear_apply  # only for an apply wish
 
         found.append(
             hear_apply(
