@@ -284,7 +284,8 @@ def merge(lines: int) -> None:
         print(
             f"merge of two {lines:,}-entry branches: median {median:.2f} s "
             f"({verdict} the {MERGE_TARGET_S:g} s target; {median / MERGE_TARGET_S:.2f}× it); "
-            f"CPU {cpu_each:.2f} s each; {joined.added:,} entries re-chained, the result verifies"
+            f"CPU {cpu_each:.2f} s each; {joined.added:,} entries after the shared line, "
+            f"{joined.moved:,} of them re-chained; the result verifies"
         )
 
 

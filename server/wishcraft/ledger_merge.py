@@ -8,13 +8,16 @@ whichever is "ours":
 1. The **common prefix** (the longest run of identical lines at the start) stays as it is.
 2. When one side holds the whole of the other (a fast-forward), the result is the longer side,
    byte for byte: nothing is re-chained.
-3. Otherwise the entries after the prefix, from both sides, are joined into one set by their
-   **identity** (an entry's original hash: `orig_hash` when it was re-chained before, else its
-   `hash`), so an entry both sides hold appears once; they are ordered by `timestamp`, then
-   identity (the same order on every machine), and **re-chained** after the prefix: each gets
-   a new `prev` and `hash`, and keeps where it was first written as `orig_prev` and `orig_hash`.
-   `verify` checks those too: an entry's content with its `orig_prev` must hash to its
-   `orig_hash`, so a moved entry is provably the line its branch wrote.
+3. Otherwise one side's new entries stay as they are and the other side's follow them: the side
+   whose first new entry comes first (by `timestamp`, then identity; the same choice on every
+   machine, whichever side is "ours") keeps its lines byte for byte, and every entry of the
+   other side that it does not hold already (by **identity**: an entry's original hash,
+   `orig_hash` when it was re-chained before, else its `hash`) is **re-chained** after them, in
+   its branch's order: it gets a new `prev` and `hash`, and keeps where it was first written as
+   `orig_prev` and `orig_hash`. `verify` checks those too: an entry's content with its
+   `orig_prev` must hash to its `orig_hash`, so a moved entry is provably the line its branch
+   wrote. Only one side is rewritten, so a merge costs one JSON read and write per entry of
+   that side.
 
 A side that is not a clean ledger (a torn line, a line that is not an entry, conflict markers)
 is refused: git then reports a conflict and leaves the file for `wishcraft ledger merge --fix`.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +62,8 @@ class Joined:
     added: int
     """Entries after the prefix in the result (each side's, once)."""
     rechained: bool
+    moved: int = 0
+    """How many of `added` were re-chained (the other side's new entries)."""
 
 
 def is_marker(line: bytes) -> bool:
@@ -111,30 +117,67 @@ def _common_prefix(ours: Sequence[bytes], theirs: Sequence[bytes]) -> int:
     return count
 
 
+_HASH = re.compile(rb'"hash":"([0-9a-f]{64})"')
+_ORIG_HASH = re.compile(rb'"orig_hash":"([0-9a-f]{64})"')
+_TIMESTAMP = re.compile(rb'"timestamp":"([^"\\]*)"')
+
+
+def _kept_identity(line: bytes, side: str, number: int) -> str:
+    """The identity of a line kept as it is, read without parsing it (a line without a hash
+    is parsed, and refused when it is not an entry)."""
+    if is_marker(line):
+        raise MergeRefused(
+            f"{side} holds git's conflict markers (line {number}); resolve it with "
+            "`wishcraft ledger merge --fix FILE`."
+        )
+    found = _ORIG_HASH.search(line) or _HASH.search(line)
+    if found is None:
+        return identity(_parse(line, side, number))
+    return found.group(1).decode("ascii")
+
+
+def _first_key(lines: Sequence[bytes]) -> tuple[bytes, str]:
+    """(timestamp, identity) of a side's first new line: which side is kept."""
+    line = lines[0]
+    stamp = _TIMESTAMP.search(line)
+    found = _ORIG_HASH.search(line) or _HASH.search(line)
+    return (stamp.group(1) if stamp else b"", found.group(1).decode() if found else "")
+
+
 def join(ours: bytes, theirs: bytes) -> Joined:
     """Join two ledgers by the rule above. Raises `MergeRefused`."""
     mine, other = lines_of(ours), lines_of(theirs)
     prefix = _common_prefix(mine, other)
-    entries: dict[str, dict[str, Any]] = {}
-    for side, lines in (("ours", mine), ("theirs", other)):
-        for number, line in enumerate(lines[prefix:], start=prefix + 1):
-            entry = _parse(line, side, number)  # every tail line must be an entry
-            entries.setdefault(identity(entry), entry)
     if prefix == len(mine) or prefix == len(other):
+        for side, lines in (("ours", mine), ("theirs", other)):
+            for number, line in enumerate(lines[prefix:], start=prefix + 1):
+                _kept_identity(line, side, number)  # every tail line must be an entry
         longer = other if prefix == len(mine) else mine
         return Joined(_text(longer), prefix, len(longer) - prefix, False)
-    ordered = sorted(entries.items(), key=lambda item: (str(item[1].get("timestamp", "")), item[0]))
-    previous = _last_hash(mine[:prefix])
+    sides = [("ours", mine[prefix:]), ("theirs", other[prefix:])]
+    sides.sort(key=lambda side: _first_key(side[1]))
+    (kept_side, kept), (moved_side, moved) = sides
+    held = {
+        _kept_identity(line, kept_side, number)
+        for number, line in enumerate(kept, start=prefix + 1)
+    }
+    previous = _last_hash([*mine[:prefix], *kept])
     tail: list[bytes] = []
-    for key, entry in ordered:
+    for number, line in enumerate(moved, start=prefix + 1):
+        entry = _parse(line, moved_side, number)
+        key = identity(entry)
+        if key in held:
+            continue
+        held.add(key)
         body = dict(entry)
         body.pop("hash", None)
         body["orig_prev"] = entry.get("orig_prev", entry.get("prev"))
         body["orig_hash"] = key
         body["prev"] = previous
-        line, previous = _chained_line(body)
-        tail.append(line)
-    return Joined(_text([*mine[:prefix], *tail]), prefix, len(tail), True)
+        chained, previous = _chained_line(body)
+        tail.append(chained)
+    added = len(kept) + len(tail)
+    return Joined(_text([*mine[:prefix], *kept, *tail]), prefix, added, bool(tail), len(tail))
 
 
 @functools.lru_cache(maxsize=64)

@@ -121,9 +121,15 @@ def test_two_branches_merge_with_no_conflict_the_same_bytes_either_way(repo: Pat
     assert len(ids) == len(set(ids)) == 101  # every entry once
     git(repo, "checkout", "-q", "alice")
     alice = set(raw_identities(repo))
+    alice_text = (repo / LEDGER).read_bytes()
     git(repo, "checkout", "-q", "bob")
     bob = set(raw_identities(repo))
+    bob_text = (repo / LEDGER).read_bytes()
     assert set(ids) == alice | bob
+    # One branch's ledger is kept byte for byte; only the other's new entries are re-chained.
+    assert one.startswith((alice_text, bob_text))
+    moved = [line for line in one.splitlines() if b"orig_hash" in line]
+    assert len(moved) == 50
     verified = wishcraft("ledger", "verify", cwd=repo)
     assert verified.returncode == 0, verified.stderr
     for line in (repo / LEDGER).read_text().splitlines():  # written as `append` writes lines

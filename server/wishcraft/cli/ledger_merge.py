@@ -31,9 +31,9 @@ def _read(path: Path, err: TextIO) -> bytes | None:
 
 def _said(joined: Joined) -> str:
     entries = "entry" if joined.added == 1 else "entries"
-    how = "re-chained after" if joined.rechained else "fast-forwarded past"
     shared = "line" if joined.prefix == 1 else "lines"
-    return f"{joined.added} {entries} {how} the {joined.prefix} shared {shared}"
+    moved = f" ({joined.moved} re-chained)" if joined.rechained else " (a fast-forward)"
+    return f"{joined.added} {entries} after the {joined.prefix} shared {shared}{moved}"
 
 
 def merge_files(files: list[Path], out: TextIO, err: TextIO) -> int:
