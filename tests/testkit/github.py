@@ -106,8 +106,9 @@ class LoopbackGitHub:
         """Close the server and its thread."""
         self._stopping.set()
         if self._server is not None:
-            self._server.close()
-            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(
+            # Closed on its own loop: asyncio's server is not thread-safe, and closing it from
+            # this thread raced the loop's wake-up of its waiters (a rare teardown error).
+            asyncio.run_coroutine_threadsafe(self._close(self._server), self._loop).result(
                 WAIT_SECONDS
             )
         # A trickling answer may still be sleeping: end its handler while the loop runs.
@@ -115,6 +116,11 @@ class LoopbackGitHub:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(WAIT_SECONDS)
         self._loop.close()
+
+    @staticmethod
+    async def _close(server: asyncio.Server) -> None:
+        server.close()
+        await server.wait_closed()
 
     async def _cancel_handlers(self) -> None:
         tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
