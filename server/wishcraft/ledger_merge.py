@@ -38,14 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wishcraft.ledger import (
-    GENESIS,
-    canonical_json,
-    is_conflict_marker,
-)
-
-CHAIN_FIELDS = ("prev", "hash", "orig_prev", "orig_hash")
-"""The fields a re-chain sets; everything else is the entry's own content."""
+from wishcraft.ledger import GENESIS, canonical_json, identity, is_conflict_marker
 
 
 class MergeRefused(ValueError):
@@ -66,25 +59,9 @@ class Joined:
     """How many of `added` were re-chained (the other side's new entries)."""
 
 
-def is_marker(line: bytes) -> bool:
-    """Whether a line (without its newline) is one of git's conflict markers."""
-    return is_conflict_marker(line)
-
-
 def lines_of(data: bytes) -> list[bytes]:
     """The non-empty lines of a ledger file, without their newlines."""
     return [line for line in data.split(b"\n") if line.strip()]
-
-
-def identity(entry: dict[str, Any]) -> str:
-    """What an entry is, across re-chains: the hash it was first written with."""
-    original = entry.get("orig_hash")
-    return str(original if isinstance(original, str) and original else entry.get("hash", ""))
-
-
-def content(entry: dict[str, Any]) -> dict[str, Any]:
-    """An entry without its chain fields."""
-    return {key: value for key, value in entry.items() if key not in CHAIN_FIELDS}
 
 
 def _parse(line: bytes, side: str, number: int) -> dict[str, Any]:
@@ -92,7 +69,7 @@ def _parse(line: bytes, side: str, number: int) -> dict[str, Any]:
     hash as the entry's `orig_hash`, so an edited line still fails `verify` after the merge
     (its content no longer hashes to it), and the merge stays one JSON read and one write an
     entry."""
-    if is_marker(line):
+    if is_conflict_marker(line):
         raise MergeRefused(
             f"{side} holds git's conflict markers (line {number}); resolve it with "
             "`wishcraft ledger merge --fix FILE`."
@@ -125,7 +102,7 @@ _TIMESTAMP = re.compile(rb'"timestamp":"([^"\\]*)"')
 def _kept_identity(line: bytes, side: str, number: int) -> str:
     """The identity of a line kept as it is, read without parsing it (a line without a hash
     is parsed, and refused when it is not an entry)."""
-    if is_marker(line):
+    if is_conflict_marker(line):
         raise MergeRefused(
             f"{side} holds git's conflict markers (line {number}); resolve it with "
             "`wishcraft ledger merge --fix FILE`."
@@ -217,7 +194,7 @@ def _text(lines: Iterable[bytes]) -> bytes:
 
 def has_markers(data: bytes) -> bool:
     """Whether a ledger file holds git's conflict markers."""
-    return any(is_marker(line) for line in data.split(b"\n"))
+    return any(is_conflict_marker(line) for line in data.split(b"\n"))
 
 
 def fix(data: bytes) -> Joined:

@@ -19,8 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from wishcraft.ledger import LedgerEntry, append, canonical_json, record, usage, verify
-from wishcraft.ledger_merge import identity
+from wishcraft.ledger import (
+    LedgerEntry,
+    append,
+    canonical_json,
+    identity,
+    record,
+    usage,
+    verify,
+)
 
 LEDGER = "data/ledger/wishes.jsonl"
 WISH = "data/wishes/first-wish.yaml"

@@ -56,6 +56,7 @@ from wishcraft.ledger.entry import (
     Outcome,
     canonical_json,
     entry_hash,
+    identity,
     original_hash_ok,
     utc_timestamp,
 )
@@ -149,6 +150,7 @@ __all__ = [
     "counts_toward_limits",
     "default_store",
     "entry_hash",
+    "identity",
     "is_conflict_marker",
     "original_hash_ok",
     "find_ledger",

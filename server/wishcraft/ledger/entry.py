@@ -92,6 +92,13 @@ def entry_hash(obj: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
+def identity(obj: dict[str, Any]) -> str:
+    """What an entry is across merges: the hash it was first written with (`orig_hash` once a
+    merge re-chained it, else its `hash`). The merge driver joins by it; the witness names it."""
+    original = obj.get("orig_hash")
+    return str(original if isinstance(original, str) and original else obj.get("hash", ""))
+
+
 def original_hash_ok(obj: dict[str, Any]) -> bool:
     """Whether an entry a merge re-chained (`ledger_merge`) is the line its branch wrote: its
     content with its `orig_prev` hashes to its `orig_hash`. True for an entry never moved."""

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from wishcraft.fileio import write_atomically
 from wishcraft.ledger.cache import default_store
+from wishcraft.ledger.entry import identity
 from wishcraft.ledger.lines import TornLine, iter_lines
 
 logger = logging.getLogger(__name__)
@@ -43,12 +44,6 @@ class Head:
     last: str | None
     end: int = 0
     line: str = ""
-
-
-def identity(obj: dict[str, object]) -> str:
-    """An entry's identity across merges: the hash it was first written with."""
-    original = obj.get("orig_hash")
-    return str(original if isinstance(original, str) and original else obj.get("hash", ""))
 
 
 def witness_path(ledger: Path) -> Path:
