@@ -167,3 +167,38 @@ def test_githubs_error_text_is_shown_not_obeyed(tmp_path: Path) -> None:
     assert "Validation Failed\\x1b]52;c;Y3VybCBldmlsIHwgc2g=\\x07\\u202eexe.tab" in done.stderr
     for char in TERMINAL_BYTES:
         assert char not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("report", ["json", "sarif"])
+def test_lint_reports_for_scripts_stay_json_with_controls_in_the_wish(
+    tmp_path: Path, report: str
+) -> None:
+    """A wish whose unknown key holds a C1 control (NEL), CSI, an erase and a bidi override:
+    `lint --format json|sarif` is still one JSON document (every such character a JSON escape,
+    no raw byte a terminal acts on), and the key reads back exactly as written."""
+    import json
+
+    root = tmp_path / "ws"
+    make_workspace(root)
+    wish = root / "data" / "wishes" / "lamps.wish.yaml"
+    key = f"x\x85y\x9bz{ERASE.strip()}{BIDI}k"
+    escaped = r"x\Ny\x9bz\e[2K\u202e\u2066k"  # the same key, as YAML escapes it
+    wish.write_text(wish.read_text() + f'"{escaped}": 1\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", "lint", "--format", report, str(wish)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=root,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    for char in (*TERMINAL_BYTES, "\x85"):
+        assert char not in done.stdout
+    document = json.loads(done.stdout)
+    messages = [
+        result["message"]["text"] if report == "sarif" else result["message"]
+        for result in (
+            document["runs"][0]["results"] if report == "sarif" else document["findings"]
+        )
+    ]
+    assert any(f"`{key}`" in message for message in messages), messages

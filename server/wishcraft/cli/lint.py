@@ -17,7 +17,6 @@ config).
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
@@ -326,11 +325,9 @@ def command_lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 print(_finding_line(path, finding), file=out)
     if args.format == "json":
-        json.dump({"files": checked, "findings": records}, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        output.json_out({"files": checked, "findings": records}, out)
     elif args.format == "sarif":
-        json.dump(sarif_log(located, problems, base), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        output.json_out(sarif_log(located, problems, base), out)
     errors = counts[Severity.ERROR] + unreadable
     if checked == 0 and not unreadable:
         print("wishcraft: no wish or registry files found", file=err)

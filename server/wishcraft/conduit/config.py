@@ -191,7 +191,7 @@ def _check(values: dict[str, Any], source: str) -> dict[str, Any]:
         elif key == "client_version":
             if not isinstance(value, str) or not value.strip()[:1].isdigit():
                 raise ConduitConfigError(
-                    f'{source}: client_version must be a version such as "0.169.0", not {value!r}.'
+                    f'{source}: client_version must be a version such as "0.171.0", not {value!r}.'
                 )
             value = value.strip()
         elif key in ("model", "base_url", "api_base_url"):
