@@ -9,6 +9,7 @@ pull-request test.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -107,8 +108,55 @@ def test_the_repositorys_own_rewrite_of_origin_gets_no_token(
     scenario.git("config", f"url.{server.base_url}/.insteadOf", "https://github.com/acme/")
     result = scenario.open()
     assert (result.outcome, result.gate) == ("refused", "Token")
-    assert "rewrites the remote `origin`" in result.message
+    assert "decides where the token for the remote `origin` goes" in result.message
     assert server.authorizations == [] and github.requests == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("http.proxy", "{trap}"),
+        ("http.https://github.com/.proxy", "{trap}"),
+        ("remote.origin.proxy", "{trap}"),
+        ("http.sslVerify", "false"),
+        ("http.https://github.com.sslVerify", "0"),
+        ("http.sslCAInfo", "/tmp/attacker-ca.pem"),
+        ("http.curloptResolve", "github.com:443:{trap_host}"),
+        ("http.followRedirects", "true"),
+    ],
+)
+def test_the_repositorys_own_proxy_or_tls_settings_get_no_token(
+    served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub, key: str, value: str
+) -> None:
+    """A proxy, a resolve, a CA file or TLS checks off in .git/config would let another host
+    see github.com's token: refused at the Token gate, 0 connections reach the trap (a
+    listening socket standing for the attacker's proxy), 0 requests anywhere."""
+    scenario, server = served
+    with socket.socket() as trap:
+        trap.bind(("127.0.0.1", 0))
+        trap.listen()
+        trap.setblocking(False)
+        host, port = trap.getsockname()
+        scenario.git("config", key, value.format(trap=f"http://{host}:{port}", trap_host=host))
+        result = scenario.open()
+        with pytest.raises(BlockingIOError):
+            trap.accept()
+    assert (result.outcome, result.gate) == ("refused", "Token")
+    assert "decides where the token for the remote `origin` goes" in result.message
+    assert server.authorizations == [] and github.requests == []
+
+
+def test_the_repositorys_harmless_http_settings_still_push(
+    served: tuple[Scenario, GitHttpServer], github: LoopbackGitHub
+) -> None:
+    """TLS checks left on and an unrelated buffer size in .git/config: the pull request opens
+    with the token (the refusal above is about where the token goes, not any `http.*`)."""
+    scenario, server = served
+    scenario.git("config", "http.sslVerify", "true")
+    scenario.git("config", "http.postBuffer", "1048576")
+    result = scenario.open()
+    assert result.outcome == "complete", result.message
+    assert carried_token(server)
 
 
 HOOK = """#!/bin/sh

@@ -27,9 +27,10 @@ Only git's HTTPS transport to GitHub gets it:
   run, never see the token;
 - the remote's configured URL must be `https://` on GitHub's host (`github.com`, or `GH_HOST`
   for GitHub Enterprise); `GITHUB_API_URL` names the REST endpoint only, never where git goes;
-- a `url.<base>.insteadOf` that rewrites the remote may come from the user's own git config
-  (global, system, the environment), not from the repository's (`local`, `worktree`, or a file
-  it includes).
+- a `url.<base>.insteadOf` that rewrites the remote, a proxy, a CA file, a forced resolve,
+  TLS checks turned off or redirects followed everywhere may come from the user's own git
+  config (global, system, the environment), not from the repository's (`local`, `worktree`, or
+  a file it includes): those decide where the token goes.
 """
 
 from __future__ import annotations
@@ -318,15 +319,28 @@ def push_urls(git: Git, remote: str) -> list[str]:
     return [line.strip() for line in _text(done.stdout).splitlines() if line.strip()]
 
 
-def check_rewrites(git: Git, remote: str, urls: Sequence[str]) -> None:
-    """Refuse when the repository's own git config rewrites one of the remote's `urls`
-    (`insteadOf`, `pushInsteadOf`).
+TRANSPORT_KEYS = ("proxy", "sslcainfo", "sslcapath", "proxysslcainfo", "curloptresolve")
+"""`http.*` settings that say where the bytes go or whom they trust: from the repository's own
+config, any value is refused (a proxy or a forged resolve sees the token, a CA file lets a
+forged certificate pass)."""
 
-    The user's rewrites (global or system config, the environment) are theirs to make, and
+
+def check_rewrites(git: Git, remote: str, urls: Sequence[str]) -> None:
+    """Refuse when the repository's own git config decides where the token goes: a rewrite of
+    one of the remote's `urls` (`insteadOf`, `pushInsteadOf`), a proxy (`http[.<url>].proxy`,
+    `remote.<name>.proxy`), a CA or resolve override, or TLS checks turned off
+    (`http[.<url>].sslVerify` false) or redirects followed everywhere.
+
+    The user's settings (global or system config, the environment) are theirs to make, and
     the tests' loopback servers rely on them; a repository's would send the token elsewhere.
-    When git cannot list the rewrites with their scope, nothing is sent (fail closed)."""
-    done = git.run("config", "--show-scope", "--get-regexp", r"^url\..*\.(push)?insteadof$")
-    if done.returncode not in (0, 1):  # 1: no rewrite at all
+    When git cannot list the settings with their scope, nothing is sent (fail closed)."""
+    done = git.run(
+        "config",
+        "--show-scope",
+        "--get-regexp",
+        r"^(url\..*\.(push)?insteadof|http\..*|remote\..*\.proxy)$",
+    )
+    if done.returncode not in (0, 1):  # 1: no such setting at all
         raise PrRefused(
             "git cannot list the URL rewrites with their origin (git 2.26 or later is "
             "needed), so the GitHub token is not sent; update git and try again.",
@@ -335,15 +349,29 @@ def check_rewrites(git: Git, remote: str, urls: Sequence[str]) -> None:
         )
     for line in _text(done.stdout).splitlines():
         scope, _, rest = line.partition("\t")
-        key, _, prefix = rest.partition(" ")
-        if scope in ("local", "worktree") and prefix and any(u.startswith(prefix) for u in urls):
+        key, _, value = rest.partition(" ")
+        if scope in ("local", "worktree") and _steers_the_token(key, value, remote, urls):
             raise PrRefused(
-                f"The repository's own git config rewrites the remote `{remote}` "
-                f"({redact(key)}), and the GitHub token would follow it; remove that "
-                "setting from .git/config (`git config --unset`), or set it in your own "
-                "~/.gitconfig.",
+                f"The repository's own git config decides where the token for the remote "
+                f"`{remote}` goes ({redact(key)}), so it is not sent; remove that setting "
+                "from .git/config (`git config --unset`), or set it in your own ~/.gitconfig.",
                 gate="Token",
             )
+
+
+def _steers_the_token(key: str, value: str, remote: str, urls: Sequence[str]) -> bool:
+    """Whether one repository-scope setting (`key value`, as `git config --get-regexp` lists
+    it: section and name lower-cased) rewrites, proxies or weakens the remote's transport."""
+    name = key.rsplit(".", 1)[-1].lower()
+    if key.lower().startswith("url."):
+        return bool(value) and any(url.startswith(value) for url in urls)
+    if key.lower().startswith("remote."):
+        return key.lower() == f"remote.{remote.lower()}.proxy"
+    if name in TRANSPORT_KEYS:
+        return True
+    if name == "sslverify":
+        return value.strip().lower() not in ("true", "yes", "on", "1")
+    return name == "followredirects" and value.strip().lower() in ("true", "yes", "on", "1")
 
 
 def pre_push_hook(git: Git) -> Path | None:
