@@ -16,10 +16,12 @@ import {
   CLIENT_COMMAND_RESTART_SERVER,
   CLIENT_COMMAND_SET_UP_HERE,
   CLIENT_COMMAND_SHOW_LOGS,
+  CLIENT_COMMAND_TRUST_REPOSITORY,
   CLIENT_COMMAND_UNDO_LAST_APPLY,
   COMMAND_APPLY_PLAN,
   COMMAND_INIT_WORKSPACE,
   COMMAND_OPEN_PULL_REQUEST,
+  COMMAND_TRUST_REPOSITORY,
   COMMAND_UNDO_APPLY,
   CONTEXT_WISH_PATHS,
   PLAN_SCHEME,
@@ -155,6 +157,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (client !== undefined) {
         const answer = await wishcraft.wishCommand(client, COMMAND_INIT_WORKSPACE, folder);
         log.info(`${COMMAND_INIT_WORKSPACE} ${folder.fsPath}: ${JSON.stringify(answer)}`);
+      }
+    }),
+    // Trust the repository's wishcraft.toml to run its commands (`wishcraft trust`): the server
+    // asks the question, quoting the command; VS Code's own workspace trust comes first (the
+    // command is disabled in an untrusted workspace).
+    vscode.commands.registerCommand(CLIENT_COMMAND_TRUST_REPOSITORY, async (resource: unknown) => {
+      const folders = vscode.workspace.workspaceFolders ?? [];
+      const folder = resource instanceof vscode.Uri ? resource
+        : folders.length === 1 ? folders[0]?.uri
+        : (await vscode.window.showWorkspaceFolderPick())?.uri;
+      const client = folder === undefined ? undefined : await wishcraft.ready();
+      if (client !== undefined && folder !== undefined) {
+        const answer = await wishcraft.wishCommand(client, COMMAND_TRUST_REPOSITORY, folder);
+        log.info(`${COMMAND_TRUST_REPOSITORY} ${folder.fsPath}: ${JSON.stringify(answer)}`);
       }
     }),
     vscode.commands.registerCommand(CLIENT_COMMAND_RESTART_SERVER, () => wishcraft.restart()),

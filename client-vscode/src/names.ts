@@ -15,6 +15,7 @@ export const COMMAND_APPLY_PLAN = "wishcraft.applyPlan";
 export const COMMAND_UNDO_APPLY = "wishcraft.undoApply";
 export const COMMAND_OPEN_PULL_REQUEST = "wishcraft.openPullRequest";
 export const COMMAND_INIT_WORKSPACE = "wishcraft.initWorkspace";
+export const COMMAND_TRUST_REPOSITORY = "wishcraft.trustRepository";
 
 /** Sent by the server while and after a plan is written. */
 export const NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated";
@@ -32,6 +33,7 @@ export const CLIENT_COMMAND_APPLY_THIS_PLAN = "wishcraft.applyThisPlan";
 export const CLIENT_COMMAND_UNDO_LAST_APPLY = "wishcraft.undoLastApply";
 export const CLIENT_COMMAND_OPEN_PULL_REQUEST = "wishcraft.openPullRequestForWish";
 export const CLIENT_COMMAND_SET_UP_HERE = "wishcraft.setUpHere";
+export const CLIENT_COMMAND_TRUST_REPOSITORY = "wishcraft.trustThisRepository";
 
 /** The server command each client command sends, if any (checked by the manifest test). */
 export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
@@ -41,6 +43,7 @@ export const CLIENT_COMMAND_CALLS: Readonly<Record<string, string>> = {
   [CLIENT_COMMAND_UNDO_LAST_APPLY]: COMMAND_UNDO_APPLY,
   [CLIENT_COMMAND_OPEN_PULL_REQUEST]: COMMAND_OPEN_PULL_REQUEST,
   [CLIENT_COMMAND_SET_UP_HERE]: COMMAND_INIT_WORKSPACE,
+  [CLIENT_COMMAND_TRUST_REPOSITORY]: COMMAND_TRUST_REPOSITORY,
 };
 
 /** Settings the server reads, as `wishcraft.<key>`; their defaults live in package.json. */

@@ -10,6 +10,7 @@ import {
   COMMAND_PLAN_LOCATION,
   COMMAND_INSERT_PLAN_STEPS,
   COMMAND_INIT_WORKSPACE,
+  COMMAND_TRUST_REPOSITORY,
   COMMAND_OPEN_PULL_REQUEST,
   COMMAND_PLAN_WISH,
   COMMAND_UNDO_APPLY,
@@ -137,6 +138,7 @@ describe("package.json", () => {
     const serverCommands = [
       COMMAND_PLAN_WISH, COMMAND_INSERT_PLAN_STEPS, COMMAND_CANCEL_PLAN, COMMAND_PLAN_LOCATION,
       COMMAND_APPLY_PLAN, COMMAND_UNDO_APPLY, COMMAND_OPEN_PULL_REQUEST, COMMAND_INIT_WORKSPACE,
+      COMMAND_TRUST_REPOSITORY,
     ];
     const contributed = manifest.contributes.commands.map((c) => c.command);
     expect(contributed.filter((c) => serverCommands.includes(c))).toEqual([]);

@@ -18,6 +18,7 @@ COMMAND_APPLY_PLAN = "wishcraft.applyPlan"
 COMMAND_UNDO_APPLY = "wishcraft.undoApply"
 COMMAND_OPEN_PULL_REQUEST = "wishcraft.openPullRequest"
 COMMAND_INIT_WORKSPACE = "wishcraft.initWorkspace"
+COMMAND_TRUST_REPOSITORY = "wishcraft.trustRepository"
 
 NOTIFICATION_PLAN_UPDATED = "wishcraft/planUpdated"
 

@@ -155,10 +155,21 @@ def _save(path: Path, repositories: Mapping[str, Any]) -> None:
         ) from None
 
 
-def trust(start: Path, env: Mapping[str, str] | None = None) -> TrustedRepository:
-    """Trust the repository holding `start`, as its wishcraft.toml is now."""
+def trust(
+    start: Path, env: Mapping[str, str] | None = None, *, shown_digest: str | None = None
+) -> TrustedRepository:
+    """Trust the repository holding `start`, as its wishcraft.toml is now.
+
+    `shown_digest` is the digest of the file the user was shown when they said yes (the
+    editor's question): a file that changed while the question was open is not trusted, since
+    the user never saw what it now runs."""
     root = repository_root(start)
     digest = config_digest(root)
+    if shown_digest is not None and digest != shown_digest:
+        raise TrustError(
+            f"{CONFIG_RELATIVE} of {root.name} changed while you were asked, so it is not "
+            "trusted; read it again, then trust the repository again."
+        )
     path = store_path(env)
     repositories = _load(path)
     entry = {

@@ -11,6 +11,7 @@ browser. Every message, log line and progress value is scanned for the token.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -193,3 +194,47 @@ async def test_refusals_are_one_sentence(editor: Editor, github: LoopbackGitHub)
         )
     ]
     assert_no_token(editor, github, result)
+
+
+@pytest.mark.parametrize("profile", ["vscode", "neovim"])
+async def test_an_untrusted_check_is_refused_with_a_button_that_trusts(
+    tmp_path: Path, github: LoopbackGitHub, profile: str
+) -> None:
+    """`[pr] check` in an untrusted repository: the refusal comes as a question with
+    "Review and trust…"; taking it asks the trust question, and after "Trust" the same
+    command opens the pull request (the check ran: its marker file exists)."""
+    scenario = make_scenario(tmp_path, github.base_url)
+    write_wish(scenario)
+    config = scenario.work / "data" / "config" / "wishcraft.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    marker = tmp_path / "check-ran"
+    config.write_text(f"[pr]\ncheck = \"touch '{marker}'\"\n")
+    env = {**os.environ, **scenario.env, "XDG_CONFIG_HOME": str(tmp_path / "user-config")}
+    client = await start_client(profile, scenario.work, env)
+    asked: list[types.ShowMessageRequestParams] = []
+    answered = asyncio.Event()
+
+    def ask(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        asked.append(params)
+        titles = [action.title for action in params.actions or []]
+        if "Trust" in titles:
+            answered.set()
+            return types.MessageActionItem(title="Trust")
+        return types.MessageActionItem(title=titles[0])
+
+    client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(ask)
+
+    try:
+        refused = await open_pull_request(client, client.uri(WISH_FILE))
+        assert (refused["outcome"], refused["gate"]) == ("refused", "Check"), refused
+        await asyncio.wait_for(answered.wait(), 10)
+        await wait_for_message(client, "Trusted ")  # recorded once the answer arrived
+        first, second = asked
+        assert "runs only in a trusted repository" in first.message
+        assert [action.title for action in first.actions or []] == ["Review and trust…"]
+        assert "touch" in second.message
+        done = await open_pull_request(client, client.uri(WISH_FILE))
+        assert done["outcome"] == "complete", done
+        assert marker.exists()
+    finally:
+        await client.shutdown_session()

@@ -583,3 +583,33 @@ def test_the_plugin_as_a_package_serves_wish_and_registry_files_one_server_a_pro
         nvim=nvim,
     )
     check_attachments(result, tmp_path)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_wish_trust_asks_quoting_the_command_then_trusts(nvim: str, tmp_path: Path) -> None:
+    """`:WishTrust`: the question shows the `[pr] check` command in the plugin's prompt;
+    "t" (Trust) records the repository with its wishcraft.toml, as `wishcraft trust` does."""
+    from testkit.pr_repo import make_scenario
+    from testkit.pr_wish import WISH_FILE, write_wish
+    from wishcraft.trust import Trust, trust_of
+
+    (tmp_path / "pr").mkdir()
+    scenario = make_scenario(tmp_path / "pr", "http://127.0.0.1:9")
+    write_wish(scenario)
+    config = scenario.work / "data" / "config" / "wishcraft.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[pr]\ncheck = "make test"\n')
+    result = run_neovim(
+        "plugin_trust.lua",
+        scenario.work / WISH_FILE,
+        tmp_path,
+        scenario.env,
+        setup=plugin_setup(tmp_path),
+        nvim=nvim,
+    )
+    assert result["steps"] == ["started", "trusted"], result
+    (question,) = result["asked"]
+    assert "`make test`" in question, question
+    assert any("Trusted work with data/config/wishcraft.toml" in m for m in result["messages"])
+    assert trust_of(scenario.work, {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}) is Trust.TRUSTED
+    no_absolute_paths([*result["messages"], question], tmp_path, ROOT)

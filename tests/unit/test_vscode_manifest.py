@@ -199,6 +199,7 @@ def test_shared_names_match_the_server() -> None:
         "COMMAND_UNDO_APPLY",
         "COMMAND_OPEN_PULL_REQUEST",
         "COMMAND_INIT_WORKSPACE",
+        "COMMAND_TRUST_REPOSITORY",
     ):
         assert constants[name] == getattr(names, name), name
     # The server watches every YAML file (the workspace index), which covers the registries.
@@ -218,6 +219,7 @@ def test_client_commands_are_contributed_and_call_commands_the_server_registers(
         names.COMMAND_UNDO_APPLY,
         names.COMMAND_OPEN_PULL_REQUEST,
         names.COMMAND_INIT_WORKSPACE,
+        names.COMMAND_TRUST_REPOSITORY,
     }
     contributed = {c["command"] for c in MANIFEST["contributes"]["commands"]}
     client_commands = {

@@ -27,6 +27,7 @@ from wishcraft.lsp.features import (
     semantic_tokens,
     setup,
     symbols,
+    trusting,
     workspace_diagnostics,
     workspace_symbols,
 )
@@ -50,6 +51,7 @@ def create_server() -> WishcraftLanguageServer:
         applying,
         pull_request,
         setup,
+        trusting,
         selection,
         links,
         inlay_hints,

@@ -490,6 +490,13 @@ function M.init()
   if not failed and starter then vim.cmd("edit " .. vim.fn.fnameescape(starter)) end
 end
 
+--- Trust this repository's wishcraft.toml to run its commands: the server asks first, quoting
+--- the command it would let run (`window/showMessageRequest`, Neovim's choice list).
+function M.trust()
+  local root = M.root_for(vim.api.nvim_buf_get_name(0))
+  execute("wishcraft.trustRepository", { vim.uri_from_fname(root) }, nil, reason_of)
+end
+
 function M.ledger()
   local name = vim.api.nvim_buf_get_name(0)
   local args = { cli(), "ledger" }
@@ -521,6 +528,7 @@ function M.setup(options)
   command("WishPR", M.pull_request, { desc = "Open a pull request for this wish's apply" })
   command("WishLedger", M.ledger, { desc = "The ledger of this wish" })
   command("WishInit", M.init, { desc = "Set Wishcraft up in this folder" })
+  command("WishTrust", M.trust, { desc = "Trust this repository's wishcraft.toml (asks first)" })
   command("WishCancel", M.cancel, { desc = "Cancel the running plan, apply or pull request" })
   if vim.lsp.config and vim.lsp.enable then
     -- 0.11+: lsp/wishcraft.lua beside this plugin gives cmd, filetypes and the root_dir that

@@ -191,7 +191,7 @@ async def _run(
     finally:
         _RUNNING.get(server, set()).discard(anchor_id)
     progress.end(result.message)
-    await _show(server, result)
+    await _show(server, result, applied.workspace)
     server.refresh_code_lenses()
     return _answer(result)
 
@@ -213,8 +213,10 @@ def _answer(result: PrResult) -> PullRequestResult:
     return answer
 
 
-async def _show(server: WishcraftLanguageServer, result: PrResult) -> None:
-    """One message with the outcome; the address opened in the browser when the client can."""
+async def _show(server: WishcraftLanguageServer, result: PrResult, workspace: Path) -> None:
+    """One message with the outcome; the address opened in the browser when the client can.
+    A refusal because the repository is not trusted carries a "Review and trust…" button
+    (`trusting.offer_after_refusal`), not awaited: the command answers now."""
     if result.outcome == "complete":
         kind = types.MessageType.Info
         message = result.message
@@ -225,7 +227,13 @@ async def _show(server: WishcraftLanguageServer, result: PrResult) -> None:
     else:
         kind = types.MessageType.Warning if result.outcome == "refused" else types.MessageType.Error
         message = result.message
-    server.window_show_message(types.ShowMessageParams(type=kind, message=scrub(message)))
+    untrusted = _untrusted_root(result, workspace)
+    if untrusted is not None:
+        from wishcraft.lsp.features.trusting import offer_after_refusal
+
+        server.spawn(offer_after_refusal(server, scrub(message), untrusted), "offer to trust")
+    else:
+        server.window_show_message(types.ShowMessageParams(type=kind, message=scrub(message)))
     if result.ledger_problem:
         server.window_show_message(
             types.ShowMessageParams(
@@ -240,6 +248,21 @@ async def _show(server: WishcraftLanguageServer, result: PrResult) -> None:
             )
         except Exception as error:  # the message above already holds the address
             logger.info("showDocument of the pull request failed: %s", error)
+
+
+def _untrusted_root(result: PrResult, workspace: Path) -> Path | None:
+    """The repository's root when the Check gate refused because it is not trusted (as its
+    wishcraft.toml is now); None for every other outcome."""
+    if result.outcome != "refused" or result.gate != "Check":
+        return None
+    from wishcraft.trust import Trust, TrustError, repository_root, trust_of
+
+    try:
+        if trust_of(workspace) is Trust.TRUSTED:
+            return None
+        return repository_root(workspace)
+    except TrustError:
+        return None
 
 
 def register(server: WishcraftLanguageServer) -> None:
