@@ -12,6 +12,13 @@ from testkit.lsp_client import VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
+
+@pytest.fixture
+def client(big_client: WishClient) -> WishClient:
+    """This module's features are checked with 2,000 generated wishes indexed beside them."""
+    return big_client
+
+
 UNTIDY = (
     VALID_WISH.replace("  region:", "      region:")
     .replace("  duration_days: 5", "      duration_days:    5")

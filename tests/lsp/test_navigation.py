@@ -14,6 +14,12 @@ from testkit.lsp_client import VALID_WISH, WishClient
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
+@pytest.fixture
+def client(big_client: WishClient) -> WishClient:
+    """This module's features are checked with 2,000 generated wishes indexed beside them."""
+    return big_client
+
+
 def _doc(client: WishClient, name: str) -> types.TextDocumentIdentifier:
     return types.TextDocumentIdentifier(uri=client.uri(name))
 

@@ -9,6 +9,13 @@ from testkit.lsp_client import VALID_WISH, WishClient
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
+
+@pytest.fixture
+def client(big_client: WishClient) -> WishClient:
+    """This module's features are checked with 2,000 generated wishes indexed beside them."""
+    return big_client
+
+
 REGISTRY = "data/conduits/registry.yaml"
 
 
