@@ -29,9 +29,19 @@ import {
 import { onPythonEnvironmentChange } from "./interpreter";
 import { PlanView } from "./planView";
 import { WishcraftServer } from "./server";
-import { configuredGlobs, wishSelector } from "./settings";
+import { configuredGlobs, isSet, wishSelector } from "./settings";
+import { REPOSITORY_CONFIG, WishGlobs } from "./wishGlobs";
 
 let server: WishcraftServer | undefined;
+
+/** The wish globs in use: the setting, widened by each repository's `[files] globs`. */
+const wishGlobs = new WishGlobs({
+  configured: configuredGlobs,
+  userSet: () => isSet(vscode.workspace.getConfiguration("wishcraft"), "files.globs"),
+  folders: () => (vscode.workspace.workspaceFolders ?? [])
+    .filter((folder) => folder.uri.scheme === "file").map((folder) => folder.uri.fsPath),
+  read: (folder, relative) => readText(vscode.Uri.joinPath(vscode.Uri.file(folder), relative)),
+});
 
 async function readText(file: vscode.Uri): Promise<string | undefined> {
   try {
@@ -41,9 +51,9 @@ async function readText(file: vscode.Uri): Promise<string | undefined> {
   }
 }
 
-/** Tell whether a document is one the server checks as a wish (by the configured globs). */
+/** Tell whether a document is one the server checks as a wish (by the wish globs in use). */
 function isWish(document: vscode.TextDocument): boolean {
-  return vscode.languages.match(wishSelector(configuredGlobs()), document) > 0;
+  return vscode.languages.match(wishSelector(wishGlobs.current), document) > 0;
 }
 
 /** Publish the open wish files' paths, so menus show the planning commands on them. */
@@ -72,14 +82,29 @@ async function targetWish(resource: unknown): Promise<vscode.TextDocument | unde
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel("Wishcraft", { log: true });
   const planView = new PlanView(context.workspaceState, readText);
-  const wishcraft = server = new WishcraftServer(context, log, planView);
-  context.subscriptions.push(log, planView, wishcraft,
+  const wishcraft = server = new WishcraftServer(context, log, planView, wishGlobs);
+  // A repository's wishcraft.toml names its wish globs: a change that widens or narrows them
+  // restarts the server with the new document selector.
+  const repositoryConfigs = vscode.workspace.createFileSystemWatcher(`**/${REPOSITORY_CONFIG}`);
+  const globsMayHaveChanged = async (): Promise<void> => {
+    if (await wishGlobs.refresh()) {
+      log.info(`Wish globs changed: ${wishGlobs.current.join(", ")}`);
+      updateWishContext();
+      void wishcraft.restart();
+    }
+  };
+  context.subscriptions.push(log, planView, wishcraft, repositoryConfigs,
+    repositoryConfigs.onDidCreate(globsMayHaveChanged),
+    repositoryConfigs.onDidChange(globsMayHaveChanged),
+    repositoryConfigs.onDidDelete(globsMayHaveChanged),
+    vscode.workspace.onDidChangeWorkspaceFolders(globsMayHaveChanged),
     vscode.workspace.registerTextDocumentContentProvider(PLAN_SCHEME, planView),
     vscode.workspace.onDidOpenTextDocument(updateWishContext),
     vscode.workspace.onDidCloseTextDocument(updateWishContext),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("wishcraft.files.globs")) {
-        updateWishContext();
+        // The server restarts itself (server.ts); the menus follow the new globs.
+        void wishGlobs.refresh().then(updateWishContext);
       }
     }),
     vscode.commands.registerCommand(CLIENT_COMMAND_PLAN_THIS_WISH, async (resource: unknown) => {
@@ -179,6 +204,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       log.show();
     }),
   );
+  await wishGlobs.refresh();
   updateWishContext();
   await wishcraft.start();
   const environmentChanged = await onPythonEnvironmentChange(() => {

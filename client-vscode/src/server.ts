@@ -52,11 +52,11 @@ import { isPlanUpdate, type PlanView } from "./planView";
 import { CancellableProgress } from "./progress";
 import {
   answerConfiguration,
-  configuredGlobs,
   documentSelector,
   initializationOptions,
   readServerSettings,
 } from "./settings";
+import type { WishGlobs } from "./wishGlobs";
 
 /** What `wishcraft.planWish` answers (server/wishcraft/lsp/runner.py `start`). */
 export interface PlanWishResult {
@@ -114,7 +114,8 @@ export class WishcraftServer implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly context: vscode.ExtensionContext,
-    private readonly log: vscode.LogOutputChannel, private readonly planView: PlanView) {
+    private readonly log: vscode.LogOutputChannel, private readonly planView: PlanView,
+    private readonly globs: WishGlobs) {
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((event) => {
       this.configurationChanged(event);
     }));
@@ -224,6 +225,8 @@ export class WishcraftServer implements vscode.Disposable {
     if (this.client !== undefined) {
       return;
     }
+    await this.globs.refresh();
+    this.log.info(`Wish globs: ${this.globs.current.join(", ")}`);
     const decision = await this.resolve();
     this.decision = decision;
     for (const skipped of decision.skipped) {
@@ -251,7 +254,7 @@ export class WishcraftServer implements vscode.Disposable {
     });
     this.progress = progress;
     const clientOptions: LanguageClientOptions = {
-      documentSelector: documentSelector(configuredGlobs()),
+      documentSelector: documentSelector(this.globs.current),
       outputChannel: this.log,
       diagnosticCollectionName: "wishcraft",
       initializationOptions: initializationOptions(),

@@ -26,7 +26,7 @@ export interface ConfigurationReader {
 const SENT_ONLY_WHEN_SET: readonly string[] = ["files.globs"];
 
 /** Whether the user set `key` in some scope (not only package.json's default). */
-function isSet(config: ConfigurationReader, key: string): boolean {
+export function isSet(config: ConfigurationReader, key: string): boolean {
   const found = config.inspect?.(key);
   if (found === undefined) {
     return true; // a reader that cannot tell: send what it gives
@@ -77,17 +77,27 @@ export function filterPattern(glob: string): string {
     : text;
 }
 
-/** YAML files on disk matching the wish globs. */
+/**
+ * A document filter for a pattern: YAML documents for a pattern of YAML files, any document
+ * for another (a repository's `*.spell` wishes are not in VS Code's YAML mode).
+ */
+function fileFilter(pattern: string): { scheme: string; language?: string; pattern: string } {
+  return /\.(ya?ml|\{yaml,yml\}|\{yml,yaml\})$/i.test(pattern)
+    ? { scheme: "file", language: "yaml", pattern }
+    : { scheme: "file", pattern };
+}
+
+/** Files on disk matching the wish globs. */
 export function wishSelector(globs: readonly string[]): DocumentSelector {
   const patterns = [...new Set(globs.filter((g) => g.trim() !== "").map(filterPattern))];
-  return patterns.map((pattern) => ({ scheme: "file", language: "yaml", pattern }));
+  return patterns.map(fileFilter);
 }
 
 /** The documents the server handles: wishes, and registries whatever the globs say. */
 export function documentSelector(globs: readonly string[]): DocumentSelector {
   const patterns = new Set([...globs.filter((g) => g.trim() !== "").map(filterPattern),
     REGISTRY_GLOB]);
-  return [...patterns].map((pattern) => ({ scheme: "file", language: "yaml", pattern }));
+  return [...patterns].map(fileFilter);
 }
 
 /** The wish globs currently configured (the package.json default when unset). */
