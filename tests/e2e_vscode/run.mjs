@@ -19,6 +19,17 @@
 //    is ticked, Apply clicked, the file changes on disk (VS Code saves refactored files), and
 //    the ledger records the apply with its anchor.
 // 6. "Wishcraft: Reinstall Server" makes a fresh environment and restarts the server from it.
+// 7. F2 on `title:` shows the server's refusal and no rename box. F2 on a conduit id in the one
+//    open wish that names it, the new id typed, Enter: the server's edit carries a change
+//    annotation that needs no confirmation, so VS Code applies it with no preview, opening
+//    no editor. VS Code saves the files a refactoring changed that no editor shows
+//    (`files.refactoring.autoSave`, on by default); the open wish stays unsaved until
+//    "File: Save All", as in desktop VS Code (autosave off, set here: code-server's is on).
+//    On disk the registry and the two never-opened wishes have the new id, nothing else
+//    changed (byte for byte), and `wishcraft lint` of them exits 0 (a wish that still named
+//    the old id, or a registry that still had it, would be an unknown-conduit error). The
+//    rename waits for the server's workspace index itself (rename awaits it), so F2 is pressed
+//    once, with no retry.
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -27,6 +38,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { fileURLToPath } from "node:url";
+import { NEW_ID, OLD_ID, addRenameFiles, changedFiles, lint, snapshot } from "./rename.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -120,6 +132,9 @@ const settings = {
   "extensions.ignoreRecommendations": true,
   "update.mode": "none",
   "git.enabled": false,
+  // Desktop VS Code's default; in a browser VS Code saves 1 s after each edit, which would
+  // save an F2 in an open editor before "File: Save All" does.
+  "files.autoSave": "off",
 };
 
 // A bare venv (no pip, no server) whose python3 is first on VS Code's PATH. Nothing of the
@@ -162,6 +177,8 @@ async function main() {
     lines.once("line", (line) => resolve(JSON.parse(line)));
     loopback.once("exit", (code) => reject(new Error(`the loopback server exited (${code})`)));
   });
+  // After the loopback's apply files (it rewrites the registry): VS Code sees them all at start.
+  const renamed = addRenameFiles(dirs.workspace);
 
   // code-server with the packaged extension and quiet user settings.
   const common = ["--extensions-dir", dirs.extensions, "--user-data-dir", dirs["user-data"]];
@@ -405,6 +422,92 @@ async function main() {
   }
   phase("Reinstall Server made a fresh venv and the diagnostic came back");
   await page.screenshot({ path: path.join(artifacts, "reinstalled.png") });
+
+  // 7. F2: refused on a key, then a conduit id renamed across the workspace, and Save All.
+  const opened = renamed.opened.path;
+  const openedName = path.basename(opened);
+  const before = snapshot(dirs.workspace);
+  await page.keyboard.press("Control+J");  // the Problems panel would hide the editor's lines
+  await quickOpen(openedName);
+  const editor = page.locator(".editor-group-container.active");
+  async function cursorTo(line, column) {
+    // Go to Line/Column (Ctrl+G), then the status bar says where the cursor is.
+    await page.keyboard.press("Control+G");
+    await page.locator(".quick-input-widget input").waitFor({ timeout: WAIT });
+    await page.keyboard.type(`${line}:${column}`);
+    const target = `Go to line ${line} and character ${column}`;
+    await page.locator(".quick-input-widget", { hasText: target }).waitFor({ timeout: WAIT });
+    await page.keyboard.press("Enter");
+    await page.locator(".part.statusbar", { hasText: `Ln ${line}, Col ${column}` })
+      .waitFor({ timeout: WAIT });
+  }
+  const renameBox = page.locator("input.rename-input");
+  const wishLines = fs.readFileSync(opened, "utf8").split("\n");
+  const titleLine = wishLines.findIndex((line) => line.startsWith("title:")) + 1;
+  await cursorTo(titleLine, 2);
+  await page.keyboard.press("F2");
+  // The server's sentence (docs/troubleshooting.md), in VS Code's message under the cursor.
+  await editor.locator(".monaco-editor-overlaymessage", {
+    hasText: "Only a conduit id or a YAML anchor can be renamed",
+  }).waitFor({ timeout: WAIT });
+  if (await renameBox.isVisible()) {
+    throw new Error("F2 on `title:` opened a rename box");
+  }
+  await page.screenshot({ path: path.join(artifacts, "rename-refused.png") });
+  phase("F2 on a key: the server's refusal, no rename box");
+
+  await page.keyboard.press("Escape");
+  const idLine = wishLines.findIndex((line) => line.includes(`"${OLD_ID}"`));
+  await cursorTo(idLine + 1, wishLines[idLine].indexOf(OLD_ID) + 4);  // inside the id
+  await page.keyboard.press("F2");
+  await renameBox.waitFor({ timeout: WAIT });
+  // The box holds prepareRename's placeholder: the id, without its quotes.
+  await until("the id in the rename box", async () => (await renameBox.inputValue()) === OLD_ID);
+  // VS Code focuses the box a moment after showing it; keys sent before go to the editor.
+  await until("the rename box to take the focus",
+    () => renameBox.evaluate((input) => input === document.activeElement));
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(NEW_ID);
+  await page.keyboard.press("Enter");
+  await renameBox.waitFor({ state: "hidden", timeout: WAIT });
+  await editor.locator(".view-lines", { hasText: NEW_ID }).waitFor({ timeout: WAIT });
+  await editor.locator(".tab.active.dirty", { hasText: openedName }).waitFor({ timeout: WAIT });
+  if (fs.readFileSync(opened, "utf8").includes(NEW_ID)) {
+    throw new Error(`${openedName} was saved before Save All`);
+  }
+  const tabs = await page.locator(".part.editor .tab").allInnerTexts();
+  for (const name of ["registry.yaml", path.basename(renamed.plain.path),
+    path.basename(renamed.flow.path)]) {
+    if (tabs.some((tab) => tab.includes(name))) {
+      throw new Error(`the rename opened ${name} in an editor (tabs: ${tabs.join(", ")})`);
+    }
+  }
+  await page.screenshot({ path: path.join(artifacts, "renamed.png") });
+  phase("F2 renamed the id in the open wish (unsaved) with no preview");
+
+  await runCommand("File: Save All");
+  await page.locator(".part.editor .tab.dirty").first()
+    .waitFor({ state: "detached", timeout: WAIT });
+  const expected = Object.values(renamed).filter((file) => file !== renamed.other);
+  await until("the renamed files on disk", () => expected.every((file) =>
+    fs.readFileSync(file.path, "utf8") === file.after)).catch(() => {
+    const wrong = expected.filter((file) => fs.readFileSync(file.path, "utf8") !== file.after);
+    throw new Error(`not renamed on disk: ${wrong.map((file) =>
+      `${path.relative(dirs.workspace, file.path)}:\n${fs.readFileSync(file.path, "utf8")}`)
+      .join("\n")}`);
+  });
+  const changed = changedFiles(before, snapshot(dirs.workspace));
+  const wanted = expected.map((file) => file.path).sort();
+  if (changed.join("\n") !== wanted.join("\n")) {
+    throw new Error(`the rename changed ${changed.join(", ")}; expected ${wanted.join(", ")}`);
+  }
+  const all = Object.values(renamed).map((file) => file.path);
+  const result = lint(PYTHON, ROOT, dirs.workspace, all);
+  if (result.status !== 0) {
+    throw new Error(`wishcraft lint of the renamed files exited ${result.status}:\n` +
+      result.output);
+  }
+  phase("Save All: the registry and two never-opened wishes renamed on disk, lint exits 0");
 }
 
 let failure;
