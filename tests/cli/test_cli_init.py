@@ -198,3 +198,27 @@ def test_the_readme_opens_with_the_quick_start_and_the_starter_wish(tmp_path: Pa
     assert wishcraft("init", cwd=root).returncode == 0
     (root / "data" / "wishes" / "readme.wish.yaml").write_text(example)
     assert lint_json(root, cwd=root) == []
+
+
+def test_lint_with_no_path_checks_the_current_folder_naming_the_registry_relative(
+    repo: Path,
+) -> None:
+    """After `init`, `wishcraft lint` alone (as ruff or eslint) checks the repository; a wish
+    naming an unknown conduit is an error naming the registry as the user sees it from here
+    (`data/conduits/registry.yaml`, never the absolute path)."""
+    assert wishcraft("init", cwd=repo).returncode == 0
+    wish = repo / WISH_PATH
+    wish.write_text(wish.read_text().replace("openai.codex.v2025.plan", "nope.tool"))
+    done = wishcraft("lint", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if "unknown-conduit" in line]
+    assert line.startswith(f"{WISH_PATH}:")
+    assert line.endswith(f"`nope.tool` is not a conduit of {REGISTRY_PATH}.")
+    assert str(repo) not in done.stdout + done.stderr
+    # From the folder above, the path from there; from a folder beside it, the full path.
+    above = wishcraft("lint", repo / WISH_PATH, cwd=repo.parent)
+    assert f"is not a conduit of {repo.name}/{REGISTRY_PATH}." in above.stdout
+    beside = repo.parent / "elsewhere"
+    beside.mkdir()
+    elsewhere = wishcraft("lint", repo / WISH_PATH, cwd=beside)
+    assert f"is not a conduit of {repo / REGISTRY_PATH}." in elsewhere.stdout

@@ -45,7 +45,7 @@ def kebab_values(value: Any) -> Any:
 
 def command_conduits(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """List the conduits of the registry a wish in the current folder would use."""
-    cache = RegistryCache()
+    cache = RegistryCache(shown_from=Path.cwd())
     registry = cache.for_document(Path.cwd(), args.registry)
     for finding in registry.findings:
         if finding.severity == Severity.ERROR:

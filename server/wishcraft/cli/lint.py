@@ -1,4 +1,4 @@
-"""`wishcraft lint PATH...`: lint wish and registry files, or every one below a folder, for CI.
+"""`wishcraft lint [PATH...]`: lint wish and registry files, or every one below a folder, for CI.
 
 It prints `path:line:col: severity CODE message` (one-based line and column, the column in
 characters), the form editors and CI annotators parse; `--format json` for scripts, `github`
@@ -53,7 +53,14 @@ PARALLEL_THRESHOLD = 200
 def register(subparsers: Any) -> None:
     """Add the `lint` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("lint", help="lint wish and registry files or folders")
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path(".")],
+        metavar="PATH",
+        help="wish or registry files, or folders to search (default: the current folder)",
+    )
     add_registry_and_format(parser, ("text", "json", "github", "sarif"))
     parser.add_argument(
         "--config",
@@ -96,7 +103,7 @@ class Linter:
         """Remember the configured registry and config (None: find them from each file), and
         whether to hear the court's gates for each wish (`--gates`)."""
         self.gates = gates
-        self.registries = RegistryCache()
+        self.registries = RegistryCache(shown_from=Path.cwd())
         self.registry_path = registry_path
         self.config_path = config_path
         self._sources: dict[Path, Path | None] = {}

@@ -84,7 +84,7 @@ def read_wish(wish_arg: Path, model: str | None, err: TextIO) -> WishInput | int
         print(f"wishcraft: cannot read {wish_arg}: {reason}", file=err)
         return EXIT_USAGE
     path = wish_arg.resolve()
-    registry = RegistryCache().for_document(path)
+    registry = RegistryCache(shown_from=Path.cwd()).for_document(path)
     try:
         lint_config = load_lint_config(find_config_file(path.parent))
     except ConfigError as exc:

@@ -57,10 +57,12 @@ class RegistryCache:
     the registry of every wish it checks.
     """
 
-    def __init__(self) -> None:
-        """Start with nothing loaded."""
+    def __init__(self, shown_from: Path | None = None) -> None:
+        """Start with nothing loaded. With `shown_from` (the CLI's current folder), messages
+        name a registry under it by its relative path, as the terminal user typed it."""
         self._files: dict[Path, tuple[float, Registry]] = {}
         self._bundled: Registry | None = None
+        self._shown_from = shown_from.resolve() if shown_from is not None else None
 
     def bundled(self) -> Registry:
         """The bundled registry, loaded once."""
@@ -78,6 +80,11 @@ class RegistryCache:
         if cached is not None and cached[0] == mtime:
             return cached[1]
         registry = load_registry_file(path)
+        if self._shown_from is not None:
+            try:
+                registry.display = path.resolve().relative_to(self._shown_from).as_posix()
+            except ValueError:  # outside the current folder: its full path says where
+                pass
         self._files[path] = (mtime, registry)
         return registry
 

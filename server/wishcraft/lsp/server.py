@@ -32,6 +32,7 @@ from pygls.workspace import TextDocument
 from wishcraft import __version__
 from wishcraft.lint import DocumentKind, LintConfig
 from wishcraft.lsp import framing
+from wishcraft.lsp.refusal import Refusal, quiet_refusals
 from wishcraft.lsp.settings import Settings, read_settings
 from wishcraft.lsp.workspace import DocumentSnapshot, Workspace
 from wishcraft.names import DIAGNOSTIC_SOURCE, SERVER_NAME, SETTINGS_SECTION
@@ -155,6 +156,7 @@ class WishcraftLanguageServer(LanguageServer):
 
     def __init__(self) -> None:
         """Create the server with default settings and empty caches; features register later."""
+        quiet_refusals()
         super().__init__(
             SERVER_NAME,
             __version__,
@@ -227,7 +229,10 @@ class WishcraftLanguageServer(LanguageServer):
             logger.error("Background task %s failed", task.get_name(), exc_info=error)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Log an error outside a request with its traceback, then tell the user as pygls does."""
+        """Log an error outside a request with its traceback, then tell the user as pygls does;
+        a `Refusal` is an answer, already logged in one line (`lsp/refusal.py`)."""
+        if isinstance(error, Refusal):
+            return
         logger.error("Server error (%s)", getattr(source, "__name__", source), exc_info=error)
         super().report_server_error(error, source)
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
 
 from wishcraft.documents.anchors import anchor_rename_reason
 from wishcraft.findings import Span
@@ -23,6 +22,7 @@ from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target
 from wishcraft.lsp.features.anchors import anchor_at, anchor_highlights, anchor_rename_edits
 from wishcraft.lsp.features.indexing import Current, Indexer
 from wishcraft.lsp.index import IndexedFile
+from wishcraft.lsp.refusal import Refusal
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
@@ -30,10 +30,8 @@ if TYPE_CHECKING:
 RENAME_ANNOTATION = "wishcraft.renameConduit"
 
 
-class RenameRefused(JsonRpcException):
+class RenameRefused(Refusal):
     """A rename that cannot be done; its message is the one sentence the user sees."""
-
-    code = -32803  # RequestFailed: the request was valid, the operation is not possible
 
 
 def _units(text: str, encoding: str | None) -> int:
