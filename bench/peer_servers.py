@@ -145,7 +145,7 @@ TOML = Kind(
     variant="open-{n}/pyproject.toml",
     spots={
         "target": Spot('"bench-member"', 2),
-        "completion": Spot("requires-python", 0),
+        "completion": Spot("keywords = []", 12),
         "hover": Spot("requires-python", 2),
         "select": Spot("requires-python", 2),
         "change": Spot("PyYAML>=6.0", 8),
