@@ -63,6 +63,11 @@ from peer_servers import OURS, Kind, Peer, Spot, peers, position  # noqa: E402
 REQUEST_TIMEOUT = 15.0
 """Seconds for one request or one expected notification."""
 
+
+class Unavailable(Exception):
+    """A server that could not be started; its message is the table's reason."""
+
+
 PARTIAL = "bench-peers-workspace-diagnostic"
 """The partial-result token of the workspace/diagnostic probe."""
 
@@ -242,13 +247,16 @@ class Session:
         return process.pid
 
     async def start(self) -> float:
-        """Spawn and initialise the server; return the milliseconds to `initialize` answered."""
+        """Spawn and initialise the server; return the milliseconds to `initialize` answered.
+        A server that exits first, or stays silent for a minute, raises `Unavailable` with the
+        end of what it wrote on stderr."""
         started = time.perf_counter()
         await self.client.start_io(*self.peer.command, cwd=str(self.root))
         process = self.client._server
         assert process is not None and process.stderr is not None
-        self.client._async_tasks.append(asyncio.create_task(self._drain(process.stderr)))
-        result = await asyncio.wait_for(
+        drain = asyncio.create_task(self._drain(process.stderr))
+        self.client._async_tasks.append(drain)
+        initialize = asyncio.ensure_future(
             self.client.initialize_async(
                 types.InitializeParams(
                     capabilities=client_capabilities(self.pull),
@@ -258,9 +266,28 @@ class Session:
                     workspace_folders=[types.WorkspaceFolder(uri=self.root.as_uri(), name="bench")],
                     initialization_options=self.peer.initialization_options,
                 )
-            ),
-            60,
+            )
         )
+        exited = asyncio.ensure_future(process.wait())
+        try:
+            await asyncio.wait(
+                {initialize, exited}, timeout=60, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            exited.cancel()
+        failed = initialize.done() and initialize.exception() is not None
+        if not initialize.done() or (failed and process.returncode is not None):
+            initialize.cancel()  # pygls fails it with its own words when the server exits
+            if process.returncode is None:
+                raise Unavailable("no answer to initialize in 60 s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(drain, 2)  # what it said before it went
+            said = next((line for line in reversed(self.stderr) if line.strip()), "")
+            raise Unavailable(
+                f"exited with status {process.returncode} before answering initialize"
+                + (f": {said[:200]}" if said else "")
+            )
+        result = initialize.result()
         elapsed = (time.perf_counter() - started) * 1000
         self.capabilities = self.json(result.capabilities)
         self.server_info = self.json(result.server_info) if result.server_info else {}
@@ -358,16 +385,17 @@ class Session:
         return total
 
     async def stop(self) -> None:
-        """Shut the server down politely, then for sure."""
+        """Shut the server down politely, then for sure: one that does not answer `shutdown`
+        in 3 s, or stay down 3 s after `exit`, is killed."""
         process = self.client._server
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.client.shutdown_async(None), 5)
-            self.client.exit(None)
-        if process is not None:
+        if process is not None and process.returncode is None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(process.wait(), 5)
+                await asyncio.wait_for(self.client.shutdown_async(None), 3)
+                self.client.exit(None)
+                await asyncio.wait_for(process.wait(), 3)
             if process.returncode is None:
                 process.kill()
+                await process.wait()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.client.stop(), 5)  # type: ignore[no-untyped-call]
 
@@ -770,9 +798,15 @@ async def run_all(
         try:
             await asyncio.wait_for(run_peer(report, runs, cold_runs), budget)
         except TimeoutError:
-            report.note = f"stopped after {budget:.0f} s; figures after that point are missing"
+            if not report.features:
+                report.unavailable = f"nothing measured within its {budget:.0f} s budget"
+            else:
+                report.note = f"stopped after {budget:.0f} s; figures after that point are missing"
         except Exception as error:  # noqa: BLE001 - one server's failure is reported, not fatal
-            reason = f"{type(error).__name__}: {error}".strip().splitlines()[0][:200]
+            reason = (
+                str(error) if isinstance(error, Unavailable) else f"{type(error).__name__}: {error}"
+            )
+            reason = (reason.strip().splitlines() or [type(error).__name__])[0][:300]
             if not report.features:
                 report.unavailable = reason
             else:

@@ -8,10 +8,15 @@ files, so the large figures are taken where the small ones are.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench_peers import Runs, render, run_all
 from peer_probe import (
     FEATURES,
     announced,
@@ -22,7 +27,7 @@ from peer_probe import (
     ratio,
     section,
 )
-from peer_servers import PYTHON, TOML, WISH, WORKFLOW, Kind, Spot, position
+from peer_servers import PYTHON, TOML, WISH, WORKFLOW, Kind, Peer, Spot, position
 
 FEATURE = {feature.name: feature for feature in FEATURES}
 
@@ -158,3 +163,59 @@ def test_every_spot_is_in_the_typical_and_the_large_file(kind: Kind) -> None:
 
 def test_a_position_counts_lines_and_columns_from_zero() -> None:
     assert position("ab\ncd: 7\n", Spot("cd", 4)) == (1, 4)
+
+
+def _broken(name: str, command: list[str], install_fails: bool = False) -> Peer:
+    return Peer(
+        name,
+        WISH,
+        command,
+        (lambda: "npm install failed: E404") if install_fails else (lambda: None),
+        lambda: "0",
+    )
+
+
+async def test_a_server_that_cannot_be_installed_or_started_is_reported_and_the_next_runs(
+    tmp_path: Path,
+) -> None:
+    """Each failure is its own row's reason; the servers after it are still tried."""
+    runs = {"typical": Runs(1, 1, 1), "large": Runs(1, 1, 1)}
+    chosen = [
+        _broken("not installed", ["true"], install_fails=True),
+        _broken("no binary", [str(tmp_path / "missing-server"), "--stdio"]),
+        _broken("exits", [sys.executable, "-c", "import sys; sys.exit('no workspace, no server')"]),
+    ]
+    reports = await run_all(chosen, runs, cold_runs=1, budget=60)
+    reasons = {report.peer.name: report.unavailable for report in reports}
+    assert reasons["not installed"] == "npm install failed: E404"
+    assert (reasons["no binary"] or "").startswith("FileNotFoundError")
+    assert reasons["exits"] == (
+        "exited with status 1 before answering initialize: no workspace, no server"
+    )
+    rows = {line.split(" | ")[0]: line for line in render(reports, runs, 1).splitlines()}
+    for name, reason in reasons.items():
+        assert f"unavailable: {reason}" in rows[f"| {name}"]
+
+
+@pytest.mark.slow
+async def test_a_silent_server_is_stopped_at_its_budget_and_killed() -> None:
+    """A server that never answers `initialize` costs its budget and a kill, not the run."""
+    runs = {"typical": Runs(1, 1, 1), "large": Runs(1, 1, 1)}
+    silent = _broken("silent", [sys.executable, "-c", "import sys; sys.stdin.buffer.read()"])
+    before = _python_children()
+    (report,) = await run_all([silent], runs, cold_runs=1, budget=1)
+    assert report.unavailable == "nothing measured within its 1 s budget"
+    assert _python_children() - before == set()  # the silent server was killed, not left
+
+
+def _python_children() -> set[int]:
+    """The live processes whose parent is this test's process."""
+    mine = str(os.getpid())
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                if fields[1] == mine and fields[0] != "Z":
+                    found.add(int(entry.name))
+    return found
