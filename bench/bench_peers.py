@@ -20,8 +20,8 @@ Every server runs under a time budget; one that cannot be installed or started i
 "unavailable: <reason>" and the others still run. Prints a Markdown report (and writes it with
 `--markdown FILE`); docs/peers.md holds one from this machine.
 
-    python3 bench/bench_peers.py --markdown /tmp/peers.md    # about five minutes
-    python3 bench/bench_peers.py --quick --only tombi         # a smoke run of one server
+    .venv/bin/python bench/bench_peers.py --markdown /tmp/peers.md   # about four minutes
+    .venv/bin/python bench/bench_peers.py --quick --only tombi        # one server, briefly
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +56,7 @@ from peer_probe import (  # noqa: E402
     figure,
     markdown_table,
     non_empty,
+    percentile,
     ratio,
     section,
 )
@@ -164,7 +166,6 @@ class Session:
         self.pull = probing
         self.client = LanguageClient("bench-peers", "1")
         self.capabilities: dict[str, Any] = {}
-        self.server_info: dict[str, Any] = {}
         self.registrations: list[dict[str, Any]] = []
         self.published: dict[str, list[tuple[int | None, int]]] = {}
         self.last_diagnostics: dict[str, list[Any]] = {}
@@ -290,7 +291,6 @@ class Session:
         result = initialize.result()
         elapsed = (time.perf_counter() - started) * 1000
         self.capabilities = self.json(result.capabilities)
-        self.server_info = self.json(result.server_info) if result.server_info else {}
         self.client.initialized(types.InitializedParams())
         self.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings=self.settings)
@@ -836,8 +836,13 @@ def machine() -> str:
 SHARED = (
     "didOpen → diagnostics",
     "didChange → diagnostics",
-    *(name for name in ("completion", "hover", "document symbols", "formatting", "references")),
+    "completion",
+    "hover",
+    "document symbols",
+    "formatting",
+    "references",
 )
+"""The rows of the figures table, for each file size."""
 
 
 def render(reports: list[Report], runs: dict[str, Runs], cold_runs: int) -> str:
@@ -939,8 +944,6 @@ def _figures(available: list[Report], runs: dict[str, Runs], cold_runs: int) -> 
 def _cold(report: Report, ours: Report) -> str:
     if not report.cold:
         return ""
-    from peer_probe import percentile
-
     text = f"{statistics.median(report.cold):.0f} / {percentile(report.cold, 0.9):.0f}"
     if report is not ours and ours.cold:
         text += f" ({ratio(ours.cold, report.cold)})"
@@ -948,8 +951,6 @@ def _cold(report: Report, ours: Report) -> str:
 
 
 def _node_version() -> str:
-    import subprocess
-
     done = subprocess.run(
         ["node", "--version"], capture_output=True, text=True, timeout=30, check=False
     )
