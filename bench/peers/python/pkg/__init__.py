@@ -1,0 +1,1 @@
+"""The package pyright is measured on."""
