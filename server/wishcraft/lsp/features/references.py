@@ -10,6 +10,8 @@ says how many files it touches (where the client supports them). The pure part i
 
 from __future__ import annotations
 
+from collections.abc import Container
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +60,62 @@ def entry_range(entry: IndexedFile, span: Span, encoding: str | None) -> types.R
     )
 
 
+@dataclass(slots=True)
+class _FileRanges:
+    """One read of a file: its ids' ranges in client units, and their locations at one uri."""
+
+    entry: IndexedFile
+    encoding: str | None
+    spans: list[types.Range]
+    inner: list[types.Range]
+    uri: str = ""
+    locations: dict[int, types.Location] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RangeCache:
+    """The client ranges of every indexed file's ids, made once per read of the file.
+
+    An indexed file is never changed, only replaced (a new `IndexedFile` when it changed on
+    disk or in the editor), so a cached entry is valid while it is the same object. References
+    of an id named by 1,000 wishes then reuse 1,000 locations instead of making them again.
+    """
+
+    files: dict[Path, _FileRanges] = field(default_factory=dict)
+
+    def of(self, entry: IndexedFile, encoding: str | None) -> _FileRanges:
+        """The ranges of `entry`'s ids (made now if this read of the file has none yet)."""
+        known = self.files.get(entry.path)
+        if known is None or known.entry is not entry or known.encoding != encoding:
+            known = _FileRanges(
+                entry,
+                encoding,
+                [entry_range(entry, place.span, encoding) for place in entry.ids],
+                [entry_range(entry, place.inner, encoding) for place in entry.ids],
+            )
+            self.files[entry.path] = known
+        return known
+
+    def location(
+        self, entry: IndexedFile, at: int, uri: str, encoding: str | None
+    ) -> types.Location:
+        """Where `entry`'s id number `at` is, at `uri`."""
+        ranges = self.of(entry, encoding)
+        if ranges.uri != uri:
+            ranges.uri = uri
+            ranges.locations = {}
+        found = ranges.locations.get(at)
+        if found is None:
+            found = ranges.locations[at] = types.Location(uri=uri, range=ranges.spans[at])
+        return found
+
+    def prune(self, known: Container[Path], count: int) -> None:
+        """Forget files no longer indexed, once they outnumber the indexed ones."""
+        if len(self.files) > 2 * count + 100:
+            for path in [path for path in self.files if path not in known]:
+                del self.files[path]
+
+
 class ConduitReferences:
     """The references, rename and highlight handlers' shared steps for one server."""
 
@@ -65,6 +123,7 @@ class ConduitReferences:
         """Answer for `server` from `indexer`'s workspace index."""
         self.server = server
         self.indexer = indexer
+        self.ranges = RangeCache()
 
     def registry_of(self, path: Path) -> Path | None:
         """The registry file a wish is checked against (None: the bundled one)."""
@@ -99,6 +158,7 @@ class ConduitReferences:
                     files.entries[target.registry] = outside
         candidates = [files.entries[path] for path in paths if path in files.entries]
         uses = uses_of(target, candidates, self.registry_of)
+        self.ranges.prune(files.entries, len(files.entries))
         return uses, files
 
     def location(self, use: Use, files: Current) -> types.Location | None:
@@ -107,8 +167,7 @@ class ConduitReferences:
         if uri is None:
             return None
         encoding = self.server.workspace.position_encoding
-        entry = files.entries[use.path]
-        return types.Location(uri=uri, range=entry_range(entry, use.place.span, encoding))
+        return self.ranges.location(files.entries[use.path], use.at, uri, encoding)
 
     def known_ids(self, target: Target, files: Current) -> set[str]:
         """The ids the target's registry defines (empty when it is not indexed)."""
@@ -124,7 +183,7 @@ class ConduitReferences:
         by_file: dict[Path, list[types.Range]] = {}
         for use in uses:
             by_file.setdefault(use.path, []).append(
-                entry_range(files.entries[use.path], use.place.inner, encoding)
+                self.ranges.of(files.entries[use.path], encoding).inner[use.at]
             )
         capabilities = self.server.client_capabilities.workspace
         workspace_edit = capabilities.workspace_edit if capabilities else None

@@ -31,6 +31,8 @@ from wishcraft.lint import DocumentKind, LintConfig
 from wishcraft.lsp.features.diagnostics import to_diagnostic, to_diagnostics
 from wishcraft.lsp.features.indexing import Indexer
 from wishcraft.lsp.file_checks import Checked, FileChecks, Lookups, result_id
+from wishcraft.lsp.heap import settle
+from wishcraft.lsp.index import WorkspaceIndex
 from wishcraft.model import ConduitDescriptor
 from wishcraft.names import DIAGNOSTIC_SOURCE
 
@@ -41,6 +43,10 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 25
 """Files checked between two yields to the event loop (a few tens of ms)."""
+
+SETTLE_AFTER = 500
+"""Files checked by pull passes after which their results are set aside from the garbage
+collector's full passes (`lsp/heap.py`): 2,000 checks are about 20,000 objects."""
 
 RECHECK_DELAY = 0.2
 """Quiet time after a registry or rules change before closed wishes are checked again (a
@@ -62,6 +68,14 @@ class WorkspaceDiagnostics:
         self.configs: dict[Path, LintConfig] = {}
         """The rules each wish was last considered under."""
         self.pending: asyncio.Task[None] | None = None
+        self.unchanged: dict[
+            str, tuple[Checked, types.WorkspaceUnchangedDocumentDiagnosticReport]
+        ] = {}
+        """Closed files' "unchanged" reports, by uri, with the check they stand for."""
+        self.order: tuple[int, list[Path]] = (-1, [])
+        """The indexed paths sorted, with the index generation they were sorted at."""
+        self.checked_in_pass = 0
+        """Files checked by pull passes since the heap was last settled (`lsp/heap.py`)."""
 
     @property
     def pull(self) -> bool:
@@ -129,47 +143,86 @@ class WorkspaceDiagnostics:
         open_uris = {document.uri: document for document in self.server.open_documents()}
         lookups = Lookups(self.checks)
         checked_since_yield = 0
-        for path in sorted(index.files, key=str):
+        for path in self._in_order(index):
             entry = index.files.get(path)
             uri = self.uri_of(path)
             if entry is None or uri is None:
                 continue
             document = open_uris.get(uri)
             if document is not None:
-                report = self.document_report(uri, known.get(uri))
-                version: int | None = document.version
-            else:
-                inputs = lookups.inputs(path, entry.kind)
-                cached = self.checks.cached(path, entry.stamp, inputs)
-                checked = cached or self.checks.check(path, entry.kind, entry.stamp, inputs)
-                if cached is None:
-                    checked_since_yield += 1
+                items.append(self._open_item(uri, document.version, known.get(uri)))
+                continue
+            inputs = lookups.inputs(path, entry.kind)
+            checked = self.checks.cached(path, entry.stamp, inputs)
+            if checked is None:
+                checked = self.checks.check(path, entry.kind, entry.stamp, inputs)
+                checked_since_yield += 1
                 if checked is None:
                     continue
-                version = None
-                report = (
-                    types.RelatedUnchangedDocumentDiagnosticReport(result_id=checked.result_id)
-                    if known.get(uri) == checked.result_id
-                    else types.RelatedFullDocumentDiagnosticReport(
-                        items=self._diagnostics(checked), result_id=checked.result_id
-                    )
-                )
-            if isinstance(report, types.RelatedUnchangedDocumentDiagnosticReport):
-                items.append(
-                    types.WorkspaceUnchangedDocumentDiagnosticReport(
-                        uri=uri, version=version, result_id=report.result_id
-                    )
-                )
+            if known.get(uri) == checked.result_id:
+                items.append(self._unchanged_item(uri, checked))
             else:
                 items.append(
                     types.WorkspaceFullDocumentDiagnosticReport(
-                        uri=uri, version=version, items=report.items, result_id=report.result_id
+                        uri=uri,
+                        version=None,
+                        items=self._diagnostics(checked),
+                        result_id=checked.result_id,
                     )
                 )
             if checked_since_yield >= CHUNK:
+                self.checked_in_pass += checked_since_yield
                 checked_since_yield = 0
                 await asyncio.sleep(0)  # let edits and requests in between
+        self.checked_in_pass += checked_since_yield
+        if self.checked_in_pass >= SETTLE_AFTER:
+            self.checked_in_pass = 0
+            settle("closed files were checked")
+        self._forget_unchanged(index)
         return types.WorkspaceDiagnosticReport(items=items)
+
+    def _in_order(self, index: WorkspaceIndex) -> list[Path]:
+        """The indexed paths in the order reports list them (sorted once per index change)."""
+        if self.order[0] != index.generation:
+            self.order = (index.generation, sorted(index.files, key=str))
+        return self.order[1]
+
+    def _open_item(
+        self, uri: str, version: int | None, previous: str | None
+    ) -> (
+        types.WorkspaceFullDocumentDiagnosticReport
+        | types.WorkspaceUnchangedDocumentDiagnosticReport
+    ):
+        report = self.document_report(uri, previous)
+        if isinstance(report, types.RelatedUnchangedDocumentDiagnosticReport):
+            return types.WorkspaceUnchangedDocumentDiagnosticReport(
+                uri=uri, version=version, result_id=report.result_id
+            )
+        return types.WorkspaceFullDocumentDiagnosticReport(
+            uri=uri, version=version, items=report.items, result_id=report.result_id
+        )
+
+    def _unchanged_item(
+        self, uri: str, checked: Checked
+    ) -> types.WorkspaceUnchangedDocumentDiagnosticReport:
+        """The "unchanged" report of a closed file, made once per check of the file: a client
+        that re-pulls every two seconds gets the same 2,000 objects, not 2,000 new ones."""
+        known = self.unchanged.get(uri)
+        if known is None or known[0] is not checked:
+            known = self.unchanged[uri] = (
+                checked,
+                types.WorkspaceUnchangedDocumentDiagnosticReport(
+                    uri=uri, version=None, result_id=checked.result_id
+                ),
+            )
+        return known[1]
+
+    def _forget_unchanged(self, index: WorkspaceIndex) -> None:
+        """Drop the reports of files no longer indexed, once they outnumber the indexed ones."""
+        if len(self.unchanged) > 2 * index.count() + 100:
+            indexed = {self.uri_of(path) for path in index.files}
+            for uri in [uri for uri in self.unchanged if uri not in indexed]:
+                del self.unchanged[uri]
 
     def uri_of(self, path: Path) -> str | None:
         """The uri of a file, made once (a pass over the workspace asks for every one)."""
