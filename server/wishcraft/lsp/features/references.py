@@ -161,13 +161,23 @@ class ConduitReferences:
         self.ranges.prune(files.entries, len(files.entries))
         return uses, files
 
-    def location(self, use: Use, files: Current) -> types.Location | None:
-        """Where one use is, for the client."""
-        uri = files.uri(use.path)
-        if uri is None:
-            return None
+    def locations(
+        self, uses: list[Use], files: Current, include_declaration: bool
+    ) -> list[types.Location]:
+        """Where the uses are, for the client (a file's uri and entry looked up once)."""
         encoding = self.server.workspace.position_encoding
-        return self.ranges.location(files.entries[use.path], use.at, uri, encoding)
+        out: list[types.Location] = []
+        path: Path | None = None
+        uri: str | None = None
+        entry: IndexedFile | None = None
+        for use in uses:
+            if use.definition and not include_declaration:
+                continue
+            if use.path is not path:  # uses_of groups each file's uses together
+                path, uri, entry = use.path, files.uri(use.path), files.entries[use.path]
+            if uri is not None and entry is not None:
+                out.append(self.ranges.location(entry, use.at, uri, encoding))
+        return out
 
     def known_ids(self, target: Target, files: Current) -> set[str]:
         """The ids the target's registry defines (empty when it is not indexed)."""
@@ -240,13 +250,7 @@ async def find_references(
     if target is None:
         return None
     uses, files = await refs.uses(target)
-    include = params.context.include_declaration
-    return [
-        location
-        for use in uses
-        if include or not use.definition
-        if (location := refs.location(use, files)) is not None
-    ]
+    return refs.locations(uses, files, params.context.include_declaration)
 
 
 def prepare_rename(
