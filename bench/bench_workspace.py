@@ -16,8 +16,9 @@ workspace diagnostics; its rename is for anchors): `--yamlls`, when it is instal
 checked rather than assumed, then times the features both servers have (formatting,
 selection ranges, document links) on the same wishes, with our/their ratios.
 
-Each series prints its median, p90 and p99, and the server's CPU time per request (read from
-/proc, so it barely moves with the machine's load). The timed requests are sent by a client
+Each series prints its median, p90 and p99, and the CPU time per request of the server (read
+from /proc) and of the bench's client: unlike wall times, they barely move with the machine's
+load. The timed requests are sent by a client
 that reads their answers as JSON only, as an editor's client does: pygls' typed client spends
 as long turning 1,000 locations into lsprotocol objects as the server takes to answer, and
 that is the bench's cost, not the editor's. Every answer is still checked (counts, kinds).
@@ -122,16 +123,18 @@ class Series:
         self.pid = pid
         self.times: list[float] = []
         self.cpu = 0.0
+        self.client_cpu = 0.0
 
     async def run(self, count: int, request: Callable[[], Awaitable[Any]]) -> Any:
         """Send `request` `count` times, one after the other; the last answer."""
         answer = None
-        cpu = cpu_seconds(self.pid)
+        cpu, client_cpu = cpu_seconds(self.pid), time.process_time()
         for _ in range(count):
             start = time.perf_counter()
             answer = await request()
             self.times.append(time.perf_counter() - start)
         self.cpu += cpu_seconds(self.pid) - cpu
+        self.client_cpu += time.process_time() - client_cpu
         return answer
 
 
@@ -408,7 +411,8 @@ def report(figures: dict[str, Any], in_process: float) -> None:
         print(
             f"{name:33} median {ms(statistics.median(values))}  "
             f"p90 {ms(percentile(values, 0.90))}  p99 {ms(percentile(values, 0.99))}  "
-            f"n={len(values)}  server CPU {ms(series.cpu / len(values))} a request{note}"
+            f"n={len(values)}  CPU a request: server {ms(series.cpu / len(values))}, "
+            f"bench {ms(series.client_cpu / len(values))}{note}"
         )
     print(f"workspace diagnostic (first, full) {ms(figures['workspace diagnostic (first, full)'])}")
     print(f"server memory (RSS)               {figures['rss']:7.1f} MB   (target < 200 MB)")

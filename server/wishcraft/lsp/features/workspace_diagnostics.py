@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,48 @@ RECHECK_DELAY = 0.2
 registry being typed in changes on every key)."""
 
 
+@dataclass(slots=True)
+class PassReports:
+    """What one `workspace/diagnostic` pass reuses from the last (a client re-pulls every two
+    seconds, and almost always nothing changed): the indexed paths in report order, sorted
+    once per index change, and each closed file's "unchanged" report, made once per check of
+    the file rather than 2,000 new objects a pass."""
+
+    order: tuple[int, list[Path]] = (-1, [])
+    """The indexed paths sorted, with the index generation they were sorted at."""
+    reports: dict[str, tuple[Checked, types.WorkspaceUnchangedDocumentDiagnosticReport]] = field(
+        default_factory=dict
+    )
+    """Closed files' "unchanged" reports, by uri, with the check they stand for."""
+
+    def in_order(self, index: WorkspaceIndex) -> list[Path]:
+        """The indexed paths in the order reports list them."""
+        if self.order[0] != index.generation:
+            self.order = (index.generation, sorted(index.files, key=str))
+        return self.order[1]
+
+    def unchanged(
+        self, uri: str, checked: Checked
+    ) -> types.WorkspaceUnchangedDocumentDiagnosticReport:
+        """The "unchanged" report of a closed file for its current check."""
+        known = self.reports.get(uri)
+        if known is None or known[0] is not checked:
+            known = self.reports[uri] = (
+                checked,
+                types.WorkspaceUnchangedDocumentDiagnosticReport(
+                    uri=uri, version=None, result_id=checked.result_id
+                ),
+            )
+        return known[1]
+
+    def prune(self, index: WorkspaceIndex, uri_of: Callable[[Path], str | None]) -> None:
+        """Drop the reports of files no longer indexed, once they outnumber the indexed ones."""
+        if len(self.reports) > 2 * index.count() + 100:
+            indexed = {uri_of(path) for path in index.files}
+            for uri in [uri for uri in self.reports if uri not in indexed]:
+                del self.reports[uri]
+
+
 class WorkspaceDiagnostics:
     """Pull answers and closed-file publishing for one server."""
 
@@ -68,12 +111,8 @@ class WorkspaceDiagnostics:
         self.configs: dict[Path, LintConfig] = {}
         """The rules each wish was last considered under."""
         self.pending: asyncio.Task[None] | None = None
-        self.unchanged: dict[
-            str, tuple[Checked, types.WorkspaceUnchangedDocumentDiagnosticReport]
-        ] = {}
-        """Closed files' "unchanged" reports, by uri, with the check they stand for."""
-        self.order: tuple[int, list[Path]] = (-1, [])
-        """The indexed paths sorted, with the index generation they were sorted at."""
+        self.reports = PassReports()
+        """What a pull pass reuses from the last: the paths' order, the "unchanged" reports."""
         self.checked_in_pass = 0
         """Files checked by pull passes since the heap was last settled (`lsp/heap.py`)."""
 
@@ -143,7 +182,7 @@ class WorkspaceDiagnostics:
         open_uris = {document.uri: document for document in self.server.open_documents()}
         lookups = Lookups(self.checks)
         checked_since_yield = 0
-        for path in self._in_order(index):
+        for path in self.reports.in_order(index):
             entry = index.files.get(path)
             uri = self.uri_of(path)
             if entry is None or uri is None:
@@ -160,7 +199,7 @@ class WorkspaceDiagnostics:
                 if checked is None:
                     continue
             if known.get(uri) == checked.result_id:
-                items.append(self._unchanged_item(uri, checked))
+                items.append(self.reports.unchanged(uri, checked))
             else:
                 items.append(
                     types.WorkspaceFullDocumentDiagnosticReport(
@@ -178,14 +217,8 @@ class WorkspaceDiagnostics:
         if self.checked_in_pass >= SETTLE_AFTER:
             self.checked_in_pass = 0
             settle("closed files were checked")
-        self._forget_unchanged(index)
+        self.reports.prune(index, self.uri_of)
         return types.WorkspaceDiagnosticReport(items=items)
-
-    def _in_order(self, index: WorkspaceIndex) -> list[Path]:
-        """The indexed paths in the order reports list them (sorted once per index change)."""
-        if self.order[0] != index.generation:
-            self.order = (index.generation, sorted(index.files, key=str))
-        return self.order[1]
 
     def _open_item(
         self, uri: str, version: int | None, previous: str | None
@@ -201,28 +234,6 @@ class WorkspaceDiagnostics:
         return types.WorkspaceFullDocumentDiagnosticReport(
             uri=uri, version=version, items=report.items, result_id=report.result_id
         )
-
-    def _unchanged_item(
-        self, uri: str, checked: Checked
-    ) -> types.WorkspaceUnchangedDocumentDiagnosticReport:
-        """The "unchanged" report of a closed file, made once per check of the file: a client
-        that re-pulls every two seconds gets the same 2,000 objects, not 2,000 new ones."""
-        known = self.unchanged.get(uri)
-        if known is None or known[0] is not checked:
-            known = self.unchanged[uri] = (
-                checked,
-                types.WorkspaceUnchangedDocumentDiagnosticReport(
-                    uri=uri, version=None, result_id=checked.result_id
-                ),
-            )
-        return known[1]
-
-    def _forget_unchanged(self, index: WorkspaceIndex) -> None:
-        """Drop the reports of files no longer indexed, once they outnumber the indexed ones."""
-        if len(self.unchanged) > 2 * index.count() + 100:
-            indexed = {self.uri_of(path) for path in index.files}
-            for uri in [uri for uri in self.unchanged if uri not in indexed]:
-                del self.unchanged[uri]
 
     def uri_of(self, path: Path) -> str | None:
         """The uri of a file, made once (a pass over the workspace asks for every one)."""
