@@ -24,12 +24,16 @@ from wishcraft.kinds import DocumentKind
 from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
 from wishcraft.lsp.features.anchors import anchor_at, anchor_highlights, anchor_rename_edits
 from wishcraft.lsp.features.indexing import Current, Indexer
+from wishcraft.lsp.heap import settle
 from wishcraft.lsp.index import IndexedFile
 
 if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
 
 RENAME_ANNOTATION = "wishcraft.renameConduit"
+
+SETTLE_AFTER = 500
+"""Files whose client ranges were made after which the heap is settled (`RangeCache.settle`)."""
 
 
 class RenameRefused(JsonRpcException):
@@ -82,11 +86,14 @@ class RangeCache:
     """
 
     files: dict[Path, _FileRanges] = field(default_factory=dict)
+    made: int = 0
+    """Files whose ranges were made since the heap was last settled."""
 
     def of(self, entry: IndexedFile, encoding: str | None) -> _FileRanges:
         """The ranges of `entry`'s ids (made now if this read of the file has none yet)."""
         known = self.files.get(entry.path)
         if known is None or known.entry is not entry or known.encoding != encoding:
+            self.made += 1
             known = _FileRanges(
                 entry,
                 encoding,
@@ -114,6 +121,13 @@ class RangeCache:
         if len(self.files) > 2 * count + 100:
             for path in [path for path in self.files if path not in known]:
                 del self.files[path]
+
+    def settle(self) -> None:
+        """Once ranges for many files were made (about 25 objects a file), set them aside from
+        the collector's full passes as the index is (`lsp/heap.py`)."""
+        if self.made >= SETTLE_AFTER:
+            self.made = 0
+            settle("the locations of many files were made")
 
 
 class ConduitReferences:
@@ -250,7 +264,9 @@ async def find_references(
     if target is None:
         return None
     uses, files = await refs.uses(target)
-    return refs.locations(uses, files, params.context.include_declaration)
+    locations = refs.locations(uses, files, params.context.include_declaration)
+    refs.ranges.settle()
+    return locations
 
 
 def prepare_rename(
@@ -300,7 +316,9 @@ async def rename(
         raise RenameRefused(reason)
     if new_id == target.conduit_id:
         return None
-    return refs.rename_edit(target, new_id, uses, files)
+    edit = refs.rename_edit(target, new_id, uses, files)
+    refs.ranges.settle()
+    return edit
 
 
 def highlight(
