@@ -335,6 +335,7 @@ async def test_a_moved_id_is_answered_where_it_is_now_not_where_it_was(big: Wish
     (big.root / on_disk).write_text("# moved\n# down\n" + wish_text(33))
     _said_changed(big, on_disk)
     await big.open(unsaved, wish_text(35))
+    await _references(big, REGISTRY, place)  # the open wish is read, as it was opened
     big.change(unsaved, "# a\n# b\n# c\n" + wish_text(35))
     try:
         after = await _references(big, REGISTRY, place)
