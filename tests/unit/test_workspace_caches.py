@@ -4,6 +4,7 @@ folder (`uses_of`), and the index set aside from the garbage collector (`lsp/hea
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from lsprotocol import types
 
 from testkit.big_workspace import WIDE_ID, build_workspace, wish_path
 from wishcraft.kinds import DocumentKind, classify
+from wishcraft.lsp import heap
 from wishcraft.lsp.conduit_ids import Target, uses_of
 from wishcraft.lsp.features.references import RangeCache
 from wishcraft.lsp.heap import settle
@@ -100,3 +102,22 @@ def test_a_settled_index_is_out_of_the_collectors_walk(tmp_path: Path) -> None:
     changed.write_text(changed.read_text().replace("micro", "minor"))
     index.update(changed, _classify)
     assert sum(isinstance(o, IndexedFile) for o in gc.get_objects()) == 1
+
+
+@pytest.mark.asyncio
+async def test_settling_during_a_request_waits_until_it_is_answered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    done: list[str] = []
+    ran = asyncio.Event()
+
+    def recorded(why: str) -> None:
+        done.append(why)
+        ran.set()
+
+    monkeypatch.setattr(heap, "settle", recorded)
+    heap.settle_soon("first")
+    heap.settle_soon("second")  # one is already waiting: enough
+    assert done == []  # not inside the request that asked
+    await asyncio.wait_for(ran.wait(), 5)
+    assert done == ["first"]

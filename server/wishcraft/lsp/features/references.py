@@ -24,7 +24,7 @@ from wishcraft.kinds import DocumentKind
 from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
 from wishcraft.lsp.features.anchors import anchor_at, anchor_highlights, anchor_rename_edits
 from wishcraft.lsp.features.indexing import Current, Indexer
-from wishcraft.lsp.heap import settle
+from wishcraft.lsp.heap import settle_soon
 from wishcraft.lsp.index import IndexedFile
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class RangeCache:
         the collector's full passes as the index is (`lsp/heap.py`)."""
         if self.made >= SETTLE_AFTER:
             self.made = 0
-            settle("the locations of many files were made")
+            settle_soon("the locations of many files were made")
 
 
 class ConduitReferences:

@@ -32,7 +32,7 @@ from wishcraft.lint import DocumentKind, LintConfig
 from wishcraft.lsp.features.diagnostics import to_diagnostic, to_diagnostics
 from wishcraft.lsp.features.indexing import Indexer
 from wishcraft.lsp.file_checks import Checked, FileChecks, Lookups, result_id
-from wishcraft.lsp.heap import settle
+from wishcraft.lsp.heap import settle_soon
 from wishcraft.lsp.index import WorkspaceIndex
 from wishcraft.model import ConduitDescriptor
 from wishcraft.names import DIAGNOSTIC_SOURCE
@@ -216,7 +216,7 @@ class WorkspaceDiagnostics:
         self.checked_in_pass += checked_since_yield
         if self.checked_in_pass >= SETTLE_AFTER:
             self.checked_in_pass = 0
-            settle("closed files were checked")
+            settle_soon("closed files were checked")
         self.reports.prune(index, self.uri_of)
         return types.WorkspaceDiagnosticReport(items=items)
 
