@@ -305,6 +305,56 @@ async def test_a_wish_written_on_disk_joins_the_references(big: WishClient) -> N
     assert wish_path(25) not in names and wish_path(24) in names
 
 
+def _lines_in(client: WishClient, locations: list[types.Location], relative: str) -> list[int]:
+    return [loc.range.start.line for loc in locations if _relative(client, loc.uri) == relative]
+
+
+def _said_changed(client: WishClient, relative: str) -> None:
+    """Tell the server a file changed on disk, as each profile's editor does."""
+    uri = client.uri(relative)
+    if client.profile == "vscode":
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=uri, type=types.FileChangeType.Changed)]
+            )
+        )
+    else:
+        client.text_document_did_save(
+            types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+
+
+async def test_a_moved_id_is_answered_where_it_is_now_not_where_it_was(big: WishClient) -> None:
+    # Each file's locations are made once per read of it and reused: a wish changed on disk
+    # and an open wish's unsaved text must be answered at their new lines, and no other.
+    text = await _open_registry(big)
+    place = _position_of(text, "worldsmith.place")
+    before = await _references(big, REGISTRY, place)
+    await _references(big, REGISTRY, place)  # answered from the cached locations
+    on_disk, unsaved = wish_path(33), wish_path(35)
+    (big.root / on_disk).write_text("# moved\n# down\n" + wish_text(33))
+    _said_changed(big, on_disk)
+    await big.open(unsaved, wish_text(35))
+    await _references(big, REGISTRY, place)  # the open wish is read, as it was opened
+    big.change(unsaved, "# a\n# b\n# c\n" + wish_text(35))
+    try:
+        after = await _references(big, REGISTRY, place)
+        assert _lines_in(big, after, on_disk) == [
+            line + 2 for line in _lines_in(big, before, on_disk)
+        ]
+        assert _lines_in(big, after, unsaved) == [
+            line + 3 for line in _lines_in(big, before, unsaved)
+        ]
+        moved = {on_disk, unsaved}
+        assert [(loc.uri, loc.range) for loc in after if _relative(big, loc.uri) not in moved] == [
+            (loc.uri, loc.range) for loc in before if _relative(big, loc.uri) not in moved
+        ]
+    finally:
+        big.close(unsaved)
+        (big.root / on_disk).write_text(wish_text(33))
+        _said_changed(big, on_disk)
+
+
 async def _symbols(client: WishClient, query: str) -> list[types.SymbolInformation]:
     """The symbols found (the client decodes them as SymbolInformation: same shape)."""
     result = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query=query))

@@ -8,10 +8,12 @@ bundled registry). Two wishes that name `x` share it only when they use the same
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from wishcraft.findings import Position
 from wishcraft.kinds import DocumentKind
@@ -36,13 +38,18 @@ class Target:
     """True when the cursor is on a registry entry's `id`, False on a wish's `tools` item."""
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
-    """One place an id appears: a wish's `tools` item, or its definition in the registry."""
+class Use(NamedTuple):
+    """One place an id appears: a wish's `tools` item, or its definition in the registry.
+
+    A named tuple: references make one per use, a thousand at a time, and a frozen
+    dataclass takes several times longer to make.
+    """
 
     path: Path
     place: IdPlace
     definition: bool
+    at: int = 0
+    """Where `place` is in its file's `ids` (what a file's cached client ranges are keyed by)."""
 
 
 def target_at(entry: IndexedFile, position: Position, registry_of: RegistryOf) -> Target | None:
@@ -57,28 +64,44 @@ def target_at(entry: IndexedFile, position: Position, registry_of: RegistryOf) -
 
 def uses_of(target: Target, files: Iterable[IndexedFile], registry_of: RegistryOf) -> list[Use]:
     """Every place of the target's id among `files`: the registry's definitions first, then
-    the wishes using that registry, each file in path order and each place in file order."""
-    definitions: list[Use] = []
-    wishes: list[Use] = []
-    registries: dict[Path, Path | None] = {}
+    the wishes using that registry, each file in path order and each place in file order.
+
+    References answer from this for up to every wish of the workspace, so it keeps to string
+    keys: a `Path`'s parent and hash are made in Python, several times slower than a str's.
+    """
+    definitions: list[tuple[str, IndexedFile, list[int]]] = []
+    wishes: list[tuple[str, IndexedFile, list[int]]] = []
+    # By folder: whether its wishes use the target's registry (a folder's wishes share one).
+    same_registry: dict[str, bool] = {}
     wanted = target.conduit_id
     for entry in files:
-        matching = [place for place in entry.ids if place.conduit_id == wanted]
+        matching = [at for at, place in enumerate(entry.ids) if place.conduit_id == wanted]
         if not matching:
             continue
+        key = str(entry.path)  # cached on the Path after the first time
         if entry.kind is DocumentKind.REGISTRY:
             if target.registry is not None and entry.path == target.registry:
-                definitions.extend(Use(entry.path, place, True) for place in matching)
+                definitions.append((key, entry, matching))
             continue
-        folder = entry.path.parent
-        if folder not in registries:
-            registries[folder] = registry_of(entry.path)
-        if registries[folder] == target.registry:
-            wishes.extend(Use(entry.path, place, False) for place in matching)
-    # Sorted by path only (stable): the places of one file stay in file order.
-    definitions.sort(key=lambda use: str(use.path))  # str: Path comparisons cost 10x more
-    wishes.sort(key=lambda use: str(use.path))
-    return definitions + wishes
+        folder = key.rpartition(os.sep)[0]  # os.path.dirname is several times slower
+        same = same_registry.get(folder)
+        if same is None:
+            same = same_registry[folder] = registry_of(entry.path) == target.registry
+        if same:
+            wishes.append((key, entry, matching))
+    # Sorted by path only: the places of one file stay in file order.
+    definitions.sort(key=_first)
+    wishes.sort(key=_first)
+    return [
+        Use(entry.path, entry.ids[at], definition, at)
+        for group, definition in ((definitions, True), (wishes, False))
+        for _, entry, places in group
+        for at in places
+    ]
+
+
+def _first(item: tuple[str, IndexedFile, list[int]]) -> str:
+    return item[0]
 
 
 def rename_refusal_reason(target: Target | None, new_id: str | None, known: set[str]) -> str | None:

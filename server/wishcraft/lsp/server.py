@@ -31,7 +31,7 @@ from pygls.workspace import TextDocument
 
 from wishcraft import __version__
 from wishcraft.lint import DocumentKind, LintConfig
-from wishcraft.lsp import framing
+from wishcraft.lsp import framing, pipes
 from wishcraft.lsp.refusal import Refusal, quiet_refusals
 from wishcraft.lsp.settings import Settings, read_settings
 from wishcraft.lsp.workspace import DocumentSnapshot, Workspace
@@ -246,6 +246,7 @@ class WishcraftLanguageServer(LanguageServer):
             super().start_io(stdin, stdout)
             return
         self._stop_event = threading.Event()
+        pipes.widen(sys.stdin, sys.stdout)  # a large answer crosses in one write (pipes.py)
         self.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
         try:
             asyncio.run(self._serve_stdin())

@@ -26,6 +26,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from wishcraft.lint import DocumentKind
+from wishcraft.lsp.heap import settle
 from wishcraft.lsp.index import IndexedFile, WorkspaceIndex, read_entry
 
 if TYPE_CHECKING:
@@ -92,6 +93,10 @@ class Indexer:
         """Uris made from indexed paths (pygls makes one in about 15 µs: 2,000 add up)."""
         self.built_hooks: list[Callable[[], None]] = []
         """Called after each build that finished (workspace diagnostics take a baseline)."""
+        self.open_entries: dict[str, tuple[str, IndexedFile]] = {}
+        """Open documents read as the index reads files, by uri, with the text they were read
+        from: every workspace request lays them over the index, and re-reading each one each
+        time would cost a YAML parse per open document per request."""
 
     def classify(self, path: Path) -> DocumentKind | None:
         """What a file is, by the rules open documents follow (`Workspace.kind_of`)."""
@@ -143,6 +148,7 @@ class Indexer:
         )
         for hook in self.built_hooks:
             hook()
+        settle("the workspace index was built")
 
     async def _progress_token(self) -> str | None:
         window = self.server.client_capabilities.window
@@ -184,13 +190,31 @@ class Indexer:
         kind = self.classify(path)
         if kind is None:
             return None
-        return read_entry(path, kind, document.source)
+        text = document.source
+        known = self.open_entries.get(document.uri)
+        # The very text object, not its version: a client that numbers versions wrong still
+        # has its edits applied, and pygls makes a new string for every change.
+        if (
+            known is not None
+            and known[0] is text
+            and known[1].kind is kind
+            and known[1].path == path
+        ):
+            return known[1]
+        entry = read_entry(path, kind, text)
+        self.open_entries[document.uri] = (text, entry)
+        return entry
 
     def current(self) -> Current:
         """Every indexed file, with open documents' unsaved text laid over the disk's."""
         entries = dict(self.index.files)
         opened: dict[Path, tuple[str, int | None]] = {}
-        for document in self.server.open_documents():
+        documents = self.server.open_documents()
+        if len(self.open_entries) > len(documents):
+            still_open = {document.uri for document in documents}
+            for uri in [uri for uri in self.open_entries if uri not in still_open]:
+                del self.open_entries[uri]
+        for document in documents:
             entry = self.open_entry(document)
             if entry is not None:
                 entries[entry.path] = entry

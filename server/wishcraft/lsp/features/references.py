@@ -10,6 +10,8 @@ says how many files it touches (where the client supports them). The pure part i
 
 from __future__ import annotations
 
+from collections.abc import Container
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ from wishcraft.kinds import DocumentKind
 from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
 from wishcraft.lsp.features.anchors import anchor_at, anchor_highlights, anchor_rename_edits
 from wishcraft.lsp.features.indexing import Current, Indexer
+from wishcraft.lsp.heap import settle_soon
 from wishcraft.lsp.index import IndexedFile
 from wishcraft.lsp.refusal import Refusal
 
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
     from wishcraft.lsp.server import WishcraftLanguageServer
 
 RENAME_ANNOTATION = "wishcraft.renameConduit"
+
+SETTLE_AFTER = 500
+"""Files whose client ranges were made after which the heap is settled (`RangeCache.settle`)."""
 
 
 class RenameRefused(Refusal):
@@ -56,6 +62,72 @@ def entry_range(entry: IndexedFile, span: Span, encoding: str | None) -> types.R
     )
 
 
+@dataclass(slots=True)
+class _FileRanges:
+    """One read of a file: its ids' ranges in client units, and their locations at one uri."""
+
+    entry: IndexedFile
+    encoding: str | None
+    spans: list[types.Range]
+    inner: list[types.Range]
+    uri: str = ""
+    locations: dict[int, types.Location] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RangeCache:
+    """The client ranges of every indexed file's ids, made once per read of the file.
+
+    An indexed file is never changed, only replaced (a new `IndexedFile` when it changed on
+    disk or in the editor), so a cached entry is valid while it is the same object. References
+    of an id named by 1,000 wishes then reuse 1,000 locations instead of making them again.
+    """
+
+    files: dict[Path, _FileRanges] = field(default_factory=dict)
+    made: int = 0
+    """Files whose ranges were made since the heap was last settled."""
+
+    def of(self, entry: IndexedFile, encoding: str | None) -> _FileRanges:
+        """The ranges of `entry`'s ids (made now if this read of the file has none yet)."""
+        known = self.files.get(entry.path)
+        if known is None or known.entry is not entry or known.encoding != encoding:
+            self.made += 1
+            known = _FileRanges(
+                entry,
+                encoding,
+                [entry_range(entry, place.span, encoding) for place in entry.ids],
+                [entry_range(entry, place.inner, encoding) for place in entry.ids],
+            )
+            self.files[entry.path] = known
+        return known
+
+    def location(
+        self, entry: IndexedFile, at: int, uri: str, encoding: str | None
+    ) -> types.Location:
+        """Where `entry`'s id number `at` is, at `uri`."""
+        ranges = self.of(entry, encoding)
+        if ranges.uri != uri:
+            ranges.uri = uri
+            ranges.locations = {}
+        found = ranges.locations.get(at)
+        if found is None:
+            found = ranges.locations[at] = types.Location(uri=uri, range=ranges.spans[at])
+        return found
+
+    def prune(self, known: Container[Path], count: int) -> None:
+        """Forget files no longer indexed, once they outnumber the indexed ones."""
+        if len(self.files) > 2 * count + 100:
+            for path in [path for path in self.files if path not in known]:
+                del self.files[path]
+
+    def settle(self) -> None:
+        """Once ranges for many files were made (about 25 objects a file), set them aside from
+        the collector's full passes as the index is (`lsp/heap.py`)."""
+        if self.made >= SETTLE_AFTER:
+            self.made = 0
+            settle_soon("the locations of many files were made")
+
+
 class ConduitReferences:
     """The references, rename and highlight handlers' shared steps for one server."""
 
@@ -63,6 +135,7 @@ class ConduitReferences:
         """Answer for `server` from `indexer`'s workspace index."""
         self.server = server
         self.indexer = indexer
+        self.ranges = RangeCache()
 
     def registry_of(self, path: Path) -> Path | None:
         """The registry file a wish is checked against (None: the bundled one)."""
@@ -97,16 +170,26 @@ class ConduitReferences:
                     files.entries[target.registry] = outside
         candidates = [files.entries[path] for path in paths if path in files.entries]
         uses = uses_of(target, candidates, self.registry_of)
+        self.ranges.prune(files.entries, len(files.entries))
         return uses, files
 
-    def location(self, use: Use, files: Current) -> types.Location | None:
-        """Where one use is, for the client."""
-        uri = files.uri(use.path)
-        if uri is None:
-            return None
+    def locations(
+        self, uses: list[Use], files: Current, include_declaration: bool
+    ) -> list[types.Location]:
+        """Where the uses are, for the client (a file's uri and entry looked up once)."""
         encoding = self.server.workspace.position_encoding
-        entry = files.entries[use.path]
-        return types.Location(uri=uri, range=entry_range(entry, use.place.span, encoding))
+        out: list[types.Location] = []
+        path: Path | None = None
+        uri: str | None = None
+        entry: IndexedFile | None = None
+        for use in uses:
+            if use.definition and not include_declaration:
+                continue
+            if use.path is not path:  # uses_of groups each file's uses together
+                path, uri, entry = use.path, files.uri(use.path), files.entries[use.path]
+            if uri is not None and entry is not None:
+                out.append(self.ranges.location(entry, use.at, uri, encoding))
+        return out
 
     def known_ids(self, target: Target, files: Current) -> set[str]:
         """The ids the target's registry defines (empty when it is not indexed)."""
@@ -122,7 +205,7 @@ class ConduitReferences:
         by_file: dict[Path, list[types.Range]] = {}
         for use in uses:
             by_file.setdefault(use.path, []).append(
-                entry_range(files.entries[use.path], use.place.inner, encoding)
+                self.ranges.of(files.entries[use.path], encoding).inner[use.at]
             )
         capabilities = self.server.client_capabilities.workspace
         workspace_edit = capabilities.workspace_edit if capabilities else None
@@ -179,13 +262,9 @@ async def find_references(
     if target is None:
         return None
     uses, files = await refs.uses(target)
-    include = params.context.include_declaration
-    return [
-        location
-        for use in uses
-        if include or not use.definition
-        if (location := refs.location(use, files)) is not None
-    ]
+    locations = refs.locations(uses, files, params.context.include_declaration)
+    refs.ranges.settle()
+    return locations
 
 
 def prepare_rename(
@@ -235,7 +314,9 @@ async def rename(
         raise RenameRefused(reason)
     if new_id == target.conduit_id:
         return None
-    return refs.rename_edit(target, new_id, uses, files)
+    edit = refs.rename_edit(target, new_id, uses, files)
+    refs.ranges.settle()
+    return edit
 
 
 def highlight(

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ from wishcraft.lint import DocumentKind, LintConfig
 from wishcraft.lsp.features.diagnostics import to_diagnostic, to_diagnostics
 from wishcraft.lsp.features.indexing import Indexer
 from wishcraft.lsp.file_checks import Checked, FileChecks, Lookups, result_id
+from wishcraft.lsp.heap import settle_soon
+from wishcraft.lsp.index import WorkspaceIndex
 from wishcraft.model import ConduitDescriptor
 from wishcraft.names import DIAGNOSTIC_SOURCE
 
@@ -42,9 +45,55 @@ logger = logging.getLogger(__name__)
 CHUNK = 25
 """Files checked between two yields to the event loop (a few tens of ms)."""
 
+SETTLE_AFTER = 500
+"""Files checked by pull passes after which their results are set aside from the garbage
+collector's full passes (`lsp/heap.py`): 2,000 checks are about 20,000 objects."""
+
 RECHECK_DELAY = 0.2
 """Quiet time after a registry or rules change before closed wishes are checked again (a
 registry being typed in changes on every key)."""
+
+
+@dataclass(slots=True)
+class PassReports:
+    """What one `workspace/diagnostic` pass reuses from the last (a client re-pulls every two
+    seconds, and almost always nothing changed): the indexed paths in report order, sorted
+    once per index change, and each closed file's "unchanged" report, made once per check of
+    the file rather than 2,000 new objects a pass."""
+
+    order: tuple[int, list[Path]] = (-1, [])
+    """The indexed paths sorted, with the index generation they were sorted at."""
+    reports: dict[str, tuple[Checked, types.WorkspaceUnchangedDocumentDiagnosticReport]] = field(
+        default_factory=dict
+    )
+    """Closed files' "unchanged" reports, by uri, with the check they stand for."""
+
+    def in_order(self, index: WorkspaceIndex) -> list[Path]:
+        """The indexed paths in the order reports list them."""
+        if self.order[0] != index.generation:
+            self.order = (index.generation, sorted(index.files, key=str))
+        return self.order[1]
+
+    def unchanged(
+        self, uri: str, checked: Checked
+    ) -> types.WorkspaceUnchangedDocumentDiagnosticReport:
+        """The "unchanged" report of a closed file for its current check."""
+        known = self.reports.get(uri)
+        if known is None or known[0] is not checked:
+            known = self.reports[uri] = (
+                checked,
+                types.WorkspaceUnchangedDocumentDiagnosticReport(
+                    uri=uri, version=None, result_id=checked.result_id
+                ),
+            )
+        return known[1]
+
+    def prune(self, index: WorkspaceIndex, uri_of: Callable[[Path], str | None]) -> None:
+        """Drop the reports of files no longer indexed, once they outnumber the indexed ones."""
+        if len(self.reports) > 2 * index.count() + 100:
+            indexed = {uri_of(path) for path in index.files}
+            for uri in [uri for uri in self.reports if uri not in indexed]:
+                del self.reports[uri]
 
 
 class WorkspaceDiagnostics:
@@ -62,6 +111,10 @@ class WorkspaceDiagnostics:
         self.configs: dict[Path, LintConfig] = {}
         """The rules each wish was last considered under."""
         self.pending: asyncio.Task[None] | None = None
+        self.reports = PassReports()
+        """What a pull pass reuses from the last: the paths' order, the "unchanged" reports."""
+        self.checked_in_pass = 0
+        """Files checked by pull passes since the heap was last settled (`lsp/heap.py`)."""
 
     @property
     def pull(self) -> bool:
@@ -129,47 +182,58 @@ class WorkspaceDiagnostics:
         open_uris = {document.uri: document for document in self.server.open_documents()}
         lookups = Lookups(self.checks)
         checked_since_yield = 0
-        for path in sorted(index.files, key=str):
+        for path in self.reports.in_order(index):
             entry = index.files.get(path)
             uri = self.uri_of(path)
             if entry is None or uri is None:
                 continue
             document = open_uris.get(uri)
             if document is not None:
-                report = self.document_report(uri, known.get(uri))
-                version: int | None = document.version
-            else:
-                inputs = lookups.inputs(path, entry.kind)
-                cached = self.checks.cached(path, entry.stamp, inputs)
-                checked = cached or self.checks.check(path, entry.kind, entry.stamp, inputs)
-                if cached is None:
-                    checked_since_yield += 1
+                items.append(self._open_item(uri, document.version, known.get(uri)))
+                continue
+            inputs = lookups.inputs(path, entry.kind)
+            checked = self.checks.cached(path, entry.stamp, inputs)
+            if checked is None:
+                checked = self.checks.check(path, entry.kind, entry.stamp, inputs)
+                checked_since_yield += 1
                 if checked is None:
                     continue
-                version = None
-                report = (
-                    types.RelatedUnchangedDocumentDiagnosticReport(result_id=checked.result_id)
-                    if known.get(uri) == checked.result_id
-                    else types.RelatedFullDocumentDiagnosticReport(
-                        items=self._diagnostics(checked), result_id=checked.result_id
-                    )
-                )
-            if isinstance(report, types.RelatedUnchangedDocumentDiagnosticReport):
-                items.append(
-                    types.WorkspaceUnchangedDocumentDiagnosticReport(
-                        uri=uri, version=version, result_id=report.result_id
-                    )
-                )
+            if known.get(uri) == checked.result_id:
+                items.append(self.reports.unchanged(uri, checked))
             else:
                 items.append(
                     types.WorkspaceFullDocumentDiagnosticReport(
-                        uri=uri, version=version, items=report.items, result_id=report.result_id
+                        uri=uri,
+                        version=None,
+                        items=self._diagnostics(checked),
+                        result_id=checked.result_id,
                     )
                 )
             if checked_since_yield >= CHUNK:
+                self.checked_in_pass += checked_since_yield
                 checked_since_yield = 0
                 await asyncio.sleep(0)  # let edits and requests in between
+        self.checked_in_pass += checked_since_yield
+        if self.checked_in_pass >= SETTLE_AFTER:
+            self.checked_in_pass = 0
+            settle_soon("closed files were checked")
+        self.reports.prune(index, self.uri_of)
         return types.WorkspaceDiagnosticReport(items=items)
+
+    def _open_item(
+        self, uri: str, version: int | None, previous: str | None
+    ) -> (
+        types.WorkspaceFullDocumentDiagnosticReport
+        | types.WorkspaceUnchangedDocumentDiagnosticReport
+    ):
+        report = self.document_report(uri, previous)
+        if isinstance(report, types.RelatedUnchangedDocumentDiagnosticReport):
+            return types.WorkspaceUnchangedDocumentDiagnosticReport(
+                uri=uri, version=version, result_id=report.result_id
+            )
+        return types.WorkspaceFullDocumentDiagnosticReport(
+            uri=uri, version=version, items=report.items, result_id=report.result_id
+        )
 
     def uri_of(self, path: Path) -> str | None:
         """The uri of a file, made once (a pass over the workspace asks for every one)."""
