@@ -30,8 +30,8 @@ Anything the rule cannot vouch for is read whole with `parse_yaml`:
 - the edit touches a line before the first key, or an item whose value does not start on its
   `-` line;
 - the fragment holds a tab, NUL, BOM or lone surrogate; does not read whole and clean (syntax
-  error, duplicate key, anchor, alias, too deep); starts its container elsewhere; or does not
-  end at its boundary;
+  error, duplicate key, anchor, alias, too deep); gives its container a tag, or starts it
+  anywhere but at the run's first key or `-`; or does not end at its boundary;
 - a new top-level key repeats another one (the full parse words the duplicate-key finding);
 - the document would pass `MAX_NODES`.
 Nodes are never changed in place: unchanged ones are shared with the previous tree and moved
@@ -78,7 +78,7 @@ def reparse(previous: ParsedYaml | None, text: str) -> ParsedYaml:
         return parse_yaml(text)
     if previous.text == text:
         return previous
-    reused = _reparse(previous, text)
+    reused = reuse(previous, text)
     return reused if reused is not None else parse_yaml(text)
 
 
@@ -197,8 +197,9 @@ def _is_item_line(old: ParsedYaml, item: Node, column: int) -> bool:
     )
 
 
-def _reparse(old: ParsedYaml, text: str) -> ParsedYaml | None:
-    """The new tree by the module's rule, or None when a full parse must decide."""
+def reuse(old: ParsedYaml, text: str) -> ParsedYaml | None:
+    """The parse of `text` by the module's rule from `old`, or None when a full parse must
+    decide (`reparse` then makes one)."""
     root = old.root
     if (
         not old.complete
@@ -315,6 +316,7 @@ def _read_items(
     if (
         fragment_sequence.kind is not NodeKind.SEQUENCE
         or fragment_sequence.flow
+        or fragment_sequence.tag is not None
         or fragment_sequence.span.start != Position(run.start, column)
     ):
         return None
@@ -413,13 +415,15 @@ def _reparse_pairs(old: ParsedYaml, text: str, edit: _Edit, first: int) -> Parse
     if composed is None or composed[0] is None:
         return None
     fragment_root = composed[0]
+    new_pairs = fragment_root.pairs
     if (
         fragment_root.kind is not NodeKind.MAPPING
         or fragment_root.flow
-        or fragment_root.span.start != Position(start_line, 0)
+        or fragment_root.tag is not None
+        or not new_pairs
+        or new_pairs[0].key.span.start != Position(start_line, 0)
     ):
         return None
-    new_pairs = fragment_root.pairs
     new_boundary = boundary + edit.lines if boundary is not None else None
     if new_boundary is not None:
         if new_pairs[-1].key.span.start != Position(new_boundary, 0):
