@@ -169,7 +169,7 @@ def test_any_chain_of_edits_reparses_as_a_full_parse(text: str, edits: list[Edit
     check_chain(text, edits)
 
 
-@settings(max_examples=max(25, settings.default.max_examples // 10))
+@settings(max_examples=max(25, settings().max_examples // 10))
 @given(st.lists(EDITS, min_size=1, max_size=3))
 def test_edits_of_a_5000_line_wish_reparse_as_a_full_parse(edits: list[Edit]) -> None:
     check_chain(LARGE, edits)
