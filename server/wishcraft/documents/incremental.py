@@ -15,12 +15,14 @@ of old lines. That range must fall inside one run of consecutive *units*:
 Only that run is read again, as a fragment in the same surroundings as in the document: above
 items, a made-up `key:` line puts their sequence in a mapping at column 0, as in the document;
 below, a made-up boundary stands for the first unchanged line (a `-` in the sequence's column,
-or a key in column 0). The scanner's decisions at a unit's edges depend only on that: on the
-column and the indicator that starts the next line. The fragment must read whole and clean,
-start with the same container at the same place (so the unit before the run ends as before),
-and read its boundary as the next item or key (so nothing of the run spills past it: an
-unclosed quote, bracket or block scalar swallows the boundary and the check fails). The new
-nodes are placed at their lines; every node after the run moves by the lines added or removed.
+or a key in column 0). The scanner's decisions at a unit's edges depend only on that: the
+column and the indicator that start the next line end a plain or block scalar, close nested
+blocks (their end marks fall on that token) and start the next item or key; nothing else of
+that line is looked at before the run's tokens are done. The fragment must read whole and
+clean, start with the same container at the same place (so the unit before the run ends as
+before), and read its boundary as the next item or key (so nothing of the run spills past it:
+a quote or bracket left open swallows the boundary and the check fails). The new nodes are
+placed at their lines; every node after the run moves by the lines added or removed.
 
 Anything the rule cannot vouch for is read whole with `parse_yaml`:
 - the previous tree is not clean: any YAML finding (a syntax error, a duplicate key, a BOM, …),
@@ -36,8 +38,8 @@ Anything the rule cannot vouch for is read whole with `parse_yaml`:
 - the document would pass `MAX_NODES`.
 Nodes are never changed in place: unchanged ones are shared with the previous tree and moved
 ones are copies (a leaf's empty lists shared), so a previous version stays valid for whoever
-still holds it. `data` is built
-the same way: new containers, with the values of unchanged nodes shared.
+still holds it. `data` is built the same way: new containers, with the values of unchanged
+nodes shared.
 """
 
 from __future__ import annotations
