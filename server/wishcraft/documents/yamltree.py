@@ -9,15 +9,14 @@ parser otherwise) instead of `yaml.compose`, because composing ourselves lets us
 - keep alias sites (PyYAML's composer reuses the anchored node and loses where `*x` stood);
 - bound work on hostile input: nesting depth and alias expansion are counted, never recursed.
 
-Plain scalars are resolved with the YAML 1.2 core schema, as serde_yaml (upstream) does, so
-`yes` stays a string and `0o17` is an integer.
+Plain scalars are resolved with the YAML 1.2 core schema, as serde_yaml (upstream) does (in
+`documents.scalars`), so `yes` stays a string and `0o17` is an integer.
 """
 
 from __future__ import annotations
 
 import bisect
 import gc
-import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from wishcraft.documents.scalars import resolve_plain_scalar as resolve_plain_scalar
+from wishcraft.documents.scalars import resolve_scalar
 from wishcraft.findings import DuplicateKeyData, Finding, Position, Severity, Span, split_lines
 
 try:
@@ -143,6 +144,8 @@ class ParsedYaml:
 
     `complete` is False when a syntax error cut the tree short; `data` is the Python value of
     the tree with aliases expanded (bounded), duplicate keys keeping their first value.
+    `node_count` is how many nodes were read and `anchored` whether any anchor or alias was
+    (what `documents.incremental` needs to know before reusing the tree).
     """
 
     text: str
@@ -151,6 +154,11 @@ class ParsedYaml:
     findings: list[Finding]
     complete: bool
     lines: list[str]
+    node_count: int = 0
+    anchored: bool = False
+    plain_text: bool | None = None
+    """Whether the text is free of what the incremental reader leaves to a full parse (a
+    carriage return, a NEL/LS/PS break, a directive or a document marker); None until asked."""
     _last_content: list[int] | None = None
     _next_code: list[int] | None = None
 
@@ -197,70 +205,6 @@ class ParsedYaml:
         return any(f.severity is Severity.ERROR for f in self.findings)
 
 
-_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
-_BOOL_TRUE = re.compile(r"^(?:true|True|TRUE)$")
-_BOOL_FALSE = re.compile(r"^(?:false|False|FALSE)$")
-_INT_DEC = re.compile(r"^[-+]?[0-9]+$")
-_INT_OCT = re.compile(r"^0o[0-7]+$")
-_INT_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
-_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
-_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
-
-_TAG_PREFIX = "tag:yaml.org,2002:"
-
-
-_NOT_TEXT_STARTS = frozenset("-+.0123456789~nNtTfF")
-
-
-def resolve_plain_scalar(text: str) -> Any:
-    """Resolve a plain (unquoted) scalar with the YAML 1.2 core schema, as serde_yaml does."""
-    if text and text[0] not in _NOT_TEXT_STARTS:  # most scalars of a wish: plain words
-        return text
-    if _NULL.match(text):
-        return None
-    if _BOOL_TRUE.match(text):
-        return True
-    if _BOOL_FALSE.match(text):
-        return False
-    if _INT_DEC.match(text):
-        return int(text)
-    if _INT_OCT.match(text):
-        return int(text[2:], 8)
-    if _INT_HEX.match(text):
-        return int(text[2:], 16)
-    if _FLOAT.match(text):
-        return float(text)
-    if _INF.match(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if _NAN.match(text):
-        return math.nan
-    return text
-
-
-def _resolve_scalar(event: yaml.ScalarEvent) -> Any:
-    """Resolve a scalar event's value from its style and explicit tag."""
-    tag = event.tag
-    text = event.value
-    if tag and tag.startswith("!!"):
-        tag = _TAG_PREFIX + tag[2:]
-    if tag in (None, "!") and not event.style:
-        return resolve_plain_scalar(text) if tag is None else text
-    if tag is None or tag == "!" or tag == _TAG_PREFIX + "str":
-        return text
-    resolved = resolve_plain_scalar(text)
-    expected: dict[str, type | tuple[type, ...]] = {
-        "int": int,
-        "float": (int, float),
-        "bool": bool,
-        "null": type(None),
-    }
-    kind = tag.removeprefix(_TAG_PREFIX)
-    if kind in expected and isinstance(resolved, expected[kind]):
-        return float(resolved) if kind == "float" else resolved  # type: ignore[arg-type]
-    return text
-
-
 class _TooManyNodes(Exception):
     """Raised by the composer when the document has more than `MAX_NODES` nodes."""
 
@@ -277,8 +221,9 @@ class _Open:
 class _Composer:
     """Builds the node tree from events, iteratively, recording findings as it goes."""
 
-    def __init__(self, text: str, bom: bool, lines: list[str]) -> None:
+    def __init__(self, text: str, bom: bool, lines: list[str], line_offset: int = 0) -> None:
         self.text = text
+        self.line_offset = line_offset  # a fragment's first line in its document
         self.bom = bom
         self.last_line = len(lines) - 1
         self.last_line_length = len(lines[-1])
@@ -288,7 +233,7 @@ class _Composer:
         if any(char in text for char in _YAML_ONLY_BREAK_CHARS):  # `in` is memchr-fast
             self.line_starts = [0] + [match.end() for match in _LSP_BREAK.finditer(text)]
         # Most documents need no adjustment: then marks map straight to positions.
-        self.plain = not bom and self.line_starts is None
+        self.plain = not bom and self.line_starts is None and not line_offset
         self.findings: list[Finding] = []
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
@@ -296,6 +241,7 @@ class _Composer:
         self.bomb_reported = False
         self.nodes = 0
         self.refused = False
+        self.anchored = False
 
     def span(self, start: Any, end: Any) -> Span:
         """Turn two PyYAML marks into a span, shifting line 0 past a stripped BOM."""
@@ -313,8 +259,8 @@ class _Composer:
             line = mark.line
             column = mark.column + (1 if self.bom and mark.line == 0 else 0)
         if line > self.last_line:
-            return Position(self.last_line, self.last_line_length)
-        return Position(line, column)
+            return Position(self.last_line + self.line_offset, self.last_line_length)
+        return Position(line + self.line_offset, column)
 
     def add(
         self, code: str, message: str, span: Span, severity: Severity = Severity.ERROR, **data: Any
@@ -417,10 +363,11 @@ class _Composer:
                 tag=event.tag,
                 anchor=event.anchor,
                 style=event.style,
-                value=_resolve_scalar(event),
+                value=resolve_scalar(event),
                 text=event.value,
             )
         elif isinstance(event, yaml.AliasEvent):
+            self.anchored = True
             node = Node(NodeKind.ALIAS, span, anchor=event.anchor)
             target = self.anchors.get(event.anchor or "")
             if target is None or event.anchor in self.open_anchors:
@@ -447,12 +394,14 @@ class _Composer:
             )
             node = Node(kind, span, tag=event.tag, anchor=event.anchor, flow=bool(event.flow_style))
             if event.anchor:
+                self.anchored = True
                 self.open_anchors.add(event.anchor)
                 self.anchors[event.anchor] = node
             return node
         else:
             return None
         if node.anchor:
+            self.anchored = True
             self.anchors[node.anchor] = node
         return node
 
@@ -731,4 +680,22 @@ def parse_yaml(text: str) -> ParsedYaml:
             "scope, invariants, budget, tools, plan, safety_tests and rollback.",
             Span.at(0, 0, 0, 0),
         )
-    return ParsedYaml(text, root, data, composer.findings, complete, lines)
+    return ParsedYaml(
+        text, root, data, composer.findings, complete, lines, composer.nodes, composer.anchored
+    )
+
+
+def compose_fragment(text: str, line_offset: int) -> tuple[Node | None, int] | None:
+    """Compose a fragment of a document whose first line is `line_offset` there: its root and
+    node count, or None unless it reads whole with no finding, anchor or alias."""
+    composer = _Composer(text, False, split_lines(text), line_offset)
+    loader = _PARSER_LOADER(text)
+    try:
+        root, complete = composer.compose(iter(loader.get_event, None), lambda: Position(0, 0))
+    except (yaml.YAMLError, ValueError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    if not complete or composer.findings or composer.anchored or composer.refused:
+        return None
+    return root, composer.nodes

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from wishcraft.documents import NodeKind, ParsedYaml, PathIndex, parse_yaml
+from wishcraft.documents import NodeKind, ParsedYaml, PathIndex
+from wishcraft.documents.incremental import reparse
 from wishcraft.documents.yamltree import gc_paused
 from wishcraft.findings import DuplicateKeyData, Finding, OmittedData, Severity, Span, fix_data
 from wishcraft.kinds import DocumentKind
@@ -106,10 +107,20 @@ def apply_config(findings: list[Finding], config: LintConfig) -> list[Finding]:
 
 
 @gc_paused()
-def analyse_wish(text: str, registry: Registry, config: LintConfig | None = None) -> Analysis:
-    """Parse and lint a wish; never raises on any text."""
+def analyse_wish(
+    text: str,
+    registry: Registry,
+    config: LintConfig | None = None,
+    previous: ParsedYaml | None = None,
+) -> Analysis:
+    """Parse and lint a wish; never raises on any text.
+
+    `previous`, the parse of an earlier version, lets the parser re-read only what changed
+    (`documents.incremental`: the same tree as a full parse); every rule still sees the whole
+    tree, since the required keys, duplicates and budget-against-tier rules are not local.
+    """
     config = config or LintConfig()
-    parsed = parse_yaml(text)
+    parsed = reparse(previous, text)
     index = PathIndex(parsed.root)
     findings = list(parsed.findings)
     analysis = Analysis(DocumentKind.WISH, parsed, index, findings)
@@ -292,9 +303,12 @@ def _duplicate_ids(data: Any, index: PathIndex) -> list[Finding]:
 
 
 @gc_paused()
-def analyse_registry(text: str, config: LintConfig | None = None) -> Analysis:
-    """Parse and lint a conduit registry file; never raises on any text."""
-    parsed = parse_yaml(text)
+def analyse_registry(
+    text: str, config: LintConfig | None = None, previous: ParsedYaml | None = None
+) -> Analysis:
+    """Parse and lint a conduit registry file (re-reading only what changed since `previous`,
+    as `analyse_wish` does); never raises on any text."""
+    parsed = reparse(previous, text)
     index = PathIndex(parsed.root)
     found, data = registry_reading(parsed, index)
     findings = apply_config(found, config or LintConfig())

@@ -13,7 +13,10 @@ Every rule here is a cache rule, and each one has a unit test (`tests/unit/test_
   `wishcraft.files.globs` setting is;
 - a snapshot is reused only for the same text, version, registry object and lint rules, and the
   32 most recently used documents keep theirs (a typical wish re-analyses in about a
-  millisecond, which keeps 500 open wishes small).
+  millisecond, which keeps 500 open wishes small);
+- a new version is parsed from the previous snapshot's parse of the same document
+  (`documents.incremental`: only the edited block is read again, with the same result as a
+  full parse), then linted whole.
 The server holds one `Workspace` and passes it what pygls knows (the text, the version, the
 workspace folders, the position encoding).
 """
@@ -264,7 +267,9 @@ class Workspace:
             return None
         config = self.lint_config_for(path)
         cached = self.cache.get(uri)
+        previous = None
         if cached is not None:
+            previous = cached.snapshot.analysis.parsed
             self.cache.move_to_end(uri)
             if (
                 cached.snapshot.version != version
@@ -276,11 +281,11 @@ class Workspace:
             registry = self.registry_for(path)
             if cached is not None and cached.snapshot.registry is registry:
                 return cached.snapshot
-            analysis = analyse_wish(text, registry, config)
+            analysis = analyse_wish(text, registry, config, previous)
         else:
             if cached is not None and cached.snapshot.kind is kind:
                 return cached.snapshot
-            analysis = analyse_registry(text, config)
+            analysis = analyse_registry(text, config, previous)
             registry = registry_from_parsed(
                 analysis.parsed, analysis.index, analysis.findings, path, analysis.data
             )
