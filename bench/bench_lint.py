@@ -13,6 +13,7 @@ Run: `python3 bench/bench_lint.py` (about half a minute).
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import subprocess
@@ -77,7 +78,7 @@ def bench_documents() -> None:
         ):
             yamltree._PARSER_LOADER = parser
             try:
-                times = measure(lambda t=text: analyse_wish(t, registry), repeat=repeat)
+                times = measure(functools.partial(analyse_wish, text, registry), repeat=repeat)
             finally:
                 yamltree._PARSER_LOADER = loader
             results[parser_name] = statistics.median(times)
@@ -86,7 +87,9 @@ def bench_documents() -> None:
                 f"  {label:<12} parse+lint, {parser_name:<12} {describe(times)}   "
                 f"({verdict} the {targets[label]:g} ms target)"
             )
-        baseline = measure(lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader), repeat=repeat)
+        baseline = measure(
+            functools.partial(yaml.load, text, Loader=yaml.CSafeLoader), repeat=repeat
+        )
         print(
             f"  {label:<12} yaml.load (C) alone     {describe(baseline)}   "
             f"(full lint costs {results['libyaml (C)'] / statistics.median(baseline):.1f}× "
@@ -99,7 +102,7 @@ def bench_many_keys(count: int = 20_000) -> None:
     """Parse a mapping of `count` keys, one of them repeated, and one of 4 times as many."""
     for keys in (count, count * 4):
         text = "".join(f"key{i}: {i}\n" for i in range(keys)) + "key7: again\n"
-        times = measure(lambda t=text: yamltree.parse_yaml(t), repeat=5, warmup=1)
+        times = measure(functools.partial(yamltree.parse_yaml, text), repeat=5, warmup=1)
         print(f"  {keys:>7,} keys, one repeated: {describe(times)}")
 
 

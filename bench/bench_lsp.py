@@ -120,15 +120,16 @@ class Server:
         """Start the server and initialise it like an editor with snippets and markdown."""
         self.client = LanguageClient("bench", "1")
 
-        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def published(params: types.PublishDiagnosticsParams) -> None:
             future = self.waiting.pop(params.uri, None)
             if future is not None and not future.done():
                 future.set_result(None)
 
-        @self.client.feature(types.WORKSPACE_CONFIGURATION)
         def configuration(params: types.ConfigurationParams) -> list[Any]:
             return [self.settings.get(item.section or "", None) for item in params.items]
+
+        self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(published)
+        self.client.feature(types.WORKSPACE_CONFIGURATION)(configuration)
 
         for method in (
             types.WINDOW_LOG_MESSAGE,
@@ -196,7 +197,7 @@ class Server:
         """Shut the server down."""
         await self.client.shutdown_async(None)
         self.client.exit(None)
-        await self.client.stop()
+        await self.client.stop()  # type: ignore[no-untyped-call]  # pygls leaves it untyped
 
 
 async def timed(action: Callable[[], Awaitable[Any]]) -> float:

@@ -27,9 +27,9 @@ from lsprotocol import types
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from lsp.test_planning import start_client  # noqa: E402
 from testkit.codex_home import write_codex_home  # noqa: E402
 from testkit.loopback import LoopbackCodex, drip_transcript, sse, success_transcript  # noqa: E402
+from testkit.lsp_planning import start_client  # noqa: E402
 from wishcraft.names import COMMAND_PLAN_WISH, NOTIFICATION_PLAN_UPDATED  # noqa: E402
 
 WISH = (ROOT / "examples/data/wishes/lighthouse.wish.yaml").read_text()

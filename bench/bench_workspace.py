@@ -102,7 +102,7 @@ class RawAnswers(LanguageServerProtocol):
         super().__init__(server, converter)
         converter.register_structure_hook(RawResponse, lambda data, _: RawResponse(**data))
 
-    def get_result_type(self, method: str) -> type[Any] | None:
+    def get_result_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         """No lsprotocol type for the timed requests' answers: they stay dicts and lists."""
         if method in RAW_ANSWERS:
             return RawResponse
@@ -160,18 +160,19 @@ async def run(root: Path, runs: int) -> dict[str, Any]:
     client = LanguageClient("bench", "1", protocol_cls=RawAnswers)
     ended = asyncio.Event()
 
-    @client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
     def create(params: types.WorkDoneProgressCreateParams) -> None:
         return None
 
-    @client.feature(types.PROGRESS)
     def progress(params: types.ProgressParams) -> None:
         if isinstance(params.value, dict) and params.value.get("kind") == "end":
             ended.set()
 
-    @client.feature(types.WORKSPACE_CONFIGURATION)
     def configuration(params: types.ConfigurationParams) -> list[Any]:
         return [None for _ in params.items]
+
+    client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(create)
+    client.feature(types.PROGRESS)(progress)
+    client.feature(types.WORKSPACE_CONFIGURATION)(configuration)
 
     for method in (
         types.WINDOW_LOG_MESSAGE,
@@ -283,7 +284,7 @@ async def run(root: Path, runs: int) -> dict[str, Any]:
     memory = rss_mb(pid)
     await client.shutdown_async(None)
     client.exit(None)
-    await client.stop()
+    await client.stop()  # type: ignore[no-untyped-call]  # pygls leaves it untyped
     return {
         "server build": build_seconds,
         "references": references,
@@ -363,7 +364,7 @@ async def yamlls_capabilities() -> dict[str, Any]:
     capabilities = result.capabilities
     await client.shutdown_async(None)
     client.exit(None)
-    await client.stop()
+    await client.stop()  # type: ignore[no-untyped-call]  # pygls leaves it untyped
     return {
         "references": capabilities.references_provider,
         "rename": capabilities.rename_provider,
