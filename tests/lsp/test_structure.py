@@ -94,3 +94,38 @@ async def test_code_lens_shows_scores_and_heat(client: WishClient) -> None:
     assert lens.command is not None and calls.command is not None
     assert lens.command.title.startswith("Court C 75 · S 75 · R 70 · heat ")
     assert calls.command.title == "plan 10/10 · today 200/200"  # no plan made yet
+
+
+async def test_the_outline_follows_every_edit_and_repeats_for_one_version(
+    client: WishClient,
+) -> None:
+    """Editors ask for one version's outline several times (the outline view, breadcrumbs,
+    sticky scroll): the same answer each time; after an edit (a renamed key, a new plan step)
+    and after an edit undone, the outline is that of the new text, never the kept one."""
+    name = "data/wishes/s-outline-edits.wish.yaml"
+    await client.open(name, VALID_WISH)
+
+    async def names() -> list[str]:
+        symbols = await client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=_doc(client, name))
+        )
+        assert symbols is not None
+        out = []
+        for symbol in symbols:
+            assert isinstance(symbol, types.DocumentSymbol)
+            out.append(symbol.name)
+            out.extend(f"{symbol.name}/{child.name}" for child in symbol.children or [])
+        return out
+
+    first = await names()
+    assert await names() == first
+    edited = VALID_WISH.replace("safety_tests:", "safety_checks:").replace(
+        "plan:\n", 'plan:\n  - "Count the lamps first"\n'
+    )
+    client.change(name, edited)
+    after = await names()
+    assert "safety_checks" in after and "safety_tests" not in after
+    assert "plan/Count the lamps first" in after
+    assert after != first and await names() == after
+    client.change(name, VALID_WISH)
+    assert await names() == first

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lsprotocol import types
+from pygls.workspace import PositionCodec
 
-from wishcraft.documents.positions import PositionMapper
+from wishcraft.documents.positions import PositionMapper, code_units
 from wishcraft.findings import Position, Span
 
 LINES = ["plain ascii", "🌊 wave 灯台 x", "\ttab 😀😀 end", ""]
@@ -47,3 +50,18 @@ def test_span_to_range() -> None:
     assert PositionMapper(LINES).to_range(span) == types.Range(
         start=types.Position(line=1, character=0), end=types.Position(line=2, character=10)
     )
+
+
+@given(
+    text=st.text(
+        alphabet=st.characters(
+            codec=None, min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()
+        ),
+        max_size=40,
+    ),
+    encoding=st.sampled_from(["utf-8", "utf-16", "utf-32"]),
+)
+def test_code_units_count_as_pyglss_codec_does(text: str, encoding: str) -> None:
+    """The C-speed count (`code_units`) agrees with pygls' per-character codec on any text:
+    ASCII, the BMP, astral characters and lone surrogates, in every encoding."""
+    assert code_units(text, encoding) == PositionCodec(encoding).impl.num_units(text)

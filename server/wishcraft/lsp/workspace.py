@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wishcraft.config import NO_CONFIG, ConfigFile, ConfigFileError, read_config_file
 from wishcraft.documents.positions import PositionMapper
@@ -68,6 +69,9 @@ class DocumentSnapshot:
     analysis: Analysis
     positions: PositionMapper
     registry: Registry
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What features make from this version and answer again while it stands (the outline):
+    kept with the snapshot, so it goes when the version does, or the document closes."""
 
     @property
     def kind(self) -> DocumentKind:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from wishcraft.documents.anchors import anchor_rename_reason
+from wishcraft.documents.positions import code_units
 from wishcraft.findings import Span
 from wishcraft.kinds import DocumentKind
 from wishcraft.lsp.conduit_ids import Target, Use, rename_refusal_reason, target_at, uses_of
@@ -40,22 +41,17 @@ class RenameRefused(Refusal):
     """A rename that cannot be done; its message is the one sentence the user sees."""
 
 
-def _units(text: str, encoding: str | None) -> int:
-    """How many code units of the client's encoding `text` takes (at C speed)."""
-    if encoding == types.PositionEncodingKind.Utf32:
-        return len(text)
-    if encoding == types.PositionEncodingKind.Utf8:
-        return len(text.encode("utf-8", "surrogatepass"))
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
 def entry_range(entry: IndexedFile, span: Span, encoding: str | None) -> types.Range:
     """A span of an indexed file in client units (only lines that are not ASCII need its text)."""
     text = entry.wide_lines.get(span.start.line)
     start, end = span.start.column, span.end.column
     if text is not None:
-        start = _units(text[:start], encoding)
-        end = _units(text[: span.end.column], encoding) if span.end.line == span.start.line else end
+        start = code_units(text[:start], encoding)
+        end = (
+            code_units(text[: span.end.column], encoding)
+            if span.end.line == span.start.line
+            else end
+        )
     return types.Range(
         start=types.Position(line=span.start.line, character=start),
         end=types.Position(line=span.end.line, character=end),
