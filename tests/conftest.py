@@ -1,14 +1,17 @@
 """Shared test helpers: paths to the examples and the reference files, a fresh user state
-folder per test, the hypothesis profiles, and the random order's seed printed under the results.
+folder per test, a loopback GitHub API (`github`), the hypothesis profiles, and the random
+order's seed printed under the results.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from testkit.github import LoopbackGitHub
 from testkit.paths import EXAMPLES
 
 
@@ -84,3 +87,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _written_order(item: pytest.Item) -> tuple[str, int]:
     callspec = getattr(item, "callspec", None)
     return (callspec.id if callspec is not None else "", item.location[1] or 0)
+
+
+@pytest.fixture
+def github() -> Iterator[LoopbackGitHub]:
+    """A loopback GitHub REST API for one test (the pull-request tests point GITHUB_API_URL
+    at it)."""
+    with LoopbackGitHub() as server:
+        yield server

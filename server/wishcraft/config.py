@@ -94,17 +94,24 @@ def read_config_file(path: Path | None) -> ConfigFile:
     if path is None:
         return NO_CONFIG
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         return NO_CONFIG
-    except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself
+    except OSError as exc:
+        raise ConfigFileError(path, exc.strerror or type(exc).__name__) from None
+    return config_from_bytes(path, raw)
+
+
+def config_from_bytes(path: Path, raw: bytes) -> ConfigFile:
+    """Parse a wishcraft.toml already read (`path` names it in messages): the editor's trust
+    question quotes and hashes one read, so what it shows is what it trusts."""
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise ConfigFileError(
             path,
             f"it is not UTF-8: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}",
         ) from None
-    except OSError as exc:
-        raise ConfigFileError(path, exc.strerror or type(exc).__name__) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(path, str(exc)) from None
     return ConfigFile(path, data)

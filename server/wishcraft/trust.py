@@ -91,18 +91,27 @@ def repository_root(start: Path) -> Path:
     return config_root(found) if found is not None else folder
 
 
-def config_digest(root: Path) -> str:
-    """The SHA-256 of the repository's wishcraft.toml, or `NO_CONFIG` when it has none."""
+def config_bytes(root: Path) -> bytes | None:
+    """The bytes of the repository's wishcraft.toml, or None when it has none."""
     try:
-        data = (root / CONFIG_RELATIVE).read_bytes()
+        return (root / CONFIG_RELATIVE).read_bytes()
     except FileNotFoundError:
-        return NO_CONFIG
+        return None
     except OSError as error:
         raise TrustError(
             f"Cannot read {root / CONFIG_RELATIVE} ({error.strerror or error}); fix its "
             "permissions, then run `wishcraft trust` again."
         ) from None
-    return hashlib.sha256(data).hexdigest()
+
+
+def digest_of(data: bytes | None) -> str:
+    """The digest trust records for a wishcraft.toml's bytes (`NO_CONFIG` for none)."""
+    return NO_CONFIG if data is None else hashlib.sha256(data).hexdigest()
+
+
+def config_digest(root: Path) -> str:
+    """The SHA-256 of the repository's wishcraft.toml, or `NO_CONFIG` when it has none."""
+    return digest_of(config_bytes(root))
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -200,8 +209,11 @@ def trusted_repositories(env: Mapping[str, str] | None = None) -> list[TrustedRe
     ]
 
 
-def trust_of(start: Path, env: Mapping[str, str] | None = None) -> Trust:
-    """Whether the repository holding `start` is trusted with its wishcraft.toml as it is now.
+def trust_of(
+    start: Path, env: Mapping[str, str] | None = None, *, digest: str | None = None
+) -> Trust:
+    """Whether the repository holding `start` is trusted with its wishcraft.toml as it is now
+    (or as `digest` says it is, when the caller has just read it).
 
     A store or a wishcraft.toml that cannot be read raises `TrustError`: the caller refuses.
     """
@@ -209,7 +221,7 @@ def trust_of(start: Path, env: Mapping[str, str] | None = None) -> Trust:
     entry = _load(store_path(env)).get(str(root))
     if entry is None:
         return Trust.UNTRUSTED
-    if entry["wishcraft_toml_sha256"] != config_digest(root):
+    if entry["wishcraft_toml_sha256"] != (digest if digest is not None else config_digest(root)):
         return Trust.CHANGED
     return Trust.TRUSTED
 

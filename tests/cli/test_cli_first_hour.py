@@ -51,12 +51,6 @@ def codex() -> Iterator[LoopbackCodex]:
         yield server
 
 
-@pytest.fixture()
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
-
-
 def patch_answers() -> list[Response]:
     """The apply exchange: read the README, propose the patch, then a closing message."""
     return [

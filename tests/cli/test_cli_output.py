@@ -23,8 +23,8 @@ from testkit.codex_home import write_codex_home
 from testkit.github import LoopbackGitHub
 from testkit.loopback import LoopbackCodex, sse, success_transcript
 from testkit.paths import LSP_WORKSPACE
-from testkit.pr_repo import TOKEN, Scenario, make_scenario
-from testkit.pr_wish import write_wish
+from testkit.pr_repo import TOKEN, Scenario
+from testkit.pr_repo import wishcraft_in as in_scenario
 from testkit.samples import chunks
 from wishcraft.cli import build_parser
 from wishcraft.cli.output import EXIT_CODES, aligned, colour_wanted
@@ -226,31 +226,6 @@ def test_colour_is_for_terminals_and_no_color_wins(
 def test_aligned_pads_every_column_but_the_last() -> None:
     assert aligned(("a", "bb", "c"), [("xyz", "1", "tail"), ("-", "22", "t")]) == (
         "a    bb  c\nxyz  1   tail\n-    22  t\n"
-    )
-
-
-@pytest.fixture
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
-
-
-@pytest.fixture
-def scenario(tmp_path: Path, github: LoopbackGitHub) -> Scenario:
-    found = make_scenario(tmp_path, github.base_url)
-    write_wish(found)
-    return found
-
-
-def in_scenario(scenario: Scenario, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", *args],
-        env=scenario.env,
-        cwd=scenario.work,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
     )
 
 

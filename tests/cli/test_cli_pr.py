@@ -12,47 +12,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from testkit.apply_ws import UPDATE, make_workspace, read_then_patch
 from testkit.codex_home import write_codex_home
 from testkit.github import Answer, LoopbackGitHub
 from testkit.loopback import LoopbackCodex
-from testkit.pr_repo import TOKEN, WISH, Scenario, make_scenario, run_git
-from testkit.pr_wish import PLAN_STEPS, WISH_FILE, branch_of, token_leaks, write_wish
+from testkit.pr_repo import TOKEN, WISH, Scenario, run_git
+from testkit.pr_repo import wishcraft_in as wishcraft
+from testkit.pr_wish import PLAN_STEPS, WISH_FILE, branch_of, token_leaks
 from wishcraft.ledger import LedgerEntry, verify
-
-
-@pytest.fixture
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
-
-
-@pytest.fixture
-def scenario(tmp_path: Path, github: LoopbackGitHub) -> Scenario:
-    found = make_scenario(tmp_path, github.base_url)
-    write_wish(found)
-    return found
-
-
-def wishcraft(
-    scenario: Scenario, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `wishcraft …` in the clone with the scenario's environment (its git wrapper, the
-    token, GITHUB_API_URL)."""
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", *args],
-        env=env if env is not None else scenario.env,
-        cwd=cwd or scenario.work,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def assert_no_token(

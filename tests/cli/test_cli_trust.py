@@ -23,8 +23,8 @@ from testkit.codex_home import write_codex_home
 from testkit.github import LoopbackGitHub
 from testkit.loopback import LoopbackCodex, sse, success_transcript
 from testkit.paths import ROOT
-from testkit.pr_repo import Scenario, make_scenario
-from testkit.pr_wish import write_wish
+from testkit.pr_repo import Scenario
+from testkit.pr_repo import wishcraft_in as wishcraft
 from testkit.samples import SAMPLE_PLAN, chunks
 from wishcraft.conduit.config import user_config_file
 from wishcraft.trust import user_config_dir
@@ -149,31 +149,6 @@ def test_the_user_config_folder_is_one_folder() -> None:
 
 
 # -- [pr] check and `wishcraft trust` ----------------------------------------------------------
-
-
-@pytest.fixture
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
-
-
-@pytest.fixture
-def scenario(tmp_path: Path, github: LoopbackGitHub) -> Scenario:
-    found = make_scenario(tmp_path, github.base_url)
-    write_wish(found)
-    return found
-
-
-def wishcraft(scenario: Scenario, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", *args],
-        env=scenario.env,
-        cwd=scenario.work,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_pr_check_runs_only_in_a_trusted_repository_as_trusted(

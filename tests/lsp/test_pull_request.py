@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,12 +40,6 @@ class Editor:
 
     client: WishClient
     scenario: Scenario
-
-
-@pytest.fixture
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
 
 
 @pytest_asyncio.fixture(loop_scope="module", params=["vscode", "neovim"])

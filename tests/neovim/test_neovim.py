@@ -83,6 +83,23 @@ def newer_neovim() -> str | None:
 needs_system_nvim = pytest.mark.skipif(system_nvim() is None, reason="Neovim is not installed")
 
 
+APPLY_PATCH = (
+    "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
+    " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
+    "*** Delete File: src/old.py\n*** End Patch\n"
+)
+"""The change both apply tests expect: one file updated, one added, one deleted."""
+
+
+def codex_env(home: Path, codex: LoopbackCodex) -> dict[str, str]:
+    """The environment that sends Neovim's server to the loopback Codex with a fake login."""
+    return {
+        "CODEX_HOME": str(home),
+        "CHATGPT_BASE_URL": codex.base_url,
+        "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
+    }
+
+
 def run_neovim(
     script: str,
     wish: Path,
@@ -165,11 +182,7 @@ def test_plan_this_wish_streams_progress_and_writes_the_plan_file(tmp_path: Path
             "plan.lua",
             wish,
             tmp_path,
-            {
-                "CODEX_HOME": str(home),
-                "CHATGPT_BASE_URL": codex.base_url,
-                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
-            },
+            codex_env(home, codex),
         )
         assert (
             len([request for request in codex.requests if request.path.endswith("/responses")]) == 1
@@ -279,24 +292,14 @@ def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
     root = tmp_path / "workspace"
     wish = make_workspace(root)
     before = tree(root)
-    patch = (
-        "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
-        " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
-        "*** Delete File: src/old.py\n*** End Patch\n"
-    )
     home = write_codex_home(tmp_path / "codex-home")
     with LoopbackCodex() as codex:
-        codex.enqueue("responses", *read_then_patch(patch))
+        codex.enqueue("responses", *read_then_patch(APPLY_PATCH))
         result = run_neovim(
             "apply.lua",
             wish,
             tmp_path,
-            {
-                "CODEX_HOME": str(home),
-                "CHATGPT_BASE_URL": codex.base_url,
-                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
-                "WORKSPACE_ROOT": str(root),
-            },
+            {**codex_env(home, codex), "WORKSPACE_ROOT": str(root)},
         )
     assert result["steps"] == ["started", "code actions", "executed", "applied", "saved", "undone"]
     assert "wishcraft.applyPlan" in result["commands"] and "Apply plan" in result["actions"]
@@ -419,11 +422,7 @@ def test_wish_plan_opens_the_plan_beside_the_wish_live_with_progress_and_cancels
             "plugin_plan.lua",
             wish,
             tmp_path,
-            {
-                "CODEX_HOME": str(home),
-                "CHATGPT_BASE_URL": codex.base_url,
-                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
-            },
+            codex_env(home, codex),
             setup=plugin_setup(tmp_path),
             nvim=nvim,
         )
@@ -453,24 +452,14 @@ def test_wish_apply_shows_the_diff_saves_the_files_and_wish_undo_restores_them(
     root = tmp_path / "workspace"
     wish = make_workspace(root)
     before = tree(root)
-    patch = (
-        "*** Begin Patch\n*** Update File: src/lamps.py\n@@\n-lamps = 2\n+lamps = 3\n"
-        " lit = False\n*** Add File: src/beacon.py\n+colour = 'amber'\n"
-        "*** Delete File: src/old.py\n*** End Patch\n"
-    )
     home = write_codex_home(tmp_path / "codex-home")
     with LoopbackCodex() as codex:
-        codex.enqueue("responses", *read_then_patch(patch))
+        codex.enqueue("responses", *read_then_patch(APPLY_PATCH))
         result = run_neovim(
             "plugin_apply.lua",
             wish,
             tmp_path,
-            {
-                "CODEX_HOME": str(home),
-                "CHATGPT_BASE_URL": codex.base_url,
-                "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
-                "WORKSPACE_ROOT": str(root),
-            },
+            {**codex_env(home, codex), "WORKSPACE_ROOT": str(root)},
             setup=plugin_setup(tmp_path),
             nvim=nvim,
         )

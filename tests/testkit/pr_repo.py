@@ -24,6 +24,7 @@ import base64
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,4 +291,20 @@ def make_scenario(tmp: Path, github_url: str, *, subdir: str = "") -> Scenario:
         anchor,
         Wish.model_validate(WISH),
         workspace=workspace,
+    )
+
+
+def wishcraft_in(
+    scenario: Scenario, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `wishcraft …` in the clone with the scenario's environment (its git wrapper, the
+    token, GITHUB_API_URL), or `env` and `cwd` when given."""
+    return subprocess.run(
+        [sys.executable, "-m", "wishcraft.cli", *args],
+        env=env if env is not None else scenario.env,
+        cwd=cwd or scenario.work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )

@@ -8,7 +8,6 @@ deadline ends the call; an API that answers 200,000 errors must not become a 12 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,12 +20,6 @@ DRAFT = PullRequestDraft("acme", "widgets", "T", "B", "wish/x-1", "main", True)
 TOKEN = Token("ghp_BoundsTestToken0123456789abcdefgh", "GH_TOKEN")
 DEADLINE = 2.0
 """Without the deadline the trickled answer below would take over 100 s."""
-
-
-@pytest.fixture
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
 
 
 def fail(github: LoopbackGitHub, deadline: float = DEADLINE) -> tuple[str, float]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +21,6 @@ from testkit.pr_repo import APPLIED, BASIC, CONDUIT, REGISTRY, TOKEN, Scenario, 
 from wishcraft.apply import rollback
 from wishcraft.ledger import LedgerEntry, append, verify
 from wishcraft.pr import LedgerPlace, PrRefused, PrResult, find_applied
-
-
-@pytest.fixture
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
 
 
 @pytest.fixture

@@ -26,12 +26,6 @@ from wishcraft.pr.errors import PrRefused
 
 
 @pytest.fixture
-def github() -> Iterator[LoopbackGitHub]:
-    with LoopbackGitHub() as server:
-        yield server
-
-
-@pytest.fixture
 def served(tmp_path: Path, github: LoopbackGitHub) -> Iterator[tuple[Scenario, GitHttpServer]]:
     scenario = make_scenario(tmp_path, github.base_url)
     with GitHttpServer(tmp_path / "remote", password=TOKEN) as server:

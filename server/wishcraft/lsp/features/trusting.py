@@ -36,9 +36,12 @@ REVIEW = "Review and trust…"
 
 
 def question(repo: str, check: str | None, digest: str, changed: bool) -> str:
-    """The one question: what trusting lets run, and which file is trusted."""
+    """The one question: what trusting lets run, and which file is trusted (`digest` is
+    `trust.NO_CONFIG` when the repository has no wishcraft.toml)."""
+    from wishcraft.trust import NO_CONFIG
+
     again = " It changed since you last trusted it." if changed else ""
-    if digest == "":
+    if digest == NO_CONFIG:
         return (
             f"Trust the repository {repo}? It has no {CONFIG_RELATIVE}, so nothing of its "
             "own runs now; a wishcraft.toml added later needs trusting again."
@@ -54,16 +57,20 @@ def question(repo: str, check: str | None, digest: str, changed: bool) -> str:
     )
 
 
-def _check_of(root: Path) -> str | None:
-    """The `[pr] check` command the repository's wishcraft.toml names (None: none, or the
-    file does not parse, which the question then cannot quote: the user reads the file)."""
-    from wishcraft.pr.config import load_pr_config
+def _check_of(root: Path, raw: bytes | None) -> str | None:
+    """The `[pr] check` command in the bytes of the repository's wishcraft.toml (None: no
+    file, no check, or a file that does not parse, which the question then cannot quote: the
+    user reads the file). The same bytes are hashed for the question, so what it quotes is
+    what is trusted."""
+    from wishcraft.config import ConfigFileError, config_from_bytes
+    from wishcraft.pr.config import pr_config_from
     from wishcraft.pr.errors import PrBadInput
 
-    path = root / CONFIG_RELATIVE
+    if raw is None:
+        return None
     try:
-        return load_pr_config(path if path.is_file() else None).check
-    except PrBadInput as error:
+        return pr_config_from(config_from_bytes(root / CONFIG_RELATIVE, raw)).check
+    except (ConfigFileError, PrBadInput) as error:
         logger.info("trust: %s", error)
         return None
 
@@ -82,7 +89,8 @@ async def trust_repository(
         NO_CONFIG,
         Trust,
         TrustError,
-        config_digest,
+        config_bytes,
+        digest_of,
         repository_root,
         trust,
         trust_of,
@@ -95,8 +103,9 @@ async def trust_repository(
         return {"outcome": "failed", "message": message}
     try:
         root = repository_root(folder)
-        state = trust_of(root)
-        digest = config_digest(root)
+        raw = config_bytes(root)
+        digest = digest_of(raw)
+        state = trust_of(root, digest=digest)
     except TrustError as error:
         _say(server, types.MessageType.Error, str(error))
         return {"outcome": "failed", "message": str(error)}
@@ -104,12 +113,12 @@ async def trust_repository(
         message = f"{root.name} is already trusted with its {CONFIG_RELATIVE} as it is now."
         _say(server, types.MessageType.Info, message)
         return {"outcome": "trusted", "message": message}
-    shown = "" if digest == NO_CONFIG else digest
-    actions = [TRUST, OPEN, CANCEL] if shown else [TRUST, CANCEL]
+    has_file = digest != NO_CONFIG
+    actions = [TRUST, OPEN, CANCEL] if has_file else [TRUST, CANCEL]
     answer = await server.window_show_message_request_async(
         types.ShowMessageRequestParams(
             type=types.MessageType.Warning,
-            message=question(root.name, _check_of(root), shown, state is Trust.CHANGED),
+            message=question(root.name, _check_of(root, raw), digest, state is Trust.CHANGED),
             actions=[types.MessageActionItem(title=title) for title in actions],
         )
     )
@@ -126,7 +135,7 @@ async def trust_repository(
         return {"outcome": "failed", "message": str(error)}
     message = (
         f"Trusted {root.name} with {CONFIG_RELATIVE} as it is now (sha256 {entry.digest[:12]}…)."
-        if shown
+        if has_file
         else f"Trusted {root.name} (it has no {CONFIG_RELATIVE})."
     )
     _say(server, types.MessageType.Info, message)
