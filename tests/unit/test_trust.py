@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit.unprivileged import call_unprivileged, unprivileged_folder
 from wishcraft.conduit.config import REPOSITORY_KEYS, load_config
 from wishcraft.config import load_workspace_config
 from wishcraft.trust import (
@@ -80,12 +81,30 @@ def test_a_damaged_store_refuses(repo: Path, env: dict[str, str], text: str) -> 
         trust_of(repo, env)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_store_refuses(repo: Path, env: dict[str, str]) -> None:
-    trust(repo, env)
-    store_path(env).chmod(0)
-    with pytest.raises(TrustError, match="Cannot read the trust store"):
-        trust_of(repo, env)
+def test_an_unreadable_store_refuses() -> None:
+    """A trust store the user cannot read trusts nothing. Run as `nobody` when the tests run as
+    root (root reads any file), so CI checks it too."""
+    with unprivileged_folder() as folder:
+        env = {"XDG_CONFIG_HOME": str(folder / "xdg"), "HOME": str(folder / "home")}
+        root = folder / "repo"
+        (root / "data" / "config").mkdir(parents=True)
+        (root / "data" / "config" / "wishcraft.toml").write_text('[pr]\ncheck = "make"\n')
+        trust(root, env)  # as the current user: imports what the child needs
+        store = store_path(env)
+        owner = folder.stat()
+        for made in (folder / "xdg", store.parent, store, root, root / "data"):
+            os.chown(made, owner.st_uid, owner.st_gid)
+        store.chmod(0)
+
+        def trust_in_child() -> str:
+            try:
+                trust_of(root, env)
+            except TrustError as error:
+                return str(error)
+            return "trusted"
+
+        said = call_unprivileged(trust_in_child)
+    assert said.startswith("Cannot read the trust store"), said
 
 
 def test_the_store_is_written_whole(repo: Path, env: dict[str, str]) -> None:
