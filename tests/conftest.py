@@ -1,6 +1,6 @@
 """Shared test helpers: paths to the examples and the reference files, a fresh user state
-folder per test, a loopback GitHub API (`github`), the hypothesis profiles, and the random
-order's seed printed under the results.
+folder per test, a loopback GitHub API (`github`) and Codex backend (`codex`), the hypothesis
+profiles, and the random order's seed printed under the results.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from testkit.github import LoopbackGitHub
+from testkit.loopback import LoopbackCodex
 from testkit.paths import EXAMPLES
 
 
@@ -94,4 +95,11 @@ def github() -> Iterator[LoopbackGitHub]:
     """A loopback GitHub REST API for one test (the pull-request tests point GITHUB_API_URL
     at it)."""
     with LoopbackGitHub() as server:
+        yield server
+
+
+@pytest.fixture
+def codex() -> Iterator[LoopbackCodex]:
+    """A loopback Codex backend for one test (modules that share one define their own)."""
+    with LoopbackCodex() as server:
         yield server

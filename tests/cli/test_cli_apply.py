@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,32 +23,12 @@ from testkit.apply_ws import (
     MOVE,
     UPDATE,
     WISH_TEXT,
-    make_workspace,
     read_then_patch,
     tree,
     write_plan,
 )
-from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex
 from wishcraft.ledger import verify
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    return write_codex_home(tmp_path / "home")
-
-
-@pytest.fixture()
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    make_workspace(root)
-    return root
 
 
 def wish_of(root: Path) -> Path:

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from testkit.apply_ws import (
     read_then_patch,
     tree,
 )
-from testkit.codex_home import write_codex_home
 from testkit.loopback import (
     LoopbackCodex,
     function_call_item,
@@ -36,17 +34,6 @@ from testkit.loopback import (
 )
 
 WISH = "data/wishes/lamps.wish.yaml"
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    return write_codex_home(tmp_path / "home")
 
 
 @pytest.fixture()

@@ -19,7 +19,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,10 @@ from testkit.apply_ws import (
     ALL,
     UPDATE,
     WISH_TEXT,
-    make_workspace,
     read_then_patch,
     tree,
     write_plan,
 )
-from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, custom_tool_call_item, sse, tool_call_transcript
 from testkit.signals import interruptible
 from wishcraft.undo_state import state_dir_for
@@ -71,24 +68,6 @@ def ledger(root: Path) -> list[dict[str, Any]]:
 
 EXCHANGE_REQUESTS = 3
 """`read_then_patch` is three responses: a read, the patch, the final message."""
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    return write_codex_home(tmp_path / "home")
-
-
-@pytest.fixture()
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    make_workspace(root)
-    return root
 
 
 def requests(codex: LoopbackCodex) -> int:

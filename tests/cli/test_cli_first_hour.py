@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,12 +42,6 @@ PATCH = (
     "*** End Patch\n"
 )
 ORIGIN = "https://github.com/ada/kelvin.git"
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 def patch_answers() -> list[Response]:

@@ -13,13 +13,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, json_response, sse, success_transcript
 from testkit.paths import LSP_WORKSPACE
 from testkit.samples import SAMPLE_PLAN, chunks
@@ -30,20 +28,9 @@ AUDIT_FIELDS = ("prompt_hash", "model", "tokens_used")
 
 
 @pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
-
-
-@pytest.fixture()
 def workspace(tmp_path: Path) -> Path:
     shutil.copytree(LSP_WORKSPACE, tmp_path / "ws")
     return tmp_path / "ws"
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    return write_codex_home(tmp_path / "home")
 
 
 def wishcraft(

@@ -20,7 +20,7 @@ import resource
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,12 +34,6 @@ from wishcraft.ledger import LedgerEntry, append, verify
 
 LEDGER = "data/ledger/wishes.jsonl"
 WISH = "data/wishes/lighthouse.wish.yaml"
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 @pytest.fixture()

@@ -12,11 +12,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from testkit.apply_ws import APPLY_ID, UPDATE, make_workspace, read_then_patch, tree
 from testkit.codex_home import write_codex_home
@@ -24,12 +21,6 @@ from testkit.loopback import LoopbackCodex
 from wishcraft.ledger import verify
 
 WISH_KEY = "data/wishes/lamps.wish.yaml"
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 def wishcraft(root: Path, codex: LoopbackCodex, *args: str) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +31,6 @@ from wishcraft.court.findings import GATE_CODES
 PLANNER = "openai.codex.v2025.plan"
 WISH = Path("data/wishes/lighthouse.wish.yaml")
 REGISTRY = Path("data/conduits/registry.yaml")
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 @pytest.fixture()

@@ -6,19 +6,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 def run_models(

@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,12 +38,6 @@ HOSTILE = f"Survey{ERASE}rm -rf ~{OSC52}{CSI_C1}{BIDI}"
 TERMINAL_BYTES = ("\x1b", "\r", "\x07", "\x9b", "\u202e", "\u2066")
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 """Select Graphic Rendition: colours and bold, the only sequence rich may write."""
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 def cli(

