@@ -215,6 +215,10 @@ def test_lint_with_no_path_checks_the_current_folder_naming_the_registry_relativ
     assert line.startswith(f"{WISH_PATH}:")
     assert line.endswith(f"`nope.tool` is not a conduit of {REGISTRY_PATH}.")
     assert str(repo) not in done.stdout + done.stderr
+    # `fmt` too walks the current folder when given no path: both files, none to change.
+    tidy = wishcraft("fmt", "--check", cwd=repo)
+    assert tidy.returncode == 0, tidy.stderr
+    assert "0 of the 2 wish and registry files would be reformatted" in tidy.stderr
     # From the folder above, the path from there; from a folder beside it, the full path.
     above = wishcraft("lint", repo / WISH_PATH, cwd=repo.parent)
     assert f"is not a conduit of {repo.name}/{REGISTRY_PATH}." in above.stdout

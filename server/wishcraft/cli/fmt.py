@@ -1,4 +1,4 @@
-"""`wishcraft fmt PATH... [--check]`: format wishes and registries as the editor does, for CI.
+"""`wishcraft fmt [PATH...] [--check]`: format wishes and registries as the editor does, for CI.
 
 The same rules as the language server's formatting (`wishcraft.formatting`): indentation, the
 space after `key:` and `-`, one-line flow lists, trailing spaces and blank lines normalised;
@@ -10,16 +10,15 @@ writes nothing, names each file that would change and exits 1 when there is one.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any, TextIO
 
-from wishcraft.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from wishcraft.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_paths
 
 
 def register(subparsers: Any) -> None:
     """Add the `fmt` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("fmt", help="format wish and registry files or folders")
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    add_paths(parser)
     parser.add_argument(
         "--check",
         action="store_true",

@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from wishcraft.cli import output
 from wishcraft.cli.lint_report import Located, github_annotation, sarif_log
-from wishcraft.cli.options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_registry_and_format
+from wishcraft.cli.options import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_paths,
+    add_registry_and_format,
+)
 from wishcraft.findings import Finding, Severity, format_path
 from wishcraft.kinds import DocumentKind, classify, is_wish_path, is_yaml_name
 from wishcraft.lint import (
@@ -53,14 +59,7 @@ PARALLEL_THRESHOLD = 200
 def register(subparsers: Any) -> None:
     """Add the `lint` subcommand to the `wishcraft` parser."""
     parser = subparsers.add_parser("lint", help="lint wish and registry files or folders")
-    parser.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        default=[Path(".")],
-        metavar="PATH",
-        help="wish or registry files, or folders to search (default: the current folder)",
-    )
+    add_paths(parser)
     add_registry_and_format(parser, ("text", "json", "github", "sarif"))
     parser.add_argument(
         "--config",

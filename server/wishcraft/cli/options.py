@@ -12,6 +12,19 @@ from wishcraft.exitcodes import EXIT_OK as EXIT_OK
 from wishcraft.exitcodes import EXIT_USAGE as EXIT_USAGE
 
 
+def add_paths(parser: argparse.ArgumentParser) -> None:
+    """The files and folders `lint` and `fmt` walk: the current folder when none is named,
+    as ruff and eslint do."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        default=[Path(".")],
+        metavar="PATH",
+        help="wish or registry files, or folders to search (default: the current folder)",
+    )
+
+
 def add_registry_and_format(
     parser: argparse.ArgumentParser, formats: tuple[str, ...] = ("text", "json")
 ) -> None:
