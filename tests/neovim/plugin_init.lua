@@ -21,10 +21,17 @@ local ok, err = pcall(function()
     end
     return true
   end)
+  -- Background work the server did not offer to stop (its indexing, reported as it is here)
+  -- is not what :WishCancel stops: the user is told nothing can be cancelled.
+  local progress = client.handlers["$/progress"] or client.config.handlers["$/progress"]
+  local ctx = { client_id = client.id, method = "$/progress" }
+  progress(nil, { token = "background", value = { kind = "begin", title = "Indexing wishes",
+                                                   cancellable = false } }, ctx, client.config)
   helpers.type(":WishCancel<CR>")
   helpers.wait_for("the cancel's answer", function()
-    return vim.fn.execute("messages"):find("Nothing is running", 1, true) ~= nil
+    return vim.fn.execute("messages"):find("Nothing is running that can be cancelled", 1, true) ~= nil
   end)
+  progress(nil, { token = "background", value = { kind = "end" } }, ctx, client.config)
   helpers.type(":new<CR>:WishPlan<CR>")
   result.messages = helpers.messages()
   vim.lsp.stop_client(client.id)

@@ -142,7 +142,7 @@ def run_neovim(
     )
     assert result_file.exists(), completed.stderr
     result: dict[str, Any] = json.loads(result_file.read_text())
-    assert "error" not in result, result
+    assert "error" not in result, json.dumps(result, indent=1)
     return result
 
 
@@ -546,7 +546,7 @@ def test_wish_init_sets_a_new_repository_up_and_opens_the_starter_wish(
     # plugin's messages arrive on a loaded machine).
     for sentence in (
         "Wishcraft: This wish has no applied change to undo.",
-        "Wishcraft: Nothing is running.",
+        "Wishcraft: Nothing is running that can be cancelled.",
         "Wishcraft: Open a wish first: this buffer has no Wishcraft server.",
     ):
         assert ours.count(sentence) == 1, (sentence, ours)

@@ -188,11 +188,12 @@ handlers["$/progress"] = function(err, params, ctx, config)
   local token = tostring(params.token)
   if value.kind == "begin" then
     M.progress[token] = { title = value.title, message = value.message, percentage = value.percentage,
-                          client_id = ctx.client_id }
+                          cancellable = value.cancellable == true, client_id = ctx.client_id }
   elseif M.progress[token] then
     local entry = M.progress[token]
     entry.message = value.message or entry.message
     entry.percentage = value.percentage or entry.percentage
+    if value.cancellable ~= nil then entry.cancellable = value.cancellable == true end
   end
   local entry = M.progress[token] or { title = "" }
   local text = entry.title .. (entry.message and (": " .. entry.message) or "")
@@ -203,7 +204,8 @@ handlers["$/progress"] = function(err, params, ctx, config)
     vim.cmd("silent! checktime")
     refresh_all_lenses()
   else
-    vim.api.nvim_echo({ { "Wishcraft: " .. text .. "  (:WishCancel to stop)" } }, false, {})
+    local hint = entry.cancellable and "  (:WishCancel to stop)" or ""
+    vim.api.nvim_echo({ { "Wishcraft: " .. text .. hint } }, false, {})
   end
   vim.cmd("redrawstatus")
   local stock = vim.lsp.handlers["$/progress"]
@@ -452,16 +454,19 @@ function M.pull_request()
   execute("wishcraft.openPullRequest", { vim.uri_from_bufnr(bufnr) }, bufnr, reason_of)
 end
 
+--- Cancel what the server said it can stop (a plan, an apply). Work it did not offer to stop,
+--- such as indexing in the background or a pull request past its push, is left alone: a
+--- cancel sent there would be ignored, and the user would wait for an end that is not theirs.
 function M.cancel()
   local cancelled = false
   for token, entry in pairs(M.progress) do
     local client = vim.lsp.get_client_by_id(entry.client_id)
-    if client then
+    if client and entry.cancellable then
       client.notify("window/workDoneProgress/cancel", { token = token })
       cancelled = true
     end
   end
-  if not cancelled then say("Nothing is running.") end
+  if not cancelled then say("Nothing is running that can be cancelled.") end
 end
 
 --- The `wishcraft` command beside the configured `wishcraft-lsp` (the same install).
@@ -529,7 +534,7 @@ function M.setup(options)
   command("WishLedger", M.ledger, { desc = "The ledger of this wish" })
   command("WishInit", M.init, { desc = "Set Wishcraft up in this folder" })
   command("WishTrust", M.trust, { desc = "Trust this repository's wishcraft.toml (asks first)" })
-  command("WishCancel", M.cancel, { desc = "Cancel the running plan, apply or pull request" })
+  command("WishCancel", M.cancel, { desc = "Cancel the running plan or apply" })
   if vim.lsp.config and vim.lsp.enable then
     -- 0.11+: lsp/wishcraft.lua beside this plugin gives cmd, filetypes and the root_dir that
     -- serves wish and registry files only; the plugin adds its handlers and keys.
