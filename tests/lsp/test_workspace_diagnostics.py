@@ -63,6 +63,35 @@ async def pull(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory)
     await lsp_client.shutdown_session()
 
 
+def _documents_only_capabilities() -> types.ClientCapabilities:
+    """Neovim 0.11's kind: pulls an open document's diagnostics when it changes, and cannot be
+    asked to pull again (no `workspace.diagnostics.refreshSupport`)."""
+    capabilities = client_capabilities(PROFILES["neovim"])
+    assert capabilities.text_document is not None
+    capabilities.text_document.diagnostic = types.DiagnosticClientCapabilities(
+        dynamic_registration=False
+    )
+    return capabilities
+
+
+@lsp_fixture(config=CONFIG, scope="module")
+async def documents_only(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A client that pulls documents but cannot be asked to pull again, on 2,000 wishes."""
+    root = build_workspace(tmp_path_factory.mktemp("documents-only"), WISHES)
+    await start_on(lsp_client, root, "neovim", _documents_only_capabilities())
+    yield
+    await lsp_client.shutdown_session()
+
+
+@lsp_fixture(config=CONFIG, scope="module")
+async def pull_later(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A client that pulls, and has not pulled the workspace yet, on 2,000 wishes."""
+    root = build_workspace(tmp_path_factory.mktemp("pull-later"), WISHES)
+    await start_on(lsp_client, root, "vscode", _pull_capabilities())
+    yield
+    await lsp_client.shutdown_session()
+
+
 def _relative(client: WishClient, uri: str) -> str:
     path = to_fs_path(uri)
     assert path is not None
@@ -266,3 +295,68 @@ async def test_a_registry_edit_publishes_the_closed_wishes_it_breaks_bounded(
     assert closed == set(found), "no more closed files than the setting allows"
     push.close(REGISTRY)
     await _configure(push, {"diagnostics": {"debounceMs": 10}})
+
+
+async def _break_survey(
+    client: WishClient, limit: int
+) -> dict[str, types.PublishDiagnosticsParams]:
+    """Rename `cartographer.survey` in the open registry; wait for the first `limit` closed
+    wishes naming it to be published with the unknown id."""
+    await _configure(client, {"diagnostics": {"debounceMs": 10, "closedFiles": limit}})
+    assert await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="survey"))
+    text = (client.root / REGISTRY).read_text()
+    await asyncio.wait_for(_open_quietly(client, REGISTRY, text), WAIT_SECONDS)
+    start = client.published.count()
+    client.change(REGISTRY, text.replace('- id: "cartographer.survey"', '- id: "cartographer.map"'))
+
+    def broken(params: types.PublishDiagnosticsParams) -> bool:
+        return any("cartographer.survey" in d.message for d in params.diagnostics)
+
+    found = await _closed_publications(client, start, limit, broken)
+    assert (
+        sorted(_relative(client, uri) for uri in found)
+        == expected_users(WISHES, "cartographer.survey")[:limit]
+    )
+    return found
+
+
+async def test_a_client_that_cannot_be_asked_to_pull_again_is_pushed_diagnostics(
+    documents_only: WishClient,
+) -> None:
+    """Offered pull, Neovim 0.11 would keep an open wish's findings from before a registry
+    edit (it pulls only when the wish itself changes): it is not offered pull, and gets the
+    diagnostics of open and closed wishes pushed."""
+    assert documents_only.server_capabilities.diagnostic_provider is None
+    opened = await documents_only.open(wish_path(14), wish_text(14))
+    assert any(d.code == "unknown-conduit" for d in opened.diagnostics)
+    documents_only.close(wish_path(14))
+    await _break_survey(documents_only, 10)
+
+
+async def test_closed_wishes_are_pushed_until_the_client_pulls_them(pull_later: WishClient) -> None:
+    """A pulling client that has not pulled the workspace gets closed wishes pushed; what it
+    then pulls (one document, then the workspace) is cleared from the pushed, never shown
+    twice."""
+    assert pull_later.server_capabilities.diagnostic_provider is not None
+    found = await _break_survey(pull_later, 5)
+    first, *rest = sorted(found)
+    start = pull_later.published.count()
+    report = await pull_later.text_document_diagnostic_async(
+        types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=first))
+    )
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    assert any("cartographer.survey" in d.message for d in report.items)
+    cleared = [p for p in pull_later.published.all[start:] if not p.diagnostics]
+    assert [p.uri for p in cleared] == [first]
+    start = pull_later.published.count()
+    await _workspace(pull_later)
+    cleared = [p for p in pull_later.published.all[start:] if not p.diagnostics]
+    assert sorted(p.uri for p in cleared) == rest
+    # From now on the workspace is the client's to pull: a registry change pushes nothing.
+    text = (pull_later.root / REGISTRY).read_text()
+    pull_later.diagnostic_refreshed.clear()
+    start = pull_later.published.count()
+    pull_later.change(REGISTRY, text)
+    await asyncio.wait_for(pull_later.diagnostic_refreshed.wait(), WAIT_SECONDS)
+    await asyncio.sleep(0.5)  # past the closed files' re-check delay (0.2 s)
+    assert [p.uri for p in pull_later.published.all[start:] if p.version is None] == []

@@ -602,3 +602,69 @@ def test_wish_trust_asks_quoting_the_command_then_trusts(nvim: str, tmp_path: Pa
     assert any("Trusted work with data/config/wishcraft.toml" in m for m in result["messages"])
     assert trust_of(scenario.work, {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}) is Trust.TRUSTED
     no_absolute_paths([*result["messages"], question], tmp_path, ROOT)
+
+
+@pytest.mark.parametrize("nvim", binaries())
+def test_workspace_keys_find_rename_format_and_reach_closed_wishes(
+    nvim: str, tmp_path: Path
+) -> None:
+    """`grr`, `grn`, `:WishFormat`, `:WishFind`, and diagnostics for a wish never opened, on
+    0.7 (the plugin's keys) and 0.11+ (Neovim's own `grr`/`grn`, kept)."""
+    root = tmp_path / "workspace"
+    shutil.copytree(WORKSPACE, root)
+    wishes = root / "data" / "wishes"
+    lighthouse = wishes / "lighthouse.wish.yaml"
+    original = lighthouse.read_text(encoding="utf-8")
+    (wishes / "beacon.wish.yaml").write_text(
+        original.replace("Relight the Sunken Quarter lighthouse", "Beacon for the harbour"),
+        encoding="utf-8",
+    )
+    (wishes / "untouched.wish.yaml").write_text(
+        original.replace('  - "cartographer.survey"\n', ""), encoding="utf-8"
+    )
+    # Four-space indents and padded values: what :WishFormat normalises.
+    lighthouse.write_text(
+        original.replace("\n  ", "\n    ").replace('title: "', 'title:    "'), encoding="utf-8"
+    )
+    result = run_neovim(
+        "plugin_workspace.lua", lighthouse, tmp_path, setup=plugin_setup(tmp_path), nvim=nvim
+    )
+    assert result["steps"] == [
+        "started",
+        "formatted",
+        "references",
+        "refused",
+        "renamed",
+        "found",
+        "closed",
+    ]
+    assert "formatexpr" in result["formatexpr"] or "lsp" in result["formatexpr"], result
+    # Formatted: two-space indents, one space after the colon, the meaning kept.
+    assert result["formatted"] == original.splitlines(), result["formatted"]
+    # The registry entry and the two wishes that name the id (the typo'd `survy` is not a use).
+    refs = result["references"]
+    assert {ref.split(":")[0] for ref in refs} == {
+        "registry.yaml",
+        "lighthouse.wish.yaml",
+        "beacon.wish.yaml",
+    }, refs
+    # Renamed on disk after :wall, in the registry and both wishes; the third wish untouched.
+    for path in (
+        root / "data" / "conduits" / "registry.yaml",
+        lighthouse,
+        wishes / "beacon.wish.yaml",
+    ):
+        text = path.read_text(encoding="utf-8")
+        assert "cartographer.chart" in text and '"cartographer.survey"' not in text, path
+    untouched = original.replace('  - "cartographer.survey"\n', "")
+    assert (wishes / "untouched.wish.yaml").read_text(encoding="utf-8") == untouched
+    if nvim_version(nvim) < (0, 11):
+        assert result["rename_said"] == [
+            "Wishcraft: Renamed `cartographer.survey` to `cartographer.chart` in 3 files; "
+            ":wall saves them."
+        ], result["messages"]
+    assert any(ref.startswith("beacon.wish.yaml") for ref in result["found"]), result["found"]
+    # The wish nobody opened has the registry's change, without being loaded.
+    assert "worldsmith.place" in result["closed_diagnostic"]
+    assert result["closed_loaded"] is False
+    no_absolute_paths(result["messages"], tmp_path, ROOT)

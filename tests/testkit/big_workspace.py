@@ -93,16 +93,18 @@ def build_workspace(root: Path, count: int) -> Path:
 
 async def start_on(
     client: WishClient, root: Path, profile: str, capabilities: types.ClientCapabilities
-) -> None:
-    """Initialize `client` (of `profile`) on the workspace at `root`."""
+) -> types.InitializeResult:
+    """Initialize `client` (of `profile`) on the workspace at `root`; the server's answer."""
     client.profile = profile
     client.root = root
     client.set_configuration({"diagnostics": {"debounceMs": 10}}, section="wishcraft")
     uri = from_fs_path(str(root)) or ""
-    await client.initialize_session(
+    result = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,
             root_uri=uri,
             workspace_folders=[types.WorkspaceFolder(uri=uri, name=root.name)],
         )
     )
+    client.server_capabilities = result.capabilities
+    return result

@@ -113,6 +113,8 @@ class WishClient(LanguageClient):
     plan_updates: list[Any]
     """Every `wishcraft/planUpdated` notification, once `follow_plan_updates` was called."""
     plan_updated: asyncio.Event
+    server_capabilities: types.ServerCapabilities
+    """What the server offered at initialize (set by `big_workspace.start_on`)."""
 
     def follow_plan_updates(self) -> None:
         """Record the server's `wishcraft/planUpdated` notifications in `plan_updates`."""

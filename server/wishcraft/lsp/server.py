@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote
@@ -84,6 +84,26 @@ def describe_bad_params(error: BaseException | None) -> str:
     return "; ".join(problems)
 
 
+def pulls_diagnostics(capabilities: types.ClientCapabilities) -> bool:
+    """Whether a client is served pull diagnostics: it pulls them (`textDocument/diagnostic`)
+    and can be asked to pull again (`workspace/diagnostic/refresh`).
+
+    A wish's findings depend on other files (its registry, the rules): a client that pulls
+    only when its own document changes (Neovim 0.10 and 0.11) would keep an open wish's
+    findings from before a registry edit until the wish itself is edited. Such a client is
+    not offered pull, and gets the pushed diagnostics every client without pull gets.
+    """
+    document = capabilities.text_document
+    workspace = capabilities.workspace
+    refresh = workspace.diagnostics if workspace else None
+    return (
+        document is not None
+        and document.diagnostic is not None
+        and refresh is not None
+        and bool(refresh.refresh_support)
+    )
+
+
 class WishcraftProtocol(LanguageServerProtocol):
     """pygls' protocol, answering where pygls stays silent or alarms the user.
 
@@ -118,6 +138,18 @@ class WishcraftProtocol(LanguageServerProtocol):
             logger.warning("%s", message)
             self._send_response(data["id"], None, JsonRpcInvalidParams(message).to_response_error())
             return _ANSWERED
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        """pygls' initialize, without the pull-diagnostics provider for a client that could
+        not be asked to pull again (`pulls_diagnostics`): it would show each finding twice,
+        once pulled and once pushed, or keep stale ones."""
+        result = yield from super().lsp_initialize(params)
+        if not pulls_diagnostics(params.capabilities):
+            result.capabilities.diagnostic_provider = None
+        return result
 
     def handle_message(self, message: Any) -> None:
         """Dispatch a message, skipping requests already answered while being read."""
@@ -397,10 +429,9 @@ class WishcraftLanguageServer(LanguageServer):
 
     @property
     def pulls_diagnostics(self) -> bool:
-        """Whether the client pulls diagnostics (`textDocument/diagnostic`): then the server
-        publishes none itself, or the client would show each twice."""
-        document = self.client_capabilities.text_document
-        return document is not None and document.diagnostic is not None
+        """Whether the client pulls the open documents' diagnostics (`pulls_diagnostics`):
+        then the server publishes none of them itself, or the client would show each twice."""
+        return pulls_diagnostics(self.client_capabilities)
 
     def markup_kind(self, formats: Any) -> types.MarkupKind:
         """Markdown when the client lists it among `formats`, else plain text."""

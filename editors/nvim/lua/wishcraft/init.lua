@@ -11,8 +11,13 @@ local M = {}
 
 local defaults = {
   cmd = { "wishcraft-lsp" },
-  -- Buffer-local keys; a key the user already mapped in the buffer (or globally) is kept.
-  keys = { hover = "K", definition = "gd", code_action = "<leader>ca" },
+  -- Buffer-local keys; a key the user already mapped in the buffer (or globally) is kept, and
+  -- so are Neovim 0.11's own `grr` and `grn` (the same actions, by the same keys, before 0.11).
+  keys = {
+    hover = "K", definition = "gd", code_action = "<leader>ca", references = "grr", rename = "grn",
+  },
+  -- Highlight the other uses of the conduit id or anchor under the cursor (on CursorHold).
+  highlight = true,
   -- "vsplit" (beside the wish) or "split" (below it) for the plan and the diff.
   split = "vsplit",
   settings = { wishcraft = {} },
@@ -341,7 +346,19 @@ local function on_attach(client, bufnr)
   map(bufnr, keys.hover, "<cmd>lua vim.lsp.buf.hover()<CR>")
   map(bufnr, keys.definition, "<cmd>lua vim.lsp.buf.definition()<CR>")
   map(bufnr, keys.code_action, "<cmd>lua vim.lsp.buf.code_action()<CR>")
+  map(bufnr, keys.references, "<cmd>lua vim.lsp.buf.references()<CR>")
+  map(bufnr, keys.rename, "<cmd>lua require('wishcraft').rename()<CR>")
+  -- `gq` formats with the server (0.8+ sets this itself; 0.7 does not).
+  if vim.bo[bufnr].formatexpr == "" then vim.bo[bufnr].formatexpr = "v:lua.vim.lsp.formatexpr()" end
   local group = vim.api.nvim_create_augroup("wishcraft-buffer-" .. bufnr, { clear = true })
+  if M.config.highlight and (client.server_capabilities or {}).documentHighlightProvider then
+    vim.api.nvim_create_autocmd({ "CursorHold", "CursorHoldI" }, {
+      group = group, buffer = bufnr, callback = function() vim.lsp.buf.document_highlight() end,
+    })
+    vim.api.nvim_create_autocmd({ "CursorMoved", "CursorMovedI", "BufLeave" }, {
+      group = group, buffer = bufnr, callback = function() vim.lsp.buf.clear_references() end,
+    })
+  end
   vim.api.nvim_create_autocmd("BufWritePost", {
     group = group, buffer = bufnr, callback = function() refresh_lenses(bufnr) end,
   })
@@ -469,6 +486,66 @@ function M.cancel()
   if not cancelled then say("Nothing is running that can be cancelled.") end
 end
 
+--- How many files a workspace edit touches.
+local function files_in(edit)
+  local uris = {}
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.textDocument then uris[change.textDocument.uri] = true end
+  end
+  for uri in pairs(edit.changes or {}) do uris[uri] = true end
+  return vim.tbl_count(uris)
+end
+
+--- Rename the conduit id or YAML anchor under the cursor, in the registry and every wish that
+--- names it. Before 0.11, Neovim's own rename asks for a new name even when the server refused
+--- (it falls back to the word under the cursor): here the server's reason is said instead and
+--- nothing is asked. The edited files are left unsaved, as Neovim's rename leaves them.
+function M.rename()
+  local client, bufnr = need_client()
+  if not client then return end
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  client.request("textDocument/prepareRename", params, function(err, prepared)
+    if err or not prepared then
+      say(err and err.message or "Put the cursor on a conduit id or a YAML anchor to rename it.", 2)
+      return
+    end
+    local old = prepared.placeholder or vim.fn.expand("<cWORD>")
+    vim.ui.input({ prompt = "New name: ", default = old }, function(new)
+      if not new or new == "" or new == old then return end
+      params.newName = new
+      client.request("textDocument/rename", params, function(rename_err, edit)
+        if rename_err then
+          say(rename_err.message or tostring(rename_err), 2)
+        elseif edit then
+          vim.lsp.util.apply_workspace_edit(edit, client.offset_encoding)
+          local count = files_in(edit)
+          say(("Renamed `%s` to `%s` in %d file%s%s"):format(old, new, count, count == 1 and "" or "s",
+            count > 1 and "; :wall saves them." or "."))
+        end
+      end, bufnr)
+    end)
+  end, bufnr)
+end
+
+--- Format the wish or registry in this buffer with the server (as `wishcraft fmt`).
+function M.format()
+  local client, bufnr = need_client()
+  if not client then return end
+  if vim.lsp.buf.format then
+    vim.lsp.buf.format({ bufnr = bufnr, id = client.id, timeout_ms = 5000 })
+  else
+    vim.lsp.buf.formatting_sync(nil, 5000)
+  end
+end
+
+--- Wishes (by title, objective words, file name) and conduits (by id, label) in the whole
+--- workspace matching `query`, in the quickfix list.
+function M.find(query)
+  local client = need_client()
+  if not client then return end
+  vim.lsp.buf.workspace_symbol(query ~= "" and query or nil)
+end
+
 --- The `wishcraft` command beside the configured `wishcraft-lsp` (the same install).
 local function cli()
   local lsp = M.config.cmd[1] or "wishcraft-lsp"
@@ -535,6 +612,13 @@ function M.setup(options)
   command("WishInit", M.init, { desc = "Set Wishcraft up in this folder" })
   command("WishTrust", M.trust, { desc = "Trust this repository's wishcraft.toml (asks first)" })
   command("WishCancel", M.cancel, { desc = "Cancel the running plan or apply" })
+  command("WishFormat", M.format, { desc = "Format this wish or registry (as wishcraft fmt)" })
+  command("WishFind", function(opts) M.find(opts.args) end,
+    { nargs = "?", desc = "Find wishes and conduits in the workspace (quickfix list)" })
+  -- The other uses of the id under the cursor, unless the colour scheme already set them.
+  for _, group in ipairs({ "LspReferenceText", "LspReferenceRead", "LspReferenceWrite" }) do
+    vim.cmd("highlight default link " .. group .. " Visual")
+  end
   if vim.lsp.config and vim.lsp.enable then
     -- 0.11+: lsp/wishcraft.lua beside this plugin gives cmd, filetypes and the root_dir that
     -- serves wish and registry files only; the plugin adds its handlers and keys.

@@ -1,16 +1,18 @@
 """Diagnostics for the whole workspace, not only the open documents.
 
 Two ways, by what the client can do:
-- **Pull** (the client announces `textDocument.diagnostic`): `textDocument/diagnostic` answers
-  one document with a result id, `workspace/diagnostic` every indexed wish and registry, and
-  either answers "unchanged" for a file whose result id the client already holds. The server
-  then stops pushing diagnostics for open documents (the client would show both), and asks
-  the client to pull again (`workspace/diagnostic/refresh`) when a registry, the rules or the
-  settings change.
-- **Push**, for the others: when a registry or the rules change, the wishes that are not open
-  and may read differently are checked again and published (those naming a conduit whose
-  entry changed, or all of them when the rules changed, plus those already showing ours), at
-  most `wishcraft.diagnostics.closedFiles` of them; 0 turns it off.
+- **Pull** (the client announces `textDocument.diagnostic` and can be asked to pull again:
+  `lsp.server.pulls_diagnostics`): `textDocument/diagnostic` answers one document with a
+  result id, `workspace/diagnostic` every indexed wish and registry, and either answers
+  "unchanged" for a file whose result id the client already holds. The server then stops
+  pushing diagnostics for open documents (the client would show both), and asks the client to
+  pull again (`workspace/diagnostic/refresh`) when a registry, the rules or the settings change.
+- **Push** for closed files, to every client until it pulls the workspace once (a client may
+  pull its open documents and never the workspace): when a registry or the rules change, the
+  wishes that are not open and may read differently are checked again and published (those
+  naming a conduit whose entry changed, or all of them when the rules changed, plus those
+  already showing ours), at most `wishcraft.diagnostics.closedFiles` of them; 0 turns it off.
+  What was pushed for a file is cleared when the client pulls it, so nothing shows twice.
 
 Closed files are checked from disk by `lsp/file_checks.py`, open ones from their snapshot.
 """
@@ -115,6 +117,8 @@ class WorkspaceDiagnostics:
         """What a pull pass reuses from the last: the paths' order, the "unchanged" reports."""
         self.checked_in_pass = 0
         """Files checked by pull passes since the heap was last settled (`lsp/heap.py`)."""
+        self.workspace_pulled = False
+        """Whether the client pulled the workspace: from then on closed files are its to pull."""
 
     @property
     def pull(self) -> bool:
@@ -127,6 +131,7 @@ class WorkspaceDiagnostics:
         self, uri: str, previous: str | None
     ) -> types.RelatedFullDocumentDiagnosticReport | types.RelatedUnchangedDocumentDiagnosticReport:
         """One document's report: from its snapshot when open, else from disk."""
+        self._unpublish(uri)
         snapshot = self.server.snapshot(uri)
         if snapshot is not None:
             if snapshot.kind is DocumentKind.REGISTRY:
@@ -174,6 +179,10 @@ class WorkspaceDiagnostics:
     ) -> types.WorkspaceDiagnosticReport:
         """Every indexed file's report; "unchanged" where the client holds the same result."""
         index = await self.indexer.wait()
+        if not self.workspace_pulled:
+            self.workspace_pulled = True
+            for pushed in list(self.published):
+                self._unpublish(pushed)
         known = {item.uri: item.value for item in previous}
         items: list[
             types.WorkspaceFullDocumentDiagnosticReport
@@ -261,6 +270,7 @@ class WorkspaceDiagnostics:
             return  # only registries are re-checked: no wish reads differently
         if self.pull:
             self.refresh()
+        if self.workspace_pulled:
             return
         if self.server.settings.diagnostics.closed_files == 0 or not self.indexer.built.is_set():
             return
@@ -355,6 +365,11 @@ class WorkspaceDiagnostics:
         self.published[uri] = checked.result_id
         self._send(uri, self._diagnostics(checked))
 
+    def _unpublish(self, uri: str) -> None:
+        """Clear what was pushed for a file the client now pulls (it would show both)."""
+        if self.published.pop(uri, None) is not None:
+            self._send(uri, [])
+
     def _send(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
@@ -367,7 +382,7 @@ class WorkspaceDiagnostics:
             if path is None:
                 continue
             self.checks.forget(Path(path))
-            if change.uri in self.published and not self.pull:
+            if change.uri in self.published and not self.workspace_pulled:
                 self._publish_closed(Path(path))
 
 

@@ -1,0 +1,104 @@
+-- The plugin's workspace keys and commands, typed as a user types them: `grr` lists the uses
+-- of a conduit id in the quickfix list, `grn` renames it in the registry and every wish (and
+-- says why not on a key), `:WishFormat` formats the wish, `:WishFind` finds wishes and conduits
+-- in the whole workspace; a registry edit, saved, reaches a wish that was never opened. Writes
+-- what happened to $RESULT_FILE.
+local helpers = dofile(os.getenv("HELPERS"))
+local wish = os.getenv("WISH_FILE")
+local result = { steps = {} }
+local function step(name) table.insert(result.steps, name) end
+local function lines(bufnr) return vim.api.nvim_buf_get_lines(bufnr or 0, 0, -1, false) end
+local function quickfix_files()
+  local files = {}
+  for _, item in ipairs(vim.fn.getqflist()) do
+    table.insert(files, vim.fn.fnamemodify(vim.fn.bufname(item.bufnr), ":t") .. ":" .. item.lnum)
+  end
+  table.sort(files)
+  return files
+end
+--- Put the cursor on the first line matching `pattern`, at the column of `word` in it.
+local function cursor_on(pattern, word)
+  for index, line in ipairs(lines()) do
+    if line:find(pattern) then
+      local column = line:find(word, 1, true)
+      vim.api.nvim_win_set_cursor(0, { index, column - 1 })
+      return
+    end
+  end
+  error("no line matching " .. pattern)
+end
+
+local ok, err = pcall(function()
+  helpers.type(":edit " .. vim.fn.fnameescape(wish) .. "<CR>")
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = helpers.attached_client(bufnr)
+  result.formatexpr = vim.bo[bufnr].formatexpr
+  step("started")
+
+  -- `:WishFormat`: the wish was written with four-space indents and extra spaces.
+  helpers.type(":WishFormat<CR>")
+  result.formatted = lines(bufnr)
+  helpers.type(":w<CR>")
+  step("formatted")
+
+  -- `grr` on a tool id: every use, in the quickfix list.
+  cursor_on('^  %- "cartographer%.survey"', "cartographer")
+  vim.fn.setqflist({})
+  helpers.type("grr")
+  helpers.wait_for("the references", function() return #vim.fn.getqflist() > 0 end, 10000)
+  result.references = quickfix_files()
+  helpers.type(":cclose<CR>")
+  vim.api.nvim_set_current_buf(bufnr)
+  step("references")
+
+  -- `grn` on a key: the server's reason, and no question.
+  cursor_on("^title:", "title")
+  helpers.type("grn")
+  helpers.wait_for("the refusal", function()
+    return vim.fn.execute("messages"):find("conduit id", 1, true) ~= nil
+  end, 10000)
+  step("refused")
+
+  -- `grn` on the tool id: the new name typed over the old one, then `:wall`.
+  cursor_on('^  %- "cartographer%.survey"', "survey")
+  helpers.answer("<C-u>cartographer.chart<CR>")
+  helpers.type("grn")
+  helpers.wait_for("the rename", function()
+    return table.concat(lines(bufnr), "\n"):find("cartographer.chart", 1, true) ~= nil
+  end, 10000)
+  result.rename_said = vim.tbl_filter(function(line) return line:find("Renamed", 1, true) ~= nil end,
+                                      helpers.messages())
+  helpers.type(":wall<CR>")
+  step("renamed")
+
+  -- `:WishFind` with a word of a closed wish's title.
+  vim.fn.setqflist({})
+  helpers.type(":WishFind beacon<CR>")
+  helpers.wait_for("the symbols", function() return #vim.fn.getqflist() > 0 end, 10000)
+  result.found = quickfix_files()
+  helpers.type(":cclose<CR>")
+  step("found")
+
+  -- The registry, edited and saved: the wish nobody opened gets its diagnostic.
+  local closed = vim.fn.fnamemodify(wish, ":h") .. "/untouched.wish.yaml"
+  helpers.type(":edit " .. vim.fn.fnameescape(vim.fn.fnamemodify(wish, ":h:h") .. "/conduits/registry.yaml") .. "<CR>")
+  helpers.attached_client(vim.api.nvim_get_current_buf())
+  helpers.type(':%s/id: "worldsmith.place"/id: "worldsmith.placer"/<CR>:w<CR>')
+  helpers.wait_for("the closed wish's diagnostic", function()
+    local closed_buf = vim.fn.bufnr(closed)
+    if closed_buf < 0 then return false end
+    for _, diagnostic in ipairs(vim.diagnostic.get(closed_buf)) do
+      if diagnostic.message:find("worldsmith.place", 1, true) then
+        result.closed_diagnostic = diagnostic.message
+        result.closed_loaded = vim.api.nvim_buf_is_loaded(closed_buf)
+        return true
+      end
+    end
+    return false
+  end, 15000)
+  step("closed")
+  result.messages = helpers.messages()
+  vim.lsp.stop_client(client.id)
+end)
+if not ok then result.error = tostring(err) .. "\n" .. vim.inspect(helpers.messages()) end
+helpers.finish(result)
