@@ -1,8 +1,8 @@
 -- The plugin's workspace keys and commands, typed as a user types them: `grr` lists the uses
 -- of a conduit id in the quickfix list, `grn` renames it in the registry and every wish (and
 -- says why not on a key), `:WishFormat` formats the wish, `:WishFind` finds wishes and conduits
--- in the whole workspace; a registry edit, saved, reaches a wish that was never opened. Writes
--- what happened to $RESULT_FILE.
+-- in the whole workspace; a registry edit, saved, reaches the open wish and one that was never
+-- opened. Writes what happened to $RESULT_FILE.
 local helpers = dofile(os.getenv("HELPERS"))
 local wish = os.getenv("WISH_FILE")
 local result = { steps = {} }
@@ -93,6 +93,13 @@ local ok, err = pcall(function()
         result.closed_loaded = vim.api.nvim_buf_is_loaded(closed_buf)
         return true
       end
+    end
+    return false
+  end, 15000)
+  -- And the open wish, which did not change, is checked again too.
+  helpers.wait_for("the open wish's diagnostic", function()
+    for _, diagnostic in ipairs(vim.diagnostic.get(bufnr)) do
+      if diagnostic.message:find("worldsmith.place", 1, true) then return true end
     end
     return false
   end, 15000)
