@@ -33,6 +33,23 @@ local ok, err = pcall(function()
   local bufnr = vim.api.nvim_get_current_buf()
   local client = helpers.attached_client(bufnr)
   result.formatexpr = vim.bo[bufnr].formatexpr
+  if vim.lsp.inlay_hint then
+    -- 0.10+: the hints are shown (asked for as Neovim asks when it draws the buffer).
+    helpers.wait_for("the inlay hints", function()
+      vim.cmd("redraw")
+      return #vim.lsp.inlay_hint.get({ bufnr = bufnr }) > 0
+    end, 10000)
+    result.inlay_hints = {}
+    for _, item in ipairs(vim.lsp.inlay_hint.get({ bufnr = bufnr })) do
+      local label = item.inlay_hint.label
+      if type(label) == "table" then
+        local parts = {}
+        for _, part in ipairs(label) do table.insert(parts, part.value) end
+        label = table.concat(parts)
+      end
+      table.insert(result.inlay_hints, label)
+    end
+  end
   step("started")
 
   -- `:WishFormat`: the wish was written with four-space indents and extra spaces.

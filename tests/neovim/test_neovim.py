@@ -658,6 +658,11 @@ def test_workspace_keys_find_rename_format_and_reach_closed_wishes(
         assert "cartographer.chart" in text and '"cartographer.survey"' not in text, path
     untouched = original.replace('  - "cartographer.survey"\n', "")
     assert (wishes / "untouched.wish.yaml").read_text(encoding="utf-8") == untouched
+    if nvim_version(nvim) >= (0, 10):
+        # Inlay hints shown: the calls left after a conduit id, the tier's limits.
+        hints = result["inlay_hints"]
+        assert any(hint.startswith("plan ") and "today" in hint for hint in hints), hints
+        assert any(hint.endswith("(meso)") for hint in hints), hints
     if nvim_version(nvim) < (0, 11):
         assert result["rename_said"] == [
             "Wishcraft: Renamed `cartographer.survey` to `cartographer.chart` in 3 files; "

@@ -18,6 +18,9 @@ local defaults = {
   },
   -- Highlight the other uses of the conduit id or anchor under the cursor (on CursorHold).
   highlight = true,
+  -- Show the server's inlay hints (calls left after a conduit id, the tier's limits) on
+  -- Neovim 0.10+; the server's settings turn each kind off.
+  inlay_hints = true,
   -- "vsplit" (beside the wish) or "split" (below it) for the plan and the diff.
   split = "vsplit",
   settings = { wishcraft = {} },
@@ -351,6 +354,11 @@ local function on_attach(client, bufnr)
   -- `gq` formats with the server (0.8+ sets this itself; 0.7 does not).
   if vim.bo[bufnr].formatexpr == "" then vim.bo[bufnr].formatexpr = "v:lua.vim.lsp.formatexpr()" end
   local group = vim.api.nvim_create_augroup("wishcraft-buffer-" .. bufnr, { clear = true })
+  local inlay = vim.lsp.inlay_hint
+  if M.config.inlay_hints and inlay and type(inlay.enable) == "function"
+      and (client.server_capabilities or {}).inlayHintProvider then
+    pcall(inlay.enable, true, { bufnr = bufnr })
+  end
   if M.config.highlight and (client.server_capabilities or {}).documentHighlightProvider then
     vim.api.nvim_create_autocmd({ "CursorHold", "CursorHoldI" }, {
       group = group, buffer = bufnr, callback = function() vim.lsp.buf.document_highlight() end,
