@@ -1,8 +1,9 @@
 -- The plugin's workspace keys and commands, typed as a user types them: `grr` lists the uses
--- of a conduit id in the quickfix list, `grn` renames it in the registry and every wish (and
--- says why not on a key), `:WishFormat` formats the wish, `:WishFind` finds wishes and conduits
--- in the whole workspace; a registry edit, saved, reaches the open wish and one that was never
--- opened. Writes what happened to $RESULT_FILE.
+-- of a conduit id in the quickfix list (and they are highlighted when the cursor rests),
+-- `grn` renames it in the registry and every wish (and says why not on a key), `:WishFormat`
+-- formats the wish, `:WishFind` finds wishes and conduits in the whole workspace, inlay hints
+-- show on 0.10+; a registry edit, saved, reaches the open wish and one that was never opened.
+-- Writes what happened to $RESULT_FILE.
 local helpers = dofile(os.getenv("HELPERS"))
 local wish = os.getenv("WISH_FILE")
 local result = { steps = {} }
@@ -66,6 +67,18 @@ local ok, err = pcall(function()
   result.references = quickfix_files()
   helpers.type(":cclose<CR>")
   vim.api.nvim_set_current_buf(bufnr)
+  -- The cursor rests on the id: its uses in this file are highlighted.
+  cursor_on('^  %- "cartographer%.survey"', "cartographer")
+  vim.cmd("doautocmd CursorHold")
+  helpers.wait_for("the highlighted uses", function()
+    for name, ns in pairs(vim.api.nvim_get_namespaces()) do
+      if name:find("references", 1, true) then
+        result.highlights = #vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, {})
+        if result.highlights > 0 then return true end
+      end
+    end
+    return false
+  end, 10000)
   step("references")
 
   -- `grn` on a key: the server's reason, and no question.

@@ -648,6 +648,7 @@ def test_workspace_keys_find_rename_format_and_reach_closed_wishes(
         "lighthouse.wish.yaml",
         "beacon.wish.yaml",
     }, refs
+    assert result["highlights"] >= 1  # the tool item (the plan's text is not a use)
     # Renamed on disk after :wall, in the registry and both wishes; the third wish untouched.
     for path in (
         root / "data" / "conduits" / "registry.yaml",
