@@ -196,6 +196,8 @@ async def run(root: Path, runs: int) -> dict[str, Any]:
                         document_changes=True,
                         change_annotation_support=types.ChangeAnnotationsSupportOptions(),
                     ),
+                    # A pulling client as VS Code is one: it can be asked to pull again.
+                    diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True),
                 ),
                 text_document=types.TextDocumentClientCapabilities(
                     diagnostic=types.DiagnosticClientCapabilities()
