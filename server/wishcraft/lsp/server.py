@@ -114,7 +114,14 @@ class WishcraftProtocol(LanguageServerProtocol):
       KeyError that reaches the user as "Error in server: 'file:///…'".
     - An answer of the client that does not fit its request fails that request; pygls only
       logs it, and the server waits for the answer forever.
+    - After `exit` nothing more is sent. pygls closes stdout and exits; the background tasks
+      then cancelled (an index build, a plan) end their progress in `finally`, and each send
+      to the closed stdout failed, was reported to the client by another send, which failed
+      in turn: a thousand nested tracebacks in the log, and a server that took minutes to go.
     """
+
+    closed = False
+    """Whether the connection is over (`exit` was received): nothing more is sent."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """Read a message; answer a request whose params do not fit at once, and fail our
@@ -138,6 +145,19 @@ class WishcraftProtocol(LanguageServerProtocol):
             logger.warning("%s", message)
             self._send_response(data["id"], None, JsonRpcInvalidParams(message).to_response_error())
             return _ANSWERED
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        """pygls' exit, after which nothing more is sent."""
+        self.closed = True
+        yield from super().lsp_exit(*args)
+
+    def _send_data(self, data: Any) -> None:
+        """Send a message, unless the connection is over (then it is dropped, at debug)."""
+        if self.closed:
+            logger.debug("Not sent, the client has gone: %s", getattr(data, "method", "an answer"))
+            return
+        super()._send_data(data)
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
@@ -218,6 +238,8 @@ class WishcraftLanguageServer(LanguageServer):
         """Called on `initialized`: the workspace index starts its background build."""
         self.watched_files_listeners: list[Callable[[Sequence[types.FileEvent]], None]] = []
         """Called with every batch of files changed on disk (the workspace index)."""
+        self.reporting_error = False
+        """Whether an error is being shown to the user (`report_server_error`)."""
 
     @property
     def settings(self) -> Settings:
@@ -262,11 +284,20 @@ class WishcraftLanguageServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log an error outside a request with its traceback, then tell the user as pygls does;
-        a `Refusal` is an answer, already logged in one line (`lsp/refusal.py`)."""
+        a `Refusal` is an answer, already logged in one line (`lsp/refusal.py`).
+
+        An error met while telling the user (the message itself could not be sent) is only
+        logged: reporting it by sending again would recurse for as long as sends fail."""
         if isinstance(error, Refusal):
             return
         logger.error("Server error (%s)", getattr(source, "__name__", source), exc_info=error)
-        super().report_server_error(error, source)
+        if self.reporting_error:
+            return
+        self.reporting_error = True
+        try:
+            super().report_server_error(error, source)
+        finally:
+            self.reporting_error = False
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve over stdin/stdout, reading stdin with asyncio.

@@ -32,32 +32,24 @@ M.progress = {}
 
 -- Files -----------------------------------------------------------------------------------
 
+local files = require("wishcraft.files")
+
+--- The wish globs the user set (`settings.wishcraft.files.globs`), or nil.
+local function configured_globs()
+  local wishcraft = (M.config.settings or {}).wishcraft or {}
+  return (wishcraft.files or {}).globs
+end
+
 --- Whether `name` is a wish or a conduit registry, as the CLI classifies files: `*.wish.yaml`,
---- `*.wish.yml`, YAML under a `wishes/` folder, `conduits/registry.yaml` (or `.yml`).
+--- `*.wish.yml`, YAML under a `wishes/` folder, `conduits/registry.yaml` (or `.yml`), and what
+--- the repository's `[files] globs` (or the user's `files.globs` setting) names.
 function M.is_wishcraft_file(name)
-  name = name:gsub("\\", "/")
-  return name:match("%.wish%.ya?ml$") ~= nil
-    or name:match("/wishes/.+%.ya?ml$") ~= nil
-    or name:match("/conduits/registry%.ya?ml$") ~= nil
+  return files.is_wishcraft_file(name, configured_globs())
 end
 
 --- The project folder of a file: the nearest folder above it holding `data/`, else `.git`,
 --- else the file's own folder.
-function M.root_for(name)
-  local folder = vim.fn.fnamemodify(name, ":p:h")
-  for _, marker in ipairs({ "data", ".git" }) do
-    local dir = folder
-    while dir and dir ~= "" do
-      if vim.fn.isdirectory(dir .. "/" .. marker) == 1 or vim.fn.filereadable(dir .. "/" .. marker) == 1 then
-        return dir
-      end
-      local parent = vim.fn.fnamemodify(dir, ":h")
-      if parent == dir then break end
-      dir = parent
-    end
-  end
-  return folder
-end
+M.root_for = files.root_for
 
 local function clients_of(bufnr)
   local all = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr }) or vim.lsp.buf_get_clients(bufnr)
@@ -620,6 +612,19 @@ function M.setup(options)
   command("WishInit", M.init, { desc = "Set Wishcraft up in this folder" })
   command("WishTrust", M.trust, { desc = "Trust this repository's wishcraft.toml (asks first)" })
   command("WishCancel", M.cancel, { desc = "Cancel the running plan or apply" })
+  -- A wish named only by the repository's globs (`*.spell`) is YAML: its buffer says so, for
+  -- highlighting and for 0.11, which starts the server by filetype.
+  vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
+    group = vim.api.nvim_create_augroup("wishcraft-filetype", { clear = true }),
+    pattern = "*",
+    callback = function(args)
+      local name = vim.api.nvim_buf_get_name(args.buf)
+      if name ~= "" and vim.bo[args.buf].filetype ~= "yaml" and vim.bo[args.buf].buftype == ""
+          and M.is_wishcraft_file(name) then
+        vim.bo[args.buf].filetype = "yaml"
+      end
+    end,
+  })
   command("WishFormat", M.format, { desc = "Format this wish or registry (as wishcraft fmt)" })
   command("WishFind", function(opts) M.find(opts.args) end,
     { nargs = "?", desc = "Find wishes and conduits in the workspace (quickfix list)" })
@@ -639,7 +644,7 @@ function M.setup(options)
   local group = vim.api.nvim_create_augroup("wishcraft", { clear = true })
   vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
     group = group,
-    pattern = { "*.yaml", "*.yml" },
+    pattern = "*",
     callback = function(args) start_for(args.buf) end,
   })
   -- Buffers opened before setup (a session, `nvim wish.yaml` with a late setup call).
