@@ -471,9 +471,10 @@ function M.pull_request()
   execute("wishcraft.openPullRequest", { vim.uri_from_bufnr(bufnr) }, bufnr, reason_of)
 end
 
---- Cancel what the server said it can stop (a plan, an apply). Work it did not offer to stop,
---- such as indexing in the background or a pull request past its push, is left alone: a
---- cancel sent there would be ignored, and the user would wait for an end that is not theirs.
+--- Cancel what the server said it can stop (a plan, an apply). Work it did not offer to stop
+--- is left alone: indexing in the background, and a pull request (stopped between its push
+--- and the GitHub call, it would leave a pushed branch and no pull request). A cancel sent
+--- there would be ignored, and the user would wait for an end that is not theirs.
 function M.cancel()
   local cancelled = false
   for token, entry in pairs(M.progress) do
