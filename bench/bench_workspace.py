@@ -179,6 +179,7 @@ async def run(root: Path, runs: int) -> dict[str, Any]:
         types.WINDOW_SHOW_MESSAGE,
         types.CLIENT_REGISTER_CAPABILITY,
         types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+        types.WORKSPACE_DIAGNOSTIC_REFRESH,
     ):
         client.feature(method)(lambda *args: None)
 
