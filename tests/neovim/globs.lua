@@ -1,10 +1,10 @@
 -- Every row of the glob table the server's and the VS Code client's tests read
 -- ($GLOB_TABLE, tests/fixtures/glob_dialects.json), answered by the plugin's FILE-dialect
 -- reading (lua/wishcraft/files.lua): true or false, or "refused" when a glob cannot be used.
--- Then the `[files] globs` of a few wishcraft.toml texts. Writes the answers to $RESULT_FILE.
+-- Writes the answers to $RESULT_FILE.
 local helpers = dofile(os.getenv("HELPERS"))
 local files = require("wishcraft.files")
-local result = { rows = {}, toml = {} }
+local result = { rows = {} }
 
 local ok, err = pcall(function()
   local handle = io.open(os.getenv("GLOB_TABLE"), "r")
@@ -17,9 +17,6 @@ local ok, err = pcall(function()
     else
       result.rows[row.id] = files.matches(matchers, row.path)
     end
-  end
-  for name, text in pairs(vim.fn.json_decode(os.getenv("TOML_CASES"))) do
-    result.toml[name] = files.toml_globs(text) or vim.NIL
   end
 end)
 if not ok then result.error = tostring(err) end

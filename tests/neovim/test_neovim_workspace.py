@@ -97,24 +97,12 @@ def test_workspace_keys_find_rename_format_and_reach_closed_wishes(
     no_absolute_paths(result["messages"], tmp_path, ROOT)
 
 
-TOML_CASES = {
-    "table": "[files]\nglobs = [\"**/*.spell\", 'quests/*.yaml']\n",
-    "multi-line with comments": (
-        '# top\n[lint]\nx = 1\n\n[files] # wishes\nglobs = [\n  "a/*.spell", # one\n'
-        '  "b\\\\c.spell",\n]\n[pr]\nglobs = ["not/these"]\n'
-    ),
-    "none": "[lint]\nstrict = true\n",
-    "globs of another table": '[pr]\nglobs = ["*.x"]\n',
-    "not strings": "[files]\nglobs = [1, 2]\n",
-}
-
-
 @pytest.mark.parametrize("nvim", binaries())
 def test_the_plugin_reads_wish_globs_as_the_server_does(nvim: str, tmp_path: Path) -> None:
     """One glob table, three readers: the server (`wishcraft.globs`), the VS Code client, and
     the Neovim plugin, which starts the server only for the files its reading names."""
     table = ROOT / "tests" / "fixtures" / "glob_dialects.json"
-    env = {"GLOB_TABLE": str(table), "TOML_CASES": json.dumps(TOML_CASES)}
+    env = {"GLOB_TABLE": str(table)}
     result = run_neovim(
         "globs.lua", tmp_path / "unused", tmp_path, env, setup=plugin_setup(tmp_path), nvim=nvim
     )
@@ -122,13 +110,6 @@ def test_the_plugin_reads_wish_globs_as_the_server_does(nvim: str, tmp_path: Pat
     assert len(rows) > 10
     for row in rows:
         assert result["rows"][row["id"]] == row["file"], (row, result["rows"][row["id"]])
-    assert result["toml"] == {
-        "table": ["**/*.spell", "quests/*.yaml"],
-        "multi-line with comments": ["a/*.spell", "b\\c.spell"],
-        "none": None,
-        "globs of another table": None,
-        "not strings": None,
-    }
 
 
 @pytest.mark.parametrize("nvim", binaries())

@@ -6,9 +6,11 @@
 -- must be read here too, or its wishes would get nothing in the editor.
 --
 -- No side effects: the plugin (lua/wishcraft) and the 0.11 config file (lsp/wishcraft.lua)
--- both use it. Globs are read in the FILE dialect of `wishcraft.globs` (the server's module
--- docstring), translated to a Vim regex; tests/neovim runs every row of the glob table the
--- server's and the VS Code client's tests run (tests/fixtures/glob_dialects.json).
+-- both use it. The repository's globs are asked of `wishcraft globs` (the package reads
+-- wishcraft.toml; no TOML reader here), then matched in the FILE dialect of `wishcraft.globs`
+-- (the server's module docstring), translated to a Vim regex; tests/neovim runs every row of
+-- the glob table the server's and the VS Code client's tests run
+-- (tests/fixtures/glob_dialects.json).
 local M = {}
 
 --- Where a repository keeps its wishcraft.toml, relative to its root.
@@ -116,87 +118,31 @@ function M.matches(matchers, path)
   return false
 end
 
--- wishcraft.toml ----------------------------------------------------------------------------
+-- The repository's globs ---------------------------------------------------------------------
 
---- The strings of a TOML array that starts at `index` of `text` (just after its `[`), or nil
---- when it is not an array of plain strings (comments and line breaks allowed between them).
-local function string_array(text, index)
-  local items = {}
-  local escapes = { b = "\b", t = "\t", n = "\n", f = "\f", r = "\r", ['"'] = '"', ["\\"] = "\\" }
-  while true do
-    local skipped = text:match("^[%s,]*", index)
-    index = index + #skipped
-    local char = text:sub(index, index)
-    if char == "#" then
-      index = (text:find("\n", index, true) or #text) + 1
-    elseif char == "]" then
-      return items
-    elseif text:sub(index, index + 2) == '"""' or text:sub(index, index + 2) == "'''" then
-      return nil -- multi-line strings: not a glob
-    elseif char == "'" then
-      local close = text:find("'", index + 1, true)
-      if not close then return nil end
-      table.insert(items, text:sub(index + 1, close - 1))
-      index = close + 1
-    elseif char == '"' then
-      local parts, at = {}, index + 1
-      while true do
-        local c = text:sub(at, at)
-        if c == "" or c == "\n" then return nil end
-        if c == '"' then break end
-        if c == "\\" then
-          local e = text:sub(at + 1, at + 1)
-          if not escapes[e] then return nil end
-          table.insert(parts, escapes[e])
-          at = at + 2
-        else
-          table.insert(parts, c)
-          at = at + 1
-        end
-      end
-      table.insert(items, table.concat(parts))
-      index = at + 1
-    else
-      return nil
-    end
-  end
-end
-
---- `globs` under `[files]` of a wishcraft.toml's text, or nil when it names none or cannot
---- be read here (the server reports a broken file; the built-in names still apply).
-function M.toml_globs(text)
-  local table_name
-  local position = 1
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    local header = line:match("^%s*%[%s*([%w_%-%.\"']+)%s*%]%s*$") or line:match("^%s*%[%s*([%w_%-%.\"']+)%s*%]%s*#")
-    if header then
-      table_name = header:gsub("[\"']", "")
-    elseif table_name == "files" then
-      local key_end = select(2, line:find("^%s*[\"']?globs[\"']?%s*=%s*%["))
-      if key_end then return string_array(text, position + key_end) end
-    end
-    position = position + #line + 1
-  end
-  return nil
-end
+--- The `wishcraft` command that reads a repository's globs (the plugin sets the one installed
+--- beside its `wishcraft-lsp`).
+M.cli = "wishcraft"
 
 local cache = {} -- root -> { stamp = "mtime:size", matchers = {...} | false }
 
---- The matchers of a repository's `[files] globs`, re-read when its wishcraft.toml changes;
---- nil when it has none (or none usable).
+--- The matchers of a repository's `[files] globs`, asked of `wishcraft globs --format json`
+--- (wishcraft.toml has one reader, the package's) once per change of the file; nil when it
+--- names none, cannot be used (`wishcraft lint` says why) or `wishcraft` is not installed.
 function M.repository_matchers(root)
-  local path = root .. "/" .. M.REPOSITORY_CONFIG
-  local stat = vim.loop.fs_stat(path)
-  local stamp = stat and (stat.mtime.sec .. "." .. stat.mtime.nsec .. ":" .. stat.size) or "none"
+  local stat = vim.loop.fs_stat(root .. "/" .. M.REPOSITORY_CONFIG)
+  if not stat then return nil end
+  local stamp = stat.mtime.sec .. "." .. stat.mtime.nsec .. ":" .. stat.size
   local entry = cache[root]
   if entry and entry.stamp == stamp then return entry.matchers or nil end
   local matchers = false
-  if stat then
-    local file = io.open(path, "r")
-    local text = file and file:read("*a")
-    if file then file:close() end
-    local globs = text and M.toml_globs(text)
-    matchers = globs and M.compile(globs) or false
+  if vim.fn.executable(M.cli) == 1 then
+    local output = vim.fn.system({ M.cli, "globs", "--format", "json", root })
+    local ok, report = pcall(vim.fn.json_decode, output)
+    if vim.v.shell_error == 0 and ok and type(report) == "table" and report.source == "config"
+        and type(report.globs) == "table" then
+      matchers = M.compile(report.globs) or false
+    end
   end
   cache[root] = { stamp = stamp, matchers = matchers }
   return matchers or nil

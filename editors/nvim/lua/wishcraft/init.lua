@@ -604,6 +604,7 @@ end
 --- Start the server for wish and registry files, with keys and the :Wish* commands.
 function M.setup(options)
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), options or {})
+  files.cli = cli()
   local command = vim.api.nvim_create_user_command
   command("WishPlan", M.plan, { desc = "Plan this wish (the plan opens beside it)" })
   command("WishApply", M.apply, { desc = "Apply this wish's plan (diff first)" })
