@@ -79,6 +79,40 @@ async function targetWish(resource: unknown): Promise<vscode.TextDocument | unde
   return document;
 }
 
+/** Watchers of the wishcraft.toml files read from above the workspace folders, by folder. */
+const outsideWatchers = new Map<string, vscode.Disposable>();
+
+/** Whether `folder` is `parent` or inside it. */
+function isWithin(parent: string, folder: string): boolean {
+  const relative = path.relative(parent, folder);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
+/**
+ * Watch the wishcraft.toml files the globs came from that lie above every workspace folder
+ * (the `**` watcher sees only those inside), and stop watching those no longer read.
+ */
+function watchConfigsOutside(onChange: () => Promise<void>): void {
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+  const wanted = new Set(wishGlobs.configFolders
+    .filter((found) => !folders.some((folder) => isWithin(folder, found))));
+  for (const [folder, watcher] of outsideWatchers) {
+    if (!wanted.has(folder)) {
+      watcher.dispose();
+      outsideWatchers.delete(folder);
+    }
+  }
+  for (const folder of wanted) {
+    if (!outsideWatchers.has(folder)) {
+      const watcher = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(folder), REPOSITORY_CONFIG));
+      const changed = (): void => void onChange();
+      outsideWatchers.set(folder, vscode.Disposable.from(watcher, watcher.onDidChange(changed),
+        watcher.onDidCreate(changed), watcher.onDidDelete(changed)));
+    }
+  }
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel("Wishcraft", { log: true });
   const planView = new PlanView(context.workspaceState, readText);
@@ -87,7 +121,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // restarts the server with the new document selector.
   const repositoryConfigs = vscode.workspace.createFileSystemWatcher(`**/${REPOSITORY_CONFIG}`);
   const globsMayHaveChanged = async (): Promise<void> => {
-    if (await wishGlobs.refresh()) {
+    const changed = await wishGlobs.refresh();
+    watchConfigsOutside(globsMayHaveChanged);
+    if (changed) {
       log.info(`Wish globs changed: ${wishGlobs.current.join(", ")}`);
       updateWishContext();
       void wishcraft.restart();
@@ -205,6 +241,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   await wishGlobs.refresh();
+  watchConfigsOutside(globsMayHaveChanged);
+  context.subscriptions.push({ dispose: () => {
+    for (const watcher of outsideWatchers.values()) {
+      watcher.dispose();
+    }
+    outsideWatchers.clear();
+  } });
   updateWishContext();
   await wishcraft.start();
   const environmentChanged = await onPythonEnvironmentChange(() => {

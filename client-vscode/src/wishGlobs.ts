@@ -10,6 +10,7 @@
  * server with the new selector (`refresh` says when). TOML is read with smol-toml (small, no
  * dependencies, TOML 1.0), bundled into the extension like vscode-languageclient.
  */
+import * as path from "node:path";
 import { parse } from "smol-toml";
 
 /** Where a repository keeps its wishcraft.toml, relative to its root. */
@@ -52,9 +53,23 @@ export function effectiveGlobs(configured: readonly string[], userSet: boolean,
 /** Reads a file's text, or undefined when it does not exist or cannot be read. */
 export type ReadText = (folder: string, relative: string) => Promise<string | undefined>;
 
+/**
+ * `folder` and each folder above it, nearest first: where a wishcraft.toml governing the files
+ * of `folder` may be, as the server finds it (upward from each file).
+ */
+export function upward(folder: string): string[] {
+  const folders = [folder];
+  for (let parent = path.dirname(folder); parent !== folders[folders.length - 1];
+    parent = path.dirname(parent)) {
+    folders.push(parent);
+  }
+  return folders;
+}
+
 /** The current effective globs, re-read on demand. */
 export class WishGlobs {
   private globs: string[];
+  private found: string[] = [];
 
   constructor(private readonly sources: {
     configured: () => readonly string[];
@@ -70,18 +85,40 @@ export class WishGlobs {
     return this.globs;
   }
 
-  /** Read the setting and every folder's wishcraft.toml again; true when the globs changed. */
+  /**
+   * The folders holding the wishcraft.toml files the globs were last read from (a workspace
+   * folder, or the nearest folder above one that has the file), for watching those outside
+   * the workspace.
+   */
+  get configFolders(): readonly string[] {
+    return this.found;
+  }
+
+  /**
+   * Read the setting and the wishcraft.toml of every folder (its own, else the nearest above
+   * it) again; true when the globs changed.
+   */
   async refresh(): Promise<boolean> {
     const repositories: string[][] = [];
+    const found: string[] = [];
     if (!this.sources.userSet()) {
       for (const folder of this.sources.folders()) {
-        const text = await this.sources.read(folder, REPOSITORY_CONFIG);
-        const globs = text === undefined ? undefined : repositoryGlobs(text);
-        if (globs !== undefined) {
-          repositories.push(globs);
+        // The nearest wishcraft.toml at or above the folder, as the server looks upward.
+        for (const candidate of upward(folder)) {
+          const text = await this.sources.read(candidate, REPOSITORY_CONFIG);
+          if (text === undefined) {
+            continue;
+          }
+          found.push(candidate);
+          const globs = repositoryGlobs(text);
+          if (globs !== undefined) {
+            repositories.push(globs);
+          }
+          break;
         }
       }
     }
+    this.found = found;
     const next = effectiveGlobs(this.sources.configured(), this.sources.userSet(), repositories);
     const changed = next.length !== this.globs.length || next.some((g, i) => g !== this.globs[i]);
     this.globs = next;

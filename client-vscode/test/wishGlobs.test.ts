@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { documentSelector } from "../src/settings";
-import { effectiveGlobs, repositoryGlobs, WishGlobs } from "../src/wishGlobs";
+import { effectiveGlobs, repositoryGlobs, upward, WishGlobs } from "../src/wishGlobs";
 
 const DEFAULTS = ["**/*.wish.yaml", "**/*.wish.yml", "**/wishes/**/*.yaml", "**/wishes/**/*.yml"];
 
@@ -60,6 +60,27 @@ describe("WishGlobs", () => {
     delete files["/ws/b/data/config/wishcraft.toml"];
     expect(await globs.refresh()).toBe(true);
     expect(globs.current).toEqual(DEFAULTS);
+  });
+
+  it("reads the nearest wishcraft.toml above a folder opened below a repository's root",
+    async () => {
+      const files: Record<string, string> = {
+        "/ws/data/config/wishcraft.toml": '[files]\nglobs = ["*.spell"]\n',
+        "/data/config/wishcraft.toml": '[files]\nglobs = ["*.far"]\n',
+      };
+      const globs = new WishGlobs({ ...sources(files), folders: () => ["/ws/a"] });
+      expect(await globs.refresh()).toBe(true);
+      expect(globs.current).toEqual([...DEFAULTS, "*.spell"]); // the nearest only, as the server
+      expect(globs.configFolders).toEqual(["/ws"]);
+      files["/ws/a/data/config/wishcraft.toml"] = "[lint]\n"; // the folder's own wins
+      expect(await globs.refresh()).toBe(true);
+      expect(globs.current).toEqual(DEFAULTS);
+      expect(globs.configFolders).toEqual(["/ws/a"]);
+    });
+
+  it("walks up to the file system's root, nearest first", () => {
+    expect(upward("/ws/a/b")).toEqual(["/ws/a/b", "/ws/a", "/ws", "/"]);
+    expect(upward("/")).toEqual(["/"]);
   });
 
   it("does not read the repositories when the user set the setting", async () => {
