@@ -125,40 +125,69 @@ end
 M.cli = "wishcraft"
 
 local cache = {} -- root -> { stamp = "mtime:size", matchers = {...} | false }
+local asking = {} -- root -> { stamp = ..., waiting = { callbacks } }: a `wishcraft globs` running
+
+--- The matchers from `wishcraft globs`' JSON answer, or false when it names no usable globs.
+local function matchers_of(code, lines)
+  local ok, report = pcall(vim.fn.json_decode, table.concat(lines or {}, "\n"))
+  if code ~= 0 or not ok or type(report) ~= "table" or report.source ~= "config"
+      or type(report.globs) ~= "table" then
+    return false
+  end
+  return M.compile(report.globs) or false
+end
 
 --- The matchers of a repository's `[files] globs`, asked of `wishcraft globs --format json`
 --- (wishcraft.toml has one reader, the package's) once per change of the file; nil when it
 --- names none, cannot be used (`wishcraft lint` says why) or `wishcraft` is not installed.
-function M.repository_matchers(root)
+---
+--- Asked in the background, so that opening a file never waits on a Python start: until the
+--- answer is in, this returns nil, and `on_answer` (when given) is called once it is.
+function M.repository_matchers(root, on_answer)
   local stat = vim.loop.fs_stat(root .. "/" .. M.REPOSITORY_CONFIG)
   if not stat then return nil end
   local stamp = stat.mtime.sec .. "." .. stat.mtime.nsec .. ":" .. stat.size
   local entry = cache[root]
   if entry and entry.stamp == stamp then return entry.matchers or nil end
-  local matchers = false
-  if vim.fn.executable(M.cli) == 1 then
-    local output = vim.fn.system({ M.cli, "globs", "--format", "json", root })
-    local ok, report = pcall(vim.fn.json_decode, output)
-    if vim.v.shell_error == 0 and ok and type(report) == "table" and report.source == "config"
-        and type(report.globs) == "table" then
-      matchers = M.compile(report.globs) or false
-    end
+  if vim.fn.executable(M.cli) ~= 1 then
+    cache[root] = { stamp = stamp, matchers = false }
+    return nil
   end
-  cache[root] = { stamp = stamp, matchers = matchers }
-  return matchers or nil
+  local running = asking[root]
+  if running and running.stamp == stamp then
+    if on_answer then table.insert(running.waiting, on_answer) end
+    return nil
+  end
+  running = { stamp = stamp, waiting = { on_answer }, lines = {} }
+  asking[root] = running
+  local started = vim.fn.jobstart({ M.cli, "globs", "--format", "json", root }, {
+    stdout_buffered = true,
+    on_stdout = function(_, data) running.lines = data end,
+    on_exit = function(_, code)
+      cache[root] = { stamp = stamp, matchers = matchers_of(code, running.lines) }
+      if asking[root] == running then asking[root] = nil end
+      for _, callback in ipairs(running.waiting) do callback() end
+    end,
+  })
+  if started <= 0 then
+    asking[root] = nil
+    cache[root] = { stamp = stamp, matchers = false }
+  end
+  return nil
 end
 
 --- Whether `name` (a full path) is a wish or a conduit registry: the built-in names, or the
 --- wish globs in force for its repository (`configured`, the user's setting, wins over the
---- repository's `[files] globs`, as on the server).
-function M.is_wishcraft_file(name, configured)
+--- repository's `[files] globs`, as on the server). While the repository's globs are still
+--- being asked for, the answer is no, and `on_answer` is called once they are known.
+function M.is_wishcraft_file(name, configured, on_answer)
   name = name:gsub("\\", "/")
   if builtin(name) then return true end
   local matchers
   if type(configured) == "table" and #configured > 0 then
     matchers = M.compile(configured)
   else
-    matchers = M.repository_matchers(M.root_for(name))
+    matchers = M.repository_matchers(M.root_for(name), on_answer)
   end
   return matchers ~= nil and M.matches(matchers, name)
 end

@@ -42,9 +42,10 @@ end
 
 --- Whether `name` is a wish or a conduit registry, as the CLI classifies files: `*.wish.yaml`,
 --- `*.wish.yml`, YAML under a `wishes/` folder, `conduits/registry.yaml` (or `.yml`), and what
---- the repository's `[files] globs` (or the user's `files.globs` setting) names.
-function M.is_wishcraft_file(name)
-  return files.is_wishcraft_file(name, configured_globs())
+--- the repository's `[files] globs` (or the user's `files.globs` setting) names. The
+--- repository's globs are asked in the background: `on_answer` is called once they are in.
+function M.is_wishcraft_file(name, on_answer)
+  return files.is_wishcraft_file(name, configured_globs(), on_answer)
 end
 
 --- The project folder of a file: the nearest folder above it holding `data/`, else `.git`,
@@ -601,6 +602,20 @@ function M.status()
   return ""
 end
 
+--- Read a wish named only by the repository's globs (`*.spell`) as YAML, and start its server
+--- (`start_for` on 0.7; on 0.11 the filetype starts it), now or once the globs are known.
+local function read_as_yaml(bufnr)
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  if name == "" or vim.bo[bufnr].filetype == "yaml" or vim.bo[bufnr].buftype ~= "" then return end
+  local known = M.is_wishcraft_file(name, function()
+    if vim.api.nvim_buf_is_loaded(bufnr) and M.is_wishcraft_file(name) then
+      vim.bo[bufnr].filetype = "yaml"
+      if not (vim.lsp.config and vim.lsp.enable) then start_for(bufnr) end
+    end
+  end)
+  if known then vim.bo[bufnr].filetype = "yaml" end
+end
+
 --- Start the server for wish and registry files, with keys and the :Wish* commands.
 function M.setup(options)
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), options or {})
@@ -619,13 +634,7 @@ function M.setup(options)
   vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
     group = vim.api.nvim_create_augroup("wishcraft-filetype", { clear = true }),
     pattern = "*",
-    callback = function(args)
-      local name = vim.api.nvim_buf_get_name(args.buf)
-      if name ~= "" and vim.bo[args.buf].filetype ~= "yaml" and vim.bo[args.buf].buftype == ""
-          and M.is_wishcraft_file(name) then
-        vim.bo[args.buf].filetype = "yaml"
-      end
-    end,
+    callback = function(args) read_as_yaml(args.buf) end,
   })
   command("WishFormat", M.format, { desc = "Format this wish or registry (as wishcraft fmt)" })
   command("WishFind", function(opts) M.find(opts.args) end,
