@@ -120,9 +120,9 @@ end
 
 -- The repository's globs ---------------------------------------------------------------------
 
---- The `wishcraft` command that reads a repository's globs (the plugin sets the one installed
---- beside its `wishcraft-lsp`).
-M.cli = "wishcraft"
+--- The `wishcraft` command that reads a repository's globs, as an argument list (the plugin
+--- sets the one of the same install as its server).
+M.cli = { "wishcraft" }
 
 local cache = {} -- root -> { stamp = "mtime:size", matchers = {...} | false }
 local asking = {} -- root -> { stamp = ..., waiting = { callbacks } }: a `wishcraft globs` running
@@ -149,7 +149,7 @@ function M.repository_matchers(root, on_answer)
   local stamp = stat.mtime.sec .. "." .. stat.mtime.nsec .. ":" .. stat.size
   local entry = cache[root]
   if entry and entry.stamp == stamp then return entry.matchers or nil end
-  if vim.fn.executable(M.cli) ~= 1 then
+  if vim.fn.executable(M.cli[1]) ~= 1 then
     cache[root] = { stamp = stamp, matchers = false }
     return nil
   end
@@ -160,7 +160,8 @@ function M.repository_matchers(root, on_answer)
   end
   running = { stamp = stamp, waiting = { on_answer }, lines = {} }
   asking[root] = running
-  local started = vim.fn.jobstart({ M.cli, "globs", "--format", "json", root }, {
+  local argv = vim.list_extend(vim.deepcopy(M.cli), { "globs", "--format", "json", root })
+  local started = vim.fn.jobstart(argv, {
     stdout_buffered = true,
     on_stdout = function(_, data) running.lines = data end,
     on_exit = function(_, code)

@@ -548,10 +548,19 @@ function M.find(query)
   vim.lsp.buf.workspace_symbol(query ~= "" and query or nil)
 end
 
---- The `wishcraft` command beside the configured `wishcraft-lsp` (the same install).
-local function cli()
-  local lsp = M.config.cmd[1] or "wishcraft-lsp"
-  return (lsp:gsub("wishcraft%-lsp$", "wishcraft"))
+--- The `wishcraft` command of the same install as the configured server, as an argument list
+--- to append to: `wishcraft` beside a `wishcraft-lsp`, `python -m wishcraft.cli` for a
+--- `python -m wishcraft.lsp`, else `wishcraft` on PATH.
+local function cli(...)
+  local cmd = M.config.cmd or {}
+  local argv
+  if cmd[2] == "-m" and cmd[3] == "wishcraft.lsp" then
+    argv = { cmd[1], "-m", "wishcraft.cli" }
+  else
+    local lsp = cmd[1] or "wishcraft-lsp"
+    argv = { lsp:match("wishcraft%-lsp$") and (lsp:gsub("wishcraft%-lsp$", "wishcraft")) or "wishcraft" }
+  end
+  return vim.list_extend(argv, { ... })
 end
 
 function M.init()
@@ -563,7 +572,7 @@ function M.init()
     return
   end
   -- No server yet (no wish open): `wishcraft init` in the current folder, then its starter wish.
-  local output = vim.fn.system({ cli(), "init" })
+  local output = vim.fn.system(cli("init"))
   local failed = vim.v.shell_error ~= 0
   local starter
   for _, line in ipairs(vim.split(output, "\n", { trimempty = true })) do
@@ -583,7 +592,7 @@ end
 
 function M.ledger()
   local name = vim.api.nvim_buf_get_name(0)
-  local args = { cli(), "ledger" }
+  local args = cli("ledger")
   if M.is_wishcraft_file(name) and not name:match("registry%.ya?ml$") then table.insert(args, name) end
   local output = vim.fn.system(args)
   vim.cmd(M.config.split == "split" and "belowright new" or "belowright vnew")
