@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
+from testkit.cli_run import run_wishcraft
 from testkit.paths import LSP_WORKSPACE
 
 
 def _fmt(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", "fmt", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_wishcraft("fmt", *args, cwd=cwd)
 
 
 def test_fmt_checks_then_formats_a_folder(tmp_path: Path) -> None:

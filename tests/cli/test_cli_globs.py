@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
+from testkit.cli_run import run_wishcraft
 from wishcraft.kinds import DEFAULT_GLOBS
 
 
 def globs(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", "globs", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_wishcraft("globs", *args, cwd=cwd)
 
 
 def repository(root: Path, toml: str | None) -> Path:

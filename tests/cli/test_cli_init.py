@@ -9,28 +9,23 @@ exists is overwritten, and no link is followed.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from testkit.cli_run import run_wishcraft
 from wishcraft.scaffold import CONFIG_PATH, IGNORED, REGISTRY_PATH, WISH_PATH
 
 
 def wishcraft(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "XDG_CACHE_HOME": str(cwd.parent / "cache")}
-    env.pop("CODEX_HOME", None)
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", *map(str, args)],
-        env={**env, "CODEX_HOME": str(cwd.parent / "no-codex-home")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
+    env = {
+        "NO_COLOR": "1",
+        "XDG_CACHE_HOME": str(cwd.parent / "cache"),
+        "CODEX_HOME": str(cwd.parent / "no-codex-home"),
+    }
+    return run_wishcraft(*args, cwd=cwd, env=env)
 
 
 def git(*args: str, cwd: Path) -> None:

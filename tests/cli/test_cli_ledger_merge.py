@@ -11,14 +11,13 @@ resolves them; the limits count the union of both branches' calls once each.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from testkit.cli_run import run_wishcraft
 from wishcraft.ledger import (
     LedgerEntry,
     append,
@@ -35,27 +34,13 @@ START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def wishcraft(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"},
-    )
+    return run_wishcraft(*args, cwd=cwd, env={"GIT_CONFIG_NOSYSTEM": "1"})
 
 
 def wishcraft_env(
     *args: str | Path, cwd: Path, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wishcraft.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **env},
-    )
+    return run_wishcraft(*args, cwd=cwd, env={"GIT_CONFIG_NOSYSTEM": "1", **env})
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -5,6 +5,7 @@ publishing for closed wishes when the registry changes for the VS Code and Neovi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -43,24 +44,41 @@ def _pull_capabilities() -> types.ClientCapabilities:
     return capabilities
 
 
+async def _session(
+    client: WishClient,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    profile: str,
+    capabilities: types.ClientCapabilities,
+) -> AsyncIterator[None]:
+    """Start `client` (of `profile`, announcing `capabilities`) on a workspace of its own of
+    2,000 wishes; shut it down when the module is done with it."""
+    root = build_workspace(tmp_path_factory.mktemp(name), WISHES)
+    await start_on(client, root, profile, capabilities)
+    yield
+    await client.shutdown_session()
+
+
 @lsp_fixture(config=CONFIG, params=list(PROFILES), scope="module")
 async def push(
     lsp_client: WishClient, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Any:
     """A client that does not pull (VS Code 1.65, Neovim 0.7) on 2,000 wishes."""
-    root = build_workspace(tmp_path_factory.mktemp(f"push-{request.param}"), WISHES)
-    await start_on(lsp_client, root, request.param, client_capabilities(PROFILES[request.param]))
-    yield
-    await lsp_client.shutdown_session()
+    async for _ in _session(
+        lsp_client,
+        tmp_path_factory,
+        f"push-{request.param}",
+        request.param,
+        client_capabilities(PROFILES[request.param]),
+    ):
+        yield
 
 
 @lsp_fixture(config=CONFIG, scope="module")
 async def pull(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A client that pulls diagnostics, on 2,000 wishes."""
-    root = build_workspace(tmp_path_factory.mktemp("pull"), WISHES)
-    await start_on(lsp_client, root, "vscode", _pull_capabilities())
-    yield
-    await lsp_client.shutdown_session()
+    async for _ in _session(lsp_client, tmp_path_factory, "pull", "vscode", _pull_capabilities()):
+        yield
 
 
 def _documents_only_capabilities() -> types.ClientCapabilities:
@@ -77,19 +95,19 @@ def _documents_only_capabilities() -> types.ClientCapabilities:
 @lsp_fixture(config=CONFIG, scope="module")
 async def documents_only(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A client that pulls documents but cannot be asked to pull again, on 2,000 wishes."""
-    root = build_workspace(tmp_path_factory.mktemp("documents-only"), WISHES)
-    await start_on(lsp_client, root, "neovim", _documents_only_capabilities())
-    yield
-    await lsp_client.shutdown_session()
+    async for _ in _session(
+        lsp_client, tmp_path_factory, "documents-only", "neovim", _documents_only_capabilities()
+    ):
+        yield
 
 
 @lsp_fixture(config=CONFIG, scope="module")
 async def pull_later(lsp_client: WishClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A client that pulls, and has not pulled the workspace yet, on 2,000 wishes."""
-    root = build_workspace(tmp_path_factory.mktemp("pull-later"), WISHES)
-    await start_on(lsp_client, root, "vscode", _pull_capabilities())
-    yield
-    await lsp_client.shutdown_session()
+    async for _ in _session(
+        lsp_client, tmp_path_factory, "pull-later", "vscode", _pull_capabilities()
+    ):
+        yield
 
 
 def _relative(client: WishClient, uri: str) -> str:
