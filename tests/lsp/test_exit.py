@@ -82,22 +82,18 @@ class RawClient:
         self.stderr = stream.read()
 
 
-def _index_report(message: dict[str, Any]) -> bool:
-    value = message.get("params", {}).get("value", {})
-    return bool(
-        message.get("method") == "$/progress"
-        and value.get("kind") == "report"
-        and str(message["params"]["token"]).startswith("wishcraft-index")
-    )
+def _index_progress(kind: str) -> Any:
+    """A predicate: a `$/progress` of the index build, of `kind` (begin, report, end)."""
 
+    def matches(message: dict[str, Any]) -> bool:
+        params = message.get("params", {})
+        return bool(
+            message.get("method") == "$/progress"
+            and params.get("value", {}).get("kind") == kind
+            and str(params.get("token")).startswith("wishcraft-index")
+        )
 
-def _index_end(message: dict[str, Any]) -> bool:
-    value = message.get("params", {}).get("value", {})
-    return bool(
-        message.get("method") == "$/progress"
-        and value.get("kind") == "end"
-        and str(message["params"]["token"]).startswith("wishcraft-index")
-    )
+    return matches
 
 
 def test_exit_in_the_middle_of_indexing_ends_the_server_at_once(tmp_path: Path) -> None:
@@ -125,7 +121,7 @@ def test_exit_in_the_middle_of_indexing_ends_the_server_at_once(tmp_path: Path) 
             }
         )
         client.send({"method": "initialized", "params": {}})
-        client.wait_for(_index_report)
+        client.wait_for(_index_progress("report"))
         client.send({"id": 2, "method": "shutdown"})
         client.send({"method": "exit"})
         started = time.monotonic()
@@ -136,7 +132,7 @@ def test_exit_in_the_middle_of_indexing_ends_the_server_at_once(tmp_path: Path) 
             process.kill()
             process.wait()
     # The index was still being built when the editor left (else this proved nothing).
-    assert not [message for message in client.notifications if _index_end(message)]
+    assert not [message for message in client.notifications if _index_progress("end")(message)]
     assert returncode == 0
     assert took < EXIT_SECONDS
     client.draining.join(EXIT_SECONDS)
