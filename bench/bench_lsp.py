@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import math
 import os
 import shutil
 import statistics
@@ -39,13 +37,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+
+from benchkit import cpu_burner
+from peer_probe import median_p99, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPICAL = (ROOT / "examples" / "data" / "wishes" / "lighthouse.wish.yaml").read_text()
@@ -205,11 +206,6 @@ async def timed(action: Callable[[], Awaitable[Any]]) -> float:
     start = time.perf_counter()
     await action()
     return (time.perf_counter() - start) * 1000
-
-
-def summary(times: list[float]) -> tuple[float, float]:
-    """Median and p99 (nearest rank, as the table prints it) of a list of milliseconds."""
-    return statistics.median(times), percentile(times, 0.99)
 
 
 async def measure(
@@ -453,12 +449,6 @@ async def floor_once() -> tuple[float, float]:
     return wall, cpu
 
 
-def percentile(times: list[float], fraction: float) -> float:
-    """The nearest-rank percentile of a list of milliseconds."""
-    ordered = sorted(times)
-    return ordered[max(0, math.ceil(len(ordered) * fraction) - 1)]
-
-
 async def cold_start(runs: int) -> None:
     """Time both servers' cold start in turns (same load for both), and the floor; print them."""
     ours, theirs = servers()
@@ -556,21 +546,6 @@ def servers() -> list[Server]:
     return [ours, theirs]
 
 
-@contextlib.contextmanager
-def cpu_burner(enabled: bool) -> Iterator[None]:
-    """With `enabled`, keep one core busy (a Python spinning) while the block runs, as a build
-    or a test run beside the editor does; it is stopped afterwards, whatever happens."""
-    if not enabled:
-        yield
-        return
-    burner = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
-    try:
-        yield
-    finally:
-        burner.kill()
-        burner.wait()
-
-
 async def run(quick: bool, cold_runs: int, cold_only: bool, ours_only: bool) -> None:
     """Measure both servers (or ours alone) and print figures and ratios."""
     if not ours_only:
@@ -624,8 +599,8 @@ async def run(quick: bool, cold_runs: int, cold_only: bool, ours_only: bool) -> 
         for key, name in names.items():
             row = f"{titles[label] + ': ' + name:34}{cells(ours[label][key]):>28}"
             if theirs is not None:
-                ours_median, ours_p99 = summary(ours[label][key])
-                their_median, their_p99 = summary(theirs[label][key])
+                ours_median, ours_p99 = median_p99(ours[label][key])
+                their_median, their_p99 = median_p99(theirs[label][key])
                 row += (
                     f"{cells(theirs[label][key]):>28}"
                     f"{ours_median / their_median:9.2f} / {ours_p99 / their_p99:5.2f}"
@@ -646,9 +621,9 @@ async def run(quick: bool, cold_runs: int, cold_only: bool, ours_only: bool) -> 
         f"(didChange: {changes['typical']} and {changes['large']} edits spread over the typical "
         "and the 5,000-line wish: a character typed, a plan line added, that line removed)"
     )
-    change_p99 = max(summary(ours[label]["change"])[1] for label in shapes)
+    change_p99 = max(median_p99(ours[label]["change"])[1] for label in shapes)
     request_p99 = max(
-        summary(ours[label][key])[1] for label in shapes for key in ("completion", "hover")
+        median_p99(ours[label][key])[1] for label in shapes for key in ("completion", "hover")
     )
     print(
         f"\ntargets: change → diagnostics p99 {change_p99:.1f} ms (≤ 50); completion and "

@@ -38,12 +38,10 @@ import asyncio
 import gc
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +54,14 @@ from pygls.uris import from_fs_path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from benchkit import cpu_burner  # noqa: E402
+from peer_probe import percentile  # noqa: E402
 from testkit.big_workspace import REGISTRY, build_workspace  # noqa: E402
 from wishcraft.kinds import classify  # noqa: E402
 from wishcraft.lsp.index import WorkspaceIndex  # noqa: E402
 
 YAMLLS = ROOT / "bench/.node/node_modules/yaml-language-server/bin/yaml-language-server"
 WISHES = 2_000
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The value below which `share` of `values` lie (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 RAW_ANSWERS = frozenset(
@@ -380,20 +374,6 @@ async def yamlls_capabilities() -> dict[str, Any]:
     }
 
 
-@contextmanager
-def busy_core(on: bool) -> Iterator[None]:
-    """A process spinning on one core while the block runs (when `on`)."""
-    if not on:
-        yield
-        return
-    burner = subprocess.Popen([sys.executable, "-c", "while 1: pass"])
-    try:
-        yield
-    finally:
-        burner.kill()
-        burner.wait()
-
-
 def ms(seconds: float) -> str:
     """Seconds as milliseconds, aligned."""
     return f"{seconds * 1000:7.1f} ms"
@@ -453,7 +433,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = build_workspace(Path(folder), WISHES)
         for loaded in (False, True) if args.loaded else (False,):
-            with busy_core(loaded):
+            with cpu_burner(loaded):
                 figures, in_process = measure(root, runs)
             if args.loaded:
                 print("with another core busy:" if loaded else "quiet:")

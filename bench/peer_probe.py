@@ -1,8 +1,8 @@
 """The pure part of bench_peers.py: which features are checked, how a server's claim to one is
 read (its initialize capabilities and its dynamic registrations, both), how an answer is judged
-non-empty, the figures' statistics, and the Markdown tables. No server, no I/O: these are
-unit-tested (tests/unit/test_bench_peers.py) so that a mark in docs/peers.md means what the
-legend says.
+non-empty, the figures' statistics (which every bench uses), and the Markdown tables. No
+server, no I/O: these are unit-tested (tests/unit/test_bench_peers.py) so that a mark in
+docs/peers.md means what the legend says.
 
 Everything here works on JSON as it crossed the wire (dicts and lists), not on lsprotocol
 types, so that what a server sent is judged, not what a converter made of it.
