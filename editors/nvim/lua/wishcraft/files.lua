@@ -177,6 +177,15 @@ function M.repository_matchers(root, on_answer)
   return nil
 end
 
+local compiled = setmetatable({}, { __mode = "k" }) -- the setting's globs table -> matchers
+
+--- The matchers of the user's `files.globs` setting, compiled once per table (every file
+--- opened asks), or nil when one cannot be used.
+local function compiled_setting(globs)
+  if compiled[globs] == nil then compiled[globs] = M.compile(globs) or false end
+  return compiled[globs] or nil
+end
+
 --- Whether `name` (a full path) is a wish or a conduit registry: the built-in names, or the
 --- wish globs in force for its repository (`configured`, the user's setting, wins over the
 --- repository's `[files] globs`, as on the server). While the repository's globs are still
@@ -186,7 +195,7 @@ function M.is_wishcraft_file(name, configured, on_answer)
   if builtin(name) then return true end
   local matchers
   if type(configured) == "table" and #configured > 0 then
-    matchers = M.compile(configured)
+    matchers = compiled_setting(configured)
   else
     matchers = M.repository_matchers(M.root_for(name), on_answer)
   end
