@@ -54,7 +54,7 @@ def command_globs(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"wishcraft: {exc}", file=err)
         return EXIT_USAGE
     globs = named or DEFAULT_GLOBS
-    from_config = named is not None
+    from_config = bool(named)
     if args.format == "json":
         report = {
             "globs": list(globs),
