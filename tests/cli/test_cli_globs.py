@@ -59,6 +59,8 @@ def test_without_globs_the_defaults_are_printed_and_why(tmp_path: Path) -> None:
     )
     report = json.loads(globs(other, "--format", "json").stdout)
     assert report["source"] == "defaults" and report["globs"] == list(DEFAULT_GLOBS)
+    empty = repository(tmp_path / "empty", "[files]\nglobs = []\n")  # lint takes the defaults
+    assert json.loads(globs(empty, "--format", "json").stdout)["source"] == "defaults"
 
 
 def test_unusable_globs_and_missing_paths_are_usage_errors(tmp_path: Path) -> None:
